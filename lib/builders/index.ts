@@ -1,0 +1,58 @@
+/**
+ * Builds the complete desired set of a cluster's children from the validated manifest and the operator config.
+ * Pure and deterministic: object keys are sorted, so the same inputs always give byte-identical objects.
+ */
+import type { OperatorConfig } from '../model/config';
+import type { Postgresql } from '../model/postgresql';
+import { numberOfInstances } from './instances';
+import type { KubeObject } from './object-meta';
+import { buildPodDisruptionBudgets } from './pdb';
+import { buildSecrets, secretUsers } from './secrets';
+import { buildPodServiceAccount } from './service-account';
+import { buildMasterEndpoints, buildService } from './services';
+import { buildStatefulSet } from './statefulset';
+
+export type { KubeObject } from './object-meta';
+export { secretUsers } from './secrets';
+export { ROLLING_UPDATE_ANNOTATION } from './statefulset';
+
+/** What the builders need besides the manifest and config. */
+export interface BuildInputs {
+  /** username -> password for every user `secretUsers` returns: existing ones from their Secrets, new ones random */
+  passwords: Readonly<Record<string, string>>;
+}
+
+/** The desired children and the notes a sync reports (clamped instances, skipped users). */
+export interface DesiredState {
+  /** owned by the cluster, in apply order: Endpoints, Services, Secrets, PDBs, StatefulSet */
+  objects: KubeObject[];
+  /** shared by the namespace (pod ServiceAccount and RoleBinding): created when missing, never owned */
+  shared: KubeObject[];
+  notes: string[];
+}
+
+/** Sorts object keys recursively (arrays keep their order: env order and list order carry meaning). */
+export function sortKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(sortKeys) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)])) as T;
+}
+
+/** @returns the desired children of the cluster; throws only on caller bugs (a missing password) */
+export function buildCluster(cluster: Postgresql, config: OperatorConfig, inputs: BuildInputs): DesiredState {
+  const { instances, note } = numberOfInstances(cluster, config);
+  const users = secretUsers(cluster, config);
+  const endpoints = buildMasterEndpoints(cluster, config);
+  const objects = [
+    ...(endpoints ? [endpoints] : []),
+    buildService(cluster, config, 'master'),
+    buildService(cluster, config, 'replica'),
+    ...buildSecrets(cluster, config, users.users, inputs.passwords),
+    ...buildPodDisruptionBudgets(cluster, config, instances),
+    buildStatefulSet(cluster, config, instances),
+  ];
+  const notes = [...(note ? [note] : []), ...users.skipped.map((s) => s.reason)];
+  const shared = buildPodServiceAccount(config, cluster.metadata.namespace ?? 'default');
+  return { objects: objects.map(sortKeys), shared: shared.map(sortKeys), notes };
+}

@@ -1,0 +1,41 @@
+/**
+ * Labels of a cluster's objects, Zalando style: `cluster_labels` plus `<cluster_name_label>: <cluster>` select the
+ * cluster's objects; objects also carry `team: <teamId>` and the `inherited_labels` copied from the manifest.
+ *
+ * Source: Zalando postgres-operator docs, reference/operator_parameters.md (cluster_labels, cluster_name_label,
+ * pod_role_label, inherited_labels, inherited_annotations).
+ */
+import type { OperatorConfig } from '../model/config';
+import type { Postgresql } from '../model/postgresql';
+
+export type Labels = Record<string, string>;
+
+/** Labels that select the cluster's pods and objects (StatefulSet selector, pod and PVC lists). */
+export function selectorLabels(cluster: Postgresql, config: OperatorConfig): Labels {
+  return { ...config.cluster_labels, [config.cluster_name_label]: cluster.metadata.name };
+}
+
+/** Labels put on the cluster's objects: the selector labels, `team`, and the inherited labels of the manifest. */
+export function objectLabels(cluster: Postgresql, config: OperatorConfig): Labels {
+  const inherited: Labels = {};
+  for (const key of config.inherited_labels) {
+    const value = cluster.metadata.labels?.[key];
+    if (value !== undefined) inherited[key] = value;
+  }
+  return { ...inherited, ...selectorLabels(cluster, config), team: cluster.spec.teamId };
+}
+
+/** Labels of an object that belongs to one Patroni role (`master` or `replica`). */
+export function roleLabels(cluster: Postgresql, config: OperatorConfig, role: 'master' | 'replica'): Labels {
+  return { ...objectLabels(cluster, config), [config.pod_role_label]: role };
+}
+
+/** Annotations copied from the manifest to every child (`inherited_annotations`); undefined when there are none. */
+export function inheritedAnnotations(cluster: Postgresql, config: OperatorConfig): Labels | undefined {
+  const out: Labels = {};
+  for (const key of config.inherited_annotations) {
+    const value = cluster.metadata.annotations?.[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}

@@ -1,0 +1,56 @@
+/**
+ * Credentials Secrets: one per role that logs in with a password (the superuser, the replication user, and every
+ * manifest user with LOGIN), named by `secret_name_template`, with keys `username` and `password`.
+ * Passwords are inputs: the caller passes the password already in the Secret, or a new random one, so an existing
+ * password is never replaced.
+ *
+ * Source: Zalando postgres-operator docs, reference/operator_parameters.md (secret_name_template,
+ * super_username, replication_username, protected_role_names); Kubernetes API reference, core/v1 Secret.
+ */
+import type { OperatorConfig } from '../model/config';
+import type { Postgresql } from '../model/postgresql';
+import { normalizeUserFlags } from '../model/user-flags';
+import { inheritedAnnotations, objectLabels } from './labels';
+import { secretName } from './names';
+import { childMetadata, type KubeObject } from './object-meta';
+
+/** A role that gets a credentials Secret, and why it was left out when it does not. */
+export interface SecretUsers { users: string[]; skipped: Array<{ user: string; reason: string }> }
+
+/** @returns the roles that get a Secret (system users first, then manifest users sorted), and the skipped ones */
+export function secretUsers(cluster: Postgresql, config: OperatorConfig): SecretUsers {
+  const system = [config.super_username, config.replication_username];
+  const users = [...system];
+  const skipped: SecretUsers['skipped'] = [];
+  for (const user of Object.keys(cluster.spec.users ?? {}).sort()) {
+    if (system.includes(user)) {
+      skipped.push({ user, reason: `cannot initialize a new manifest robot role with the name of the system user ${JSON.stringify(user)}` });
+    } else if (config.protected_role_names.includes(user)) {
+      skipped.push({ user, reason: `cannot initialize a new manifest robot role with the name of the protected user ${JSON.stringify(user)}` });
+    } else {
+      const flags = normalizeUserFlags(cluster.spec.users?.[user]);
+      if (flags.ok && flags.flags.includes('LOGIN')) users.push(user);
+    }
+  }
+  return { users, skipped };
+}
+
+/**
+ * @param passwords username -> password for every user of `secretUsers` (existing passwords kept by the caller)
+ * @returns core/v1 Secrets; throws when a password is missing (a caller bug, never user input)
+ */
+export function buildSecrets(cluster: Postgresql, config: OperatorConfig, users: readonly string[],
+  passwords: Readonly<Record<string, string>>): KubeObject[] {
+  return users.map((user) => {
+    const password = passwords[user];
+    if (password === undefined) throw new Error(`no password for user ${user}`);
+    return {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: childMetadata(cluster, secretName(config, cluster.metadata.name, user), objectLabels(cluster, config),
+        inheritedAnnotations(cluster, config)),
+      data: { username: Buffer.from(user).toString('base64'), password: Buffer.from(password).toString('base64') },
+    };
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * The ServiceAccount the database pods run as (`pod_service_account_name`, shape from
+ * `pod_service_account_definition`), and the RoleBinding that grants it the ClusterRole Patroni needs
+ * (`pod_service_account_role_binding_definition`, by default to the ClusterRole of the same name). One of each
+ * per namespace, shared by the clusters there, so they have no owner.
+ *
+ * Source: Zalando postgres-operator docs, reference/operator_parameters.md (pod_service_account_name,
+ * pod_service_account_definition, pod_service_account_role_binding_definition).
+ */
+import { parse } from 'yaml';
+import type { OperatorConfig } from '../model/config';
+import type { KubeObject } from './object-meta';
+
+function fromDefinition(definition: string, kind: string): KubeObject | undefined {
+  if (!definition.trim()) return undefined;
+  const parsed = parse(definition) as KubeObject | null;
+  if (!parsed || typeof parsed !== 'object' || parsed.kind !== kind) {
+    throw new Error(`the ${kind} definition in the operator config is not a ${kind} object`);
+  }
+  return parsed;
+}
+
+/**
+ * @returns the ServiceAccount and RoleBinding for `namespace`; throws when a definition in the config is not an
+ *   object of the right kind (the config layer reports it)
+ */
+export function buildPodServiceAccount(config: OperatorConfig, namespace: string): KubeObject[] {
+  const name = config.pod_service_account_name;
+  const account = fromDefinition(config.pod_service_account_definition, 'ServiceAccount')
+    ?? { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } };
+  const accountName = account.metadata?.name || name;
+  const binding = fromDefinition(config.pod_service_account_role_binding_definition, 'RoleBinding') ?? {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: accountName },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: accountName },
+    subjects: [{ kind: 'ServiceAccount', name: accountName }],
+  };
+  const subjects = (binding.subjects as Array<Record<string, unknown>> | undefined)?.map((s) => ({ ...s, namespace }));
+  return [
+    { ...account, metadata: { ...account.metadata, name: accountName, namespace } },
+    { ...binding, metadata: { ...binding.metadata, namespace }, ...(subjects ? { subjects } : {}) },
+  ];
+}

@@ -1,0 +1,184 @@
+/**
+ * The StatefulSet `<cluster>` running Spilo: one pod per instance, the `pgdata` claim template, `OnDelete`
+ * updates (the operator, not Kubernetes, decides when a pod is recreated).
+ *
+ * Source: Zalando postgres-operator docs, reference/operator_parameters.md and reference/cluster_manifest.md;
+ * Kubernetes API reference, apps/v1 StatefulSet and core/v1 PodSpec.
+ */
+import type { OperatorConfig } from '../model/config';
+import type { Postgresql } from '../model/postgresql';
+import { inheritedAnnotations, objectLabels, selectorLabels } from './labels';
+import { childMetadata, type KubeObject } from './object-meta';
+import { postgresResources } from './resources';
+import { spiloEnv } from './spilo-env';
+
+type Json = Record<string, unknown>;
+
+/** Annotation Zalando puts on pods that must be recreated to pick up a new pod template. */
+export const ROLLING_UPDATE_ANNOTATION = 'zalando-postgres-operator-rolling-update-required';
+
+const PGDATA_MOUNT = '/home/postgres/pgdata';
+
+function tolerations(cluster: Postgresql, config: OperatorConfig): Json[] | undefined {
+  if (cluster.spec.tolerations && cluster.spec.tolerations.length > 0) return cluster.spec.tolerations as Json[];
+  if (Object.keys(config.toleration).length === 0) return undefined;
+  const { key, operator, value, effect } = config.toleration;
+  const toleration: Json = {};
+  if (key) toleration.key = key;
+  if (operator) toleration.operator = operator;
+  if (value) toleration.value = value;
+  if (effect) toleration.effect = effect;
+  return [toleration];
+}
+
+function nodeAffinity(cluster: Postgresql, config: OperatorConfig): Json | undefined {
+  const manifest = cluster.spec.nodeAffinity as Json | undefined;
+  const readiness = Object.entries(config.node_readiness_label).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (readiness.length === 0) return manifest;
+  const expressions = readiness.map(([key, value]) => ({ key, operator: 'In', values: [value] }));
+  const required = manifest?.requiredDuringSchedulingIgnoredDuringExecution as { nodeSelectorTerms?: Json[] } | undefined;
+  const terms = required?.nodeSelectorTerms ?? [];
+  let merged: Json[];
+  if (terms.length === 0) merged = [{ matchExpressions: expressions }];
+  else if (config.node_readiness_label_merge.toUpperCase() === 'AND') {
+    merged = terms.map((term) => ({ ...term, matchExpressions: [...((term.matchExpressions as Json[]) ?? []), ...expressions] }));
+  } else merged = [...terms, { matchExpressions: expressions }];
+  return { ...manifest, requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: merged } };
+}
+
+function affinity(cluster: Postgresql, config: OperatorConfig): Json | undefined {
+  const out: Json = {};
+  const node = nodeAffinity(cluster, config);
+  if (node) out.nodeAffinity = node;
+  if (config.enable_pod_antiaffinity) {
+    const term = { labelSelector: { matchLabels: selectorLabels(cluster, config) }, topologyKey: config.pod_antiaffinity_topology_key };
+    out.podAntiAffinity = config.pod_antiaffinity_preferred_during_scheduling
+      ? { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: term }] }
+      : { requiredDuringSchedulingIgnoredDuringExecution: [term] };
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function podAnnotations(cluster: Postgresql, config: OperatorConfig): Record<string, string> {
+  const annotations: Record<string, string> = { ...config.custom_pod_annotations, ...cluster.spec.podAnnotations };
+  if (config.kube_iam_role) annotations['iam.amazonaws.com/role'] = config.kube_iam_role;
+  return { ...annotations, ...inheritedAnnotations(cluster, config) };
+}
+
+/** envFrom of the Spilo container: the manifest's, then the pod environment ConfigMap and Secret of the config. */
+function envFrom(cluster: Postgresql, config: OperatorConfig): Json[] | undefined {
+  const sources: Json[] = [...((cluster.spec.envFrom ?? []) as Json[])];
+  const configMap = config.pod_environment_configmap;
+  if (configMap) sources.push({ configMapRef: { name: configMap.includes('/') ? configMap.split('/')[1] : configMap } });
+  if (config.pod_environment_secret) sources.push({ secretRef: { name: config.pod_environment_secret } });
+  return sources.length > 0 ? sources : undefined;
+}
+
+function postgresContainer(cluster: Postgresql, config: OperatorConfig, shm: boolean): Json {
+  const volume = cluster.spec.volume;
+  const pgdataMount: Json = { name: 'pgdata', mountPath: PGDATA_MOUNT };
+  if (volume.subPath) pgdataMount[volume.isSubPathExpr ? 'subPathExpr' : 'subPath'] = volume.subPath;
+  const securityContext: Json = {
+    privileged: config.spilo_privileged,
+    allowPrivilegeEscalation: config.spilo_allow_privilege_escalation,
+    readOnlyRootFilesystem: false,
+  };
+  if (config.additional_pod_capabilities.length > 0) securityContext.capabilities = { add: config.additional_pod_capabilities };
+  const container: Json = {
+    name: 'postgres',
+    image: cluster.spec.dockerImage || config.docker_image,
+    imagePullPolicy: 'IfNotPresent',
+    ports: [8008, 5432, 8080].map((containerPort) => ({ containerPort, protocol: 'TCP' })),
+    resources: postgresResources(cluster, config),
+    env: spiloEnv(cluster, config),
+    volumeMounts: shm ? [pgdataMount, { name: 'dshm', mountPath: '/dev/shm' }] : [pgdataMount],
+    securityContext,
+  };
+  const sources = envFrom(cluster, config);
+  if (sources) container.envFrom = sources;
+  if (config.enable_readiness_probe) {
+    container.readinessProbe = {
+      httpGet: { path: '/readiness', port: 8008, scheme: 'HTTP' },
+      initialDelaySeconds: 6, periodSeconds: 10, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 3,
+    };
+  }
+  if (cluster.spec.livenessProbe) container.livenessProbe = cluster.spec.livenessProbe;
+  return container;
+}
+
+function podSecurityContext(cluster: Postgresql, config: OperatorConfig): Json | undefined {
+  const out: Json = {};
+  const runAsUser = cluster.spec.spiloRunAsUser ?? config.spilo_runasuser;
+  const runAsGroup = cluster.spec.spiloRunAsGroup ?? config.spilo_runasgroup;
+  const fsGroup = cluster.spec.spiloFSGroup ?? config.spilo_fsgroup;
+  if (runAsUser !== undefined) out.runAsUser = runAsUser;
+  if (runAsGroup !== undefined) out.runAsGroup = runAsGroup;
+  if (fsGroup !== undefined) out.fsGroup = fsGroup;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function podSpec(cluster: Postgresql, config: OperatorConfig): Json {
+  const shm = cluster.spec.enableShmVolume ?? config.enable_shm_volume;
+  const spec: Json = {
+    serviceAccountName: config.pod_service_account_name,
+    terminationGracePeriodSeconds: Math.round(config.pod_terminate_grace_period / 1000),
+    containers: [postgresContainer(cluster, config, shm)],
+  };
+  const initContainers = cluster.spec.initContainers ?? cluster.spec.init_containers;
+  if (initContainers && initContainers.length > 0) spec.initContainers = initContainers;
+  const security = podSecurityContext(cluster, config);
+  if (security) spec.securityContext = security;
+  const podTolerations = tolerations(cluster, config);
+  if (podTolerations) spec.tolerations = podTolerations;
+  const podAffinity = affinity(cluster, config);
+  if (podAffinity) spec.affinity = podAffinity;
+  const priorityClass = cluster.spec.podPriorityClassName ?? cluster.spec.pod_priority_class_name ?? config.pod_priority_class_name;
+  if (priorityClass) spec.priorityClassName = priorityClass;
+  if (cluster.spec.schedulerName) spec.schedulerName = cluster.spec.schedulerName;
+  if (cluster.spec.topologySpreadConstraints?.length) spec.topologySpreadConstraints = cluster.spec.topologySpreadConstraints;
+  if (shm) spec.volumes = [{ name: 'dshm', emptyDir: { medium: 'Memory' } }];
+  return spec;
+}
+
+function claimTemplate(cluster: Postgresql, config: OperatorConfig): Json {
+  const volume = cluster.spec.volume;
+  const spec: Json = {
+    accessModes: ['ReadWriteOnce'],
+    resources: { requests: { storage: volume.size } },
+    volumeMode: 'Filesystem',
+  };
+  if (volume.storageClass) spec.storageClassName = volume.storageClass;
+  if (volume.selector) spec.selector = volume.selector;
+  return { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'pgdata', labels: objectLabels(cluster, config) }, spec };
+}
+
+const retention = (value: string | undefined) => (value?.toLowerCase() === 'delete' ? 'Delete' : 'Retain');
+
+/**
+ * @param instances replicas after min/max clamping (see `instances.ts`)
+ * @returns the apps/v1 StatefulSet
+ */
+export function buildStatefulSet(cluster: Postgresql, config: OperatorConfig, instances: number): KubeObject {
+  const name = cluster.metadata.name;
+  const annotations = podAnnotations(cluster, config);
+  const template: Json = { metadata: { labels: objectLabels(cluster, config) }, spec: podSpec(cluster, config) };
+  if (Object.keys(annotations).length > 0) (template.metadata as Json).annotations = annotations;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: childMetadata(cluster, name, objectLabels(cluster, config), inheritedAnnotations(cluster, config)),
+    spec: {
+      replicas: instances,
+      selector: { matchLabels: selectorLabels(cluster, config) },
+      serviceName: name,
+      podManagementPolicy: config.pod_management_policy === 'parallel' ? 'Parallel' : 'OrderedReady',
+      updateStrategy: { type: 'OnDelete' },
+      persistentVolumeClaimRetentionPolicy: {
+        whenDeleted: retention(config.persistent_volume_claim_retention_policy.when_deleted),
+        whenScaled: retention(config.persistent_volume_claim_retention_policy.when_scaled),
+      },
+      template,
+      volumeClaimTemplates: [claimTemplate(cluster, config)],
+    },
+  };
+}

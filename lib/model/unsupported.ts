@@ -1,0 +1,43 @@
+/**
+ * Fields of Zalando's manifest that the operator accepts and keeps but does not act on yet. A field counts only
+ * when it asks for something (a pooler turned on, a TLS secret named), so `enableConnectionPooler: false` or an
+ * empty `tls.secretName` stays silent.
+ */
+import type { PostgresqlSpec } from './postgresql';
+
+const isSet = (value: unknown): boolean => {
+  if (value === undefined || value === null || value === false || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.values(value as object).some(isSet);
+  return true;
+};
+
+const checks: Record<string, (spec: PostgresqlSpec) => boolean> = {
+  databases: (s) => isSet(s.databases),
+  preparedDatabases: (s) => s.preparedDatabases !== undefined && Object.keys(s.preparedDatabases).length > 0,
+  sidecars: (s) => isSet(s.sidecars),
+  additionalVolumes: (s) => isSet(s.additionalVolumes),
+  tls: (s) => isSet(s.tls?.secretName),
+  enableConnectionPooler: (s) => s.enableConnectionPooler === true,
+  enableReplicaConnectionPooler: (s) => s.enableReplicaConnectionPooler === true,
+  connectionPooler: (s) => isSet(s.connectionPooler),
+  enableMasterPoolerLoadBalancer: (s) => s.enableMasterPoolerLoadBalancer === true,
+  enableReplicaPoolerLoadBalancer: (s) => s.enableReplicaPoolerLoadBalancer === true,
+  enableMasterPoolerNodePort: (s) => s.enableMasterPoolerNodePort === true,
+  enableReplicaPoolerNodePort: (s) => s.enableReplicaPoolerNodePort === true,
+  enableLogicalBackup: (s) => s.enableLogicalBackup === true,
+  streams: (s) => isSet(s.streams),
+  maintenanceWindows: (s) => isSet(s.maintenanceWindows),
+  usersWithSecretRotation: (s) => isSet(s.usersWithSecretRotation),
+  usersWithInPlaceSecretRotation: (s) => isSet(s.usersWithInPlaceSecretRotation),
+  usersIgnoringSecretRotation: (s) => isSet(s.usersIgnoringSecretRotation),
+  'volume.iops': (s) => isSet(s.volume.iops),
+  'volume.throughput': (s) => isSet(s.volume.throughput),
+  'volume.type': (s) => isSet(s.volume.type),
+  'volume.selector': (s) => isSet(s.volume.selector),
+};
+
+/** @returns the field paths (relative to `spec`, sorted) that are set but not implemented yet */
+export function unsupportedFields(spec: PostgresqlSpec): string[] {
+  return Object.entries(checks).filter(([, check]) => check(spec)).map(([field]) => field).sort();
+}

@@ -1,0 +1,107 @@
+/**
+ * Turns a raw `postgresql` object into a validated cluster, or into the exact list of problems that make it
+ * invalid. Structural checks come from the zod schema; the semantic rules (cluster name, user names and flags,
+ * clone source) follow Zalando's operator and use its messages where it has one.
+ *
+ * Source: Zalando postgres-operator docs, reference/cluster_manifest.md and the naming rule of
+ * `enable_team_id_clustername_prefix` (reference/operator_parameters.md).
+ */
+import type { z } from 'zod';
+import { postgresqlObject, type Postgresql } from './postgresql';
+import { normalizeUserFlags } from './user-flags';
+import { unsupportedFields } from './unsupported';
+
+/** DNS-1035 label, as Kubernetes Service names require. */
+export const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Longest cluster name: a Service name is at most 63 characters and the replica Service adds `-repl`. */
+export const MAX_CLUSTER_NAME_LENGTH = 58;
+/** Role names Zalando accepts for manifest users (lower case, digits, `-`, `_`, dot-separated parts). */
+export const USER_NAME = /^[a-z0-9]([-_a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-_a-z0-9]*[a-z0-9])?)*$/;
+
+/** Operator settings that change what counts as valid. */
+export interface ValidationOptions {
+  /** `enable_team_id_clustername_prefix`: the name must start with `<teamId>-`. */
+  enableTeamIdClusterNamePrefix: boolean;
+}
+
+/** A problem with the manifest: the field path (e.g. `spec.volume.size`) and what is wrong with it. */
+export interface Problem { path: string; message: string }
+
+export type ValidationResult =
+  | { ok: true; cluster: Postgresql; warnings: string[] }
+  | { ok: false; problems: Problem[] };
+
+/** Formats problems as one line each: `spec.volume.size: must be a quantity such as 500Mi or 1Gi`. */
+export function describeProblems(problems: readonly Problem[]): string {
+  return problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+}
+
+function zodProblems(error: z.ZodError): Problem[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(object)',
+    message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+  }));
+}
+
+function nameProblems(name: string, teamId: string, options: ValidationOptions): Problem[] {
+  const problems: Problem[] = [];
+  if (name.length > MAX_CLUSTER_NAME_LENGTH) {
+    problems.push({ path: 'metadata.name', message: `name cannot be longer than ${MAX_CLUSTER_NAME_LENGTH} characters` });
+  }
+  if (!DNS_1035.test(name)) {
+    problems.push({ path: 'metadata.name', message: `name must confirm to DNS-1035, regex used for validation is "${DNS_1035.source}"` });
+  }
+  if (teamId.trim() === '') problems.push({ path: 'spec.teamId', message: 'team name is empty' });
+  else if (options.enableTeamIdClusterNamePrefix && !name.toLowerCase().startsWith(`${teamId.toLowerCase()}-`)) {
+    problems.push({ path: 'metadata.name', message: `name must match {TEAM}-{NAME} format. Got cluster name '${name}', team name '${teamId}'` });
+  } else if (options.enableTeamIdClusterNamePrefix && name.length < teamId.length + 2) {
+    problems.push({ path: 'metadata.name', message: 'name is too short' });
+  }
+  return problems;
+}
+
+function userProblems(users: Record<string, string[] | null> | undefined): Problem[] {
+  const problems: Problem[] = [];
+  for (const [user, flags] of Object.entries(users ?? {})) {
+    if (!USER_NAME.test(user)) {
+      problems.push({ path: `spec.users.${user}`, message: `invalid username: ${JSON.stringify(user)}` });
+      continue;
+    }
+    const result = normalizeUserFlags(flags);
+    if (!result.ok) problems.push({ path: `spec.users.${user}`, message: `invalid flags for user ${JSON.stringify(user)}: ${result.error}` });
+  }
+  return problems;
+}
+
+function cloneProblems(clone: Postgresql['spec']['clone']): Problem[] {
+  if (!clone || clone.timestamp) return [];
+  if (clone.cluster.length > 63) return [{ path: 'spec.clone.cluster', message: 'clone cluster name must be no longer than 63 characters' }];
+  if (!DNS_1035.test(clone.cluster)) {
+    return [{ path: 'spec.clone.cluster', message: `clone cluster name must confirm to DNS-1035, regex used for validation is "${DNS_1035.source}"` }];
+  }
+  return [];
+}
+
+/**
+ * Validates a `postgresql` object as read from the API server (or from YAML).
+ *
+ * @param raw the object; anything that is not a valid manifest is reported, never thrown
+ * @param options operator settings that change the rules
+ * @returns the typed object and warnings (fields accepted but not acted on), or every problem found
+ */
+export function validatePostgresql(raw: unknown, options: ValidationOptions): ValidationResult {
+  const parsed = postgresqlObject.safeParse(raw);
+  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error) };
+  const cluster = parsed.data;
+  const problems = [
+    ...nameProblems(cluster.metadata.name, cluster.spec.teamId, options),
+    ...userProblems(cluster.spec.users),
+    ...cloneProblems(cluster.spec.clone),
+  ];
+  if (problems.length > 0) return { ok: false, problems };
+  const warnings = unsupportedFields(cluster.spec).map((field) => `spec.${field} is accepted but not acted on yet`);
+  if (cluster.spec.useLoadBalancer !== undefined || cluster.spec.replicaLoadBalancer !== undefined) {
+    warnings.push('spec.useLoadBalancer and spec.replicaLoadBalancer are deprecated: use enableMasterLoadBalancer and enableReplicaLoadBalancer');
+  }
+  return { ok: true, cluster, warnings };
+}

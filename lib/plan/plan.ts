@@ -1,0 +1,64 @@
+/**
+ * Plans the writes that converge a cluster's children: desired objects + observed objects -> actions, each with a
+ * reason. Nothing to do gives no actions, which is what makes a second sync free of write requests.
+ *
+ * Each desired object carries a hash of itself in an annotation; a changed hash catches fields the operator stopped
+ * setting (server-side apply then removes them), and the field comparison catches edits made by others.
+ */
+import { createHash } from 'node:crypto';
+import type { KubeObject } from '../builders/object-meta';
+import { findDrift } from './drift';
+
+/** Annotation holding the hash of the desired object last applied. */
+export const DESIRED_HASH_ANNOTATION = 'acid.zalan.do/desired-hash';
+
+/** One write: server-side apply of an owned object, or creation of a shared one that is missing. */
+export interface Action {
+  type: 'apply' | 'create';
+  object: KubeObject;
+  reason: string;
+}
+
+/** Identifies an object within a namespace: `Kind/name`. */
+export function objectKey(object: Pick<KubeObject, 'kind' | 'metadata'>): string {
+  return `${object.kind}/${object.metadata.name}`;
+}
+
+/** @returns a copy of the object with the hash of its content in the `acid.zalan.do/desired-hash` annotation */
+export function withDesiredHash(object: KubeObject): KubeObject {
+  const hash = createHash('sha256').update(JSON.stringify(object)).digest('hex').slice(0, 16);
+  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [DESIRED_HASH_ANNOTATION]: hash } } };
+}
+
+/** Why an owned object needs applying, or undefined when it matches. */
+export function applyReason(desired: KubeObject, observed: KubeObject | undefined): string | undefined {
+  const name = `${desired.kind} ${desired.metadata.name}`;
+  if (!observed) return `${name} is missing`;
+  const { [DESIRED_HASH_ANNOTATION]: hash, ...annotations } = desired.metadata.annotations ?? {};
+  const content = { ...desired, metadata: { ...desired.metadata, annotations } };
+  const drift = findDrift(content, observed);
+  if (drift) return `${name}: ${drift}`;
+  if (hash !== undefined && observed.metadata.annotations?.[DESIRED_HASH_ANNOTATION] !== hash) {
+    return `${name}: fields the operator no longer sets are removed`;
+  }
+  return undefined;
+}
+
+/**
+ * @param owned desired objects owned by the cluster (already carrying their hash, see `withDesiredHash`)
+ * @param shared desired objects shared by the namespace: created when missing, otherwise left alone
+ * @param observed live objects by `objectKey`
+ * @returns the actions in the order of `owned` then `shared`
+ */
+export function planChildren(owned: readonly KubeObject[], shared: readonly KubeObject[],
+  observed: ReadonlyMap<string, KubeObject>): Action[] {
+  const actions: Action[] = [];
+  for (const object of owned) {
+    const reason = applyReason(object, observed.get(objectKey(object)));
+    if (reason) actions.push({ type: 'apply', object, reason });
+  }
+  for (const object of shared) {
+    if (!observed.has(objectKey(object))) actions.push({ type: 'create', object, reason: `${object.kind} ${object.metadata.name} is missing` });
+  }
+  return actions;
+}
