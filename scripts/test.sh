@@ -2,11 +2,13 @@
 # The project's test command (`npm test`): lint and type check, unit tests, then integration tests on a real
 # kube-apiserver + etcd (built once into a cache outside the repo, see scripts/testenv/build.sh).
 set -euo pipefail
+shopt -s globstar nullglob
 cd "$(dirname "$0")/.."
 echo "== lint and type check"
 npx eslint .
 npx tsc --noEmit -p .
 echo "== unit tests"
-npx tsx --test --test-reporter=spec "test/unit/**/*.test.ts"
+# Node 20's --test does not expand globs itself: bash does.
+npx tsx --test --test-reporter=spec test/unit/**/*.test.ts
 echo "== integration tests"
 bash scripts/testenv/run-integration.sh

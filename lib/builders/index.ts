@@ -2,6 +2,7 @@
  * Builds the complete desired set of a cluster's children from the validated manifest and the operator config.
  * Pure and deterministic: object keys are sorted, so the same inputs always give byte-identical objects.
  */
+import { sortKeys } from '../model/canonical';
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { numberOfInstances } from './instances';
@@ -29,14 +30,6 @@ export interface DesiredState {
   /** shared by the namespace (pod ServiceAccount and RoleBinding): created when missing, never owned */
   shared: KubeObject[];
   notes: string[];
-}
-
-/** Sorts object keys recursively (arrays keep their order: env order and list order carry meaning). */
-export function sortKeys<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(sortKeys) as T;
-  if (value === null || typeof value !== 'object') return value;
-  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)])) as T;
 }
 
 /** @returns the desired children of the cluster; throws only on caller bugs (a missing password) */

@@ -111,9 +111,9 @@ function podSecurityContext(cluster: Postgresql, config: OperatorConfig): Json |
   const runAsUser = cluster.spec.spiloRunAsUser ?? config.spilo_runasuser;
   const runAsGroup = cluster.spec.spiloRunAsGroup ?? config.spilo_runasgroup;
   const fsGroup = cluster.spec.spiloFSGroup ?? config.spilo_fsgroup;
-  if (runAsUser !== undefined) out.runAsUser = runAsUser;
-  if (runAsGroup !== undefined) out.runAsGroup = runAsGroup;
-  if (fsGroup !== undefined) out.fsGroup = fsGroup;
+  if (runAsUser != null) out.runAsUser = runAsUser;
+  if (runAsGroup != null) out.runAsGroup = runAsGroup;
+  if (fsGroup != null) out.fsGroup = fsGroup;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

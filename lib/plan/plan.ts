@@ -15,9 +15,14 @@ export const DESIRED_HASH_ANNOTATION = 'acid.zalan.do/desired-hash';
 /** One write: server-side apply of an owned object, or creation of a shared one that is missing. */
 export interface Action {
   type: 'apply' | 'create';
+  /** whether the object is new or an existing one changes */
+  change: 'created' | 'updated';
   object: KubeObject;
   reason: string;
 }
+
+/** A live object as read from the API server. */
+export type Observed = { metadata?: { annotations?: Record<string, string> } } & Record<string, unknown>;
 
 /** Identifies an object within a namespace: `Kind/name`. */
 export function objectKey(object: Pick<KubeObject, 'kind' | 'metadata'>): string {
@@ -31,14 +36,14 @@ export function withDesiredHash(object: KubeObject): KubeObject {
 }
 
 /** Why an owned object needs applying, or undefined when it matches. */
-export function applyReason(desired: KubeObject, observed: KubeObject | undefined): string | undefined {
+export function applyReason(desired: KubeObject, observed: Observed | undefined): string | undefined {
   const name = `${desired.kind} ${desired.metadata.name}`;
   if (!observed) return `${name} is missing`;
   const { [DESIRED_HASH_ANNOTATION]: hash, ...annotations } = desired.metadata.annotations ?? {};
   const content = { ...desired, metadata: { ...desired.metadata, annotations } };
   const drift = findDrift(content, observed);
   if (drift) return `${name}: ${drift}`;
-  if (hash !== undefined && observed.metadata.annotations?.[DESIRED_HASH_ANNOTATION] !== hash) {
+  if (hash !== undefined && observed.metadata?.annotations?.[DESIRED_HASH_ANNOTATION] !== hash) {
     return `${name}: fields the operator no longer sets are removed`;
   }
   return undefined;
@@ -51,14 +56,17 @@ export function applyReason(desired: KubeObject, observed: KubeObject | undefine
  * @returns the actions in the order of `owned` then `shared`
  */
 export function planChildren(owned: readonly KubeObject[], shared: readonly KubeObject[],
-  observed: ReadonlyMap<string, KubeObject>): Action[] {
+  observed: ReadonlyMap<string, Observed>): Action[] {
   const actions: Action[] = [];
   for (const object of owned) {
-    const reason = applyReason(object, observed.get(objectKey(object)));
-    if (reason) actions.push({ type: 'apply', object, reason });
+    const current = observed.get(objectKey(object));
+    const reason = applyReason(object, current);
+    if (reason) actions.push({ type: 'apply', change: current ? 'updated' : 'created', object, reason });
   }
   for (const object of shared) {
-    if (!observed.has(objectKey(object))) actions.push({ type: 'create', object, reason: `${object.kind} ${object.metadata.name} is missing` });
+    if (!observed.has(objectKey(object))) {
+      actions.push({ type: 'create', change: 'created', object, reason: `${object.kind} ${object.metadata.name} is missing` });
+    }
   }
   return actions;
 }

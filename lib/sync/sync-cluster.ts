@@ -1,0 +1,195 @@
+/**
+ * `syncCluster`: converge one `postgresql` object's children to its manifest. Read the object and its children,
+ * validate, build the desired objects, plan, apply what differs (server-side apply), then write status and Events
+ * only when they change. Running it twice in a row makes no write request the second time.
+ *
+ * Bad input never throws: an invalid manifest ends in status `Invalid` and a Warning Event naming the fields, and no
+ * child is touched. API failures end in a `*Failed` status and a result marked retryable.
+ */
+import { buildCluster, secretUsers, type KubeObject as Desired } from '../builders';
+import { buildPodServiceAccount } from '../builders/service-account';
+import { selectorLabels } from '../builders/labels';
+import { secretName } from '../builders/names';
+import { isRetryable } from '../k8s/errors';
+import type { KubeClient, KubeObject } from '../k8s/client';
+import type { Logger } from '../log/logger';
+import type { OperatorConfig } from '../model/config';
+import { POSTGRESQL, type Postgresql, type PostgresqlStatus } from '../model/postgresql';
+import { describeProblems, validatePostgresql } from '../model/validate';
+import { objectKey, planChildren, withDesiredHash, type Action } from '../plan/plan';
+import { deriveStatus, statusChanged, type SyncObservation } from '../plan/status';
+import { recordEvent, type InvolvedObject } from './events';
+
+/** What a sync needs from outside: the API, the config, time and randomness. */
+export interface SyncContext {
+  client: KubeClient;
+  config: OperatorConfig;
+  log: Logger;
+  now: () => Date;
+  newPassword: () => string;
+  signal?: AbortSignal;
+}
+
+/** How a sync ended. */
+export interface SyncResult {
+  outcome: 'synced' | 'invalid' | 'not-found' | 'deleting' | 'failed';
+  /** the writes made to children, with their reasons */
+  actions: Array<{ change: Action['change']; kind: string; name: string; reason: string }>;
+  status?: string;
+  /** for `failed`: whether trying again later may succeed */
+  retryable?: boolean;
+  error?: string;
+}
+
+/** The kinds a cluster owns, listed by the cluster's selector labels. */
+const OWNED_KINDS = ['Endpoints', 'Service', 'Secret', 'PodDisruptionBudget', 'StatefulSet'] as const;
+
+const labelSelector = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+
+async function observeChildren(ctx: SyncContext, cluster: Postgresql, shared: Desired[]): Promise<Map<string, KubeObject>> {
+  const namespace = cluster.metadata.namespace!;
+  const selector = labelSelector(selectorLabels(cluster, ctx.config));
+  const observed = new Map<string, KubeObject>();
+  const lists = await Promise.all(OWNED_KINDS.map((kind) => ctx.client.list(kind, namespace, selector, ctx.signal)));
+  lists.forEach((items, i) => items.forEach((item) => observed.set(`${OWNED_KINDS[i]}/${item.metadata?.name}`, item)));
+  const sharedObjects = await Promise.all(shared.map((s) => ctx.client.get({ kind: s.kind, namespace, name: s.metadata.name }, ctx.signal)));
+  sharedObjects.forEach((item, i) => { if (item) observed.set(objectKey(shared[i]!), item); });
+  return observed;
+}
+
+/**
+ * Passwords for every user with a Secret: the one in the existing Secret when there is one (looked up by name
+ * when the label list missed it, e.g. after someone edited its labels), else a new random one.
+ */
+async function passwordsFor(ctx: SyncContext, cluster: Postgresql, observed: Map<string, KubeObject>): Promise<Record<string, string>> {
+  const passwords: Record<string, string> = {};
+  for (const user of secretUsers(cluster, ctx.config).users) {
+    const name = secretName(ctx.config, cluster.metadata.name, user);
+    const secret = observed.get(`Secret/${name}`)
+      ?? await ctx.client.get({ kind: 'Secret', namespace: cluster.metadata.namespace!, name }, ctx.signal);
+    if (secret && !observed.has(`Secret/${name}`)) observed.set(`Secret/${name}`, secret);
+    const existing = secret?.data?.password as string | undefined;
+    passwords[user] = existing ? Buffer.from(existing, 'base64').toString('utf8') : ctx.newPassword();
+  }
+  return passwords;
+}
+
+function podsReady(observed: Map<string, KubeObject>, cluster: Postgresql, instances: number): { ready: boolean; progress: string } {
+  const sts = observed.get(`StatefulSet/${cluster.metadata.name}`);
+  const readyReplicas = (sts?.status?.readyReplicas as number | undefined) ?? 0;
+  const current = sts !== undefined && (sts.status?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0);
+  const ready = sts !== undefined && current && readyReplicas >= instances && (sts.spec?.replicas ?? 0) === instances;
+  return { ready, progress: `${Math.min(readyReplicas, instances)} of ${instances} pods ready` };
+}
+
+const involved = (raw: KubeObject): InvolvedObject => ({
+  apiVersion: POSTGRESQL.apiVersion, kind: POSTGRESQL.kind, name: raw.metadata!.name, namespace: raw.metadata!.namespace, uid: raw.metadata!.uid,
+});
+
+async function writeStatus(ctx: SyncContext, raw: KubeObject, observation: SyncObservation): Promise<PostgresqlStatus> {
+  const previous = typeof raw.status === 'object' ? raw.status as PostgresqlStatus : undefined;
+  const status = deriveStatus(observation, previous, ctx.now().toISOString());
+  if (statusChanged(raw.status, status)) {
+    await ctx.client.mergePatch({ kind: POSTGRESQL.kind, namespace: raw.metadata!.namespace, name: raw.metadata!.name },
+      { status: raw.status && typeof raw.status === 'object' ? { ...nullOut(raw.status), ...status } : status }, 'status', ctx.signal);
+  }
+  return status;
+}
+
+/** Merge patch entries that remove status fields this operator no longer writes (e.g. cleared warnings). */
+function nullOut(status: Record<string, unknown>): Record<string, null> {
+  return Object.fromEntries(Object.keys(status).map((key) => [key, null]));
+}
+
+async function event(ctx: SyncContext, raw: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, log: Logger) {
+  const error = await recordEvent(ctx.client, involved(raw), type, reason, message, ctx.now());
+  if (error) log.warn('Could not record event', { reason, error: error.message });
+}
+
+/**
+ * Converges one cluster.
+ * @returns what was done; never throws for invalid input or API failures (see `outcome` and `retryable`)
+ */
+export async function syncCluster(ctx: SyncContext, namespace: string, name: string): Promise<SyncResult> {
+  const log = ctx.log.with({ cluster: name, namespace });
+  let raw: KubeObject | undefined;
+  try {
+    raw = await ctx.client.get({ kind: POSTGRESQL.kind, namespace, name }, ctx.signal);
+  } catch (error) {
+    return { outcome: 'failed', actions: [], retryable: isRetryable(error), error: (error as Error).message };
+  }
+  if (!raw) return { outcome: 'not-found', actions: [] };
+  if (raw.metadata?.deletionTimestamp) return { outcome: 'deleting', actions: [] };
+  const generation = (raw.metadata?.generation as number | undefined) ?? 0;
+  const previousWarnings = (typeof raw.status === 'object' ? raw.status?.warnings : undefined) as string[] | undefined;
+
+  const validation = validatePostgresql(raw, { enableTeamIdClusterNamePrefix: ctx.config.enable_team_id_clustername_prefix });
+  if (!validation.ok) {
+    const message = describeProblems(validation.problems);
+    try {
+      const before = typeof raw.status === 'object' ? raw.status as PostgresqlStatus : undefined;
+      const status = await writeStatus(ctx, raw, { generation, invalid: message, changed: false, podsReady: false, warnings: [] });
+      if (before?.PostgresClusterStatus !== 'Invalid' || before.conditions?.find((c) => c.type === 'Ready')?.message !== message
+        || before.observedGeneration !== generation) {
+        await event(ctx, raw, 'Warning', 'InvalidManifest', message, log);
+        log.warn('Invalid manifest', { reason: message });
+      }
+      return { outcome: 'invalid', actions: [], status: status.PostgresClusterStatus, error: message };
+    } catch (error) {
+      return { outcome: 'failed', actions: [], retryable: isRetryable(error), error: (error as Error).message };
+    }
+  }
+
+  const cluster = { ...validation.cluster, metadata: { ...validation.cluster.metadata, namespace } };
+  const actions: SyncResult['actions'] = [];
+  let state: ReturnType<typeof buildCluster> | undefined;
+  try {
+    const observed = await observeChildren(ctx, cluster, buildPodServiceAccount(ctx.config, namespace));
+    state = buildCluster(cluster, ctx.config, { passwords: await passwordsFor(ctx, cluster, observed) });
+    const plan = planChildren(state.objects.map(withDesiredHash), state.shared, observed);
+    for (const action of plan) {
+      const written = action.type === 'apply'
+        ? await ctx.client.apply(action.object, ctx.signal)
+        : await createShared(ctx, action.object);
+      if (written) observed.set(objectKey(action.object), written);
+      actions.push({ change: action.change, kind: action.object.kind, name: action.object.metadata.name, reason: action.reason });
+      log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, { name: action.object.metadata.name, reason: action.reason });
+    }
+    const instances = (state.objects.find((o) => o.kind === 'StatefulSet')?.spec as { replicas: number }).replicas;
+    const pods = podsReady(observed, cluster, instances);
+    const warnings = [...validation.warnings, ...state.notes];
+    const status = await writeStatus(ctx, raw, { generation, changed: actions.length > 0, podsReady: pods.ready, progress: pods.progress, warnings });
+    if (actions.length > 0) {
+      const created = actions.filter((a) => a.change === 'created').map((a) => `${a.kind} ${a.name}`);
+      const updated = actions.filter((a) => a.change === 'updated').map((a) => a.reason);
+      const message = [created.length ? `Created ${created.join(', ')}` : '', updated.length ? `Updated ${updated.join('; ')}` : '']
+        .filter(Boolean).join('. ');
+      await event(ctx, raw, 'Normal', created.length && !updated.length ? 'Created' : 'Updated', message, log);
+    }
+    if (warnings.length > 0 && warnings.join('\n') !== (previousWarnings ?? []).join('\n')) {
+      await event(ctx, raw, 'Warning', 'ManifestWarnings', warnings.join('; '), log);
+      for (const warning of warnings) log.warn('Manifest warning', { reason: warning });
+    }
+    return { outcome: 'synced', actions, status: status.PostgresClusterStatus };
+  } catch (error) {
+    const message = (error as Error).message;
+    log.error('Sync failed', { error: message });
+    try {
+      await writeStatus(ctx, raw, { generation, failed: message, changed: actions.length > 0, podsReady: false, warnings: validation.warnings });
+      await event(ctx, raw, 'Warning', 'SyncFailed', message, log);
+    } catch (statusError) {
+      log.warn('Could not write failure status', { error: (statusError as Error).message });
+    }
+    return { outcome: 'failed', actions, retryable: isRetryable(error), error: message };
+  }
+}
+
+/** Creates a shared object; one created meanwhile by a concurrent sync counts as done. */
+async function createShared(ctx: SyncContext, object: Desired): Promise<KubeObject | undefined> {
+  try {
+    return await ctx.client.create(object, ctx.signal);
+  } catch (error) {
+    if ((error as { status?: number }).status === 409) return undefined;
+    throw error;
+  }
+}

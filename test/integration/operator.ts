@@ -1,0 +1,60 @@
+/**
+ * Shared set-up for integration tests of the operator on the test control plane: the CRD installed once, a
+ * KubeClient on the plane's kubeconfig, reference manifests and a sync context.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { KubeClient } from '../../lib/k8s/client';
+import { silentLogger } from '../../lib/log/logger';
+import { parseOperatorConfig, type OperatorConfig } from '../../lib/model/config';
+import { randomPassword } from '../../lib/sync/passwords';
+import type { SyncContext } from '../../lib/sync/sync-cluster';
+import { kubectl, requireTestenv } from './testenv';
+
+/** The repository root. */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+/** Zalando's reference manifests (../shared/reference/zalando beside the repo). */
+export const referenceDir = fileURLToPath(new URL('../../../shared/reference/zalando/', import.meta.url));
+
+/** @returns a YAML file of the reference set parsed, e.g. `v2.0.1/minimal-postgres-manifest.yaml` */
+export function reference(path: string): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return parse(readFileSync(referenceDir + path, 'utf8'));
+}
+
+/** @returns the operator config parsed from a reference ConfigMap (`v1.0.0` or `v2.0.1`) */
+export function referenceConfig(version: 'v1.0.0' | 'v2.0.1'): OperatorConfig {
+  const result = parseOperatorConfig(reference(`${version}/configmap.yaml`).data);
+  if (!result.ok) throw new Error(`reference config ${version} is invalid: ${JSON.stringify(result.errors)}`);
+  return result.config;
+}
+
+let crdInstalled = false;
+
+/** Installs the generated CRD (once per process) and waits until it is established. */
+export async function installCrd(): Promise<void> {
+  if (crdInstalled) return;
+  requireTestenv();
+  const applied = await kubectl(['apply', '--server-side', '-f', `${repoRoot}manifests/postgresql.crd.yaml`]);
+  if (applied.code !== 0) throw new Error(`CRD apply failed: ${applied.stderr}`);
+  const waited = await kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd/postgresqls.acid.zalan.do']);
+  if (waited.code !== 0) throw new Error(`CRD not established: ${waited.stderr}`);
+  crdInstalled = true;
+}
+
+/** @returns a client on the test plane (close it when done) */
+export function testClient(): KubeClient {
+  requireTestenv();
+  return KubeClient.fromDefault();
+}
+
+/** @returns a sync context on the test plane with the given config and a silent log */
+export function syncContext(client: KubeClient, config: OperatorConfig): SyncContext {
+  return { client, config, log: silentLogger, now: () => new Date(), newPassword: () => randomPassword() };
+}
+
+/** Applies a manifest (object) into a namespace with kubectl; throws with kubectl's error text on failure. */
+export async function applyManifest(object: unknown, namespace: string): Promise<void> {
+  const result = await kubectl(['apply', '-n', namespace, '-f', '-'], JSON.stringify(object));
+  if (result.code !== 0) throw new Error(result.stderr.trim());
+}
