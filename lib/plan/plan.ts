@@ -29,9 +29,15 @@ export function objectKey(object: Pick<KubeObject, 'kind' | 'metadata'>): string
   return `${object.kind}/${object.metadata.name}`;
 }
 
-/** @returns a copy of the object with the hash of its content in the `acid.zalan.do/desired-hash` annotation */
+/**
+ * @returns a copy of the object with the hash of its content in the `acid.zalan.do/desired-hash` annotation.
+ *   Secret values are left out of the hash: a password must not leak into an annotation, and a password changed
+ *   in the Secret is the new truth, not a change of desired state.
+ */
 export function withDesiredHash(object: KubeObject): KubeObject {
-  const hash = createHash('sha256').update(JSON.stringify(object)).digest('hex').slice(0, 16);
+  const data = object.data as Record<string, string> | undefined;
+  const hashed = object.kind === 'Secret' && data ? { ...object, data: Object.keys(data) } : object;
+  const hash = createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16);
   return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [DESIRED_HASH_ANNOTATION]: hash } } };
 }
 

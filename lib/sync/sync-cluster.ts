@@ -19,6 +19,7 @@ import { describeProblems, validatePostgresql } from '../model/validate';
 import { objectKey, planChildren, withDesiredHash, type Action } from '../plan/plan';
 import { deriveStatus, statusChanged, type SyncObservation } from '../plan/status';
 import { recordEvent, type InvolvedObject } from './events';
+import type { PasswordSource } from './passwords';
 
 /** What a sync needs from outside: the API, the config, time and randomness. */
 export interface SyncContext {
@@ -26,7 +27,8 @@ export interface SyncContext {
   config: OperatorConfig;
   log: Logger;
   now: () => Date;
-  newPassword: () => string;
+  /** passwords of Secrets that do not exist yet (see `passwords.ts`) */
+  newPassword: PasswordSource;
   signal?: AbortSignal;
 }
 
@@ -59,7 +61,7 @@ async function observeChildren(ctx: SyncContext, cluster: Postgresql, shared: De
 
 /**
  * Passwords for every user with a Secret: the one in the existing Secret when there is one (looked up by name
- * when the label list missed it, e.g. after someone edited its labels), else a new random one.
+ * when the label list missed it, e.g. after someone edited its labels), else a new derived one.
  */
 async function passwordsFor(ctx: SyncContext, cluster: Postgresql, observed: Map<string, KubeObject>): Promise<Record<string, string>> {
   const passwords: Record<string, string> = {};
@@ -69,7 +71,7 @@ async function passwordsFor(ctx: SyncContext, cluster: Postgresql, observed: Map
       ?? await ctx.client.get({ kind: 'Secret', namespace: cluster.metadata.namespace!, name }, ctx.signal);
     if (secret && !observed.has(`Secret/${name}`)) observed.set(`Secret/${name}`, secret);
     const existing = secret?.data?.password as string | undefined;
-    passwords[user] = existing ? Buffer.from(existing, 'base64').toString('utf8') : ctx.newPassword();
+    passwords[user] = existing ? Buffer.from(existing, 'base64').toString('utf8') : ctx.newPassword(cluster.metadata.uid ?? '', user);
   }
   return passwords;
 }

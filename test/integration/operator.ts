@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { KubeClient } from '../../lib/k8s/client';
 import { silentLogger } from '../../lib/log/logger';
 import { parseOperatorConfig, type OperatorConfig } from '../../lib/model/config';
-import { randomPassword } from '../../lib/sync/passwords';
+import { derivedPasswords } from '../../lib/sync/passwords';
 import type { SyncContext } from '../../lib/sync/sync-cluster';
 import { kubectl, requireTestenv } from './testenv';
 
@@ -28,6 +28,9 @@ export function referenceConfig(version: 'v1.0.0' | 'v2.0.1'): OperatorConfig {
   if (!result.ok) throw new Error(`reference config ${version} is invalid: ${JSON.stringify(result.errors)}`);
   return result.config;
 }
+
+/** Passwords derived from a fixed test key. */
+export const testPasswords = derivedPasswords(Buffer.from('integration-test-password-key'));
 
 let crdInstalled = false;
 
@@ -50,7 +53,7 @@ export function testClient(): KubeClient {
 
 /** @returns a sync context on the test plane with the given config and a silent log */
 export function syncContext(client: KubeClient, config: OperatorConfig): SyncContext {
-  return { client, config, log: silentLogger, now: () => new Date(), newPassword: () => randomPassword() };
+  return { client, config, log: silentLogger, now: () => new Date(), newPassword: testPasswords };
 }
 
 /** Applies a manifest (object) into a namespace with kubectl; throws with kubectl's error text on failure. */
