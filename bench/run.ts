@@ -1,0 +1,39 @@
+/**
+ * Benchmarks: `npm run bench -- <name> [args]`. Each prints a table and a JSON line, and writes
+ * bench/results/<name>.json. Without $KUBECONFIG a local control plane is started for the run.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { benchSync } from './sync';
+import { ensureControlPlane } from './testenv';
+
+const benchmarks: Record<string, (args: string[]) => Promise<unknown>> = {
+  sync: (args) => benchSync(Number(args[0] ?? 50)),
+};
+
+async function main() {
+  const [name = 'sync', ...args] = process.argv.slice(2);
+  const run = benchmarks[name];
+  if (!run) throw new Error(`unknown benchmark ${name}; known: ${Object.keys(benchmarks).join(', ')}`);
+  const stop = ensureControlPlane();
+  try {
+    const report = await run(args) as { phases?: Record<string, Record<string, unknown>> };
+    if (report.phases) {
+      console.table(Object.fromEntries(Object.entries(report.phases).map(([phase, r]) => [phase, {
+        runs: r.runs, 'median ms': r.medianMs, 'p99 ms': r.p99Ms, 'mean ms': r.meanMs,
+        'requests/sync': JSON.stringify(r.requestsPerSync), 'max writes/sync': r.maxWritesPerSync,
+      }])));
+    }
+    console.log(JSON.stringify(report));
+    const dir = fileURLToPath(new URL('./results/', import.meta.url));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}${name}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,91 @@
+/**
+ * The main job (`npm start`): on a machine with no KUBECONFIG it builds (once) and starts a local control plane,
+ * installs the CRD and the operator ConfigMap, applies manifests/minimal-postgres-manifest.yaml, syncs every
+ * postgresql object in the watched namespaces, and prints what it created, the status and the time taken.
+ * With KUBECONFIG set it uses that cluster instead. Options: --manifest FILE, --namespace NS.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { KubeClient } from '../lib/k8s/client';
+import { createLogger } from '../lib/log/logger';
+import { watchedNamespaces } from '../lib/model/config';
+import { createOperatorContext } from '../lib/sync/operator-context';
+import { syncCluster } from '../lib/sync/sync-cluster';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const started = Date.now();
+const step = (text: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${text}`);
+
+function startLocalControlPlane(): void {
+  step('no KUBECONFIG: starting a local control plane (the first run builds kube-apiserver and etcd, ~7 min on 2 cores)');
+  const env = { ...process.env, TESTENV_DIR: `${root}.testenv/main` };
+  const out = execFileSync('bash', [`${root}scripts/testenv/testenv.sh`, 'up'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  for (const match of out.matchAll(/^export (\w+)=(.*)$/gm)) process.env[match[1]!] = match[2]!.replace(/^'|'$/g, '');
+}
+
+async function waitEstablished(client: KubeClient, name: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const crd = await client.get({ kind: 'CustomResourceDefinition', name });
+    if (crd?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True')) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`CRD ${name} was not established within 30 s`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { manifest: { type: 'string' }, namespace: { type: 'string', default: 'default' } } });
+  const local = !process.env.KUBECONFIG;
+  if (local) startLocalControlPlane();
+  const client = KubeClient.fromDefault();
+  step(`using the API server at ${client.kubeConfig.getCurrentCluster()?.server}`);
+  const namespace = process.env.OPERATOR_NAMESPACE ?? 'default';
+
+  step('installing the postgresql CRD');
+  await client.apply(parse(readFileSync(`${root}manifests/postgresql.crd.yaml`, 'utf8')));
+  await waitEstablished(client, 'postgresqls.acid.zalan.do');
+  step(`installing the operator ConfigMap in namespace ${namespace}`);
+  await client.apply({ ...parse(readFileSync(`${root}manifests/configmap.yaml`, 'utf8')), metadata: { name: 'postgres-operator', namespace } });
+  const manifestPath = values.manifest ?? `${root}manifests/minimal-postgres-manifest.yaml`;
+  const manifest = parse(readFileSync(manifestPath, 'utf8'));
+  step(`applying ${manifestPath} (postgresql ${manifest.metadata.name}) in namespace ${values.namespace}`);
+  await client.apply({ ...manifest, metadata: { ...manifest.metadata, namespace: values.namespace } });
+
+  const log = createLogger(undefined, process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn');
+  const operator = await createOperatorContext(client, log, { ...process.env, OPERATOR_NAMESPACE: namespace });
+  if (!operator.ok) {
+    for (const error of operator.errors) console.error(`invalid operator config: ${error.message}`);
+    process.exitCode = 1;
+    return;
+  }
+  const scope = watchedNamespaces(operator.ctx.config, namespace);
+  const clusters = scope === '*'
+    ? await client.list('postgresql')
+    : (await Promise.all(scope.map((ns) => client.list('postgresql', ns)))).flat();
+  step(`syncing ${clusters.length} postgresql object(s) in ${scope === '*' ? 'all namespaces' : scope.join(', ')}`);
+  const rows = [];
+  for (const cluster of clusters) {
+    const { name, namespace: ns } = cluster.metadata!;
+    const t0 = Date.now();
+    const result = await syncCluster(operator.ctx, ns, name);
+    rows.push({ cluster: `${ns}/${name}`, outcome: result.outcome, status: result.status ?? '', written: result.actions.length,
+      seconds: (Date.now() - t0) / 1000, error: result.error ?? '' });
+    for (const action of result.actions) step(`  ${action.change} ${action.kind} ${action.name}`);
+  }
+  console.table(rows);
+  step(`done: ${client.counter.total()} API requests (${JSON.stringify(client.counter.snapshot())})`);
+  if (local) {
+    console.log(`\nThe local control plane keeps running. Try:\n  export KUBECONFIG=${process.env.KUBECONFIG}\n` +
+      `  ${process.env.TESTENV_BIN}/kubectl get postgresql,statefulset,service,secret -n ${values.namespace}\n` +
+      `Stop it with: TESTENV_DIR=${root}.testenv/main npm run testenv -- down`);
+  }
+  client.close();
+  if (rows.some((r) => r.outcome === 'failed' || r.outcome === 'invalid')) process.exitCode = 1;
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
