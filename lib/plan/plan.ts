@@ -22,7 +22,7 @@ export interface Action {
 }
 
 /** A live object as read from the API server. */
-export type Observed = { metadata?: { annotations?: Record<string, string> } } & Record<string, unknown>;
+export type Observed = { metadata?: { annotations?: Record<string, string>; [field: string]: unknown } } & Record<string, unknown>;
 
 /** Identifies an object within a namespace: `Kind/name`. */
 export function objectKey(object: Pick<KubeObject, 'kind' | 'metadata'>): string {

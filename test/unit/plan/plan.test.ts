@@ -106,7 +106,7 @@ describe('planChildren', () => {
   it('shared objects are created when missing and otherwise left alone', () => {
     assert.deepEqual(planChildren([], [account], new Map()),
       [{ type: 'create', change: 'created', object: account, reason: 'ServiceAccount postgres-pod is missing' }]);
-    const different = { ...live(account), secrets: [{ name: 'token' }], metadata: { name: 'postgres-pod', labels: { other: 'x' } } };
+    const different: Observed = { ...live(account), secrets: [{ name: 'token' }], metadata: { name: 'postgres-pod', labels: { other: 'x' } } as Observed['metadata'] };
     assert.deepEqual(planChildren([], [account], observedMap(different)), []);
   });
 
