@@ -11,7 +11,7 @@ import { buildPodDisruptionBudgets } from './pdb';
 import { buildSecrets, secretUsers } from './secrets';
 import { buildPodServiceAccount } from './service-account';
 import { buildMasterEndpoints, buildService } from './services';
-import { buildStatefulSet } from './statefulset';
+import { buildStatefulSet, podEnvironmentConfigMap } from './statefulset';
 
 export type { KubeObject } from './object-meta';
 export { secretUsers } from './secrets';
@@ -46,6 +46,9 @@ export function buildCluster(cluster: Postgresql, config: OperatorConfig, inputs
     buildStatefulSet(cluster, config, instances),
   ];
   const notes = [...(note ? [note] : []), ...users.skipped.map((s) => s.reason)];
+  if (config.pod_environment_configmap && !podEnvironmentConfigMap(cluster, config)) {
+    notes.push(`pod_environment_configmap ${config.pod_environment_configmap} is in another namespace: the pods cannot load it with envFrom`);
+  }
   const shared = buildPodServiceAccount(config, cluster.metadata.namespace ?? 'default');
   return { objects: objects.map(sortKeys), shared: shared.map(sortKeys), notes };
 }

@@ -1,8 +1,8 @@
 /**
  * Credentials Secrets: one per role that logs in with a password (the superuser, the replication user, and every
  * manifest user with LOGIN), named by `secret_name_template`, with keys `username` and `password`.
- * Passwords are inputs: the caller passes the password already in the Secret, or a new random one, so an existing
- * password is never replaced.
+ * Passwords are inputs: the caller passes the password already in the Secret, or a new one, so an existing
+ * password is never replaced. Secrets are owned by the cluster (deleted with it) only with `enable_secrets_deletion`.
  *
  * Source: Zalando postgres-operator docs, reference/operator_parameters.md (secret_name_template,
  * super_username, replication_username, protected_role_names); Kubernetes API reference, core/v1 Secret.
@@ -44,12 +44,15 @@ export function buildSecrets(cluster: Postgresql, config: OperatorConfig, users:
   return users.map((user) => {
     const password = passwords[user];
     if (password === undefined) throw new Error(`no password for user ${user}`);
+    const metadata = childMetadata(cluster, secretName(config, cluster.metadata.name, user), objectLabels(cluster, config),
+      inheritedAnnotations(cluster, config));
+    // Without enable_secrets_deletion the Secrets outlive the cluster, so the garbage collector must not own them.
+    if (!config.enable_secrets_deletion) delete metadata.ownerReferences;
     return {
       apiVersion: 'v1',
       kind: 'Secret',
       type: 'Opaque',
-      metadata: childMetadata(cluster, secretName(config, cluster.metadata.name, user), objectLabels(cluster, config),
-        inheritedAnnotations(cluster, config)),
+      metadata,
       data: { username: Buffer.from(user).toString('base64'), password: Buffer.from(password).toString('base64') },
     };
   });

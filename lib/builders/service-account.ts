@@ -28,7 +28,8 @@ export function buildPodServiceAccount(config: OperatorConfig, namespace: string
   const name = config.pod_service_account_name;
   const account = fromDefinition(config.pod_service_account_definition, 'ServiceAccount')
     ?? { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } };
-  const accountName = account.metadata?.name || name;
+  // The pods run as pod_service_account_name, so that name wins over one in the definition (as in Zalando's).
+  const accountName = name;
   const binding = fromDefinition(config.pod_service_account_role_binding_definition, 'RoleBinding') ?? {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',

@@ -65,11 +65,23 @@ function podAnnotations(cluster: Postgresql, config: OperatorConfig): Record<str
   return { ...annotations, ...inheritedAnnotations(cluster, config) };
 }
 
+/**
+ * The ConfigMap of `pod_environment_configmap` (`name` or `namespace/name`) when it is in the cluster's namespace;
+ * envFrom cannot reach another namespace, so one elsewhere is left out (and reported by `buildCluster`).
+ */
+export function podEnvironmentConfigMap(cluster: Postgresql, config: OperatorConfig): string | undefined {
+  const value = config.pod_environment_configmap;
+  if (!value) return undefined;
+  if (!value.includes('/')) return value;
+  const [namespace, name] = value.split('/', 2) as [string, string];
+  return namespace === (cluster.metadata.namespace ?? 'default') ? name : undefined;
+}
+
 /** envFrom of the Spilo container: the manifest's, then the pod environment ConfigMap and Secret of the config. */
 function envFrom(cluster: Postgresql, config: OperatorConfig): Json[] | undefined {
   const sources: Json[] = [...((cluster.spec.envFrom ?? []) as Json[])];
-  const configMap = config.pod_environment_configmap;
-  if (configMap) sources.push({ configMapRef: { name: configMap.includes('/') ? configMap.split('/')[1] : configMap } });
+  const configMap = podEnvironmentConfigMap(cluster, config);
+  if (configMap) sources.push({ configMapRef: { name: configMap } });
   if (config.pod_environment_secret) sources.push({ secretRef: { name: config.pod_environment_secret } });
   return sources.length > 0 ? sources : undefined;
 }

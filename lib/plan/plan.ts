@@ -46,7 +46,8 @@ export function applyReason(desired: KubeObject, observed: Observed | undefined)
   const name = `${desired.kind} ${desired.metadata.name}`;
   if (!observed) return `${name} is missing`;
   const { [DESIRED_HASH_ANNOTATION]: hash, ...annotations } = desired.metadata.annotations ?? {};
-  const content = { ...desired, metadata: { ...desired.metadata, annotations } };
+  const { annotations: _all, ...metadata } = desired.metadata;
+  const content = { ...desired, metadata: Object.keys(annotations).length > 0 ? { ...metadata, annotations } : metadata };
   const drift = findDrift(content, observed);
   if (drift) return `${name}: ${drift}`;
   if (hash !== undefined && observed.metadata?.annotations?.[DESIRED_HASH_ANNOTATION] !== hash) {
