@@ -5,16 +5,10 @@ import { after, before, describe, test } from 'node:test';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { syncCluster } from '../../lib/sync/sync-cluster';
 import { applyManifest, installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
+import { REFERENCE_MANIFESTS } from '../unit/reference';
 import { createNamespace } from './testenv';
 
-const manifests = [
-  'v1.0.0/minimal-postgres-manifest.yaml',
-  'v1.0.0/complete-postgres-manifest.yaml',
-  'v2.0.1/minimal-postgres-manifest.yaml',
-  'v2.0.1/complete-postgres-manifest.yaml',
-  'v2.0.1/minimal-postgres-lowest-version-manifest.yaml',
-  'v2.0.1/standby-manifest.yaml',
-];
+const manifests = REFERENCE_MANIFESTS;
 
 describe('reference manifests', () => {
   let client: KubeClient;

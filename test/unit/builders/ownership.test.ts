@@ -26,7 +26,7 @@ test('the pod ServiceAccount keeps pod_service_account_name over the name in its
   assert.equal(account!.metadata.name, 'postgres-pod');
   assert.equal(account!.automountServiceAccountToken, true, 'the rest of the definition is kept');
   assert.equal(binding!.metadata.name, 'postgres-pod');
-  const sts = objects.find((o) => o.kind === 'StatefulSet') as { spec: { template: { spec: { serviceAccountName: string } } } };
+  const sts = objects.find((o) => o.kind === 'StatefulSet') as unknown as { spec: { template: { spec: { serviceAccountName: string } } } };
   assert.equal(sts.spec.template.spec.serviceAccountName, 'postgres-pod');
 });
 
@@ -34,7 +34,7 @@ test('a pod environment ConfigMap in another namespace is reported, one in the c
   const elsewhere = buildEdited(manifest, referenceConfig('v2.0.1', { pod_environment_configmap: 'other/env' }));
   assert.ok(elsewhere.notes.some((n) => n.includes('other/env is in another namespace')), elsewhere.notes.join('\n'));
   const here = buildEdited(manifest, referenceConfig('v2.0.1', { pod_environment_configmap: 'default/env' }));
-  const sts = here.objects.find((o) => o.kind === 'StatefulSet') as { spec: { template: { spec: { containers: Array<{ envFrom?: unknown[] }> } } } };
+  const sts = here.objects.find((o) => o.kind === 'StatefulSet') as unknown as { spec: { template: { spec: { containers: Array<{ envFrom?: unknown[] }> } } } };
   assert.deepEqual(sts.spec.template.spec.containers[0]!.envFrom, [{ configMapRef: { name: 'env' } }]);
 });
 
