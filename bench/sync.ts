@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { KubeClient } from '../lib/k8s/client';
+import { installCrd } from '../lib/k8s/crd';
 import { silentLogger } from '../lib/log/logger';
 import { parseOperatorConfig } from '../lib/model/config';
 import { derivedPasswords } from '../lib/sync/passwords';
@@ -21,20 +22,10 @@ const perSync = (total: Counts, runs: number) =>
   Object.fromEntries(Object.entries(total).map(([verb, n]) => [verb, Math.round((n / runs) * 100) / 100]));
 const add = (into: Counts, from: Counts) => { for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v; };
 
-async function waitForCrd(client: KubeClient) {
-  for (let i = 0; i < 100; i++) {
-    const crd = await client.get({ kind: 'CustomResourceDefinition', name: 'postgresqls.acid.zalan.do' });
-    if (crd?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True')) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('CRD not established');
-}
-
 /** Runs the benchmark; @returns the results object (also printed) */
 export async function benchSync(clusters: number) {
   const client = KubeClient.fromDefault();
-  await client.apply(parse(readFileSync(crdPath, 'utf8')));
-  await waitForCrd(client);
+  await installCrd(client, parse(readFileSync(crdPath, 'utf8')));
   const parsedConfig = parseOperatorConfig(parse(readFileSync(configPath, 'utf8')).data);
   if (!parsedConfig.ok) throw new Error('manifests/configmap.yaml is invalid');
   const namespace = `bench-sync-${Date.now().toString(36)}`;

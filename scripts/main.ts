@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { KubeClient } from '../lib/k8s/client';
+import { installCrd } from '../lib/k8s/crd';
 import { createLogger } from '../lib/log/logger';
 import { watchedNamespaces } from '../lib/model/config';
 import { createOperatorContext } from '../lib/sync/operator-context';
@@ -26,15 +27,6 @@ function startLocalControlPlane(): void {
   for (const match of out.matchAll(/^export (\w+)=(.*)$/gm)) process.env[match[1]!] = match[2]!.replace(/^'|'$/g, '');
 }
 
-async function waitEstablished(client: KubeClient, name: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const crd = await client.get({ kind: 'CustomResourceDefinition', name });
-    if (crd?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True')) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`CRD ${name} was not established within 30 s`);
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { manifest: { type: 'string' }, namespace: { type: 'string', default: 'default' } } });
   const local = !process.env.KUBECONFIG;
@@ -44,8 +36,7 @@ async function main(): Promise<void> {
   const namespace = process.env.OPERATOR_NAMESPACE ?? 'default';
 
   step('installing the postgresql CRD');
-  await client.apply(parse(readFileSync(`${root}manifests/postgresql.crd.yaml`, 'utf8')));
-  await waitEstablished(client, 'postgresqls.acid.zalan.do');
+  await installCrd(client, parse(readFileSync(`${root}manifests/postgresql.crd.yaml`, 'utf8')));
   step(`installing the operator ConfigMap in namespace ${namespace}`);
   await client.apply({ ...parse(readFileSync(`${root}manifests/configmap.yaml`, 'utf8')), metadata: { name: 'postgres-operator', namespace } });
   const manifestPath = values.manifest ?? `${root}manifests/minimal-postgres-manifest.yaml`;
