@@ -4,7 +4,6 @@
  * postgresql object in the watched namespaces, and prints what it created, the status and the time taken.
  * With KUBECONFIG set it uses that cluster instead. Options: --manifest FILE, --namespace NS.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -15,22 +14,21 @@ import { createLogger } from '../lib/log/logger';
 import { watchedNamespaces } from '../lib/model/config';
 import { createOperatorContext } from '../lib/sync/operator-context';
 import { syncCluster } from '../lib/sync/sync-cluster';
+import { startLocalControlPlane } from './testenv/local-plane';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const started = Date.now();
 const step = (text: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${text}`);
 
-function startLocalControlPlane(): void {
+function startMainControlPlane(): void {
   step('no KUBECONFIG: starting a local control plane (the first run builds kube-apiserver and etcd, ~7 min on 2 cores)');
-  const env = { ...process.env, TESTENV_DIR: `${root}.testenv/main` };
-  const out = execFileSync('bash', [`${root}scripts/testenv/testenv.sh`, 'up'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  for (const match of out.matchAll(/^export (\w+)=(.*)$/gm)) process.env[match[1]!] = match[2]!.replace(/^'|'$/g, '');
+  startLocalControlPlane(`${root}.testenv/main`); // kept running on purpose: the summary says how to stop it
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { manifest: { type: 'string' }, namespace: { type: 'string', default: 'default' } } });
   const local = !process.env.KUBECONFIG;
-  if (local) startLocalControlPlane();
+  if (local) startMainControlPlane();
   const client = KubeClient.fromDefault();
   step(`using the API server at ${client.kubeConfig.getCurrentCluster()?.server}`);
   const namespace = process.env.OPERATOR_NAMESPACE ?? 'default';

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { KubeClient } from '../../lib/k8s/client';
+import { installCrd as installCrdObject } from '../../lib/k8s/crd';
 import { silentLogger } from '../../lib/log/logger';
 import { parseOperatorConfig, type OperatorConfig } from '../../lib/model/config';
 import { derivedPasswords } from '../../lib/sync/passwords';
@@ -37,11 +38,12 @@ let crdInstalled = false;
 /** Installs the generated CRD (once per process) and waits until it is established. */
 export async function installCrd(): Promise<void> {
   if (crdInstalled) return;
-  requireTestenv();
-  const applied = await kubectl(['apply', '--server-side', '-f', `${repoRoot}manifests/postgresql.crd.yaml`]);
-  if (applied.code !== 0) throw new Error(`CRD apply failed: ${applied.stderr}`);
-  const waited = await kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd/postgresqls.acid.zalan.do']);
-  if (waited.code !== 0) throw new Error(`CRD not established: ${waited.stderr}`);
+  const client = testClient();
+  try {
+    await installCrdObject(client, parse(readFileSync(`${repoRoot}manifests/postgresql.crd.yaml`, 'utf8')));
+  } finally {
+    client.close();
+  }
   crdInstalled = true;
 }
 
