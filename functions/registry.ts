@@ -1,0 +1,93 @@
+/**
+ * The one registry of the operator's functions. Every deployment target (`scripts/deploy`: local, plain, knative,
+ * kubeless), the bundler (`scripts/build`) and the event bridge (`lib/bridge`) read it, so a function's name,
+ * export, trigger and permissions are written once.
+ *
+ * Sources: Kubeless Function `handler` is `<module>.<export>` (runtime research §1.1); Knative ApiServerSource
+ * event types `dev.knative.apiserver.resource.{add,update,delete}` (research §3.2).
+ */
+import {
+  FIND_MASTER_PODS, FINALIZE_CLUSTER, READ_NODES, READ_OPERATOR_CONFIG, SYNC_CLUSTER, type RuleGroup,
+} from './rbac';
+
+/** The actions a resource trigger reacts to, as in ApiServerSource event types. */
+export type ResourceAction = 'add' | 'update' | 'delete';
+
+/** What starts a function. */
+export type Trigger =
+  | { type: 'resource'; resource: 'postgresql' | 'operator-configmap' | 'node'; actions: ResourceAction[] }
+  /** `schedule` is a 5-field cron expression (minute hour day month weekday), UTC */
+  | { type: 'schedule'; schedule: string };
+
+/** One function of the operator. */
+export interface FunctionSpec {
+  /** DNS-1123 name of the function's Deployment, Service, ServiceAccount and Kubeless Function */
+  name: string;
+  /** the export of the bundle that handles the event (Kubeless `FUNC_HANDLER`) */
+  export: 'onCreate' | 'onUpdate' | 'onDelete' | 'onOperatorConfigChange' | 'onNodeDrain' | 'periodicSync';
+  /** the TypeScript entry point, relative to the repository root */
+  entry: string;
+  trigger: Trigger;
+  /** the permission groups of the logic it runs (see `rbac.ts`) */
+  permissions: RuleGroup[];
+  /** what it does, one line (used in generated manifests and docs) */
+  description: string;
+}
+
+/** The module name of every bundle: Kubeless loads `/kubeless/<MOD_NAME>.js`, so the file is `handler.js`. */
+export const BUNDLE_MODULE = 'handler';
+
+/**
+ * Default schedule of `periodicSync`: every 5 minutes, Zalando's default `repair_period` (its full
+ * `resync_period` is 30 minutes; syncing only what drifted is cheap enough to do at the repair rate).
+ */
+export const DEFAULT_SYNC_SCHEDULE = '*/5 * * * *';
+
+const clusterLogic = [READ_OPERATOR_CONFIG, SYNC_CLUSTER, FINALIZE_CLUSTER];
+
+/** The six functions. */
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  {
+    name: 'on-create', export: 'onCreate', entry: 'functions/onCreate/index.ts',
+    trigger: { type: 'resource', resource: 'postgresql', actions: ['add'] },
+    permissions: clusterLogic,
+    description: 'a postgresql object was added: add the finalizer and sync the cluster',
+  },
+  {
+    name: 'on-update', export: 'onUpdate', entry: 'functions/onUpdate/index.ts',
+    trigger: { type: 'resource', resource: 'postgresql', actions: ['update'] },
+    permissions: clusterLogic,
+    description: 'a postgresql object changed: sync it, or finalize it once it is being deleted',
+  },
+  {
+    name: 'on-delete', export: 'onDelete', entry: 'functions/onDelete/index.ts',
+    trigger: { type: 'resource', resource: 'postgresql', actions: ['delete'] },
+    permissions: clusterLogic,
+    description: 'a postgresql object is being deleted: clean up its children and remove the finalizer',
+  },
+  {
+    name: 'on-operator-config-change', export: 'onOperatorConfigChange', entry: 'functions/onOperatorConfigChange/index.ts',
+    trigger: { type: 'resource', resource: 'operator-configmap', actions: ['add', 'update'] },
+    permissions: clusterLogic,
+    description: 'the operator ConfigMap changed: validate it and re-sync every cluster under the new config',
+  },
+  {
+    name: 'on-node-drain', export: 'onNodeDrain', entry: 'functions/onNodeDrain/index.ts',
+    trigger: { type: 'resource', resource: 'node', actions: ['update'] },
+    permissions: [READ_OPERATOR_CONFIG, READ_NODES, FIND_MASTER_PODS],
+    description: 'a Node changed: when it is going away, find the master pods on it and report them',
+  },
+  {
+    name: 'periodic-sync', export: 'periodicSync', entry: 'functions/periodicSync/index.ts',
+    trigger: { type: 'schedule', schedule: DEFAULT_SYNC_SCHEDULE },
+    permissions: clusterLogic,
+    description: 'on a schedule: sync every cluster in the watched namespaces (repairs anything missed)',
+  },
+];
+
+/** @returns the function with that name or export; throws for an unknown one */
+export function functionSpec(nameOrExport: string): FunctionSpec {
+  const spec = FUNCTIONS.find((f) => f.name === nameOrExport || f.export === nameOrExport);
+  if (!spec) throw new Error(`unknown function ${nameOrExport}; known: ${FUNCTIONS.map((f) => f.name).join(', ')}`);
+  return spec;
+}
