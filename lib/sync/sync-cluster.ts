@@ -6,19 +6,19 @@
  * Bad input never throws: an invalid manifest ends in status `Invalid` and a Warning Event naming the fields, and no
  * child is touched. API failures end in a `*Failed` status and a result marked retryable.
  */
-import { buildCluster, secretUsers, type KubeObject as Desired } from '../builders';
+import type { buildCluster, KubeObject as Desired } from '../builders';
 import { buildPodServiceAccount } from '../builders/service-account';
-import { selectorLabels } from '../builders/labels';
-import { secretName } from '../builders/names';
 import { isRetryable } from '../k8s/errors';
 import type { KubeClient, KubeObject } from '../k8s/client';
 import type { Logger } from '../log/logger';
 import type { OperatorConfig } from '../model/config';
 import { POSTGRESQL, type Postgresql, type PostgresqlStatus } from '../model/postgresql';
 import { describeProblems, validatePostgresql } from '../model/validate';
-import { objectKey, planChildren, withDesiredHash, type Action } from '../plan/plan';
+import { objectKey, type Action } from '../plan/plan';
 import { deriveStatus, statusChanged, type SyncObservation } from '../plan/status';
 import { recordEvent, type InvolvedObject } from './events';
+import { ensureFinalizer } from './finalizer';
+import { observeChildren, passwordsFor, planCluster } from './cluster-state';
 import type { PasswordSource } from './passwords';
 
 /** What a sync needs from outside: the API, the config, time and randomness. */
@@ -41,39 +41,6 @@ export interface SyncResult {
   /** for `failed`: whether trying again later may succeed */
   retryable?: boolean;
   error?: string;
-}
-
-/** The kinds a cluster owns, listed by the cluster's selector labels. */
-const OWNED_KINDS = ['Endpoints', 'Service', 'Secret', 'PodDisruptionBudget', 'StatefulSet'] as const;
-
-const labelSelector = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
-
-async function observeChildren(ctx: SyncContext, cluster: Postgresql, shared: Desired[]): Promise<Map<string, KubeObject>> {
-  const namespace = cluster.metadata.namespace!;
-  const selector = labelSelector(selectorLabels(cluster, ctx.config));
-  const observed = new Map<string, KubeObject>();
-  const lists = await Promise.all(OWNED_KINDS.map((kind) => ctx.client.list(kind, namespace, selector, ctx.signal)));
-  lists.forEach((items, i) => items.forEach((item) => observed.set(`${OWNED_KINDS[i]}/${item.metadata?.name}`, item)));
-  const sharedObjects = await Promise.all(shared.map((s) => ctx.client.get({ kind: s.kind, namespace, name: s.metadata.name }, ctx.signal)));
-  sharedObjects.forEach((item, i) => { if (item) observed.set(objectKey(shared[i]!), item); });
-  return observed;
-}
-
-/**
- * Passwords for every user with a Secret: the one in the existing Secret when there is one (looked up by name
- * when the label list missed it, e.g. after someone edited its labels), else a new derived one.
- */
-async function passwordsFor(ctx: SyncContext, cluster: Postgresql, observed: Map<string, KubeObject>): Promise<Record<string, string>> {
-  const passwords: Record<string, string> = {};
-  for (const user of secretUsers(cluster, ctx.config).users) {
-    const name = secretName(ctx.config, cluster.metadata.name, user);
-    const secret = observed.get(`Secret/${name}`)
-      ?? await ctx.client.get({ kind: 'Secret', namespace: cluster.metadata.namespace!, name }, ctx.signal);
-    if (secret && !observed.has(`Secret/${name}`)) observed.set(`Secret/${name}`, secret);
-    const existing = secret?.data?.password as string | undefined;
-    passwords[user] = existing ? Buffer.from(existing, 'base64').toString('utf8') : ctx.newPassword(cluster.metadata.uid ?? '', user);
-  }
-  return passwords;
 }
 
 function podsReady(observed: Map<string, KubeObject>, cluster: Postgresql, instances: number): { ready: boolean; progress: string } {
@@ -122,6 +89,12 @@ export async function syncCluster(ctx: SyncContext, namespace: string, name: str
   }
   if (!raw) return { outcome: 'not-found', actions: [] };
   if (raw.metadata?.deletionTimestamp) return { outcome: 'deleting', actions: [] };
+  try {
+    raw = await ensureFinalizer(ctx.client, raw, ctx.signal);
+  } catch (error) {
+    // A failed `test` (422) means the object changed under us: the event for that change syncs again.
+    return { outcome: 'failed', actions: [], retryable: true, error: `adding the finalizer: ${(error as Error).message}` };
+  }
   const generation = (raw.metadata?.generation as number | undefined) ?? 0;
   const previousWarnings = (typeof raw.status === 'object' ? raw.status?.warnings : undefined) as string[] | undefined;
 
@@ -147,8 +120,9 @@ export async function syncCluster(ctx: SyncContext, namespace: string, name: str
   let state: ReturnType<typeof buildCluster> | undefined;
   try {
     const observed = await observeChildren(ctx, cluster, buildPodServiceAccount(ctx.config, namespace));
-    state = buildCluster(cluster, ctx.config, { passwords: await passwordsFor(ctx, cluster, observed) });
-    const plan = planChildren(state.objects.map(withDesiredHash), state.shared, observed);
+    const planned = planCluster(ctx, cluster, observed, await passwordsFor(ctx, cluster, observed));
+    state = planned.state;
+    const plan = planned.actions;
     for (const action of plan) {
       const written = action.type === 'apply'
         ? await ctx.client.apply(action.object, ctx.signal)
