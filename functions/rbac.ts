@@ -16,8 +16,13 @@ export interface PolicyRule {
   resourceNames?: string[];
 }
 
-/** Where a group of rules applies: the namespaces of the clusters, or the whole cluster (Nodes). */
-export type RuleScope = 'namespace' | 'cluster';
+/**
+ * Where a group of rules applies:
+ * - `operator`: the namespace of the operator ConfigMap (the config and the password key Secret live there);
+ * - `namespace`: every watched namespace (the clusters' objects), or the whole cluster when all are watched;
+ * - `cluster`: cluster-scoped resources (Nodes), always through a ClusterRole.
+ */
+export type RuleScope = 'operator' | 'namespace' | 'cluster';
 
 /** A named group of rules. */
 export interface RuleGroup {
@@ -26,10 +31,13 @@ export interface RuleGroup {
   rules: PolicyRule[];
 }
 
+/** Name of the ClusterRole the database pods' ServiceAccount is bound to (Zalando's default `postgres-pod`). */
+export const POD_CLUSTER_ROLE = 'postgres-pod';
+
 /** Read the operator ConfigMap and the password key Secret (created on first use). */
 export const READ_OPERATOR_CONFIG: RuleGroup = {
   name: 'read-operator-config',
-  scope: 'namespace',
+  scope: 'operator',
   rules: [
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
     { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create'] },
@@ -49,7 +57,7 @@ export const SYNC_CLUSTER: RuleGroup = {
     { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'create'] },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['get', 'create'] },
     // Creating a RoleBinding to the pod ClusterRole needs `bind` on it (RBAC escalation prevention).
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['postgres-pod'] },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [POD_CLUSTER_ROLE] },
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ],
 };
@@ -86,13 +94,64 @@ export const FIND_MASTER_PODS: RuleGroup = {
   ],
 };
 
+/** The event bridge and Knative ApiServerSources: watch `postgresql` objects in the watched namespaces. */
+export const WATCH_POSTGRESQLS: RuleGroup = {
+  name: 'watch-postgresqls',
+  scope: 'namespace',
+  rules: [{ apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list', 'watch'] }],
+};
+
 /**
- * @returns the rules of several groups merged per scope, each (apiGroups, resources, resourceNames) key once
+ * The event bridge and Knative ApiServerSources: watch the operator ConfigMap. Not narrowed by `resourceNames`:
+ * an ApiServerSource can only select by label, so it lists every ConfigMap of that namespace.
+ */
+export const WATCH_OPERATOR_CONFIG: RuleGroup = {
+  name: 'watch-operator-config',
+  scope: 'operator',
+  rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }],
+};
+
+/** The event bridge and Knative ApiServerSources: watch Nodes (cluster-scoped). */
+export const WATCH_NODES: RuleGroup = {
+  name: 'watch-nodes',
+  scope: 'cluster',
+  rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
+};
+
+/** Everything the event bridge reads: it only watches, and writes nothing to the API. */
+export const BRIDGE_PERMISSIONS: readonly RuleGroup[] = [WATCH_POSTGRESQLS, WATCH_OPERATOR_CONFIG, WATCH_NODES];
+
+/**
+ * What Patroni inside the Spilo pods needs, granted by the ClusterRole `postgres-pod` that the operator binds to
+ * the pods' ServiceAccount (`pod_service_account_name`) with a RoleBinding in each cluster's namespace. Patroni
+ * keeps its leader lock, config and failover state in Endpoints (the default) or in ConfigMaps
+ * (`kubernetes_use_configmaps`), labels its own pod with its role, and in Endpoints mode creates the
+ * `<cluster>-config` Service; `patronictl remove` deletes the state by collection.
+ *
+ * Source: Patroni docs "Kubernetes" (use_endpoints, labels, role_label); Zalando postgres-operator docs,
+ * "Role-based access control for the operator" (the pod ServiceAccount and its ClusterRole).
+ */
+export const POSTGRES_POD: RuleGroup = {
+  name: POD_CLUSTER_ROLE,
+  scope: 'cluster',
+  rules: [
+    { apiGroups: [''], resources: ['configmaps', 'endpoints'],
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch', 'update', 'watch'] },
+    { apiGroups: [''], resources: ['services'], verbs: ['create'] },
+  ],
+};
+
+/**
+ * @param scope one scope, or several whose rules end up in the same Role (e.g. the operator namespace when it is
+ *   also watched, or one ClusterRole when every namespace is watched)
+ * @returns the rules of the groups of that scope merged, each (apiGroups, resources, resourceNames) key once
  * with the union of its verbs, sorted for stable output
  */
-export function mergeRules(groups: RuleGroup[], scope: RuleScope): PolicyRule[] {
+export function mergeRules(groups: readonly RuleGroup[], scope: RuleScope | readonly RuleScope[]): PolicyRule[] {
+  const scopes: readonly RuleScope[] = typeof scope === 'string' ? [scope] : scope;
   const merged = new Map<string, PolicyRule>();
-  for (const group of groups.filter((g) => g.scope === scope)) {
+  for (const group of groups.filter((g) => scopes.includes(g.scope))) {
     for (const rule of group.rules) {
       for (const resource of rule.resources) {
         const key = JSON.stringify([rule.apiGroups, resource, rule.resourceNames ?? []]);

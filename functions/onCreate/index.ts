@@ -1,0 +1,14 @@
+/**
+ * onCreate: a `postgresql` object was added. Syncs the cluster (which adds the finalizer first). The event is a
+ * hint: the object is read again, so a late or repeated add converges to the same state.
+ */
+import { invalidConfigOutcome } from '../shared/config';
+import { syncOrFinalize } from '../shared/cluster';
+import { defineHandler, eventKey } from '../shared/handler';
+
+export const onCreate = defineHandler('onCreate', async ({ event, operator }) => {
+  const key = eventKey(event);
+  if (!key) return { result: undefined, invalid: 'the event names no postgresql object (namespace and name are required)' };
+  if (!operator.ok) return invalidConfigOutcome(operator);
+  return syncOrFinalize({ ...operator.ctx }, key.namespace, key.name);
+});

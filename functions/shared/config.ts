@@ -1,0 +1,15 @@
+/**
+ * The outcome for an invocation that cannot run because the operator ConfigMap is invalid: nothing is synced with
+ * a config the user did not mean (200, not retried; the fix of the ConfigMap triggers onOperatorConfigChange).
+ */
+import type { OperatorContextResult } from '../../lib/sync/operator-context';
+import type { Outcome } from './handler';
+
+export function invalidConfigOutcome(operator: Extract<OperatorContextResult, { ok: false }>): Outcome {
+  return {
+    result: {
+      skipped: `the operator ConfigMap ${operator.location.namespace}/${operator.location.name} is invalid`,
+      errors: operator.errors.map((e) => e.message),
+    },
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * A function host compatible with the Kubeless Node.js runtime contract (runtime research §2), so the same bundle
+ * runs under Kubeless, under this host in a plain Deployment, and as a local process:
+ *
+ * - env: `MOD_NAME` (module file `<KUBELESS_INSTALL_VOLUME>/<MOD_NAME>.js`, default volume `/kubeless`),
+ *   `FUNC_HANDLER` (the export), `FUNC_PORT` (default 8080), `FUNC_TIMEOUT` (seconds, default 180),
+ *   `FUNC_RUNTIME`, `FUNC_MEMORY_LIMIT`, `REQ_MB_LIMIT` (body limit in MB, default 1);
+ * - routes: `GET /healthz` → 200 `OK`; `GET /metrics` → Prometheus text; `OPTIONS` → 200 with CORS headers;
+ *   any other method and path → the function;
+ * - `event`: `{data, 'event-type', 'event-id', 'event-time', 'event-namespace', extensions: {request, response}}`,
+ *   where `data` is the parsed JSON body (`{}` when empty) or the body as a string, and `response` offers
+ *   Express' `status(code)` and `set(name, value)`;
+ * - `context`: `{'function-name', timeout, runtime, 'memory-limit'}`;
+ * - result: a string is sent as is, anything else as JSON, `undefined` as an empty 200; a throw is a 500.
+ *
+ * Beyond Kubeless: a handler still running at `FUNC_TIMEOUT` gets a 408 reply (Kubeless can only stop synchronous
+ * loops), invalid JSON gets a 400 naming the problem instead of a 500, the module is loaded once at start so a
+ * broken bundle fails fast, and logs are JSON lines. Metrics (prom-client): `function_calls_total`,
+ * `function_failures_total`, `function_duration_seconds`, labelled like Kubeless' (`method="<MOD_NAME>-<HTTP
+ * method>"`) plus `function="<FUNC_HANDLER>"`.
+ */
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createLogger, type Logger } from '../log/logger';
+
+/** The host's settings, from the Kubeless env vars (see the module comment). */
+export interface HostOptions {
+  moduleName: string;
+  handlerName: string;
+  /** directory holding `<moduleName>.js` */
+  moduleDir: string;
+  /** TCP port; 0 picks a free one */
+  port: number;
+  /** listen address; default all interfaces, like Kubeless */
+  host?: string;
+  /** seconds a handler may run before the host replies 408 */
+  timeoutSeconds: number;
+  runtime?: string;
+  memoryLimit?: string;
+  /** request body limit in bytes */
+  bodyLimitBytes: number;
+  log?: Logger;
+}
+
+/** A handler as Kubeless calls it. */
+export type KubelessHandler = (event: unknown, context: unknown) => unknown;
+
+/** A running host. */
+export interface RunningHost {
+  port: number;
+  /** stops accepting requests and waits up to `graceMs` for the ones in flight */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** @returns host options from the environment, with Kubeless' defaults; throws when MOD_NAME or FUNC_HANDLER is missing */
+export function hostOptionsFromEnv(env: NodeJS.ProcessEnv): HostOptions {
+  if (!env.MOD_NAME || !env.FUNC_HANDLER) throw new Error('MOD_NAME and FUNC_HANDLER must be set (e.g. MOD_NAME=handler FUNC_HANDLER=onCreate)');
+  return {
+    moduleName: env.MOD_NAME,
+    handlerName: env.FUNC_HANDLER,
+    moduleDir: env.KUBELESS_INSTALL_VOLUME ?? '/kubeless',
+    port: Number(env.FUNC_PORT ?? 8080),
+    host: env.FUNC_HOST,
+    timeoutSeconds: Number(env.FUNC_TIMEOUT ?? 180),
+    runtime: env.FUNC_RUNTIME,
+    memoryLimit: env.FUNC_MEMORY_LIMIT,
+    bodyLimitBytes: Number(env.REQ_MB_LIMIT ?? 1) * 1024 * 1024,
+  };
+}
+
+/** Loads the handler the way Kubeless does: `require` the module file, take the export (or the module itself). */
+export function loadHandler(moduleDir: string, moduleName: string, handlerName: string): KubelessHandler {
+  const file = path.resolve(moduleDir, `${moduleName}.js`);
+  // An absolute file needs no resolution base; using its own path keeps this working in ESM and in a CJS bundle.
+  const mod = createRequire(file)(file) as Record<string, unknown> | KubelessHandler;
+  const handler = typeof mod === 'function' ? mod : mod[handlerName];
+  if (typeof handler !== 'function') throw new Error(`${file} has no export ${handlerName}`);
+  return handler as KubelessHandler;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new HttpError(413, `request body larger than ${limit} bytes`));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseData(req: http.IncomingMessage, body: Buffer): unknown {
+  if (body.length === 0) return {};
+  const text = body.toString('utf8');
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return text;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, `invalid JSON body: ${(error as Error).message}`);
+  }
+}
+
+/** Express-like methods Kubeless handlers use on `event.extensions.response`. */
+function responseShim(res: http.ServerResponse) {
+  return Object.assign(res, {
+    status(code: number) { res.statusCode = code; return res; },
+    set(name: string, value: string) { res.setHeader(name, value); return res; },
+  });
+}
+
+function send(res: http.ServerResponse, result: unknown): void {
+  if (res.writableEnded) return;
+  if (result === undefined) { res.end(); return; }
+  if (typeof result === 'string' || Buffer.isBuffer(result)) { res.end(result); return; }
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(result));
+}
+
+/** Starts the host; the handler module is loaded before it listens. */
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const log = (options.log ?? createLogger()).with({ function: options.handlerName });
+  const handler = loadHandler(options.moduleDir, options.moduleName, options.handlerName);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const labelNames = ['method', 'function'] as const;
+  const calls = new Counter({ name: 'function_calls_total', help: 'Number of calls to the function', labelNames, registers: [registry] });
+  const failures = new Counter({ name: 'function_failures_total', help: 'Number of failed calls (500 or 408)', labelNames, registers: [registry] });
+  const duration = new Histogram({ name: 'function_duration_seconds', help: 'Duration of calls in seconds', labelNames, registers: [registry] });
+  const context = { 'function-name': options.handlerName, timeout: options.timeoutSeconds, runtime: options.runtime, 'memory-limit': options.memoryLimit };
+  const inFlight = new Set<Promise<unknown>>();
+
+  async function invoke(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const labels = { method: `${options.moduleName}-${req.method}`, function: options.handlerName };
+    const stop = duration.startTimer(labels);
+    calls.inc(labels);
+    const started = process.hrtime.bigint();
+    try {
+      const data = parseData(req, await readBody(req, options.bodyLimitBytes));
+      const header = (name: string) => req.headers[name] as string | undefined;
+      const event = {
+        data, 'event-type': header('event-type'), 'event-id': header('event-id'), 'event-time': header('event-time'),
+        'event-namespace': header('event-namespace'), extensions: { request: req, response: responseShim(res) },
+      };
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HttpError(408, `the function did not finish within ${options.timeoutSeconds} s`)), options.timeoutSeconds * 1000);
+      });
+      try {
+        send(res, await Promise.race([Promise.resolve(handler(event, context)), timeout]));
+      } finally {
+        clearTimeout(timer);
+      }
+    } catch (error) {
+      const status = error instanceof HttpError ? error.status : 500;
+      if (status >= 500 || status === 408) failures.inc(labels);
+      log.error('Function call failed', { status, error: (error as Error).message });
+      if (!res.headersSent) {
+        res.statusCode = status;
+        send(res, status === 500 ? 'Internal Server Error' : { code: status, message: (error as Error).message });
+      } else res.end();
+    } finally {
+      stop();
+      log.info('Handled request', {
+        method: req.method, path: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6,
+        eventId: req.headers['ce-id'] ?? req.headers['event-id'],
+      });
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    if (req.method === 'GET' && req.url === '/healthz') { res.end('OK'); return; }
+    if (req.method === 'GET' && req.url === '/metrics') {
+      registry.metrics().then((text) => { res.setHeader('Content-Type', registry.contentType); res.end(text); },
+        (error: Error) => { res.statusCode = 500; res.end(error.message); });
+      return;
+    }
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? '*');
+      res.setHeader('Access-Control-Allow-Methods', req.headers['access-control-request-method'] ?? '*');
+      res.end();
+      return;
+    }
+    const call = invoke(req, res);
+    inFlight.add(call);
+    void call.finally(() => inFlight.delete(call));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  log.info('Listening', { port, module: path.resolve(options.moduleDir, `${options.moduleName}.js`) });
+  return {
+    port,
+    async close(graceMs = 10_000) {
+      server.close();
+      server.closeIdleConnections();
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+      server.closeAllConnections();
+    },
+  };
+}
