@@ -1,0 +1,44 @@
+/**
+ * Everything a cluster should have in PostgreSQL, from all sources at once: the merged roles and the databases.
+ *
+ * Source: Zalando postgres-operator docs, user.md and administrator.md (role sources and priorities).
+ */
+import type { OperatorConfig } from '../model/config';
+import type { Postgresql } from '../model/postgresql';
+import { manifestDatabases, type DesiredDatabase } from './databases';
+import { mergeRoles } from './merge';
+import { manifestRoles, systemRoles, teamRoles, type SourceRoles } from './sources';
+import type { DesiredRole, RoleNote } from './types';
+
+/** The inputs read by the caller (Secrets, ConfigMaps, the Teams API). */
+export interface RoleSourceInputs {
+  cluster: Postgresql;
+  config: OperatorConfig;
+  /** user -> password of the credentials Secrets (system and manifest LOGIN users) */
+  passwords: Readonly<Record<string, string>>;
+  /** infrastructure roles, already read from their Secrets and ConfigMaps */
+  infrastructure: readonly SourceRoles[];
+  /** Teams API members; undefined when the API is off or failed (team roles are then left as they are) */
+  team?: { members: readonly string[]; superuserMembers: readonly string[] };
+}
+
+/** The desired roles and databases, and every refusal with its reason. */
+export interface DesiredState { roles: DesiredRole[]; databases: DesiredDatabase[]; notes: RoleNote[] }
+
+/** @returns the merged roles (sorted), the databases (sorted) and the notes (in source order) */
+export function desiredState(input: RoleSourceInputs): DesiredState {
+  const manifest = manifestRoles(input.cluster, input.config, input.passwords);
+  const team = input.team ? teamRoles(input.team.members, input.team.superuserMembers, input.config) : [];
+  const merged = mergeRoles([
+    ...manifest.roles,
+    ...input.infrastructure.flatMap((source) => source.roles),
+    ...team,
+    ...systemRoles(input.config, input.passwords),
+  ], input.config);
+  const databases = manifestDatabases(input.cluster, new Set(merged.roles.map((r) => r.name)));
+  return {
+    roles: merged.roles,
+    databases: databases.databases,
+    notes: [...manifest.notes, ...input.infrastructure.flatMap((source) => source.notes), ...merged.notes, ...databases.notes],
+  };
+}
