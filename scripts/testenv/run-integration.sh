@@ -1,38 +1,64 @@
 #!/usr/bin/env bash
-# Runs the integration tests (test/integration/**/*.test.ts) against a fresh control plane in a temporary
-# TESTENV_DIR, which is always torn down afterwards. Exits with the test status.
+# Runs the integration tests (test/integration/**/*.test.ts, or the files given as arguments) against a fresh
+# control plane in a temporary TESTENV_DIR, which is always torn down afterwards. Exits with the test status.
+#
+# Two phases: files that need the full plane (kube-controller-manager, kube-scheduler, kwok, fake Nodes) say so
+# with a line `// testenv: full` in their first 20 lines; they run in a second phase on a fresh full plane
+# (`testenv.sh up --full`), every other file runs first on the apiserver-only plane, which starts in seconds.
+# TESTENV_FULL=0 skips the second phase: those files then run in the first one and skip themselves.
 # Binaries: $KUBEBUILDER_ASSETS when set, else built once and cached by build.sh (slow the first time).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 cd "$ROOT"
 
+# Node 20's --test does not expand globs itself, so bash does (globstar: ** also matches no directory).
+shopt -s globstar nullglob
+if [ $# -gt 0 ]; then files=("$@"); else files=(test/integration/**/*.test.ts); fi
+basic=() full=()
+for f in "${files[@]}"; do
+  if [ "${TESTENV_FULL:-}" != 0 ] && head -n 20 "$f" | grep -q '^// testenv: full'; then full+=("$f"); else basic+=("$f"); fi
+done
+
 if [ -z "${KUBEBUILDER_ASSETS:-}" ]; then
   echo "== testenv binaries (build.sh; the first build takes a while)" >&2
-  KUBEBUILDER_ASSETS=$(bash "$HERE/build.sh" | tail -n 1)
+  KUBEBUILDER_ASSETS=$(TESTENV_FULL=$([ ${#full[@]} -gt 0 ] && echo 1 || echo 0) bash "$HERE/build.sh" | tail -n 1)
   export KUBEBUILDER_ASSETS
 fi
 
-TESTENV_DIR=$(mktemp -d "${TMPDIR:-/tmp}/testenv.XXXXXX")
-export TESTENV_DIR
-trap 'bash "$HERE/testenv.sh" down || true' EXIT
+TESTENV_DIR=
+trap '[ -z "$TESTENV_DIR" ] || bash "$HERE/testenv.sh" down || true' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "== control plane up ($TESTENV_DIR)" >&2
-eval "$(bash "$HERE/testenv.sh" up)"
+# run_phase NAME UP_FLAGS FILES...: a fresh plane, the files, the plane down. Returns the test status.
+run_phase() {
+  local name=$1 flags=$2; shift 2
+  TESTENV_DIR=$(mktemp -d "${TMPDIR:-/tmp}/testenv.XXXXXX")
+  export TESTENV_DIR
+  echo "== control plane up: $name ($TESTENV_DIR)" >&2
+  local exports status=0
+  # shellcheck disable=SC2086 # flags is empty or one word
+  exports=$(bash "$HERE/testenv.sh" up $flags) || { bash "$HERE/testenv.sh" down || true; TESTENV_DIR=; return 1; }
+  eval "$exports"
+  if [ $# -eq 0 ]; then
+    echo "== no integration tests; smoke check" >&2
+    "$TESTENV_BIN/kubectl" get --raw /readyz || status=$?
+    echo
+  else
+    echo "== integration tests on the $name plane (${#} files)" >&2
+    npx tsx --test --test-concurrency=1 --test-reporter=spec "$@" || status=$?
+  fi
+  bash "$HERE/testenv.sh" down || true
+  TESTENV_DIR=
+  return $status
+}
 
-# Node 20's --test does not expand globs itself, so bash does (globstar: ** also matches no directory).
-shopt -s globstar nullglob
-files=(test/integration/**/*.test.ts)
-if [ ${#files[@]} -eq 0 ]; then
-  echo "== no integration tests; smoke check" >&2
-  "$TESTENV_BIN/kubectl" get --raw /readyz
-  echo
-  exit 0
-fi
-
-echo "== integration tests (${#files[@]} files)" >&2
 status=0
-npx tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}" || status=$?
+if [ ${#basic[@]} -gt 0 ] || [ ${#full[@]} -eq 0 ]; then
+  run_phase apiserver-only "" "${basic[@]}" || status=$?
+fi
+if [ ${#full[@]} -gt 0 ]; then
+  run_phase full --full "${full[@]}" || status=$?
+fi
 exit "$status"

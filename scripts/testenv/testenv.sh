@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
-# A real, throwaway Kubernetes control plane (etcd + kube-apiserver) on loopback for integration tests.
+# A real, throwaway Kubernetes control plane on loopback for integration tests: etcd + kube-apiserver, and with
+# --full (or TESTENV_FULL=1) also kube-controller-manager, kube-scheduler, kwok and a few fake Nodes, so
+# StatefulSets get Pods that are scheduled and Running with pod IPs, and PVCs that are Bound.
 #
-#   testenv.sh up       start it (no-op when already up and healthy), print `export ...` lines
-#   testenv.sh down     stop it and remove the state dir
-#   testenv.sh env      print the `export ...` lines of a running plane
-#   testenv.sh status   print "up" or "down" (exit 0 / 1)
+#   testenv.sh up [--full]  start it (no-op when already up and healthy; --full adds the missing components to
+#                           a running plane), print `export ...` lines
+#   testenv.sh down         stop it and remove the state dir
+#   testenv.sh env          print the `export ...` lines of a running plane (TESTENV_FULL=1 when full)
+#   testenv.sh status       print "up" or "down" (exit 0 / 1)
 #
 # Env: TESTENV_DIR (state dir, default <repo>/.testenv/plane), KUBEBUILDER_ASSETS (dir with etcd, kube-apiserver,
-#      kubectl; default: built/cached by build.sh), TESTENV_TIMEOUT (seconds to wait for health, default 90).
+#      kubectl, and for the full plane kube-controller-manager, kube-scheduler, kwok and kwok-stages.yaml;
+#      default: built/cached by build.sh), TESTENV_TIMEOUT (seconds to wait for health, default 90),
+#      TESTENV_FULL=1 (same as --full), TESTENV_NODES (fake Nodes of the full plane, default 3),
+#      TESTENV_POD_CIDR (kwok's pod IP range, default 10.244.0.0/16).
 # State dir layout: pki/ (CA, serving and admin certs, SA key pair), etcd/ (data), logs/<component>.log,
-#      run/<component>.pid, run/order (start order, for reverse-order shutdown), ports, kubeconfig, env.
-# Adding a component (kube-controller-manager, kube-scheduler, kwok) = a start_<name> function that calls
-# `spawn <name> <binary> <args...>` and a wait on its health, called from cmd_up after the apiserver is ready.
+#      run/<component>.pid, run/order (start order, for reverse-order shutdown), ports, full (marker),
+#      kubeconfig, env.
+# Adding a component = a start_<name> function that calls `spawn <name> <binary> <args...>` and a wait on its
+# health, called from cmd_up (or start_full) after the apiserver is ready.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 DIR=${TESTENV_DIR:-$ROOT/.testenv/plane}
 TIMEOUT=${TESTENV_TIMEOUT:-90}
+FULL=${TESTENV_FULL:-0}
+NODES=${TESTENV_NODES:-3}
+POD_CIDR=${TESTENV_POD_CIDR:-10.244.0.0/16}
+FULL_COMPONENTS="kube-controller-manager kube-scheduler kwok"
 
 log() { echo "testenv: $*" >&2; }
 now() { date +%s.%N; }
@@ -26,11 +37,14 @@ resolve_bin() {
   if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
     BIN=$KUBEBUILDER_ASSETS
   else
-    BIN=$(bash "$HERE/build.sh" | tail -n 1)
+    BIN=$(TESTENV_FULL=$FULL bash "$HERE/build.sh" | tail -n 1)
   fi
-  for b in etcd kube-apiserver kubectl; do
-    [ -x "$BIN/$b" ] || { log "missing $BIN/$b"; exit 1; }
+  local b need="etcd kube-apiserver kubectl"
+  [ "$FULL" = 1 ] && need="$need $FULL_COMPONENTS"
+  for b in $need; do
+    [ -x "$BIN/$b" ] || { log "missing $BIN/$b${KUBEBUILDER_ASSETS:+ (KUBEBUILDER_ASSETS)}"; exit 1; }
   done
+  if [ "$FULL" = 1 ] && [ ! -f "$BIN/kwok-stages.yaml" ]; then log "missing $BIN/kwok-stages.yaml (made by build.sh)"; exit 1; fi
 }
 
 # Asks the OS for N distinct free loopback ports (all sockets are held open together so they differ).
@@ -129,6 +143,79 @@ apiserver_ready() {
     "https://127.0.0.1:$APISERVER_PORT/readyz")" = ok ]
 }
 
+# The full plane's controllers and kwok use the admin kubeconfig (system:masters): a test cluster needs no
+# per-component identities. Their serving ports are only probed for health (/healthz is always allowed).
+start_controller_manager() {
+  local p=$DIR/pki
+  # --node-monitor-grace-period: generous, so a loaded CI box never marks kwok's nodes NotReady between two of
+  # its lease renewals (testenv.md §3); tests that need a NotReady node patch it themselves.
+  spawn kube-controller-manager "$BIN/kube-controller-manager" \
+    --kubeconfig="$DIR/kubeconfig" --authentication-kubeconfig="$DIR/kubeconfig" \
+    --authorization-kubeconfig="$DIR/kubeconfig" \
+    --leader-elect=false --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$DIR/kcm-certs" \
+    --service-account-private-key-file="$p/sa.key" --root-ca-file="$p/ca.crt" \
+    --use-service-account-credentials=false --node-monitor-grace-period=2m
+}
+start_scheduler() {
+  spawn kube-scheduler "$BIN/kube-scheduler" \
+    --kubeconfig="$DIR/kubeconfig" --authentication-kubeconfig="$DIR/kubeconfig" \
+    --authorization-kubeconfig="$DIR/kubeconfig" \
+    --leader-elect=false --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --cert-dir="$DIR/scheduler-certs"
+}
+# kwok manages every Node (they are all fake) with the stages build.sh copied from its module: nodes become
+# Ready and renew Leases; pods bound to a node become Running with an IP from POD_CIDR; pods being deleted go
+# away; PVCs of StorageClass kwok-volume get a PV and are Bound (the volume stages are kwok's provisioner).
+start_kwok() {
+  spawn kwok "$BIN/kwok" --kubeconfig="$DIR/kubeconfig" --config="$BIN/kwok-stages.yaml" \
+    --manage-all-nodes=true --node-lease-duration-seconds=40 --cidr="$POD_CIDR" --node-ip=127.0.0.1 \
+    --server-address="127.0.0.1:$KWOK_PORT"
+}
+kcm_healthy() { [ "$(curl -fsSk "https://127.0.0.1:$KCM_PORT/healthz")" = ok ]; }
+scheduler_healthy() { [ "$(curl -fsSk "https://127.0.0.1:$SCHED_PORT/healthz")" = ok ]; }
+kwok_healthy() { curl -fsS "http://127.0.0.1:$KWOK_PORT/healthz" >/dev/null; }
+
+# The StorageClass kwok's volume stages serve (default class, so claims without a class use it too) and the
+# fake Nodes testenv-node-0..N-1, one zone label each, then waits until kwok has made them Ready.
+create_fixtures() {
+  local i kc=("$BIN/kubectl" --kubeconfig "$DIR/kubeconfig")
+  {
+    cat <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: kwok-volume
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: kwok.x-k8s.io/volume
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+EOF
+    for i in $(seq 0 $((NODES - 1))); do
+      cat <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: testenv-node-$i
+  annotations: {kwok.x-k8s.io/node: fake}
+  labels: {kubernetes.io/hostname: testenv-node-$i, kubernetes.io/os: linux, type: kwok, topology.kubernetes.io/zone: zone-$i}
+EOF
+    done
+  } | "${kc[@]}" apply -f - >/dev/null || return 1
+  "${kc[@]}" wait --for=condition=Ready node --all --timeout="${TIMEOUT}s" >/dev/null
+}
+
+# Starts the full plane's components on a running apiserver (fresh or already up) and records the marker.
+start_full() {
+  read -r KCM_PORT SCHED_PORT KWOK_PORT < <(free_ports 3)
+  printf 'KCM_PORT=%s\nSCHED_PORT=%s\nKWOK_PORT=%s\n' "$KCM_PORT" "$SCHED_PORT" "$KWOK_PORT" >> "$DIR/ports"
+  start_controller_manager && start_scheduler && start_kwok || return 1
+  wait_for kube-controller-manager kcm_healthy || return 1
+  wait_for kube-scheduler scheduler_healthy || return 1
+  wait_for kwok kwok_healthy || return 1
+  create_fixtures || return 1
+  touch "$DIR/full"
+}
+
 write_kubeconfig() {
   local p=$DIR/pki
   b64() { base64 -w0 < "$1"; }
@@ -159,6 +246,13 @@ write_env() {
     printf 'export TESTENV_DIR=%q\n' "$DIR"
     printf 'export TESTENV_BIN=%q\n' "$BIN"
     printf 'export ETCD_ENDPOINT=%q\n' "http://127.0.0.1:$ETCD_PORT"
+    if [ -f "$DIR/full" ]; then
+      printf 'export TESTENV_FULL=1\n'
+      printf 'export TESTENV_NODES=%q\n' "$NODES"
+    else
+      # A plane without the full components: tests must not inherit a TESTENV_FULL=1 from the caller.
+      printf 'export TESTENV_FULL=0\n'
+    fi
   } > "$DIR/env"
 }
 
@@ -220,7 +314,18 @@ fail_up() {
 
 cmd_up() {
   local t0; t0=$(now)
-  if is_up; then cat "$DIR/env"; log "already up ($DIR)"; return 0; fi
+  if is_up; then
+    if [ "$FULL" = 1 ] && [ ! -f "$DIR/full" ]; then
+      resolve_bin
+      log "adding $FULL_COMPONENTS to the running plane"
+      start_full || fail_up
+      write_env
+    else
+      log "already up ($DIR)"
+    fi
+    cat "$DIR/env"
+    return 0
+  fi
   if [ -d "$DIR" ]; then stop_all; remove_dir; fi
   resolve_bin
   mkdir -p "$DIR"
@@ -230,6 +335,7 @@ cmd_up() {
   start_etcd || fail_up
   start_apiserver || fail_up
   write_kubeconfig
+  if [ "$FULL" = 1 ]; then start_full || fail_up; fi
   write_env
   cat "$DIR/env"
   log "up in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')s ($DIR)"
@@ -251,10 +357,18 @@ cmd_status() {
   if is_up; then echo up; else echo down; return 1; fi
 }
 
-case "${1:-}" in
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+for arg in "$@"; do
+  case "$arg" in
+    --full) FULL=1 ;;
+    *) echo "usage: $0 up [--full] | down | env | status" >&2; exit 2 ;;
+  esac
+done
+case "$cmd" in
   up) cmd_up ;;
   down) cmd_down ;;
   env) cmd_env ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up|down|env|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--full] | down | env | status" >&2; exit 2 ;;
 esac
