@@ -1,0 +1,221 @@
+/**
+ * The event bridge: informers on `postgresql` objects (in the watched namespaces), on the operator ConfigMap and
+ * on Nodes turn every change into a CloudEvent (ApiServerSource Resource format) POSTed to the function the
+ * registry names for it, through the per-object delivery queue; a local cron calls periodic-sync. The initial
+ * list of every informer delivers each existing object as `add`, so what changed while the bridge was down is
+ * not lost. When the ConfigMap's `watched_namespace` changes, the postgresql informers follow.
+ *
+ * Source: design.md §6; research runtime.md §3.3 "Bridge (in-project event source)".
+ */
+import { DEFAULT_SYNC_SCHEDULE, type ResourceAction } from '../../functions/registry';
+import type { KubeClient, KubeObject } from '../k8s/client';
+import { createLogger, type Logger } from '../log/logger';
+import { configLocation } from '../sync/operator-config';
+import { binaryRequest, cronRequest, toCloudEvent } from './cloudevent';
+import { operatorSettings, type OperatorSettings, type Targets } from './config';
+import { startPeriodicTrigger, type PeriodicTrigger } from './cron';
+import { DeliveryQueue, fetchSender, type Clock, type RetryPolicy, type Sender } from './delivery-queue';
+import { ResilientInformer, type InformerBackoff, type InformerHandlers } from './informers';
+import { createBridgeMetrics, type BridgeMetrics } from './metrics';
+import { NodeTracker, objectKey, routeChange, type WatchedResource } from './routing';
+import { startServer, type BridgeServer } from './server';
+
+/** How to run a bridge. Only `client` and `targets` are required. */
+export interface BridgeOptions {
+  /** the Kubernetes client (its kubeconfig is used for the watches too); the caller closes it */
+  client: KubeClient;
+  /** function name → URL (see `targetsFromEnv`) */
+  targets: Targets;
+  /** `CONFIG_MAP_NAME`, `OPERATOR_NAMESPACE`, `WATCHED_NAMESPACE`, as for the functions; default process.env */
+  env?: Record<string, string | undefined>;
+  log?: Logger;
+  /** port of `/metrics` and `/healthz`; default 8090; 0 picks a free port; false serves nothing */
+  port?: number | false;
+  /** address to bind; default all interfaces */
+  host?: string;
+  /** periodic-sync cron schedule (UTC); default the registry's; false disables the local cron */
+  schedule?: string | false;
+  /** how long an update waits for more updates of the same object, ms; default 200 */
+  coalesceMs?: number;
+  /** deliveries in flight at most; default 16 */
+  concurrency?: number;
+  /** timeout of one delivery attempt, ms; default 300000 */
+  requestTimeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** how long stop() lets in-flight deliveries finish, ms; default 5000 */
+  graceMs?: number;
+  /** watch Nodes (needs cluster-wide list/watch on nodes); default true */
+  watchNodes?: boolean;
+  /** `ce-source`; default `urn:postgres-operator-functions:bridge` */
+  source?: string;
+  /** restart backoff of failed informers */
+  informerBackoff?: InformerBackoff;
+  /** replaces the HTTP sender (tests, benchmarks) */
+  send?: Sender;
+  clock?: Clock;
+  metrics?: BridgeMetrics;
+}
+
+/** A running bridge. */
+export interface Bridge {
+  /** resolves once every informer has delivered its initial list (then `/healthz` answers 200) */
+  ready: Promise<void>;
+  /** stops the informers and the cron, gives in-flight deliveries the grace period, closes the server */
+  stop(): Promise<void>;
+  metrics: BridgeMetrics;
+  /** the port of `/metrics` and `/healthz`, when served */
+  port: number | undefined;
+  /** resolves once no delivery waits or is in flight (tests) */
+  idle(): Promise<void>;
+  /** the operator-config values in use */
+  settings(): OperatorSettings;
+  /** queues a periodic-sync call now, as the cron does */
+  triggerPeriodicSync(): void;
+}
+
+const describe = (action: string, resource: string, object: KubeObject): string =>
+  `${action} ${resource} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`;
+
+/**
+ * Starts a bridge: serves metrics, starts the informers and the cron.
+ * @returns once the metrics port is bound (await `ready` for the initial lists); rejects when it cannot be
+ *   bound or the schedule is invalid
+ */
+export async function startBridge(options: BridgeOptions): Promise<Bridge> {
+  const { client, targets } = options;
+  const env = options.env ?? process.env;
+  const log = (options.log ?? createLogger()).with({ component: 'bridge' });
+  const metrics = options.metrics ?? createBridgeMetrics();
+  const coalesceMs = options.coalesceMs ?? 200;
+  const location = configLocation(env);
+  const operatorNamespace = env.OPERATOR_NAMESPACE || 'default';
+  const queue = new DeliveryQueue({
+    send: options.send ?? fetchSender, metrics, log, concurrency: options.concurrency,
+    requestTimeoutMs: options.requestTimeoutMs, retry: options.retry, clock: options.clock,
+  });
+  const nodes = new NodeTracker();
+  let settings = operatorSettings(undefined, env, operatorNamespace);
+  let configSeen = false;
+  let healthy = false;
+  let stopping = false;
+
+  const schedule = options.schedule === false ? undefined : options.schedule ?? DEFAULT_SYNC_SCHEDULE;
+  const triggerPeriodicSync = () => {
+    if (stopping) return;
+    metrics.events.inc({ resource: 'schedule', action: 'tick' });
+    queue.push({
+      key: 'schedule/periodic-sync', target: 'periodic-sync', url: targets['periodic-sync'], request: cronRequest(),
+      mergeable: true, delayMs: 0, description: 'periodic-sync tick',
+    });
+  };
+  // Validate the schedule before anything starts.
+  const cron: PeriodicTrigger | undefined = schedule === undefined ? undefined : startPeriodicTrigger(schedule, triggerPeriodicSync);
+
+  let server: BridgeServer | undefined;
+  try {
+    server = options.port === false ? undefined
+      : await startServer(options.port ?? 8090, metrics.registry, () => healthy && !stopping, options.host);
+  } catch (error) {
+    cron?.stop();
+    throw error;
+  }
+
+  const deliver = (resource: WatchedResource, action: ResourceAction, object: KubeObject) => {
+    if (stopping) return;
+    metrics.events.inc({ resource, action });
+    const change = { resource, action, object };
+    const routes = routeChange(change, nodes);
+    if (routes.length === 0) return;
+    // One event per change: every function it goes to sees the same ce-id.
+    const request = binaryRequest(toCloudEvent(change, { source: options.source }));
+    for (const route of routes) {
+      if (route.reasons) log.info('node is going away', { node: object.metadata?.name, reasons: route.reasons });
+      queue.push({
+        key: objectKey(resource, object), target: route.target, url: targets[route.target], request,
+        mergeable: route.mergeable, delayMs: route.urgent ? 0 : coalesceMs, description: describe(action, resource, object),
+      });
+    }
+  };
+  const handlersFor = (resource: WatchedResource): InformerHandlers => ({
+    add: (object) => deliver(resource, 'add', object),
+    update: (object) => deliver(resource, 'update', object),
+    delete: (object) => deliver(resource, 'delete', object),
+  });
+
+  // postgresql informers: one for all namespaces ('*') or one per watched namespace.
+  const clusterInformers = new Map<string, ResilientInformer>();
+  let namespaceChange: Promise<void> = Promise.resolve();
+  const watchNamespaces = (namespaces: string[] | '*'): Promise<void> => {
+    namespaceChange = namespaceChange.then(async () => {
+      if (stopping) return;
+      const wanted = namespaces === '*' ? ['*'] : namespaces;
+      // Start the new informers before stopping the old ones, so no change falls between them.
+      for (const namespace of wanted) {
+        if (clusterInformers.has(namespace)) continue;
+        const informer = new ResilientInformer(client, {
+          name: `postgresql/${namespace}`, kind: 'postgresql', namespace: namespace === '*' ? undefined : namespace,
+        }, handlersFor('postgresql'), log, metrics, options.informerBackoff);
+        clusterInformers.set(namespace, informer);
+        informer.start();
+        log.info('watching postgresql objects', { namespace: namespace === '*' ? 'all namespaces' : namespace });
+      }
+      for (const [namespace, informer] of clusterInformers) {
+        if (wanted.includes(namespace)) continue;
+        clusterInformers.delete(namespace);
+        await informer.stop();
+        log.info('stopped watching postgresql objects', { namespace: namespace === '*' ? 'all namespaces' : namespace });
+      }
+    }).catch((error: Error) => log.error('could not change the watched namespaces', { error: error.message }));
+    return namespaceChange;
+  };
+
+  const applyConfig = (configMap: KubeObject | undefined) => {
+    configSeen = true;
+    settings = operatorSettings(configMap?.data as Record<string, string> | undefined, env, operatorNamespace);
+    for (const error of settings.errors) log.warn('operator config value ignored by the bridge', { key: error.key, error: error.message });
+    nodes.setReadinessLabels(settings.readinessLabels);
+    void watchNamespaces(settings.namespaces);
+  };
+
+  const configInformer = new ResilientInformer(client, {
+    name: 'operator-configmap', kind: 'ConfigMap', namespace: location.namespace, fieldSelector: `metadata.name=${location.name}`,
+  }, {
+    add: (object) => { deliver('operator-configmap', 'add', object); applyConfig(object); },
+    update: (object) => { deliver('operator-configmap', 'update', object); applyConfig(object); },
+    delete: (object) => { deliver('operator-configmap', 'delete', object); applyConfig(undefined); },
+  }, log, metrics, options.informerBackoff);
+  const nodeInformer = options.watchNodes === false ? undefined
+    : new ResilientInformer(client, { name: 'node', kind: 'Node' }, handlersFor('node'), log, metrics, options.informerBackoff);
+
+  configInformer.start();
+  nodeInformer?.start();
+  const ready = (async () => {
+    await configInformer.ready;
+    if (!configSeen) applyConfig(undefined); // no ConfigMap: defaults
+    await namespaceChange;
+    await Promise.all([...clusterInformers.values()].map((informer) => informer.ready).concat(nodeInformer?.ready ?? []));
+    healthy = true;
+    log.info('bridge ready: initial lists delivered', {
+      namespaces: settings.namespaces, configMap: `${location.namespace}/${location.name}`, nodes: nodeInformer !== undefined,
+      nextPeriodicSync: cron?.nextRun()?.toISOString() ?? 'disabled', targets,
+    });
+  })();
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      stopping = true;
+      cron?.stop();
+      await namespaceChange;
+      await Promise.all([configInformer.stop(), nodeInformer?.stop(), ...[...clusterInformers.values()].map((i) => i.stop())]);
+      const abandoned = await queue.stop(options.graceMs ?? 5_000);
+      await server?.close();
+      log.info('bridge stopped', { abandoned });
+    })();
+    return stopped;
+  };
+
+  return {
+    ready, stop, metrics, port: server?.port, idle: () => queue.idle(), settings: () => settings, triggerPeriodicSync,
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Informers that keep running: client-node's ListWatch lists, calls `add` for every object, then watches from the
+ * list's resourceVersion; after a 410 Gone it lists again by itself. Any other error stops it for good, so this
+ * wrapper starts it again with exponential backoff (a restart resumes the watch from the last resourceVersion,
+ * or lists again when the list itself failed).
+ *
+ * Source: @kubernetes/client-node 1.4.0 `cache.ts` (ListWatch) and `watch.ts` (research runtime.md §4):
+ * selectors are not passed to the list function, so it applies them itself; `stop()` fires a spurious
+ * "aborted" error in 1.4.0, ignored here; there is no periodic resync.
+ */
+import { ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeClient, KubeObject } from '../k8s/client';
+import { resourceFor, resourcePath } from '../k8s/resources';
+import type { Logger } from '../log/logger';
+import type { BridgeMetrics } from './metrics';
+
+/** What the informer reports. `delete` gets the last state the informer knew. */
+export interface InformerHandlers {
+  add(object: KubeObject): void;
+  update(object: KubeObject): void;
+  delete(object: KubeObject): void;
+}
+
+/** One watched collection. */
+export interface InformerSpec {
+  /** name for logs and metrics, e.g. `postgresql/ns1` */
+  name: string;
+  /** a kind of `lib/k8s/resources.ts`, e.g. `postgresql`, `ConfigMap`, `Node` */
+  kind: string;
+  /** the namespace; omitted for all namespaces or a cluster-scoped kind */
+  namespace?: string;
+  /** e.g. `metadata.name=postgres-operator` */
+  fieldSelector?: string;
+}
+
+/** Restart backoff after an informer error. */
+export interface InformerBackoff {
+  /** first wait, ms; default 1000 */
+  minMs: number;
+  /** longest wait, ms; default 30000 */
+  maxMs: number;
+}
+
+/**
+ * @returns a list function for ListWatch: a GET of the collection with the field selector, returning the list
+ *   object (its resourceVersion is where the watch starts), with `apiVersion`/`kind` filled into each item as
+ *   the watch events carry them
+ */
+export function listFunction(client: KubeClient, spec: InformerSpec): () => Promise<KubernetesListObject<KubernetesObject>> {
+  const { apiVersion } = resourceFor(spec.kind);
+  return async () => {
+    const list = await client.request<KubernetesListObject<KubernetesObject>>({
+      verb: 'list', kind: spec.kind, method: 'GET', path: resourcePath(spec.kind, spec.namespace),
+      query: { fieldSelector: spec.fieldSelector },
+    });
+    return { ...list, items: (list.items ?? []).map((item) => ({ apiVersion, kind: spec.kind, ...item })) };
+  };
+}
+
+/** An informer restarted on errors. */
+export class ResilientInformer {
+  private readonly listWatch: ListWatch<KubernetesObject>;
+  private readonly log: Logger;
+  private stopping = false;
+  private current: Promise<void> = Promise.resolve();
+  private failures = 0;
+  private erroredDuringStart = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private resolveReady!: () => void;
+  /** resolves once the first list has been delivered to the handlers */
+  readonly ready: Promise<void>;
+
+  constructor(client: KubeClient, readonly spec: InformerSpec, handlers: InformerHandlers, log: Logger,
+    private readonly metrics: BridgeMetrics, private readonly backoff: InformerBackoff = { minMs: 1_000, maxMs: 30_000 }) {
+    this.log = log.with({ informer: spec.name });
+    this.ready = new Promise((resolve) => { this.resolveReady = resolve; });
+    this.listWatch = new ListWatch(resourcePath(spec.kind, spec.namespace), new Watch(client.kubeConfig), listFunction(client, spec),
+      false, undefined, spec.fieldSelector);
+    // ListWatch 1.4.0 still calls back for a list that was in flight when stop() came: ignore those.
+    this.listWatch.on('add', (object) => { if (!this.stopping) handlers.add(object as KubeObject); });
+    this.listWatch.on('update', (object) => { if (!this.stopping) handlers.update(object as KubeObject); });
+    this.listWatch.on('delete', (object) => { if (!this.stopping) handlers.delete(object as KubeObject); });
+    this.listWatch.on('error', (error) => this.onError(error));
+  }
+
+  /** Starts listing and watching; returns at once (await `ready` for the first list). */
+  start(): void {
+    this.stopping = false;
+    this.current = this.run();
+  }
+
+  /** Stops watching; no handler is called afterwards. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    await this.listWatch.stop();
+    await this.current;
+  }
+
+  private async run(): Promise<void> {
+    if (this.stopping) return;
+    this.erroredDuringStart = false;
+    try {
+      await this.listWatch.start();
+    } catch (error) {
+      this.onError(error);
+      return;
+    }
+    // A stop() during the list: ListWatch 1.4.0 opens the watch anyway, so close it again.
+    if (this.stopping) {
+      await this.listWatch.stop();
+      return;
+    }
+    if (this.erroredDuringStart) return;
+    if (this.failures > 0) this.log.info('informer running again', { failures: this.failures });
+    this.failures = 0;
+    this.resolveReady();
+  }
+
+  private onError(error: unknown): void {
+    this.erroredDuringStart = true;
+    if (this.stopping) return; // client-node 1.4.0 reports its own abort on stop()
+    this.failures++;
+    const delayMs = Math.min(this.backoff.minMs * 2 ** (this.failures - 1), this.backoff.maxMs);
+    this.metrics.informerRestarts.inc({ informer: this.spec.name });
+    this.log.warn('informer stopped on an error; restarting', {
+      error: error instanceof Error ? error.message : String(error), failures: this.failures, restartInMs: delayMs,
+    });
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => { this.current = this.run(); }, delayMs);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Which function a change goes to, read from the triggers in `functions/registry.ts`, plus the two decisions the
+ * registry cannot express: a Node update is only worth a call when the node *starts* going away, and a
+ * postgresql update annotated `acid.zalan.do/sync-now` skips the coalescing delay.
+ *
+ * Sources: Kubernetes "Taints and Tolerations" (`node.kubernetes.io/unschedulable`), `kubectl cordon`
+ * (`spec.unschedulable`), Cluster Autoscaler FAQ (`ToBeDeletedByClusterAutoscaler` taint), Karpenter disruption
+ * docs (`karpenter.sh/disrupted` taint), Zalando operator parameters (`node_readiness_label`).
+ */
+import { FUNCTIONS, type ResourceAction } from '../../functions/registry';
+import type { KubeObject } from '../k8s/client';
+
+/** The resources the bridge watches, named as in the registry's resource triggers. */
+export type WatchedResource = 'postgresql' | 'operator-configmap' | 'node';
+
+/** One change seen by an informer. For `delete`, `object` is the last state the informer knew. */
+export interface ObjectChange {
+  resource: WatchedResource;
+  action: ResourceAction;
+  object: KubeObject;
+}
+
+/** A delivery to make for a change. */
+export interface Route {
+  /** the function's registry name, e.g. `on-update` */
+  target: string;
+  /** an update: may be merged with later updates of the same object while it waits (adds and deletes never are) */
+  mergeable: boolean;
+  /** deliver without the coalescing delay */
+  urgent: boolean;
+  /** why a Node is going away (only for `on-node-drain`) */
+  reasons?: string[];
+}
+
+/** The annotation that asks for an immediate sync of a postgresql object (the handler removes it). */
+export const SYNC_NOW_ANNOTATION = 'acid.zalan.do/sync-now';
+
+/** Taints that say a node is about to be drained or removed. */
+export const GOING_AWAY_TAINTS: readonly string[] = [
+  'node.kubernetes.io/unschedulable', 'ToBeDeletedByClusterAutoscaler', 'karpenter.sh/disrupted',
+];
+
+/** @returns the registry names of the functions triggered by this resource and action, in registry order */
+export function functionsFor(resource: WatchedResource, action: ResourceAction): string[] {
+  return FUNCTIONS
+    .filter((f) => f.trigger.type === 'resource' && f.trigger.resource === resource && f.trigger.actions.includes(action))
+    .map((f) => f.name);
+}
+
+/** @returns the per-object queue key: `resource/namespace/name` (`resource//name` for cluster-scoped objects) */
+export function objectKey(resource: WatchedResource, object: KubeObject): string {
+  return `${resource}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+}
+
+/** @returns whether a postgresql object carries the sync-now annotation (any value) */
+export function wantsSyncNow(object: KubeObject): boolean {
+  const annotations = object.metadata?.annotations as Record<string, string> | undefined;
+  return annotations !== undefined && Object.hasOwn(annotations, SYNC_NOW_ANNOTATION);
+}
+
+/** What the bridge remembers of a Node to see it start going away. */
+export interface NodeSnapshot {
+  unschedulable: boolean;
+  /** keys of the going-away taints present */
+  taints: string[];
+  labels: Record<string, string>;
+}
+
+/** @returns the parts of a Node that matter for draining */
+export function nodeSnapshot(node: KubeObject): NodeSnapshot {
+  const taints = ((node.spec?.taints ?? []) as { key?: string }[])
+    .map((t) => t.key ?? '')
+    .filter((key) => GOING_AWAY_TAINTS.includes(key));
+  return { unschedulable: node.spec?.unschedulable === true, taints, labels: { ...(node.metadata?.labels ?? {}) } };
+}
+
+/**
+ * @param readinessLabels the operator config's `node_readiness_label` (label → required value)
+ * @returns why the node is going away (empty when it is not): `unschedulable`, `taint <key>`,
+ *   `missing label <key>=<value>`
+ */
+export function goingAwayReasons(node: NodeSnapshot, readinessLabels: Readonly<Record<string, string>>): string[] {
+  const reasons: string[] = [];
+  if (node.unschedulable) reasons.push('unschedulable');
+  for (const taint of node.taints) reasons.push(`taint ${taint}`);
+  for (const [key, value] of Object.entries(readinessLabels)) {
+    if (node.labels[key] !== value) reasons.push(`missing label ${key}=${value}`);
+  }
+  return reasons;
+}
+
+/**
+ * Remembers every Node's last state, because the informer has already replaced its cached object when it calls
+ * the update callback. A node "starts going away" when it had no going-away reason before a change and has one
+ * after: a cordon followed by the node controller's unschedulable taint is one drain, not two.
+ */
+export class NodeTracker {
+  private readonly nodes = new Map<string, NodeSnapshot>();
+
+  constructor(private readinessLabels: Readonly<Record<string, string>> = {}) {}
+
+  /** Uses new readiness labels from now on (the previous states are judged by the new labels too). */
+  setReadinessLabels(labels: Readonly<Record<string, string>>): void {
+    this.readinessLabels = labels;
+  }
+
+  /**
+   * Records a change of a Node.
+   * @returns the reasons when this update makes the node start going away; undefined otherwise (adds and
+   *   deletes never do: a node first seen already cordoned was cordoned before the bridge watched it)
+   */
+  observe(action: ResourceAction, node: KubeObject): string[] | undefined {
+    const name = node.metadata?.name as string;
+    if (action === 'delete') {
+      this.nodes.delete(name);
+      return undefined;
+    }
+    const before = this.nodes.get(name);
+    const after = nodeSnapshot(node);
+    this.nodes.set(name, after);
+    if (action !== 'update' || before === undefined) return undefined;
+    const reasonsAfter = goingAwayReasons(after, this.readinessLabels);
+    if (reasonsAfter.length === 0 || goingAwayReasons(before, this.readinessLabels).length > 0) return undefined;
+    return reasonsAfter;
+  }
+}
+
+/**
+ * Decides the deliveries of one change. Node changes also update the tracker, so call this exactly once per
+ * change, in the order the informer reports them.
+ */
+export function routeChange(change: ObjectChange, nodes: NodeTracker): Route[] {
+  const targets = functionsFor(change.resource, change.action);
+  const mergeable = change.action === 'update';
+  if (change.resource === 'node') {
+    const reasons = nodes.observe(change.action, change.object);
+    if (!reasons) return [];
+    return targets.map((target) => ({ target, mergeable: false, urgent: true, reasons }));
+  }
+  const urgent = !mergeable || (change.resource === 'postgresql' && wantsSyncNow(change.object));
+  return targets.map((target) => ({ target, mergeable, urgent }));
+}
