@@ -1,0 +1,122 @@
+/**
+ * The `local` target: every function as a function-host process (the same `dist/host/host.js` and bundles the
+ * images run) on a loopback port, plus the event bridge process delivering to them, against the cluster of
+ * $KUBECONFIG. This is how the main job runs on one machine and how the end-to-end tests run.
+ *
+ * Each process logs JSON lines to `<logDir>/<name>.log`. `stop()` sends SIGTERM to every process and SIGKILL to
+ * any still running after the grace period.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BUNDLE_MODULE, FUNCTIONS, type FunctionSpec } from '../../functions/registry';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Options of a local deployment. */
+export interface LocalOptions {
+  /** where the bundles are; default `<repo>/dist` (run `npm run build` first) */
+  distDir?: string;
+  /** one log file per process here */
+  logDir: string;
+  /** extra environment for every process (KUBECONFIG, OPERATOR_NAMESPACE, WATCHED_NAMESPACE, ...) */
+  env?: Record<string, string | undefined>;
+  /** the functions to run; default all */
+  functions?: readonly FunctionSpec[];
+  /** start the bridge (default true) */
+  bridge?: boolean;
+  /** per-function environment, e.g. a kubeconfig with the function's own ServiceAccount token */
+  functionEnv?: (spec: FunctionSpec) => Record<string, string | undefined>;
+  /** ms to wait for every process to answer /healthz; default 30000 */
+  readyTimeoutMs?: number;
+}
+
+/** One running process. */
+export interface LocalProcess { name: string; url: string; port: number; child: ChildProcess; log: string }
+
+/** A running local deployment. */
+export interface LocalDeployment {
+  functions: LocalProcess[];
+  bridge?: LocalProcess;
+  /** SIGTERM to every process, SIGKILL after `graceMs` (default 5000) */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** @returns a free loopback TCP port */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitHealthy(proc: LocalProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited with code ${proc.child.exitCode}; see ${proc.log}`);
+    try {
+      const response = await fetch(`${proc.url}healthz`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error(`${proc.name} did not become healthy within ${timeoutMs} ms; see ${proc.log}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function start(name: string, script: string, env: Record<string, string | undefined>, port: number, logDir: string): LocalProcess {
+  const log = path.join(logDir, `${name}.log`);
+  const child = spawn(process.execPath, ['--enable-source-maps', script], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = createWriteStream(log, { flags: 'a' });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  return { name, url: `http://127.0.0.1:${port}/`, port, child, log };
+}
+
+/**
+ * Starts the functions, then the bridge, and waits until every one answers /healthz (the bridge only after its
+ * initial lists). Throws (after stopping what it started) when a process does not come up.
+ */
+export async function startLocal(options: LocalOptions): Promise<LocalDeployment> {
+  const dist = options.distDir ?? path.join(root, 'dist');
+  const host = path.join(dist, 'host/host.js');
+  if (!existsSync(host)) throw new Error(`${host} is missing: run \`npm run build\` first`);
+  mkdirSync(options.logDir, { recursive: true });
+  const base = { ...process.env, ...options.env };
+  const specs = options.functions ?? FUNCTIONS;
+  const functions: LocalProcess[] = [];
+  let bridge: LocalProcess | undefined;
+  const stop = async (graceMs = 5000) => {
+    const all = [...functions, ...(bridge ? [bridge] : [])].filter((p) => p.child.exitCode === null && p.child.signalCode === null);
+    await Promise.all(all.map((p) => new Promise<void>((resolve) => {
+      const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+      p.child.once('exit', () => { clearTimeout(timer); resolve(); });
+      p.child.kill('SIGTERM');
+    })));
+  };
+  try {
+    for (const spec of specs) {
+      const port = await freePort();
+      functions.push(start(spec.name, host, {
+        ...base, ...options.functionEnv?.(spec), MOD_NAME: BUNDLE_MODULE, FUNC_HANDLER: spec.export, FUNC_PORT: String(port),
+        FUNC_HOST: '127.0.0.1', FUNC_TIMEOUT: base.FUNC_TIMEOUT ?? '60', KUBELESS_INSTALL_VOLUME: path.join(dist, 'functions', spec.name),
+      }, port, options.logDir));
+    }
+    await Promise.all(functions.map((p) => waitHealthy(p, options.readyTimeoutMs ?? 30_000)));
+    if (options.bridge !== false) {
+      const port = await freePort();
+      const targets = functions.map((p) => `${p.name}=${p.url}`).join(',');
+      bridge = start('bridge', path.join(dist, 'bridge/bridge.js'), { ...base, BRIDGE_TARGETS: targets, BRIDGE_PORT: String(port) }, port, options.logDir);
+      await waitHealthy(bridge, options.readyTimeoutMs ?? 30_000);
+    }
+  } catch (error) {
+    await stop(1000);
+    throw error;
+  }
+  return { functions, bridge, stop };
+}
