@@ -22,6 +22,8 @@ function cleanRole(role: DesiredRole, notes: RoleNote[]): DesiredRole {
     if (problem) notes.push({ name: role.name, origin: role.origin, message: `role ${JSON.stringify(role.name)}: ${what} ${JSON.stringify(group)} skipped: ${problem}` });
     return !problem;
   });
+  const memberOf = keepRoles(role.memberOf, 'group');
+  const admins = keepRoles(role.admins, 'admin role');
   const parameters: Record<string, string> = {};
   for (const [rawName, value] of Object.entries(role.parameters)) {
     const name = rawName.toLowerCase();
@@ -29,11 +31,12 @@ function cleanRole(role: DesiredRole, notes: RoleNote[]): DesiredRole {
     if (problem) notes.push({ name: role.name, origin: role.origin, message: `role ${JSON.stringify(role.name)}: parameter ${JSON.stringify(rawName)} skipped: ${problem}` });
     else parameters[name] = value;
   }
-  const password = typeof role.password === 'string' && role.password.includes('\0') ? undefined : role.password;
-  if (password !== role.password) {
+  const cleaned: DesiredRole = { ...role, memberOf, admins, parameters };
+  if (typeof role.password === 'string' && role.password.includes('\0')) {
     notes.push({ name: role.name, origin: role.origin, message: `role ${JSON.stringify(role.name)}: the password contains a NUL byte; password left as it is` });
+    delete cleaned.password;
   }
-  return { ...role, memberOf: keepRoles(role.memberOf, 'group'), admins: keepRoles(role.admins, 'admin role'), parameters, password };
+  return cleaned;
 }
 
 /**

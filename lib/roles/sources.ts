@@ -136,8 +136,10 @@ export function legacyInfrastructureRoles(secret: Readonly<Record<string, string
   where: string): SourceRoles {
   const roles: DesiredRole[] = [];
   const notes: RoleNote[] = [];
+  const listed = new Set<string>();
   for (let n = 1; secret[`user${n}`] !== undefined; n++) {
     const name = secret[`user${n}`]!;
+    listed.add(name);
     const password = secret[`password${n}`];
     if (!password) {
       notes.push({ name, origin: 'infrastructure', message: `${where}: user${n} has no password${n}; ignored` });
@@ -147,7 +149,7 @@ export function legacyInfrastructureRoles(secret: Readonly<Record<string, string
     if (role) roles.push(role);
   }
   for (const [name, details] of Object.entries(configMap ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (roles.some((r) => r.name === name)) continue;
+    if (listed.has(name)) continue;
     const role = infrastructureRole(name, secret[name] || undefined, [], details, where, notes);
     if (role) roles.push(role);
   }
