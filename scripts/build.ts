@@ -80,6 +80,8 @@ async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const reports = await Promise.all(targets.map(bundle));
   mkdirSync(`${root}dist`, { recursive: true });
+  // The bundles are CommonJS (Kubeless `require`s them); the repository's package.json says "type": "module".
+  writeFileSync(`${root}dist/package.json`, '{ "type": "commonjs" }\n');
   writeFileSync(`${root}dist/size-report.json`, `${JSON.stringify(reports, null, 2)}\n`);
   if (!values.quiet) {
     console.table(reports.map((r) => ({ bundle: r.file, KiB: +(r.bytes / 1024).toFixed(1), 'gzip KiB': +(r.gzipBytes / 1024).toFixed(1),

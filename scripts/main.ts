@@ -1,80 +1,135 @@
 /**
- * The main job (`npm start`): on a machine with no KUBECONFIG it builds (once) and starts a local control plane,
- * installs the CRD and the operator ConfigMap, applies manifests/minimal-postgres-manifest.yaml, syncs every
- * postgresql object in the watched namespaces, and prints what it created, the status and the time taken.
- * With KUBECONFIG set it uses that cluster instead. Options: --manifest FILE, --namespace NS.
+ * The main job (`npm start`). On a machine with no KUBECONFIG it builds (once) and starts a local control plane;
+ * with KUBECONFIG set it uses that cluster. Then it builds the bundles, installs the CRD, the RBAC objects and the
+ * operator ConfigMap, starts the function hosts and the event bridge as local processes, applies
+ * manifests/minimal-postgres-manifest.yaml, waits for the cluster's objects and status while printing progress,
+ * and prints a summary (objects created, status, seconds taken). The operator then keeps running; Ctrl-C stops
+ * every process this job started (and the local control plane, if it started one).
+ *
+ * Options: --manifest FILE, --namespace NS, --once (stop after the summary), --timeout SECONDS (default 120).
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { KubeClient } from '../lib/k8s/client';
+import { KubeClient, type KubeObject } from '../lib/k8s/client';
 import { installCrd } from '../lib/k8s/crd';
-import { createLogger } from '../lib/log/logger';
-import { watchedNamespaces } from '../lib/model/config';
-import { createOperatorContext } from '../lib/sync/operator-context';
-import { syncCluster } from '../lib/sync/sync-cluster';
+import { operatorObjects } from './deploy/operator-objects';
+import { startLocal, type LocalDeployment } from './deploy/local';
 import { startLocalControlPlane } from './testenv/local-plane';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const started = Date.now();
-const step = (text: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${text}`);
+const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+const step = (text: string) => console.log(`[${seconds()}s] ${text}`);
 
-function startMainControlPlane(): void {
-  step('no KUBECONFIG: starting a local control plane (the first run builds kube-apiserver and etcd, ~7 min on 2 cores)');
-  startLocalControlPlane(`${root}.testenv/main`); // kept running on purpose: the summary says how to stop it
+const { values } = parseArgs({
+  options: {
+    manifest: { type: 'string' }, namespace: { type: 'string', default: 'default' },
+    once: { type: 'boolean', default: false }, timeout: { type: 'string', default: '120' },
+  },
+});
+
+let stopPlane: (() => void) | undefined;
+let deployment: LocalDeployment | undefined;
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  if (deployment) {
+    step('stopping the function hosts and the bridge');
+    await deployment.stop();
+  }
+  if (stopPlane) {
+    step('stopping the local control plane');
+    stopPlane();
+  }
+  process.exit(code);
+}
+
+process.on('SIGINT', () => { console.log(''); void shutdown(130); });
+process.on('SIGTERM', () => void shutdown(143));
+
+/** The objects the operator should make for a cluster (Zalando's names), to wait for and report. */
+function expectedChildren(cluster: string, namespace: string, client: KubeClient) {
+  const selector = `application=spilo,cluster-name=${cluster}`;
+  return async () => {
+    const kinds = ['StatefulSet', 'Service', 'Endpoints', 'Secret', 'PodDisruptionBudget'];
+    const lists = await Promise.all(kinds.map((kind) => client.list(kind, namespace, selector)));
+    return lists.flat().map((o: KubeObject) => `${o.kind}/${o.metadata!.name}`).sort();
+  };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { manifest: { type: 'string' }, namespace: { type: 'string', default: 'default' } } });
   const local = !process.env.KUBECONFIG;
-  if (local) startMainControlPlane();
+  if (local) {
+    step('no KUBECONFIG: starting a local control plane (the first run builds kube-apiserver and etcd, ~7 min on 2 cores)');
+    stopPlane = startLocalControlPlane(`${root}.testenv/main`);
+  }
   const client = KubeClient.fromDefault();
   step(`using the API server at ${client.kubeConfig.getCurrentCluster()?.server}`);
-  const namespace = process.env.OPERATOR_NAMESPACE ?? 'default';
+  const operatorNamespace = process.env.OPERATOR_NAMESPACE ?? 'default';
+
+  step('building the function bundles (npm run build)');
+  execFileSync(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, `${root}scripts/build.ts`, '--quiet'], { stdio: 'inherit' });
 
   step('installing the postgresql CRD');
   await installCrd(client, parse(readFileSync(`${root}manifests/postgresql.crd.yaml`, 'utf8')));
-  step(`installing the operator ConfigMap in namespace ${namespace}`);
-  await client.apply({ ...parse(readFileSync(`${root}manifests/configmap.yaml`, 'utf8')), metadata: { name: 'postgres-operator', namespace } });
+  step(`installing RBAC (a ServiceAccount and role per function, ClusterRole postgres-pod) and the operator ConfigMap in ${operatorNamespace}`);
+  for (const object of operatorObjects(operatorNamespace)) await client.apply(object);
+
+  const logDir = `${root}.testenv/main-logs`;
+  step(`starting 6 function hosts and the event bridge (logs in ${logDir})`);
+  deployment = await startLocal({ logDir, env: { OPERATOR_NAMESPACE: operatorNamespace } });
+  for (const f of deployment.functions) step(`  ${f.name} at ${f.url}`);
+  step(`  bridge at ${deployment.bridge?.url} (metrics at ${deployment.bridge?.url}metrics)`);
+
   const manifestPath = values.manifest ?? `${root}manifests/minimal-postgres-manifest.yaml`;
   const manifest = parse(readFileSync(manifestPath, 'utf8'));
-  step(`applying ${manifestPath} (postgresql ${manifest.metadata.name}) in namespace ${values.namespace}`);
-  await client.apply({ ...manifest, metadata: { ...manifest.metadata, namespace: values.namespace } });
+  const name = manifest.metadata.name as string;
+  const namespace = values.namespace!;
+  const applied = Date.now();
+  if (!await client.get({ kind: 'Namespace', name: namespace })) {
+    step(`creating namespace ${namespace}`);
+    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  }
+  step(`applying ${manifestPath} (postgresql ${name}) in namespace ${namespace}`);
+  await client.apply({ ...manifest, metadata: { ...manifest.metadata, namespace } });
 
-  const log = createLogger(undefined, process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn');
-  const operator = await createOperatorContext(client, log, { ...process.env, OPERATOR_NAMESPACE: namespace });
-  if (!operator.ok) {
-    for (const error of operator.errors) console.error(`invalid operator config: ${error.message}`);
-    process.exitCode = 1;
-    return;
+  const children = expectedChildren(name, namespace, client);
+  const deadline = Date.now() + Number(values.timeout) * 1000;
+  let found: string[] = [];
+  let status: string | undefined;
+  let last = '';
+  for (;;) {
+    found = await children();
+    const live = await client.get({ kind: 'postgresql', namespace, name });
+    status = live?.status?.PostgresClusterStatus as string | undefined;
+    const progress = `${found.length} objects, status ${status ?? '(none yet)'}`;
+    if (progress !== last) step(`  waiting for the operator: ${progress}`);
+    last = progress;
+    const hasAll = ['StatefulSet', 'Service', 'Secret', 'PodDisruptionBudget'].every((kind) => found.some((f) => f.startsWith(`${kind}/`)));
+    if (hasAll && status) break;
+    if (Date.now() > deadline) throw new Error(`the cluster's objects did not appear within ${values.timeout} s; see the logs in ${logDir}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  const scope = watchedNamespaces(operator.ctx.config, namespace);
-  const clusters = scope === '*'
-    ? await client.list('postgresql')
-    : (await Promise.all(scope.map((ns) => client.list('postgresql', ns)))).flat();
-  step(`syncing ${clusters.length} postgresql object(s) in ${scope === '*' ? 'all namespaces' : scope.join(', ')}`);
-  const rows = [];
-  for (const cluster of clusters) {
-    const { name, namespace: ns } = cluster.metadata!;
-    const t0 = Date.now();
-    const result = await syncCluster(operator.ctx, ns, name);
-    rows.push({ cluster: `${ns}/${name}`, outcome: result.outcome, status: result.status ?? '', written: result.actions.length,
-      seconds: (Date.now() - t0) / 1000, error: result.error ?? '' });
-    for (const action of result.actions) step(`  ${action.change} ${action.kind} ${action.name}`);
+  const took = ((Date.now() - applied) / 1000).toFixed(1);
+  console.log(`\nSummary: postgresql ${namespace}/${name} is ${status}; ${found.length} objects created in ${took} s after kubectl apply ` +
+    `(${seconds()} s in all):`);
+  for (const object of found) console.log(`  ${object}`);
+  if (status === 'Creating') {
+    console.log('  (status stays Creating while no pod runs: this control plane has no kubelet or controller-manager)');
   }
-  console.table(rows);
-  step(`done: ${client.counter.total()} API requests (${JSON.stringify(client.counter.snapshot())})`);
-  if (local) {
-    console.log(`\nThe local control plane keeps running. Try:\n  export KUBECONFIG=${process.env.KUBECONFIG}\n` +
-      `  ${process.env.TESTENV_BIN}/kubectl get postgresql,statefulset,service,secret -n ${values.namespace}\n` +
-      `Stop it with: TESTENV_DIR=${root}.testenv/main npm run testenv -- down`);
-  }
-  client.close();
-  if (rows.some((r) => r.outcome === 'failed' || r.outcome === 'invalid')) process.exitCode = 1;
+  if (values.once) return shutdown(0);
+  console.log(`\nThe operator is running. Try:\n  export KUBECONFIG=${process.env.KUBECONFIG}\n` +
+    `  kubectl -n ${namespace} edit postgresql ${name}      # e.g. numberOfInstances: 3\n` +
+    `  kubectl -n ${namespace} delete postgresql ${name}\n` +
+    `(kubectl is at ${process.env.TESTENV_BIN ?? 'your PATH'}). Press Ctrl-C to stop everything this job started.`);
 }
 
-main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 1;
+main().catch(async (error: Error) => {
+  console.error(`error: ${error.message}`);
+  await shutdown(1);
 });
