@@ -7,7 +7,7 @@
  *
  * Source: design.md §6; research runtime.md §3.3 "Bridge (in-project event source)".
  */
-import { DEFAULT_SYNC_SCHEDULE, type ResourceAction } from '../../functions/registry';
+import { DEFAULT_SYNC_SCHEDULE, FUNCTIONS, type ResourceAction } from '../../functions/registry';
 import type { KubeClient, KubeObject } from '../k8s/client';
 import { createLogger, type Logger } from '../log/logger';
 import { configLocation } from '../sync/operator-config';
@@ -93,6 +93,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     send: options.send ?? fetchSender, metrics, log, concurrency: options.concurrency,
     requestTimeoutMs: options.requestTimeoutMs, retry: options.retry, clock: options.clock,
   });
+  const untargeted = FUNCTIONS.map((f) => f.name).filter((name) => targets[name] === undefined);
+  if (untargeted.length > 0) log.warn('no URL for some functions: their events are counted and dropped', { functions: untargeted });
   const nodes = new NodeTracker();
   let settings = operatorSettings(undefined, env, operatorNamespace);
   let configSeen = false;

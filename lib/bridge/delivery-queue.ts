@@ -196,7 +196,7 @@ export class DeliveryQueue {
     if (this.stopped) return 'stopped';
     if (delivery.url === undefined) {
       metrics.deliveries.inc({ function: delivery.target, outcome: 'no_target' });
-      log.warn('no URL configured for the function; change not delivered', { function: delivery.target, event: delivery.description });
+      log.debug('no URL configured for the function; change not delivered', { function: delivery.target, event: delivery.description });
       return 'no_target';
     }
     const now = this.clock.now();

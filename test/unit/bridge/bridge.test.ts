@@ -1,0 +1,63 @@
+// The bridge with an API server that cannot be reached: /healthz stays 503, the informers restart with backoff,
+// stop() ends it promptly; a periodic-sync tick goes out with the CronJobTrigger headers.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startBridge } from '../../../lib/bridge/bridge';
+import type { Delivery } from '../../../lib/bridge/delivery-queue';
+import { counterValue } from '../../../lib/bridge/metrics';
+import { KubeClient } from '../../../lib/k8s/client';
+import { silentLogger } from '../../../lib/log/logger';
+
+function unreachableClient(): KubeClient {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'nowhere', server: 'http://127.0.0.1:1', skipTLSVerify: true }],
+    users: [{ name: 'nobody' }],
+    contexts: [{ name: 'nowhere', cluster: 'nowhere', user: 'nobody' }],
+    currentContext: 'nowhere',
+  });
+  return new KubeClient(kubeConfig, { timeoutMs: 1_000 });
+}
+
+describe('bridge without an API server', () => {
+  it('is not healthy, keeps restarting its informers with backoff, and stops promptly', async () => {
+    const client = unreachableClient();
+    const sent: Delivery[] = [];
+    const bridge = await startBridge({
+      client, targets: { 'periodic-sync': 'http://127.0.0.1:9/periodic-sync' }, log: silentLogger, port: 0, schedule: false,
+      informerBackoff: { minMs: 10, maxMs: 40 }, send: async (d) => { sent.push(d); return { status: 200 }; },
+    });
+    try {
+      const health = await fetch(`http://127.0.0.1:${bridge.port}/healthz`);
+      assert.equal(health.status, 503);
+      for (let i = 0; i < 100 && await counterValue(bridge.metrics.informerRestarts, { informer: 'node' }) < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(await counterValue(bridge.metrics.informerRestarts, { informer: 'node' }) >= 2);
+      assert.ok(await counterValue(bridge.metrics.informerRestarts, { informer: 'operator-configmap' }) >= 2);
+
+      bridge.triggerPeriodicSync();
+      await bridge.idle();
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0]!.target, 'periodic-sync');
+      assert.equal(sent[0]!.request.body, '');
+      assert.equal(sent[0]!.request.headers['event-namespace'], 'cronjobtrigger.kubeless.io');
+    } finally {
+      const started = Date.now();
+      await bridge.stop();
+      assert.ok(Date.now() - started < 3_000, 'stop() does not wait for the informers');
+      client.close();
+    }
+    const restarts = await counterValue(bridge.metrics.informerRestarts, {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await counterValue(bridge.metrics.informerRestarts, {}), restarts, 'no restart after stop');
+  });
+
+  it('refuses an invalid schedule before starting anything', async () => {
+    const client = unreachableClient();
+    await assert.rejects(startBridge({ client, targets: {}, log: silentLogger, port: 0, schedule: 'sometimes' }),
+      /invalid periodic-sync schedule "sometimes"/);
+    client.close();
+  });
+});
