@@ -1,0 +1,18 @@
+/**
+ * Patroni REST API: a client for one member (`GET /cluster`, `GET /patroni`, `POST /switchover`,
+ * `POST /failover`), typed errors, validated response shapes and pure helpers to read a cluster view.
+ *
+ * Source: Patroni REST API docs, https://patroni.readthedocs.io/en/latest/rest_api.html
+ *
+ * @module
+ */
+export {
+  PatroniClient, patroniUrl, PATRONI_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_SWITCHOVER_TIMEOUT_MS,
+  type PatroniClientOptions, type CallOptions, type SwitchoverRequest, type FailoverRequest,
+} from './client';
+export { PatroniError, isPatroniError, type PatroniErrorKind } from './errors';
+export {
+  patroniClusterSchema, patroniMemberSchema, patroniStatusSchema,
+  type PatroniCluster, type PatroniMember, type PatroniStatus, type SwitchoverResult,
+} from './types';
+export { clusterLeader, lagBytes, isHealthyReplica, pickSwitchoverCandidate, type CandidateOptions } from './cluster';

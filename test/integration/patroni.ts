@@ -1,0 +1,322 @@
+/**
+ * A throwaway Patroni cluster for integration tests: one etcd (Patroni's DCS) and N Patroni + PostgreSQL members,
+ * all real processes on loopback in a temp dir, each member on its own address (127.x.y.k, ports 8008 and 5432,
+ * the way each pod has its own IP), stopped and removed by `stop()`.
+ *
+ * Needs: Debian's `patroni` (3.x) and PostgreSQL server binaries (`/usr/lib/postgresql/<major>/bin`, or
+ * `PG_BIN`), and an `etcd` binary (`$TESTENV_BIN`, `$KUBEBUILDER_ASSETS`, or the build cache of
+ * scripts/testenv/build.sh). PostgreSQL refuses to run as root, so as root the members run as the `postgres`
+ * user (setpriv), and their directories are handed to it.
+ *
+ * Source: Patroni YAML configuration docs (https://patroni.readthedocs.io/en/latest/yaml_configuration.html):
+ * `restapi`, `etcd3`, `bootstrap.dcs`, `postgresql`; research/testenv.md §6.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync,
+  writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
+
+/** Test passwords of the members' PostgreSQL roles (loopback only, thrown away with the cluster). */
+export const PASSWORDS = { superuser: 'patroni-test-superuser', replication: 'patroni-test-standby' } as const;
+
+/** The programs a Patroni cluster needs, found on this machine. */
+export interface PatroniTools {
+  patroni: string;
+  pgBin: string;
+  etcd: string;
+  /** `[uid, gid]` of the user the members run as when this process is root; undefined when not root. */
+  runAs: [number, number] | undefined;
+}
+
+/**
+ * Finds patroni, the PostgreSQL binaries and etcd.
+ * @returns the tools, or a string saying what is missing (for a test's `skip`)
+ */
+export function findPatroniTools(): PatroniTools | string {
+  const patroni = ['/usr/bin/patroni', '/usr/local/bin/patroni'].find((p) => existsSync(p));
+  if (!patroni) return 'patroni is not installed (Debian: apt-get install patroni; .ci/run installs it)';
+  const pgBin = process.env.PG_BIN ?? newestPgBin();
+  if (!pgBin || !existsSync(join(pgBin, 'initdb'))) {
+    return 'no PostgreSQL server binaries (set PG_BIN or install postgresql-15)';
+  }
+  const etcdDirs = [process.env.TESTENV_BIN, process.env.KUBEBUILDER_ASSETS,
+    join(homedir(), '.cache/postgres-operator-functions/testenv/v1.34.4/bin')];
+  const etcd = etcdDirs.filter((d): d is string => !!d).map((d) => join(d, 'etcd')).find((p) => existsSync(p));
+  if (!etcd) return 'no etcd binary (set TESTENV_BIN, or run scripts/testenv/build.sh)';
+  let runAs: [number, number] | undefined;
+  if (process.getuid?.() === 0) {
+    try {
+      runAs = [Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+        Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }))];
+    } catch {
+      return 'running as root and there is no `postgres` user to run PostgreSQL as';
+    }
+  }
+  return { patroni, pgBin, etcd, runAs };
+}
+
+function newestPgBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const majors = readdirSync(root).filter((v) => /^\d+$/.test(v)).map(Number).sort((a, b) => b - a);
+  return majors.map((m) => join(root, String(m), 'bin')).find((d) => existsSync(join(d, 'initdb')));
+}
+
+/** One member of a test cluster. */
+export interface TestMember {
+  name: string;
+  /** The address the member listens on (REST API :8008, PostgreSQL :5432), like a pod IP. */
+  host: string;
+  apiUrl: string;
+  client: PatroniClient;
+  dir: string;
+  process: ChildProcess | undefined;
+}
+
+/** Options of {@link startPatroniCluster}. */
+export interface PatroniClusterOptions {
+  /** Patroni `scope` (the cluster name); default `pgtest`. */
+  scope?: string;
+  /** Member count (named `<scope>-0` ...), default 3. The first one bootstraps and leads. */
+  members?: number;
+  /** How long to wait for the cluster to be healthy, in ms; default 120000. */
+  timeoutMs?: number;
+}
+
+/** A running test cluster; call `stop()` when done (also after a failed test). */
+export interface PatroniTestCluster {
+  scope: string;
+  members: TestMember[];
+  etcdEndpoint: string;
+  dir: string;
+  member(name: string): TestMember;
+  /** Waits until one member leads and every other one is a replica that streams with a known lag. */
+  waitHealthy(timeoutMs?: number): Promise<PatroniCluster>;
+  /** Stops one member's Patroni (SIGTERM: Patroni stops its PostgreSQL first); its data dir is kept. */
+  stopMember(name: string): Promise<void>;
+  /** Starts a stopped member again on its kept data dir. */
+  startMember(name: string): void;
+  /** The tail of a member's log (Patroni and PostgreSQL), for failure messages. */
+  log(name: string, lines?: number): string;
+  /** Stops every process and removes the temp dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts etcd and the members: the first one alone (it runs initdb and takes the leader key), then the others,
+ * which clone it with pg_basebackup.
+ * @throws Error with the members' logs when the cluster is not healthy within `timeoutMs`
+ */
+export async function startPatroniCluster(tools: PatroniTools, options: PatroniClusterOptions = {}):
+  Promise<PatroniTestCluster> {
+  const scope = options.scope ?? 'pgtest';
+  const count = options.members ?? 3;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const dir = mkdtempSync(join(tmpdir(), 'patroni-'));
+  const processes: ChildProcess[] = [];
+  let etcd: ChildProcess | undefined;
+  // A random 127.x.y.0/24 per cluster, so parallel runs (and other users of 8008/5432) do not collide.
+  const net = `127.${randomInt(16, 250)}.${randomInt(1, 250)}`;
+  const members: TestMember[] = [];
+
+  const stop = async (): Promise<void> => {
+    await Promise.all(members.map((m) => stopProcess(m.process, 30_000)));
+    for (const m of members) killPostmaster(join(m.dir, 'data'));
+    await stopProcess(etcd, 10_000);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const [clientPort, peerPort] = await freePorts(2);
+    const etcdEndpoint = `http://127.0.0.1:${clientPort}`;
+    etcd = spawnLogged(tools.etcd, [
+      '--name=patroni-test', `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdEndpoint}`, `--advertise-client-urls=${etcdEndpoint}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=patroni-test=http://127.0.0.1:${peerPort}`, '--unsafe-no-fsync', '--log-level=warn',
+    ], join(dir, 'etcd.log'), undefined);
+    processes.push(etcd);
+    await until('etcd healthy', 20_000, async () => {
+      const res = await fetch(`${etcdEndpoint}/health`).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    }, () => tail(join(dir, 'etcd.log')));
+
+    for (let i = 0; i < count; i++) {
+      const name = `${scope}-${i}`;
+      const host = `${net}.${i + 1}`;
+      const memberDir = join(dir, name);
+      mkdirSync(memberDir, { mode: 0o700 });
+      writeFileSync(join(memberDir, 'patroni.yml'), stringify(memberConfig(tools, scope, name, host, memberDir,
+        `127.0.0.1:${clientPort}`)));
+      if (tools.runAs) chownSync(memberDir, ...tools.runAs);
+      if (tools.runAs) chownSync(join(memberDir, 'patroni.yml'), ...tools.runAs);
+      const apiUrl = patroniUrl(host);
+      members.push({ name, host, apiUrl, dir: memberDir, process: undefined,
+        client: new PatroniClient(apiUrl, { timeoutMs: 3_000 }) });
+    }
+    if (tools.runAs) chownSync(dir, ...tools.runAs);
+
+    const start = (m: TestMember): void => {
+      m.process = spawnLogged(tools.patroni, [join(m.dir, 'patroni.yml')], join(m.dir, 'patroni.log'), tools.runAs,
+        m.dir);
+    };
+    const logs = (): string => members.map((m) => `--- ${m.name}\n${tail(join(m.dir, 'patroni.log'))}`).join('\n');
+
+    start(members[0]!);
+    await until(`${members[0]!.name} leads`, timeoutMs, async () => {
+      const status = await members[0]!.client.getStatus().catch(() => undefined);
+      return status?.state === 'running' && (status.role === 'master' || status.role === 'primary') ? true : undefined;
+    }, logs);
+    for (const m of members.slice(1)) start(m);
+
+    const cluster: PatroniTestCluster = {
+      scope, members, etcdEndpoint, dir,
+      member(name) {
+        const found = members.find((m) => m.name === name);
+        if (!found) throw new Error(`no member ${name} in ${scope}`);
+        return found;
+      },
+      async waitHealthy(ms = timeoutMs) {
+        return until(`${scope}: one leader and ${count - 1} streaming replicas`, ms, async () => {
+          for (const m of members) {
+            const view = await m.client.getCluster().catch(() => undefined);
+            if (!view || view.members.length !== count) continue;
+            const leaders = view.members.filter((x) => x.role === 'leader');
+            const replicas = view.members.filter((x) => x.role !== 'leader'
+              && (x.state === 'running' || x.state === 'streaming') && typeof x.lag === 'number');
+            if (leaders.length === 1 && leaders[0]!.state === 'running' && replicas.length === count - 1) return view;
+          }
+          return undefined;
+        }, logs);
+      },
+      async stopMember(name) {
+        const m = cluster.member(name);
+        await stopProcess(m.process, 30_000);
+        killPostmaster(join(m.dir, 'data'));
+        m.process = undefined;
+      },
+      startMember(name) {
+        const m = cluster.member(name);
+        if (m.process && m.process.exitCode === null) throw new Error(`${name} is running`);
+        start(m);
+      },
+      log(name, lines = 40) {
+        return tail(join(cluster.member(name).dir, 'patroni.log'), lines);
+      },
+      stop,
+    };
+    await cluster.waitHealthy();
+    return cluster;
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** One member's Patroni configuration: etcd v3 DCS, short timings, everything inside the member's dir. */
+function memberConfig(tools: PatroniTools, scope: string, name: string, host: string, dir: string,
+  etcdHost: string): Record<string, unknown> {
+  return {
+    scope, name,
+    restapi: { listen: `${host}:8008`, connect_address: `${host}:8008` },
+    etcd3: { hosts: [etcdHost] },
+    bootstrap: {
+      // Short DCS timings make leader changes quick (Patroni defaults: ttl 30, loop_wait 10, retry_timeout 10).
+      dcs: { ttl: 20, loop_wait: 1, retry_timeout: 5, maximum_lag_on_failover: 1048576,
+        postgresql: { use_pg_rewind: true, use_slots: true,
+          parameters: { max_connections: 20, shared_buffers: '16MB', wal_level: 'replica', hot_standby: 'on',
+            max_wal_senders: 10, max_replication_slots: 10, wal_keep_size: '64MB', fsync: 'off',
+            synchronous_commit: 'off', full_page_writes: 'off' } } },
+      initdb: [{ encoding: 'UTF8' }, { locale: 'C' }, 'no-sync'],
+      pg_hba: ['local all all trust', 'host replication standby 0.0.0.0/0 md5', 'host all all 0.0.0.0/0 md5'],
+    },
+    postgresql: {
+      listen: `${host}:5432`, connect_address: `${host}:5432`,
+      data_dir: join(dir, 'data'), bin_dir: tools.pgBin, pgpass: join(dir, 'pgpass'),
+      authentication: {
+        superuser: { username: 'postgres', password: PASSWORDS.superuser },
+        replication: { username: 'standby', password: PASSWORDS.replication },
+        rewind: { username: 'postgres', password: PASSWORDS.superuser },
+      },
+      parameters: { unix_socket_directories: dir },
+      basebackup: { checkpoint: 'fast' },
+    },
+  };
+}
+
+/**
+ * Spawns a program in its own process group (so a stop reaches its helpers), output appended to `logFile`; as
+ * root with `runAs`, through `setpriv` as that user (setpriv execs, so the PID stays the program's).
+ */
+function spawnLogged(program: string, args: string[], logFile: string, runAs: [number, number] | undefined,
+  cwd?: string): ChildProcess {
+  const fd = openSync(logFile, 'a');
+  if (runAs) chownSync(logFile, ...runAs);
+  const [cmd, cmdArgs] = runAs
+    ? ['setpriv', [`--reuid=${runAs[0]}`, `--regid=${runAs[1]}`, '--clear-groups', '--', program, ...args]]
+    : [program, args];
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: cwd ?? process.env.HOME };
+  for (const key of Object.keys(env)) if (key.startsWith('PG')) delete env[key];
+  const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', fd, fd], cwd, env });
+  closeSync(fd);
+  child.unref();
+  return child;
+}
+
+/** SIGTERM to the process group, SIGKILL after `graceMs`; resolves once the process has exited. */
+async function stopProcess(child: ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = (sig: NodeJS.Signals): void => {
+    try { process.kill(-child.pid!, sig); } catch { /* already gone */ }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * PostgreSQL's postmaster runs in its own session (Patroni starts it with setsid), so a Patroni killed hard
+ * leaves it behind: stop it by the PID in its postmaster.pid (immediate shutdown, SIGQUIT).
+ */
+function killPostmaster(dataDir: string): void {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try { process.kill(pid, 'SIGQUIT'); } catch { /* not running */ }
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>(
+    (resolve, reject) => { const s = createServer(); s.once('error', reject); s.listen(0, '127.0.0.1', () => resolve(s)); })));
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+/** Polls `check` every 250 ms until it returns a value; throws with `describe()` after `timeoutMs`. */
+export async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>,
+  describe: () => string = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function tail(file: string, lines = 40): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no ${file})`;
+  }
+}
