@@ -10,5 +10,7 @@ npx tsc --noEmit -p .
 echo "== unit tests"
 # Node 20's --test does not expand globs itself: bash does.
 npx tsx --test --test-reporter=spec test/unit/**/*.test.ts
+echo "== bundles (the end-to-end tests run them; the build fails over the size budget)"
+npx tsx scripts/build.ts
 echo "== integration tests"
 bash scripts/testenv/run-integration.sh

@@ -42,6 +42,10 @@ export interface LocalDeployment {
   bridge?: LocalProcess;
   /** SIGTERM to every process, SIGKILL after `graceMs` (default 5000) */
   stop(graceMs?: number): Promise<void>;
+  /** stops the bridge only (SIGKILL when `kill`, as after a crash) */
+  stopBridge(kill?: boolean): Promise<void>;
+  /** starts the bridge again on the same port and waits until its initial lists are delivered */
+  startBridge(): Promise<void>;
 }
 
 /** @returns a free loopback TCP port */
@@ -69,6 +73,15 @@ async function waitHealthy(proc: LocalProcess, timeoutMs: number): Promise<void>
   }
 }
 
+function terminate(proc: LocalProcess, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+    proc.child.once('exit', () => { clearTimeout(timer); resolve(); });
+    proc.child.kill(signal);
+  });
+}
+
 function start(name: string, script: string, env: Record<string, string | undefined>, port: number, logDir: string): LocalProcess {
   const log = path.join(logDir, `${name}.log`);
   const child = spawn(process.execPath, ['--enable-source-maps', script], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -92,12 +105,14 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
   const functions: LocalProcess[] = [];
   let bridge: LocalProcess | undefined;
   const stop = async (graceMs = 5000) => {
-    const all = [...functions, ...(bridge ? [bridge] : [])].filter((p) => p.child.exitCode === null && p.child.signalCode === null);
-    await Promise.all(all.map((p) => new Promise<void>((resolve) => {
-      const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
-      p.child.once('exit', () => { clearTimeout(timer); resolve(); });
-      p.child.kill('SIGTERM');
-    })));
+    await Promise.all([...functions, ...(bridge ? [bridge] : [])].map((p) => terminate(p, graceMs)));
+  };
+  let bridgePort = 0;
+  const startBridge = async () => {
+    bridgePort ||= await freePort();
+    const targets = functions.map((p) => `${p.name}=${p.url}`).join(',');
+    bridge = start('bridge', path.join(dist, 'bridge/bridge.js'), { ...base, BRIDGE_TARGETS: targets, BRIDGE_PORT: String(bridgePort) }, bridgePort, options.logDir);
+    await waitHealthy(bridge, options.readyTimeoutMs ?? 30_000);
   };
   try {
     for (const spec of specs) {
@@ -108,15 +123,16 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
       }, port, options.logDir));
     }
     await Promise.all(functions.map((p) => waitHealthy(p, options.readyTimeoutMs ?? 30_000)));
-    if (options.bridge !== false) {
-      const port = await freePort();
-      const targets = functions.map((p) => `${p.name}=${p.url}`).join(',');
-      bridge = start('bridge', path.join(dist, 'bridge/bridge.js'), { ...base, BRIDGE_TARGETS: targets, BRIDGE_PORT: String(port) }, port, options.logDir);
-      await waitHealthy(bridge, options.readyTimeoutMs ?? 30_000);
-    }
+    if (options.bridge !== false) await startBridge();
   } catch (error) {
     await stop(1000);
     throw error;
   }
-  return { functions, bridge, stop };
+  return {
+    functions,
+    get bridge() { return bridge; },
+    stop,
+    stopBridge: async (kill = false) => { if (bridge) await terminate(bridge, 5000, kill ? 'SIGKILL' : 'SIGTERM'); },
+    startBridge,
+  };
 }

@@ -1,0 +1,185 @@
+/**
+ * End to end, with processes: the six function hosts and the event bridge run from the built bundles (the `local`
+ * target), each function under its own ServiceAccount token with only the RBAC the deploy scripts generate, on the
+ * real control plane. `kubectl apply` / edit / delete go in; objects, status and finalizer come out.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { FUNCTIONS, type FunctionSpec } from '../../functions/registry';
+import { KubeClient, type KubeObject } from '../../lib/k8s/client';
+import { FINALIZER } from '../../lib/sync/finalizer';
+import { commonObjects } from '../../scripts/deploy/common';
+import { startLocal, type LocalDeployment } from '../../scripts/deploy/local';
+import { defaultOptions } from '../../scripts/deploy/options';
+import { bridgeRbac } from '../../scripts/deploy/rbac';
+import { applyManifest, installCrd, repoRoot, testClient } from './operator';
+import { createNamespace, deleteNamespace, kubectl, requireTestenv } from './testenv';
+
+const CLUSTER = 'acid-e2e';
+let ns = '';
+let client: KubeClient;
+let deployment: LocalDeployment;
+const kubeconfigs = new Map<string, string>();
+
+const manifest = (instances: number) => ({
+  apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name: CLUSTER },
+  spec: { teamId: 'acid', numberOfInstances: instances, volume: { size: '1Gi' }, postgresql: { version: '17' }, users: { app_user: [] } },
+});
+
+/** Polls `check` every 100 ms until it returns a value that is not undefined; fails after `ms`. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const children = async () => {
+  const kinds = ['StatefulSet', 'Service', 'Endpoints', 'Secret', 'PodDisruptionBudget'];
+  const lists = await Promise.all(kinds.map((kind) => client.list(kind, ns, `application=spilo,cluster-name=${CLUSTER}`)));
+  return lists.flat();
+};
+
+/** @returns a kubeconfig that authenticates as a ServiceAccount of the test namespace, with a fresh bound token */
+async function serviceAccountKubeconfig(account: string, dir: string): Promise<string> {
+  const token = await kubectl(['create', 'token', account, '-n', ns, '--duration=1h']);
+  assert.equal(token.code, 0, token.stderr);
+  const admin = parse(readFileSync(requireTestenv().kubeconfig, 'utf8'));
+  const file = path.join(dir, `${account}.kubeconfig`);
+  writeFileSync(file, stringify({
+    apiVersion: 'v1', kind: 'Config', clusters: admin.clusters, 'current-context': 'sa',
+    contexts: [{ name: 'sa', context: { cluster: admin.clusters[0].name, user: account, namespace: ns } }],
+    users: [{ name: account, user: { token: token.stdout.trim() } }],
+  }));
+  return file;
+}
+
+describe('end to end: function hosts and bridge as processes', { timeout: 240_000 }, () => {
+  before(async () => {
+    requireTestenv();
+    await installCrd();
+    client = testClient();
+    ns = await createNamespace('e2e');
+    if (!existsSync(`${repoRoot}dist/host/host.js`) || !existsSync(`${repoRoot}dist/bridge/bridge.js`)) {
+      execFileSync(process.execPath, [`${repoRoot}node_modules/tsx/dist/cli.mjs`, `${repoRoot}scripts/build.ts`, '--quiet'], { stdio: 'inherit' });
+    }
+    // The RBAC the deploy scripts generate, for an operator in `ns` watching only `ns`.
+    const options = { ...defaultOptions(), namespace: ns, configMap: { namespace: ns, name: 'postgres-operator' }, watchedNamespaces: [ns], includeCrd: false };
+    const scope = { namespace: ns, configNamespace: ns, watchedNamespaces: [ns] };
+    for (const object of [...commonObjects(options), ...bridgeRbac(scope)]) await client.apply(object);
+    await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'postgres-operator', namespace: ns },
+      data: { watched_namespace: ns, resource_check_interval: '1s' } });
+    const dir = mkdtempSync(path.join(tmpdir(), 'e2e-'));
+    for (const spec of FUNCTIONS) kubeconfigs.set(spec.name, await serviceAccountKubeconfig(spec.name, dir));
+    const bridgeKubeconfig = await serviceAccountKubeconfig('postgres-operator-bridge', dir);
+    deployment = await startLocal({
+      logDir: path.join(dir, 'logs'),
+      env: { OPERATOR_NAMESPACE: ns, WATCHED_NAMESPACE: ns, KUBECONFIG: bridgeKubeconfig, PERIODIC_SYNC_SCHEDULE: 'off', LOG_LEVEL: 'info' },
+      functionEnv: (spec: FunctionSpec) => ({ KUBECONFIG: kubeconfigs.get(spec.name) }),
+    });
+  });
+
+  after(async () => {
+    await deployment?.stop();
+    client?.close();
+    if (ns) await deleteNamespace(ns);
+  });
+
+  it('kubectl apply: the children appear through bridge and host, with the finalizer and a status', async () => {
+    await applyManifest(manifest(2), ns);
+    const found = await eventually('children', async () => {
+      const list = await children();
+      return list.some((o) => o.kind === 'StatefulSet') && list.filter((o) => o.kind === 'Secret').length === 3 ? list : undefined;
+    });
+    assert.deepEqual(found.map((o) => `${o.kind}/${o.metadata!.name}`).sort(), [
+      `Endpoints/${CLUSTER}`, `PodDisruptionBudget/postgres-${CLUSTER}-critical-op-pdb`, `PodDisruptionBudget/postgres-${CLUSTER}-pdb`,
+      `Secret/app-user.${CLUSTER}.credentials.postgresql.acid.zalan.do`, `Secret/postgres.${CLUSTER}.credentials.postgresql.acid.zalan.do`,
+      `Secret/standby.${CLUSTER}.credentials.postgresql.acid.zalan.do`, `Service/${CLUSTER}`, `Service/${CLUSTER}-repl`, `StatefulSet/${CLUSTER}`,
+    ]);
+    const live = await eventually('status', async () => {
+      const object = await client.get({ kind: 'postgresql', namespace: ns, name: CLUSTER });
+      return object?.status?.PostgresClusterStatus ? object : undefined;
+    });
+    assert.deepEqual(live.metadata!.finalizers, [FINALIZER]);
+    assert.equal(live.status.PostgresClusterStatus, 'Creating');
+  });
+
+  it('changing numberOfInstances: the StatefulSet follows', async () => {
+    await applyManifest(manifest(3), ns);
+    const replicas = await eventually('replicas 3', async () => {
+      const sts = await client.get({ kind: 'StatefulSet', namespace: ns, name: CLUSTER });
+      return sts?.spec?.replicas === 3 ? 3 : undefined;
+    });
+    assert.equal(replicas, 3);
+  });
+
+  it('the same event twice, and a stale one, change nothing', async () => {
+    const before = new Map((await children()).map((o) => [`${o.kind}/${o.metadata!.name}`, o.metadata!.resourceVersion as string]));
+    const live = (await client.get({ kind: 'postgresql', namespace: ns, name: CLUSTER }))!;
+    const stale = { ...live, spec: { ...live.spec, numberOfInstances: 1 } };
+    const events = (await client.list('Event', ns)).length;
+    for (const [fn, object, type] of [['on-update', live, 'update'], ['on-update', live, 'update'], ['on-update', stale, 'update'], ['on-create', stale, 'add']] as const) {
+      const target = deployment.functions.find((f) => f.name === fn)!;
+      const response = await fetch(target.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': `replay-${fn}`, 'ce-source': 'e2e-test',
+          'ce-type': `dev.knative.apiserver.resource.${type}`, 'ce-kind': 'postgresql', 'ce-name': CLUSTER, 'ce-namespace': ns },
+        body: JSON.stringify(object),
+      });
+      assert.equal(response.status, 200, await response.text());
+    }
+    const after = new Map((await children()).map((o) => [`${o.kind}/${o.metadata!.name}`, o.metadata!.resourceVersion as string]));
+    assert.deepEqual(after, before, 'no child was written');
+    assert.equal((await client.get({ kind: 'StatefulSet', namespace: ns, name: CLUSTER }))!.spec.replicas, 3, 'the stale event did not scale down');
+    assert.equal((await client.list('Event', ns)).length, events, 'no new Event');
+  });
+
+  it('a bridge restart loses nothing: a change made while it was down is delivered on start', async () => {
+    await deployment.stopBridge(true);
+    await applyManifest(manifest(4), ns);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal((await client.get({ kind: 'StatefulSet', namespace: ns, name: CLUSTER }))!.spec.replicas, 3, 'nothing syncs while the bridge is down');
+    await deployment.startBridge();
+    await eventually('replicas 4 after the restart', async () => {
+      const sts = await client.get({ kind: 'StatefulSet', namespace: ns, name: CLUSTER });
+      return sts?.spec?.replicas === 4 ? true : undefined;
+    });
+  });
+
+  it('each function is denied a verb it does not need', async () => {
+    const as = (name: string) => {
+      process.env.KUBECONFIG_SAVED ??= process.env.KUBECONFIG;
+      process.env.KUBECONFIG = kubeconfigs.get(name)!;
+      const fnClient = KubeClient.fromDefault();
+      process.env.KUBECONFIG = process.env.KUBECONFIG_SAVED;
+      return fnClient;
+    };
+    const drain = as('on-node-drain');
+    await assert.rejects(drain.delete({ kind: 'StatefulSet', namespace: ns, name: CLUSTER }), /forbidden/i);
+    await assert.rejects(drain.list('Secret', ns), /forbidden/i);
+    const create = as('on-create');
+    await assert.rejects(create.delete({ kind: 'Node', name: 'any' }), /forbidden/i);
+    await assert.rejects(create.list('Secret', 'kube-system'), /forbidden/i, 'no access outside the watched namespace');
+    assert.ok(await create.get({ kind: 'StatefulSet', namespace: ns, name: CLUSTER }), 'allowed what it needs');
+    for (const c of [drain, create]) c.close();
+  });
+
+  it('kubectl delete: children go, system Secrets stay, the finalizer is removed and the object is gone', async () => {
+    const result = await kubectl(['delete', 'postgresql', CLUSTER, '-n', ns, '--wait=false']);
+    assert.equal(result.code, 0, result.stderr);
+    await eventually('the postgresql object to go', async () => (await client.get({ kind: 'postgresql', namespace: ns, name: CLUSTER })) ? undefined : true);
+    const left = (await children()).map((o) => `${o.kind}/${o.metadata!.name}`).sort();
+    assert.deepEqual(left, [
+      `Secret/postgres.${CLUSTER}.credentials.postgresql.acid.zalan.do`, `Secret/standby.${CLUSTER}.credentials.postgresql.acid.zalan.do`,
+    ], 'only the system users\' Secrets are kept');
+    for (const secret of (await children()) as KubeObject[]) assert.equal(secret.metadata!.ownerReferences, undefined, 'kept Secrets lose their owner reference');
+  });
+});
