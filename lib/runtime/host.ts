@@ -90,10 +90,9 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new HttpError(413, `request body larger than ${limit} bytes`));
-        req.destroy();
-      } else chunks.push(chunk);
+      // Past the limit the rest is read and dropped, so the client still gets the 413 reply.
+      if (size > limit) reject(new HttpError(413, `request body larger than ${limit} bytes`));
+      else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
@@ -167,6 +166,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       log.error('Function call failed', { status, error: (error as Error).message });
       if (!res.headersSent) {
         res.statusCode = status;
+        if (status === 413) res.setHeader('Connection', 'close');
         send(res, status === 500 ? 'Internal Server Error' : { code: status, message: (error as Error).message });
       } else res.end();
     } finally {
