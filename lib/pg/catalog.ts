@@ -8,12 +8,13 @@
 import type { Catalog, CatalogRole, PasswordEncryption } from '../roles/types';
 import type { PgSession } from './connection';
 
+// `name[]` has no parser in node-postgres (it would arrive as the string "{a,b}"): arrays are built as text[].
 const ROLES_QUERY = `
-SELECT a.rolname, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rolcreatedb, a.rolcanlogin, a.rolreplication,
+SELECT a.rolname::text AS rolname, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rolcreatedb, a.rolcanlogin, a.rolreplication,
        a.rolbypassrls, a.rolpassword,
-       ARRAY(SELECT g.rolname FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_authid g ON g.oid = m.roleid
+       ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_authid g ON g.oid = m.roleid
              WHERE m.member = a.oid ORDER BY 1) AS member_of,
-       ARRAY(SELECT u.rolname FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_authid u ON u.oid = m.member
+       ARRAY(SELECT u.rolname::text FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_authid u ON u.oid = m.member
              WHERE m.roleid = a.oid AND m.admin_option ORDER BY 1) AS admins,
        COALESCE(s.setconfig, '{}') AS setconfig
   FROM pg_catalog.pg_authid a
@@ -21,7 +22,7 @@ SELECT a.rolname, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rolcreatedb, a.ro
  WHERE a.rolname = ANY($1::text[])`;
 
 const DATABASES_QUERY = `
-SELECT datname, pg_catalog.pg_get_userbyid(datdba) AS owner FROM pg_catalog.pg_database WHERE datname = ANY($1::text[])`;
+SELECT datname::text AS datname, pg_catalog.pg_get_userbyid(datdba)::text AS owner FROM pg_catalog.pg_database WHERE datname = ANY($1::text[])`;
 
 interface RoleRow extends Record<string, unknown> {
   rolname: string; rolsuper: boolean; rolinherit: boolean; rolcreaterole: boolean; rolcreatedb: boolean; rolcanlogin: boolean;
@@ -38,13 +39,18 @@ function settings(entries: readonly string[]): Record<string, string> {
   return result;
 }
 
+const names = (value: unknown, what: string): string[] => {
+  if (!Array.isArray(value)) throw new Error(`unexpected ${what} from pg_authid: not an array`);
+  return value as string[];
+};
+
 /** @returns the catalog rows of these roles and databases (absent names are simply not in the maps) */
 export async function readCatalog(session: PgSession, roleNames: readonly string[], databaseNames: readonly string[]): Promise<Catalog> {
   const roleRows = await session.query<RoleRow>(ROLES_QUERY, [roleNames], 'read roles from pg_authid');
   const roles = new Map<string, CatalogRole>(roleRows.map((row) => [row.rolname, {
     name: row.rolname, superuser: row.rolsuper, inherit: row.rolinherit, createrole: row.rolcreaterole, createdb: row.rolcreatedb,
     login: row.rolcanlogin, replication: row.rolreplication, bypassrls: row.rolbypassrls, password: row.rolpassword,
-    memberOf: row.member_of, admins: row.admins, parameters: settings(row.setconfig),
+    memberOf: names(row.member_of, 'member_of'), admins: names(row.admins, 'admins'), parameters: settings(names(row.setconfig, 'setconfig')),
   }]));
   const databases = new Map<string, string>();
   if (databaseNames.length) {

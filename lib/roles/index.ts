@@ -4,7 +4,7 @@
  */
 export { desiredState, type DesiredState, type RoleSourceInputs } from './desired';
 export { manifestDatabases, type DesiredDatabase } from './databases';
-export { mergeRoles, type MergedRoles } from './merge';
+export { mergeRoles, withoutTeamMemberRoles, type MergedRoles } from './merge';
 export { databaseNameProblem, parameterNameProblem, roleNameProblem, MAX_IDENTIFIER_BYTES } from './names';
 export { parameterMatches, parameterValues } from './parameters';
 export { isVerifier, makeVerifier, md5Verifier, passwordMatches, scramVerifier, SCRAM_ITERATIONS } from './password';

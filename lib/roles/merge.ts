@@ -75,3 +75,22 @@ export function mergeRoles(candidates: readonly DesiredRole[], config: Pick<Oper
   const roles = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { roles, notes };
 }
+
+/**
+ * While the Teams API cannot be read, the roles of team members must stay as they are, even when another source
+ * (infrastructure, manifest) defines the same name. A team member's role is recognized in the catalog by its
+ * membership in `pam_role_name`, which only Teams API roles get.
+ * @param catalogMembers role name -> the roles it is a member of, for the roles that exist
+ * @returns the roles to sync, and a note for each one left alone
+ */
+export function withoutTeamMemberRoles(roles: readonly DesiredRole[], catalogMembers: ReadonlyMap<string, readonly string[]>,
+  pamRoleName: string): MergedRoles {
+  if (!pamRoleName) return { roles: [...roles], notes: [] };
+  const notes: RoleNote[] = [];
+  const kept = roles.filter((role) => {
+    if (role.origin === 'system' || !catalogMembers.get(role.name)?.includes(pamRoleName)) return true;
+    notes.push({ name: role.name, origin: role.origin, message: `role ${JSON.stringify(role.name)} is a team member's role (member of ${pamRoleName}); left as it is while the Teams API is unavailable` });
+    return false;
+  });
+  return { roles: kept, notes };
+}

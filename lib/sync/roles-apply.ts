@@ -10,6 +10,7 @@ import { readCatalog, serverPasswordEncryption } from '../pg/catalog';
 import type { PgSession } from '../pg/connection';
 import { executeStatements, type ExecutionResult } from '../pg/execute';
 import type { DesiredState } from '../roles/desired';
+import { withoutTeamMemberRoles } from '../roles/merge';
 import { catalogNames, planDatabases, planRoles } from '../roles/plan';
 import type { PasswordEncryption, RoleNote, Statement } from '../roles/types';
 
@@ -17,6 +18,8 @@ import type { PasswordEncryption, RoleNote, Statement } from '../roles/types';
 export interface ApplyOptions {
   /** how to hash passwords; default: the server's `password_encryption` */
   encryption?: PasswordEncryption;
+  /** the Teams API could not be read: existing team members' roles (members of this PAM role) are left alone */
+  teamsUnavailable?: { pamRoleName: string };
   /** called after each statement that ran (log its reason, never its SQL) */
   onDone?: (statement: Statement, existed: boolean) => void;
 }
@@ -36,7 +39,10 @@ export async function applyRolesAndDatabases(session: PgSession, state: DesiredS
     readCatalog(session, names.roles, names.databases),
     options.encryption ? Promise.resolve(options.encryption) : serverPasswordEncryption(session),
   ]);
-  const rolePlan = planRoles(state.roles, catalog, { encryption, salt: () => randomBytes(16) });
+  const kept = options.teamsUnavailable
+    ? withoutTeamMemberRoles(state.roles, new Map([...catalog.roles].map(([name, row]) => [name, row.memberOf])), options.teamsUnavailable.pamRoleName)
+    : { roles: state.roles, notes: [] };
+  const rolePlan = planRoles(kept.roles, catalog, { encryption, salt: () => randomBytes(16) });
   const roles = await executeStatements(session, rolePlan.statements, options.onDone);
   const existing = new Set([...catalog.roles.keys(), ...roles.executed.filter((s) => s.type === 'create-role').map((s) => s.role)]);
   const databasePlan = roles.aborted ? { statements: [], notes: [] } : planDatabases(state.databases, catalog, existing);
@@ -47,6 +53,6 @@ export async function applyRolesAndDatabases(session: PgSession, state: DesiredS
     executed: [...roles.executed, ...databases.executed],
     failed: [...roles.failed, ...databases.failed],
     aborted: roles.aborted || databases.aborted,
-    notes: [...rolePlan.notes, ...databasePlan.notes],
+    notes: [...kept.notes, ...rolePlan.notes, ...databasePlan.notes],
   };
 }

@@ -144,6 +144,7 @@ export async function syncRolesAndDatabases(ctx: SyncContext, raw: KubeObject, c
     try {
       applied = await applyRolesAndDatabases(session, state, {
         encryption: encryptionOf(cluster),
+        teamsUnavailable: team && !team.ok ? { pamRoleName: ctx.config.pam_role_name } : undefined,
         onDone: (statement, existed) => log.info(existed ? `${describe(statement)} (already there)` : describe(statement), { reason: statement.reason }),
       });
     } finally {

@@ -20,6 +20,7 @@ import { recordEvent, type InvolvedObject } from './events';
 import { ensureFinalizer } from './finalizer';
 import { observeChildren, passwordsFor, planCluster } from './cluster-state';
 import type { PasswordSource } from './passwords';
+import { syncRolesAndDatabases, type RolesSummary } from './roles-step';
 
 /** What a sync needs from outside: the API, the config, time and randomness. */
 export interface SyncContext {
@@ -38,9 +39,13 @@ export interface SyncResult {
   /** the writes made to children, with their reasons */
   actions: Array<{ change: Action['change']; kind: string; name: string; reason: string }>;
   status?: string;
-  /** for `failed`: whether trying again later may succeed */
+  /** for `failed`: whether trying again later may succeed; for `synced`: set with `pending` */
   retryable?: boolean;
   error?: string;
+  /** for `synced`: work left for a later sync (e.g. roles waiting for the master pod) */
+  pending?: string;
+  /** roles and databases in PostgreSQL, when they were synced */
+  roles?: RolesSummary;
 }
 
 function podsReady(observed: Map<string, KubeObject>, cluster: Postgresql, instances: number): { ready: boolean; progress: string } {
@@ -55,9 +60,11 @@ const involved = (raw: KubeObject): InvolvedObject => ({
   apiVersion: POSTGRESQL.apiVersion, kind: POSTGRESQL.kind, name: raw.metadata!.name, namespace: raw.metadata!.namespace, uid: raw.metadata!.uid,
 });
 
-async function writeStatus(ctx: SyncContext, raw: KubeObject, observation: SyncObservation): Promise<PostgresqlStatus> {
+async function writeStatus(ctx: SyncContext, raw: KubeObject, observation: SyncObservation,
+  extra: NonNullable<PostgresqlStatus['conditions']> = []): Promise<PostgresqlStatus> {
   const previous = typeof raw.status === 'object' ? raw.status as PostgresqlStatus : undefined;
   const status = deriveStatus(observation, previous, ctx.now().toISOString());
+  if (extra.length) status.conditions = [...(status.conditions ?? []), ...extra];
   if (statusChanged(raw.status, status)) {
     await ctx.client.mergePatch({ kind: POSTGRESQL.kind, namespace: raw.metadata!.namespace, name: raw.metadata!.name },
       { status: raw.status && typeof raw.status === 'object' ? { ...nullOut(raw.status), ...status } : status }, 'status', ctx.signal);
@@ -134,7 +141,9 @@ export async function syncCluster(ctx: SyncContext, namespace: string, name: str
     const instances = (state.objects.find((o) => o.kind === 'StatefulSet')?.spec as { replicas: number }).replicas;
     const pods = podsReady(observed, cluster, instances);
     const warnings = [...validation.warnings, ...state.notes];
-    const status = await writeStatus(ctx, raw, { generation, changed: actions.length > 0, podsReady: pods.ready, progress: pods.progress, warnings });
+    const roles = await syncRolesAndDatabases(ctx, raw, cluster, observed, log);
+    const status = await writeStatus(ctx, raw, { generation, changed: actions.length > 0, podsReady: pods.ready, progress: pods.progress, warnings },
+      roles.condition ? [roles.condition] : []);
     if (actions.length > 0) {
       const created = actions.filter((a) => a.change === 'created').map((a) => `${a.kind} ${a.name}`);
       const updated = actions.filter((a) => a.change === 'updated').map((a) => a.reason);
@@ -146,7 +155,8 @@ export async function syncCluster(ctx: SyncContext, namespace: string, name: str
       await event(ctx, raw, 'Warning', 'ManifestWarnings', warnings.join('; '), log);
       for (const warning of warnings) log.warn('Manifest warning', { reason: warning });
     }
-    return { outcome: 'synced', actions, status: status.PostgresClusterStatus };
+    return { outcome: 'synced', actions, status: status.PostgresClusterStatus, ...(roles.pending ? { retryable: true, pending: roles.pending } : {}),
+      ...(roles.summary ? { roles: roles.summary } : {}) };
   } catch (error) {
     const message = (error as Error).message;
     log.error('Sync failed', { error: message });

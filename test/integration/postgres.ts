@@ -7,7 +7,7 @@
  * Binaries: `$PG_BIN`, else the newest `/usr/lib/postgresql/<version>/bin`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import pg from 'pg';
 export interface TestPostgres {
   host: string;
   port: number;
-  /** the bootstrap superuser (`postgres`) and its password */
+  /** the bootstrap superuser (`postgres`) and its password (set this after changing it: `admin()` uses it) */
   superuser: string;
   password: string;
   auth: 'md5' | 'scram-sha-256';
@@ -25,6 +25,8 @@ export interface TestPostgres {
   admin(): Promise<pg.Client>;
   /** @returns true when `user` can log in with `password`, else the server's error message */
   login(user: string, password: string, database?: string): Promise<true | string>;
+  /** the server log so far (the server logs every DDL statement: `log_statement = 'ddl'`) */
+  log(): string;
   /** stops the server and removes its directory */
   stop(): Promise<void>;
 }
@@ -101,10 +103,10 @@ export async function startPostgres(auth: 'md5' | 'scram-sha-256' = 'scram-sha-2
   running.add(stopNow);
   const admins: pg.Client[] = [];
   const host = '127.0.0.1';
-  return {
+  const handle: TestPostgres = {
     host, port, superuser: 'postgres', password, auth,
     async admin() {
-      const client = new pg.Client({ host, port, user: 'postgres', password, database: 'postgres' });
+      const client = new pg.Client({ host, port, user: 'postgres', password: handle.password, database: 'postgres' });
       await client.connect();
       admins.push(client);
       return client;
@@ -120,10 +122,12 @@ export async function startPostgres(auth: 'md5' | 'scram-sha-256' = 'scram-sha-2
         await client.end().catch(() => undefined);
       }
     },
+    log: () => readFileSync(join(dir, 'server.log'), 'utf8'),
     async stop() {
       await Promise.all(admins.map((c) => c.end().catch(() => undefined)));
       running.delete(stopNow);
       stopNow();
     },
   };
+  return handle;
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { desiredState } from '../../../lib/roles/desired';
-import { mergeRoles } from '../../../lib/roles/merge';
+import { mergeRoles, withoutTeamMemberRoles } from '../../../lib/roles/merge';
 import {
   definedInfrastructureRole, legacyInfrastructureRoles, manifestRoles, parseInfrastructureRoleDefinitions, systemRoles, teamRoles,
 } from '../../../lib/roles/sources';
@@ -161,6 +161,16 @@ describe('mergeRoles', () => {
       'role "ok": parameter "x;y" skipped: invalid parameter name "x;y": must match ^[a-zA-Z_][a-zA-Z0-9_]*(\\.[a-zA-Z_][a-zA-Z0-9_]*)*$',
       'API role refused: invalid role name "x\\"; DROP ROLE postgres; --": must match ^[a-z0-9]([-_a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-_a-z0-9]*[a-z0-9])?)*$',
     ]);
+  });
+});
+
+describe('withoutTeamMemberRoles', () => {
+  it('while the Teams API is down, roles that are members of the PAM role are left alone (system roles never)', () => {
+    const members = new Map([['jdoe', ['zalandos']], ['robot', ['robot_zmon']], ['postgres', ['zalandos']]]);
+    const { roles, notes } = withoutTeamMemberRoles([role('jdoe', 'infrastructure'), role('robot', 'infrastructure'), role('new', 'manifest'),
+      role('postgres', 'system')], members, 'zalandos');
+    assert.deepEqual(roles.map((r) => r.name), ['robot', 'new', 'postgres']);
+    assert.deepEqual(notes.map((n) => n.message), [`role "jdoe" is a team member's role (member of zalandos); left as it is while the Teams API is unavailable`]);
   });
 });
 
