@@ -13,7 +13,6 @@ const isSet = (value: unknown): boolean => {
 };
 
 const checks: Record<string, (spec: PostgresqlSpec) => boolean> = {
-  databases: (s) => isSet(s.databases),
   preparedDatabases: (s) => s.preparedDatabases !== undefined && Object.keys(s.preparedDatabases).length > 0,
   sidecars: (s) => isSet(s.sidecars),
   additionalVolumes: (s) => isSet(s.additionalVolumes),

@@ -32,7 +32,7 @@ describe('unsupportedFields', () => {
 
   it('reports set collections, sorted', () => {
     assert.deepEqual(fields({ streams: [{ applicationId: 'a', database: 'd', tables: {} }], databases: { foo: 'zalando' },
-      preparedDatabases: { bar: {} } }), ['databases', 'preparedDatabases', 'streams']);
+      preparedDatabases: { bar: {} } }), ['preparedDatabases', 'streams']);
   });
 
   it('reports volume tuning fields with their path', () => {

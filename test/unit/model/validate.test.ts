@@ -247,7 +247,6 @@ describe('warnings', () => {
     assert.ok(result.ok);
     assert.deepEqual(result.warnings, [
       'spec.additionalVolumes is accepted but not acted on yet',
-      'spec.databases is accepted but not acted on yet',
       'spec.preparedDatabases is accepted but not acted on yet',
     ]);
   });
