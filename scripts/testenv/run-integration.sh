@@ -6,6 +6,9 @@
 # with a line `// testenv: full` in their first 20 lines; they run in a second phase on a fresh full plane
 # (`testenv.sh up --full`), every other file runs first on the apiserver-only plane, which starts in seconds.
 # TESTENV_FULL=0 skips the second phase: those files then run in the first one and skip themselves.
+# The second phase runs inside a private network namespace (netns.sh) when one can be made here (root), so pod IPs
+# are local addresses and tests can run real Patroni processes at them (scripts/testenv/patroni-pods.ts);
+# TESTENV_NETNS=0 turns that off. (Internally, TESTENV_PHASE=full runs only the second phase, on the given files.)
 # Binaries: $KUBEBUILDER_ASSETS when set, else built once and cached by build.sh (slow the first time).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -16,9 +19,13 @@ cd "$ROOT"
 shopt -s globstar nullglob
 if [ $# -gt 0 ]; then files=("$@"); else files=(test/integration/**/*.test.ts); fi
 basic=() full=()
-for f in "${files[@]}"; do
-  if [ "${TESTENV_FULL:-}" != 0 ] && head -n 20 "$f" | grep -q '^// testenv: full'; then full+=("$f"); else basic+=("$f"); fi
-done
+if [ "${TESTENV_PHASE:-}" = full ]; then
+  full=("${files[@]}")
+else
+  for f in "${files[@]}"; do
+    if [ "${TESTENV_FULL:-}" != 0 ] && head -n 20 "$f" | grep -q '^// testenv: full'; then full+=("$f"); else basic+=("$f"); fi
+  done
+fi
 
 if [ -z "${KUBEBUILDER_ASSETS:-}" ]; then
   echo "== testenv binaries (build.sh; the first build takes a while)" >&2
@@ -55,10 +62,19 @@ run_phase() {
 }
 
 status=0
+if [ "${TESTENV_PHASE:-}" = full ]; then
+  run_phase full --full "${full[@]}" || status=$?
+  exit "$status"
+fi
 if [ ${#basic[@]} -gt 0 ] || [ ${#full[@]} -eq 0 ]; then
   run_phase apiserver-only "" "${basic[@]}" || status=$?
 fi
 if [ ${#full[@]} -gt 0 ]; then
-  run_phase full --full "${full[@]}" || status=$?
+  if [ "${TESTENV_NETNS:-}" != 0 ] && bash "$HERE/netns.sh" --check 2>/dev/null; then
+    echo "== full plane in a network namespace (pod IPs are local addresses)" >&2
+    TESTENV_PHASE=full bash "$HERE/netns.sh" bash "$HERE/run-integration.sh" "${full[@]}" || status=$?
+  else
+    run_phase full --full "${full[@]}" || status=$?
+  fi
 fi
 exit "$status"

@@ -11,61 +11,22 @@
  * Source: Patroni YAML configuration docs (https://patroni.readthedocs.io/en/latest/yaml_configuration.html):
  * `restapi`, `etcd3`, `bootstrap.dcs`, `postgresql`; research/testenv.md §6.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync,
-  writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
+import {
+  killPostmaster, spawnLogged, stopProcess, tail, until, type PatroniTools,
+} from '../../scripts/testenv/patroni-process';
+
+export { findPatroniTools, until, type PatroniTools } from '../../scripts/testenv/patroni-process';
 
 /** Test passwords of the members' PostgreSQL roles (loopback only, thrown away with the cluster). */
 export const PASSWORDS = { superuser: 'patroni-test-superuser', replication: 'patroni-test-standby' } as const;
-
-/** The programs a Patroni cluster needs, found on this machine. */
-export interface PatroniTools {
-  patroni: string;
-  pgBin: string;
-  etcd: string;
-  /** `[uid, gid]` of the user the members run as when this process is root; undefined when not root. */
-  runAs: [number, number] | undefined;
-}
-
-/**
- * Finds patroni, the PostgreSQL binaries and etcd.
- * @returns the tools, or a string saying what is missing (for a test's `skip`)
- */
-export function findPatroniTools(): PatroniTools | string {
-  const patroni = ['/usr/bin/patroni', '/usr/local/bin/patroni'].find((p) => existsSync(p));
-  if (!patroni) return 'patroni is not installed (Debian: apt-get install patroni; .ci/run installs it)';
-  const pgBin = process.env.PG_BIN ?? newestPgBin();
-  if (!pgBin || !existsSync(join(pgBin, 'initdb'))) {
-    return 'no PostgreSQL server binaries (set PG_BIN or install postgresql-15)';
-  }
-  const etcdDirs = [process.env.TESTENV_BIN, process.env.KUBEBUILDER_ASSETS,
-    join(homedir(), '.cache/postgres-operator-functions/testenv/v1.34.4/bin')];
-  const etcd = etcdDirs.filter((d): d is string => !!d).map((d) => join(d, 'etcd')).find((p) => existsSync(p));
-  if (!etcd) return 'no etcd binary (set TESTENV_BIN, or run scripts/testenv/build.sh)';
-  let runAs: [number, number] | undefined;
-  if (process.getuid?.() === 0) {
-    try {
-      runAs = [Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
-        Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }))];
-    } catch {
-      return 'running as root and there is no `postgres` user to run PostgreSQL as';
-    }
-  }
-  return { patroni, pgBin, etcd, runAs };
-}
-
-function newestPgBin(): string | undefined {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  const majors = readdirSync(root).filter((v) => /^\d+$/.test(v)).map(Number).sort((a, b) => b - a);
-  return majors.map((m) => join(root, String(m), 'bin')).find((d) => existsSync(join(d, 'initdb')));
-}
 
 /** One member of a test cluster. */
 export interface TestMember {
@@ -139,7 +100,7 @@ export async function startPatroniCluster(tools: PatroniTools, options: PatroniC
       `--listen-client-urls=${etcdEndpoint}`, `--advertise-client-urls=${etcdEndpoint}`,
       `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
       `--initial-cluster=patroni-test=http://127.0.0.1:${peerPort}`, '--unsafe-no-fsync', '--log-level=warn',
-    ], join(dir, 'etcd.log'), undefined);
+    ], { logFile: join(dir, 'etcd.log'), runAs: undefined });
     processes.push(etcd);
     await until('etcd healthy', 20_000, async () => {
       const res = await fetch(`${etcdEndpoint}/health`).catch(() => undefined);
@@ -162,8 +123,8 @@ export async function startPatroniCluster(tools: PatroniTools, options: PatroniC
     if (tools.runAs) chownSync(dir, ...tools.runAs);
 
     const start = (m: TestMember): void => {
-      m.process = spawnLogged(tools.patroni, [join(m.dir, 'patroni.yml')], join(m.dir, 'patroni.log'), tools.runAs,
-        m.dir);
+      m.process = spawnLogged(tools.patroni, [join(m.dir, 'patroni.yml')],
+        { logFile: join(m.dir, 'patroni.log'), runAs: tools.runAs, cwd: m.dir });
     };
     const logs = (): string => members.map((m) => `--- ${m.name}\n${tail(join(m.dir, 'patroni.log'))}`).join('\n');
 
@@ -249,50 +210,6 @@ function memberConfig(tools: PatroniTools, scope: string, name: string, host: st
   };
 }
 
-/**
- * Spawns a program in its own process group (so a stop reaches its helpers), output appended to `logFile`; as
- * root with `runAs`, through `setpriv` as that user (setpriv execs, so the PID stays the program's).
- */
-function spawnLogged(program: string, args: string[], logFile: string, runAs: [number, number] | undefined,
-  cwd?: string): ChildProcess {
-  const fd = openSync(logFile, 'a');
-  if (runAs) chownSync(logFile, ...runAs);
-  const [cmd, cmdArgs] = runAs
-    ? ['setpriv', [`--reuid=${runAs[0]}`, `--regid=${runAs[1]}`, '--clear-groups', '--', program, ...args]]
-    : [program, args];
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: cwd ?? process.env.HOME };
-  for (const key of Object.keys(env)) if (key.startsWith('PG')) delete env[key];
-  const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', fd, fd], cwd, env });
-  closeSync(fd);
-  child.unref();
-  return child;
-}
-
-/** SIGTERM to the process group, SIGKILL after `graceMs`; resolves once the process has exited. */
-async function stopProcess(child: ChildProcess | undefined, graceMs: number): Promise<void> {
-  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signal = (sig: NodeJS.Signals): void => {
-    try { process.kill(-child.pid!, sig); } catch { /* already gone */ }
-  };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-/**
- * PostgreSQL's postmaster runs in its own session (Patroni starts it with setsid), so a Patroni killed hard
- * leaves it behind: stop it by the PID in its postmaster.pid (immediate shutdown, SIGQUIT).
- */
-function killPostmaster(dataDir: string): void {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 1) return;
-  try { process.kill(pid, 'SIGQUIT'); } catch { /* not running */ }
-}
-
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>(
     (resolve, reject) => { const s = createServer(); s.once('error', reject); s.listen(0, '127.0.0.1', () => resolve(s)); })));
@@ -301,22 +218,3 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-/** Polls `check` every 250 ms until it returns a value; throws with `describe()` after `timeoutMs`. */
-export async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>,
-  describe: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-function tail(file: string, lines = 40): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return `(no ${file})`;
-  }
-}

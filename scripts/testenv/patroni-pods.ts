@@ -1,0 +1,267 @@
+/**
+ * Real Patroni + PostgreSQL behind kwok's fake pods: the part of a kubelet that matters to a Postgres operator.
+ * For every Running pod that matches a selector and has a pod IP, it starts a Patroni member configured the way
+ * Spilo configures one from the pod's environment (scope, Kubernetes DCS labels, role label, superuser and
+ * replication credentials from the pod's Secrets), listening on the pod's IP (REST API :8008, PostgreSQL :5432);
+ * when the pod goes away (deleted, or replaced by a new pod of the same name) it stops that member. The data
+ * directory belongs to the pod's PersistentVolumeClaim, so a recreated pod finds its data again, like a volume.
+ *
+ * Patroni's Kubernetes DCS then does what it does in a real cluster: it elects a leader through Endpoints (or
+ * ConfigMaps with KUBERNETES_USE_CONFIGMAPS=true), labels the pods with the role (`spilo-role=master|replica` by
+ * Zalando's default), and follows switchovers asked through its REST API.
+ *
+ * Pod IPs must be local addresses: run inside scripts/testenv/netns.sh (the pod CIDR on the namespace's loopback
+ * device), or give kwok a loopback CIDR (TESTENV_POD_CIDR=127.244.0.0/16; Endpoints refuse loopback addresses, so
+ * then the cluster needs KUBERNETES_USE_CONFIGMAPS). A pod whose IP is not local is reported once and skipped.
+ *
+ * Source: Patroni docs, "YAML Configuration Settings" (`kubernetes`: namespace, labels, scope_label, role_label,
+ * use_endpoints, pod_ip, ports, context) and "Kubernetes" DCS; Spilo's documented environment (SCOPE, PGUSER_*,
+ * PGPASSWORD_*, KUBERNETES_*_LABEL, KUBERNETES_LABELS, KUBERNETES_USE_CONFIGMAPS); research/testenv.md §4, §6.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { KubeClient, KubeObject } from '../../lib/k8s/client';
+import { killPostmaster, spawnLogged, stopProcess, tail, type PatroniTools } from './patroni-process';
+
+/** Options of {@link PatroniPods}. */
+export interface PatroniPodsOptions {
+  /** Reads pods and the Secrets their environment refers to. */
+  client: KubeClient;
+  /** Admin kubeconfig for Patroni's Kubernetes DCS (copied so the member's user can read it). */
+  kubeconfig: string;
+  /** Its context to use; default `testenv` (testenv.sh's). */
+  context?: string;
+  namespace: string;
+  /** Label selector of the pods to back; default `application=spilo` (Zalando's cluster label). */
+  selector?: string;
+  tools: PatroniTools;
+  /** Directory for volumes (`volumes/<claim>`), member configs and logs (`pods/<pod>-<uid>`). */
+  dir: string;
+  /** How often the pods are listed, in ms; default 500. */
+  pollMs?: number;
+  /** Progress lines ("started pg-0 on 10.244.0.3"); default: none. */
+  log?: (line: string) => void;
+}
+
+/** One running member: the pod incarnation (uid) it belongs to and its process. */
+interface Member {
+  pod: string;
+  uid: string;
+  ip: string;
+  dir: string;
+  dataDir: string;
+  process: ChildProcess;
+}
+
+/** Starts and stops a Patroni member per pod, polling the pods; `stop()` ends them all. */
+export class PatroniPods {
+  private readonly members = new Map<string, Member>();
+  private readonly reported = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: PatroniPodsOptions) {
+    mkdirSync(join(options.dir, 'volumes'), { recursive: true });
+    mkdirSync(join(options.dir, 'pods'), { recursive: true });
+    if (options.tools.runAs) {
+      for (const d of [options.dir, join(options.dir, 'volumes'), join(options.dir, 'pods')]) {
+        chownSync(d, ...options.tools.runAs);
+      }
+    }
+  }
+
+  /** Starts polling (the first round at once). */
+  start(): void {
+    const tick = (): void => {
+      this.round = this.sync().catch((error: unknown) => this.say(`sync failed: ${String(error)}`))
+        .finally(() => { if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs ?? 500); });
+    };
+    tick();
+  }
+
+  /** Stops polling and every member (Patroni stops its PostgreSQL first). Volumes stay in `dir`. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.round;
+    await Promise.all([...this.members.values()].map((m) => this.stopMember(m)));
+  }
+
+  /** @returns `pod -> pod IP` of the members running now */
+  running(): Map<string, string> {
+    return new Map([...this.members.values()].map((m) => [m.pod, m.ip]));
+  }
+
+  /** @returns the tail of the log of the member of `pod`, for failure messages */
+  log(pod: string, lines = 30): string {
+    const m = this.members.get(pod);
+    return m ? tail(join(m.dir, 'patroni.log'), lines) : `(no member for ${pod})`;
+  }
+
+  /** One round: stop members whose pod is gone or replaced, start members for new Running pods. */
+  async sync(): Promise<void> {
+    const { client, namespace, selector = 'application=spilo' } = this.options;
+    const pods = await client.list('Pod', namespace, selector);
+    const live = new Map(pods
+      .filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && p.status?.podIP)
+      .map((p) => [p.metadata!.name as string, p]));
+    await Promise.all([...this.members.values()]
+      .filter((m) => live.get(m.pod)?.metadata?.uid !== m.uid)
+      .map((m) => this.stopMember(m)));
+    for (const pod of live.values()) {
+      if (!this.members.has(pod.metadata!.name as string) && !this.stopped) await this.startMember(pod);
+    }
+  }
+
+  private async startMember(pod: KubeObject): Promise<void> {
+    const name = pod.metadata!.name as string;
+    const uid = pod.metadata!.uid as string;
+    const ip = pod.status.podIP as string;
+    if (!(await isLocalAddress(ip))) {
+      this.sayOnce(uid, `pod ${name}: IP ${ip} is not a local address; run inside scripts/testenv/netns.sh`);
+      return;
+    }
+    const env = await this.resolveEnv(pod);
+    if (typeof env === 'string') {
+      this.sayOnce(`${uid}:${env}`, `pod ${name}: waiting: ${env}`);
+      return;
+    }
+    const { tools, dir } = this.options;
+    const claim = (pod.spec.volumes as KubeObject[] | undefined)
+      ?.find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim.claimName as string | undefined;
+    const volume = join(dir, 'volumes', claim ?? name);
+    const memberDir = join(dir, 'pods', `${name}-${uid.slice(0, 8)}`);
+    for (const d of [volume, memberDir]) {
+      if (!existsSync(d)) mkdirSync(d, { mode: 0o700 });
+      if (tools.runAs) chownSync(d, ...tools.runAs);
+    }
+    const kubeconfig = join(memberDir, 'kubeconfig');
+    copyFileSync(this.options.kubeconfig, kubeconfig);
+    const config = join(memberDir, 'patroni.yml');
+    writeFileSync(config, stringify(spiloLikeConfig({ pod: name, ip, env, tools, memberDir,
+      dataDir: join(volume, 'pgdata'), context: this.options.context ?? 'testenv' })), { mode: 0o600 });
+    if (tools.runAs) for (const f of [kubeconfig, config]) chownSync(f, ...tools.runAs);
+    const child = spawnLogged(tools.patroni, [config], { logFile: join(memberDir, 'patroni.log'), runAs: tools.runAs,
+      cwd: memberDir, env: { KUBECONFIG: kubeconfig } });
+    this.members.set(name, { pod: name, uid, ip, dir: memberDir, dataDir: join(volume, 'pgdata'), process: child });
+    this.say(`started ${name} on ${ip} (volume ${claim ?? name})`);
+  }
+
+  private async stopMember(m: Member): Promise<void> {
+    if (this.members.get(m.pod) === m) this.members.delete(m.pod);
+    await stopProcess(m.process, 30_000);
+    killPostmaster(m.dataDir);
+    this.say(`stopped ${m.pod} (${m.ip})`);
+  }
+
+  /**
+   * The values of the postgres container's environment: literal values, the downward API fields Spilo pods use
+   * (status.podIP, metadata.namespace, metadata.name) and Secret keys.
+   * @returns the variables, or what is still missing (a Secret not created yet)
+   */
+  private async resolveEnv(pod: KubeObject): Promise<Record<string, string> | string> {
+    const containers = pod.spec.containers as KubeObject[];
+    const container = containers.find((c) => c.name === 'postgres') ?? containers[0]!;
+    const env: Record<string, string> = {};
+    const fields: Record<string, string> = { 'status.podIP': pod.status.podIP, 'metadata.namespace': pod.metadata!.namespace,
+      'metadata.name': pod.metadata!.name };
+    for (const e of (container.env ?? []) as KubeObject[]) {
+      if (e.value !== undefined) env[e.name] = String(e.value);
+      else if (e.valueFrom?.fieldRef) env[e.name] = fields[e.valueFrom.fieldRef.fieldPath as string] ?? '';
+      else if (e.valueFrom?.secretKeyRef) {
+        const ref = e.valueFrom.secretKeyRef as { name: string; key: string };
+        const secret = await this.options.client.get({ kind: 'Secret', namespace: pod.metadata!.namespace, name: ref.name });
+        const data = secret?.data?.[ref.key] as string | undefined;
+        if (data === undefined) return `Secret ${ref.name} key ${ref.key}`;
+        env[e.name] = Buffer.from(data, 'base64').toString('utf8');
+      }
+    }
+    for (const required of ['SCOPE', 'PGUSER_SUPERUSER', 'PGPASSWORD_SUPERUSER', 'PGUSER_STANDBY', 'PGPASSWORD_STANDBY']) {
+      if (!env[required]) return `environment variable ${required}`;
+    }
+    return env;
+  }
+
+  private say(line: string): void {
+    this.options.log?.(`patroni-pods: ${line}`);
+  }
+
+  private sayOnce(key: string, line: string): void {
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.say(line);
+  }
+}
+
+/** Inputs of {@link spiloLikeConfig}. */
+interface MemberInputs {
+  pod: string;
+  ip: string;
+  env: Record<string, string>;
+  tools: PatroniTools;
+  memberDir: string;
+  dataDir: string;
+  context: string;
+}
+
+/**
+ * The Patroni configuration Spilo would write for this pod, reduced to what runs here: Kubernetes DCS with the
+ * pod's labels and IP, the pod's credentials, PostgreSQL on the pod IP; short DCS timings (ttl 20 s, loop_wait
+ * 1 s) so tests see leader changes quickly; no WAL archiving, no PAM, no TLS.
+ */
+function spiloLikeConfig(m: MemberInputs): Record<string, unknown> {
+  const { env } = m;
+  let labels: Record<string, string> = { application: 'spilo' };
+  try {
+    if (env.KUBERNETES_LABELS) labels = JSON.parse(env.KUBERNETES_LABELS) as Record<string, string>;
+  } catch { /* keep Spilo's default */ }
+  return {
+    scope: env.SCOPE,
+    name: m.pod,
+    restapi: { listen: `${m.ip}:8008`, connect_address: `${m.ip}:8008` },
+    kubernetes: {
+      context: m.context,
+      namespace: env.POD_NAMESPACE,
+      labels,
+      scope_label: env.KUBERNETES_SCOPE_LABEL || 'cluster-name',
+      role_label: env.KUBERNETES_ROLE_LABEL || 'spilo-role',
+      use_endpoints: env.KUBERNETES_USE_CONFIGMAPS !== 'true',
+      pod_ip: m.ip,
+      ports: [{ name: 'postgresql', port: 5432 }],
+    },
+    bootstrap: {
+      dcs: { ttl: 20, loop_wait: 1, retry_timeout: 5, maximum_lag_on_failover: 33554432,
+        postgresql: { use_pg_rewind: true, use_slots: true,
+          parameters: { max_connections: 20, shared_buffers: '16MB', wal_level: 'replica', hot_standby: 'on',
+            max_wal_senders: 10, max_replication_slots: 10, wal_keep_size: '64MB', fsync: 'off',
+            synchronous_commit: 'off', full_page_writes: 'off' } } },
+      initdb: [{ encoding: 'UTF8' }, { locale: 'C' }, 'no-sync'],
+      pg_hba: ['local all all trust', `host replication ${env.PGUSER_STANDBY} 0.0.0.0/0 md5`,
+        'host all all 0.0.0.0/0 md5'],
+    },
+    postgresql: {
+      listen: `${m.ip}:5432`, connect_address: `${m.ip}:5432`,
+      data_dir: m.dataDir, bin_dir: m.tools.pgBin, pgpass: join(m.memberDir, 'pgpass'),
+      authentication: {
+        superuser: { username: env.PGUSER_SUPERUSER, password: env.PGPASSWORD_SUPERUSER },
+        replication: { username: env.PGUSER_STANDBY, password: env.PGPASSWORD_STANDBY },
+        rewind: { username: env.PGUSER_SUPERUSER, password: env.PGPASSWORD_SUPERUSER },
+      },
+      parameters: { unix_socket_directories: m.memberDir },
+      basebackup: { checkpoint: 'fast' },
+    },
+  };
+}
+
+/** @returns whether this process can listen on `ip` (it is one of this network namespace's addresses) */
+export async function isLocalAddress(ip: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(0, ip, () => server.close(() => resolve(true)));
+  });
+}

@@ -1,0 +1,137 @@
+// testenv: full
+// End to end on the full control plane with real Patroni behind the pods: the operator syncs a Zalando manifest,
+// kube-controller-manager and kwok turn its StatefulSet into Running pods with IPs, scripts/testenv/patroni-pods.ts
+// starts a real Patroni + PostgreSQL per pod on the pod's IP (Kubernetes DCS, like Spilo). Patroni labels the
+// pods with their role; a switchover asked through lib/patroni at a pod IP moves the master label and the master
+// Endpoints; a deleted pod comes back, its Patroni restarts on the kept volume and rejoins as a replica.
+// Needs pod IPs that are local addresses: run-integration.sh runs this phase in scripts/testenv/netns.sh.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { KubeClient, KubeObject } from '../../lib/k8s/client';
+import { clusterLeader, PatroniClient, patroniUrl } from '../../lib/patroni';
+import { syncCluster } from '../../lib/sync/sync-cluster';
+import { findPatroniTools, until } from '../../scripts/testenv/patroni-process';
+import { isLocalAddress, PatroniPods } from '../../scripts/testenv/patroni-pods';
+import { applyManifest, installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
+import { createNamespace, deleteNamespace } from './testenv';
+
+const name = 'acid-minimal-cluster';
+const tools = findPatroniTools();
+const firstPodIp = (process.env.TESTENV_POD_CIDR ?? '10.244.0.0/16').replace(/\.(\d+)\/\d+$/, (_, d: string) => `.${Number(d) + 1}`);
+
+async function skipReason(): Promise<string | false> {
+  if (process.env.TESTENV_FULL !== '1') return 'needs the full control plane (run `bash scripts/testenv/run-integration.sh`)';
+  if (typeof tools === 'string') return process.env.CI === 'true' ? false : tools;
+  if (!(await isLocalAddress(firstPodIp))) {
+    return `pod IPs (${firstPodIp}, ...) are not local addresses here: run inside scripts/testenv/netns.sh (needs root)`;
+  }
+  return false;
+}
+const skip = await skipReason();
+
+let client: KubeClient;
+let pods: PatroniPods | undefined;
+let namespace = '';
+const dir = mkdtempSync(join(tmpdir(), 'patroni-pods-'));
+
+before(async () => {
+  if (skip) return;
+  if (typeof tools === 'string') throw new Error(tools);
+  await installCrd();
+  client = testClient();
+  namespace = await createNamespace('patroni-pods');
+  await applyManifest(reference('v2.0.1/minimal-postgres-manifest.yaml'), namespace);
+  // The children (StatefulSet, Secrets, Services, Endpoints) are applied before anything talks to PostgreSQL.
+  await syncCluster(syncContext(client, referenceConfig('v2.0.1')), namespace, name);
+  pods = new PatroniPods({ client, kubeconfig: process.env.KUBECONFIG!, namespace, tools, dir,
+    log: (line) => { if (process.env.PATRONI_PODS_LOG) console.error(line); } });
+  pods.start();
+}, { timeout: 60_000 });
+
+after(async () => {
+  await pods?.stop();
+  if (namespace) await deleteNamespace(namespace);
+  client?.close();
+  rmSync(dir, { recursive: true, force: true });
+}, { timeout: 90_000 });
+
+interface PodRole { name: string; ip: string; role: string | undefined; uid: string }
+
+async function podRoles(): Promise<PodRole[]> {
+  const list = await client.list('Pod', namespace, `cluster-name=${name}`);
+  return list.map((p: KubeObject) => ({ name: p.metadata!.name, ip: p.status?.podIP, uid: p.metadata!.uid,
+    role: p.metadata!.labels?.['spilo-role'] })).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function logs(): string {
+  return [...(pods?.running().keys() ?? [])].map((p) => `--- ${p}\n${pods!.log(p, 15)}`).join('\n');
+}
+
+/** Waits until exactly one pod is labelled master and every other one replica; returns the pods. */
+async function labelled(what: string, master?: string): Promise<PodRole[]> {
+  return until(what, 150_000, async () => {
+    const roles = await podRoles();
+    const masters = roles.filter((p) => p.role === 'master');
+    const ok = roles.length === 2 && masters.length === 1 && roles.every((p) => p.role === 'master' || p.role === 'replica')
+      && (master === undefined || masters[0]!.name === master);
+    return ok ? roles : undefined;
+  }, logs);
+}
+
+async function masterEndpointsIps(): Promise<string[]> {
+  const ep = await client.get({ kind: 'Endpoints', namespace, name });
+  return ((ep?.subsets ?? []) as KubeObject[]).flatMap((s) => ((s.addresses ?? []) as KubeObject[]).map((a) => a.ip as string));
+}
+
+test('Patroni runs behind each pod on its IP and labels the pods with their role', { skip }, async () => {
+  const roles = await labelled('one master and one replica pod');
+  const master = roles.find((p) => p.role === 'master')!;
+  const view = await new PatroniClient(patroniUrl(roles.find((p) => p.role === 'replica')!.ip)).getCluster();
+  assert.equal(clusterLeader(view)?.name, master.name, 'Patroni\'s leader is the pod labelled master');
+  assert.deepEqual(view.members.map((m) => [m.name, m.host]), roles.map((p) => [p.name, p.ip]),
+    'members are the pods, at the pod IPs');
+  await until('the master Endpoints point at the master pod', 30_000,
+    async () => ((await masterEndpointsIps()).join() === master.ip ? true : undefined),
+    () => 'Endpoints never pointed at the master pod');
+});
+
+test('a switchover at a pod IP promotes the replica; the labels and the master Endpoints follow', { skip }, async () => {
+  const before = await labelled('a labelled cluster');
+  const master = before.find((p) => p.role === 'master')!;
+  const replica = before.find((p) => p.role === 'replica')!;
+  await until('the replica streams', 60_000, async () => {
+    const view = await new PatroniClient(patroniUrl(master.ip)).getCluster().catch(() => undefined);
+    const r = view?.members.find((m) => m.name === replica.name);
+    return r && ['running', 'streaming'].includes(r.state) && typeof r.lag === 'number' ? true : undefined;
+  }, logs);
+
+  const result = await new PatroniClient(patroniUrl(replica.ip)).switchover({ leader: master.name, candidate: replica.name });
+  assert.equal(result.newLeader, replica.name);
+  const after = await labelled('the labels follow the switchover', replica.name);
+  assert.equal(after.find((p) => p.name === master.name)?.role, 'replica');
+  await until('the master Endpoints follow', 30_000,
+    async () => ((await masterEndpointsIps()).join() === replica.ip ? true : undefined), logs);
+});
+
+test('a deleted pod comes back; its Patroni restarts on the kept volume and rejoins as a replica', { skip },
+  async () => {
+    const before = await labelled('a labelled cluster');
+    const replica = before.find((p) => p.role === 'replica')!;
+    await client.delete({ kind: 'Pod', namespace, name: replica.name });
+    const back = await until('the pod is recreated and its member runs again', 120_000, async () => {
+      const pod = (await podRoles()).find((p) => p.name === replica.name);
+      return pod && pod.uid !== replica.uid && pods!.running().get(replica.name) === pod.ip ? pod : undefined;
+    }, logs);
+    const view = await until('it rejoins as a streaming replica', 120_000, async () => {
+      const v = await new PatroniClient(patroniUrl(back.ip)).getCluster().catch(() => undefined);
+      const m = v?.members.find((x) => x.name === replica.name);
+      return m && m.role === 'replica' && ['running', 'streaming'].includes(m.state) && m.host === back.ip ? v : undefined;
+    }, logs);
+    assert.equal(clusterLeader(view)?.name, before.find((p) => p.role === 'master')!.name, 'the master stayed');
+    assert.doesNotMatch(pods!.log(replica.name, 200), /replica has been created/,
+      'no new base backup: the data directory of its claim was kept');
+    await labelled('labels settle', before.find((p) => p.role === 'master')!.name);
+  });
