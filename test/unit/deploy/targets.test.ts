@@ -174,6 +174,15 @@ describe('knative target', () => {
     assert.equal(allows(all, 'pgo/on-update-source', { verb: 'list', group: 'acid.zalan.do', resource: 'postgresqls', namespace: 'any' }), true);
   });
 
+  it('a ConfigMap in another namespace: the config source selects that namespace and may watch there', () => {
+    const moved = generate('knative', testOptions({ configMap: { namespace: 'config', name: 'postgres-operator' } }));
+    const source = moved.find((o) => o.kind === 'ApiServerSource' && o.metadata.name === 'on-operator-config-change')!;
+    assert.deepEqual((source.spec as SourceSpec).namespaceSelector,
+      { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['config'] }] });
+    assert.equal(allows(moved, 'pgo/on-operator-config-change-source', { verb: 'watch', group: '', resource: 'configmaps', namespace: 'config' }), true);
+    assert.equal(allows(moved, 'pgo/on-operator-config-change-source', { verb: 'watch', group: '', resource: 'configmaps', namespace: 'pgo' }), false);
+  });
+
   it('a PingSource for periodic-sync; no bridge, no CronJob, nothing of Knative Serving', () => {
     const ping = objects.filter((o) => o.kind === 'PingSource');
     assert.equal(ping.length, 1);
