@@ -4,11 +4,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { benchRoles } from './roles';
 import { benchSync } from './sync';
 import { ensureControlPlane } from './testenv';
 
 const benchmarks: Record<string, (args: string[]) => Promise<unknown>> = {
   sync: (args) => benchSync(Number(args[0] ?? 50)),
+  roles: (args) => benchRoles(Number(args[0] ?? 500), Number(args[1] ?? 10)),
 };
 
 async function main() {

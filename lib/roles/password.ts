@@ -58,7 +58,10 @@ export function scramVerifier(password: string, salt: Buffer, iterations = SCRAM
  */
 export function makeVerifier(encryption: PasswordEncryption, user: string, password: string, salt: () => Buffer): string {
   if (isVerifier(password)) return password;
-  return encryption === 'md5' ? md5Verifier(user, password) : scramVerifier(password, salt());
+  if (encryption === 'md5') return md5Verifier(user, password);
+  const verifier = scramVerifier(password, salt());
+  remember(memoKey(verifier, password));
+  return verifier;
 }
 
 /**
@@ -75,5 +78,27 @@ export function passwordMatches(stored: string | null, encryption: PasswordEncry
   if (!parts) return false;
   const iterations = Number(parts[1]);
   if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > 10_000_000) return false;
-  return stored === scramVerifier(password, Buffer.from(parts[2]!, 'base64'), iterations);
+  const key = memoKey(stored, password);
+  if (scramMatches.has(key)) return true;
+  const matches = stored === scramVerifier(password, Buffer.from(parts[2]!, 'base64'), iterations);
+  if (matches) remember(key);
+  return matches;
+}
+
+/**
+ * SCRAM verifiers known to hold a password, so a warm instance does not run PBKDF2 (about 4 ms each) again for
+ * every role on every sync. Keys are hashes of verifier and password (no plaintext kept); the answer for a key
+ * never changes, so the memo cannot go stale. Bounded: cleared when full.
+ */
+const scramMatches = new Set<string>();
+const MEMO_LIMIT = 50_000;
+const memoKey = (stored: string, password: string) => createHash('sha256').update(stored).update('\0').update(password).digest('base64');
+const remember = (key: string) => {
+  if (scramMatches.size >= MEMO_LIMIT) scramMatches.clear();
+  scramMatches.add(key);
+};
+
+/** Forgets the SCRAM matches seen so far (benchmarks use it to measure a cold instance). */
+export function forgetScramMatches(): void {
+  scramMatches.clear();
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { isVerifier, makeVerifier, md5Verifier, passwordMatches, saslPrep, scramVerifier } from '../../../lib/roles/password';
+import { forgetScramMatches, isVerifier, makeVerifier, md5Verifier, passwordMatches, saslPrep, scramVerifier } from '../../../lib/roles/password';
 
 const salt = Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64');
 
@@ -64,6 +64,16 @@ describe('passwordMatches and makeVerifier', () => {
     assert.equal(asked, 0);
     assert.equal(makeVerifier('scram-sha-256', 'u', 'p', () => { asked++; return salt; }), scramVerifier('p', salt));
     assert.equal(asked, 1);
+  });
+
+  it('remembered SCRAM matches give the same answers, before and after forgetting them', () => {
+    const stored = makeVerifier('scram-sha-256', 'u', 'right', () => salt);
+    for (const round of [1, 2]) {
+      assert.ok(passwordMatches(stored, 'scram-sha-256', 'u', 'right'), `round ${round}`);
+      assert.ok(!passwordMatches(stored, 'scram-sha-256', 'u', 'wrong'), `round ${round}`);
+      assert.ok(!passwordMatches(scramVerifier('right', Buffer.alloc(16, 1)), 'scram-sha-256', 'u', 'wrong'));
+      forgetScramMatches();
+    }
   });
 
   it('a malformed stored verifier never matches', () => {
