@@ -4,6 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { benchE2e } from './e2e';
+import { benchFleet } from './fleet';
 import { benchRoles } from './roles';
 import { benchSync } from './sync';
 import { ensureControlPlane } from './testenv';
@@ -11,6 +13,8 @@ import { ensureControlPlane } from './testenv';
 const benchmarks: Record<string, (args: string[]) => Promise<unknown>> = {
   sync: (args) => benchSync(Number(args[0] ?? 50)),
   roles: (args) => benchRoles(Number(args[0] ?? 500), Number(args[1] ?? 10)),
+  fleet: (args) => benchFleet(Number(args[0] ?? 1000)),
+  e2e: (args) => benchE2e(Number(args[0] ?? 50)),
 };
 
 async function main() {

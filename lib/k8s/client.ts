@@ -7,7 +7,9 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+// The config module alone: the package root also loads watch, exec, cp and their dependencies (ws, tar, ~200 KiB
+// per function bundle) that this client never uses.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { KubeApiError } from './errors';
 import { resourceFor, resourcePath } from './resources';
 
