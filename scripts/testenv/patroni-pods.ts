@@ -146,7 +146,7 @@ export class PatroniPods {
       dataDir: join(volume, 'pgdata'), context: this.options.context ?? 'testenv' })), { mode: 0o600 });
     if (tools.runAs) for (const f of [kubeconfig, config]) chownSync(f, ...tools.runAs);
     const child = spawnLogged(tools.patroni, [config], { logFile: join(memberDir, 'patroni.log'), runAs: tools.runAs,
-      cwd: memberDir, env: { KUBECONFIG: kubeconfig } });
+      cwd: memberDir, env: { KUBECONFIG: kubeconfig }, dataDir: join(volume, 'pgdata') });
     this.members.set(name, { pod: name, uid, ip, dir: memberDir, dataDir: join(volume, 'pgdata'), process: child });
     this.say(`started ${name} on ${ip} (volume ${claim ?? name})`);
   }

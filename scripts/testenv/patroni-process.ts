@@ -8,7 +8,7 @@
  * PostgreSQL first); PostgreSQL docs, "Shutting Down the Server" (SIGQUIT = immediate shutdown).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -65,6 +65,46 @@ export interface SpawnOptions {
   cwd?: string;
   /** Extra environment, e.g. KUBECONFIG; every PG* variable of this process is dropped. */
   env?: Record<string, string>;
+  /** The PostgreSQL data directory the program runs, so an interrupted test can stop its postmaster too. */
+  dataDir?: string;
+}
+
+/** Processes started here and not stopped yet, with their data dirs: killed if this process is interrupted. */
+const live = new Map<ChildProcess, string | undefined>();
+/** Temp dirs to remove if this process is interrupted (see {@link removeIfInterrupted}). */
+const scratch = new Set<string>();
+let handlersInstalled = false;
+
+/**
+ * Registers a temp dir to remove when this test process is interrupted (SIGINT/SIGTERM) before it could clean
+ * up; call the returned function once the dir is removed normally.
+ */
+export function removeIfInterrupted(dir: string): () => void {
+  installSignalHandlers();
+  scratch.add(dir);
+  return () => { scratch.delete(dir); };
+}
+
+/**
+ * A test process killed by SIGINT/SIGTERM (Ctrl-C, an interrupted run-integration.sh) runs no `after` hooks, and
+ * the members run in their own process groups and sessions: kill them here, synchronously, then exit.
+ */
+function installSignalHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const killAll = (): void => {
+    for (const [child, dataDir] of live) {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+      if (dataDir) killPostmaster(dataDir);
+    }
+    live.clear();
+    for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+    scratch.clear();
+  };
+  process.once('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => { killAll(); process.exit(128 + (signal === 'SIGINT' ? 2 : 15)); });
+  }
 }
 
 /**
@@ -85,6 +125,9 @@ export function spawnLogged(program: string, args: string[], options: SpawnOptio
   const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', fd, fd], cwd, env });
   closeSync(fd);
   child.unref();
+  installSignalHandlers();
+  live.set(child, options.dataDir);
+  child.once('exit', () => live.delete(child));
   return child;
 }
 

@@ -6,6 +6,8 @@
 # with a line `// testenv: full` in their first 20 lines; they run in a second phase on a fresh full plane
 # (`testenv.sh up --full`), every other file runs first on the apiserver-only plane, which starts in seconds.
 # TESTENV_FULL=0 skips the second phase: those files then run in the first one and skip themselves.
+# Files with `// testenv: none` need no control plane (e.g. real Patroni clusters with their own etcd): they run
+# in the background, alongside the first phase, and their report is printed after it.
 # The second phase runs inside a private network namespace (netns.sh) when one can be made here (root), so pod IPs
 # are local addresses and tests can run real Patroni processes at them (scripts/testenv/patroni-pods.ts);
 # TESTENV_NETNS=0 turns that off. (Internally, TESTENV_PHASE=full runs only the second phase, on the given files.)
@@ -18,12 +20,15 @@ cd "$ROOT"
 # Node 20's --test does not expand globs itself, so bash does (globstar: ** also matches no directory).
 shopt -s globstar nullglob
 if [ $# -gt 0 ]; then files=("$@"); else files=(test/integration/**/*.test.ts); fi
-basic=() full=()
+basic=() full=() standalone=()
 if [ "${TESTENV_PHASE:-}" = full ]; then
   full=("${files[@]}")
 else
   for f in "${files[@]}"; do
-    if [ "${TESTENV_FULL:-}" != 0 ] && head -n 20 "$f" | grep -q '^// testenv: full'; then full+=("$f"); else basic+=("$f"); fi
+    marker=$(head -n 20 "$f" | sed -n 's|^// testenv: \([a-z]*\).*|\1|p' | head -n 1)
+    if [ "$marker" = full ] && [ "${TESTENV_FULL:-}" != 0 ]; then full+=("$f")
+    elif [ "$marker" = none ]; then standalone+=("$f")
+    else basic+=("$f"); fi
   done
 fi
 
@@ -34,7 +39,9 @@ if [ -z "${KUBEBUILDER_ASSETS:-}" ]; then
 fi
 
 TESTENV_DIR=
-trap '[ -z "$TESTENV_DIR" ] || bash "$HERE/testenv.sh" down || true' EXIT
+standalone_pid=
+trap '[ -z "$standalone_pid" ] || kill -TERM -- "-$standalone_pid" 2>/dev/null || true
+  [ -z "$TESTENV_DIR" ] || bash "$HERE/testenv.sh" down || true' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -66,8 +73,24 @@ if [ "${TESTENV_PHASE:-}" = full ]; then
   run_phase full --full "${full[@]}" || status=$?
   exit "$status"
 fi
-if [ ${#basic[@]} -gt 0 ] || [ ${#full[@]} -eq 0 ]; then
+if [ ${#standalone[@]} -gt 0 ]; then
+  standalone_log=$(mktemp "${TMPDIR:-/tmp}/standalone-tests.XXXXXX")
+  echo "== ${#standalone[@]} files without a control plane, in the background (report after the first phase)" >&2
+  # In its own session, so an interrupted run can stop the whole group (the test files clean up on SIGTERM).
+  setsid npx tsx --test --test-concurrency=1 --test-reporter=spec "${standalone[@]}" >"$standalone_log" 2>&1 &
+  standalone_pid=$!
+fi
+if [ ${#basic[@]} -gt 0 ] || { [ ${#full[@]} -eq 0 ] && [ ${#standalone[@]} -eq 0 ]; }; then
   run_phase apiserver-only "" "${basic[@]}" || status=$?
+fi
+if [ -n "$standalone_pid" ]; then
+  standalone_status=0
+  wait "$standalone_pid" || standalone_status=$?
+  standalone_pid=
+  echo "== tests without a control plane (${#standalone[@]} files)" >&2
+  cat "$standalone_log"
+  rm -f "$standalone_log"
+  [ $standalone_status = 0 ] || status=$standalone_status
 fi
 if [ ${#full[@]} -gt 0 ]; then
   if [ "${TESTENV_NETNS:-}" != 0 ] && bash "$HERE/netns.sh" --check 2>/dev/null; then

@@ -1,3 +1,4 @@
+// testenv: none
 // lib/patroni against real local HTTP servers that answer the way Patroni does in the cases a live cluster
 // cannot show on demand: an old Patroni without /switchover, a member that never answers, a malformed answer.
 // Plus the pure reading of a GET /cluster answer (candidate choice).

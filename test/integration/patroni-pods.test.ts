@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { clusterLeader, PatroniClient, patroniUrl } from '../../lib/patroni';
 import { syncCluster } from '../../lib/sync/sync-cluster';
-import { findPatroniTools, until } from '../../scripts/testenv/patroni-process';
+import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/testenv/patroni-process';
 import { isLocalAddress, PatroniPods } from '../../scripts/testenv/patroni-pods';
 import { applyManifest, installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
 import { createNamespace, deleteNamespace } from './testenv';
@@ -36,6 +36,7 @@ let client: KubeClient;
 let pods: PatroniPods | undefined;
 let namespace = '';
 const dir = mkdtempSync(join(tmpdir(), 'patroni-pods-'));
+const forget = removeIfInterrupted(dir);
 
 before(async () => {
   if (skip) return;
@@ -56,6 +57,7 @@ after(async () => {
   if (namespace) await deleteNamespace(namespace);
   client?.close();
   rmSync(dir, { recursive: true, force: true });
+  forget();
 }, { timeout: 90_000 });
 
 interface PodRole { name: string; ip: string; role: string | undefined; uid: string }

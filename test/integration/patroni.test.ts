@@ -1,3 +1,4 @@
+// testenv: none
 // lib/patroni against REAL Patroni 3 + PostgreSQL: a 3-member cluster (etcd DCS) on loopback, one address per
 // member like pod IPs (harness: ./patroni.ts). Proves the cluster and member views, that a switchover and a
 // failover really promote the candidate (PostgreSQL leaves recovery there), and the errors Patroni gives.
@@ -5,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import {
-  clusterLeader, isPatroniError, pickSwitchoverCandidate,
+  clusterLeader, isPatroniError, pickSwitchoverCandidate, type PatroniStatus,
 } from '../../lib/patroni';
 import { findPatroniTools, PASSWORDS, startPatroniCluster, until, type PatroniTestCluster } from './patroni';
 
@@ -36,6 +37,14 @@ async function inRecovery(host: string): Promise<boolean> {
   } finally {
     await client.end();
   }
+}
+
+/** Waits until the member's own view says it runs as the primary (`master` up to Patroni 3, `primary` from 4). */
+async function promoted(name: string): Promise<PatroniStatus> {
+  return until(`${name} runs as the primary`, 30_000, async () => {
+    const status = await cluster.member(name).client.getStatus().catch(() => undefined);
+    return status?.state === 'running' && (status.role === 'master' || status.role === 'primary') ? status : undefined;
+  }, () => cluster.log(name));
 }
 
 test('GET /cluster lists every member with role, state, address and lag, the same from any member', { skip },
@@ -89,8 +98,8 @@ test('POST /switchover to a named candidate promotes it; the old leader follows 
     assert.equal(result.newLeader, 'pgtest-2');
     assert.match(result.message, /switched over to "pgtest-2"/);
 
-    const status = await cluster.member('pgtest-2').client.getStatus();
-    assert.ok(status.role === 'master' || status.role === 'primary', `new leader role ${status.role}`);
+    // Patroni answers once the leader key moved; PostgreSQL's promotion finishes a moment later.
+    const status = await promoted('pgtest-2');
     assert.equal(status.timeline, 2, 'a promotion starts a new timeline');
     assert.equal(await inRecovery(cluster.member('pgtest-2').host), false, 'PostgreSQL on pgtest-2 left recovery');
 
@@ -152,6 +161,7 @@ test('POST /failover to a named candidate promotes it', { skip }, async () => {
   assert.equal(result.outcome, 'switched');
   assert.equal(result.endpoint, '/failover');
   assert.equal(result.newLeader, 'pgtest-0');
+  await promoted('pgtest-0');
   assert.equal(await inRecovery(cluster.member('pgtest-0').host), false);
   assert.equal(clusterLeader(await cluster.waitHealthy())?.name, 'pgtest-0');
 });

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
 import {
-  killPostmaster, spawnLogged, stopProcess, tail, until, type PatroniTools,
+  killPostmaster, removeIfInterrupted, spawnLogged, stopProcess, tail, until, type PatroniTools,
 } from '../../scripts/testenv/patroni-process';
 
 export { findPatroniTools, until, type PatroniTools } from '../../scripts/testenv/patroni-process';
@@ -79,6 +79,7 @@ export async function startPatroniCluster(tools: PatroniTools, options: PatroniC
   const count = options.members ?? 3;
   const timeoutMs = options.timeoutMs ?? 120_000;
   const dir = mkdtempSync(join(tmpdir(), 'patroni-'));
+  const forget = removeIfInterrupted(dir);
   const processes: ChildProcess[] = [];
   let etcd: ChildProcess | undefined;
   // A random 127.x.y.0/24 per cluster, so parallel runs (and other users of 8008/5432) do not collide.
@@ -90,6 +91,7 @@ export async function startPatroniCluster(tools: PatroniTools, options: PatroniC
     for (const m of members) killPostmaster(join(m.dir, 'data'));
     await stopProcess(etcd, 10_000);
     rmSync(dir, { recursive: true, force: true });
+    forget();
   };
 
   try {
@@ -124,7 +126,7 @@ export async function startPatroniCluster(tools: PatroniTools, options: PatroniC
 
     const start = (m: TestMember): void => {
       m.process = spawnLogged(tools.patroni, [join(m.dir, 'patroni.yml')],
-        { logFile: join(m.dir, 'patroni.log'), runAs: tools.runAs, cwd: m.dir });
+        { logFile: join(m.dir, 'patroni.log'), runAs: tools.runAs, cwd: m.dir, dataDir: join(m.dir, 'data') });
     };
     const logs = (): string => members.map((m) => `--- ${m.name}\n${tail(join(m.dir, 'patroni.log'))}`).join('\n');
 
