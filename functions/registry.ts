@@ -73,7 +73,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     name: 'on-node-drain', export: 'onNodeDrain', entry: 'functions/onNodeDrain/index.ts',
-    trigger: { type: 'resource', resource: 'node', actions: ['update'] },
+    trigger: { type: 'resource', resource: 'node', actions: ['add', 'update'] },
     permissions: [READ_OPERATOR_CONFIG, READ_NODES, FIND_MASTER_PODS],
     description: 'a Node changed: when it is going away, find the master pods on it and report them',
   },

@@ -7,8 +7,13 @@ import { recordEvent } from '../../lib/sync/events';
 import { syncEveryCluster } from '../shared/fleet';
 import { defineHandler } from '../shared/handler';
 
-export const onOperatorConfigChange = defineHandler('onOperatorConfigChange', async ({ operator, client, log, env }) => {
+export const onOperatorConfigChange = defineHandler('onOperatorConfigChange', async ({ event, operator, client, log, env }) => {
   const { namespace, name } = operator.location;
+  // An ApiServerSource selects by label only: changes of other ConfigMaps (e.g. Patroni's) are not ours.
+  const about = event.ref;
+  if (about?.kind === 'ConfigMap' && (about.name !== name || (about.namespace ?? namespace) !== namespace)) {
+    return { result: { ignored: `ConfigMap ${about.namespace}/${about.name} is not the operator ConfigMap ${namespace}/${name}` } };
+  }
   if (!operator.ok) {
     const message = `invalid operator configuration, clusters keep their current objects: ${operator.errors.map((e) => e.message).join('; ')}`;
     const error = await recordEvent(client, { apiVersion: 'v1', kind: 'ConfigMap', namespace, name }, 'Warning', 'InvalidConfiguration', message, new Date());

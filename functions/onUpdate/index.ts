@@ -1,19 +1,14 @@
 /**
- * onUpdate: a `postgresql` object changed. Syncs it, or finalizes it once deletionTimestamp is set. When the
- * object carries `acid.zalan.do/sync-now`, the annotation is removed after a successful sync.
+ * onUpdate: a `postgresql` object changed. Syncs it, or finalizes it once deletionTimestamp is set. A sync honours
+ * and removes the `acid.zalan.do/sync-now` annotation (see lib/sync/sync-now.ts).
  */
 import { invalidConfigOutcome } from '../shared/config';
-import { clearSyncNow, SYNC_NOW_ANNOTATION, syncOrFinalize } from '../shared/cluster';
+import { syncOrFinalize } from '../shared/cluster';
 import { defineHandler, eventKey } from '../shared/handler';
 
-export const onUpdate = defineHandler('onUpdate', async ({ event, operator, client, signal }) => {
+export const onUpdate = defineHandler('onUpdate', async ({ event, operator }) => {
   const key = eventKey(event);
   if (!key) return { result: undefined, invalid: 'the event names no postgresql object (namespace and name are required)' };
   if (!operator.ok) return invalidConfigOutcome(operator);
-  const outcome = await syncOrFinalize(operator.ctx, key.namespace, key.name);
-  const synced = (outcome.result as { outcome?: string }).outcome === 'synced';
-  if (synced && event.object?.metadata?.annotations?.[SYNC_NOW_ANNOTATION] !== undefined) {
-    await clearSyncNow(client, key.namespace, key.name, signal);
-  }
-  return outcome;
+  return syncOrFinalize(operator.ctx, key.namespace, key.name);
 });

@@ -1,14 +1,9 @@
 /**
  * Cluster outcomes as function outcomes, shared by onCreate, onUpdate, onDelete and the fleet functions.
  */
-import type { KubeClient } from '../../lib/k8s/client';
-import { POSTGRESQL } from '../../lib/model/postgresql';
 import { finalizeCluster, type FinalizeResult } from '../../lib/sync/finalize-cluster';
 import { syncCluster, type SyncContext, type SyncResult } from '../../lib/sync/sync-cluster';
 import type { Outcome } from './handler';
-
-/** The annotation that asks for an immediate full sync of one cluster; removed once the sync is done. */
-export const SYNC_NOW_ANNOTATION = 'acid.zalan.do/sync-now';
 
 /** @returns a sync result as a function outcome: retryable failures and pending work become 503 */
 export function syncOutcome(result: SyncResult): Outcome {
@@ -28,14 +23,4 @@ export async function syncOrFinalize(ctx: SyncContext, namespace: string, name: 
   const result = await syncCluster(ctx, namespace, name);
   if (result.outcome === 'deleting') return finalizeOutcome(await finalizeCluster(ctx, namespace, name));
   return syncOutcome(result);
-}
-
-/**
- * Removes the sync-now annotation after a sync it asked for. Reads first so a repeated event makes no write.
- */
-export async function clearSyncNow(client: KubeClient, namespace: string, name: string, signal?: AbortSignal): Promise<boolean> {
-  const live = await client.get({ kind: POSTGRESQL.kind, namespace, name }, signal);
-  if (live?.metadata?.annotations?.[SYNC_NOW_ANNOTATION] === undefined) return false;
-  await client.mergePatch({ kind: POSTGRESQL.kind, namespace, name }, { metadata: { annotations: { [SYNC_NOW_ANNOTATION]: null } } }, undefined, signal);
-  return true;
 }

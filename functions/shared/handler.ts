@@ -8,6 +8,7 @@
  * Source: runtime research §2 (Kubeless event/context), §3.3 (response contract); design §5.
  */
 import { KubeClient } from '../../lib/k8s/client';
+import { functionSpec } from '../registry';
 import { isRetryable } from '../../lib/k8s/errors';
 import { createLogger, type Logger } from '../../lib/log/logger';
 import { EnvelopeError, parseEvent, type KubelessEvent, type NormalizedEvent } from '../../lib/runtime/envelope';
@@ -83,6 +84,11 @@ export function defineHandler(name: string, logic: (invocation: Invocation) => P
     }
     const summary = { function: name, action: event.action, ref: event.ref, eventId: event.id };
     if (event.ignored) return { ok: true, ...summary, ignored: event.ignored };
+    // A Knative ApiServerSource sends every event type of its resource to its sink; act on this function's own.
+    const trigger = functionSpec(name).trigger;
+    if (trigger.type === 'resource' && event.action !== 'sync' && !trigger.actions.includes(event.action)) {
+      return { ok: true, ...summary, ignored: `${name} handles ${trigger.actions.join('/')} events, not ${event.action}` };
+    }
     const signal = AbortSignal.timeout(deadlineMs(context, env));
     try {
       const kube = client();

@@ -9,6 +9,8 @@
  */
 import { FUNCTIONS, type ResourceAction } from '../../functions/registry';
 import type { KubeObject } from '../k8s/client';
+import { SYNC_NOW_ANNOTATION } from '../model/annotations';
+import { DRAIN_TAINTS, goingAwayReasons as nodeReasons } from '../plan/node-drain';
 
 /** The resources the bridge watches, named as in the registry's resource triggers. */
 export type WatchedResource = 'postgresql' | 'operator-configmap' | 'node';
@@ -33,12 +35,10 @@ export interface Route {
 }
 
 /** The annotation that asks for an immediate sync of a postgresql object (the handler removes it). */
-export const SYNC_NOW_ANNOTATION = 'acid.zalan.do/sync-now';
+export { SYNC_NOW_ANNOTATION };
 
 /** Taints that say a node is about to be drained or removed. */
-export const GOING_AWAY_TAINTS: readonly string[] = [
-  'node.kubernetes.io/unschedulable', 'ToBeDeletedByClusterAutoscaler', 'karpenter.sh/disrupted',
-];
+export const GOING_AWAY_TAINTS: readonly string[] = DRAIN_TAINTS;
 
 /** @returns the registry names of the functions triggered by this resource and action, in registry order */
 export function functionsFor(resource: WatchedResource, action: ResourceAction): string[] {
@@ -80,13 +80,8 @@ export function nodeSnapshot(node: KubeObject): NodeSnapshot {
  *   `missing label <key>=<value>`
  */
 export function goingAwayReasons(node: NodeSnapshot, readinessLabels: Readonly<Record<string, string>>): string[] {
-  const reasons: string[] = [];
-  if (node.unschedulable) reasons.push('unschedulable');
-  for (const taint of node.taints) reasons.push(`taint ${taint}`);
-  for (const [key, value] of Object.entries(readinessLabels)) {
-    if (node.labels[key] !== value) reasons.push(`missing label ${key}=${value}`);
-  }
-  return reasons;
+  return nodeReasons({ spec: { unschedulable: node.unschedulable, taints: node.taints.map((key) => ({ key })) }, metadata: { labels: node.labels } },
+    readinessLabels);
 }
 
 /**
@@ -106,8 +101,9 @@ export class NodeTracker {
 
   /**
    * Records a change of a Node.
-   * @returns the reasons when this update makes the node start going away; undefined otherwise (adds and
-   *   deletes never do: a node first seen already cordoned was cordoned before the bridge watched it)
+   * @returns the reasons when this change makes the node start going away, or when the node is first seen (an
+   *   add, e.g. the initial list after a restart) already going away: a drain that began while the bridge was down
+   *   is delivered at least once. Undefined otherwise; deletes never fire.
    */
   observe(action: ResourceAction, node: KubeObject): string[] | undefined {
     const name = node.metadata?.name as string;
@@ -118,10 +114,10 @@ export class NodeTracker {
     const before = this.nodes.get(name);
     const after = nodeSnapshot(node);
     this.nodes.set(name, after);
-    if (action !== 'update' || before === undefined) return undefined;
     const reasonsAfter = goingAwayReasons(after, this.readinessLabels);
-    if (reasonsAfter.length === 0 || goingAwayReasons(before, this.readinessLabels).length > 0) return undefined;
-    return reasonsAfter;
+    if (reasonsAfter.length === 0) return undefined;
+    if (before === undefined) return reasonsAfter;
+    return goingAwayReasons(before, this.readinessLabels).length > 0 ? undefined : reasonsAfter;
   }
 }
 

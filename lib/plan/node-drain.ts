@@ -19,14 +19,20 @@ export const DRAIN_TAINTS = ['node.kubernetes.io/unschedulable', 'ToBeDeletedByC
 /**
  * @param readinessLabels the operator's `node_readiness_label` map: a node lacking any of them is not ready for
  *   Postgres pods
- * @returns why the node is going away, or undefined when it is not
+ * @returns why the node is going away, one entry per reason (`unschedulable`, `taint <key>`,
+ *   `missing label <key>=<value>`); empty when it is not
  */
-export function nodeGoingAway(node: NodeLike, readinessLabels: Record<string, string>): string | undefined {
-  if (node.spec?.unschedulable) return 'the node is cordoned (spec.unschedulable)';
-  const taint = node.spec?.taints?.find((t) => (DRAIN_TAINTS as readonly string[]).includes(t.key));
-  if (taint) return `the node carries the drain taint ${taint.key}`;
+export function goingAwayReasons(node: NodeLike, readinessLabels: Readonly<Record<string, string>>): string[] {
+  const reasons: string[] = [];
+  if (node.spec?.unschedulable) reasons.push('unschedulable');
+  for (const taint of node.spec?.taints ?? []) if ((DRAIN_TAINTS as readonly string[]).includes(taint.key)) reasons.push(`taint ${taint.key}`);
   const labels = node.metadata?.labels ?? {};
-  const missing = Object.entries(readinessLabels).filter(([key, value]) => labels[key] !== value);
-  if (missing.length > 0) return `the node lacks the readiness label ${missing.map(([k, v]) => `${k}=${v}`).join(', ')}`;
-  return undefined;
+  for (const [key, value] of Object.entries(readinessLabels)) if (labels[key] !== value) reasons.push(`missing label ${key}=${value}`);
+  return reasons;
+}
+
+/** @returns why the node is going away as one sentence, or undefined when it is not */
+export function nodeGoingAway(node: NodeLike, readinessLabels: Readonly<Record<string, string>>): string | undefined {
+  const reasons = goingAwayReasons(node, readinessLabels);
+  return reasons.length > 0 ? `the node is going away: ${reasons.join(', ')}` : undefined;
 }

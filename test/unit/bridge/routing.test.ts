@@ -19,7 +19,7 @@ describe('routing from the registry', () => {
     assert.deepEqual(functionsFor('operator-configmap', 'update'), ['on-operator-config-change']);
     assert.deepEqual(functionsFor('operator-configmap', 'delete'), []);
     assert.deepEqual(functionsFor('node', 'update'), ['on-node-drain']);
-    assert.deepEqual(functionsFor('node', 'add'), []);
+    assert.deepEqual(functionsFor('node', 'add'), ['on-node-drain']);
   });
 
   it('updates are mergeable and wait for the window; adds and deletes do not', () => {
@@ -64,20 +64,20 @@ describe('Node going away', () => {
     assert.equal(route('update', node({ taints: [{ key: 'ToBeDeletedByClusterAutoscaler' }] }, {}, '6')).length, 1, 'going away again');
   });
 
-  it('a node first seen cordoned (add) does not fire; a deleted node is forgotten', () => {
+  it('a node first seen cordoned (add, e.g. after a restart) fires once; a deleted node is forgotten', () => {
     const nodes = new NodeTracker();
-    assert.equal(nodes.observe('add', node({ unschedulable: true })), undefined);
-    assert.equal(nodes.observe('update', node({ unschedulable: true }, {}, '2')), undefined);
+    assert.deepEqual(nodes.observe('add', node({ unschedulable: true })), ['unschedulable'], 'a drain that began while the bridge was down');
+    assert.equal(nodes.observe('update', node({ unschedulable: true }, {}, '2')), undefined, 'still the same drain');
     nodes.observe('delete', node());
-    assert.equal(nodes.observe('update', node({ unschedulable: true }, {}, '3')), undefined, 'unknown again: no previous state');
+    assert.deepEqual(nodes.observe('update', node({ unschedulable: true }, {}, '3')), ['unschedulable'], 'unknown again: first sight');
   });
 
-  it('losing a node_readiness_label label fires; a node that never had it does not', () => {
+  it('losing a node_readiness_label label fires; a node that never had it fires only when first seen', () => {
     const nodes = new NodeTracker({ 'lifecycle-status': 'ready' });
     nodes.observe('add', node({}, { 'lifecycle-status': 'ready' }));
     assert.deepEqual(nodes.observe('update', node({}, { 'lifecycle-status': 'draining' }, '2')), ['missing label lifecycle-status=ready']);
     const other = new NodeTracker({ 'lifecycle-status': 'ready' });
-    other.observe('add', node());
+    assert.deepEqual(other.observe('add', node()), ['missing label lifecycle-status=ready']);
     assert.equal(other.observe('update', node({}, { foo: 'bar' }, '2')), undefined);
   });
 
