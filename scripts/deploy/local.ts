@@ -12,6 +12,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE_MODULE, FUNCTIONS, type FunctionSpec } from '../../functions/registry';
+import { KubeClient } from '../../lib/k8s/client';
+import { installCrd } from '../../lib/k8s/crd';
+import { commonObjects } from './common';
+import type { DeployCommand } from './options';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -135,4 +139,39 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
     stopBridge: async (kill = false) => { if (bridge) await terminate(bridge, 5000, kill ? 'SIGKILL' : 'SIGTERM'); },
     startBridge,
   };
+}
+
+/**
+ * `npm run deploy -- local`: applies the RBAC objects and the CRD (unless `--no-crd`) to the cluster of
+ * $KUBECONFIG, builds nothing (run `npm run build` first), starts the functions and the bridge as processes with
+ * the admin credentials of $KUBECONFIG, prints where they listen, and runs until Ctrl-C, which stops them.
+ * With `--dry-run` it prints what it would start.
+ */
+export async function deployLocal(command: DeployCommand): Promise<void> {
+  const { options } = command;
+  const env = { OPERATOR_NAMESPACE: options.configMap.namespace, CONFIG_MAP_NAME: `${options.configMap.namespace}/${options.configMap.name}`,
+    WATCHED_NAMESPACE: options.watchedNamespaces === '*' ? '*' : options.watchedNamespaces.join(','), FUNC_TIMEOUT: String(options.timeoutSeconds) };
+  if (command.dryRun) {
+    for (const spec of FUNCTIONS) console.log(`function ${spec.name}: node ${options.distDir}/host/host.js (FUNC_HANDLER=${spec.export})`);
+    console.log(`bridge: node ${options.distDir}/bridge/bridge.js; env ${JSON.stringify(env)}`);
+    return;
+  }
+  const client = KubeClient.fromDefault();
+  try {
+    const objects = commonObjects(options);
+    const crd = objects.find((o) => o.kind === 'CustomResourceDefinition');
+    if (crd) await installCrd(client, crd);
+    for (const object of objects.filter((o) => o !== crd)) await client.apply(object);
+  } finally {
+    client.close();
+  }
+  const logDir = path.join(root, '.testenv/local-logs');
+  const deployment = await startLocal({ distDir: options.distDir, logDir, env });
+  for (const p of [...deployment.functions, deployment.bridge!]) console.log(`${p.name} at ${p.url} (log ${p.log})`);
+  console.log('running; Ctrl-C stops every process');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await deployment.stop();
 }

@@ -7,6 +7,7 @@
 import type { FunctionSpec } from '../../functions/registry';
 import type { Bundle } from './bundles';
 import { knativeObjects } from './knative';
+import { deployLocal } from './local';
 import { kubelessObjects } from './kubeless';
 import { sortObjects, type KubeObject } from './meta';
 import type { DeployCommand, DeployOptions, TargetName } from './options';
@@ -27,29 +28,9 @@ export interface ProcessTarget {
   run(command: DeployCommand): Promise<void>;
 }
 
-/** The signature `scripts/deploy/local.ts` exports. */
-export type DeployLocal = (command: DeployCommand) => Promise<void>;
-
-async function runLocal(command: DeployCommand): Promise<void> {
-  // Resolved at run time, so this file compiles before local.ts exists.
-  const url = new URL('./local.ts', import.meta.url).href;
-  let module: { deployLocal?: DeployLocal };
-  try {
-    module = await import(url) as { deployLocal?: DeployLocal };
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new Error('the local target (scripts/deploy/local.ts) is not written yet; `npm start` runs the operator locally');
-    }
-    throw error;
-  }
-  if (typeof module.deployLocal !== 'function') throw new Error('scripts/deploy/local.ts does not export deployLocal(command)');
-  await module.deployLocal(command);
-}
-
 /** Every target by name. */
 export const TARGETS: Record<TargetName, ObjectTarget | ProcessTarget> = {
-  local: { type: 'processes', summary: 'the function host and the bridge as processes on this machine', run: runLocal },
+  local: { type: 'processes', summary: 'the function host and the bridge as processes on this machine', run: deployLocal },
   plain: {
     type: 'objects', summary: 'a Deployment and Service per function, the event bridge and a CronJob (core Kubernetes only)',
     objects: (options) => plainObjects(options),
