@@ -167,8 +167,10 @@ export async function syncRolesAndDatabases(ctx: SyncContext, raw: KubeObject, c
     }
     if (team && !team.ok) {
       const message = `Teams API: ${team.error}; roles of team members left as they are; ${inSync} in sync`;
+      // Not retryable on purpose: a wrong teams_api_url would otherwise be retried forever; the periodic sync
+      // tries again, and the condition says why until then.
       return finish({ condition: makeCondition(raw, false, 'TeamsApiUnavailable', notes.length ? `${message}; ${notes.join('; ')}` : message, now),
-        pending: team.retryable ? message : undefined, retryable: team.retryable, summary });
+        summary });
     }
     const message = notes.length ? `${inSync} in sync; ${notes.join('; ')}` : `${inSync} in sync`;
     return finish({ condition: makeCondition(raw, true, notes.length ? 'SyncedWithWarnings' : 'Synced', message, now), summary });
