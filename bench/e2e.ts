@@ -3,7 +3,7 @@
  * processes, from the built bundles) on a real control plane.
  *
  * - apply → children: time from applying a `postgresql` object (server-side apply, what `kubectl apply
- *   --server-side` sends) until all its children exist (StatefulSet, 2 Services, Endpoints, 4 Secrets, 2 PDBs),
+ *   --server-side` sends) until all its children exist (StatefulSet, 2 Services, Endpoints, 3 Secrets, 2 PDBs),
  *   one cluster after another, polled every 20 ms;
  * - cold start: a new function-host process, from spawn to the reply to its first event (the event is resent every
  *   10 ms until the host answers), 5 times;
@@ -25,7 +25,8 @@ import { summarize } from './stats';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const CHILD_KINDS = ['StatefulSet', 'Service', 'Endpoints', 'Secret', 'PodDisruptionBudget'];
-const EXPECTED_CHILDREN = 10;
+/** StatefulSet, 2 Services, Endpoints, 3 Secrets (app, postgres, standby), 2 PDBs */
+const EXPECTED_CHILDREN = 9;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -80,6 +81,7 @@ export async function benchE2e(clusters: number): Promise<Record<string, unknown
       for (;;) {
         const lists = await Promise.all(CHILD_KINDS.map((kind) => client.list(kind, namespace, `application=spilo,cluster-name=${name}`)));
         if (lists.flat().length >= EXPECTED_CHILDREN) break;
+        if (Number(process.hrtime.bigint() - started) > 60e9) throw new Error(`${name}: children missing after 60 s (${lists.flat().length} of ${EXPECTED_CHILDREN})`);
         await sleep(20);
       }
       samples.push(Number(process.hrtime.bigint() - started) / 1e6);
