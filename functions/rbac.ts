@@ -59,6 +59,16 @@ export const SYNC_CLUSTER: RuleGroup = {
     // Creating a RoleBinding to the pod ClusterRole needs `bind` on it (RBAC escalation prevention).
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [POD_CLUSTER_ROLE] },
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    // StatefulSet updates: orphaning re-create, rolling-update flags and pod annotations, volume growth.
+    { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['delete'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'patch'] },
+    { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['list', 'patch'] },
+    // The per-cluster Lease around writes (lib/sync/lease.ts).
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
+    // Fleet sync: shared objects listed by name, and its cursor ConfigMap (server-side apply, deleted when done).
+    { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['list'] },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['list'] },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch', 'delete'] },
   ],
 };
 

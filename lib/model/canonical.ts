@@ -2,8 +2,10 @@
 export function sortKeys<T>(value: T): T {
   if (Array.isArray(value)) return value.map(sortKeys) as T;
   if (value === null || typeof value !== 'object') return value;
-  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)])) as T;
+  // Default sort = UTF-16 code unit order; no intermediate entry arrays (fleet sync sorts thousands of objects).
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+  return out as T;
 }
 
 /** JSON text with sorted keys: equal values give equal text whatever order their keys were written in. */

@@ -25,8 +25,13 @@ export interface SyncObservation {
   podsReady: boolean;
   /** a short text on what is still progressing (e.g. "1 of 2 pods ready") */
   progress?: string;
-  /** warnings about the manifest (fields accepted but not acted on) */
+  /** warnings about the manifest (fields accepted but not acted on) and refused changes */
   warnings: string[];
+  /**
+   * changes of the manifest that are not made, and why (a smaller volume, a scale-down that would remove the
+   * master): Progressing is False with reason `UpdateBlocked`; the cluster keeps running as it was
+   */
+  blocked?: string[];
 }
 
 const condition = (type: string, ok: boolean, reason: string, message: string, generation: number,
@@ -70,8 +75,10 @@ export function deriveStatus(observation: SyncObservation, previous: PostgresqlS
     ready = condition('Ready', observation.podsReady, observation.podsReady ? 'PodsReady' : 'PodsNotReady',
       observation.progress ?? (observation.podsReady ? 'all pods are ready' : 'waiting for pods'), generation, prior, now);
     // Progressing follows the observed state, not what this sync wrote, so an unchanged cluster keeps its status.
-    progressing = condition('Progressing', !observation.podsReady, observation.podsReady ? 'Converged' : 'WaitingForPods',
-      observation.podsReady ? 'all objects match the manifest' : 'waiting for pods', generation, prior, now);
+    progressing = observation.blocked?.length
+      ? condition('Progressing', false, 'UpdateBlocked', observation.blocked.join('; '), generation, prior, now)
+      : condition('Progressing', !observation.podsReady, observation.podsReady ? 'Converged' : 'WaitingForPods',
+        observation.podsReady ? 'all objects match the manifest' : 'waiting for pods', generation, prior, now);
     degraded = condition('Degraded', false, 'AsExpected', '', generation, prior, now);
   }
   const status: PostgresqlStatus = { PostgresClusterStatus: cluster, observedGeneration: generation, conditions: [ready, progressing, degraded] };

@@ -8,6 +8,7 @@ import { secretName } from '../builders/names';
 import type { KubeObject } from '../k8s/client';
 import type { Postgresql } from '../model/postgresql';
 import { objectKey, planChildren, withDesiredHash, type Action } from '../plan/plan';
+import { planStatefulSet, type StatefulSetChange } from '../plan/statefulset';
 import type { SyncContext } from './sync-cluster';
 
 /** The kinds a cluster owns, listed by the cluster's selector labels. */
@@ -56,10 +57,25 @@ export async function passwordsFor(ctx: SyncContext, cluster: Postgresql, observ
 export interface ClusterPlan {
   state: ReturnType<typeof buildCluster>;
   actions: Action[];
+  /** how the StatefulSet change reaches the running cluster (see `lib/plan/statefulset.ts`) */
+  statefulSet: StatefulSetChange;
 }
 
-/** Builds the desired children (with the given passwords) and plans them against what was observed. */
-export function planCluster(ctx: SyncContext, cluster: Postgresql, observed: Observed, passwords: Record<string, string>): ClusterPlan {
-  const state = buildCluster(cluster, ctx.config, { passwords });
-  return { state, actions: planChildren(state.objects.map(withDesiredHash), state.shared, observed) };
+/**
+ * Builds the desired children (with the given passwords) and plans them against what was observed. The
+ * StatefulSet is planned first (`planStatefulSet`): it gets its pod template hash, and refused changes (a smaller
+ * volume) are reverted to what runs before the other actions are planned.
+ * @param options.keepReplicas replicas to keep instead of the manifest's (a held scale-down)
+ */
+export function planCluster(ctx: SyncContext, cluster: Postgresql, observed: Observed, passwords: Record<string, string>,
+  options: { keepReplicas?: number } = {}): ClusterPlan {
+  const built = buildCluster(cluster, ctx.config, { passwords });
+  let sts = built.objects.find((o) => o.kind === 'StatefulSet')!;
+  // A held scale-down (see scale-down.ts) keeps the replicas that run.
+  if (options.keepReplicas !== undefined) sts = { ...sts, spec: { ...(sts.spec as object), replicas: options.keepReplicas } };
+  const statefulSet = planStatefulSet(sts, observed.get(objectKey(sts)), {
+    lazySpiloUpgrade: ctx.config.enable_lazy_spilo_upgrade, fieldManager: ctx.client.fieldManager,
+  });
+  const state = { ...built, objects: built.objects.map((o) => (o.kind === 'StatefulSet' ? statefulSet.desired : o)) };
+  return { state, actions: planChildren(state.objects.map(withDesiredHash), state.shared, observed), statefulSet };
 }

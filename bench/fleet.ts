@@ -1,0 +1,119 @@
+/**
+ * `npm run bench -- fleet [clusters]` (default 1000): `syncFleet` over a fleet on a real API server.
+ *
+ * - set-up: create the `postgresql` objects and sync each once (16 at a time), timed separately;
+ * - in sync: wall time of `syncFleet` when nothing drifted (5 runs: median, max) and its requests by verb
+ *   (target: one LIST per kind and namespace scope, no write, under 5 s);
+ * - drifted: 10 clusters made to drift in different ways (deleted Service, changed label, scaled StatefulSet,
+ *   deleted Secret, edited PDB), then the wall time of the `syncFleet` run that repairs them, checked afterwards.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { KubeClient, type KubeObject } from '../lib/k8s/client';
+import { installCrd } from '../lib/k8s/crd';
+import { silentLogger } from '../lib/log/logger';
+import { parseOperatorConfig } from '../lib/model/config';
+import { derivedPasswords } from '../lib/sync/passwords';
+import { syncCluster, type SyncContext } from '../lib/sync/sync-cluster';
+import { syncFleet, type FleetResult } from '../lib/sync/sync-fleet';
+import { summarize } from './stats';
+
+const crdPath = fileURLToPath(new URL('../manifests/postgresql.crd.yaml', import.meta.url));
+const manifestPath = fileURLToPath(new URL('../manifests/minimal-postgres-manifest.yaml', import.meta.url));
+const configPath = fileURLToPath(new URL('../manifests/configmap.yaml', import.meta.url));
+
+const WRITE_VERBS = ['create', 'apply', 'patch', 'update', 'delete'];
+const writesOf = (requests: Record<string, number>) => WRITE_VERBS.reduce((n, v) => n + (requests[v] ?? 0), 0);
+const seconds = (ms: number) => Math.round(ms) / 1000;
+
+async function parallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+/** The 10 ways clusters are made to drift (two of each). */
+function drifts(client: KubeClient, namespace: string): Array<[string, (name: string) => Promise<unknown>]> {
+  const ref = (kind: string, name: string) => ({ kind, namespace, name });
+  return [
+    ['deleted replica Service', (n) => client.delete(ref('Service', `${n}-repl`))],
+    ['changed Service label', (n) => client.mergePatch(ref('Service', n), { metadata: { labels: { team: 'other' } } })],
+    ['scaled StatefulSet', (n) => client.mergePatch(ref('StatefulSet', n), { spec: { replicas: 5 } })],
+    ['deleted Secret', (n) => client.delete(ref('Secret', `standby.${n}.credentials.postgresql.acid.zalan.do`))],
+    ['edited PodDisruptionBudget', (n) => client.mergePatch(ref('PodDisruptionBudget', `postgres-${n}-pdb`), { spec: { minAvailable: 0 } })],
+  ];
+}
+
+/** Runs the benchmark; @returns the results object (also printed) */
+export async function benchFleet(clusters: number) {
+  const client = KubeClient.fromDefault({ timeoutMs: 60_000 });
+  await installCrd(client, parse(readFileSync(crdPath, 'utf8')));
+  const namespace = `bench-fleet-${Date.now().toString(36)}`;
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  const parsedConfig = parseOperatorConfig({ ...parse(readFileSync(configPath, 'utf8')).data, watched_namespace: namespace });
+  if (!parsedConfig.ok) throw new Error('manifests/configmap.yaml is invalid');
+  const ctx: SyncContext = {
+    client, config: parsedConfig.config, log: silentLogger, now: () => new Date(),
+    newPassword: derivedPasswords(Buffer.from('benchmark-password-key-0123456789')),
+  };
+  const manifest = parse(readFileSync(manifestPath, 'utf8')) as KubeObject;
+  const names = Array.from({ length: clusters }, (_, i) => `acid-fleet-${String(i).padStart(4, '0')}`);
+
+  console.error(`bench fleet: creating and syncing ${clusters} clusters in ${namespace}...`);
+  const setupStart = performance.now();
+  await parallel(names, 16, async (name) => {
+    await client.create({ ...manifest, metadata: { name, namespace } });
+    const result = await syncCluster(ctx, namespace, name);
+    if (result.outcome !== 'synced') throw new Error(`sync of ${name} ended ${result.outcome}: ${result.error}`);
+  });
+  const setupMs = performance.now() - setupStart;
+
+  const options = { operatorNamespace: namespace, deadlineMs: 600_000, parallelism: 4 };
+  const inSyncRuns: Array<{ ms: number; result: FleetResult }> = [];
+  for (let i = 0; i < 5; i++) {
+    const start = performance.now();
+    const result = await syncFleet(ctx, options);
+    inSyncRuns.push({ ms: performance.now() - start, result });
+  }
+  const steady = inSyncRuns.at(-1)!.result;
+  if (steady.inSync !== clusters) throw new Error(`expected ${clusters} clusters in sync, got ${steady.inSync}: ${JSON.stringify(steady.items.slice(0, 3))}`);
+
+  const ways = drifts(client, namespace);
+  const drifted = Array.from({ length: 10 }, (_, i) => names[Math.floor((i + 0.5) * clusters / 10)]!);
+  await Promise.all(drifted.map((name, i) => ways[i % ways.length]![1](name)));
+  const repairStart = performance.now();
+  const repair = await syncFleet(ctx, options);
+  const repairMs = performance.now() - repairStart;
+  const repaired = repair.items.filter((i) => i.outcome === 'synced').map((i) => i.cluster.split('/')[1]).sort();
+  if (repaired.join() !== [...drifted].sort().join()) throw new Error(`repaired ${repaired.join()} instead of ${drifted.join()}`);
+  const after = await syncFleet(ctx, options);
+  if (after.inSync !== clusters || writesOf(after.requests) !== 0) throw new Error(`not in sync after the repair: ${JSON.stringify(after.items)}`);
+
+  const inSync = summarize(inSyncRuns.map((r) => r.ms));
+  const report = {
+    benchmark: 'syncFleet', clusters, namespace, server: client.kubeConfig.getCurrentCluster()?.server,
+    setup: { clusters, parallelism: 16, seconds: seconds(setupMs), perClusterMs: Math.round((setupMs / clusters) * 100) / 100 },
+    inSync: {
+      ...inSync, requests: steady.requests, writes: writesOf(steady.requests),
+      listsPerKindAndScope: (steady.requests.list ?? 0) / steady.scopes.length, scopes: steady.scopes,
+    },
+    drifted: {
+      clusters: drifted.length, kinds: ways.map(([what]) => what), repairMs: Math.round(repairMs * 100) / 100,
+      requests: repair.requests, writes: writesOf(repair.requests), synced: repair.synced, failed: repair.failed,
+      perCluster: repair.items.map((i) => ({ cluster: i.cluster.split('/')[1], why: i.why, writes: i.writes })),
+    },
+  };
+  console.table({
+    'set-up (create + first sync)': { clusters, 'wall ms': Math.round(setupMs), 'requests': '', writes: '' },
+    'syncFleet, all in sync (median of 5)': {
+      clusters, 'wall ms': inSync.medianMs, requests: JSON.stringify(steady.requests), writes: writesOf(steady.requests),
+    },
+    'syncFleet, 10 drifted: until repaired': {
+      clusters, 'wall ms': report.drifted.repairMs, requests: JSON.stringify(repair.requests), writes: writesOf(repair.requests),
+    },
+  });
+  client.close();
+  return report;
+}
