@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../builders/object-meta';
 import { findDrift } from './drift';
+import { POD_TEMPLATE_HASH_ANNOTATION } from './statefulset';
 
 /** Annotation holding the hash of the desired object last applied. */
 export const DESIRED_HASH_ANNOTATION = 'acid.zalan.do/desired-hash';
@@ -41,6 +42,27 @@ export function withDesiredHash(object: KubeObject): KubeObject {
   return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [DESIRED_HASH_ANNOTATION]: hash } } };
 }
 
+/** The object without the pod template hash annotation (StatefulSets; see `statefulset.ts`). */
+function withoutPodTemplateHash(object: KubeObject): KubeObject {
+  const template = (object.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template;
+  const annotations = template?.metadata?.annotations;
+  if (!annotations || !(POD_TEMPLATE_HASH_ANNOTATION in annotations)) return object;
+  const { [POD_TEMPLATE_HASH_ANNOTATION]: _hash, ...rest } = annotations;
+  const metadata = { ...template!.metadata, ...(Object.keys(rest).length > 0 ? { annotations: rest } : {}) };
+  if (Object.keys(rest).length === 0) delete (metadata as { annotations?: unknown }).annotations;
+  return { ...object, spec: { ...(object.spec as object), template: { ...template, metadata } } };
+}
+
+const podTemplateHashOf = (object: Observed | KubeObject): string | undefined =>
+  (object.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION];
+
+function podTemplateHashDrift(desired: KubeObject, observed: Observed): string | undefined {
+  const wanted = podTemplateHashOf(desired);
+  const live = podTemplateHashOf(observed);
+  return wanted === live ? undefined
+    : `spec.template.metadata.annotations.${POD_TEMPLATE_HASH_ANNOTATION}: ${JSON.stringify(live) ?? 'absent'} -> ${JSON.stringify(wanted)}`;
+}
+
 /** Why an owned object needs applying, or undefined when it matches. */
 export function applyReason(desired: KubeObject, observed: Observed | undefined): string | undefined {
   const name = `${desired.kind} ${desired.metadata.name}`;
@@ -48,7 +70,8 @@ export function applyReason(desired: KubeObject, observed: Observed | undefined)
   const { [DESIRED_HASH_ANNOTATION]: hash, ...annotations } = desired.metadata.annotations ?? {};
   const { annotations: _all, ...metadata } = desired.metadata;
   const content = { ...desired, metadata: Object.keys(annotations).length > 0 ? { ...metadata, annotations } : metadata };
-  const drift = findDrift(content, observed);
+  // A new pod template hash says nothing the template fields do not say better: compare those first.
+  const drift = findDrift(withoutPodTemplateHash(content), observed) ?? podTemplateHashDrift(content, observed);
   if (drift) return `${name}: ${drift}`;
   if (hash !== undefined && observed.metadata?.annotations?.[DESIRED_HASH_ANNOTATION] !== hash) {
     return `${name}: fields the operator no longer sets are removed`;

@@ -66,7 +66,9 @@ export function deriveStatus(observation: SyncObservation, previous: PostgresqlS
     progressing = condition('Progressing', false, 'InvalidManifest', 'fix the manifest to continue', generation, prior, now);
     degraded = condition('Degraded', true, 'InvalidManifest', observation.invalid, generation, prior, now);
   } else if (observation.failed) {
-    cluster = !hasRun ? 'CreateFailed' : observation.changed ? 'UpdateFailed' : 'SyncFailed';
+    // An update is a sync of a newer generation than the status describes, or one that wrote objects before failing.
+    const newer = previous?.observedGeneration !== undefined && previous.observedGeneration < generation;
+    cluster = !hasRun ? 'CreateFailed' : observation.changed || newer ? 'UpdateFailed' : 'SyncFailed';
     ready = condition('Ready', observation.podsReady, observation.podsReady ? 'PodsReady' : 'PodsNotReady', observation.progress ?? '', generation, prior, now);
     progressing = condition('Progressing', false, 'SyncFailed', observation.failed, generation, prior, now);
     degraded = condition('Degraded', true, 'SyncFailed', observation.failed, generation, prior, now);

@@ -65,6 +65,23 @@ describe('deriveStatus', () => {
     assert.equal(deriveStatus(observe({ failed: 'x', changed: true }), { PostgresClusterStatus: 'Running' }, T1).PostgresClusterStatus, 'UpdateFailed');
   });
 
+  it('UpdateFailed when the sync of a newer generation fails, even before writing anything', () => {
+    const running: PostgresqlStatus = { PostgresClusterStatus: 'Running', observedGeneration: 1 };
+    assert.equal(deriveStatus(observe({ generation: 2, failed: 'x' }), running, T1).PostgresClusterStatus, 'UpdateFailed');
+    const failed = deriveStatus(observe({ generation: 2, failed: 'x' }), running, T1);
+    assert.equal(deriveStatus(observe({ generation: 2, failed: 'x' }), failed, T2).PostgresClusterStatus, 'SyncFailed', 'a retry of it');
+  });
+
+  it('UpdateBlocked in Progressing when changes are refused; the cluster status follows the pods', () => {
+    const blocked = deriveStatus(observe({ podsReady: true, blocked: ['cannot shrink persistent volume'], warnings: ['cannot shrink persistent volume'] }),
+      undefined, T0);
+    assert.equal(blocked.PostgresClusterStatus, 'Running');
+    assert.deepEqual(conditionOf(blocked, 'Progressing'), {
+      type: 'Progressing', status: 'False', reason: 'UpdateBlocked', message: 'cannot shrink persistent volume', observedGeneration: 1, lastTransitionTime: T0,
+    });
+    assert.equal(conditionOf(blocked, 'Degraded')?.status, 'False');
+  });
+
   it('SyncFailed when a sync that wrote nothing fails after the cluster ran', () => {
     assert.equal(deriveStatus(observe({ failed: 'x', changed: false, podsReady: true }), { PostgresClusterStatus: 'Running' }, T1).PostgresClusterStatus, 'SyncFailed');
   });

@@ -1,0 +1,101 @@
+// Concurrent syncs of one cluster end as one sync would: the per-cluster Lease serializes the writes, the one that
+// waits re-reads and finds nothing to do, so there is one set of Events and no error in status.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { KubeClient } from '../../lib/k8s/client';
+import { leaseName, microTime } from '../../lib/sync/lease';
+import { syncCluster, type SyncContext } from '../../lib/sync/sync-cluster';
+import { installCrd, referenceConfig, syncContext, testClient } from './operator';
+import { createNamespace } from './testenv';
+import { childVersions, createPods, events, manifest, orphanCollector } from './updates-fixtures';
+
+const kindsAndNames = (versions: string[]) => versions.map((v) => v.split('@')[0]);
+
+describe('concurrent syncs', () => {
+  let client: KubeClient;
+  before(async () => {
+    await installCrd();
+    client = testClient();
+  });
+  after(() => client.close());
+
+  async function setup(name: string) {
+    const namespace = await createNamespace('conc');
+    const base = syncContext(client, { ...referenceConfig('v2.0.1'), enable_database_access: false });
+    const as = (holder: string, extra: Partial<SyncContext> = {}): SyncContext => ({ ...base, holder, ...extra });
+    await client.create({ ...manifest(name), metadata: { name, namespace } });
+    return { namespace, name, as };
+  }
+
+  test('four syncs of a new cluster at once: one set of objects, one Created Event, no error, the Lease released', async () => {
+    const c = await setup('acid-race');
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((h) => syncCluster(c.as(`holder-${h}`), c.namespace, c.name)));
+    assert.deepEqual(results.map((r) => r.outcome), ['synced', 'synced', 'synced', 'synced'], JSON.stringify(results.map((r) => r.error)));
+    const writers = results.filter((r) => r.actions.length > 0);
+    assert.equal(writers.length, 1, 'one sync made the changes, the others found nothing left');
+    const recorded = await events(client, c.namespace, c.name);
+    assert.equal(recorded.filter((e) => e.startsWith('Created: ')).length, 1, recorded.join('\n'));
+    const cr = await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name });
+    assert.equal(cr!.status.PostgresClusterStatus, 'Creating');
+    assert.equal(cr!.status.conditions.find((x: { type: string }) => x.type === 'Degraded').status, 'False');
+    assert.deepEqual(cr!.metadata!.finalizers, ['postgres-operator.acid.zalan.do']);
+    const lease = await client.get({ kind: 'Lease', namespace: c.namespace, name: leaseName(c.name) });
+    assert.equal(lease!.spec.holderIdentity, undefined, 'released');
+    assert.equal(lease!.metadata!.ownerReferences[0].uid, cr!.metadata!.uid, 'goes with the cluster');
+
+    // the same objects as one sync makes
+    const single = await setup('acid-race');
+    await syncCluster(single.as('alone'), single.namespace, single.name);
+    assert.deepEqual(kindsAndNames(await childVersions(client, c.namespace, c.name)), kindsAndNames(await childVersions(client, single.namespace, single.name)));
+    client.counter.reset();
+    await syncCluster(c.as('later'), c.namespace, c.name);
+    assert.equal(client.counter.writes(), 0);
+  });
+
+  test('two syncs of an update that re-creates the StatefulSet: one re-create, one set of Events', async () => {
+    const c = await setup('acid-recreate');
+    await syncCluster(c.as('first'), c.namespace, c.name);
+    await createPods(client, c.namespace, c.name, 2);
+    const before = await client.get({ kind: 'StatefulSet', namespace: c.namespace, name: c.name });
+    await client.mergePatch({ kind: 'postgresql', namespace: c.namespace, name: c.name }, { spec: { volume: { size: '1Gi', storageClass: 'fast' } } });
+    const stop = orphanCollector(client, c.namespace);
+    let results;
+    try {
+      results = await Promise.all([syncCluster(c.as('x'), c.namespace, c.name), syncCluster(c.as('y'), c.namespace, c.name)]);
+    } finally {
+      await stop();
+    }
+    assert.deepEqual(results.map((r) => r.outcome), ['synced', 'synced'], JSON.stringify(results.map((r) => r.error)));
+    const recorded = await events(client, c.namespace, c.name);
+    assert.equal(recorded.filter((e) => e.startsWith('StatefulSetRecreated: ')).length, 1, recorded.join('\n'));
+    assert.equal(recorded.filter((e) => e.startsWith('Updated: ')).length, 1, recorded.join('\n'));
+    const after = await client.get({ kind: 'StatefulSet', namespace: c.namespace, name: c.name });
+    assert.notEqual(after!.metadata!.uid, before!.metadata!.uid);
+    assert.equal(after!.spec.volumeClaimTemplates[0].spec.storageClassName, 'fast');
+  });
+
+  test('a Lease held by a live invocation: the sync waits, then gives up as busy without writing; an expired one is taken over', async () => {
+    const c = await setup('acid-held');
+    const now = new Date();
+    await client.create({
+      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: leaseName(c.name), namespace: c.namespace },
+      spec: { holderIdentity: 'someone-else', leaseDurationSeconds: 30, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+    });
+    client.counter.reset();
+    const busy = await syncCluster(c.as('me', { timing: { waitMs: 600 } }), c.namespace, c.name);
+    assert.equal(busy.outcome, 'busy');
+    assert.equal(busy.retryable, true);
+    assert.match(busy.error ?? '', /held by someone-else/);
+    assert.deepEqual(await childVersions(client, c.namespace, c.name), [], 'no child written');
+
+    // the holder crashed an hour ago: its Lease has expired
+    const hourAgo = microTime(new Date(Date.now() - 3_600_000));
+    await client.mergePatch({ kind: 'Lease', namespace: c.namespace, name: leaseName(c.name) }, { spec: { renewTime: hourAgo } });
+    const taken = await syncCluster(c.as('me'), c.namespace, c.name);
+    assert.equal(taken.outcome, 'synced');
+    assert.ok(taken.actions.length > 0);
+    const lease = await client.get({ kind: 'Lease', namespace: c.namespace, name: leaseName(c.name) });
+    assert.equal(lease!.spec.leaseTransitions, 1);
+    assert.equal(lease!.spec.holderIdentity, undefined);
+  });
+});
