@@ -117,9 +117,8 @@ export class PatroniClient {
    * @returns the outcome, the new leader Patroni reported and its message
    * @throws PatroniError `http` 412 for a wrong leader or unknown candidate (`leader name does not match`,
    *   `candidate does not exists`, `switchover is not possible: ...`), 400 for a bad request, 422 for a
-   *   `scheduledAt` in the past, 503 when the
-   *   switchover failed or its outcome is unknown; `timeout` when no answer came in time (the switchover may
-   *   still happen: read `GET /cluster` before trying again)
+   *   `scheduledAt` in the past, 503 when the switchover failed or its outcome is unknown; `timeout` when no
+   *   answer came in time (the switchover may still happen: read `GET /cluster` before trying again)
    */
   async switchover(request: SwitchoverRequest, options: CallOptions = {}): Promise<SwitchoverResult> {
     const body: Record<string, string> = { leader: request.leader };
