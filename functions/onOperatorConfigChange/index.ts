@@ -1,13 +1,14 @@
 /**
  * onOperatorConfigChange: the operator ConfigMap changed. An invalid config gets a Warning Event on the ConfigMap
- * naming every bad key, and nothing is synced; a valid one re-syncs every cluster under the new config (no restart
- * of anything). The ConfigMap is read again: the event only says that something changed.
+ * naming every bad key, and nothing is synced; a valid one runs fleet sync under the new config, which syncs every
+ * cluster whose desired objects change (no restart of anything). The ConfigMap is read again: the event only says
+ * that something changed.
  */
 import { recordEvent } from '../../lib/sync/events';
-import { syncEveryCluster } from '../shared/fleet';
+import { fleetOutcome } from '../shared/fleet';
 import { defineHandler } from '../shared/handler';
 
-export const onOperatorConfigChange = defineHandler('onOperatorConfigChange', async ({ event, operator, client, log, env }) => {
+export const onOperatorConfigChange = defineHandler('onOperatorConfigChange', async ({ event, operator, client, log, env, deadlineMs }) => {
   const { namespace, name } = operator.location;
   // An ApiServerSource selects by label only: changes of other ConfigMaps (e.g. Patroni's) are not ours.
   const about = event.ref;
@@ -21,6 +22,7 @@ export const onOperatorConfigChange = defineHandler('onOperatorConfigChange', as
     log.warn('Invalid operator configuration', { reason: message });
     return { result: { invalid: operator.errors.map((e) => e.message) } };
   }
-  const summary = await syncEveryCluster(operator.ctx, namespace, Number(env.SYNC_PARALLELISM ?? 4));
-  return { result: { configMap: `${namespace}/${name}`, warnings: operator.warnings, ...summary } };
+  // Under the new config every cluster whose desired objects change shows as drifted, and only those are synced.
+  const outcome = await fleetOutcome(operator.ctx, env, deadlineMs);
+  return { ...outcome, result: { configMap: `${namespace}/${name}`, warnings: operator.warnings, fleet: outcome.result } };
 });

@@ -1,41 +1,23 @@
 /**
- * Syncs every cluster in the watched namespaces with bounded parallelism until the deadline, finalizing those
- * being deleted. Used until fleet sync (diff in memory, sync only what drifted) replaces it.
+ * Fleet sync as a function outcome, shared by periodicSync and onOperatorConfigChange: `syncFleet` lists every
+ * kind once per namespace scope, diffs all clusters in memory and syncs only those that drifted, failed, were
+ * marked `acid.zalan.do/sync-now`, or are being deleted, within the invocation's deadline; what is left is picked up
+ * by the next run.
  */
-import { watchedNamespaces } from '../../lib/model/config';
-import { POSTGRESQL } from '../../lib/model/postgresql';
+import { configLocation } from '../../lib/sync/operator-config';
 import type { SyncContext } from '../../lib/sync/sync-cluster';
-import { syncOrFinalize } from './cluster';
-
-/** What a fleet pass did. */
-export interface FleetSummary {
-  clusters: number;
-  outcomes: Record<string, number>;
-  /** clusters not reached before the deadline */
-  left: number;
-  retryable: number;
-}
+import { syncFleet } from '../../lib/sync/sync-fleet';
+import type { Outcome } from './handler';
 
 /**
- * @param operatorNamespace where the operator ConfigMap lives (the default watched namespace)
- * @param parallelism clusters synced at once
+ * @param env `OPERATOR_NAMESPACE`, `CONFIG_MAP_NAME` (where the cursor lives), `SYNC_PARALLELISM` (default 4)
+ * @param deadlineMs the invocation's budget; the fleet run keeps a margin inside it
+ * @returns 503 only when a namespace scope could not be listed (the API is unavailable)
  */
-export async function syncEveryCluster(ctx: SyncContext, operatorNamespace: string, parallelism = 4): Promise<FleetSummary> {
-  const scope = watchedNamespaces(ctx.config, operatorNamespace);
-  const lists = scope === '*'
-    ? [await ctx.client.list(POSTGRESQL.kind, undefined, undefined, ctx.signal)]
-    : await Promise.all(scope.map((ns) => ctx.client.list(POSTGRESQL.kind, ns, undefined, ctx.signal)));
-  const queue = lists.flat().map((o) => ({ namespace: o.metadata!.namespace as string, name: o.metadata!.name as string }));
-  const summary: FleetSummary = { clusters: queue.length, outcomes: {}, left: 0, retryable: 0 };
-  const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      if (ctx.signal?.aborted) { summary.left += 1; continue; }
-      const outcome = await syncOrFinalize(ctx, next.namespace, next.name);
-      const name = (outcome.result as { outcome: string }).outcome;
-      summary.outcomes[name] = (summary.outcomes[name] ?? 0) + 1;
-      if (outcome.retryable) summary.retryable += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, parallelism) }, worker));
-  return summary;
+export async function fleetOutcome(ctx: SyncContext, env: Record<string, string | undefined>, deadlineMs: number): Promise<Outcome> {
+  const result = await syncFleet(ctx, {
+    operatorNamespace: configLocation(env).namespace, deadlineMs, parallelism: Number(env.SYNC_PARALLELISM ?? 4),
+  });
+  const summary = { ...result, items: result.items.map((i) => `${i.cluster}: ${i.action} (${i.why}) -> ${i.outcome}`) };
+  return { result: summary, retryable: result.errors.length > 0 };
 }

@@ -23,6 +23,8 @@ export interface Invocation {
   log: Logger;
   /** aborts at the invocation's deadline */
   signal: AbortSignal;
+  /** the invocation's time budget in ms, counted from its start */
+  deadlineMs: number;
   env: Record<string, string | undefined>;
 }
 
@@ -89,11 +91,12 @@ export function defineHandler(name: string, logic: (invocation: Invocation) => P
     if (trigger.type === 'resource' && event.action !== 'sync' && !trigger.actions.includes(event.action)) {
       return { ok: true, ...summary, ignored: `${name} handles ${trigger.actions.join('/')} events, not ${event.action}` };
     }
-    const signal = AbortSignal.timeout(deadlineMs(context, env));
+    const budget = deadlineMs(context, env);
+    const signal = AbortSignal.timeout(budget);
     try {
       const kube = client();
       const operator = await createOperatorContext(kube, log, env, signal);
-      const outcome = await logic({ event, operator, client: kube, log, signal, env });
+      const outcome = await logic({ event, operator, client: kube, log, signal, env, deadlineMs: budget });
       if (outcome.invalid) {
         reply(rawEvent, 400);
         return { ok: false, ...summary, error: outcome.invalid };

@@ -154,6 +154,21 @@ describe('end to end: function hosts and bridge as processes', { timeout: 240_00
     });
   });
 
+  it('periodicSync, called as a cron trigger calls it, repairs what no event reported (a deleted Service)', async () => {
+    // With the bridge stopped and its last calls done, nothing but periodicSync can repair the Service.
+    await deployment.stopBridge();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal((await kubectl(['delete', 'service', `${CLUSTER}-repl`, '-n', ns])).code, 0);
+    const periodic = deployment.functions.find((f) => f.name === 'periodic-sync')!;
+    const response = await fetch(periodic.url, { method: 'POST', headers: { 'event-id': 'cron-1', 'event-namespace': 'cronjobtrigger.kubeless.io' } });
+    const reply = await response.json() as { result: { clusters: number; items: string[] } };
+    assert.equal(response.status, 200, JSON.stringify(reply));
+    assert.equal(reply.result.clusters, 1);
+    assert.equal(reply.result.items.length, 1, `only the drifted cluster was synced: ${JSON.stringify(reply)}`);
+    assert.ok(await client.get({ kind: 'Service', namespace: ns, name: `${CLUSTER}-repl` }), 'the Service is back');
+    await deployment.startBridge();
+  });
+
   it('each function is denied a verb it does not need', async () => {
     const as = (name: string) => {
       process.env.KUBECONFIG_SAVED ??= process.env.KUBECONFIG;
