@@ -2,14 +2,18 @@
  * The ServiceAccount the database pods run as (`pod_service_account_name`, shape from
  * `pod_service_account_definition`), and the RoleBinding that grants it the ClusterRole Patroni needs
  * (`pod_service_account_role_binding_definition`, by default to the ClusterRole of the same name). One of each
- * per namespace, shared by the clusters there, so they have no owner.
+ * per namespace, shared by the clusters there, so they have no owner. With `irsa_role_arn` the ServiceAccount
+ * carries `eks.amazonaws.com/role-arn` (the one field kept in sync on an existing ServiceAccount, as in Zalando).
  *
  * Source: Zalando postgres-operator docs, reference/operator_parameters.md (pod_service_account_name,
- * pod_service_account_definition, pod_service_account_role_binding_definition).
+ * pod_service_account_definition, pod_service_account_role_binding_definition, irsa_role_arn).
  */
 import { parse } from 'yaml';
 import type { OperatorConfig } from '../model/config';
 import type { KubeObject } from './object-meta';
+
+/** ServiceAccount annotation EKS reads the IAM role of the pods from (IRSA), set from `irsa_role_arn`. */
+export const IRSA_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
 function fromDefinition(definition: string, kind: string): KubeObject | undefined {
   if (!definition.trim()) return undefined;
@@ -38,8 +42,10 @@ export function buildPodServiceAccount(config: OperatorConfig, namespace: string
     subjects: [{ kind: 'ServiceAccount', name: accountName }],
   };
   const subjects = (binding.subjects as Array<Record<string, unknown>> | undefined)?.map((s) => ({ ...s, namespace }));
+  const metadata: KubeObject['metadata'] = { ...account.metadata, name: accountName, namespace };
+  if (config.irsa_role_arn) metadata.annotations = { ...metadata.annotations, [IRSA_ANNOTATION]: config.irsa_role_arn };
   return [
-    { ...account, metadata: { ...account.metadata, name: accountName, namespace } },
+    { ...account, metadata },
     { ...binding, metadata: { ...binding.metadata, namespace }, ...(subjects ? { subjects } : {}) },
   ];
 }

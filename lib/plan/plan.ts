@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../builders/object-meta';
+import { IRSA_ANNOTATION } from '../builders/service-account';
 import { findDrift } from './drift';
 import { POD_TEMPLATE_HASH_ANNOTATION } from './statefulset';
 
@@ -81,7 +82,8 @@ export function applyReason(desired: KubeObject, observed: Observed | undefined)
 
 /**
  * @param owned desired objects owned by the cluster (already carrying their hash, see `withDesiredHash`)
- * @param shared desired objects shared by the namespace: created when missing, otherwise left alone
+ * @param shared desired objects shared by the namespace: created when missing, otherwise left alone except the
+ *   IRSA annotation of the ServiceAccount (`irsa_role_arn`)
  * @param observed live objects by `objectKey`
  * @returns the actions in the order of `owned` then `shared`
  */
@@ -94,8 +96,20 @@ export function planChildren(owned: readonly KubeObject[], shared: readonly Kube
     if (reason) actions.push({ type: 'apply', change: current ? 'updated' : 'created', object, reason });
   }
   for (const object of shared) {
-    if (!observed.has(objectKey(object))) {
+    const current = observed.get(objectKey(object));
+    if (!current) {
       actions.push({ type: 'create', change: 'created', object, reason: `${object.kind} ${object.metadata.name} is missing` });
+      continue;
+    }
+    // Of an existing shared object only the IRSA role is kept in sync (applied alone: nothing else is taken over).
+    const arn = object.metadata.annotations?.[IRSA_ANNOTATION];
+    const live = current.metadata?.annotations?.[IRSA_ANNOTATION];
+    if (arn !== undefined && live !== arn) {
+      const { apiVersion, kind, metadata: { name, namespace } } = object;
+      actions.push({
+        type: 'apply', change: 'updated', object: { apiVersion, kind, metadata: { name, namespace, annotations: { [IRSA_ANNOTATION]: arn } } },
+        reason: `${kind} ${name}: metadata.annotations.${IRSA_ANNOTATION}: ${JSON.stringify(live) ?? 'absent'} -> ${JSON.stringify(arn)}`,
+      });
     }
   }
   return actions;

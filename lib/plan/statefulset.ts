@@ -202,7 +202,8 @@ export function planStatefulSet(desired: KubeObject, observed: Observed | undefi
     } else if (order > 0) change.volumeResize = { from: running, to: wanted };
   }
 
-  change.recreate = immutableChange(next as Json, observed as Json);
+  const recreate = immutableChange(next as Json, observed as Json);
+  if (recreate) change.recreate = recreate;
   const liveTemplate = obj(obj(observed.spec).template);
   const liveHash = templateAnnotations(observed as Json)[POD_TEMPLATE_HASH_ANNOTATION];
   // Most syncs find the template unchanged: compare it whole first, the recreate-relevant parts only on a difference.

@@ -14,6 +14,7 @@ import { secretName } from '../builders/names';
 import type { KubeObject } from '../k8s/client';
 import type { Postgresql } from '../model/postgresql';
 import { describeProblems, validatePostgresql } from '../model/validate';
+import { objectKey } from '../plan/plan';
 import { planCluster, type Observed } from './cluster-state';
 import { nextStatus, otherConditions, podsReady, storedStatus, syncObservation } from './cluster-status';
 import { hasFinalizer } from './finalizer';
@@ -68,8 +69,9 @@ export function fleetDecision(ctx: SyncContext, raw: KubeObject, children: Obser
   const cluster = { ...validation.cluster, metadata: { ...validation.cluster.metadata, namespace: metadata.namespace as string } };
   const observed: Observed = new Map([...(children ?? []), ...(shared ?? [])]);
   const planned = planCluster(ctx, cluster, observed, listedPasswords(ctx, cluster, observed));
-  // The shared ServiceAccount and RoleBinding are fleet sync's to create, once per namespace.
-  const actions = planned.actions.filter((a) => a.type !== 'create');
+  // The shared ServiceAccount and RoleBinding are fleet sync's to create (or update), once per namespace.
+  const sharedKeys = new Set(planned.state.shared.map(objectKey));
+  const actions = planned.actions.filter((a) => !sharedKeys.has(objectKey(a.object)));
   if (actions.length > 0) {
     return { action: 'sync', why: actions.map((a) => a.reason).join('; ') };
   }

@@ -17,7 +17,7 @@
 import { buildPodServiceAccount } from '../builders/service-account';
 import type { KubeObject } from '../k8s/client';
 import { watchedNamespaces } from '../model/config';
-import { objectKey } from '../plan/plan';
+import { objectKey, planChildren } from '../plan/plan';
 import { finalizeCluster } from './finalize-cluster';
 import { fleetDecision, type FleetDecision } from './fleet-diff';
 import { orderFromCursor, readCursor, writeCursor } from './fleet-cursor';
@@ -70,7 +70,7 @@ export interface FleetResult {
   cursor?: string;
   /** the clusters acted on, in the order they were started */
   items: FleetItem[];
-  /** shared objects created (`namespace/Kind/name`) */
+  /** shared objects created or updated (`namespace/Kind/name`) */
   sharedCreated: string[];
   /** scopes that could not be listed, with the error */
   errors: string[];
@@ -186,22 +186,27 @@ async function runOne(ctx: SyncContext, work: Work): Promise<FleetItem> {
   }
 }
 
-/** Creates the pod ServiceAccount and RoleBinding where a namespace with clusters lacks them. */
+/**
+ * Creates the pod ServiceAccount and RoleBinding where a namespace with clusters lacks them, and keeps the IRSA
+ * annotation of an existing ServiceAccount (the same plan `syncCluster` makes for them, done once per namespace).
+ */
 async function ensureShared(ctx: SyncContext, namespaces: Map<string, Inventory>, errors: string[]): Promise<string[]> {
-  const created: string[] = [];
+  const written: string[] = [];
   for (const [namespace, inventory] of [...namespaces].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const present = inventory.shared.get(namespace);
-    for (const object of buildPodServiceAccount(ctx.config, namespace)) {
-      if (present?.has(objectKey(object))) continue;
+    const actions = planChildren([], buildPodServiceAccount(ctx.config, namespace), inventory.shared.get(namespace) ?? new Map());
+    for (const action of actions) {
+      const key = `${namespace}/${objectKey(action.object)}`;
       try {
-        await ctx.client.create(object as KubeObject, ctx.signal);
-        created.push(`${namespace}/${objectKey(object)}`);
+        if (action.type === 'apply') await ctx.client.apply(action.object as KubeObject, ctx.signal);
+        else await ctx.client.create(action.object as KubeObject, ctx.signal);
+        written.push(key);
+        ctx.log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, { namespace, name: action.object.metadata.name, reason: action.reason });
       } catch (error) {
-        if ((error as { status?: number }).status !== 409) errors.push(`${namespace}/${objectKey(object)}: ${(error as Error).message}`);
+        if ((error as { status?: number }).status !== 409) errors.push(`${key}: ${(error as Error).message}`);
       }
     }
   }
-  return created;
+  return written;
 }
 
 function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {

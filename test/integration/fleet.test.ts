@@ -8,6 +8,7 @@ import type { SyncContext } from '../../lib/sync/sync-cluster';
 import { syncCluster } from '../../lib/sync/sync-cluster';
 import { syncFleet, type FleetResult } from '../../lib/sync/sync-fleet';
 import { SYNC_NOW_ANNOTATION } from '../../lib/sync/sync-now';
+import { parseOperatorConfig } from '../../lib/model/config';
 import { installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
 import { createNamespace, kubectl } from './testenv';
 
@@ -169,3 +170,62 @@ describe('fleet sync', () => {
     assert.equal(writes(second), 0);
   });
 });
+
+describe('fleet sync across namespaces', () => {
+  let client: KubeClient;
+  before(async () => {
+    await installCrd();
+    client = testClient();
+  });
+  after(() => client.close());
+
+  test('a list of namespaces is one scope each, WATCHED_NAMESPACE wins, * is one scope; the pod ServiceAccount comes from its definition, with the IRSA role', async () => {
+    const [a, b] = [await createNamespace('fleet-ns'), await createNamespace('fleet-ns')];
+    const manifest = reference('v2.0.1/minimal-postgres-manifest.yaml');
+    for (const namespace of [a, b]) await client.create({ ...manifest, metadata: { name: 'acid-ns', namespace } });
+    const data = {
+      ...(reference('v2.0.1/configmap.yaml').data as Record<string, string>),
+      watched_namespace: `${a}, ${b}`,
+      pod_service_account_definition: '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"ignored","labels":{"team":"db"}}}',
+      irsa_role_arn: 'arn:aws:iam::123456789012:role/postgres',
+    };
+    const parsed = (env: { WATCHED_NAMESPACE?: string } = {}) => {
+      const result = parseOperatorConfig(data, env);
+      if (!result.ok) throw new Error(JSON.stringify(result.errors));
+      return syncContext(client, result.config);
+    };
+    const first = await syncFleet(parsed(), { operatorNamespace: a });
+    assert.deepEqual(first.scopes, [a, b]);
+    assert.deepEqual(first.items.map((i) => [i.cluster, i.why, i.outcome]), [[`${a}/acid-ns`, 'no finalizer yet', 'synced'], [`${b}/acid-ns`, 'no finalizer yet', 'synced']]);
+    assert.deepEqual(first.sharedCreated, [a, b].flatMap((ns) => [`${ns}/ServiceAccount/postgres-pod`, `${ns}/RoleBinding/postgres-pod`]));
+    for (const namespace of [a, b]) {
+      const account = await client.get({ kind: 'ServiceAccount', namespace, name: 'postgres-pod' });
+      assert.equal(account!.metadata!.labels.team, 'db', 'from pod_service_account_definition');
+      assert.equal(account!.metadata!.annotations['eks.amazonaws.com/role-arn'], 'arn:aws:iam::123456789012:role/postgres');
+    }
+
+    data.irsa_role_arn = 'arn:aws:iam::123456789012:role/other';
+    const second = await syncFleet(parsed(), { operatorNamespace: a });
+    assert.deepEqual(second.sharedCreated, [`${a}/ServiceAccount/postgres-pod`, `${b}/ServiceAccount/postgres-pod`]);
+    assert.deepEqual(second.items, [], 'a namespace-wide change is made once, not per cluster');
+    assert.equal(second.requests.list, 16, 'eight kinds, two scopes');
+    const account = await client.get({ kind: 'ServiceAccount', namespace: b, name: 'postgres-pod' });
+    assert.equal(account!.metadata!.annotations['eks.amazonaws.com/role-arn'], 'arn:aws:iam::123456789012:role/other');
+    assert.equal(account!.metadata!.labels.team, 'db', 'the rest is left alone');
+
+    const onlyB = await syncFleet(parsed({ WATCHED_NAMESPACE: b }), { operatorNamespace: a });
+    assert.deepEqual(onlyB.scopes, [b]);
+    assert.equal(onlyB.clusters, 1);
+    assert.equal(writes(onlyB), 0);
+
+    // every namespace of the plane in one LIST per kind; a zero budget starts no cluster
+    data.watched_namespace = '*';
+    data.irsa_role_arn = '';
+    const all = await syncFleet(parsed(), { operatorNamespace: a, deadlineMs: 0 });
+    assert.deepEqual(all.scopes, ['*']);
+    assert.equal(all.requests.list, 8);
+    assert.ok(all.clusters >= 2);
+    assert.deepEqual(all.items, []);
+  });
+});
+
