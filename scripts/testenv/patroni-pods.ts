@@ -8,7 +8,9 @@
  *
  * Patroni's Kubernetes DCS then does what it does in a real cluster: it elects a leader through Endpoints (or
  * ConfigMaps with KUBERNETES_USE_CONFIGMAPS=true), labels the pods with the role (`spilo-role=master|replica` by
- * Zalando's default), and follows switchovers asked through its REST API.
+ * Zalando's default), and follows switchovers asked through its REST API. Like Spilo's readiness probe, each
+ * pod's Ready condition follows its member's `GET /readiness` (kwok marks a new pod Ready at once; the next
+ * round, within `pollMs`, corrects it until Patroni is ready).
  *
  * Pod IPs must be local addresses: run inside scripts/testenv/netns.sh (the pod CIDR on the namespace's loopback
  * device), or give kwok a loopback CIDR (TESTENV_POD_CIDR=127.244.0.0/16; Endpoints refuse loopback addresses, so
@@ -23,14 +25,17 @@ import { chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'n
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { KubeClient, KubeObject } from '../../lib/k8s/client';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient, type KubeObject } from '../../lib/k8s/client';
 import { killPostmaster, spawnLogged, stopProcess, tail, type PatroniTools } from './patroni-process';
 
 /** Options of {@link PatroniPods}. */
 export interface PatroniPodsOptions {
-  /** Reads pods and the Secrets their environment refers to. */
-  client: KubeClient;
-  /** Admin kubeconfig for Patroni's Kubernetes DCS (copied so the member's user can read it). */
+  /**
+   * Admin kubeconfig: for the harness's own client (pods, the Secrets they refer to, pod readiness; its requests
+   * are not counted on any client of the code under test) and for Patroni's Kubernetes DCS (copied so the
+   * member's user can read it).
+   */
   kubeconfig: string;
   /** Its context to use; default `testenv` (testenv.sh's). */
   context?: string;
@@ -44,6 +49,8 @@ export interface PatroniPodsOptions {
   pollMs?: number;
   /** Progress lines ("started pg-0 on 10.244.0.3"); default: none. */
   log?: (line: string) => void;
+  /** Mirror each member's `GET /readiness` into its pod's Ready condition; default true. */
+  readiness?: boolean;
 }
 
 /** One running member: the pod incarnation (uid) it belongs to and its process. */
@@ -63,8 +70,12 @@ export class PatroniPods {
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly client: KubeClient;
 
   constructor(private readonly options: PatroniPodsOptions) {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(options.kubeconfig);
+    this.client = new KubeClient(kubeConfig, { fieldManager: 'testenv-patroni-pods' });
     mkdirSync(join(options.dir, 'volumes'), { recursive: true });
     mkdirSync(join(options.dir, 'pods'), { recursive: true });
     if (options.tools.runAs) {
@@ -89,11 +100,12 @@ export class PatroniPods {
     clearTimeout(this.timer);
     await this.round;
     await Promise.all([...this.members.values()].map((m) => this.stopMember(m)));
+    this.client.close();
   }
 
-  /** @returns `pod -> pod IP` of the members running now */
-  running(): Map<string, string> {
-    return new Map([...this.members.values()].map((m) => [m.pod, m.ip]));
+  /** @returns the members running now: pod name -> the pod's IP and uid (which pod incarnation it serves) */
+  running(): Map<string, { ip: string; uid: string }> {
+    return new Map([...this.members.values()].map((m) => [m.pod, { ip: m.ip, uid: m.uid }]));
   }
 
   /** @returns the tail of the log of the member of `pod`, for failure messages */
@@ -102,10 +114,13 @@ export class PatroniPods {
     return m ? tail(join(m.dir, 'patroni.log'), lines) : `(no member for ${pod})`;
   }
 
-  /** One round: stop members whose pod is gone or replaced, start members for new Running pods. */
+  /**
+   * One round: stop members whose pod is gone or replaced, start members for new Running pods, then mirror
+   * readiness.
+   */
   async sync(): Promise<void> {
-    const { client, namespace, selector = 'application=spilo' } = this.options;
-    const pods = await client.list('Pod', namespace, selector);
+    const { namespace, selector = 'application=spilo' } = this.options;
+    const pods = await this.client.list('Pod', namespace, selector);
     const live = new Map(pods
       .filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && p.status?.podIP)
       .map((p) => [p.metadata!.name as string, p]));
@@ -115,6 +130,29 @@ export class PatroniPods {
     for (const pod of live.values()) {
       if (!this.members.has(pod.metadata!.name as string) && !this.stopped) await this.startMember(pod);
     }
+    if (this.options.readiness !== false) {
+      await Promise.all([...live.values()].filter((p) => this.members.has(p.metadata!.name as string))
+        .map((p) => this.mirrorReadiness(p)));
+    }
+  }
+
+  /** Sets the pod's Ready and ContainersReady conditions to what Patroni's `GET /readiness` says. */
+  private async mirrorReadiness(pod: KubeObject): Promise<void> {
+    const ip = pod.status.podIP as string;
+    const answer = await fetch(`http://${ip}:8008/readiness`, { signal: AbortSignal.timeout(1_000) })
+      .catch(() => undefined);
+    const ready = answer?.status === 200 ? 'True' : 'False';
+    const conditions = (pod.status.conditions ?? []) as KubeObject[];
+    if (conditions.find((c) => c.type === 'Ready')?.status === ready) return;
+    const now = new Date().toISOString();
+    const next = conditions.filter((c) => c.type !== 'Ready' && c.type !== 'ContainersReady');
+    next.push({ type: 'Ready', status: ready, lastTransitionTime: now },
+      { type: 'ContainersReady', status: ready, lastTransitionTime: now });
+    const containerStatuses = ((pod.status.containerStatuses ?? []) as KubeObject[])
+      .map((c) => ({ ...c, ready: ready === 'True' }));
+    await this.client.mergePatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name },
+      { status: { conditions: next, containerStatuses } }, 'status').catch(() => undefined);
+    this.say(`pod ${pod.metadata!.name as string} Ready=${ready}`);
   }
 
   private async startMember(pod: KubeObject): Promise<void> {
@@ -174,7 +212,7 @@ export class PatroniPods {
       else if (e.valueFrom?.fieldRef) env[e.name] = fields[e.valueFrom.fieldRef.fieldPath as string] ?? '';
       else if (e.valueFrom?.secretKeyRef) {
         const ref = e.valueFrom.secretKeyRef as { name: string; key: string };
-        const secret = await this.options.client.get({ kind: 'Secret', namespace: pod.metadata!.namespace, name: ref.name });
+        const secret = await this.client.get({ kind: 'Secret', namespace: pod.metadata!.namespace, name: ref.name });
         const data = secret?.data?.[ref.key] as string | undefined;
         if (data === undefined) return `Secret ${ref.name} key ${ref.key}`;
         env[e.name] = Buffer.from(data, 'base64').toString('utf8');

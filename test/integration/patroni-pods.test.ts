@@ -47,7 +47,7 @@ before(async () => {
   await applyManifest(reference('v2.0.1/minimal-postgres-manifest.yaml'), namespace);
   // The children (StatefulSet, Secrets, Services, Endpoints) are applied before anything talks to PostgreSQL.
   await syncCluster(syncContext(client, referenceConfig('v2.0.1')), namespace, name);
-  pods = new PatroniPods({ client, kubeconfig: process.env.KUBECONFIG!, namespace, tools, dir,
+  pods = new PatroniPods({ kubeconfig: process.env.KUBECONFIG!, namespace, tools, dir,
     log: (line) => { if (process.env.PATRONI_PODS_LOG) console.error(line); } });
   pods.start();
 }, { timeout: 60_000 });
@@ -60,12 +60,14 @@ after(async () => {
   forget();
 }, { timeout: 90_000 });
 
-interface PodRole { name: string; ip: string; role: string | undefined; uid: string }
+interface PodRole { name: string; ip: string; role: string | undefined; uid: string; ready: string | undefined }
 
 async function podRoles(): Promise<PodRole[]> {
   const list = await client.list('Pod', namespace, `cluster-name=${name}`);
   return list.map((p: KubeObject) => ({ name: p.metadata!.name, ip: p.status?.podIP, uid: p.metadata!.uid,
-    role: p.metadata!.labels?.['spilo-role'] })).sort((a, b) => a.name.localeCompare(b.name));
+    role: p.metadata!.labels?.['spilo-role'],
+    ready: (p.status?.conditions as KubeObject[] | undefined)?.find((c) => c.type === 'Ready')?.status,
+  })).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function logs(): string {
@@ -88,8 +90,10 @@ async function masterEndpointsIps(): Promise<string[]> {
   return ((ep?.subsets ?? []) as KubeObject[]).flatMap((s) => ((s.addresses ?? []) as KubeObject[]).map((a) => a.ip as string));
 }
 
-test('Patroni runs behind each pod on its IP and labels the pods with their role', { skip }, async () => {
+test('Patroni runs behind each pod on its IP, labels its role and makes it Ready', { skip }, async () => {
   const roles = await labelled('one master and one replica pod');
+  await until('both pods Ready (Patroni /readiness)', 60_000,
+    async () => ((await podRoles()).every((p) => p.ready === 'True') ? true : undefined), logs);
   const master = roles.find((p) => p.role === 'master')!;
   const view = await new PatroniClient(patroniUrl(roles.find((p) => p.role === 'replica')!.ip)).getCluster();
   assert.equal(clusterLeader(view)?.name, master.name, 'Patroni\'s leader is the pod labelled master');
@@ -123,9 +127,12 @@ test('a deleted pod comes back; its Patroni restarts on the kept volume and rejo
     const before = await labelled('a labelled cluster');
     const replica = before.find((p) => p.role === 'replica')!;
     await client.delete({ kind: 'Pod', namespace, name: replica.name });
+    let sawNotReady = false;
     const back = await until('the pod is recreated and its member runs again', 120_000, async () => {
       const pod = (await podRoles()).find((p) => p.name === replica.name);
-      return pod && pod.uid !== replica.uid && pods!.running().get(replica.name) === pod.ip ? pod : undefined;
+      if (pod && pod.uid !== replica.uid && pod.ready === 'False') sawNotReady = true;
+      const member = pods!.running().get(replica.name);
+      return pod && pod.uid !== replica.uid && member?.uid === pod.uid && member.ip === pod.ip ? pod : undefined;
     }, logs);
     const view = await until('it rejoins as a streaming replica', 120_000, async () => {
       const v = await new PatroniClient(patroniUrl(back.ip)).getCluster().catch(() => undefined);
@@ -135,5 +142,11 @@ test('a deleted pod comes back; its Patroni restarts on the kept volume and rejo
     assert.equal(clusterLeader(view)?.name, before.find((p) => p.role === 'master')!.name, 'the master stayed');
     assert.doesNotMatch(pods!.log(replica.name, 200), /replica has been created/,
       'no new base backup: the data directory of its claim was kept');
+    await until('the recreated pod turns Ready once Patroni is', 60_000, async () => {
+      const pod = (await podRoles()).find((p) => p.name === replica.name);
+      if (pod?.ready === 'False') sawNotReady = true;
+      return pod?.ready === 'True' ? true : undefined;
+    }, logs);
+    assert.ok(sawNotReady, 'the new pod was not Ready while its Patroni was starting');
     await labelled('labels settle', before.find((p) => p.role === 'master')!.name);
   });
