@@ -15,23 +15,19 @@ import { deriveStatus, statusChanged, type SyncObservation } from '../plan/statu
 type Observed = ReadonlyMap<string, KubeObject>;
 
 /**
- * Whether the cluster's pods are all there, ready and on the StatefulSet's current template.
- * `updatedReplicas` counts pods of the newest template revision; with the `OnDelete` strategy a pod marked for a
- * rolling update stays on the old revision until it is recreated, so the cluster reads as not ready (Updating).
+ * Whether the cluster's pods are all there and ready, as the StatefulSet's status says for its current generation.
+ * (`updatedReplicas` is not used: pods whose annotations the sync patched instead of recreating them, or pods
+ * created before the template got its hash annotation, stay on an older template revision for good.)
  * @param instances the replicas the StatefulSet should have
  * @returns readiness and a short progress text ("1 of 2 pods ready")
  */
 export function podsReady(observed: Observed, clusterName: string, instances: number): { ready: boolean; progress: string } {
   const sts = observed.get(`StatefulSet/${clusterName}`);
-  const status = (sts?.status ?? {}) as { readyReplicas?: number; updatedReplicas?: number; observedGeneration?: number };
+  const status = (sts?.status ?? {}) as { readyReplicas?: number; observedGeneration?: number };
   const readyReplicas = status.readyReplicas ?? 0;
-  const updated = status.updatedReplicas ?? 0;
   const current = sts !== undefined && !sts.metadata?.deletionTimestamp && (status.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0);
-  const ready = sts !== undefined && current && readyReplicas >= instances && updated >= instances && (sts.spec?.replicas ?? 0) === instances;
-  const progress = readyReplicas >= instances && updated < instances
-    ? `${Math.min(updated, instances)} of ${instances} pods on the current template`
-    : `${Math.min(readyReplicas, instances)} of ${instances} pods ready`;
-  return { ready, progress };
+  const ready = sts !== undefined && current && readyReplicas >= instances && (sts.spec?.replicas ?? 0) === instances;
+  return { ready, progress: `${Math.min(readyReplicas, instances)} of ${instances} pods ready` };
 }
 
 /** @returns the status stored on the object, when it is an object (a legacy plain string counts as none) */
