@@ -91,6 +91,7 @@ interface Work { key: string; namespace: string; name: string; decision: FleetDe
 export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promise<FleetResult> {
   const clock = options.clock ?? (() => ctx.now().getTime());
   const start = clock();
+  const wallStart = ctx.now().getTime();
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const marginMs = options.marginMs ?? Math.max(500, deadlineMs / 10);
   const parallelism = Math.max(1, Math.floor(options.parallelism ?? DEFAULT_PARALLELISM));
@@ -130,6 +131,9 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
   const byKey = new Map(work.map((w) => [w.key, w]));
   const queue = orderFromCursor([...byKey.keys()], previousCursor).map((key) => byKey.get(key)!);
   const items: FleetItem[] = [];
+  // The syncs' own waits (for a Lease, for an old StatefulSet to go) end by the fleet's deadline too.
+  const deadline = Math.min(ctx.deadline ?? Infinity, wallStart + deadlineMs);
+  const itemCtx: SyncContext = { ...ctx, deadline };
   let next = 0;
   const timeLeft = () => start + deadlineMs - clock();
   const worker = async () => {
@@ -137,7 +141,7 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
       const item = queue[next++]!;
       const index = items.length;
       items.push({ cluster: item.key, action: item.decision.action, why: item.decision.why, outcome: 'started', writes: 0 });
-      items[index] = await runOne(ctx, item);
+      items[index] = await runOne(itemCtx, item);
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallelism, queue.length) }, worker));
