@@ -72,8 +72,10 @@ export interface FleetResult {
   items: FleetItem[];
   /** shared objects created or updated (`namespace/Kind/name`) */
   sharedCreated: string[];
-  /** scopes that could not be listed, with the error */
+  /** scopes that could not be listed, with the error (the run saw only part of the fleet) */
   errors: string[];
+  /** other failures that do not stop the run: a shared object or the cursor that could not be written */
+  warnings: string[];
   /** API requests of the run, by verb */
   requests: Record<string, number>;
   durationMs: number;
@@ -126,7 +128,8 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
       if (decision) work.push({ key, namespace, name, decision });
     }
   }
-  const sharedCreated = await ensureShared(ctx, namespacesWithClusters, errors);
+  const warnings: string[] = [];
+  const sharedCreated = await ensureShared(ctx, namespacesWithClusters, warnings);
 
   const byKey = new Map(work.map((w) => [w.key, w]));
   const queue = orderFromCursor([...byKey.keys()], previousCursor).map((key) => byKey.get(key)!);
@@ -151,7 +154,7 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
   try {
     await writeCursor(ctx, options.operatorNamespace, previousCursor, cursor, leftClusters.length);
   } catch (error) {
-    errors.push(`cursor: ${(error as Error).message}`);
+    warnings.push(`cursor: ${(error as Error).message}`);
   }
   const failed = items.filter((i) => i.outcome === 'failed').length;
   const result: FleetResult = {
@@ -166,6 +169,7 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
     items,
     sharedCreated,
     errors,
+    warnings,
     requests: difference(ctx.client.counter.snapshot(), before),
     durationMs: clock() - start,
   };
@@ -194,7 +198,7 @@ async function runOne(ctx: SyncContext, work: Work): Promise<FleetItem> {
  * Creates the pod ServiceAccount and RoleBinding where a namespace with clusters lacks them, and keeps the IRSA
  * annotation of an existing ServiceAccount (the same plan `syncCluster` makes for them, done once per namespace).
  */
-async function ensureShared(ctx: SyncContext, namespaces: Map<string, Inventory>, errors: string[]): Promise<string[]> {
+async function ensureShared(ctx: SyncContext, namespaces: Map<string, Inventory>, warnings: string[]): Promise<string[]> {
   const written: string[] = [];
   for (const [namespace, inventory] of [...namespaces].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const actions = planChildren([], buildPodServiceAccount(ctx.config, namespace), inventory.shared.get(namespace) ?? new Map());
@@ -206,7 +210,7 @@ async function ensureShared(ctx: SyncContext, namespaces: Map<string, Inventory>
         written.push(key);
         ctx.log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, { namespace, name: action.object.metadata.name, reason: action.reason });
       } catch (error) {
-        if ((error as { status?: number }).status !== 409) errors.push(`${key}: ${(error as Error).message}`);
+        if ((error as { status?: number }).status !== 409) warnings.push(`${key}: ${(error as Error).message}`);
       }
     }
   }
