@@ -65,10 +65,23 @@ export const SYNC_CLUSTER: RuleGroup = {
     { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['list', 'patch'] },
     // The per-cluster Lease around writes (lib/sync/lease.ts).
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
-    // Fleet sync: shared objects listed by name, and its cursor ConfigMap (server-side apply, deleted when done).
+    // Fleet sync: shared objects listed by name.
     { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['list'] },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['list'] },
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create', 'patch', 'delete'] },
+  ],
+};
+
+/**
+ * Fleet sync's cursor: the ConfigMap `postgres-operator-fleet-sync` in the operator namespace, written with
+ * server-side apply when a run stops early and deleted when a run finishes (lib/sync/fleet-cursor.ts). `create`
+ * cannot be limited to a name in RBAC; the other verbs are.
+ */
+export const FLEET_CURSOR: RuleGroup = {
+  name: 'fleet-cursor',
+  scope: 'operator',
+  rules: [
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch', 'delete'], resourceNames: ['postgres-operator-fleet-sync'] },
   ],
 };
 

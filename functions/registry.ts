@@ -7,7 +7,7 @@
  * event types `dev.knative.apiserver.resource.{add,update,delete}` (research §3.2).
  */
 import {
-  FIND_MASTER_PODS, FINALIZE_CLUSTER, READ_NODES, READ_OPERATOR_CONFIG, SYNC_CLUSTER, type RuleGroup,
+  FIND_MASTER_PODS, FINALIZE_CLUSTER, FLEET_CURSOR, READ_NODES, READ_OPERATOR_CONFIG, SYNC_CLUSTER, type RuleGroup,
 } from './rbac';
 
 /** The actions a resource trigger reacts to, as in ApiServerSource event types. */
@@ -44,6 +44,8 @@ export const BUNDLE_MODULE = 'handler';
 export const DEFAULT_SYNC_SCHEDULE = '*/5 * * * *';
 
 const clusterLogic = [READ_OPERATOR_CONFIG, SYNC_CLUSTER, FINALIZE_CLUSTER];
+/** Fleet sync: cluster logic plus its cursor. */
+const fleetLogic = [...clusterLogic, FLEET_CURSOR];
 
 /** The six functions. */
 export const FUNCTIONS: readonly FunctionSpec[] = [
@@ -68,7 +70,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     name: 'on-operator-config-change', export: 'onOperatorConfigChange', entry: 'functions/onOperatorConfigChange/index.ts',
     trigger: { type: 'resource', resource: 'operator-configmap', actions: ['add', 'update'] },
-    permissions: clusterLogic,
+    permissions: fleetLogic,
     description: 'the operator ConfigMap changed: validate it and re-sync every cluster under the new config',
   },
   {
@@ -80,7 +82,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     name: 'periodic-sync', export: 'periodicSync', entry: 'functions/periodicSync/index.ts',
     trigger: { type: 'schedule', schedule: DEFAULT_SYNC_SCHEDULE },
-    permissions: clusterLogic,
+    permissions: fleetLogic,
     description: 'on a schedule: sync every cluster in the watched namespaces (repairs anything missed)',
   },
 ];

@@ -5,9 +5,12 @@ import { finalizeCluster, type FinalizeResult } from '../../lib/sync/finalize-cl
 import { syncCluster, type SyncContext, type SyncResult } from '../../lib/sync/sync-cluster';
 import type { Outcome } from './handler';
 
-/** @returns a sync result as a function outcome: retryable failures and pending work become 503 */
+/**
+ * @returns a sync result as a function outcome: retryable failures, a Lease held by another invocation (`busy`)
+ *   and pending work (e.g. roles waiting for the master pod) become 503, so the event source calls again
+ */
 export function syncOutcome(result: SyncResult): Outcome {
-  return { result, retryable: result.outcome === 'failed' && result.retryable === true };
+  return { result, retryable: result.retryable === true };
 }
 
 /** @returns a finalize result as a function outcome: cleanup still running or retryable failures become 503 */
