@@ -6,7 +6,9 @@
  * and prints a summary (objects created, status, seconds taken). The operator then keeps running; Ctrl-C stops
  * every process this job started (and the local control plane, if it started one).
  *
- * Options: --manifest FILE, --namespace NS, --once (stop after the summary), --timeout SECONDS (default 120).
+ * Options: --manifest FILE, --namespace NS, --once (stop after the summary), --timeout SECONDS (default 120),
+ * --full (the local plane also runs kube-controller-manager, kube-scheduler and kwok, so the StatefulSet's pods
+ * exist and run: the status reaches Running).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,7 +29,7 @@ const step = (text: string) => console.log(`[${seconds()}s] ${text}`);
 const { values } = parseArgs({
   options: {
     manifest: { type: 'string' }, namespace: { type: 'string', default: 'default' },
-    once: { type: 'boolean', default: false }, timeout: { type: 'string', default: '120' },
+    once: { type: 'boolean', default: false }, timeout: { type: 'string', default: '120' }, full: { type: 'boolean', default: false },
   },
 });
 
@@ -65,8 +67,10 @@ function expectedChildren(cluster: string, namespace: string, client: KubeClient
 async function main(): Promise<void> {
   const local = !process.env.KUBECONFIG;
   if (local) {
-    step('no KUBECONFIG: starting a local control plane (the first run builds kube-apiserver and etcd, ~7 min on 2 cores)');
-    stopPlane = startLocalControlPlane(`${root}.testenv/main`);
+    step(values.full
+      ? 'no KUBECONFIG: starting a full local control plane with kwok nodes (the first run builds it, ~12 min on 2 cores)'
+      : 'no KUBECONFIG: starting a local control plane (the first run builds kube-apiserver and etcd, ~7 min on 2 cores)');
+    stopPlane = startLocalControlPlane(`${root}.testenv/main`, { full: values.full });
   }
   const client = KubeClient.fromDefault();
   step(`using the API server at ${client.kubeConfig.getCurrentCluster()?.server}`);
@@ -111,16 +115,16 @@ async function main(): Promise<void> {
     if (progress !== last) step(`  waiting for the operator: ${progress}`);
     last = progress;
     const hasAll = ['StatefulSet', 'Service', 'Secret', 'PodDisruptionBudget'].every((kind) => found.some((f) => f.startsWith(`${kind}/`)));
-    if (hasAll && status) break;
+    if (hasAll && status && (!values.full || status === 'Running')) break;
     if (Date.now() > deadline) throw new Error(`the cluster's objects did not appear within ${values.timeout} s; see the logs in ${logDir}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const took = ((Date.now() - applied) / 1000).toFixed(1);
-  console.log(`\nSummary: postgresql ${namespace}/${name} is ${status}; ${found.length} objects created in ${took} s after kubectl apply ` +
+  console.log(`\nSummary: postgresql ${namespace}/${name} is ${status}; ${found.length} objects of the cluster present ${took} s after kubectl apply ` +
     `(${seconds()} s in all):`);
   for (const object of found) console.log(`  ${object}`);
-  if (status === 'Creating') {
-    console.log('  (status stays Creating while no pod runs: this control plane has no kubelet or controller-manager)');
+  if (status === 'Creating' && !values.full) {
+    console.log('  (status stays Creating while no pod runs: this plane has no controller-manager; `npm start -- --full` adds one, with kwok nodes)');
   }
   if (values.once) return shutdown(0);
   console.log(`\nThe operator is running. Try:\n  export KUBECONFIG=${process.env.KUBECONFIG}\n` +
