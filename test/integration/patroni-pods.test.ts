@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
-import { clusterLeader, PatroniClient, patroniUrl } from '../../lib/patroni';
+import { clusterLeader, PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
 import { syncCluster } from '../../lib/sync/sync-cluster';
 import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/testenv/patroni-process';
 import { isLocalAddress, PatroniPods } from '../../scripts/testenv/patroni-pods';
@@ -85,6 +85,21 @@ async function labelled(what: string, master?: string): Promise<PodRole[]> {
   }, logs);
 }
 
+/**
+ * Waits until `replica` streams from the leader on the leader's timeline, asked at `ip`. A demoted master is
+ * labelled replica before it has caught up with the new timeline (with pg_rewind when it wrote WAL past the
+ * fork point); disrupting it earlier can leave a data directory that Patroni 3.0.2 no longer starts.
+ */
+async function streams(ip: string, replica: string): Promise<PatroniCluster> {
+  return until(`${replica} streams on the leader's timeline`, 120_000, async () => {
+    const view = await new PatroniClient(patroniUrl(ip)).getCluster().catch(() => undefined);
+    const leader = view && clusterLeader(view);
+    const r = view?.members.find((m) => m.name === replica);
+    return r && leader && r.role === 'replica' && ['running', 'streaming'].includes(r.state)
+      && typeof r.lag === 'number' && r.timeline === leader.timeline ? view : undefined;
+  }, logs);
+}
+
 async function masterEndpointsIps(): Promise<string[]> {
   const ep = await client.get({ kind: 'Endpoints', namespace, name });
   return ((ep?.subsets ?? []) as KubeObject[]).flatMap((s) => ((s.addresses ?? []) as KubeObject[]).map((a) => a.ip as string));
@@ -108,11 +123,7 @@ test('a switchover at a pod IP promotes the replica; the labels and the master E
   const before = await labelled('a labelled cluster');
   const master = before.find((p) => p.role === 'master')!;
   const replica = before.find((p) => p.role === 'replica')!;
-  await until('the replica streams', 60_000, async () => {
-    const view = await new PatroniClient(patroniUrl(master.ip)).getCluster().catch(() => undefined);
-    const r = view?.members.find((m) => m.name === replica.name);
-    return r && ['running', 'streaming'].includes(r.state) && typeof r.lag === 'number' ? true : undefined;
-  }, logs);
+  await streams(master.ip, replica.name);
 
   const result = await new PatroniClient(patroniUrl(replica.ip)).switchover({ leader: master.name, candidate: replica.name });
   assert.equal(result.newLeader, replica.name);
@@ -120,12 +131,15 @@ test('a switchover at a pod IP promotes the replica; the labels and the master E
   assert.equal(after.find((p) => p.name === master.name)?.role, 'replica');
   await until('the master Endpoints follow', 30_000,
     async () => ((await masterEndpointsIps()).join() === replica.ip ? true : undefined), logs);
+  const view = await streams(replica.ip, master.name);
+  assert.equal(view.members.find((m) => m.name === master.name)?.timeline, 2, 'the old master follows timeline 2');
 });
 
 test('a deleted pod comes back; its Patroni restarts on the kept volume and rejoins as a replica', { skip },
   async () => {
     const before = await labelled('a labelled cluster');
     const replica = before.find((p) => p.role === 'replica')!;
+    await streams(before.find((p) => p.role === 'master')!.ip, replica.name);
     await client.delete({ kind: 'Pod', namespace, name: replica.name });
     let sawNotReady = false;
     const back = await until('the pod is recreated and its member runs again', 120_000, async () => {
@@ -134,11 +148,8 @@ test('a deleted pod comes back; its Patroni restarts on the kept volume and rejo
       const member = pods!.running().get(replica.name);
       return pod && pod.uid !== replica.uid && member?.uid === pod.uid && member.ip === pod.ip ? pod : undefined;
     }, logs);
-    const view = await until('it rejoins as a streaming replica', 120_000, async () => {
-      const v = await new PatroniClient(patroniUrl(back.ip)).getCluster().catch(() => undefined);
-      const m = v?.members.find((x) => x.name === replica.name);
-      return m && m.role === 'replica' && ['running', 'streaming'].includes(m.state) && m.host === back.ip ? v : undefined;
-    }, logs);
+    const view = await streams(back.ip, replica.name);
+    assert.equal(view.members.find((m) => m.name === replica.name)?.host, back.ip, 'the member is at the new pod IP');
     assert.equal(clusterLeader(view)?.name, before.find((p) => p.role === 'master')!.name, 'the master stayed');
     assert.doesNotMatch(pods!.log(replica.name, 200), /replica has been created/,
       'no new base backup: the data directory of its claim was kept');

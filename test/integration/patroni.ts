@@ -56,7 +56,10 @@ export interface PatroniTestCluster {
   etcdEndpoint: string;
   dir: string;
   member(name: string): TestMember;
-  /** Waits until one member leads and every other one is a replica that streams with a known lag. */
+  /**
+   * Waits until one member leads and every other one is a replica that streams with a known lag on the
+   * leader's timeline.
+   */
   waitHealthy(timeoutMs?: number): Promise<PatroniCluster>;
   /** Stops one member's Patroni (SIGTERM: Patroni stops its PostgreSQL first); its data dir is kept. */
   stopMember(name: string): Promise<void>;
@@ -150,8 +153,10 @@ export async function startPatroniCluster(tools: PatroniTools, options: PatroniC
             const view = await m.client.getCluster().catch(() => undefined);
             if (!view || view.members.length !== count) continue;
             const leaders = view.members.filter((x) => x.role === 'leader');
+            // On the leader's timeline: a demoted leader is a replica before it has followed the new timeline.
             const replicas = view.members.filter((x) => x.role !== 'leader'
-              && (x.state === 'running' || x.state === 'streaming') && typeof x.lag === 'number');
+              && (x.state === 'running' || x.state === 'streaming') && typeof x.lag === 'number'
+              && x.timeline === leaders[0]?.timeline);
             if (leaders.length === 1 && leaders[0]!.state === 'running' && replicas.length === count - 1) return view;
           }
           return undefined;
