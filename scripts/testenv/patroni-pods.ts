@@ -276,7 +276,8 @@ function spiloLikeConfig(m: MemberInputs): Record<string, unknown> {
         postgresql: { use_pg_rewind: true, use_slots: true,
           parameters: { max_connections: 20, shared_buffers: '16MB', wal_level: 'replica', hot_standby: 'on',
             max_wal_senders: 10, max_replication_slots: 10, wal_keep_size: '64MB', fsync: 'off',
-            synchronous_commit: 'off', full_page_writes: 'off' } } },
+            // pg_rewind (how a demoted master rejoins) needs full_page_writes and wal_log_hints.
+            synchronous_commit: 'off', full_page_writes: 'on', wal_log_hints: 'on' } } },
       initdb: [{ encoding: 'UTF8' }, { locale: 'C' }, 'no-sync'],
       pg_hba: ['local all all trust', `host replication ${env.PGUSER_STANDBY} 0.0.0.0/0 md5`,
         'host all all 0.0.0.0/0 md5'],
