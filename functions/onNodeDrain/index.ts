@@ -9,7 +9,7 @@ import { watchedNamespaces } from '../../lib/model/config';
 import { POSTGRESQL } from '../../lib/model/postgresql';
 import { nodeGoingAway } from '../../lib/plan/node-drain';
 import { configLocation } from '../../lib/sync/operator-config';
-import { recordEvent } from '../../lib/sync/events';
+import { involvedPostgresql, recordEvent } from '../../lib/sync/events';
 import { invalidConfigOutcome } from '../shared/config';
 import { defineHandler } from '../shared/handler';
 
@@ -37,7 +37,7 @@ export const onNodeDrain = defineHandler('onNodeDrain', async ({ event, operator
     if (!cluster) continue;
     const owner = await client.get({ kind: POSTGRESQL.kind, namespace, name: cluster }, signal);
     if (!owner) continue;
-    const error = await recordEvent(client, { apiVersion: POSTGRESQL.apiVersion, kind: POSTGRESQL.kind, namespace, name: cluster, uid: owner.metadata?.uid },
+    const error = await recordEvent(client, involvedPostgresql(owner),
       'Warning', 'NodeDrain', message, new Date());
     if (error) log.warn('Could not record event', { error: error.message });
   }

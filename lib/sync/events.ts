@@ -5,11 +5,17 @@
  * Source: Kubernetes API reference, core/v1 Event.
  */
 import type { KubeClient, KubeObject } from '../k8s/client';
+import { POSTGRESQL } from '../model/postgresql';
 
 export const EVENT_SOURCE = 'postgres-operator-functions';
 
 /** What the Event is about. */
 export interface InvolvedObject { apiVersion: string; kind: string; name: string; namespace: string; uid?: string }
+
+/** @returns the involved object of an Event about a `postgresql` object (as read from the API) */
+export function involvedPostgresql(raw: KubeObject): InvolvedObject {
+  return { apiVersion: POSTGRESQL.apiVersion, kind: POSTGRESQL.kind, name: raw.metadata!.name, namespace: raw.metadata!.namespace, uid: raw.metadata!.uid };
+}
 
 /**
  * Records an Event. Failing to record one never fails the caller's work: the error is returned for logging.

@@ -21,7 +21,7 @@ import type { KubeObject } from '../k8s/client';
 import type { Postgresql } from '../model/postgresql';
 import { POSTGRESQL } from '../model/postgresql';
 import { labelSelector } from './cluster-state';
-import { recordEvent } from './events';
+import { involvedPostgresql, recordEvent } from './events';
 import { removeFinalizer } from './finalizer';
 import type { SyncContext } from './sync-cluster';
 
@@ -103,7 +103,7 @@ export async function finalizeCluster(ctx: SyncContext, namespace: string, name:
     }
     if (raw) {
       if (result.deleted.length > 0) {
-        const error = await recordEvent(ctx.client, involved(raw), 'Normal', 'Deleted', `Deleted ${result.deleted.join(', ')}`, ctx.now());
+        const error = await recordEvent(ctx.client, involvedPostgresql(raw), 'Normal', 'Deleted', `Deleted ${result.deleted.join(', ')}`, ctx.now());
         if (error) log.warn('Could not record event', { error: error.message });
       }
       await removeFinalizer(ctx.client, raw, ctx.signal);
@@ -152,16 +152,12 @@ async function dropOwnerReference(ctx: SyncContext, object: KubeObject, uid: str
   ], ctx.signal);
 }
 
-const involved = (raw: KubeObject) => ({
-  apiVersion: POSTGRESQL.apiVersion, kind: POSTGRESQL.kind, name: raw.metadata!.name, namespace: raw.metadata!.namespace, uid: raw.metadata!.uid,
-});
-
 /** Records the guard's Warning Event and status message once per distinct message (status is the memory). */
 async function warnOnce(ctx: SyncContext, raw: KubeObject, message: string): Promise<void> {
   const status = (raw.status ?? {}) as { deletion?: string };
   if (status.deletion === message) return;
   await ctx.client.mergePatch({ kind: POSTGRESQL.kind, namespace: raw.metadata!.namespace, name: raw.metadata!.name },
     { status: { deletion: message } }, 'status', ctx.signal);
-  const error = await recordEvent(ctx.client, involved(raw), 'Warning', 'DeleteBlocked', message, ctx.now());
+  const error = await recordEvent(ctx.client, involvedPostgresql(raw), 'Warning', 'DeleteBlocked', message, ctx.now());
   if (error) ctx.log.warn('Could not record event', { error: error.message });
 }

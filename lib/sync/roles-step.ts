@@ -25,7 +25,7 @@ import type { Condition, Postgresql } from '../model/postgresql';
 import { connectionDefaults, masterAddress, PgSession, PostgresError } from '../pg/connection';
 import { desiredState } from '../roles/desired';
 import type { PasswordEncryption, Statement } from '../roles/types';
-import { recordEvent } from './events';
+import { involvedPostgresql, recordEvent } from './events';
 import { applyRolesAndDatabases } from './roles-apply';
 import { readInfrastructureRoles, readTeamMembers, secretPasswords } from './roles-inputs';
 import { masterState } from './roles-master';
@@ -106,7 +106,7 @@ export async function syncRolesAndDatabases(ctx: SyncContext, raw: KubeObject, c
     const warn = (c.status === 'False' && c.reason !== 'WaitingForMaster') || c.reason === 'SyncedWithWarnings';
     if (changed && warn) {
       log.warn(c.status === 'False' ? 'Roles not in sync' : 'Some roles or databases were skipped', { reason: c.message });
-      const error = await recordEvent(ctx.client, involvedOf(raw), 'Warning', c.reason!, c.message!, now);
+      const error = await recordEvent(ctx.client, involvedPostgresql(raw), 'Warning', c.reason!, c.message!, now);
       if (error) log.warn('Could not record event', { reason: c.reason, error: error.message });
     }
     return result;
@@ -156,7 +156,7 @@ export async function syncRolesAndDatabases(ctx: SyncContext, raw: KubeObject, c
     const summary: RolesSummary = { statements: applied.executed.length, failed: applied.failed.length, notes };
     if (applied.executed.length > 0) {
       const message = applied.executed.map(describe).join('; ');
-      const error = await recordEvent(ctx.client, involvedOf(raw), 'Normal', 'RolesSynced', message, now);
+      const error = await recordEvent(ctx.client, involvedPostgresql(raw), 'Normal', 'RolesSynced', message, now);
       if (error) log.warn('Could not record event', { reason: 'RolesSynced', error: error.message });
     }
     const inSync = `${state.roles.length} roles and ${state.databases.length} databases`;
@@ -181,7 +181,3 @@ export async function syncRolesAndDatabases(ctx: SyncContext, raw: KubeObject, c
   }
 }
 
-const involvedOf = (raw: KubeObject) => ({
-  apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', name: raw.metadata!.name as string, namespace: raw.metadata!.namespace as string,
-  uid: raw.metadata!.uid as string | undefined,
-});

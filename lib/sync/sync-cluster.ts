@@ -27,7 +27,7 @@ import { describeProblems, validatePostgresql, type ValidationResult } from '../
 import { objectKey, type Action } from '../plan/plan';
 import type { Refusal } from '../plan/statefulset';
 import { deriveStatus, statusChanged, type SyncObservation } from '../plan/status';
-import { recordEvent, type InvolvedObject } from './events';
+import { involvedPostgresql, recordEvent } from './events';
 import { ensureFinalizer } from './finalizer';
 import { observeChildren, passwordsFor, planCluster, type Observed } from './cluster-state';
 import { podsReady, syncObservation } from './cluster-status';
@@ -79,10 +79,6 @@ export interface SyncResult {
 
 const DEFAULT_TIMING: SyncTiming = { ...DEFAULT_LEASE_TIMING, deletionWaitMs: 10_000 };
 
-const involved = (raw: KubeObject): InvolvedObject => ({
-  apiVersion: POSTGRESQL.apiVersion, kind: POSTGRESQL.kind, name: raw.metadata!.name, namespace: raw.metadata!.namespace, uid: raw.metadata!.uid,
-});
-
 async function writeStatus(ctx: SyncContext, raw: KubeObject, observation: SyncObservation,
   extra: NonNullable<PostgresqlStatus['conditions']> = []): Promise<PostgresqlStatus> {
   const previous = typeof raw.status === 'object' ? raw.status as PostgresqlStatus : undefined;
@@ -101,7 +97,7 @@ function nullOut(status: Record<string, unknown>): Record<string, null> {
 }
 
 async function event(ctx: SyncContext, raw: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, log: Logger) {
-  const error = await recordEvent(ctx.client, involved(raw), type, reason, message, ctx.now());
+  const error = await recordEvent(ctx.client, involvedPostgresql(raw), type, reason, message, ctx.now());
   if (error) log.warn('Could not record event', { reason, error: error.message });
 }
 
