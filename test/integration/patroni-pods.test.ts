@@ -87,8 +87,8 @@ async function labelled(what: string, master?: string): Promise<PodRole[]> {
 
 /**
  * Waits until `replica` streams from the leader on the leader's timeline, asked at `ip`. A demoted master is
- * labelled replica before it has caught up with the new timeline (with pg_rewind when it wrote WAL past the
- * fork point); disrupting it earlier can leave a data directory that Patroni 3.0.2 no longer starts.
+ * labelled replica before it has followed the new timeline (through pg_rewind when it wrote WAL past the fork
+ * point), so a test that disrupts it next waits for this first, as a careful rollout would.
  */
 async function streams(ip: string, replica: string): Promise<PatroniCluster> {
   return until(`${replica} streams on the leader's timeline`, 120_000, async () => {
