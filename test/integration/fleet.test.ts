@@ -180,7 +180,8 @@ describe('fleet sync across namespaces', () => {
   after(() => client.close());
 
   test('a list of namespaces is one scope each, WATCHED_NAMESPACE wins, * is one scope; the pod ServiceAccount comes from its definition, with the IRSA role', async () => {
-    const [a, b] = [await createNamespace('fleet-ns'), await createNamespace('fleet-ns')];
+    // Sorted: fleet sync works through clusters in namespace/name order, and the names are random.
+    const [a, b] = [await createNamespace('fleet-ns'), await createNamespace('fleet-ns')].sort() as [string, string];
     const manifest = reference('v2.0.1/minimal-postgres-manifest.yaml');
     for (const namespace of [a, b]) await client.create({ ...manifest, metadata: { name: 'acid-ns', namespace } });
     const data = {
