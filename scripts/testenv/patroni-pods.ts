@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../lib/k8s/client';
-import { killPostmaster, spawnLogged, stopProcess, tail, type PatroniTools } from './patroni-process';
+import { killPostmaster, spawnLogged, stopProcess, tail, testClusterDcs, type PatroniTools } from './patroni-process';
 
 /** Options of {@link PatroniPods}. */
 export interface PatroniPodsOptions {
@@ -272,12 +272,7 @@ function spiloLikeConfig(m: MemberInputs): Record<string, unknown> {
       ports: [{ name: 'postgresql', port: 5432 }],
     },
     bootstrap: {
-      dcs: { ttl: 20, loop_wait: 1, retry_timeout: 5, maximum_lag_on_failover: 33554432,
-        postgresql: { use_pg_rewind: true, use_slots: true,
-          parameters: { max_connections: 20, shared_buffers: '16MB', wal_level: 'replica', hot_standby: 'on',
-            max_wal_senders: 10, max_replication_slots: 10, wal_keep_size: '64MB', fsync: 'off',
-            // pg_rewind (how a demoted master rejoins) needs full_page_writes and wal_log_hints.
-            synchronous_commit: 'off', full_page_writes: 'on', wal_log_hints: 'on' } } },
+      dcs: testClusterDcs(33554432),
       initdb: [{ encoding: 'UTF8' }, { locale: 'C' }, 'no-sync'],
       pg_hba: ['local all all trust', `host replication ${env.PGUSER_STANDBY} 0.0.0.0/0 md5`,
         'host all all 0.0.0.0/0 md5'],

@@ -179,3 +179,19 @@ export function tail(file: string, lines = 40): string {
     return `(no ${file})`;
   }
 }
+
+/**
+ * The `bootstrap.dcs` section of the test clusters: short timings so leader changes are quick (Patroni's defaults
+ * are ttl 30, loop_wait 10, retry_timeout 10), small PostgreSQL settings, no fsync, and what pg_rewind needs to bring
+ * a demoted master back (full_page_writes, wal_log_hints). Source: Patroni "Dynamic Configuration Settings".
+ * @param maximumLagOnFailover bytes a replica may lag and still be promoted
+ */
+export function testClusterDcs(maximumLagOnFailover: number): Record<string, unknown> {
+  return {
+    ttl: 20, loop_wait: 1, retry_timeout: 5, maximum_lag_on_failover: maximumLagOnFailover,
+    postgresql: { use_pg_rewind: true, use_slots: true,
+      parameters: { max_connections: 20, shared_buffers: '16MB', wal_level: 'replica', hot_standby: 'on',
+        max_wal_senders: 10, max_replication_slots: 10, wal_keep_size: '64MB', fsync: 'off',
+        synchronous_commit: 'off', full_page_writes: 'on', wal_log_hints: 'on' } },
+  };
+}

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
 import {
-  killPostmaster, removeIfInterrupted, spawnLogged, stopProcess, tail, until, type PatroniTools,
+  killPostmaster, removeIfInterrupted, spawnLogged, stopProcess, tail, testClusterDcs, until, type PatroniTools,
 } from '../../scripts/testenv/patroni-process';
 
 export { findPatroniTools, until, type PatroniTools } from '../../scripts/testenv/patroni-process';
@@ -194,13 +194,7 @@ function memberConfig(tools: PatroniTools, scope: string, name: string, host: st
     restapi: { listen: `${host}:8008`, connect_address: `${host}:8008` },
     etcd3: { hosts: [etcdHost] },
     bootstrap: {
-      // Short DCS timings make leader changes quick (Patroni defaults: ttl 30, loop_wait 10, retry_timeout 10).
-      dcs: { ttl: 20, loop_wait: 1, retry_timeout: 5, maximum_lag_on_failover: 1048576,
-        postgresql: { use_pg_rewind: true, use_slots: true,
-          parameters: { max_connections: 20, shared_buffers: '16MB', wal_level: 'replica', hot_standby: 'on',
-            max_wal_senders: 10, max_replication_slots: 10, wal_keep_size: '64MB', fsync: 'off',
-            // pg_rewind (how a demoted master rejoins) needs full_page_writes and wal_log_hints.
-            synchronous_commit: 'off', full_page_writes: 'on', wal_log_hints: 'on' } } },
+      dcs: testClusterDcs(1048576),
       initdb: [{ encoding: 'UTF8' }, { locale: 'C' }, 'no-sync'],
       pg_hba: ['local all all trust', 'host replication standby 0.0.0.0/0 md5', 'host all all 0.0.0.0/0 md5'],
     },
