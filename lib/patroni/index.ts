@@ -15,4 +15,6 @@ export {
   patroniClusterSchema, patroniMemberSchema, patroniStatusSchema,
   type PatroniCluster, type PatroniMember, type PatroniStatus, type SwitchoverResult,
 } from './types';
-export { clusterLeader, lagBytes, isHealthyReplica, pickSwitchoverCandidate, type CandidateOptions } from './cluster';
+export {
+  clusterLeader, lagBytes, isHealthyReplica, pickSwitchoverCandidate, replicaNotFollowing, type CandidateOptions,
+} from './cluster';

@@ -1,0 +1,67 @@
+/**
+ * Patroni as the operator reaches it: the REST API of a cluster's pods at their pod IPs (port 8008, as in Spilo
+ * pods). Any member answers `GET /cluster` for the whole cluster and accepts a switchover, so the pods are tried in
+ * turn, the one labelled master first.
+ *
+ * Source: Patroni REST API docs (https://patroni.readthedocs.io/en/latest/rest_api.html), "Cluster status
+ * endpoints", "Switchover and failover endpoints"; Zalando operator research/zalando.md §4.12 (pod IP, port 8008).
+ */
+import type { KubeObject } from '../k8s/client';
+import { PatroniClient, patroniUrl, type PatroniCluster, type SwitchoverResult } from '../patroni';
+import type { SyncContext } from './sync-cluster';
+
+/** A cluster view read from one member. */
+export interface PatroniView {
+  cluster: PatroniCluster;
+  /** the pod whose member answered */
+  from: string;
+}
+
+/** Patroni timeouts of a sync: each GET, and a switchover (Patroni answers once it sees the new leader). */
+export interface PatroniTiming {
+  /** ms per `GET /cluster`; default 3000 */
+  getMs: number;
+  /** ms per `POST /switchover`; default 25000 (Patroni waits up to 2 × max(10 s, loop_wait) for the new leader) */
+  switchoverMs: number;
+}
+
+export const DEFAULT_PATRONI_TIMING: PatroniTiming = { getMs: 3_000, switchoverMs: 25_000 };
+
+/** Pods with an IP, the one labelled master first, then by name. */
+function reachable(pods: readonly KubeObject[], roleLabel: string): KubeObject[] {
+  const rank = (p: KubeObject) => (p.metadata?.labels?.[roleLabel] === 'master' ? 0 : 1);
+  return pods.filter((p) => p.status?.podIP && !p.metadata?.deletionTimestamp)
+    .sort((a, b) => rank(a) - rank(b) || (a.metadata!.name < b.metadata!.name ? -1 : 1));
+}
+
+/**
+ * Reads `GET /cluster` from the first pod that answers.
+ * @returns the view, or why none could be read (no pod with an IP, or every member's error); never throws
+ */
+export async function readPatroniView(ctx: SyncContext, pods: readonly KubeObject[], timing: PatroniTiming = DEFAULT_PATRONI_TIMING):
+  Promise<PatroniView | { error: string }> {
+  const candidates = reachable(pods, ctx.config.pod_role_label);
+  if (candidates.length === 0) return { error: 'no pod has an IP yet' };
+  const errors: string[] = [];
+  for (const pod of candidates) {
+    try {
+      const cluster = await new PatroniClient(patroniUrl(pod.status.podIP as string), { timeoutMs: timing.getMs })
+        .getCluster({ signal: ctx.signal });
+      return { cluster, from: pod.metadata!.name as string };
+    } catch (error) {
+      errors.push(`${pod.metadata!.name}: ${(error as Error).message}`);
+    }
+  }
+  return { error: `Patroni's REST API did not answer GET /cluster (${errors.join('; ')})` };
+}
+
+/**
+ * Asks Patroni to move the leader key from `leader` to `candidate`, through the candidate's own REST API (it is
+ * healthy, or it would not be the candidate), falling back to `/failover` on a Patroni without `/switchover`.
+ * @returns Patroni's answer; throws PatroniError (e.g. 412 when the leader changed meanwhile)
+ */
+export async function switchover(ctx: SyncContext, candidatePod: KubeObject, leader: string, candidate: string,
+  timing: PatroniTiming = DEFAULT_PATRONI_TIMING): Promise<SwitchoverResult> {
+  const client = new PatroniClient(patroniUrl(candidatePod.status.podIP as string), { switchoverTimeoutMs: timing.switchoverMs });
+  return client.switchover({ leader, candidate }, { signal: ctx.signal });
+}
