@@ -59,9 +59,10 @@ export const SYNC_CLUSTER: RuleGroup = {
     // Creating a RoleBinding to the pod ClusterRole needs `bind` on it (RBAC escalation prevention).
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [POD_CLUSTER_ROLE] },
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
-    // StatefulSet updates: orphaning re-create, rolling-update flags and pod annotations, volume growth.
+    // StatefulSet updates: orphaning re-create, rolling-update flags and pod annotations, volume growth; the rolling
+    // update recreates flagged pods (lib/sync/rolling-update.ts).
     { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['delete'] },
-    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'patch'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'patch', 'delete'] },
     { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['list', 'patch'] },
     // The per-cluster Lease around writes (lib/sync/lease.ts).
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
@@ -82,6 +83,41 @@ export const FLEET_CURSOR: RuleGroup = {
   rules: [
     { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch', 'delete'], resourceNames: ['postgres-operator-fleet-sync'] },
+  ],
+};
+
+/**
+ * Rolling updates: the fleet-wide rollout slots (Leases `postgres-operator-rollout-<n>` in the operator namespace)
+ * that bound how many clusters restart pods at once (lib/sync/rollout-slots.ts).
+ */
+export const ROLLOUT_SLOTS: RuleGroup = {
+  name: 'rollout-slots',
+  scope: 'operator',
+  rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'create', 'patch'] }],
+};
+
+/**
+ * `onOperatorConfigChange`: record the last applied configuration as an annotation on the operator ConfigMap.
+ * Not limited by resourceNames: the ConfigMap's name is the deployment's `CONFIG_MAP_NAME`, not a constant.
+ */
+export const RECORD_OPERATOR_CONFIG: RuleGroup = {
+  name: 'record-operator-config',
+  scope: 'operator',
+  rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['patch'] }],
+};
+
+/**
+ * `onNodeDrain`: move a master off a node going away, under the cluster's Lease: recreate a candidate pod that sits
+ * on such a node, ask Patroni for the switchover, record Events.
+ */
+export const MOVE_MASTER: RuleGroup = {
+  name: 'move-master',
+  scope: 'namespace',
+  rules: [
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+    { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ],
 };
 
@@ -115,6 +151,13 @@ export const FIND_MASTER_PODS: RuleGroup = {
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list'] },
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ],
+};
+
+/** Syncs: get the Nodes of a cluster's pods, so a switchover candidate is not one on a node going away. */
+export const GET_NODES: RuleGroup = {
+  name: 'get-nodes',
+  scope: 'cluster',
+  rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }],
 };
 
 /** The event bridge and Knative ApiServerSources: watch `postgresql` objects in the watched namespaces. */

@@ -7,7 +7,9 @@
  * event types `dev.knative.apiserver.resource.{add,update,delete}` (research §3.2).
  */
 import {
-  FIND_MASTER_PODS, FINALIZE_CLUSTER, FLEET_CURSOR, READ_NODES, READ_OPERATOR_CONFIG, SYNC_CLUSTER, type RuleGroup,
+  FIND_MASTER_PODS, FINALIZE_CLUSTER, FLEET_CURSOR, GET_NODES, MOVE_MASTER, READ_NODES, READ_OPERATOR_CONFIG,
+  RECORD_OPERATOR_CONFIG, ROLLOUT_SLOTS,
+  SYNC_CLUSTER, type RuleGroup,
 } from './rbac';
 
 /** The actions a resource trigger reacts to, as in ApiServerSource event types. */
@@ -43,7 +45,8 @@ export const BUNDLE_MODULE = 'handler';
  */
 export const DEFAULT_SYNC_SCHEDULE = '*/5 * * * *';
 
-const clusterLogic = [READ_OPERATOR_CONFIG, SYNC_CLUSTER, FINALIZE_CLUSTER];
+// Syncs read Nodes (a switchover candidate must not sit on a node going away) and take rollout slots.
+const clusterLogic = [READ_OPERATOR_CONFIG, SYNC_CLUSTER, FINALIZE_CLUSTER, GET_NODES, ROLLOUT_SLOTS];
 /** Fleet sync: cluster logic plus its cursor. */
 const fleetLogic = [...clusterLogic, FLEET_CURSOR];
 
@@ -70,14 +73,14 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     name: 'on-operator-config-change', export: 'onOperatorConfigChange', entry: 'functions/onOperatorConfigChange/index.ts',
     trigger: { type: 'resource', resource: 'operator-configmap', actions: ['add', 'update'] },
-    permissions: fleetLogic,
+    permissions: [...fleetLogic, RECORD_OPERATOR_CONFIG],
     description: 'the operator ConfigMap changed: validate it and re-sync every cluster under the new config',
   },
   {
     name: 'on-node-drain', export: 'onNodeDrain', entry: 'functions/onNodeDrain/index.ts',
     trigger: { type: 'resource', resource: 'node', actions: ['add', 'update'] },
-    permissions: [READ_OPERATOR_CONFIG, READ_NODES, FIND_MASTER_PODS],
-    description: 'a Node changed: when it is going away, find the master pods on it and report them',
+    permissions: [READ_OPERATOR_CONFIG, READ_NODES, FIND_MASTER_PODS, MOVE_MASTER],
+    description: 'a Node changed: when it is going away, switch the master pods on it over to replicas on ready nodes',
   },
   {
     name: 'periodic-sync', export: 'periodicSync', entry: 'functions/periodicSync/index.ts',

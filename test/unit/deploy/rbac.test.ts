@@ -47,7 +47,7 @@ describe('rbacFor', () => {
     assert.equal(allows(objects, account, { verb: 'create', group: '', resource: 'events', namespace: 'data' }), true);
   });
 
-  it('on-create can patch postgresqls/status in the watched namespaces only, and reads no Nodes', () => {
+  it('on-create can patch postgresqls/status in the watched namespaces only, and may get Nodes but not list them', () => {
     const objects = rbacFor(functionSpec('on-create'), scope);
     const account = 'pgo/on-create';
     for (const namespace of ['apps', 'data']) {
@@ -58,6 +58,7 @@ describe('rbacFor', () => {
     }
     assert.equal(allows(objects, account, { verb: 'patch', group: 'acid.zalan.do', resource: 'postgresqls/status', namespace: 'elsewhere' }), false);
     assert.equal(allows(objects, account, { verb: 'list', group: '', resource: 'nodes' }), false);
+    assert.equal(allows(objects, account, { verb: 'get', group: '', resource: 'nodes', name: 'node-1' }), true);
     // The config and the password key in the operator namespace, but no cluster objects there (not watched).
     assert.equal(allows(objects, account, { verb: 'get', group: '', resource: 'configmaps', namespace: 'pgo' }), true);
     assert.equal(allows(objects, account, { verb: 'create', group: '', resource: 'secrets', namespace: 'pgo' }), true);
