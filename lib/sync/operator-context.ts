@@ -22,6 +22,7 @@ export async function createOperatorContext(client: KubeClient, log: Logger, env
   const location = configLocation(env);
   const [config, key] = await Promise.all([loadOperatorConfig(client, location, env), loadPasswordKey(client, location.namespace)]);
   if (!config.ok) return { ok: false, location, errors: config.errors };
-  const ctx: SyncContext = { client, config: config.config, log, now: () => new Date(), newPassword: derivedPasswords(key), signal };
+  const ctx: SyncContext = { client, config: config.config, log, now: () => new Date(), newPassword: derivedPasswords(key), signal,
+    operatorNamespace: location.namespace };
   return { ok: true, ctx, location, warnings: config.warnings };
 }

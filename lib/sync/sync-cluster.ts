@@ -59,6 +59,11 @@ export interface SyncContext {
   holder?: string;
   /** overrides of the default timings */
   timing?: Partial<SyncTiming>;
+  /**
+   * the operator's namespace (where its ConfigMap lives): the fleet-wide rollout slots are kept there; without it
+   * rolling updates are not rate limited across clusters (direct library use)
+   */
+  operatorNamespace?: string;
 }
 
 /** How a sync ended. */
