@@ -150,12 +150,19 @@ export class KubeClient {
     });
   }
 
-  /** Deletes an object; a missing object is not an error. @returns whether a delete request found the object */
-  async delete(ref: ObjectRef, propagationPolicy?: 'Orphan' | 'Background' | 'Foreground', signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Deletes an object; a missing object is not an error.
+   * @param preconditions delete only this incarnation (`uid`) or version (`resourceVersion`); a mismatch throws
+   *   KubeApiError 409 (meta/v1 DeleteOptions.preconditions)
+   * @returns whether a delete request found the object
+   */
+  async delete(ref: ObjectRef, propagationPolicy?: 'Orphan' | 'Background' | 'Foreground', signal?: AbortSignal,
+    preconditions?: { uid?: string; resourceVersion?: string }): Promise<boolean> {
+    const options = { ...(propagationPolicy ? { propagationPolicy } : {}), ...(preconditions ? { preconditions } : {}) };
     try {
       await this.request({
         verb: 'delete', kind: ref.kind, method: 'DELETE', path: resourcePath(ref.kind, ref.namespace, ref.name),
-        body: propagationPolicy ? { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy } : undefined, signal,
+        body: Object.keys(options).length ? { kind: 'DeleteOptions', apiVersion: 'v1', ...options } : undefined, signal,
       });
       return true;
     } catch (error) {

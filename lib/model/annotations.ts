@@ -7,3 +7,10 @@
  * coalescing delay, fleet sync treats the cluster as drifted, and onUpdate removes the annotation once synced.
  */
 export const SYNC_NOW_ANNOTATION = 'acid.zalan.do/sync-now';
+
+/**
+ * `acid.zalan.do/rolling-update-paused: "true"`: hold this cluster's rolling update. Pods stay flagged and keep
+ * running; other changes are still applied; removing the annotation (or any other value) lets the rollout go on.
+ * The per-cluster pause of a fleet-wide rollout (e.g. after a `docker_image` change in the operator ConfigMap).
+ */
+export const ROLLING_UPDATE_PAUSED_ANNOTATION = 'acid.zalan.do/rolling-update-paused';

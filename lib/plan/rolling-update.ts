@@ -1,0 +1,136 @@
+/**
+ * The rolling update as a state machine on the objects: pods flagged `zalando-postgres-operator-rolling-update-
+ * required` are recreated one at a time, replicas first, then the master after a switchover to the healthiest
+ * replica. This module decides the ONE next step from what was observed (the pods and Patroni's `GET /cluster`);
+ * `lib/sync/rolling-update.ts` carries it out under the cluster's Lease. Nothing is remembered between steps but
+ * the flags on the pods and Patroni's own state, so a rollout resumes from any point after an invocation is killed.
+ *
+ * Safety rules, in the order they are checked:
+ * - nothing happens while a pod is being deleted, a pod is missing, or a pod other than one flagged pod is not
+ *   ready: never two pods of a cluster down at once;
+ * - nothing happens unless Patroni has a leader and every other member follows it (running or streaming, a known
+ *   lag, on the leader's timeline): a recreated replica must have caught up, and a demoted master must follow the
+ *   new timeline, before the next pod goes;
+ * - flagged replicas go first (the most lagging first, then the highest name), then the flagged leader: a
+ *   switchover to the healthiest replica (least lag, not flagged, not on a node going away), and only when the
+ *   leader is no longer the leader is its pod recreated (as a replica, by the rules above);
+ * - a single-instance cluster has no one to switch over to: its pod is recreated (downtime, as in Zalando's
+ *   operator).
+ *
+ * Pure: the observations come in as data.
+ *
+ * Source: Zalando postgres-operator "Understanding rolling update" and research/zalando.md §4.5 (flag per pod,
+ * replicas first, switchover, old master last; candidate per GET /cluster); research/anchors.md §3f rule 5 (one
+ * disruptive step per invocation, durable intent); Patroni REST API "Cluster status endpoints".
+ */
+import { clusterLeader, pickSwitchoverCandidate, lagBytes, replicaNotFollowing, type MemberView } from './patroni-members';
+
+/** One pod of the cluster as observed. */
+export interface RolloutPod {
+  name: string;
+  uid: string;
+  /** carries `zalando-postgres-operator-rolling-update-required: "true"` */
+  flagged: boolean;
+  /** phase Running and condition Ready True */
+  ready: boolean;
+  /** has a deletionTimestamp */
+  deleting: boolean;
+  /** its `pod_role_label` value, e.g. `master` or `replica` */
+  role?: string;
+  /** why its node is going away (lib/plan/node-drain.ts), when it is */
+  nodeGoingAway?: string;
+}
+
+/** What the next step is decided from. */
+export interface RolloutInputs {
+  pods: RolloutPod[];
+  /** the StatefulSet's replicas */
+  instances: number;
+  /** Patroni's `GET /cluster` members; undefined when it could not be read (see `patroniError`) */
+  members?: MemberView[];
+  patroniError?: string;
+  /** a replica further behind than this many bytes is not a switchover candidate (`maximum_lag_on_failover`) */
+  maxLagBytes?: number;
+}
+
+/** The one next step. */
+export type RolloutStep =
+  /** no pod is flagged */
+  | { kind: 'done' }
+  /** a pod must come back, or a member catch up, first; nothing to do now */
+  | { kind: 'wait'; reason: string }
+  /** nothing can be done without help (e.g. no healthy replica to switch over to) */
+  | { kind: 'blocked'; reason: string }
+  /** delete the pod (precondition: its uid) so the StatefulSet recreates it from the current template */
+  | { kind: 'recreate'; pod: string; uid: string; reason: string; downtime: boolean }
+  /** ask Patroni to move the leader key from `leader` to `candidate` */
+  | { kind: 'switchover'; leader: string; candidate: string; reason: string };
+
+/** @returns the flagged pods that are not being deleted, by name */
+export const flaggedPods = (pods: readonly RolloutPod[]) => pods.filter((p) => p.flagged && !p.deleting);
+
+/**
+ * @returns the next step of the rolling update of one cluster
+ */
+export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
+  const flagged = flaggedPods(inputs.pods);
+  if (flagged.length === 0) return { kind: 'done' };
+  const left = `${flagged.length} flagged pod${flagged.length === 1 ? '' : 's'} left`;
+
+  const deleting = inputs.pods.find((p) => p.deleting);
+  if (deleting) return { kind: 'wait', reason: `pod ${deleting.name} is being deleted (${left})` };
+  if (inputs.pods.length < inputs.instances) {
+    return { kind: 'wait', reason: `${inputs.pods.length} of ${inputs.instances} pods exist (${left})` };
+  }
+  const notReady = inputs.pods.filter((p) => !p.ready);
+  if (notReady.length > 1 || (notReady.length === 1 && !notReady[0]!.flagged)) {
+    return { kind: 'wait', reason: `pod ${notReady.map((p) => p.name).join(', ')} not ready (${left})` };
+  }
+  if (notReady.length === 1) {
+    // The one pod down is flagged: recreating it takes no second pod down, and may be what brings it back.
+    const pod = notReady[0]!;
+    return { kind: 'recreate', pod: pod.name, uid: pod.uid, downtime: inputs.pods.length === 1 || pod.role === 'master',
+      reason: `pod ${pod.name} is flagged for a rolling update and not ready (${left})` };
+  }
+
+  if (inputs.pods.length === 1) {
+    const pod = flagged[0]!;
+    return { kind: 'recreate', pod: pod.name, uid: pod.uid, downtime: true,
+      reason: `single-instance cluster: no replica to switch over to, recreating pod ${pod.name} (${left})` };
+  }
+
+  if (!inputs.members) return { kind: 'wait', reason: `cannot read Patroni's cluster view: ${inputs.patroniError ?? 'no answer'} (${left})` };
+  const leader = clusterLeader({ members: inputs.members });
+  if (!leader) return { kind: 'wait', reason: `Patroni has no leader (${left})` };
+  const byName = new Map(inputs.members.map((m) => [m.name, m]));
+  for (const pod of inputs.pods) {
+    const member = byName.get(pod.name);
+    if (!member) return { kind: 'wait', reason: `pod ${pod.name} is not a Patroni member yet (${left})` };
+    if (member === leader) continue;
+    const lagging = replicaNotFollowing(member, leader);
+    if (lagging) return { kind: 'wait', reason: `${lagging} (${left})` };
+  }
+
+  const replicas = flagged.filter((p) => p.name !== leader.name);
+  if (replicas.length > 0) {
+    const lag = (p: RolloutPod) => lagBytes(byName.get(p.name)!) ?? 0;
+    const pod = [...replicas].sort((a, b) => lag(b) - lag(a) || (a.name < b.name ? 1 : -1))[0]!;
+    return { kind: 'recreate', pod: pod.name, uid: pod.uid, downtime: false,
+      reason: `replica ${pod.name} is flagged for a rolling update (${left})` };
+  }
+
+  // Only the leader is flagged: hand its role to the healthiest replica first.
+  const podsByName = new Map(inputs.pods.map((p) => [p.name, p]));
+  const candidate = pickSwitchoverCandidate({ members: inputs.members }, {
+    maxLagBytes: inputs.maxLagBytes,
+    exclude: (m) => podsByName.get(m.name)?.flagged === true || podsByName.get(m.name)?.nodeGoingAway !== undefined,
+  });
+  if (!candidate) {
+    const away = inputs.pods.filter((p) => p.nodeGoingAway && p.name !== leader.name).map((p) => `${p.name} (${p.nodeGoingAway})`);
+    return { kind: 'blocked', reason: `master ${leader.name} is flagged, but no replica can take over`
+      + (away.length ? `: replicas on nodes going away: ${away.join(', ')}` : ': no healthy replica within the allowed lag') };
+  }
+  return { kind: 'switchover', leader: leader.name, candidate: candidate.name,
+    reason: `master ${leader.name} is flagged for a rolling update: switching over to ${candidate.name} `
+      + `(lag ${lagBytes(candidate)} bytes) before recreating it` };
+}
