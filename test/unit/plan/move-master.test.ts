@@ -1,0 +1,117 @@
+// nextMoveMasterStep / goingAwayReasons: the one next step of moving a master off a node that is going away.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { nextMoveMasterStep, type DrainPod, type MoveMasterInputs } from '../../../lib/plan/move-master';
+import { goingAwayReasons, nodeGoingAway } from '../../../lib/plan/node-drain';
+import type { MemberView } from '../../../lib/plan/patroni-members';
+
+const NODE = 'node-a';
+const pod = (name: string, nodeName: string | undefined, extra: Partial<DrainPod> = {}): DrainPod =>
+  ({ name, uid: `uid-${name}`, nodeName, deleting: false, ...extra });
+const leader = (name: string): MemberView => ({ name, role: 'leader', state: 'running', timeline: 2 });
+const replica = (name: string, lag: number | string = 0, extra: Partial<MemberView> = {}): MemberView =>
+  ({ name, role: 'replica', state: 'streaming', timeline: 2, lag, ...extra });
+
+const inputs = (extra: Partial<MoveMasterInputs> = {}): MoveMasterInputs => ({
+  node: NODE, nodeReason: 'unschedulable', instances: 2,
+  pods: [pod('c-0', NODE), pod('c-1', 'node-b')],
+  members: [leader('c-0'), replica('c-1', 16)],
+  ...extra,
+});
+
+describe('nextMoveMasterStep', () => {
+  it('switches over to a following replica on a ready node, saying from where to where and why', () => {
+    const step = nextMoveMasterStep(inputs());
+    assert.equal(step.kind, 'switchover');
+    assert.deepEqual([step.kind === 'switchover' && step.leader, step.kind === 'switchover' && step.candidate], ['c-0', 'c-1']);
+    assert.equal(step.reason, 'switching over from c-0 on node node-a (going away: unschedulable) to c-1 on node node-b (lag 16 bytes)');
+  });
+
+  it('picks the least lagging of several candidates, and never one on a node going away', () => {
+    const step = nextMoveMasterStep(inputs({
+      instances: 4,
+      pods: [pod('c-0', NODE), pod('c-1', 'node-b'), pod('c-2', 'node-c'), pod('c-3', 'node-d', { nodeGoingAway: 'taint karpenter.sh/disrupted' })],
+      members: [leader('c-0'), replica('c-1', 500), replica('c-2', 100), replica('c-3', 0)],
+    }));
+    assert.equal(step.kind === 'switchover' && step.candidate, 'c-2');
+  });
+
+  it('is done when the leader runs elsewhere (the move happened) or no pod of the cluster is on the node', () => {
+    assert.equal(nextMoveMasterStep(inputs({ members: [replica('c-0'), leader('c-1')] })).kind, 'done');
+    assert.equal(nextMoveMasterStep(inputs({ pods: [pod('c-0', 'node-x'), pod('c-1', 'node-b')] })).kind, 'done');
+  });
+
+  it('waits without Patroni\'s view or a leader, saying why', () => {
+    assert.deepEqual(nextMoveMasterStep(inputs({ members: undefined, patroniError: 'connection refused' })),
+      { kind: 'wait', reason: 'cannot read Patroni\'s cluster view: connection refused' });
+    assert.deepEqual(nextMoveMasterStep(inputs({ members: [replica('c-0'), replica('c-1')] })), { kind: 'wait', reason: 'Patroni has no leader' });
+  });
+
+  it('does not pick a replica that lags beyond maximum_lag_on_failover, reports an unknown lag, is on an old timeline or is tagged nofailover', () => {
+    for (const member of [replica('c-1', 2_000_000), replica('c-1', 'unknown'), replica('c-1', 0, { timeline: 1 }),
+      replica('c-1', 0, { tags: { nofailover: true } }), replica('c-1', 0, { state: 'starting' })]) {
+      const step = nextMoveMasterStep(inputs({ members: [leader('c-0'), member], maxLagBytes: 1_048_576 }));
+      assert.equal(step.kind, 'wait', JSON.stringify(member));
+    }
+  });
+
+  it('recreates a healthy replica that sits on a node going away, with its uid, when no other candidate exists', () => {
+    const step = nextMoveMasterStep(inputs({ pods: [pod('c-0', NODE), pod('c-1', 'node-b', { nodeGoingAway: 'unschedulable' })] }));
+    assert.equal(step.kind, 'recreate');
+    assert.equal(step.kind === 'recreate' && step.pod, 'c-1');
+    assert.equal(step.kind === 'recreate' && step.uid, 'uid-c-1');
+    assert.match(step.reason, /recreating replica c-1, which runs on node node-b \(going away: unschedulable\)/);
+  });
+
+  it('recreates a replica on the same node as the master too (both pods on the node going away)', () => {
+    const step = nextMoveMasterStep(inputs({ pods: [pod('c-0', NODE), pod('c-1', NODE, { nodeGoingAway: 'unschedulable' })] }));
+    assert.equal(step.kind === 'recreate' && step.pod, 'c-1');
+  });
+
+  it('never takes a second pod down: waits while a pod is deleted, missing, unscheduled or not following', () => {
+    const away = { nodeGoingAway: 'unschedulable' };
+    const cases: Array<[Partial<MoveMasterInputs>, RegExp]> = [
+      [{ pods: [pod('c-0', NODE), pod('c-1', 'node-b', { ...away, deleting: true })] }, /c-1 is being deleted/],
+      [{ instances: 3, pods: [pod('c-0', NODE), pod('c-1', 'node-b', away)] }, /2 of 3 pods exist/],
+      [{ instances: 3, pods: [pod('c-0', NODE), pod('c-1', 'node-b', away), pod('c-2', undefined)],
+        members: [leader('c-0'), replica('c-1')] }, /c-2 is not scheduled yet/],
+      [{ instances: 3, pods: [pod('c-0', NODE), pod('c-1', 'node-b', away), pod('c-2', 'node-c', away)],
+        members: [leader('c-0'), replica('c-1'), replica('c-2', 0, { state: 'starting' })] }, /member c-2 is starting/],
+      [{ instances: 3, pods: [pod('c-0', NODE), pod('c-1', 'node-b', away), pod('c-2', 'node-c')],
+        members: [leader('c-0'), replica('c-1')] }, /c-2 is not a Patroni member yet/],
+    ];
+    for (const [extra, reason] of cases) {
+      const step = nextMoveMasterStep(inputs(extra));
+      assert.equal(step.kind, 'wait', JSON.stringify(extra));
+      assert.match(step.kind === 'wait' ? step.reason : '', reason);
+    }
+  });
+
+  it('a recreated replica that catches up on a ready node becomes the candidate', () => {
+    const caughtUp = nextMoveMasterStep(inputs({ pods: [pod('c-0', NODE), pod('c-1', 'node-c')], members: [leader('c-0'), replica('c-1', 0)] }));
+    assert.equal(caughtUp.kind === 'switchover' && caughtUp.candidate, 'c-1');
+  });
+
+  it('a single-instance cluster is reported, never recreated or switched over, and Patroni is not needed for it', () => {
+    const step = nextMoveMasterStep(inputs({ instances: 1, pods: [pod('c-0', NODE)], members: undefined }));
+    assert.equal(step.kind, 'single-instance');
+    assert.match(step.reason, /no replica to switch over to, so it cannot move without downtime/);
+  });
+
+  it('a replica that cannot take over and is not on a node going away: waits, saying so', () => {
+    const step = nextMoveMasterStep(inputs({ members: [leader('c-0'), replica('c-1', 0, { tags: { nofailover: true } })] }));
+    assert.equal(step.kind, 'wait');
+    assert.match(step.kind === 'wait' ? step.reason : '', /no replica that can take over/);
+  });
+});
+
+describe('goingAwayReasons', () => {
+  it('names cordon, drain taints and missing readiness labels; a ready node has none', () => {
+    const node = { metadata: { labels: { 'lifecycle-status': 'pending-decommission' } },
+      spec: { unschedulable: true, taints: [{ key: 'ToBeDeletedByClusterAutoscaler' }, { key: 'other' }] } };
+    assert.deepEqual(goingAwayReasons(node, { 'lifecycle-status': 'ready' }),
+      ['unschedulable', 'taint ToBeDeletedByClusterAutoscaler', 'missing label lifecycle-status=ready']);
+    assert.deepEqual(goingAwayReasons({ metadata: { labels: { 'lifecycle-status': 'ready' } } }, { 'lifecycle-status': 'ready' }), []);
+    assert.equal(nodeGoingAway({ spec: { taints: [{ key: 'karpenter.sh/disrupted' }] } }, {}), 'the node is going away: taint karpenter.sh/disrupted');
+  });
+});
