@@ -1,28 +1,123 @@
 /**
- * onOperatorConfigChange: the operator ConfigMap changed. An invalid config gets a Warning Event on the ConfigMap
- * naming every bad key, and nothing is synced; a valid one runs fleet sync under the new config, which syncs every
- * cluster whose desired objects change (no restart of anything). The ConfigMap is read again: the event only says
- * that something changed.
+ * onOperatorConfigChange: the operator ConfigMap changed. The ConfigMap is read again (the event only says that
+ * something changed) and compared with the configuration last applied to the fleet, recorded on the ConfigMap as
+ * the annotation `acid.zalan.do/last-applied-config` (lib/sync/config-history.ts):
+ *
+ * - invalid data: a Warning Event `InvalidConfiguration` on the ConfigMap naming every bad key (once per distinct
+ *   content), and nothing else; every function keeps using the last applied configuration meanwhile;
+ * - valid data equal to the last applied: nothing to do, no request beyond the reads (our own annotation patch
+ *   comes back as an update event and ends here);
+ * - valid and different: fleet sync under the new config, which syncs exactly the clusters whose desired objects
+ *   change (their pods are then rolled at the rate `rollout_clusters_at_once` / `rollout_cluster_delay` allow);
+ *   a Normal Event `ConfigurationChanged` with the changed keys and the clusters synced; and, once the fleet run
+ *   left nothing behind, the annotation. A run cut short by its deadline or an unreadable namespace answers 503,
+ *   so the source calls again and the next run continues where this one stopped.
+ *
+ * No restart of anything is needed (unlike Zalando's operator, which reads its config at start).
  */
+import type { KubeClient } from '../../lib/k8s/client';
+import type { Logger } from '../../lib/log/logger';
+import {
+  changedKeys, describeConfigDiff, diffConfigData, recordAppliedConfig, recordInvalidConfigEvent, sameConfigData,
+} from '../../lib/sync/config-history';
 import { recordEvent } from '../../lib/sync/events';
-import { fleetOutcome } from '../shared/fleet';
-import { defineHandler } from '../shared/handler';
+import type { ConfigLocation } from '../../lib/sync/operator-config';
+import { syncFleet, type FleetResult } from '../../lib/sync/sync-fleet';
+import { defineHandler, type Invocation, type Outcome } from '../shared/handler';
 
-export const onOperatorConfigChange = defineHandler('onOperatorConfigChange', async ({ event, operator, client, log, env, deadlineMs }) => {
-  const { namespace, name } = operator.location;
+/** Clusters named in an Event message at most; the rest are counted. */
+const LISTED_CLUSTERS = 20;
+
+const listed = (keys: string[]) =>
+  keys.length <= LISTED_CLUSTERS ? keys.join(', ') : `${keys.slice(0, LISTED_CLUSTERS).join(', ')} and ${keys.length - LISTED_CLUSTERS} more`;
+
+/**
+ * The logic of `onOperatorConfigChange`, for an invocation whose operator config has been read.
+ * @returns 200 outcomes for an ignored, invalid or unchanged ConfigMap and for an applied change; retryable (503)
+ *   while the fleet run of a change has work left; throws KubeApiError when the API fails (the host answers 503)
+ */
+export async function operatorConfigChange({ event, operator, client, log, env, deadlineMs }: Invocation): Promise<Outcome> {
+  const { location } = operator;
+  const { namespace, name } = location;
   // An ApiServerSource selects by label only: changes of other ConfigMaps (e.g. Patroni's) are not ours.
   const about = event.ref;
   if (about?.kind === 'ConfigMap' && (about.name !== name || (about.namespace ?? namespace) !== namespace)) {
     return { result: { ignored: `ConfigMap ${about.namespace}/${about.name} is not the operator ConfigMap ${namespace}/${name}` } };
   }
-  if (!operator.ok) {
-    const message = `invalid operator configuration, clusters keep their current objects: ${operator.errors.map((e) => e.message).join('; ')}`;
-    const error = await recordEvent(client, { apiVersion: 'v1', kind: 'ConfigMap', namespace, name }, 'Warning', 'InvalidConfiguration', message, new Date());
-    if (error) log.warn('Could not record event', { error: error.message });
-    log.warn('Invalid operator configuration', { reason: message });
-    return { result: { invalid: operator.errors.map((e) => e.message) } };
+  const { data, lastApplied } = operator.configMap;
+  if (!operator.ok || operator.configSource === 'last-applied') {
+    const errors = operator.ok ? operator.currentErrors : operator.errors;
+    return invalidOutcome(client, log, location, data, errors.map((e) => e.message), lastApplied !== undefined);
   }
+  if (lastApplied && sameConfigData(lastApplied, data)) {
+    return { result: { configMap: `${namespace}/${name}`, unchanged: 'the configuration is the one last applied' } };
+  }
+
+  const diff = diffConfigData(lastApplied, data);
+  const changes = lastApplied ? describeConfigDiff(diff, lastApplied, data) : ['first configuration applied'];
+  log.info('Operator configuration changed', { configMap: `${namespace}/${name}`, changes: changes.join('; ') });
   // Under the new config every cluster whose desired objects change shows as drifted, and only those are synced.
-  const outcome = await fleetOutcome(operator.ctx, env, deadlineMs);
-  return { ...outcome, result: { configMap: `${namespace}/${name}`, warnings: operator.warnings, fleet: outcome.result } };
-});
+  // (The run fleetOutcome makes, called directly for its typed items.)
+  const ctx = operator.ctx;
+  const fleet = await syncFleet(ctx, { operatorNamespace: namespace, deadlineMs, parallelism: Number(env.SYNC_PARALLELISM ?? 4) });
+  const left = leftBehind(fleet);
+  const synced = fleet.items.filter((i) => i.outcome === 'synced').map((i) => i.cluster);
+  const failed = fleet.items.filter((i) => i.outcome === 'failed').map((i) => `${i.cluster} (${i.error ?? 'failed'})`);
+  const summary = {
+    configMap: `${namespace}/${name}`, changes, warnings: operator.warnings,
+    fleet: { ...fleet, items: fleet.items.map((i) => `${i.cluster}: ${i.action} (${i.why}) -> ${i.outcome}`) },
+  };
+
+  if (left.length === 0 || synced.length > 0) {
+    const keys = lastApplied ? `changed keys: ${changedKeys(diff).join(', ')}` : 'first configuration applied';
+    const message = [
+      `operator configuration ${left.length ? 'being applied' : 'applied'}; ${keys}; ${changes.join('; ')}`,
+      synced.length ? `clusters synced: ${listed(synced)}` : 'no cluster\'s objects change',
+      ...(failed.length ? [`failed (retried by periodic sync): ${listed(failed)}`] : []),
+      ...(left.length ? [`still to do: ${left.join('; ')}`] : []),
+    ].join('; ');
+    const error = await recordEvent(client, { apiVersion: 'v1', kind: 'ConfigMap', namespace, name }, 'Normal', 'ConfigurationChanged',
+      message, ctx.now());
+    if (error) log.warn('Could not record event', { error: error.message });
+  }
+  if (left.length) {
+    log.info('Operator configuration partly applied, continuing on the next call', { left: left.join('; ') });
+    return { result: { ...summary, applied: false, left }, retryable: true };
+  }
+  if (operator.configMap.exists) await recordAppliedConfig(client, location, data, ctx.signal);
+  return { result: { ...summary, applied: true } };
+}
+
+/**
+ * What keeps a change from counting as applied: namespaces that could not be listed, clusters not started before
+ * the deadline, and clusters whose Lease another invocation held (it may have read the old config). Clusters whose
+ * sync failed do not: the config is in force for them, and periodic sync repairs them like any failed cluster
+ * (waiting for them would also make a later invalid edit fall back to a config older than what runs).
+ */
+function leftBehind(fleet: FleetResult): string[] {
+  const busy = fleet.items.filter((i) => i.outcome === 'busy').map((i) => i.cluster);
+  return [
+    ...fleet.errors.map((e) => `namespace not listed: ${e}`),
+    ...(fleet.left ? [`${fleet.left} clusters not started before the deadline`] : []),
+    ...(busy.length ? [`busy: ${listed(busy)}`] : []),
+  ];
+}
+
+/**
+ * The ConfigMap's data is invalid: report it once per distinct content, and run nothing.
+ * @param fallback whether a last applied configuration stays in force (else nothing is synced until it is fixed)
+ */
+async function invalidOutcome(client: KubeClient, log: Logger, location: ConfigLocation, data: Record<string, string> | undefined,
+  errors: string[], fallback: boolean): Promise<Outcome> {
+  const consequence = fallback
+    ? 'the last applied configuration stays in force until it is fixed'
+    : 'no configuration was applied before, so no cluster is synced until it is fixed';
+  const message = `invalid operator configuration: ${errors.join('; ')}; ${consequence}`;
+  const recorded = await recordInvalidConfigEvent(client, location, data, message, new Date());
+  if (recorded instanceof Error) log.warn('Could not record event', { error: recorded.message });
+  if (recorded === 'recorded') log.warn('Invalid operator configuration', { reason: message });
+  return { result: { configMap: `${location.namespace}/${location.name}`, invalid: errors, using: fallback ? 'last-applied' : 'none',
+    event: recorded instanceof Error ? `not recorded: ${recorded.message}` : recorded } };
+}
+
+export const onOperatorConfigChange = defineHandler('onOperatorConfigChange', operatorConfigChange);

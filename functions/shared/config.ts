@@ -1,6 +1,7 @@
 /**
- * The outcome for an invocation that cannot run because the operator ConfigMap is invalid: nothing is synced with
- * a config the user did not mean (200, not retried; the fix of the ConfigMap triggers onOperatorConfigChange).
+ * The outcome for an invocation that cannot run because the operator ConfigMap is invalid and no configuration was
+ * applied before (with one, `createOperatorContext` falls back to it and this is not reached): nothing is synced
+ * with a config the user did not mean (200, not retried; the fix of the ConfigMap triggers onOperatorConfigChange).
  */
 import type { OperatorContextResult } from '../../lib/sync/operator-context';
 import type { Outcome } from './handler';

@@ -133,6 +133,10 @@ export const OPERATOR_CONFIG_KEYS = {
   enable_crd_registration: bool(true, 'top', 'the operator creates and updates the postgresql CRD itself'),
   crd_categories: list(['all'], 'top', 'kubectl categories of the postgresql CRD'),
   enable_lazy_spilo_upgrade: bool(false, 'top', 'an image change updates the StatefulSet without rolling the pods'),
+  // Not Zalando keys: they bound this operator's fleet-wide rolling updates (lib/sync/rollout-slots.ts), which
+  // Zalando runs one cluster at a time inside its single process.
+  rollout_clusters_at_once: int(1, null, 'clusters whose pods are rolled (restarted, switched over) at the same time, fleet-wide', { min: 1 }),
+  rollout_cluster_delay: duration(0, null, 'least time between one cluster finishing its rollout and another starting in its place'),
   enable_pgversion_env_var: bool(true, 'top', 'pass the Postgres version to Spilo as PGVERSION instead of bin_dir'),
   enable_spilo_wal_path_compat: bool(false, 'top', 'set ENABLE_WAL_PATH_COMPAT so Spilo finds WAL under the old bucket path'),
   enable_team_id_clustername_prefix: bool(false, 'top', 'require cluster names to start with "<teamId>-"'),
