@@ -1,0 +1,50 @@
+// The last applied operator config: canonical text, reading the annotation, the diff between two ConfigMaps,
+// the name of the Event about an invalid content.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  LAST_APPLIED_CONFIG_ANNOTATION, canonicalConfigData, changedKeys, describeConfigDiff, diffConfigData, invalidConfigEventName,
+  lastAppliedData, sameConfigData,
+} from '../../../lib/sync/config-history';
+
+const withAnnotation = (text: string) => ({ metadata: { annotations: { [LAST_APPLIED_CONFIG_ANNOTATION]: text } } });
+
+describe('last applied config', () => {
+  it('writes data with sorted keys, so key order does not matter', () => {
+    assert.equal(canonicalConfigData({ workers: '4', docker_image: 'x' }), '{"docker_image":"x","workers":"4"}');
+    assert.equal(canonicalConfigData(undefined), '{}');
+    assert.ok(sameConfigData({ a: '1', b: '2' }, { b: '2', a: '1' }));
+    assert.ok(!sameConfigData({ a: '1' }, { a: '1 ' }));
+    assert.ok(sameConfigData(undefined, {}));
+  });
+
+  it('reads the annotation back, and treats a damaged one as absent', () => {
+    assert.deepEqual(lastAppliedData(withAnnotation(canonicalConfigData({ workers: '4' }))), { workers: '4' });
+    assert.equal(lastAppliedData({ metadata: {} }), undefined);
+    assert.equal(lastAppliedData(undefined), undefined);
+    for (const damaged of ['{', '[]', '"x"', 'null', '{"workers":4}']) assert.equal(lastAppliedData(withAnnotation(damaged)), undefined, damaged);
+  });
+
+  it('diffs added, removed and changed keys, and describes them with short values', () => {
+    const before = { docker_image: 'spilo:1', workers: '4', debug_logging: 'true' };
+    const after = { docker_image: 'spilo:2', workers: '4', pod_environment_configmap: 'x'.repeat(100) };
+    const diff = diffConfigData(before, after);
+    assert.deepEqual(diff, { added: ['pod_environment_configmap'], removed: ['debug_logging'], changed: ['docker_image'] });
+    assert.deepEqual(changedKeys(diff), ['debug_logging', 'docker_image', 'pod_environment_configmap']);
+    assert.deepEqual(describeConfigDiff(diff, before, after), [
+      `+pod_environment_configmap: "${'x'.repeat(37)}..."`,
+      '-debug_logging',
+      'docker_image: "spilo:1" -> "spilo:2"',
+    ]);
+    assert.deepEqual(diffConfigData(undefined, { a: '1' }), { added: ['a'], removed: [], changed: [] });
+  });
+
+  it('names the Event about an invalid content after the content, in any key order', () => {
+    const location = { namespace: 'ops', name: 'postgres-operator' };
+    const name = invalidConfigEventName(location, { workers: 'many', a: '1' });
+    assert.match(name, /^postgres-operator\.invalid-config-[0-9a-f]{16}$/);
+    assert.equal(invalidConfigEventName(location, { a: '1', workers: 'many' }), name);
+    assert.notEqual(invalidConfigEventName(location, { workers: 'lots' }), name);
+    assert.ok(invalidConfigEventName({ namespace: 'ops', name: 'c'.repeat(253) }, {}).length <= 253);
+  });
+});
