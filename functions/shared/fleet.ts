@@ -12,12 +12,15 @@ import type { Outcome } from './handler';
 /**
  * @param env `OPERATOR_NAMESPACE`, `CONFIG_MAP_NAME` (where the cursor lives), `SYNC_PARALLELISM` (default 4)
  * @param deadlineMs the invocation's budget; the fleet run keeps a margin inside it
- * @returns 503 only when a namespace scope could not be listed (the API is unavailable)
+ * @returns 503 when a namespace scope could not be listed (the API is unavailable) or rolling updates go on
  */
 export async function fleetOutcome(ctx: SyncContext, env: Record<string, string | undefined>, deadlineMs: number): Promise<Outcome> {
   const result = await syncFleet(ctx, {
     operatorNamespace: configLocation(env).namespace, deadlineMs, parallelism: Number(env.SYNC_PARALLELISM ?? 4),
   });
-  const summary = { ...result, items: result.items.map((i) => `${i.cluster}: ${i.action} (${i.why}) -> ${i.outcome}`) };
-  return { result: summary, retryable: result.errors.length > 0 };
+  const summary = { ...result, items: result.items.map((i) => `${i.cluster}: ${i.action} (${i.why}) -> ${i.outcome}`
+    + (i.rollingUpdate ? ` (${i.rollingUpdate})` : '')) };
+  // Rolling updates go one step per sync: asking to be called again carries them on (periodic sync would, later).
+  const rolling = result.items.filter((i) => i.rollingUpdate).length;
+  return { result: { ...summary, rollingUpdates: rolling }, retryable: result.errors.length > 0 || rolling > 0 };
 }

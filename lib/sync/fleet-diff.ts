@@ -19,6 +19,7 @@ import { planCluster, type Observed } from './cluster-state';
 import { nextStatus, otherConditions, podsReady, storedStatus, syncObservation } from './cluster-status';
 import { hasFinalizer } from './finalizer';
 import { ROLES_CONDITION } from './roles-step';
+import { ROLLING_UPDATE_CONDITION } from './rolling-update';
 import type { SyncContext } from './sync-cluster';
 import { SYNC_NOW_ANNOTATION } from './sync-now';
 
@@ -60,6 +61,11 @@ export function fleetDecision(ctx: SyncContext, raw: KubeObject, children: Obser
   if (status?.observedGeneration !== generation) {
     return { action: 'sync', why: `generation ${generation} not synced yet (status is for ${status?.observedGeneration ?? 'none'})` };
   }
+
+  // A rolling update goes on one step per invocation; the event source's retries usually carry it, this catches
+  // one whose retries stopped (and a Blocked one, which is not retried at once). A paused one waits for its annotation.
+  const rolling = otherConditions(raw).find((c) => c.type === ROLLING_UPDATE_CONDITION);
+  if (rolling?.status === 'True' && rolling.reason !== 'Paused') return { action: 'sync', why: `rolling update: ${rolling.message}` };
 
   const validation = validatePostgresql(raw, { enableTeamIdClusterNamePrefix: ctx.config.enable_team_id_clustername_prefix });
   if (!validation.ok) {

@@ -12,6 +12,10 @@
  * it would remove the master. Refused changes (a smaller volume, such a scale-down) leave the running objects as
  * they are and are reported in status (`warnings`, Progressing `UpdateBlocked`) and as Warning Events, once.
  *
+ * Pods flagged for a rolling update are then recreated one disruptive step per invocation (`rolling-update.ts`:
+ * replicas first, a switchover, the old master last), under the Lease; the result stays `pending` until the last
+ * pod is done, so the event source calls again.
+ *
  * Bad input never throws: an invalid manifest ends in status `Invalid` and a Warning Event naming the fields, and no
  * child is touched. API failures end in a `*Failed` status and a result marked retryable.
  */
@@ -33,6 +37,8 @@ import { observeChildren, passwordsFor, planCluster, type Observed } from './clu
 import { podsReady, syncObservation } from './cluster-status';
 import { acquireLease, DEFAULT_LEASE_TIMING, HeldLease, leaseName, newHolderIdentity, type LeaseTiming } from './lease';
 import { scaleDownHold } from './scale-down';
+import { listPods } from './rolling-update-flag';
+import { rollingUpdateStep, type RolloutOutcome } from './rolling-update';
 import { syncStatefulSet, type StepEvent } from './statefulset-steps';
 import { clearSyncNow } from './sync-now';
 import type { PasswordSource } from './passwords';
@@ -78,6 +84,8 @@ export interface SyncResult {
   error?: string;
   /** for `synced`: work left for a later sync (e.g. roles waiting for the master pod) */
   pending?: string;
+  /** for `synced`: the rolling update goes on in a later invocation (a step was taken, or it waits), and why */
+  rollingUpdate?: string;
   /** roles and databases in PostgreSQL, when they were synced */
   roles?: RolesSummary;
 }
@@ -213,13 +221,15 @@ async function syncOnce(ctx: SyncContext, raw: KubeObject, log: Logger, lease?: 
       actions.push({ change: action.change, kind: action.object.kind, name: action.object.metadata.name, reason: action.reason });
       log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, { name: action.object.metadata.name, reason: action.reason });
     }
+    const rollout = await rollingUpdate(ctx, raw, cluster, observed, instances, lease);
+    if (rollout.needsLease && !lease) return NEEDS_LEASE;
     const pods = podsReady(observed, cluster.metadata.name, instances);
     const manifestWarnings = [...validation.warnings, ...state.notes];
     const observation = syncObservation({
       generation, manifestWarnings: validation.warnings, notes: state.notes, refusals, pods, changed: actions.length > 0 || steps.length > 0,
     });
     const roles = await syncRolesAndDatabases(ctx, raw, cluster, observed, log);
-    const status = await writeStatus(ctx, raw, observation, roles.condition ? [roles.condition] : []);
+    const status = await writeStatus(ctx, raw, observation, [roles.condition, rollout.condition].filter((c) => c !== undefined));
     if (actions.length > 0) {
       const created = actions.filter((a) => a.change === 'created').map((a) => `${a.kind} ${a.name}`);
       const updated = actions.filter((a) => a.change === 'updated').map((a) => a.reason);
@@ -228,6 +238,10 @@ async function syncOnce(ctx: SyncContext, raw: KubeObject, log: Logger, lease?: 
       await event(ctx, raw, 'Normal', created.length && !updated.length ? 'Created' : 'Updated', message, log);
     }
     for (const step of steps) {
+      await event(ctx, raw, step.type, step.reason, step.message, log);
+      log.info(step.message, { reason: step.reason });
+    }
+    for (const step of rollout.events) {
       await event(ctx, raw, step.type, step.reason, step.message, log);
       log.info(step.message, { reason: step.reason });
     }
@@ -240,9 +254,9 @@ async function syncOnce(ctx: SyncContext, raw: KubeObject, log: Logger, lease?: 
       for (const warning of manifestWarnings) log.warn('Manifest warning', { reason: warning });
     }
     if (await clearSyncNow(ctx.client, raw, ctx.signal)) log.info('Honoured the sync-now annotation');
-    const later = [pending, roles.pending].filter(Boolean).join('; ');
+    const later = [pending, rollout.pending, roles.pending].filter(Boolean).join('; ');
     return { outcome: 'synced', actions, status: status.PostgresClusterStatus, ...(later ? { retryable: true, pending: later } : {}),
-      ...(roles.summary ? { roles: roles.summary } : {}) };
+      ...(rollout.pending ? { rollingUpdate: rollout.pending } : {}), ...(roles.summary ? { roles: roles.summary } : {}) };
   } catch (error) {
     const message = (error as Error).message;
     log.error('Sync failed', { error: message });
@@ -274,6 +288,16 @@ async function reportInvalid(ctx: SyncContext, raw: KubeObject, validation: Extr
   } catch (error) {
     return { outcome: 'failed', actions: [], retryable: isRetryable(error), error: (error as Error).message };
   }
+}
+
+/** The rolling-update step (`rolling-update.ts`) on the cluster's pods, listed by the StatefulSet's selector. */
+async function rollingUpdate(ctx: SyncContext, raw: KubeObject, cluster: Postgresql, observed: Observed, instances: number,
+  lease: HeldLease | undefined): Promise<RolloutOutcome> {
+  const statefulSet = observed.get(`StatefulSet/${cluster.metadata.name}`);
+  if (!statefulSet) return { events: [] };
+  const selector = (statefulSet.spec?.selector?.matchLabels as Record<string, string> | undefined) ?? selectorLabels(cluster, ctx.config);
+  const pods = await listPods(ctx, cluster.metadata.namespace!, selector);
+  return rollingUpdateStep(ctx, raw, cluster, pods, (statefulSet.spec?.replicas as number | undefined) ?? instances, lease);
 }
 
 /**

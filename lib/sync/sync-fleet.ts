@@ -48,6 +48,8 @@ export interface FleetItem {
   /** child writes the sync reported */
   writes: number;
   error?: string;
+  /** the cluster's rolling update goes on in a later run (see SyncResult.rollingUpdate) */
+  rollingUpdate?: string;
 }
 
 /** What a run did. */
@@ -187,7 +189,8 @@ async function runOne(ctx: SyncContext, work: Work): Promise<FleetItem> {
       return { ...base, outcome: result.outcome, writes: result.deleted.length, ...(result.error ? { error: result.error } : {}) };
     }
     const result = await syncCluster(ctx, work.namespace, work.name);
-    return { ...base, outcome: result.outcome, writes: result.actions.length, ...(result.error ? { error: result.error } : {}) };
+    return { ...base, outcome: result.outcome, writes: result.actions.length, ...(result.error ? { error: result.error } : {}),
+      ...(result.rollingUpdate ? { rollingUpdate: result.rollingUpdate } : {}) };
   } catch (error) {
     // Neither function throws by contract; a bug in one cluster must not stop the fleet.
     return { ...base, outcome: 'failed', writes: 0, error: (error as Error).message };

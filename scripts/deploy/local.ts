@@ -50,6 +50,11 @@ export interface LocalDeployment {
   stopBridge(kill?: boolean): Promise<void>;
   /** starts the bridge again on the same port and waits until its initial lists are delivered */
   startBridge(): Promise<void>;
+  /**
+   * Kills one function's host with SIGKILL (as a crash or a platform timeout would, mid-invocation), then starts a
+   * new one on the same port and waits for /healthz. Throws for an unknown name.
+   */
+  killAndRestart(name: string): Promise<LocalProcess>;
 }
 
 /** @returns a free loopback TCP port */
@@ -118,14 +123,21 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
     bridge = start('bridge', path.join(dist, 'bridge/bridge.js'), { ...base, BRIDGE_TARGETS: targets, BRIDGE_PORT: String(bridgePort) }, bridgePort, options.logDir);
     await waitHealthy(bridge, options.readyTimeoutMs ?? 30_000);
   };
+  const startFunction = (spec: FunctionSpec, port: number) => start(spec.name, host, {
+    ...base, ...options.functionEnv?.(spec), MOD_NAME: BUNDLE_MODULE, FUNC_HANDLER: spec.export, FUNC_PORT: String(port),
+    FUNC_HOST: '127.0.0.1', FUNC_TIMEOUT: base.FUNC_TIMEOUT ?? '60', KUBELESS_INSTALL_VOLUME: path.join(dist, 'functions', spec.name),
+  }, port, options.logDir);
+  const killAndRestart = async (name: string) => {
+    const index = functions.findIndex((p) => p.name === name);
+    const spec = specs.find((s) => s.name === name);
+    if (index < 0 || !spec) throw new Error(`no function ${name} in this deployment`);
+    await terminate(functions[index]!, 0, 'SIGKILL');
+    functions[index] = startFunction(spec, functions[index]!.port);
+    await waitHealthy(functions[index]!, options.readyTimeoutMs ?? 30_000);
+    return functions[index]!;
+  };
   try {
-    for (const spec of specs) {
-      const port = await freePort();
-      functions.push(start(spec.name, host, {
-        ...base, ...options.functionEnv?.(spec), MOD_NAME: BUNDLE_MODULE, FUNC_HANDLER: spec.export, FUNC_PORT: String(port),
-        FUNC_HOST: '127.0.0.1', FUNC_TIMEOUT: base.FUNC_TIMEOUT ?? '60', KUBELESS_INSTALL_VOLUME: path.join(dist, 'functions', spec.name),
-      }, port, options.logDir));
-    }
+    for (const spec of specs) functions.push(startFunction(spec, await freePort()));
     await Promise.all(functions.map((p) => waitHealthy(p, options.readyTimeoutMs ?? 30_000)));
     if (options.bridge !== false) await startBridge();
   } catch (error) {
@@ -138,6 +150,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
     stop,
     stopBridge: async (kill = false) => { if (bridge) await terminate(bridge, 5000, kill ? 'SIGKILL' : 'SIGTERM'); },
     startBridge,
+    killAndRestart,
   };
 }
 

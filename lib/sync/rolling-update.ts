@@ -1,0 +1,182 @@
+/**
+ * Carries out the rolling update one disruptive step per invocation (the plan is `lib/plan/rolling-update.ts`):
+ * observe the cluster's pods, Patroni's `GET /cluster` and, before a switchover, the Nodes of the pods; decide the
+ * next step; then, holding the cluster's Lease and a fleet-wide rollout slot (`rollout-slots.ts`), recreate one pod
+ * (a delete with a `uid` precondition: the StatefulSet, `OnDelete`, creates it again from the current template) or
+ * ask Patroni for one switchover. Nothing waits for the pod to come back: the outcome is `pending`, so the event
+ * source calls again, and the next invocation goes on from what it observes.
+ *
+ * The progress is the `RollingUpdate` condition on the `postgresql` status (True while pods are flagged, reason
+ * `InProgress`, `Waiting`, `WaitingForSlot`, `Paused` or `Blocked`; False `Completed` once the last pod is done),
+ * plus an Event per step. `acid.zalan.do/rolling-update-paused: "true"` holds the rollout of one cluster.
+ *
+ * Source: Zalando postgres-operator research/zalando.md §4.5 (rolling update) and §4.12 (Patroni calls);
+ * Kubernetes API reference, meta/v1 DeleteOptions (preconditions); research/anchors.md §3f rules 5 and 9.
+ */
+import { ROLLING_UPDATE_ANNOTATION } from '../builders';
+import type { KubeObject } from '../k8s/client';
+import { isStatus } from '../k8s/errors';
+import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../model/annotations';
+import type { Condition, Postgresql } from '../model/postgresql';
+import { goingAwayReasons } from '../plan/node-drain';
+import { flaggedPods, nextRolloutStep, type RolloutPod, type RolloutStep } from '../plan/rolling-update';
+import type { HeldLease } from './lease';
+import { readPatroniView, switchover } from './patroni-view';
+import { releaseRolloutSlot, takeRolloutSlot } from './rollout-slots';
+import type { StepEvent } from './statefulset-steps';
+import type { SyncContext } from './sync-cluster';
+
+/** Type of the condition this step owns. */
+export const ROLLING_UPDATE_CONDITION = 'RollingUpdate';
+
+/** What the step did or found. */
+export interface RolloutOutcome {
+  /** the next step needs the cluster's Lease, and the caller does not hold it */
+  needsLease?: boolean;
+  events: StepEvent[];
+  /** why a later invocation must come back (a step was taken, or a pod or member is on its way back) */
+  pending?: string;
+  /** the `RollingUpdate` condition to write; undefined when no rollout ever ran */
+  condition?: Condition;
+}
+
+const isReady = (pod: KubeObject) => pod.status?.phase === 'Running'
+  && ((pod.status?.conditions ?? []) as Array<{ type: string; status: string }>).some((c) => c.type === 'Ready' && c.status === 'True');
+
+function rolloutPods(ctx: SyncContext, pods: readonly KubeObject[], nodesGoingAway: Map<string, string>): RolloutPod[] {
+  return pods.map((pod) => ({
+    name: pod.metadata!.name as string,
+    uid: pod.metadata!.uid as string,
+    flagged: pod.metadata?.annotations?.[ROLLING_UPDATE_ANNOTATION] === 'true',
+    ready: isReady(pod),
+    deleting: Boolean(pod.metadata?.deletionTimestamp),
+    role: pod.metadata?.labels?.[ctx.config.pod_role_label],
+    nodeGoingAway: nodesGoingAway.get(pod.spec?.nodeName as string),
+  }));
+}
+
+/** @returns node name -> why it is going away, for the nodes of the pods that are (one GET per node) */
+async function nodesGoingAway(ctx: SyncContext, pods: readonly KubeObject[]): Promise<Map<string, string>> {
+  const names = [...new Set(pods.map((p) => p.spec?.nodeName as string | undefined).filter((n): n is string => Boolean(n)))];
+  const nodes = await Promise.all(names.map((name) => ctx.client.get({ kind: 'Node', name }, ctx.signal)));
+  const away = new Map<string, string>();
+  nodes.forEach((node, i) => {
+    const reasons = node ? goingAwayReasons(node, ctx.config.node_readiness_label) : ['the node no longer exists'];
+    if (reasons.length > 0) away.set(names[i]!, reasons.join(', '));
+  });
+  return away;
+}
+
+function condition(raw: KubeObject, active: boolean, reason: string, message: string, now: Date): Condition {
+  const previous = previousCondition(raw);
+  const status = active ? 'True' : 'False';
+  return {
+    type: ROLLING_UPDATE_CONDITION, status, reason, message,
+    observedGeneration: (raw.metadata?.generation as number | undefined) ?? 0,
+    lastTransitionTime: previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : now.toISOString(),
+  };
+}
+
+const previousCondition = (raw: KubeObject) =>
+  ((raw.status?.conditions ?? []) as Condition[]).find((c) => c.type === ROLLING_UPDATE_CONDITION);
+
+/**
+ * Decides the next step from what is observed now.
+ * @param pods the cluster's pods, as just listed
+ */
+async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly KubeObject[], instances: number): Promise<RolloutStep> {
+  const base = rolloutPods(ctx, pods, new Map());
+  const inputs = { pods: base, instances, maxLagBytes: cluster.spec.patroni?.maximum_lag_on_failover };
+  // Patroni is asked only when a pod is flagged and every pod is up: the plan needs it for nothing else.
+  const needsView = flaggedPods(base).length > 0 && base.length > 1 && base.every((p) => p.ready && !p.deleting);
+  const view = needsView ? await readPatroniView(ctx, pods) : undefined;
+  const members = view && 'cluster' in view ? view.cluster.members : undefined;
+  const patroniError = view && 'error' in view ? view.error : undefined;
+  const step = nextRolloutStep({ ...inputs, members, patroniError });
+  if (step.kind !== 'switchover' && step.kind !== 'blocked') return step;
+  // A switchover candidate must not sit on a node going away: read the Nodes, then decide again.
+  return nextRolloutStep({ ...inputs, pods: rolloutPods(ctx, pods, await nodesGoingAway(ctx, pods)), members, patroniError });
+}
+
+/**
+ * One invocation's share of the rolling update.
+ * @param raw the `postgresql` object as read (its status holds the previous condition, its annotations the pause)
+ * @param pods the cluster's pods, as just listed
+ * @param instances the StatefulSet's replicas
+ * @param lease the cluster's Lease when the caller holds it; without it a disruptive step is not taken
+ *   (`needsLease`), and the caller comes back holding it
+ * @returns what was done; throws KubeApiError when the API fails (a refused precondition is not a failure)
+ */
+export async function rollingUpdateStep(ctx: SyncContext, raw: KubeObject, cluster: Postgresql, pods: readonly KubeObject[],
+  instances: number, lease: HeldLease | undefined): Promise<RolloutOutcome> {
+  const now = ctx.now();
+  const previous = previousCondition(raw);
+  const key = { namespace: cluster.metadata.namespace!, name: cluster.metadata.name };
+  const flagged = flaggedPods(rolloutPods(ctx, pods, new Map()));
+  if (flagged.length === 0) {
+    // A finished rollout's condition stays as it was (no status write).
+    if (previous?.status !== 'True') return { events: [], ...(previous ? { condition: previous } : {}) };
+    // The rollout just ended: free its slot for the next cluster (no write when it held none).
+    if (!lease) return { events: [], needsLease: true };
+    await releaseRolloutSlot(ctx, key);
+    return { events: [{ type: 'Normal', reason: 'RollingUpdateCompleted', message: 'Rolling update completed: every pod runs the current template' }],
+      condition: condition(raw, false, 'Completed', 'every pod runs the current template', now) };
+  }
+  if (raw.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION] === 'true') {
+    const message = `paused by annotation ${ROLLING_UPDATE_PAUSED_ANNOTATION}: pods ${flagged.map((p) => p.name).join(', ')} wait`;
+    return { events: [], condition: condition(raw, true, 'Paused', message, now) };
+  }
+
+  const step = await decide(ctx, cluster, pods, instances);
+  switch (step.kind) {
+    case 'done':
+      return { events: [], ...(previous ? { condition: previous } : {}) };
+    case 'wait':
+      return { events: [], pending: `rolling update: ${step.reason}`, condition: condition(raw, true, 'Waiting', step.reason, now) };
+    case 'blocked': {
+      // Not retried at once (nothing will change in seconds); periodic sync looks again.
+      const events: StepEvent[] = previous?.reason === 'Blocked' && previous.message === step.reason ? []
+        : [{ type: 'Warning', reason: 'RollingUpdateBlocked', message: step.reason }];
+      return { events, condition: condition(raw, true, 'Blocked', step.reason, now) };
+    }
+    default:
+      break;
+  }
+  if (!lease) return { events: [], needsLease: true };
+  const slot = await takeRolloutSlot(ctx, key);
+  if (!slot.granted) {
+    return { events: [], pending: `rolling update: waiting for a rollout slot: ${slot.reason}`,
+      condition: condition(raw, true, 'WaitingForSlot', slot.reason, now) };
+  }
+  await lease.renewIfDue();
+  if (step.kind === 'recreate') return recreatePod(ctx, raw, step, now);
+  return switchOver(ctx, raw, pods, step, now);
+}
+
+async function recreatePod(ctx: SyncContext, raw: KubeObject, step: Extract<RolloutStep, { kind: 'recreate' }>, now: Date): Promise<RolloutOutcome> {
+  try {
+    await ctx.client.delete({ kind: 'Pod', namespace: raw.metadata!.namespace, name: step.pod }, undefined, ctx.signal, { uid: step.uid });
+  } catch (error) {
+    // 409: the pod was replaced meanwhile; the next invocation looks again.
+    if (!isStatus(error, 409)) throw error;
+    return { events: [], pending: `rolling update: pod ${step.pod} changed meanwhile`, condition: condition(raw, true, 'Waiting', `pod ${step.pod} changed meanwhile`, now) };
+  }
+  const message = `Recreating pod ${step.pod}${step.downtime ? ' (the cluster is down until it is back)' : ''}: ${step.reason}`;
+  return { events: [{ type: step.downtime ? 'Warning' : 'Normal', reason: 'RollingUpdate', message }],
+    pending: `rolling update: recreating pod ${step.pod}`, condition: condition(raw, true, 'InProgress', message, now) };
+}
+
+async function switchOver(ctx: SyncContext, raw: KubeObject, pods: readonly KubeObject[], step: Extract<RolloutStep, { kind: 'switchover' }>,
+  now: Date): Promise<RolloutOutcome> {
+  const candidatePod = pods.find((p) => p.metadata!.name === step.candidate)!;
+  try {
+    const result = await switchover(ctx, candidatePod, step.leader, step.candidate);
+    const message = `Switched over from ${step.leader} to ${result.newLeader ?? step.candidate}: ${step.reason}`;
+    return { events: [{ type: 'Normal', reason: 'Switchover', message }], pending: `rolling update: switched over to ${step.candidate}`,
+      condition: condition(raw, true, 'InProgress', message, now) };
+  } catch (error) {
+    const message = `Switchover from ${step.leader} to ${step.candidate} failed: ${(error as Error).message}`;
+    return { events: [{ type: 'Warning', reason: 'SwitchoverFailed', message }], pending: `rolling update: ${message}`,
+      condition: condition(raw, true, 'Waiting', message, now) };
+  }
+}

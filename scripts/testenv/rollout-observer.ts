@@ -1,0 +1,111 @@
+/**
+ * Watches rolling updates from outside, for tests and the rollout benchmark: every `pollMs` it lists the pods of
+ * the clusters and asks each cluster's Patroni for `GET /cluster`, and records per cluster
+ * - the most pods down at once: expected instances minus the pods that are up, where up means not being deleted,
+ *   Ready, and a Patroni member that leads or replicates (`running`/`streaming`) — kwok marks a new pod Ready
+ *   before its Patroni runs, so the pod condition alone would hide a pod that is down;
+ * - each pod replacement (a new uid under a pod name), in order, with the role the old pod had last;
+ * - the leader changes seen (a member other than the last leader leads).
+ *
+ * Source: Patroni REST API "Cluster status endpoints"; Kubernetes Pod conditions (Ready).
+ */
+import type { KubeClient, KubeObject } from '../../lib/k8s/client';
+import { clusterLeader, PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
+
+/** What was seen of one cluster. */
+export interface ClusterRecord {
+  maxDown: number;
+  /** replacements in order: pod name and the role its old incarnation had (`master`, `replica`) */
+  recreated: Array<{ pod: string; role: string }>;
+  /** leader names in the order they were seen leading */
+  leaders: string[];
+  /** rounds in which no Patroni member answered (not counted for `maxDown`) */
+  unreadable: number;
+}
+
+/** Options of {@link RolloutObserver}. */
+export interface RolloutObserverOptions {
+  client: KubeClient;
+  namespace: string;
+  /** cluster name -> expected instances */
+  clusters: Map<string, number>;
+  /** ms between rounds; default 250 */
+  pollMs?: number;
+  /** the pod label with the cluster name; default `cluster-name` */
+  clusterLabel?: string;
+  /** the pod label with the role; default `spilo-role` */
+  roleLabel?: string;
+}
+
+/** Polls until stopped; `records` holds what it saw. */
+export class RolloutObserver {
+  readonly records = new Map<string, ClusterRecord>();
+  private readonly lastUid = new Map<string, { uid: string; role: string }>();
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: RolloutObserverOptions) {
+    for (const name of options.clusters.keys()) this.records.set(name, { maxDown: 0, recreated: [], leaders: [], unreadable: 0 });
+  }
+
+  /** Takes a first look (the baseline), then keeps polling in the background. */
+  async start(): Promise<void> {
+    await this.round();
+    this.loop = (async () => {
+      while (!this.stopped) {
+        await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 250));
+        await this.round().catch(() => undefined);
+      }
+    })();
+  }
+
+  async stop(): Promise<Map<string, ClusterRecord>> {
+    this.stopped = true;
+    await this.loop;
+    return this.records;
+  }
+
+  private async round(): Promise<void> {
+    const { client, namespace } = this.options;
+    const clusterLabel = this.options.clusterLabel ?? 'cluster-name';
+    const roleLabel = this.options.roleLabel ?? 'spilo-role';
+    const pods = await client.list('Pod', namespace);
+    await Promise.all([...this.options.clusters].map(async ([name, instances]) => {
+      const own = pods.filter((p) => p.metadata?.labels?.[clusterLabel] === name);
+      const view = await readView(own);
+      const record = this.records.get(name)!;
+      if (view) {
+        const leader = clusterLeader(view);
+        if (leader && record.leaders[record.leaders.length - 1] !== leader.name) record.leaders.push(leader.name);
+      }
+      for (const pod of own) {
+        const key = `${name}/${pod.metadata!.name}`;
+        const before = this.lastUid.get(key);
+        const role = pod.metadata?.labels?.[roleLabel] ?? 'none';
+        if (before && before.uid !== pod.metadata!.uid) record.recreated.push({ pod: pod.metadata!.name as string, role: before.role });
+        // Keep the last known role of an incarnation: a pod being deleted may have lost its label already.
+        this.lastUid.set(key, { uid: pod.metadata!.uid as string, role: before && before.uid === pod.metadata!.uid && role === 'none' ? before.role : role });
+      }
+      // A round where no member answered (e.g. a GET timed out on a busy machine) says nothing about who is up.
+      if (!view) { record.unreadable++; return; }
+      const up = own.filter((pod) => isUp(pod, view)).length;
+      record.maxDown = Math.max(record.maxDown, instances - up);
+    }));
+  }
+}
+
+function isUp(pod: KubeObject, view: PatroniCluster | undefined): boolean {
+  if (pod.metadata?.deletionTimestamp) return false;
+  const ready = ((pod.status?.conditions ?? []) as Array<{ type: string; status: string }>).some((c) => c.type === 'Ready' && c.status === 'True');
+  const member = view?.members.find((m) => m.name === pod.metadata!.name);
+  return ready && member !== undefined && ['running', 'streaming'].includes(member.state);
+}
+
+async function readView(pods: readonly KubeObject[]): Promise<PatroniCluster | undefined> {
+  for (const pod of pods) {
+    if (!pod.status?.podIP || pod.metadata?.deletionTimestamp) continue;
+    const view = await new PatroniClient(patroniUrl(pod.status.podIP as string), { timeoutMs: 1_000 }).getCluster().catch(() => undefined);
+    if (view) return view;
+  }
+  return undefined;
+}
