@@ -5,19 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parse, stringify } from 'yaml';
-import { FUNCTIONS, type FunctionSpec } from '../../functions/registry';
+import type { FunctionSpec } from '../../functions/registry';
 import { KubeClient, type KubeObject } from '../../lib/k8s/client';
 import { FINALIZER } from '../../lib/sync/finalizer';
-import { commonObjects } from '../../scripts/deploy/common';
 import { startLocal, type LocalDeployment } from '../../scripts/deploy/local';
-import { defaultOptions } from '../../scripts/deploy/options';
-import { bridgeRbac } from '../../scripts/deploy/rbac';
 import { applyManifest, installCrd, repoRoot, testClient } from './operator';
+import { installFunctionCredentials } from './service-accounts';
 import { createNamespace, deleteNamespace, kubectl, requireTestenv } from './testenv';
 
 const CLUSTER = 'acid-e2e';
@@ -48,20 +45,6 @@ const children = async () => {
   return lists.flat();
 };
 
-/** @returns a kubeconfig that authenticates as a ServiceAccount of the test namespace, with a fresh bound token */
-async function serviceAccountKubeconfig(account: string, dir: string): Promise<string> {
-  const token = await kubectl(['create', 'token', account, '-n', ns, '--duration=1h']);
-  assert.equal(token.code, 0, token.stderr);
-  const admin = parse(readFileSync(requireTestenv().kubeconfig, 'utf8'));
-  const file = path.join(dir, `${account}.kubeconfig`);
-  writeFileSync(file, stringify({
-    apiVersion: 'v1', kind: 'Config', clusters: admin.clusters, 'current-context': 'sa',
-    contexts: [{ name: 'sa', context: { cluster: admin.clusters[0].name, user: account, namespace: ns } }],
-    users: [{ name: account, user: { token: token.stdout.trim() } }],
-  }));
-  return file;
-}
-
 describe('end to end: function hosts and bridge as processes', { timeout: 240_000 }, () => {
   before(async () => {
     requireTestenv();
@@ -72,14 +55,12 @@ describe('end to end: function hosts and bridge as processes', { timeout: 240_00
       execFileSync(process.execPath, [`${repoRoot}node_modules/tsx/dist/cli.mjs`, `${repoRoot}scripts/build.ts`, '--quiet'], { stdio: 'inherit' });
     }
     // The RBAC the deploy scripts generate, for an operator in `ns` watching only `ns`.
-    const options = { ...defaultOptions(), namespace: ns, configMap: { namespace: ns, name: 'postgres-operator' }, watchedNamespaces: [ns], includeCrd: false };
-    const scope = { namespace: ns, configNamespace: ns, watchedNamespaces: [ns] };
-    for (const object of [...commonObjects(options), ...bridgeRbac(scope)]) await client.apply(object);
+    const dir = mkdtempSync(path.join(tmpdir(), 'e2e-'));
+    const credentials = await installFunctionCredentials(client, ns, dir);
+    for (const [name, file] of credentials.functions) kubeconfigs.set(name, file);
+    const bridgeKubeconfig = credentials.bridge;
     await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'postgres-operator', namespace: ns },
       data: { watched_namespace: ns, resource_check_interval: '1s' } });
-    const dir = mkdtempSync(path.join(tmpdir(), 'e2e-'));
-    for (const spec of FUNCTIONS) kubeconfigs.set(spec.name, await serviceAccountKubeconfig(spec.name, dir));
-    const bridgeKubeconfig = await serviceAccountKubeconfig('postgres-operator-bridge', dir);
     deployment = await startLocal({
       logDir: path.join(dir, 'logs'),
       env: { OPERATOR_NAMESPACE: ns, WATCHED_NAMESPACE: ns, KUBECONFIG: bridgeKubeconfig, PERIODIC_SYNC_SCHEDULE: 'off', LOG_LEVEL: 'info' },

@@ -1,0 +1,177 @@
+// testenv: full
+// A fleet-wide rollout, end to end on the full control plane with real Patroni behind every pod: the six function
+// hosts and the bridge run as processes from the bundles, each under its own ServiceAccount; `docker_image` changes
+// in the operator ConfigMap; onOperatorConfigChange (called again and again by the bridge while it answers 503)
+// rolls every cluster: replicas first, one switchover, the old master last, never two pods of a cluster down. The
+// function is killed mid-rollout and the next invocation finishes the job. An invalid ConfigMap then disrupts
+// nothing. Pod IPs must be local addresses: run-integration.sh runs this phase in scripts/testenv/netns.sh.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FunctionSpec } from '../../functions/registry';
+import type { KubeClient, KubeObject } from '../../lib/k8s/client';
+import { startLocal, type LocalDeployment } from '../../scripts/deploy/local';
+import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/testenv/patroni-process';
+import { isLocalAddress, PatroniPods } from '../../scripts/testenv/patroni-pods';
+import { RolloutObserver } from '../../scripts/testenv/rollout-observer';
+import { applyManifest, installCrd, repoRoot, testClient } from './operator';
+import { installFunctionCredentials } from './service-accounts';
+import { createNamespace, deleteNamespace } from './testenv';
+
+const tools = findPatroniTools();
+const firstPodIp = (process.env.TESTENV_POD_CIDR ?? '10.244.0.0/16').replace(/\.(\d+)\/\d+$/, (_, d: string) => `.${Number(d) + 1}`);
+const CLUSTERS = ['acid-roll-a', 'acid-roll-b'];
+const INSTANCES = 3;
+const OLD_IMAGE = 'ghcr.io/zalando/spilo-17:4.0-p2';
+const NEW_IMAGE = 'ghcr.io/zalando/spilo-17:4.0-p3';
+
+async function skipReason(): Promise<string | false> {
+  if (process.env.TESTENV_FULL !== '1') return 'needs the full control plane (run `bash scripts/testenv/run-integration.sh`)';
+  if (typeof tools === 'string') return process.env.CI === 'true' ? false : tools;
+  if (!(await isLocalAddress(firstPodIp))) return `pod IPs (${firstPodIp}, ...) are not local addresses here: run inside scripts/testenv/netns.sh`;
+  return false;
+}
+const skip = await skipReason();
+
+let client: KubeClient;
+let ns = '';
+let pods: PatroniPods | undefined;
+let deployment: LocalDeployment | undefined;
+const dir = mkdtempSync(path.join(tmpdir(), 'rolling-update-'));
+const forget = removeIfInterrupted(dir);
+
+const configMap = (data: Record<string, string>) => ({
+  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'postgres-operator', namespace: ns },
+  data: { watched_namespace: ns, docker_image: OLD_IMAGE, rollout_clusters_at_once: '2', ...data },
+});
+
+const clusterPods = async (name: string) => (await client.list('Pod', ns, `cluster-name=${name}`))
+  .sort((a, b) => (a.metadata!.name < b.metadata!.name ? -1 : 1));
+
+const image = (pod: KubeObject) => (pod.spec.containers as KubeObject[]).find((c) => c.name === 'postgres')?.image as string;
+
+function logs(): string {
+  return [...(pods?.running().keys() ?? [])].slice(0, 3).map((p) => `--- ${p}\n${pods!.log(p, 8)}`).join('\n')
+    + `\n(function logs in ${dir}/logs)`;
+}
+
+/** Every cluster has INSTANCES pods up with Patroni: one leader, the others streaming on its timeline. */
+async function allHealthy(what: string, check: (pods: KubeObject[]) => boolean = () => true): Promise<void> {
+  await until(what, 240_000, async () => {
+    for (const name of CLUSTERS) {
+      const list = await clusterPods(name);
+      if (list.length !== INSTANCES || !check(list)) return undefined;
+      const roles = list.map((p) => p.metadata!.labels?.['spilo-role']).sort();
+      if (roles.join() !== ['master', ...Array(INSTANCES - 1).fill('replica')].join()) return undefined;
+      const live = await client.get({ kind: 'postgresql', namespace: ns, name });
+      if (live?.status?.PostgresClusterStatus !== 'Running') return undefined;
+    }
+    return true;
+  }, logs);
+}
+
+before(async () => {
+  if (skip) return;
+  if (typeof tools === 'string') throw new Error(tools);
+  await installCrd();
+  client = testClient();
+  ns = await createNamespace('rolling');
+  if (!existsSync(`${repoRoot}dist/host/host.js`) || !existsSync(`${repoRoot}dist/bridge/bridge.js`)) {
+    execFileSync(process.execPath, [`${repoRoot}node_modules/tsx/dist/cli.mjs`, `${repoRoot}scripts/build.ts`, '--quiet'], { stdio: 'inherit' });
+  }
+  const credentials = await installFunctionCredentials(client, ns, dir);
+  await client.apply(configMap({}));
+  pods = new PatroniPods({ kubeconfig: process.env.KUBECONFIG!, namespace: ns, tools, dir,
+    log: (line) => { if (process.env.PATRONI_PODS_LOG) console.error(line); } });
+  pods.start();
+  deployment = await startLocal({
+    logDir: path.join(dir, 'logs'),
+    env: { OPERATOR_NAMESPACE: ns, WATCHED_NAMESPACE: ns, KUBECONFIG: credentials.bridge, PERIODIC_SYNC_SCHEDULE: 'off', LOG_LEVEL: 'info' },
+    functionEnv: (spec: FunctionSpec) => ({ KUBECONFIG: credentials.functions.get(spec.name) }),
+  });
+  for (const name of CLUSTERS) {
+    await applyManifest({ apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name },
+      spec: { teamId: 'acid', numberOfInstances: INSTANCES, volume: { size: '1Gi' }, postgresql: { version: '17' } } }, ns);
+  }
+}, { timeout: 120_000 });
+
+after(async () => {
+  await deployment?.stop();
+  await pods?.stop();
+  if (ns) await deleteNamespace(ns);
+  client?.close();
+  if (!process.env.KEEP_TEST_LOGS) rmSync(dir, { recursive: true, force: true });
+  forget();
+}, { timeout: 120_000 });
+
+test('docker_image changes: every cluster rolls replicas first, one switchover, the master last, one pod down at most; '
+  + 'the function is killed mid-rollout and the next invocation finishes', { skip, timeout: 600_000 }, async () => {
+  await allHealthy('both clusters up with Patroni, status Running', (list) => list.every((p) => image(p) === OLD_IMAGE));
+  const observer = new RolloutObserver({ client, namespace: ns, clusters: new Map(CLUSTERS.map((c) => [c, INSTANCES])) });
+  await observer.start();
+  const before = new Map((await client.list('Pod', ns, 'application=spilo')).map((p) => [p.metadata!.name as string, p.metadata!.uid as string]));
+
+  await client.apply(configMap({ docker_image: NEW_IMAGE }));
+  // Kill the function as soon as the first pod has been replaced: it may be in the middle of an invocation.
+  await until('a first pod replaced', 180_000, async () =>
+    ([...observer.records.values()].some((r) => r.recreated.length > 0) ? true : undefined), logs);
+  // Both functions that carry a rollout on (the config change, retried by the bridge, and on-update, called for the
+  // status changes) are killed.
+  await Promise.all(['on-operator-config-change', 'on-update'].map((f) => deployment!.killAndRestart(f)));
+
+  await allHealthy('every pod replaced and running the new image', (list) =>
+    list.every((p) => image(p) === NEW_IMAGE && p.metadata!.uid !== before.get(p.metadata!.name as string)
+      && p.metadata?.annotations?.['zalando-postgres-operator-rolling-update-required'] === undefined));
+  await until('the RollingUpdate conditions say Completed', 60_000, async () => {
+    const objects = await Promise.all(CLUSTERS.map((name) => client.get({ kind: 'postgresql', namespace: ns, name })));
+    return objects.every((o) => (o!.status.conditions as KubeObject[]).some((c) => c.type === 'RollingUpdate' && c.status === 'False'
+      && c.reason === 'Completed')) ? true : undefined;
+  }, logs);
+  const records = await observer.stop();
+
+  for (const name of CLUSTERS) {
+    const record = records.get(name)!;
+    const detail = `${name}: ${JSON.stringify(record)}`;
+    assert.equal(record.recreated.length, INSTANCES, `every pod replaced exactly once: ${detail}`);
+    assert.deepEqual(record.recreated.map((r) => r.role), Array(INSTANCES).fill('replica'),
+      `only replicas are recreated: the old master after the switchover made it one: ${detail}`);
+    assert.equal(record.leaders.length, 2, `exactly one switchover: ${detail}`);
+    assert.equal(record.recreated[INSTANCES - 1]!.pod, record.leaders[0], `the old master's pod goes last: ${detail}`);
+    assert.ok(record.maxDown <= 1, `never two pods down at once: ${detail}`);
+    const events = (await client.list('Event', ns)).filter((e) => e.involvedObject?.name === name);
+    assert.equal(events.filter((e) => e.reason === 'Switchover').length, 1, `one Switchover Event: ${detail}`);
+  }
+});
+
+test('an invalid ConfigMap change disrupts nothing: no pod is flagged or replaced, the last applied config stays',
+  { skip, timeout: 180_000 }, async () => {
+    const before = new Map((await client.list('Pod', ns, 'application=spilo')).map((p) => [p.metadata!.name as string, p.metadata!.uid as string]));
+    const eventsBefore = (await client.list('Event', ns)).length;
+    await client.apply(configMap({ docker_image: 'ghcr.io/zalando/spilo-17:broken', rollout_clusters_at_once: 'zero' }));
+    await until('a Warning Event InvalidConfiguration', 60_000, async () =>
+      ((await client.list('Event', ns)).some((e) => e.reason === 'InvalidConfiguration' && e.involvedObject?.kind === 'ConfigMap') ? true : undefined), logs);
+    // Every syncing function runs meanwhile: a sync of each cluster through the bridge (sync-now) and a periodic sync.
+    for (const name of CLUSTERS) {
+      await client.mergePatch({ kind: 'postgresql', namespace: ns, name }, { metadata: { annotations: { 'acid.zalan.do/sync-now': 'true' } } });
+    }
+    await until('the sync-now annotations honoured', 60_000, async () => {
+      const objects = await Promise.all(CLUSTERS.map((name) => client.get({ kind: 'postgresql', namespace: ns, name })));
+      return objects.every((o) => o!.metadata!.annotations?.['acid.zalan.do/sync-now'] === undefined) ? true : undefined;
+    }, logs);
+    const periodic = deployment!.functions.find((f) => f.name === 'periodic-sync')!;
+    const answer = await fetch(periodic.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.ok(answer.status === 200, `periodic sync answered ${answer.status}: ${await answer.text()}`);
+
+    const after = await client.list('Pod', ns, 'application=spilo');
+    assert.deepEqual(new Map(after.map((p) => [p.metadata!.name as string, p.metadata!.uid as string])), before, 'no pod was replaced');
+    assert.ok(after.every((p) => image(p) === NEW_IMAGE && !p.metadata?.annotations?.['zalando-postgres-operator-rolling-update-required']),
+      'no pod flagged; the pods keep the last applied image');
+    for (const name of CLUSTERS) {
+      const sts = await client.get({ kind: 'StatefulSet', namespace: ns, name });
+      assert.equal(image({ spec: sts!.spec.template.spec } as KubeObject), NEW_IMAGE, `StatefulSet ${name} keeps the last applied image`);
+    }
+    assert.ok((await client.list('Event', ns)).length > eventsBefore);
+  });
