@@ -25,6 +25,8 @@ import type { ConfigLocation } from '../../lib/sync/operator-config';
 import { syncFleet, type FleetResult } from '../../lib/sync/sync-fleet';
 import { defineHandler, type Invocation, type Outcome } from '../shared/handler';
 
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /** Clusters named in an Event message at most; the rest are counted. */
 const LISTED_CLUSTERS = 20;
 
@@ -54,7 +56,9 @@ export async function operatorConfigChange({ event, operator, client, log, env, 
   }
 
   const diff = diffConfigData(lastApplied, data);
-  const changes = lastApplied ? describeConfigDiff(diff, lastApplied, data) : ['first configuration applied'];
+  const changes = lastApplied
+    ? describeConfigDiff(diff, lastApplied, data)
+    : [`first configuration applied (${plural(Object.keys(data ?? {}).length, 'key')})`];
   log.info('Operator configuration changed', { configMap: `${namespace}/${name}`, changes: changes.join('; ') });
   // Under the new config every cluster whose desired objects change shows as drifted, and only those are synced.
   // (The run fleetOutcome makes, called directly for its typed items.)
@@ -68,10 +72,12 @@ export async function operatorConfigChange({ event, operator, client, log, env, 
     fleet: { ...fleet, items: fleet.items.map((i) => `${i.cluster}: ${i.action} (${i.why}) -> ${i.outcome}`) },
   };
 
-  if (left.length === 0 || synced.length > 0) {
-    const keys = lastApplied ? `changed keys: ${changedKeys(diff).join(', ')}` : 'first configuration applied';
+  // One Event per run that did something, or that completes the change (a run that synced nothing and must be
+  // called again stays silent; so does a missing ConfigMap, which has no annotation to end the repetition).
+  if (synced.length > 0 || (left.length === 0 && operator.configMap.exists)) {
+    const what = lastApplied ? `changed keys: ${changedKeys(diff).join(', ')}; ${changes.join('; ')}` : changes[0];
     const message = [
-      `operator configuration ${left.length ? 'being applied' : 'applied'}; ${keys}; ${changes.join('; ')}`,
+      `operator configuration ${left.length ? 'being applied' : 'applied'}; ${what}`,
       synced.length ? `clusters synced: ${listed(synced)}` : 'no cluster\'s objects change',
       ...(failed.length ? [`failed (retried by periodic sync): ${listed(failed)}`] : []),
       ...(left.length ? [`still to do: ${left.join('; ')}`] : []),
@@ -98,7 +104,7 @@ function leftBehind(fleet: FleetResult): string[] {
   const busy = fleet.items.filter((i) => i.outcome === 'busy').map((i) => i.cluster);
   return [
     ...fleet.errors.map((e) => `namespace not listed: ${e}`),
-    ...(fleet.left ? [`${fleet.left} clusters not started before the deadline`] : []),
+    ...(fleet.left ? [`${plural(fleet.left, 'cluster')} not started before the deadline`] : []),
     ...(busy.length ? [`busy: ${listed(busy)}`] : []),
   ];
 }

@@ -78,7 +78,7 @@ describe('operator config changes', { timeout: 120_000 }, () => {
     const events = await configEvents('ConfigurationChanged');
     assert.equal(events.length, 1);
     assert.equal(events[0]!.type, 'Normal');
-    assert.match(events[0]!.message, /first configuration applied; .*no cluster's objects change/);
+    assert.match(events[0]!.message, /^operator configuration applied; first configuration applied \(1 key\); no cluster's objects change$/);
   });
 
   it('a changed docker_image syncs the cluster, names the key and the cluster, then records the annotation', async () => {
