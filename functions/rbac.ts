@@ -103,7 +103,11 @@ export const ROLLOUT_SLOTS: RuleGroup = {
 export const RECORD_OPERATOR_CONFIG: RuleGroup = {
   name: 'record-operator-config',
   scope: 'operator',
-  rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['patch'] }],
+  rules: [
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['patch'] },
+    // Events about the ConfigMap (changed, invalid: looked up first, so one invalid content is reported once).
+    { apiGroups: [''], resources: ['events'], verbs: ['get', 'create'] },
+  ],
 };
 
 /**

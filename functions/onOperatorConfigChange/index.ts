@@ -5,8 +5,8 @@
  *
  * - invalid data: a Warning Event `InvalidConfiguration` on the ConfigMap naming every bad key (once per distinct
  *   content), and nothing else; every function keeps using the last applied configuration meanwhile;
- * - valid data equal to the last applied: nothing to do, no request beyond the reads (our own annotation patch
- *   comes back as an update event and ends here);
+ * - valid data equal to the last applied: a fleet sync, which writes nothing when all is in sync (our own
+ *   annotation patch comes back as an update event and ends here) and carries rolling updates on;
  * - valid and different: fleet sync under the new config, which syncs exactly the clusters whose desired objects
  *   change (their pods are then rolled at the rate `rollout_clusters_at_once` / `rollout_cluster_delay` allow);
  *   a Normal Event `ConfigurationChanged` with the changed keys and the clusters synced; and, once the fleet run
@@ -23,6 +23,7 @@ import {
 import { recordEvent } from '../../lib/sync/events';
 import type { ConfigLocation } from '../../lib/sync/operator-config';
 import { syncFleet, type FleetResult } from '../../lib/sync/sync-fleet';
+import { fleetOutcome } from '../shared/fleet';
 import { defineHandler, type Invocation, type Outcome } from '../shared/handler';
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -52,7 +53,10 @@ export async function operatorConfigChange({ event, operator, client, log, env, 
     return invalidOutcome(client, log, location, data, errors.map((e) => e.message), lastApplied !== undefined);
   }
   if (lastApplied && sameConfigData(lastApplied, data)) {
-    return { result: { configMap: `${namespace}/${name}`, unchanged: 'the configuration is the one last applied' } };
+    // Applied already (this may be our own annotation patch coming back). Rolling updates the change started go on
+    // one step per sync: carry them on, asking to be called again while they last (no write when all is in sync).
+    const fleet = await fleetOutcome(operator.ctx, env, deadlineMs);
+    return { ...fleet, result: { configMap: `${namespace}/${name}`, unchanged: 'the configuration is the one last applied', fleet: fleet.result } };
   }
 
   const diff = diffConfigData(lastApplied, data);
@@ -91,7 +95,9 @@ export async function operatorConfigChange({ event, operator, client, log, env, 
     return { result: { ...summary, applied: false, left }, retryable: true };
   }
   if (operator.configMap.exists) await recordAppliedConfig(client, location, data, ctx.signal);
-  return { result: { ...summary, applied: true } };
+  // The pods follow one rolling-update step per sync: ask to be called again while any cluster has steps left.
+  const rolling = fleet.items.filter((i) => i.rollingUpdate).map((i) => i.cluster);
+  return { result: { ...summary, applied: true, rollingUpdates: rolling }, retryable: rolling.length > 0 };
 }
 
 /**
