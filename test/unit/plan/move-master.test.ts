@@ -113,5 +113,8 @@ describe('goingAwayReasons', () => {
       ['unschedulable', 'taint ToBeDeletedByClusterAutoscaler', 'missing label lifecycle-status=ready']);
     assert.deepEqual(goingAwayReasons({ metadata: { labels: { 'lifecycle-status': 'ready' } } }, { 'lifecycle-status': 'ready' }), []);
     assert.equal(nodeGoingAway({ spec: { taints: [{ key: 'karpenter.sh/disrupted' }] } }, {}), 'the node is going away: taint karpenter.sh/disrupted');
+    const cordoned = { spec: { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] } };
+    assert.deepEqual(goingAwayReasons(cordoned, {}), ['unschedulable'], 'the taint mirroring a cordon is not a second reason');
+    assert.deepEqual(goingAwayReasons({ spec: { taints: cordoned.spec.taints } }, {}), ['taint node.kubernetes.io/unschedulable']);
   });
 });
