@@ -6,8 +6,9 @@
  * the flags on the pods and Patroni's own state, so a rollout resumes from any point after an invocation is killed.
  *
  * Safety rules, in the order they are checked:
- * - nothing happens while a pod is being deleted, a pod is missing, or a pod other than one flagged pod is not
- *   ready: never two pods of a cluster down at once;
+ * - nothing happens while a pod is being deleted, a pod is missing, or a pod is not ready, except that one flagged
+ *   pod whose Patroni member is broken (`start failed`, `crashed`, `stopped`) is recreated when all others are
+ *   healthy: never two pods of a cluster down at once, and never one that is only starting or demoting;
  * - nothing happens unless Patroni has a leader and every other member follows it (running or streaming, a known
  *   lag, on the leader's timeline): a recreated replica must have caught up, and a demoted master must follow the
  *   new timeline, before the next pod goes;
@@ -66,6 +67,9 @@ export type RolloutStep =
   /** ask Patroni to move the leader key from `leader` to `candidate` */
   | { kind: 'switchover'; leader: string; candidate: string; reason: string };
 
+/** Patroni member states of a PostgreSQL that will not come up by itself. */
+const BROKEN_STATES = new Set(['start failed', 'crashed', 'stopped']);
+
 /** @returns the flagged pods that are not being deleted, by name */
 export const flaggedPods = (pods: readonly RolloutPod[]) => pods.filter((p) => p.flagged && !p.deleting);
 
@@ -82,33 +86,39 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
   if (inputs.pods.length < inputs.instances) {
     return { kind: 'wait', reason: `${inputs.pods.length} of ${inputs.instances} pods exist (${left})` };
   }
-  const notReady = inputs.pods.filter((p) => !p.ready);
-  if (notReady.length > 1 || (notReady.length === 1 && !notReady[0]!.flagged)) {
-    return { kind: 'wait', reason: `pod ${notReady.map((p) => p.name).join(', ')} not ready (${left})` };
-  }
-  if (notReady.length === 1) {
-    // The one pod down is flagged: recreating it takes no second pod down, and may be what brings it back.
-    const pod = notReady[0]!;
-    return { kind: 'recreate', pod: pod.name, uid: pod.uid, downtime: inputs.pods.length === 1 || pod.role === 'master',
-      reason: `pod ${pod.name} is flagged for a rolling update and not ready (${left})` };
-  }
-
   if (inputs.pods.length === 1) {
     const pod = flagged[0]!;
     return { kind: 'recreate', pod: pod.name, uid: pod.uid, downtime: true,
       reason: `single-instance cluster: no replica to switch over to, recreating pod ${pod.name} (${left})` };
+  }
+  const notReady = inputs.pods.filter((p) => !p.ready);
+  if (notReady.length > 1 || (notReady.length === 1 && !notReady[0]!.flagged)) {
+    return { kind: 'wait', reason: `pod ${notReady.map((p) => p.name).join(', ')} not ready (${left})` };
   }
 
   if (!inputs.members) return { kind: 'wait', reason: `cannot read Patroni's cluster view: ${inputs.patroniError ?? 'no answer'} (${left})` };
   const leader = clusterLeader({ members: inputs.members });
   if (!leader) return { kind: 'wait', reason: `Patroni has no leader (${left})` };
   const byName = new Map(inputs.members.map((m) => [m.name, m]));
+  const down = notReady[0];
   for (const pod of inputs.pods) {
     const member = byName.get(pod.name);
+    if (pod === down) continue;
     if (!member) return { kind: 'wait', reason: `pod ${pod.name} is not a Patroni member yet (${left})` };
     if (member === leader) continue;
     const lagging = replicaNotFollowing(member, leader);
     if (lagging) return { kind: 'wait', reason: `${lagging} (${left})` };
+  }
+  if (down) {
+    // The one pod down is flagged. Recreating it takes no second pod down and may be what brings it back, but only
+    // when Patroni says it is broken: a pod is also briefly not ready while it starts, or while a switched-over
+    // master demotes itself, and then it must be left to finish.
+    const member = byName.get(down.name);
+    if (member && member !== leader && BROKEN_STATES.has(member.state)) {
+      return { kind: 'recreate', pod: down.name, uid: down.uid, downtime: false,
+        reason: `pod ${down.name} is flagged for a rolling update and its member is ${member.state} (${left})` };
+    }
+    return { kind: 'wait', reason: `pod ${down.name} not ready${member ? ` (member ${member.state})` : ''} (${left})` };
   }
 
   const replicas = flagged.filter((p) => p.name !== leader.name);

@@ -87,8 +87,9 @@ const previousCondition = (raw: KubeObject) =>
 async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly KubeObject[], instances: number): Promise<RolloutStep> {
   const base = rolloutPods(ctx, pods, new Map());
   const inputs = { pods: base, instances, maxLagBytes: cluster.spec.patroni?.maximum_lag_on_failover };
-  // Patroni is asked only when a pod is flagged and every pod is up: the plan needs it for nothing else.
-  const needsView = flaggedPods(base).length > 0 && base.length > 1 && base.every((p) => p.ready && !p.deleting);
+  // Patroni is asked only when a pod is flagged, there are several and none is being deleted: the plan needs it
+  // for nothing else.
+  const needsView = flaggedPods(base).length > 0 && base.length > 1 && base.every((p) => !p.deleting);
   const view = needsView ? await readPatroniView(ctx, pods) : undefined;
   const members = view && 'cluster' in view ? view.cluster.members : undefined;
   const patroniError = view && 'error' in view ? view.error : undefined;

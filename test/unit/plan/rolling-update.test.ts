@@ -40,10 +40,18 @@ describe('nextRolloutStep', () => {
     }
   });
 
-  it('recreates the one pod that is down when it is flagged: no second pod goes down', () => {
-    const step = nextRolloutStep({ pods: three([false, true, false], { 'pg-1': { ready: false } }), instances: 3 });
+  it('recreates the one pod that is down when it is flagged and its member is broken: no second pod goes down', () => {
+    const pods = three([false, true, false], { 'pg-1': { ready: false } });
+    const step = nextRolloutStep({ pods, instances: 3, members: [leader('pg-0'), replica('pg-1', 0, { state: 'start failed' }), replica('pg-2')] });
     assert.equal(step.kind, 'recreate');
     assert.equal((step as { pod: string }).pod, 'pg-1');
+    // Only starting, or a switched-over master demoting itself: it is left to finish.
+    for (const state of ['starting', 'running']) {
+      const wait = nextRolloutStep({ pods, instances: 3, members: [leader('pg-0'), replica('pg-1', 0, { state }), replica('pg-2')] });
+      assert.equal(wait.kind, 'wait', state);
+    }
+    const otherDown = nextRolloutStep({ pods, instances: 3, members: [leader('pg-0'), replica('pg-1', 0, { state: 'crashed' }), replica('pg-2', 0, { state: 'starting' })] });
+    assert.equal(otherDown.kind, 'wait');
   });
 
   it('waits until every replica follows the leader: running or streaming, a known lag, the same timeline', () => {
