@@ -2,11 +2,13 @@
  * Benchmarks: `npm run bench -- <name> [args]`. Each prints a table and a JSON line, and writes
  * bench/results/<name>.json. Without $KUBECONFIG a local control plane is started for the run.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchE2e } from './e2e';
 import { benchFleet } from './fleet';
 import { benchRoles } from './roles';
+import { benchRollout } from './rollout';
 import { benchSync } from './sync';
 import { ensureControlPlane } from './testenv';
 
@@ -15,13 +17,24 @@ const benchmarks: Record<string, (args: string[]) => Promise<unknown>> = {
   roles: (args) => benchRoles(Number(args[0] ?? 500), Number(args[1] ?? 10)),
   fleet: (args) => benchFleet(Number(args[0] ?? 1000)),
   e2e: (args) => benchE2e(Number(args[0] ?? 50)),
+  rollout: (args) => benchRollout(Number(args[0] ?? 20), Number(args[1] ?? 3), Number(args[2] ?? 5)),
 };
+
+/** Benchmarks that need pods that run (the full plane) with real processes on the pod IPs (a network namespace). */
+const NEEDS_PODS = new Set(['rollout']);
 
 async function main() {
   const [name = 'sync', ...args] = process.argv.slice(2);
   const run = benchmarks[name];
   if (!run) throw new Error(`unknown benchmark ${name}; known: ${Object.keys(benchmarks).join(', ')}`);
-  const stop = ensureControlPlane();
+  if (NEEDS_PODS.has(name) && !process.env.TESTENV_NETNS && !process.env.KUBECONFIG) {
+    // Pod IPs must be local addresses for Patroni to listen on: run again inside a private network namespace.
+    const netns = fileURLToPath(new URL('../scripts/testenv/netns.sh', import.meta.url));
+    const again = spawnSync('bash', [netns, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+    process.exitCode = again.status ?? 1;
+    return;
+  }
+  const stop = ensureControlPlane(NEEDS_PODS.has(name));
   try {
     const report = await run(args) as { phases?: Record<string, Record<string, unknown>> };
     if (report.phases) {
