@@ -21,5 +21,5 @@ export const onNodeDrain = defineHandler('onNodeDrain', async ({ event, operator
   if (!operator.ok) return invalidConfigOutcome(operator);
   const ctx = { ...operator.ctx, deadline: Date.now() + Math.floor(deadlineMs * DEADLINE_MARGIN) };
   const result = await drainNode(ctx, nodeName, watchedNamespaces(ctx.config, configLocation(env).namespace));
-  return { result, retryable: result.retryable, retryAfterSeconds: 5 };
+  return { result, retryable: result.retryable, retryAfterSeconds: result.retryAfterSeconds };
 });

@@ -10,7 +10,8 @@
  * master label) is satisfied by the new master. A single-instance cluster is not touched: the only pod cannot move
  * without downtime. Zalando's operator recreates that pod itself (research/zalando.md §4.9); here a Warning Event
  * `NodeDrain` says so instead, once per node and pod, and the master PDB keeps the drain waiting until an
- * administrator deletes the pod (or adds an instance, after which the next Node event moves the master).
+ * administrator deletes the pod or adds an instance. The answer stays retryable (every 60 s), so the call after
+ * that finds the master gone or moves it by switchover.
  *
  * Source: research/zalando.md §4.9 (node drain) and §4.12 (Patroni calls); research/anchors.md §1 "Drain has two
  * designs"; Kubernetes API reference, meta/v1 DeleteOptions (preconditions), core/v1 Event.
@@ -39,13 +40,15 @@ export interface MoveMasterResult {
   /**
    * `done`: the master is not on the node (any more); `switched-over`: Patroni moved it now; `recreated`: a replica
    * on a node going away was deleted to come back elsewhere; `waiting`: something must happen first; `busy`: another
-   * invocation holds the cluster's Lease; `single-instance`: cannot move without downtime (reported, not retried);
+   * invocation holds the cluster's Lease; `single-instance`: cannot move without downtime (reported, retried slowly);
    * `failed`: an API error
    */
   outcome: 'done' | 'switched-over' | 'recreated' | 'waiting' | 'busy' | 'single-instance' | 'failed';
   message: string;
   /** whether a later invocation has work left (the answer should be retryable) */
   pending: boolean;
+  /** for pending work that changes only when someone acts (a single-instance master): call again after this many s */
+  retryAfterSeconds?: number;
 }
 
 /** How a drain invocation ended. */
@@ -57,7 +60,14 @@ export interface DrainResult {
   clusters: MoveMasterResult[];
   /** some cluster has work left: call again */
   retryable: boolean;
+  /** seconds to wait before calling again: the shortest of the pending clusters' waits */
+  retryAfterSeconds?: number;
 }
+
+/** s between calls while a cluster is on its way (a replica catching up, Patroni electing a leader). */
+export const RETRY_AFTER_SECONDS = 5;
+/** s between calls while a single-instance master waits for an administrator. */
+export const SINGLE_INSTANCE_RETRY_AFTER_SECONDS = 60;
 
 /** Node name -> why it is going away ('' when it is not); one GET per node per observation. */
 type NodeCache = Map<string, Promise<string>>;
@@ -231,7 +241,9 @@ async function settle(ctx: SyncContext, raw: KubeObject, { step, pods }: Observa
         + 'operator recreates the pod itself; this operator leaves that choice to you.)';
       ctx.log.warn('Single-instance master on a node going away', { namespace: base.namespace, cluster: base.cluster, pod: step.pod, node: nodeName });
       await warnOnce(ctx, raw, `${nodeName}/${uid ?? step.pod}`, 'NodeDrain', message);
-      return { ...base, outcome: 'single-instance', pending: false, message };
+      // Pending, slowly: when the pod is deleted or an instance added, the next call finds the move done or possible
+      // (the event source delivers a Node once when it starts going away, then only these retries).
+      return { ...base, outcome: 'single-instance', pending: true, retryAfterSeconds: SINGLE_INSTANCE_RETRY_AFTER_SECONDS, message };
     }
     default:
       return undefined;
@@ -259,5 +271,7 @@ export async function drainNode(ctx: SyncContext, nodeName: string, namespaces: 
   const clusters: MoveMasterResult[] = [];
   // One cluster after the other: each may wait for a switchover, and the machine's API and Patroni are shared.
   for (const pod of masters) clusters.push(await moveMaster(ctx, pod, nodeName, reason));
-  return { node: nodeName, goingAway: true, reason, clusters, retryable: clusters.some((c) => c.pending) };
+  const pending = clusters.filter((c) => c.pending);
+  return { node: nodeName, goingAway: true, reason, clusters, retryable: pending.length > 0,
+    ...(pending.length > 0 ? { retryAfterSeconds: Math.min(...pending.map((c) => c.retryAfterSeconds ?? RETRY_AFTER_SECONDS)) } : {}) };
 }

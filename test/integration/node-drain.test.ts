@@ -312,8 +312,9 @@ test('a single-instance master on a cordoned node is not deleted: one Warning Ev
 
       const ctx = syncContext(client, config);
       const first = await drainNode(ctx, node, [single]);
-      assert.deepEqual(first.clusters.map((c) => [c.cluster, c.outcome, c.pending]), [[cluster, 'single-instance', false]]);
-      assert.equal(first.retryable, false, 'not retried: nothing changes by itself');
+      assert.deepEqual(first.clusters.map((c) => [c.cluster, c.outcome, c.pending]), [[cluster, 'single-instance', true]]);
+      assert.deepEqual([first.retryable, first.retryAfterSeconds], [true, 60],
+        'retried slowly: the next call after an administrator acts finds the pod gone or a replica to switch over to');
       const warnings = async () => (await client.list('Event', single))
         .filter((e) => e.involvedObject?.name === cluster && e.reason === 'NodeDrain' && e.type === 'Warning');
       const recorded = await warnings();
@@ -338,6 +339,17 @@ test('a single-instance master on a cordoned node is not deleted: one Warning Ev
       } catch (error) {
         assert.equal((error as KubeApiError).status, 429, 'the master PDB holds the drain');
       }
+
+      // The administrator deletes the pod: it comes back on a schedulable node, and the drain call is done.
+      await run(['delete', 'pod', '-n', single, `${cluster}-0`, '--wait=false']);
+      const moved = await until('the pod runs on another node', 60_000, async () => {
+        const p = await client.get({ kind: 'Pod', namespace: single, name: `${cluster}-0` });
+        return p && p.metadata!.uid !== pod.metadata!.uid && p.spec?.nodeName ? p : undefined;
+      }, () => 'the pod never came back');
+      assert.notEqual(moved.spec.nodeName, node, 'not on the cordoned node');
+      await run(['label', 'pod', '-n', single, `${cluster}-0`, 'spilo-role=master']);
+      const done = await drainNode(ctx, node, [single]);
+      assert.deepEqual([done.clusters, done.retryable], [[], false]);
     } finally {
       if (node) await run(['uncordon', node]);
       await deleteNamespace(single);
