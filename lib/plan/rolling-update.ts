@@ -10,8 +10,8 @@
  *   pod whose Patroni member is broken (`start failed`, `crashed`, `stopped`) is recreated when all others are
  *   healthy: never two pods of a cluster down at once, and never one that is only starting or demoting;
  * - nothing happens unless Patroni has a leader and every other member follows it (running or streaming, a known
- *   lag, on the leader's timeline): a recreated replica must have caught up, and a demoted master must follow the
- *   new timeline, before the next pod goes;
+ *   lag, on the leader's timeline), in the cluster view and in its own answer at its pod's IP: a recreated replica
+ *   must be back and caught up, and a demoted master must follow the new timeline, before the next pod goes;
  * - flagged replicas go first (the most lagging first, then the highest name), then the flagged leader: a
  *   switchover to the healthiest replica (least lag, not flagged, not on a node going away), and only when the
  *   leader is no longer the leader is its pod recreated (as a replica, by the rules above);
@@ -42,6 +42,9 @@ export interface RolloutPod {
   nodeGoingAway?: string;
 }
 
+/** A member's own view of itself (`GET /patroni`): `state` e.g. `running`, `starting`; `role` e.g. `replica`. */
+export interface OwnStatus { state: string; role: string; timeline?: number | null }
+
 /** What the next step is decided from. */
 export interface RolloutInputs {
   pods: RolloutPod[];
@@ -50,6 +53,12 @@ export interface RolloutInputs {
   /** Patroni's `GET /cluster` members; undefined when it could not be read (see `patroniError`) */
   members?: MemberView[];
   patroniError?: string;
+  /**
+   * each pod's own Patroni (`GET /patroni` at the pod's IP), by pod name; undefined when it did not answer. The
+   * cluster view can still list the member of a pod's previous incarnation for a moment after it was replaced
+   * (seen on the full plane): only the pod's own answer says that its Patroni is back.
+   */
+  own?: Map<string, OwnStatus | undefined>;
   /** a replica further behind than this many bytes is not a switchover candidate (`maximum_lag_on_failover`) */
   maxLagBytes?: number;
 }
@@ -108,6 +117,12 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
     if (member === leader) continue;
     const lagging = replicaNotFollowing(member, leader);
     if (lagging) return { kind: 'wait', reason: `${lagging} (${left})` };
+    const self = inputs.own?.get(pod.name);
+    if (!self) return { kind: 'wait', reason: `the Patroni of pod ${pod.name} does not answer (${left})` };
+    if (self.state !== 'running') return { kind: 'wait', reason: `pod ${pod.name}: PostgreSQL is ${self.state} (${left})` };
+    if (leader.timeline !== undefined && self.timeline !== leader.timeline) {
+      return { kind: 'wait', reason: `pod ${pod.name} is on timeline ${self.timeline ?? 'unknown'}, the leader on ${leader.timeline} (${left})` };
+    }
   }
   if (down) {
     // The one pod down is flagged. Recreating it takes no second pod down and may be what brings it back, but only

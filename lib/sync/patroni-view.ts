@@ -7,7 +7,7 @@
  * endpoints", "Switchover and failover endpoints"; Zalando operator research/zalando.md §4.12 (pod IP, port 8008).
  */
 import type { KubeObject } from '../k8s/client';
-import { PatroniClient, patroniUrl, type PatroniCluster, type SwitchoverResult } from '../patroni';
+import { PatroniClient, patroniUrl, type PatroniCluster, type PatroniStatus, type SwitchoverResult } from '../patroni';
 import type { SyncContext } from './sync-cluster';
 
 /** A cluster view read from one member. */
@@ -64,4 +64,18 @@ export async function switchover(ctx: SyncContext, candidatePod: KubeObject, lea
   timing: PatroniTiming = DEFAULT_PATRONI_TIMING): Promise<SwitchoverResult> {
   const client = new PatroniClient(patroniUrl(candidatePod.status.podIP as string), { switchoverTimeoutMs: timing.switchoverMs });
   return client.switchover({ leader, candidate }, { signal: ctx.signal });
+}
+
+/**
+ * Asks each pod's own Patroni (`GET /patroni` at its pod IP) how it is, in parallel.
+ * @returns pod name -> its answer, or undefined when it has no IP or did not answer in time; never throws
+ */
+export async function readOwnStatuses(ctx: SyncContext, pods: readonly KubeObject[], timing: PatroniTiming = DEFAULT_PATRONI_TIMING):
+  Promise<Map<string, PatroniStatus | undefined>> {
+  const answers = await Promise.all(pods.map(async (pod) => {
+    const ip = pod.status?.podIP as string | undefined;
+    if (!ip || pod.metadata?.deletionTimestamp) return undefined;
+    return new PatroniClient(patroniUrl(ip), { timeoutMs: timing.getMs }).getStatus({ signal: ctx.signal }).catch(() => undefined);
+  }));
+  return new Map(pods.map((pod, i) => [pod.metadata!.name as string, answers[i]]));
 }

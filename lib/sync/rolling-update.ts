@@ -21,7 +21,7 @@ import type { Condition, Postgresql } from '../model/postgresql';
 import { goingAwayReasons } from '../plan/node-drain';
 import { flaggedPods, nextRolloutStep, type RolloutPod, type RolloutStep } from '../plan/rolling-update';
 import type { HeldLease } from './lease';
-import { readPatroniView, switchover } from './patroni-view';
+import { readOwnStatuses, readPatroniView, switchover } from './patroni-view';
 import { releaseRolloutSlot, takeRolloutSlot } from './rollout-slots';
 import type { StepEvent } from './statefulset-steps';
 import type { SyncContext } from './sync-cluster';
@@ -93,10 +93,11 @@ async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly Kube
   const view = needsView ? await readPatroniView(ctx, pods) : undefined;
   const members = view && 'cluster' in view ? view.cluster.members : undefined;
   const patroniError = view && 'error' in view ? view.error : undefined;
-  const step = nextRolloutStep({ ...inputs, members, patroniError });
+  const own = members ? await readOwnStatuses(ctx, pods) : undefined;
+  const step = nextRolloutStep({ ...inputs, members, patroniError, own });
   if (step.kind !== 'switchover' && step.kind !== 'blocked') return step;
   // A switchover candidate must not sit on a node going away: read the Nodes, then decide again.
-  return nextRolloutStep({ ...inputs, pods: rolloutPods(ctx, pods, await nodesGoingAway(ctx, pods)), members, patroniError });
+  return nextRolloutStep({ ...inputs, pods: rolloutPods(ctx, pods, await nodesGoingAway(ctx, pods)), members, patroniError, own });
 }
 
 /**

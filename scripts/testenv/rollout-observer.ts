@@ -2,8 +2,9 @@
  * Watches rolling updates from outside, for tests and the rollout benchmark: every `pollMs` it lists the pods of
  * the clusters and asks each cluster's Patroni for `GET /cluster`, and records per cluster
  * - the most pods down at once: expected instances minus the pods that are up, where up means not being deleted,
- *   Ready, and a Patroni member that leads or replicates (`running`/`streaming`) — kwok marks a new pod Ready
- *   before its Patroni runs, so the pod condition alone would hide a pod that is down;
+ *   Ready, and PostgreSQL `running` in the member state Patroni's Kubernetes DCS writes to the pod's own `status`
+ *   annotation — kwok marks a new pod Ready before its Patroni runs, and the cluster view can still list the
+ *   member of the pod's previous incarnation, so neither alone shows that a replaced pod is back;
  * - each pod replacement (a new uid under a pod name), in order, with the role the old pod had last;
  * - the leader changes seen (a member other than the last leader leads).
  *
@@ -88,17 +89,22 @@ export class RolloutObserver {
       }
       // A round where no member answered (e.g. a GET timed out on a busy machine) says nothing about who is up.
       if (!view) { record.unreadable++; return; }
-      const up = own.filter((pod) => isUp(pod, view)).length;
+      const up = own.filter((pod) => isUp(pod)).length;
       record.maxDown = Math.max(record.maxDown, instances - up);
     }));
   }
 }
 
-function isUp(pod: KubeObject, view: PatroniCluster | undefined): boolean {
+function isUp(pod: KubeObject): boolean {
   if (pod.metadata?.deletionTimestamp) return false;
   const ready = ((pod.status?.conditions ?? []) as Array<{ type: string; status: string }>).some((c) => c.type === 'Ready' && c.status === 'True');
-  const member = view?.members.find((m) => m.name === pod.metadata!.name);
-  return ready && member !== undefined && ['running', 'streaming'].includes(member.state);
+  // Patroni's Kubernetes DCS keeps each member's state in its own pod's `status` annotation: a new incarnation of a
+  // pod has none until its Patroni runs (the cluster view may still list the old one).
+  let state: string | undefined;
+  try {
+    state = (JSON.parse(pod.metadata?.annotations?.status ?? '{}') as { state?: string }).state;
+  } catch { /* not Patroni's */ }
+  return ready && state === 'running';
 }
 
 async function readView(pods: readonly KubeObject[]): Promise<PatroniCluster | undefined> {

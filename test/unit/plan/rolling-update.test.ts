@@ -3,7 +3,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MemberView } from '../../../lib/plan/patroni-members';
-import { nextRolloutStep, type RolloutPod, type RolloutStep } from '../../../lib/plan/rolling-update';
+import { nextRolloutStep as planStep, type OwnStatus, type RolloutInputs, type RolloutPod, type RolloutStep } from '../../../lib/plan/rolling-update';
+
+/** Each member answers GET /patroni itself the way the cluster view shows it, unless the test says otherwise. */
+const ownOf = (members: MemberView[]): Map<string, OwnStatus | undefined> => new Map(members.map((m) => [m.name,
+  { state: m.state === 'streaming' ? 'running' : m.state, role: m.role, timeline: m.timeline }]));
+const nextRolloutStep = (inputs: RolloutInputs) => planStep({ ...(inputs.members ? { own: ownOf(inputs.members) } : {}), ...inputs });
 
 const pod = (name: string, extra: Partial<RolloutPod> = {}): RolloutPod =>
   ({ name, uid: `uid-${name}`, flagged: true, ready: true, deleting: false, ...extra });
@@ -71,6 +76,17 @@ describe('nextRolloutStep', () => {
     assert.match((noLeader as { reason: string }).reason, /no leader/);
     const unreachable = nextRolloutStep({ pods: three([true, true, true]), instances: 3, patroniError: 'ECONNREFUSED' });
     assert.match((unreachable as { reason: string }).reason, /ECONNREFUSED/);
+  });
+
+  it('waits for a replaced pod\'s own Patroni even when the cluster view still lists its previous incarnation', () => {
+    const own = ownOf(members);
+    own.set('pg-2', undefined);
+    const step = nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own });
+    assert.deepEqual([step.kind, (step as { reason: string }).reason], ['wait', 'the Patroni of pod pg-2 does not answer (2 flagged pods left)']);
+    own.set('pg-2', { state: 'starting', role: 'replica', timeline: 1 });
+    assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason, /pg-2: PostgreSQL is starting/);
+    own.set('pg-2', { state: 'running', role: 'replica', timeline: 0 });
+    assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason, /pg-2 is on timeline 0/);
   });
 
   it('switches over from a flagged leader to the least lagging unflagged replica, skipping nodes going away', () => {
