@@ -13,8 +13,11 @@
  * acquireTime, renewTime, leaseTransitions; MicroTime); JSON Patch (RFC 6902) `test`.
  */
 import { randomUUID } from 'node:crypto';
+import { selectorLabels } from '../builders/labels';
 import type { KubeClient, KubeObject } from '../k8s/client';
 import { isStatus } from '../k8s/errors';
+import type { OperatorConfig } from '../model/config';
+import { POSTGRESQL, type Postgresql } from '../model/postgresql';
 
 /** How long a Lease is held without renewal, and how long to wait for one held by someone else. */
 export interface LeaseTiming {
@@ -55,6 +58,20 @@ export interface LeaseTarget {
   name: string;
   labels?: Record<string, string>;
   ownerReferences?: Array<Record<string, unknown>>;
+}
+
+/**
+ * @param raw the `postgresql` object (its name, namespace and uid)
+ * @returns the cluster's Lease `<cluster>-operator`, labelled like its children and owned by the object, as every
+ *   writer of the cluster (sync, node drain) takes it
+ */
+export function clusterLeaseTarget(raw: KubeObject, config: OperatorConfig): LeaseTarget {
+  const name = raw.metadata!.name as string;
+  return {
+    namespace: raw.metadata!.namespace as string, name: leaseName(name),
+    labels: selectorLabels({ metadata: { name } } as Postgresql, config),
+    ownerReferences: [{ apiVersion: POSTGRESQL.apiVersion, kind: POSTGRESQL.kind, name, uid: raw.metadata!.uid, controller: true, blockOwnerDeletion: true }],
+  };
 }
 
 /** A Lease this invocation holds. */

@@ -21,13 +21,13 @@ import { selectorLabels } from '../builders/labels';
 import { numberOfInstances } from '../builders/instances';
 import type { KubeObject } from '../k8s/client';
 import { isRetryable, isStatus } from '../k8s/errors';
-import { resourcePath } from '../k8s/resources';
 import { POSTGRESQL, type Postgresql } from '../model/postgresql';
 import { goingAwayReasons } from '../plan/node-drain';
+import { nodeGoingAwayReason, type NodeReasons } from './node-reasons';
 import { nextMoveMasterStep, type DrainPod, type MoveMasterStep } from '../plan/move-master';
 import { labelSelector } from './cluster-state';
 import { EVENT_SOURCE, involvedPostgresql, recordEvent } from './events';
-import { acquireLease, DEFAULT_LEASE_TIMING, HeldLease, leaseName, newHolderIdentity, type LeaseTarget } from './lease';
+import { acquireLease, clusterLeaseTarget, DEFAULT_LEASE_TIMING, HeldLease, leaseName, newHolderIdentity } from './lease';
 import { readPatroniView, switchover } from './patroni-view';
 import type { SyncContext } from './sync-cluster';
 
@@ -69,19 +69,6 @@ export const RETRY_AFTER_SECONDS = 5;
 /** s between calls while a single-instance master waits for an administrator. */
 export const SINGLE_INSTANCE_RETRY_AFTER_SECONDS = 60;
 
-/** Node name -> why it is going away ('' when it is not); one GET per node per observation. */
-type NodeCache = Map<string, Promise<string>>;
-
-function nodeReason(ctx: SyncContext, nodes: NodeCache, name: string): Promise<string> {
-  let reason = nodes.get(name);
-  if (!reason) {
-    reason = ctx.client.get({ kind: 'Node', name }, ctx.signal)
-      .then((node) => (node ? goingAwayReasons(node, ctx.config.node_readiness_label) : ['the node no longer exists']).join(', '));
-    nodes.set(name, reason);
-  }
-  return reason;
-}
-
 /** What one observation of a cluster found. */
 interface Observation { step: MoveMasterStep; pods: KubeObject[] }
 
@@ -90,10 +77,10 @@ async function observe(ctx: SyncContext, raw: KubeObject, nodeName: string, node
   const namespace = raw.metadata!.namespace as string;
   const pods = (await ctx.client.list('Pod', namespace, labelSelector(selectorLabels(cluster, ctx.config)), ctx.signal))
     .sort((a, b) => (a.metadata!.name < b.metadata!.name ? -1 : 1));
-  const nodes: NodeCache = new Map([[nodeName, Promise.resolve(nodeReasonText)]]);
+  const nodes: NodeReasons = new Map([[nodeName, Promise.resolve(nodeReasonText)]]);
   const drainPods: DrainPod[] = await Promise.all(pods.map(async (pod) => {
     const node = pod.spec?.nodeName as string | undefined;
-    const away = node ? await nodeReason(ctx, nodes, node) : '';
+    const away = node ? await nodeGoingAwayReason(ctx, nodes, node) : '';
     return { name: pod.metadata!.name as string, uid: pod.metadata!.uid as string, nodeName: node,
       deleting: Boolean(pod.metadata?.deletionTimestamp), ...(away ? { nodeGoingAway: away } : {}) };
   }));
@@ -109,29 +96,15 @@ async function observe(ctx: SyncContext, raw: KubeObject, nodeName: string, node
   return { step, pods };
 }
 
-/** The cluster's Lease, as syncCluster takes it (owned by the `postgresql` object). */
-function leaseTarget(ctx: SyncContext, raw: KubeObject): LeaseTarget {
-  const name = raw.metadata!.name as string;
-  return {
-    namespace: raw.metadata!.namespace as string, name: leaseName(name),
-    labels: selectorLabels({ metadata: { name } } as Postgresql, ctx.config),
-    ownerReferences: [{ apiVersion: POSTGRESQL.apiVersion, kind: POSTGRESQL.kind, name, uid: raw.metadata!.uid, controller: true, blockOwnerDeletion: true }],
-  };
-}
-
 /**
  * Deletes this incarnation of a pod only (precondition on its uid).
  * @returns false when the pod was already replaced or gone; throws KubeApiError otherwise
  */
 async function deletePodIncarnation(ctx: SyncContext, namespace: string, name: string, uid: string): Promise<boolean> {
   try {
-    await ctx.client.request({
-      verb: 'delete', kind: 'Pod', method: 'DELETE', path: resourcePath('Pod', namespace, name), signal: ctx.signal,
-      body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid } },
-    });
-    return true;
+    return await ctx.client.delete({ kind: 'Pod', namespace, name }, undefined, ctx.signal, { uid });
   } catch (error) {
-    if (isStatus(error, 409) || isStatus(error, 404)) return false;
+    if (isStatus(error, 409)) return false;
     throw error;
   }
 }
@@ -207,7 +180,7 @@ export async function moveMaster(ctx: SyncContext, masterPod: KubeObject, nodeNa
     if (decided) return decided;
 
     const timing = { ...DEFAULT_LEASE_TIMING, ...ctx.timing };
-    const lease = await acquireLease(ctx.client, leaseTarget(ctx, raw), ctx.holder ?? newHolderIdentity(), timing, ctx.now, ctx.signal, ctx.deadline);
+    const lease = await acquireLease(ctx.client, clusterLeaseTarget(raw, ctx.config), ctx.holder ?? newHolderIdentity(), timing, ctx.now, ctx.signal, ctx.deadline);
     if (!(lease instanceof HeldLease)) {
       return { ...base, outcome: 'busy', pending: true, message: `Lease ${leaseName(cluster)} is held by ${lease.heldBy} until ${lease.until.toISOString()}` };
     }

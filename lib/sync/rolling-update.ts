@@ -18,9 +18,9 @@ import type { KubeObject } from '../k8s/client';
 import { isStatus } from '../k8s/errors';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../model/annotations';
 import type { Condition, Postgresql } from '../model/postgresql';
-import { goingAwayReasons } from '../plan/node-drain';
 import { flaggedPods, nextRolloutStep, type RolloutPod, type RolloutStep } from '../plan/rolling-update';
 import type { HeldLease } from './lease';
+import { nodeGoingAwayReason, type NodeReasons } from './node-reasons';
 import { readOwnStatuses, readPatroniView, switchover } from './patroni-view';
 import { releaseRolloutSlot, takeRolloutSlot } from './rollout-slots';
 import type { StepEvent } from './statefulset-steps';
@@ -57,14 +57,10 @@ function rolloutPods(ctx: SyncContext, pods: readonly KubeObject[], nodesGoingAw
 
 /** @returns node name -> why it is going away, for the nodes of the pods that are (one GET per node) */
 async function nodesGoingAway(ctx: SyncContext, pods: readonly KubeObject[]): Promise<Map<string, string>> {
+  const cache: NodeReasons = new Map();
   const names = [...new Set(pods.map((p) => p.spec?.nodeName as string | undefined).filter((n): n is string => Boolean(n)))];
-  const nodes = await Promise.all(names.map((name) => ctx.client.get({ kind: 'Node', name }, ctx.signal)));
-  const away = new Map<string, string>();
-  nodes.forEach((node, i) => {
-    const reasons = node ? goingAwayReasons(node, ctx.config.node_readiness_label) : ['the node no longer exists'];
-    if (reasons.length > 0) away.set(names[i]!, reasons.join(', '));
-  });
-  return away;
+  const reasons = await Promise.all(names.map((name) => nodeGoingAwayReason(ctx, cache, name)));
+  return new Map(names.map((name, i) => [name, reasons[i]!] as const).filter(([, reason]) => reason !== ''));
 }
 
 function condition(raw: KubeObject, active: boolean, reason: string, message: string, now: Date): Condition {

@@ -35,7 +35,7 @@ import { involvedPostgresql, recordEvent } from './events';
 import { ensureFinalizer } from './finalizer';
 import { observeChildren, passwordsFor, planCluster, type Observed } from './cluster-state';
 import { podsReady, syncObservation } from './cluster-status';
-import { acquireLease, DEFAULT_LEASE_TIMING, HeldLease, leaseName, newHolderIdentity, type LeaseTiming } from './lease';
+import { acquireLease, clusterLeaseTarget, DEFAULT_LEASE_TIMING, HeldLease, newHolderIdentity, type LeaseTiming } from './lease';
 import { scaleDownHold } from './scale-down';
 import { listPods } from './rolling-update-flag';
 import { rollingUpdateStep, type RolloutOutcome } from './rolling-update';
@@ -147,11 +147,7 @@ export async function syncCluster(ctx: SyncContext, namespace: string, name: str
   if (first !== NEEDS_LEASE) return first;
 
   const timing = { ...DEFAULT_TIMING, ...ctx.timing };
-  const raw = read.raw;
-  const target = {
-    namespace, name: leaseName(name), labels: selectorLabels({ metadata: { name } } as Postgresql, ctx.config),
-    ownerReferences: [{ apiVersion: POSTGRESQL.apiVersion, kind: POSTGRESQL.kind, name, uid: raw.metadata!.uid, controller: true, blockOwnerDeletion: true }],
-  };
+  const target = clusterLeaseTarget(read.raw, ctx.config);
   let lease;
   try {
     lease = await acquireLease(ctx.client, target, ctx.holder ?? newHolderIdentity(), timing, ctx.now, ctx.signal, ctx.deadline);
