@@ -16,6 +16,7 @@ import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { startLocal, type LocalDeployment } from '../../scripts/deploy/local';
 import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/testenv/patroni-process';
 import { isLocalAddress, PatroniPods } from '../../scripts/testenv/patroni-pods';
+import { postgresImage, rolloutManifest, waitClustersUp } from '../../scripts/testenv/rollout-fleet';
 import { RolloutObserver } from '../../scripts/testenv/rollout-observer';
 import { applyManifest, installCrd, repoRoot, testClient } from './operator';
 import { installFunctionCredentials } from './service-accounts';
@@ -48,30 +49,14 @@ const configMap = (data: Record<string, string>) => ({
   data: { watched_namespace: ns, docker_image: OLD_IMAGE, rollout_clusters_at_once: '2', ...data },
 });
 
-const clusterPods = async (name: string) => (await client.list('Pod', ns, `cluster-name=${name}`))
-  .sort((a, b) => (a.metadata!.name < b.metadata!.name ? -1 : 1));
-
-const image = (pod: KubeObject) => (pod.spec.containers as KubeObject[]).find((c) => c.name === 'postgres')?.image as string;
-
 function logs(): string {
   return [...(pods?.running().keys() ?? [])].slice(0, 3).map((p) => `--- ${p}\n${pods!.log(p, 8)}`).join('\n')
     + `\n(function logs in ${dir}/logs)`;
 }
 
-/** Every cluster has INSTANCES pods up with Patroni: one leader, the others streaming on its timeline. */
-async function allHealthy(what: string, check: (pods: KubeObject[]) => boolean = () => true): Promise<void> {
-  await until(what, 240_000, async () => {
-    for (const name of CLUSTERS) {
-      const list = await clusterPods(name);
-      if (list.length !== INSTANCES || !check(list)) return undefined;
-      const roles = list.map((p) => p.metadata!.labels?.['spilo-role']).sort();
-      if (roles.join() !== ['master', ...Array(INSTANCES - 1).fill('replica')].join()) return undefined;
-      const live = await client.get({ kind: 'postgresql', namespace: ns, name });
-      if (live?.status?.PostgresClusterStatus !== 'Running') return undefined;
-    }
-    return true;
-  }, logs);
-}
+/** Every cluster has INSTANCES pods labelled one master and replicas, status Running, and the pods pass `check`. */
+const allHealthy = (what: string, check?: (pods: KubeObject[]) => boolean) =>
+  waitClustersUp(client, ns, CLUSTERS, INSTANCES, { what, timeoutMs: 240_000, check, diagnose: logs });
 
 before(async () => {
   if (skip) return;
@@ -93,8 +78,7 @@ before(async () => {
     functionEnv: (spec: FunctionSpec) => ({ KUBECONFIG: credentials.functions.get(spec.name) }),
   });
   for (const name of CLUSTERS) {
-    await applyManifest({ apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name },
-      spec: { teamId: 'acid', numberOfInstances: INSTANCES, volume: { size: '1Gi' }, postgresql: { version: '17' } } }, ns);
+    await applyManifest(rolloutManifest(name, INSTANCES), ns);
   }
 }, { timeout: 120_000 });
 
@@ -109,7 +93,7 @@ after(async () => {
 
 test('docker_image changes: every cluster rolls replicas first, one switchover, the master last, one pod down at most; '
   + 'the function is killed mid-rollout and the next invocation finishes', { skip, timeout: 600_000 }, async () => {
-  await allHealthy('both clusters up with Patroni, status Running', (list) => list.every((p) => image(p) === OLD_IMAGE));
+  await allHealthy('both clusters up with Patroni, status Running', (list) => list.every((p) => postgresImage(p) === OLD_IMAGE));
   const observer = new RolloutObserver({ client, namespace: ns, clusters: new Map(CLUSTERS.map((c) => [c, INSTANCES])) });
   await observer.start();
   const before = new Map((await client.list('Pod', ns, 'application=spilo')).map((p) => [p.metadata!.name as string, p.metadata!.uid as string]));
@@ -123,7 +107,7 @@ test('docker_image changes: every cluster rolls replicas first, one switchover, 
   await Promise.all(['on-operator-config-change', 'on-update'].map((f) => deployment!.killAndRestart(f)));
 
   await allHealthy('every pod replaced and running the new image', (list) =>
-    list.every((p) => image(p) === NEW_IMAGE && p.metadata!.uid !== before.get(p.metadata!.name as string)
+    list.every((p) => postgresImage(p) === NEW_IMAGE && p.metadata!.uid !== before.get(p.metadata!.name as string)
       && p.metadata?.annotations?.['zalando-postgres-operator-rolling-update-required'] === undefined));
   await until('the RollingUpdate conditions say Completed', 60_000, async () => {
     const objects = await Promise.all(CLUSTERS.map((name) => client.get({ kind: 'postgresql', namespace: ns, name })));
@@ -167,11 +151,11 @@ test('an invalid ConfigMap change disrupts nothing: no pod is flagged or replace
 
     const after = await client.list('Pod', ns, 'application=spilo');
     assert.deepEqual(new Map(after.map((p) => [p.metadata!.name as string, p.metadata!.uid as string])), before, 'no pod was replaced');
-    assert.ok(after.every((p) => image(p) === NEW_IMAGE && !p.metadata?.annotations?.['zalando-postgres-operator-rolling-update-required']),
+    assert.ok(after.every((p) => postgresImage(p) === NEW_IMAGE && !p.metadata?.annotations?.['zalando-postgres-operator-rolling-update-required']),
       'no pod flagged; the pods keep the last applied image');
     for (const name of CLUSTERS) {
       const sts = await client.get({ kind: 'StatefulSet', namespace: ns, name });
-      assert.equal(image({ spec: sts!.spec.template.spec } as KubeObject), NEW_IMAGE, `StatefulSet ${name} keeps the last applied image`);
+      assert.equal(postgresImage({ spec: sts!.spec.template.spec } as KubeObject), NEW_IMAGE, `StatefulSet ${name} keeps the last applied image`);
     }
     assert.ok((await client.list('Event', ns)).length > eventsBefore);
   });
