@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../lib/k8s/client';
-import { killPostmaster, spawnLogged, stopProcess, tail, testClusterDcs, type PatroniTools } from './patroni-process';
+import { findPatroniTools, killPostmaster, spawnLogged, stopProcess, tail, testClusterDcs, type PatroniTools } from './patroni-process';
 
 /** Options of {@link PatroniPods}. */
 export interface PatroniPodsOptions {
@@ -298,4 +298,21 @@ export async function isLocalAddress(ip: string): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(0, ip, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * Why a test with Patroni behind the pods cannot run here: it needs the full plane (TESTENV_FULL=1), Debian's
+ * patroni and postgresql (missing tools fail instead of skipping under CI=true), and pod IPs that are local
+ * addresses (scripts/testenv/netns.sh).
+ * @returns the reason to skip, or false
+ */
+export async function patroniPodsSkipReason(): Promise<string | false> {
+  if (process.env.TESTENV_FULL !== '1') return 'needs the full control plane (run `bash scripts/testenv/run-integration.sh`)';
+  const tools = findPatroniTools();
+  if (typeof tools === 'string') return process.env.CI === 'true' ? false : tools;
+  const firstPodIp = (process.env.TESTENV_POD_CIDR ?? '10.244.0.0/16').replace(/\.(\d+)\/\d+$/, (_, d: string) => `.${Number(d) + 1}`);
+  if (!(await isLocalAddress(firstPodIp))) {
+    return `pod IPs (${firstPodIp}, ...) are not local addresses here: run inside scripts/testenv/netns.sh (needs root)`;
+  }
+  return false;
 }

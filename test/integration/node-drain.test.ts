@@ -24,7 +24,7 @@ import { clusterLeader, PatroniClient, patroniUrl, type PatroniCluster } from '.
 import { drainNode, type DrainResult } from '../../lib/sync/move-master';
 import { syncCluster } from '../../lib/sync/sync-cluster';
 import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/testenv/patroni-process';
-import { isLocalAddress, PatroniPods } from '../../scripts/testenv/patroni-pods';
+import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patroni-pods';
 import { applyManifest, installCrd, reference, syncContext, testClient } from './operator';
 import { createNamespace, deleteNamespace, kubectl } from './testenv';
 
@@ -32,17 +32,8 @@ const name = 'acid-minimal-cluster';
 const NODES = ['testenv-node-0', 'testenv-node-1', 'testenv-node-2'];
 const READY_LABEL = 'lifecycle-status';
 const tools = findPatroniTools();
-const firstPodIp = (process.env.TESTENV_POD_CIDR ?? '10.244.0.0/16').replace(/\.(\d+)\/\d+$/, (_, d: string) => `.${Number(d) + 1}`);
 
-async function skipReason(): Promise<string | false> {
-  if (process.env.TESTENV_FULL !== '1') return 'needs the full control plane (run `bash scripts/testenv/run-integration.sh`)';
-  if (typeof tools === 'string') return process.env.CI === 'true' ? false : tools;
-  if (!(await isLocalAddress(firstPodIp))) {
-    return `pod IPs (${firstPodIp}, ...) are not local addresses here: run inside scripts/testenv/netns.sh (needs root)`;
-  }
-  return false;
-}
-const skip = await skipReason();
+const skip = await patroniPodsSkipReason();
 
 const configData: Record<string, string> = {
   ...(reference('v2.0.1/configmap.yaml').data as Record<string, string>),

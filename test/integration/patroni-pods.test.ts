@@ -14,23 +14,14 @@ import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { clusterLeader, PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
 import { syncCluster } from '../../lib/sync/sync-cluster';
 import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/testenv/patroni-process';
-import { isLocalAddress, PatroniPods } from '../../scripts/testenv/patroni-pods';
+import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patroni-pods';
 import { applyManifest, installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
 import { createNamespace, deleteNamespace } from './testenv';
 
 const name = 'acid-minimal-cluster';
 const tools = findPatroniTools();
-const firstPodIp = (process.env.TESTENV_POD_CIDR ?? '10.244.0.0/16').replace(/\.(\d+)\/\d+$/, (_, d: string) => `.${Number(d) + 1}`);
 
-async function skipReason(): Promise<string | false> {
-  if (process.env.TESTENV_FULL !== '1') return 'needs the full control plane (run `bash scripts/testenv/run-integration.sh`)';
-  if (typeof tools === 'string') return process.env.CI === 'true' ? false : tools;
-  if (!(await isLocalAddress(firstPodIp))) {
-    return `pod IPs (${firstPodIp}, ...) are not local addresses here: run inside scripts/testenv/netns.sh (needs root)`;
-  }
-  return false;
-}
-const skip = await skipReason();
+const skip = await patroniPodsSkipReason();
 
 let client: KubeClient;
 let pods: PatroniPods | undefined;

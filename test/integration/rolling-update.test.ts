@@ -15,7 +15,7 @@ import type { FunctionSpec } from '../../functions/registry';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { startLocal, type LocalDeployment } from '../../scripts/deploy/local';
 import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/testenv/patroni-process';
-import { isLocalAddress, PatroniPods } from '../../scripts/testenv/patroni-pods';
+import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patroni-pods';
 import { postgresImage, rolloutManifest, waitClustersUp } from '../../scripts/testenv/rollout-fleet';
 import { RolloutObserver } from '../../scripts/testenv/rollout-observer';
 import { applyManifest, installCrd, repoRoot, testClient } from './operator';
@@ -23,19 +23,12 @@ import { installFunctionCredentials } from './service-accounts';
 import { createNamespace, deleteNamespace } from './testenv';
 
 const tools = findPatroniTools();
-const firstPodIp = (process.env.TESTENV_POD_CIDR ?? '10.244.0.0/16').replace(/\.(\d+)\/\d+$/, (_, d: string) => `.${Number(d) + 1}`);
 const CLUSTERS = ['acid-roll-a', 'acid-roll-b'];
 const INSTANCES = 3;
 const OLD_IMAGE = 'ghcr.io/zalando/spilo-17:4.0-p2';
 const NEW_IMAGE = 'ghcr.io/zalando/spilo-17:4.0-p3';
 
-async function skipReason(): Promise<string | false> {
-  if (process.env.TESTENV_FULL !== '1') return 'needs the full control plane (run `bash scripts/testenv/run-integration.sh`)';
-  if (typeof tools === 'string') return process.env.CI === 'true' ? false : tools;
-  if (!(await isLocalAddress(firstPodIp))) return `pod IPs (${firstPodIp}, ...) are not local addresses here: run inside scripts/testenv/netns.sh`;
-  return false;
-}
-const skip = await skipReason();
+const skip = await patroniPodsSkipReason();
 
 let client: KubeClient;
 let ns = '';
