@@ -133,7 +133,10 @@ export interface QueueOptions {
   send: Sender;
   metrics: BridgeMetrics;
   log: Logger;
-  /** deliveries in flight at most, over all keys; default 16 */
+  /**
+   * requests in flight at most, over all keys; default 16. A delivery waiting to retry holds none, so deliveries
+   * answered 503 again and again (work that goes on, such as a rolling update) cannot starve other objects.
+   */
   concurrency?: number;
   /** timeout of one attempt, ms; default 300000 (a sync can take a while; the host has its own deadline) */
   requestTimeoutMs?: number;
@@ -178,6 +181,9 @@ export class DeliveryQueue {
   private readonly maxRetryAfterMs: number;
   private readonly clock: Clock;
   private inFlight = 0;
+  /** requests being sent now, and the attempts waiting for one of the `concurrency` permits */
+  private sending = 0;
+  private readonly permitWaiters: Array<() => void> = [];
   private waitingCount = 0;
   private timer: unknown;
   private stopped = false;
@@ -272,7 +278,6 @@ export class DeliveryQueue {
     const now = this.clock.now();
     let nextReadyAt = Infinity;
     for (const [key, state] of this.keys) {
-      if (this.inFlight >= this.concurrency) break;
       const head = state.waiting[0];
       if (state.busy || !head) continue;
       if (head.readyAt > now) {
@@ -284,12 +289,10 @@ export class DeliveryQueue {
       state.busy = true;
       this.inFlight++;
       this.options.metrics.queueDepth.set(this.waitingCount);
-      this.options.metrics.inFlight.set(this.inFlight);
       const run: Promise<void> = this.run(head).finally(() => {
         this.running.delete(run);
         state.busy = false;
         this.inFlight--;
-        this.options.metrics.inFlight.set(this.inFlight);
         if (state.waiting.length === 0 && this.keys.get(key) === state) this.keys.delete(key);
         this.pump();
         if (this.size() === 0) this.notifyIdle();
@@ -301,6 +304,20 @@ export class DeliveryQueue {
 
   private notifyIdle(): void {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Runs one request within the concurrency limit (waits for a permit). */
+  private async withPermit<T>(send: () => Promise<T>): Promise<T> {
+    while (this.sending >= this.concurrency) await new Promise<void>((resolve) => this.permitWaiters.push(resolve));
+    this.sending++;
+    this.options.metrics.inFlight.set(this.sending);
+    try {
+      return await send();
+    } finally {
+      this.sending--;
+      this.options.metrics.inFlight.set(this.sending);
+      this.permitWaiters.shift()?.();
+    }
   }
 
   /** Delivers one entry with retries and records the outcome. */
@@ -333,7 +350,7 @@ export class DeliveryQueue {
       const decision = await pRetry(async () => {
         let answer: HttpAnswer;
         try {
-          answer = await this.options.send(delivery, AbortSignal.any([signal, AbortSignal.timeout(this.requestTimeoutMs)]));
+          answer = await this.withPermit(() => this.options.send(delivery, AbortSignal.any([signal, AbortSignal.timeout(this.requestTimeoutMs)])));
         } catch (error) {
           if (signal.aborted) throw new AbortError('the bridge is stopping');
           const detail = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);

@@ -125,6 +125,22 @@ describe('DeliveryQueue order', () => {
     assert.equal(sender.maxOpen, 2);
     assert.equal(await counterValue(metrics.deliveries, { function: 'on-create', outcome: 'delivered' }), 6);
   });
+
+  it('a delivery waiting to retry holds no slot: others go through meanwhile', async () => {
+    // Key a first answers 503 with Retry-After 60 s (a rolling update that goes on), then 200.
+    let aCalls = 0;
+    const sender = new ScriptedSender((d) => (d.key === 'pg/ns/a' && aCalls++ === 0 ? { status: 503, retryAfter: '60' } : { status: 200 }));
+    const clock = new ManualClock();
+    const { queue, metrics } = queueWith(sender, clock, { concurrency: 1 });
+    queue.push(delivery('pg/ns/a', 'on-update', 'a'));
+    queue.push(delivery('pg/ns/b', 'on-update', 'b'));
+    await tick();
+    clock.advance(60_000);
+    await queue.idle();
+    // With the slot held through the wait, b would have gone only after a's retry: a, a, b.
+    assert.deepEqual(sender.bodies(), ['on-update:a', 'on-update:b', 'on-update:a'], 'b went while a waited to retry');
+    assert.equal(await counterValue(metrics.deliveries, { function: 'on-update', outcome: 'delivered' }), 2);
+  });
 });
 
 describe('DeliveryQueue coalescing', () => {
