@@ -6,8 +6,9 @@
  * has been replaced, runs the new image, and every cluster's `RollingUpdate` condition says Completed.
  *
  * Prints: set-up time (clusters up with Patroni), rollout wall time, and per cluster the most pods down at once
- * (scripts/testenv/rollout-observer.ts: not Ready or not a running Patroni member), the switchovers (leader
- * changes seen, and `Switchover` Events) and the pods replaced. Needs root for the network namespace (it re-runs
+ * (scripts/testenv/rollout-observer.ts: not Ready or not a running Patroni member), the switchovers (`Switchover`
+ * Events of the operator; promotions, i.e. how far the leader's timeline moved; leader changes seen) and the pods
+ * replaced. A cluster where any of these is off is printed with its Events, and the logs are kept. Needs root for the network namespace (it re-runs
  * itself in scripts/testenv/netns.sh) and Debian's patroni and postgresql packages.
  */
 import { execFileSync } from 'node:child_process';
@@ -51,6 +52,7 @@ export async function benchRollout(clusters: number, instances: number, atOnce: 
     env: { OPERATOR_NAMESPACE: namespace, WATCHED_NAMESPACE: namespace, PERIODIC_SYNC_SCHEDULE: 'off', LOG_LEVEL: 'warn' } });
   const names = Array.from({ length: clusters }, (_, i) => `acid-bench-${String(i).padStart(2, '0')}`);
   const diagnose = () => `(function logs in ${path.join(dir, 'logs')})`;
+  let keep = false;
   try {
     const setupStart = Date.now();
     for (const name of names) await client.apply({ ...rolloutManifest(name, instances), metadata: { name, namespace } });
@@ -83,16 +85,29 @@ export async function benchRollout(clusters: number, instances: number, atOnce: 
     const events = await client.list('Event', namespace);
     const perCluster = names.map((name) => {
       const r = records.get(name)!;
-      return { cluster: name, maxPodsDown: r.maxDown, switchovers: r.leaders.length - 1,
+      return { cluster: name, maxPodsDown: r.maxDown, leaderChanges: r.leaders.length - 1,
+        promotions: (r.timelines.highest ?? 0) - (r.timelines.first ?? 0),
         switchoverEvents: events.filter((e) => e.involvedObject?.name === name && e.reason === 'Switchover').length,
-        podsReplaced: r.recreated.length, oldMasterLast: r.recreated[r.recreated.length - 1]?.pod === r.leaders[0], unreadableRounds: r.unreadable };
+        podsReplaced: r.recreated.length, oldMasterLast: r.recreated[r.recreated.length - 1]?.pod === r.leaders[0], unreadableRounds: r.unreadable,
+        leadersSeen: r.leaders, replaced: r.recreated.map((x) => `${x.pod} (${x.role})`) };
     });
-    console.table(perCluster);
+    const odd = perCluster.filter((c) => c.maxPodsDown > 1 || c.leaderChanges !== 1 || c.promotions !== 1 || c.podsReplaced !== instances);
+    if (odd.length > 0) {
+      // Keep what explains them: the function logs, the Patroni logs, and the cluster's Events.
+      keep = true;
+      for (const c of odd) {
+        console.error(`bench: ${c.cluster} ${JSON.stringify(c)}`);
+        for (const e of events.filter((x) => x.involvedObject?.name === c.cluster)) console.error(`  event ${e.lastTimestamp ?? e.eventTime} ${e.reason}: ${e.message}`);
+      }
+      console.error(`bench: logs kept in ${dir}`);
+    }
+    console.table(perCluster.map(({ leadersSeen: _l, replaced: _r, ...c }) => c));
     const stillOld = (await Promise.all(names.map((n) => clusterPods(client, namespace, n)))).flat().filter((p) => postgresImage(p) !== NEW_IMAGE);
     return {
       benchmark: 'rollout', clusters, instances, rolloutClustersAtOnce: atOnce, setupSeconds: setupMs / 1000, rolloutWallSeconds: wallMs / 1000,
       maxPodsDownInAnyCluster: Math.max(...perCluster.map((c) => c.maxPodsDown)),
-      switchoversPerCluster: { min: Math.min(...perCluster.map((c) => c.switchovers)), max: Math.max(...perCluster.map((c) => c.switchovers)) },
+      switchoverEventsPerCluster: { min: Math.min(...perCluster.map((c) => c.switchoverEvents)), max: Math.max(...perCluster.map((c) => c.switchoverEvents)) },
+      promotionsPerCluster: { min: Math.min(...perCluster.map((c) => c.promotions)), max: Math.max(...perCluster.map((c) => c.promotions)) },
       oldMasterLastEverywhere: perCluster.every((c) => c.oldMasterLast),
       podsNotOnNewImage: stillOld.length,
       perCluster,
@@ -102,6 +117,6 @@ export async function benchRollout(clusters: number, instances: number, atOnce: 
     await pods.stop();
     await client.delete({ kind: 'Namespace', name: namespace }).catch(() => undefined);
     client.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -22,6 +22,11 @@ export interface ClusterRecord {
   leaders: string[];
   /** rounds in which no Patroni member answered (not counted for `maxDown`) */
   unreadable: number;
+  /**
+   * the leader's timeline when first seen and the highest seen since: each promotion (switchover or failover) starts
+   * a new one, so their difference counts promotions even when two members' views briefly disagree on the leader
+   */
+  timelines: { first?: number; highest?: number };
 }
 
 /** Options of {@link RolloutObserver}. */
@@ -46,7 +51,7 @@ export class RolloutObserver {
   private loop: Promise<void> | undefined;
 
   constructor(private readonly options: RolloutObserverOptions) {
-    for (const name of options.clusters.keys()) this.records.set(name, { maxDown: 0, recreated: [], leaders: [], unreadable: 0 });
+    for (const name of options.clusters.keys()) this.records.set(name, { maxDown: 0, recreated: [], leaders: [], unreadable: 0, timelines: {} });
   }
 
   /** Takes a first look (the baseline), then keeps polling in the background. */
@@ -78,6 +83,10 @@ export class RolloutObserver {
       if (view) {
         const leader = clusterLeader(view);
         if (leader && record.leaders[record.leaders.length - 1] !== leader.name) record.leaders.push(leader.name);
+        if (leader?.timeline !== undefined) {
+          record.timelines.first ??= leader.timeline;
+          record.timelines.highest = Math.max(record.timelines.highest ?? leader.timeline, leader.timeline);
+        }
       }
       for (const pod of own) {
         const key = `${name}/${pod.metadata!.name}`;
