@@ -43,7 +43,13 @@ export interface RolloutPod {
 }
 
 /** A member's own view of itself (`GET /patroni`): `state` e.g. `running`, `starting`; `role` e.g. `replica`. */
-export interface OwnStatus { state: string; role: string; timeline?: number | null }
+export interface OwnStatus {
+  state: string;
+  role: string;
+  timeline?: number | null;
+  /** a replica has received WAL from the leader since it started (its WAL receiver connected) */
+  receivedWal?: boolean;
+}
 
 /** What the next step is decided from. */
 export interface RolloutInputs {
@@ -120,6 +126,7 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
     const self = inputs.own?.get(pod.name);
     if (!self) return { kind: 'wait', reason: `the Patroni of pod ${pod.name} does not answer (${left})` };
     if (self.state !== 'running') return { kind: 'wait', reason: `pod ${pod.name}: PostgreSQL is ${self.state} (${left})` };
+    if (self.receivedWal === false) return { kind: 'wait', reason: `pod ${pod.name} has not received WAL from the leader yet (${left})` };
     if (leader.timeline !== undefined && self.timeline !== leader.timeline) {
       return { kind: 'wait', reason: `pod ${pod.name} is on timeline ${self.timeline ?? 'unknown'}, the leader on ${leader.timeline} (${left})` };
     }

@@ -89,7 +89,12 @@ async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly Kube
   const view = needsView ? await readPatroniView(ctx, pods) : undefined;
   const members = view && 'cluster' in view ? view.cluster.members : undefined;
   const patroniError = view && 'error' in view ? view.error : undefined;
-  const own = members ? await readOwnStatuses(ctx, pods) : undefined;
+  const statuses = members ? await readOwnStatuses(ctx, pods) : undefined;
+  // Started is not enough: under load a replica was seen running, then restarting, while the next pod went. One
+  // whose WAL receiver has received from the leader is past that.
+  const own = statuses && new Map([...statuses].map(([pod, s]) => [pod, s && {
+    state: s.state, role: s.role, timeline: s.timeline, receivedWal: typeof s.xlog?.received_location === 'number',
+  }]));
   const step = nextRolloutStep({ ...inputs, members, patroniError, own });
   if (step.kind !== 'switchover' && step.kind !== 'blocked') return step;
   // A switchover candidate must not sit on a node going away: read the Nodes, then decide again.
