@@ -47,8 +47,8 @@ export interface OwnStatus {
   state: string;
   role: string;
   timeline?: number | null;
-  /** a replica has received WAL from the leader since it started (its WAL receiver connected) */
-  receivedWal?: boolean;
+  /** a replica streams from the leader (`replication_state` of Patroni 3.0.4+); undefined when not reported */
+  streaming?: boolean;
 }
 
 /** What the next step is decided from. */
@@ -126,7 +126,7 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
     const self = inputs.own?.get(pod.name);
     if (!self) return { kind: 'wait', reason: `the Patroni of pod ${pod.name} does not answer (${left})` };
     if (self.state !== 'running') return { kind: 'wait', reason: `pod ${pod.name}: PostgreSQL is ${self.state} (${left})` };
-    if (self.receivedWal === false) return { kind: 'wait', reason: `pod ${pod.name} has not received WAL from the leader yet (${left})` };
+    if (self.streaming === false) return { kind: 'wait', reason: `pod ${pod.name} does not stream from the leader yet (${left})` };
     if (leader.timeline !== undefined && self.timeline !== leader.timeline) {
       return { kind: 'wait', reason: `pod ${pod.name} is on timeline ${self.timeline ?? 'unknown'}, the leader on ${leader.timeline} (${left})` };
     }

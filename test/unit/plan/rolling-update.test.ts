@@ -85,8 +85,8 @@ describe('nextRolloutStep', () => {
     assert.deepEqual([step.kind, (step as { reason: string }).reason], ['wait', 'the Patroni of pod pg-2 does not answer (2 flagged pods left)']);
     own.set('pg-2', { state: 'starting', role: 'replica', timeline: 1 });
     assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason, /pg-2: PostgreSQL is starting/);
-    own.set('pg-2', { state: 'running', role: 'replica', timeline: 1, receivedWal: false });
-    assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason, /pg-2 has not received WAL/);
+    own.set('pg-2', { state: 'running', role: 'replica', timeline: 1, streaming: false });
+    assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason, /pg-2 does not stream/);
     own.set('pg-2', { state: 'running', role: 'replica', timeline: 0 });
     assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason, /pg-2 is on timeline 0/);
   });
