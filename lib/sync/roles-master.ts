@@ -10,6 +10,7 @@
  */
 import { selectorLabels } from '../builders/labels';
 import type { KubeObject } from '../k8s/client';
+import { hasReadyCondition } from '../k8s/pods';
 import type { Postgresql } from '../model/postgresql';
 import type { SyncContext } from './sync-cluster';
 
@@ -17,7 +18,7 @@ import type { SyncContext } from './sync-cluster';
 export type MasterState = { ready: true } | { ready: false; reason: string };
 
 const isReadyPod = (pod: KubeObject): boolean => Boolean(pod.status?.podIP)
-  && ((pod.status?.conditions ?? []) as Array<{ type: string; status: string }>).some((c) => c.type === 'Ready' && c.status === 'True');
+  && hasReadyCondition(pod);
 
 /**
  * @param observed the cluster's children as read by this sync (`Endpoints/<cluster>` is taken from it when there)

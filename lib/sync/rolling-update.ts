@@ -16,6 +16,7 @@
 import { ROLLING_UPDATE_ANNOTATION } from '../builders';
 import type { KubeObject } from '../k8s/client';
 import { isStatus } from '../k8s/errors';
+import { hasReadyCondition } from '../k8s/pods';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../model/annotations';
 import type { Condition, Postgresql } from '../model/postgresql';
 import { flaggedPods, nextRolloutStep, type RolloutPod, type RolloutStep } from '../plan/rolling-update';
@@ -40,8 +41,7 @@ export interface RolloutOutcome {
   condition?: Condition;
 }
 
-const isReady = (pod: KubeObject) => pod.status?.phase === 'Running'
-  && ((pod.status?.conditions ?? []) as Array<{ type: string; status: string }>).some((c) => c.type === 'Ready' && c.status === 'True');
+const isReady = (pod: KubeObject) => pod.status?.phase === 'Running' && hasReadyCondition(pod);
 
 function rolloutPods(ctx: SyncContext, pods: readonly KubeObject[], nodesGoingAway: Map<string, string>): RolloutPod[] {
   return pods.map((pod) => ({

@@ -11,6 +11,7 @@
  * Source: Patroni REST API "Cluster status endpoints"; Kubernetes Pod conditions (Ready).
  */
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
+import { hasReadyCondition } from '../../lib/k8s/pods';
 import { clusterLeader, PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
 
 /** What was seen of one cluster. */
@@ -106,7 +107,7 @@ export class RolloutObserver {
 
 function isUp(pod: KubeObject): boolean {
   if (pod.metadata?.deletionTimestamp) return false;
-  const ready = ((pod.status?.conditions ?? []) as Array<{ type: string; status: string }>).some((c) => c.type === 'Ready' && c.status === 'True');
+  const ready = hasReadyCondition(pod);
   // Patroni's Kubernetes DCS keeps each member's state in its own pod's `status` annotation: a new incarnation of a
   // pod has none until its Patroni runs (the cluster view may still list the old one).
   let state: string | undefined;
