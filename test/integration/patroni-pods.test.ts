@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { clusterLeader, PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
 import { syncCluster } from '../../lib/sync/sync-cluster';
@@ -59,6 +60,29 @@ async function podRoles(): Promise<PodRole[]> {
     role: p.metadata!.labels?.['spilo-role'],
     ready: (p.status?.conditions as KubeObject[] | undefined)?.find((c) => c.type === 'Ready')?.status,
   })).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Watches one pod by name and records the Ready condition of every version the watch delivers, per pod uid. A
+ * watch sees each change, where polling can miss a Ready=False that lasts less than a poll interval.
+ * @returns the record and a stop function, once the watch has delivered the pod's current version
+ */
+async function watchReadiness(pod: string): Promise<{ seen: { uid: string; ready: string | undefined }[]; stop: () => void }> {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(process.env.KUBECONFIG!);
+  const seen: { uid: string; ready: string | undefined }[] = [];
+  let started!: () => void;
+  const first = new Promise<void>((resolve) => { started = resolve; });
+  const controller = await new Watch(kubeConfig).watch(`/api/v1/namespaces/${namespace}/pods`,
+    { fieldSelector: `metadata.name=${pod}` },
+    (_phase, p: KubeObject) => {
+      seen.push({ uid: p.metadata!.uid, ready: (p.status?.conditions as KubeObject[] | undefined)
+        ?.find((c) => c.type === 'Ready')?.status });
+      started();
+    },
+    () => undefined);
+  await first;
+  return { seen, stop: () => controller.abort() };
 }
 
 function logs(): string {
@@ -131,24 +155,30 @@ test('a deleted pod comes back; its Patroni restarts on the kept volume and rejo
     const before = await labelled('a labelled cluster');
     const replica = before.find((p) => p.role === 'replica')!;
     await streams(before.find((p) => p.role === 'master')!.ip, replica.name);
-    await client.delete({ kind: 'Pod', namespace, name: replica.name });
-    let sawNotReady = false;
-    const back = await until('the pod is recreated and its member runs again', 120_000, async () => {
-      const pod = (await podRoles()).find((p) => p.name === replica.name);
-      if (pod && pod.uid !== replica.uid && pod.ready === 'False') sawNotReady = true;
-      const member = pods!.running().get(replica.name);
-      return pod && pod.uid !== replica.uid && member?.uid === pod.uid && member.ip === pod.ip ? pod : undefined;
-    }, logs);
-    const view = await streams(back.ip, replica.name);
-    assert.equal(view.members.find((m) => m.name === replica.name)?.host, back.ip, 'the member is at the new pod IP');
-    assert.equal(clusterLeader(view)?.name, before.find((p) => p.role === 'master')!.name, 'the master stayed');
-    assert.doesNotMatch(pods!.log(replica.name, 200), /replica has been created/,
-      'no new base backup: the data directory of its claim was kept');
-    await until('the recreated pod turns Ready once Patroni is', 60_000, async () => {
-      const pod = (await podRoles()).find((p) => p.name === replica.name);
-      if (pod?.ready === 'False') sawNotReady = true;
-      return pod?.ready === 'True' ? true : undefined;
-    }, logs);
-    assert.ok(sawNotReady, 'the new pod was not Ready while its Patroni was starting');
+    const readiness = await watchReadiness(replica.name);
+    try {
+      await client.delete({ kind: 'Pod', namespace, name: replica.name });
+      const back = await until('the pod is recreated and its member runs again', 120_000, async () => {
+        const pod = (await podRoles()).find((p) => p.name === replica.name);
+        const member = pods!.running().get(replica.name);
+        return pod && pod.uid !== replica.uid && member?.uid === pod.uid && member.ip === pod.ip ? pod : undefined;
+      }, logs);
+      const view = await streams(back.ip, replica.name);
+      assert.equal(view.members.find((m) => m.name === replica.name)?.host, back.ip, 'the member is at the new pod IP');
+      assert.equal(clusterLeader(view)?.name, before.find((p) => p.role === 'master')!.name, 'the master stayed');
+      assert.doesNotMatch(pods!.log(replica.name, 200), /replica has been created/,
+        'no new base backup: the data directory of its claim was kept');
+      await until('the recreated pod turns Ready once Patroni is', 60_000, async () => {
+        const pod = (await podRoles()).find((p) => p.name === replica.name);
+        return pod?.ready === 'True' ? true : undefined;
+      }, logs);
+      // Only the harness writes Ready=False (kwok marks a pod Ready at once): it did while Patroni was starting.
+      const versions = (): (string | undefined)[] => readiness.seen.filter((v) => v.uid === back.uid).map((v) => v.ready);
+      await until('the watch delivers the Ready version', 10_000,
+        async () => (versions().at(-1) === 'True' ? true : undefined), () => versions().join());
+      assert.ok(versions().includes('False'), `the new pod was not Ready while its Patroni was starting: ${versions().join()}`);
+    } finally {
+      readiness.stop();
+    }
     await labelled('labels settle', before.find((p) => p.role === 'master')!.name);
   });
