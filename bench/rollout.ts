@@ -89,7 +89,7 @@ export async function benchRollout(clusters: number, instances: number, atOnce: 
         promotions: (r.timelines.highest ?? 0) - (r.timelines.first ?? 0),
         switchoverEvents: events.filter((e) => e.involvedObject?.name === name && e.reason === 'Switchover').length,
         podsReplaced: r.recreated.length, oldMasterLast: r.recreated[r.recreated.length - 1]?.pod === r.leaders[0], unreadableRounds: r.unreadable,
-        leadersSeen: r.leaders, replaced: r.recreated.map((x) => `${x.pod} (${x.role})`) };
+        leadersSeen: r.leaders, replaced: r.recreated.map((x) => `${x.pod} (${x.role})`), worstMoment: r.worst };
     });
     const odd = perCluster.filter((c) => c.maxPodsDown > 1 || c.leaderChanges !== 1 || c.promotions !== 1 || c.podsReplaced !== instances);
     if (odd.length > 0) {
@@ -101,7 +101,7 @@ export async function benchRollout(clusters: number, instances: number, atOnce: 
       }
       console.error(`bench: logs kept in ${dir}`);
     }
-    console.table(perCluster.map(({ leadersSeen: _l, replaced: _r, ...c }) => c));
+    console.table(perCluster.map(({ leadersSeen: _l, replaced: _r, worstMoment: _w, ...c }) => c));
     const stillOld = (await Promise.all(names.map((n) => clusterPods(client, namespace, n)))).flat().filter((p) => postgresImage(p) !== NEW_IMAGE);
     return {
       benchmark: 'rollout', clusters, instances, rolloutClustersAtOnce: atOnce, setupSeconds: setupMs / 1000, rolloutWallSeconds: wallMs / 1000,

@@ -8,9 +8,12 @@
  *
  * Patroni's Kubernetes DCS then does what it does in a real cluster: it elects a leader through Endpoints (or
  * ConfigMaps with KUBERNETES_USE_CONFIGMAPS=true), labels the pods with the role (`spilo-role=master|replica` by
- * Zalando's default), and follows switchovers asked through its REST API. Like Spilo's readiness probe, each
- * pod's Ready condition follows its member's `GET /readiness` (kwok marks a new pod Ready at once; the next
- * round, within `pollMs`, corrects it until Patroni is ready).
+ * Zalando's default), and follows switchovers asked through its REST API. Like a kubelet running the pod's
+ * readiness probe (Spilo's `GET /readiness` on :8008), each round probes every member and sets its pod's Ready
+ * condition: False from the start until the first success (kwok marks a new pod Ready at once), then False only
+ * after the probe's `failureThreshold` failures in a row, each failure being a non-2xx answer or no answer within
+ * its `timeoutSeconds` (Kubernetes defaults 3 and 1 s without a probe). The period is `pollMs`, not the probe's
+ * `periodSeconds`, so tests see changes quickly.
  *
  * Pod IPs must be local addresses: run inside scripts/testenv/netns.sh (the pod CIDR on the namespace's loopback
  * device), or give kwok a loopback CIDR (TESTENV_POD_CIDR=127.244.0.0/16; Endpoints refuse loopback addresses, so
@@ -61,6 +64,8 @@ interface Member {
   dir: string;
   dataDir: string;
   process: ChildProcess;
+  /** readiness probes failed in a row, and whether one ever succeeded (a kubelet's probe worker state) */
+  probe: { failures: number; succeeded: boolean };
 }
 
 /** Starts and stops a Patroni member per pod, polling the pods; `stop()` ends them all. */
@@ -136,12 +141,23 @@ export class PatroniPods {
     }
   }
 
-  /** Sets the pod's Ready and ContainersReady conditions to what Patroni's `GET /readiness` says. */
+  /**
+   * Probes the member's `GET /readiness` and sets the pod's Ready and ContainersReady conditions the way a kubelet
+   * would: see the module comment. Source: Kubernetes docs, "Configure Liveness, Readiness and Startup Probes".
+   */
   private async mirrorReadiness(pod: KubeObject): Promise<void> {
-    const ip = pod.status.podIP as string;
-    const answer = await fetch(`http://${ip}:8008/readiness`, { signal: AbortSignal.timeout(1_000) })
+    const member = this.members.get(pod.metadata!.name as string);
+    if (!member || member.uid !== pod.metadata!.uid) return;
+    const probe = readinessProbe(pod);
+    const answer = await fetch(`http://${member.ip}:8008/readiness`, { signal: AbortSignal.timeout(probe.timeoutMs) })
       .catch(() => undefined);
-    const ready = answer?.status === 200 ? 'True' : 'False';
+    const passed = answer !== undefined && answer.status >= 200 && answer.status < 300;
+    member.probe.failures = passed ? 0 : member.probe.failures + 1;
+    if (passed) member.probe.succeeded = true;
+    let ready: 'True' | 'False';
+    if (passed) ready = 'True';
+    else if (!member.probe.succeeded || member.probe.failures >= probe.failureThreshold) ready = 'False';
+    else return;
     const conditions = (pod.status.conditions ?? []) as KubeObject[];
     if (conditions.find((c) => c.type === 'Ready')?.status === ready) return;
     const now = new Date().toISOString();
@@ -185,7 +201,8 @@ export class PatroniPods {
     if (tools.runAs) for (const f of [kubeconfig, config]) chownSync(f, ...tools.runAs);
     const child = spawnLogged(tools.patroni, [config], { logFile: join(memberDir, 'patroni.log'), runAs: tools.runAs,
       cwd: memberDir, env: { KUBECONFIG: kubeconfig }, dataDir: join(volume, 'pgdata') });
-    this.members.set(name, { pod: name, uid, ip, dir: memberDir, dataDir: join(volume, 'pgdata'), process: child });
+    this.members.set(name, { pod: name, uid, ip, dir: memberDir, dataDir: join(volume, 'pgdata'), process: child,
+      probe: { failures: 0, succeeded: false } });
     this.say(`started ${name} on ${ip} (volume ${claim ?? name})`);
   }
 
@@ -233,6 +250,16 @@ export class PatroniPods {
     this.reported.add(key);
     this.say(line);
   }
+}
+
+/**
+ * The readiness probe of the pod's postgres container (or its first container), with Kubernetes' defaults.
+ * @returns the probe's timeout in ms and its failure threshold
+ */
+function readinessProbe(pod: KubeObject): { timeoutMs: number; failureThreshold: number } {
+  const containers = (pod.spec?.containers ?? []) as KubeObject[];
+  const probe = (containers.find((c) => c.name === 'postgres') ?? containers[0])?.readinessProbe as KubeObject | undefined;
+  return { timeoutMs: 1_000 * Number(probe?.timeoutSeconds ?? 1), failureThreshold: Number(probe?.failureThreshold ?? 3) };
 }
 
 /** Inputs of {@link spiloLikeConfig}. */

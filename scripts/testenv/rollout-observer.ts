@@ -17,6 +17,11 @@ import { clusterLeader, PatroniClient, patroniUrl, type PatroniCluster } from '.
 /** What was seen of one cluster. */
 export interface ClusterRecord {
   maxDown: number;
+  /**
+   * the first round with `maxDown` pods down: when (ISO time) and why each pod counted as down (missing, being
+   * deleted, not Ready, its Patroni state), so a failure says which step went wrong
+   */
+  worst?: { at: string; down: string[] };
   /** replacements in order: pod name and the role its old incarnation had (`master`, `replica`) */
   recreated: Array<{ pod: string; role: string }>;
   /** leader names in the order they were seen leading */
@@ -99,14 +104,22 @@ export class RolloutObserver {
       }
       // A round where no member answered (e.g. a GET timed out on a busy machine) says nothing about who is up.
       if (!view) { record.unreadable++; return; }
-      const up = own.filter((pod) => isUp(pod)).length;
-      record.maxDown = Math.max(record.maxDown, instances - up);
+      const down = own.map((pod) => downReason(pod)).filter((why): why is string => why !== undefined);
+      const missing = Math.max(0, instances - own.length);
+      const count = missing + down.length;
+      if (missing > 0) down.push(`${missing} pod(s) missing`);
+      if (count > record.maxDown) {
+        record.maxDown = count;
+        record.worst = { at: new Date().toISOString(), down };
+      }
     }));
   }
 }
 
-function isUp(pod: KubeObject): boolean {
-  if (pod.metadata?.deletionTimestamp) return false;
+/** @returns why the pod counts as down ("acid-x-1: not Ready, Patroni state starting"), or undefined when it is up */
+function downReason(pod: KubeObject): string | undefined {
+  const name = pod.metadata?.name as string;
+  if (pod.metadata?.deletionTimestamp) return `${name}: being deleted`;
   const ready = hasReadyCondition(pod);
   // Patroni's Kubernetes DCS keeps each member's state in its own pod's `status` annotation: a new incarnation of a
   // pod has none until its Patroni runs (the cluster view may still list the old one).
@@ -114,7 +127,8 @@ function isUp(pod: KubeObject): boolean {
   try {
     state = (JSON.parse(pod.metadata?.annotations?.status ?? '{}') as { state?: string }).state;
   } catch { /* not Patroni's */ }
-  return ready && state === 'running';
+  if (ready && state === 'running') return undefined;
+  return `${name} (uid ${String(pod.metadata?.uid).slice(0, 8)}): ${ready ? 'Ready' : 'not Ready'}, Patroni state ${state ?? 'none'}`;
 }
 
 async function readView(pods: readonly KubeObject[]): Promise<PatroniCluster | undefined> {
