@@ -10,7 +10,8 @@
  * - without Patroni's view, or while Patroni has no leader, nothing is done (wait);
  * - the leader no longer runs on the node: done;
  * - a healthy replica that follows the leader (running or streaming, known lag within `maxLagBytes`, the leader's
- *   timeline, no `nofailover` tag) and runs on a node that is not going away: switch over to it (least lag first);
+ *   timeline, no `nofailover` tag; in the cluster view and, when given, in its own `GET /patroni`) and runs on a
+ *   node that is not going away: switch over to it (least lag first);
  * - otherwise, once every pod exists and every replica follows the leader, a healthy replica on a node going away
  *   is recreated (its pod deleted, so the StatefulSet creates it again on a ready node) to become the candidate;
  * - otherwise wait, saying why.
@@ -22,7 +23,8 @@
  * master PodDisruptionBudget is satisfied by the new master); CloudNativePG's drain design (research/anchors.md §1:
  * cordon or drain taint, switchover before the eviction); Patroni REST API "Cluster status endpoints".
  */
-import { clusterLeader, isHealthyReplica, lagBytes, pickSwitchoverCandidate, replicaNotFollowing, type MemberView } from './patroni-members';
+import { clusterLeader, isHealthyReplica, lagBytes, ownStatusNotFollowing, pickSwitchoverCandidate, replicaNotFollowing, type MemberView,
+  type OwnStatus } from './patroni-members';
 
 /** One pod of the cluster as observed. */
 export interface DrainPod {
@@ -49,6 +51,11 @@ export interface MoveMasterInputs {
   /** Patroni's `GET /cluster` members; undefined when it could not be read (see `patroniError`) */
   members?: MemberView[];
   patroniError?: string;
+  /**
+   * each pod's own Patroni (`GET /patroni` at the pod's IP), by pod name, undefined for one that did not answer;
+   * without the map, the cluster view alone decides (see {@link OwnStatus})
+   */
+  own?: Map<string, OwnStatus | undefined>;
   /** a replica further behind than this many bytes is not a candidate (`maximum_lag_on_failover`) */
   maxLagBytes?: number;
 }
@@ -95,11 +102,13 @@ export function nextMoveMasterStep(inputs: MoveMasterInputs): MoveMasterStep {
     return { kind: 'done', reason: `the master ${leader.name} runs on node ${leaderPod.nodeName ?? '(none)'}, not on ${node}` };
   }
 
+  const notFollowing = (m: MemberView) => replicaNotFollowing(m, leader)
+    ?? (inputs.own ? ownStatusNotFollowing(m.name, inputs.own.get(m.name), leader) : undefined);
   const candidate = pickSwitchoverCandidate({ members: inputs.members }, {
     maxLagBytes: inputs.maxLagBytes,
     exclude: (m) => {
       const pod = podsByName.get(m.name);
-      return !pod || pod.deleting || !pod.nodeName || pod.nodeGoingAway !== undefined || replicaNotFollowing(m, leader) !== undefined;
+      return !pod || pod.deleting || !pod.nodeName || pod.nodeGoingAway !== undefined || notFollowing(m) !== undefined;
     },
   });
   if (candidate) {
@@ -118,7 +127,7 @@ export function nextMoveMasterStep(inputs: MoveMasterInputs): MoveMasterStep {
     if (!pod.nodeName) return { kind: 'wait', reason: `pod ${pod.name} is not scheduled yet (no ready node takes it?)` };
     const member = membersByName.get(pod.name);
     if (!member) return { kind: 'wait', reason: `pod ${pod.name} is not a Patroni member yet` };
-    const lagging = replicaNotFollowing(member, leader);
+    const lagging = notFollowing(member);
     if (lagging) return { kind: 'wait', reason: lagging };
   }
 

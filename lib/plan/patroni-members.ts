@@ -66,6 +66,35 @@ export function replicaNotFollowing(member: MemberView, leader: MemberView): str
   return undefined;
 }
 
+/**
+ * A member's own view of itself (`GET /patroni` at its pod's IP): `state` e.g. `running`, `starting`; `role` e.g.
+ * `replica`. The cluster view can still list the member of a pod's previous incarnation for a moment after the pod
+ * was replaced (seen on the full plane): only the pod's own answer says that its Patroni is back.
+ */
+export interface OwnStatus {
+  state: string;
+  role: string;
+  timeline?: number | null;
+  /** a replica streams from the leader (`replication_state` of Patroni 3.0.4+); undefined when not reported */
+  streaming?: boolean;
+}
+
+/**
+ * Why a pod's own Patroni does not (yet) follow the leader: no answer, PostgreSQL not `running`, not streaming
+ * (when Patroni says), or another timeline than the leader's.
+ * @param self its own answer; undefined when it did not answer
+ * @returns the reason, or undefined when it follows the leader
+ */
+export function ownStatusNotFollowing(pod: string, self: OwnStatus | undefined, leader: MemberView): string | undefined {
+  if (!self) return `the Patroni of pod ${pod} does not answer`;
+  if (self.state !== 'running') return `pod ${pod}: PostgreSQL is ${self.state}`;
+  if (self.streaming === false) return `pod ${pod} does not stream from the leader yet`;
+  if (leader.timeline !== undefined && self.timeline !== leader.timeline) {
+    return `pod ${pod} is on timeline ${self.timeline ?? 'unknown'}, the leader on ${leader.timeline}`;
+  }
+  return undefined;
+}
+
 /** Options of {@link pickSwitchoverCandidate}. */
 export interface CandidateOptions<M extends MemberView = MemberView> {
   /** Members not to pick, e.g. the ones on a node that is going away. */

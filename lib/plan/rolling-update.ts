@@ -24,7 +24,10 @@
  * replicas first, switchover, old master last; candidate per GET /cluster); research/anchors.md §3f rule 5 (one
  * disruptive step per invocation, durable intent); Patroni REST API "Cluster status endpoints".
  */
-import { clusterLeader, pickSwitchoverCandidate, lagBytes, replicaNotFollowing, type MemberView } from './patroni-members';
+import { clusterLeader, ownStatusNotFollowing, pickSwitchoverCandidate, lagBytes, replicaNotFollowing, type MemberView,
+  type OwnStatus } from './patroni-members';
+
+export type { OwnStatus } from './patroni-members';
 
 /** One pod of the cluster as observed. */
 export interface RolloutPod {
@@ -42,15 +45,6 @@ export interface RolloutPod {
   nodeGoingAway?: string;
 }
 
-/** A member's own view of itself (`GET /patroni`): `state` e.g. `running`, `starting`; `role` e.g. `replica`. */
-export interface OwnStatus {
-  state: string;
-  role: string;
-  timeline?: number | null;
-  /** a replica streams from the leader (`replication_state` of Patroni 3.0.4+); undefined when not reported */
-  streaming?: boolean;
-}
-
 /** What the next step is decided from. */
 export interface RolloutInputs {
   pods: RolloutPod[];
@@ -60,9 +54,8 @@ export interface RolloutInputs {
   members?: MemberView[];
   patroniError?: string;
   /**
-   * each pod's own Patroni (`GET /patroni` at the pod's IP), by pod name; undefined when it did not answer. The
-   * cluster view can still list the member of a pod's previous incarnation for a moment after it was replaced
-   * (seen on the full plane): only the pod's own answer says that its Patroni is back.
+   * each pod's own Patroni (`GET /patroni` at the pod's IP), by pod name; undefined when it did not answer (see
+   * {@link OwnStatus}: the cluster view alone can list a replaced pod's previous incarnation)
    */
   own?: Map<string, OwnStatus | undefined>;
   /** a replica further behind than this many bytes is not a switchover candidate (`maximum_lag_on_failover`) */
@@ -123,13 +116,8 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
     if (member === leader) continue;
     const lagging = replicaNotFollowing(member, leader);
     if (lagging) return { kind: 'wait', reason: `${lagging} (${left})` };
-    const self = inputs.own?.get(pod.name);
-    if (!self) return { kind: 'wait', reason: `the Patroni of pod ${pod.name} does not answer (${left})` };
-    if (self.state !== 'running') return { kind: 'wait', reason: `pod ${pod.name}: PostgreSQL is ${self.state} (${left})` };
-    if (self.streaming === false) return { kind: 'wait', reason: `pod ${pod.name} does not stream from the leader yet (${left})` };
-    if (leader.timeline !== undefined && self.timeline !== leader.timeline) {
-      return { kind: 'wait', reason: `pod ${pod.name} is on timeline ${self.timeline ?? 'unknown'}, the leader on ${leader.timeline} (${left})` };
-    }
+    const notFollowing = ownStatusNotFollowing(pod.name, inputs.own?.get(pod.name), leader);
+    if (notFollowing) return { kind: 'wait', reason: `${notFollowing} (${left})` };
   }
   if (down) {
     // The one pod down is flagged. Recreating it takes no second pod down and may be what brings it back, but only

@@ -28,7 +28,7 @@ import { nextMoveMasterStep, type DrainPod, type MoveMasterStep } from '../plan/
 import { labelSelector } from './cluster-state';
 import { EVENT_SOURCE, involvedPostgresql, recordEvent } from './events';
 import { acquireLease, clusterLeaseTarget, DEFAULT_LEASE_TIMING, HeldLease, leaseName, newHolderIdentity } from './lease';
-import { readPatroniView, switchover } from './patroni-view';
+import { readOwnStatuses, readPatroniView, switchover } from './patroni-view';
 import type { SyncContext } from './sync-cluster';
 
 /** How moving one cluster's master ended in this invocation. */
@@ -91,7 +91,8 @@ async function observe(ctx: SyncContext, raw: KubeObject, nodeName: string, node
   // Patroni is asked only when the answer depends on it.
   if (first.kind === 'done' || first.kind === 'single-instance') return { step: first, pods };
   const view = await readPatroniView(ctx, pods);
-  const step = 'cluster' in view ? nextMoveMasterStep({ ...inputs, members: view.cluster.members })
+  const step = 'cluster' in view
+    ? nextMoveMasterStep({ ...inputs, members: view.cluster.members, own: await readOwnStatuses(ctx, pods) })
     : nextMoveMasterStep({ ...inputs, patroniError: view.error });
   return { step, pods };
 }

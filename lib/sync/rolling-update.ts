@@ -89,14 +89,7 @@ async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly Kube
   const view = needsView ? await readPatroniView(ctx, pods) : undefined;
   const members = view && 'cluster' in view ? view.cluster.members : undefined;
   const patroniError = view && 'error' in view ? view.error : undefined;
-  const statuses = members ? await readOwnStatuses(ctx, pods) : undefined;
-  // Started is not enough: under load a replica was seen running, then down again, while the next pod went. Patroni
-  // 3.0.4+ says whether a replica streams (`replication_state`); 3.0.2 does not (its `received_location` falls back
-  // to the replayed one), and then `running` on the leader's timeline is all there is to go by.
-  const own = statuses && new Map([...statuses].map(([pod, s]) => [pod, s && {
-    state: s.state, role: s.role, timeline: s.timeline,
-    ...(typeof s.replication_state === 'string' ? { streaming: s.replication_state === 'streaming' } : {}),
-  }]));
+  const own = members ? await readOwnStatuses(ctx, pods) : undefined;
   const step = nextRolloutStep({ ...inputs, members, patroniError, own });
   if (step.kind !== 'switchover' && step.kind !== 'blocked') return step;
   // A switchover candidate must not sit on a node going away: read the Nodes, then decide again.

@@ -55,6 +55,22 @@ describe('nextMoveMasterStep', () => {
     }
   });
 
+  it('with the pods\' own GET /patroni, skips a candidate whose own Patroni is not back, though the cluster view lists it running', () => {
+    const running = { state: 'running', role: 'replica', timeline: 2 };
+    const three = { instances: 3, pods: [pod('c-0', NODE), pod('c-1', 'node-b'), pod('c-2', 'node-c')],
+      members: [leader('c-0'), replica('c-1', 0), replica('c-2', 64)] };
+    const picked = (own: Map<string, typeof running | undefined>) => {
+      const step = nextMoveMasterStep(inputs({ ...three, own }));
+      return step.kind === 'switchover' ? step.candidate : step;
+    };
+    assert.equal(picked(new Map([['c-1', running], ['c-2', running]])), 'c-1', 'both back: the least lagging');
+    assert.equal(picked(new Map([['c-1', { ...running, state: 'starting' }], ['c-2', running]])), 'c-2', 'c-1 only starting');
+    assert.equal(picked(new Map([['c-1', undefined], ['c-2', running]])), 'c-2', 'c-1 does not answer');
+    assert.equal(picked(new Map([['c-1', { ...running, timeline: 1 }], ['c-2', running]])), 'c-2', 'c-1 on the old timeline');
+    assert.deepEqual(picked(new Map([['c-1', undefined], ['c-2', { ...running, state: 'stopped' }]])),
+      { kind: 'wait', reason: 'the Patroni of pod c-1 does not answer' }, 'nobody back: wait, saying who');
+  });
+
   it('recreates a healthy replica that sits on a node going away, with its uid, when no other candidate exists', () => {
     const step = nextMoveMasterStep(inputs({ pods: [pod('c-0', NODE), pod('c-1', 'node-b', { nodeGoingAway: 'unschedulable' })] }));
     assert.equal(step.kind, 'recreate');
