@@ -1,7 +1,8 @@
 /**
  * Carries out the rolling update one disruptive step per invocation (the plan is `lib/plan/rolling-update.ts`):
  * observe the cluster's pods, Patroni's `GET /cluster` and, before a switchover, the Nodes of the pods; decide the
- * next step; then, holding the cluster's Lease and a fleet-wide rollout slot (`rollout-slots.ts`), recreate one pod
+ * next step; then, holding the cluster's Lease and a fleet-wide rollout slot (`rollout-slots.ts`: a cluster in line
+ * only peeks at the slots until one is free, and one whose step is under way keeps its slot renewed), recreate one pod
  * (a delete with a `uid` precondition: the StatefulSet, `OnDelete`, creates it again from the current template) or
  * ask Patroni for one switchover. Nothing waits for the pod to come back: the outcome is `pending`, so the event
  * source calls again, and the next invocation goes on from what it observes.
@@ -23,7 +24,7 @@ import { flaggedPods, nextRolloutStep, type RolloutPod, type RolloutStep } from 
 import type { HeldLease } from './lease';
 import { nodeGoingAwayReason, type NodeReasons } from './node-reasons';
 import { readOwnStatuses, readPatroniView, switchover } from './patroni-view';
-import { releaseRolloutSlot, takeRolloutSlot } from './rollout-slots';
+import { keepRolloutSlot, peekRolloutSlot, releaseRolloutSlot, takeRolloutSlot } from './rollout-slots';
 import type { StepEvent } from './statefulset-steps';
 import type { SyncContext } from './sync-cluster';
 
@@ -61,6 +62,13 @@ async function nodesGoingAway(ctx: SyncContext, pods: readonly KubeObject[]): Pr
   const names = [...new Set(pods.map((p) => p.spec?.nodeName as string | undefined).filter((n): n is string => Boolean(n)))];
   const reasons = await Promise.all(names.map((name) => nodeGoingAwayReason(ctx, cache, name)));
   return new Map(names.map((name, i) => [name, reasons[i]!] as const).filter(([, reason]) => reason !== ''));
+}
+
+/** @returns what the cluster still waits for after its last step (a pod missing, being deleted or not ready), or undefined */
+function comingBack(pods: readonly RolloutPod[], instances: number): string | undefined {
+  if (pods.length < instances) return `${pods.length} of ${instances} pods exist`;
+  const down = pods.filter((p) => p.deleting || !p.ready).map((p) => p.name);
+  return down.length > 0 ? `pod ${down.join(', ')} not ready` : undefined;
 }
 
 function condition(raw: KubeObject, active: boolean, reason: string, message: string, now: Date): Condition {
@@ -110,10 +118,17 @@ export async function rollingUpdateStep(ctx: SyncContext, raw: KubeObject, clust
   const now = ctx.now();
   const previous = previousCondition(raw);
   const key = { namespace: cluster.metadata.namespace!, name: cluster.metadata.name };
-  const flagged = flaggedPods(rolloutPods(ctx, pods, new Map()));
+  const observed = rolloutPods(ctx, pods, new Map());
+  const flagged = flaggedPods(observed);
   if (flagged.length === 0) {
     // A finished rollout's condition stays as it was (no status write).
     if (previous?.status !== 'True') return { events: [], ...(previous ? { condition: previous } : {}) };
+    // The last pod recreated is not flagged, but the rollout is not over until it is back: keep the slot till then.
+    const back = comingBack(observed, instances);
+    if (back) {
+      await keepRolloutSlot(ctx, key);
+      return { events: [], pending: `rolling update: ${back}`, condition: condition(raw, true, 'Waiting', back, now) };
+    }
     // The rollout just ended: free its slot for the next cluster (no write when it held none).
     if (!lease) return { events: [], needsLease: true };
     await releaseRolloutSlot(ctx, key);
@@ -122,7 +137,18 @@ export async function rollingUpdateStep(ctx: SyncContext, raw: KubeObject, clust
   }
   if (raw.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION] === 'true') {
     const message = `paused by annotation ${ROLLING_UPDATE_PAUSED_ANNOTATION}: pods ${flagged.map((p) => p.name).join(', ')} wait`;
+    // Pausing the cluster that holds up the fleet (its new pod does not come back) lets the next one go at once.
+    if (previous?.reason !== 'Paused') await releaseRolloutSlot(ctx, key);
     return { events: [], condition: condition(raw, true, 'Paused', message, now) };
+  }
+
+  if (previous?.status === 'True' && previous.reason === 'WaitingForSlot') {
+    // Still in line: one read of the slots instead of Patroni's view and every pod's status.
+    const peek = await peekRolloutSlot(ctx, key);
+    if (!peek.granted) {
+      return { events: [], pending: `rolling update: waiting for a rollout slot: ${peek.reason}`,
+        condition: condition(raw, true, 'WaitingForSlot', peek.reason, now) };
+    }
   }
 
   const step = await decide(ctx, cluster, pods, instances);
@@ -130,6 +156,8 @@ export async function rollingUpdateStep(ctx: SyncContext, raw: KubeObject, clust
     case 'done':
       return { events: [], ...(previous ? { condition: previous } : {}) };
     case 'wait':
+      // A step under way (a recreated replica catching up) may take longer than a slot lasts unrenewed: keep it.
+      if (previous?.status === 'True' && (previous.reason === 'InProgress' || previous.reason === 'Waiting')) await keepRolloutSlot(ctx, key);
       return { events: [], pending: `rolling update: ${step.reason}`, condition: condition(raw, true, 'Waiting', step.reason, now) };
     case 'blocked': {
       // Not retried at once (nothing will change in seconds); periodic sync looks again.

@@ -17,6 +17,7 @@
  */
 import type { KubeObject } from '../k8s/client';
 import { isStatus } from '../k8s/errors';
+import { chooseRolloutSlot, ROLLOUT_SLOT_DURATION_SECONDS, type SlotChoice, type SlotSpec, type SlotState } from '../plan/rollout-slot';
 import { microTime } from './lease';
 import type { SyncContext } from './sync-cluster';
 
@@ -30,7 +31,7 @@ export const ROLLOUT_SLOT_LABELS: Readonly<Record<string, string>> = {
 };
 
 /** Seconds a slot stays held without renewal. */
-export const ROLLOUT_SLOT_DURATION_SECONDS = 600;
+export { ROLLOUT_SLOT_DURATION_SECONDS };
 
 const SELECTOR = Object.entries(ROLLOUT_SLOT_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
 
@@ -40,20 +41,13 @@ export interface ClusterRef { namespace: string; name: string }
 /** The answer of {@link takeRolloutSlot}: the slot (Lease name, or `unlimited`), or why none is free. */
 export type SlotGrant = { granted: true; slot: string } | { granted: false; reason: string };
 
-type LeaseSpec = { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
-
-interface Slot { index: number; lease: KubeObject; spec: LeaseSpec }
+interface Slot extends SlotState { lease: KubeObject }
 
 /** @returns the holder identity of a cluster: `<namespace>/<name>` */
 export const slotHolder = (cluster: ClusterRef) => `${cluster.namespace}/${cluster.name}`;
 
 /** @returns the slot Lease name of index i */
 export const slotName = (index: number) => `${ROLLOUT_SLOT_PREFIX}${index}`;
-
-const timeOf = (text: string | undefined) => (text ? Date.parse(text) : 0);
-
-/** @returns epoch ms until which the slot's holder keeps it (renewTime + leaseDurationSeconds) */
-const expiry = (spec: LeaseSpec) => timeOf(spec.renewTime) + (spec.leaseDurationSeconds ?? ROLLOUT_SLOT_DURATION_SECONDS) * 1000;
 
 /** @returns the slot Leases in the operator namespace, by index (one LIST) */
 async function readSlots(ctx: SyncContext, namespace: string): Promise<Slot[]> {
@@ -63,7 +57,7 @@ async function readSlots(ctx: SyncContext, namespace: string): Promise<Slot[]> {
     const name = lease.metadata?.name as string;
     const index = Number(name.slice(ROLLOUT_SLOT_PREFIX.length));
     if (!name.startsWith(ROLLOUT_SLOT_PREFIX) || !Number.isInteger(index) || index < 0) continue;
-    slots.push({ index, lease, spec: (lease.spec ?? {}) as LeaseSpec });
+    slots.push({ index, lease, spec: (lease.spec ?? {}) as SlotSpec });
   }
   return slots.sort((a, b) => a.index - b.index);
 }
@@ -82,21 +76,23 @@ async function patchSlot(ctx: SyncContext, slot: Slot, operations: unknown[]): P
   }
 }
 
+/** The slots as read and what this cluster may do with them. */
+async function choose(ctx: SyncContext, namespace: string, holder: string): Promise<{ slots: Slot[]; choice: SlotChoice }> {
+  const slots = await readSlots(ctx, namespace);
+  const choice = chooseRolloutSlot(slots, holder, ctx.config.rollout_clusters_at_once, ctx.config.rollout_cluster_delay, ctx.now().getTime());
+  return { slots, choice };
+}
+
 /**
  * Takes (or keeps) a rollout slot for a cluster before a disruptive rolling-update step.
  *
  * - No `ctx.operatorNamespace` (direct library use): granted, slot `unlimited`, no request.
- * - One LIST of the slot Leases, then at most one write:
- *   - a slot this cluster holds is kept; its `renewTime` is patched only when a third of the duration has passed
- *     since the last renewal, so repeated calls make no write; a slot it held that expired and nobody took is
- *     taken back the same way;
- *   - when `rollout_clusters_at_once` clusters hold unexpired slots (a lowered setting counts slots beyond it),
- *     not granted: `2 clusters are rolling out (rollout_clusters_at_once=2): ns/a, ns/b`;
- *   - else the lowest free slot index below `rollout_clusters_at_once` whose release time (the `renewTime` of a
- *     released slot, the expiry of an abandoned one) plus `rollout_cluster_delay` is past is taken (a missing
- *     slot Lease is created); when all free ones are still in their delay, not granted:
- *     `next slot free in 25 s (rollout_cluster_delay)`;
- *   - a conflict (another taker wrote the slot first): not granted, to be tried again on the next call.
+ * - One LIST of the slot Leases, then at most one write, as {@link chooseRolloutSlot} decides: a held slot is kept
+ *   (its `renewTime` patched only when due, so repeated calls make no write); a free one is taken (a missing slot
+ *   Lease is created); otherwise not granted, saying why, e.g.
+ *   `2 clusters are rolling out (rollout_clusters_at_once=2): ns/a, ns/b` or
+ *   `next slot free in 25 s (rollout_cluster_delay)`;
+ *   a conflict (another taker wrote the slot first): not granted, to be tried again on the next call.
  *
  * Time is `ctx.now()`.
  * @throws KubeApiError for API failures other than conflicts (the caller reports them)
@@ -105,50 +101,61 @@ export async function takeRolloutSlot(ctx: SyncContext, cluster: ClusterRef): Pr
   const namespace = ctx.operatorNamespace;
   if (!namespace) return { granted: true, slot: 'unlimited' };
   const holder = slotHolder(cluster);
-  const atOnce = Math.max(1, ctx.config.rollout_clusters_at_once);
-  const delayMs = ctx.config.rollout_cluster_delay;
-  const now = ctx.now().getTime();
   const time = microTime(ctx.now());
-  const slots = await readSlots(ctx, namespace);
-
-  const mine = slots.find((s) => s.spec.holderIdentity === holder);
-  if (mine) {
-    const slot = mine.lease.metadata!.name as string;
-    if (now < expiry(mine.spec) && now - timeOf(mine.spec.renewTime) < (ROLLOUT_SLOT_DURATION_SECONDS * 1000) / 3) {
-      return { granted: true, slot };
+  const { slots, choice } = await choose(ctx, namespace, holder);
+  switch (choice.kind) {
+    case 'none':
+      return { granted: false, reason: choice.reason };
+    case 'mine': {
+      const slot = slotName(choice.index);
+      if (!choice.renew) return { granted: true, slot };
+      return (await renew(ctx, slots.find((s) => s.index === choice.index)!, time))
+        ? { granted: true, slot } : { granted: false, reason: `the rollout slot ${slot} was written by another invocation meanwhile` };
     }
-    const renewed = await patchSlot(ctx, mine, [
-      { op: 'add', path: '/spec/renewTime', value: time },
-      { op: 'add', path: '/spec/leaseDurationSeconds', value: ROLLOUT_SLOT_DURATION_SECONDS },
-    ]);
-    return renewed ? { granted: true, slot } : { granted: false, reason: `the rollout slot ${slot} was written by another invocation meanwhile` };
-  }
-
-  const held = slots.filter((s) => s.spec.holderIdentity && now < expiry(s.spec));
-  if (held.length >= atOnce) {
-    const holders = held.map((s) => s.spec.holderIdentity).join(', ');
-    return { granted: false, reason: `${held.length} clusters are rolling out (rollout_clusters_at_once=${atOnce}): ${holders}` };
-  }
-  const byIndex = new Map(slots.map((s) => [s.index, s]));
-  let nextFree = Infinity;
-  for (let index = 0; index < atOnce; index++) {
-    const slot = byIndex.get(index);
-    if (!slot) return createSlot(ctx, namespace, index, holder, time);
-    if (slot.spec.holderIdentity && now < expiry(slot.spec)) continue;
-    const releasedAt = slot.spec.holderIdentity ? expiry(slot.spec) : timeOf(slot.spec.renewTime);
-    const freeAt = releasedAt + delayMs;
-    if (freeAt > now) {
-      nextFree = Math.min(nextFree, freeAt);
-      continue;
+    default: {
+      if (!choice.exists) return createSlot(ctx, namespace, choice.index, holder, time);
+      const slot = slots.find((s) => s.index === choice.index)!;
+      const taken = await patchSlot(ctx, slot, [{ op: 'add', path: '/spec', value: {
+        holderIdentity: holder, leaseDurationSeconds: ROLLOUT_SLOT_DURATION_SECONDS, acquireTime: time, renewTime: time,
+        leaseTransitions: (slot.spec.leaseTransitions ?? 0) + 1,
+      } }]);
+      return taken ? { granted: true, slot: slotName(choice.index) }
+        : { granted: false, reason: `the rollout slot ${slotName(choice.index)} was taken by another cluster meanwhile` };
     }
-    const taken = await patchSlot(ctx, slot, [{ op: 'add', path: '/spec', value: {
-      holderIdentity: holder, leaseDurationSeconds: ROLLOUT_SLOT_DURATION_SECONDS, acquireTime: time, renewTime: time,
-      leaseTransitions: (slot.spec.leaseTransitions ?? 0) + 1,
-    } }]);
-    return taken ? { granted: true, slot: slotName(index) } : { granted: false, reason: `the rollout slot ${slotName(index)} was taken by another cluster meanwhile` };
   }
-  // Reached only when every free slot is in its delay (held slots beyond a lowered setting were counted above).
-  return { granted: false, reason: `next slot free in ${Math.ceil((nextFree - now) / 1000)} s (rollout_cluster_delay)` };
+}
+
+const renew = (ctx: SyncContext, slot: Slot, time: string) => patchSlot(ctx, slot, [
+  { op: 'add', path: '/spec/renewTime', value: time },
+  { op: 'add', path: '/spec/leaseDurationSeconds', value: ROLLOUT_SLOT_DURATION_SECONDS },
+]);
+
+/**
+ * Whether {@link takeRolloutSlot} would grant a slot now, without taking one: one LIST, no write. A cluster waiting
+ * for a slot asks this before reading Patroni, so a fleet waiting in line costs one read per cluster and call.
+ * @returns the grant it would make (`slot` names the slot it holds or would take), or why not
+ * @throws KubeApiError when the Leases cannot be listed
+ */
+export async function peekRolloutSlot(ctx: SyncContext, cluster: ClusterRef): Promise<SlotGrant> {
+  const namespace = ctx.operatorNamespace;
+  if (!namespace) return { granted: true, slot: 'unlimited' };
+  const { choice } = await choose(ctx, namespace, slotHolder(cluster));
+  return choice.kind === 'none' ? { granted: false, reason: choice.reason } : { granted: true, slot: slotName(choice.index) };
+}
+
+/**
+ * Renews the slot a cluster holds when a third of its duration has passed, so a rollout step that takes long (a
+ * replica catching up after its pod was recreated) keeps its slot; takes none. One LIST; a write only when due.
+ * @returns whether the cluster holds a slot
+ * @throws KubeApiError for API failures other than conflicts
+ */
+export async function keepRolloutSlot(ctx: SyncContext, cluster: ClusterRef): Promise<boolean> {
+  const namespace = ctx.operatorNamespace;
+  if (!namespace) return false;
+  const { slots, choice } = await choose(ctx, namespace, slotHolder(cluster));
+  if (choice.kind !== 'mine') return false;
+  if (choice.renew) await renew(ctx, slots.find((s) => s.index === choice.index)!, microTime(ctx.now()));
+  return true;
 }
 
 async function createSlot(ctx: SyncContext, namespace: string, index: number, holder: string, time: string): Promise<SlotGrant> {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { defaultOperatorConfig } from '../../lib/model/config';
 import {
-  ROLLOUT_SLOT_DURATION_SECONDS, releaseRolloutSlot, slotName, takeRolloutSlot, type SlotGrant,
+  keepRolloutSlot, peekRolloutSlot, ROLLOUT_SLOT_DURATION_SECONDS, releaseRolloutSlot, slotName, takeRolloutSlot, type SlotGrant,
 } from '../../lib/sync/rollout-slots';
 import type { SyncContext } from '../../lib/sync/sync-cluster';
 import { syncContext, testClient } from './operator';
@@ -108,6 +108,32 @@ describe('rollout slots', { timeout: 60_000 }, () => {
     assert.deepEqual(await takeRolloutSlot(ctx, cluster('next')), { granted: false, reason: 'next slot free in 10 s (rollout_cluster_delay)' });
     clock.advance(10 * SECOND);
     assert.deepEqual(await takeRolloutSlot(ctx, cluster('next')), { granted: true, slot: slotName(0) });
+  });
+
+  it('peeking takes nothing and writes nothing; keeping renews only a slot held, and only when due', async () => {
+    const { ctx, clock, namespace } = await slotContext(1, 0);
+    const start = writes();
+    assert.deepEqual(await peekRolloutSlot(ctx, cluster('a')), { granted: true, slot: slotName(0) });
+    assert.equal(await keepRolloutSlot(ctx, cluster('a')), false, 'a holds no slot yet');
+    assert.equal(writes() - start, 0, 'neither peek nor keep took the free slot');
+    assert.equal(await client.get({ kind: 'Lease', namespace, name: slotName(0) }), undefined);
+
+    assert.equal((await takeRolloutSlot(ctx, cluster('a'))).granted, true);
+    const afterTake = writes();
+    assert.deepEqual(await peekRolloutSlot(ctx, cluster('b')),
+      { granted: false, reason: '1 clusters are rolling out (rollout_clusters_at_once=1): apps/a' });
+    clock.advance(100 * SECOND);
+    assert.equal(await keepRolloutSlot(ctx, cluster('a')), true);
+    assert.equal(writes() - afterTake, 0, 'no renewal within a third of the duration');
+    // A step that takes long: keeping it every 150 s holds the slot well past one duration.
+    for (let i = 0; i < 6; i++) {
+      clock.advance(150 * SECOND);
+      assert.equal(await keepRolloutSlot(ctx, cluster('a')), true);
+    }
+    assert.equal(await holderOf(namespace, 0), 'apps/a');
+    assert.equal((await takeRolloutSlot(ctx, cluster('b'))).granted, false, '1000 s after it was taken, the slot is still held');
+    // Renewed at 250 s, 550 s and 850 s (each 200 s or more after the last renewal); the other keeps write nothing.
+    assert.equal(writes() - afterTake, 3, 'renewals only when due');
   });
 
   it('concurrent takers: exactly one wins a missing slot, and exactly one wins a freed slot', async () => {
