@@ -15,6 +15,12 @@
  * its `timeoutSeconds` (Kubernetes defaults 3 and 1 s without a probe). The period is `pollMs`, not the probe's
  * `periodSeconds`, so tests see changes quickly.
  *
+ * Like a kubelet, which removes a pod's object only after its containers have stopped, the harness puts a finalizer
+ * ({@link MEMBER_FINALIZER}) on each pod before it starts the pod's member and removes it once that member has
+ * stopped. kwok alone deletes a pod's object at once and hands its IP to the next pod (often the same pod name,
+ * recreated by its StatefulSet) while the old Patroni still answers there; the operator then took the old
+ * incarnation's answer for the new pod's (seen in the rollout benchmark: a switchover to a replica being replaced).
+ *
  * Pod IPs must be local addresses: run inside scripts/testenv/netns.sh (the pod CIDR on the namespace's loopback
  * device), or give kwok a loopback CIDR (TESTENV_POD_CIDR=127.244.0.0/16; Endpoints refuse loopback addresses, so
  * then the cluster needs KUBERNETES_USE_CONFIGMAPS). A pod whose IP is not local is reported once and skipped.
@@ -31,6 +37,11 @@ import { stringify } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../lib/k8s/client';
 import { findPatroniTools, killPostmaster, spawnLogged, stopProcess, tail, testClusterDcs, type PatroniTools } from './patroni-process';
+
+/** The finalizer on each pod that has a member: the pod object stays (Terminating) until its member has stopped. */
+export const MEMBER_FINALIZER = 'testenv.postgres-operator-functions.local/patroni-member';
+
+const finalizersOf = (pod: KubeObject) => (pod.metadata?.finalizers ?? []) as string[];
 
 /** Options of {@link PatroniPods}. */
 export interface PatroniPodsOptions {
@@ -105,6 +116,9 @@ export class PatroniPods {
     clearTimeout(this.timer);
     await this.round;
     await Promise.all([...this.members.values()].map((m) => this.stopMember(m)));
+    const { namespace, selector = 'application=spilo' } = this.options;
+    const pods = await this.client.list('Pod', namespace, selector).catch(() => [] as KubeObject[]);
+    await Promise.all(pods.filter((p) => finalizersOf(p).includes(MEMBER_FINALIZER)).map((p) => this.releasePod(p)));
     this.client.close();
   }
 
@@ -120,8 +134,8 @@ export class PatroniPods {
   }
 
   /**
-   * One round: stop members whose pod is gone or replaced, start members for new Running pods, then mirror
-   * readiness.
+   * One round: stop members whose pod is gone, being deleted or replaced, let the pods being deleted go (remove the
+   * finalizer), start members for new Running pods, then mirror readiness.
    */
   async sync(): Promise<void> {
     const { namespace, selector = 'application=spilo' } = this.options;
@@ -132,6 +146,8 @@ export class PatroniPods {
     await Promise.all([...this.members.values()]
       .filter((m) => live.get(m.pod)?.metadata?.uid !== m.uid)
       .map((m) => this.stopMember(m)));
+    await Promise.all(pods.filter((p) => p.metadata?.deletionTimestamp && finalizersOf(p).includes(MEMBER_FINALIZER)
+      && this.members.get(p.metadata!.name as string)?.uid !== p.metadata!.uid).map((p) => this.releasePod(p)));
     for (const pod of live.values()) {
       if (!this.members.has(pod.metadata!.name as string) && !this.stopped) await this.startMember(pod);
     }
@@ -199,11 +215,43 @@ export class PatroniPods {
     writeFileSync(config, stringify(spiloLikeConfig({ pod: name, ip, env, tools, memberDir,
       dataDir: join(volume, 'pgdata'), context: this.options.context ?? 'testenv' })), { mode: 0o600 });
     if (tools.runAs) for (const f of [kubeconfig, config]) chownSync(f, ...tools.runAs);
+    if (!(await this.holdPod(pod))) return;
     const child = spawnLogged(tools.patroni, [config], { logFile: join(memberDir, 'patroni.log'), runAs: tools.runAs,
       cwd: memberDir, env: { KUBECONFIG: kubeconfig }, dataDir: join(volume, 'pgdata') });
     this.members.set(name, { pod: name, uid, ip, dir: memberDir, dataDir: join(volume, 'pgdata'), process: child,
       probe: { failures: 0, succeeded: false } });
     this.say(`started ${name} on ${ip} (volume ${claim ?? name})`);
+  }
+
+  /**
+   * Puts {@link MEMBER_FINALIZER} on this incarnation of the pod (a JSON patch that tests its uid).
+   * @returns false when the pod is gone, replaced or already being deleted (then no member is started)
+   */
+  private async holdPod(pod: KubeObject): Promise<boolean> {
+    const finalizers = finalizersOf(pod);
+    if (finalizers.includes(MEMBER_FINALIZER)) return true;
+    try {
+      await this.client.jsonPatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name }, [
+        { op: 'test', path: '/metadata/uid', value: pod.metadata!.uid },
+        finalizers.length > 0 ? { op: 'add', path: '/metadata/finalizers/-', value: MEMBER_FINALIZER }
+          : { op: 'add', path: '/metadata/finalizers', value: [MEMBER_FINALIZER] },
+      ]);
+      return true;
+    } catch (error) {
+      this.say(`pod ${pod.metadata!.name as string}: could not add the member finalizer: ${String(error)}`);
+      return false;
+    }
+  }
+
+  /** Removes {@link MEMBER_FINALIZER} from this incarnation of the pod (its member has stopped). Never throws. */
+  private async releasePod(pod: KubeObject): Promise<void> {
+    const finalizers = finalizersOf(pod);
+    await this.client.jsonPatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name }, [
+      { op: 'test', path: '/metadata/uid', value: pod.metadata!.uid },
+      { op: 'test', path: '/metadata/finalizers', value: finalizers },
+      { op: 'replace', path: '/metadata/finalizers', value: finalizers.filter((f) => f !== MEMBER_FINALIZER) },
+    ]).then(() => this.say(`pod ${pod.metadata!.name as string}: member stopped, finalizer removed`))
+      .catch((error: unknown) => this.say(`pod ${pod.metadata!.name as string}: finalizer not removed (next round): ${String(error)}`));
   }
 
   private async stopMember(m: Member): Promise<void> {
