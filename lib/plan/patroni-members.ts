@@ -77,6 +77,11 @@ export interface OwnStatus {
   timeline?: number | null;
   /** a replica streams from the leader (`replication_state` of Patroni 3.0.4+); undefined when not reported */
   streaming?: boolean;
+  /**
+   * the scope (cluster) of the Patroni that answered, when it is not the pod's cluster: a pod IP handed on while
+   * another pod's Patroni still answered there
+   */
+  foreignScope?: string;
 }
 
 /**
@@ -87,6 +92,7 @@ export interface OwnStatus {
  */
 export function ownStatusNotFollowing(pod: string, self: OwnStatus | undefined, leader: MemberView): string | undefined {
   if (!self) return `the Patroni of pod ${pod} does not answer`;
+  if (self.foreignScope !== undefined) return `the Patroni answering at the IP of pod ${pod} belongs to cluster ${self.foreignScope}`;
   if (self.state !== 'running') return `pod ${pod}: PostgreSQL is ${self.state}`;
   if (self.streaming === false) return `pod ${pod} does not stream from the leader yet`;
   if (leader.timeline !== undefined && self.timeline !== leader.timeline) {

@@ -92,7 +92,7 @@ async function observe(ctx: SyncContext, raw: KubeObject, nodeName: string, node
   if (first.kind === 'done' || first.kind === 'single-instance') return { step: first, pods };
   const view = await readPatroniView(ctx, pods);
   const step = 'cluster' in view
-    ? nextMoveMasterStep({ ...inputs, members: view.cluster.members, own: await readOwnStatuses(ctx, pods) })
+    ? nextMoveMasterStep({ ...inputs, members: view.cluster.members, own: await readOwnStatuses(ctx, pods, cluster.metadata.name) })
     : nextMoveMasterStep({ ...inputs, patroniError: view.error });
   return { step, pods };
 }

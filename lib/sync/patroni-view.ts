@@ -68,24 +68,27 @@ export async function switchover(ctx: SyncContext, candidatePod: KubeObject, lea
 }
 
 /**
- * Asks each pod's own Patroni (`GET /patroni` at its pod IP) how it is, in parallel.
+ * Asks each pod's own Patroni (`GET /patroni` at its pod IP) how it is, in parallel. An answer whose
+ * `patroni.scope` is not `scope` (Spilo's `SCOPE`, the cluster name) comes from another cluster's Patroni at that
+ * IP and is marked so ({@link OwnStatus} `foreignScope`).
  *
  * Started is not enough to count a replica as back: under load one was seen running, then down again. Patroni
  * 3.0.4+ says whether a replica streams (`replication_state`), which becomes `streaming`; 3.0.2 does not (its
  * `received_location` falls back to the replayed one), and then `running` on the leader's timeline is all there is.
  * @returns pod name -> its state, or undefined when it has no IP or did not answer in time; never throws
  */
-export async function readOwnStatuses(ctx: SyncContext, pods: readonly KubeObject[], timing: PatroniTiming = DEFAULT_PATRONI_TIMING):
-  Promise<Map<string, OwnStatus | undefined>> {
+export async function readOwnStatuses(ctx: SyncContext, pods: readonly KubeObject[], scope: string,
+  timing: PatroniTiming = DEFAULT_PATRONI_TIMING): Promise<Map<string, OwnStatus | undefined>> {
   const answers = await Promise.all(pods.map(async (pod) => {
     const ip = pod.status?.podIP as string | undefined;
     if (!ip || pod.metadata?.deletionTimestamp) return undefined;
     return new PatroniClient(patroniUrl(ip), { timeoutMs: timing.getMs }).getStatus({ signal: ctx.signal }).catch(() => undefined);
   }));
-  return new Map(pods.map((pod, i) => [pod.metadata!.name as string, answers[i] && ownStatus(answers[i])]));
+  return new Map(pods.map((pod, i) => [pod.metadata!.name as string, answers[i] && ownStatus(answers[i], scope)]));
 }
 
-function ownStatus(answer: PatroniStatus): OwnStatus {
+function ownStatus(answer: PatroniStatus, scope: string): OwnStatus {
   return { state: answer.state, role: answer.role, timeline: answer.timeline,
-    ...(typeof answer.replication_state === 'string' ? { streaming: answer.replication_state === 'streaming' } : {}) };
+    ...(typeof answer.replication_state === 'string' ? { streaming: answer.replication_state === 'streaming' } : {}),
+    ...(answer.patroni.scope !== scope ? { foreignScope: answer.patroni.scope } : {}) };
 }

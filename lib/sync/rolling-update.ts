@@ -97,7 +97,7 @@ async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly Kube
   const view = needsView ? await readPatroniView(ctx, pods) : undefined;
   const members = view && 'cluster' in view ? view.cluster.members : undefined;
   const patroniError = view && 'error' in view ? view.error : undefined;
-  const own = members ? await readOwnStatuses(ctx, pods) : undefined;
+  const own = members ? await readOwnStatuses(ctx, pods, cluster.metadata.name) : undefined;
   const step = nextRolloutStep({ ...inputs, members, patroniError, own });
   if (step.kind !== 'switchover' && step.kind !== 'blocked') return step;
   // A switchover candidate must not sit on a node going away: read the Nodes, then decide again.

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { nextMoveMasterStep, type DrainPod, type MoveMasterInputs } from '../../../lib/plan/move-master';
 import { goingAwayReasons, nodeGoingAway } from '../../../lib/plan/node-drain';
-import type { MemberView } from '../../../lib/plan/patroni-members';
+import type { MemberView, OwnStatus } from '../../../lib/plan/patroni-members';
 
 const NODE = 'node-a';
 const pod = (name: string, nodeName: string | undefined, extra: Partial<DrainPod> = {}): DrainPod =>
@@ -56,10 +56,10 @@ describe('nextMoveMasterStep', () => {
   });
 
   it('with the pods\' own GET /patroni, skips a candidate whose own Patroni is not back, though the cluster view lists it running', () => {
-    const running = { state: 'running', role: 'replica', timeline: 2 };
+    const running: OwnStatus = { state: 'running', role: 'replica', timeline: 2 };
     const three = { instances: 3, pods: [pod('c-0', NODE), pod('c-1', 'node-b'), pod('c-2', 'node-c')],
       members: [leader('c-0'), replica('c-1', 0), replica('c-2', 64)] };
-    const picked = (own: Map<string, typeof running | undefined>) => {
+    const picked = (own: Map<string, OwnStatus | undefined>) => {
       const step = nextMoveMasterStep(inputs({ ...three, own }));
       return step.kind === 'switchover' ? step.candidate : step;
     };
@@ -67,6 +67,8 @@ describe('nextMoveMasterStep', () => {
     assert.equal(picked(new Map([['c-1', { ...running, state: 'starting' }], ['c-2', running]])), 'c-2', 'c-1 only starting');
     assert.equal(picked(new Map([['c-1', undefined], ['c-2', running]])), 'c-2', 'c-1 does not answer');
     assert.equal(picked(new Map([['c-1', { ...running, timeline: 1 }], ['c-2', running]])), 'c-2', 'c-1 on the old timeline');
+    assert.equal(picked(new Map([['c-1', { ...running, foreignScope: 'acid-other' }], ['c-2', running]])), 'c-2',
+      'another cluster\'s Patroni answers at the IP of c-1');
     assert.deepEqual(picked(new Map([['c-1', undefined], ['c-2', { ...running, state: 'stopped' }]])),
       { kind: 'wait', reason: 'the Patroni of pod c-1 does not answer' }, 'nobody back: wait, saying who');
   });

@@ -89,6 +89,10 @@ describe('nextRolloutStep', () => {
     assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason, /pg-2 does not stream/);
     own.set('pg-2', { state: 'running', role: 'replica', timeline: 0 });
     assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason, /pg-2 is on timeline 0/);
+    // A pod IP handed on while another cluster's Patroni still answers there (seen with kwok): not this pod's answer.
+    own.set('pg-2', { ...own.get('pg-1')!, foreignScope: 'acid-other' });
+    assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason,
+      /the Patroni answering at the IP of pod pg-2 belongs to cluster acid-other/);
   });
 
   it('switches over from a flagged leader to the least lagging unflagged replica, skipping nodes going away', () => {
