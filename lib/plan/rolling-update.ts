@@ -82,6 +82,19 @@ const BROKEN_STATES = new Set(['start failed', 'crashed', 'stopped']);
 export const flaggedPods = (pods: readonly RolloutPod[]) => pods.filter((p) => p.flagged && !p.deleting);
 
 /**
+ * What a cluster still waits for once no pod is flagged: its last recreated pod is not flagged, but the rollout is
+ * over only when that pod is back.
+ * @returns the first pod being deleted, the pods missing, or the pods not ready; undefined when all are back
+ */
+export function podsNotBack(pods: readonly RolloutPod[], instances: number): string | undefined {
+  const deleting = pods.find((p) => p.deleting);
+  if (deleting) return `pod ${deleting.name} is being deleted`;
+  if (pods.length < instances) return `${pods.length} of ${instances} pods exist`;
+  const notReady = pods.filter((p) => !p.ready).map((p) => p.name);
+  return notReady.length > 0 ? `pod ${notReady.join(', ')} not ready` : undefined;
+}
+
+/**
  * @returns the next step of the rolling update of one cluster
  */
 export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {

@@ -20,7 +20,7 @@ import { isStatus } from '../k8s/errors';
 import { hasReadyCondition } from '../k8s/pods';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../model/annotations';
 import type { Condition, Postgresql } from '../model/postgresql';
-import { flaggedPods, nextRolloutStep, type RolloutPod, type RolloutStep } from '../plan/rolling-update';
+import { flaggedPods, nextRolloutStep, podsNotBack, type RolloutPod, type RolloutStep } from '../plan/rolling-update';
 import type { HeldLease } from './lease';
 import { nodeGoingAwayReason, type NodeReasons } from './node-reasons';
 import { readOwnStatuses, readPatroniView, switchover } from './patroni-view';
@@ -62,13 +62,6 @@ async function nodesGoingAway(ctx: SyncContext, pods: readonly KubeObject[]): Pr
   const names = [...new Set(pods.map((p) => p.spec?.nodeName as string | undefined).filter((n): n is string => Boolean(n)))];
   const reasons = await Promise.all(names.map((name) => nodeGoingAwayReason(ctx, cache, name)));
   return new Map(names.map((name, i) => [name, reasons[i]!] as const).filter(([, reason]) => reason !== ''));
-}
-
-/** @returns what the cluster still waits for after its last step (a pod missing, being deleted or not ready), or undefined */
-function comingBack(pods: readonly RolloutPod[], instances: number): string | undefined {
-  if (pods.length < instances) return `${pods.length} of ${instances} pods exist`;
-  const down = pods.filter((p) => p.deleting || !p.ready).map((p) => p.name);
-  return down.length > 0 ? `pod ${down.join(', ')} not ready` : undefined;
 }
 
 function condition(raw: KubeObject, active: boolean, reason: string, message: string, now: Date): Condition {
@@ -124,7 +117,7 @@ export async function rollingUpdateStep(ctx: SyncContext, raw: KubeObject, clust
     // A finished rollout's condition stays as it was (no status write).
     if (previous?.status !== 'True') return { events: [], ...(previous ? { condition: previous } : {}) };
     // The last pod recreated is not flagged, but the rollout is not over until it is back: keep the slot till then.
-    const back = comingBack(observed, instances);
+    const back = podsNotBack(observed, instances);
     if (back) {
       await keepRolloutSlot(ctx, key);
       return { events: [], pending: `rolling update: ${back}`, condition: condition(raw, true, 'Waiting', back, now) };

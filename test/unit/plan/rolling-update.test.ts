@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MemberView } from '../../../lib/plan/patroni-members';
-import { nextRolloutStep as planStep, type OwnStatus, type RolloutInputs, type RolloutPod, type RolloutStep } from '../../../lib/plan/rolling-update';
+import { nextRolloutStep as planStep, podsNotBack, type OwnStatus, type RolloutInputs, type RolloutPod, type RolloutStep } from '../../../lib/plan/rolling-update';
 
 /** Each member answers GET /patroni itself the way the cluster view shows it, unless the test says otherwise. */
 const ownOf = (members: MemberView[]): Map<string, OwnStatus | undefined> => new Map(members.map((m) => [m.name,
@@ -137,5 +137,16 @@ describe('nextRolloutStep', () => {
       }
     }
     assert.deepEqual(steps, ['recreate pg-1', 'recreate pg-2', 'switchover pg-0->pg-1', 'recreate pg-0']);
+  });
+});
+
+describe('podsNotBack', () => {
+  it('says what the cluster waits for after its last step: a pod being deleted, missing or not ready', () => {
+    const done = three([false, false, false]);
+    assert.equal(podsNotBack(done, 3), undefined);
+    assert.equal(podsNotBack(three([false, false, false], { 'pg-0': { deleting: true } }), 3), 'pod pg-0 is being deleted');
+    assert.equal(podsNotBack(done.slice(1), 3), '2 of 3 pods exist');
+    assert.equal(podsNotBack(three([false, false, false], { 'pg-0': { ready: false }, 'pg-2': { ready: false } }), 3),
+      'pod pg-0, pg-2 not ready');
   });
 });
