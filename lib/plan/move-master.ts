@@ -24,7 +24,7 @@
  * cordon or drain taint, switchover before the eviction); Patroni REST API "Cluster status endpoints".
  */
 import { clusterLeader, isHealthyReplica, lagBytes, ownStatusNotFollowing, pickSwitchoverCandidate, replicaNotFollowing, type MemberView,
-  type OwnStatus } from './patroni-members';
+  type PatroniObservation } from './patroni-members';
 
 /** One pod of the cluster as observed. */
 export interface DrainPod {
@@ -38,8 +38,8 @@ export interface DrainPod {
   nodeGoingAway?: string;
 }
 
-/** What the next step is decided from. */
-export interface MoveMasterInputs {
+/** What the next step is decided from; without `own`, the cluster view alone decides. */
+export interface MoveMasterInputs extends PatroniObservation {
   /** the node going away */
   node: string;
   /** why it is going away, e.g. `unschedulable, taint ToBeDeletedByClusterAutoscaler` */
@@ -48,16 +48,6 @@ export interface MoveMasterInputs {
   pods: DrainPod[];
   /** the number of instances the cluster should run (the StatefulSet's replicas) */
   instances: number;
-  /** Patroni's `GET /cluster` members; undefined when it could not be read (see `patroniError`) */
-  members?: MemberView[];
-  patroniError?: string;
-  /**
-   * each pod's own Patroni (`GET /patroni` at the pod's IP), by pod name, undefined for one that did not answer;
-   * without the map, the cluster view alone decides (see {@link OwnStatus})
-   */
-  own?: Map<string, OwnStatus | undefined>;
-  /** a replica further behind than this many bytes is not a candidate (`maximum_lag_on_failover`) */
-  maxLagBytes?: number;
 }
 
 /** The one next step. */

@@ -101,6 +101,20 @@ export function ownStatusNotFollowing(pod: string, self: OwnStatus | undefined, 
   return undefined;
 }
 
+/** What a plan that moves the master sees of Patroni (rolling update, node drain). */
+export interface PatroniObservation {
+  /** Patroni's `GET /cluster` members; undefined when it could not be read (see `patroniError`) */
+  members?: MemberView[];
+  patroniError?: string;
+  /**
+   * each pod's own Patroni (`GET /patroni` at the pod's IP), by pod name, undefined for one that did not answer
+   * (see {@link OwnStatus}: the cluster view alone can list a replaced pod's previous incarnation)
+   */
+  own?: Map<string, OwnStatus | undefined>;
+  /** a replica further behind than this many bytes is not a switchover candidate (`maximum_lag_on_failover`) */
+  maxLagBytes?: number;
+}
+
 /** Options of {@link pickSwitchoverCandidate}. */
 export interface CandidateOptions<M extends MemberView = MemberView> {
   /** Members not to pick, e.g. the ones on a node that is going away. */

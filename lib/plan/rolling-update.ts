@@ -24,8 +24,8 @@
  * replicas first, switchover, old master last; candidate per GET /cluster); research/anchors.md §3f rule 5 (one
  * disruptive step per invocation, durable intent); Patroni REST API "Cluster status endpoints".
  */
-import { clusterLeader, ownStatusNotFollowing, pickSwitchoverCandidate, lagBytes, replicaNotFollowing, type MemberView,
-  type OwnStatus } from './patroni-members';
+import { clusterLeader, ownStatusNotFollowing, pickSwitchoverCandidate, lagBytes, replicaNotFollowing,
+  type PatroniObservation } from './patroni-members';
 
 export type { OwnStatus } from './patroni-members';
 
@@ -46,20 +46,10 @@ export interface RolloutPod {
 }
 
 /** What the next step is decided from. */
-export interface RolloutInputs {
+export interface RolloutInputs extends PatroniObservation {
   pods: RolloutPod[];
   /** the StatefulSet's replicas */
   instances: number;
-  /** Patroni's `GET /cluster` members; undefined when it could not be read (see `patroniError`) */
-  members?: MemberView[];
-  patroniError?: string;
-  /**
-   * each pod's own Patroni (`GET /patroni` at the pod's IP), by pod name; undefined when it did not answer (see
-   * {@link OwnStatus}: the cluster view alone can list a replaced pod's previous incarnation)
-   */
-  own?: Map<string, OwnStatus | undefined>;
-  /** a replica further behind than this many bytes is not a switchover candidate (`maximum_lag_on_failover`) */
-  maxLagBytes?: number;
 }
 
 /** The one next step. */
