@@ -143,8 +143,12 @@ export async function stopProcess(child: ChildProcess | undefined, graceMs: numb
   };
   signal('SIGTERM');
   const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+  // The child is unref'd (spawnLogged), so after the SIGKILL timer nothing would keep the event loop alive to
+  // deliver its 'exit', and a test awaiting this would end as "Promise resolution is still pending".
+  const keepAlive = setInterval(() => undefined, 1_000);
   await exited;
   clearTimeout(timer);
+  clearInterval(keepAlive);
 }
 
 /**
@@ -171,10 +175,10 @@ export async function until<T>(what: string, timeoutMs: number, check: () => Pro
   }
 }
 
-/** @returns the last `lines` lines of a log file, or a note that it does not exist */
-export function tail(file: string, lines = 40): string {
+/** @returns the last `lines` lines of a log file (of those `keep` accepts), or a note that it does not exist */
+export function tail(file: string, lines = 40, keep: (line: string) => boolean = () => true): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return readFileSync(file, 'utf8').trimEnd().split('\n').filter(keep).slice(-lines).join('\n');
   } catch {
     return `(no ${file})`;
   }

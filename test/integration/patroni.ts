@@ -65,10 +65,20 @@ export interface PatroniTestCluster {
   stopMember(name: string): Promise<void>;
   /** Starts a stopped member again on its kept data dir. */
   startMember(name: string): void;
-  /** The tail of a member's log (Patroni and PostgreSQL), for failure messages. */
+  /** The tail of a member's log (Patroni and PostgreSQL) without its idle-loop lines, for failure messages. */
   log(name: string, lines?: number): string;
   /** Stops every process and removes the temp dir. */
   stop(): Promise<void>;
+}
+
+/**
+ * Whether a Patroni log line says something in a failure message: not the once-a-loop "no action" and "Lock owner"
+ * lines (an idle member writes them every second and they would fill the tail), and of a pg_controldata dump
+ * (indented lines) only the cluster state.
+ */
+function tellingLogLine(line: string): boolean {
+  if (line.includes('INFO: no action.') || line.includes('INFO: Lock owner:')) return false;
+  return !/^\s/.test(line) || line.includes('Database cluster state');
 }
 
 /**
@@ -93,7 +103,8 @@ export async function startPatroniCluster(tools: PatroniTools, options: PatroniC
     await Promise.all(members.map((m) => stopProcess(m.process, 30_000)));
     for (const m of members) killPostmaster(join(m.dir, 'data'));
     await stopProcess(etcd, 10_000);
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.KEEP_TEST_LOGS) console.error(`# patroni test cluster kept: ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
     forget();
   };
 
@@ -131,7 +142,8 @@ export async function startPatroniCluster(tools: PatroniTools, options: PatroniC
       m.process = spawnLogged(tools.patroni, [join(m.dir, 'patroni.yml')],
         { logFile: join(m.dir, 'patroni.log'), runAs: tools.runAs, cwd: m.dir, dataDir: join(m.dir, 'data') });
     };
-    const logs = (): string => members.map((m) => `--- ${m.name}\n${tail(join(m.dir, 'patroni.log'))}`).join('\n');
+    const logs = (): string => members.map((m) => `--- ${m.name}\n${tail(join(m.dir, 'patroni.log'), 50,
+      tellingLogLine)}`).join('\n');
 
     start(members[0]!);
     await until(`${members[0]!.name} leads`, timeoutMs, async () => {
@@ -173,8 +185,8 @@ export async function startPatroniCluster(tools: PatroniTools, options: PatroniC
         if (m.process && m.process.exitCode === null) throw new Error(`${name} is running`);
         start(m);
       },
-      log(name, lines = 40) {
-        return tail(join(cluster.member(name).dir, 'patroni.log'), lines);
+      log(name, lines = 50) {
+        return tail(join(cluster.member(name).dir, 'patroni.log'), lines, tellingLogLine);
       },
       stop,
     };
