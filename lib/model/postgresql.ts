@@ -243,6 +243,8 @@ export const condition = z.looseObject({
   status: z.enum(['True', 'False', 'Unknown']),
   observedGeneration: z.int().optional(),
   lastTransitionTime: z.string().optional(),
+  /** when the condition last recorded progress (as in apps/v1 DeploymentCondition); the RollingUpdate condition's last step */
+  lastUpdateTime: z.string().optional(),
   reason: z.string().optional(),
   message: z.string().optional(),
 });

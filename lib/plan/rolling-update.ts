@@ -85,6 +85,21 @@ export function podsNotBack(pods: readonly RolloutPod[], instances: number): str
 }
 
 /**
+ * Whether a rollout that waits has waited too long, as a Deployment's `progressDeadlineSeconds` judges its rollout:
+ * the time since its last step (or since it began) against `rollout_progress_deadline`.
+ * @param lastProgress ISO time of the last step, or of the rollout's start (the condition's `lastUpdateTime`)
+ * @param now the current time
+ * @param deadlineMs `rollout_progress_deadline` in ms; 0 never reports
+ * @returns e.g. `no step for 12 min`, or undefined while within the deadline (or without a known last step)
+ */
+export function rolloutStalled(lastProgress: string | undefined, now: Date, deadlineMs: number): string | undefined {
+  const since = lastProgress ? Date.parse(lastProgress) : Number.NaN;
+  if (deadlineMs <= 0 || Number.isNaN(since)) return undefined;
+  const waited = now.getTime() - since;
+  return waited > deadlineMs ? `no step for ${Math.floor(waited / 60_000)} min` : undefined;
+}
+
+/**
  * @returns the next step of the rolling update of one cluster
  */
 export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {

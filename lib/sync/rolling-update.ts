@@ -8,8 +8,9 @@
  * source calls again, and the next invocation goes on from what it observes.
  *
  * The progress is the `RollingUpdate` condition on the `postgresql` status (True while pods are flagged, reason
- * `InProgress`, `Waiting`, `WaitingForSlot`, `Paused` or `Blocked`; False `Completed` once the last pod is done),
- * plus an Event per step. `acid.zalan.do/rolling-update-paused: "true"` holds the rollout of one cluster.
+ * `InProgress`, `Waiting`, `Stalled`, `WaitingForSlot`, `Paused` or `Blocked`; False `Completed` once the last pod
+ * is done; `lastUpdateTime` is the last step's time), plus an Event per step. A rollout that waits longer than
+ * `rollout_progress_deadline` after its last step turns `Stalled`, with a Warning Event `RollingUpdateStalled`. `acid.zalan.do/rolling-update-paused: "true"` holds the rollout of one cluster.
  *
  * Source: Zalando postgres-operator research/zalando.md §4.5 (rolling update) and §4.12 (Patroni calls);
  * Kubernetes API reference, meta/v1 DeleteOptions (preconditions); research/anchors.md §3f rules 5 and 9.
@@ -20,7 +21,7 @@ import { isStatus } from '../k8s/errors';
 import { hasReadyCondition } from '../k8s/pods';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../model/annotations';
 import type { Condition, Postgresql } from '../model/postgresql';
-import { flaggedPods, nextRolloutStep, podsNotBack, type RolloutPod, type RolloutStep } from '../plan/rolling-update';
+import { flaggedPods, nextRolloutStep, podsNotBack, rolloutStalled, type RolloutPod, type RolloutStep } from '../plan/rolling-update';
 import type { HeldLease } from './lease';
 import { nodeGoingAwayReason, type NodeReasons } from './node-reasons';
 import { readOwnStatuses, readPatroniView, switchover } from './patroni-view';
@@ -64,14 +65,46 @@ async function nodesGoingAway(ctx: SyncContext, pods: readonly KubeObject[]): Pr
   return new Map(names.map((name, i) => [name, reasons[i]!] as const).filter(([, reason]) => reason !== ''));
 }
 
-function condition(raw: KubeObject, active: boolean, reason: string, message: string, now: Date): Condition {
+/** Reasons of a cluster whose step is under way: it holds a rollout slot. */
+const STEPPING = new Set(['InProgress', 'Waiting', 'Stalled']);
+/** Reasons under which a cluster is not expected to take steps: leaving one restarts the progress clock. */
+const NOT_STEPPING = new Set(['WaitingForSlot', 'Paused', 'Blocked']);
+
+/**
+ * @param progressed a step was just taken (or the rollout ended): `lastUpdateTime` moves to now; it also does when
+ *   the status flips or the cluster leaves a reason under which it takes no steps, and otherwise stays
+ */
+function condition(raw: KubeObject, active: boolean, reason: string, message: string, now: Date, progressed = false): Condition {
   const previous = previousCondition(raw);
   const status = active ? 'True' : 'False';
+  const kept = previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : undefined;
+  const restarted = progressed || !kept || (previous!.reason !== reason && NOT_STEPPING.has(previous!.reason ?? ''));
   return {
     type: ROLLING_UPDATE_CONDITION, status, reason, message,
     observedGeneration: (raw.metadata?.generation as number | undefined) ?? 0,
-    lastTransitionTime: previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : now.toISOString(),
+    lastTransitionTime: kept ?? now.toISOString(),
+    lastUpdateTime: restarted ? now.toISOString() : previous!.lastUpdateTime ?? kept!,
   };
+}
+
+/**
+ * The outcome of a wait: condition `Waiting`, or `Stalled` once the rollout has taken no step for
+ * `rollout_progress_deadline` (as a Deployment past its progress deadline), with one Warning Event
+ * `RollingUpdateStalled` when it turns so. The rollout goes on waiting either way (and keeps its slot).
+ */
+function waiting(ctx: SyncContext, raw: KubeObject, reason: string, now: Date): RolloutOutcome {
+  const previous = previousCondition(raw);
+  const waitingNow = condition(raw, true, 'Waiting', reason, now);
+  const deadline = ctx.config.rollout_progress_deadline;
+  const stalled = rolloutStalled(waitingNow.lastUpdateTime, now, deadline);
+  const pending = `rolling update: ${reason}`;
+  if (!stalled) return { events: [], pending, condition: waitingNow };
+  // The condition's message does not count the minutes, so repeated calls write nothing; the Event does.
+  const within = `no step within rollout_progress_deadline (${Math.round(deadline / 60_000)} min)`;
+  const events: StepEvent[] = previous?.reason === 'Stalled' ? [] : [{ type: 'Warning', reason: 'RollingUpdateStalled',
+    message: `Rolling update stalled, ${stalled}: ${reason}. While it waits it keeps its rollout slot, so other `
+      + `clusters' rollouts may wait too; fix what it waits for, or pause it with ${ROLLING_UPDATE_PAUSED_ANNOTATION}: "true"` }];
+  return { events, pending, condition: condition(raw, true, 'Stalled', `${within}: ${reason}`, now) };
 }
 
 const previousCondition = (raw: KubeObject) =>
@@ -120,13 +153,13 @@ export async function rollingUpdateStep(ctx: SyncContext, raw: KubeObject, clust
     const back = podsNotBack(observed, instances);
     if (back) {
       await keepRolloutSlot(ctx, key);
-      return { events: [], pending: `rolling update: ${back}`, condition: condition(raw, true, 'Waiting', back, now) };
+      return waiting(ctx, raw, back, now);
     }
     // The rollout just ended: free its slot for the next cluster (no write when it held none).
     if (!lease) return { events: [], needsLease: true };
     await releaseRolloutSlot(ctx, key);
     return { events: [{ type: 'Normal', reason: 'RollingUpdateCompleted', message: 'Rolling update completed: every pod runs the current template' }],
-      condition: condition(raw, false, 'Completed', 'every pod runs the current template', now) };
+      condition: condition(raw, false, 'Completed', 'every pod runs the current template', now, true) };
   }
   if (raw.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION] === 'true') {
     const message = `paused by annotation ${ROLLING_UPDATE_PAUSED_ANNOTATION}: pods ${flagged.map((p) => p.name).join(', ')} wait`;
@@ -150,8 +183,8 @@ export async function rollingUpdateStep(ctx: SyncContext, raw: KubeObject, clust
       return { events: [], ...(previous ? { condition: previous } : {}) };
     case 'wait':
       // A step under way (a recreated replica catching up) may take longer than a slot lasts unrenewed: keep it.
-      if (previous?.status === 'True' && (previous.reason === 'InProgress' || previous.reason === 'Waiting')) await keepRolloutSlot(ctx, key);
-      return { events: [], pending: `rolling update: ${step.reason}`, condition: condition(raw, true, 'Waiting', step.reason, now) };
+      if (previous?.status === 'True' && STEPPING.has(previous.reason ?? '')) await keepRolloutSlot(ctx, key);
+      return waiting(ctx, raw, step.reason, now);
     case 'blocked': {
       // Not retried at once (nothing will change in seconds); periodic sync looks again.
       const events: StepEvent[] = previous?.reason === 'Blocked' && previous.message === step.reason ? []
@@ -182,7 +215,7 @@ async function recreatePod(ctx: SyncContext, raw: KubeObject, step: Extract<Roll
   }
   const message = `Recreating pod ${step.pod}${step.downtime ? ' (the cluster is down until it is back)' : ''}: ${step.reason}`;
   return { events: [{ type: step.downtime ? 'Warning' : 'Normal', reason: 'RollingUpdate', message }],
-    pending: `rolling update: recreating pod ${step.pod}`, condition: condition(raw, true, 'InProgress', message, now) };
+    pending: `rolling update: recreating pod ${step.pod}`, condition: condition(raw, true, 'InProgress', message, now, true) };
 }
 
 async function switchOver(ctx: SyncContext, raw: KubeObject, pods: readonly KubeObject[], step: Extract<RolloutStep, { kind: 'switchover' }>,
@@ -192,7 +225,7 @@ async function switchOver(ctx: SyncContext, raw: KubeObject, pods: readonly Kube
     const result = await switchover(ctx, candidatePod, step.leader, step.candidate);
     const message = `Switched over from ${step.leader} to ${result.newLeader ?? step.candidate}: ${step.reason}`;
     return { events: [{ type: 'Normal', reason: 'Switchover', message }], pending: `rolling update: switched over to ${step.candidate}`,
-      condition: condition(raw, true, 'InProgress', message, now) };
+      condition: condition(raw, true, 'InProgress', message, now, true) };
   } catch (error) {
     const message = `Switchover from ${step.leader} to ${step.candidate} failed: ${(error as Error).message}`;
     return { events: [{ type: 'Warning', reason: 'SwitchoverFailed', message }], pending: `rolling update: ${message}`,

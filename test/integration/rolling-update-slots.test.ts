@@ -1,7 +1,8 @@
 // The rolling update and the fleet-wide rollout slots, on the real apiserver, with two single-instance clusters
 // (their step needs no Patroni) and rollout_clusters_at_once=1:
 // - the second cluster waits for the slot, and while it waits each call reads the slot Leases and nothing else;
-// - the first keeps its slot until its recreated pod is back and ready, renewing it however long that takes;
+// - the first keeps its slot until its recreated pod is back and ready, renewing it however long that takes, and
+//   turns Stalled (one Warning Event) once it has waited rollout_progress_deadline without a step;
 // - it frees the slot when it completes, and the second one goes;
 // - pausing a cluster that holds the slot frees it at once.
 // The pods are made by hand (no kubelet on this plane); the condition each call returns is put into the object's
@@ -100,14 +101,28 @@ describe('rolling update with rollout slots', { timeout: 60_000 }, () => {
     assert.equal(reasonOf(waiting), 'WaitingForSlot');
     assert.deepEqual(Object.fromEntries(client.counter.byResource), { 'list Lease': 1 });
 
-    // The first cluster's pod is gone (no StatefulSet controller here) for 20 min: it keeps its slot all along.
+    // The first cluster's pod is gone (no StatefulSet controller here) for 20 min: it keeps its slot all along, and
+    // past rollout_progress_deadline (10 min) without a step it turns Stalled, with one Warning Event.
+    const reasons: Array<string | undefined> = [];
+    const stalledEvents: string[] = [];
+    let stalledCondition: unknown;
     for (let i = 0; i < 8; i++) {
       now += 150 * SECOND;
       const back = await step('acid-first');
-      assert.equal(reasonOf(back), 'Waiting');
-      assert.equal(back.condition!.message, '0 of 1 pods exist');
+      reasons.push(reasonOf(back));
+      stalledEvents.push(...back.events.filter((e) => e.reason === 'RollingUpdateStalled').map((e) => `${e.type}: ${e.message}`));
+      assert.ok(back.pending, 'it goes on waiting');
+      if (reasonOf(back) === 'Waiting') assert.equal(back.condition!.message, '0 of 1 pods exist');
+      else if (stalledCondition) assert.deepEqual(back.condition, stalledCondition, 'still stalled: the same condition, no status write');
+      else stalledCondition = back.condition;
       assert.equal(reasonOf(await step('acid-second')), 'WaitingForSlot');
     }
+    assert.deepEqual(reasons, ['Waiting', 'Waiting', 'Waiting', 'Waiting', 'Stalled', 'Stalled', 'Stalled', 'Stalled']);
+    assert.equal((stalledCondition as RolloutOutcome['condition'])!.message,
+      'no step within rollout_progress_deadline (10 min): 0 of 1 pods exist');
+    assert.deepEqual(stalledEvents, ['Warning: Rolling update stalled, no step for 12 min: 0 of 1 pods exist. While it waits '
+      + 'it keeps its rollout slot, so other clusters\' rollouts may wait too; fix what it waits for, or pause it with '
+      + 'acid.zalan.do/rolling-update-paused: "true"']);
     assert.equal(await slotHolder(), `${ns}/acid-first`);
 
     // Its pod comes back unflagged and ready: Completed, the slot is free, and the second cluster goes.

@@ -137,6 +137,7 @@ export const OPERATOR_CONFIG_KEYS = {
   // Zalando runs one cluster at a time inside its single process.
   rollout_clusters_at_once: int(1, null, 'clusters whose pods are rolled (restarted, switched over) at the same time, fleet-wide', { min: 1 }),
   rollout_cluster_delay: duration(0, null, 'least time between one cluster finishing its rollout and another starting in its place'),
+  rollout_progress_deadline: duration(600_000, null, 'time a cluster\'s rolling update may wait without taking a step before it is reported stalled (Warning Event RollingUpdateStalled); 0 never reports'),
   enable_pgversion_env_var: bool(true, 'top', 'pass the Postgres version to Spilo as PGVERSION instead of bin_dir'),
   enable_spilo_wal_path_compat: bool(false, 'top', 'set ENABLE_WAL_PATH_COMPAT so Spilo finds WAL under the old bucket path'),
   enable_team_id_clustername_prefix: bool(false, 'top', 'require cluster names to start with "<teamId>-"'),

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MemberView } from '../../../lib/plan/patroni-members';
-import { nextRolloutStep as planStep, podsNotBack, type OwnStatus, type RolloutInputs, type RolloutPod, type RolloutStep } from '../../../lib/plan/rolling-update';
+import { nextRolloutStep as planStep, podsNotBack, rolloutStalled, type OwnStatus, type RolloutInputs, type RolloutPod, type RolloutStep } from '../../../lib/plan/rolling-update';
 
 /** Each member answers GET /patroni itself the way the cluster view shows it, unless the test says otherwise. */
 const ownOf = (members: MemberView[]): Map<string, OwnStatus | undefined> => new Map(members.map((m) => [m.name,
@@ -148,5 +148,20 @@ describe('podsNotBack', () => {
     assert.equal(podsNotBack(done.slice(1), 3), '2 of 3 pods exist');
     assert.equal(podsNotBack(three([false, false, false], { 'pg-0': { ready: false }, 'pg-2': { ready: false } }), 3),
       'pod pg-0, pg-2 not ready');
+  });
+});
+
+describe('rolloutStalled', () => {
+  const at = (iso: string) => new Date(iso);
+  const last = '2030-01-01T00:00:00Z';
+  it('is quiet up to the deadline and says how long there has been no step after it', () => {
+    assert.equal(rolloutStalled(last, at('2030-01-01T00:10:00Z'), 600_000), undefined, 'exactly at the deadline');
+    assert.equal(rolloutStalled(last, at('2030-01-01T00:10:01Z'), 600_000), 'no step for 10 min');
+    assert.equal(rolloutStalled(last, at('2030-01-01T02:05:00Z'), 600_000), 'no step for 125 min');
+  });
+  it('never reports with a deadline of 0, without a last step or with an unreadable one', () => {
+    assert.equal(rolloutStalled(last, at('2031-01-01T00:00:00Z'), 0), undefined);
+    assert.equal(rolloutStalled(undefined, at('2031-01-01T00:00:00Z'), 600_000), undefined);
+    assert.equal(rolloutStalled('yesterday', at('2031-01-01T00:00:00Z'), 600_000), undefined);
   });
 });
