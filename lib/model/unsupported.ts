@@ -26,7 +26,6 @@ const checks: Record<string, (spec: PostgresqlSpec) => boolean> = {
   enableReplicaPoolerNodePort: (s) => s.enableReplicaPoolerNodePort === true,
   enableLogicalBackup: (s) => s.enableLogicalBackup === true,
   streams: (s) => isSet(s.streams),
-  maintenanceWindows: (s) => isSet(s.maintenanceWindows),
   usersWithSecretRotation: (s) => isSet(s.usersWithSecretRotation),
   usersWithInPlaceSecretRotation: (s) => isSet(s.usersWithInPlaceSecretRotation),
   usersIgnoringSecretRotation: (s) => isSet(s.usersIgnoringSecretRotation),

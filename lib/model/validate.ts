@@ -7,6 +7,7 @@
  * `enable_team_id_clustername_prefix` (reference/operator_parameters.md).
  */
 import type { z } from 'zod';
+import { parseMaintenanceWindows } from './maintenance-window';
 import { postgresqlObject, type Postgresql } from './postgresql';
 import { normalizeUserFlags } from './user-flags';
 import { unsupportedFields } from './unsupported';
@@ -73,6 +74,11 @@ function userProblems(users: Record<string, string[] | null> | undefined): Probl
   return problems;
 }
 
+function maintenanceWindowProblems(windows: readonly string[] | undefined): Problem[] {
+  const parsed = parseMaintenanceWindows(windows ?? []);
+  return parsed.ok ? [] : parsed.errors.map(({ index, error }) => ({ path: `spec.maintenanceWindows.${index}`, message: error }));
+}
+
 function cloneProblems(clone: Postgresql['spec']['clone']): Problem[] {
   if (!clone || clone.timestamp) return [];
   if (clone.cluster.length > 63) return [{ path: 'spec.clone.cluster', message: 'clone cluster name must be no longer than 63 characters' }];
@@ -97,6 +103,7 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
     ...nameProblems(cluster.metadata.name, cluster.spec.teamId, options),
     ...userProblems(cluster.spec.users),
     ...cloneProblems(cluster.spec.clone),
+    ...maintenanceWindowProblems(cluster.spec.maintenanceWindows),
   ];
   if (problems.length > 0) return { ok: false, problems };
   const warnings = unsupportedFields(cluster.spec).map((field) => `spec.${field} is accepted but not acted on yet`);

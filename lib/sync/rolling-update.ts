@@ -8,9 +8,11 @@
  * source calls again, and the next invocation goes on from what it observes.
  *
  * The progress is the `RollingUpdate` condition on the `postgresql` status (True while pods are flagged, reason
- * `InProgress`, `Waiting`, `Stalled`, `WaitingForSlot`, `Paused` or `Blocked`; False `Completed` once the last pod
- * is done; `lastUpdateTime` is the last step's time), plus an Event per step. A rollout that waits longer than
- * `rollout_progress_deadline` after its last step turns `Stalled`, with a Warning Event `RollingUpdateStalled`. `acid.zalan.do/rolling-update-paused: "true"` holds the rollout of one cluster.
+ * `InProgress`, `Waiting`, `Stalled`, `WaitingForSlot`, `WaitingForMaintenanceWindow`, `Paused` or `Blocked`;
+ * False `Completed` once the last pod is done; `lastUpdateTime` is the last step's time), plus an Event per step.
+ * A rollout that waits longer than `rollout_progress_deadline` after its last step turns `Stalled`, with a Warning
+ * Event `RollingUpdateStalled`. `acid.zalan.do/rolling-update-paused: "true"` holds the rollout of one cluster, and
+ * so does being outside its maintenance windows (`lib/plan/maintenance-window.ts`): no disruptive step then.
  *
  * Source: Zalando postgres-operator research/zalando.md §4.5 (rolling update) and §4.12 (Patroni calls);
  * Kubernetes API reference, meta/v1 DeleteOptions (preconditions); research/anchors.md §3f rules 5 and 9.
@@ -21,6 +23,7 @@ import { isStatus } from '../k8s/errors';
 import { hasReadyCondition } from '../k8s/pods';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../model/annotations';
 import type { Condition, Postgresql } from '../model/postgresql';
+import { checkMaintenanceWindows, clusterMaintenanceWindows, describeWindowStart } from '../plan/maintenance-window';
 import { flaggedPods, nextRolloutStep, podsNotBack, rolloutStalled, type RolloutPod, type RolloutStep } from '../plan/rolling-update';
 import type { HeldLease } from './lease';
 import { nodeGoingAwayReason, type NodeReasons } from './node-reasons';
@@ -68,7 +71,7 @@ async function nodesGoingAway(ctx: SyncContext, pods: readonly KubeObject[]): Pr
 /** Reasons of a cluster whose step is under way: it holds a rollout slot. */
 const STEPPING = new Set(['InProgress', 'Waiting', 'Stalled']);
 /** Reasons under which a cluster is not expected to take steps: leaving one restarts the progress clock. */
-const NOT_STEPPING = new Set(['WaitingForSlot', 'Paused', 'Blocked']);
+const NOT_STEPPING = new Set(['WaitingForSlot', 'WaitingForMaintenanceWindow', 'Paused', 'Blocked']);
 
 /**
  * @param progressed a step was just taken (or the rollout ended): `lastUpdateTime` moves to now; it also does when
@@ -166,6 +169,18 @@ export async function rollingUpdateStep(ctx: SyncContext, raw: KubeObject, clust
     // Pausing the cluster that holds up the fleet (its new pod does not come back) lets the next one go at once.
     if (previous?.reason !== 'Paused') await releaseRolloutSlot(ctx, key);
     return { events: [], condition: condition(raw, true, 'Paused', message, now) };
+  }
+
+  const window = checkMaintenanceWindows(clusterMaintenanceWindows(cluster.spec.maintenanceWindows, ctx.config), now);
+  if (!window.open) {
+    const message = `outside the maintenance windows (${window.windows}): the next one starts `
+      + `${describeWindowStart(window.nextStart)}; pods ${flagged.map((p) => p.name).join(', ')} wait`;
+    // A rollout under way stops between two steps (the cluster is whole then) and frees its slot for a cluster that
+    // may roll now. Nothing to retry soon: periodic sync looks again, and goes on once a window has begun.
+    if (previous?.reason === 'WaitingForMaintenanceWindow') return { events: [], condition: condition(raw, true, previous.reason, message, now) };
+    await releaseRolloutSlot(ctx, key);
+    return { events: [{ type: 'Normal', reason: 'RollingUpdateDeferred', message: `Rolling update deferred: ${message}` }],
+      condition: condition(raw, true, 'WaitingForMaintenanceWindow', message, now) };
   }
 
   if (previous?.status === 'True' && previous.reason === 'WaitingForSlot') {

@@ -4,7 +4,8 @@
 // - the first keeps its slot until its recreated pod is back and ready, renewing it however long that takes, and
 //   turns Stalled (one Warning Event) once it has waited rollout_progress_deadline without a step;
 // - it frees the slot when it completes, and the second one goes;
-// - pausing a cluster that holds the slot frees it at once.
+// - pausing a cluster that holds the slot frees it at once;
+// - outside its maintenance windows a cluster takes no step (and no slot) until a window begins.
 // The pods are made by hand (no kubelet on this plane); the condition each call returns is put into the object's
 // status the way syncCluster writes it.
 import assert from 'node:assert/strict';
@@ -148,5 +149,36 @@ describe('rolling update with rollout slots', { timeout: 60_000 }, () => {
     const again = await rollingUpdateStep(ctx, raw, raw as Postgresql, await client.list('Pod', ns, 'cluster-name=acid-second'), 1, undefined);
     assert.equal(reasonOf(again), 'Paused');
     assert.deepEqual(Object.fromEntries(client.counter.byResource), { 'list Pod': 1 }, 'still paused: no request but listing the pods');
+  });
+
+  it('outside its maintenance windows a cluster takes no step and holds no slot; once a window begins it goes on', async () => {
+    const raw = objects.get('acid-second')!;
+    delete raw.metadata!.annotations![ROLLING_UPDATE_PAUSED_ANNOTATION];
+    (raw as Postgresql).spec.maintenanceWindows = ['Sat:01:00-02:00'];
+    now = Date.parse('2030-01-01T12:00:00Z'); // a Tuesday
+    const deferred = await step('acid-second');
+    assert.equal(reasonOf(deferred), 'WaitingForMaintenanceWindow');
+    const message = 'outside the maintenance windows (Sat:01:00-02:00): the next one starts Sat 2030-01-05 01:00 UTC; '
+      + 'pods acid-second-0 wait';
+    assert.equal(deferred.condition!.message, message);
+    assert.deepEqual(deferred.events, [{ type: 'Normal', reason: 'RollingUpdateDeferred', message: `Rolling update deferred: ${message}` }]);
+    assert.equal(deferred.pending, undefined, 'nothing to retry before the window: periodic sync looks again');
+    assert.notEqual(await client.get({ kind: 'Pod', namespace: ns, name: 'acid-second-0' }), undefined, 'its pod stays');
+    assert.equal(await slotHolder(), undefined);
+
+    // Again before the window: no request at all, the same condition (no status write), no Event.
+    now += 3600 * SECOND;
+    const pods = await client.list('Pod', ns, 'cluster-name=acid-second');
+    client.counter.reset();
+    const again = await rollingUpdateStep(ctx, raw, raw as Postgresql, pods, 1, undefined);
+    assert.deepEqual(Object.fromEntries(client.counter.byResource), {});
+    assert.deepEqual(again.condition, deferred.condition);
+    assert.deepEqual(again.events, []);
+
+    now = Date.parse('2030-01-05T01:00:00Z');
+    const goes = await step('acid-second');
+    assert.equal(reasonOf(goes), 'InProgress', JSON.stringify(goes));
+    assert.equal(await slotHolder(), `${ns}/acid-second`);
+    assert.equal(await client.get({ kind: 'Pod', namespace: ns, name: 'acid-second-0' }), undefined, 'the pod was deleted');
   });
 });

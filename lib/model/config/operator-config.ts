@@ -8,6 +8,7 @@
  * @module
  */
 
+import { parseMaintenanceWindows } from '../maintenance-window';
 import {
   OPERATOR_CONFIG_KEYS, OPERATOR_CONFIG_KEY_NAMES, type ConfigKeySpec, type OperatorConfigKey,
 } from './keys';
@@ -240,6 +241,14 @@ export function parseOperatorConfig(data: Record<string, string> | undefined, en
     && typed.connection_pooler_user === typed.super_username) {
     errors.push(configError('connection_pooler_user', valueText('connection_pooler_user'),
       `a user name other than "super_username" (${JSON.stringify(typed.super_username)})`));
+  }
+
+  if (!failed.has('maintenance_windows')) {
+    const windows = parseMaintenanceWindows(typed.maintenance_windows);
+    if (!windows.ok) {
+      errors.push(configError('maintenance_windows', valueText('maintenance_windows'),
+        `windows like "Sat:22:00-23:59" or "01:00-06:00" (UTC): ${windows.errors.map((e) => e.error).join('; ')}`));
+    }
   }
 
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config: typed, warnings };

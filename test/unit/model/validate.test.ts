@@ -182,6 +182,11 @@ describe('bad manifests', () => {
 
   it('bad maintenance window and logical backup schedule', () => {
     assertProblem(problemsOf((raw) => { raw.spec.maintenanceWindows = ['25:00-26:00']; }), 'spec.maintenanceWindows.0');
+    // Within the schema's pattern, but not a window: it ends before it starts, or on another day.
+    assertProblem(problemsOf((raw) => { raw.spec.maintenanceWindows = ['01:00-02:00', '22:00-02:00']; }),
+      'spec.maintenanceWindows.1', '"22:00-02:00": the window ends before it starts');
+    assertProblem(problemsOf((raw) => { raw.spec.maintenanceWindows = ['Sat:22:00-Sun:02:00']; }),
+      'spec.maintenanceWindows.0', '"Sat:22:00-Sun:02:00": a window ends on the day it starts (Sat, not Sun)');
     assertProblem(problemsOf((raw) => { raw.spec.logicalBackupSchedule = 'every night'; }), 'spec.logicalBackupSchedule');
   });
 

@@ -192,6 +192,15 @@ describe('parseOperatorConfig values', () => {
 });
 
 describe('parseOperatorConfig validation rules', () => {
+  it('rejects maintenance_windows that are not windows, and takes those that are', () => {
+    assert.deepEqual(failed({ maintenance_windows: 'Sat:22:00-23:59,23:00-01:00' }).map((e) => e.message), [
+      'invalid value "Sat:22:00-23:59,23:00-01:00" for key "maintenance_windows": expected windows like '
+      + '"Sat:22:00-23:59" or "01:00-06:00" (UTC): "23:00-01:00": the window ends before it starts']);
+    const ok = parseOperatorConfig({ maintenance_windows: 'Sat:22:00-23:59, 01:00-06:00' });
+    assert.ok(ok.ok);
+    assert.deepEqual(ok.config.maintenance_windows, ['Sat:22:00-23:59', '01:00-06:00']);
+  });
+
   it('rejects min_instances above max_instances when both are set, naming both keys', () => {
     const errors = failed({ min_instances: '5', max_instances: '3' });
     assert.deepEqual(errors, [{
