@@ -8,7 +8,7 @@
  * research/anchors.md §3f rule 9 (fleet operations honour maintenance windows).
  */
 import type { OperatorConfig } from '../model/config';
-import { parseMaintenanceWindows, WEEKDAYS, type MaintenanceWindow } from '../model/maintenance-window';
+import { parseMaintenanceWindow, WEEKDAYS, type MaintenanceWindow } from '../model/maintenance-window';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -42,8 +42,8 @@ export function clusterMaintenanceWindows(manifestWindows: readonly string[] | u
   if (!config.enable_maintenance_windows) return [];
   const texts = manifestWindows && manifestWindows.length > 0 ? manifestWindows : config.maintenance_windows;
   return texts.flatMap((text) => {
-    const parsed = parseMaintenanceWindows([text]);
-    return parsed.ok ? parsed.windows : [];
+    const parsed = parseMaintenanceWindow(text);
+    return parsed.ok ? [parsed.window] : [];
   });
 }
 
