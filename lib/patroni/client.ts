@@ -1,18 +1,20 @@
 /**
- * A client for one Patroni member's REST API: read the cluster and the member, ask for a switchover. Every call
- * has its own timeout (an AbortSignal, combined with the caller's), every answer is validated with zod, and every
- * failure is a {@link PatroniError}.
+ * A client for one Patroni member's REST API: read the cluster and the member, ask for a switchover, read and
+ * change the dynamic configuration. Every call has its own timeout (an AbortSignal, combined with the caller's),
+ * every answer is validated with zod, and every failure is a {@link PatroniError}.
  *
  * Source: Patroni REST API docs (https://patroni.readthedocs.io/en/latest/rest_api.html): "Monitoring
  * endpoint" (`GET /patroni`), "Cluster status endpoints" (`GET /cluster`), "Switchover and failover endpoints"
- * (`POST /switchover`, `POST /failover`); checked against Patroni 3.0.2 (`patroni/api.py`).
+ * (`POST /switchover`, `POST /failover`), "Config endpoint" (`GET /config`, `PATCH /config`); checked against
+ * Patroni 3.0.2 (`patroni/api.py`).
  *
  * @module
  */
 import type { z } from 'zod';
 import { PatroniError } from './errors';
 import {
-  patroniClusterSchema, patroniStatusSchema, type PatroniCluster, type PatroniStatus, type SwitchoverResult,
+  patroniClusterSchema, patroniDynamicConfigSchema, patroniStatusSchema, type PatroniCluster, type PatroniDynamicConfig,
+  type PatroniStatus, type SwitchoverResult,
 } from './types';
 
 /** Patroni's default REST API port (`restapi.listen`), the one Spilo pods expose. */
@@ -110,6 +112,29 @@ export class PatroniClient {
   }
 
   /**
+   * `GET /config`: the cluster's dynamic configuration as kept in the DCS.
+   * @throws PatroniError (`http` 502 when the DCS holds none yet, `timeout`, `aborted`, `network`, `invalid-response`)
+   */
+  async getConfig(options: CallOptions = {}): Promise<PatroniDynamicConfig> {
+    return this.getJson('/config', patroniDynamicConfigSchema, options);
+  }
+
+  /**
+   * `PATCH /config`: merges `patch` into the dynamic configuration (objects merge key by key, `null` removes a key).
+   * The members apply it in their next HA loop; a PostgreSQL parameter that needs a restart then shows as
+   * `pending_restart` in `GET /patroni`.
+   * @returns the dynamic configuration after the change
+   * @throws PatroniError `http` 409 when the configuration changed meanwhile (read it again), 503 when the DCS holds
+   *   none yet, 400 for a body that is not a JSON object; `timeout`, `aborted`, `network`, `invalid-response`
+   */
+  async patchConfig(patch: Record<string, unknown>, options: CallOptions = {}): Promise<PatroniDynamicConfig> {
+    const { status, text } = await this.send('PATCH', '/config', patch, options.timeoutMs ?? this.timeoutMs, options.signal);
+    const request = this.label('PATCH', '/config');
+    if (status !== 200) throw new PatroniError('http', request, status, messageOf(text), '');
+    return parseJson(request, status, text, patroniDynamicConfigSchema);
+  }
+
+  /**
    * `POST /switchover` with `leader`, `candidate` and `scheduled_at` (ISO 8601 with time zone). Without
    * `scheduledAt` Patroni answers once the new leader holds the lock. A Patroni that has no `/switchover`
    * endpoint (HTTP 404 or 501; releases before it was added) gets the same body on `POST /failover`, which
@@ -175,22 +200,11 @@ export class PatroniClient {
       options.signal);
     const request = this.label('GET', path);
     if (status !== 200) throw new PatroniError('http', request, status, messageOf(text), '');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new PatroniError('invalid-response', request, status, '', `not JSON: ${text.slice(0, 80)}`, { cause: error });
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new PatroniError('invalid-response', request, status, '', issues);
-    }
-    return parsed.data;
+    return parseJson(request, status, text, schema);
   }
 
   /** Sends one request; the timeout covers the whole exchange including the body. */
-  private async send(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, timeoutMs: number,
+  private async send(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, timeoutMs: number,
     signal: AbortSignal | undefined): Promise<{ status: number; text: string }> {
     const request = this.label(method, path);
     if (signal?.aborted) throw new PatroniError('aborted', request, 0, '', reasonOf(signal));
@@ -214,6 +228,22 @@ export class PatroniClient {
   private label(method: string, path: string): string {
     return `${method} ${this.baseUrl}${path}`;
   }
+}
+
+/** @returns the answer parsed and validated; throws PatroniError `invalid-response` */
+function parseJson<S extends z.ZodType>(request: string, status: number, text: string, schema: S): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new PatroniError('invalid-response', request, status, '', `not JSON: ${text.slice(0, 80)}`, { cause: error });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new PatroniError('invalid-response', request, status, '', issues);
+  }
+  return parsed.data;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Patroni REST API: a client for one member (`GET /cluster`, `GET /patroni`, `POST /switchover`,
- * `POST /failover`), typed errors, validated response shapes and pure helpers to read a cluster view.
+ * `POST /failover`, `GET /config`, `PATCH /config`), typed errors, validated response shapes and pure helpers to
+ * read a cluster view.
  *
  * Source: Patroni REST API docs, https://patroni.readthedocs.io/en/latest/rest_api.html
  *
@@ -12,8 +13,8 @@ export {
 } from './client';
 export { PatroniError, isPatroniError, type PatroniErrorKind } from './errors';
 export {
-  patroniClusterSchema, patroniMemberSchema, patroniStatusSchema,
-  type PatroniCluster, type PatroniMember, type PatroniStatus, type SwitchoverResult,
+  patroniClusterSchema, patroniDynamicConfigSchema, patroniMemberSchema, patroniStatusSchema,
+  type PatroniCluster, type PatroniDynamicConfig, type PatroniMember, type PatroniStatus, type SwitchoverResult,
 } from './types';
 export {
   clusterLeader, lagBytes, isHealthyReplica, pickSwitchoverCandidate, replicaNotFollowing, type CandidateOptions,

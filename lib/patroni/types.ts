@@ -81,6 +81,16 @@ export const patroniStatusSchema = z.looseObject({
 /** `GET /patroni`, see {@link patroniStatusSchema}. */
 export type PatroniStatus = z.infer<typeof patroniStatusSchema>;
 
+/**
+ * `GET /config` and the answer of `PATCH /config`: the cluster's dynamic configuration as kept in the DCS
+ * (`ttl`, `loop_wait`, `retry_timeout`, `maximum_lag_on_failover`, `synchronous_mode`, `slots`,
+ * `postgresql.parameters`, ...). Source: Patroni docs, "Dynamic Configuration Settings" and REST API
+ * "Config endpoint".
+ */
+export const patroniDynamicConfigSchema = z.record(z.string(), z.unknown());
+/** `GET /config`, see {@link patroniDynamicConfigSchema}. */
+export type PatroniDynamicConfig = z.infer<typeof patroniDynamicConfigSchema>;
+
 /** What a switchover or failover request ended with. */
 export interface SwitchoverResult {
   /**

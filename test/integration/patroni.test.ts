@@ -1,7 +1,8 @@
 // testenv: none
 // lib/patroni against REAL Patroni 3 + PostgreSQL: a 3-member cluster (etcd DCS) on loopback, one address per
 // member like pod IPs (harness: ./patroni.ts). Proves the cluster and member views, that a switchover and a
-// failover really promote the candidate (PostgreSQL leaves recovery there), and the errors Patroni gives.
+// failover really promote the candidate (PostgreSQL leaves recovery there), the dynamic configuration (GET and
+// PATCH /config), and the errors Patroni gives.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
@@ -152,6 +153,35 @@ test('a scheduled switchover is reported by GET /cluster and can be cancelled', 
   assert.equal(await client.cancelScheduledSwitchover(), true);
   assert.equal((await client.getCluster()).scheduled_switchover, undefined);
   assert.equal(await client.cancelScheduledSwitchover(), false, 'nothing left to cancel');
+});
+
+test('GET /config is the dynamic configuration; PATCH /config merges into it, null removes a key', { skip }, async () => {
+  const client = cluster.member('pgtest-1').client;
+  const before = await client.getConfig();
+  assert.equal(before.ttl, 20);
+  assert.equal(before.maximum_lag_on_failover, 1048576);
+  const parameters = (config: Record<string, unknown>) => (config.postgresql as { parameters: Record<string, unknown> }).parameters;
+  assert.equal(parameters(before).max_connections, 20);
+
+  const after = await client.patchConfig({ maximum_lag_on_failover: 2097152,
+    postgresql: { parameters: { max_connections: 30, work_mem: '8MB' } } });
+  assert.equal(after.maximum_lag_on_failover, 2097152);
+  assert.equal(after.ttl, 20, 'keys not in the patch stay');
+  assert.equal(parameters(after).max_connections, 30);
+  assert.equal(parameters(after).work_mem, '8MB');
+  assert.equal(parameters(after).wal_level, 'replica', 'parameters not in the patch stay');
+  assert.deepEqual(await cluster.member('pgtest-0').client.getConfig(), after, 'kept in the DCS: every member answers it');
+
+  // max_connections takes a restart: once a member applied the change, its PostgreSQL says one is pending.
+  const leader = clusterLeader(await client.getCluster())!.name;
+  await until(`${leader} has a pending restart`, 30_000, async () =>
+    ((await cluster.member(leader).client.getStatus()).pending_restart === true ? true : undefined), () => cluster.log(leader));
+
+  const restored = await client.patchConfig({ maximum_lag_on_failover: 1048576,
+    postgresql: { parameters: { max_connections: 20, work_mem: null } } });
+  assert.equal(parameters(restored).max_connections, 20);
+  assert.equal('work_mem' in parameters(restored), false, 'null removed it');
+  assert.equal(restored.maximum_lag_on_failover, 1048576);
 });
 
 test('POST /failover to a named candidate promotes it', { skip }, async () => {
