@@ -54,13 +54,29 @@ function dcs(cluster: Postgresql, config: OperatorConfig, dcsParameters: Record<
   return out;
 }
 
-/** @returns the compact JSON text of SPILO_CONFIGURATION for the cluster */
-export function spiloConfiguration(cluster: Postgresql, config: OperatorConfig): string {
+/** The manifest's PostgreSQL parameters split the way Spilo splits them: postgresql.conf, or the DCS. */
+function splitParameters(cluster: Postgresql): { local: Record<string, string>; shared: Record<string, string> } {
   const local: Record<string, string> = {};
   const shared: Record<string, string> = {};
   for (const [name, value] of sortedEntries(cluster.spec.postgresql.parameters ?? {})) {
     (LOCAL_PARAMETERS.has(name) ? local : shared)[name] = value;
   }
+  return { local, shared };
+}
+
+/**
+ * @returns the Patroni dynamic configuration the manifest asks for (`bootstrap.dcs` of SPILO_CONFIGURATION): only
+ *   the keys it sets (`ttl`, `loop_wait`, `retry_timeout`, `maximum_lag_on_failover`, `synchronous_mode`,
+ *   `synchronous_mode_strict`, `synchronous_node_count`, `postgresql.parameters` kept in the DCS, `slots`,
+ *   `failsafe_mode`)
+ */
+export function patroniDynamicConfiguration(cluster: Postgresql, config: OperatorConfig): Record<string, unknown> {
+  return dcs(cluster, config, splitParameters(cluster).shared);
+}
+
+/** @returns the compact JSON text of SPILO_CONFIGURATION for the cluster */
+export function spiloConfiguration(cluster: Postgresql, config: OperatorConfig): string {
+  const { local, shared } = splitParameters(cluster);
   const postgresql: Record<string, unknown> = {};
   if (!config.enable_pgversion_env_var) postgresql.bin_dir = `/usr/lib/postgresql/${cluster.spec.postgresql.version}/bin`;
   if (Object.keys(local).length > 0) postgresql.parameters = local;

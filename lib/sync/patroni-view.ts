@@ -1,13 +1,15 @@
 /**
  * Patroni as the operator reaches it: the REST API of a cluster's pods at their pod IPs (port 8008, as in Spilo
- * pods). Any member answers `GET /cluster` for the whole cluster and accepts a switchover, so the pods are tried in
- * turn, the one labelled master first.
+ * pods). Any member answers `GET /cluster` and `GET /config` for the whole cluster and accepts a switchover or a
+ * configuration change, so the pods are tried in turn, the one labelled master first.
  *
  * Source: Patroni REST API docs (https://patroni.readthedocs.io/en/latest/rest_api.html), "Cluster status
- * endpoints", "Switchover and failover endpoints"; Zalando operator research/zalando.md §4.12 (pod IP, port 8008).
+ * endpoints", "Switchover and failover endpoints", "Config endpoint"; Zalando operator research/zalando.md §4.12 (pod
+ * IP, port 8008).
  */
 import type { KubeObject } from '../k8s/client';
 import { PatroniClient, patroniUrl, type PatroniCluster, type PatroniStatus, type SwitchoverResult } from '../patroni';
+import { patroniConfigChange, type PatroniConfigChange } from '../plan/patroni-config';
 import type { OwnStatus } from '../plan/patroni-members';
 import type { SyncContext } from './sync-cluster';
 
@@ -36,24 +38,60 @@ function reachable(pods: readonly KubeObject[], roleLabel: string): KubeObject[]
 }
 
 /**
- * Reads `GET /cluster` from the first pod that answers.
- * @returns the view, or why none could be read (no pod with an IP, or every member's error); never throws
+ * Asks the pods' members in turn (the master first) until one answers.
+ * @returns the first answer and the pod it came from, or every member's error; never throws
  */
-export async function readPatroniView(ctx: SyncContext, pods: readonly KubeObject[], timing: PatroniTiming = DEFAULT_PATRONI_TIMING):
-  Promise<PatroniView | { error: string }> {
+async function askFirst<T>(ctx: SyncContext, pods: readonly KubeObject[], timing: PatroniTiming, what: string,
+  ask: (client: PatroniClient) => Promise<T>): Promise<{ value: T; from: KubeObject } | { error: string }> {
   const candidates = reachable(pods, ctx.config.pod_role_label);
   if (candidates.length === 0) return { error: 'no pod has an IP yet' };
   const errors: string[] = [];
   for (const pod of candidates) {
     try {
-      const cluster = await new PatroniClient(patroniUrl(pod.status.podIP as string), { timeoutMs: timing.getMs })
-        .getCluster({ signal: ctx.signal });
-      return { cluster, from: pod.metadata!.name as string };
+      return { value: await ask(new PatroniClient(patroniUrl(pod.status.podIP as string), { timeoutMs: timing.getMs })), from: pod };
     } catch (error) {
       errors.push(`${pod.metadata!.name}: ${(error as Error).message}`);
     }
   }
-  return { error: `Patroni's REST API did not answer GET /cluster (${errors.join('; ')})` };
+  return { error: `Patroni's REST API did not answer ${what} (${errors.join('; ')})` };
+}
+
+/**
+ * Reads `GET /cluster` from the first pod that answers.
+ * @returns the view, or why none could be read (no pod with an IP, or every member's error); never throws
+ */
+export async function readPatroniView(ctx: SyncContext, pods: readonly KubeObject[], timing: PatroniTiming = DEFAULT_PATRONI_TIMING):
+  Promise<PatroniView | { error: string }> {
+  const answer = await askFirst(ctx, pods, timing, 'GET /cluster', (client) => client.getCluster({ signal: ctx.signal }));
+  return 'error' in answer ? answer : { cluster: answer.value, from: answer.from.metadata!.name as string };
+}
+
+/** How bringing Patroni's dynamic configuration to the manifest's went. */
+export type PatroniConfigSync =
+  | { outcome: 'unchanged' }
+  | { outcome: 'patched'; change: PatroniConfigChange; via: string }
+  | { outcome: 'error'; error: string };
+
+/**
+ * Brings Patroni's dynamic configuration to `desired` (the differences: `lib/plan/patroni-config.ts`): `GET /config`
+ * from the first member that answers, then `PATCH /config` through the same member.
+ * @param desired the dynamic configuration the manifest asks for (`patroniDynamicConfiguration`)
+ * @returns `unchanged` (no write), the change made, or why it could not be read or written; never throws
+ */
+export async function syncPatroniConfig(ctx: SyncContext, pods: readonly KubeObject[], desired: Record<string, unknown>,
+  timing: PatroniTiming = DEFAULT_PATRONI_TIMING): Promise<PatroniConfigSync> {
+  const current = await askFirst(ctx, pods, timing, 'GET /config', (client) => client.getConfig({ signal: ctx.signal }));
+  if ('error' in current) return { outcome: 'error', error: current.error };
+  const change = patroniConfigChange(desired, current.value);
+  if (!change) return { outcome: 'unchanged' };
+  const via = current.from.metadata!.name as string;
+  try {
+    await new PatroniClient(patroniUrl(current.from.status.podIP as string), { timeoutMs: timing.getMs })
+      .patchConfig(change.patch, { signal: ctx.signal });
+    return { outcome: 'patched', change, via };
+  } catch (error) {
+    return { outcome: 'error', error: `${via}: ${(error as Error).message}` };
+  }
 }
 
 /**
