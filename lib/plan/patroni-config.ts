@@ -1,8 +1,7 @@
 /**
- * What to change in Patroni's dynamic configuration (`GET /config`) so it holds what the manifest asks for, before
- * a rolling update recreates pods: SPILO_CONFIGURATION's `bootstrap.dcs` only seeds a new cluster, so a changed
- * `ttl` or DCS parameter (e.g. `max_connections`) reaches a running cluster only through `PATCH /config`; the pods
- * recreated afterwards restart PostgreSQL with it.
+ * What to change in Patroni's dynamic configuration (`GET /config`) so it holds what the manifest asks for:
+ * SPILO_CONFIGURATION's `bootstrap.dcs` only seeds a new cluster, so a changed `ttl` or DCS parameter (e.g.
+ * `max_connections`) reaches a running cluster only through `PATCH /config` (`lib/sync/patroni-config-step.ts`).
  *
  * Compared, as Zalando's operator does: the top-level keys the manifest sets, each DCS parameter it sets
  * (`postgresql.parameters`; values compared as text, since Patroni keeps what it was sent, e.g. `100` or `"100"`),
@@ -10,8 +9,8 @@
  * may have been added with `patronictl edit-config`, and nothing here tells it from one the manifest dropped
  * (Zalando's operator removes the slots it set itself, which it remembers in memory only). Pure.
  *
- * Source: Zalando postgres-operator research/zalando.md §4.5 (sync Patroni config before recreating pods) and
- * §4.12 (`PATCH /config` with the differences to `GET /config`); Patroni docs, "Dynamic Configuration Settings".
+ * Source: Zalando postgres-operator research/zalando.md §4.5 (sync Patroni config on each sync) and §4.12
+ * (`PATCH /config` with the differences to `GET /config`); Patroni docs, "Dynamic Configuration Settings".
  */
 
 /** The change to send with `PATCH /config`, and one line per difference for Events and logs. */

@@ -69,6 +69,7 @@ export async function readPatroniView(ctx: SyncContext, pods: readonly KubeObjec
 /** How bringing Patroni's dynamic configuration to the manifest's went. */
 export type PatroniConfigSync =
   | { outcome: 'unchanged' }
+  | { outcome: 'needs-write'; change: PatroniConfigChange }
   | { outcome: 'patched'; change: PatroniConfigChange; via: string }
   | { outcome: 'error'; error: string };
 
@@ -76,14 +77,16 @@ export type PatroniConfigSync =
  * Brings Patroni's dynamic configuration to `desired` (the differences: `lib/plan/patroni-config.ts`): `GET /config`
  * from the first member that answers, then `PATCH /config` through the same member.
  * @param desired the dynamic configuration the manifest asks for (`patroniDynamicConfiguration`)
- * @returns `unchanged` (no write), the change made, or why it could not be read or written; never throws
+ * @param write false: only tell whether a write is due (`needs-write`)
+ * @returns `unchanged` (no write), the change made or due, or why it could not be read or written; never throws
  */
 export async function syncPatroniConfig(ctx: SyncContext, pods: readonly KubeObject[], desired: Record<string, unknown>,
-  timing: PatroniTiming = DEFAULT_PATRONI_TIMING): Promise<PatroniConfigSync> {
+  timing: PatroniTiming = DEFAULT_PATRONI_TIMING, write = true): Promise<PatroniConfigSync> {
   const current = await askFirst(ctx, pods, timing, 'GET /config', (client) => client.getConfig({ signal: ctx.signal }));
   if ('error' in current) return { outcome: 'error', error: current.error };
   const change = patroniConfigChange(desired, current.value);
   if (!change) return { outcome: 'unchanged' };
+  if (!write) return { outcome: 'needs-write', change };
   const via = current.from.metadata!.name as string;
   try {
     await new PatroniClient(patroniUrl(current.from.status.podIP as string), { timeoutMs: timing.getMs })

@@ -2,8 +2,7 @@
  * Carries out the rolling update one disruptive step per invocation (the plan is `lib/plan/rolling-update.ts`):
  * observe the cluster's pods, Patroni's `GET /cluster` and, before a switchover, the Nodes of the pods; decide the
  * next step; then, holding the cluster's Lease and a fleet-wide rollout slot (`rollout-slots.ts`: a cluster in line
- * only peeks at the slots until one is free, and one whose step is under way keeps its slot renewed), bring Patroni's
- * dynamic configuration to the manifest's if it differs (`PATCH /config`, a step of its own), else recreate one pod
+ * only peeks at the slots until one is free, and one whose step is under way keeps its slot renewed), recreate one pod
  * (a delete with a `uid` precondition: the StatefulSet, `OnDelete`, creates it again from the current template) or
  * ask Patroni for one switchover. Nothing waits for the pod to come back: the outcome is `pending`, so the event
  * source calls again, and the next invocation goes on from what it observes.
@@ -19,7 +18,6 @@
  * Kubernetes API reference, meta/v1 DeleteOptions (preconditions); research/anchors.md §3f rules 5 and 9.
  */
 import { ROLLING_UPDATE_ANNOTATION } from '../builders';
-import { patroniDynamicConfiguration } from '../builders/spilo-configuration';
 import type { KubeObject } from '../k8s/client';
 import { isStatus } from '../k8s/errors';
 import { hasReadyCondition } from '../k8s/pods';
@@ -29,7 +27,7 @@ import { checkMaintenanceWindows, clusterMaintenanceWindows, describeWindowStart
 import { flaggedPods, nextRolloutStep, podsNotBack, rolloutStalled, type RolloutPod, type RolloutStep } from '../plan/rolling-update';
 import type { HeldLease } from './lease';
 import { nodeGoingAwayReason, type NodeReasons } from './node-reasons';
-import { readOwnStatuses, readPatroniView, switchover, syncPatroniConfig } from './patroni-view';
+import { readOwnStatuses, readPatroniView, switchover } from './patroni-view';
 import { keepRolloutSlot, peekRolloutSlot, releaseRolloutSlot, takeRolloutSlot } from './rollout-slots';
 import type { StepEvent } from './statefulset-steps';
 import type { SyncContext } from './sync-cluster';
@@ -218,34 +216,8 @@ export async function rollingUpdateStep(ctx: SyncContext, raw: KubeObject, clust
       condition: condition(raw, true, 'WaitingForSlot', slot.reason, now) };
   }
   await lease.renewIfDue();
-  const configured = await patroniConfigFirst(ctx, raw, cluster, pods, observed, now);
-  if (configured) return configured;
   if (step.kind === 'recreate') return recreatePod(ctx, raw, step, now);
   return switchOver(ctx, raw, pods, step, now);
-}
-
-/**
- * Before a pod is recreated or the master moved: Patroni's dynamic configuration must hold what the manifest sets
- * (SPILO_CONFIGURATION seeds only a new cluster), so the restarts of the rollout apply it. A change is a step of
- * its own (Patroni applies it in its next loop, before the next invocation). When it cannot be read or written
- * while every pod is ready, the step waits (Zalando's operator postpones too); with a pod down, the rollout may be
- * what brings it back, so it goes on. Nothing is asked of a manifest that sets no Patroni setting.
- * @returns the outcome of this invocation, or undefined when the step may go ahead
- */
-async function patroniConfigFirst(ctx: SyncContext, raw: KubeObject, cluster: Postgresql, pods: readonly KubeObject[],
-  observed: readonly RolloutPod[], now: Date): Promise<RolloutOutcome | undefined> {
-  const desired = patroniDynamicConfiguration(cluster, ctx.config);
-  if (Object.keys(desired).length === 0) return undefined;
-  const result = await syncPatroniConfig(ctx, pods, desired);
-  if (result.outcome === 'patched') {
-    const message = `Updated Patroni's dynamic configuration (through ${result.via}) before recreating pods: ${result.change.changes.join(', ')}`;
-    return { events: [{ type: 'Normal', reason: 'PatroniConfigUpdated', message }], pending: 'rolling update: Patroni configuration updated',
-      condition: condition(raw, true, 'InProgress', message, now, true) };
-  }
-  if (result.outcome === 'error' && observed.every((p) => p.ready)) {
-    return waiting(ctx, raw, `cannot bring Patroni's dynamic configuration to the manifest's: ${result.error}`, now);
-  }
-  return undefined;
 }
 
 async function recreatePod(ctx: SyncContext, raw: KubeObject, step: Extract<RolloutStep, { kind: 'recreate' }>, now: Date): Promise<RolloutOutcome> {

@@ -38,6 +38,7 @@ import { podsReady, syncObservation } from './cluster-status';
 import { acquireLease, clusterLeaseTarget, DEFAULT_LEASE_TIMING, HeldLease, newHolderIdentity, type LeaseTiming } from './lease';
 import { scaleDownHold } from './scale-down';
 import { listPods } from './rolling-update-flag';
+import { patroniConfigStep } from './patroni-config-step';
 import { rollingUpdateStep, type RolloutOutcome } from './rolling-update';
 import { syncStatefulSet, type StepEvent } from './statefulset-steps';
 import { clearSyncNow } from './sync-now';
@@ -286,14 +287,20 @@ async function reportInvalid(ctx: SyncContext, raw: KubeObject, validation: Extr
   }
 }
 
-/** The rolling-update step (`rolling-update.ts`) on the cluster's pods, listed by the StatefulSet's selector. */
+/**
+ * On the cluster's pods, listed by the StatefulSet's selector: Patroni's dynamic configuration brought to the
+ * manifest's (`patroni-config-step.ts`), then the rolling-update step (`rolling-update.ts`); their Events together.
+ */
 async function rollingUpdate(ctx: SyncContext, raw: KubeObject, cluster: Postgresql, observed: Observed, instances: number,
   lease: HeldLease | undefined): Promise<RolloutOutcome> {
   const statefulSet = observed.get(`StatefulSet/${cluster.metadata.name}`);
   if (!statefulSet) return { events: [] };
   const selector = (statefulSet.spec?.selector?.matchLabels as Record<string, string> | undefined) ?? selectorLabels(cluster, ctx.config);
   const pods = await listPods(ctx, cluster.metadata.namespace!, selector);
-  return rollingUpdateStep(ctx, raw, cluster, pods, (statefulSet.spec?.replicas as number | undefined) ?? instances, lease);
+  const patroni = await patroniConfigStep(ctx, cluster, pods, lease !== undefined);
+  if (patroni.needsLease) return { events: [], needsLease: true };
+  const rollout = await rollingUpdateStep(ctx, raw, cluster, pods, (statefulSet.spec?.replicas as number | undefined) ?? instances, lease);
+  return { ...rollout, events: [...patroni.events, ...rollout.events] };
 }
 
 /**
