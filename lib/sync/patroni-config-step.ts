@@ -35,7 +35,7 @@ export async function patroniConfigStep(ctx: SyncContext, cluster: Postgresql, p
   holdsLease: boolean): Promise<PatroniConfigOutcome> {
   const desired = patroniDynamicConfiguration(cluster, ctx.config);
   if (Object.keys(desired).length === 0 || pods.length === 0) return { events: [] };
-  const result = await syncPatroniConfig(ctx, pods, desired, undefined, holdsLease);
+  const result = await syncPatroniConfig(ctx, pods, desired, { write: holdsLease });
   if (result.outcome === 'needs-write') return { events: [], needsLease: true };
   if (result.outcome === 'error') {
     ctx.log.warn('Could not sync the Patroni configuration', { cluster: cluster.metadata.name, error: result.error });

@@ -77,11 +77,12 @@ export type PatroniConfigSync =
  * Brings Patroni's dynamic configuration to `desired` (the differences: `lib/plan/patroni-config.ts`): `GET /config`
  * from the first member that answers, then `PATCH /config` through the same member.
  * @param desired the dynamic configuration the manifest asks for (`patroniDynamicConfiguration`)
- * @param write false: only tell whether a write is due (`needs-write`)
+ * @param options `write: false` only tells whether a write is due (`needs-write`); `timing` of the calls
  * @returns `unchanged` (no write), the change made or due, or why it could not be read or written; never throws
  */
 export async function syncPatroniConfig(ctx: SyncContext, pods: readonly KubeObject[], desired: Record<string, unknown>,
-  timing: PatroniTiming = DEFAULT_PATRONI_TIMING, write = true): Promise<PatroniConfigSync> {
+  options: { write: boolean; timing?: PatroniTiming }): Promise<PatroniConfigSync> {
+  const { write, timing = DEFAULT_PATRONI_TIMING } = options;
   const current = await askFirst(ctx, pods, timing, 'GET /config', (client) => client.getConfig({ signal: ctx.signal }));
   if ('error' in current) return { outcome: 'error', error: current.error };
   const change = patroniConfigChange(desired, current.value);
