@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { BUNDLE_MODULE, functionSpec } from '../functions/registry';
+import { BUNDLE_MODULE, functionSpec } from '../lib/registry/functions';
 import { KubeClient } from '../lib/k8s/client';
 import { installCrd } from '../lib/k8s/crd';
 import { freePort, startLocal } from '../scripts/deploy/local';

@@ -14,10 +14,11 @@ import { KubeClient, type KubeObject } from '../lib/k8s/client';
 import { installCrd } from '../lib/k8s/crd';
 import { silentLogger } from '../lib/log/logger';
 import { parseOperatorConfig } from '../lib/model/config';
-import { derivedPasswords } from '../lib/sync/passwords';
-import { syncCluster, type SyncContext } from '../lib/sync/sync-cluster';
-import { syncFleet, type FleetResult } from '../lib/sync/sync-fleet';
+import { derivedPasswords } from '../lib/sync/operator/passwords';
+import { syncCluster } from '../lib/sync/cluster/sync-cluster';
+import { syncFleet, type FleetResult } from '../lib/sync/fleet/sync-fleet';
 import { summarize } from './stats';
+import { syncContext, type SyncContext } from '../lib/sync/context';
 
 const crdPath = fileURLToPath(new URL('../manifests/postgresql.crd.yaml', import.meta.url));
 const manifestPath = fileURLToPath(new URL('../manifests/minimal-postgres-manifest.yaml', import.meta.url));
@@ -54,10 +55,10 @@ export async function benchFleet(clusters: number) {
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const parsedConfig = parseOperatorConfig({ ...parse(readFileSync(configPath, 'utf8')).data, watched_namespace: namespace });
   if (!parsedConfig.ok) throw new Error('manifests/configmap.yaml is invalid');
-  const ctx: SyncContext = {
+  const ctx: SyncContext = syncContext({
     client, config: parsedConfig.config, log: silentLogger, now: () => new Date(),
     newPassword: derivedPasswords(Buffer.from('benchmark-password-key-0123456789')),
-  };
+  });
   const manifest = parse(readFileSync(manifestPath, 'utf8')) as KubeObject;
   const names = Array.from({ length: clusters }, (_, i) => `acid-fleet-${String(i).padStart(4, '0')}`);
 

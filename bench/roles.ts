@@ -15,9 +15,10 @@ import { installCrd } from '../lib/k8s/crd';
 import { silentLogger } from '../lib/log/logger';
 import { parseOperatorConfig } from '../lib/model/config';
 import { forgetScramMatches, md5Verifier, scramVerifier } from '../lib/roles/password';
-import { derivedPasswords } from '../lib/sync/passwords';
-import { syncCluster, type SyncContext } from '../lib/sync/sync-cluster';
+import { derivedPasswords } from '../lib/sync/operator/passwords';
+import { syncCluster } from '../lib/sync/cluster/sync-cluster';
 import { startPostgres } from '../test/integration/postgres';
+import { syncContext, type SyncContext } from '../lib/sync/context';
 
 const crdPath = fileURLToPath(new URL('../manifests/postgresql.crd.yaml', import.meta.url));
 const configPath = fileURLToPath(new URL('../manifests/configmap.yaml', import.meta.url));
@@ -33,10 +34,10 @@ export async function benchRoles(count: number, databaseCount = 10) {
   if (!parsed.ok) throw new Error('manifests/configmap.yaml is invalid');
   const namespace = `bench-roles-${Date.now().toString(36)}`;
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  const ctx: SyncContext = {
+  const ctx: SyncContext = syncContext({
     client, config: parsed.config, log: silentLogger, now: () => new Date(),
     newPassword: derivedPasswords(Buffer.from('benchmark-password-key-0123456789')),
-  };
+  });
   // a mix of flags; one role in ten is NOLOGIN (no Secret, no password)
   const flagSets = [[], ['createdb'], ['inherit', 'createrole'], ['noinherit'], ['replication'], ['bypassrls'], ['createdb', 'createrole'], [], [], ['nologin']];
   const users = Object.fromEntries(Array.from({ length: count }, (_, i) => [`app_role_${i}`, flagSets[i % flagSets.length]]));

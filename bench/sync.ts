@@ -9,9 +9,10 @@ import { KubeClient } from '../lib/k8s/client';
 import { installCrd } from '../lib/k8s/crd';
 import { silentLogger } from '../lib/log/logger';
 import { parseOperatorConfig } from '../lib/model/config';
-import { derivedPasswords } from '../lib/sync/passwords';
-import { syncCluster, type SyncContext } from '../lib/sync/sync-cluster';
+import { derivedPasswords } from '../lib/sync/operator/passwords';
+import { syncCluster } from '../lib/sync/cluster/sync-cluster';
 import { summarize } from './stats';
+import { syncContext, type SyncContext } from '../lib/sync/context';
 
 const crdPath = fileURLToPath(new URL('../manifests/postgresql.crd.yaml', import.meta.url));
 const manifestPath = fileURLToPath(new URL('../manifests/minimal-postgres-manifest.yaml', import.meta.url));
@@ -31,10 +32,10 @@ export async function benchSync(clusters: number) {
   const namespace = `bench-sync-${Date.now().toString(36)}`;
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const manifest = parse(readFileSync(manifestPath, 'utf8'));
-  const ctx: SyncContext = {
+  const ctx: SyncContext = syncContext({
     client, config: parsedConfig.config, log: silentLogger, now: () => new Date(),
     newPassword: derivedPasswords(Buffer.from('benchmark-password-key-0123456789')),
-  };
+  });
   const names = Array.from({ length: clusters }, (_, i) => `acid-bench-${i}`);
   for (const name of names) await client.create({ ...manifest, metadata: { name, namespace } });
 

@@ -17,7 +17,7 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Metafile } from 'esbuild';
-import { BUNDLE_MODULE, FUNCTIONS } from '../functions/registry';
+import { BUNDLE_MODULE, FUNCTIONS } from '../lib/registry/functions';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({ options: { budget: { type: 'string', default: '1500000' }, quiet: { type: 'boolean', default: false } } });

@@ -3,7 +3,7 @@
  * object is still there (deletionTimestamp set) and the finalizer is removed last. When the object is already
  * gone, the last state carried by the event is enough to clean up what is left.
  */
-import { finalizeCluster } from '../../lib/sync/finalize-cluster';
+import { finalizeCluster } from '../../lib/sync/cluster/finalize';
 import { invalidConfigOutcome } from '../shared/config';
 import { finalizeOutcome } from '../shared/cluster';
 import { defineHandler, eventKey } from '../shared/handler';

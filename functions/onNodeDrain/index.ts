@@ -7,8 +7,8 @@
  * is answered 200 with no write.
  */
 import { watchedNamespaces } from '../../lib/model/config';
-import { drainNode } from '../../lib/sync/move-master';
-import { configLocation } from '../../lib/sync/operator-config';
+import { drainNode } from '../../lib/sync/drain/move-master';
+import { configLocation } from '../../lib/sync/operator/config';
 import { invalidConfigOutcome } from '../shared/config';
 import { defineHandler } from '../shared/handler';
 

@@ -1,9 +1,10 @@
 /**
  * Cluster outcomes as function outcomes, shared by onCreate, onUpdate, onDelete and the fleet functions.
  */
-import { finalizeCluster, type FinalizeResult } from '../../lib/sync/finalize-cluster';
-import { syncCluster, type SyncContext, type SyncResult } from '../../lib/sync/sync-cluster';
+import { finalizeCluster, type FinalizeResult } from '../../lib/sync/cluster/finalize';
+import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluster';
 import type { Outcome } from './handler';
+import type { SyncContext } from '../../lib/sync/context';
 
 /**
  * @returns a sync result as a function outcome: retryable failures, a Lease held by another invocation (`busy`)

@@ -3,7 +3,7 @@
  * applied before (with one, `createOperatorContext` falls back to it and this is not reached): nothing is synced
  * with a config the user did not mean (200, not retried; the fix of the ConfigMap triggers onOperatorConfigChange).
  */
-import type { OperatorContextResult } from '../../lib/sync/operator-context';
+import type { OperatorContextResult } from '../../lib/sync/operator/load';
 import type { Outcome } from './handler';
 
 export function invalidConfigOutcome(operator: Extract<OperatorContextResult, { ok: false }>): Outcome {

@@ -7,10 +7,10 @@
  *
  * Source: design.md §6; research runtime.md §3.3 "Bridge (in-project event source)".
  */
-import { DEFAULT_SYNC_SCHEDULE, FUNCTIONS, type ResourceAction } from '../../functions/registry';
+import { DEFAULT_SYNC_SCHEDULE, FUNCTIONS, type ResourceAction } from '../registry/functions';
 import type { KubeClient, KubeObject } from '../k8s/client';
 import { createLogger, type Logger } from '../log/logger';
-import { configLocation } from '../sync/operator-config';
+import { configLocation } from '../sync/operator/config';
 import { binaryRequest, cronRequest, toCloudEvent } from './cloudevent';
 import { operatorSettings, type OperatorSettings, type Targets } from './config';
 import { startPeriodicTrigger, type PeriodicTrigger } from './cron';

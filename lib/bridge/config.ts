@@ -5,7 +5,7 @@
  * Source: Zalando operator parameters (`watched_namespace`, `node_readiness_label`, env `WATCHED_NAMESPACE`,
  * `CONFIG_MAP_NAME`); Kubernetes DNS for Services (`<service>.<namespace>.svc.cluster.local`).
  */
-import { DEFAULT_SYNC_SCHEDULE, FUNCTIONS } from '../../functions/registry';
+import { DEFAULT_SYNC_SCHEDULE, FUNCTIONS } from '../registry/functions';
 import { parseOperatorConfig, watchedNamespaces, type ConfigError } from '../model/config';
 
 /** Function name → URL of its HTTP endpoint. */

@@ -7,7 +7,7 @@
  * (`spec.unschedulable`), Cluster Autoscaler FAQ (`ToBeDeletedByClusterAutoscaler` taint), Karpenter disruption
  * docs (`karpenter.sh/disrupted` taint), Zalando operator parameters (`node_readiness_label`).
  */
-import { FUNCTIONS, type ResourceAction } from '../../functions/registry';
+import { FUNCTIONS, type ResourceAction } from '../registry/functions';
 import type { KubeObject } from '../k8s/client';
 import { SYNC_NOW_ANNOTATION } from '../model/annotations';
 import { DRAIN_TAINTS, goingAwayReasons as nodeReasons } from '../plan/node-drain';

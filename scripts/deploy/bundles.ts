@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
-import { BUNDLE_MODULE, type FunctionSpec } from '../../functions/registry';
+import { BUNDLE_MODULE, type FunctionSpec } from '../../lib/registry/functions';
 
 /** One function's build output. */
 export interface Bundle {

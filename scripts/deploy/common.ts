@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { FUNCTIONS, type FunctionSpec } from '../../functions/registry';
+import { FUNCTIONS, type FunctionSpec } from '../../lib/registry/functions';
 import type { KubeObject } from './meta';
 import { repoRoot, type DeployOptions } from './options';
 import { postgresPodClusterRole, rbacFor, type RbacScope } from './rbac';

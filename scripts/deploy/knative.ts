@@ -12,8 +12,8 @@
  * account in every selected namespace) and PingSource (schedule, timezone, sink); knative/pkg resolver (a sink
  * `ref` to a core Service resolves to port 80); runtime research §3.2.
  */
-import { WATCH_NODES, WATCH_OPERATOR_CONFIG, WATCH_POSTGRESQLS, type RuleGroup } from '../../functions/rbac';
-import type { FunctionSpec, Trigger } from '../../functions/registry';
+import { WATCH_NODES, WATCH_OPERATOR_CONFIG, WATCH_POSTGRESQLS, type RuleGroup } from '../../lib/registry/rbac';
+import type { FunctionSpec, Trigger } from '../../lib/registry/functions';
 import { commonObjects, functionsByTrigger, rbacScope } from './common';
 import { labels, type KubeObject } from './meta';
 import type { DeployOptions } from './options';

@@ -16,7 +16,7 @@
  * `kubeless function deploy` labels `created-by: kubeless`, `function: <name>`; CronJobTrigger; runtime
  * research §1.1–§1.3, §6.
  */
-import { BUNDLE_MODULE, FUNCTIONS, type FunctionSpec } from '../../functions/registry';
+import { BUNDLE_MODULE, FUNCTIONS, type FunctionSpec } from '../../lib/registry/functions';
 import { readBundle, sha256Checksum, zipBundle, type Bundle } from './bundles';
 import { commonObjects, functionsByTrigger, rbacScope } from './common';
 import { kubelessCronJobTrigger, kubelessFunction } from './kubeless-schema';

@@ -11,7 +11,7 @@ import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE_MODULE, FUNCTIONS, type FunctionSpec } from '../../functions/registry';
+import { BUNDLE_MODULE, FUNCTIONS, type FunctionSpec } from '../../lib/registry/functions';
 import { KubeClient } from '../../lib/k8s/client';
 import { installCrd } from '../../lib/k8s/crd';
 import { commonObjects } from './common';

@@ -7,7 +7,7 @@
  * (metadata.uid); Kubeless cronjob-trigger (headers Event-Id = the pod uid, Event-Time, Event-Namespace
  * `cronjobtrigger.kubeless.io`, Event-Type; runtime research §1.3).
  */
-import type { FunctionSpec } from '../../functions/registry';
+import type { FunctionSpec } from '../../lib/registry/functions';
 import { commonObjects, functionsByTrigger, rbacScope } from './common';
 import { FUNCTION_PORT, labels, type KubeObject } from './meta';
 import type { DeployOptions } from './options';

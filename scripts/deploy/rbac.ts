@@ -8,8 +8,8 @@
  */
 import {
   BRIDGE_PERMISSIONS, mergeRules, POSTGRES_POD, type PolicyRule, type RuleGroup, type RuleScope,
-} from '../../functions/rbac';
-import type { FunctionSpec } from '../../functions/registry';
+} from '../../lib/registry/rbac';
+import type { FunctionSpec } from '../../lib/registry/functions';
 import { BRIDGE_NAME, labels, rbacName, type KubeObject } from './meta';
 
 const RBAC_API = 'rbac.authorization.k8s.io/v1';

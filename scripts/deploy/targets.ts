@@ -4,7 +4,7 @@
  * - `local`: the host and the bridge as processes on this machine, against any kubeconfig. It lives in
  *   `scripts/deploy/local.ts`, which exports `deployLocal(command: DeployCommand): Promise<void>`.
  */
-import type { FunctionSpec } from '../../functions/registry';
+import type { FunctionSpec } from '../../lib/registry/functions';
 import type { Bundle } from './bundles';
 import { knativeObjects } from './knative';
 import { deployLocal } from './local';

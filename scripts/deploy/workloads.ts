@@ -7,7 +7,7 @@
  * maxUnavailable 0; runtime research §1.1, §2); Kubernetes API reference apps/v1 Deployment, core/v1 Service,
  * "Pod Security Standards" (restricted).
  */
-import { BUNDLE_MODULE, type FunctionSpec } from '../../functions/registry';
+import { BUNDLE_MODULE, type FunctionSpec } from '../../lib/registry/functions';
 import { BRIDGE_NAME, FUNCTION_PORT, labels, selectorLabels, type KubeObject } from './meta';
 import type { DeployOptions } from './options';
 

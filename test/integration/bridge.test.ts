@@ -11,7 +11,7 @@ import { startBridge, type Bridge, type BridgeOptions } from '../../lib/bridge/b
 import { counterValue } from '../../lib/bridge/metrics';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { silentLogger } from '../../lib/log/logger';
-import { FUNCTIONS } from '../../functions/registry';
+import { FUNCTIONS } from '../../lib/registry/functions';
 import { installCrd, reference, repoRoot, testClient } from './operator';
 import { createNamespace, deleteNamespace } from './testenv';
 

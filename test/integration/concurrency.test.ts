@@ -3,11 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { KubeClient } from '../../lib/k8s/client';
-import { leaseName, microTime } from '../../lib/sync/lease';
-import { syncCluster, type SyncContext } from '../../lib/sync/sync-cluster';
+import { microTime } from '../../lib/k8s/lease';
+import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { installCrd, referenceConfig, syncContext, testClient } from './operator';
 import { createNamespace } from './testenv';
 import { childVersions, createPods, events, manifest, orphanCollector } from './updates-fixtures';
+import type { SyncContext } from '../../lib/sync/context';
+import { leaseName } from '../../lib/builders/lease';
 
 const kindsAndNames = (versions: string[]) => versions.map((v) => v.split('@')[0]);
 

@@ -3,13 +3,13 @@
 // invalid change raises one Warning Event and disrupts nothing, while every sync keeps the last good config.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { operatorConfigChange } from '../../functions/onOperatorConfigChange/index';
+import { applyOperatorConfigChange } from '../../lib/sync/config/change';
 import type { Outcome } from '../../functions/shared/handler';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { silentLogger } from '../../lib/log/logger';
-import { LAST_APPLIED_CONFIG_ANNOTATION, canonicalConfigData } from '../../lib/sync/config-history';
-import { createOperatorContext } from '../../lib/sync/operator-context';
-import { syncCluster } from '../../lib/sync/sync-cluster';
+import { LAST_APPLIED_CONFIG_ANNOTATION, canonicalConfigData } from '../../lib/sync/operator/history';
+import { createOperatorContext } from '../../lib/sync/operator/load';
+import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { installCrd, reference, testClient } from './operator';
 import { createNamespace, deleteNamespace } from './testenv';
 
@@ -25,8 +25,8 @@ describe('operator config changes', { timeout: 120_000 }, () => {
   async function deliver(configMap = CONFIG_MAP, callEnv = env, deadlineMs = 60_000) {
     const operator = await createOperatorContext(client, silentLogger, callEnv);
     const event = { source: 'cloudevents' as const, action: 'update' as const, ref: { kind: 'ConfigMap', namespace: ns, name: configMap } };
-    const outcome = await operatorConfigChange({
-      event, operator, client, log: silentLogger, signal: new AbortController().signal, deadlineMs, env: callEnv,
+    const outcome = await applyOperatorConfigChange(operator, event.ref, {
+      client, log: silentLogger, deadlineMs, parallelism: Number(callEnv.SYNC_PARALLELISM ?? 4),
     });
     return outcome as Outcome & { result: Record<string, unknown> };
   }
@@ -184,7 +184,7 @@ describe('operator config changes', { timeout: 120_000 }, () => {
     const operator = await createOperatorContext(client, silentLogger, env);
     const before = client.counter.total();
     const event = { source: 'cloudevents' as const, action: 'update' as const, ref: { kind: 'ConfigMap', namespace: ns, name: 'acid-one-config' } };
-    const { result } = await operatorConfigChange({ event, operator, client, log: silentLogger, signal: new AbortController().signal, deadlineMs: 60_000, env });
+    const { result } = await applyOperatorConfigChange(operator, event.ref, { client, log: silentLogger, deadlineMs: 60_000, parallelism: 4 });
     assert.match((result as { ignored: string }).ignored, /is not the operator ConfigMap/);
     assert.equal(client.counter.total(), before);
   });

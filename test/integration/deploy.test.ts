@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { KubeClient } from '../../lib/k8s/client';
-import { FUNCTIONS, functionSpec } from '../../functions/registry';
+import { FUNCTIONS, functionSpec } from '../../lib/registry/functions';
 import { applyObjects, describe as describeObject, objectPath, requireNamespaces } from '../../scripts/deploy/apply';
 import { DEPLOY_FIELD_MANAGER, type KubeObject } from '../../scripts/deploy/meta';
 import { defaultOptions, repoRoot, type DeployOptions } from '../../scripts/deploy/options';

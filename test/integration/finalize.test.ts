@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import type { OperatorConfig } from '../../lib/model/config';
-import { finalizeCluster } from '../../lib/sync/finalize-cluster';
-import { FINALIZER } from '../../lib/sync/finalizer';
-import { syncCluster } from '../../lib/sync/sync-cluster';
+import { finalizeCluster } from '../../lib/sync/cluster/finalize';
+import { FINALIZER } from '../../lib/sync/cluster/finalizer';
+import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { applyManifest, installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
 import { createNamespace, deleteNamespace, kubectl } from './testenv';
 

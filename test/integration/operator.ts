@@ -9,9 +9,9 @@ import { KubeClient } from '../../lib/k8s/client';
 import { installCrd as installCrdObject } from '../../lib/k8s/crd';
 import { silentLogger } from '../../lib/log/logger';
 import { parseOperatorConfig, type OperatorConfig } from '../../lib/model/config';
-import { derivedPasswords } from '../../lib/sync/passwords';
-import type { SyncContext } from '../../lib/sync/sync-cluster';
+import { derivedPasswords } from '../../lib/sync/operator/passwords';
 import { kubectl, requireTestenv } from './testenv';
+import { syncContext as newSyncContext, type SyncContext } from '../../lib/sync/context';
 
 /** The repository root. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -55,7 +55,7 @@ export function testClient(): KubeClient {
 
 /** @returns a sync context on the test plane with the given config and a silent log */
 export function syncContext(client: KubeClient, config: OperatorConfig): SyncContext {
-  return { client, config, log: silentLogger, now: () => new Date(), newPassword: testPasswords };
+  return newSyncContext({ client, config, log: silentLogger, now: () => new Date(), newPassword: testPasswords });
 }
 
 /** Applies a manifest (object) into a namespace with kubectl; throws with kubectl's error text on failure. */

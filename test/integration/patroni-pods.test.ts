@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { clusterLeader, PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
-import { syncCluster } from '../../lib/sync/sync-cluster';
+import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/testenv/patroni-process';
 import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patroni-pods';
 import { applyManifest, installCrd, reference, referenceConfig, syncContext, testClient } from './operator';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
-import { syncCluster } from '../../lib/sync/sync-cluster';
+import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { applyManifest, installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
 import { REFERENCE_MANIFESTS } from '../unit/reference';
 import { createNamespace } from './testenv';

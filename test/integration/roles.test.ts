@@ -8,7 +8,7 @@ import type { KubeClient } from '../../lib/k8s/client';
 import { parseOperatorConfig, type OperatorConfig } from '../../lib/model/config';
 import type { Condition } from '../../lib/model/postgresql';
 import { scramVerifier } from '../../lib/roles/password';
-import { syncCluster, type SyncResult } from '../../lib/sync/sync-cluster';
+import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluster';
 import { applyManifest, installCrd, reference, syncContext, testClient } from './operator';
 import { startPostgres, type TestPostgres } from './postgres';
 import { createNamespace, deleteNamespace, kubectl } from './testenv';

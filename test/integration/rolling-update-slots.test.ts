@@ -15,12 +15,13 @@ import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../../lib/model/annotations';
 import { defaultOperatorConfig } from '../../lib/model/config';
 import type { Postgresql } from '../../lib/model/postgresql';
-import { acquireLease, clusterLeaseTarget, DEFAULT_LEASE_TIMING, HeldLease } from '../../lib/sync/lease';
-import { rollingUpdateStep, type RolloutOutcome } from '../../lib/sync/rolling-update';
-import { slotName } from '../../lib/sync/rollout-slots';
-import type { SyncContext } from '../../lib/sync/sync-cluster';
+import { acquireLease, DEFAULT_LEASE_TIMING, HeldLease } from '../../lib/k8s/lease';
+import { rollingUpdateStep, type RolloutOutcome } from '../../lib/sync/rollout/rolling-update';
+import { slotName } from '../../lib/sync/rollout/slots';
 import { applyManifest, installCrd, syncContext, testClient } from './operator';
 import { createNamespace, deleteNamespace } from './testenv';
+import type { SyncContext } from '../../lib/sync/context';
+import { clusterLeaseTarget } from '../../lib/builders/lease';
 
 const SECOND = 1000;
 
@@ -67,7 +68,7 @@ describe('rolling update with rollout slots', { timeout: 60_000 }, () => {
   async function step(cluster: string): Promise<RolloutOutcome> {
     const raw = objects.get(cluster)!;
     const pods = await client.list('Pod', ns, `cluster-name=${cluster}`);
-    const lease = await acquireLease(client, clusterLeaseTarget(raw, ctx.config), 'test', DEFAULT_LEASE_TIMING, ctx.now);
+    const lease = await acquireLease(client, clusterLeaseTarget(raw.metadata as { name: string; namespace: string; uid?: string }, ctx.config), 'test', DEFAULT_LEASE_TIMING, ctx.now);
     assert.ok(lease instanceof HeldLease);
     try {
       const outcome = await rollingUpdateStep(ctx, raw, raw as Postgresql, pods, 1, lease);

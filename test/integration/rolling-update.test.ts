@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { FunctionSpec } from '../../functions/registry';
+import type { FunctionSpec } from '../../lib/registry/functions';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { PatroniClient, patroniUrl } from '../../lib/patroni';
 import { startLocal, type LocalDeployment } from '../../scripts/deploy/local';

@@ -6,10 +6,10 @@ import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { defaultOperatorConfig } from '../../lib/model/config';
 import {
   keepRolloutSlot, peekRolloutSlot, ROLLOUT_SLOT_DURATION_SECONDS, releaseRolloutSlot, slotName, takeRolloutSlot, type SlotGrant,
-} from '../../lib/sync/rollout-slots';
-import type { SyncContext } from '../../lib/sync/sync-cluster';
+} from '../../lib/sync/rollout/slots';
 import { syncContext, testClient } from './operator';
 import { createNamespace, deleteNamespace } from './testenv';
+import type { SyncContext } from '../../lib/sync/context';
 
 const SECOND = 1000;
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { FUNCTIONS } from '../../functions/registry';
+import { FUNCTIONS } from '../../lib/registry/functions';
 import type { KubeClient } from '../../lib/k8s/client';
 import { commonObjects } from '../../scripts/deploy/common';
 import { defaultOptions } from '../../scripts/deploy/options';

@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import type { OperatorConfig } from '../../lib/model/config';
-import { finalizeCluster } from '../../lib/sync/finalize-cluster';
-import { syncCluster, type SyncContext } from '../../lib/sync/sync-cluster';
+import { finalizeCluster } from '../../lib/sync/cluster/finalize';
+import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { installCrd, referenceConfig, syncContext, testClient } from './operator';
 import { createNamespace, kubectl } from './testenv';
 import { childVersions, createPods, events, manifest, markReady, type Manifest } from './updates-fixtures';
+import type { SyncContext } from '../../lib/sync/context';
 
 const condition = (cr: KubeObject, type: string) => (cr.status.conditions as Array<Record<string, unknown>>).find((c) => c.type === type)!;
 

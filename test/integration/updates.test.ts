@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { KubeClient } from '../../lib/k8s/client';
 import type { OperatorConfig } from '../../lib/model/config';
-import { syncCluster, type SyncContext } from '../../lib/sync/sync-cluster';
+import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { installCrd, referenceConfig, syncContext, testClient } from './operator';
 import { createNamespace } from './testenv';
 import { childVersions, createPods, events, flaggedPods, manifest, markReady, orphanCollector, setMaster, type Manifest } from './updates-fixtures';
+import type { SyncContext } from '../../lib/sync/context';
 
 describe('updates', () => {
   let client: KubeClient;

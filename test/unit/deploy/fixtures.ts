@@ -6,8 +6,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PolicyRule } from '../../../functions/rbac';
-import { FUNCTIONS } from '../../../functions/registry';
+import type { PolicyRule } from '../../../lib/registry/rbac';
+import { FUNCTIONS } from '../../../lib/registry/functions';
 import type { KubeObject } from '../../../scripts/deploy/meta';
 import { defaultOptions, type DeployOptions } from '../../../scripts/deploy/options';
 

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
-import { FUNCTIONS, functionSpec } from '../../../functions/registry';
+import { FUNCTIONS, functionSpec } from '../../../lib/registry/functions';
 import { MissingBundleError, readBundle, zipBundle } from '../../../scripts/deploy/bundles';
 import { kubelessFunctionObject, MAX_FUNCTION_BYTES } from '../../../scripts/deploy/kubeless';
 import { kubelessCronJobTrigger, kubelessFunction } from '../../../scripts/deploy/kubeless-schema';

@@ -2,8 +2,8 @@
 // the right namespaces, and nothing else; the bridge only reads; the pod ClusterRole covers Patroni.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeRules, type PolicyRule, type RuleScope } from '../../../functions/rbac';
-import { FUNCTIONS, functionSpec } from '../../../functions/registry';
+import { mergeRules, type PolicyRule, type RuleScope } from '../../../lib/registry/rbac';
+import { FUNCTIONS, functionSpec } from '../../../lib/registry/functions';
 import { bridgeRbac, postgresPodClusterRole, rbacFor } from '../../../scripts/deploy/rbac';
 import { allows, grantsOf } from './fixtures';
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseAllDocuments } from 'yaml';
-import { FUNCTIONS, functionSpec } from '../../../functions/registry';
+import { FUNCTIONS, functionSpec } from '../../../lib/registry/functions';
 import type { KubeObject } from '../../../scripts/deploy/meta';
 import { parseDeployArgs, repoRoot, UsageError } from '../../../scripts/deploy/options';
 import { CRON_CALL_SCRIPT } from '../../../scripts/deploy/plain';

@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  LAST_APPLIED_CONFIG_ANNOTATION, canonicalConfigData, changedKeys, describeConfigDiff, diffConfigData, invalidConfigEventName,
+  LAST_APPLIED_CONFIG_ANNOTATION, canonicalConfigData, changedKeys, describeConfigDiff, diffConfigData, configDataHash,
   lastAppliedData, sameConfigData,
-} from '../../../lib/sync/config-history';
+} from '../../../lib/sync/operator/history';
+import { onceEventName } from '../../../lib/k8s/events';
 
 const withAnnotation = (text: string) => ({ metadata: { annotations: { [LAST_APPLIED_CONFIG_ANNOTATION]: text } } });
 
@@ -40,11 +41,11 @@ describe('last applied config', () => {
   });
 
   it('names the Event about an invalid content after the content, in any key order', () => {
-    const location = { namespace: 'ops', name: 'postgres-operator' };
-    const name = invalidConfigEventName(location, { workers: 'many', a: '1' });
-    assert.match(name, /^postgres-operator\.invalid-config-[0-9a-f]{16}$/);
-    assert.equal(invalidConfigEventName(location, { a: '1', workers: 'many' }), name);
-    assert.notEqual(invalidConfigEventName(location, { workers: 'lots' }), name);
-    assert.ok(invalidConfigEventName({ namespace: 'ops', name: 'c'.repeat(253) }, {}).length <= 253);
+    const eventName = (name: string, data: Record<string, string>) => onceEventName(name, 'InvalidConfiguration', configDataHash(data));
+    const name = eventName('postgres-operator', { workers: 'many', a: '1' });
+    assert.match(name, /^postgres-operator\.invalidconfiguration-[0-9a-f]{16}$/);
+    assert.equal(eventName('postgres-operator', { a: '1', workers: 'many' }), name);
+    assert.notEqual(eventName('postgres-operator', { workers: 'lots' }), name);
+    assert.ok(eventName('c'.repeat(253), {}).length <= 253);
   });
 });

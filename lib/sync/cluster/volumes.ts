@@ -1,0 +1,54 @@
+/**
+ * Growing the `pgdata` volumes: each PersistentVolumeClaim `pgdata-<cluster>-<n>` whose request is below the new
+ * size gets `spec.resources.requests.storage` patched (Zalando's `storage_resize_mode: pvc`, its default); the
+ * storage driver grows the volume and the filesystem. Claims are never shrunk. The claim template of the
+ * StatefulSet is changed afterwards (by re-creating the StatefulSet), so a claim created later gets the new size.
+ *
+ * Kubernetes accepts a larger request only for a bound claim whose StorageClass has `allowVolumeExpansion: true`;
+ * its refusal is reported with the claim's name.
+ *
+ * Source: Zalando postgres-operator docs, reference/operator_parameters.md (storage_resize_mode); Kubernetes
+ * "Persistent Volumes", "Expanding Persistent Volumes Claims".
+ */
+import { selectorLabels } from '../../builders/labels';
+import type { KubeObject } from '../../k8s/client';
+import { isRetryable } from '../../k8s/errors';
+import type { Postgresql } from '../../model/postgresql';
+import { compareQuantities } from '../../model/quantity';
+import { podOrdinal } from '../../plan/statefulset';
+import { labelSelector } from './observe';
+import type { SyncContext } from '../context';
+
+/** A claim that could not be grown. */
+export class VolumeResizeError extends Error {
+  constructor(readonly claim: string, override readonly cause: Error) {
+    super(`could not resize PersistentVolumeClaim ${claim}: ${cause.message}`);
+    this.name = 'VolumeResizeError';
+  }
+}
+
+/**
+ * @param size the new size (a quantity, e.g. `2Gi`)
+ * @returns the names of the claims patched (none when all are at least that large); throws VolumeResizeError
+ */
+export async function growVolumeClaims(ctx: SyncContext, cluster: Postgresql, size: string): Promise<string[]> {
+  const namespace = cluster.metadata.namespace!;
+  const prefix = `pgdata-${cluster.metadata.name}`;
+  const claims = await ctx.client.list('PersistentVolumeClaim', namespace, labelSelector(selectorLabels(cluster, ctx.config)), ctx.signal);
+  const grown: string[] = [];
+  for (const claim of claims.sort((a: KubeObject, b: KubeObject) => (a.metadata!.name < b.metadata!.name ? -1 : 1))) {
+    const name = claim.metadata!.name as string;
+    if (podOrdinal(prefix, name) === undefined || claim.metadata?.deletionTimestamp) continue;
+    const current = claim.spec?.resources?.requests?.storage as string | undefined;
+    if (current && compareQuantities(current, size) >= 0) continue;
+    try {
+      await ctx.client.mergePatch({ kind: 'PersistentVolumeClaim', namespace, name },
+        { spec: { resources: { requests: { storage: size } } } }, undefined, ctx.signal);
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      throw new VolumeResizeError(name, error as Error);
+    }
+    grown.push(name);
+  }
+  return grown;
+}

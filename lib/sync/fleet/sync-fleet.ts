@@ -1,0 +1,228 @@
+/**
+ * `syncFleet`: the periodic sync of every cluster in the watched namespaces, cheap enough to run every few minutes
+ * with a thousand clusters. Zalando's operator syncs every cluster every `resync_period` and re-syncs the failed
+ * ones every `repair_period` (research/zalando.md §4.7); here one run does both, and only where needed:
+ *
+ * 1. List each kind once per namespace scope (all namespaces when `watched_namespace` is `*`, else once per
+ *    watched namespace): the `postgresql` objects, their children, the shared pod ServiceAccount and RoleBinding.
+ * 2. Diff every cluster in memory (`fleet-diff.ts`: the same validation, build and plan as `syncCluster`).
+ * 3. Create the shared ServiceAccount/RoleBinding where a namespace with clusters lacks them (once per namespace).
+ * 4. Call `syncCluster` for the clusters that drifted, failed, are not synced for their generation or carry the
+ *    `acid.zalan.do/sync-now` annotation, and `finalizeCluster` for those being deleted; at most `parallelism` at
+ *    once, starting none when the deadline is near.
+ * 5. Record where it stopped (`fleet-cursor.ts`) when clusters are left, so the next run starts with them.
+ *
+ * A fleet in sync costs one GET (the cursor) plus one LIST per kind and scope, and no write.
+ */
+import { buildPodServiceAccount } from '../../builders/service-account';
+import type { KubeObject } from '../../k8s/client';
+import { watchedNamespaces } from '../../model/config';
+import { objectKey, planChildren } from '../../plan/plan';
+import { finalizeCluster } from '../cluster/finalize';
+import { fleetDecision, type FleetDecision } from './diff';
+import { orderFromCursor, readCursor, writeCursor } from './cursor';
+import { clusterKey, readInventory, type Inventory, type Scope } from './inventory';
+import { syncCluster } from '../cluster/sync-cluster';
+import type { SyncContext } from '../context';
+
+/** How to run. */
+export interface FleetOptions {
+  /** the operator's namespace: used when `watched_namespace` is empty, and where the cursor ConfigMap lives */
+  operatorNamespace: string;
+  /** time budget in ms from the call (default 240000); no cluster is started when less than `marginMs` remains */
+  deadlineMs?: number;
+  /** clusters synced at once (default 4) */
+  parallelism?: number;
+  /** ms kept free before the deadline for the clusters in flight (default 10% of `deadlineMs`, at least 500) */
+  marginMs?: number;
+  /** the clock the deadline is measured with, in ms (default `ctx.now()`); tests pass a stepping clock */
+  clock?: () => number;
+}
+
+/** One cluster fleet sync acted on. */
+export interface FleetItem {
+  cluster: string;
+  action: FleetDecision['action'];
+  why: string;
+  /** outcome of `syncCluster` / `finalizeCluster` */
+  outcome: string;
+  /** child writes the sync reported */
+  writes: number;
+  error?: string;
+  /** the cluster's rolling update goes on in a later run (see SyncResult.rollingUpdate) */
+  rollingUpdate?: string;
+}
+
+/** What a run did. */
+export interface FleetResult {
+  /** the namespace scopes listed (`*` for all namespaces) */
+  scopes: string[];
+  /** `postgresql` objects seen */
+  clusters: number;
+  /** clusters the in-memory diff found in sync */
+  inSync: number;
+  /** clusters synced (or finalized) without an error */
+  synced: number;
+  /** clusters whose sync or finalization failed */
+  failed: number;
+  /** clusters that needed work but were not started before the deadline */
+  left: number;
+  /** their keys (`namespace/name`), in the order the next run takes them */
+  leftClusters: string[];
+  /** where the next run starts (first left cluster), when any are left */
+  cursor?: string;
+  /** the clusters acted on, in the order they were started */
+  items: FleetItem[];
+  /** shared objects created or updated (`namespace/Kind/name`) */
+  sharedCreated: string[];
+  /** scopes that could not be listed, with the error (the run saw only part of the fleet) */
+  errors: string[];
+  /** other failures that do not stop the run: a shared object or the cursor that could not be written */
+  warnings: string[];
+  /** API requests of the run, by verb */
+  requests: Record<string, number>;
+  durationMs: number;
+}
+
+const DEFAULT_DEADLINE_MS = 240_000;
+const DEFAULT_PARALLELISM = 4;
+
+interface Work { key: string; namespace: string; name: string; decision: FleetDecision }
+
+/**
+ * Syncs the fleet. Never throws for a cluster's problem (see `items`, `failed`); throws only when the cursor
+ * cannot be read (the API is down: the caller answers 503).
+ */
+export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promise<FleetResult> {
+  const clock = options.clock ?? (() => ctx.now().getTime());
+  const start = clock();
+  const wallStart = ctx.now().getTime();
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const marginMs = options.marginMs ?? Math.max(500, deadlineMs / 10);
+  const parallelism = Math.max(1, Math.floor(options.parallelism ?? DEFAULT_PARALLELISM));
+  const before = ctx.client.counter.snapshot();
+  const log = ctx.log.with({ component: 'fleet-sync' });
+
+  const watched = watchedNamespaces(ctx.config, options.operatorNamespace);
+  const scopes: Scope[] = watched === '*' ? [undefined] : watched;
+  const previousCursor = await readCursor(ctx, options.operatorNamespace);
+  const errors: string[] = [];
+  const inventories = await Promise.all(scopes.map(async (scope) => {
+    try {
+      return await readInventory(ctx, scope);
+    } catch (error) {
+      errors.push(`${scope ?? '*'}: ${(error as Error).message}`);
+      log.error('Could not list the clusters of a scope', { scope: scope ?? '*', error: (error as Error).message });
+      return undefined;
+    }
+  }));
+
+  const work: Work[] = [];
+  let clusters = 0;
+  const namespacesWithClusters = new Map<string, Inventory>();
+  for (const inventory of inventories) {
+    if (!inventory) continue;
+    for (const raw of inventory.clusters) {
+      clusters += 1;
+      const { namespace, name } = raw.metadata as { namespace: string; name: string };
+      const key = clusterKey(namespace, name);
+      if (!raw.metadata?.deletionTimestamp) namespacesWithClusters.set(namespace, inventory);
+      const decision = fleetDecision(ctx, raw, inventory.children.get(key), inventory.shared.get(namespace));
+      if (decision) work.push({ key, namespace, name, decision });
+    }
+  }
+  const warnings: string[] = [];
+  const sharedCreated = await ensureShared(ctx, namespacesWithClusters, warnings);
+
+  const byKey = new Map(work.map((w) => [w.key, w]));
+  const queue = orderFromCursor([...byKey.keys()], previousCursor).map((key) => byKey.get(key)!);
+  const items: FleetItem[] = [];
+  // The syncs' own waits (for a Lease, for an old StatefulSet to go) end by the fleet's deadline too.
+  const deadline = Math.min(ctx.deadline ?? Infinity, wallStart + deadlineMs);
+  const itemCtx: SyncContext = { ...ctx, deadline };
+  let next = 0;
+  const timeLeft = () => start + deadlineMs - clock();
+  const worker = async () => {
+    while (next < queue.length && timeLeft() > marginMs && !ctx.signal?.aborted) {
+      const item = queue[next++]!;
+      const index = items.length;
+      items.push({ cluster: item.key, action: item.decision.action, why: item.decision.why, outcome: 'started', writes: 0 });
+      items[index] = await runOne(itemCtx, item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallelism, queue.length) }, worker));
+
+  const leftClusters = queue.slice(next).map((w) => w.key);
+  const cursor = leftClusters[0];
+  try {
+    await writeCursor(ctx, options.operatorNamespace, previousCursor, cursor, leftClusters.length);
+  } catch (error) {
+    warnings.push(`cursor: ${(error as Error).message}`);
+  }
+  const failed = items.filter((i) => i.outcome === 'failed').length;
+  const result: FleetResult = {
+    scopes: watched === '*' ? ['*'] : watched,
+    clusters,
+    inSync: clusters - work.length,
+    synced: items.length - failed,
+    failed,
+    left: leftClusters.length,
+    leftClusters,
+    ...(cursor ? { cursor } : {}),
+    items,
+    sharedCreated,
+    errors,
+    warnings,
+    requests: difference(ctx.client.counter.snapshot(), before),
+    durationMs: clock() - start,
+  };
+  log.info('Fleet sync done', {
+    clusters, inSync: result.inSync, synced: result.synced, failed, left: result.left, durationMs: result.durationMs,
+  });
+  return result;
+}
+
+async function runOne(ctx: SyncContext, work: Work): Promise<FleetItem> {
+  const base = { cluster: work.key, action: work.decision.action, why: work.decision.why };
+  try {
+    if (work.decision.action === 'finalize') {
+      const result = await finalizeCluster(ctx, work.namespace, work.name);
+      return { ...base, outcome: result.outcome, writes: result.deleted.length, ...(result.error ? { error: result.error } : {}) };
+    }
+    const result = await syncCluster(ctx, work.namespace, work.name);
+    return { ...base, outcome: result.outcome, writes: result.actions.length, ...(result.error ? { error: result.error } : {}),
+      ...(result.rollingUpdate ? { rollingUpdate: result.rollingUpdate } : {}) };
+  } catch (error) {
+    // Neither function throws by contract; a bug in one cluster must not stop the fleet.
+    return { ...base, outcome: 'failed', writes: 0, error: (error as Error).message };
+  }
+}
+
+/**
+ * Creates the pod ServiceAccount and RoleBinding where a namespace with clusters lacks them, and keeps the IRSA
+ * annotation of an existing ServiceAccount (the same plan `syncCluster` makes for them, done once per namespace).
+ */
+async function ensureShared(ctx: SyncContext, namespaces: Map<string, Inventory>, warnings: string[]): Promise<string[]> {
+  const written: string[] = [];
+  for (const [namespace, inventory] of [...namespaces].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const actions = planChildren([], buildPodServiceAccount(ctx.config, namespace), inventory.shared.get(namespace) ?? new Map());
+    for (const action of actions) {
+      const key = `${namespace}/${objectKey(action.object)}`;
+      try {
+        if (action.type === 'apply') await ctx.client.apply(action.object as KubeObject, ctx.signal);
+        else await ctx.client.create(action.object as KubeObject, ctx.signal);
+        written.push(key);
+        ctx.log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, { namespace, name: action.object.metadata.name, reason: action.reason });
+      } catch (error) {
+        if ((error as { status?: number }).status !== 409) warnings.push(`${key}: ${(error as Error).message}`);
+      }
+    }
+  }
+  return written;
+}
+
+function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [verb, n] of Object.entries(after)) if (n - (before[verb] ?? 0) > 0) out[verb] = n - (before[verb] ?? 0);
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * Pods of a cluster and the marks the sync leaves on them: the rolling-update flag for pods that run an older pod
+ * template (Zalando's `zalando-postgres-operator-rolling-update-required: "true"`, which its operator and the
+ * rolling update read to decide which pods to recreate), and pod annotations when only those changed.
+ *
+ * Source: Zalando postgres-operator (pods flagged per pod since v1.7; annotation-only template changes patched onto
+ * running pods, research/zalando.md §4.4); Kubernetes API reference, core/v1 Pod (metadata is mutable).
+ */
+import { ROLLING_UPDATE_ANNOTATION } from '../../builders';
+import type { KubeObject } from '../../k8s/client';
+import { POD_TEMPLATE_HASH_ANNOTATION } from '../../plan/statefulset';
+import { labelSelector } from '../cluster/observe';
+import type { SyncContext } from '../context';
+
+/** @returns the pods selected by the labels (one LIST), sorted by name */
+export async function listPods(ctx: SyncContext, namespace: string, selector: Record<string, string>): Promise<KubeObject[]> {
+  const pods = await ctx.client.list('Pod', namespace, labelSelector(selector), ctx.signal);
+  return pods.sort((a, b) => (a.metadata!.name < b.metadata!.name ? -1 : 1));
+}
+
+/** @returns whether the pod is flagged for a rolling update */
+export const isFlagged = (pod: KubeObject) => pod.metadata?.annotations?.[ROLLING_UPDATE_ANNOTATION] === 'true';
+
+/**
+ * Flags the pods whose template hash differs from `hash` (pods without a hash included) and that are not flagged
+ * yet; pods being deleted are left alone.
+ * @returns the names of the pods flagged by this call; throws KubeApiError when a patch fails
+ */
+export async function flagPodsForRollingUpdate(ctx: SyncContext, pods: readonly KubeObject[], hash: string): Promise<string[]> {
+  const flagged: string[] = [];
+  for (const pod of pods) {
+    if (pod.metadata?.deletionTimestamp || isFlagged(pod)) continue;
+    if (pod.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION] === hash) continue;
+    await ctx.client.mergePatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name },
+      { metadata: { annotations: { [ROLLING_UPDATE_ANNOTATION]: 'true' } } }, undefined, ctx.signal);
+    flagged.push(pod.metadata!.name);
+  }
+  return flagged;
+}
+
+/**
+ * Sets and removes annotations on the pods (merge patch; a removed key is `null`); pods that already match get no
+ * request.
+ * @returns the names of the pods patched; throws KubeApiError when a patch fails
+ */
+export async function patchPodAnnotations(ctx: SyncContext, pods: readonly KubeObject[], set: Record<string, string>,
+  remove: readonly string[]): Promise<string[]> {
+  const patched: string[] = [];
+  for (const pod of pods) {
+    if (pod.metadata?.deletionTimestamp) continue;
+    const current = (pod.metadata?.annotations ?? {}) as Record<string, string>;
+    const changes: Record<string, string | null> = {};
+    for (const [key, value] of Object.entries(set)) if (current[key] !== value) changes[key] = value;
+    for (const key of remove) if (key in current) changes[key] = null;
+    if (Object.keys(changes).length === 0) continue;
+    await ctx.client.mergePatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name },
+      { metadata: { annotations: changes } }, undefined, ctx.signal);
+    patched.push(pod.metadata!.name);
+  }
+  return patched;
+}

@@ -1,0 +1,180 @@
+/**
+ * The role and database step of `syncCluster`, run after the cluster's objects are applied:
+ *
+ * 1. skipped when `enable_database_access` is false or the cluster has no instances (no condition then);
+ * 2. waits, without touching the network, until the master is up (see `roles-master.ts`): the sync then returns
+ *    `retryable` with the reason, and the `RolesSynced` condition says "waiting for the master pod";
+ * 3. reads the passwords from the credentials Secrets (the source of truth), the infrastructure roles and the
+ *    Teams API members; merges the sources; connects as the superuser; plans and runs the SQL.
+ *
+ * The outcome is the `RolesSynced` condition on the `postgresql` status (reasons `WaitingForMaster`, `Synced`,
+ * `SyncedWithWarnings`, `TeamsApiUnavailable`, `ConnectionFailed`, `SyncFailed`), written with the rest of the
+ * status only when it changes; an Event is recorded when statements ran or the condition changed. So a second
+ * sync with nothing changed runs no DDL and makes no Kubernetes write. Statements are logged by their reason;
+ * passwords, tokens and Secret data never are.
+ *
+ * Source: Zalando postgres-operator (roles and databases synced after the pods, errors not fatal to the sync;
+ * no database access with 0 instances or enable_database_access=false); Kubernetes API conventions (conditions).
+ */
+import { numberOfInstances } from '../../builders/instances';
+import { secretName } from '../../builders/names';
+import { isRetryable } from '../../k8s/errors';
+import type { KubeObject } from '../../k8s/client';
+import type { Logger } from '../../log/logger';
+import type { Condition, Postgresql } from '../../model/postgresql';
+import { connectionDefaults, masterAddress, PgSession, PostgresError } from '../../pg/connection';
+import { desiredState } from '../../roles/desired';
+import type { PasswordEncryption, Statement } from '../../roles/types';
+import { applyRolesAndDatabases } from './apply';
+import { readInfrastructureRoles, readTeamMembers, secretPasswords } from './inputs';
+import { masterState } from './master';
+import type { SyncContext } from '../context';
+
+/** Type of the condition this step owns. */
+export const ROLES_CONDITION = 'RolesSynced';
+
+/** What the role and database step did. */
+export interface RolesSummary {
+  /** statements run this time (0 on an unchanged cluster) */
+  statements: number;
+  /** statements that failed */
+  failed: number;
+  /** refusals and skips, as in the condition message */
+  notes: string[];
+}
+
+/** The step's outcome for `syncCluster`. */
+export interface RolesStepResult {
+  /** the `RolesSynced` condition; undefined when database access is off or there are no instances */
+  condition?: Condition;
+  /** why roles are not in sync yet when trying again later may help (e.g. waiting for the master pod) */
+  pending?: string;
+  retryable?: boolean;
+  summary?: RolesSummary;
+}
+
+/** Longest condition message, in characters. */
+const MAX_MESSAGE = 2000;
+
+const clip = (text: string): string => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 3)}...` : text);
+
+function makeCondition(raw: KubeObject, ok: boolean, reason: string, message: string, now: Date): Condition {
+  const previous = ((raw.status?.conditions ?? []) as Condition[]).find((c) => c.type === ROLES_CONDITION);
+  const status = ok ? 'True' : 'False';
+  return {
+    type: ROLES_CONDITION, status, reason, message: clip(message),
+    observedGeneration: (raw.metadata?.generation as number | undefined) ?? 0,
+    lastTransitionTime: previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : now.toISOString(),
+  };
+}
+
+/** Words for a statement in logs and Events ("Created role foo"). */
+function describe(statement: Statement): string {
+  switch (statement.type) {
+    case 'create-role': return `Created role ${statement.role}`;
+    case 'alter-role': return `Altered role ${statement.reason}`;
+    case 'grant-membership': return `Granted ${statement.groups.join(', ')} to ${statement.role}`;
+    case 'grant-admin': return `Granted ADMIN OPTION on ${statement.role} to ${statement.admin}`;
+    case 'set-parameter': return `Set ${statement.name} for ${statement.role}`;
+    case 'create-database': return `Created database ${statement.database} owned by ${statement.owner}`;
+    case 'alter-database-owner': return `Changed owner of ${statement.reason}`;
+  }
+}
+
+const encryptionOf = (cluster: Postgresql): PasswordEncryption | undefined => {
+  const value = cluster.spec.postgresql.parameters?.password_encryption;
+  return value === 'md5' || value === 'scram-sha-256' ? value : undefined;
+};
+
+/**
+ * @param raw the `postgresql` object as read (its status holds the previous condition)
+ * @param cluster the validated cluster, with its namespace
+ * @param observed the children as read and written by this sync
+ * @param env the environment (POSTGRES_* connection settings, OPERATOR_NAMESPACE)
+ * @returns the condition and whether to retry; never throws
+ */
+export async function syncRolesAndDatabases(ctx: SyncContext, raw: KubeObject, cluster: Postgresql, observed: ReadonlyMap<string, KubeObject>,
+  log: Logger, env: Record<string, string | undefined> = process.env): Promise<RolesStepResult> {
+  if (!ctx.config.enable_database_access) return {};
+  if (numberOfInstances(cluster, ctx.config).instances <= 0) return {};
+  const now = ctx.now();
+  const previous = ((raw.status?.conditions ?? []) as Condition[]).find((c) => c.type === ROLES_CONDITION);
+  const finish = async (result: RolesStepResult): Promise<RolesStepResult> => {
+    const c = result.condition!;
+    const changed = previous?.reason !== c.reason || previous?.message !== c.message;
+    const warn = (c.status === 'False' && c.reason !== 'WaitingForMaster') || c.reason === 'SyncedWithWarnings';
+    if (changed && warn) {
+      log.warn(c.status === 'False' ? 'Roles not in sync' : 'Some roles or databases were skipped', { reason: c.message });
+      await ctx.events.record(raw, 'Warning', c.reason!, c.message!);
+    }
+    return result;
+  };
+
+  try {
+    const master = await masterState(ctx, cluster, observed);
+    if (!master.ready) {
+      return { condition: makeCondition(raw, false, 'WaitingForMaster', master.reason, now), pending: master.reason, retryable: true };
+    }
+    const operatorNamespace = env.OPERATOR_NAMESPACE || 'default';
+    const passwords = secretPasswords(ctx, cluster, observed);
+    const superPassword = passwords[ctx.config.super_username];
+    if (!superPassword) {
+      const message = `no password for ${ctx.config.super_username}: Secret ${secretName(ctx.config, cluster.metadata.name, ctx.config.super_username)} is missing`;
+      return finish({ condition: makeCondition(raw, false, 'SyncFailed', message, now), pending: message, retryable: true });
+    }
+    const [infrastructure, team] = await Promise.all([readInfrastructureRoles(ctx, operatorNamespace), readTeamMembers(ctx, cluster, operatorNamespace)]);
+    const state = desiredState({
+      cluster, config: ctx.config, passwords, infrastructure: infrastructure.sources,
+      team: team?.ok ? { members: team.members, superuserMembers: team.superuserMembers } : undefined,
+    });
+
+    const defaults = connectionDefaults(env);
+    const address = masterAddress(defaults.hostTemplate, cluster.metadata.name, cluster.metadata.namespace!, ctx.config.cluster_domain);
+    let session: PgSession;
+    try {
+      session = await PgSession.open({ ...address, ...defaults, user: ctx.config.super_username, password: superPassword, database: 'postgres',
+        applicationName: 'postgres-operator-functions' }, ctx.signal);
+    } catch (error) {
+      const e = error as PostgresError;
+      return finish({ condition: makeCondition(raw, false, 'ConnectionFailed', e.message, now), pending: e.retryable ? e.message : undefined, retryable: e.retryable });
+    }
+    let applied;
+    try {
+      applied = await applyRolesAndDatabases(session, state, {
+        encryption: encryptionOf(cluster),
+        teamsUnavailable: team && !team.ok ? { pamRoleName: ctx.config.pam_role_name } : undefined,
+        onDone: (statement, existed) => log.info(existed ? `${describe(statement)} (already there)` : describe(statement), { reason: statement.reason }),
+      });
+    } finally {
+      await session.close();
+    }
+
+    const notes = [...infrastructure.errors, ...state.notes.map((n) => n.message), ...applied.notes.map((n) => n.message),
+      ...(team?.ok ? team.warnings : [])];
+    const summary: RolesSummary = { statements: applied.executed.length, failed: applied.failed.length, notes };
+    if (applied.executed.length > 0) {
+      const message = applied.executed.map(describe).join('; ');
+      await ctx.events.record(raw, 'Normal', 'RolesSynced', message);
+    }
+    const inSync = `${state.roles.length} roles and ${state.databases.length} databases`;
+    if (applied.failed.length > 0) {
+      const message = `${applied.failed.length} of ${applied.planned} statements failed: ${applied.failed.map((f) => f.error).join('; ')}`;
+      const retryable = applied.failed.some((f) => f.retryable);
+      return finish({ condition: makeCondition(raw, false, 'SyncFailed', message, now), pending: retryable ? message : undefined, retryable, summary });
+    }
+    if (team && !team.ok) {
+      const message = `Teams API: ${team.error}; roles of team members left as they are; ${inSync} in sync`;
+      // Not retryable on purpose: a wrong teams_api_url would otherwise be retried forever; the periodic sync
+      // tries again, and the condition says why until then.
+      return finish({ condition: makeCondition(raw, false, 'TeamsApiUnavailable', notes.length ? `${message}; ${notes.join('; ')}` : message, now),
+        summary });
+    }
+    const message = notes.length ? `${inSync} in sync; ${notes.join('; ')}` : `${inSync} in sync`;
+    return finish({ condition: makeCondition(raw, true, notes.length ? 'SyncedWithWarnings' : 'Synced', message, now), summary });
+  } catch (error) {
+    const message = `role and database sync failed: ${(error as Error).message}`;
+    const retryable = isRetryable(error) || (error instanceof PostgresError && error.retryable);
+    return finish({ condition: makeCondition(raw, false, 'SyncFailed', message, now), pending: retryable ? message : undefined, retryable });
+  }
+}
+
