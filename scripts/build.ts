@@ -30,7 +30,7 @@ interface Target { name: string; entry: string; outfile: string; budget?: number
 const FUNCTION_ALIASES = { 'node-fetch': './scripts/shims/node-fetch.cjs', yaml: './scripts/shims/yaml.cjs' };
 
 const targets: Target[] = [
-  ...FUNCTIONS.map((f) => ({ name: f.name, entry: f.entry, outfile: `dist/functions/${f.name}/${BUNDLE_MODULE}.js`, budget,
+  ...FUNCTIONS.map((f) => ({ name: f.name, entry: `functions/${f.export}/index.ts`, outfile: `dist/functions/${f.name}/${BUNDLE_MODULE}.js`, budget,
     alias: FUNCTION_ALIASES })),
   { name: 'host', entry: 'lib/runtime/main.ts', outfile: 'dist/host/host.js' },
   // The bridge's entry point is optional while it is being written.

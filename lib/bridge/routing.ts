@@ -1,5 +1,5 @@
 /**
- * Which function a change goes to, read from the triggers in `functions/registry.ts`, plus the two decisions the
+ * Which function a change goes to, read from the triggers in `lib/registry/functions.ts`, plus the two decisions the
  * registry cannot express: a Node update is only worth a call when the node *starts* going away, and a
  * postgresql update annotated `acid.zalan.do/sync-now` skips the coalescing delay.
  *

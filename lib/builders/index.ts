@@ -6,14 +6,14 @@ import { sortKeys } from '../model/canonical';
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { numberOfInstances } from './instances';
-import type { KubeObject } from './object-meta';
+import type { DesiredObject } from './object-meta';
 import { buildPodDisruptionBudgets } from './pdb';
 import { buildSecrets, secretUsers } from './secrets';
 import { buildPodServiceAccount } from './service-account';
 import { buildMasterEndpoints, buildService } from './services';
 import { buildStatefulSet, podEnvironmentConfigMap } from './statefulset';
 
-export type { KubeObject } from './object-meta';
+export type { DesiredObject } from './object-meta';
 export { secretUsers } from './secrets';
 export { ROLLING_UPDATE_ANNOTATION } from './statefulset';
 
@@ -26,9 +26,9 @@ export interface BuildInputs {
 /** The desired children and the notes a sync reports (clamped instances, skipped users). */
 export interface DesiredState {
   /** owned by the cluster, in apply order: Endpoints, Services, Secrets, PDBs, StatefulSet */
-  objects: KubeObject[];
+  objects: DesiredObject[];
   /** shared by the namespace (pod ServiceAccount and RoleBinding): created when missing, never owned */
-  shared: KubeObject[];
+  shared: DesiredObject[];
   notes: string[];
 }
 

@@ -7,7 +7,7 @@
 import { POSTGRESQL, type Postgresql } from '../model/postgresql';
 
 /** A Kubernetes object as plain JSON. */
-export interface KubeObject {
+export interface DesiredObject {
   apiVersion: string;
   kind: string;
   metadata: {
@@ -32,8 +32,8 @@ export function ownerReferences(cluster: Postgresql): Array<Record<string, unkno
 
 /** Metadata of a child object in the cluster's namespace; empty annotation maps are left out. */
 export function childMetadata(cluster: Postgresql, name: string, labels: Record<string, string>,
-  annotations?: Record<string, string>): KubeObject['metadata'] {
-  const metadata: KubeObject['metadata'] = { name, namespace: cluster.metadata.namespace ?? 'default', labels };
+  annotations?: Record<string, string>): DesiredObject['metadata'] {
+  const metadata: DesiredObject['metadata'] = { name, namespace: cluster.metadata.namespace ?? 'default', labels };
   if (annotations && Object.keys(annotations).length > 0) metadata.annotations = annotations;
   const owners = ownerReferences(cluster);
   if (owners) metadata.ownerReferences = owners;

@@ -10,10 +10,10 @@ import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { inheritedAnnotations, objectLabels, selectorLabels } from './labels';
 import { criticalOpPdbName, pdbName } from './names';
-import { childMetadata, type KubeObject } from './object-meta';
+import { childMetadata, type DesiredObject } from './object-meta';
 
 /** @returns the master PDB and the critical-operation PDB */
-export function buildPodDisruptionBudgets(cluster: Postgresql, config: OperatorConfig, instances: number): KubeObject[] {
+export function buildPodDisruptionBudgets(cluster: Postgresql, config: OperatorConfig, instances: number): DesiredObject[] {
   const enabled = config.enable_pod_disruption_budget && instances > 0;
   const labels = objectLabels(cluster, config);
   const annotations = inheritedAnnotations(cluster, config);

@@ -12,7 +12,7 @@ import type { Postgresql } from '../model/postgresql';
 import { normalizeUserFlags } from '../model/user-flags';
 import { inheritedAnnotations, objectLabels } from './labels';
 import { secretName } from './names';
-import { childMetadata, type KubeObject } from './object-meta';
+import { childMetadata, type DesiredObject } from './object-meta';
 
 /** A role that gets a credentials Secret, and why it was left out when it does not. */
 export interface SecretUsers { users: string[]; skipped: Array<{ user: string; reason: string }> }
@@ -40,7 +40,7 @@ export function secretUsers(cluster: Postgresql, config: OperatorConfig): Secret
  * @returns core/v1 Secrets; throws when a password is missing (a caller bug, never user input)
  */
 export function buildSecrets(cluster: Postgresql, config: OperatorConfig, users: readonly string[],
-  passwords: Readonly<Record<string, string>>): KubeObject[] {
+  passwords: Readonly<Record<string, string>>): DesiredObject[] {
   return users.map((user) => {
     const password = passwords[user];
     if (password === undefined) throw new Error(`no password for user ${user}`);

@@ -10,14 +10,14 @@
  */
 import { parse } from 'yaml';
 import type { OperatorConfig } from '../model/config';
-import type { KubeObject } from './object-meta';
+import type { DesiredObject } from './object-meta';
 
 /** ServiceAccount annotation EKS reads the IAM role of the pods from (IRSA), set from `irsa_role_arn`. */
 export const IRSA_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
-function fromDefinition(definition: string, kind: string): KubeObject | undefined {
+function fromDefinition(definition: string, kind: string): DesiredObject | undefined {
   if (!definition.trim()) return undefined;
-  const parsed = parse(definition) as KubeObject | null;
+  const parsed = parse(definition) as DesiredObject | null;
   if (!parsed || typeof parsed !== 'object' || parsed.kind !== kind) {
     throw new Error(`the ${kind} definition in the operator config is not a ${kind} object`);
   }
@@ -28,7 +28,7 @@ function fromDefinition(definition: string, kind: string): KubeObject | undefine
  * @returns the ServiceAccount and RoleBinding for `namespace`; throws when a definition in the config is not an
  *   object of the right kind (the config layer reports it)
  */
-export function buildPodServiceAccount(config: OperatorConfig, namespace: string): KubeObject[] {
+export function buildPodServiceAccount(config: OperatorConfig, namespace: string): DesiredObject[] {
   const name = config.pod_service_account_name;
   const account = fromDefinition(config.pod_service_account_definition, 'ServiceAccount')
     ?? { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } };
@@ -42,7 +42,7 @@ export function buildPodServiceAccount(config: OperatorConfig, namespace: string
     subjects: [{ kind: 'ServiceAccount', name: accountName }],
   };
   const subjects = (binding.subjects as Array<Record<string, unknown>> | undefined)?.map((s) => ({ ...s, namespace }));
-  const metadata: KubeObject['metadata'] = { ...account.metadata, name: accountName, namespace };
+  const metadata: DesiredObject['metadata'] = { ...account.metadata, name: accountName, namespace };
   if (config.irsa_role_arn) metadata.annotations = { ...metadata.annotations, [IRSA_ANNOTATION]: config.irsa_role_arn };
   return [
     { ...account, metadata },

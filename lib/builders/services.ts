@@ -10,7 +10,7 @@ import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { inheritedAnnotations, roleLabels, selectorLabels } from './labels';
 import { dnsName, replicaServiceName } from './names';
-import { childMetadata, type KubeObject } from './object-meta';
+import { childMetadata, type DesiredObject } from './object-meta';
 
 type Role = 'master' | 'replica';
 
@@ -47,7 +47,7 @@ function annotations(cluster: Postgresql, config: OperatorConfig, role: Role, lo
 }
 
 /** @returns the core/v1 Service of a role */
-export function buildService(cluster: Postgresql, config: OperatorConfig, role: Role): KubeObject {
+export function buildService(cluster: Postgresql, config: OperatorConfig, role: Role): DesiredObject {
   const name = role === 'master' ? cluster.metadata.name : replicaServiceName(cluster.metadata.name);
   const nodePort = nodePortEnabled(cluster, role);
   const loadBalancer = !nodePort && loadBalancerEnabled(cluster, config, role);
@@ -75,7 +75,7 @@ export function buildService(cluster: Postgresql, config: OperatorConfig, role: 
  * @returns the master Endpoints, created empty for Patroni to fill; undefined in ConfigMap mode, where the master
  *   Service selects the leader pod itself
  */
-export function buildMasterEndpoints(cluster: Postgresql, config: OperatorConfig): KubeObject | undefined {
+export function buildMasterEndpoints(cluster: Postgresql, config: OperatorConfig): DesiredObject | undefined {
   if (config.kubernetes_use_configmaps) return undefined;
   return {
     apiVersion: 'v1',

@@ -8,7 +8,7 @@
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { inheritedAnnotations, objectLabels, selectorLabels } from './labels';
-import { childMetadata, type KubeObject } from './object-meta';
+import { childMetadata, type DesiredObject } from './object-meta';
 import { postgresResources } from './resources';
 import { spiloEnv } from './spilo-env';
 
@@ -170,7 +170,7 @@ const retention = (value: string | undefined) => (value?.toLowerCase() === 'dele
  * @param instances replicas after min/max clamping (see `instances.ts`)
  * @returns the apps/v1 StatefulSet
  */
-export function buildStatefulSet(cluster: Postgresql, config: OperatorConfig, instances: number): KubeObject {
+export function buildStatefulSet(cluster: Postgresql, config: OperatorConfig, instances: number): DesiredObject {
   const name = cluster.metadata.name;
   const annotations = podAnnotations(cluster, config);
   const template: Json = { metadata: { labels: objectLabels(cluster, config) }, spec: podSpec(cluster, config) };

@@ -1,5 +1,5 @@
 /**
- * Annotations users put on `postgresql` objects to talk to the operator.
+ * Annotations users put on `postgresql` objects to talk to the operator, and those the operator puts on pods.
  */
 
 /**
@@ -14,3 +14,6 @@ export const SYNC_NOW_ANNOTATION = 'acid.zalan.do/sync-now';
  * The per-cluster pause of a fleet-wide rollout (e.g. after a `docker_image` change in the operator ConfigMap).
  */
 export const ROLLING_UPDATE_PAUSED_ANNOTATION = 'acid.zalan.do/rolling-update-paused';
+
+/** Pod template annotation: the hash of the recreate-relevant part of the template the pod was created from. */
+export const POD_TEMPLATE_HASH_ANNOTATION = 'acid.zalan.do/pod-template-hash';

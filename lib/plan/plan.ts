@@ -6,10 +6,10 @@
  * setting (server-side apply then removes them), and the field comparison catches edits made by others.
  */
 import { createHash } from 'node:crypto';
-import type { KubeObject } from '../builders/object-meta';
+import type { DesiredObject } from '../builders/object-meta';
 import { IRSA_ANNOTATION } from '../builders/service-account';
 import { findDrift } from './drift';
-import { POD_TEMPLATE_HASH_ANNOTATION } from './statefulset';
+import { POD_TEMPLATE_HASH_ANNOTATION } from '../model/annotations';
 
 /** Annotation holding the hash of the desired object last applied. */
 export const DESIRED_HASH_ANNOTATION = 'acid.zalan.do/desired-hash';
@@ -19,15 +19,15 @@ export interface Action {
   type: 'apply' | 'create';
   /** whether the object is new or an existing one changes */
   change: 'created' | 'updated';
-  object: KubeObject;
+  object: DesiredObject;
   reason: string;
 }
 
 /** A live object as read from the API server. */
-export type Observed = { metadata?: { annotations?: Record<string, string>; [field: string]: unknown } } & Record<string, unknown>;
+export type LiveObject = { metadata?: { annotations?: Record<string, string>; [field: string]: unknown } } & Record<string, unknown>;
 
 /** Identifies an object within a namespace: `Kind/name`. */
-export function objectKey(object: Pick<KubeObject, 'kind' | 'metadata'>): string {
+export function objectKey(object: Pick<DesiredObject, 'kind' | 'metadata'>): string {
   return `${object.kind}/${object.metadata.name}`;
 }
 
@@ -36,7 +36,7 @@ export function objectKey(object: Pick<KubeObject, 'kind' | 'metadata'>): string
  *   Secret values are left out of the hash: a password must not leak into an annotation, and a password changed
  *   in the Secret is the new truth, not a change of desired state.
  */
-export function withDesiredHash(object: KubeObject): KubeObject {
+export function withDesiredHash(object: DesiredObject): DesiredObject {
   const data = object.data as Record<string, string> | undefined;
   const hashed = object.kind === 'Secret' && data ? { ...object, data: Object.keys(data) } : object;
   const hash = createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16);
@@ -44,7 +44,7 @@ export function withDesiredHash(object: KubeObject): KubeObject {
 }
 
 /** The object without the pod template hash annotation (StatefulSets; see `statefulset.ts`). */
-function withoutPodTemplateHash(object: KubeObject): KubeObject {
+function withoutPodTemplateHash(object: DesiredObject): DesiredObject {
   const template = (object.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template;
   const annotations = template?.metadata?.annotations;
   if (!annotations || !(POD_TEMPLATE_HASH_ANNOTATION in annotations)) return object;
@@ -54,10 +54,10 @@ function withoutPodTemplateHash(object: KubeObject): KubeObject {
   return { ...object, spec: { ...(object.spec as object), template: { ...template, metadata } } };
 }
 
-const podTemplateHashOf = (object: Observed | KubeObject): string | undefined =>
+const podTemplateHashOf = (object: LiveObject | DesiredObject): string | undefined =>
   (object.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION];
 
-function podTemplateHashDrift(desired: KubeObject, observed: Observed): string | undefined {
+function podTemplateHashDrift(desired: DesiredObject, observed: LiveObject): string | undefined {
   const wanted = podTemplateHashOf(desired);
   const live = podTemplateHashOf(observed);
   return wanted === live ? undefined
@@ -65,7 +65,7 @@ function podTemplateHashDrift(desired: KubeObject, observed: Observed): string |
 }
 
 /** Why an owned object needs applying, or undefined when it matches. */
-export function applyReason(desired: KubeObject, observed: Observed | undefined): string | undefined {
+export function applyReason(desired: DesiredObject, observed: LiveObject | undefined): string | undefined {
   const name = `${desired.kind} ${desired.metadata.name}`;
   if (!observed) return `${name} is missing`;
   const { [DESIRED_HASH_ANNOTATION]: hash, ...annotations } = desired.metadata.annotations ?? {};
@@ -87,8 +87,8 @@ export function applyReason(desired: KubeObject, observed: Observed | undefined)
  * @param observed live objects by `objectKey`
  * @returns the actions in the order of `owned` then `shared`
  */
-export function planChildren(owned: readonly KubeObject[], shared: readonly KubeObject[],
-  observed: ReadonlyMap<string, Observed>): Action[] {
+export function planChildren(owned: readonly DesiredObject[], shared: readonly DesiredObject[],
+  observed: ReadonlyMap<string, LiveObject>): Action[] {
   const actions: Action[] = [];
   for (const object of owned) {
     const current = observed.get(objectKey(object));

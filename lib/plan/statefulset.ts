@@ -25,15 +25,14 @@
  * storage_resize_mode).
  */
 import { createHash } from 'node:crypto';
-import type { KubeObject } from '../builders/object-meta';
+import type { DesiredObject } from '../builders/object-meta';
 import { ROLLING_UPDATE_ANNOTATION } from '../builders/statefulset';
+import { POD_TEMPLATE_HASH_ANNOTATION } from '../model/annotations';
 import { canonicalJson } from '../model/canonical';
 import { compareQuantities, parseQuantity } from '../model/quantity';
 import { findDrift } from './drift';
-import type { Observed } from './plan';
+import type { LiveObject } from './plan';
 
-/** Pod template annotation: the hash of the recreate-relevant part of the template the pod was created from. */
-export const POD_TEMPLATE_HASH_ANNOTATION = 'acid.zalan.do/pod-template-hash';
 
 /** Settings that change the plan. */
 export interface StatefulSetPlanOptions {
@@ -49,7 +48,7 @@ export interface Refusal { reason: string; message: string }
 /** What to do with the StatefulSet. */
 export interface StatefulSetChange {
   /** the StatefulSet to apply: with the pod template hash, and refused changes reverted to what runs */
-  desired: KubeObject;
+  desired: DesiredObject;
   /** why it must be deleted (orphaning its pods) and created again; or why it is being waited for */
   recreate?: string;
   /** the observed StatefulSet is already being deleted: only wait for it to go, then create */
@@ -119,7 +118,7 @@ const templateAnnotations = (sts: Json | undefined): Record<string, string> =>
   (obj(obj(obj(obj(sts?.spec).template).metadata).annotations) as Record<string, string>);
 
 /** Template annotation keys the field manager applied (from managedFields), so keys others set are left alone. */
-function ownedTemplateAnnotations(observed: Observed, fieldManager: string): Set<string> {
+function ownedTemplateAnnotations(observed: LiveObject, fieldManager: string): Set<string> {
   const owned = new Set<string>();
   for (const entry of (observed.metadata?.managedFields ?? []) as Json[]) {
     if (entry.manager !== fieldManager) continue;
@@ -172,14 +171,14 @@ const storageOf = (sts: Json): string | undefined => {
  * @param observed the live StatefulSet, if any
  * @returns the StatefulSet to apply and the steps around it
  */
-export function planStatefulSet(desired: KubeObject, observed: Observed | undefined, options: StatefulSetPlanOptions): StatefulSetChange {
+export function planStatefulSet(desired: DesiredObject, observed: LiveObject | undefined, options: StatefulSetPlanOptions): StatefulSetChange {
   const builtTemplate = obj(obj(desired.spec).template);
   const hash = podTemplateHash(builtTemplate, options.lazySpiloUpgrade);
   const template: Json = {
     ...builtTemplate,
     metadata: { ...obj(builtTemplate.metadata), annotations: { ...templateAnnotations(desired as Json), [POD_TEMPLATE_HASH_ANNOTATION]: hash } },
   };
-  const next = { ...desired, spec: { ...obj(desired.spec), template } } as KubeObject & { spec: Json };
+  const next = { ...desired, spec: { ...obj(desired.spec), template } } as DesiredObject & { spec: Json };
   const change: StatefulSetChange = { desired: next, refusals: [] };
   if (!observed) return change;
   if (observed.metadata?.deletionTimestamp) {

@@ -25,10 +25,8 @@ export type Trigger =
 export interface FunctionSpec {
   /** DNS-1123 name of the function's Deployment, Service, ServiceAccount and Kubeless Function */
   name: string;
-  /** the export of the bundle that handles the event (Kubeless `FUNC_HANDLER`) */
+  /** the export of the bundle that handles the event (Kubeless `FUNC_HANDLER`); the bundler builds it from the handler folder of that name */
   export: 'onCreate' | 'onUpdate' | 'onDelete' | 'onOperatorConfigChange' | 'onNodeDrain' | 'periodicSync';
-  /** the TypeScript entry point, relative to the repository root */
-  entry: string;
   trigger: Trigger;
   /** the permission groups of the logic it runs (see `rbac.ts`) */
   permissions: RuleGroup[];
@@ -53,37 +51,37 @@ const fleetLogic = [...clusterLogic, FLEET_CURSOR];
 /** The six functions. */
 export const FUNCTIONS: readonly FunctionSpec[] = [
   {
-    name: 'on-create', export: 'onCreate', entry: 'functions/onCreate/index.ts',
+    name: 'on-create', export: 'onCreate',
     trigger: { type: 'resource', resource: 'postgresql', actions: ['add'] },
     permissions: clusterLogic,
     description: 'a postgresql object was added: add the finalizer and sync the cluster',
   },
   {
-    name: 'on-update', export: 'onUpdate', entry: 'functions/onUpdate/index.ts',
+    name: 'on-update', export: 'onUpdate',
     trigger: { type: 'resource', resource: 'postgresql', actions: ['update'] },
     permissions: clusterLogic,
     description: 'a postgresql object changed: sync it, or finalize it once it is being deleted',
   },
   {
-    name: 'on-delete', export: 'onDelete', entry: 'functions/onDelete/index.ts',
+    name: 'on-delete', export: 'onDelete',
     trigger: { type: 'resource', resource: 'postgresql', actions: ['delete'] },
     permissions: clusterLogic,
     description: 'a postgresql object is being deleted: clean up its children and remove the finalizer',
   },
   {
-    name: 'on-operator-config-change', export: 'onOperatorConfigChange', entry: 'functions/onOperatorConfigChange/index.ts',
+    name: 'on-operator-config-change', export: 'onOperatorConfigChange',
     trigger: { type: 'resource', resource: 'operator-configmap', actions: ['add', 'update'] },
     permissions: [...fleetLogic, RECORD_OPERATOR_CONFIG],
     description: 'the operator ConfigMap changed: validate it and re-sync every cluster under the new config',
   },
   {
-    name: 'on-node-drain', export: 'onNodeDrain', entry: 'functions/onNodeDrain/index.ts',
+    name: 'on-node-drain', export: 'onNodeDrain',
     trigger: { type: 'resource', resource: 'node', actions: ['add', 'update'] },
     permissions: [READ_OPERATOR_CONFIG, READ_NODES, FIND_MASTER_PODS, MOVE_MASTER],
     description: 'a Node changed: when it is going away, switch the master pods on it over to replicas on ready nodes',
   },
   {
-    name: 'periodic-sync', export: 'periodicSync', entry: 'functions/periodicSync/index.ts',
+    name: 'periodic-sync', export: 'periodicSync',
     trigger: { type: 'schedule', schedule: DEFAULT_SYNC_SCHEDULE },
     permissions: fleetLogic,
     description: 'on a schedule: sync every cluster in the watched namespaces (repairs anything missed)',

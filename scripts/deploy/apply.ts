@@ -8,7 +8,7 @@
  */
 import type { KubeClient } from '../../lib/k8s/client';
 import { isStatus, KubeApiError } from '../../lib/k8s/errors';
-import type { KubeObject } from './meta';
+import type { DesiredObject } from './meta';
 
 /** Plural and scope of every kind the targets generate. */
 const KINDS: Record<string, { plural: string; namespaced: boolean }> = {
@@ -29,7 +29,7 @@ const KINDS: Record<string, { plural: string; namespaced: boolean }> = {
 };
 
 /** @returns the API path of an object (`/apis/apps/v1/namespaces/ns/deployments/name`); throws for an unknown kind */
-export function objectPath(object: KubeObject): string {
+export function objectPath(object: DesiredObject): string {
   const kind = KINDS[object.kind];
   if (!kind) throw new Error(`scripts/deploy cannot apply kind ${object.kind}: add it to KINDS in scripts/deploy/apply.ts`);
   const prefix = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
@@ -40,7 +40,7 @@ export function objectPath(object: KubeObject): string {
 }
 
 /** @returns `Kind namespace/name` or `Kind name` */
-export function describe(object: KubeObject): string {
+export function describe(object: DesiredObject): string {
   return `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
 }
 
@@ -51,14 +51,14 @@ export interface ApplyOptions {
   /** validate on the server without persisting (`dryRun=All`) */
   serverDryRun?: boolean;
   /** called after each object */
-  onApplied?: (object: KubeObject, outcome: ApplyOutcome) => void;
+  onApplied?: (object: DesiredObject, outcome: ApplyOutcome) => void;
   signal?: AbortSignal;
 }
 
 /**
  * @throws Error naming every namespace the objects need that does not exist (nothing is applied then)
  */
-export async function requireNamespaces(client: KubeClient, objects: readonly KubeObject[], signal?: AbortSignal): Promise<void> {
+export async function requireNamespaces(client: KubeClient, objects: readonly DesiredObject[], signal?: AbortSignal): Promise<void> {
   const namespaces = [...new Set(objects.map((o) => o.metadata.namespace).filter((n): n is string => !!n))].sort();
   const found = await Promise.all(namespaces.map((name) => client.get({ kind: 'Namespace', name }, signal)));
   const missing = namespaces.filter((_, i) => !found[i]);
@@ -74,18 +74,18 @@ export async function requireNamespaces(client: KubeClient, objects: readonly Ku
  * @throws Error naming the object and the API's answer; for a kind the cluster does not serve (404), says which
  *   API is missing
  */
-export async function applyObjects(client: KubeClient, objects: readonly KubeObject[], options: ApplyOptions = {}): Promise<ApplyOutcome[]> {
+export async function applyObjects(client: KubeClient, objects: readonly DesiredObject[], options: ApplyOptions = {}): Promise<ApplyOutcome[]> {
   const outcomes: ApplyOutcome[] = [];
   for (const object of objects) {
     const path = objectPath(object);
     try {
-      let before: KubeObject | undefined;
+      let before: DesiredObject | undefined;
       try {
-        before = await client.request<KubeObject>({ verb: 'get', kind: object.kind, method: 'GET', path, signal: options.signal });
+        before = await client.request<DesiredObject>({ verb: 'get', kind: object.kind, method: 'GET', path, signal: options.signal });
       } catch (error) {
         if (!isStatus(error, 404)) throw error;
       }
-      const after = await client.request<KubeObject>({
+      const after = await client.request<DesiredObject>({
         verb: 'apply', kind: object.kind, method: 'PATCH', path, body: object, contentType: 'application/apply-patch+yaml',
         query: { fieldManager: client.fieldManager, force: 'true', dryRun: options.serverDryRun ? 'All' : undefined }, signal: options.signal,
       });

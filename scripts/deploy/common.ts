@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { FUNCTIONS, type FunctionSpec } from '../../lib/registry/functions';
-import type { KubeObject } from './meta';
+import type { DesiredObject } from './meta';
 import { repoRoot, type DeployOptions } from './options';
 import { postgresPodClusterRole, rbacFor, type RbacScope } from './rbac';
 
@@ -15,12 +15,12 @@ export function rbacScope(options: DeployOptions): RbacScope {
 }
 
 /** @returns the generated CRD (manifests/postgresql.crd.yaml, kept current by `npm run crd`) */
-export function postgresqlCrd(): KubeObject {
-  return parse(readFileSync(`${repoRoot}manifests/postgresql.crd.yaml`, 'utf8')) as KubeObject;
+export function postgresqlCrd(): DesiredObject {
+  return parse(readFileSync(`${repoRoot}manifests/postgresql.crd.yaml`, 'utf8')) as DesiredObject;
 }
 
 /** @returns the CRD (unless `--no-crd`), the `postgres-pod` ClusterRole and the RBAC of every function */
-export function commonObjects(options: DeployOptions, functions: readonly FunctionSpec[] = FUNCTIONS): KubeObject[] {
+export function commonObjects(options: DeployOptions, functions: readonly FunctionSpec[] = FUNCTIONS): DesiredObject[] {
   return [
     ...(options.includeCrd ? [postgresqlCrd()] : []),
     postgresPodClusterRole(),

@@ -15,7 +15,7 @@
 import { WATCH_NODES, WATCH_OPERATOR_CONFIG, WATCH_POSTGRESQLS, type RuleGroup } from '../../lib/registry/rbac';
 import type { FunctionSpec, Trigger } from '../../lib/registry/functions';
 import { commonObjects, functionsByTrigger, rbacScope } from './common';
-import { labels, type KubeObject } from './meta';
+import { labels, type DesiredObject } from './meta';
 import type { DeployOptions } from './options';
 import { rbacForAccount } from './rbac';
 import { functionDeployment, functionService } from './workloads';
@@ -65,11 +65,11 @@ export function sourceAccount(spec: FunctionSpec): string {
  * filter on the event type: it sends add, update and delete of the resource, and the function acts on the
  * actions of its trigger (`spec.trigger.actions`).
  */
-export function apiServerSource(spec: FunctionSpec, options: DeployOptions): KubeObject[] {
+export function apiServerSource(spec: FunctionSpec, options: DeployOptions): DesiredObject[] {
   if (spec.trigger.type !== 'resource') throw new Error(`${spec.name} has no resource trigger`);
   const watched = WATCHED[spec.trigger.resource];
   const selector = namespaceSelector(watched.namespaces(options), options.namespace);
-  const source: KubeObject = {
+  const source: DesiredObject = {
     apiVersion: SOURCES_API,
     kind: 'ApiServerSource',
     metadata: { name: spec.name, namespace: options.namespace, labels: labels(spec.name) },
@@ -85,7 +85,7 @@ export function apiServerSource(spec: FunctionSpec, options: DeployOptions): Kub
 }
 
 /** The PingSource of a scheduled function: its registry schedule in UTC, an empty event to the function. */
-export function pingSource(spec: FunctionSpec, options: DeployOptions): KubeObject {
+export function pingSource(spec: FunctionSpec, options: DeployOptions): DesiredObject {
   if (spec.trigger.type !== 'schedule') throw new Error(`${spec.name} has no schedule`);
   return {
     apiVersion: SOURCES_API,
@@ -96,7 +96,7 @@ export function pingSource(spec: FunctionSpec, options: DeployOptions): KubeObje
 }
 
 /** @returns every object of the knative target, unsorted */
-export function knativeObjects(options: DeployOptions): KubeObject[] {
+export function knativeObjects(options: DeployOptions): DesiredObject[] {
   const { resource, scheduled } = functionsByTrigger();
   return [
     ...commonObjects(options),

@@ -20,7 +20,7 @@ import { BUNDLE_MODULE, FUNCTIONS, type FunctionSpec } from '../../lib/registry/
 import { readBundle, sha256Checksum, zipBundle, type Bundle } from './bundles';
 import { commonObjects, functionsByTrigger, rbacScope } from './common';
 import { kubelessCronJobTrigger, kubelessFunction } from './kubeless-schema';
-import { labels, type KubeObject } from './meta';
+import { labels, type DesiredObject } from './meta';
 import type { DeployOptions } from './options';
 import { bridgeRbac } from './rbac';
 import { bridgeDeployment, functionContainer, imageBundleDir, POD_SECURITY_CONTEXT } from './workloads';
@@ -43,7 +43,7 @@ function kubelessLabels(spec: FunctionSpec): Record<string, string> {
  * @throws Error when the zipped bundle is too large for Kubeless, or when the result does not pass the Function
  *   schema (a bug here)
  */
-export function kubelessFunctionObject(spec: FunctionSpec, bundle: Bundle, options: DeployOptions): KubeObject {
+export function kubelessFunctionObject(spec: FunctionSpec, bundle: Bundle, options: DeployOptions): DesiredObject {
   const zip = zipBundle(bundle);
   const content = Buffer.from(zip).toString('base64');
   if (content.length > MAX_FUNCTION_BYTES) {
@@ -60,7 +60,7 @@ export function kubelessFunctionObject(spec: FunctionSpec, bundle: Bundle, optio
   const templateContainer = {
     name, ...(fromImage ? { image } : {}), imagePullPolicy, env: env.filter((e) => !kubelessEnv.has(e.name)), ...rest,
   };
-  const object: KubeObject = {
+  const object: DesiredObject = {
     apiVersion: KUBELESS_API,
     kind: 'Function',
     metadata: { name: spec.name, namespace: options.namespace, labels: kubelessLabels(spec), annotations: { description: spec.description } },
@@ -91,9 +91,9 @@ export function kubelessFunctionObject(spec: FunctionSpec, bundle: Bundle, optio
 }
 
 /** The CronJobTrigger of a scheduled function (no payload: Kubeless then calls it with an empty GET). */
-export function kubelessCronJobTriggerObject(spec: FunctionSpec, options: DeployOptions): KubeObject {
+export function kubelessCronJobTriggerObject(spec: FunctionSpec, options: DeployOptions): DesiredObject {
   if (spec.trigger.type !== 'schedule') throw new Error(`${spec.name} has no schedule`);
-  const object: KubeObject = {
+  const object: DesiredObject = {
     apiVersion: KUBELESS_API,
     kind: 'CronJobTrigger',
     metadata: { name: spec.name, namespace: options.namespace, labels: kubelessLabels(spec) },
@@ -109,7 +109,7 @@ export function kubelessCronJobTriggerObject(spec: FunctionSpec, options: Deploy
  * @returns every object of the kubeless target, unsorted; throws MissingBundleError before `npm run build`
  */
 export function kubelessObjects(options: DeployOptions,
-  bundleOf: (spec: FunctionSpec) => Bundle = (spec) => readBundle(options.distDir, spec)): KubeObject[] {
+  bundleOf: (spec: FunctionSpec) => Bundle = (spec) => readBundle(options.distDir, spec)): DesiredObject[] {
   const { scheduled } = functionsByTrigger();
   return [
     ...commonObjects(options),

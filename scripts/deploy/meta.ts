@@ -5,9 +5,9 @@
  *
  * Source: Kubernetes "Recommended Labels" (app.kubernetes.io/*); "Object Names and IDs".
  */
-import type { KubeObject } from '../../lib/builders/object-meta';
+import type { DesiredObject } from '../../lib/builders/object-meta';
 
-export type { KubeObject };
+export type { DesiredObject };
 
 /** The application name in labels and object name prefixes. */
 export const APP = 'postgres-operator-functions';
@@ -54,11 +54,11 @@ const KIND_ORDER = [
 ];
 
 /** @returns the objects sorted by kind (see KIND_ORDER), then namespace and name; the input is not changed */
-export function sortObjects(objects: readonly KubeObject[]): KubeObject[] {
-  const rank = (o: KubeObject) => {
+export function sortObjects(objects: readonly DesiredObject[]): DesiredObject[] {
+  const rank = (o: DesiredObject) => {
     const index = KIND_ORDER.indexOf(o.kind);
     return index === -1 ? KIND_ORDER.length : index;
   };
-  const key = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  const key = (o: DesiredObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
   return [...objects].sort((a, b) => rank(a) - rank(b) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }

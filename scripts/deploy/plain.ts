@@ -9,7 +9,7 @@
  */
 import type { FunctionSpec } from '../../lib/registry/functions';
 import { commonObjects, functionsByTrigger, rbacScope } from './common';
-import { FUNCTION_PORT, labels, type KubeObject } from './meta';
+import { FUNCTION_PORT, labels, type DesiredObject } from './meta';
 import type { DeployOptions } from './options';
 import { bridgeRbac } from './rbac';
 import {
@@ -36,7 +36,7 @@ export const CRON_CALL_SCRIPT = [
 ].join('\n');
 
 /** A CronJob calling a scheduled function on its registry schedule (UTC); runs never overlap. */
-export function cronJob(spec: FunctionSpec, options: DeployOptions): KubeObject {
+export function cronJob(spec: FunctionSpec, options: DeployOptions): DesiredObject {
   if (spec.trigger.type !== 'schedule') throw new Error(`${spec.name} has no schedule`);
   return {
     apiVersion: 'batch/v1',
@@ -84,7 +84,7 @@ export function cronJob(spec: FunctionSpec, options: DeployOptions): KubeObject 
 }
 
 /** @returns every object of the plain target, unsorted */
-export function plainObjects(options: DeployOptions): KubeObject[] {
+export function plainObjects(options: DeployOptions): DesiredObject[] {
   const { resource, scheduled } = functionsByTrigger();
   return [
     ...commonObjects(options),

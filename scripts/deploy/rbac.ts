@@ -10,7 +10,7 @@ import {
   BRIDGE_PERMISSIONS, mergeRules, POSTGRES_POD, type PolicyRule, type RuleGroup, type RuleScope,
 } from '../../lib/registry/rbac';
 import type { FunctionSpec } from '../../lib/registry/functions';
-import { BRIDGE_NAME, labels, rbacName, type KubeObject } from './meta';
+import { BRIDGE_NAME, labels, rbacName, type DesiredObject } from './meta';
 
 const RBAC_API = 'rbac.authorization.k8s.io/v1';
 
@@ -38,12 +38,12 @@ function roleNamespaces(groups: readonly RuleGroup[], scope: RbacScope): Array<[
 }
 
 function role(kind: 'Role' | 'ClusterRole', name: string, namespace: string | undefined, component: string,
-  rules: PolicyRule[]): KubeObject {
+  rules: PolicyRule[]): DesiredObject {
   return { apiVersion: RBAC_API, kind, metadata: { name, ...(namespace ? { namespace } : {}), labels: labels(component) }, rules };
 }
 
 function binding(kind: 'RoleBinding' | 'ClusterRoleBinding', name: string, namespace: string | undefined, component: string,
-  account: { name: string; namespace: string }): KubeObject {
+  account: { name: string; namespace: string }): DesiredObject {
   return {
     apiVersion: RBAC_API, kind,
     metadata: { name, ...(namespace ? { namespace } : {}), labels: labels(component) },
@@ -60,10 +60,10 @@ function binding(kind: 'RoleBinding' | 'ClusterRoleBinding', name: string, names
  * Rules landing in the same Role are merged (see `mergeRules`). Objects come in a fixed order.
  * @param component the app.kubernetes.io/component label
  */
-export function rbacForAccount(account: string, component: string, groups: readonly RuleGroup[], scope: RbacScope): KubeObject[] {
+export function rbacForAccount(account: string, component: string, groups: readonly RuleGroup[], scope: RbacScope): DesiredObject[] {
   const subject = { name: account, namespace: scope.namespace };
   const name = rbacName(scope.namespace, account);
-  const objects: KubeObject[] = [
+  const objects: DesiredObject[] = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: account, namespace: scope.namespace, labels: labels(component) } },
   ];
   for (const [namespace, scopes] of roleNamespaces(groups, scope)) {
@@ -85,12 +85,12 @@ export function rbacForAccount(account: string, component: string, groups: reado
  * exactly the verbs of its rule groups. The end-to-end tests apply these and run the function under the
  * ServiceAccount's token.
  */
-export function rbacFor(spec: FunctionSpec, scope: RbacScope): KubeObject[] {
+export function rbacFor(spec: FunctionSpec, scope: RbacScope): DesiredObject[] {
   return rbacForAccount(spec.name, spec.name, spec.permissions, scope);
 }
 
 /** The event bridge's ServiceAccount `postgres-operator-bridge`: get, list and watch only. */
-export function bridgeRbac(scope: RbacScope): KubeObject[] {
+export function bridgeRbac(scope: RbacScope): DesiredObject[] {
   return rbacForAccount(BRIDGE_NAME, 'bridge', BRIDGE_PERMISSIONS, scope);
 }
 
@@ -98,6 +98,6 @@ export function bridgeRbac(scope: RbacScope): KubeObject[] {
  * The ClusterRole `postgres-pod` the operator binds the database pods' ServiceAccount to (one RoleBinding per
  * cluster namespace, made by `syncCluster`), with what Patroni needs (see POSTGRES_POD).
  */
-export function postgresPodClusterRole(): KubeObject {
+export function postgresPodClusterRole(): DesiredObject {
   return role('ClusterRole', POSTGRES_POD.name, undefined, 'postgres-pod', mergeRules([POSTGRES_POD], 'cluster'));
 }

@@ -9,7 +9,7 @@ import type { Bundle } from './bundles';
 import { knativeObjects } from './knative';
 import { deployLocal } from './local';
 import { kubelessObjects } from './kubeless';
-import { sortObjects, type KubeObject } from './meta';
+import { sortObjects, type DesiredObject } from './meta';
 import type { DeployCommand, DeployOptions, TargetName } from './options';
 import { plainObjects } from './plain';
 import { toYaml } from './yaml';
@@ -18,7 +18,7 @@ import { toYaml } from './yaml';
 export interface ObjectTarget {
   type: 'objects';
   summary: string;
-  objects(options: DeployOptions, bundleOf?: (spec: FunctionSpec) => Bundle): KubeObject[];
+  objects(options: DeployOptions, bundleOf?: (spec: FunctionSpec) => Bundle): DesiredObject[];
 }
 
 /** A target that runs processes (nothing to print or apply). */
@@ -49,7 +49,7 @@ export const TARGETS: Record<TargetName, ObjectTarget | ProcessTarget> = {
  * @returns the objects of a target, in apply order (see `sortObjects`); throws for the `local` target and, on
  *   the kubeless target, MissingBundleError before `npm run build`
  */
-export function generate(target: TargetName, options: DeployOptions, bundleOf?: (spec: FunctionSpec) => Bundle): KubeObject[] {
+export function generate(target: TargetName, options: DeployOptions, bundleOf?: (spec: FunctionSpec) => Bundle): DesiredObject[] {
   const entry = TARGETS[target];
   if (entry.type !== 'objects') throw new Error(`the ${target} target runs processes and generates no objects`);
   return sortObjects(entry.objects(options, bundleOf));

@@ -8,7 +8,7 @@
  * "Pod Security Standards" (restricted).
  */
 import { BUNDLE_MODULE, type FunctionSpec } from '../../lib/registry/functions';
-import { BRIDGE_NAME, FUNCTION_PORT, labels, selectorLabels, type KubeObject } from './meta';
+import { BRIDGE_NAME, FUNCTION_PORT, labels, selectorLabels, type DesiredObject } from './meta';
 import type { DeployOptions } from './options';
 
 /** Where the image holds the build output (Dockerfile `WORKDIR /app`, `COPY dist/`). */
@@ -87,7 +87,7 @@ export function functionContainer(spec: FunctionSpec, options: DeployOptions, in
  * A function's Deployment: the runtime image's default command (the host) with `KUBELESS_INSTALL_VOLUME` at the
  * function's bundle inside the image, under the function's own ServiceAccount.
  */
-export function functionDeployment(spec: FunctionSpec, options: DeployOptions): KubeObject {
+export function functionDeployment(spec: FunctionSpec, options: DeployOptions): DesiredObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -114,7 +114,7 @@ export function functionDeployment(spec: FunctionSpec, options: DeployOptions): 
  * @param port the Service port: 8080 as Kubeless does, or 80 for Knative (an ApiServerSource or PingSource sink
  *   `ref` to a core Service resolves to `http://<name>.<namespace>.svc.cluster.local`, i.e. port 80)
  */
-export function functionService(spec: FunctionSpec, options: DeployOptions, port: number): KubeObject {
+export function functionService(spec: FunctionSpec, options: DeployOptions, port: number): DesiredObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -138,7 +138,7 @@ export const BRIDGE_PORT = 8090;
  * initial lists are done (`/healthz`). One replica: two would deliver every event twice (harmless, the functions
  * are idempotent, but wasteful), so updates use Recreate.
  */
-export function bridgeDeployment(options: DeployOptions): KubeObject {
+export function bridgeDeployment(options: DeployOptions): DesiredObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

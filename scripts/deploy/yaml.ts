@@ -5,13 +5,13 @@
  * would otherwise turn an env value `off` into `false` and refuse it.
  */
 import { stringify } from 'yaml';
-import type { KubeObject } from './meta';
+import type { DesiredObject } from './meta';
 
 /**
  * @param header comment lines printed first (without `#`)
  * @returns the objects as YAML documents separated by `---`
  */
-export function toYaml(objects: readonly KubeObject[], header: string[] = []): string {
+export function toYaml(objects: readonly DesiredObject[], header: string[] = []): string {
   const comment = header.map((line) => `# ${line}\n`).join('');
   return comment + objects.map((o) => `---\n${stringify(o, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false })}`).join('');
 }

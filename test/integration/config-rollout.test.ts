@@ -26,7 +26,7 @@ describe('operator config changes', { timeout: 120_000 }, () => {
     const operator = await createOperatorContext(client, silentLogger, callEnv);
     const event = { source: 'cloudevents' as const, action: 'update' as const, ref: { kind: 'ConfigMap', namespace: ns, name: configMap } };
     const outcome = await applyOperatorConfigChange(operator, event.ref, {
-      client, log: silentLogger, deadlineMs, parallelism: Number(callEnv.SYNC_PARALLELISM ?? 4),
+      client, log: silentLogger, deadlineMs, parallelism: Number(callEnv.SYNC_PARALLELISM ?? 4), now: () => new Date(),
     });
     return outcome as Outcome & { result: Record<string, unknown> };
   }
@@ -184,7 +184,7 @@ describe('operator config changes', { timeout: 120_000 }, () => {
     const operator = await createOperatorContext(client, silentLogger, env);
     const before = client.counter.total();
     const event = { source: 'cloudevents' as const, action: 'update' as const, ref: { kind: 'ConfigMap', namespace: ns, name: 'acid-one-config' } };
-    const { result } = await applyOperatorConfigChange(operator, event.ref, { client, log: silentLogger, deadlineMs: 60_000, parallelism: 4 });
+    const { result } = await applyOperatorConfigChange(operator, event.ref, { client, log: silentLogger, deadlineMs: 60_000, parallelism: 4, now: () => new Date() });
     assert.match((result as { ignored: string }).ignored, /is not the operator ConfigMap/);
     assert.equal(client.counter.total(), before);
   });

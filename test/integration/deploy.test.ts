@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { KubeClient } from '../../lib/k8s/client';
 import { FUNCTIONS, functionSpec } from '../../lib/registry/functions';
 import { applyObjects, describe as describeObject, objectPath, requireNamespaces } from '../../scripts/deploy/apply';
-import { DEPLOY_FIELD_MANAGER, type KubeObject } from '../../scripts/deploy/meta';
+import { DEPLOY_FIELD_MANAGER, type DesiredObject } from '../../scripts/deploy/meta';
 import { defaultOptions, repoRoot, type DeployOptions } from '../../scripts/deploy/options';
 import { bridgeRbac, rbacFor } from '../../scripts/deploy/rbac';
 import { generate, render } from '../../scripts/deploy/targets';
@@ -176,13 +176,13 @@ describe('deploy targets on the API server', () => {
       const objects = generate('knative', { ...options, includeCrd: false });
       assert.match(first.stdout, new RegExp(`ApiServerSource ${operatorNs}/on-create (created|configured)`));
       assert.match(first.stdout, /done: \d+ created, \d+ configured, \d+ unchanged/);
-      const before = await Promise.all(objects.map((o: KubeObject) => client.request<KubeObject>({
+      const before = await Promise.all(objects.map((o: DesiredObject) => client.request<DesiredObject>({
         verb: 'get', kind: o.kind, method: 'GET', path: objectPath(o) })));
 
       const second = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: repoRoot });
       assert.equal(second.status, 0, second.stderr);
       assert.match(second.stdout, new RegExp(`done: 0 created, 0 configured, ${objects.length} unchanged`));
-      const afterApply = await Promise.all(objects.map((o: KubeObject) => client.request<KubeObject>({
+      const afterApply = await Promise.all(objects.map((o: DesiredObject) => client.request<DesiredObject>({
         verb: 'get', kind: o.kind, method: 'GET', path: objectPath(o) })));
       assert.deepEqual(afterApply.map((o) => o.metadata.resourceVersion), before.map((o) => o.metadata.resourceVersion));
     });
@@ -200,7 +200,7 @@ describe('deploy targets on the API server', () => {
 
     test('a function Deployment runs the image on its bundle under its own ServiceAccount', async () => {
       const spec = functionSpec('on-update');
-      const live = await client.request<KubeObject>({ verb: 'get', kind: 'Deployment', method: 'GET',
+      const live = await client.request<DesiredObject>({ verb: 'get', kind: 'Deployment', method: 'GET',
         path: `/apis/apps/v1/namespaces/${operatorNs}/deployments/${spec.name}` });
       const pod = (live.spec as { template: { spec: { serviceAccountName: string; containers: Array<{ env: Array<{ name: string; value?: string }> }> } } }).template.spec;
       assert.equal(pod.serviceAccountName, spec.name);

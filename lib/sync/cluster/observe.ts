@@ -2,7 +2,7 @@
  * The observed side of a cluster (its children as they are) and the desired side (what the manifest asks for),
  * shared by `syncCluster` (one cluster, read by label) and fleet sync (every cluster, from one list per kind).
  */
-import { buildCluster, secretUsers, type KubeObject as Desired } from '../../builders';
+import { buildCluster, secretUsers, type DesiredObject } from '../../builders';
 import { selectorLabels } from '../../builders/labels';
 import { secretName } from '../../builders/names';
 import type { KubeObject } from '../../k8s/client';
@@ -15,7 +15,7 @@ import type { SyncContext } from '../context';
 export const OWNED_KINDS = ['Endpoints', 'Service', 'Secret', 'PodDisruptionBudget', 'StatefulSet'] as const;
 
 /** Observed children by `Kind/name`. */
-export type Observed = Map<string, KubeObject>;
+export type ObservedChildren = Map<string, KubeObject>;
 
 /** @returns a label selector string (`a=b,c=d`) for equality labels */
 export const labelSelector = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
@@ -24,10 +24,10 @@ export const labelSelector = (labels: Record<string, string>) => Object.entries(
  * Reads a cluster's children: one LIST per owned kind by the cluster's selector labels, one GET per shared object
  * (the pod ServiceAccount and RoleBinding, which are not labelled per cluster).
  */
-export async function observeChildren(ctx: SyncContext, cluster: Postgresql, shared: Desired[]): Promise<Observed> {
+export async function observeChildren(ctx: SyncContext, cluster: Postgresql, shared: DesiredObject[]): Promise<ObservedChildren> {
   const namespace = cluster.metadata.namespace!;
   const selector = labelSelector(selectorLabels(cluster, ctx.config));
-  const observed: Observed = new Map();
+  const observed: ObservedChildren = new Map();
   const lists = await Promise.all(OWNED_KINDS.map((kind) => ctx.client.list(kind, namespace, selector, ctx.signal)));
   lists.forEach((items, i) => items.forEach((item) => observed.set(`${OWNED_KINDS[i]}/${item.metadata?.name}`, item)));
   const sharedObjects = await Promise.all(shared.map((s) => ctx.client.get({ kind: s.kind, namespace, name: s.metadata.name }, ctx.signal)));
@@ -40,7 +40,7 @@ export async function observeChildren(ctx: SyncContext, cluster: Postgresql, sha
  * when the label list missed it, e.g. after someone edited its labels), else a new derived one.
  * Adds Secrets found by name to `observed`.
  */
-export async function passwordsFor(ctx: SyncContext, cluster: Postgresql, observed: Observed): Promise<Record<string, string>> {
+export async function passwordsFor(ctx: SyncContext, cluster: Postgresql, observed: ObservedChildren): Promise<Record<string, string>> {
   const passwords: Record<string, string> = {};
   for (const user of secretUsers(cluster, ctx.config).users) {
     const name = secretName(ctx.config, cluster.metadata.name, user);
@@ -67,7 +67,7 @@ export interface ClusterPlan {
  * volume) are reverted to what runs before the other actions are planned.
  * @param options.keepReplicas replicas to keep instead of the manifest's (a held scale-down)
  */
-export function planCluster(ctx: SyncContext, cluster: Postgresql, observed: Observed, passwords: Record<string, string>,
+export function planCluster(ctx: SyncContext, cluster: Postgresql, observed: ObservedChildren, passwords: Record<string, string>,
   options: { keepReplicas?: number } = {}): ClusterPlan {
   const built = buildCluster(cluster, ctx.config, { passwords });
   let sts = built.objects.find((o) => o.kind === 'StatefulSet')!;

@@ -11,7 +11,7 @@
  * Source: Zalando postgres-operator (replace = delete with orphan propagation, poll until gone, create;
  * research/zalando.md §4.4); Kubernetes "Garbage Collection" (orphan dependents), apps/v1 StatefulSet.
  */
-import type { KubeObject as Desired } from '../../builders';
+import type { DesiredObject } from '../../builders';
 import type { KubeObject } from '../../k8s/client';
 import type { HeldLease } from '../../k8s/lease';
 import type { SyncContext } from '../context';
@@ -25,7 +25,7 @@ export type RecreateResult = { done: true; created: KubeObject } | { done: false
  * @param pods the pods of the old StatefulSet (relabelled when the selector changes)
  * @param waitMs how long to wait for the old one to go
  */
-export async function recreateStatefulSet(ctx: SyncContext, desired: Desired, deleteFirst: boolean, pods: readonly KubeObject[],
+export async function recreateStatefulSet(ctx: SyncContext, desired: DesiredObject, deleteFirst: boolean, pods: readonly KubeObject[],
   lease: HeldLease, waitMs: number, deadline?: number): Promise<RecreateResult> {
   const ref = { kind: 'StatefulSet', namespace: desired.metadata.namespace!, name: desired.metadata.name };
   if (deleteFirst) await ctx.client.delete(ref, 'Orphan', ctx.signal);

@@ -14,12 +14,13 @@ import { selectorLabels } from '../../builders/labels';
 import type { KubeObject } from '../../k8s/client';
 import type { Postgresql } from '../../model/postgresql';
 import { withDesiredHash } from '../../plan/plan';
-import { POD_TEMPLATE_HASH_ANNOTATION, type StatefulSetChange } from '../../plan/statefulset';
+import { type StatefulSetChange } from '../../plan/statefulset';
 import type { HeldLease } from '../../k8s/lease';
 import { flagPodsForRollingUpdate, listPods, patchPodAnnotations } from '../pods/flags';
 import { recreateStatefulSet } from './statefulset-recreate';
 import { growVolumeClaims } from './volumes';
 import type { StepEvent, SyncContext } from '../context';
+import { POD_TEMPLATE_HASH_ANNOTATION } from '../../model/annotations';
 
 /** What happened to the StatefulSet. */
 export interface StatefulSetOutcome {

@@ -11,8 +11,8 @@ import type { Condition, PostgresqlStatus } from '../../model/postgresql';
 import type { Refusal } from '../../plan/statefulset';
 import { deriveStatus, statusChanged, type SyncObservation } from '../../plan/status';
 
-/** Observed objects by `Kind/name`. */
-type Observed = ReadonlyMap<string, KubeObject>;
+/** Observed children by `Kind/name`. */
+type ObservedChildren = ReadonlyMap<string, KubeObject>;
 
 /**
  * Whether the cluster's pods are all there and ready, as the StatefulSet's status says for its current generation.
@@ -21,7 +21,7 @@ type Observed = ReadonlyMap<string, KubeObject>;
  * @param instances the replicas the StatefulSet should have
  * @returns readiness and a short progress text ("1 of 2 pods ready")
  */
-export function podsReady(observed: Observed, clusterName: string, instances: number): { ready: boolean; progress: string } {
+export function podsReady(observed: ObservedChildren, clusterName: string, instances: number): { ready: boolean; progress: string } {
   const sts = observed.get(`StatefulSet/${clusterName}`);
   const status = (sts?.status ?? {}) as { readyReplicas?: number; observedGeneration?: number };
   const readyReplicas = status.readyReplicas ?? 0;

@@ -19,7 +19,7 @@
  * Bad input never throws: an invalid manifest ends in status `Invalid` and a Warning Event naming the fields, and no
  * child is touched. API failures end in a `*Failed` status and a result marked retryable.
  */
-import type { KubeObject as Desired } from '../../builders';
+import type { DesiredObject } from '../../builders';
 import { selectorLabels } from '../../builders/labels';
 import { buildPodServiceAccount } from '../../builders/service-account';
 import { isRetryable, isStatus } from '../../k8s/errors';
@@ -31,7 +31,7 @@ import { objectKey, type Action } from '../../plan/plan';
 import type { Refusal } from '../../plan/statefulset';
 import { deriveStatus, statusChanged, type SyncObservation } from '../../plan/status';
 import { ensureFinalizer } from './finalizer';
-import { observeChildren, passwordsFor, planCluster, type Observed } from './observe';
+import { observeChildren, passwordsFor, planCluster, type ObservedChildren } from './observe';
 import { podsReady, syncObservation } from './status';
 import { acquireLease, DEFAULT_LEASE_TIMING, HeldLease, newHolderIdentity } from '../../k8s/lease';
 import { scaleDownHold } from './scale-down';
@@ -257,7 +257,7 @@ async function reportInvalid(ctx: SyncContext, raw: KubeObject, validation: Extr
  * On the cluster's pods, listed by the StatefulSet's selector: Patroni's dynamic configuration brought to the
  * manifest's (`patroni-config-step.ts`), then the rolling-update step (`rolling-update.ts`); their Events together.
  */
-async function rollingUpdate(ctx: SyncContext, raw: KubeObject, cluster: Postgresql, observed: Observed, instances: number,
+async function rollingUpdate(ctx: SyncContext, raw: KubeObject, cluster: Postgresql, observed: ObservedChildren, instances: number,
   lease: HeldLease | undefined): Promise<RolloutOutcome> {
   const statefulSet = observed.get(`StatefulSet/${cluster.metadata.name}`);
   if (!statefulSet) return { events: [] };
@@ -273,7 +273,7 @@ async function rollingUpdate(ctx: SyncContext, raw: KubeObject, cluster: Postgre
  * The StatefulSet is looked up by name when the label list missed it (its labels were edited, or `cluster_labels`
  * changed): applying over it without knowing it would hit the fields Kubernetes refuses to change.
  */
-async function findStatefulSetByName(ctx: SyncContext, cluster: Postgresql, observed: Observed): Promise<void> {
+async function findStatefulSetByName(ctx: SyncContext, cluster: Postgresql, observed: ObservedChildren): Promise<void> {
   const key = `StatefulSet/${cluster.metadata.name}`;
   if (observed.has(key)) return;
   const found = await ctx.client.get({ kind: 'StatefulSet', namespace: cluster.metadata.namespace!, name: cluster.metadata.name }, ctx.signal);
@@ -281,7 +281,7 @@ async function findStatefulSetByName(ctx: SyncContext, cluster: Postgresql, obse
 }
 
 /** Creates a shared object; one created meanwhile by a concurrent sync counts as done. */
-async function createShared(ctx: SyncContext, object: Desired): Promise<KubeObject | undefined> {
+async function createShared(ctx: SyncContext, object: DesiredObject): Promise<KubeObject | undefined> {
   try {
     return await ctx.client.create(object, ctx.signal);
   } catch (error) {

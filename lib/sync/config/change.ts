@@ -35,6 +35,8 @@ export interface ConfigChangeOptions {
   deadlineMs: number;
   /** clusters synced at once */
   parallelism: number;
+  /** the invocation's clock (Event timestamps when the config is invalid and there is no sync context) */
+  now: () => Date;
 }
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -139,7 +141,7 @@ async function reportInvalid(options: ConfigChangeOptions, location: ConfigLocat
     ? 'the last applied configuration stays in force until it is fixed'
     : 'no configuration was applied before, so no cluster is synced until it is fixed';
   const message = `invalid operator configuration: ${errors.join('; ')}; ${consequence}`;
-  const events = eventRecorder(options.client, options.log, () => new Date());
+  const events = eventRecorder(options.client, options.log, options.now);
   const recorded = await events.once(configDataHash(data), configMapRef(location), 'Warning', 'InvalidConfiguration', message);
   if (recorded === 'recorded') options.log.warn('Invalid operator configuration', { reason: message });
   return { result: { configMap: `${location.namespace}/${location.name}`, invalid: errors, using: fallback ? 'last-applied' : 'none',

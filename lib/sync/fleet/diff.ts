@@ -15,7 +15,7 @@ import type { KubeObject } from '../../k8s/client';
 import type { Postgresql } from '../../model/postgresql';
 import { describeProblems, validatePostgresql } from '../../model/validate';
 import { objectKey } from '../../plan/plan';
-import { planCluster, type Observed } from '../cluster/observe';
+import { planCluster, type ObservedChildren } from '../cluster/observe';
 import { nextStatus, otherConditions, podsReady, storedStatus, syncObservation } from '../cluster/status';
 import { hasFinalizer } from '../cluster/finalizer';
 import { ROLES_CONDITION } from '../roles/step';
@@ -34,7 +34,7 @@ export interface FleetDecision {
 }
 
 /** Passwords from the listed Secrets; a missing Secret gets the derived password (and is drift anyway). */
-function listedPasswords(ctx: SyncContext, cluster: Postgresql, observed: Observed): Record<string, string> {
+function listedPasswords(ctx: SyncContext, cluster: Postgresql, observed: ObservedChildren): Record<string, string> {
   const passwords: Record<string, string> = {};
   for (const user of secretUsers(cluster, ctx.config).users) {
     const secret = observed.get(`Secret/${secretName(ctx.config, cluster.metadata.name, user)}`);
@@ -50,7 +50,7 @@ function listedPasswords(ctx: SyncContext, cluster: Postgresql, observed: Observ
  * @param shared the namespace's shared objects as listed (pod ServiceAccount, RoleBinding)
  * @returns what to do, or undefined when the cluster is in sync
  */
-export function fleetDecision(ctx: SyncContext, raw: KubeObject, children: Observed | undefined, shared: Observed | undefined): FleetDecision | undefined {
+export function fleetDecision(ctx: SyncContext, raw: KubeObject, children: ObservedChildren | undefined, shared: ObservedChildren | undefined): FleetDecision | undefined {
   const metadata = raw.metadata ?? {};
   if (metadata.deletionTimestamp) return hasFinalizer(raw) ? { action: 'finalize', why: 'being deleted' } : undefined;
   if (metadata.annotations?.[SYNC_NOW_ANNOTATION] !== undefined) return { action: 'sync', why: `annotation ${SYNC_NOW_ANNOTATION}` };
@@ -73,7 +73,7 @@ export function fleetDecision(ctx: SyncContext, raw: KubeObject, children: Obser
     return next.changed ? { action: 'sync', why: 'invalid manifest not reported yet' } : undefined;
   }
   const cluster = { ...validation.cluster, metadata: { ...validation.cluster.metadata, namespace: metadata.namespace as string } };
-  const observed: Observed = new Map([...(children ?? []), ...(shared ?? [])]);
+  const observed: ObservedChildren = new Map([...(children ?? []), ...(shared ?? [])]);
   const planned = planCluster(ctx, cluster, observed, listedPasswords(ctx, cluster, observed));
   // The shared ServiceAccount and RoleBinding are fleet sync's to create (or update), once per namespace.
   const sharedKeys = new Set(planned.state.shared.map(objectKey));
@@ -96,7 +96,7 @@ export function fleetDecision(ctx: SyncContext, raw: KubeObject, children: Obser
  * a failure that may pass is retried every run, a wait for the master only once the master Endpoints have an
  * address (endpoints mode; with ConfigMaps the pods turning ready changes the status, which syncs anyway).
  */
-function rolesDecision(ctx: SyncContext, raw: KubeObject, observed: Observed): FleetDecision | undefined {
+function rolesDecision(ctx: SyncContext, raw: KubeObject, observed: ObservedChildren): FleetDecision | undefined {
   const roles = otherConditions(raw).find((c) => c.type === ROLES_CONDITION);
   if (!roles || roles.status === 'True') return undefined;
   if (roles.reason !== 'WaitingForMaster') return { action: 'sync', why: `roles and databases: ${roles.reason}` };

@@ -10,7 +10,7 @@ import { buildPodServiceAccount } from '../../builders/service-account';
 import type { KubeObject } from '../../k8s/client';
 import { resourceFor, resourcePath } from '../../k8s/resources';
 import { POSTGRESQL } from '../../model/postgresql';
-import { labelSelector, OWNED_KINDS, type Observed } from '../cluster/observe';
+import { labelSelector, OWNED_KINDS, type ObservedChildren } from '../cluster/observe';
 import type { SyncContext } from '../context';
 
 /** A namespace scope: one namespace, or `undefined` for all namespaces. */
@@ -21,9 +21,9 @@ export interface Inventory {
   /** the `postgresql` objects */
   clusters: KubeObject[];
   /** children by `namespace/cluster`, each a map `Kind/name` -> object */
-  children: Map<string, Observed>;
+  children: Map<string, ObservedChildren>;
   /** the shared objects (pod ServiceAccount, RoleBinding) found, by namespace, each a map `Kind/name` -> object */
-  shared: Map<string, Observed>;
+  shared: Map<string, ObservedChildren>;
 }
 
 /** @returns `namespace/name`, the key fleet sync uses for a cluster */
@@ -52,7 +52,7 @@ export async function readInventory(ctx: SyncContext, scope: Scope): Promise<Inv
     Promise.all(OWNED_KINDS.map((kind) => ctx.client.list(kind, scope, selector, ctx.signal))),
     Promise.all(sharedKinds.map((s) => listByField(ctx, s.kind, scope, `metadata.name=${s.name}`))),
   ]);
-  const children = new Map<string, Observed>();
+  const children = new Map<string, ObservedChildren>();
   owned.forEach((items, i) => {
     for (const item of items) {
       const cluster = item.metadata?.labels?.[nameLabel] as string | undefined;
@@ -63,7 +63,7 @@ export async function readInventory(ctx: SyncContext, scope: Scope): Promise<Inv
       map.set(`${OWNED_KINDS[i]}/${item.metadata!.name}`, item);
     }
   });
-  const sharedByNamespace = new Map<string, Observed>();
+  const sharedByNamespace = new Map<string, ObservedChildren>();
   shared.flat().forEach((item) => {
     const namespace = item.metadata!.namespace as string;
     let map = sharedByNamespace.get(namespace);

@@ -8,9 +8,9 @@
  */
 import { ROLLING_UPDATE_ANNOTATION } from '../../builders';
 import type { KubeObject } from '../../k8s/client';
-import { POD_TEMPLATE_HASH_ANNOTATION } from '../../plan/statefulset';
 import { labelSelector } from '../cluster/observe';
 import type { SyncContext } from '../context';
+import { POD_TEMPLATE_HASH_ANNOTATION } from '../../model/annotations';
 
 /** @returns the pods selected by the labels (one LIST), sorted by name */
 export async function listPods(ctx: SyncContext, namespace: string, selector: Record<string, string>): Promise<KubeObject[]> {

@@ -1,7 +1,7 @@
 // Explicit Zalando-compatibility assertions on the built objects (research/zalando.md §3), beyond the golden files.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeObject } from '../../../lib/builders';
+import type { DesiredObject } from '../../../lib/builders';
 import { buildEdited, referenceConfig, UID, type ReferenceManifest } from '../reference';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -9,19 +9,19 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const V1_MINIMAL: ReferenceManifest = 'v1.0.0/minimal-postgres-manifest.yaml';
 const V2_MINIMAL: ReferenceManifest = 'v2.0.1/minimal-postgres-manifest.yaml';
 
-function find(objects: readonly KubeObject[], kind: string, name: string): Json {
+function find(objects: readonly DesiredObject[], kind: string, name: string): Json {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
   assert.ok(found, `no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
   return found as Json;
 }
-const names = (objects: readonly KubeObject[], kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.metadata.name);
-const statefulSet = (objects: readonly KubeObject[]) => objects.find((o) => o.kind === 'StatefulSet') as Json;
-const podSpec = (objects: readonly KubeObject[]) => statefulSet(objects).spec.template.spec as Json;
-const postgres = (objects: readonly KubeObject[]) => podSpec(objects).containers[0] as Json;
-const env = (objects: readonly KubeObject[]) => postgres(objects).env as Array<{ name: string; value?: string; valueFrom?: Json }>;
-const envValue = (objects: readonly KubeObject[], name: string) => env(objects).find((e) => e.name === name)?.value;
-const masterService = (objects: readonly KubeObject[]) => objects.find((o) => o.kind === 'Service' && !o.metadata.name.endsWith('-repl')) as Json;
-const replicaService = (objects: readonly KubeObject[]) => objects.find((o) => o.kind === 'Service' && o.metadata.name.endsWith('-repl')) as Json;
+const names = (objects: readonly DesiredObject[], kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.metadata.name);
+const statefulSet = (objects: readonly DesiredObject[]) => objects.find((o) => o.kind === 'StatefulSet') as Json;
+const podSpec = (objects: readonly DesiredObject[]) => statefulSet(objects).spec.template.spec as Json;
+const postgres = (objects: readonly DesiredObject[]) => podSpec(objects).containers[0] as Json;
+const env = (objects: readonly DesiredObject[]) => postgres(objects).env as Array<{ name: string; value?: string; valueFrom?: Json }>;
+const envValue = (objects: readonly DesiredObject[], name: string) => env(objects).find((e) => e.name === name)?.value;
+const masterService = (objects: readonly DesiredObject[]) => objects.find((o) => o.kind === 'Service' && !o.metadata.name.endsWith('-repl')) as Json;
+const replicaService = (objects: readonly DesiredObject[]) => objects.find((o) => o.kind === 'Service' && o.metadata.name.endsWith('-repl')) as Json;
 const decode = (text: string) => Buffer.from(text, 'base64').toString('utf8');
 
 describe('v1.0.0 minimal manifest under the v1.0.0 ConfigMap', () => {
@@ -229,7 +229,7 @@ describe('number of instances', () => {
 });
 
 describe('load balancers', () => {
-  const types = (objects: readonly KubeObject[]) => [masterService(objects).spec.type, replicaService(objects).spec.type];
+  const types = (objects: readonly DesiredObject[]) => [masterService(objects).spec.type, replicaService(objects).spec.type];
   const lbConfig = (master: boolean, replica: boolean) => referenceConfig('v2.0.1',
     { enable_master_load_balancer: String(master), enable_replica_load_balancer: String(replica) });
 

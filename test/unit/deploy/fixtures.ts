@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PolicyRule } from '../../../lib/registry/rbac';
 import { FUNCTIONS } from '../../../lib/registry/functions';
-import type { KubeObject } from '../../../scripts/deploy/meta';
+import type { DesiredObject } from '../../../scripts/deploy/meta';
 import { defaultOptions, type DeployOptions } from '../../../scripts/deploy/options';
 
 /** Options with an operator namespace `pgo` watching `apps` and `data`. */
@@ -53,7 +53,7 @@ function matches(rule: PolicyRule, access: Access): boolean {
  * @returns whether the generated bindings grant it the access (a namespaced access needs `namespace`; a
  *   cluster-scoped one such as nodes has none)
  */
-export function allows(objects: readonly KubeObject[], account: string, access: Access): boolean {
+export function allows(objects: readonly DesiredObject[], account: string, access: Access): boolean {
   const [saNamespace, saName] = account.split('/');
   const roleOf = (kind: string, name: string, namespace?: string) =>
     objects.find((o) => o.kind === kind && o.metadata.name === name && (kind === 'ClusterRole' || o.metadata.namespace === namespace));

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseAllDocuments } from 'yaml';
 import { FUNCTIONS, functionSpec } from '../../../lib/registry/functions';
-import type { KubeObject } from '../../../scripts/deploy/meta';
+import type { DesiredObject } from '../../../scripts/deploy/meta';
 import { parseDeployArgs, repoRoot, UsageError } from '../../../scripts/deploy/options';
 import { CRON_CALL_SCRIPT } from '../../../scripts/deploy/plain';
 import { generate, render } from '../../../scripts/deploy/targets';
@@ -18,8 +18,8 @@ type Container = { name: string; image: string; command?: string[]; env: Array<{
   ports?: Array<{ containerPort: number }> };
 type PodSpec = { serviceAccountName?: string; containers: Container[] };
 
-const find = (objects: KubeObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
-const podOf = (deployment: KubeObject) => (deployment.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
+const find = (objects: DesiredObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+const podOf = (deployment: DesiredObject) => (deployment.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
 const envOf = (container: Container) => Object.fromEntries(container.env.map((e) => [e.name, e.value]));
 
 describe('plain target', () => {
@@ -208,7 +208,7 @@ describe('output', () => {
       const text = render(target, options);
       assert.equal(text.includes('&a'), false);
       for (const version of ['1.1', '1.2'] as const) {
-        const documents = parseAllDocuments(text, { version }).map((d) => d.toJS() as KubeObject);
+        const documents = parseAllDocuments(text, { version }).map((d) => d.toJS() as DesiredObject);
         assert.deepEqual(documents, generate(target, options), `${target} as YAML ${version}`);
       }
     }

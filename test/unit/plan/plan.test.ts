@@ -1,28 +1,28 @@
 // planChildren: desired + observed -> apply/create actions with reasons; nothing when everything matches.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeObject } from '../../../lib/builders';
-import { applyReason, DESIRED_HASH_ANNOTATION, objectKey, planChildren, withDesiredHash, type Observed } from '../../../lib/plan/plan';
+import type { DesiredObject } from '../../../lib/builders';
+import { applyReason, DESIRED_HASH_ANNOTATION, objectKey, planChildren, withDesiredHash, type LiveObject } from '../../../lib/plan/plan';
 import { build, rawManifest, referenceConfig, validCluster } from '../reference';
 
-const service = (replicas = 'ClusterIP', extra: Record<string, string> = {}): KubeObject => ({
+const service = (replicas = 'ClusterIP', extra: Record<string, string> = {}): DesiredObject => ({
   apiVersion: 'v1', kind: 'Service',
   metadata: { name: 'acid-minimal-cluster', namespace: 'default', labels: { application: 'spilo', ...extra } },
   spec: { type: replicas, ports: [{ name: 'postgresql', port: 5432 }] },
 });
-const statefulSet = (replicas: number, cpu = '100m'): KubeObject => ({
+const statefulSet = (replicas: number, cpu = '100m'): DesiredObject => ({
   apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'acid-minimal-cluster', namespace: 'default' },
   spec: { replicas, template: { spec: { containers: [{ name: 'postgres', resources: { requests: { cpu } } }] } } },
 });
-const account: KubeObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'postgres-pod', namespace: 'default' } };
+const account: DesiredObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'postgres-pod', namespace: 'default' } };
 
 /** What the API server returns after an apply: the object plus server-set fields. */
-const live = (object: KubeObject, extra: Record<string, unknown> = {}): Observed => {
-  const copy = structuredClone(object) as Observed & { metadata: Record<string, unknown> };
+const live = (object: DesiredObject, extra: Record<string, unknown> = {}): LiveObject => {
+  const copy = structuredClone(object) as LiveObject & { metadata: Record<string, unknown> };
   copy.metadata = { ...copy.metadata, uid: 'u1', resourceVersion: '42', creationTimestamp: '2024-01-01T00:00:00Z' };
   return { ...copy, ...extra, status: { observedGeneration: 1 } };
 };
-const observedMap = (...objects: Observed[]) =>
+const observedMap = (...objects: LiveObject[]) =>
   new Map(objects.map((o) => [`${o.kind as string}/${(o.metadata as { name: string }).name}`, o]));
 
 describe('withDesiredHash', () => {
@@ -106,7 +106,7 @@ describe('planChildren', () => {
   it('shared objects are created when missing and otherwise left alone', () => {
     assert.deepEqual(planChildren([], [account], new Map()),
       [{ type: 'create', change: 'created', object: account, reason: 'ServiceAccount postgres-pod is missing' }]);
-    const different: Observed = { ...live(account), secrets: [{ name: 'token' }], metadata: { name: 'postgres-pod', labels: { other: 'x' } } as Observed['metadata'] };
+    const different: LiveObject = { ...live(account), secrets: [{ name: 'token' }], metadata: { name: 'postgres-pod', labels: { other: 'x' } } as LiveObject['metadata'] };
     assert.deepEqual(planChildren([], [account], observedMap(different)), []);
   });
 

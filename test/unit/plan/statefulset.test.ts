@@ -1,23 +1,22 @@
 // planStatefulSet: which StatefulSet changes need pods recreated, a re-create, a volume resize, or are refused.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeObject } from '../../../lib/builders';
+import type { DesiredObject } from '../../../lib/builders';
 import type { OperatorConfig } from '../../../lib/model/config';
-import {
-  planStatefulSet, podOrdinal, podTemplateHash, POD_TEMPLATE_HASH_ANNOTATION, recreateRelevant, type StatefulSetPlanOptions,
-} from '../../../lib/plan/statefulset';
+import { planStatefulSet, podOrdinal, podTemplateHash, recreateRelevant, type StatefulSetPlanOptions } from '../../../lib/plan/statefulset';
 import { buildEdited, referenceConfig } from '../reference';
+import { POD_TEMPLATE_HASH_ANNOTATION } from '../../../lib/model/annotations';
 
 const MANAGER = 'postgres-operator-functions';
 const options: StatefulSetPlanOptions = { lazySpiloUpgrade: false, fieldManager: MANAGER };
 
 type Raw = Parameters<NonNullable<Parameters<typeof buildEdited>[2]>>[0];
-const statefulSet = (edit: (raw: Raw) => void = () => {}, config: OperatorConfig = referenceConfig('v2.0.1')): KubeObject =>
+const statefulSet = (edit: (raw: Raw) => void = () => {}, config: OperatorConfig = referenceConfig('v2.0.1')): DesiredObject =>
   buildEdited('v2.0.1/minimal-postgres-manifest.yaml', config, edit).objects.find((o) => o.kind === 'StatefulSet')!;
 
 /** The StatefulSet as the API server returns it after an apply of the planned one: defaults added, managedFields. */
-function live(sts: KubeObject, templateAnnotationKeys: string[] = []): KubeObject {
-  const copy = structuredClone(planStatefulSet(sts, undefined, options).desired) as KubeObject & { spec: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+function live(sts: DesiredObject, templateAnnotationKeys: string[] = []): DesiredObject {
+  const copy = structuredClone(planStatefulSet(sts, undefined, options).desired) as DesiredObject & { spec: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
   copy.metadata = { ...copy.metadata, uid: 'u1', resourceVersion: '7', generation: 1,
     managedFields: [{ manager: MANAGER, operation: 'Apply', fieldsV1: { 'f:spec': { 'f:template': { 'f:metadata': {
       'f:annotations': Object.fromEntries([...templateAnnotationKeys, POD_TEMPLATE_HASH_ANNOTATION].map((k) => [`f:${k}`, {}])) } } } } }] };
