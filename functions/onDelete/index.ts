@@ -6,7 +6,7 @@
 import { finalizeCluster } from '../../lib/sync/cluster/finalize';
 import { invalidConfigOutcome } from '../shared/config';
 import { finalizeOutcome } from '../shared/cluster';
-import { defineHandler, eventKey } from '../shared/handler';
+import { defineHandler, eventKey } from '../../lib/runtime/handler';
 
 export const onDelete = defineHandler('onDelete', async ({ event, operator }) => {
   const key = eventKey(event);

@@ -10,7 +10,7 @@ import { watchedNamespaces } from '../../lib/model/config';
 import { drainNode } from '../../lib/sync/drain/move-master';
 import { configLocation } from '../../lib/sync/operator/config';
 import { invalidConfigOutcome } from '../shared/config';
-import { defineHandler } from '../shared/handler';
+import { defineHandler } from '../../lib/runtime/handler';
 
 /** Leaves this share of the invocation's budget for answering after the last step. */
 const DEADLINE_MARGIN = 0.9;

@@ -4,7 +4,7 @@
  * anything is needed.
  */
 import { applyOperatorConfigChange } from '../../lib/sync/config/change';
-import { defineHandler } from '../shared/handler';
+import { defineHandler } from '../../lib/runtime/handler';
 
 export const onOperatorConfigChange = defineHandler('onOperatorConfigChange', ({ event, operator, client, log, env, deadlineMs }) =>
   applyOperatorConfigChange(operator, event.ref, {

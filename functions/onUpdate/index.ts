@@ -4,7 +4,7 @@
  */
 import { invalidConfigOutcome } from '../shared/config';
 import { syncOrFinalize } from '../shared/cluster';
-import { defineHandler, eventKey } from '../shared/handler';
+import { defineHandler, eventKey } from '../../lib/runtime/handler';
 
 export const onUpdate = defineHandler('onUpdate', async ({ event, operator }) => {
   const key = eventKey(event);

@@ -5,7 +5,7 @@
  */
 import { invalidConfigOutcome } from '../shared/config';
 import { fleetOutcome } from '../shared/fleet';
-import { defineHandler } from '../shared/handler';
+import { defineHandler } from '../../lib/runtime/handler';
 
 export const periodicSync = defineHandler('periodicSync', async ({ operator, env, deadlineMs }) => {
   if (!operator.ok) return invalidConfigOutcome(operator);

@@ -3,7 +3,7 @@
  */
 import { finalizeCluster, type FinalizeResult } from '../../lib/sync/cluster/finalize';
 import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluster';
-import type { Outcome } from './handler';
+import type { Outcome } from '../../lib/runtime/handler';
 import type { SyncContext } from '../../lib/sync/context';
 
 /**

@@ -4,7 +4,7 @@
  * with a config the user did not mean (200, not retried; the fix of the ConfigMap triggers onOperatorConfigChange).
  */
 import type { OperatorContextResult } from '../../lib/sync/operator/load';
-import type { Outcome } from './handler';
+import type { Outcome } from '../../lib/runtime/handler';
 
 export function invalidConfigOutcome(operator: Extract<OperatorContextResult, { ok: false }>): Outcome {
   return {

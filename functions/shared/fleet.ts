@@ -4,7 +4,7 @@
 import type { SyncContext } from '../../lib/sync/context';
 import { runFleet } from '../../lib/sync/fleet/run';
 import { configLocation } from '../../lib/sync/operator/config';
-import type { Outcome } from './handler';
+import type { Outcome } from '../../lib/runtime/handler';
 
 /**
  * @param env `OPERATOR_NAMESPACE`, `CONFIG_MAP_NAME` (where the cursor lives), `SYNC_PARALLELISM` (default 4)

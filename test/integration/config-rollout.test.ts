@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { applyOperatorConfigChange } from '../../lib/sync/config/change';
-import type { Outcome } from '../../functions/shared/handler';
+import type { Outcome } from '../../lib/runtime/handler';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { silentLogger } from '../../lib/log/logger';
 import { LAST_APPLIED_CONFIG_ANNOTATION, canonicalConfigData } from '../../lib/sync/operator/history';

@@ -7,12 +7,12 @@
  *
  * Source: runtime research §2 (Kubeless event/context), §3.3 (response contract); design §5.
  */
-import { KubeClient } from '../../lib/k8s/client';
-import { functionSpec } from '../../lib/registry/functions';
-import { isRetryable } from '../../lib/k8s/errors';
-import { createLogger, type Logger } from '../../lib/log/logger';
-import { EnvelopeError, parseEvent, type KubelessEvent, type NormalizedEvent } from '../../lib/runtime/envelope';
-import { createOperatorContext, type OperatorContextResult } from '../../lib/sync/operator/load';
+import { KubeClient } from '../k8s/client';
+import { functionSpec } from '../registry/functions';
+import { isRetryable } from '../k8s/errors';
+import { createLogger, type Logger } from '../log/logger';
+import { EnvelopeError, parseEvent, type KubelessEvent, type NormalizedEvent } from './envelope';
+import { createOperatorContext, type OperatorContextResult } from '../sync/operator/load';
 
 /** What a function's logic gets. */
 export interface Invocation {
