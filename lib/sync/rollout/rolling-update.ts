@@ -1,5 +1,7 @@
 /**
- * Carries out the rolling update one disruptive step per invocation (the plan is `lib/plan/rolling-update.ts`):
+ * Carries out the rolling update one disruptive step per invocation (the step is chosen by
+ * `lib/plan/rolling-update.ts`; the condition, holds and reports are `lib/plan/rollout-condition.ts`,
+ * `rollout-gate.ts` and `rollout-action.ts`; this module does their I/O):
  * observe the cluster's pods, Patroni's `GET /cluster` and, before a switchover, the Nodes of the pods; decide the
  * next step; then, holding the cluster's Lease and a fleet-wide rollout slot (`rollout-slots.ts`: a cluster in line
  * only peeks at the slots until one is free, and one whose step is under way keeps its slot renewed), recreate one pod
@@ -17,107 +19,63 @@
  * Source: Zalando postgres-operator research/zalando.md §4.5 (rolling update) and §4.12 (Patroni calls);
  * Kubernetes API reference, meta/v1 DeleteOptions (preconditions); research/anchors.md §3f rules 5 and 9.
  */
+import type { V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
 import { ROLLING_UPDATE_ANNOTATION } from '../../builders';
-import type { KubeObject } from '../../k8s/client';
 import { isStatus } from '../../k8s/errors';
 import { hasReadyCondition } from '../../k8s/pods';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../../model/annotations';
-import type { Condition, Postgresql } from '../../model/postgresql';
-import { checkMaintenanceWindows, clusterMaintenanceWindows, describeWindowStart } from '../../plan/maintenance-window';
-import { flaggedPods, nextRolloutStep, podsNotBack, rolloutStalled, type RolloutPod, type RolloutStep } from '../../plan/rolling-update';
+import type { Postgresql } from '../../model/postgresql';
+import { clusterMaintenanceWindows } from '../../plan/maintenance-window';
+import { flaggedPods, nextRolloutStep, type RolloutPod, type RolloutStep } from '../../plan/rolling-update';
+import { podChangedReport, recreatedReport, switchedOverReport, switchoverFailedReport } from '../../plan/rollout-action';
+import { findRolloutCondition, type RolloutReport, type RolloutState } from '../../plan/rollout-condition';
+import { planRolloutStep, rolloutGate, slotWaitReport } from '../../plan/rollout-gate';
 import type { HeldLease } from '../../k8s/lease';
+import { storedStatus } from '../cluster/status';
 import { nodeGoingAwayReason, type NodeReasons } from '../pods/nodes';
 import { readOwnStatuses, readPatroniView, switchover } from '../pods/patroni';
 import { keepRolloutSlot, peekRolloutSlot, releaseRolloutSlot, takeRolloutSlot } from './slots';
 import type { SyncContext } from '../context';
-import type { StepEvent } from '../context';
 
-/** Type of the condition this step owns. */
-export const ROLLING_UPDATE_CONDITION = 'RollingUpdate';
+/** Type of the condition this step owns (defined with the condition's logic in `lib/plan/rollout-condition.ts`). */
+export { ROLLING_UPDATE_CONDITION } from '../../plan/rollout-condition';
 
-/** What the step did or found. */
-export interface RolloutOutcome {
+/** What the step did or found: the report (Events, pending, condition), or that it needs the cluster's Lease. */
+export interface RolloutOutcome extends RolloutReport {
   /** the next step needs the cluster's Lease, and the caller does not hold it */
   needsLease?: boolean;
-  events: StepEvent[];
-  /** why a later invocation must come back (a step was taken, or a pod or member is on its way back) */
-  pending?: string;
-  /** the `RollingUpdate` condition to write; undefined when no rollout ever ran */
-  condition?: Condition;
 }
 
-const isReady = (pod: KubeObject) => pod.status?.phase === 'Running' && hasReadyCondition(pod);
+/** The `postgresql` object as read: its generation, its annotations (the pause) and its status (the previous condition). */
+export interface RolloutSubject { metadata?: V1ObjectMeta; status?: unknown }
 
-function rolloutPods(ctx: SyncContext, pods: readonly KubeObject[], nodesGoingAway: Map<string, string>): RolloutPod[] {
+const isReady = (pod: V1Pod) => pod.status?.phase === 'Running' && hasReadyCondition(pod);
+
+function rolloutPods(ctx: SyncContext, pods: readonly V1Pod[], nodesGoingAway: ReadonlyMap<string, string>): RolloutPod[] {
   return pods.map((pod) => ({
-    name: pod.metadata!.name as string,
-    uid: pod.metadata!.uid as string,
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
     flagged: pod.metadata?.annotations?.[ROLLING_UPDATE_ANNOTATION] === 'true',
     ready: isReady(pod),
     deleting: Boolean(pod.metadata?.deletionTimestamp),
     role: pod.metadata?.labels?.[ctx.config.pod_role_label],
-    nodeGoingAway: nodesGoingAway.get(pod.spec?.nodeName as string),
+    nodeGoingAway: pod.spec?.nodeName ? nodesGoingAway.get(pod.spec.nodeName) : undefined,
   }));
 }
 
 /** @returns node name -> why it is going away, for the nodes of the pods that are (one GET per node) */
-async function nodesGoingAway(ctx: SyncContext, pods: readonly KubeObject[]): Promise<Map<string, string>> {
+async function nodesGoingAway(ctx: SyncContext, pods: readonly V1Pod[]): Promise<Map<string, string>> {
   const cache: NodeReasons = new Map();
-  const names = [...new Set(pods.map((p) => p.spec?.nodeName as string | undefined).filter((n): n is string => Boolean(n)))];
+  const names = [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => Boolean(n)))];
   const reasons = await Promise.all(names.map((name) => nodeGoingAwayReason(ctx, cache, name)));
   return new Map(names.map((name, i) => [name, reasons[i]!] as const).filter(([, reason]) => reason !== ''));
 }
-
-/** Reasons of a cluster whose step is under way: it holds a rollout slot. */
-const STEPPING = new Set(['InProgress', 'Waiting', 'Stalled']);
-/** Reasons under which a cluster is not expected to take steps: leaving one restarts the progress clock. */
-const NOT_STEPPING = new Set(['WaitingForSlot', 'WaitingForMaintenanceWindow', 'Paused', 'Blocked']);
-
-/**
- * @param progressed a step was just taken (or the rollout ended): `lastUpdateTime` moves to now; it also does when
- *   the status flips or the cluster leaves a reason under which it takes no steps, and otherwise stays
- */
-function condition(raw: KubeObject, active: boolean, reason: string, message: string, now: Date, progressed = false): Condition {
-  const previous = previousCondition(raw);
-  const status = active ? 'True' : 'False';
-  const kept = previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : undefined;
-  const restarted = progressed || !kept || (previous!.reason !== reason && NOT_STEPPING.has(previous!.reason ?? ''));
-  return {
-    type: ROLLING_UPDATE_CONDITION, status, reason, message,
-    observedGeneration: (raw.metadata?.generation as number | undefined) ?? 0,
-    lastTransitionTime: kept ?? now.toISOString(),
-    lastUpdateTime: restarted ? now.toISOString() : previous!.lastUpdateTime ?? kept!,
-  };
-}
-
-/**
- * The outcome of a wait: condition `Waiting`, or `Stalled` once the rollout has taken no step for
- * `rollout_progress_deadline` (as a Deployment past its progress deadline), with one Warning Event
- * `RollingUpdateStalled` when it turns so. The rollout goes on waiting either way (and keeps its slot).
- */
-function waiting(ctx: SyncContext, raw: KubeObject, reason: string, now: Date): RolloutOutcome {
-  const previous = previousCondition(raw);
-  const waitingNow = condition(raw, true, 'Waiting', reason, now);
-  const deadline = ctx.config.rollout_progress_deadline;
-  const stalled = rolloutStalled(waitingNow.lastUpdateTime, now, deadline);
-  const pending = `rolling update: ${reason}`;
-  if (!stalled) return { events: [], pending, condition: waitingNow };
-  // The condition's message does not count the minutes, so repeated calls write nothing; the Event does.
-  const within = `no step within rollout_progress_deadline (${Math.round(deadline / 60_000)} min)`;
-  const events: StepEvent[] = previous?.reason === 'Stalled' ? [] : [{ type: 'Warning', reason: 'RollingUpdateStalled',
-    message: `Rolling update stalled, ${stalled}: ${reason}. While it waits it keeps its rollout slot, so other `
-      + `clusters' rollouts may wait too; fix what it waits for, or pause it with ${ROLLING_UPDATE_PAUSED_ANNOTATION}: "true"` }];
-  return { events, pending, condition: condition(raw, true, 'Stalled', `${within}: ${reason}`, now) };
-}
-
-const previousCondition = (raw: KubeObject) =>
-  ((raw.status?.conditions ?? []) as Condition[]).find((c) => c.type === ROLLING_UPDATE_CONDITION);
 
 /**
  * Decides the next step from what is observed now.
  * @param pods the cluster's pods, as just listed
  */
-async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly KubeObject[], instances: number): Promise<RolloutStep> {
+async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly V1Pod[], instances: number): Promise<RolloutStep> {
   const base = rolloutPods(ctx, pods, new Map());
   const inputs = { pods: base, instances, maxLagBytes: cluster.spec.patroni?.maximum_lag_on_failover };
   // Patroni is asked only when a pod is flagged, there are several and none is being deleted: the plan needs it
@@ -133,8 +91,14 @@ async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly Kube
   return nextRolloutStep({ ...inputs, pods: rolloutPods(ctx, pods, await nodesGoingAway(ctx, pods)), members, patroniError, own });
 }
 
+/** @returns the previous `RollingUpdate` condition, the generation, the time now and the progress deadline */
+function rolloutState(ctx: SyncContext, raw: RolloutSubject): RolloutState {
+  return { previous: findRolloutCondition(storedStatus(raw)?.conditions), generation: raw.metadata?.generation ?? 0,
+    now: ctx.now(), progressDeadlineMs: ctx.config.rollout_progress_deadline };
+}
+
 /**
- * One invocation's share of the rolling update.
+ * One invocation's share of the rolling update: the I/O around the decisions of `lib/plan/rollout-gate.ts`.
  * @param raw the `postgresql` object as read (its status holds the previous condition, its annotations the pause)
  * @param pods the cluster's pods, as just listed
  * @param instances the StatefulSet's replicas
@@ -142,108 +106,70 @@ async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly Kube
  *   (`needsLease`), and the caller comes back holding it
  * @returns what was done; throws KubeApiError when the API fails (a refused precondition is not a failure)
  */
-export async function rollingUpdateStep(ctx: SyncContext, raw: KubeObject, cluster: Postgresql, pods: readonly KubeObject[],
+export async function rollingUpdateStep(ctx: SyncContext, raw: RolloutSubject, cluster: Postgresql, pods: readonly V1Pod[],
   instances: number, lease: HeldLease | undefined): Promise<RolloutOutcome> {
-  const now = ctx.now();
-  const previous = previousCondition(raw);
+  const state = rolloutState(ctx, raw);
   const key = { namespace: cluster.metadata.namespace!, name: cluster.metadata.name };
-  const observed = rolloutPods(ctx, pods, new Map());
-  const flagged = flaggedPods(observed);
-  if (flagged.length === 0) {
-    // A finished rollout's condition stays as it was (no status write).
-    if (previous?.status !== 'True') return { events: [], ...(previous ? { condition: previous } : {}) };
-    // The last pod recreated is not flagged, but the rollout is not over until it is back: keep the slot till then.
-    const back = podsNotBack(observed, instances);
-    if (back) {
+  const gate = rolloutGate(state, {
+    pods: rolloutPods(ctx, pods, new Map()), instances,
+    paused: raw.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION] === 'true',
+    windows: clusterMaintenanceWindows(cluster.spec.maintenanceWindows, ctx.config),
+  });
+  switch (gate.kind) {
+    case 'idle':
+      return gate.report;
+    case 'finishing':
       await keepRolloutSlot(ctx, key);
-      return waiting(ctx, raw, back, now);
-    }
-    // The rollout just ended: free its slot for the next cluster (no write when it held none).
-    if (!lease) return { events: [], needsLease: true };
-    await releaseRolloutSlot(ctx, key);
-    return { events: [{ type: 'Normal', reason: 'RollingUpdateCompleted', message: 'Rolling update completed: every pod runs the current template' }],
-      condition: condition(raw, false, 'Completed', 'every pod runs the current template', now, true) };
-  }
-  if (raw.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION] === 'true') {
-    const message = `paused by annotation ${ROLLING_UPDATE_PAUSED_ANNOTATION}: pods ${flagged.map((p) => p.name).join(', ')} wait`;
-    // Pausing the cluster that holds up the fleet (its new pod does not come back) lets the next one go at once.
-    if (previous?.reason !== 'Paused') await releaseRolloutSlot(ctx, key);
-    return { events: [], condition: condition(raw, true, 'Paused', message, now) };
-  }
-
-  const window = checkMaintenanceWindows(clusterMaintenanceWindows(cluster.spec.maintenanceWindows, ctx.config), now);
-  if (!window.open) {
-    const message = `outside the maintenance windows (${window.windows}): the next one starts `
-      + `${describeWindowStart(window.nextStart)}; pods ${flagged.map((p) => p.name).join(', ')} wait`;
-    // A rollout under way stops between two steps (the cluster is whole then) and frees its slot for a cluster that
-    // may roll now. Nothing to retry soon: periodic sync looks again, and goes on once a window has begun.
-    if (previous?.reason === 'WaitingForMaintenanceWindow') return { events: [], condition: condition(raw, true, previous.reason, message, now) };
-    await releaseRolloutSlot(ctx, key);
-    return { events: [{ type: 'Normal', reason: 'RollingUpdateDeferred', message: `Rolling update deferred: ${message}` }],
-      condition: condition(raw, true, 'WaitingForMaintenanceWindow', message, now) };
-  }
-
-  if (previous?.status === 'True' && previous.reason === 'WaitingForSlot') {
-    // Still in line: one read of the slots instead of Patroni's view and every pod's status.
-    const peek = await peekRolloutSlot(ctx, key);
-    if (!peek.granted) {
-      return { events: [], pending: `rolling update: waiting for a rollout slot: ${peek.reason}`,
-        condition: condition(raw, true, 'WaitingForSlot', peek.reason, now) };
-    }
-  }
-
-  const step = await decide(ctx, cluster, pods, instances);
-  switch (step.kind) {
-    case 'done':
-      return { events: [], ...(previous ? { condition: previous } : {}) };
-    case 'wait':
-      // A step under way (a recreated replica catching up) may take longer than a slot lasts unrenewed: keep it.
-      if (previous?.status === 'True' && STEPPING.has(previous.reason ?? '')) await keepRolloutSlot(ctx, key);
-      return waiting(ctx, raw, step.reason, now);
-    case 'blocked': {
-      // Not retried at once (nothing will change in seconds); periodic sync looks again.
-      const events: StepEvent[] = previous?.reason === 'Blocked' && previous.message === step.reason ? []
-        : [{ type: 'Warning', reason: 'RollingUpdateBlocked', message: step.reason }];
-      return { events, condition: condition(raw, true, 'Blocked', step.reason, now) };
-    }
+      return gate.report;
+    case 'completed':
+      // The rollout just ended: free its slot for the next cluster (no write when it held none).
+      if (!lease) return { events: [], needsLease: true };
+      await releaseRolloutSlot(ctx, key);
+      return gate.report;
+    case 'hold':
+      if (gate.releaseSlot) await releaseRolloutSlot(ctx, key);
+      return gate.report;
     default:
       break;
   }
+  if (gate.peekSlot) {
+    const peek = await peekRolloutSlot(ctx, key);
+    if (!peek.granted) return slotWaitReport(state, peek.reason);
+  }
+
+  const plan = planRolloutStep(state, await decide(ctx, cluster, pods, instances));
+  if (plan.kind === 'report') {
+    if (plan.keepSlot) await keepRolloutSlot(ctx, key);
+    return plan.report;
+  }
   if (!lease) return { events: [], needsLease: true };
   const slot = await takeRolloutSlot(ctx, key);
-  if (!slot.granted) {
-    return { events: [], pending: `rolling update: waiting for a rollout slot: ${slot.reason}`,
-      condition: condition(raw, true, 'WaitingForSlot', slot.reason, now) };
-  }
+  if (!slot.granted) return slotWaitReport(state, slot.reason);
   await lease.renewIfDue();
-  if (step.kind === 'recreate') return recreatePod(ctx, raw, step, now);
-  return switchOver(ctx, raw, pods, step, now);
+  const { step } = plan;
+  if (step.kind === 'recreate') return recreatePod(ctx, key.namespace, step, state);
+  return switchOver(ctx, pods, step, state);
 }
 
-async function recreatePod(ctx: SyncContext, raw: KubeObject, step: Extract<RolloutStep, { kind: 'recreate' }>, now: Date): Promise<RolloutOutcome> {
+async function recreatePod(ctx: SyncContext, namespace: string, step: Extract<RolloutStep, { kind: 'recreate' }>,
+  state: RolloutState): Promise<RolloutOutcome> {
   try {
-    await ctx.client.delete({ kind: 'Pod', namespace: raw.metadata!.namespace, name: step.pod }, undefined, ctx.signal, { uid: step.uid });
+    await ctx.client.delete({ kind: 'Pod', namespace, name: step.pod }, undefined, ctx.signal, { uid: step.uid });
   } catch (error) {
     // 409: the pod was replaced meanwhile; the next invocation looks again.
     if (!isStatus(error, 409)) throw error;
-    return { events: [], pending: `rolling update: pod ${step.pod} changed meanwhile`, condition: condition(raw, true, 'Waiting', `pod ${step.pod} changed meanwhile`, now) };
+    return podChangedReport(state, step.pod);
   }
-  const message = `Recreating pod ${step.pod}${step.downtime ? ' (the cluster is down until it is back)' : ''}: ${step.reason}`;
-  return { events: [{ type: step.downtime ? 'Warning' : 'Normal', reason: 'RollingUpdate', message }],
-    pending: `rolling update: recreating pod ${step.pod}`, condition: condition(raw, true, 'InProgress', message, now, true) };
+  return recreatedReport(state, step);
 }
 
-async function switchOver(ctx: SyncContext, raw: KubeObject, pods: readonly KubeObject[], step: Extract<RolloutStep, { kind: 'switchover' }>,
-  now: Date): Promise<RolloutOutcome> {
-  const candidatePod = pods.find((p) => p.metadata!.name === step.candidate)!;
+async function switchOver(ctx: SyncContext, pods: readonly V1Pod[], step: Extract<RolloutStep, { kind: 'switchover' }>,
+  state: RolloutState): Promise<RolloutOutcome> {
+  const candidatePod = pods.find((p) => p.metadata?.name === step.candidate)!;
   try {
     const result = await switchover(ctx, candidatePod, step.leader, step.candidate);
-    const message = `Switched over from ${step.leader} to ${result.newLeader ?? step.candidate}: ${step.reason}`;
-    return { events: [{ type: 'Normal', reason: 'Switchover', message }], pending: `rolling update: switched over to ${step.candidate}`,
-      condition: condition(raw, true, 'InProgress', message, now, true) };
+    return switchedOverReport(state, step, result.newLeader);
   } catch (error) {
-    const message = `Switchover from ${step.leader} to ${step.candidate} failed: ${(error as Error).message}`;
-    return { events: [{ type: 'Warning', reason: 'SwitchoverFailed', message }], pending: `rolling update: ${message}`,
-      condition: condition(raw, true, 'Waiting', message, now) };
+    return switchoverFailedReport(state, step, error instanceof Error ? error.message : String(error));
   }
 }
