@@ -8,6 +8,7 @@
  * Source: design.md §6; research runtime.md §3.3 "Bridge (in-project event source)".
  */
 import { DEFAULT_SYNC_SCHEDULE, FUNCTIONS, type ResourceAction } from '../registry/functions';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../k8s/client';
 import { createLogger, type Logger } from '../log/logger';
 import { configLocation } from '../sync/operator/config';
@@ -171,9 +172,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     return namespaceChange;
   };
 
-  const applyConfig = (configMap: KubeObject | undefined) => {
+  const applyConfig = (configMap: V1ConfigMap | undefined) => {
     configSeen = true;
-    settings = operatorSettings(configMap?.data as Record<string, string> | undefined, env, operatorNamespace);
+    settings = operatorSettings(configMap?.data, env, operatorNamespace);
     for (const error of settings.errors) log.warn('operator config value ignored by the bridge', { key: error.key, error: error.message });
     nodes.setReadinessLabels(settings.readinessLabels);
     void watchNamespaces(settings.namespaces);

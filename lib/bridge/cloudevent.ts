@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
+import type { V1NodeStatus } from '@kubernetes/client-node';
 import type { KubeObject } from '../k8s/client';
 import { resourceFor } from '../k8s/resources';
 import type { ObjectChange } from './routing';
@@ -35,7 +36,7 @@ export function eventBody(object: KubeObject): KubeObject {
   const { managedFields: _managedFields, ...metadata } = object.metadata ?? {};
   const body: KubeObject = { ...object, metadata };
   if (object.kind === 'Node' && object.status) {
-    const { images: _images, ...status } = object.status as Record<string, unknown>;
+    const { images: _images, ...status }: V1NodeStatus = object.status;
     body.status = status;
   }
   return body;

@@ -77,9 +77,9 @@ export class ResilientInformer {
     this.listWatch = new ListWatch(resourcePath(spec.kind, spec.namespace), new Watch(client.kubeConfig), listFunction(client, spec),
       false, undefined, spec.fieldSelector);
     // ListWatch 1.4.0 still calls back for a list that was in flight when stop() came: ignore those.
-    this.listWatch.on('add', (object) => { if (!this.stopping) handlers.add(object as KubeObject); });
-    this.listWatch.on('update', (object) => { if (!this.stopping) handlers.update(object as KubeObject); });
-    this.listWatch.on('delete', (object) => { if (!this.stopping) handlers.delete(object as KubeObject); });
+    this.listWatch.on('add', (object) => { if (!this.stopping) handlers.add(object); });
+    this.listWatch.on('update', (object) => { if (!this.stopping) handlers.update(object); });
+    this.listWatch.on('delete', (object) => { if (!this.stopping) handlers.delete(object); });
     this.listWatch.on('error', (error) => this.onError(error));
   }
 

@@ -8,6 +8,7 @@
  * docs (`karpenter.sh/disrupted` taint), Zalando operator parameters (`node_readiness_label`).
  */
 import { FUNCTIONS, type ResourceAction } from '../registry/functions';
+import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
 import type { KubeObject } from '../k8s/client';
 import { SYNC_NOW_ANNOTATION } from '../model/annotations';
 import { DRAIN_TAINTS, goingAwayReasons as nodeReasons } from '../plan/node-drain';
@@ -53,8 +54,8 @@ export function objectKey(resource: WatchedResource, object: KubeObject): string
 }
 
 /** @returns whether a postgresql object carries the sync-now annotation (any value) */
-export function wantsSyncNow(object: KubeObject): boolean {
-  const annotations = object.metadata?.annotations as Record<string, string> | undefined;
+export function wantsSyncNow(object: KubernetesObject): boolean {
+  const annotations = object.metadata?.annotations;
   return annotations !== undefined && Object.hasOwn(annotations, SYNC_NOW_ANNOTATION);
 }
 
@@ -67,8 +68,8 @@ export interface NodeSnapshot {
 }
 
 /** @returns the parts of a Node that matter for draining */
-export function nodeSnapshot(node: KubeObject): NodeSnapshot {
-  const taints = ((node.spec?.taints ?? []) as { key?: string }[])
+export function nodeSnapshot(node: V1Node): NodeSnapshot {
+  const taints = (node.spec?.taints ?? [])
     .map((t) => t.key ?? '')
     .filter((key) => GOING_AWAY_TAINTS.includes(key));
   return { unschedulable: node.spec?.unschedulable === true, taints, labels: { ...(node.metadata?.labels ?? {}) } };
@@ -105,8 +106,8 @@ export class NodeTracker {
    *   add, e.g. the initial list after a restart) already going away: a drain that began while the bridge was down
    *   is delivered at least once. Undefined otherwise; deletes never fire.
    */
-  observe(action: ResourceAction, node: KubeObject): string[] | undefined {
-    const name = node.metadata?.name as string;
+  observe(action: ResourceAction, node: V1Node): string[] | undefined {
+    const name = node.metadata?.name ?? '';
     if (action === 'delete') {
       this.nodes.delete(name);
       return undefined;

@@ -11,6 +11,7 @@ import https from 'node:https';
 // per function bundle) that this client never uses.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { KubeApiError } from './errors';
+import { nameOf } from './meta';
 import { resourceFor, resourcePath } from './resources';
 
 /** Kubernetes verbs as counted: reads (get, list) and writes (create, apply, patch, update, delete). */
@@ -118,18 +119,18 @@ export class KubeClient {
 
   /** Server-side apply with the operator's field manager and `force` (the operator owns the fields it sets). */
   async apply<T = KubeObject>(object: KubeObject, signal?: AbortSignal): Promise<T> {
-    const metadata = object.metadata as { name: string; namespace?: string };
+    const name = nameOf(object);
     return this.request<T>({
-      verb: 'apply', kind: object.kind!, method: 'PATCH', path: resourcePath(object.kind!, metadata.namespace, metadata.name),
+      verb: 'apply', kind: object.kind!, method: 'PATCH', path: resourcePath(object.kind!, object.metadata?.namespace, name),
       query: { fieldManager: this.fieldManager, force: 'true' }, body: object, contentType: 'application/apply-patch+yaml', signal,
     });
   }
 
   /** Creates an object. */
   async create<T = KubeObject>(object: KubeObject, signal?: AbortSignal): Promise<T> {
-    const metadata = object.metadata as { namespace?: string };
+    if (!object.metadata) throw new Error(`a ${object.kind} to create needs metadata`);
     return this.request<T>({
-      verb: 'create', kind: object.kind!, method: 'POST', path: resourcePath(object.kind!, metadata.namespace), body: object,
+      verb: 'create', kind: object.kind!, method: 'POST', path: resourcePath(object.kind!, object.metadata.namespace), body: object,
       query: { fieldManager: this.fieldManager }, signal,
     });
   }

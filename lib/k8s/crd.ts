@@ -1,4 +1,6 @@
+import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from './client';
+import { nameOf } from './meta';
 
 /**
  * Installs or updates a CustomResourceDefinition with server-side apply and waits until it is Established.
@@ -6,10 +8,10 @@ import type { KubeClient, KubeObject } from './client';
  */
 export async function installCrd(client: KubeClient, crd: KubeObject, timeoutMs = 30_000): Promise<void> {
   await client.apply(crd);
-  const name = crd.metadata!.name as string;
+  const name = nameOf(crd);
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
-    const live = await client.get({ kind: 'CustomResourceDefinition', name });
-    if (live?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True')) return;
+    const live = await client.get<V1CustomResourceDefinition>({ kind: 'CustomResourceDefinition', name });
+    if (live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`CRD ${name} was not established within ${timeoutMs / 1000} s`);

@@ -17,6 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger';
+import type { CoreV1Event } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from './client';
 import { isStatus } from './errors';
 
@@ -85,11 +86,11 @@ export function eventRecorder(client: KubeClient, log: Logger, now: () => Date):
 
   /** Raises the count of an existing Event (JSON patch testing the resourceVersion read: a concurrent raise wins). */
   async function raise(namespace: string, name: string): Promise<void> {
-    const current = await client.get({ kind: 'Event', namespace, name });
+    const current = await client.get<CoreV1Event>({ kind: 'Event', namespace, name });
     if (!current) return;
     await client.jsonPatch({ kind: 'Event', namespace, name }, [
       { op: 'test', path: '/metadata/resourceVersion', value: current.metadata?.resourceVersion },
-      { op: 'replace', path: '/count', value: ((current.count as number | undefined) ?? 1) + 1 },
+      { op: 'replace', path: '/count', value: (current.count ?? 1) + 1 },
       { op: 'replace', path: '/lastTimestamp', value: now().toISOString() },
     ]);
   }

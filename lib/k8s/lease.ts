@@ -13,8 +13,10 @@
  * acquireTime, renewTime, leaseTransitions; MicroTime); JSON Patch (RFC 6902) `test`.
  */
 import { randomUUID } from 'node:crypto';
-import type { KubeClient, KubeObject } from './client';
+import type { V1Lease } from '@kubernetes/client-node';
+import type { KubeClient } from './client';
 import { isStatus } from './errors';
+import { resourceVersionOf } from './meta';
 
 /** How long a Lease is held without renewal, and how long to wait for one held by someone else. */
 export interface LeaseTiming {
@@ -46,6 +48,9 @@ export class LeaseLostError extends Error {
 
 type LeaseSpec = { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
 
+/** A Lease as read: client-node's V1Lease, with the MicroTime fields as the RFC 3339 strings the JSON carries. */
+type LiveLease = Omit<V1Lease, 'spec'> & { spec?: LeaseSpec };
+
 /** What to create the Lease with when it does not exist: name, namespace, labels, owner references. */
 export interface LeaseTarget {
   namespace: string;
@@ -59,20 +64,20 @@ export class HeldLease {
   private resourceVersion: string;
   private renewedAt: number;
 
-  constructor(private readonly client: KubeClient, readonly target: LeaseTarget, readonly holder: string, lease: KubeObject,
+  constructor(private readonly client: KubeClient, readonly target: LeaseTarget, readonly holder: string, lease: LiveLease,
     private readonly durationMs: number, private readonly now: () => Date) {
-    this.resourceVersion = lease.metadata!.resourceVersion as string;
+    this.resourceVersion = resourceVersionOf(lease);
     this.renewedAt = now().getTime();
   }
 
   private async patch(spec: Partial<LeaseSpec>, remove: Array<keyof LeaseSpec> = []): Promise<void> {
     try {
-      const updated = await this.client.jsonPatch({ kind: 'Lease', namespace: this.target.namespace, name: this.target.name }, [
+      const updated = await this.client.jsonPatch<LiveLease>({ kind: 'Lease', namespace: this.target.namespace, name: this.target.name }, [
         { op: 'test', path: '/metadata/resourceVersion', value: this.resourceVersion },
         ...Object.entries(spec).map(([key, value]) => ({ op: 'add', path: `/spec/${key}`, value })),
         ...remove.map((key) => ({ op: 'remove', path: `/spec/${key}` })),
       ]);
-      this.resourceVersion = updated.metadata!.resourceVersion as string;
+      this.resourceVersion = resourceVersionOf(updated);
     } catch (error) {
       if (isStatus(error, 422) || isStatus(error, 409) || isStatus(error, 404)) throw new LeaseLostError(this.target.name, 'another holder');
       throw error;
@@ -109,10 +114,10 @@ export async function tryAcquireLease(client: KubeClient, target: LeaseTarget, h
   const ref = { kind: 'Lease', namespace: target.namespace, name: target.name };
   const seconds = Math.max(1, Math.ceil(durationMs / 1000));
   const time = microTime(now());
-  const current = await client.get(ref, signal);
+  const current = await client.get<LiveLease>(ref, signal);
   if (!current) {
     try {
-      const created = await client.create({
+      const created = await client.create<LiveLease>({
         apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
         metadata: {
           name: target.name, namespace: target.namespace, ...(target.labels ? { labels: target.labels } : {}),
@@ -126,15 +131,15 @@ export async function tryAcquireLease(client: KubeClient, target: LeaseTarget, h
       throw error;
     }
   }
-  const spec = (current.spec ?? {}) as LeaseSpec;
+  const spec: LeaseSpec = current.spec ?? {};
   const renewed = spec.renewTime ? Date.parse(spec.renewTime) : 0;
   const until = new Date(renewed + (spec.leaseDurationSeconds ?? 0) * 1000);
   if (spec.holderIdentity && spec.holderIdentity !== holder && until.getTime() > now().getTime()) {
     return { heldBy: spec.holderIdentity, until };
   }
   try {
-    const taken = await client.jsonPatch(ref, [
-      { op: 'test', path: '/metadata/resourceVersion', value: current.metadata!.resourceVersion },
+    const taken = await client.jsonPatch<LiveLease>(ref, [
+      { op: 'test', path: '/metadata/resourceVersion', value: resourceVersionOf(current) },
       { op: 'add', path: '/spec', value: {
         holderIdentity: holder, leaseDurationSeconds: seconds, acquireTime: time, renewTime: time,
         leaseTransitions: (spec.leaseTransitions ?? 0) + (spec.holderIdentity === holder ? 0 : 1),

@@ -5,7 +5,8 @@
  *
  * Source: Zalando postgres-operator docs, reference/operator_parameters.md ("ConfigMap").
  */
-import type { KubeClient, KubeObject } from '../../k8s/client';
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeClient } from '../../k8s/client';
 import { parseOperatorConfig, type ConfigError, type OperatorConfig } from '../../model/config';
 import type { ConfigLocation } from '../context';
 import { lastAppliedData, type ConfigData } from './history';
@@ -53,8 +54,8 @@ export type LoadedConfig =
  */
 export async function loadOperatorConfig(client: KubeClient, location: ConfigLocation,
   env: Record<string, string | undefined>): Promise<LoadedConfig> {
-  const configMap = await client.get<KubeObject>({ kind: 'ConfigMap', ...location });
-  const data = configMap?.data as ConfigData | undefined;
+  const configMap = await client.get<V1ConfigMap>({ kind: 'ConfigMap', ...location });
+  const data: ConfigData | undefined = configMap?.data;
   const lastApplied = lastAppliedData(configMap);
   const state: ConfigMapState = { exists: configMap !== undefined, ...(data ? { data } : {}), ...(lastApplied ? { lastApplied } : {}) };
   const configEnv = { WATCHED_NAMESPACE: env.WATCHED_NAMESPACE };

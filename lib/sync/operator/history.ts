@@ -12,7 +12,8 @@
  * (RFC 7386) for the annotation; design §5 (an invalid input never disrupts what runs).
  */
 import { createHash } from 'node:crypto';
-import type { KubeClient, KubeObject } from '../../k8s/client';
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeClient } from '../../k8s/client';
 import type { ConfigLocation } from '../context';
 
 /** Annotation on the operator ConfigMap: canonical JSON of the `data` last applied to the fleet. */
@@ -36,8 +37,8 @@ export function canonicalConfigData(data: ConfigData | undefined): string {
  * @returns the data, or undefined when there is no annotation or it is not a JSON object of strings (then it is
  *   treated as absent: a damaged annotation must not stop anything, the next applied change rewrites it)
  */
-export function lastAppliedData(configMap: KubeObject | undefined): ConfigData | undefined {
-  const text = configMap?.metadata?.annotations?.[LAST_APPLIED_CONFIG_ANNOTATION] as string | undefined;
+export function lastAppliedData(configMap: V1ConfigMap | undefined): ConfigData | undefined {
+  const text = configMap?.metadata?.annotations?.[LAST_APPLIED_CONFIG_ANNOTATION];
   if (!text) return undefined;
   try {
     const parsed: unknown = JSON.parse(text);

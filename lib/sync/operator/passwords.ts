@@ -8,6 +8,7 @@
  * bytes when missing); whoever can read it can derive the passwords, exactly as whoever can read the Secrets can.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import type { V1Secret } from '@kubernetes/client-node';
 import type { KubeClient } from '../../k8s/client';
 import { isStatus } from '../../k8s/errors';
 
@@ -46,8 +47,8 @@ export function derivedPasswords(key: Buffer, length = 64): PasswordSource {
  */
 export async function loadPasswordKey(client: KubeClient, namespace: string): Promise<Buffer> {
   const ref = { kind: 'Secret', namespace, name: PASSWORD_KEY_SECRET };
-  const existing = await client.get(ref);
-  if (existing?.data?.key) return Buffer.from(existing.data.key as string, 'base64');
+  const existing = await client.get<V1Secret>(ref);
+  if (existing?.data?.key) return Buffer.from(existing.data.key, 'base64');
   try {
     await client.create({
       apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: PASSWORD_KEY_SECRET, namespace },
@@ -56,6 +57,7 @@ export async function loadPasswordKey(client: KubeClient, namespace: string): Pr
   } catch (error) {
     if (!isStatus(error, 409)) throw error;
   }
-  const created = await client.get(ref);
-  return Buffer.from(created!.data.key as string, 'base64');
+  const key = (await client.get<V1Secret>(ref))?.data?.key;
+  if (key === undefined) throw new Error(`the Secret ${namespace}/${PASSWORD_KEY_SECRET} has no key`);
+  return Buffer.from(key, 'base64');
 }

@@ -7,33 +7,36 @@
  * running pods, research/zalando.md §4.4); Kubernetes API reference, core/v1 Pod (metadata is mutable).
  */
 import { ROLLING_UPDATE_ANNOTATION } from '../../builders';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeObject } from '../../k8s/client';
+import { nameOf } from '../../k8s/meta';
 import { labelSelector } from '../cluster/observe';
 import type { SyncContext } from '../context';
 import { POD_TEMPLATE_HASH_ANNOTATION } from '../../model/annotations';
 
 /** @returns the pods selected by the labels (one LIST), sorted by name */
 export async function listPods(ctx: SyncContext, namespace: string, selector: Record<string, string>): Promise<KubeObject[]> {
-  const pods = await ctx.client.list('Pod', namespace, labelSelector(selector), ctx.signal);
-  return pods.sort((a, b) => (a.metadata!.name < b.metadata!.name ? -1 : 1));
+  const pods = await ctx.client.list<V1Pod>('Pod', namespace, labelSelector(selector), ctx.signal);
+  return pods.sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
 }
 
 /** @returns whether the pod is flagged for a rolling update */
-export const isFlagged = (pod: KubeObject) => pod.metadata?.annotations?.[ROLLING_UPDATE_ANNOTATION] === 'true';
+export const isFlagged = (pod: V1Pod) => pod.metadata?.annotations?.[ROLLING_UPDATE_ANNOTATION] === 'true';
 
 /**
  * Flags the pods whose template hash differs from `hash` (pods without a hash included) and that are not flagged
  * yet; pods being deleted are left alone.
  * @returns the names of the pods flagged by this call; throws KubeApiError when a patch fails
  */
-export async function flagPodsForRollingUpdate(ctx: SyncContext, pods: readonly KubeObject[], hash: string): Promise<string[]> {
+export async function flagPodsForRollingUpdate(ctx: SyncContext, pods: readonly V1Pod[], hash: string): Promise<string[]> {
   const flagged: string[] = [];
   for (const pod of pods) {
     if (pod.metadata?.deletionTimestamp || isFlagged(pod)) continue;
     if (pod.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION] === hash) continue;
-    await ctx.client.mergePatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name },
+    const name = nameOf(pod);
+    await ctx.client.mergePatch({ kind: 'Pod', namespace: pod.metadata?.namespace, name },
       { metadata: { annotations: { [ROLLING_UPDATE_ANNOTATION]: 'true' } } }, undefined, ctx.signal);
-    flagged.push(pod.metadata!.name);
+    flagged.push(name);
   }
   return flagged;
 }
@@ -43,19 +46,20 @@ export async function flagPodsForRollingUpdate(ctx: SyncContext, pods: readonly 
  * request.
  * @returns the names of the pods patched; throws KubeApiError when a patch fails
  */
-export async function patchPodAnnotations(ctx: SyncContext, pods: readonly KubeObject[], set: Record<string, string>,
+export async function patchPodAnnotations(ctx: SyncContext, pods: readonly V1Pod[], set: Record<string, string>,
   remove: readonly string[]): Promise<string[]> {
   const patched: string[] = [];
   for (const pod of pods) {
     if (pod.metadata?.deletionTimestamp) continue;
-    const current = (pod.metadata?.annotations ?? {}) as Record<string, string>;
+    const current = pod.metadata?.annotations ?? {};
     const changes: Record<string, string | null> = {};
     for (const [key, value] of Object.entries(set)) if (current[key] !== value) changes[key] = value;
     for (const key of remove) if (key in current) changes[key] = null;
     if (Object.keys(changes).length === 0) continue;
-    await ctx.client.mergePatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name },
+    const name = nameOf(pod);
+    await ctx.client.mergePatch({ kind: 'Pod', namespace: pod.metadata?.namespace, name },
       { metadata: { annotations: changes } }, undefined, ctx.signal);
-    patched.push(pod.metadata!.name);
+    patched.push(name);
   }
   return patched;
 }

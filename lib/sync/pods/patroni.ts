@@ -7,7 +7,8 @@
  * endpoints", "Switchover and failover endpoints", "Config endpoint"; Zalando operator research/zalando.md §4.12 (pod
  * IP, port 8008).
  */
-import type { KubeObject } from '../../k8s/client';
+import type { V1Pod } from '@kubernetes/client-node';
+import { nameOf } from '../../k8s/meta';
 import { PatroniClient, patroniUrl, type PatroniCluster, type PatroniStatus, type SwitchoverResult } from '../../patroni';
 import { patroniConfigChange, type PatroniConfigChange } from '../../plan/patroni-config';
 import type { OwnStatus } from '../../plan/patroni-members';
@@ -30,27 +31,33 @@ export interface PatroniTiming {
 
 export const DEFAULT_PATRONI_TIMING: PatroniTiming = { getMs: 3_000, switchoverMs: 25_000 };
 
-/** Pods with an IP, the one labelled master first, then by name. */
-function reachable(pods: readonly KubeObject[], roleLabel: string): KubeObject[] {
-  const rank = (p: KubeObject) => (p.metadata?.labels?.[roleLabel] === 'master' ? 0 : 1);
-  return pods.filter((p) => p.status?.podIP && !p.metadata?.deletionTimestamp)
-    .sort((a, b) => rank(a) - rank(b) || (a.metadata!.name < b.metadata!.name ? -1 : 1));
+/** A pod whose member can be asked: its name and pod IP. */
+interface Member { name: string; ip: string }
+
+/** Pods with an IP that are not being deleted, the one labelled master first, then by name. */
+function reachable(pods: readonly V1Pod[], roleLabel: string): Member[] {
+  const members: Array<Member & { rank: number }> = [];
+  for (const pod of pods) {
+    const ip = pod.status?.podIP;
+    if (ip && !pod.metadata?.deletionTimestamp) members.push({ name: nameOf(pod), ip, rank: pod.metadata?.labels?.[roleLabel] === 'master' ? 0 : 1 });
+  }
+  return members.sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1));
 }
 
 /**
  * Asks the pods' members in turn (the master first) until one answers.
  * @returns the first answer and the pod it came from, or every member's error; never throws
  */
-async function askFirst<T>(ctx: SyncContext, pods: readonly KubeObject[], timing: PatroniTiming, what: string,
-  ask: (client: PatroniClient) => Promise<T>): Promise<{ value: T; from: KubeObject } | { error: string }> {
+async function askFirst<T>(ctx: SyncContext, pods: readonly V1Pod[], timing: PatroniTiming, what: string,
+  ask: (client: PatroniClient) => Promise<T>): Promise<{ value: T; from: Member } | { error: string }> {
   const candidates = reachable(pods, ctx.config.pod_role_label);
   if (candidates.length === 0) return { error: 'no pod has an IP yet' };
   const errors: string[] = [];
-  for (const pod of candidates) {
+  for (const member of candidates) {
     try {
-      return { value: await ask(new PatroniClient(patroniUrl(pod.status.podIP as string), { timeoutMs: timing.getMs })), from: pod };
+      return { value: await ask(new PatroniClient(patroniUrl(member.ip), { timeoutMs: timing.getMs })), from: member };
     } catch (error) {
-      errors.push(`${pod.metadata!.name}: ${(error as Error).message}`);
+      errors.push(`${member.name}: ${(error as Error).message}`);
     }
   }
   return { error: `Patroni's REST API did not answer ${what} (${errors.join('; ')})` };
@@ -60,10 +67,10 @@ async function askFirst<T>(ctx: SyncContext, pods: readonly KubeObject[], timing
  * Reads `GET /cluster` from the first pod that answers.
  * @returns the view, or why none could be read (no pod with an IP, or every member's error); never throws
  */
-export async function readPatroniView(ctx: SyncContext, pods: readonly KubeObject[], timing: PatroniTiming = DEFAULT_PATRONI_TIMING):
+export async function readPatroniView(ctx: SyncContext, pods: readonly V1Pod[], timing: PatroniTiming = DEFAULT_PATRONI_TIMING):
   Promise<PatroniView | { error: string }> {
   const answer = await askFirst(ctx, pods, timing, 'GET /cluster', (client) => client.getCluster({ signal: ctx.signal }));
-  return 'error' in answer ? answer : { cluster: answer.value, from: answer.from.metadata!.name as string };
+  return 'error' in answer ? answer : { cluster: answer.value, from: answer.from.name };
 }
 
 /** How bringing Patroni's dynamic configuration to the manifest's went. */
@@ -80,7 +87,7 @@ export type PatroniConfigSync =
  * @param options `write: false` only tells whether a write is due (`needs-write`); `timing` of the calls
  * @returns `unchanged` (no write), the change made or due, or why it could not be read or written; never throws
  */
-export async function syncPatroniConfig(ctx: SyncContext, pods: readonly KubeObject[], desired: Record<string, unknown>,
+export async function syncPatroniConfig(ctx: SyncContext, pods: readonly V1Pod[], desired: Record<string, unknown>,
   options: { write: boolean; timing?: PatroniTiming }): Promise<PatroniConfigSync> {
   const { write, timing = DEFAULT_PATRONI_TIMING } = options;
   const current = await askFirst(ctx, pods, timing, 'GET /config', (client) => client.getConfig({ signal: ctx.signal }));
@@ -88,9 +95,9 @@ export async function syncPatroniConfig(ctx: SyncContext, pods: readonly KubeObj
   const change = patroniConfigChange(desired, current.value);
   if (!change) return { outcome: 'unchanged' };
   if (!write) return { outcome: 'needs-write', change };
-  const via = current.from.metadata!.name as string;
+  const via = current.from.name;
   try {
-    await new PatroniClient(patroniUrl(current.from.status.podIP as string), { timeoutMs: timing.getMs })
+    await new PatroniClient(patroniUrl(current.from.ip), { timeoutMs: timing.getMs })
       .patchConfig(change.patch, { signal: ctx.signal });
     return { outcome: 'patched', change, via };
   } catch (error) {
@@ -103,9 +110,11 @@ export async function syncPatroniConfig(ctx: SyncContext, pods: readonly KubeObj
  * healthy, or it would not be the candidate), falling back to `/failover` on a Patroni without `/switchover`.
  * @returns Patroni's answer; throws PatroniError (e.g. 412 when the leader changed meanwhile)
  */
-export async function switchover(ctx: SyncContext, candidatePod: KubeObject, leader: string, candidate: string,
+export async function switchover(ctx: SyncContext, candidatePod: V1Pod, leader: string, candidate: string,
   timing: PatroniTiming = DEFAULT_PATRONI_TIMING): Promise<SwitchoverResult> {
-  const client = new PatroniClient(patroniUrl(candidatePod.status.podIP as string), { switchoverTimeoutMs: timing.switchoverMs });
+  const ip = candidatePod.status?.podIP;
+  if (typeof ip !== 'string') throw new Error(`the candidate pod ${candidatePod.metadata?.name ?? candidate} has no IP`);
+  const client = new PatroniClient(patroniUrl(ip), { switchoverTimeoutMs: timing.switchoverMs });
   return client.switchover({ leader, candidate }, { signal: ctx.signal });
 }
 
@@ -119,14 +128,14 @@ export async function switchover(ctx: SyncContext, candidatePod: KubeObject, lea
  * `received_location` falls back to the replayed one), and then `running` on the leader's timeline is all there is.
  * @returns pod name -> its state, or undefined when it has no IP or did not answer in time; never throws
  */
-export async function readOwnStatuses(ctx: SyncContext, pods: readonly KubeObject[], scope: string,
+export async function readOwnStatuses(ctx: SyncContext, pods: readonly V1Pod[], scope: string,
   timing: PatroniTiming = DEFAULT_PATRONI_TIMING): Promise<Map<string, OwnStatus | undefined>> {
   const answers = await Promise.all(pods.map(async (pod) => {
-    const ip = pod.status?.podIP as string | undefined;
+    const ip = pod.status?.podIP;
     if (!ip || pod.metadata?.deletionTimestamp) return undefined;
     return new PatroniClient(patroniUrl(ip), { timeoutMs: timing.getMs }).getStatus({ signal: ctx.signal }).catch(() => undefined);
   }));
-  return new Map(pods.map((pod, i) => [pod.metadata!.name as string, answers[i] && ownStatus(answers[i], scope)]));
+  return new Map(pods.map((pod, i) => [nameOf(pod), answers[i] && ownStatus(answers[i], scope)]));
 }
 
 function ownStatus(answer: PatroniStatus, scope: string): OwnStatus {

@@ -10,6 +10,7 @@
  */
 import { secretUsers } from '../../builders';
 import { secretName } from '../../builders/names';
+import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { KubeObject } from '../../k8s/client';
 import type { Postgresql } from '../../model/postgresql';
 import {
@@ -35,8 +36,8 @@ const decode = (data: Record<string, string> | undefined): Record<string, string
 export function secretPasswords(ctx: SyncContext, cluster: Postgresql, observed: ReadonlyMap<string, KubeObject>): Record<string, string> {
   const passwords: Record<string, string> = {};
   for (const user of secretUsers(cluster, ctx.config).users) {
-    const secret = observed.get(`Secret/${secretName(ctx.config, cluster.metadata.name, user)}`);
-    const value = secret?.data?.password as string | undefined;
+    const secret: V1Secret | undefined = observed.get(`Secret/${secretName(ctx.config, cluster.metadata.name, user)}`);
+    const value = secret?.data?.password;
     if (value) passwords[user] = Buffer.from(value, 'base64').toString('utf8');
   }
   return passwords;
@@ -47,10 +48,10 @@ export interface InfrastructureInputs { sources: SourceRoles[]; errors: string[]
 
 async function secretAndConfigMap(ctx: SyncContext, ref: { namespace: string; name: string }) {
   const [secret, configMap] = await Promise.all([
-    ctx.client.get({ kind: 'Secret', ...ref }, ctx.signal),
-    ctx.client.get({ kind: 'ConfigMap', ...ref }, ctx.signal),
+    ctx.client.get<V1Secret>({ kind: 'Secret', ...ref }, ctx.signal),
+    ctx.client.get<V1ConfigMap>({ kind: 'ConfigMap', ...ref }, ctx.signal),
   ]);
-  return { secret: secret ? decode(secret.data) : undefined, configMap: configMap?.data as Record<string, string> | undefined };
+  return { secret: secret ? decode(secret.data) : undefined, configMap: configMap?.data };
 }
 
 /** @returns the infrastructure roles of both formats; throws KubeApiError when the API cannot be read */
@@ -89,8 +90,8 @@ export type TeamInputs =
 export async function readTeamMembers(ctx: SyncContext, cluster: Postgresql, operatorNamespace: string): Promise<TeamInputs | undefined> {
   if (!ctx.config.enable_teams_api) return undefined;
   const ref = namespacedName(ctx.config.oauth_token_secret_name, operatorNamespace);
-  const secret = await ctx.client.get({ kind: 'Secret', ...ref }, ctx.signal);
-  const token = teamsApiToken(secret?.data as Record<string, string> | undefined, `${ref.namespace}/${ref.name}`);
+  const secret = await ctx.client.get<V1Secret>({ kind: 'Secret', ...ref }, ctx.signal);
+  const token = teamsApiToken(secret?.data, `${ref.namespace}/${ref.name}`);
   if (!token.ok) return { ok: false, error: token.error, retryable: false };
   const teams = [cluster.spec.teamId, ...ctx.config.postgres_superuser_teams];
   const results: TeamResult[] = await Promise.all(teams.map((teamId) =>

@@ -9,6 +9,7 @@
  * core/v1 Endpoints (subsets[].addresses are the ready ones) and Pod (Ready condition).
  */
 import { selectorLabels } from '../../builders/labels';
+import type { V1Endpoints, V1Pod } from '@kubernetes/client-node';
 import type { KubeObject } from '../../k8s/client';
 import { hasReadyCondition } from '../../k8s/pods';
 import type { Postgresql } from '../../model/postgresql';
@@ -17,7 +18,7 @@ import type { SyncContext } from '../context';
 /** Ready, or the reason to wait. */
 export type MasterState = { ready: true } | { ready: false; reason: string };
 
-const isReadyPod = (pod: KubeObject): boolean => Boolean(pod.status?.podIP)
+const isReadyPod = (pod: V1Pod): boolean => Boolean(pod.status?.podIP)
   && hasReadyCondition(pod);
 
 /**
@@ -28,14 +29,14 @@ export async function masterState(ctx: SyncContext, cluster: Postgresql, observe
   const name = cluster.metadata.name;
   const namespace = cluster.metadata.namespace!;
   if (!ctx.config.kubernetes_use_configmaps) {
-    const endpoints = observed.get(`Endpoints/${name}`) ?? await ctx.client.get({ kind: 'Endpoints', namespace, name }, ctx.signal);
-    const subsets = (endpoints?.subsets ?? []) as Array<{ addresses?: unknown[] }>;
-    if (subsets.some((s) => (s.addresses ?? []).length > 0)) return { ready: true };
+    const endpoints: V1Endpoints | undefined = observed.get(`Endpoints/${name}`)
+      ?? await ctx.client.get<V1Endpoints>({ kind: 'Endpoints', namespace, name }, ctx.signal);
+    if ((endpoints?.subsets ?? []).some((s) => (s.addresses ?? []).length > 0)) return { ready: true };
     return { ready: false, reason: `waiting for the master pod: the Endpoints ${name} have no ready address yet (Patroni sets it when a leader runs)` };
   }
   const labels = { ...selectorLabels(cluster, ctx.config), [ctx.config.pod_role_label]: 'master' };
   const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
-  const pods = (await ctx.client.list('Pod', namespace, selector, ctx.signal)).filter(isReadyPod);
+  const pods = (await ctx.client.list<V1Pod>('Pod', namespace, selector, ctx.signal)).filter(isReadyPod);
   if (pods.length === 1) return { ready: true };
   if (pods.length > 1) return { ready: false, reason: `too many masters (${pods.length} pods with the master label found)` };
   return { ready: false, reason: `waiting for the master pod: no ready pod labelled ${ctx.config.pod_role_label}=master` };

@@ -19,9 +19,10 @@
 import { numberOfInstances } from '../../builders/instances';
 import { secretName } from '../../builders/names';
 import { isRetryable } from '../../k8s/errors';
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { KubeObject } from '../../k8s/client';
 import type { Logger } from '../../log/logger';
-import type { Condition, Postgresql } from '../../model/postgresql';
+import type { Condition, Postgresql, PostgresqlStatus } from '../../model/postgresql';
 import { connectionDefaults, masterAddress, PgSession, PostgresError } from '../../pg/connection';
 import { desiredState } from '../../roles/desired';
 import type { PasswordEncryption, Statement } from '../../roles/types';
@@ -58,12 +59,20 @@ const MAX_MESSAGE = 2000;
 
 const clip = (text: string): string => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 3)}...` : text);
 
+/** @returns this step's condition on the `postgresql` object as read (a string status, as Zalando's, has none) */
+function previousCondition(raw: KubeObject): Condition | undefined {
+  const status: PostgresqlStatus | string | undefined = raw.status;
+  const conditions = typeof status === 'object' ? status?.conditions : undefined;
+  return (conditions ?? []).find((c) => c.type === ROLES_CONDITION);
+}
+
 function makeCondition(raw: KubeObject, ok: boolean, reason: string, message: string, now: Date): Condition {
-  const previous = ((raw.status?.conditions ?? []) as Condition[]).find((c) => c.type === ROLES_CONDITION);
+  const previous = previousCondition(raw);
   const status = ok ? 'True' : 'False';
+  const metadata: V1ObjectMeta | undefined = raw.metadata;
   return {
     type: ROLES_CONDITION, status, reason, message: clip(message),
-    observedGeneration: (raw.metadata?.generation as number | undefined) ?? 0,
+    observedGeneration: metadata?.generation ?? 0,
     lastTransitionTime: previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : now.toISOString(),
   };
 }
@@ -98,7 +107,7 @@ export async function syncRolesAndDatabases(ctx: SyncContext, raw: KubeObject, c
   if (!ctx.config.enable_database_access) return {};
   if (numberOfInstances(cluster, ctx.config).instances <= 0) return {};
   const now = ctx.now();
-  const previous = ((raw.status?.conditions ?? []) as Condition[]).find((c) => c.type === ROLES_CONDITION);
+  const previous = previousCondition(raw);
   const finish = async (result: RolesStepResult): Promise<RolesStepResult> => {
     const c = result.condition!;
     const changed = previous?.reason !== c.reason || previous?.message !== c.message;
