@@ -1,7 +1,8 @@
 /**
- * Metadata the API server sets on every object it returns (`metadata.name`, `metadata.resourceVersion`), read
- * from live objects typed with @kubernetes/client-node's models, where every field is optional. An object without
- * them did not come from the API: that is a bug, and it fails loudly here instead of later as `undefined`.
+ * Metadata every object has once the API server stores it (`metadata.name`, `metadata.resourceVersion`), read from
+ * objects typed with @kubernetes/client-node's models, where every field is optional. An object without them was
+ * not read from the API (or was built wrong): that is a bug, and it fails loudly here instead of later as
+ * `undefined`.
  *
  * Note on those models: they type timestamps (`creationTimestamp`, `deletionTimestamp`, MicroTime fields) as
  * `Date`, but objects read as JSON carry RFC 3339 strings; test such fields for presence only, or give them a
@@ -14,14 +15,14 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 const what = (object: KubernetesObject) =>
   `${object.kind ?? 'object'} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name ?? ''}`.trim();
 
-/** @returns the object's `metadata.name`; throws when it has none (it was not read from the API) */
+/** @returns the object's `metadata.name`; throws when it has none (never so for an object read from the API) */
 export function nameOf(object: KubernetesObject): string {
   const name = object.metadata?.name;
   if (typeof name !== 'string') throw new Error(`${what(object)} has no metadata.name`);
   return name;
 }
 
-/** @returns the object's `metadata.resourceVersion`; throws when it has none (it was not read from the API) */
+/** @returns the object's `metadata.resourceVersion`; throws when it has none (never so for an object read from the API) */
 export function resourceVersionOf(object: KubernetesObject): string {
   const version = object.metadata?.resourceVersion;
   if (typeof version !== 'string') throw new Error(`${what(object)} has no metadata.resourceVersion`);

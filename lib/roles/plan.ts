@@ -92,13 +92,15 @@ export function planRoles(roles: readonly DesiredRole[], catalog: Catalog, optio
     }
 
     const missing = role.attributes.filter((a) => !hasAttribute(current, a));
-    const passwordChanged = typeof role.password === 'string'
-      && !passwordMatches(current.password, options.encryption, role.name, role.password);
+    // The Secret's password, when the role's verifier does not match it.
+    const newPassword = typeof role.password === 'string'
+      && !passwordMatches(current.password, options.encryption, role.name, role.password) ? role.password : undefined;
+    const passwordChanged = newPassword !== undefined;
     if (missing.length || passwordChanged) {
       const why = [missing.length ? `missing ${missing.join(' ')}` : '', passwordChanged ? `password differs from its Secret (or is not ${options.encryption})` : '']
         .filter(Boolean).join('; ');
       alters.push({ type: 'alter-role', role: role.name, attributes: missing,
-        password: passwordChanged ? makeVerifier(options.encryption, role.name, role.password as string, options.salt) : undefined,
+        password: newPassword !== undefined ? makeVerifier(options.encryption, role.name, newPassword, options.salt) : undefined,
         reason: `${role.name}: ${why}` });
     }
     const newGroups = groups.filter((g) => !current.memberOf.includes(g));

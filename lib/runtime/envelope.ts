@@ -13,7 +13,7 @@
  * Source: CloudEvents 1.0 HTTP binding; Knative eventing `pkg/adapter/apiserver/events`; Kubeless runtime
  * `event-*` headers.
  */
-import { HTTP, type CloudEvent } from 'cloudevents';
+import { HTTP, type CloudEventV1 } from 'cloudevents';
 
 /** What happened to the object, or `sync` when the event carries no action (cron, manual call). */
 export type EventAction = 'add' | 'update' | 'delete' | 'sync';
@@ -91,11 +91,14 @@ function bodyOf(event: KubelessEvent, contentType: string): unknown {
   }
 }
 
-function fromCloudEvent(ce: CloudEvent<unknown>): NormalizedEvent {
+function fromCloudEvent(ce: CloudEventV1<unknown>): NormalizedEvent {
   const suffix = ce.type.split('.').pop() ?? '';
   const action: EventAction = suffix === 'add' || suffix === 'update' || suffix === 'delete' ? suffix : 'sync';
   const data = typeof ce.data === 'string' ? safeJson(ce.data) : ce.data;
-  const extension = (name: string) => (typeof ce[name] === 'string' ? ce[name] as string : undefined);
+  const extension = (name: string) => {
+    const value = ce[name];
+    return typeof value === 'string' ? value : undefined;
+  };
   const object = looksLikeKubeObject(data) && !ce.type.includes('.ref.') ? data : undefined;
   const fromExtensions = extension('name')
     ? { apiVersion: extension('apiversion'), kind: extension('kind'), namespace: extension('namespace') || undefined, name: extension('name')! }
@@ -134,7 +137,7 @@ export function parseEvent(event: KubelessEvent): NormalizedEvent {
     try {
       const ce = HTTP.toEvent({ headers, body: typeof body === 'string' || body === undefined ? body : JSON.stringify(body) });
       if (Array.isArray(ce)) throw new EnvelopeError('batched CloudEvents are not supported: send one event per request');
-      return fromCloudEvent(ce as CloudEvent<unknown>);
+      return fromCloudEvent(ce);
     } catch (error) {
       if (error instanceof EnvelopeError) throw error;
       throw new EnvelopeError(`invalid CloudEvent: ${(error as Error).message}`);

@@ -14,14 +14,17 @@
  * `<date key>: <today, YYYY-MM-DD UTC>` and `<name key>: <cluster name>`; otherwise nothing is deleted, the
  * finalizer stays (the object waits in Terminating) and a Warning Event says which annotation to add.
  */
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { selectorLabels } from '../../builders/labels';
-import { secretName } from '../../builders/names';
-import { isRetryable } from '../../k8s/errors';
+import { isRetryable, isStatus } from '../../k8s/errors';
 import type { KubeObject } from '../../k8s/client';
-import type { Postgresql } from '../../model/postgresql';
-import { POSTGRESQL } from '../../model/postgresql';
+import { POSTGRESQL, type Postgresql } from '../../model/postgresql';
+import { deleteGuardProblem, keptAfterDeletion } from '../../plan/cleanup';
+import { storedStatus } from '../../plan/cluster-status';
 import { labelSelector } from './observe';
 import { removeFinalizer } from './finalizer';
+import type { PostgresqlObject } from './read-cluster';
+import { messageOf } from './result';
 import type { SyncContext } from '../context';
 
 /** How a finalization ended. */
@@ -46,18 +49,8 @@ const CLEANUP_KINDS = ['StatefulSet', 'Pod', 'PersistentVolumeClaim', 'Secret', 
 /** Patroni's DCS objects and the `-config` Service, which Patroni may create without the operator's labels. */
 const PATRONI_SUFFIXES = ['-config', '-leader', '-failover', '-sync'];
 
-/** @returns why the delete guard holds, or undefined when deletion may proceed */
-export function deleteGuardProblem(raw: KubeObject, ctx: Pick<SyncContext, 'config' | 'now'>): string | undefined {
-  const { delete_annotation_date_key: dateKey, delete_annotation_name_key: nameKey } = ctx.config;
-  const annotations = (raw.metadata?.annotations ?? {}) as Record<string, string>;
-  const today = ctx.now().toISOString().slice(0, 10);
-  const missing: string[] = [];
-  if (dateKey && annotations[dateKey] !== today) missing.push(`${dateKey}: "${today}"`);
-  if (nameKey && annotations[nameKey] !== raw.metadata?.name) missing.push(`${nameKey}: "${raw.metadata?.name}"`);
-  return missing.length > 0
-    ? `deletion is blocked by the delete guard: annotate the postgresql object with ${missing.join(' and ')} to let it proceed`
-    : undefined;
-}
+/** A child as listed: its kind, and metadata with a name (children without one are not listed). */
+type Child = { kind?: string; metadata: V1ObjectMeta & { name: string } };
 
 /**
  * Cleans up a deleted cluster.
@@ -69,33 +62,33 @@ export async function finalizeCluster(ctx: SyncContext, namespace: string, name:
   const log = ctx.log.with({ cluster: name, namespace });
   const result: FinalizeResult = { outcome: 'failed', deleted: [], remaining: [] };
   try {
-    const raw = await ctx.client.get({ kind: POSTGRESQL.kind, namespace, name }, ctx.signal);
-    if (raw && !raw.metadata?.deletionTimestamp) return { ...result, outcome: 'not-deleting' };
-    const subject = raw ?? lastKnown;
+    const raw = await ctx.client.get<PostgresqlObject>({ kind: POSTGRESQL.kind, namespace, name }, ctx.signal);
+    if (raw && !raw.metadata.deletionTimestamp) return { ...result, outcome: 'not-deleting' };
+    const subject: { metadata?: V1ObjectMeta } | undefined = raw ?? lastKnown;
     if (!subject) return { ...result, outcome: 'not-found' };
-    const guard = deleteGuardProblem(subject, ctx);
+    const guard = deleteGuardProblem(subject.metadata ?? {}, ctx.config, ctx.now());
     if (guard) {
       if (raw) await reportDeleteBlocked(ctx, raw, guard);
       log.warn('Delete blocked', { reason: guard });
       return { ...result, outcome: 'blocked', error: guard };
     }
 
-    const kept = keptSecretNames(ctx, name);
+    const keeps = keptAfterDeletion(ctx.config, name);
     const present = await listChildren(ctx, namespace, name);
     for (const object of present) {
-      const key = `${object.kind}/${object.metadata!.name}`;
-      if (object.metadata?.deletionTimestamp) continue;
-      if (keeps(ctx, object, kept)) {
-        await dropOwnerReference(ctx, object, subject.metadata?.uid);
+      const { kind = '', metadata: { name: childName } } = object;
+      if (object.metadata.deletionTimestamp) continue;
+      if (keeps(kind, childName)) {
+        await dropOwnerReference(ctx, object, namespace, subject.metadata?.uid);
         continue;
       }
-      if (await ctx.client.delete({ kind: object.kind!, namespace, name: object.metadata!.name }, undefined, ctx.signal)) {
-        result.deleted.push(key);
-        log.info(`Deleted ${object.kind}`, { name: object.metadata!.name });
+      if (await ctx.client.delete({ kind, namespace, name: childName }, undefined, ctx.signal)) {
+        result.deleted.push(`${kind}/${childName}`);
+        log.info(`Deleted ${kind}`, { name: childName });
       }
     }
-    const left = (await listChildren(ctx, namespace, name)).filter((o) => !keeps(ctx, o, kept));
-    result.remaining = left.map((o) => `${o.kind}/${o.metadata!.name}`);
+    const left = (await listChildren(ctx, namespace, name)).filter((o) => !keeps(o.kind, o.metadata.name));
+    result.remaining = left.map((o) => `${o.kind}/${o.metadata.name}`);
     if (result.remaining.length > 0) {
       log.info('Waiting for children to go', { remaining: result.remaining.join(', ') });
       return { ...result, outcome: 'cleaning', retryable: true };
@@ -109,52 +102,42 @@ export async function finalizeCluster(ctx: SyncContext, namespace: string, name:
     }
     return { ...result, outcome: 'finalized' };
   } catch (error) {
-    log.error('Cleanup failed', { error: (error as Error).message });
-    return { ...result, outcome: 'failed', retryable: isRetryable(error) || (error as { status?: number }).status === 422, error: (error as Error).message };
+    log.error('Cleanup failed', { error: messageOf(error) });
+    // A failed `test` of a patch (422: the object changed since it was listed) passes on the next call.
+    return { ...result, outcome: 'failed', retryable: isRetryable(error) || isStatus(error, 422), error: messageOf(error) };
   }
 }
 
-/** The Secrets that outlive the cluster: the system users' (super_username, replication_username). */
-function keptSecretNames(ctx: SyncContext, cluster: string): Set<string> {
-  return new Set([ctx.config.super_username, ctx.config.replication_username].map((user) => secretName(ctx.config, cluster, user)));
-}
-
-function keeps(ctx: SyncContext, object: KubeObject, keptSecrets: Set<string>): boolean {
-  if (object.kind === 'Secret') return !ctx.config.enable_secrets_deletion || keptSecrets.has(object.metadata!.name);
-  if (object.kind === 'PersistentVolumeClaim') return !ctx.config.enable_persistent_volume_claim_deletion;
-  return false;
-}
-
 /** Lists the cluster's children by its selector labels, plus Patroni's objects by name. */
-async function listChildren(ctx: SyncContext, namespace: string, cluster: string): Promise<KubeObject[]> {
+async function listChildren(ctx: SyncContext, namespace: string, cluster: string): Promise<Child[]> {
+  // The selector labels depend only on the name (and the config): the manifest may be gone or invalid.
   const selector = labelSelector(selectorLabels({ metadata: { name: cluster } } as Postgresql, ctx.config));
-  const lists = await Promise.all(CLEANUP_KINDS.map((kind) => ctx.client.list(kind, namespace, selector, ctx.signal)));
-  const found = new Map<string, KubeObject>();
-  for (const object of lists.flat()) found.set(`${object.kind}/${object.metadata!.name}`, object);
+  const lists = await Promise.all(CLEANUP_KINDS.map((kind) => ctx.client.list<Child>(kind, namespace, selector, ctx.signal)));
+  const found = new Map<string, Child>();
+  for (const object of lists.flat()) found.set(`${object.kind}/${object.metadata.name}`, object);
   const byName = PATRONI_SUFFIXES.flatMap((suffix) => (['Endpoints', 'ConfigMap', 'Service'] as const)
     .filter((kind) => kind !== 'Service' || suffix === '-config')
     .map((kind) => ({ kind, name: `${cluster}${suffix}` })))
     .filter(({ kind, name }) => !found.has(`${kind}/${name}`));
-  const extra = await Promise.all(byName.map((ref) => ctx.client.get({ ...ref, namespace }, ctx.signal)));
-  for (const object of extra) if (object) found.set(`${object.kind}/${object.metadata!.name}`, object);
+  const extra = await Promise.all(byName.map((ref) => ctx.client.get<Child>({ ...ref, namespace }, ctx.signal)));
+  for (const object of extra) if (object) found.set(`${object.kind}/${object.metadata.name}`, object);
   return [...found.values()];
 }
 
 /** Removes the owner reference to the cluster from an object that is kept (JSON patch tested on the list read). */
-async function dropOwnerReference(ctx: SyncContext, object: KubeObject, uid: string | undefined): Promise<void> {
-  const refs = (object.metadata?.ownerReferences ?? []) as Array<{ uid: string }>;
+async function dropOwnerReference(ctx: SyncContext, object: Child, namespace: string, uid: string | undefined): Promise<void> {
+  const refs = object.metadata.ownerReferences ?? [];
   if (!uid || !refs.some((r) => r.uid === uid)) return;
-  await ctx.client.jsonPatch({ kind: object.kind!, namespace: object.metadata!.namespace, name: object.metadata!.name }, [
+  await ctx.client.jsonPatch({ kind: object.kind ?? '', namespace, name: object.metadata.name }, [
     { op: 'test', path: '/metadata/ownerReferences', value: refs },
     { op: 'replace', path: '/metadata/ownerReferences', value: refs.filter((r) => r.uid !== uid) },
   ], ctx.signal);
 }
 
 /** Records the guard's Warning Event and status message once per distinct message (status is the memory). */
-async function reportDeleteBlocked(ctx: SyncContext, raw: KubeObject, message: string): Promise<void> {
-  const status = (raw.status ?? {}) as { deletion?: string };
-  if (status.deletion === message) return;
-  await ctx.client.mergePatch({ kind: POSTGRESQL.kind, namespace: raw.metadata!.namespace, name: raw.metadata!.name },
+async function reportDeleteBlocked(ctx: SyncContext, raw: PostgresqlObject, message: string): Promise<void> {
+  if (storedStatus(raw)?.deletion === message) return;
+  await ctx.client.mergePatch({ kind: POSTGRESQL.kind, namespace: raw.metadata.namespace, name: raw.metadata.name },
     { status: { deletion: message } }, 'status', ctx.signal);
   await ctx.events.record(raw, 'Warning', 'DeleteBlocked', message);
 }

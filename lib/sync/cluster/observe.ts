@@ -1,14 +1,16 @@
 /**
- * The observed side of a cluster (its children as they are) and the desired side (what the manifest asks for),
- * shared by `syncCluster` (one cluster, read by label) and fleet sync (every cluster, from one list per kind).
+ * The observed side of a cluster: its children as they are, read by label (fleet sync lists the same kinds for
+ * every cluster at once, see `fleet/inventory.ts`), and the passwords already in its Secrets. Reads only.
+ * The desired side and the plan are `lib/plan/cluster.ts`.
  */
-import { buildCluster, secretUsers, type DesiredObject } from '../../builders';
+import type { V1Secret, V1StatefulSet } from '@kubernetes/client-node';
+import { secretUsers, type DesiredObject } from '../../builders';
 import { selectorLabels } from '../../builders/labels';
 import { secretName } from '../../builders/names';
+import { buildPodServiceAccount } from '../../builders/service-account';
 import type { KubeObject } from '../../k8s/client';
 import type { Postgresql } from '../../model/postgresql';
-import { objectKey, planChildren, withDesiredHash, type Action } from '../../plan/plan';
-import { planStatefulSet, type StatefulSetChange } from '../../plan/statefulset';
+import { objectKey } from '../../plan/plan';
 import type { SyncContext } from '../context';
 
 /** The kinds a cluster owns, listed by the cluster's selector labels. */
@@ -17,15 +19,46 @@ export const OWNED_KINDS = ['Endpoints', 'Service', 'Secret', 'PodDisruptionBudg
 /** Observed children by `Kind/name`. */
 export type ObservedChildren = Map<string, KubeObject>;
 
+/** A validated cluster with the namespace it was read from (a sync always knows it). */
+export type NamespacedPostgresql = Postgresql & { metadata: { namespace: string } };
+
 /** @returns a label selector string (`a=b,c=d`) for equality labels */
 export const labelSelector = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+
+/**
+ * @param statefulSet the live StatefulSet, if any
+ * @returns the labels that select the cluster's pods: the live StatefulSet's selector (the pods it runs), else the
+ *   cluster's selector labels (what a new StatefulSet gets)
+ */
+export function podSelector(ctx: SyncContext, cluster: Postgresql, statefulSet: V1StatefulSet | undefined): Record<string, string> {
+  return statefulSet?.spec?.selector?.matchLabels ?? selectorLabels(cluster, ctx.config);
+}
+
+/** What a sync reads of a cluster before it plans. */
+export interface Observation {
+  /** the children, by `Kind/name`, shared objects included; the sync adds what it writes */
+  children: ObservedChildren;
+  /** username -> password for every user with a Secret (existing ones, or new derived ones) */
+  passwords: Record<string, string>;
+}
+
+/**
+ * Reads everything the plan of a cluster needs: its children (`observeChildren`), its StatefulSet by name when the
+ * labels missed it, and the passwords of its Secrets (`passwordsFor`).
+ * @returns the observation; throws KubeApiError when a read fails
+ */
+export async function observeCluster(ctx: SyncContext, cluster: NamespacedPostgresql): Promise<Observation> {
+  const children = await observeChildren(ctx, cluster, buildPodServiceAccount(ctx.config, cluster.metadata.namespace));
+  await findStatefulSetByName(ctx, cluster, children);
+  return { children, passwords: await passwordsFor(ctx, cluster, children) };
+}
 
 /**
  * Reads a cluster's children: one LIST per owned kind by the cluster's selector labels, one GET per shared object
  * (the pod ServiceAccount and RoleBinding, which are not labelled per cluster).
  */
-export async function observeChildren(ctx: SyncContext, cluster: Postgresql, shared: DesiredObject[]): Promise<ObservedChildren> {
-  const namespace = cluster.metadata.namespace!;
+export async function observeChildren(ctx: SyncContext, cluster: NamespacedPostgresql, shared: DesiredObject[]): Promise<ObservedChildren> {
+  const namespace = cluster.metadata.namespace;
   const selector = labelSelector(selectorLabels(cluster, ctx.config));
   const observed: ObservedChildren = new Map();
   const lists = await Promise.all(OWNED_KINDS.map((kind) => ctx.client.list(kind, namespace, selector, ctx.signal)));
@@ -36,46 +69,30 @@ export async function observeChildren(ctx: SyncContext, cluster: Postgresql, sha
 }
 
 /**
+ * The StatefulSet is looked up by name when the label list missed it (its labels were edited, or `cluster_labels`
+ * changed): applying over it without knowing it would hit the fields Kubernetes refuses to change.
+ */
+async function findStatefulSetByName(ctx: SyncContext, cluster: NamespacedPostgresql, observed: ObservedChildren): Promise<void> {
+  const key = `StatefulSet/${cluster.metadata.name}`;
+  if (observed.has(key)) return;
+  const found = await ctx.client.get<V1StatefulSet>({ kind: 'StatefulSet', namespace: cluster.metadata.namespace, name: cluster.metadata.name }, ctx.signal);
+  if (found) observed.set(key, found);
+}
+
+/**
  * Passwords for every user with a Secret: the one in the existing Secret when there is one (looked up by name
  * when the label list missed it, e.g. after someone edited its labels), else a new derived one.
  * Adds Secrets found by name to `observed`.
  */
-export async function passwordsFor(ctx: SyncContext, cluster: Postgresql, observed: ObservedChildren): Promise<Record<string, string>> {
+export async function passwordsFor(ctx: SyncContext, cluster: NamespacedPostgresql, observed: ObservedChildren): Promise<Record<string, string>> {
   const passwords: Record<string, string> = {};
   for (const user of secretUsers(cluster, ctx.config).users) {
     const name = secretName(ctx.config, cluster.metadata.name, user);
-    const secret = observed.get(`Secret/${name}`)
-      ?? await ctx.client.get({ kind: 'Secret', namespace: cluster.metadata.namespace!, name }, ctx.signal);
-    if (secret && !observed.has(`Secret/${name}`)) observed.set(`Secret/${name}`, secret);
-    const existing = secret?.data?.password as string | undefined;
+    const listed: V1Secret | undefined = observed.get(`Secret/${name}`);
+    const secret = listed ?? await ctx.client.get<V1Secret>({ kind: 'Secret', namespace: cluster.metadata.namespace, name }, ctx.signal);
+    if (secret && !listed) observed.set(`Secret/${name}`, secret);
+    const existing = secret?.data?.password;
     passwords[user] = existing ? Buffer.from(existing, 'base64').toString('utf8') : ctx.newPassword(cluster.metadata.uid ?? '', user);
   }
   return passwords;
-}
-
-/** The desired children of a cluster and the actions that bring the observed ones there. */
-export interface ClusterPlan {
-  state: ReturnType<typeof buildCluster>;
-  actions: Action[];
-  /** how the StatefulSet change reaches the running cluster (see `lib/plan/statefulset.ts`) */
-  statefulSet: StatefulSetChange;
-}
-
-/**
- * Builds the desired children (with the given passwords) and plans them against what was observed. The
- * StatefulSet is planned first (`planStatefulSet`): it gets its pod template hash, and refused changes (a smaller
- * volume) are reverted to what runs before the other actions are planned.
- * @param options.keepReplicas replicas to keep instead of the manifest's (a held scale-down)
- */
-export function planCluster(ctx: SyncContext, cluster: Postgresql, observed: ObservedChildren, passwords: Record<string, string>,
-  options: { keepReplicas?: number } = {}): ClusterPlan {
-  const built = buildCluster(cluster, ctx.config, { passwords });
-  let sts = built.objects.find((o) => o.kind === 'StatefulSet')!;
-  // A held scale-down (see scale-down.ts) keeps the replicas that run.
-  if (options.keepReplicas !== undefined) sts = { ...sts, spec: { ...(sts.spec as object), replicas: options.keepReplicas } };
-  const statefulSet = planStatefulSet(sts, observed.get(objectKey(sts)), {
-    lazySpiloUpgrade: ctx.config.enable_lazy_spilo_upgrade, fieldManager: ctx.client.fieldManager,
-  });
-  const state = { ...built, objects: built.objects.map((o) => (o.kind === 'StatefulSet' ? statefulSet.desired : o)) };
-  return { state, actions: planChildren(state.objects.map(withDesiredHash), state.shared, observed), statefulSet };
 }

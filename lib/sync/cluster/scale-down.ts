@@ -1,35 +1,26 @@
 /**
- * Scale-down without losing the master first. A StatefulSet removes its highest ordinals first; when the master
- * pod (Patroni's `<pod_role_label>=master`) is among the pods a scale-down removes, Zalando's operator switches
- * over to pod 0 first (research/zalando.md §4.10). Until the rolling-update logic does that switchover here, the
- * scale-down is held: the StatefulSet keeps its replicas and the status and a Warning Event say a switchover is
- * needed first.
+ * Reads the pods for the scale-down hold (`lib/plan/scale-down.ts`): a scale-down that would remove the master
+ * pod waits for a switchover to a lower ordinal.
  *
  * Source: Kubernetes "StatefulSet" (scaling removes pods in reverse ordinal order); Zalando postgres-operator.
  */
 import type { Postgresql } from '../../model/postgresql';
-import { podOrdinal, type Refusal, type StatefulSetChange } from '../../plan/statefulset';
+import { holdScaleDown, type PodRole, type ScaleDownHold } from '../../plan/scale-down';
+import type { StatefulSetChange } from '../../plan/statefulset';
 import { listPods } from '../pods/flags';
 import type { SyncContext } from '../context';
 
 /**
- * Reads the pods (one LIST) when the plan scales down.
- * @returns the replicas to keep and why, or undefined when the scale-down may proceed
+ * Reads the pods (one LIST) only when the plan scales down.
+ * @param selector the StatefulSet's pod selector labels
+ * @returns the replicas to keep and why, or undefined when the scale-down may proceed (or there is none)
  */
 export async function scaleDownHold(ctx: SyncContext, cluster: Postgresql, change: StatefulSetChange,
-  selector: Record<string, string>): Promise<{ keep: number; refusal: Refusal } | undefined> {
+  selector: Record<string, string>): Promise<ScaleDownHold | undefined> {
   if (!change.scaleDown) return undefined;
-  const { from, to } = change.scaleDown;
-  const pods = await listPods(ctx, cluster.metadata.namespace!, selector);
-  const master = pods.find((p) => p.metadata?.labels?.[ctx.config.pod_role_label] === 'master' && !p.metadata?.deletionTimestamp);
-  const ordinal = master ? podOrdinal(cluster.metadata.name, master.metadata!.name) : undefined;
-  if (ordinal === undefined || ordinal < to) return undefined;
-  return {
-    keep: from,
-    refusal: {
-      reason: 'SwitchoverNeeded',
-      message: `scale-down from ${from} to ${to} instances waits: it would remove the master pod ${master!.metadata!.name} first; `
-        + 'a switchover to a pod with a lower ordinal is needed first',
-    },
-  };
+  const pods = await listPods(ctx, cluster.metadata.namespace ?? 'default', selector);
+  const roles: PodRole[] = pods.map((pod) => ({
+    name: pod.metadata?.name ?? '', role: pod.metadata?.labels?.[ctx.config.pod_role_label], deleting: Boolean(pod.metadata?.deletionTimestamp),
+  }));
+  return holdScaleDown(cluster.metadata.name, change.scaleDown, roles);
 }

@@ -10,9 +10,9 @@
  *
  * Runs while the cluster's Lease is held.
  */
-import { selectorLabels } from '../../builders/labels';
+import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeObject } from '../../k8s/client';
-import type { Postgresql } from '../../model/postgresql';
+import { desiredPodTemplateHash } from '../../plan/cluster';
 import { withDesiredHash } from '../../plan/plan';
 import { type StatefulSetChange } from '../../plan/statefulset';
 import type { HeldLease } from '../../k8s/lease';
@@ -20,7 +20,7 @@ import { flagPodsForRollingUpdate, listPods, patchPodAnnotations } from '../pods
 import { recreateStatefulSet } from './statefulset-recreate';
 import { growVolumeClaims } from './volumes';
 import type { StepEvent, SyncContext } from '../context';
-import { POD_TEMPLATE_HASH_ANNOTATION } from '../../model/annotations';
+import { podSelector, type NamespacedPostgresql } from './observe';
 
 /** What happened to the StatefulSet. */
 export interface StatefulSetOutcome {
@@ -35,16 +35,17 @@ export interface StatefulSetOutcome {
  * @param change the plan (its `desired` is the StatefulSet without the desired-hash annotation)
  * @param observed the live StatefulSet, if any
  * @param deletionWaitMs how long to wait for an old StatefulSet to go during a re-create
+ * @param deadline the invocation's deadline (epoch ms): a re-create waits no longer
+ * @returns what was written and the Events of the steps; throws KubeApiError, VolumeResizeError or LeaseLostError
  */
-export async function syncStatefulSet(ctx: SyncContext, cluster: Postgresql, change: StatefulSetChange, observed: KubeObject | undefined,
-  lease: HeldLease, deletionWaitMs: number, deadline?: number): Promise<StatefulSetOutcome> {
+export async function syncStatefulSet(ctx: SyncContext, cluster: NamespacedPostgresql, change: StatefulSetChange,
+  observed: V1StatefulSet | undefined, lease: HeldLease, deletionWaitMs: number, deadline?: number): Promise<StatefulSetOutcome> {
   const name = cluster.metadata.name;
-  const namespace = cluster.metadata.namespace!;
+  const namespace = cluster.metadata.namespace;
   const outcome: StatefulSetOutcome = { events: [] };
   const desired = withDesiredHash(change.desired);
   const needsPods = change.rollingUpdate || change.podAnnotations || change.recreate || !observed;
-  const podSelector = (observed?.spec?.selector?.matchLabels as Record<string, string> | undefined) ?? selectorLabels(cluster, ctx.config);
-  const pods = needsPods ? await listPods(ctx, namespace, podSelector) : [];
+  const pods = needsPods ? await listPods(ctx, namespace, podSelector(ctx, cluster, observed)) : [];
 
   if (change.volumeResize && ctx.config.storage_resize_mode !== 'off') {
     const grown = await growVolumeClaims(ctx, cluster, change.volumeResize.to);
@@ -53,7 +54,7 @@ export async function syncStatefulSet(ctx: SyncContext, cluster: Postgresql, cha
         message: `Resized PersistentVolumeClaims ${grown.join(', ')} from ${change.volumeResize.from} to ${change.volumeResize.to}` });
     }
   }
-  const hash = (desired.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations[POD_TEMPLATE_HASH_ANNOTATION]!;
+  const hash = desiredPodTemplateHash(desired);
   if (change.rollingUpdate || !observed) {
     const flagged = await flagPodsForRollingUpdate(ctx, pods, hash);
     if (flagged.length > 0) {

@@ -7,7 +7,8 @@
  *
  * Source: JSON Patch (RFC 6902) `test` then `remove`: a value set again meanwhile fails the test and stays.
  */
-import type { KubeClient, KubeObject } from '../../k8s/client';
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { KubeClient } from '../../k8s/client';
 import { isStatus } from '../../k8s/errors';
 import { SYNC_NOW_ANNOTATION } from '../../model/annotations';
 import { POSTGRESQL } from '../../model/postgresql';
@@ -22,12 +23,13 @@ const pointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1')
  * changed or it is gone) is not an error: the newer request stays for the next sync.
  * @returns whether a request removed it; throws KubeApiError for other API failures
  */
-export async function clearSyncNow(client: KubeClient, raw: KubeObject, signal?: AbortSignal): Promise<boolean> {
-  const value = raw.metadata?.annotations?.[SYNC_NOW_ANNOTATION] as string | undefined;
+export async function clearSyncNow(client: KubeClient, raw: { metadata: Pick<V1ObjectMeta, 'annotations'> & { name: string; namespace: string } },
+  signal?: AbortSignal): Promise<boolean> {
+  const value = raw.metadata.annotations?.[SYNC_NOW_ANNOTATION];
   if (value === undefined) return false;
   const path = `/metadata/annotations/${pointer(SYNC_NOW_ANNOTATION)}`;
   try {
-    await client.jsonPatch({ kind: POSTGRESQL.kind, namespace: raw.metadata!.namespace, name: raw.metadata!.name },
+    await client.jsonPatch({ kind: POSTGRESQL.kind, namespace: raw.metadata.namespace, name: raw.metadata.name },
       [{ op: 'test', path, value }, { op: 'remove', path }], signal);
     return true;
   } catch (error) {

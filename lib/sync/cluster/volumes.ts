@@ -10,13 +10,12 @@
  * Source: Zalando postgres-operator docs, reference/operator_parameters.md (storage_resize_mode); Kubernetes
  * "Persistent Volumes", "Expanding Persistent Volumes Claims".
  */
+import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { selectorLabels } from '../../builders/labels';
-import type { KubeObject } from '../../k8s/client';
 import { isRetryable } from '../../k8s/errors';
-import type { Postgresql } from '../../model/postgresql';
 import { compareQuantities } from '../../model/quantity';
 import { podOrdinal } from '../../plan/statefulset';
-import { labelSelector } from './observe';
+import { labelSelector, type NamespacedPostgresql } from './observe';
 import type { SyncContext } from '../context';
 
 /** A claim that could not be grown. */
@@ -31,22 +30,23 @@ export class VolumeResizeError extends Error {
  * @param size the new size (a quantity, e.g. `2Gi`)
  * @returns the names of the claims patched (none when all are at least that large); throws VolumeResizeError
  */
-export async function growVolumeClaims(ctx: SyncContext, cluster: Postgresql, size: string): Promise<string[]> {
-  const namespace = cluster.metadata.namespace!;
+export async function growVolumeClaims(ctx: SyncContext, cluster: NamespacedPostgresql, size: string): Promise<string[]> {
+  const namespace = cluster.metadata.namespace;
   const prefix = `pgdata-${cluster.metadata.name}`;
-  const claims = await ctx.client.list('PersistentVolumeClaim', namespace, labelSelector(selectorLabels(cluster, ctx.config)), ctx.signal);
+  const claims = await ctx.client.list<V1PersistentVolumeClaim>('PersistentVolumeClaim', namespace,
+    labelSelector(selectorLabels(cluster, ctx.config)), ctx.signal);
+  const named = claims.flatMap((claim) => (claim.metadata?.name === undefined ? [] : [{ name: claim.metadata.name, claim }]));
   const grown: string[] = [];
-  for (const claim of claims.sort((a: KubeObject, b: KubeObject) => (a.metadata!.name < b.metadata!.name ? -1 : 1))) {
-    const name = claim.metadata!.name as string;
+  for (const { name, claim } of named.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (podOrdinal(prefix, name) === undefined || claim.metadata?.deletionTimestamp) continue;
-    const current = claim.spec?.resources?.requests?.storage as string | undefined;
+    const current = claim.spec?.resources?.requests?.storage;
     if (current && compareQuantities(current, size) >= 0) continue;
     try {
       await ctx.client.mergePatch({ kind: 'PersistentVolumeClaim', namespace, name },
         { spec: { resources: { requests: { storage: size } } } }, undefined, ctx.signal);
     } catch (error) {
       if (isRetryable(error)) throw error;
-      throw new VolumeResizeError(name, error as Error);
+      throw new VolumeResizeError(name, error instanceof Error ? error : new Error(String(error)));
     }
     grown.push(name);
   }

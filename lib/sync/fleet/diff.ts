@@ -15,7 +15,8 @@ import type { KubeObject } from '../../k8s/client';
 import type { Postgresql } from '../../model/postgresql';
 import { describeProblems, validatePostgresql } from '../../model/validate';
 import { objectKey } from '../../plan/plan';
-import { planCluster, type ObservedChildren } from '../cluster/observe';
+import { planCluster } from '../../plan/cluster';
+import type { ObservedChildren } from '../cluster/observe';
 import { nextStatus, otherConditions, podsReady, storedStatus, syncObservation } from '../cluster/status';
 import { hasFinalizer } from '../cluster/finalizer';
 import { ROLES_CONDITION } from '../roles/step';
@@ -74,7 +75,7 @@ export function fleetDecision(ctx: SyncContext, raw: KubeObject, children: Obser
   }
   const cluster = { ...validation.cluster, metadata: { ...validation.cluster.metadata, namespace: metadata.namespace as string } };
   const observed: ObservedChildren = new Map([...(children ?? []), ...(shared ?? [])]);
-  const planned = planCluster(ctx, cluster, observed, listedPasswords(ctx, cluster, observed));
+  const planned = planCluster(cluster, observed, listedPasswords(ctx, cluster, observed), { config: ctx.config, fieldManager: ctx.client.fieldManager });
   // The shared ServiceAccount and RoleBinding are fleet sync's to create (or update), once per namespace.
   const sharedKeys = new Set(planned.state.shared.map(objectKey));
   const actions = planned.actions.filter((a) => !sharedKeys.has(objectKey(a.object)));

@@ -4,6 +4,7 @@
  *
  * Source: Kubernetes API reference, core/v1 Node; Zalando operator parameter `node_readiness_label`.
  */
+import type { V1Node } from '@kubernetes/client-node';
 import { goingAwayReasons } from '../../plan/node-drain';
 import type { SyncContext } from '../context';
 
@@ -17,7 +18,7 @@ export type NodeReasons = Map<string, Promise<string>>;
 export function nodeGoingAwayReason(ctx: SyncContext, cache: NodeReasons, name: string): Promise<string> {
   let reason = cache.get(name);
   if (!reason) {
-    reason = ctx.client.get({ kind: 'Node', name }, ctx.signal)
+    reason = ctx.client.get<V1Node>({ kind: 'Node', name }, ctx.signal)
       .then((node) => (node ? goingAwayReasons(node, ctx.config.node_readiness_label) : ['the node no longer exists']).join(', '));
     cache.set(name, reason);
   }

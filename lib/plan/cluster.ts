@@ -1,0 +1,82 @@
+/**
+ * The plan of one cluster: its desired children (built from the manifest with the given passwords) against the
+ * children observed, as the writes that converge them. Shared by `syncCluster` (children read by label) and fleet
+ * sync (children from one list per kind), so "in sync" means the same in both. Pure: the config, the field manager
+ * and the passwords are passed in.
+ */
+import { buildCluster, type DesiredObject, type DesiredState } from '../builders';
+import { POD_TEMPLATE_HASH_ANNOTATION } from '../model/annotations';
+import type { OperatorConfig } from '../model/config';
+import type { Postgresql } from '../model/postgresql';
+import { objectKey, planChildren, withDesiredHash, type Action, type LiveObject } from './plan';
+import { planStatefulSet, type Refusal, type StatefulSetChange } from './statefulset';
+
+/** What planning a cluster needs besides the manifest and what was observed. */
+export interface ClusterPlanSettings {
+  config: OperatorConfig;
+  /** the operator's server-side apply field manager (finds the pod template annotations it set before) */
+  fieldManager: string;
+  /** replicas to keep instead of the manifest's: a scale-down held for a switchover (`scale-down.ts`) */
+  keepReplicas?: number;
+}
+
+/** The desired children of a cluster and the actions that bring the observed ones there. */
+export interface ClusterPlan {
+  state: DesiredState;
+  actions: Action[];
+  /** how the StatefulSet change reaches the running cluster (see `statefulset.ts`) */
+  statefulSet: StatefulSetChange;
+  /** the instances the manifest asks for (after the builders' clamping; a held scale-down does not change it) */
+  instances: number;
+}
+
+/** A plan with every change it refuses: a held scale-down (`scale-down.ts`) first, then the StatefulSet's. */
+export type ClusterPlanResult = ClusterPlan & { refusals: Refusal[] };
+
+/** @returns whether the plan writes to children (a sync makes those writes only holding the cluster's Lease) */
+export const needsWrites = (plan: ClusterPlan): boolean => plan.actions.length > 0;
+
+/** @returns the StatefulSet's `spec.replicas` of a desired state (0 when it has none) */
+const replicasOf = (statefulSet: DesiredObject | undefined): number =>
+  (statefulSet?.spec as { replicas?: number } | undefined)?.replicas ?? 0;
+
+/**
+ * Builds the desired children (with the given passwords) and plans them against what was observed. The
+ * StatefulSet is planned first (`planStatefulSet`): it gets its pod template hash, and refused changes (a smaller
+ * volume) are reverted to what runs before the other actions are planned.
+ * @param observed live children by `Kind/name` (shared objects included)
+ * @param passwords username -> password for every user with a Secret
+ * @returns the plan; throws only on caller bugs (a missing password)
+ */
+export function planCluster(cluster: Postgresql, observed: ReadonlyMap<string, LiveObject>, passwords: Readonly<Record<string, string>>,
+  settings: ClusterPlanSettings): ClusterPlan {
+  const built = buildCluster(cluster, settings.config, { passwords });
+  let sts = built.objects.find((o) => o.kind === 'StatefulSet')!;
+  const instances = replicasOf(sts);
+  // A held scale-down keeps the replicas that run.
+  if (settings.keepReplicas !== undefined) sts = { ...sts, spec: { ...(sts.spec as object), replicas: settings.keepReplicas } };
+  const statefulSet = planStatefulSet(sts, observed.get(objectKey(sts)), {
+    lazySpiloUpgrade: settings.config.enable_lazy_spilo_upgrade, fieldManager: settings.fieldManager,
+  });
+  const state = { ...built, objects: built.objects.map((o) => (o.kind === 'StatefulSet' ? statefulSet.desired : o)) };
+  return { state, actions: planChildren(state.objects.map(withDesiredHash), state.shared, observed), statefulSet, instances };
+}
+
+/**
+ * @param statefulSet a StatefulSet planned by `planStatefulSet` (its pod template carries the hash)
+ * @returns the pod template hash annotation of its pod template; throws when there is none (a caller bug)
+ */
+export function desiredPodTemplateHash(statefulSet: DesiredObject): string {
+  const spec = statefulSet.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined;
+  const hash = spec?.template?.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION];
+  if (hash === undefined) throw new Error(`StatefulSet ${statefulSet.metadata.name} has no ${POD_TEMPLATE_HASH_ANNOTATION} annotation`);
+  return hash;
+}
+
+/**
+ * @param statefulSet a desired StatefulSet
+ * @returns its selector's `matchLabels` (empty when it has none)
+ */
+export function desiredSelector(statefulSet: DesiredObject): Record<string, string> {
+  return (statefulSet.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ?? {};
+}
