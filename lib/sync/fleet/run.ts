@@ -4,6 +4,7 @@
  * failed, were marked `acid.zalan.do/sync-now`, or are being deleted, within the invocation's deadline; what is left
  * is picked up by the next run.
  */
+import { describeFleetItem } from '../../plan/fleet-run';
 import type { SyncContext } from '../context';
 import { syncFleet, type FleetResult } from './sync-fleet';
 
@@ -21,7 +22,7 @@ export interface FleetRunOutcome {
 export async function runFleet(ctx: SyncContext, options: { operatorNamespace: string; deadlineMs: number; parallelism: number }):
   Promise<FleetRunOutcome> {
   const result = await syncFleet(ctx, options);
-  const items = result.items.map((i) => `${i.cluster}: ${i.action} (${i.why}) -> ${i.outcome}` + (i.rollingUpdate ? ` (${i.rollingUpdate})` : ''));
+  const items = result.items.map(describeFleetItem);
   // Rolling updates go one step per sync: asking to be called again carries them on (periodic sync would, later).
   const rolling = result.items.filter((i) => i.rollingUpdate).length;
   return { result: { ...result, items, rollingUpdates: rolling }, retryable: result.errors.length > 0 || rolling > 0 };

@@ -5,22 +5,25 @@
  *
  * 1. List each kind once per namespace scope (all namespaces when `watched_namespace` is `*`, else once per
  *    watched namespace): the `postgresql` objects, their children, the shared pod ServiceAccount and RoleBinding.
- * 2. Diff every cluster in memory (`fleet-diff.ts`: the same validation, build and plan as `syncCluster`).
+ * 2. Diff every cluster in memory (`diff.ts`: the same validation, build and plan as `syncCluster`; the decision is
+ *    `lib/plan/fleet.ts`).
  * 3. Create the shared ServiceAccount/RoleBinding where a namespace with clusters lacks them (once per namespace).
  * 4. Call `syncCluster` for the clusters that drifted, failed, are not synced for their generation or carry the
  *    `acid.zalan.do/sync-now` annotation, and `finalizeCluster` for those being deleted; at most `parallelism` at
  *    once, starting none when the deadline is near.
- * 5. Record where it stopped (`fleet-cursor.ts`) when clusters are left, so the next run starts with them.
+ * 5. Record where it stopped (`cursor.ts`) when clusters are left, so the next run starts with them (the order and
+ *    the budget arithmetic are `lib/plan/fleet-run.ts`).
  *
  * A fleet in sync costs one GET (the cursor) plus one LIST per kind and scope, and no write.
  */
 import { buildPodServiceAccount } from '../../builders/service-account';
-import type { KubeObject } from '../../k8s/client';
+import { isStatus } from '../../k8s/errors';
 import { watchedNamespaces } from '../../model/config';
+import { fleetBudget, mayStartAnother, orderFromCursor, requestDelta, syncDeadline } from '../../plan/fleet-run';
 import { objectKey, planChildren } from '../../plan/plan';
 import { finalizeCluster } from '../cluster/finalize';
-import { fleetDecision, type FleetDecision } from './diff';
-import { orderFromCursor, readCursor, writeCursor } from './cursor';
+import { diffCluster, type FleetDecision } from './diff';
+import { readCursor, writeCursor } from './cursor';
 import { clusterKey, readInventory, type Inventory, type Scope } from './inventory';
 import { syncCluster } from '../cluster/sync-cluster';
 import type { SyncContext } from '../context';
@@ -84,9 +87,6 @@ export interface FleetResult {
   durationMs: number;
 }
 
-const DEFAULT_DEADLINE_MS = 240_000;
-const DEFAULT_PARALLELISM = 4;
-
 interface Work { key: string; namespace: string; name: string; decision: FleetDecision }
 
 /**
@@ -97,9 +97,7 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
   const clock = options.clock ?? (() => ctx.now().getTime());
   const start = clock();
   const wallStart = ctx.now().getTime();
-  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-  const marginMs = options.marginMs ?? Math.max(500, deadlineMs / 10);
-  const parallelism = Math.max(1, Math.floor(options.parallelism ?? DEFAULT_PARALLELISM));
+  const budget = fleetBudget(options);
   const before = ctx.client.counter.snapshot();
   const log = ctx.log.with({ component: 'fleet-sync' });
 
@@ -111,8 +109,8 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
     try {
       return await readInventory(ctx, scope);
     } catch (error) {
-      errors.push(`${scope ?? '*'}: ${(error as Error).message}`);
-      log.error('Could not list the clusters of a scope', { scope: scope ?? '*', error: (error as Error).message });
+      errors.push(`${scope ?? '*'}: ${messageOf(error)}`);
+      log.error('Could not list the clusters of a scope', { scope: scope ?? '*', error: messageOf(error) });
       return undefined;
     }
   }));
@@ -124,10 +122,11 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
     if (!inventory) continue;
     for (const raw of inventory.clusters) {
       clusters += 1;
-      const { namespace, name } = raw.metadata as { namespace: string; name: string };
+      // Listed objects of a namespaced kind always carry both.
+      const { namespace = '', name = '' } = raw.metadata ?? {};
       const key = clusterKey(namespace, name);
       if (!raw.metadata?.deletionTimestamp) namespacesWithClusters.set(namespace, inventory);
-      const decision = fleetDecision(ctx, raw, inventory.children.get(key), inventory.shared.get(namespace));
+      const decision = diffCluster(ctx, raw, inventory.children.get(key), inventory.shared.get(namespace));
       if (decision) work.push({ key, namespace, name, decision });
     }
   }
@@ -137,27 +136,24 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
   const byKey = new Map(work.map((w) => [w.key, w]));
   const queue = orderFromCursor([...byKey.keys()], previousCursor).map((key) => byKey.get(key)!);
   const items: FleetItem[] = [];
-  // The syncs' own waits (for a Lease, for an old StatefulSet to go) end by the fleet's deadline too.
-  const deadline = Math.min(ctx.deadline ?? Infinity, wallStart + deadlineMs);
-  const itemCtx: SyncContext = { ...ctx, deadline };
+  const itemCtx: SyncContext = { ...ctx, deadline: syncDeadline(ctx.deadline, wallStart, budget.deadlineMs) };
   let next = 0;
-  const timeLeft = () => start + deadlineMs - clock();
   const worker = async () => {
-    while (next < queue.length && timeLeft() > marginMs && !ctx.signal?.aborted) {
+    while (next < queue.length && mayStartAnother(budget, start, clock()) && !ctx.signal?.aborted) {
       const item = queue[next++]!;
       const index = items.length;
       items.push({ cluster: item.key, action: item.decision.action, why: item.decision.why, outcome: 'started', writes: 0 });
       items[index] = await runOne(itemCtx, item);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(parallelism, queue.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(budget.parallelism, queue.length) }, worker));
 
   const leftClusters = queue.slice(next).map((w) => w.key);
   const cursor = leftClusters[0];
   try {
     await writeCursor(ctx, options.operatorNamespace, previousCursor, cursor, leftClusters.length);
   } catch (error) {
-    warnings.push(`cursor: ${(error as Error).message}`);
+    warnings.push(`cursor: ${messageOf(error)}`);
   }
   const failed = items.filter((i) => i.outcome === 'failed').length;
   const result: FleetResult = {
@@ -173,7 +169,7 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
     sharedCreated,
     errors,
     warnings,
-    requests: difference(ctx.client.counter.snapshot(), before),
+    requests: requestDelta(ctx.client.counter.snapshot(), before),
     durationMs: clock() - start,
   };
   log.info('Fleet sync done', {
@@ -194,7 +190,7 @@ async function runOne(ctx: SyncContext, work: Work): Promise<FleetItem> {
       ...(result.rollingUpdate ? { rollingUpdate: result.rollingUpdate } : {}) };
   } catch (error) {
     // Neither function throws by contract; a bug in one cluster must not stop the fleet.
-    return { ...base, outcome: 'failed', writes: 0, error: (error as Error).message };
+    return { ...base, outcome: 'failed', writes: 0, error: messageOf(error) };
   }
 }
 
@@ -209,20 +205,17 @@ async function ensureShared(ctx: SyncContext, namespaces: Map<string, Inventory>
     for (const action of actions) {
       const key = `${namespace}/${objectKey(action.object)}`;
       try {
-        if (action.type === 'apply') await ctx.client.apply(action.object as KubeObject, ctx.signal);
-        else await ctx.client.create(action.object as KubeObject, ctx.signal);
+        if (action.type === 'apply') await ctx.client.apply(action.object, ctx.signal);
+        else await ctx.client.create(action.object, ctx.signal);
         written.push(key);
         ctx.log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, { namespace, name: action.object.metadata.name, reason: action.reason });
       } catch (error) {
-        if ((error as { status?: number }).status !== 409) warnings.push(`${key}: ${(error as Error).message}`);
+        // 409: created meanwhile by a concurrent run; done as well.
+        if (!isStatus(error, 409)) warnings.push(`${key}: ${messageOf(error)}`);
       }
     }
   }
   return written;
 }
 
-function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [verb, n] of Object.entries(after)) if (n - (before[verb] ?? 0) > 0) out[verb] = n - (before[verb] ?? 0);
-  return out;
-}
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
