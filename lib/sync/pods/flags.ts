@@ -8,14 +8,13 @@
  */
 import { ROLLING_UPDATE_ANNOTATION } from '../../builders';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KubeObject } from '../../k8s/client';
 import { nameOf } from '../../k8s/meta';
 import { labelSelector } from '../cluster/observe';
 import type { SyncContext } from '../context';
 import { POD_TEMPLATE_HASH_ANNOTATION } from '../../model/annotations';
 
 /** @returns the pods selected by the labels (one LIST), sorted by name */
-export async function listPods(ctx: SyncContext, namespace: string, selector: Record<string, string>): Promise<KubeObject[]> {
+export async function listPods(ctx: SyncContext, namespace: string, selector: Record<string, string>): Promise<V1Pod[]> {
   const pods = await ctx.client.list<V1Pod>('Pod', namespace, labelSelector(selector), ctx.signal);
   return pods.sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
 }
