@@ -13,8 +13,7 @@
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { selectorLabels } from '../../builders/labels';
 import { isRetryable } from '../../k8s/errors';
-import { compareQuantities } from '../../model/quantity';
-import { podOrdinal } from '../../plan/statefulset';
+import { claimsToGrow, type ClaimSize } from '../../plan/volume-resize';
 import { labelSelector, type NamespacedPostgresql } from './observe';
 import type { SyncContext } from '../context';
 
@@ -32,15 +31,13 @@ export class VolumeResizeError extends Error {
  */
 export async function growVolumeClaims(ctx: SyncContext, cluster: NamespacedPostgresql, size: string): Promise<string[]> {
   const namespace = cluster.metadata.namespace;
-  const prefix = `pgdata-${cluster.metadata.name}`;
   const claims = await ctx.client.list<V1PersistentVolumeClaim>('PersistentVolumeClaim', namespace,
     labelSelector(selectorLabels(cluster, ctx.config)), ctx.signal);
-  const named = claims.flatMap((claim) => (claim.metadata?.name === undefined ? [] : [{ name: claim.metadata.name, claim }]));
+  const sizes: ClaimSize[] = claims.flatMap((claim) => (claim.metadata?.name === undefined ? [] : [{
+    name: claim.metadata.name, storage: claim.spec?.resources?.requests?.storage, deleting: Boolean(claim.metadata.deletionTimestamp),
+  }]));
   const grown: string[] = [];
-  for (const { name, claim } of named.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (podOrdinal(prefix, name) === undefined || claim.metadata?.deletionTimestamp) continue;
-    const current = claim.spec?.resources?.requests?.storage;
-    if (current && compareQuantities(current, size) >= 0) continue;
+  for (const name of claimsToGrow(cluster.metadata.name, sizes, size)) {
     try {
       await ctx.client.mergePatch({ kind: 'PersistentVolumeClaim', namespace, name },
         { spec: { resources: { requests: { storage: size } } } }, undefined, ctx.signal);
