@@ -13,6 +13,7 @@
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeObject } from '../../k8s/client';
 import { desiredPodTemplateHash } from '../../plan/cluster';
+import { podAnnotationsReport, podsMarkedReport, statefulSetRecreatedReport, volumesResizedReport } from '../../plan/statefulset-events';
 import { withDesiredHash } from '../../plan/plan';
 import { type StatefulSetChange } from '../../plan/statefulset';
 import type { HeldLease } from '../../k8s/lease';
@@ -47,34 +48,24 @@ export async function syncStatefulSet(ctx: SyncContext, cluster: NamespacedPostg
   const needsPods = change.rollingUpdate || change.podAnnotations || change.recreate || !observed;
   const pods = needsPods ? await listPods(ctx, namespace, podSelector(ctx, cluster, observed)) : [];
 
+  const report = (event: StepEvent | undefined) => { if (event) outcome.events.push(event); };
+
   if (change.volumeResize && ctx.config.storage_resize_mode !== 'off') {
-    const grown = await growVolumeClaims(ctx, cluster, change.volumeResize.to);
-    if (grown.length > 0) {
-      outcome.events.push({ type: 'Normal', reason: 'VolumeResized',
-        message: `Resized PersistentVolumeClaims ${grown.join(', ')} from ${change.volumeResize.from} to ${change.volumeResize.to}` });
-    }
+    report(volumesResizedReport(await growVolumeClaims(ctx, cluster, change.volumeResize.to), change.volumeResize));
   }
-  const hash = desiredPodTemplateHash(desired);
   if (change.rollingUpdate || !observed) {
-    const flagged = await flagPodsForRollingUpdate(ctx, pods, hash);
-    if (flagged.length > 0) {
-      outcome.events.push({ type: 'Normal', reason: 'RollingUpdateRequired', message: `Marked pods ${flagged.join(', ')} for a rolling update: `
-        + (change.rollingUpdate ?? `they were not created by StatefulSet ${name} as it is now`) });
-    }
+    report(podsMarkedReport(name, await flagPodsForRollingUpdate(ctx, pods, desiredPodTemplateHash(desired)), change.rollingUpdate));
   }
   if (change.podAnnotations) {
-    const patched = await patchPodAnnotations(ctx, pods, change.podAnnotations.set, change.podAnnotations.remove);
-    if (patched.length > 0) {
-      const keys = [...Object.keys(change.podAnnotations.set), ...change.podAnnotations.remove].sort();
-      outcome.events.push({ type: 'Normal', reason: 'PodAnnotationsUpdated', message: `Updated annotations ${keys.join(', ')} of pods ${patched.join(', ')}` });
-    }
+    report(podAnnotationsReport(change.podAnnotations,
+      await patchPodAnnotations(ctx, pods, change.podAnnotations.set, change.podAnnotations.remove)));
   }
 
   if (change.recreate) {
     const result = await recreateStatefulSet(ctx, desired, !change.awaitDeletion, pods, lease, deletionWaitMs, deadline);
     if (!result.done) return { ...outcome, pending: result.waiting };
     outcome.written = result.created;
-    outcome.events.push({ type: 'Normal', reason: 'StatefulSetRecreated', message: `Re-created StatefulSet ${name}, keeping its pods: ${change.recreate}` });
+    report(statefulSetRecreatedReport(name, change.recreate));
     return outcome;
   }
   outcome.written = await ctx.client.apply(desired, ctx.signal);
