@@ -1,7 +1,7 @@
 /**
  * What to change in Patroni's dynamic configuration (`GET /config`) so it holds what the manifest asks for:
  * SPILO_CONFIGURATION's `bootstrap.dcs` only seeds a new cluster, so a changed `ttl` or DCS parameter (e.g.
- * `max_connections`) reaches a running cluster only through `PATCH /config` (`lib/sync/patroni-config-step.ts`).
+ * `max_connections`) reaches a running cluster only through `PATCH /config` (`lib/sync/rollout/patroni-config.ts`).
  *
  * Compared, as Zalando's operator does: the top-level keys the manifest sets, each DCS parameter it sets
  * (`postgresql.parameters`; values compared as text, since Patroni keeps what it was sent, e.g. `100` or `"100"`),
@@ -12,6 +12,7 @@
  * Source: Zalando postgres-operator research/zalando.md §4.5 (sync Patroni config on each sync) and §4.12
  * (`PATCH /config` with the differences to `GET /config`); Patroni docs, "Dynamic Configuration Settings".
  */
+import type { PlannedEvent } from './event';
 
 /** The change to send with `PATCH /config`, and one line per difference for Events and logs. */
 export interface PatroniConfigChange {
@@ -69,4 +70,47 @@ export function patroniConfigChange(desired: Config, current: Config): PatroniCo
   if (Object.keys(slots).length > 0) patch.slots = slots;
 
   return changes.length > 0 ? { patch, changes } : undefined;
+}
+
+/**
+ * How bringing Patroni's dynamic configuration to the manifest's went, as `syncPatroniConfig`
+ * (`lib/sync/pods/patroni.ts`) reports it: `needs-write` when a change is due and the caller may not write.
+ */
+export type PatroniConfigSyncReport =
+  | { outcome: 'unchanged' }
+  | { outcome: 'needs-write'; change: PatroniConfigChange }
+  | { outcome: 'patched'; change: PatroniConfigChange; via: string }
+  | { outcome: 'error'; error: string };
+
+/** What the Patroni configuration step of a sync reports. */
+export interface PatroniConfigStepReport {
+  /** a change is due and the caller does not hold the cluster's Lease: come back holding it */
+  needsLease?: boolean;
+  /** `PatroniConfigUpdated` when a change was made */
+  events: PlannedEvent[];
+  /** why the configuration could not be read or written, to log (not an error of the sync: the next one tries again) */
+  warning?: string;
+}
+
+/**
+ * @param desired the dynamic configuration the manifest asks for
+ * @param pods how many pods the cluster has
+ * @returns whether Patroni is asked at all: not when the manifest sets none of it, nor without a pod to ask
+ */
+export const patroniConfigWanted = (desired: Config, pods: number): boolean => Object.keys(desired).length > 0 && pods > 0;
+
+/** @returns the step's report: the Event of a change made, the Lease it needs, or the failure to log */
+export function patroniConfigReport(sync: PatroniConfigSyncReport): PatroniConfigStepReport {
+  switch (sync.outcome) {
+    case 'needs-write':
+      return { events: [], needsLease: true };
+    case 'error':
+      return { events: [], warning: sync.error };
+    case 'unchanged':
+      return { events: [] };
+    default:
+      return { events: [{ type: 'Normal', reason: 'PatroniConfigUpdated', message: `Updated Patroni's dynamic configuration `
+        + `(through ${sync.via}): ${sync.change.changes.join(', ')}; a parameter that needs a restart takes effect `
+        + 'when the pods next restart' }] };
+  }
 }

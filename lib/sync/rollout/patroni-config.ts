@@ -12,9 +12,10 @@
  * Source: Zalando postgres-operator research/zalando.md §4.5 and §4.12 (PATCH /config with the differences to
  * GET /config, each sync); Patroni docs, "Dynamic Configuration Settings".
  */
+import type { V1Pod } from '@kubernetes/client-node';
 import { patroniDynamicConfiguration } from '../../builders/spilo-configuration';
-import type { KubeObject } from '../../k8s/client';
 import type { Postgresql } from '../../model/postgresql';
+import { patroniConfigReport, patroniConfigWanted } from '../../plan/patroni-config';
 import { syncPatroniConfig } from '../pods/patroni';
 import type { SyncContext } from '../context';
 import type { StepEvent } from '../context';
@@ -29,20 +30,13 @@ export interface PatroniConfigOutcome {
 /**
  * @param pods the cluster's pods, as just listed
  * @param holdsLease whether the caller holds the cluster's Lease (a change is written only under it)
- * @returns the Event of a change made; never throws
+ * @returns the Event of a change made (`patroniConfigReport`); never throws
  */
-export async function patroniConfigStep(ctx: SyncContext, cluster: Postgresql, pods: readonly KubeObject[],
+export async function patroniConfigStep(ctx: SyncContext, cluster: Postgresql, pods: readonly V1Pod[],
   holdsLease: boolean): Promise<PatroniConfigOutcome> {
   const desired = patroniDynamicConfiguration(cluster, ctx.config);
-  if (Object.keys(desired).length === 0 || pods.length === 0) return { events: [] };
-  const result = await syncPatroniConfig(ctx, pods, desired, { write: holdsLease });
-  if (result.outcome === 'needs-write') return { events: [], needsLease: true };
-  if (result.outcome === 'error') {
-    ctx.log.warn('Could not sync the Patroni configuration', { cluster: cluster.metadata.name, error: result.error });
-    return { events: [] };
-  }
-  if (result.outcome === 'unchanged') return { events: [] };
-  return { events: [{ type: 'Normal', reason: 'PatroniConfigUpdated', message: `Updated Patroni's dynamic configuration `
-    + `(through ${result.via}): ${result.change.changes.join(', ')}; a parameter that needs a restart takes effect `
-    + 'when the pods next restart' }] };
+  if (!patroniConfigWanted(desired, pods.length)) return { events: [] };
+  const report = patroniConfigReport(await syncPatroniConfig(ctx, pods, desired, { write: holdsLease }));
+  if (report.warning) ctx.log.warn('Could not sync the Patroni configuration', { cluster: cluster.metadata.name, error: report.warning });
+  return { events: report.events, ...(report.needsLease ? { needsLease: true } : {}) };
 }

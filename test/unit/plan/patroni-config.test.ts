@@ -1,7 +1,7 @@
 // patroniConfigChange: the PATCH /config that brings Patroni's dynamic configuration to the manifest's.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { patroniConfigChange } from '../../../lib/plan/patroni-config';
+import { patroniConfigChange, patroniConfigReport, patroniConfigWanted } from '../../../lib/plan/patroni-config';
 
 const current = {
   ttl: 30, loop_wait: 10, retry_timeout: 10, maximum_lag_on_failover: 33554432,
@@ -47,5 +47,32 @@ describe('patroniConfigChange', () => {
     assert.equal(patroniConfigChange({ slots: { cdc: slot } }, { slots: { cdc: reordered } }), undefined);
     assert.deepEqual(patroniConfigChange({ slots: { cdc: slot } }, { slots: { cdc: { ...reordered, database: 'other' } } })?.patch,
       { slots: { cdc: slot } });
+  });
+});
+
+describe('patroniConfigWanted', () => {
+  it('asks Patroni only when the manifest sets some of it and there is a pod to ask', () => {
+    assert.equal(patroniConfigWanted({ ttl: 20 }, 2), true);
+    assert.equal(patroniConfigWanted({}, 2), false);
+    assert.equal(patroniConfigWanted({ ttl: 20 }, 0), false);
+  });
+});
+
+describe('patroniConfigReport', () => {
+  const change = { patch: { ttl: 20 }, changes: ['ttl: 30 -> 20', 'postgresql.parameters.max_connections: 100 -> 200'] };
+
+  it('reports a change made as one Event naming the member and every difference', () => {
+    assert.deepEqual(patroniConfigReport({ outcome: 'patched', change, via: 'acid-a-1' }), { events: [{ type: 'Normal', reason: 'PatroniConfigUpdated',
+      message: "Updated Patroni's dynamic configuration (through acid-a-1): ttl: 30 -> 20, postgresql.parameters.max_connections: 100 -> 200; "
+        + 'a parameter that needs a restart takes effect when the pods next restart' }] });
+  });
+
+  it('asks for the Lease when a change is due, and reports nothing when none is', () => {
+    assert.deepEqual(patroniConfigReport({ outcome: 'needs-write', change }), { events: [], needsLease: true });
+    assert.deepEqual(patroniConfigReport({ outcome: 'unchanged' }), { events: [] });
+  });
+
+  it('turns a failure into a warning to log, not an error of the sync', () => {
+    assert.deepEqual(patroniConfigReport({ outcome: 'error', error: 'acid-a-0: timeout' }), { events: [], warning: 'acid-a-0: timeout' });
   });
 });
