@@ -15,8 +15,9 @@
  * coordination.k8s.io/v1 Lease (holderIdentity, leaseDurationSeconds, acquireTime, renewTime, leaseTransitions;
  * MicroTime); JSON Patch (RFC 6902) `test`; see also `lease.ts`.
  */
-import type { KubeObject } from '../../k8s/client';
+import type { V1Lease } from '@kubernetes/client-node';
 import { isStatus } from '../../k8s/errors';
+import { nameOf, resourceVersionOf } from '../../k8s/meta';
 import { chooseRolloutSlot, ROLLOUT_SLOT_DURATION_SECONDS, type SlotChoice, type SlotSpec, type SlotState } from '../../plan/rollout-slot';
 import { microTime } from '../../k8s/lease';
 import type { SyncContext } from '../context';
@@ -41,7 +42,10 @@ export interface ClusterRef { namespace: string; name: string }
 /** The answer of {@link takeRolloutSlot}: the slot (Lease name, or `unlimited`), or why none is free. */
 export type SlotGrant = { granted: true; slot: string } | { granted: false; reason: string };
 
-interface Slot extends SlotState { lease: KubeObject }
+/** A slot Lease as read: the JSON of its spec carries the times in RFC 3339 strings (client-node's model says Date). */
+type SlotLease = Omit<V1Lease, 'spec'> & { spec?: SlotSpec };
+
+interface Slot extends SlotState { lease: SlotLease }
 
 /** @returns the holder identity of a cluster: `<namespace>/<name>` */
 export const slotHolder = (cluster: ClusterRef) => `${cluster.namespace}/${cluster.name}`;
@@ -51,13 +55,13 @@ export const slotName = (index: number) => `${ROLLOUT_SLOT_PREFIX}${index}`;
 
 /** @returns the slot Leases in the operator namespace, by index (one LIST) */
 async function readSlots(ctx: SyncContext, namespace: string): Promise<Slot[]> {
-  const leases = await ctx.client.list<KubeObject>('Lease', namespace, SELECTOR, ctx.signal);
+  const leases = await ctx.client.list<SlotLease>('Lease', namespace, SELECTOR, ctx.signal);
   const slots: Slot[] = [];
   for (const lease of leases) {
-    const name = lease.metadata?.name as string;
+    const name = nameOf(lease);
     const index = Number(name.slice(ROLLOUT_SLOT_PREFIX.length));
     if (!name.startsWith(ROLLOUT_SLOT_PREFIX) || !Number.isInteger(index) || index < 0) continue;
-    slots.push({ index, lease, spec: (lease.spec ?? {}) as SlotSpec });
+    slots.push({ index, lease, spec: lease.spec ?? {} });
   }
   return slots.sort((a, b) => a.index - b.index);
 }
@@ -65,8 +69,8 @@ async function readSlots(ctx: SyncContext, namespace: string): Promise<Slot[]> {
 /** A JSON patch of a slot that first tests its resourceVersion. @returns false on a conflict (someone else wrote it) */
 async function patchSlot(ctx: SyncContext, slot: Slot, operations: unknown[]): Promise<boolean> {
   try {
-    await ctx.client.jsonPatch({ kind: 'Lease', namespace: slot.lease.metadata!.namespace, name: slot.lease.metadata!.name }, [
-      { op: 'test', path: '/metadata/resourceVersion', value: slot.lease.metadata!.resourceVersion },
+    await ctx.client.jsonPatch({ kind: 'Lease', namespace: slot.lease.metadata?.namespace, name: nameOf(slot.lease) }, [
+      { op: 'test', path: '/metadata/resourceVersion', value: resourceVersionOf(slot.lease) },
       ...operations,
     ], ctx.signal);
     return true;
