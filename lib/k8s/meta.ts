@@ -12,8 +12,11 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 
-const what = (object: KubernetesObject) =>
-  `${object.kind ?? 'object'} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name ?? ''}`.trim();
+/** @returns `Kind namespace/name` for messages, as far as the object tells */
+const what = (object: KubernetesObject) => {
+  const { namespace, name } = object.metadata ?? {};
+  return `${object.kind ?? 'object'} ${namespace ? `${namespace}/` : ''}${name ?? '(no name)'}`;
+};
 
 /** @returns the object's `metadata.name`; throws when it has none (never so for an object read from the API) */
 export function nameOf(object: KubernetesObject): string {
