@@ -13,6 +13,7 @@ import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { KubeClient } from '../../k8s/client';
 import { POSTGRESQL } from '../../model/postgresql';
 
+/** The finalizer on `postgresql` objects: Zalando's name, so clusters it finalized keep working. */
 export const FINALIZER = 'postgres-operator.acid.zalan.do';
 
 /** A `postgresql` object as read: its finalizers and the version they were read at. */

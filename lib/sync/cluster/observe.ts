@@ -57,7 +57,7 @@ export async function observeCluster(ctx: SyncContext, cluster: NamespacedPostgr
  * Reads a cluster's children: one LIST per owned kind by the cluster's selector labels, one GET per shared object
  * (the pod ServiceAccount and RoleBinding, which are not labelled per cluster).
  */
-export async function observeChildren(ctx: SyncContext, cluster: NamespacedPostgresql, shared: DesiredObject[]): Promise<ObservedChildren> {
+async function observeChildren(ctx: SyncContext, cluster: NamespacedPostgresql, shared: DesiredObject[]): Promise<ObservedChildren> {
   const namespace = cluster.metadata.namespace;
   const selector = labelSelector(selectorLabels(cluster, ctx.config));
   const observed: ObservedChildren = new Map();
@@ -84,7 +84,7 @@ async function findStatefulSetByName(ctx: SyncContext, cluster: NamespacedPostgr
  * when the label list missed it, e.g. after someone edited its labels), else a new derived one.
  * Adds Secrets found by name to `observed`.
  */
-export async function passwordsFor(ctx: SyncContext, cluster: NamespacedPostgresql, observed: ObservedChildren): Promise<Record<string, string>> {
+async function passwordsFor(ctx: SyncContext, cluster: NamespacedPostgresql, observed: ObservedChildren): Promise<Record<string, string>> {
   const passwords: Record<string, string> = {};
   for (const user of secretUsers(cluster, ctx.config).users) {
     const name = secretName(ctx.config, cluster.metadata.name, user);

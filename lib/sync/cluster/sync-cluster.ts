@@ -37,6 +37,7 @@ import { recordFailure, recordInvalid, recordSynced } from './record';
 import type { SyncResult } from './result';
 import { scaleDownHold } from './scale-down';
 
+/** How a sync ended (`result.ts`); exported here too, where callers of `syncCluster` look for it. */
 export type { SyncResult } from './result';
 
 /**
