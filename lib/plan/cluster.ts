@@ -51,7 +51,8 @@ const replicasOf = (statefulSet: DesiredObject | undefined): number =>
 export function planCluster(cluster: Postgresql, observed: ReadonlyMap<string, LiveObject>, passwords: Readonly<Record<string, string>>,
   settings: ClusterPlanSettings): ClusterPlan {
   const built = buildCluster(cluster, settings.config, { passwords });
-  let sts = built.objects.find((o) => o.kind === 'StatefulSet')!;
+  let sts = built.objects.find((o) => o.kind === 'StatefulSet');
+  if (!sts) throw new Error(`the builders made no StatefulSet for ${cluster.metadata.name}`);
   const instances = replicasOf(sts);
   // A held scale-down keeps the replicas that run.
   if (settings.keepReplicas !== undefined) sts = { ...sts, spec: { ...(sts.spec as object), replicas: settings.keepReplicas } };

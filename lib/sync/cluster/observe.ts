@@ -61,10 +61,12 @@ async function observeChildren(ctx: SyncContext, cluster: NamespacedPostgresql, 
   const namespace = cluster.metadata.namespace;
   const selector = labelSelector(selectorLabels(cluster, ctx.config));
   const observed: ObservedChildren = new Map();
-  const lists = await Promise.all(OWNED_KINDS.map((kind) => ctx.client.list(kind, namespace, selector, ctx.signal)));
-  lists.forEach((items, i) => items.forEach((item) => observed.set(`${OWNED_KINDS[i]}/${item.metadata?.name}`, item)));
-  const sharedObjects = await Promise.all(shared.map((s) => ctx.client.get({ kind: s.kind, namespace, name: s.metadata.name }, ctx.signal)));
-  sharedObjects.forEach((item, i) => { if (item) observed.set(objectKey(shared[i]!), item); });
+  const lists = await Promise.all(OWNED_KINDS.map(async (kind) => ({ kind, items: await ctx.client.list(kind, namespace, selector, ctx.signal) })));
+  for (const { kind, items } of lists) for (const item of items) observed.set(`${kind}/${item.metadata?.name}`, item);
+  const sharedObjects = await Promise.all(shared.map(async (s) => ({
+    key: objectKey(s), live: await ctx.client.get({ kind: s.kind, namespace, name: s.metadata.name }, ctx.signal),
+  })));
+  for (const { key, live } of sharedObjects) if (live) observed.set(key, live);
   return observed;
 }
 
