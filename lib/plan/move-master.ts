@@ -1,6 +1,6 @@
 /**
  * Moving a master off a node that is going away (node drain) as one decision per invocation: from the cluster's
- * pods, the Nodes they run on and Patroni's `GET /cluster`, decide the ONE next step. `lib/sync/move-master.ts`
+ * pods, the Nodes they run on and Patroni's `GET /cluster`, decide the ONE next step. `lib/sync/drain/move-master.ts`
  * carries it out under the cluster's Lease; the next invocation decides again from what it observes, so a move
  * resumes from any point.
  *

@@ -2,8 +2,9 @@
  * The rolling update as a state machine on the objects: pods flagged `zalando-postgres-operator-rolling-update-
  * required` are recreated one at a time, replicas first, then the master after a switchover to the healthiest
  * replica. This module decides the ONE next step from what was observed (the pods and Patroni's `GET /cluster`);
- * `lib/sync/rolling-update.ts` carries it out under the cluster's Lease. Nothing is remembered between steps but
- * the flags on the pods and Patroni's own state, so a rollout resumes from any point after an invocation is killed.
+ * `lib/sync/rollout/rolling-update.ts` carries it out under the cluster's Lease. Nothing is remembered between steps
+ * but the flags on the pods and Patroni's own state, so a rollout resumes from any point after an invocation is
+ * killed.
  *
  * Safety rules, in the order they are checked:
  * - nothing happens while a pod is being deleted, a pod is missing, or a pod is not ready, except that one flagged

@@ -1,5 +1,5 @@
 /**
- * Which fleet-wide rollout slot a cluster may use, decided from the slot Leases as read (`lib/sync/rollout-slots.ts`
+ * Which fleet-wide rollout slot a cluster may use, decided from the slot Leases as read (`lib/sync/rollout/slots.ts`
  * reads and writes them). Pure: the Leases and the time come in as data.
  *
  * A held slot has a `holderIdentity` and expires `leaseDurationSeconds` after its `renewTime`; a released slot has

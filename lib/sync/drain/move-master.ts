@@ -1,10 +1,11 @@
 /**
  * Node drain: moves the masters off a Node that is going away, one disruptive step per cluster per invocation (the
- * step is chosen by `lib/plan/move-master.ts`, the results and Events are `lib/plan/drain-outcome.ts`). For each master pod on the node: observe the cluster's pods, the Nodes
- * they run on and Patroni's `GET /cluster`, decide; a step that changes something (a switchover, or recreating a
- * replica that sits on a node going away too) is taken while holding the cluster's Lease, after observing and
- * deciding again. Nothing waits for a pod to come back: the cluster is `pending`, the answer retryable, and the
- * next invocation goes on from what it observes. A cluster whose master has moved costs no write at all.
+ * step is chosen by `lib/plan/move-master.ts`, the results and Events are `lib/plan/drain-outcome.ts`). For each
+ * master pod on the node: observe the cluster's pods, the Nodes they run on and Patroni's `GET /cluster`, decide; a
+ * step that changes something (a switchover, or recreating a replica that sits on a node going away too) is taken
+ * while holding the cluster's Lease, after observing and deciding again. Nothing waits for a pod to come back: the
+ * cluster is `pending`, the answer retryable, and the next invocation goes on from what it observes. A cluster
+ * whose master has moved costs no write at all.
  *
  * The old master pod is not deleted: the drain evicts it once the master PodDisruptionBudget (which selects the
  * master label) is satisfied by the new master. A single-instance cluster is not touched: the only pod cannot move

@@ -3,7 +3,7 @@
  * `lib/plan/rolling-update.ts`; the condition, holds and reports are `lib/plan/rollout-condition.ts`,
  * `rollout-gate.ts` and `rollout-action.ts`; this module does their I/O):
  * observe the cluster's pods, Patroni's `GET /cluster` and, before a switchover, the Nodes of the pods; decide the
- * next step; then, holding the cluster's Lease and a fleet-wide rollout slot (`rollout-slots.ts`: a cluster in line
+ * next step; then, holding the cluster's Lease and a fleet-wide rollout slot (`slots.ts`: a cluster in line
  * only peeks at the slots until one is free, and one whose step is under way keeps its slot renewed), recreate one pod
  * (a delete with a `uid` precondition: the StatefulSet, `OnDelete`, creates it again from the current template) or
  * ask Patroni for one switchover. Nothing waits for the pod to come back: the outcome is `pending`, so the event
