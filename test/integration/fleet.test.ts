@@ -6,11 +6,11 @@ import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { FLEET_CURSOR_CONFIGMAP } from '../../lib/sync/fleet/cursor';
 import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { syncFleet, type FleetResult } from '../../lib/sync/fleet/sync-fleet';
-import { SYNC_NOW_ANNOTATION } from '../../lib/sync/cluster/sync-now';
 import { parseOperatorConfig } from '../../lib/model/config';
 import { installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
 import { createNamespace, kubectl } from './testenv';
 import type { SyncContext } from '../../lib/sync/context';
+import { SYNC_NOW_ANNOTATION } from '../../lib/model/annotations';
 
 const FLEET = 200;
 const names = Array.from({ length: FLEET }, (_, i) => `acid-fleet-${String(i).padStart(3, '0')}`);

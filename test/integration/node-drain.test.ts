@@ -21,12 +21,13 @@ import { KubeApiError } from '../../lib/k8s/errors';
 import { resourcePath } from '../../lib/k8s/resources';
 import { parseOperatorConfig, type OperatorConfig } from '../../lib/model/config';
 import { clusterLeader, PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
-import { drainNode, type DrainResult } from '../../lib/sync/drain/move-master';
+import { drainNode } from '../../lib/sync/drain/move-master';
 import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/testenv/patroni-process';
 import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patroni-pods';
 import { applyManifest, installCrd, reference, syncContext, testClient } from './operator';
 import { createNamespace, deleteNamespace, kubectl } from './testenv';
+import type { DrainResult } from '../../lib/plan/drain-outcome';
 
 const name = 'acid-minimal-cluster';
 const NODES = ['testenv-node-0', 'testenv-node-1', 'testenv-node-2'];

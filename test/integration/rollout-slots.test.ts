@@ -4,12 +4,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { defaultOperatorConfig } from '../../lib/model/config';
-import {
-  keepRolloutSlot, peekRolloutSlot, ROLLOUT_SLOT_DURATION_SECONDS, releaseRolloutSlot, slotName, takeRolloutSlot, type SlotGrant,
-} from '../../lib/sync/rollout/slots';
+import { keepRolloutSlot, peekRolloutSlot, releaseRolloutSlot, slotName, takeRolloutSlot, type SlotGrant } from '../../lib/sync/rollout/slots';
 import { syncContext, testClient } from './operator';
 import { createNamespace, deleteNamespace } from './testenv';
 import type { SyncContext } from '../../lib/sync/context';
+import { ROLLOUT_SLOT_DURATION_SECONDS } from '../../lib/plan/rollout-slot';
 
 const SECOND = 1000;
 

@@ -11,8 +11,6 @@ import { nextStatus, statusMergePatch } from '../../plan/cluster-status';
 import type { SyncObservation } from '../../plan/status';
 import type { SyncContext } from '../context';
 
-/** The pure status functions, now in `lib/plan/cluster-status.ts`; re-exported for the rooms that import them from here. */
-export { nextStatus, otherConditions, podsReady, storedStatus, syncObservation, type ObservationInputs } from '../../plan/cluster-status';
 
 /** The `postgresql` object a status is written to. */
 export interface StatusTarget { metadata: { name: string; namespace: string }; status?: unknown }

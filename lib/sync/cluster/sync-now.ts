@@ -13,7 +13,6 @@ import { isStatus } from '../../k8s/errors';
 import { SYNC_NOW_ANNOTATION } from '../../model/annotations';
 import { POSTGRESQL } from '../../model/postgresql';
 
-export { SYNC_NOW_ANNOTATION };
 
 /** JSON Pointer escaping of a map key (`/` -> `~1`, `~` -> `~0`). */
 const pointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');

@@ -33,8 +33,6 @@ import { readOwnStatuses, readPatroniView, switchover } from '../pods/patroni';
 import type { SyncContext } from '../context';
 import { clusterLeaseTarget, leaseName } from '../../builders/lease';
 
-/** The answers of a drain and their retry delays (defined with their logic in `lib/plan/drain-outcome.ts`). */
-export { RETRY_AFTER_SECONDS, SINGLE_INSTANCE_RETRY_AFTER_SECONDS, type DrainResult, type MoveMasterResult } from '../../plan/drain-outcome';
 
 /** What one observation of a cluster found. */
 interface Observation { step: MoveMasterStep; pods: V1Pod[]; drainPods: DrainPod[] }

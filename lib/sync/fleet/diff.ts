@@ -15,12 +15,11 @@ import { describeProblems, validatePostgresql } from '../../model/validate';
 import { clusterDrift, fleetDecision, masterEndpointsUp, type FleetDecision, type FleetDiff, type FleetRecord } from '../../plan/fleet';
 import { planCluster } from '../../plan/cluster';
 import type { ObservedChildren } from '../cluster/observe';
-import { nextStatus, otherConditions, podsReady, storedStatus, syncObservation } from '../cluster/status';
 import { hasFinalizer } from '../cluster/finalizer';
 import { ROLES_CONDITION } from '../roles/step';
 import type { SyncContext } from '../context';
+import { nextStatus, otherConditions, podsReady, storedStatus, syncObservation } from '../../plan/cluster-status';
 
-export type { FleetDecision } from '../../plan/fleet';
 
 /** A `postgresql` object as listed: its metadata and stored status (the manifest is validated before it is used). */
 export interface ListedCluster { metadata?: V1ObjectMeta; status?: unknown; [field: string]: unknown }

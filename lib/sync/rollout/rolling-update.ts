@@ -31,14 +31,12 @@ import { podChangedReport, recreatedReport, switchedOverReport, switchoverFailed
 import { findRolloutCondition, type RolloutReport, type RolloutState } from '../../plan/rollout-condition';
 import { planRolloutStep, rolloutGate, slotWaitReport } from '../../plan/rollout-gate';
 import type { HeldLease } from '../../k8s/lease';
-import { storedStatus } from '../cluster/status';
 import { nodeGoingAwayReason, type NodeReasons } from '../pods/nodes';
 import { readOwnStatuses, readPatroniView, switchover } from '../pods/patroni';
 import { keepRolloutSlot, peekRolloutSlot, releaseRolloutSlot, takeRolloutSlot } from './slots';
 import type { SyncContext } from '../context';
+import { storedStatus } from '../../plan/cluster-status';
 
-/** Type of the condition this step owns (defined with the condition's logic in `lib/plan/rollout-condition.ts`). */
-export { ROLLING_UPDATE_CONDITION } from '../../plan/rollout-condition';
 
 /** What the step did or found: the report (Events, pending, condition), or that it needs the cluster's Lease. */
 export interface RolloutOutcome extends RolloutReport {

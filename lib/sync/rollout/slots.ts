@@ -31,8 +31,6 @@ export const ROLLOUT_SLOT_LABELS: Readonly<Record<string, string>> = {
   'app.kubernetes.io/component': 'rollout-slot',
 };
 
-/** Seconds a slot stays held without renewal. */
-export { ROLLOUT_SLOT_DURATION_SECONDS };
 
 const SELECTOR = Object.entries(ROLLOUT_SLOT_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
 
