@@ -19,7 +19,8 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const referenceDir = fileURLToPath(new URL('../../../shared/reference/zalando/', import.meta.url));
 
 /** @returns a YAML file of the reference set parsed, e.g. `v2.0.1/minimal-postgres-manifest.yaml` */
-export function reference(path: string): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function reference(path: string): Record<string, any> {
   return parse(readFileSync(referenceDir + path, 'utf8'));
 }
 

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import type { DesiredObject } from '../../../lib/builders';
 import { buildEdited, referenceConfig, UID, type ReferenceManifest } from '../reference';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 const V1_MINIMAL: ReferenceManifest = 'v1.0.0/minimal-postgres-manifest.yaml';
 const V2_MINIMAL: ReferenceManifest = 'v2.0.1/minimal-postgres-manifest.yaml';

@@ -7,7 +7,8 @@ import { postgresqlCrd } from '../../../lib/model/crd';
 import { renderCrdYaml } from '../../../lib/model/crd-yaml';
 import { REPO_ROOT } from '../reference';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 const crd = postgresqlCrd() as Json;
 const version = crd.spec.versions[0] as Json;

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the tests read and edit nested fields of built objects */
 // planStatefulSet: which StatefulSet changes need pods recreated, a re-create, a volume resize, or are refused.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ const statefulSet = (edit: (raw: Raw) => void = () => {}, config: OperatorConfig
 
 /** The StatefulSet as the API server returns it after an apply of the planned one: defaults added, managedFields. */
 function live(sts: DesiredObject, templateAnnotationKeys: string[] = []): DesiredObject {
-  const copy = structuredClone(planStatefulSet(sts, undefined, options).desired) as DesiredObject & { spec: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const copy = structuredClone(planStatefulSet(sts, undefined, options).desired) as DesiredObject & { spec: Record<string, any> };
   copy.metadata = { ...copy.metadata, uid: 'u1', resourceVersion: '7', generation: 1,
     managedFields: [{ manager: MANAGER, operation: 'Apply', fieldsV1: { 'f:spec': { 'f:template': { 'f:metadata': {
       'f:annotations': Object.fromEntries([...templateAnnotationKeys, POD_TEMPLATE_HASH_ANNOTATION].map((k) => [`f:${k}`, {}])) } } } } }] };
@@ -31,10 +32,10 @@ describe('planStatefulSet', () => {
   it('puts the hash of the pod template on the template; nothing to do for an unchanged StatefulSet', () => {
     const sts = statefulSet();
     const planned = planStatefulSet(sts, undefined, options);
-    const annotations = (planned.desired.spec as any).template.metadata.annotations; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const annotations = (planned.desired.spec as any).template.metadata.annotations;
     assert.match(annotations[POD_TEMPLATE_HASH_ANNOTATION], /^[0-9a-f]{16}$/);
     assert.deepEqual(planStatefulSet(sts, live(sts), options), { desired: planned.desired, refusals: [] });
-    assert.equal((sts.spec as any).template.metadata.annotations, undefined, 'the input is not changed'); // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal((sts.spec as any).template.metadata.annotations, undefined, 'the input is not changed');
   });
 
   it('a resource change needs a rolling update, with the field in the reason', () => {
@@ -57,7 +58,7 @@ describe('planStatefulSet', () => {
     assert.equal(planStatefulSet(dcs, live(before), options).rollingUpdate, undefined);
     const local = statefulSet((raw) => { raw.spec.postgresql = { version: '18', parameters: { shared_buffers: '1GB' } }; });
     assert.match(planStatefulSet(local, live(before), options).rollingUpdate ?? '', /SPILO_CONFIGURATION|env\[\d+\]/);
-    assert.equal(podTemplateHash((dcs.spec as any).template, false), podTemplateHash((before.spec as any).template, false)); // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal(podTemplateHash((dcs.spec as any).template, false), podTemplateHash((before.spec as any).template, false));
   });
 
   it('an image change needs a rolling update, except with enable_lazy_spilo_upgrade', () => {
@@ -66,14 +67,14 @@ describe('planStatefulSet', () => {
     assert.match(planStatefulSet(after, live(before), options).rollingUpdate ?? '', /image/);
     const lazy = { ...options, lazySpiloUpgrade: true };
     const lazyLive = structuredClone(live(before));
-    (lazyLive.spec as any).template.metadata.annotations[POD_TEMPLATE_HASH_ANNOTATION] = podTemplateHash((before.spec as any).template, true); // eslint-disable-line @typescript-eslint/no-explicit-any
+    (lazyLive.spec as any).template.metadata.annotations[POD_TEMPLATE_HASH_ANNOTATION] = podTemplateHash((before.spec as any).template, true);
     assert.equal(planStatefulSet(after, lazyLive, lazy).rollingUpdate, undefined);
   });
 
   it('pod annotations are set on the pods and removed when the operator had set them, without a rolling update', () => {
     const before = statefulSet((raw) => { raw.spec.podAnnotations = { a: '1', b: '2' }; });
     const observed = live(before, ['a', 'b']);
-    (observed.spec as any).template.metadata.annotations['someone-else'] = 'x'; // eslint-disable-line @typescript-eslint/no-explicit-any
+    (observed.spec as any).template.metadata.annotations['someone-else'] = 'x';
     const after = statefulSet((raw) => { raw.spec.podAnnotations = { a: '3' }; });
     const planned = planStatefulSet(after, observed, options);
     assert.deepEqual(planned.podAnnotations, { set: { a: '3' }, remove: ['b'] });
@@ -90,7 +91,7 @@ describe('planStatefulSet', () => {
     const shrunk = planStatefulSet(statefulSet((raw) => { raw.spec.volume = { size: '1Gi' }; }), live(before), options);
     assert.deepEqual(shrunk.refusals, [{ reason: 'VolumeShrinkRefused',
       message: 'cannot shrink persistent volume: volume.size 1Gi is smaller than the current 2Gi; keeping 2Gi' }]);
-    assert.equal((shrunk.desired.spec as any).volumeClaimTemplates[0].spec.resources.requests.storage, '2Gi'); // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal((shrunk.desired.spec as any).volumeClaimTemplates[0].spec.resources.requests.storage, '2Gi');
     assert.equal(shrunk.recreate, undefined);
     assert.equal(shrunk.volumeResize, undefined);
     assert.equal(planStatefulSet(statefulSet((raw) => { raw.spec.volume = { size: '2048Mi' }; }), live(before), options).volumeResize, undefined,
@@ -125,7 +126,7 @@ describe('planStatefulSet', () => {
   });
 
   it('recreateRelevant leaves its input alone', () => {
-    const template = (statefulSet().spec as any).template; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const template = (statefulSet().spec as any).template;
     const copy = structuredClone(template);
     recreateRelevant(template, true);
     assert.deepEqual(template, copy);
