@@ -40,15 +40,32 @@ async function coldStart(dist: string, env: NodeJS.ProcessEnv, namespace: string
   const port = await freePort();
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, [path.join(dist, 'host/host.js')], {
-    env: { ...env, MOD_NAME: BUNDLE_MODULE, FUNC_HANDLER: spec.export, FUNC_PORT: String(port), FUNC_HOST: '127.0.0.1',
-      KUBELESS_INSTALL_VOLUME: path.join(dist, 'functions', spec.name), LOG_LEVEL: 'warn' },
+    env: {
+      ...env,
+      MOD_NAME: BUNDLE_MODULE,
+      FUNC_HANDLER: spec.export,
+      FUNC_PORT: String(port),
+      FUNC_HOST: '127.0.0.1',
+      KUBELESS_INSTALL_VOLUME: path.join(dist, 'functions', spec.name),
+      LOG_LEVEL: 'warn',
+    },
     stdio: 'ignore',
   });
   try {
     for (;;) {
       try {
-        const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ type: 'ADDED', object: { apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name: 'bench-e2e-0', namespace } } }) });
+        const response = await fetch(`http://127.0.0.1:${port}/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            type: 'ADDED',
+            object: {
+              apiVersion: 'acid.zalan.do/v1',
+              kind: 'postgresql',
+              metadata: { name: 'bench-e2e-0', namespace },
+            },
+          }),
+        });
         if (response.ok) return Number(process.hrtime.bigint() - started) / 1e6;
         throw new Error(`cold start: the host answered ${response.status}: ${await response.text()}`);
       } catch (error) {
@@ -65,32 +82,65 @@ async function coldStart(dist: string, env: NodeJS.ProcessEnv, namespace: string
 export async function benchE2e(clusters: number): Promise<Record<string, unknown>> {
   const client = KubeClient.fromDefault();
   const namespace = `bench-e2e-${process.pid}`;
-  execFileSync(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, `${root}scripts/build.ts`, '--quiet'], { stdio: 'ignore' });
+  execFileSync(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, `${root}scripts/build.ts`, '--quiet'], {
+    stdio: 'ignore',
+  });
   await installCrd(client, parse(readFileSync(`${root}manifests/postgresql.crd.yaml`, 'utf8')));
   await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'postgres-operator', namespace }, data: { watched_namespace: namespace } });
-  const env = { OPERATOR_NAMESPACE: namespace, WATCHED_NAMESPACE: namespace, PERIODIC_SYNC_SCHEDULE: 'off', LOG_LEVEL: 'warn' };
+  await client.apply({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'postgres-operator', namespace },
+    data: { watched_namespace: namespace },
+  });
+  const env = {
+    OPERATOR_NAMESPACE: namespace,
+    WATCHED_NAMESPACE: namespace,
+    PERIODIC_SYNC_SCHEDULE: 'off',
+    LOG_LEVEL: 'warn',
+  };
   const deployment = await startLocal({ logDir: mkdtempSync(path.join(tmpdir(), 'bench-e2e-logs-')), env });
   const samples: number[] = [];
   try {
     for (let i = 1; i <= clusters; i++) {
       const name = `bench-e2e-${i}`;
       const started = process.hrtime.bigint();
-      await client.apply({ apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name, namespace },
-        spec: { teamId: 'acid', numberOfInstances: 2, volume: { size: '1Gi' }, postgresql: { version: '17' }, users: { app: [] } } });
+      await client.apply({
+        apiVersion: 'acid.zalan.do/v1',
+        kind: 'postgresql',
+        metadata: { name, namespace },
+        spec: {
+          teamId: 'acid',
+          numberOfInstances: 2,
+          volume: { size: '1Gi' },
+          postgresql: { version: '17' },
+          users: { app: [] },
+        },
+      });
       for (;;) {
-        const lists = await Promise.all(CHILD_KINDS.map((kind) => client.list(kind, namespace, `application=spilo,cluster-name=${name}`)));
+        const lists = await Promise.all(
+          CHILD_KINDS.map((kind) => client.list(kind, namespace, `application=spilo,cluster-name=${name}`)),
+        );
         if (lists.flat().length >= EXPECTED_CHILDREN) break;
-        if (Number(process.hrtime.bigint() - started) > 60e9) throw new Error(`${name}: children missing after 60 s (${lists.flat().length} of ${EXPECTED_CHILDREN})`);
+        if (Number(process.hrtime.bigint() - started) > 60e9)
+          throw new Error(`${name}: children missing after 60 s (${lists.flat().length} of ${EXPECTED_CHILDREN})`);
         await sleep(20);
       }
       samples.push(Number(process.hrtime.bigint() - started) / 1e6);
     }
-    const rss = Object.fromEntries([...deployment.functions, deployment.bridge!].map((p) => [p.name, rssMiB(p.child.pid)]));
+    const rss = Object.fromEntries(
+      [...deployment.functions, deployment.bridge!].map((p) => [p.name, rssMiB(p.child.pid)]),
+    );
     const cold: number[] = [];
-    for (let i = 0; i < 5; i++) cold.push(await coldStart(path.join(root, 'dist'), { ...process.env, ...env }, namespace));
-    const sizes = (JSON.parse(readFileSync(`${root}dist/size-report.json`, 'utf8')) as Array<{ file: string; bytes: number; gzipBytes: number }>)
-      .map((r) => ({ bundle: r.file, KiB: +(r.bytes / 1024).toFixed(1), 'gzip KiB': +(r.gzipBytes / 1024).toFixed(1) }));
+    for (let i = 0; i < 5; i++)
+      cold.push(await coldStart(path.join(root, 'dist'), { ...process.env, ...env }, namespace));
+    const sizes = (
+      JSON.parse(readFileSync(`${root}dist/size-report.json`, 'utf8')) as Array<{
+        file: string;
+        bytes: number;
+        gzipBytes: number;
+      }>
+    ).map((r) => ({ bundle: r.file, KiB: +(r.bytes / 1024).toFixed(1), 'gzip KiB': +(r.gzipBytes / 1024).toFixed(1) }));
     const applyToChildren = summarize(samples);
     const coldStartSummary = summarize(cold);
     console.table({ 'apply → all children': applyToChildren, 'cold start → first reply': coldStartSummary });

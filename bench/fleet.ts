@@ -30,9 +30,11 @@ const seconds = (ms: number) => Math.round(ms) / 1000;
 
 async function parallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /** The 10 ways clusters are made to drift (two of each). */
@@ -43,7 +45,10 @@ function drifts(client: KubeClient, namespace: string): Array<[string, (name: st
     ['changed Service label', (n) => client.mergePatch(ref('Service', n), { metadata: { labels: { team: 'other' } } })],
     ['scaled StatefulSet', (n) => client.mergePatch(ref('StatefulSet', n), { spec: { replicas: 5 } })],
     ['deleted Secret', (n) => client.delete(ref('Secret', `standby.${n}.credentials.postgresql.acid.zalan.do`))],
-    ['edited PodDisruptionBudget', (n) => client.mergePatch(ref('PodDisruptionBudget', `postgres-${n}-pdb`), { spec: { minAvailable: 0 } })],
+    [
+      'edited PodDisruptionBudget',
+      (n) => client.mergePatch(ref('PodDisruptionBudget', `postgres-${n}-pdb`), { spec: { minAvailable: 0 } }),
+    ],
   ];
 }
 
@@ -53,10 +58,16 @@ export async function benchFleet(clusters: number) {
   await installCrd(client, parse(readFileSync(crdPath, 'utf8')));
   const namespace = `bench-fleet-${Date.now().toString(36)}`;
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  const parsedConfig = parseOperatorConfig({ ...parse(readFileSync(configPath, 'utf8')).data, watched_namespace: namespace });
+  const parsedConfig = parseOperatorConfig({
+    ...parse(readFileSync(configPath, 'utf8')).data,
+    watched_namespace: namespace,
+  });
   if (!parsedConfig.ok) throw new Error('manifests/configmap.yaml is invalid');
   const ctx: SyncContext = syncContext({
-    client, config: parsedConfig.config, log: silentLogger, now: () => new Date(),
+    client,
+    config: parsedConfig.config,
+    log: silentLogger,
+    now: () => new Date(),
     newPassword: derivedPasswords(Buffer.from('benchmark-password-key-0123456789')),
   });
   const manifest = parse(readFileSync(manifestPath, 'utf8')) as KubeObject;
@@ -79,40 +90,70 @@ export async function benchFleet(clusters: number) {
     inSyncRuns.push({ ms: performance.now() - start, result });
   }
   const steady = inSyncRuns.at(-1)!.result;
-  if (steady.inSync !== clusters) throw new Error(`expected ${clusters} clusters in sync, got ${steady.inSync}: ${JSON.stringify(steady.items.slice(0, 3))}`);
+  if (steady.inSync !== clusters)
+    throw new Error(
+      `expected ${clusters} clusters in sync, got ${steady.inSync}: ${JSON.stringify(steady.items.slice(0, 3))}`,
+    );
 
   const ways = drifts(client, namespace);
-  const drifted = Array.from({ length: 10 }, (_, i) => names[Math.floor((i + 0.5) * clusters / 10)]!);
+  const drifted = Array.from({ length: 10 }, (_, i) => names[Math.floor(((i + 0.5) * clusters) / 10)]!);
   await Promise.all(drifted.map((name, i) => ways[i % ways.length]![1](name)));
   const repairStart = performance.now();
   const repair = await syncFleet(ctx, options);
   const repairMs = performance.now() - repairStart;
-  const repaired = repair.items.filter((i) => i.outcome === 'synced').map((i) => i.cluster.split('/')[1]).sort();
-  if (repaired.join() !== [...drifted].sort().join()) throw new Error(`repaired ${repaired.join()} instead of ${drifted.join()}`);
+  const repaired = repair.items
+    .filter((i) => i.outcome === 'synced')
+    .map((i) => i.cluster.split('/')[1])
+    .sort();
+  if (repaired.join() !== [...drifted].sort().join())
+    throw new Error(`repaired ${repaired.join()} instead of ${drifted.join()}`);
   const after = await syncFleet(ctx, options);
-  if (after.inSync !== clusters || writesOf(after.requests) !== 0) throw new Error(`not in sync after the repair: ${JSON.stringify(after.items)}`);
+  if (after.inSync !== clusters || writesOf(after.requests) !== 0)
+    throw new Error(`not in sync after the repair: ${JSON.stringify(after.items)}`);
 
   const inSync = summarize(inSyncRuns.map((r) => r.ms));
   const report = {
-    benchmark: 'syncFleet', clusters, namespace, server: client.kubeConfig.getCurrentCluster()?.server,
-    setup: { clusters, parallelism: 16, seconds: seconds(setupMs), perClusterMs: Math.round((setupMs / clusters) * 100) / 100 },
+    benchmark: 'syncFleet',
+    clusters,
+    namespace,
+    server: client.kubeConfig.getCurrentCluster()?.server,
+    setup: {
+      clusters,
+      parallelism: 16,
+      seconds: seconds(setupMs),
+      perClusterMs: Math.round((setupMs / clusters) * 100) / 100,
+    },
     inSync: {
-      ...inSync, requests: steady.requests, writes: writesOf(steady.requests),
-      listsPerKindAndScope: (steady.requests.list ?? 0) / steady.scopes.length, scopes: steady.scopes,
+      ...inSync,
+      requests: steady.requests,
+      writes: writesOf(steady.requests),
+      listsPerKindAndScope: (steady.requests.list ?? 0) / steady.scopes.length,
+      scopes: steady.scopes,
     },
     drifted: {
-      clusters: drifted.length, kinds: ways.map(([what]) => what), repairMs: Math.round(repairMs * 100) / 100,
-      requests: repair.requests, writes: writesOf(repair.requests), synced: repair.synced, failed: repair.failed,
+      clusters: drifted.length,
+      kinds: ways.map(([what]) => what),
+      repairMs: Math.round(repairMs * 100) / 100,
+      requests: repair.requests,
+      writes: writesOf(repair.requests),
+      synced: repair.synced,
+      failed: repair.failed,
       perCluster: repair.items.map((i) => ({ cluster: i.cluster.split('/')[1], why: i.why, writes: i.writes })),
     },
   };
   console.table({
-    'set-up (create + first sync)': { clusters, 'wall ms': Math.round(setupMs), 'requests': '', writes: '' },
+    'set-up (create + first sync)': { clusters, 'wall ms': Math.round(setupMs), requests: '', writes: '' },
     'syncFleet, all in sync (median of 5)': {
-      clusters, 'wall ms': inSync.medianMs, requests: JSON.stringify(steady.requests), writes: writesOf(steady.requests),
+      clusters,
+      'wall ms': inSync.medianMs,
+      requests: JSON.stringify(steady.requests),
+      writes: writesOf(steady.requests),
     },
     'syncFleet, 10 drifted: until repaired': {
-      clusters, 'wall ms': report.drifted.repairMs, requests: JSON.stringify(repair.requests), writes: writesOf(repair.requests),
+      clusters,
+      'wall ms': report.drifted.repairMs,
+      requests: JSON.stringify(repair.requests),
+      writes: writesOf(repair.requests),
     },
   });
   client.close();

@@ -35,13 +35,31 @@ export async function benchRoles(count: number, databaseCount = 10) {
   const namespace = `bench-roles-${Date.now().toString(36)}`;
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const ctx: SyncContext = syncContext({
-    client, config: parsed.config, log: silentLogger, now: () => new Date(),
+    client,
+    config: parsed.config,
+    log: silentLogger,
+    now: () => new Date(),
     newPassword: derivedPasswords(Buffer.from('benchmark-password-key-0123456789')),
   });
   // a mix of flags; one role in ten is NOLOGIN (no Secret, no password)
-  const flagSets = [[], ['createdb'], ['inherit', 'createrole'], ['noinherit'], ['replication'], ['bypassrls'], ['createdb', 'createrole'], [], [], ['nologin']];
-  const users = Object.fromEntries(Array.from({ length: count }, (_, i) => [`app_role_${i}`, flagSets[i % flagSets.length]]));
-  const databases = Object.fromEntries(Array.from({ length: databaseCount }, (_, i) => [`app_db_${i}`, `app_role_${i * 10 + 1}`]));
+  const flagSets = [
+    [],
+    ['createdb'],
+    ['inherit', 'createrole'],
+    ['noinherit'],
+    ['replication'],
+    ['bypassrls'],
+    ['createdb', 'createrole'],
+    [],
+    [],
+    ['nologin'],
+  ];
+  const users = Object.fromEntries(
+    Array.from({ length: count }, (_, i) => [`app_role_${i}`, flagSets[i % flagSets.length]]),
+  );
+  const databases = Object.fromEntries(
+    Array.from({ length: databaseCount }, (_, i) => [`app_db_${i}`, `app_role_${i * 10 + 1}`]),
+  );
 
   const rows: Record<string, Record<string, number | string>> = {};
   let version = '';
@@ -50,20 +68,43 @@ export async function benchRoles(count: number, databaseCount = 10) {
     const name = `acid-roles-${encryption === 'md5' ? 'md5' : 'scram'}`;
     try {
       Object.assign(process.env, { POSTGRES_HOST_TEMPLATE: `127.0.0.1:${server.port}`, POSTGRES_SSLMODE: 'disable' });
-      await client.create({ apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name, namespace },
-        spec: { teamId: 'acid', numberOfInstances: 1, volume: { size: '1Gi' }, postgresql: { version: '17' }, users, databases } });
+      await client.create({
+        apiVersion: 'acid.zalan.do/v1',
+        kind: 'postgresql',
+        metadata: { name, namespace },
+        spec: {
+          teamId: 'acid',
+          numberOfInstances: 1,
+          volume: { size: '1Gi' },
+          postgresql: { version: '17' },
+          users,
+          databases,
+        },
+      });
       const prepare = await syncCluster(ctx, namespace, name);
-      if (!prepare.pending) throw new Error(`expected the first sync to wait for the master: ${JSON.stringify(prepare)}`);
+      if (!prepare.pending)
+        throw new Error(`expected the first sync to wait for the master: ${JSON.stringify(prepare)}`);
       // Patroni's part: the superuser password from its Secret, the master address in the Endpoints
-      const secret = await client.get({ kind: 'Secret', namespace, name: `postgres.${name}.credentials.postgresql.acid.zalan.do` });
+      const secret = await client.get({
+        kind: 'Secret',
+        namespace,
+        name: `postgres.${name}.credentials.postgresql.acid.zalan.do`,
+      });
       const password = Buffer.from(secret!.data.password, 'base64').toString();
       const admin = await server.admin();
       version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
-      const verifier = encryption === 'md5' ? md5Verifier('postgres', password) : scramVerifier(password, Buffer.from('bench-fixed-salt'));
+      const verifier =
+        encryption === 'md5'
+          ? md5Verifier('postgres', password)
+          : scramVerifier(password, Buffer.from('bench-fixed-salt'));
       await admin.query(`ALTER ROLE postgres PASSWORD '${verifier}'`);
       server.password = password;
-      await client.mergePatch({ kind: 'Endpoints', namespace, name },
-        { subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ name: 'postgresql', port: 5432, protocol: 'TCP' }] }] });
+      await client.mergePatch(
+        { kind: 'Endpoints', namespace, name },
+        {
+          subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ name: 'postgresql', port: 5432, protocol: 'TCP' }] }],
+        },
+      );
       for (const run of ['first run', 'second run', 'second run, warm instance']) {
         // the second run as a fresh function instance would do it: no SCRAM match remembered from the first
         if (run === 'second run') forgetScramMatches();
@@ -72,10 +113,15 @@ export async function benchRoles(count: number, databaseCount = 10) {
         const start = process.hrtime.bigint();
         const result = await syncCluster(ctx, namespace, name);
         const elapsed = ms(start);
-        if (result.outcome !== 'synced' || result.pending || result.roles?.failed) throw new Error(`sync ended ${JSON.stringify({ ...result, actions: result.actions.length })}`);
+        if (result.outcome !== 'synced' || result.pending || result.roles?.failed)
+          throw new Error(`sync ended ${JSON.stringify({ ...result, actions: result.actions.length })}`);
         rows[`${encryption}, ${run}`] = {
-          roles: count + 2, statements: result.roles!.statements, 'DDL in server log': ddl(server.log()) - before, ms: elapsed,
-          'kubernetes writes': client.counter.writes(), 'kubernetes reads': client.counter.total() - client.counter.writes(),
+          roles: count + 2,
+          statements: result.roles!.statements,
+          'DDL in server log': ddl(server.log()) - before,
+          ms: elapsed,
+          'kubernetes writes': client.counter.writes(),
+          'kubernetes reads': client.counter.total() - client.counter.writes(),
         };
       }
       await admin.end();
@@ -85,8 +131,13 @@ export async function benchRoles(count: number, databaseCount = 10) {
   }
   console.table(rows);
   const report = {
-    benchmark: 'roles', roles: count, databases: databaseCount, namespace, server: client.kubeConfig.getCurrentCluster()?.server,
-    postgres: `PostgreSQL ${version} (initdb in a temp dir, loopback)`, results: rows,
+    benchmark: 'roles',
+    roles: count,
+    databases: databaseCount,
+    namespace,
+    server: client.kubeConfig.getCurrentCluster()?.server,
+    postgres: `PostgreSQL ${version} (initdb in a temp dir, loopback)`,
+    results: rows,
   };
   client.close();
   return report;

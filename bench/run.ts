@@ -30,18 +30,31 @@ async function main() {
   if (NEEDS_PODS.has(name) && !process.env.TESTENV_NETNS && !process.env.KUBECONFIG) {
     // Pod IPs must be local addresses for Patroni to listen on: run again inside a private network namespace.
     const netns = fileURLToPath(new URL('../scripts/testenv/netns.sh', import.meta.url));
-    const again = spawnSync('bash', [netns, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+    const again = spawnSync('bash', [netns, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+    });
     process.exitCode = again.status ?? 1;
     return;
   }
   const stop = ensureControlPlane(NEEDS_PODS.has(name));
   try {
-    const report = await run(args) as { phases?: Record<string, Record<string, unknown>> };
+    const report = (await run(args)) as { phases?: Record<string, Record<string, unknown>> };
     if (report.phases) {
-      console.table(Object.fromEntries(Object.entries(report.phases).map(([phase, r]) => [phase, {
-        runs: r.runs, 'median ms': r.medianMs, 'p99 ms': r.p99Ms, 'mean ms': r.meanMs,
-        'requests/sync': JSON.stringify(r.requestsPerSync), 'max writes/sync': r.maxWritesPerSync,
-      }])));
+      console.table(
+        Object.fromEntries(
+          Object.entries(report.phases).map(([phase, r]) => [
+            phase,
+            {
+              runs: r.runs,
+              'median ms': r.medianMs,
+              'p99 ms': r.p99Ms,
+              'mean ms': r.meanMs,
+              'requests/sync': JSON.stringify(r.requestsPerSync),
+              'max writes/sync': r.maxWritesPerSync,
+            },
+          ]),
+        ),
+      );
     }
     console.log(JSON.stringify(report));
     const dir = fileURLToPath(new URL('./results/', import.meta.url));

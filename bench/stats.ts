@@ -1,5 +1,11 @@
 /** Summary statistics of timings in milliseconds. */
-export interface Summary { runs: number; medianMs: number; p99Ms: number; meanMs: number; maxMs: number }
+export interface Summary {
+  runs: number;
+  medianMs: number;
+  p99Ms: number;
+  meanMs: number;
+  maxMs: number;
+}
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
@@ -8,5 +14,11 @@ export function summarize(samples: readonly number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
   const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
-  return { runs: sorted.length, medianMs: round(rank(0.5)), p99Ms: round(rank(0.99)), meanMs: round(mean), maxMs: round(sorted.at(-1)!) };
+  return {
+    runs: sorted.length,
+    medianMs: round(rank(0.5)),
+    p99Ms: round(rank(0.99)),
+    meanMs: round(mean),
+    maxMs: round(sorted.at(-1)!),
+  };
 }

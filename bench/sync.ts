@@ -21,7 +21,9 @@ const configPath = fileURLToPath(new URL('../manifests/configmap.yaml', import.m
 type Counts = Record<string, number>;
 const perSync = (total: Counts, runs: number) =>
   Object.fromEntries(Object.entries(total).map(([verb, n]) => [verb, Math.round((n / runs) * 100) / 100]));
-const add = (into: Counts, from: Counts) => { for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v; };
+const add = (into: Counts, from: Counts) => {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+};
 
 /** Runs the benchmark; @returns the results object (also printed) */
 export async function benchSync(clusters: number) {
@@ -33,15 +35,27 @@ export async function benchSync(clusters: number) {
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const manifest = parse(readFileSync(manifestPath, 'utf8'));
   const ctx: SyncContext = syncContext({
-    client, config: parsedConfig.config, log: silentLogger, now: () => new Date(),
+    client,
+    config: parsedConfig.config,
+    log: silentLogger,
+    now: () => new Date(),
     newPassword: derivedPasswords(Buffer.from('benchmark-password-key-0123456789')),
   });
   const names = Array.from({ length: clusters }, (_, i) => `acid-bench-${i}`);
   for (const name of names) await client.create({ ...manifest, metadata: { name, namespace } });
 
-  const phases: Record<string, { samples: number[]; counts: Counts; byKind: Counts; writesPerSync: number[]; children: number }> = {};
+  const phases: Record<
+    string,
+    { samples: number[]; counts: Counts; byKind: Counts; writesPerSync: number[]; children: number }
+  > = {};
   for (const phase of ['new cluster', 'unchanged cluster']) {
-    const result = { samples: [] as number[], counts: {} as Counts, byKind: {} as Counts, writesPerSync: [] as number[], children: 0 };
+    const result = {
+      samples: [] as number[],
+      counts: {} as Counts,
+      byKind: {} as Counts,
+      writesPerSync: [] as number[],
+      children: 0,
+    };
     for (const name of names) {
       client.counter.reset();
       const start = process.hrtime.bigint();
@@ -56,14 +70,22 @@ export async function benchSync(clusters: number) {
     phases[phase] = result;
   }
   const report = {
-    benchmark: 'syncCluster', clusters, namespace, server: client.kubeConfig.getCurrentCluster()?.server,
-    phases: Object.fromEntries(Object.entries(phases).map(([phase, r]) => [phase, {
-      ...summarize(r.samples),
-      requestsPerSync: perSync(r.counts, clusters),
-      requestsPerSyncByKind: perSync(r.byKind, clusters),
-      maxWritesPerSync: Math.max(...r.writesPerSync),
-      childObjectsWritten: r.children,
-    }])),
+    benchmark: 'syncCluster',
+    clusters,
+    namespace,
+    server: client.kubeConfig.getCurrentCluster()?.server,
+    phases: Object.fromEntries(
+      Object.entries(phases).map(([phase, r]) => [
+        phase,
+        {
+          ...summarize(r.samples),
+          requestsPerSync: perSync(r.counts, clusters),
+          requestsPerSyncByKind: perSync(r.byKind, clusters),
+          maxWritesPerSync: Math.max(...r.writesPerSync),
+          childObjectsWritten: r.children,
+        },
+      ]),
+    ),
   };
   client.close();
   return report;

@@ -13,6 +13,8 @@ import { startLocalControlPlane } from '../scripts/testenv/local-plane';
  */
 export function ensureControlPlane(full = false): () => void {
   if (process.env.KUBECONFIG) return () => undefined;
-  console.error(`bench: starting a local control plane (etcd + kube-apiserver${full ? ', controller-manager, scheduler, kwok' : ''})...`);
+  console.error(
+    `bench: starting a local control plane (etcd + kube-apiserver${full ? ', controller-manager, scheduler, kwok' : ''})...`,
+  );
   return startLocalControlPlane(mkdtempSync(join(tmpdir(), 'bench-plane-')), { full });
 }

@@ -20,21 +20,36 @@ import { build, type Metafile } from 'esbuild';
 import { BUNDLE_MODULE, FUNCTIONS } from '../lib/registry/functions';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const { values } = parseArgs({ options: { budget: { type: 'string', default: '1500000' }, quiet: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { budget: { type: 'string', default: '1500000' }, quiet: { type: 'boolean', default: false } },
+});
 const budget = Number(values.budget);
 
 /** One bundle to make. */
-interface Target { name: string; entry: string; outfile: string; budget?: number; alias?: Record<string, string> }
+interface Target {
+  name: string;
+  entry: string;
+  outfile: string;
+  budget?: number;
+  alias?: Record<string, string>;
+}
 
 /** Build-time substitutes that keep the function bundles small (see each shim's comment). */
 const FUNCTION_ALIASES = { 'node-fetch': './scripts/shims/node-fetch.cjs', yaml: './scripts/shims/yaml.cjs' };
 
 const targets: Target[] = [
-  ...FUNCTIONS.map((f) => ({ name: f.name, entry: `functions/${f.export}/index.ts`, outfile: `dist/functions/${f.name}/${BUNDLE_MODULE}.js`, budget,
-    alias: FUNCTION_ALIASES })),
+  ...FUNCTIONS.map((f) => ({
+    name: f.name,
+    entry: `functions/${f.export}/index.ts`,
+    outfile: `dist/functions/${f.name}/${BUNDLE_MODULE}.js`,
+    budget,
+    alias: FUNCTION_ALIASES,
+  })),
   { name: 'host', entry: 'lib/runtime/main.ts', outfile: 'dist/host/host.js' },
   // The bridge's entry point is optional while it is being written.
-  ...(existsSync(`${root}lib/bridge/main.ts`) ? [{ name: 'bridge', entry: 'lib/bridge/main.ts', outfile: 'dist/bridge/bridge.js' }] : []),
+  ...(existsSync(`${root}lib/bridge/main.ts`)
+    ? [{ name: 'bridge', entry: 'lib/bridge/main.ts', outfile: 'dist/bridge/bridge.js' }]
+    : []),
 ];
 
 /** @returns bytes per npm package (or `(project)`) of one output, largest first */
@@ -69,9 +84,14 @@ async function bundle(target: Target) {
   });
   const code = readFileSync(`${root}${target.outfile}`);
   return {
-    name: target.name, file: target.outfile, bytes: code.length, gzipBytes: gzipSync(code).length,
+    name: target.name,
+    file: target.outfile,
+    bytes: code.length,
+    gzipBytes: gzipSync(code).length,
     warnings: result.warnings.map((w) => `${w.location?.file ?? ''}:${w.location?.line ?? ''} ${w.text}`),
-    largest: packages(result.metafile, target.outfile).slice(0, 5).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)} KiB`),
+    largest: packages(result.metafile, target.outfile)
+      .slice(0, 5)
+      .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)} KiB`),
     budget: target.budget,
   };
 }
@@ -84,12 +104,21 @@ async function main(): Promise<void> {
   writeFileSync(`${root}dist/package.json`, '{ "type": "commonjs" }\n');
   writeFileSync(`${root}dist/size-report.json`, `${JSON.stringify(reports, null, 2)}\n`);
   if (!values.quiet) {
-    console.table(reports.map((r) => ({ bundle: r.file, KiB: +(r.bytes / 1024).toFixed(1), 'gzip KiB': +(r.gzipBytes / 1024).toFixed(1),
-      'budget KiB': r.budget ? +(r.budget / 1024).toFixed(0) : '', largest: r.largest.slice(0, 3).join(', ') })));
+    console.table(
+      reports.map((r) => ({
+        bundle: r.file,
+        KiB: +(r.bytes / 1024).toFixed(1),
+        'gzip KiB': +(r.gzipBytes / 1024).toFixed(1),
+        'budget KiB': r.budget ? +(r.budget / 1024).toFixed(0) : '',
+        largest: r.largest.slice(0, 3).join(', '),
+      })),
+    );
   }
   const problems = [
     ...reports.flatMap((r) => r.warnings.map((w) => `${r.file}: esbuild warning: ${w}`)),
-    ...reports.filter((r) => r.budget && r.bytes > r.budget).map((r) => `${r.file}: ${r.bytes} bytes is over the budget of ${r.budget} bytes`),
+    ...reports
+      .filter((r) => r.budget && r.bytes > r.budget)
+      .map((r) => `${r.file}: ${r.bytes} bytes is over the budget of ${r.budget} bytes`),
   ];
   for (const problem of problems) console.error(problem);
   console.log(`built ${reports.length} bundles in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);

@@ -28,8 +28,11 @@ const step = (text: string) => console.log(`[${seconds()}s] ${text}`);
 
 const { values } = parseArgs({
   options: {
-    manifest: { type: 'string' }, namespace: { type: 'string', default: 'default' },
-    once: { type: 'boolean', default: false }, timeout: { type: 'string', default: '120' }, full: { type: 'boolean', default: false },
+    manifest: { type: 'string' },
+    namespace: { type: 'string', default: 'default' },
+    once: { type: 'boolean', default: false },
+    timeout: { type: 'string', default: '120' },
+    full: { type: 'boolean', default: false },
   },
 });
 
@@ -51,7 +54,10 @@ async function shutdown(code: number): Promise<never> {
   process.exit(code);
 }
 
-process.on('SIGINT', () => { console.log(''); void shutdown(130); });
+process.on('SIGINT', () => {
+  console.log('');
+  void shutdown(130);
+});
 process.on('SIGTERM', () => void shutdown(143));
 
 /** The objects the operator should make for a cluster (Zalando's names), to wait for and report. */
@@ -60,16 +66,21 @@ function expectedChildren(cluster: string, namespace: string, client: KubeClient
   return async () => {
     const kinds = ['StatefulSet', 'Service', 'Endpoints', 'Secret', 'PodDisruptionBudget'];
     const lists = await Promise.all(kinds.map((kind) => client.list(kind, namespace, selector)));
-    return lists.flat().map((o: KubeObject) => `${o.kind}/${o.metadata!.name}`).sort();
+    return lists
+      .flat()
+      .map((o: KubeObject) => `${o.kind}/${o.metadata!.name}`)
+      .sort();
   };
 }
 
 async function main(): Promise<void> {
   const local = !process.env.KUBECONFIG;
   if (local) {
-    step(values.full
-      ? 'no KUBECONFIG: starting a full local control plane with kwok nodes (the first run builds it, ~12 min on 2 cores)'
-      : 'no KUBECONFIG: starting a local control plane (the first run builds kube-apiserver and etcd, ~7 min on 2 cores)');
+    step(
+      values.full
+        ? 'no KUBECONFIG: starting a full local control plane with kwok nodes (the first run builds it, ~12 min on 2 cores)'
+        : 'no KUBECONFIG: starting a local control plane (the first run builds kube-apiserver and etcd, ~7 min on 2 cores)',
+    );
     stopPlane = startLocalControlPlane(`${root}.testenv/main`, { full: values.full });
   }
   const client = KubeClient.fromDefault();
@@ -77,11 +88,15 @@ async function main(): Promise<void> {
   const operatorNamespace = process.env.OPERATOR_NAMESPACE ?? 'default';
 
   step('building the function bundles (npm run build)');
-  execFileSync(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, `${root}scripts/build.ts`, '--quiet'], { stdio: 'inherit' });
+  execFileSync(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, `${root}scripts/build.ts`, '--quiet'], {
+    stdio: 'inherit',
+  });
 
   step('installing the postgresql CRD');
   await installCrd(client, parse(readFileSync(`${root}manifests/postgresql.crd.yaml`, 'utf8')));
-  step(`installing RBAC (a ServiceAccount and role per function, ClusterRole postgres-pod) and the operator ConfigMap in ${operatorNamespace}`);
+  step(
+    `installing RBAC (a ServiceAccount and role per function, ClusterRole postgres-pod) and the operator ConfigMap in ${operatorNamespace}`,
+  );
   for (const object of operatorObjects(operatorNamespace)) await client.apply(object);
 
   const logDir = `${root}.testenv/main-logs`;
@@ -95,7 +110,7 @@ async function main(): Promise<void> {
   const name = manifest.metadata.name as string;
   const namespace = values.namespace!;
   const applied = Date.now();
-  if (!await client.get({ kind: 'Namespace', name: namespace })) {
+  if (!(await client.get({ kind: 'Namespace', name: namespace }))) {
     step(`creating namespace ${namespace}`);
     await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   }
@@ -114,23 +129,32 @@ async function main(): Promise<void> {
     const progress = `${found.length} objects, status ${status ?? '(none yet)'}`;
     if (progress !== last) step(`  waiting for the operator: ${progress}`);
     last = progress;
-    const hasAll = ['StatefulSet', 'Service', 'Secret', 'PodDisruptionBudget'].every((kind) => found.some((f) => f.startsWith(`${kind}/`)));
+    const hasAll = ['StatefulSet', 'Service', 'Secret', 'PodDisruptionBudget'].every((kind) =>
+      found.some((f) => f.startsWith(`${kind}/`)),
+    );
     if (hasAll && status && (!values.full || status === 'Running')) break;
-    if (Date.now() > deadline) throw new Error(`the cluster's objects did not appear within ${values.timeout} s; see the logs in ${logDir}`);
+    if (Date.now() > deadline)
+      throw new Error(`the cluster's objects did not appear within ${values.timeout} s; see the logs in ${logDir}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const took = ((Date.now() - applied) / 1000).toFixed(1);
-  console.log(`\nSummary: postgresql ${namespace}/${name} is ${status}; ${found.length} objects of the cluster present ${took} s after kubectl apply ` +
-    `(${seconds()} s in all):`);
+  console.log(
+    `\nSummary: postgresql ${namespace}/${name} is ${status}; ${found.length} objects of the cluster present ${took} s after kubectl apply ` +
+      `(${seconds()} s in all):`,
+  );
   for (const object of found) console.log(`  ${object}`);
   if (status === 'Creating' && !values.full) {
-    console.log('  (status stays Creating while no pod runs: this plane has no controller-manager; `npm start -- --full` adds one, with kwok nodes)');
+    console.log(
+      '  (status stays Creating while no pod runs: this plane has no controller-manager; `npm start -- --full` adds one, with kwok nodes)',
+    );
   }
   if (values.once) return shutdown(0);
-  console.log(`\nThe operator is running. Try:\n  export KUBECONFIG=${process.env.KUBECONFIG}\n` +
-    `  kubectl -n ${namespace} edit postgresql ${name}      # e.g. numberOfInstances: 3\n` +
-    `  kubectl -n ${namespace} delete postgresql ${name}\n` +
-    `(kubectl is at ${process.env.TESTENV_BIN ?? 'your PATH'}). Press Ctrl-C to stop everything this job started.`);
+  console.log(
+    `\nThe operator is running. Try:\n  export KUBECONFIG=${process.env.KUBECONFIG}\n` +
+      `  kubectl -n ${namespace} edit postgresql ${name}      # e.g. numberOfInstances: 3\n` +
+      `  kubectl -n ${namespace} delete postgresql ${name}\n` +
+      `(kubectl is at ${process.env.TESTENV_BIN ?? 'your PATH'}). Press Ctrl-C to stop everything this job started.`,
+  );
 }
 
 main().catch(async (error: Error) => {

@@ -10,7 +10,8 @@ import { defineHandler, eventKey } from '../../lib/runtime/handler';
 
 export const onDelete = defineHandler('onDelete', async ({ event, operator }) => {
   const key = eventKey(event);
-  if (!key) return { result: undefined, invalid: 'the event names no postgresql object (namespace and name are required)' };
+  if (!key)
+    return { result: undefined, invalid: 'the event names no postgresql object (namespace and name are required)' };
   if (!operator.ok) return invalidConfigOutcome(operator);
   return finalizeOutcome(await finalizeCluster(operator.ctx, key.namespace, key.name, event.object));
 });

@@ -6,7 +6,14 @@
 import { applyOperatorConfigChange } from '../../lib/sync/config/change';
 import { defineHandler } from '../../lib/runtime/handler';
 
-export const onOperatorConfigChange = defineHandler('onOperatorConfigChange', ({ event, operator, client, log, env, deadlineMs }) =>
-  applyOperatorConfigChange(operator, event.ref, {
-    client, log, deadlineMs, parallelism: Number(env.SYNC_PARALLELISM ?? 4), now: () => new Date(),
-  }));
+export const onOperatorConfigChange = defineHandler(
+  'onOperatorConfigChange',
+  ({ event, operator, client, log, env, deadlineMs }) =>
+    applyOperatorConfigChange(operator, event.ref, {
+      client,
+      log,
+      deadlineMs,
+      parallelism: Number(env.SYNC_PARALLELISM ?? 4),
+      now: () => new Date(),
+    }),
+);

@@ -8,7 +8,8 @@ import { defineHandler, eventKey } from '../../lib/runtime/handler';
 
 export const onUpdate = defineHandler('onUpdate', async ({ event, operator }) => {
   const key = eventKey(event);
-  if (!key) return { result: undefined, invalid: 'the event names no postgresql object (namespace and name are required)' };
+  if (!key)
+    return { result: undefined, invalid: 'the event names no postgresql object (namespace and name are required)' };
   if (!operator.ok) return invalidConfigOutcome(operator);
   return syncOrFinalize(operator.ctx, key.namespace, key.name);
 });

@@ -16,7 +16,10 @@ export function syncOutcome(result: SyncResult): Outcome {
 
 /** @returns a finalize result as a function outcome: cleanup still running or retryable failures become 503 */
 export function finalizeOutcome(result: FinalizeResult): Outcome {
-  return { result, retryable: result.outcome === 'cleaning' || (result.outcome === 'failed' && result.retryable === true) };
+  return {
+    result,
+    retryable: result.outcome === 'cleaning' || (result.outcome === 'failed' && result.retryable === true),
+  };
 }
 
 /**

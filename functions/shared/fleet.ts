@@ -11,6 +11,14 @@ import type { Outcome } from '../../lib/runtime/handler';
  * @param deadlineMs the invocation's budget; the fleet run keeps a margin inside it
  * @returns 503 when a namespace scope could not be listed (the API is unavailable) or rolling updates go on
  */
-export function fleetOutcome(ctx: SyncContext, env: Record<string, string | undefined>, deadlineMs: number): Promise<Outcome> {
-  return runFleet(ctx, { operatorNamespace: configLocation(env).namespace, deadlineMs, parallelism: Number(env.SYNC_PARALLELISM ?? 4) });
+export function fleetOutcome(
+  ctx: SyncContext,
+  env: Record<string, string | undefined>,
+  deadlineMs: number,
+): Promise<Outcome> {
+  return runFleet(ctx, {
+    operatorNamespace: configLocation(env).namespace,
+    deadlineMs,
+    parallelism: Number(env.SYNC_PARALLELISM ?? 4),
+  });
 }

@@ -91,33 +91,47 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const location = configLocation(env);
   const operatorNamespace = env.OPERATOR_NAMESPACE || 'default';
   const queue = new DeliveryQueue({
-    send: options.send ?? fetchSender, metrics, log, concurrency: options.concurrency,
-    requestTimeoutMs: options.requestTimeoutMs, retry: options.retry, clock: options.clock,
+    send: options.send ?? fetchSender,
+    metrics,
+    log,
+    concurrency: options.concurrency,
+    requestTimeoutMs: options.requestTimeoutMs,
+    retry: options.retry,
+    clock: options.clock,
   });
   const untargeted = FUNCTIONS.map((f) => f.name).filter((name) => targets[name] === undefined);
-  if (untargeted.length > 0) log.warn('no URL for some functions: their events are counted and dropped', { functions: untargeted });
+  if (untargeted.length > 0)
+    log.warn('no URL for some functions: their events are counted and dropped', { functions: untargeted });
   const nodes = new NodeTracker();
   let settings = operatorSettings(undefined, env, operatorNamespace);
   let configSeen = false;
   let healthy = false;
   let stopping = false;
 
-  const schedule = options.schedule === false ? undefined : options.schedule ?? DEFAULT_SYNC_SCHEDULE;
+  const schedule = options.schedule === false ? undefined : (options.schedule ?? DEFAULT_SYNC_SCHEDULE);
   const triggerPeriodicSync = () => {
     if (stopping) return;
     metrics.events.inc({ resource: 'schedule', action: 'tick' });
     queue.push({
-      key: 'schedule/periodic-sync', target: 'periodic-sync', url: targets['periodic-sync'], request: cronRequest(),
-      mergeable: true, delayMs: 0, description: 'periodic-sync tick',
+      key: 'schedule/periodic-sync',
+      target: 'periodic-sync',
+      url: targets['periodic-sync'],
+      request: cronRequest(),
+      mergeable: true,
+      delayMs: 0,
+      description: 'periodic-sync tick',
     });
   };
   // Validate the schedule before anything starts.
-  const cron: PeriodicTrigger | undefined = schedule === undefined ? undefined : startPeriodicTrigger(schedule, triggerPeriodicSync);
+  const cron: PeriodicTrigger | undefined =
+    schedule === undefined ? undefined : startPeriodicTrigger(schedule, triggerPeriodicSync);
 
   let server: BridgeServer | undefined;
   try {
-    server = options.port === false ? undefined
-      : await startServer(options.port ?? 8090, metrics.registry, () => healthy && !stopping, options.host);
+    server =
+      options.port === false
+        ? undefined
+        : await startServer(options.port ?? 8090, metrics.registry, () => healthy && !stopping, options.host);
   } catch (error) {
     cron?.stop();
     throw error;
@@ -134,8 +148,13 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     for (const route of routes) {
       if (route.reasons) log.info('node is going away', { node: object.metadata?.name, reasons: route.reasons });
       queue.push({
-        key: objectKey(resource, object), target: route.target, url: targets[route.target], request,
-        mergeable: route.mergeable, delayMs: route.urgent ? 0 : coalesceMs, description: describe(action, resource, object),
+        key: objectKey(resource, object),
+        target: route.target,
+        url: targets[route.target],
+        request,
+        mergeable: route.mergeable,
+        delayMs: route.urgent ? 0 : coalesceMs,
+        description: describe(action, resource, object),
       });
     }
   };
@@ -149,46 +168,88 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const clusterInformers = new Map<string, ResilientInformer>();
   let namespaceChange: Promise<void> = Promise.resolve();
   const watchNamespaces = (namespaces: string[] | '*'): Promise<void> => {
-    namespaceChange = namespaceChange.then(async () => {
-      if (stopping) return;
-      const wanted = namespaces === '*' ? ['*'] : namespaces;
-      // Start the new informers before stopping the old ones, so no change falls between them.
-      for (const namespace of wanted) {
-        if (clusterInformers.has(namespace)) continue;
-        const informer = new ResilientInformer(client, {
-          name: `postgresql/${namespace}`, kind: 'postgresql', namespace: namespace === '*' ? undefined : namespace,
-        }, handlersFor('postgresql'), log, metrics, options.informerBackoff);
-        clusterInformers.set(namespace, informer);
-        informer.start();
-        log.info('watching postgresql objects', { namespace: namespace === '*' ? 'all namespaces' : namespace });
-      }
-      for (const [namespace, informer] of clusterInformers) {
-        if (wanted.includes(namespace)) continue;
-        clusterInformers.delete(namespace);
-        await informer.stop();
-        log.info('stopped watching postgresql objects', { namespace: namespace === '*' ? 'all namespaces' : namespace });
-      }
-    }).catch((error: Error) => log.error('could not change the watched namespaces', { error: error.message }));
+    namespaceChange = namespaceChange
+      .then(async () => {
+        if (stopping) return;
+        const wanted = namespaces === '*' ? ['*'] : namespaces;
+        // Start the new informers before stopping the old ones, so no change falls between them.
+        for (const namespace of wanted) {
+          if (clusterInformers.has(namespace)) continue;
+          const informer = new ResilientInformer(
+            client,
+            {
+              name: `postgresql/${namespace}`,
+              kind: 'postgresql',
+              namespace: namespace === '*' ? undefined : namespace,
+            },
+            handlersFor('postgresql'),
+            log,
+            metrics,
+            options.informerBackoff,
+          );
+          clusterInformers.set(namespace, informer);
+          informer.start();
+          log.info('watching postgresql objects', { namespace: namespace === '*' ? 'all namespaces' : namespace });
+        }
+        for (const [namespace, informer] of clusterInformers) {
+          if (wanted.includes(namespace)) continue;
+          clusterInformers.delete(namespace);
+          await informer.stop();
+          log.info('stopped watching postgresql objects', {
+            namespace: namespace === '*' ? 'all namespaces' : namespace,
+          });
+        }
+      })
+      .catch((error: Error) => log.error('could not change the watched namespaces', { error: error.message }));
     return namespaceChange;
   };
 
   const applyConfig = (configMap: V1ConfigMap | undefined) => {
     configSeen = true;
     settings = operatorSettings(configMap?.data, env, operatorNamespace);
-    for (const error of settings.errors) log.warn('operator config value ignored by the bridge', { key: error.key, error: error.message });
+    for (const error of settings.errors)
+      log.warn('operator config value ignored by the bridge', { key: error.key, error: error.message });
     nodes.setReadinessLabels(settings.readinessLabels);
     void watchNamespaces(settings.namespaces);
   };
 
-  const configInformer = new ResilientInformer(client, {
-    name: 'operator-configmap', kind: 'ConfigMap', namespace: location.namespace, fieldSelector: `metadata.name=${location.name}`,
-  }, {
-    add: (object) => { deliver('operator-configmap', 'add', object); applyConfig(object); },
-    update: (object) => { deliver('operator-configmap', 'update', object); applyConfig(object); },
-    delete: (object) => { deliver('operator-configmap', 'delete', object); applyConfig(undefined); },
-  }, log, metrics, options.informerBackoff);
-  const nodeInformer = options.watchNodes === false ? undefined
-    : new ResilientInformer(client, { name: 'node', kind: 'Node' }, handlersFor('node'), log, metrics, options.informerBackoff);
+  const configInformer = new ResilientInformer(
+    client,
+    {
+      name: 'operator-configmap',
+      kind: 'ConfigMap',
+      namespace: location.namespace,
+      fieldSelector: `metadata.name=${location.name}`,
+    },
+    {
+      add: (object) => {
+        deliver('operator-configmap', 'add', object);
+        applyConfig(object);
+      },
+      update: (object) => {
+        deliver('operator-configmap', 'update', object);
+        applyConfig(object);
+      },
+      delete: (object) => {
+        deliver('operator-configmap', 'delete', object);
+        applyConfig(undefined);
+      },
+    },
+    log,
+    metrics,
+    options.informerBackoff,
+  );
+  const nodeInformer =
+    options.watchNodes === false
+      ? undefined
+      : new ResilientInformer(
+          client,
+          { name: 'node', kind: 'Node' },
+          handlersFor('node'),
+          log,
+          metrics,
+          options.informerBackoff,
+        );
 
   configInformer.start();
   nodeInformer?.start();
@@ -196,11 +257,16 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     await configInformer.ready;
     if (!configSeen) applyConfig(undefined); // no ConfigMap: defaults
     await namespaceChange;
-    await Promise.all([...clusterInformers.values()].map((informer) => informer.ready).concat(nodeInformer?.ready ?? []));
+    await Promise.all(
+      [...clusterInformers.values()].map((informer) => informer.ready).concat(nodeInformer?.ready ?? []),
+    );
     healthy = true;
     log.info('bridge ready: initial lists delivered', {
-      namespaces: settings.namespaces, configMap: `${location.namespace}/${location.name}`, nodes: nodeInformer !== undefined,
-      nextPeriodicSync: cron?.nextRun()?.toISOString() ?? 'disabled', targets,
+      namespaces: settings.namespaces,
+      configMap: `${location.namespace}/${location.name}`,
+      nodes: nodeInformer !== undefined,
+      nextPeriodicSync: cron?.nextRun()?.toISOString() ?? 'disabled',
+      targets,
     });
   })();
 
@@ -210,7 +276,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       stopping = true;
       cron?.stop();
       await namespaceChange;
-      await Promise.all([configInformer.stop(), nodeInformer?.stop(), ...[...clusterInformers.values()].map((i) => i.stop())]);
+      await Promise.all([
+        configInformer.stop(),
+        nodeInformer?.stop(),
+        ...[...clusterInformers.values()].map((i) => i.stop()),
+      ]);
       const abandoned = await queue.stop(options.graceMs ?? 5_000);
       await server?.close();
       log.info('bridge stopped', { abandoned });
@@ -219,6 +289,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   };
 
   return {
-    ready, stop, metrics, port: server?.port, idle: () => queue.idle(), settings: () => settings, triggerPeriodicSync,
+    ready,
+    stop,
+    metrics,
+    port: server?.port,
+    idle: () => queue.idle(),
+    settings: () => settings,
+    triggerPeriodicSync,
   };
 }

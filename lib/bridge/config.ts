@@ -28,19 +28,25 @@ export function parseTargets(text: string): Targets {
     } catch (error) {
       throw new Error(`BRIDGE_TARGETS is not valid JSON: ${(error as Error).message}`);
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('BRIDGE_TARGETS JSON must be an object of function name → URL');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('BRIDGE_TARGETS JSON must be an object of function name → URL');
     entries = Object.entries(parsed);
   } else {
-    entries = trimmed.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
-      const at = part.indexOf('=');
-      if (at <= 0) throw new Error(`BRIDGE_TARGETS entry ${JSON.stringify(part)} is not name=url`);
-      return [part.slice(0, at).trim(), part.slice(at + 1).trim()];
-    });
+    entries = trimmed
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .map((part) => {
+        const at = part.indexOf('=');
+        if (at <= 0) throw new Error(`BRIDGE_TARGETS entry ${JSON.stringify(part)} is not name=url`);
+        return [part.slice(0, at).trim(), part.slice(at + 1).trim()];
+      });
   }
   const known = FUNCTIONS.map((f) => f.name);
   const targets: Targets = {};
   for (const [name, url] of entries) {
-    if (!known.includes(name)) throw new Error(`BRIDGE_TARGETS names unknown function ${JSON.stringify(name)}; known: ${known.join(', ')}`);
+    if (!known.includes(name))
+      throw new Error(`BRIDGE_TARGETS names unknown function ${JSON.stringify(name)}; known: ${known.join(', ')}`);
     if (typeof url !== 'string' || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
       throw new Error(`BRIDGE_TARGETS URL for ${name} is not an http(s) URL: ${JSON.stringify(url)}`);
     }
@@ -51,7 +57,9 @@ export function parseTargets(text: string): Targets {
 
 /** @returns every function's URL from a template with `{name}` and `{namespace}` placeholders */
 export function templateTargets(template: string, namespace: string): Targets {
-  return Object.fromEntries(FUNCTIONS.map((f) => [f.name, template.replaceAll('{name}', f.name).replaceAll('{namespace}', namespace)]));
+  return Object.fromEntries(
+    FUNCTIONS.map((f) => [f.name, template.replaceAll('{name}', f.name).replaceAll('{namespace}', namespace)]),
+  );
 }
 
 /**
@@ -82,7 +90,8 @@ export function scheduleFromEnv(env: Record<string, string | undefined>): string
 export function intFromEnv(env: Record<string, string | undefined>, name: string, fallback: number, min = 0): number {
   const text = env[name]?.trim();
   if (!text) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -105,8 +114,11 @@ export interface OperatorSettings {
  * @param env `WATCHED_NAMESPACE`, which overrides the ConfigMap
  * @param operatorNamespace watched when `watched_namespace` is empty
  */
-export function operatorSettings(data: Record<string, string> | undefined, env: { WATCHED_NAMESPACE?: string },
-  operatorNamespace: string): OperatorSettings {
+export function operatorSettings(
+  data: Record<string, string> | undefined,
+  env: { WATCHED_NAMESPACE?: string },
+  operatorNamespace: string,
+): OperatorSettings {
   let errors: ConfigError[] = [];
   let result = parseOperatorConfig(data, env);
   if (!result.ok) {
@@ -116,7 +128,10 @@ export function operatorSettings(data: Record<string, string> | undefined, env: 
   }
   const config = result.ok ? result.config : undefined;
   return {
-    namespaces: watchedNamespaces({ watched_namespace: config?.watched_namespace ?? env.WATCHED_NAMESPACE ?? '' }, operatorNamespace),
+    namespaces: watchedNamespaces(
+      { watched_namespace: config?.watched_namespace ?? env.WATCHED_NAMESPACE ?? '' },
+      operatorNamespace,
+    ),
     readinessLabels: { ...(config?.node_readiness_label ?? {}) },
     errors,
   };

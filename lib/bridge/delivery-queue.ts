@@ -47,9 +47,7 @@ export type Sender = (delivery: Delivery, signal: AbortSignal) => Promise<HttpAn
 
 /** What to do after an answer. */
 export type Decision =
-  | { action: 'done' }
-  | { action: 'retry'; reason: string; retryAfterMs?: number }
-  | { action: 'drop'; reason: string };
+  { action: 'done' } | { action: 'retry'; reason: string; retryAfterMs?: number } | { action: 'drop'; reason: string };
 
 /** Statuses worth sending again: too many requests, and gateway/unavailable answers. */
 export const RETRYABLE_STATUSES: readonly number[] = [429, 502, 503, 504];
@@ -120,12 +118,19 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-  sleep: (ms, signal) => new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => { clearTimeout(timer); reject(signal.reason); };
-    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  }),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }),
 };
 
 /** Queue settings. */
@@ -160,7 +165,10 @@ interface KeyState {
 }
 
 class RetryableAnswer extends Error {
-  constructor(readonly decision: Extract<Decision, { action: 'retry' }>, detail: string) {
+  constructor(
+    readonly decision: Extract<Decision, { action: 'retry' }>,
+    detail: string,
+  ) {
     super(detail);
     this.name = 'RetryableAnswer';
   }
@@ -202,7 +210,10 @@ export class DeliveryQueue {
     if (this.stopped) return 'stopped';
     if (delivery.url === undefined) {
       metrics.deliveries.inc({ function: delivery.target, outcome: 'no_target' });
-      log.debug('no URL configured for the function; change not delivered', { function: delivery.target, event: delivery.description });
+      log.debug('no URL configured for the function; change not delivered', {
+        function: delivery.target,
+        event: delivery.description,
+      });
       return 'no_target';
     }
     const now = this.clock.now();
@@ -258,7 +269,9 @@ export class DeliveryQueue {
     this.options.metrics.queueDepth.set(0);
     const inFlight = Promise.allSettled([...this.running]);
     let graceTimer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => { graceTimer = setTimeout(resolve, graceMs); });
+    const grace = new Promise<void>((resolve) => {
+      graceTimer = setTimeout(resolve, graceMs);
+    });
     await Promise.race([inFlight, grace]);
     clearTimeout(graceTimer);
     abandoned += this.inFlight;
@@ -330,7 +343,10 @@ export class DeliveryQueue {
       outcome = await this.deliver(delivery);
     } catch (error) {
       // Not an answer of the function: a bug here. Log it; the delivery is lost until the next list or cron.
-      log.error('delivery failed unexpectedly', { ...fields, error: error instanceof Error ? error.message : String(error) });
+      log.error('delivery failed unexpectedly', {
+        ...fields,
+        error: error instanceof Error ? error.message : String(error),
+      });
       outcome = 'rejected';
     }
     metrics.deliveries.inc({ function: delivery.target, outcome });
@@ -347,39 +363,54 @@ export class DeliveryQueue {
     const policy = this.retry;
     const fields = { function: delivery.target, event: delivery.description };
     try {
-      const decision = await pRetry(async () => {
-        let answer: HttpAnswer;
-        try {
-          answer = await this.withPermit(() => this.options.send(delivery, AbortSignal.any([signal, AbortSignal.timeout(this.requestTimeoutMs)])));
-        } catch (error) {
-          if (signal.aborted) throw new AbortError('the bridge is stopping');
-          const detail = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
-          throw new RetryableAnswer({ action: 'retry', reason: 'network' }, detail);
-        }
-        const decision = decide(answer, this.clock.now(), this.maxRetryAfterMs);
-        if (decision.action === 'retry') throw new RetryableAnswer(decision, `status ${answer.status}`);
-        return decision;
-      }, {
-        signal,
-        retries: Number.isFinite(policy.maxRetries) ? policy.maxRetries : BACKOFF_STEPS,
-        forever: !Number.isFinite(policy.maxRetries),
-        factor: policy.factor,
-        minTimeout: policy.minMs,
-        maxTimeout: policy.maxMs,
-        randomize: false,
-        onFailedAttempt: async (error) => {
-          if (!(error instanceof RetryableAnswer)) return;
-          const lastAttempt = Number.isFinite(policy.maxRetries) && error.retriesLeft <= 0;
-          if (lastAttempt) return;
-          metrics.retries.inc({ function: delivery.target, reason: error.decision.reason });
-          const backoff = backoffMs(error.attemptNumber, policy);
-          const retryAfterMs = error.decision.retryAfterMs;
-          const waitMs = retryAfterMs !== undefined && retryAfterMs > backoff ? retryAfterMs : backoff;
-          log.warn('delivery failed; retrying', { ...fields, attempt: error.attemptNumber, reason: error.message, retryInMs: waitMs });
-          // p-retry waits `backoff` after this returns; wait the rest of Retry-After here.
-          if (waitMs > backoff) await this.clock.sleep(waitMs - backoff, signal);
+      const decision = await pRetry(
+        async () => {
+          let answer: HttpAnswer;
+          try {
+            answer = await this.withPermit(() =>
+              this.options.send(delivery, AbortSignal.any([signal, AbortSignal.timeout(this.requestTimeoutMs)])),
+            );
+          } catch (error) {
+            if (signal.aborted) throw new AbortError('the bridge is stopping');
+            const detail =
+              error instanceof Error
+                ? error.cause instanceof Error
+                  ? `${error.message}: ${error.cause.message}`
+                  : error.message
+                : String(error);
+            throw new RetryableAnswer({ action: 'retry', reason: 'network' }, detail);
+          }
+          const decision = decide(answer, this.clock.now(), this.maxRetryAfterMs);
+          if (decision.action === 'retry') throw new RetryableAnswer(decision, `status ${answer.status}`);
+          return decision;
         },
-      });
+        {
+          signal,
+          retries: Number.isFinite(policy.maxRetries) ? policy.maxRetries : BACKOFF_STEPS,
+          forever: !Number.isFinite(policy.maxRetries),
+          factor: policy.factor,
+          minTimeout: policy.minMs,
+          maxTimeout: policy.maxMs,
+          randomize: false,
+          onFailedAttempt: async (error) => {
+            if (!(error instanceof RetryableAnswer)) return;
+            const lastAttempt = Number.isFinite(policy.maxRetries) && error.retriesLeft <= 0;
+            if (lastAttempt) return;
+            metrics.retries.inc({ function: delivery.target, reason: error.decision.reason });
+            const backoff = backoffMs(error.attemptNumber, policy);
+            const retryAfterMs = error.decision.retryAfterMs;
+            const waitMs = retryAfterMs !== undefined && retryAfterMs > backoff ? retryAfterMs : backoff;
+            log.warn('delivery failed; retrying', {
+              ...fields,
+              attempt: error.attemptNumber,
+              reason: error.message,
+              retryInMs: waitMs,
+            });
+            // p-retry waits `backoff` after this returns; wait the rest of Retry-After here.
+            if (waitMs > backoff) await this.clock.sleep(waitMs - backoff, signal);
+          },
+        },
+      );
       if (decision.action === 'drop') {
         log.error('function refused the event; dropped (not retried)', { ...fields, reason: decision.reason });
         return 'rejected';
@@ -404,7 +435,12 @@ export class DeliveryQueue {
  * @returns the status and Retry-After; rejects on network errors, timeouts and aborts
  */
 export const fetchSender: Sender = async (delivery, signal) => {
-  const response = await fetch(delivery.url!, { method: 'POST', headers: delivery.request.headers, body: delivery.request.body, signal });
+  const response = await fetch(delivery.url!, {
+    method: 'POST',
+    headers: delivery.request.headers,
+    body: delivery.request.body,
+    signal,
+  });
   await response.arrayBuffer();
   return { status: response.status, retryAfter: response.headers.get('retry-after') };
 };

@@ -46,11 +46,17 @@ export interface InformerBackoff {
  *   object (its resourceVersion is where the watch starts), with `apiVersion`/`kind` filled into each item as
  *   the watch events carry them
  */
-export function listFunction(client: KubeClient, spec: InformerSpec): () => Promise<KubernetesListObject<KubernetesObject>> {
+export function listFunction(
+  client: KubeClient,
+  spec: InformerSpec,
+): () => Promise<KubernetesListObject<KubernetesObject>> {
   const { apiVersion } = resourceFor(spec.kind);
   return async () => {
     const list = await client.request<KubernetesListObject<KubernetesObject>>({
-      verb: 'list', kind: spec.kind, method: 'GET', path: resourcePath(spec.kind, spec.namespace),
+      verb: 'list',
+      kind: spec.kind,
+      method: 'GET',
+      path: resourcePath(spec.kind, spec.namespace),
       query: { fieldSelector: spec.fieldSelector },
     });
     return { ...list, items: (list.items ?? []).map((item) => ({ apiVersion, kind: spec.kind, ...item })) };
@@ -70,16 +76,36 @@ export class ResilientInformer {
   /** resolves once the first list has been delivered to the handlers */
   readonly ready: Promise<void>;
 
-  constructor(client: KubeClient, readonly spec: InformerSpec, handlers: InformerHandlers, log: Logger,
-    private readonly metrics: BridgeMetrics, private readonly backoff: InformerBackoff = { minMs: 1_000, maxMs: 30_000 }) {
+  constructor(
+    client: KubeClient,
+    readonly spec: InformerSpec,
+    handlers: InformerHandlers,
+    log: Logger,
+    private readonly metrics: BridgeMetrics,
+    private readonly backoff: InformerBackoff = { minMs: 1_000, maxMs: 30_000 },
+  ) {
     this.log = log.with({ informer: spec.name });
-    this.ready = new Promise((resolve) => { this.resolveReady = resolve; });
-    this.listWatch = new ListWatch(resourcePath(spec.kind, spec.namespace), new Watch(client.kubeConfig), listFunction(client, spec),
-      false, undefined, spec.fieldSelector);
+    this.ready = new Promise((resolve) => {
+      this.resolveReady = resolve;
+    });
+    this.listWatch = new ListWatch(
+      resourcePath(spec.kind, spec.namespace),
+      new Watch(client.kubeConfig),
+      listFunction(client, spec),
+      false,
+      undefined,
+      spec.fieldSelector,
+    );
     // ListWatch 1.4.0 still calls back for a list that was in flight when stop() came: ignore those.
-    this.listWatch.on('add', (object) => { if (!this.stopping) handlers.add(object); });
-    this.listWatch.on('update', (object) => { if (!this.stopping) handlers.update(object); });
-    this.listWatch.on('delete', (object) => { if (!this.stopping) handlers.delete(object); });
+    this.listWatch.on('add', (object) => {
+      if (!this.stopping) handlers.add(object);
+    });
+    this.listWatch.on('update', (object) => {
+      if (!this.stopping) handlers.update(object);
+    });
+    this.listWatch.on('delete', (object) => {
+      if (!this.stopping) handlers.delete(object);
+    });
     this.listWatch.on('error', (error) => this.onError(error));
   }
 
@@ -124,9 +150,13 @@ export class ResilientInformer {
     const delayMs = Math.min(this.backoff.minMs * 2 ** (this.failures - 1), this.backoff.maxMs);
     this.metrics.informerRestarts.inc({ informer: this.spec.name });
     this.log.warn('informer stopped on an error; restarting', {
-      error: error instanceof Error ? error.message : String(error), failures: this.failures, restartInMs: delayMs,
+      error: error instanceof Error ? error.message : String(error),
+      failures: this.failures,
+      restartInMs: delayMs,
     });
     clearTimeout(this.restartTimer);
-    this.restartTimer = setTimeout(() => { this.current = this.run(); }, delayMs);
+    this.restartTimer = setTimeout(() => {
+      this.current = this.run();
+    }, delayMs);
   }
 }

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     options = {
       targets: targetsFromEnv(env),
       port: intFromEnv(env, 'BRIDGE_PORT', 8090),
-      schedule: scheduleFromEnv(env) ?? false as const,
+      schedule: scheduleFromEnv(env) ?? (false as const),
       watchNodes: env.BRIDGE_WATCH_NODES?.trim().toLowerCase() !== 'false',
       coalesceMs: intFromEnv(env, 'BRIDGE_COALESCE_MS', 200),
       concurrency: intFromEnv(env, 'BRIDGE_CONCURRENCY', 16, 1),
@@ -53,13 +53,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    bridge.stop().then(() => {
-      client.close();
-      process.exit(0);
-    }, (error: Error) => {
-      log.error('stop failed', { error: error.message });
-      process.exit(1);
-    });
+    bridge.stop().then(
+      () => {
+        client.close();
+        process.exit(0);
+      },
+      (error: Error) => {
+        log.error('stop failed', { error: error.message });
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

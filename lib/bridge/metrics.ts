@@ -51,17 +51,49 @@ export function createBridgeMetrics(defaultMetrics = true): BridgeMetrics {
   if (defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'bridge_' });
   return {
     registry,
-    events: new Counter({ name: 'bridge_events_total', help: 'Changes seen by the informers', labelNames: ['resource', 'action'], registers }),
-    deliveries: new Counter({ name: 'bridge_deliveries_total', help: 'Finished deliveries by function and outcome', labelNames: ['function', 'outcome'], registers }),
-    coalesced: new Counter({ name: 'bridge_coalesced_total', help: 'Changes merged into an already queued delivery of the same object', labelNames: ['function'], registers }),
-    retries: new Counter({ name: 'bridge_delivery_retries_total', help: 'Failed delivery attempts that were retried', labelNames: ['function', 'reason'], registers }),
-    queueDepth: new Gauge({ name: 'bridge_queue_depth', help: 'Deliveries waiting to be sent', registers }),
-    inFlight: new Gauge({ name: 'bridge_deliveries_in_flight', help: 'Deliveries being sent, retries included', registers }),
-    latency: new Histogram({
-      name: 'bridge_delivery_latency_seconds', help: 'Time from a change being seen to the function answering 2xx',
-      labelNames: ['function'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers,
+    events: new Counter({
+      name: 'bridge_events_total',
+      help: 'Changes seen by the informers',
+      labelNames: ['resource', 'action'],
+      registers,
     }),
-    informerRestarts: new Counter({ name: 'bridge_informer_restarts_total', help: 'Informer restarts after a list or watch error', labelNames: ['informer'], registers }),
+    deliveries: new Counter({
+      name: 'bridge_deliveries_total',
+      help: 'Finished deliveries by function and outcome',
+      labelNames: ['function', 'outcome'],
+      registers,
+    }),
+    coalesced: new Counter({
+      name: 'bridge_coalesced_total',
+      help: 'Changes merged into an already queued delivery of the same object',
+      labelNames: ['function'],
+      registers,
+    }),
+    retries: new Counter({
+      name: 'bridge_delivery_retries_total',
+      help: 'Failed delivery attempts that were retried',
+      labelNames: ['function', 'reason'],
+      registers,
+    }),
+    queueDepth: new Gauge({ name: 'bridge_queue_depth', help: 'Deliveries waiting to be sent', registers }),
+    inFlight: new Gauge({
+      name: 'bridge_deliveries_in_flight',
+      help: 'Deliveries being sent, retries included',
+      registers,
+    }),
+    latency: new Histogram({
+      name: 'bridge_delivery_latency_seconds',
+      help: 'Time from a change being seen to the function answering 2xx',
+      labelNames: ['function'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    informerRestarts: new Counter({
+      name: 'bridge_informer_restarts_total',
+      help: 'Informer restarts after a list or watch error',
+      labelNames: ['informer'],
+      registers,
+    }),
   };
 }
 

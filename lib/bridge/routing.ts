@@ -43,9 +43,9 @@ export const GOING_AWAY_TAINTS: readonly string[] = DRAIN_TAINTS;
 
 /** @returns the registry names of the functions triggered by this resource and action, in registry order */
 export function functionsFor(resource: WatchedResource, action: ResourceAction): string[] {
-  return FUNCTIONS
-    .filter((f) => f.trigger.type === 'resource' && f.trigger.resource === resource && f.trigger.actions.includes(action))
-    .map((f) => f.name);
+  return FUNCTIONS.filter(
+    (f) => f.trigger.type === 'resource' && f.trigger.resource === resource && f.trigger.actions.includes(action),
+  ).map((f) => f.name);
 }
 
 /** @returns the per-object queue key: `resource/namespace/name` (`resource//name` for cluster-scoped objects) */
@@ -69,9 +69,7 @@ export interface NodeSnapshot {
 
 /** @returns the parts of a Node that matter for draining */
 export function nodeSnapshot(node: V1Node): NodeSnapshot {
-  const taints = (node.spec?.taints ?? [])
-    .map((t) => t.key ?? '')
-    .filter((key) => GOING_AWAY_TAINTS.includes(key));
+  const taints = (node.spec?.taints ?? []).map((t) => t.key ?? '').filter((key) => GOING_AWAY_TAINTS.includes(key));
   return { unschedulable: node.spec?.unschedulable === true, taints, labels: { ...(node.metadata?.labels ?? {}) } };
 }
 
@@ -81,8 +79,13 @@ export function nodeSnapshot(node: V1Node): NodeSnapshot {
  *   `missing label <key>=<value>`
  */
 export function goingAwayReasons(node: NodeSnapshot, readinessLabels: Readonly<Record<string, string>>): string[] {
-  return nodeReasons({ spec: { unschedulable: node.unschedulable, taints: node.taints.map((key) => ({ key })) }, metadata: { labels: node.labels } },
-    readinessLabels);
+  return nodeReasons(
+    {
+      spec: { unschedulable: node.unschedulable, taints: node.taints.map((key) => ({ key })) },
+      metadata: { labels: node.labels },
+    },
+    readinessLabels,
+  );
 }
 
 /**

@@ -21,7 +21,12 @@ export interface BridgeServer {
  * @param healthy whether `/healthz` answers 200
  * @returns once listening; rejects when the port cannot be bound
  */
-export function startServer(port: number, registry: Registry, healthy: () => boolean, host?: string): Promise<BridgeServer> {
+export function startServer(
+  port: number,
+  registry: Registry,
+  healthy: () => boolean,
+  host?: string,
+): Promise<BridgeServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -44,10 +49,11 @@ export function startServer(port: number, registry: Registry, healthy: () => boo
       server.off('error', reject);
       resolve({
         port: (server.address() as AddressInfo).port,
-        close: () => new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
       });
     });
   });

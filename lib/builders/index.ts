@@ -47,7 +47,9 @@ export function buildCluster(cluster: Postgresql, config: OperatorConfig, inputs
   ];
   const notes = [...(note ? [note] : []), ...users.skipped.map((s) => s.reason)];
   if (config.pod_environment_configmap && !podEnvironmentConfigMap(cluster, config)) {
-    notes.push(`pod_environment_configmap ${config.pod_environment_configmap} is in another namespace: the pods cannot load it with envFrom`);
+    notes.push(
+      `pod_environment_configmap ${config.pod_environment_configmap} is in another namespace: the pods cannot load it with envFrom`,
+    );
   }
   const shared = buildPodServiceAccount(config, cluster.metadata.namespace ?? 'default');
   return { objects: objects.map(sortKeys), shared: shared.map(sortKeys), notes };

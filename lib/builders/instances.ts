@@ -12,7 +12,9 @@ import type { Postgresql } from '../model/postgresql';
 export function numberOfInstances(cluster: Postgresql, config: OperatorConfig): { instances: number; note?: string } {
   const wanted = cluster.spec.numberOfInstances;
   if (cluster.spec.standby) {
-    return wanted === 1 ? { instances: 1 } : { instances: 1, note: `standby clusters run exactly 1 instance (manifest asks for ${wanted})` };
+    return wanted === 1
+      ? { instances: 1 }
+      : { instances: 1, note: `standby clusters run exactly 1 instance (manifest asks for ${wanted})` };
   }
   const ignoreKey = config.ignore_instance_limits_annotation_key;
   if (ignoreKey && cluster.metadata.annotations?.[ignoreKey] === 'true') return { instances: wanted };

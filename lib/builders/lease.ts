@@ -19,10 +19,18 @@ export const leaseName = (cluster: string) => `${cluster}-operator`;
  */
 export function clusterLeaseTarget(cluster: { name: string; namespace: string; uid?: string }, config: OperatorConfig) {
   return {
-    namespace: cluster.namespace, name: leaseName(cluster.name),
+    namespace: cluster.namespace,
+    name: leaseName(cluster.name),
     labels: selectorLabels({ metadata: { name: cluster.name } } as Postgresql, config),
-    ownerReferences: [{
-      apiVersion: POSTGRESQL.apiVersion, kind: POSTGRESQL.kind, name: cluster.name, uid: cluster.uid, controller: true, blockOwnerDeletion: true,
-    }],
+    ownerReferences: [
+      {
+        apiVersion: POSTGRESQL.apiVersion,
+        kind: POSTGRESQL.kind,
+        name: cluster.name,
+        uid: cluster.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
   };
 }

@@ -32,8 +32,12 @@ export function replicaServiceName(clusterName: string): string {
 }
 
 function formatDnsName(format: string, cluster: string, team: string, namespace: string, zone: string): string {
-  return format.replaceAll('{cluster}', cluster).replaceAll('{team}', team).replaceAll('{namespace}', namespace)
-    .replaceAll('{hostedzone}', zone).toLowerCase();
+  return format
+    .replaceAll('{cluster}', cluster)
+    .replaceAll('{team}', team)
+    .replaceAll('{namespace}', namespace)
+    .replaceAll('{hostedzone}', zone)
+    .toLowerCase();
 }
 
 /**

@@ -24,15 +24,25 @@ export interface DesiredObject {
 /** The owner reference that makes the `postgresql` object the controller of a child; none without a uid. */
 export function ownerReferences(cluster: Postgresql): Array<Record<string, unknown>> | undefined {
   if (!cluster.metadata.uid) return undefined;
-  return [{
-    apiVersion: POSTGRESQL.apiVersion, kind: POSTGRESQL.kind, name: cluster.metadata.name, uid: cluster.metadata.uid,
-    controller: true, blockOwnerDeletion: true,
-  }];
+  return [
+    {
+      apiVersion: POSTGRESQL.apiVersion,
+      kind: POSTGRESQL.kind,
+      name: cluster.metadata.name,
+      uid: cluster.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
 }
 
 /** Metadata of a child object in the cluster's namespace; empty annotation maps are left out. */
-export function childMetadata(cluster: Postgresql, name: string, labels: Record<string, string>,
-  annotations?: Record<string, string>): DesiredObject['metadata'] {
+export function childMetadata(
+  cluster: Postgresql,
+  name: string,
+  labels: Record<string, string>,
+  annotations?: Record<string, string>,
+): DesiredObject['metadata'] {
   const metadata: DesiredObject['metadata'] = { name, namespace: cluster.metadata.namespace ?? 'default', labels };
   if (annotations && Object.keys(annotations).length > 0) metadata.annotations = annotations;
   const owners = ownerReferences(cluster);

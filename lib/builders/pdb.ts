@@ -13,7 +13,11 @@ import { criticalOpPdbName, pdbName } from './names';
 import { childMetadata, type DesiredObject } from './object-meta';
 
 /** @returns the master PDB and the critical-operation PDB */
-export function buildPodDisruptionBudgets(cluster: Postgresql, config: OperatorConfig, instances: number): DesiredObject[] {
+export function buildPodDisruptionBudgets(
+  cluster: Postgresql,
+  config: OperatorConfig,
+  instances: number,
+): DesiredObject[] {
   const enabled = config.enable_pod_disruption_budget && instances > 0;
   const labels = objectLabels(cluster, config);
   const annotations = inheritedAnnotations(cluster, config);

@@ -11,7 +11,10 @@ import type { Postgresql } from '../model/postgresql';
 import { compareQuantities, parseQuantity } from '../model/quantity';
 
 type ResourceList = Record<string, string>;
-export interface ContainerResources { requests: ResourceList; limits: ResourceList }
+export interface ContainerResources {
+  requests: ResourceList;
+  limits: ResourceList;
+}
 
 const pick = (value: string | undefined, fallback: string): string =>
   value === undefined || value === '' || parseQuantity(value) === 0 ? fallback : value;

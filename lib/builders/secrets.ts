@@ -15,7 +15,10 @@ import { secretName } from './names';
 import { childMetadata, type DesiredObject } from './object-meta';
 
 /** A role that gets a credentials Secret, and why it was left out when it does not. */
-export interface SecretUsers { users: string[]; skipped: Array<{ user: string; reason: string }> }
+export interface SecretUsers {
+  users: string[];
+  skipped: Array<{ user: string; reason: string }>;
+}
 
 /** @returns the roles that get a Secret (system users first, then manifest users sorted), and the skipped ones */
 export function secretUsers(cluster: Postgresql, config: OperatorConfig): SecretUsers {
@@ -24,9 +27,15 @@ export function secretUsers(cluster: Postgresql, config: OperatorConfig): Secret
   const skipped: SecretUsers['skipped'] = [];
   for (const user of Object.keys(cluster.spec.users ?? {}).sort()) {
     if (system.includes(user)) {
-      skipped.push({ user, reason: `cannot initialize a new manifest robot role with the name of the system user ${JSON.stringify(user)}` });
+      skipped.push({
+        user,
+        reason: `cannot initialize a new manifest robot role with the name of the system user ${JSON.stringify(user)}`,
+      });
     } else if (config.protected_role_names.includes(user)) {
-      skipped.push({ user, reason: `cannot initialize a new manifest robot role with the name of the protected user ${JSON.stringify(user)}` });
+      skipped.push({
+        user,
+        reason: `cannot initialize a new manifest robot role with the name of the protected user ${JSON.stringify(user)}`,
+      });
     } else {
       const flags = normalizeUserFlags(cluster.spec.users?.[user]);
       if (flags.ok && flags.flags.includes('LOGIN')) users.push(user);
@@ -39,13 +48,21 @@ export function secretUsers(cluster: Postgresql, config: OperatorConfig): Secret
  * @param passwords username -> password for every user of `secretUsers` (existing passwords kept by the caller)
  * @returns core/v1 Secrets; throws when a password is missing (a caller bug, never user input)
  */
-export function buildSecrets(cluster: Postgresql, config: OperatorConfig, users: readonly string[],
-  passwords: Readonly<Record<string, string>>): DesiredObject[] {
+export function buildSecrets(
+  cluster: Postgresql,
+  config: OperatorConfig,
+  users: readonly string[],
+  passwords: Readonly<Record<string, string>>,
+): DesiredObject[] {
   return users.map((user) => {
     const password = passwords[user];
     if (password === undefined) throw new Error(`no password for user ${user}`);
-    const metadata = childMetadata(cluster, secretName(config, cluster.metadata.name, user), objectLabels(cluster, config),
-      inheritedAnnotations(cluster, config));
+    const metadata = childMetadata(
+      cluster,
+      secretName(config, cluster.metadata.name, user),
+      objectLabels(cluster, config),
+      inheritedAnnotations(cluster, config),
+    );
     // Without enable_secrets_deletion the Secrets outlive the cluster, so the garbage collector must not own them.
     if (!config.enable_secrets_deletion) delete metadata.ownerReferences;
     return {

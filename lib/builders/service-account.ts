@@ -30,8 +30,11 @@ function fromDefinition(definition: string, kind: string): DesiredObject | undef
  */
 export function buildPodServiceAccount(config: OperatorConfig, namespace: string): DesiredObject[] {
   const name = config.pod_service_account_name;
-  const account = fromDefinition(config.pod_service_account_definition, 'ServiceAccount')
-    ?? { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } };
+  const account = fromDefinition(config.pod_service_account_definition, 'ServiceAccount') ?? {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name },
+  };
   // The pods run as pod_service_account_name, so that name wins over one in the definition (as in Zalando's).
   const accountName = name;
   const binding = fromDefinition(config.pod_service_account_role_binding_definition, 'RoleBinding') ?? {

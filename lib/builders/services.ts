@@ -36,10 +36,18 @@ function nodePortEnabled(cluster: Postgresql, role: Role): boolean {
   return (role === 'master' ? cluster.spec.enableMasterNodePort : cluster.spec.enableReplicaNodePort) === true;
 }
 
-function annotations(cluster: Postgresql, config: OperatorConfig, role: Role, loadBalancer: boolean): Record<string, string> {
-  const roleSpecific = role === 'master' ? cluster.spec.masterServiceAnnotations : cluster.spec.replicaServiceAnnotations;
+function annotations(
+  cluster: Postgresql,
+  config: OperatorConfig,
+  role: Role,
+  loadBalancer: boolean,
+): Record<string, string> {
+  const roleSpecific =
+    role === 'master' ? cluster.spec.masterServiceAnnotations : cluster.spec.replicaServiceAnnotations;
   const out: Record<string, string> = {
-    ...config.custom_service_annotations, ...cluster.spec.serviceAnnotations, ...roleSpecific,
+    ...config.custom_service_annotations,
+    ...cluster.spec.serviceAnnotations,
+    ...roleSpecific,
     ...inheritedAnnotations(cluster, config),
   };
   if (loadBalancer) out[DNS_ANNOTATION] = dnsName(cluster, config, role);
@@ -54,7 +62,10 @@ export function buildService(cluster: Postgresql, config: OperatorConfig, role: 
   const port: Record<string, unknown> = { name: 'postgresql', port: 5432, targetPort: 5432, protocol: 'TCP' };
   const fixedNodePort = role === 'master' ? cluster.spec.masterNodePort : cluster.spec.replicaNodePort;
   if (nodePort && fixedNodePort) port.nodePort = fixedNodePort;
-  const spec: Record<string, unknown> = { type: nodePort ? 'NodePort' : loadBalancer ? 'LoadBalancer' : 'ClusterIP', ports: [port] };
+  const spec: Record<string, unknown> = {
+    type: nodePort ? 'NodePort' : loadBalancer ? 'LoadBalancer' : 'ClusterIP',
+    ports: [port],
+  };
   if (role === 'replica' || config.kubernetes_use_configmaps) {
     spec.selector = { ...selectorLabels(cluster, config), [config.pod_role_label]: role };
   }
@@ -66,7 +77,12 @@ export function buildService(cluster: Postgresql, config: OperatorConfig, role: 
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: childMetadata(cluster, name, roleLabels(cluster, config, role), annotations(cluster, config, role, loadBalancer)),
+    metadata: childMetadata(
+      cluster,
+      name,
+      roleLabels(cluster, config, role),
+      annotations(cluster, config, role, loadBalancer),
+    ),
     spec,
   };
 }
@@ -80,6 +96,11 @@ export function buildMasterEndpoints(cluster: Postgresql, config: OperatorConfig
   return {
     apiVersion: 'v1',
     kind: 'Endpoints',
-    metadata: childMetadata(cluster, cluster.metadata.name, roleLabels(cluster, config, 'master'), inheritedAnnotations(cluster, config)),
+    metadata: childMetadata(
+      cluster,
+      cluster.metadata.name,
+      roleLabels(cluster, config, 'master'),
+      inheritedAnnotations(cluster, config),
+    ),
   };
 }

@@ -10,10 +10,26 @@ import type { Postgresql } from '../model/postgresql';
 
 /** Parameters Spilo writes into postgresql.conf locally; every other parameter goes to the DCS (bootstrap.dcs). */
 export const LOCAL_PARAMETERS = new Set([
-  'archive_command', 'shared_buffers', 'logging_collector', 'log_destination', 'log_directory', 'log_filename',
-  'log_file_mode', 'log_rotation_age', 'log_truncate_on_rotation', 'ssl', 'ssl_ca_file', 'ssl_crl_file',
-  'ssl_cert_file', 'ssl_key_file', 'shared_preload_libraries', 'bg_mon.listen_address', 'bg_mon.history_buckets',
-  'pg_stat_statements.track_utility', 'extwlist.extensions', 'extwlist.custom_path',
+  'archive_command',
+  'shared_buffers',
+  'logging_collector',
+  'log_destination',
+  'log_directory',
+  'log_filename',
+  'log_file_mode',
+  'log_rotation_age',
+  'log_truncate_on_rotation',
+  'ssl',
+  'ssl_ca_file',
+  'ssl_crl_file',
+  'ssl_cert_file',
+  'ssl_key_file',
+  'shared_preload_libraries',
+  'bg_mon.listen_address',
+  'bg_mon.history_buckets',
+  'pg_stat_statements.track_utility',
+  'extwlist.extensions',
+  'extwlist.custom_path',
 ]);
 
 /** initdb options that are bare flags when their value is "true". */
@@ -37,7 +53,11 @@ function initdb(cluster: Postgresql): Array<string | Record<string, string>> {
   return options;
 }
 
-function dcs(cluster: Postgresql, config: OperatorConfig, dcsParameters: Record<string, string>): Record<string, unknown> {
+function dcs(
+  cluster: Postgresql,
+  config: OperatorConfig,
+  dcsParameters: Record<string, string>,
+): Record<string, unknown> {
   const patroni = cluster.spec.patroni ?? {};
   const out: Record<string, unknown> = {};
   if (patroni.ttl) out.ttl = patroni.ttl;
@@ -48,7 +68,8 @@ function dcs(cluster: Postgresql, config: OperatorConfig, dcsParameters: Record<
   if (patroni.synchronous_mode_strict) out.synchronous_mode_strict = true;
   if (patroni.synchronous_node_count) out.synchronous_node_count = patroni.synchronous_node_count;
   if (Object.keys(dcsParameters).length > 0) out.postgresql = { parameters: dcsParameters };
-  if (patroni.slots && Object.keys(patroni.slots).length > 0) out.slots = Object.fromEntries(sortedEntries(patroni.slots));
+  if (patroni.slots && Object.keys(patroni.slots).length > 0)
+    out.slots = Object.fromEntries(sortedEntries(patroni.slots));
   const failsafe = patroni.failsafe_mode ?? (config.enable_patroni_failsafe_mode ? true : undefined);
   if (failsafe !== undefined) out.failsafe_mode = failsafe;
   return out;
@@ -78,8 +99,10 @@ export function patroniDynamicConfiguration(cluster: Postgresql, config: Operato
 export function spiloConfiguration(cluster: Postgresql, config: OperatorConfig): string {
   const { local, shared } = splitParameters(cluster);
   const postgresql: Record<string, unknown> = {};
-  if (!config.enable_pgversion_env_var) postgresql.bin_dir = `/usr/lib/postgresql/${cluster.spec.postgresql.version}/bin`;
+  if (!config.enable_pgversion_env_var)
+    postgresql.bin_dir = `/usr/lib/postgresql/${cluster.spec.postgresql.version}/bin`;
   if (Object.keys(local).length > 0) postgresql.parameters = local;
-  if (cluster.spec.patroni?.pg_hba && cluster.spec.patroni.pg_hba.length > 0) postgresql.pg_hba = cluster.spec.patroni.pg_hba;
+  if (cluster.spec.patroni?.pg_hba && cluster.spec.patroni.pg_hba.length > 0)
+    postgresql.pg_hba = cluster.spec.patroni.pg_hba;
   return JSON.stringify({ postgresql, bootstrap: { initdb: initdb(cluster), dcs: dcs(cluster, config, shared) } });
 }

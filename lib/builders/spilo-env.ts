@@ -60,7 +60,8 @@ function cloneEnv(cluster: Postgresql, config: OperatorConfig): EnvVar[] {
   if (!clone?.cluster) return [];
   const env: EnvVar[] = [{ name: 'CLONE_SCOPE', value: clone.cluster }];
   if (!clone.timestamp) {
-    return [...env,
+    return [
+      ...env,
       { name: 'CLONE_METHOD', value: 'CLONE_WITH_BASEBACKUP' },
       { name: 'CLONE_HOST', value: clone.cluster },
       { name: 'CLONE_PORT', value: '5432' },
@@ -72,10 +73,15 @@ function cloneEnv(cluster: Postgresql, config: OperatorConfig): EnvVar[] {
   if (clone.s3_wal_path) env.push({ name: 'CLONE_WALE_S3_PREFIX', value: clone.s3_wal_path });
   else if (config.wal_gs_bucket) env.push({ name: 'CLONE_WAL_GS_BUCKET', value: config.wal_gs_bucket });
   else if (config.wal_s3_bucket) env.push({ name: 'CLONE_WAL_S3_BUCKET', value: config.wal_s3_bucket });
-  env.push({ name: 'CLONE_WAL_BUCKET_SCOPE_SUFFIX', value: clone.uid ? `/${clone.uid}` : '' },
-    { name: 'CLONE_WAL_BUCKET_SCOPE_PREFIX', value: '' });
+  env.push(
+    { name: 'CLONE_WAL_BUCKET_SCOPE_SUFFIX', value: clone.uid ? `/${clone.uid}` : '' },
+    { name: 'CLONE_WAL_BUCKET_SCOPE_PREFIX', value: '' },
+  );
   if (clone.s3_endpoint) {
-    env.push({ name: 'CLONE_AWS_ENDPOINT', value: clone.s3_endpoint }, { name: 'CLONE_WALE_S3_ENDPOINT', value: clone.s3_endpoint });
+    env.push(
+      { name: 'CLONE_AWS_ENDPOINT', value: clone.s3_endpoint },
+      { name: 'CLONE_WALE_S3_ENDPOINT', value: clone.s3_endpoint },
+    );
   }
   if (clone.s3_access_key_id) env.push({ name: 'CLONE_AWS_ACCESS_KEY_ID', value: clone.s3_access_key_id });
   if (clone.s3_secret_access_key) env.push({ name: 'CLONE_AWS_SECRET_ACCESS_KEY', value: clone.s3_secret_access_key });
@@ -91,11 +97,15 @@ function standbyEnv(cluster: Postgresql): EnvVar[] {
   const env: EnvVar[] = [];
   if (standby.standby_host) env.push({ name: 'STANDBY_HOST', value: standby.standby_host });
   if (standby.standby_port) env.push({ name: 'STANDBY_PORT', value: standby.standby_port });
-  if (standby.standby_primary_slot_name) env.push({ name: 'STANDBY_PRIMARY_SLOT_NAME', value: standby.standby_primary_slot_name });
+  if (standby.standby_primary_slot_name)
+    env.push({ name: 'STANDBY_PRIMARY_SLOT_NAME', value: standby.standby_primary_slot_name });
   const walPath = standby.s3_wal_path ?? standby.gs_wal_path;
   if (walPath) {
-    env.push({ name: standby.s3_wal_path ? 'STANDBY_WALE_S3_PREFIX' : 'STANDBY_WALE_GS_PREFIX', value: walPath },
-      { name: 'STANDBY_METHOD', value: 'STANDBY_WITH_WALE' }, { name: 'STANDBY_WAL_BUCKET_SCOPE_PREFIX', value: '' });
+    env.push(
+      { name: standby.s3_wal_path ? 'STANDBY_WALE_S3_PREFIX' : 'STANDBY_WALE_GS_PREFIX', value: walPath },
+      { name: 'STANDBY_METHOD', value: 'STANDBY_WITH_WALE' },
+      { name: 'STANDBY_WAL_BUCKET_SCOPE_PREFIX', value: '' },
+    );
   }
   return env;
 }
@@ -104,18 +114,27 @@ function bucketEnv(cluster: Postgresql, config: OperatorConfig): EnvVar[] {
   const env: EnvVar[] = [];
   const suffix = cluster.metadata.uid ? `/${cluster.metadata.uid}` : '';
   if (config.wal_s3_bucket) {
-    env.push({ name: 'WAL_S3_BUCKET', value: config.wal_s3_bucket }, { name: 'WAL_BUCKET_SCOPE_SUFFIX', value: suffix },
-      { name: 'WAL_BUCKET_SCOPE_PREFIX', value: '' });
+    env.push(
+      { name: 'WAL_S3_BUCKET', value: config.wal_s3_bucket },
+      { name: 'WAL_BUCKET_SCOPE_SUFFIX', value: suffix },
+      { name: 'WAL_BUCKET_SCOPE_PREFIX', value: '' },
+    );
   }
   if (config.wal_gs_bucket) {
-    env.push({ name: 'WAL_GS_BUCKET', value: config.wal_gs_bucket }, { name: 'WAL_BUCKET_SCOPE_SUFFIX', value: suffix },
-      { name: 'WAL_BUCKET_SCOPE_PREFIX', value: '' });
+    env.push(
+      { name: 'WAL_GS_BUCKET', value: config.wal_gs_bucket },
+      { name: 'WAL_BUCKET_SCOPE_SUFFIX', value: suffix },
+      { name: 'WAL_BUCKET_SCOPE_PREFIX', value: '' },
+    );
   }
   if (config.wal_az_storage_account) env.push({ name: 'AZURE_STORAGE_ACCOUNT', value: config.wal_az_storage_account });
   if (config.gcp_credentials) env.push({ name: 'GOOGLE_APPLICATION_CREDENTIALS', value: config.gcp_credentials });
   if (config.log_s3_bucket) {
-    env.push({ name: 'LOG_S3_BUCKET', value: config.log_s3_bucket }, { name: 'LOG_BUCKET_SCOPE_SUFFIX', value: suffix },
-      { name: 'LOG_BUCKET_SCOPE_PREFIX', value: '' });
+    env.push(
+      { name: 'LOG_S3_BUCKET', value: config.log_s3_bucket },
+      { name: 'LOG_BUCKET_SCOPE_SUFFIX', value: suffix },
+      { name: 'LOG_BUCKET_SCOPE_PREFIX', value: '' },
+    );
   }
   return env;
 }
@@ -126,8 +145,13 @@ function bucketEnv(cluster: Postgresql, config: OperatorConfig): EnvVar[] {
  */
 export function spiloEnv(cluster: Postgresql, config: OperatorConfig): EnvVar[] {
   const manifestEnv = (cluster.spec.env ?? []) as EnvVar[];
-  const all = [...coreEnv(cluster, config), ...manifestEnv, ...cloneEnv(cluster, config), ...standbyEnv(cluster),
-    ...bucketEnv(cluster, config)];
+  const all = [
+    ...coreEnv(cluster, config),
+    ...manifestEnv,
+    ...cloneEnv(cluster, config),
+    ...standbyEnv(cluster),
+    ...bucketEnv(cluster, config),
+  ];
   const seen = new Set<string>();
   return all.filter((variable) => {
     const key = variable.name.toUpperCase();

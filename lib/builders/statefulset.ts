@@ -36,12 +36,16 @@ function nodeAffinity(cluster: Postgresql, config: OperatorConfig): Json | undef
   const readiness = Object.entries(config.node_readiness_label).sort(([a], [b]) => (a < b ? -1 : 1));
   if (readiness.length === 0) return manifest;
   const expressions = readiness.map(([key, value]) => ({ key, operator: 'In', values: [value] }));
-  const required = manifest?.requiredDuringSchedulingIgnoredDuringExecution as { nodeSelectorTerms?: Json[] } | undefined;
+  const required = manifest?.requiredDuringSchedulingIgnoredDuringExecution as
+    { nodeSelectorTerms?: Json[] } | undefined;
   const terms = required?.nodeSelectorTerms ?? [];
   let merged: Json[];
   if (terms.length === 0) merged = [{ matchExpressions: expressions }];
   else if (config.node_readiness_label_merge.toUpperCase() === 'AND') {
-    merged = terms.map((term) => ({ ...term, matchExpressions: [...((term.matchExpressions as Json[]) ?? []), ...expressions] }));
+    merged = terms.map((term) => ({
+      ...term,
+      matchExpressions: [...((term.matchExpressions as Json[]) ?? []), ...expressions],
+    }));
   } else merged = [...terms, { matchExpressions: expressions }];
   return { ...manifest, requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: merged } };
 }
@@ -51,7 +55,10 @@ function affinity(cluster: Postgresql, config: OperatorConfig): Json | undefined
   const node = nodeAffinity(cluster, config);
   if (node) out.nodeAffinity = node;
   if (config.enable_pod_antiaffinity) {
-    const term = { labelSelector: { matchLabels: selectorLabels(cluster, config) }, topologyKey: config.pod_antiaffinity_topology_key };
+    const term = {
+      labelSelector: { matchLabels: selectorLabels(cluster, config) },
+      topologyKey: config.pod_antiaffinity_topology_key,
+    };
     out.podAntiAffinity = config.pod_antiaffinity_preferred_during_scheduling
       ? { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: term }] }
       : { requiredDuringSchedulingIgnoredDuringExecution: [term] };
@@ -95,7 +102,8 @@ function postgresContainer(cluster: Postgresql, config: OperatorConfig, shm: boo
     allowPrivilegeEscalation: config.spilo_allow_privilege_escalation,
     readOnlyRootFilesystem: false,
   };
-  if (config.additional_pod_capabilities.length > 0) securityContext.capabilities = { add: config.additional_pod_capabilities };
+  if (config.additional_pod_capabilities.length > 0)
+    securityContext.capabilities = { add: config.additional_pod_capabilities };
   const container: Json = {
     name: 'postgres',
     image: cluster.spec.dockerImage || config.docker_image,
@@ -111,7 +119,11 @@ function postgresContainer(cluster: Postgresql, config: OperatorConfig, shm: boo
   if (config.enable_readiness_probe) {
     container.readinessProbe = {
       httpGet: { path: '/readiness', port: 8008, scheme: 'HTTP' },
-      initialDelaySeconds: 6, periodSeconds: 10, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 3,
+      initialDelaySeconds: 6,
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      successThreshold: 1,
+      failureThreshold: 3,
     };
   }
   if (cluster.spec.livenessProbe) container.livenessProbe = cluster.spec.livenessProbe;
@@ -144,10 +156,12 @@ function podSpec(cluster: Postgresql, config: OperatorConfig): Json {
   if (podTolerations) spec.tolerations = podTolerations;
   const podAffinity = affinity(cluster, config);
   if (podAffinity) spec.affinity = podAffinity;
-  const priorityClass = cluster.spec.podPriorityClassName ?? cluster.spec.pod_priority_class_name ?? config.pod_priority_class_name;
+  const priorityClass =
+    cluster.spec.podPriorityClassName ?? cluster.spec.pod_priority_class_name ?? config.pod_priority_class_name;
   if (priorityClass) spec.priorityClassName = priorityClass;
   if (cluster.spec.schedulerName) spec.schedulerName = cluster.spec.schedulerName;
-  if (cluster.spec.topologySpreadConstraints?.length) spec.topologySpreadConstraints = cluster.spec.topologySpreadConstraints;
+  if (cluster.spec.topologySpreadConstraints?.length)
+    spec.topologySpreadConstraints = cluster.spec.topologySpreadConstraints;
   if (shm) spec.volumes = [{ name: 'dshm', emptyDir: { medium: 'Memory' } }];
   return spec;
 }
@@ -161,7 +175,12 @@ function claimTemplate(cluster: Postgresql, config: OperatorConfig): Json {
   };
   if (volume.storageClass) spec.storageClassName = volume.storageClass;
   if (volume.selector) spec.selector = volume.selector;
-  return { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'pgdata', labels: objectLabels(cluster, config) }, spec };
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'pgdata', labels: objectLabels(cluster, config) },
+    spec,
+  };
 }
 
 const retention = (value: string | undefined) => (value?.toLowerCase() === 'delete' ? 'Delete' : 'Retain');

@@ -19,7 +19,11 @@ export type Verb = 'get' | 'list' | 'create' | 'apply' | 'patch' | 'update' | 'd
 export const WRITE_VERBS: readonly Verb[] = ['create', 'apply', 'patch', 'update', 'delete'];
 
 /** A reference to one object. */
-export interface ObjectRef { kind: string; namespace?: string; name: string }
+export interface ObjectRef {
+  kind: string;
+  namespace?: string;
+  name: string;
+}
 
 /** Any Kubernetes object as JSON. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- live objects are read field by field, untyped
@@ -76,13 +80,17 @@ export class KubeClient {
   private readonly server: URL;
   private readonly agent: http.Agent;
 
-  constructor(readonly kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
+  constructor(
+    readonly kubeConfig: KubeConfig,
+    options: KubeClientOptions = {},
+  ) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
     this.fieldManager = options.fieldManager ?? 'postgres-operator-functions';
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.agent = this.server.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.agent =
+      this.server.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
   /** A client from $KUBECONFIG, ~/.kube/config or the in-cluster service account, in that order. */
@@ -100,7 +108,13 @@ export class KubeClient {
   /** @returns the object, or undefined when it does not exist */
   async get<T = KubeObject>(ref: ObjectRef, signal?: AbortSignal): Promise<T | undefined> {
     try {
-      return await this.request<T>({ verb: 'get', kind: ref.kind, method: 'GET', path: resourcePath(ref.kind, ref.namespace, ref.name), signal });
+      return await this.request<T>({
+        verb: 'get',
+        kind: ref.kind,
+        method: 'GET',
+        path: resourcePath(ref.kind, ref.namespace, ref.name),
+        signal,
+      });
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 404) return undefined;
       throw error;
@@ -108,9 +122,19 @@ export class KubeClient {
   }
 
   /** @returns the items of a kind in a namespace (all namespaces when omitted), optionally by label selector */
-  async list<T = KubeObject>(kind: string, namespace?: string, labelSelector?: string, signal?: AbortSignal): Promise<T[]> {
+  async list<T = KubeObject>(
+    kind: string,
+    namespace?: string,
+    labelSelector?: string,
+    signal?: AbortSignal,
+  ): Promise<T[]> {
     const list = await this.request<{ items: T[] }>({
-      verb: 'list', kind, method: 'GET', path: resourcePath(kind, namespace), query: { labelSelector }, signal,
+      verb: 'list',
+      kind,
+      method: 'GET',
+      path: resourcePath(kind, namespace),
+      query: { labelSelector },
+      signal,
     });
     // Items of a list carry no apiVersion/kind; fill them in so they compare like objects read one by one.
     const { apiVersion } = resourceFor(kind);
@@ -121,8 +145,14 @@ export class KubeClient {
   async apply<T = KubeObject>(object: KubeObject, signal?: AbortSignal): Promise<T> {
     const name = nameOf(object);
     return this.request<T>({
-      verb: 'apply', kind: object.kind!, method: 'PATCH', path: resourcePath(object.kind!, object.metadata?.namespace, name),
-      query: { fieldManager: this.fieldManager, force: 'true' }, body: object, contentType: 'application/apply-patch+yaml', signal,
+      verb: 'apply',
+      kind: object.kind!,
+      method: 'PATCH',
+      path: resourcePath(object.kind!, object.metadata?.namespace, name),
+      query: { fieldManager: this.fieldManager, force: 'true' },
+      body: object,
+      contentType: 'application/apply-patch+yaml',
+      signal,
     });
   }
 
@@ -130,24 +160,46 @@ export class KubeClient {
   async create<T = KubeObject>(object: KubeObject, signal?: AbortSignal): Promise<T> {
     if (!object.metadata) throw new Error(`a ${object.kind} to create needs metadata`);
     return this.request<T>({
-      verb: 'create', kind: object.kind!, method: 'POST', path: resourcePath(object.kind!, object.metadata.namespace), body: object,
-      query: { fieldManager: this.fieldManager }, signal,
+      verb: 'create',
+      kind: object.kind!,
+      method: 'POST',
+      path: resourcePath(object.kind!, object.metadata.namespace),
+      body: object,
+      query: { fieldManager: this.fieldManager },
+      signal,
     });
   }
 
   /** JSON merge patch of an object, or of its status subresource. */
-  async mergePatch<T = KubeObject>(ref: ObjectRef, patch: unknown, subresource?: 'status', signal?: AbortSignal): Promise<T> {
+  async mergePatch<T = KubeObject>(
+    ref: ObjectRef,
+    patch: unknown,
+    subresource?: 'status',
+    signal?: AbortSignal,
+  ): Promise<T> {
     return this.request<T>({
-      verb: 'patch', kind: ref.kind, method: 'PATCH', path: resourcePath(ref.kind, ref.namespace, ref.name) + (subresource ? `/${subresource}` : ''),
-      body: patch, contentType: 'application/merge-patch+json', query: { fieldManager: this.fieldManager }, signal,
+      verb: 'patch',
+      kind: ref.kind,
+      method: 'PATCH',
+      path: resourcePath(ref.kind, ref.namespace, ref.name) + (subresource ? `/${subresource}` : ''),
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      query: { fieldManager: this.fieldManager },
+      signal,
     });
   }
 
   /** JSON patch (RFC 6902), e.g. with a `test` of the resourceVersion for optimistic concurrency. */
   async jsonPatch<T = KubeObject>(ref: ObjectRef, operations: unknown[], signal?: AbortSignal): Promise<T> {
     return this.request<T>({
-      verb: 'patch', kind: ref.kind, method: 'PATCH', path: resourcePath(ref.kind, ref.namespace, ref.name), body: operations,
-      contentType: 'application/json-patch+json', query: { fieldManager: this.fieldManager }, signal,
+      verb: 'patch',
+      kind: ref.kind,
+      method: 'PATCH',
+      path: resourcePath(ref.kind, ref.namespace, ref.name),
+      body: operations,
+      contentType: 'application/json-patch+json',
+      query: { fieldManager: this.fieldManager },
+      signal,
     });
   }
 
@@ -157,13 +209,24 @@ export class KubeClient {
    *   KubeApiError 409 (meta/v1 DeleteOptions.preconditions)
    * @returns whether a delete request found the object
    */
-  async delete(ref: ObjectRef, propagationPolicy?: 'Orphan' | 'Background' | 'Foreground', signal?: AbortSignal,
-    preconditions?: { uid?: string; resourceVersion?: string }): Promise<boolean> {
-    const options = { ...(propagationPolicy ? { propagationPolicy } : {}), ...(preconditions ? { preconditions } : {}) };
+  async delete(
+    ref: ObjectRef,
+    propagationPolicy?: 'Orphan' | 'Background' | 'Foreground',
+    signal?: AbortSignal,
+    preconditions?: { uid?: string; resourceVersion?: string },
+  ): Promise<boolean> {
+    const options = {
+      ...(propagationPolicy ? { propagationPolicy } : {}),
+      ...(preconditions ? { preconditions } : {}),
+    };
     try {
       await this.request({
-        verb: 'delete', kind: ref.kind, method: 'DELETE', path: resourcePath(ref.kind, ref.namespace, ref.name),
-        body: Object.keys(options).length ? { kind: 'DeleteOptions', apiVersion: 'v1', ...options } : undefined, signal,
+        verb: 'delete',
+        kind: ref.kind,
+        method: 'DELETE',
+        path: resourcePath(ref.kind, ref.namespace, ref.name),
+        body: Object.keys(options).length ? { kind: 'DeleteOptions', apiVersion: 'v1', ...options } : undefined,
+        signal,
       });
       return true;
     } catch (error) {
@@ -175,14 +238,18 @@ export class KubeClient {
   /** Sends one request; throws KubeApiError for non-2xx answers, network errors and timeouts. */
   async request<T>(options: RequestOptions): Promise<T> {
     const url = new URL(options.path, this.server);
-    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries(options.query ?? {}))
+      if (value !== undefined) url.searchParams.set(key, value);
     const described = `${options.verb} ${url.pathname}`;
     const requestOptions: https.RequestOptions = { method: options.method, headers: { Accept: 'application/json' } };
     await this.kubeConfig.applyToHTTPSOptions(requestOptions);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     if (body !== undefined) {
-      requestOptions.headers = { ...requestOptions.headers, 'Content-Type': options.contentType ?? 'application/json',
-        'Content-Length': Buffer.byteLength(body) };
+      requestOptions.headers = {
+        ...requestOptions.headers,
+        'Content-Type': options.contentType ?? 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+      };
     }
     requestOptions.agent = this.agent;
     const timeout = AbortSignal.timeout(this.timeoutMs);
@@ -196,7 +263,9 @@ export class KubeClient {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
-      req.on('error', (error) => reject(new KubeApiError(0, error.name === 'AbortError' ? 'Timeout' : 'NetworkError', error.message, described)));
+      req.on('error', (error) =>
+        reject(new KubeApiError(0, error.name === 'AbortError' ? 'Timeout' : 'NetworkError', error.message, described)),
+      );
       req.end(body);
     });
     if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
@@ -206,7 +275,9 @@ export class KubeClient {
       const parsed = JSON.parse(text) as { reason?: string; message?: string };
       reason = parsed.reason ?? reason;
       message = parsed.message ?? message;
-    } catch { /* not a Status object: keep the text */ }
+    } catch {
+      /* not a Status object: keep the text */
+    }
     throw new KubeApiError(status, reason, message, described);
   }
 }

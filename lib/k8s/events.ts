@@ -28,7 +28,13 @@ export const EVENT_SOURCE = 'postgres-operator-functions';
 export type EventType = 'Normal' | 'Warning';
 
 /** What an Event is about (core/v1 ObjectReference). */
-export interface InvolvedObject { apiVersion: string; kind: string; name: string; namespace: string; uid?: string }
+export interface InvolvedObject {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  uid?: string;
+}
 
 /** Records Events; never throws. */
 export interface EventRecorder {
@@ -44,7 +50,13 @@ export interface EventRecorder {
    * one GET, and a create only when there is none.
    * @returns `recorded`, `exists` (nothing written), or `failed` (logged)
    */
-  once(key: string, about: KubeObject | InvolvedObject, type: EventType, reason: string, message: string): Promise<'recorded' | 'exists' | 'failed'>;
+  once(
+    key: string,
+    about: KubeObject | InvolvedObject,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): Promise<'recorded' | 'exists' | 'failed'>;
 }
 
 const MAX_MESSAGE = 1024;
@@ -53,8 +65,15 @@ const MAX_MESSAGE = 1024;
 export function involvedObject(about: KubeObject | InvolvedObject): InvolvedObject {
   if (!('metadata' in about)) return about as InvolvedObject;
   const meta = about.metadata ?? {};
-  if (!about.apiVersion || !about.kind) throw new Error(`an Event needs the apiVersion and kind of ${meta.namespace}/${meta.name}`);
-  return { apiVersion: about.apiVersion, kind: about.kind, name: meta.name, namespace: meta.namespace, ...(meta.uid ? { uid: meta.uid } : {}) };
+  if (!about.apiVersion || !about.kind)
+    throw new Error(`an Event needs the apiVersion and kind of ${meta.namespace}/${meta.name}`);
+  return {
+    apiVersion: about.apiVersion,
+    kind: about.kind,
+    name: meta.name,
+    namespace: meta.namespace,
+    ...(meta.uid ? { uid: meta.uid } : {}),
+  };
 }
 
 const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
@@ -66,8 +85,10 @@ const eventName = (objectName: string, suffix: string) => `${objectName.slice(0,
  * @returns the name of the Event `once` records for `key`: `<object>.<reason in lower case>-<16 hex digits of the
  *   SHA-256 of key>`, at most 253 characters
  */
-export const onceEventName = (objectName: string, reason: string, key: string) => eventName(objectName, `${reason.toLowerCase()}-${digest(key)}`);
-const truncate = (message: string) => (message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message);
+export const onceEventName = (objectName: string, reason: string, key: string) =>
+  eventName(objectName, `${reason.toLowerCase()}-${digest(key)}`);
+const truncate = (message: string) =>
+  message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message;
 
 /**
  * @param now the clock of the invocation (Event timestamps)
@@ -77,12 +98,23 @@ export function eventRecorder(client: KubeClient, log: Logger, now: () => Date):
   const event = (name: string, about: InvolvedObject, type: EventType, reason: string, message: string): KubeObject => {
     const time = now().toISOString();
     return {
-      apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: about.namespace }, involvedObject: about, type, reason,
-      message, source: { component: EVENT_SOURCE }, reportingComponent: EVENT_SOURCE, reportingInstance: EVENT_SOURCE,
-      firstTimestamp: time, lastTimestamp: time, count: 1,
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: about.namespace },
+      involvedObject: about,
+      type,
+      reason,
+      message,
+      source: { component: EVENT_SOURCE },
+      reportingComponent: EVENT_SOURCE,
+      reportingInstance: EVENT_SOURCE,
+      firstTimestamp: time,
+      lastTimestamp: time,
+      count: 1,
     };
   };
-  const failed = (reason: string, error: unknown) => log.warn('Could not record event', { reason, error: (error as Error).message });
+  const failed = (reason: string, error: unknown) =>
+    log.warn('Could not record event', { reason, error: (error as Error).message });
 
   /** Raises the count of an existing Event (JSON patch testing the resourceVersion read: a concurrent raise wins). */
   async function raise(namespace: string, name: string): Promise<void> {

@@ -40,13 +40,22 @@ export const microTime = (date: Date) => date.toISOString().replace(/\.(\d{3})Z$
 
 /** The Lease could not be kept: another holder took it over after it expired. */
 export class LeaseLostError extends Error {
-  constructor(readonly lease: string, readonly holder: string) {
+  constructor(
+    readonly lease: string,
+    readonly holder: string,
+  ) {
     super(`lost the Lease ${lease} to ${holder}`);
     this.name = 'LeaseLostError';
   }
 }
 
-type LeaseSpec = { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+type LeaseSpec = {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+};
 
 /** A Lease as read: client-node's V1Lease, with the MicroTime fields as the RFC 3339 strings the JSON carries. */
 type LiveLease = Omit<V1Lease, 'spec'> & { spec?: LeaseSpec };
@@ -64,22 +73,32 @@ export class HeldLease {
   private resourceVersion: string;
   private renewedAt: number;
 
-  constructor(private readonly client: KubeClient, readonly target: LeaseTarget, readonly holder: string, lease: LiveLease,
-    private readonly durationMs: number, private readonly now: () => Date) {
+  constructor(
+    private readonly client: KubeClient,
+    readonly target: LeaseTarget,
+    readonly holder: string,
+    lease: LiveLease,
+    private readonly durationMs: number,
+    private readonly now: () => Date,
+  ) {
     this.resourceVersion = resourceVersionOf(lease);
     this.renewedAt = now().getTime();
   }
 
   private async patch(spec: Partial<LeaseSpec>, remove: Array<keyof LeaseSpec> = []): Promise<void> {
     try {
-      const updated = await this.client.jsonPatch<LiveLease>({ kind: 'Lease', namespace: this.target.namespace, name: this.target.name }, [
-        { op: 'test', path: '/metadata/resourceVersion', value: this.resourceVersion },
-        ...Object.entries(spec).map(([key, value]) => ({ op: 'add', path: `/spec/${key}`, value })),
-        ...remove.map((key) => ({ op: 'remove', path: `/spec/${key}` })),
-      ]);
+      const updated = await this.client.jsonPatch<LiveLease>(
+        { kind: 'Lease', namespace: this.target.namespace, name: this.target.name },
+        [
+          { op: 'test', path: '/metadata/resourceVersion', value: this.resourceVersion },
+          ...Object.entries(spec).map(([key, value]) => ({ op: 'add', path: `/spec/${key}`, value })),
+          ...remove.map((key) => ({ op: 'remove', path: `/spec/${key}` })),
+        ],
+      );
       this.resourceVersion = resourceVersionOf(updated);
     } catch (error) {
-      if (isStatus(error, 422) || isStatus(error, 409) || isStatus(error, 404)) throw new LeaseLostError(this.target.name, 'another holder');
+      if (isStatus(error, 422) || isStatus(error, 409) || isStatus(error, 404))
+        throw new LeaseLostError(this.target.name, 'another holder');
       throw error;
     }
   }
@@ -103,31 +122,53 @@ export class HeldLease {
 }
 
 /** Someone else holds the Lease. */
-export interface LeaseBusy { heldBy: string; until: Date }
+export interface LeaseBusy {
+  heldBy: string;
+  until: Date;
+}
 
 /**
  * One attempt to take the Lease: create it, or take it over when it is free or expired.
  * @returns the held Lease, or who holds it; throws KubeApiError for API failures
  */
-export async function tryAcquireLease(client: KubeClient, target: LeaseTarget, holder: string, durationMs: number,
-  now: () => Date, signal?: AbortSignal): Promise<HeldLease | LeaseBusy> {
+export async function tryAcquireLease(
+  client: KubeClient,
+  target: LeaseTarget,
+  holder: string,
+  durationMs: number,
+  now: () => Date,
+  signal?: AbortSignal,
+): Promise<HeldLease | LeaseBusy> {
   const ref = { kind: 'Lease', namespace: target.namespace, name: target.name };
   const seconds = Math.max(1, Math.ceil(durationMs / 1000));
   const time = microTime(now());
   const current = await client.get<LiveLease>(ref, signal);
   if (!current) {
     try {
-      const created = await client.create<LiveLease>({
-        apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
-        metadata: {
-          name: target.name, namespace: target.namespace, ...(target.labels ? { labels: target.labels } : {}),
-          ...(target.ownerReferences ? { ownerReferences: target.ownerReferences } : {}),
+      const created = await client.create<LiveLease>(
+        {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: {
+            name: target.name,
+            namespace: target.namespace,
+            ...(target.labels ? { labels: target.labels } : {}),
+            ...(target.ownerReferences ? { ownerReferences: target.ownerReferences } : {}),
+          },
+          spec: {
+            holderIdentity: holder,
+            leaseDurationSeconds: seconds,
+            acquireTime: time,
+            renewTime: time,
+            leaseTransitions: 0,
+          },
         },
-        spec: { holderIdentity: holder, leaseDurationSeconds: seconds, acquireTime: time, renewTime: time, leaseTransitions: 0 },
-      }, signal);
+        signal,
+      );
       return new HeldLease(client, target, holder, created, durationMs, now);
     } catch (error) {
-      if (isStatus(error, 409)) return { heldBy: 'another holder (just created)', until: new Date(now().getTime() + durationMs) };
+      if (isStatus(error, 409))
+        return { heldBy: 'another holder (just created)', until: new Date(now().getTime() + durationMs) };
       throw error;
     }
   }
@@ -138,13 +179,24 @@ export async function tryAcquireLease(client: KubeClient, target: LeaseTarget, h
     return { heldBy: spec.holderIdentity, until };
   }
   try {
-    const taken = await client.jsonPatch<LiveLease>(ref, [
-      { op: 'test', path: '/metadata/resourceVersion', value: resourceVersionOf(current) },
-      { op: 'add', path: '/spec', value: {
-        holderIdentity: holder, leaseDurationSeconds: seconds, acquireTime: time, renewTime: time,
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (spec.holderIdentity === holder ? 0 : 1),
-      } },
-    ], signal);
+    const taken = await client.jsonPatch<LiveLease>(
+      ref,
+      [
+        { op: 'test', path: '/metadata/resourceVersion', value: resourceVersionOf(current) },
+        {
+          op: 'add',
+          path: '/spec',
+          value: {
+            holderIdentity: holder,
+            leaseDurationSeconds: seconds,
+            acquireTime: time,
+            renewTime: time,
+            leaseTransitions: (spec.leaseTransitions ?? 0) + (spec.holderIdentity === holder ? 0 : 1),
+          },
+        },
+      ],
+      signal,
+    );
     return new HeldLease(client, target, holder, taken, durationMs, now);
   } catch (error) {
     if (isStatus(error, 422) || isStatus(error, 409)) return { heldBy: 'another holder (taken meanwhile)', until };
@@ -157,8 +209,15 @@ export async function tryAcquireLease(client: KubeClient, target: LeaseTarget, h
  * holds it.
  * @returns the held Lease, or who holds it when the wait ran out
  */
-export async function acquireLease(client: KubeClient, target: LeaseTarget, holder: string, timing: LeaseTiming,
-  now: () => Date, signal?: AbortSignal, deadline?: number): Promise<HeldLease | LeaseBusy> {
+export async function acquireLease(
+  client: KubeClient,
+  target: LeaseTarget,
+  holder: string,
+  timing: LeaseTiming,
+  now: () => Date,
+  signal?: AbortSignal,
+  deadline?: number,
+): Promise<HeldLease | LeaseBusy> {
   const giveUp = Math.min(now().getTime() + timing.waitMs, deadline ?? Infinity);
   for (;;) {
     const result = await tryAcquireLease(client, target, holder, timing.durationMs, now, signal);

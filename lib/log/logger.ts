@@ -21,14 +21,20 @@ const order: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
  * @param write where lines go (default: stderr)
  * @param minimum lowest level written (default info; LOG_LEVEL=debug in the runtime lowers it)
  */
-export function createLogger(write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
-  minimum: Level = 'info', base: Fields = {}): Logger {
+export function createLogger(
+  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  minimum: Level = 'info',
+  base: Fields = {},
+): Logger {
   const log = (level: Level) => (msg: string, fields?: Fields) => {
     if (order[level] < order[minimum]) return;
     write(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...base, ...fields }));
   };
   return {
-    debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'),
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
     with: (fields) => createLogger(write, minimum, { ...base, ...fields }),
   };
 }

@@ -33,18 +33,35 @@ function structural(node: unknown): unknown {
 }
 
 function openApi(schema: z.ZodType): JsonSchema {
-  return structural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' })) as JsonSchema;
+  return structural(
+    z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }),
+  ) as JsonSchema;
 }
 
 const printerColumns = [
   { name: 'Team', type: 'string', jsonPath: '.spec.teamId', description: 'Team responsible for the cluster' },
   { name: 'Version', type: 'string', jsonPath: '.spec.postgresql.version', description: 'PostgreSQL major version' },
   { name: 'Pods', type: 'integer', jsonPath: '.spec.numberOfInstances', description: 'Number of database pods' },
-  { name: 'Volume', type: 'string', jsonPath: '.spec.volume.size', description: 'Size of each pod\'s volume' },
-  { name: 'CPU-Request', type: 'string', jsonPath: '.spec.resources.requests.cpu', description: 'CPU request of the Postgres container' },
-  { name: 'Memory-Request', type: 'string', jsonPath: '.spec.resources.requests.memory', description: 'Memory request of the Postgres container' },
+  { name: 'Volume', type: 'string', jsonPath: '.spec.volume.size', description: "Size of each pod's volume" },
+  {
+    name: 'CPU-Request',
+    type: 'string',
+    jsonPath: '.spec.resources.requests.cpu',
+    description: 'CPU request of the Postgres container',
+  },
+  {
+    name: 'Memory-Request',
+    type: 'string',
+    jsonPath: '.spec.resources.requests.memory',
+    description: 'Memory request of the Postgres container',
+  },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-  { name: 'Status', type: 'string', jsonPath: '.status.PostgresClusterStatus', description: 'Sync status of the cluster' },
+  {
+    name: 'Status',
+    type: 'string',
+    jsonPath: '.status.PostgresClusterStatus',
+    description: 'Sync status of the cluster',
+  },
 ];
 
 /**
@@ -67,27 +84,29 @@ export function postgresqlCrd(): JsonSchema {
         categories: ['all'],
       },
       scope: 'Namespaced',
-      versions: [{
-        name: POSTGRESQL.version,
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        additionalPrinterColumns: printerColumns,
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            description: 'A PostgreSQL cluster run by Spilo and Patroni, managed by the operator functions.',
-            required: ['kind', 'apiVersion', 'spec'],
-            properties: {
-              apiVersion: { type: 'string', enum: [POSTGRESQL.apiVersion] },
-              kind: { type: 'string', enum: [POSTGRESQL.kind] },
-              metadata: { type: 'object' },
-              spec: openApi(postgresqlSpec),
-              status: openApi(postgresqlStatus),
+      versions: [
+        {
+          name: POSTGRESQL.version,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: printerColumns,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              description: 'A PostgreSQL cluster run by Spilo and Patroni, managed by the operator functions.',
+              required: ['kind', 'apiVersion', 'spec'],
+              properties: {
+                apiVersion: { type: 'string', enum: [POSTGRESQL.apiVersion] },
+                kind: { type: 'string', enum: [POSTGRESQL.kind] },
+                metadata: { type: 'object' },
+                spec: openApi(postgresqlSpec),
+                status: openApi(postgresqlStatus),
+              },
             },
           },
         },
-      }],
+      ],
     },
   };
 }

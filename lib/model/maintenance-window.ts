@@ -29,14 +29,20 @@ const END = /^(?:(Mon|Tue|Wed|Thu|Fri|Sat|Sun):)?([01]?\d|2[0-3]):([0-5]?\d)$/;
  * @param text a window, e.g. `Sat:22:00-23:59` or `01:00-06:00`
  * @returns the window, or why it is not one
  */
-export function parseMaintenanceWindow(text: string): { ok: true; window: MaintenanceWindow } | { ok: false; error: string } {
+export function parseMaintenanceWindow(
+  text: string,
+): { ok: true; window: MaintenanceWindow } | { ok: false; error: string } {
   const trimmed = text.trim();
   const ends = trimmed.split('-');
   const from = ends.length === 2 ? END.exec(ends[0]!) : null;
   const to = ends.length === 2 ? END.exec(ends[1]!) : null;
-  if (!from || !to) return { ok: false, error: `${JSON.stringify(text)} is not a window: write HH:MM-HH:MM or Ddd:HH:MM-HH:MM (UTC)` };
+  if (!from || !to)
+    return { ok: false, error: `${JSON.stringify(text)} is not a window: write HH:MM-HH:MM or Ddd:HH:MM-HH:MM (UTC)` };
   if (to[1] && to[1] !== from[1]) {
-    return { ok: false, error: `${JSON.stringify(text)}: a window ends on the day it starts (${from[1] ?? 'every day'}, not ${to[1]})` };
+    return {
+      ok: false,
+      error: `${JSON.stringify(text)}: a window ends on the day it starts (${from[1] ?? 'every day'}, not ${to[1]})`,
+    };
   }
   const startMinute = Number(from[2]) * 60 + Number(from[3]);
   const endMinute = Number(to[2]) * 60 + Number(to[3]);
@@ -49,8 +55,9 @@ export function parseMaintenanceWindow(text: string): { ok: true; window: Mainte
  * @param texts windows as written
  * @returns the windows, or the error of each one that is not a window (with its index)
  */
-export function parseMaintenanceWindows(texts: readonly string[]):
-  { ok: true; windows: MaintenanceWindow[] } | { ok: false; errors: Array<{ index: number; error: string }> } {
+export function parseMaintenanceWindows(
+  texts: readonly string[],
+): { ok: true; windows: MaintenanceWindow[] } | { ok: false; errors: Array<{ index: number; error: string }> } {
   const windows: MaintenanceWindow[] = [];
   const errors: Array<{ index: number; error: string }> = [];
   texts.forEach((text, index) => {

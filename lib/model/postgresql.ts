@@ -10,7 +10,14 @@
  */
 import { z } from 'zod';
 import {
-  anyObject, container, envFromSource, envVar, labelSelector, nodeAffinity, probe, toleration,
+  anyObject,
+  container,
+  envFromSource,
+  envVar,
+  labelSelector,
+  nodeAffinity,
+  probe,
+  toleration,
   topologySpreadConstraint,
 } from './kube-types';
 
@@ -21,7 +28,8 @@ export const MEMORY_PATTERN = /^(\d+(e\d+)?|\d+(\.\d+)?(e\d+)?[EPTGMK]i?)$/;
 /** An IPv4 CIDR (octets 0-255, prefix 0-32) or an IPv6 CIDR (hex groups, optional `::`, prefix 0-128). */
 export const CIDR_PATTERN = new RegExp(
   '^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)/(3[0-2]|[12]?\\d)$' +
-  '|^[0-9a-fA-F:]*:[0-9a-fA-F:.]*/(12[0-8]|1[01]\\d|[1-9]?\\d)$');
+    '|^[0-9a-fA-F:]*:[0-9a-fA-F:.]*/(12[0-8]|1[01]\\d|[1-9]?\\d)$',
+);
 /** A maintenance window: `HH:MM-HH:MM` or `Ddd:HH:MM-HH:MM` (UTC). */
 export const MAINTENANCE_WINDOW_PATTERN =
   /^\ *((Mon|Tue|Wed|Thu|Fri|Sat|Sun):(2[0-3]|[01]?\d):([0-5]?\d)|(2[0-3]|[01]?\d):([0-5]?\d))-((Mon|Tue|Wed|Thu|Fri|Sat|Sun):(2[0-3]|[01]?\d):([0-5]?\d)|(2[0-3]|[01]?\d):([0-5]?\d))\ *$/;
@@ -30,12 +38,24 @@ export const CLONE_TIMESTAMP_PATTERN =
   /^([0-9]+)-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9]|60)(\.[0-9]+)?(([Zz])|([+-]([01][0-9]|2[0-3]):[0-5][0-9]))$/;
 
 /** The role flags a manifest user may carry, in Zalando's spelling (any case is accepted, see `lib/roles`). */
-export const USER_FLAGS = ['superuser', 'inherit', 'login', 'nologin', 'createrole', 'createdb', 'replication',
-  'bypassrls'] as const;
-const flagSpellings = [...new Set(USER_FLAGS.flatMap((f) => {
-  const negated = f === 'nologin' ? 'login' : `no${f}`;
-  return [f, f.toUpperCase(), negated, negated.toUpperCase()];
-}))];
+export const USER_FLAGS = [
+  'superuser',
+  'inherit',
+  'login',
+  'nologin',
+  'createrole',
+  'createdb',
+  'replication',
+  'bypassrls',
+] as const;
+const flagSpellings = [
+  ...new Set(
+    USER_FLAGS.flatMap((f) => {
+      const negated = f === 'nologin' ? 'login' : `no${f}`;
+      return [f, f.toUpperCase(), negated, negated.toUpperCase()];
+    }),
+  ),
+];
 
 const cpu = z.string().regex(CPU_PATTERN, 'must be a CPU quantity such as 100m or 0.5');
 const memory = z.string().regex(MEMORY_PATTERN, 'must be a quantity such as 500Mi or 1Gi');
@@ -49,193 +69,274 @@ const resourceList = z.looseObject({
 });
 
 /** `spec.resources`: requests and limits of the Postgres container; missing values take the config defaults. */
-export const resources = z.looseObject({
-  requests: resourceList.optional().describe('Requested resources; defaults from default_cpu_request / default_memory_request.'),
-  limits: resourceList.optional().describe('Resource limits; defaults from default_cpu_limit / default_memory_limit.'),
-}).describe('Resources of the Postgres (Spilo) container.');
+export const resources = z
+  .looseObject({
+    requests: resourceList
+      .optional()
+      .describe('Requested resources; defaults from default_cpu_request / default_memory_request.'),
+    limits: resourceList
+      .optional()
+      .describe('Resource limits; defaults from default_cpu_limit / default_memory_limit.'),
+  })
+  .describe('Resources of the Postgres (Spilo) container.');
 
-const volume = z.looseObject({
-  size: memory.describe('Size of the persistent volume claim of each pod (e.g. 1Gi). Grows in place; never shrinks.'),
-  storageClass: z.string().optional().describe('storageClassName of the pgdata volume claims.'),
-  subPath: z.string().optional().describe('Sub-path of the volume mounted at /home/postgres/pgdata.'),
-  isSubPathExpr: z.boolean().optional().describe('Treat subPath as subPathExpr (expanded from env vars).'),
-  selector: labelSelector.optional().describe('Label selector of the persistent volumes to bind.'),
-  iops: z.int().optional().describe('Provisioned IOPS (AWS EBS mixed resize mode only).'),
-  throughput: z.int().optional().describe('Provisioned throughput in MB/s (AWS EBS mixed resize mode only).'),
-  type: z.string().optional().describe('Volume type (AWS EBS mixed resize mode only).'),
-}).describe('The pgdata persistent volume of each database pod.');
+const volume = z
+  .looseObject({
+    size: memory.describe('Size of the persistent volume claim of each pod (e.g. 1Gi). Grows in place; never shrinks.'),
+    storageClass: z.string().optional().describe('storageClassName of the pgdata volume claims.'),
+    subPath: z.string().optional().describe('Sub-path of the volume mounted at /home/postgres/pgdata.'),
+    isSubPathExpr: z.boolean().optional().describe('Treat subPath as subPathExpr (expanded from env vars).'),
+    selector: labelSelector.optional().describe('Label selector of the persistent volumes to bind.'),
+    iops: z.int().optional().describe('Provisioned IOPS (AWS EBS mixed resize mode only).'),
+    throughput: z.int().optional().describe('Provisioned throughput in MB/s (AWS EBS mixed resize mode only).'),
+    type: z.string().optional().describe('Volume type (AWS EBS mixed resize mode only).'),
+  })
+  .describe('The pgdata persistent volume of each database pod.');
 
-const patroni = z.looseObject({
-  initdb: z.record(z.string(), z.string()).optional()
-    .describe('initdb options added to bootstrap.initdb; "true" makes a bare flag of data-checksums and similar.'),
-  pg_hba: z.array(z.string()).optional().describe('pg_hba.conf lines Patroni writes (replaces the default).'),
-  ttl: z.int().optional().describe('Patroni DCS ttl in seconds.'),
-  loop_wait: z.int().optional().describe('Patroni loop_wait in seconds.'),
-  retry_timeout: z.int().optional().describe('Patroni retry_timeout in seconds.'),
-  maximum_lag_on_failover: z.number().optional().describe('Largest replication lag in bytes for a failover candidate.'),
-  synchronous_mode: z.boolean().optional().describe('Patroni synchronous replication.'),
-  synchronous_mode_strict: z.boolean().optional().describe('Block writes when no synchronous replica is available.'),
-  synchronous_node_count: z.int().optional().describe('Number of synchronous replicas.'),
-  failsafe_mode: z.boolean().optional().describe('Patroni failsafe mode (keep the leader when the DCS is down).'),
-  slots: z.record(z.string(), z.record(z.string(), z.string())).optional().describe('Permanent replication slots.'),
-}).describe('Patroni settings, written into SPILO_CONFIGURATION.');
+const patroni = z
+  .looseObject({
+    initdb: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('initdb options added to bootstrap.initdb; "true" makes a bare flag of data-checksums and similar.'),
+    pg_hba: z.array(z.string()).optional().describe('pg_hba.conf lines Patroni writes (replaces the default).'),
+    ttl: z.int().optional().describe('Patroni DCS ttl in seconds.'),
+    loop_wait: z.int().optional().describe('Patroni loop_wait in seconds.'),
+    retry_timeout: z.int().optional().describe('Patroni retry_timeout in seconds.'),
+    maximum_lag_on_failover: z
+      .number()
+      .optional()
+      .describe('Largest replication lag in bytes for a failover candidate.'),
+    synchronous_mode: z.boolean().optional().describe('Patroni synchronous replication.'),
+    synchronous_mode_strict: z.boolean().optional().describe('Block writes when no synchronous replica is available.'),
+    synchronous_node_count: z.int().optional().describe('Number of synchronous replicas.'),
+    failsafe_mode: z.boolean().optional().describe('Patroni failsafe mode (keep the leader when the DCS is down).'),
+    slots: z.record(z.string(), z.record(z.string(), z.string())).optional().describe('Permanent replication slots.'),
+  })
+  .describe('Patroni settings, written into SPILO_CONFIGURATION.');
 
-const postgresql = z.looseObject({
-  version: z.string().regex(/^\d+(\.\d+)?$/, 'must be a PostgreSQL major version such as "16"')
-    .describe('PostgreSQL major version (e.g. "16"); selects the binaries in the Spilo image.'),
-  parameters: stringMap('PostgreSQL settings (GUCs), e.g. shared_buffers: 32MB.').optional(),
-}).describe('PostgreSQL version and settings.');
+const postgresql = z
+  .looseObject({
+    version: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a PostgreSQL major version such as "16"')
+      .describe('PostgreSQL major version (e.g. "16"); selects the binaries in the Spilo image.'),
+    parameters: stringMap('PostgreSQL settings (GUCs), e.g. shared_buffers: 32MB.').optional(),
+  })
+  .describe('PostgreSQL version and settings.');
 
-const clone = z.looseObject({
-  cluster: z.string().describe('Name of the cluster to clone from.'),
-  uid: z.string().optional().describe('UID of the source cluster (locates its WAL archive).'),
-  timestamp: z.string().regex(CLONE_TIMESTAMP_PATTERN, 'must be an RFC 3339 timestamp with a UTC offset').optional()
-    .describe('Point in time to recover to (RFC 3339 with offset); empty clones a running cluster by basebackup.'),
-  s3_wal_path: z.string().optional().describe('WAL archive location of the source cluster.'),
-  s3_endpoint: z.string().optional().describe('S3 endpoint of the WAL archive.'),
-  s3_access_key_id: z.string().optional().describe('S3 access key id.'),
-  s3_secret_access_key: z.string().optional().describe('S3 secret access key.'),
-  s3_force_path_style: z.boolean().optional().describe('Use S3 path-style addressing.'),
-}).describe('Create the cluster as a clone of another one.');
+const clone = z
+  .looseObject({
+    cluster: z.string().describe('Name of the cluster to clone from.'),
+    uid: z.string().optional().describe('UID of the source cluster (locates its WAL archive).'),
+    timestamp: z
+      .string()
+      .regex(CLONE_TIMESTAMP_PATTERN, 'must be an RFC 3339 timestamp with a UTC offset')
+      .optional()
+      .describe('Point in time to recover to (RFC 3339 with offset); empty clones a running cluster by basebackup.'),
+    s3_wal_path: z.string().optional().describe('WAL archive location of the source cluster.'),
+    s3_endpoint: z.string().optional().describe('S3 endpoint of the WAL archive.'),
+    s3_access_key_id: z.string().optional().describe('S3 access key id.'),
+    s3_secret_access_key: z.string().optional().describe('S3 secret access key.'),
+    s3_force_path_style: z.boolean().optional().describe('Use S3 path-style addressing.'),
+  })
+  .describe('Create the cluster as a clone of another one.');
 
-const standby = z.looseObject({
-  s3_wal_path: z.string().optional().describe('WAL archive (S3) to replay from.'),
-  gs_wal_path: z.string().optional().describe('WAL archive (GCS) to replay from.'),
-  standby_host: z.string().optional().describe('Host of the remote primary to stream from.'),
-  standby_port: z.string().optional().describe('Port of the remote primary.'),
-  standby_primary_slot_name: z.string().optional().describe('Replication slot on the remote primary.'),
-}).describe('Run the cluster as a standby of another one (forces one instance).');
+const standby = z
+  .looseObject({
+    s3_wal_path: z.string().optional().describe('WAL archive (S3) to replay from.'),
+    gs_wal_path: z.string().optional().describe('WAL archive (GCS) to replay from.'),
+    standby_host: z.string().optional().describe('Host of the remote primary to stream from.'),
+    standby_port: z.string().optional().describe('Port of the remote primary.'),
+    standby_primary_slot_name: z.string().optional().describe('Replication slot on the remote primary.'),
+  })
+  .describe('Run the cluster as a standby of another one (forces one instance).');
 
-const tls = z.looseObject({
-  secretName: z.string().describe('Secret with the certificate and key; TLS is off while this is empty.'),
-  certificateFile: z.string().optional().describe('Certificate file name in the secret (default tls.crt).'),
-  privateKeyFile: z.string().optional().describe('Private key file name in the secret (default tls.key).'),
-  caFile: z.string().optional().describe('CA file name.'),
-  caSecretName: z.string().optional().describe('Secret holding the CA file.'),
-}).describe('Custom TLS certificate for Postgres.');
+const tls = z
+  .looseObject({
+    secretName: z.string().describe('Secret with the certificate and key; TLS is off while this is empty.'),
+    certificateFile: z.string().optional().describe('Certificate file name in the secret (default tls.crt).'),
+    privateKeyFile: z.string().optional().describe('Private key file name in the secret (default tls.key).'),
+    caFile: z.string().optional().describe('CA file name.'),
+    caSecretName: z.string().optional().describe('Secret holding the CA file.'),
+  })
+  .describe('Custom TLS certificate for Postgres.');
 
-const sidecar = z.looseObject({
-  name: z.string().optional().describe('Container name (default sidecar-<index>).'),
-  image: z.string().optional().describe('Container image.'),
-  command: z.array(z.string()).optional(),
-  ports: z.array(anyObject('A core/v1 ContainerPort.')).optional(),
-  env: z.array(envVar).optional(),
-  resources: resources.optional(),
-}).meta({ description: 'An extra container in each database pod.', 'x-kubernetes-preserve-unknown-fields': true });
+const sidecar = z
+  .looseObject({
+    name: z.string().optional().describe('Container name (default sidecar-<index>).'),
+    image: z.string().optional().describe('Container image.'),
+    command: z.array(z.string()).optional(),
+    ports: z.array(anyObject('A core/v1 ContainerPort.')).optional(),
+    env: z.array(envVar).optional(),
+    resources: resources.optional(),
+  })
+  .meta({ description: 'An extra container in each database pod.', 'x-kubernetes-preserve-unknown-fields': true });
 
-const additionalVolume = z.looseObject({
-  name: z.string().describe('Volume name.'),
-  mountPath: z.string().describe('Where to mount it.'),
-  subPath: z.string().optional(),
-  isSubPathExpr: z.boolean().optional(),
-  targetContainers: z.array(z.string()).nullable().optional().describe('Containers to mount it in ("all" for every one).'),
-  volumeSource: anyObject('A core/v1 VolumeSource.'),
-}).describe('An extra volume mounted into the database pods.');
+const additionalVolume = z
+  .looseObject({
+    name: z.string().describe('Volume name.'),
+    mountPath: z.string().describe('Where to mount it.'),
+    subPath: z.string().optional(),
+    isSubPathExpr: z.boolean().optional(),
+    targetContainers: z
+      .array(z.string())
+      .nullable()
+      .optional()
+      .describe('Containers to mount it in ("all" for every one).'),
+    volumeSource: anyObject('A core/v1 VolumeSource.'),
+  })
+  .describe('An extra volume mounted into the database pods.');
 
-const connectionPooler = z.looseObject({
-  numberOfInstances: z.int().min(1).optional(),
-  schema: z.string().optional(),
-  user: z.string().optional(),
-  mode: z.enum(['session', 'transaction']).optional(),
-  dockerImage: z.string().optional(),
-  maxDBConnections: z.int().optional(),
-  resources: resources.optional(),
-}).describe('Connection pooler (PgBouncer) settings.');
+const connectionPooler = z
+  .looseObject({
+    numberOfInstances: z.int().min(1).optional(),
+    schema: z.string().optional(),
+    user: z.string().optional(),
+    mode: z.enum(['session', 'transaction']).optional(),
+    dockerImage: z.string().optional(),
+    maxDBConnections: z.int().optional(),
+    resources: resources.optional(),
+  })
+  .describe('Connection pooler (PgBouncer) settings.');
 
 const preparedSchema = z.looseObject({
   defaultRoles: z.boolean().optional(),
   defaultUsers: z.boolean().optional(),
 });
-const preparedDatabase = z.looseObject({
-  defaultUsers: z.boolean().optional(),
-  extensions: z.record(z.string(), z.string()).optional(),
-  schemas: z.record(z.string(), preparedSchema).optional(),
-  secretNamespace: z.string().optional(),
-}).describe('A database with default roles, schemas and extensions.');
+const preparedDatabase = z
+  .looseObject({
+    defaultUsers: z.boolean().optional(),
+    extensions: z.record(z.string(), z.string()).optional(),
+    schemas: z.record(z.string(), preparedSchema).optional(),
+    secretNamespace: z.string().optional(),
+  })
+  .describe('A database with default roles, schemas and extensions.');
 
-const stream = z.looseObject({
-  applicationId: z.string(),
-  database: z.string(),
-  tables: z.record(z.string(), anyObject('Stream table settings.')),
-  filter: z.record(z.string(), z.string().nullable()).optional(),
-  batchSize: z.int().optional(),
-  cpu: cpu.optional(),
-  memory: memory.optional(),
-  enableRecovery: z.boolean().optional(),
-}).describe('A change data capture stream.');
+const stream = z
+  .looseObject({
+    applicationId: z.string(),
+    database: z.string(),
+    tables: z.record(z.string(), anyObject('Stream table settings.')),
+    filter: z.record(z.string(), z.string().nullable()).optional(),
+    batchSize: z.int().optional(),
+    cpu: cpu.optional(),
+    memory: memory.optional(),
+    enableRecovery: z.boolean().optional(),
+  })
+  .describe('A change data capture stream.');
 
-const userFlags = z.array(z.enum(flagSpellings as [string, ...string[]])).nullable()
-  .describe('Role flags: superuser, inherit, login, nologin, createrole, createdb, replication, bypassrls or their NO- forms.');
+const userFlags = z
+  .array(z.enum(flagSpellings as [string, ...string[]]))
+  .nullable()
+  .describe(
+    'Role flags: superuser, inherit, login, nologin, createrole, createdb, replication, bypassrls or their NO- forms.',
+  );
 
 const optionalBool = (description: string) => z.boolean().optional().describe(description);
 const optionalInt = (description: string) => z.int().optional().describe(description);
 
 /** `spec` of a `postgresql` object. */
-export const postgresqlSpec = z.looseObject({
-  teamId: z.string().describe('Team owning the cluster; the cluster name starts with it when enable_team_id_clustername_prefix is on.'),
-  numberOfInstances: z.int().min(0).describe('Number of database pods (one master, the rest replicas), clamped by min_instances / max_instances.'),
-  dockerImage: z.string().optional().describe('Spilo image; overrides docker_image from the operator config.'),
-  postgresql,
-  volume,
-  users: z.record(z.string(), userFlags).optional().describe('Roles to create: name -> list of flags. Each gets a credentials Secret.'),
-  databases: z.record(z.string(), z.string()).optional().describe('Databases to create: name -> owner role.'),
-  preparedDatabases: z.record(z.string(), preparedDatabase.nullable()).optional().describe('Databases with default roles and schemas.'),
-  resources: resources.optional(),
-  patroni: patroni.optional(),
-  tolerations: z.array(toleration).optional().describe('Pod tolerations; replace the toleration from the operator config when set.'),
-  nodeAffinity: nodeAffinity.optional(),
-  topologySpreadConstraints: z.array(topologySpreadConstraint).optional().describe('Pod topology spread constraints.'),
-  schedulerName: z.string().optional().describe('Scheduler of the database pods.'),
-  podPriorityClassName: z.string().optional().describe('priorityClassName of the database pods.'),
-  pod_priority_class_name: z.string().optional().describe('Deprecated spelling of podPriorityClassName.'),
-  enableMasterLoadBalancer: optionalBool('Make the master Service a LoadBalancer (overrides enable_master_load_balancer).'),
-  enableReplicaLoadBalancer: optionalBool('Make the replica Service a LoadBalancer (overrides enable_replica_load_balancer).'),
-  useLoadBalancer: optionalBool('Deprecated: use enableMasterLoadBalancer.'),
-  replicaLoadBalancer: optionalBool('Deprecated: use enableReplicaLoadBalancer.'),
-  enableMasterNodePort: optionalBool('Make the master Service a NodePort Service (wins over a load balancer).'),
-  enableReplicaNodePort: optionalBool('Make the replica Service a NodePort Service (wins over a load balancer).'),
-  masterNodePort: optionalInt('Fixed node port of the master Service.'),
-  replicaNodePort: optionalInt('Fixed node port of the replica Service.'),
-  allowedSourceRanges: z.array(z.string().regex(CIDR_PATTERN, 'must be an IPv4 or IPv6 CIDR such as 10.0.0.0/8')).nullable().optional()
-    .describe('CIDRs allowed to reach the load balancers (loadBalancerSourceRanges); 127.0.0.1/32 when empty.'),
-  serviceAnnotations: stringMap('Annotations of both Services.').optional(),
-  masterServiceAnnotations: stringMap('Annotations of the master Service (win over serviceAnnotations).').optional(),
-  replicaServiceAnnotations: stringMap('Annotations of the replica Service (win over serviceAnnotations).').optional(),
-  podAnnotations: stringMap('Annotations of the database pods (win over custom_pod_annotations).').optional(),
-  enableShmVolume: optionalBool('Mount a memory volume at /dev/shm (default from enable_shm_volume).'),
-  env: z.array(envVar).optional().describe('Extra environment variables of the Spilo container.'),
-  envFrom: z.array(envFromSource).optional().describe('Extra environment sources of the Spilo container.'),
-  initContainers: z.array(container).optional().describe('Init containers of the database pods.'),
-  init_containers: z.array(container).optional().describe('Deprecated spelling of initContainers.'),
-  spiloRunAsUser: optionalInt('securityContext.runAsUser of the pods.'),
-  spiloRunAsGroup: optionalInt('securityContext.runAsGroup of the pods.'),
-  spiloFSGroup: optionalInt('securityContext.fsGroup of the pods.'),
-  livenessProbe: probe.optional(),
-  clone: clone.optional(),
-  standby: standby.optional(),
-  tls: tls.nullable().optional(),
-  sidecars: z.array(sidecar).optional().describe('Extra containers in each database pod.'),
-  additionalVolumes: z.array(additionalVolume).optional().describe('Extra volumes of the database pods.'),
-  maintenanceWindows: z.array(z.string().regex(MAINTENANCE_WINDOW_PATTERN, 'must look like 01:00-06:00 or Sat:00:00-04:00')).optional()
-    .describe('UTC windows for disruptive maintenance, "HH:MM-HH:MM" or "Ddd:HH:MM-HH:MM".'),
-  enableConnectionPooler: optionalBool('Run a connection pooler for the master.'),
-  enableReplicaConnectionPooler: optionalBool('Run a connection pooler for the replicas.'),
-  enableMasterPoolerLoadBalancer: optionalBool('LoadBalancer for the master pooler.'),
-  enableReplicaPoolerLoadBalancer: optionalBool('LoadBalancer for the replica pooler.'),
-  enableMasterPoolerNodePort: optionalBool('NodePort for the master pooler.'),
-  enableReplicaPoolerNodePort: optionalBool('NodePort for the replica pooler.'),
-  masterPoolerNodePort: optionalInt('Fixed node port of the master pooler Service.'),
-  replicaPoolerNodePort: optionalInt('Fixed node port of the replica pooler Service.'),
-  connectionPooler: connectionPooler.optional(),
-  enableLogicalBackup: optionalBool('Run a logical backup CronJob.'),
-  logicalBackupSchedule: z.string().regex(/^(\d+|\*)(\/\d+)?(\s+(\d+|\*)(\/\d+)?){4}$/, 'must be a cron schedule').optional()
-    .describe('Cron schedule of the logical backup.'),
-  logicalBackupRetention: z.string().optional().describe('How long logical backups are kept.'),
-  streams: z.array(stream).optional(),
-  usersWithSecretRotation: z.array(z.string()).nullable().optional(),
-  usersWithInPlaceSecretRotation: z.array(z.string()).nullable().optional(),
-  usersIgnoringSecretRotation: z.array(z.string()).nullable().optional(),
-}).describe('Desired state of a Spilo/Patroni PostgreSQL cluster.');
+export const postgresqlSpec = z
+  .looseObject({
+    teamId: z
+      .string()
+      .describe(
+        'Team owning the cluster; the cluster name starts with it when enable_team_id_clustername_prefix is on.',
+      ),
+    numberOfInstances: z
+      .int()
+      .min(0)
+      .describe('Number of database pods (one master, the rest replicas), clamped by min_instances / max_instances.'),
+    dockerImage: z.string().optional().describe('Spilo image; overrides docker_image from the operator config.'),
+    postgresql,
+    volume,
+    users: z
+      .record(z.string(), userFlags)
+      .optional()
+      .describe('Roles to create: name -> list of flags. Each gets a credentials Secret.'),
+    databases: z.record(z.string(), z.string()).optional().describe('Databases to create: name -> owner role.'),
+    preparedDatabases: z
+      .record(z.string(), preparedDatabase.nullable())
+      .optional()
+      .describe('Databases with default roles and schemas.'),
+    resources: resources.optional(),
+    patroni: patroni.optional(),
+    tolerations: z
+      .array(toleration)
+      .optional()
+      .describe('Pod tolerations; replace the toleration from the operator config when set.'),
+    nodeAffinity: nodeAffinity.optional(),
+    topologySpreadConstraints: z
+      .array(topologySpreadConstraint)
+      .optional()
+      .describe('Pod topology spread constraints.'),
+    schedulerName: z.string().optional().describe('Scheduler of the database pods.'),
+    podPriorityClassName: z.string().optional().describe('priorityClassName of the database pods.'),
+    pod_priority_class_name: z.string().optional().describe('Deprecated spelling of podPriorityClassName.'),
+    enableMasterLoadBalancer: optionalBool(
+      'Make the master Service a LoadBalancer (overrides enable_master_load_balancer).',
+    ),
+    enableReplicaLoadBalancer: optionalBool(
+      'Make the replica Service a LoadBalancer (overrides enable_replica_load_balancer).',
+    ),
+    useLoadBalancer: optionalBool('Deprecated: use enableMasterLoadBalancer.'),
+    replicaLoadBalancer: optionalBool('Deprecated: use enableReplicaLoadBalancer.'),
+    enableMasterNodePort: optionalBool('Make the master Service a NodePort Service (wins over a load balancer).'),
+    enableReplicaNodePort: optionalBool('Make the replica Service a NodePort Service (wins over a load balancer).'),
+    masterNodePort: optionalInt('Fixed node port of the master Service.'),
+    replicaNodePort: optionalInt('Fixed node port of the replica Service.'),
+    allowedSourceRanges: z
+      .array(z.string().regex(CIDR_PATTERN, 'must be an IPv4 or IPv6 CIDR such as 10.0.0.0/8'))
+      .nullable()
+      .optional()
+      .describe('CIDRs allowed to reach the load balancers (loadBalancerSourceRanges); 127.0.0.1/32 when empty.'),
+    serviceAnnotations: stringMap('Annotations of both Services.').optional(),
+    masterServiceAnnotations: stringMap('Annotations of the master Service (win over serviceAnnotations).').optional(),
+    replicaServiceAnnotations: stringMap(
+      'Annotations of the replica Service (win over serviceAnnotations).',
+    ).optional(),
+    podAnnotations: stringMap('Annotations of the database pods (win over custom_pod_annotations).').optional(),
+    enableShmVolume: optionalBool('Mount a memory volume at /dev/shm (default from enable_shm_volume).'),
+    env: z.array(envVar).optional().describe('Extra environment variables of the Spilo container.'),
+    envFrom: z.array(envFromSource).optional().describe('Extra environment sources of the Spilo container.'),
+    initContainers: z.array(container).optional().describe('Init containers of the database pods.'),
+    init_containers: z.array(container).optional().describe('Deprecated spelling of initContainers.'),
+    spiloRunAsUser: optionalInt('securityContext.runAsUser of the pods.'),
+    spiloRunAsGroup: optionalInt('securityContext.runAsGroup of the pods.'),
+    spiloFSGroup: optionalInt('securityContext.fsGroup of the pods.'),
+    livenessProbe: probe.optional(),
+    clone: clone.optional(),
+    standby: standby.optional(),
+    tls: tls.nullable().optional(),
+    sidecars: z.array(sidecar).optional().describe('Extra containers in each database pod.'),
+    additionalVolumes: z.array(additionalVolume).optional().describe('Extra volumes of the database pods.'),
+    maintenanceWindows: z
+      .array(z.string().regex(MAINTENANCE_WINDOW_PATTERN, 'must look like 01:00-06:00 or Sat:00:00-04:00'))
+      .optional()
+      .describe('UTC windows for disruptive maintenance, "HH:MM-HH:MM" or "Ddd:HH:MM-HH:MM".'),
+    enableConnectionPooler: optionalBool('Run a connection pooler for the master.'),
+    enableReplicaConnectionPooler: optionalBool('Run a connection pooler for the replicas.'),
+    enableMasterPoolerLoadBalancer: optionalBool('LoadBalancer for the master pooler.'),
+    enableReplicaPoolerLoadBalancer: optionalBool('LoadBalancer for the replica pooler.'),
+    enableMasterPoolerNodePort: optionalBool('NodePort for the master pooler.'),
+    enableReplicaPoolerNodePort: optionalBool('NodePort for the replica pooler.'),
+    masterPoolerNodePort: optionalInt('Fixed node port of the master pooler Service.'),
+    replicaPoolerNodePort: optionalInt('Fixed node port of the replica pooler Service.'),
+    connectionPooler: connectionPooler.optional(),
+    enableLogicalBackup: optionalBool('Run a logical backup CronJob.'),
+    logicalBackupSchedule: z
+      .string()
+      .regex(/^(\d+|\*)(\/\d+)?(\s+(\d+|\*)(\/\d+)?){4}$/, 'must be a cron schedule')
+      .optional()
+      .describe('Cron schedule of the logical backup.'),
+    logicalBackupRetention: z.string().optional().describe('How long logical backups are kept.'),
+    streams: z.array(stream).optional(),
+    usersWithSecretRotation: z.array(z.string()).nullable().optional(),
+    usersWithInPlaceSecretRotation: z.array(z.string()).nullable().optional(),
+    usersIgnoringSecretRotation: z.array(z.string()).nullable().optional(),
+  })
+  .describe('Desired state of a Spilo/Patroni PostgreSQL cluster.');
 
 /** One status condition, as in meta/v1 Condition. */
 export const condition = z.looseObject({
@@ -250,12 +351,16 @@ export const condition = z.looseObject({
 });
 
 /** `status` of a `postgresql` object: Zalando's string plus conditions. */
-export const postgresqlStatus = z.looseObject({
-  PostgresClusterStatus: z.string().optional()
-    .describe('Zalando status: Creating, Updating, Running, CreateFailed, UpdateFailed, SyncFailed or Invalid.'),
-  observedGeneration: z.int().optional().describe('metadata.generation the status describes.'),
-  conditions: z.array(condition).optional().describe('Ready, Progressing and Degraded conditions.'),
-}).meta({ description: 'Observed state of the cluster.', 'x-kubernetes-preserve-unknown-fields': true });
+export const postgresqlStatus = z
+  .looseObject({
+    PostgresClusterStatus: z
+      .string()
+      .optional()
+      .describe('Zalando status: Creating, Updating, Running, CreateFailed, UpdateFailed, SyncFailed or Invalid.'),
+    observedGeneration: z.int().optional().describe('metadata.generation the status describes.'),
+    conditions: z.array(condition).optional().describe('Ready, Progressing and Degraded conditions.'),
+  })
+  .meta({ description: 'Observed state of the cluster.', 'x-kubernetes-preserve-unknown-fields': true });
 
 /** The parts of `metadata` the operator reads. */
 export const objectMeta = z.looseObject({

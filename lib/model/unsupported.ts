@@ -37,5 +37,8 @@ const checks: Record<string, (spec: PostgresqlSpec) => boolean> = {
 
 /** @returns the field paths (relative to `spec`, sorted) that are set but not implemented yet */
 export function unsupportedFields(spec: PostgresqlSpec): string[] {
-  return Object.entries(checks).filter(([, check]) => check(spec)).map(([field]) => field).sort();
+  return Object.entries(checks)
+    .filter(([, check]) => check(spec))
+    .map(([field]) => field)
+    .sort();
 }

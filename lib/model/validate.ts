@@ -26,11 +26,13 @@ export interface ValidationOptions {
 }
 
 /** A problem with the manifest: the field path (e.g. `spec.volume.size`) and what is wrong with it. */
-export interface Problem { path: string; message: string }
+export interface Problem {
+  path: string;
+  message: string;
+}
 
 export type ValidationResult =
-  | { ok: true; cluster: Postgresql; warnings: string[] }
-  | { ok: false; problems: Problem[] };
+  { ok: true; cluster: Postgresql; warnings: string[] } | { ok: false; problems: Problem[] };
 
 /** Formats problems as one line each: `spec.volume.size: must be a quantity such as 500Mi or 1Gi`. */
 export function describeProblems(problems: readonly Problem[]): string {
@@ -47,14 +49,23 @@ function zodProblems(error: z.ZodError): Problem[] {
 function nameProblems(name: string, teamId: string, options: ValidationOptions): Problem[] {
   const problems: Problem[] = [];
   if (name.length > MAX_CLUSTER_NAME_LENGTH) {
-    problems.push({ path: 'metadata.name', message: `name cannot be longer than ${MAX_CLUSTER_NAME_LENGTH} characters` });
+    problems.push({
+      path: 'metadata.name',
+      message: `name cannot be longer than ${MAX_CLUSTER_NAME_LENGTH} characters`,
+    });
   }
   if (!DNS_1035.test(name)) {
-    problems.push({ path: 'metadata.name', message: `name must confirm to DNS-1035, regex used for validation is "${DNS_1035.source}"` });
+    problems.push({
+      path: 'metadata.name',
+      message: `name must confirm to DNS-1035, regex used for validation is "${DNS_1035.source}"`,
+    });
   }
   if (teamId.trim() === '') problems.push({ path: 'spec.teamId', message: 'team name is empty' });
   else if (options.enableTeamIdClusterNamePrefix && !name.toLowerCase().startsWith(`${teamId.toLowerCase()}-`)) {
-    problems.push({ path: 'metadata.name', message: `name must match {TEAM}-{NAME} format. Got cluster name '${name}', team name '${teamId}'` });
+    problems.push({
+      path: 'metadata.name',
+      message: `name must match {TEAM}-{NAME} format. Got cluster name '${name}', team name '${teamId}'`,
+    });
   } else if (options.enableTeamIdClusterNamePrefix && name.length < teamId.length + 2) {
     problems.push({ path: 'metadata.name', message: 'name is too short' });
   }
@@ -69,21 +80,33 @@ function userProblems(users: Record<string, string[] | null> | undefined): Probl
       continue;
     }
     const result = normalizeUserFlags(flags);
-    if (!result.ok) problems.push({ path: `spec.users.${user}`, message: `invalid flags for user ${JSON.stringify(user)}: ${result.error}` });
+    if (!result.ok)
+      problems.push({
+        path: `spec.users.${user}`,
+        message: `invalid flags for user ${JSON.stringify(user)}: ${result.error}`,
+      });
   }
   return problems;
 }
 
 function maintenanceWindowProblems(windows: readonly string[] | undefined): Problem[] {
   const parsed = parseMaintenanceWindows(windows ?? []);
-  return parsed.ok ? [] : parsed.errors.map(({ index, error }) => ({ path: `spec.maintenanceWindows.${index}`, message: error }));
+  return parsed.ok
+    ? []
+    : parsed.errors.map(({ index, error }) => ({ path: `spec.maintenanceWindows.${index}`, message: error }));
 }
 
 function cloneProblems(clone: Postgresql['spec']['clone']): Problem[] {
   if (!clone || clone.timestamp) return [];
-  if (clone.cluster.length > 63) return [{ path: 'spec.clone.cluster', message: 'clone cluster name must be no longer than 63 characters' }];
+  if (clone.cluster.length > 63)
+    return [{ path: 'spec.clone.cluster', message: 'clone cluster name must be no longer than 63 characters' }];
   if (!DNS_1035.test(clone.cluster)) {
-    return [{ path: 'spec.clone.cluster', message: `clone cluster name must confirm to DNS-1035, regex used for validation is "${DNS_1035.source}"` }];
+    return [
+      {
+        path: 'spec.clone.cluster',
+        message: `clone cluster name must confirm to DNS-1035, regex used for validation is "${DNS_1035.source}"`,
+      },
+    ];
   }
   return [];
 }
@@ -108,7 +131,9 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
   if (problems.length > 0) return { ok: false, problems };
   const warnings = unsupportedFields(cluster.spec).map((field) => `spec.${field} is accepted but not acted on yet`);
   if (cluster.spec.useLoadBalancer !== undefined || cluster.spec.replicaLoadBalancer !== undefined) {
-    warnings.push('spec.useLoadBalancer and spec.replicaLoadBalancer are deprecated: use enableMasterLoadBalancer and enableReplicaLoadBalancer');
+    warnings.push(
+      'spec.useLoadBalancer and spec.replicaLoadBalancer are deprecated: use enableMasterLoadBalancer and enableReplicaLoadBalancer',
+    );
   }
   return { ok: true, cluster, warnings };
 }

@@ -13,8 +13,13 @@
 import type { z } from 'zod';
 import { PatroniError } from './errors';
 import {
-  patroniClusterSchema, patroniDynamicConfigSchema, patroniStatusSchema, type PatroniCluster, type PatroniDynamicConfig,
-  type PatroniStatus, type SwitchoverResult,
+  patroniClusterSchema,
+  patroniDynamicConfigSchema,
+  patroniStatusSchema,
+  type PatroniCluster,
+  type PatroniDynamicConfig,
+  type PatroniStatus,
+  type SwitchoverResult,
 } from './types';
 
 /** Patroni's default REST API port (`restapi.listen`), the one Spilo pods expose. */
@@ -128,7 +133,13 @@ export class PatroniClient {
    *   none yet, 400 for a body that is not a JSON object; `timeout`, `aborted`, `network`, `invalid-response`
    */
   async patchConfig(patch: Record<string, unknown>, options: CallOptions = {}): Promise<PatroniDynamicConfig> {
-    const { status, text } = await this.send('PATCH', '/config', patch, options.timeoutMs ?? this.timeoutMs, options.signal);
+    const { status, text } = await this.send(
+      'PATCH',
+      '/config',
+      patch,
+      options.timeoutMs ?? this.timeoutMs,
+      options.signal,
+    );
     const request = this.label('PATCH', '/config');
     if (status !== 200) throw new PatroniError('http', request, status, messageOf(text), '');
     return parseJson(request, status, text, patroniDynamicConfigSchema);
@@ -177,17 +188,30 @@ export class PatroniClient {
    * @throws PatroniError `http` 409 when the DCS changed meanwhile; `timeout`, `aborted`, `network`
    */
   async cancelScheduledSwitchover(options: CallOptions = {}): Promise<boolean> {
-    const { status, text } = await this.send('DELETE', '/switchover', undefined, options.timeoutMs ?? this.timeoutMs,
-      options.signal);
+    const { status, text } = await this.send(
+      'DELETE',
+      '/switchover',
+      undefined,
+      options.timeoutMs ?? this.timeoutMs,
+      options.signal,
+    );
     if (status === 200) return true;
     if (status === 404) return false;
     throw new PatroniError('http', this.label('DELETE', '/switchover'), status, messageOf(text), '');
   }
 
-  private async postAction(path: '/switchover' | '/failover', body: Record<string, string>,
-    options: CallOptions): Promise<SwitchoverResult> {
-    const { status, text } = await this.send('POST', path, body, options.timeoutMs ?? this.switchoverTimeoutMs,
-      options.signal);
+  private async postAction(
+    path: '/switchover' | '/failover',
+    body: Record<string, string>,
+    options: CallOptions,
+  ): Promise<SwitchoverResult> {
+    const { status, text } = await this.send(
+      'POST',
+      path,
+      body,
+      options.timeoutMs ?? this.switchoverTimeoutMs,
+      options.signal,
+    );
     const message = messageOf(text);
     if (status !== 200 && status !== 202) throw new PatroniError('http', this.label('POST', path), status, message, '');
     // 200: `Successfully switched over to "x"` or `Switched over to "y" instead of "x"` (also "failed over").
@@ -196,16 +220,26 @@ export class PatroniClient {
   }
 
   private async getJson<S extends z.ZodType>(path: string, schema: S, options: CallOptions): Promise<z.infer<S>> {
-    const { status, text } = await this.send('GET', path, undefined, options.timeoutMs ?? this.timeoutMs,
-      options.signal);
+    const { status, text } = await this.send(
+      'GET',
+      path,
+      undefined,
+      options.timeoutMs ?? this.timeoutMs,
+      options.signal,
+    );
     const request = this.label('GET', path);
     if (status !== 200) throw new PatroniError('http', request, status, messageOf(text), '');
     return parseJson(request, status, text, schema);
   }
 
   /** Sends one request; the timeout covers the whole exchange including the body. */
-  private async send(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, timeoutMs: number,
-    signal: AbortSignal | undefined): Promise<{ status: number; text: string }> {
+  private async send(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ status: number; text: string }> {
     const request = this.label(method, path);
     if (signal?.aborted) throw new PatroniError('aborted', request, 0, '', reasonOf(signal));
     const timeout = AbortSignal.timeout(timeoutMs);

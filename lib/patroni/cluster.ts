@@ -6,5 +6,10 @@
  * @module
  */
 export {
-  clusterLeader, lagBytes, isHealthyReplica, pickSwitchoverCandidate, replicaNotFollowing, type CandidateOptions,
+  clusterLeader,
+  lagBytes,
+  isHealthyReplica,
+  pickSwitchoverCandidate,
+  replicaNotFollowing,
+  type CandidateOptions,
 } from '../plan/patroni-members';

@@ -54,11 +54,16 @@ export class PatroniError extends Error {
 
 function describe(kind: PatroniErrorKind, status: number, message: string, detail: string): string {
   switch (kind) {
-    case 'http': return `HTTP ${status}${message ? `: ${message}` : ''}`;
-    case 'timeout': return `no answer within ${detail}`;
-    case 'aborted': return `aborted${detail ? `: ${detail}` : ''}`;
-    case 'network': return `no connection: ${detail}`;
-    case 'invalid-response': return `HTTP ${status} with an unexpected body: ${detail}`;
+    case 'http':
+      return `HTTP ${status}${message ? `: ${message}` : ''}`;
+    case 'timeout':
+      return `no answer within ${detail}`;
+    case 'aborted':
+      return `aborted${detail ? `: ${detail}` : ''}`;
+    case 'network':
+      return `no connection: ${detail}`;
+    case 'invalid-response':
+      return `HTTP ${status} with an unexpected body: ${detail}`;
   }
 }
 

@@ -8,14 +8,33 @@
  * @module
  */
 export {
-  PatroniClient, patroniUrl, PATRONI_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_SWITCHOVER_TIMEOUT_MS,
-  type PatroniClientOptions, type CallOptions, type SwitchoverRequest, type FailoverRequest,
+  PatroniClient,
+  patroniUrl,
+  PATRONI_PORT,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_SWITCHOVER_TIMEOUT_MS,
+  type PatroniClientOptions,
+  type CallOptions,
+  type SwitchoverRequest,
+  type FailoverRequest,
 } from './client';
 export { PatroniError, isPatroniError, type PatroniErrorKind } from './errors';
 export {
-  patroniClusterSchema, patroniDynamicConfigSchema, patroniMemberSchema, patroniStatusSchema,
-  type PatroniCluster, type PatroniDynamicConfig, type PatroniMember, type PatroniStatus, type SwitchoverResult,
+  patroniClusterSchema,
+  patroniDynamicConfigSchema,
+  patroniMemberSchema,
+  patroniStatusSchema,
+  type PatroniCluster,
+  type PatroniDynamicConfig,
+  type PatroniMember,
+  type PatroniStatus,
+  type SwitchoverResult,
 } from './types';
 export {
-  clusterLeader, lagBytes, isHealthyReplica, pickSwitchoverCandidate, replicaNotFollowing, type CandidateOptions,
+  clusterLeader,
+  lagBytes,
+  isHealthyReplica,
+  pickSwitchoverCandidate,
+  replicaNotFollowing,
+  type CandidateOptions,
 } from './cluster';

@@ -40,11 +40,13 @@ export type PatroniMember = z.infer<typeof patroniMemberSchema>;
 export const patroniClusterSchema = z.looseObject({
   members: z.array(patroniMemberSchema),
   pause: z.boolean().optional(),
-  scheduled_switchover: z.looseObject({
-    at: z.string(),
-    from: z.string().optional(),
-    to: z.string().optional(),
-  }).optional(),
+  scheduled_switchover: z
+    .looseObject({
+      at: z.string(),
+      from: z.string().optional(),
+      to: z.string().optional(),
+    })
+    .optional(),
 });
 /** `GET /cluster`, see {@link patroniClusterSchema}. */
 export type PatroniCluster = z.infer<typeof patroniClusterSchema>;
@@ -61,20 +63,23 @@ export const patroniStatusSchema = z.looseObject({
   server_version: z.number().int().optional(),
   postmaster_start_time: z.string().nullable().optional(),
   timeline: z.number().int().nullable().optional(),
-  xlog: z.looseObject({
-    location: z.number().optional(),
-    received_location: z.number().nullable().optional(),
-    replayed_location: z.number().nullable().optional(),
-    replayed_timestamp: z.string().nullable().optional(),
-    paused: z.boolean().optional(),
-  }).optional(),
+  xlog: z
+    .looseObject({
+      location: z.number().optional(),
+      received_location: z.number().nullable().optional(),
+      replayed_location: z.number().nullable().optional(),
+      replayed_timestamp: z.string().nullable().optional(),
+      paused: z.boolean().optional(),
+    })
+    .optional(),
   cluster_unlocked: z.boolean().optional(),
   pending_restart: z.boolean().optional(),
   pause: z.boolean().optional(),
   database_system_identifier: z.string().optional(),
   dcs_last_seen: z.number().optional(),
   patroni: z.looseObject({ version: z.string(), scope: z.string() }),
-  replication: z.array(z.looseObject({ application_name: z.string().optional(), state: z.string().optional() }))
+  replication: z
+    .array(z.looseObject({ application_name: z.string().optional(), state: z.string().optional() }))
     .optional(),
   tags: z.record(z.string(), z.unknown()).optional(),
 });

@@ -25,8 +25,18 @@ const DATABASES_QUERY = `
 SELECT datname::text AS datname, pg_catalog.pg_get_userbyid(datdba)::text AS owner FROM pg_catalog.pg_database WHERE datname = ANY($1::text[])`;
 
 interface RoleRow extends Record<string, unknown> {
-  rolname: string; rolsuper: boolean; rolinherit: boolean; rolcreaterole: boolean; rolcreatedb: boolean; rolcanlogin: boolean;
-  rolreplication: boolean; rolbypassrls: boolean; rolpassword: string | null; member_of: string[]; admins: string[]; setconfig: string[];
+  rolname: string;
+  rolsuper: boolean;
+  rolinherit: boolean;
+  rolcreaterole: boolean;
+  rolcreatedb: boolean;
+  rolcanlogin: boolean;
+  rolreplication: boolean;
+  rolbypassrls: boolean;
+  rolpassword: string | null;
+  member_of: string[];
+  admins: string[];
+  setconfig: string[];
 }
 
 /** @returns `name=value` entries as a map (the value may itself contain `=`) */
@@ -45,16 +55,38 @@ const names = (value: unknown, what: string): string[] => {
 };
 
 /** @returns the catalog rows of these roles and databases (absent names are simply not in the maps) */
-export async function readCatalog(session: PgSession, roleNames: readonly string[], databaseNames: readonly string[]): Promise<Catalog> {
+export async function readCatalog(
+  session: PgSession,
+  roleNames: readonly string[],
+  databaseNames: readonly string[],
+): Promise<Catalog> {
   const roleRows = await session.query<RoleRow>(ROLES_QUERY, [roleNames], 'read roles from pg_authid');
-  const roles = new Map<string, CatalogRole>(roleRows.map((row) => [row.rolname, {
-    name: row.rolname, superuser: row.rolsuper, inherit: row.rolinherit, createrole: row.rolcreaterole, createdb: row.rolcreatedb,
-    login: row.rolcanlogin, replication: row.rolreplication, bypassrls: row.rolbypassrls, password: row.rolpassword,
-    memberOf: names(row.member_of, 'member_of'), admins: names(row.admins, 'admins'), parameters: settings(names(row.setconfig, 'setconfig')),
-  }]));
+  const roles = new Map<string, CatalogRole>(
+    roleRows.map((row) => [
+      row.rolname,
+      {
+        name: row.rolname,
+        superuser: row.rolsuper,
+        inherit: row.rolinherit,
+        createrole: row.rolcreaterole,
+        createdb: row.rolcreatedb,
+        login: row.rolcanlogin,
+        replication: row.rolreplication,
+        bypassrls: row.rolbypassrls,
+        password: row.rolpassword,
+        memberOf: names(row.member_of, 'member_of'),
+        admins: names(row.admins, 'admins'),
+        parameters: settings(names(row.setconfig, 'setconfig')),
+      },
+    ]),
+  );
   const databases = new Map<string, string>();
   if (databaseNames.length) {
-    const rows = await session.query<{ datname: string; owner: string }>(DATABASES_QUERY, [databaseNames], 'read pg_database');
+    const rows = await session.query<{ datname: string; owner: string }>(
+      DATABASES_QUERY,
+      [databaseNames],
+      'read pg_database',
+    );
     for (const row of rows) databases.set(row.datname, row.owner);
   }
   return { roles, databases };
@@ -62,6 +94,10 @@ export async function readCatalog(session: PgSession, roleNames: readonly string
 
 /** @returns the server's `password_encryption` (`on`, from before PostgreSQL 14, means md5) */
 export async function serverPasswordEncryption(session: PgSession): Promise<PasswordEncryption> {
-  const rows = await session.query<{ password_encryption: string }>('SHOW password_encryption', undefined, 'read password_encryption');
+  const rows = await session.query<{ password_encryption: string }>(
+    'SHOW password_encryption',
+    undefined,
+    'read password_encryption',
+  );
   return rows[0]?.password_encryption === 'scram-sha-256' ? 'scram-sha-256' : 'md5';
 }

@@ -55,7 +55,10 @@ const duration = (env: Record<string, string | undefined>, key: string, fallback
   const text = env[key];
   if (!text) return fallback;
   const parsed = parseDuration(text);
-  if (!parsed.ok || parsed.value <= 0) throw new Error(`invalid ${key} ${JSON.stringify(text)}: expected ${parsed.ok ? 'a positive duration' : parsed.expected}`);
+  if (!parsed.ok || parsed.value <= 0)
+    throw new Error(
+      `invalid ${key} ${JSON.stringify(text)}: expected ${parsed.ok ? 'a positive duration' : parsed.expected}`,
+    );
   return parsed.value;
 };
 
@@ -81,10 +84,19 @@ export function connectionDefaults(env: Record<string, string | undefined>): Con
  * @returns host and port from the template (`host`, `host:port`, `[v6]:port`) with the placeholders filled in;
  *   throws Error for a port that is not a number between 1 and 65535
  */
-export function masterAddress(template: string, cluster: string, namespace: string, clusterDomain: string): { host: string; port: number } {
-  const text = template.replaceAll('{cluster}', cluster).replaceAll('{namespace}', namespace).replaceAll('{cluster_domain}', clusterDomain);
+export function masterAddress(
+  template: string,
+  cluster: string,
+  namespace: string,
+  clusterDomain: string,
+): { host: string; port: number } {
+  const text = template
+    .replaceAll('{cluster}', cluster)
+    .replaceAll('{namespace}', namespace)
+    .replaceAll('{cluster_domain}', clusterDomain);
   const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text);
-  if (!match) throw new Error(`invalid POSTGRES_HOST_TEMPLATE result ${JSON.stringify(text)}: expected host or host:port`);
+  if (!match)
+    throw new Error(`invalid POSTGRES_HOST_TEMPLATE result ${JSON.stringify(text)}: expected host or host:port`);
   const port = match[2] === undefined ? 5432 : Number(match[2]);
   if (!(port >= 1 && port <= 65535)) throw new Error(`invalid port in ${JSON.stringify(text)}`);
   return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port };
@@ -92,7 +104,11 @@ export function masterAddress(template: string, cluster: string, namespace: stri
 
 /** A failed connection or statement, with the SQLSTATE when the server sent one. */
 export class PostgresError extends Error {
-  constructor(message: string, readonly code: string | undefined, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly retryable: boolean,
+  ) {
     super(message);
     this.name = 'PostgresError';
   }
@@ -107,9 +123,15 @@ export function toPostgresError(error: unknown, what: string): PostgresError {
   const e = error as { code?: string; message?: string };
   const code = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
   const network = typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code);
-  const retryable = network || (code !== undefined && RETRYABLE_STATES.test(code))
-    || /timeout|terminated|ECONNREFUSED|ENOTFOUND|EAI_AGAIN/i.test(e.message ?? '');
-  return new PostgresError(`${what}: ${e.message ?? String(error)}${code ? ` (SQLSTATE ${code})` : ''}`, code, retryable);
+  const retryable =
+    network ||
+    (code !== undefined && RETRYABLE_STATES.test(code)) ||
+    /timeout|terminated|ECONNREFUSED|ENOTFOUND|EAI_AGAIN/i.test(e.message ?? '');
+  return new PostgresError(
+    `${what}: ${e.message ?? String(error)}${code ? ` (SQLSTATE ${code})` : ''}`,
+    code,
+    retryable,
+  );
 }
 
 /** One connection with an overall deadline. */
@@ -118,9 +140,18 @@ export class PgSession {
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort: () => void;
 
-  private constructor(private readonly client: pg.Client, private readonly settings: ConnectionSettings, private readonly signal?: AbortSignal) {
-    const stop = () => { void this.client.end().catch(() => undefined); };
-    this.timer = setTimeout(() => { this.timedOut = true; stop(); }, settings.overallTimeoutMs);
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly settings: ConnectionSettings,
+    private readonly signal?: AbortSignal,
+  ) {
+    const stop = () => {
+      void this.client.end().catch(() => undefined);
+    };
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      stop();
+    }, settings.overallTimeoutMs);
     this.timer.unref();
     this.onAbort = stop;
     signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -131,9 +162,14 @@ export class PgSession {
    * connections yet; not for a wrong password).
    */
   static async open(settings: ConnectionSettings, signal?: AbortSignal): Promise<PgSession> {
-    if (signal?.aborted) throw new PostgresError(`connect to ${settings.host}:${settings.port}: aborted`, undefined, true);
+    if (signal?.aborted)
+      throw new PostgresError(`connect to ${settings.host}:${settings.port}: aborted`, undefined, true);
     const client = new pg.Client({
-      host: settings.host, port: settings.port, user: settings.user, password: settings.password, database: settings.database,
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      password: settings.password,
+      database: settings.database,
       ssl: settings.ssl === 'disable' ? false : { rejectUnauthorized: settings.ssl === 'verify-full' },
       connectionTimeoutMillis: settings.connectTimeoutMs,
       statement_timeout: settings.statementTimeoutMs,
@@ -155,7 +191,12 @@ export class PgSession {
   }
 
   private describe(error: unknown, what: string): PostgresError {
-    if (this.timedOut) return new PostgresError(`${what}: the overall timeout of ${this.settings.overallTimeoutMs} ms ran out`, undefined, true);
+    if (this.timedOut)
+      return new PostgresError(
+        `${what}: the overall timeout of ${this.settings.overallTimeoutMs} ms ran out`,
+        undefined,
+        true,
+      );
     if (this.signal?.aborted) return new PostgresError(`${what}: aborted`, undefined, true);
     return toPostgresError(error, what);
   }
@@ -165,7 +206,11 @@ export class PgSession {
    * @param what how to name the statement in an error (never the SQL text: it may hold a password verifier)
    * @returns the rows; throws PostgresError
    */
-  async query<T extends Record<string, unknown>>(text: string, values: unknown[] | undefined, what: string): Promise<T[]> {
+  async query<T extends Record<string, unknown>>(
+    text: string,
+    values: unknown[] | undefined,
+    what: string,
+  ): Promise<T[]> {
     try {
       const result = await this.client.query<T>(text, values);
       return result.rows;

@@ -26,8 +26,11 @@ export interface ExecutionResult {
  * @param onDone called after each statement that ran, e.g. to log its reason
  * @returns executed and failed statements; throws nothing
  */
-export async function executeStatements(session: PgSession, statements: readonly Statement[],
-  onDone: (statement: Statement, existed: boolean) => void = () => undefined): Promise<ExecutionResult> {
+export async function executeStatements(
+  session: PgSession,
+  statements: readonly Statement[],
+  onDone: (statement: Statement, existed: boolean) => void = () => undefined,
+): Promise<ExecutionResult> {
   const result: ExecutionResult = { executed: [], failed: [], aborted: false };
   for (const [i, statement] of statements.entries()) {
     let sql: string;
@@ -53,7 +56,8 @@ export async function executeStatements(session: PgSession, statements: readonly
       if (e.code === undefined && e.retryable) {
         // the connection is gone: the rest cannot run now
         result.aborted = true;
-        for (const rest of statements.slice(i + 1)) result.failed.push({ statement: rest, error: `${rest.reason}: not run (${e.message})`, retryable: true });
+        for (const rest of statements.slice(i + 1))
+          result.failed.push({ statement: rest, error: `${rest.reason}: not run (${e.message})`, retryable: true });
         break;
       }
     }

@@ -37,16 +37,22 @@ const database = (name: string): string => {
 const parameter = (name: string): string => {
   const problem = parameterNameProblem(name);
   if (problem) throw new UnsafeNameError(problem);
-  return name.split('.').map((part) => escapeIdentifier(part)).join('.');
+  return name
+    .split('.')
+    .map((part) => escapeIdentifier(part))
+    .join('.');
 };
 const literal = (value: string): string => {
   if (value.includes('\0')) throw new UnsafeNameError('a value contains a NUL byte');
   return escapeLiteral(value);
 };
-const attributes = (list: readonly string[]): string => list.map((a) => {
-  if (!ATTRIBUTE.test(a)) throw new UnsafeNameError(`unknown role attribute ${JSON.stringify(a)}`);
-  return ` ${a}`;
-}).join('');
+const attributes = (list: readonly string[]): string =>
+  list
+    .map((a) => {
+      if (!ATTRIBUTE.test(a)) throw new UnsafeNameError(`unknown role attribute ${JSON.stringify(a)}`);
+      return ` ${a}`;
+    })
+    .join('');
 const password = (value: string | null | undefined): string =>
   value === undefined ? '' : value === null ? ' PASSWORD NULL' : ` PASSWORD ${literal(value)}`;
 

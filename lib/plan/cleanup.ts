@@ -13,8 +13,11 @@ import type { OperatorConfig } from '../model/config';
  * @param now the current time (its UTC date is "today")
  * @returns why the guard holds (naming the annotations to add), or undefined when deletion may proceed
  */
-export function deleteGuardProblem(object: { name?: string; annotations?: Readonly<Record<string, string>> },
-  config: Pick<OperatorConfig, 'delete_annotation_date_key' | 'delete_annotation_name_key'>, now: Date): string | undefined {
+export function deleteGuardProblem(
+  object: { name?: string; annotations?: Readonly<Record<string, string>> },
+  config: Pick<OperatorConfig, 'delete_annotation_date_key' | 'delete_annotation_name_key'>,
+  now: Date,
+): string | undefined {
   const { delete_annotation_date_key: dateKey, delete_annotation_name_key: nameKey } = config;
   const annotations = object.annotations ?? {};
   const today = now.toISOString().slice(0, 10);
@@ -32,8 +35,13 @@ export function deleteGuardProblem(object: { name?: string; annotations?: Readon
  * @param cluster the cluster's name
  * @returns whether a child of that kind and name is kept (it then loses its owner reference instead)
  */
-export function keptAfterDeletion(config: OperatorConfig, cluster: string): (kind: string | undefined, name: string) => boolean {
-  const systemSecrets = new Set([config.super_username, config.replication_username].map((user) => secretName(config, cluster, user)));
+export function keptAfterDeletion(
+  config: OperatorConfig,
+  cluster: string,
+): (kind: string | undefined, name: string) => boolean {
+  const systemSecrets = new Set(
+    [config.super_username, config.replication_username].map((user) => secretName(config, cluster, user)),
+  );
   return (kind, name) => {
     if (kind === 'Secret') return !config.enable_secrets_deletion || systemSecrets.has(name);
     if (kind === 'PersistentVolumeClaim') return !config.enable_persistent_volume_claim_deletion;

@@ -20,7 +20,10 @@ export function appliedAction(action: Action): AppliedAction {
 }
 
 /** An Event to record about the cluster (its type is `Normal` unless said). */
-export interface ClusterEvent { reason: string; message: string }
+export interface ClusterEvent {
+  reason: string;
+  message: string;
+}
 
 /**
  * One Event for the child writes of a sync: `Created` when it only created objects, else `Updated`; the message
@@ -31,8 +34,12 @@ export function childWritesEvent(actions: readonly AppliedAction[]): ClusterEven
   if (actions.length === 0) return undefined;
   const created = actions.filter((a) => a.change === 'created').map((a) => `${a.kind} ${a.name}`);
   const updated = actions.filter((a) => a.change === 'updated').map((a) => a.reason);
-  const message = [created.length ? `Created ${created.join(', ')}` : '', updated.length ? `Updated ${updated.join('; ')}` : '']
-    .filter(Boolean).join('. ');
+  const message = [
+    created.length ? `Created ${created.join(', ')}` : '',
+    updated.length ? `Updated ${updated.join('; ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('. ');
   return { reason: created.length && !updated.length ? 'Created' : 'Updated', message };
 }
 
@@ -50,6 +57,11 @@ export function newRefusals(refusals: readonly Refusal[], previous: ReadonlySet<
  * @param previous the warnings of the stored status
  * @returns the Event, or undefined when every warning was reported before (or there are none)
  */
-export function manifestWarningsEvent(warnings: readonly string[], previous: ReadonlySet<string>): ClusterEvent | undefined {
-  return warnings.some((w) => !previous.has(w)) ? { reason: 'ManifestWarnings', message: warnings.join('; ') } : undefined;
+export function manifestWarningsEvent(
+  warnings: readonly string[],
+  previous: ReadonlySet<string>,
+): ClusterEvent | undefined {
+  return warnings.some((w) => !previous.has(w))
+    ? { reason: 'ManifestWarnings', message: warnings.join('; ') }
+    : undefined;
 }

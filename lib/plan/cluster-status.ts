@@ -31,18 +31,24 @@ export type StoredObject = { status?: unknown } | Readonly<Record<string, unknow
  * @param instances the replicas the StatefulSet should have
  * @returns readiness and a short progress text ("1 of 2 pods ready")
  */
-export function podsReady(observed: ReadonlyMap<string, StatefulSetReadiness>, clusterName: string, instances: number): { ready: boolean; progress: string } {
+export function podsReady(
+  observed: ReadonlyMap<string, StatefulSetReadiness>,
+  clusterName: string,
+  instances: number,
+): { ready: boolean; progress: string } {
   const sts = observed.get(`StatefulSet/${clusterName}`);
   const readyReplicas = sts?.status?.readyReplicas ?? 0;
-  const current = sts !== undefined && !sts.metadata?.deletionTimestamp
-    && (sts.status?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0);
+  const current =
+    sts !== undefined &&
+    !sts.metadata?.deletionTimestamp &&
+    (sts.status?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0);
   const ready = sts !== undefined && current && readyReplicas >= instances && (sts.spec?.replicas ?? 0) === instances;
   return { ready, progress: `${Math.min(readyReplicas, instances)} of ${instances} pods ready` };
 }
 
 /** @returns the status stored on the object, when it is an object (a legacy plain string, or null, counts as none) */
 export function storedStatus(raw: StoredObject): PostgresqlStatus | undefined {
-  return raw.status && typeof raw.status === 'object' ? raw.status as PostgresqlStatus : undefined;
+  return raw.status && typeof raw.status === 'object' ? (raw.status as PostgresqlStatus) : undefined;
 }
 
 /** @returns the warnings stored in the status (`status.warnings`), which the Warning Events of a sync are not repeated for */
@@ -64,7 +70,12 @@ export function otherConditions(raw: StoredObject): Condition[] {
  * @param extra conditions owned by other steps, appended after the derived ones (as `syncCluster` writes them)
  * @returns the status to store for this observation, and whether it differs from the stored one
  */
-export function nextStatus(raw: StoredObject, observation: SyncObservation, now: Date, extra: Condition[] = []): { status: PostgresqlStatus; changed: boolean } {
+export function nextStatus(
+  raw: StoredObject,
+  observation: SyncObservation,
+  now: Date,
+  extra: Condition[] = [],
+): { status: PostgresqlStatus; changed: boolean } {
   const status = deriveStatus(observation, storedStatus(raw), now.toISOString());
   if (extra.length > 0) status.conditions = [...(status.conditions ?? []), ...extra];
   return { status, changed: statusChanged(raw.status as PostgresqlStatus | string | undefined, status) };
@@ -86,9 +97,16 @@ export function statusMergePatch(stored: unknown, next: PostgresqlStatus): { sta
  * this generation), so its Warning Event is not recorded again.
  * @param before the status before this sync wrote
  */
-export function invalidAlreadyReported(before: PostgresqlStatus | undefined, message: string, generation: number): boolean {
-  return before?.PostgresClusterStatus === 'Invalid' && before.conditions?.find((c) => c.type === 'Ready')?.message === message
-    && before.observedGeneration === generation;
+export function invalidAlreadyReported(
+  before: PostgresqlStatus | undefined,
+  message: string,
+  generation: number,
+): boolean {
+  return (
+    before?.PostgresClusterStatus === 'Invalid' &&
+    before.conditions?.find((c) => c.type === 'Ready')?.message === message &&
+    before.observedGeneration === generation
+  );
 }
 
 /** What goes into the status besides the pods: manifest warnings, planner notes, refused changes. */
@@ -109,7 +127,11 @@ export interface ObservationInputs {
 export function syncObservation(inputs: ObservationInputs): SyncObservation {
   const blocked = inputs.refusals.map((r) => r.message);
   return {
-    generation: inputs.generation, changed: inputs.changed, podsReady: inputs.pods.ready, progress: inputs.pods.progress,
-    warnings: [...inputs.manifestWarnings, ...inputs.notes, ...blocked], ...(blocked.length > 0 ? { blocked } : {}),
+    generation: inputs.generation,
+    changed: inputs.changed,
+    podsReady: inputs.pods.ready,
+    progress: inputs.pods.progress,
+    warnings: [...inputs.manifestWarnings, ...inputs.notes, ...blocked],
+    ...(blocked.length > 0 ? { blocked } : {}),
   };
 }

@@ -48,19 +48,30 @@ const replicasOf = (statefulSet: DesiredObject | undefined): number =>
  * @param passwords username -> password for every user with a Secret
  * @returns the plan; throws only on caller bugs (a missing password)
  */
-export function planCluster(cluster: Postgresql, observed: ReadonlyMap<string, LiveObject>, passwords: Readonly<Record<string, string>>,
-  settings: ClusterPlanSettings): ClusterPlan {
+export function planCluster(
+  cluster: Postgresql,
+  observed: ReadonlyMap<string, LiveObject>,
+  passwords: Readonly<Record<string, string>>,
+  settings: ClusterPlanSettings,
+): ClusterPlan {
   const built = buildCluster(cluster, settings.config, { passwords });
   let sts = built.objects.find((o) => o.kind === 'StatefulSet');
   if (!sts) throw new Error(`the builders made no StatefulSet for ${cluster.metadata.name}`);
   const instances = replicasOf(sts);
   // A held scale-down keeps the replicas that run.
-  if (settings.keepReplicas !== undefined) sts = { ...sts, spec: { ...(sts.spec as object), replicas: settings.keepReplicas } };
+  if (settings.keepReplicas !== undefined)
+    sts = { ...sts, spec: { ...(sts.spec as object), replicas: settings.keepReplicas } };
   const statefulSet = planStatefulSet(sts, observed.get(objectKey(sts)), {
-    lazySpiloUpgrade: settings.config.enable_lazy_spilo_upgrade, fieldManager: settings.fieldManager,
+    lazySpiloUpgrade: settings.config.enable_lazy_spilo_upgrade,
+    fieldManager: settings.fieldManager,
   });
   const state = { ...built, objects: built.objects.map((o) => (o.kind === 'StatefulSet' ? statefulSet.desired : o)) };
-  return { state, actions: planChildren(state.objects.map(withDesiredHash), state.shared, observed), statefulSet, instances };
+  return {
+    state,
+    actions: planChildren(state.objects.map(withDesiredHash), state.shared, observed),
+    statefulSet,
+    instances,
+  };
 }
 
 /**
@@ -70,7 +81,8 @@ export function planCluster(cluster: Postgresql, observed: ReadonlyMap<string, L
 export function desiredPodTemplateHash(statefulSet: DesiredObject): string {
   const spec = statefulSet.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined;
   const hash = spec?.template?.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION];
-  if (hash === undefined) throw new Error(`StatefulSet ${statefulSet.metadata.name} has no ${POD_TEMPLATE_HASH_ANNOTATION} annotation`);
+  if (hash === undefined)
+    throw new Error(`StatefulSet ${statefulSet.metadata.name} has no ${POD_TEMPLATE_HASH_ANNOTATION} annotation`);
   return hash;
 }
 
@@ -79,5 +91,8 @@ export function desiredPodTemplateHash(statefulSet: DesiredObject): string {
  * @returns its selector's `matchLabels` (empty when it has none)
  */
 export function desiredSelector(statefulSet: DesiredObject): Record<string, string> {
-  return (statefulSet.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ?? {};
+  return (
+    (statefulSet.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ??
+    {}
+  );
 }

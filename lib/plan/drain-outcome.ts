@@ -78,22 +78,42 @@ const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
  * @param node the node going away
  * @returns a report for a step that needs no Lease (`done`, `wait`, `single-instance`), else the step to take
  */
-export function planMoveMaster(step: MoveMasterStep, base: MovedCluster, pods: readonly DrainPod[], node: string): MoveMasterPlan {
+export function planMoveMaster(
+  step: MoveMasterStep,
+  base: MovedCluster,
+  pods: readonly DrainPod[],
+  node: string,
+): MoveMasterPlan {
   switch (step.kind) {
     case 'done':
       return { kind: 'report', report: { result: { ...base, outcome: 'done', pending: false, message: step.reason } } };
     case 'wait':
-      return { kind: 'report', report: { result: { ...base, outcome: 'waiting', pending: true, message: step.reason } } };
+      return {
+        kind: 'report',
+        report: { result: { ...base, outcome: 'waiting', pending: true, message: step.reason } },
+      };
     case 'single-instance': {
       const uid = pods.find((p) => p.name === step.pod)?.uid;
-      const message = `${step.reason}. The master PodDisruptionBudget keeps a drain from evicting it: delete pod ${step.pod} to `
-        + 'move it now (downtime until it runs on another node), or add an instance and it moves by switchover. (Zalando\'s '
-        + 'operator recreates the pod itself; this operator leaves that choice to you.)';
+      const message =
+        `${step.reason}. The master PodDisruptionBudget keeps a drain from evicting it: delete pod ${step.pod} to ` +
+        "move it now (downtime until it runs on another node), or add an instance and it moves by switchover. (Zalando's " +
+        'operator recreates the pod itself; this operator leaves that choice to you.)';
       // Pending, slowly: when the pod is deleted or an instance added, the next call finds the move done or possible
       // (the event source delivers a Node once when it starts going away, then only these retries).
-      return { kind: 'report', report: {
-        result: { ...base, outcome: 'single-instance', pending: true, retryAfterSeconds: SINGLE_INSTANCE_RETRY_AFTER_SECONDS, message },
-        event: { type: 'Warning', reason: 'NodeDrain', message }, onceKey: `${node}/${uid || step.pod}` } };
+      return {
+        kind: 'report',
+        report: {
+          result: {
+            ...base,
+            outcome: 'single-instance',
+            pending: true,
+            retryAfterSeconds: SINGLE_INSTANCE_RETRY_AFTER_SECONDS,
+            message,
+          },
+          event: { type: 'Warning', reason: 'NodeDrain', message },
+          onceKey: `${node}/${uid || step.pod}`,
+        },
+      };
     }
     default:
       return { kind: 'act', step };
@@ -101,36 +121,57 @@ export function planMoveMaster(step: MoveMasterStep, base: MovedCluster, pods: r
 }
 
 /** @returns the report of a replica pod deleted to come back on a ready node: Event `NodeDrain`, pending */
-export function recreatedReplica(base: MovedCluster, step: Extract<MoveMasterStep, { kind: 'recreate' }>): MoveMasterReport {
-  return { result: { ...base, outcome: 'recreated', pending: true, message: step.reason },
-    event: { type: 'Normal', reason: 'NodeDrain', message: `Deleted pod ${step.pod}: ${step.reason}` } };
+export function recreatedReplica(
+  base: MovedCluster,
+  step: Extract<MoveMasterStep, { kind: 'recreate' }>,
+): MoveMasterReport {
+  return {
+    result: { ...base, outcome: 'recreated', pending: true, message: step.reason },
+    event: { type: 'Normal', reason: 'NodeDrain', message: `Deleted pod ${step.pod}: ${step.reason}` },
+  };
 }
 
 /** @returns the result of a delete refused by its uid precondition (the pod was replaced meanwhile): waiting */
-export const podChanged = (base: MovedCluster, pod: string): MoveMasterResult =>
-  ({ ...base, outcome: 'waiting', pending: true, message: `pod ${pod} changed meanwhile` });
+export const podChanged = (base: MovedCluster, pod: string): MoveMasterResult => ({
+  ...base,
+  outcome: 'waiting',
+  pending: true,
+  message: `pod ${pod} changed meanwhile`,
+});
 
 /**
  * @param newLeader the leader Patroni reports after the switchover, when it says
  * @returns the report of a switchover done: the step's reason in the past tense, naming the new leader; Event
  *   `Switchover`; nothing pending
  */
-export function switchedOver(base: MovedCluster, step: Extract<MoveMasterStep, { kind: 'switchover' }>,
-  newLeader: string | undefined): MoveMasterReport {
-  const message = step.reason.replace(/^switching over/, 'switched over')
+export function switchedOver(
+  base: MovedCluster,
+  step: Extract<MoveMasterStep, { kind: 'switchover' }>,
+  newLeader: string | undefined,
+): MoveMasterReport {
+  const message = step.reason
+    .replace(/^switching over/, 'switched over')
     .replace(` to ${step.candidate} `, ` to ${newLeader ?? step.candidate} `);
-  return { result: { ...base, outcome: 'switched-over', pending: false, message },
-    event: { type: 'Normal', reason: 'Switchover', message: sentence(message) } };
+  return {
+    result: { ...base, outcome: 'switched-over', pending: false, message },
+    event: { type: 'Normal', reason: 'Switchover', message: sentence(message) },
+  };
 }
 
 /**
  * @param error why Patroni refused (e.g. 412: the leader changed, 503: the candidate is not healthy) or did not answer
  * @returns the report of a failed switchover: Warning Event `SwitchoverFailed`, waiting
  */
-export function switchoverFailed(base: MovedCluster, step: Extract<MoveMasterStep, { kind: 'switchover' }>, error: string): MoveMasterReport {
+export function switchoverFailed(
+  base: MovedCluster,
+  step: Extract<MoveMasterStep, { kind: 'switchover' }>,
+  error: string,
+): MoveMasterReport {
   const message = `switchover from ${step.leader} to ${step.candidate} failed: ${error}`;
-  return { result: { ...base, outcome: 'waiting', pending: true, message },
-    event: { type: 'Warning', reason: 'SwitchoverFailed', message: sentence(message) } };
+  return {
+    result: { ...base, outcome: 'waiting', pending: true, message },
+    event: { type: 'Warning', reason: 'SwitchoverFailed', message: sentence(message) },
+  };
 }
 
 /**
@@ -139,8 +180,16 @@ export function switchoverFailed(base: MovedCluster, step: Extract<MoveMasterSte
  */
 export function drainResult(node: string, reason: string, clusters: MoveMasterResult[]): DrainResult {
   const pending = clusters.filter((c) => c.pending);
-  return { node, goingAway: true, reason, clusters, retryable: pending.length > 0,
-    ...(pending.length > 0 ? { retryAfterSeconds: Math.min(...pending.map((c) => c.retryAfterSeconds ?? RETRY_AFTER_SECONDS)) } : {}) };
+  return {
+    node,
+    goingAway: true,
+    reason,
+    clusters,
+    retryable: pending.length > 0,
+    ...(pending.length > 0
+      ? { retryAfterSeconds: Math.min(...pending.map((c) => c.retryAfterSeconds ?? RETRY_AFTER_SECONDS)) }
+      : {}),
+  };
 }
 
 /** The pod fields read to find the masters on a node. */
@@ -156,6 +205,7 @@ export interface PodOnNode {
  */
 export function mastersOnNode<P extends PodOnNode>(masters: readonly P[], node: string, clusterNameLabel: string): P[] {
   const key = (pod: P) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
-  return masters.filter((pod) => pod.spec?.nodeName === node && pod.metadata?.labels?.[clusterNameLabel])
+  return masters
+    .filter((pod) => pod.spec?.nodeName === node && pod.metadata?.labels?.[clusterNameLabel])
     .sort((a, b) => key(a).localeCompare(key(b)));
 }

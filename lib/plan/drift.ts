@@ -19,7 +19,8 @@ const show = (value: unknown): string => {
 export function findDrift(desired: unknown, observed: unknown, path = ''): string | undefined {
   const here = path || '(object)';
   if (Array.isArray(desired)) {
-    if (!Array.isArray(observed) || observed.length !== desired.length) return `${here}: ${show(observed)} -> ${show(desired)}`;
+    if (!Array.isArray(observed) || observed.length !== desired.length)
+      return `${here}: ${show(observed)} -> ${show(desired)}`;
     for (let i = 0; i < desired.length; i++) {
       const drift = findDrift(desired[i], observed[i], `${path}[${i}]`);
       if (drift) return drift;
@@ -27,7 +28,8 @@ export function findDrift(desired: unknown, observed: unknown, path = ''): strin
     return undefined;
   }
   if (desired !== null && typeof desired === 'object') {
-    if (observed === null || typeof observed !== 'object' || Array.isArray(observed)) return `${here}: ${show(observed)} -> ${show(desired)}`;
+    if (observed === null || typeof observed !== 'object' || Array.isArray(observed))
+      return `${here}: ${show(observed)} -> ${show(desired)}`;
     for (const [key, value] of Object.entries(desired)) {
       const drift = findDrift(value, (observed as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
       if (drift) return drift;

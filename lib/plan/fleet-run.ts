@@ -69,7 +69,10 @@ export function orderFromCursor(keys: readonly string[], cursor: string | undefi
  * @param before request counts by verb at its start
  * @returns the requests of the run by verb (verbs without any left out)
  */
-export function requestDelta(after: Readonly<Record<string, number>>, before: Readonly<Record<string, number>>): Record<string, number> {
+export function requestDelta(
+  after: Readonly<Record<string, number>>,
+  before: Readonly<Record<string, number>>,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [verb, n] of Object.entries(after)) if (n - (before[verb] ?? 0) > 0) out[verb] = n - (before[verb] ?? 0);
   return out;
@@ -87,4 +90,5 @@ export interface FleetItemSummary {
 
 /** @returns e.g. `ns/acid-a: sync (Service acid-a-repl is missing) -> synced`, with ` (<rolling update>)` when one goes on */
 export const describeFleetItem = (item: FleetItemSummary): string =>
-  `${item.cluster}: ${item.action} (${item.why}) -> ${item.outcome}` + (item.rollingUpdate ? ` (${item.rollingUpdate})` : '');
+  `${item.cluster}: ${item.action} (${item.why}) -> ${item.outcome}` +
+  (item.rollingUpdate ? ` (${item.rollingUpdate})` : '');

@@ -54,16 +54,16 @@ export type FleetDiff =
   /** the manifest is invalid; `statusChanges`: the Invalid status is not stored yet */
   | { valid: false; statusChanges: boolean }
   | {
-    valid: true;
-    /** the reasons of the writes a sync would make to the cluster's own children (shared objects left out) */
-    drift: readonly string[];
-    /** the status a sync would write differs from the stored one */
-    statusChanges: boolean;
-    /** the pods' progress, e.g. `1 of 2 pods ready` */
-    progress: string;
-    /** the master Endpoints have an address (endpoints mode) */
-    masterUp: boolean;
-  };
+      valid: true;
+      /** the reasons of the writes a sync would make to the cluster's own children (shared objects left out) */
+      drift: readonly string[];
+      /** the status a sync would write differs from the stored one */
+      statusChanges: boolean;
+      /** the pods' progress, e.g. `1 of 2 pods ready` */
+      progress: string;
+      /** the master Endpoints have an address (endpoints mode) */
+      masterUp: boolean;
+    };
 
 /**
  * @param record the listed object's metadata and stored status
@@ -71,26 +71,35 @@ export type FleetDiff =
  * @param config `kubernetes_use_configmaps`: with ConfigMaps the master is not published through Endpoints
  * @returns what to do, or undefined when the cluster is in sync
  */
-export function fleetDecision(record: FleetRecord, diff: () => FleetDiff,
-  config: Pick<OperatorConfig, 'kubernetes_use_configmaps'>): FleetDecision | undefined {
+export function fleetDecision(
+  record: FleetRecord,
+  diff: () => FleetDiff,
+  config: Pick<OperatorConfig, 'kubernetes_use_configmaps'>,
+): FleetDecision | undefined {
   if (record.deleting) return record.hasFinalizer ? { action: 'finalize', why: 'being deleted' } : undefined;
-  if (record.annotations?.[SYNC_NOW_ANNOTATION] !== undefined) return { action: 'sync', why: `annotation ${SYNC_NOW_ANNOTATION}` };
+  if (record.annotations?.[SYNC_NOW_ANNOTATION] !== undefined)
+    return { action: 'sync', why: `annotation ${SYNC_NOW_ANNOTATION}` };
   if (!record.hasFinalizer) return { action: 'sync', why: 'no finalizer yet' };
   const { status, generation } = record;
   if (status?.PostgresClusterStatus && FAILED_STATUSES.has(status.PostgresClusterStatus)) {
     return { action: 'sync', why: `last sync ended ${status.PostgresClusterStatus}` };
   }
   if (status?.observedGeneration !== generation) {
-    return { action: 'sync', why: `generation ${generation} not synced yet (status is for ${status?.observedGeneration ?? 'none'})` };
+    return {
+      action: 'sync',
+      why: `generation ${generation} not synced yet (status is for ${status?.observedGeneration ?? 'none'})`,
+    };
   }
 
   // A rolling update goes on one step per invocation; the event source's retries usually carry it, this catches
   // one whose retries stopped (and a Blocked one, which is not retried at once). A paused one waits for its annotation.
   const rolling = findRolloutCondition(status?.conditions);
-  if (rolling?.status === 'True' && rolling.reason !== 'Paused') return { action: 'sync', why: `rolling update: ${rolling.message}` };
+  if (rolling?.status === 'True' && rolling.reason !== 'Paused')
+    return { action: 'sync', why: `rolling update: ${rolling.message}` };
 
   const found = diff();
-  if (!found.valid) return found.statusChanges ? { action: 'sync', why: 'invalid manifest not reported yet' } : undefined;
+  if (!found.valid)
+    return found.statusChanges ? { action: 'sync', why: 'invalid manifest not reported yet' } : undefined;
   if (found.drift.length > 0) return { action: 'sync', why: found.drift.join('; ') };
   if (found.statusChanges) return { action: 'sync', why: `status changes (${found.progress})` };
   return rolesDecision(record.roles, found.masterUp, config);
@@ -101,8 +110,11 @@ export function fleetDecision(record: FleetRecord, diff: () => FleetDiff,
  * pass is retried every run, a wait for the master only once the master Endpoints have an address (endpoints
  * mode; with ConfigMaps the pods turning ready changes the status, which syncs anyway).
  */
-function rolesDecision(roles: Condition | undefined, masterUp: boolean,
-  config: Pick<OperatorConfig, 'kubernetes_use_configmaps'>): FleetDecision | undefined {
+function rolesDecision(
+  roles: Condition | undefined,
+  masterUp: boolean,
+  config: Pick<OperatorConfig, 'kubernetes_use_configmaps'>,
+): FleetDecision | undefined {
   if (!roles || roles.status === 'True') return undefined;
   if (roles.reason !== 'WaitingForMaster') return { action: 'sync', why: `roles and databases: ${roles.reason}` };
   if (config.kubernetes_use_configmaps) return undefined;
@@ -110,7 +122,9 @@ function rolesDecision(roles: Condition | undefined, masterUp: boolean,
 }
 
 /** The Endpoints fields read here. */
-export interface EndpointsLike { subsets?: ReadonlyArray<{ addresses?: readonly unknown[] }> }
+export interface EndpointsLike {
+  subsets?: ReadonlyArray<{ addresses?: readonly unknown[] }>;
+}
 
 /** @returns whether the master Endpoints have an address (a subset with at least one) */
 export const masterEndpointsUp = (endpoints: EndpointsLike | undefined): boolean =>
@@ -123,7 +137,10 @@ export const masterEndpointsUp = (endpoints: EndpointsLike | undefined): boolean
  * @param shared the shared objects of the cluster's namespace (as built)
  * @returns the reasons of the writes to the cluster's own children
  */
-export function clusterDrift(actions: readonly Action[], shared: readonly Pick<DesiredObject, 'kind' | 'metadata'>[]): string[] {
+export function clusterDrift(
+  actions: readonly Action[],
+  shared: readonly Pick<DesiredObject, 'kind' | 'metadata'>[],
+): string[] {
   const sharedKeys = new Set(shared.map(objectKey));
   return actions.filter((a) => !sharedKeys.has(objectKey(a.object))).map((a) => a.reason);
 }

@@ -37,8 +37,10 @@ function nextStart(window: MaintenanceWindow, now: Date): Date {
  * @returns the windows that apply to the cluster: none when they are turned off, else the manifest's, else the
  *   config's (a window that does not parse is left out; validation already reported it)
  */
-export function clusterMaintenanceWindows(manifestWindows: readonly string[] | undefined,
-  config: Pick<OperatorConfig, 'enable_maintenance_windows' | 'maintenance_windows'>): MaintenanceWindow[] {
+export function clusterMaintenanceWindows(
+  manifestWindows: readonly string[] | undefined,
+  config: Pick<OperatorConfig, 'enable_maintenance_windows' | 'maintenance_windows'>,
+): MaintenanceWindow[] {
   if (!config.enable_maintenance_windows) return [];
   const texts = manifestWindows && manifestWindows.length > 0 ? manifestWindows : config.maintenance_windows;
   return texts.flatMap((text) => {
@@ -48,9 +50,7 @@ export function clusterMaintenanceWindows(manifestWindows: readonly string[] | u
 }
 
 /** Whether now is inside a window, and if not, when the next one starts. */
-export type WindowCheck =
-  | { open: true }
-  | { open: false; windows: string; nextStart: Date };
+export type WindowCheck = { open: true } | { open: false; windows: string; nextStart: Date };
 
 /**
  * @param windows the cluster's windows (already parsed); empty means any time

@@ -23,8 +23,16 @@
  * master PodDisruptionBudget is satisfied by the new master); CloudNativePG's drain design (research/anchors.md §1:
  * cordon or drain taint, switchover before the eviction); Patroni REST API "Cluster status endpoints".
  */
-import { clusterLeader, isHealthyReplica, lagBytes, ownStatusNotFollowing, pickSwitchoverCandidate, replicaNotFollowing, type MemberView,
-  type PatroniObservation } from './patroni-members';
+import {
+  clusterLeader,
+  isHealthyReplica,
+  lagBytes,
+  ownStatusNotFollowing,
+  pickSwitchoverCandidate,
+  replicaNotFollowing,
+  type MemberView,
+  type PatroniObservation,
+} from './patroni-members';
 
 /** One pod of the cluster as observed. */
 export interface DrainPod {
@@ -77,60 +85,92 @@ export function nextMoveMasterStep(inputs: MoveMasterInputs): MoveMasterStep {
 
   if (inputs.instances <= 1 && inputs.pods.length <= 1) {
     const pod = onNode[0]!;
-    return { kind: 'single-instance', pod: pod.name,
-      reason: `single-instance cluster: its master ${pod.name} runs on node ${node}, which is going away (${inputs.nodeReason}); `
-        + 'there is no replica to switch over to, so it cannot move without downtime' };
+    return {
+      kind: 'single-instance',
+      pod: pod.name,
+      reason:
+        `single-instance cluster: its master ${pod.name} runs on node ${node}, which is going away (${inputs.nodeReason}); ` +
+        'there is no replica to switch over to, so it cannot move without downtime',
+    };
   }
 
-  if (!inputs.members) return { kind: 'wait', reason: `cannot read Patroni's cluster view: ${inputs.patroniError ?? 'no answer'}` };
+  if (!inputs.members)
+    return { kind: 'wait', reason: `cannot read Patroni's cluster view: ${inputs.patroniError ?? 'no answer'}` };
   const leader = clusterLeader({ members: inputs.members });
   if (!leader) return { kind: 'wait', reason: 'Patroni has no leader' };
   const podsByName = new Map(inputs.pods.map((p) => [p.name, p]));
   const leaderPod = podsByName.get(leader.name);
   if (!leaderPod) return { kind: 'wait', reason: `the leader ${leader.name} has no pod` };
   if (leaderPod.nodeName !== node) {
-    return { kind: 'done', reason: `the master ${leader.name} runs on node ${leaderPod.nodeName ?? '(none)'}, not on ${node}` };
+    return {
+      kind: 'done',
+      reason: `the master ${leader.name} runs on node ${leaderPod.nodeName ?? '(none)'}, not on ${node}`,
+    };
   }
 
-  const notFollowing = (m: MemberView) => replicaNotFollowing(m, leader)
-    ?? (inputs.own ? ownStatusNotFollowing(m.name, inputs.own.get(m.name), leader) : undefined);
-  const candidate = pickSwitchoverCandidate({ members: inputs.members }, {
-    maxLagBytes: inputs.maxLagBytes,
-    exclude: (m) => {
-      const pod = podsByName.get(m.name);
-      return !pod || pod.deleting || !pod.nodeName || pod.nodeGoingAway !== undefined || notFollowing(m) !== undefined;
+  const notFollowing = (m: MemberView) =>
+    replicaNotFollowing(m, leader) ??
+    (inputs.own ? ownStatusNotFollowing(m.name, inputs.own.get(m.name), leader) : undefined);
+  const candidate = pickSwitchoverCandidate(
+    { members: inputs.members },
+    {
+      maxLagBytes: inputs.maxLagBytes,
+      exclude: (m) => {
+        const pod = podsByName.get(m.name);
+        return (
+          !pod || pod.deleting || !pod.nodeName || pod.nodeGoingAway !== undefined || notFollowing(m) !== undefined
+        );
+      },
     },
-  });
+  );
   if (candidate) {
-    return { kind: 'switchover', leader: leader.name, candidate: candidate.name,
-      reason: `switching over from ${leader.name} on node ${node} (going away: ${inputs.nodeReason}) to ${candidate.name} `
-        + `on node ${podsByName.get(candidate.name)!.nodeName} (lag ${lagBytes(candidate)} bytes)` };
+    return {
+      kind: 'switchover',
+      leader: leader.name,
+      candidate: candidate.name,
+      reason:
+        `switching over from ${leader.name} on node ${node} (going away: ${inputs.nodeReason}) to ${candidate.name} ` +
+        `on node ${podsByName.get(candidate.name)!.nodeName} (lag ${lagBytes(candidate)} bytes)`,
+    };
   }
 
   // No candidate on a ready node. Recreating a replica takes one pod down: only when every other one is up.
   const deleting = inputs.pods.find((p) => p.deleting);
   if (deleting) return { kind: 'wait', reason: `pod ${deleting.name} is being deleted` };
-  if (inputs.pods.length < inputs.instances) return { kind: 'wait', reason: `${inputs.pods.length} of ${inputs.instances} pods exist` };
+  if (inputs.pods.length < inputs.instances)
+    return { kind: 'wait', reason: `${inputs.pods.length} of ${inputs.instances} pods exist` };
   const membersByName = new Map(inputs.members.map((m) => [m.name, m]));
   for (const pod of [...inputs.pods].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (pod.name === leader.name) continue;
-    if (!pod.nodeName) return { kind: 'wait', reason: `pod ${pod.name} is not scheduled yet (no ready node takes it?)` };
+    if (!pod.nodeName)
+      return { kind: 'wait', reason: `pod ${pod.name} is not scheduled yet (no ready node takes it?)` };
     const member = membersByName.get(pod.name);
     if (!member) return { kind: 'wait', reason: `pod ${pod.name} is not a Patroni member yet` };
     const lagging = notFollowing(member);
     if (lagging) return { kind: 'wait', reason: lagging };
   }
 
-  const away = inputs.pods.filter((p) => p.name !== leader.name && p.nodeGoingAway !== undefined
-    && isHealthyReplica(membersByName.get(p.name)!))
+  const away = inputs.pods
+    .filter(
+      (p) => p.name !== leader.name && p.nodeGoingAway !== undefined && isHealthyReplica(membersByName.get(p.name)!),
+    )
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   if (away.length > 0) {
     const pod = away[0]!;
-    return { kind: 'recreate', pod: pod.name, uid: pod.uid,
-      reason: `master ${leader.name} on node ${node} (going away: ${inputs.nodeReason}) has no replica on a ready node to switch `
-        + `over to: recreating replica ${pod.name}, which runs on node ${pod.nodeName} (going away: ${pod.nodeGoingAway}), so that `
-        + 'it comes back on a ready node' };
+    return {
+      kind: 'recreate',
+      pod: pod.name,
+      uid: pod.uid,
+      reason:
+        `master ${leader.name} on node ${node} (going away: ${inputs.nodeReason}) has no replica on a ready node to switch ` +
+        `over to: recreating replica ${pod.name}, which runs on node ${pod.nodeName} (going away: ${pod.nodeGoingAway}), so that ` +
+        'it comes back on a ready node',
+    };
   }
-  return { kind: 'wait', reason: `master ${leader.name} on node ${node} has no replica that can take over `
-    + `(none is healthy within ${inputs.maxLagBytes ?? 'any'} bytes of lag without a nofailover tag)` };
+  return {
+    kind: 'wait',
+    reason:
+      `master ${leader.name} on node ${node} has no replica that can take over ` +
+      `(none is healthy within ${inputs.maxLagBytes ?? 'any'} bytes of lag without a nofailover tag)`,
+  };
 }

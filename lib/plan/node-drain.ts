@@ -36,7 +36,8 @@ export function goingAwayReasons(node: NodeLike, readinessLabels: Readonly<Recor
     reasons.push(`taint ${taint.key}`);
   }
   const labels = node.metadata?.labels ?? {};
-  for (const [key, value] of Object.entries(readinessLabels)) if (labels[key] !== value) reasons.push(`missing label ${key}=${value}`);
+  for (const [key, value] of Object.entries(readinessLabels))
+    if (labels[key] !== value) reasons.push(`missing label ${key}=${value}`);
   return reasons;
 }
 

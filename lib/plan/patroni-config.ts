@@ -23,16 +23,22 @@ export interface PatroniConfigChange {
 
 type Config = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Config => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Config =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** JSON with object keys sorted, and scalars as text: what counts as equal here. */
 function canonical(value: unknown): string {
-  if (isObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+  if (isObject(value))
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
+      .join(',')}}`;
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   return JSON.stringify(value === undefined || value === null ? null : String(value));
 }
 
-const shown = (value: unknown) => (value === undefined ? '(unset)' : typeof value === 'string' ? value : JSON.stringify(value));
+const shown = (value: unknown) =>
+  value === undefined ? '(unset)' : typeof value === 'string' ? value : JSON.stringify(value);
 
 /**
  * @param desired the dynamic configuration the manifest asks for (`patroniDynamicConfiguration`)
@@ -49,8 +55,10 @@ export function patroniConfigChange(desired: Config, current: Config): PatroniCo
     changes.push(`${key}: ${shown(current[key])} -> ${shown(value)}`);
   }
 
-  const wantedParameters = isObject(desired.postgresql) && isObject(desired.postgresql.parameters) ? desired.postgresql.parameters : {};
-  const currentParameters = isObject(current.postgresql) && isObject(current.postgresql.parameters) ? current.postgresql.parameters : {};
+  const wantedParameters =
+    isObject(desired.postgresql) && isObject(desired.postgresql.parameters) ? desired.postgresql.parameters : {};
+  const currentParameters =
+    isObject(current.postgresql) && isObject(current.postgresql.parameters) ? current.postgresql.parameters : {};
   const parameters: Config = {};
   for (const [name, value] of Object.entries(wantedParameters)) {
     if (canonical(value) === canonical(currentParameters[name])) continue;
@@ -97,7 +105,8 @@ export interface PatroniConfigStepReport {
  * @param pods how many pods the cluster has
  * @returns whether Patroni is asked at all: not when the manifest sets none of it, nor without a pod to ask
  */
-export const patroniConfigWanted = (desired: Config, pods: number): boolean => Object.keys(desired).length > 0 && pods > 0;
+export const patroniConfigWanted = (desired: Config, pods: number): boolean =>
+  Object.keys(desired).length > 0 && pods > 0;
 
 /** @returns the step's report: the Event of a change made, the Lease it needs, or the failure to log */
 export function patroniConfigReport(sync: PatroniConfigSyncReport): PatroniConfigStepReport {
@@ -109,8 +118,17 @@ export function patroniConfigReport(sync: PatroniConfigSyncReport): PatroniConfi
     case 'unchanged':
       return { events: [] };
     default:
-      return { events: [{ type: 'Normal', reason: 'PatroniConfigUpdated', message: `Updated Patroni's dynamic configuration `
-        + `(through ${sync.via}): ${sync.change.changes.join(', ')}; a parameter that needs a restart takes effect `
-        + 'when the pods next restart' }] };
+      return {
+        events: [
+          {
+            type: 'Normal',
+            reason: 'PatroniConfigUpdated',
+            message:
+              `Updated Patroni's dynamic configuration ` +
+              `(through ${sync.via}): ${sync.change.changes.join(', ')}; a parameter that needs a restart takes effect ` +
+              'when the pods next restart',
+          },
+        ],
+      };
   }
 }

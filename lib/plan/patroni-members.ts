@@ -23,7 +23,9 @@ export interface MemberView {
 }
 
 /** The fields of a `GET /cluster` answer read here. */
-export interface ClusterView { members: MemberView[] }
+export interface ClusterView {
+  members: MemberView[];
+}
 
 /** Member roles that hold the leader key. */
 const LEADER_ROLES = new Set(['leader', 'standby_leader']);
@@ -46,10 +48,12 @@ export function lagBytes(member: MemberView): number | undefined {
  *   `streaming`, a known lag, and no `nofailover` tag
  */
 export function isHealthyReplica(member: MemberView): boolean {
-  return !LEADER_ROLES.has(member.role)
-    && HEALTHY_REPLICA_STATES.has(member.state)
-    && lagBytes(member) !== undefined
-    && member.tags?.nofailover !== true;
+  return (
+    !LEADER_ROLES.has(member.role) &&
+    HEALTHY_REPLICA_STATES.has(member.state) &&
+    lagBytes(member) !== undefined &&
+    member.tags?.nofailover !== true
+  );
 }
 
 /**
@@ -90,9 +94,14 @@ export interface OwnStatus {
  * @param self its own answer; undefined when it did not answer
  * @returns the reason, or undefined when it follows the leader
  */
-export function ownStatusNotFollowing(pod: string, self: OwnStatus | undefined, leader: MemberView): string | undefined {
+export function ownStatusNotFollowing(
+  pod: string,
+  self: OwnStatus | undefined,
+  leader: MemberView,
+): string | undefined {
   if (!self) return `the Patroni of pod ${pod} does not answer`;
-  if (self.foreignScope !== undefined) return `the Patroni answering at the IP of pod ${pod} belongs to cluster ${self.foreignScope}`;
+  if (self.foreignScope !== undefined)
+    return `the Patroni answering at the IP of pod ${pod} belongs to cluster ${self.foreignScope}`;
   if (self.state !== 'running') return `pod ${pod}: PostgreSQL is ${self.state}`;
   if (self.streaming === false) return `pod ${pod} does not stream from the leader yet`;
   if (leader.timeline !== undefined && self.timeline !== leader.timeline) {
@@ -127,11 +136,16 @@ export interface CandidateOptions<M extends MemberView = MemberView> {
  * @returns the healthiest replica to switch over to: healthy ({@link isHealthyReplica}), not excluded, within
  *   `maxLagBytes`, least lag first, then by name so the choice is stable; undefined when there is none
  */
-export function pickSwitchoverCandidate<M extends MemberView>(cluster: { members: M[] }, options: CandidateOptions<M> = {}):
-  M | undefined {
-  const candidates = cluster.members.filter((m) => isHealthyReplica(m)
-    && !(options.exclude?.(m) ?? false)
-    && (options.maxLagBytes === undefined || (lagBytes(m) ?? Infinity) <= options.maxLagBytes));
-  candidates.sort((a, b) => (lagBytes(a)! - lagBytes(b)!) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+export function pickSwitchoverCandidate<M extends MemberView>(
+  cluster: { members: M[] },
+  options: CandidateOptions<M> = {},
+): M | undefined {
+  const candidates = cluster.members.filter(
+    (m) =>
+      isHealthyReplica(m) &&
+      !(options.exclude?.(m) ?? false) &&
+      (options.maxLagBytes === undefined || (lagBytes(m) ?? Infinity) <= options.maxLagBytes),
+  );
+  candidates.sort((a, b) => lagBytes(a)! - lagBytes(b)! || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return candidates[0];
 }

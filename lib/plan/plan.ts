@@ -24,7 +24,10 @@ export interface Action {
 }
 
 /** A live object as read from the API server. */
-export type LiveObject = { metadata?: { annotations?: Record<string, string>; [field: string]: unknown } } & Record<string, unknown>;
+export type LiveObject = { metadata?: { annotations?: Record<string, string>; [field: string]: unknown } } & Record<
+  string,
+  unknown
+>;
 
 /** Identifies an object within a namespace: `Kind/name`. */
 export function objectKey(object: Pick<DesiredObject, 'kind' | 'metadata'>): string {
@@ -40,12 +43,16 @@ export function withDesiredHash(object: DesiredObject): DesiredObject {
   const data = object.data as Record<string, string> | undefined;
   const hashed = object.kind === 'Secret' && data ? { ...object, data: Object.keys(data) } : object;
   const hash = createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16);
-  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [DESIRED_HASH_ANNOTATION]: hash } } };
+  return {
+    ...object,
+    metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [DESIRED_HASH_ANNOTATION]: hash } },
+  };
 }
 
 /** The object without the pod template hash annotation (StatefulSets; see `statefulset.ts`). */
 function withoutPodTemplateHash(object: DesiredObject): DesiredObject {
-  const template = (object.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template;
+  const template = (object.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)
+    ?.template;
   const annotations = template?.metadata?.annotations;
   if (!annotations || !(POD_TEMPLATE_HASH_ANNOTATION in annotations)) return object;
   const { [POD_TEMPLATE_HASH_ANNOTATION]: _hash, ...rest } = annotations;
@@ -55,12 +62,14 @@ function withoutPodTemplateHash(object: DesiredObject): DesiredObject {
 }
 
 const podTemplateHashOf = (object: LiveObject | DesiredObject): string | undefined =>
-  (object.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION];
+  (object.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template
+    ?.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION];
 
 function podTemplateHashDrift(desired: DesiredObject, observed: LiveObject): string | undefined {
   const wanted = podTemplateHashOf(desired);
   const live = podTemplateHashOf(observed);
-  return wanted === live ? undefined
+  return wanted === live
+    ? undefined
     : `spec.template.metadata.annotations.${POD_TEMPLATE_HASH_ANNOTATION}: ${JSON.stringify(live) ?? 'absent'} -> ${JSON.stringify(wanted)}`;
 }
 
@@ -70,7 +79,10 @@ export function applyReason(desired: DesiredObject, observed: LiveObject | undef
   if (!observed) return `${name} is missing`;
   const { [DESIRED_HASH_ANNOTATION]: hash, ...annotations } = desired.metadata.annotations ?? {};
   const { annotations: _all, ...metadata } = desired.metadata;
-  const content = { ...desired, metadata: Object.keys(annotations).length > 0 ? { ...metadata, annotations } : metadata };
+  const content = {
+    ...desired,
+    metadata: Object.keys(annotations).length > 0 ? { ...metadata, annotations } : metadata,
+  };
   // A new pod template hash says nothing the template fields do not say better: compare those first.
   const drift = findDrift(withoutPodTemplateHash(content), observed) ?? podTemplateHashDrift(content, observed);
   if (drift) return `${name}: ${drift}`;
@@ -87,8 +99,11 @@ export function applyReason(desired: DesiredObject, observed: LiveObject | undef
  * @param observed live objects by `objectKey`
  * @returns the actions in the order of `owned` then `shared`
  */
-export function planChildren(owned: readonly DesiredObject[], shared: readonly DesiredObject[],
-  observed: ReadonlyMap<string, LiveObject>): Action[] {
+export function planChildren(
+  owned: readonly DesiredObject[],
+  shared: readonly DesiredObject[],
+  observed: ReadonlyMap<string, LiveObject>,
+): Action[] {
   const actions: Action[] = [];
   for (const object of owned) {
     const current = observed.get(objectKey(object));
@@ -98,16 +113,27 @@ export function planChildren(owned: readonly DesiredObject[], shared: readonly D
   for (const object of shared) {
     const current = observed.get(objectKey(object));
     if (!current) {
-      actions.push({ type: 'create', change: 'created', object, reason: `${object.kind} ${object.metadata.name} is missing` });
+      actions.push({
+        type: 'create',
+        change: 'created',
+        object,
+        reason: `${object.kind} ${object.metadata.name} is missing`,
+      });
       continue;
     }
     // Of an existing shared object only the IRSA role is kept in sync (applied alone: nothing else is taken over).
     const arn = object.metadata.annotations?.[IRSA_ANNOTATION];
     const live = current.metadata?.annotations?.[IRSA_ANNOTATION];
     if (arn !== undefined && live !== arn) {
-      const { apiVersion, kind, metadata: { name, namespace } } = object;
+      const {
+        apiVersion,
+        kind,
+        metadata: { name, namespace },
+      } = object;
       actions.push({
-        type: 'apply', change: 'updated', object: { apiVersion, kind, metadata: { name, namespace, annotations: { [IRSA_ANNOTATION]: arn } } },
+        type: 'apply',
+        change: 'updated',
+        object: { apiVersion, kind, metadata: { name, namespace, annotations: { [IRSA_ANNOTATION]: arn } } },
         reason: `${kind} ${name}: metadata.annotations.${IRSA_ANNOTATION}: ${JSON.stringify(live) ?? 'absent'} -> ${JSON.stringify(arn)}`,
       });
     }

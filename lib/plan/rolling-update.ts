@@ -25,8 +25,14 @@
  * replicas first, switchover, old master last; candidate per GET /cluster); research/anchors.md §3f rule 5 (one
  * disruptive step per invocation, durable intent); Patroni REST API "Cluster status endpoints".
  */
-import { clusterLeader, ownStatusNotFollowing, pickSwitchoverCandidate, lagBytes, replicaNotFollowing,
-  type PatroniObservation } from './patroni-members';
+import {
+  clusterLeader,
+  ownStatusNotFollowing,
+  pickSwitchoverCandidate,
+  lagBytes,
+  replicaNotFollowing,
+  type PatroniObservation,
+} from './patroni-members';
 
 export type { OwnStatus } from './patroni-members';
 
@@ -115,15 +121,24 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
   }
   if (inputs.pods.length === 1) {
     const pod = flagged[0]!;
-    return { kind: 'recreate', pod: pod.name, uid: pod.uid, downtime: true,
-      reason: `single-instance cluster: no replica to switch over to, recreating pod ${pod.name} (${left})` };
+    return {
+      kind: 'recreate',
+      pod: pod.name,
+      uid: pod.uid,
+      downtime: true,
+      reason: `single-instance cluster: no replica to switch over to, recreating pod ${pod.name} (${left})`,
+    };
   }
   const notReady = inputs.pods.filter((p) => !p.ready);
   if (notReady.length > 1 || (notReady.length === 1 && !notReady[0]!.flagged)) {
     return { kind: 'wait', reason: `pod ${notReady.map((p) => p.name).join(', ')} not ready (${left})` };
   }
 
-  if (!inputs.members) return { kind: 'wait', reason: `cannot read Patroni's cluster view: ${inputs.patroniError ?? 'no answer'} (${left})` };
+  if (!inputs.members)
+    return {
+      kind: 'wait',
+      reason: `cannot read Patroni's cluster view: ${inputs.patroniError ?? 'no answer'} (${left})`,
+    };
   const leader = clusterLeader({ members: inputs.members });
   if (!leader) return { kind: 'wait', reason: `Patroni has no leader (${left})` };
   const byName = new Map(inputs.members.map((m) => [m.name, m]));
@@ -144,8 +159,13 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
     // master demotes itself, and then it must be left to finish.
     const member = byName.get(down.name);
     if (member && member !== leader && BROKEN_STATES.has(member.state)) {
-      return { kind: 'recreate', pod: down.name, uid: down.uid, downtime: false,
-        reason: `pod ${down.name} is flagged for a rolling update and its member is ${member.state} (${left})` };
+      return {
+        kind: 'recreate',
+        pod: down.name,
+        uid: down.uid,
+        downtime: false,
+        reason: `pod ${down.name} is flagged for a rolling update and its member is ${member.state} (${left})`,
+      };
     }
     return { kind: 'wait', reason: `pod ${down.name} not ready${member ? ` (member ${member.state})` : ''} (${left})` };
   }
@@ -154,22 +174,43 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
   if (replicas.length > 0) {
     const lag = (p: RolloutPod) => lagBytes(byName.get(p.name)!) ?? 0;
     const pod = [...replicas].sort((a, b) => lag(b) - lag(a) || (a.name < b.name ? 1 : -1))[0]!;
-    return { kind: 'recreate', pod: pod.name, uid: pod.uid, downtime: false,
-      reason: `replica ${pod.name} is flagged for a rolling update (${left})` };
+    return {
+      kind: 'recreate',
+      pod: pod.name,
+      uid: pod.uid,
+      downtime: false,
+      reason: `replica ${pod.name} is flagged for a rolling update (${left})`,
+    };
   }
 
   // Only the leader is flagged: hand its role to the healthiest replica first.
   const podsByName = new Map(inputs.pods.map((p) => [p.name, p]));
-  const candidate = pickSwitchoverCandidate({ members: inputs.members }, {
-    maxLagBytes: inputs.maxLagBytes,
-    exclude: (m) => podsByName.get(m.name)?.flagged === true || podsByName.get(m.name)?.nodeGoingAway !== undefined,
-  });
+  const candidate = pickSwitchoverCandidate(
+    { members: inputs.members },
+    {
+      maxLagBytes: inputs.maxLagBytes,
+      exclude: (m) => podsByName.get(m.name)?.flagged === true || podsByName.get(m.name)?.nodeGoingAway !== undefined,
+    },
+  );
   if (!candidate) {
-    const away = inputs.pods.filter((p) => p.nodeGoingAway && p.name !== leader.name).map((p) => `${p.name} (${p.nodeGoingAway})`);
-    return { kind: 'blocked', reason: `master ${leader.name} is flagged, but no replica can take over`
-      + (away.length ? `: replicas on nodes going away: ${away.join(', ')}` : ': no healthy replica within the allowed lag') };
+    const away = inputs.pods
+      .filter((p) => p.nodeGoingAway && p.name !== leader.name)
+      .map((p) => `${p.name} (${p.nodeGoingAway})`);
+    return {
+      kind: 'blocked',
+      reason:
+        `master ${leader.name} is flagged, but no replica can take over` +
+        (away.length
+          ? `: replicas on nodes going away: ${away.join(', ')}`
+          : ': no healthy replica within the allowed lag'),
+    };
   }
-  return { kind: 'switchover', leader: leader.name, candidate: candidate.name,
-    reason: `master ${leader.name} is flagged for a rolling update: switching over to ${candidate.name} `
-      + `(lag ${lagBytes(candidate)} bytes) before recreating it` };
+  return {
+    kind: 'switchover',
+    leader: leader.name,
+    candidate: candidate.name,
+    reason:
+      `master ${leader.name} is flagged for a rolling update: switching over to ${candidate.name} ` +
+      `(lag ${lagBytes(candidate)} bytes) before recreating it`,
+  };
 }

@@ -20,24 +20,37 @@ type Switchover = Extract<RolloutStep, { kind: 'switchover' }>;
  */
 export function recreatedReport(state: RolloutState, step: Recreate): RolloutReport {
   const message = `Recreating pod ${step.pod}${step.downtime ? ' (the cluster is down until it is back)' : ''}: ${step.reason}`;
-  return { events: [{ type: step.downtime ? 'Warning' : 'Normal', reason: 'RollingUpdate', message }],
-    pending: `rolling update: recreating pod ${step.pod}`, condition: rolloutCondition(state, true, 'InProgress', message, true) };
+  return {
+    events: [{ type: step.downtime ? 'Warning' : 'Normal', reason: 'RollingUpdate', message }],
+    pending: `rolling update: recreating pod ${step.pod}`,
+    condition: rolloutCondition(state, true, 'InProgress', message, true),
+  };
 }
 
 /** @returns the report of a delete refused by its uid precondition (the pod was replaced meanwhile): a wait */
 export function podChangedReport(state: RolloutState, pod: string): RolloutReport {
-  return { events: [], pending: `rolling update: pod ${pod} changed meanwhile`,
-    condition: rolloutCondition(state, true, 'Waiting', `pod ${pod} changed meanwhile`) };
+  return {
+    events: [],
+    pending: `rolling update: pod ${pod} changed meanwhile`,
+    condition: rolloutCondition(state, true, 'Waiting', `pod ${pod} changed meanwhile`),
+  };
 }
 
 /**
  * @param newLeader the leader Patroni reports after the switchover, when it says
  * @returns the report of a switchover done: Event `Switchover`, condition `InProgress`
  */
-export function switchedOverReport(state: RolloutState, step: Switchover, newLeader: string | undefined): RolloutReport {
+export function switchedOverReport(
+  state: RolloutState,
+  step: Switchover,
+  newLeader: string | undefined,
+): RolloutReport {
   const message = `Switched over from ${step.leader} to ${newLeader ?? step.candidate}: ${step.reason}`;
-  return { events: [{ type: 'Normal', reason: 'Switchover', message }], pending: `rolling update: switched over to ${step.candidate}`,
-    condition: rolloutCondition(state, true, 'InProgress', message, true) };
+  return {
+    events: [{ type: 'Normal', reason: 'Switchover', message }],
+    pending: `rolling update: switched over to ${step.candidate}`,
+    condition: rolloutCondition(state, true, 'InProgress', message, true),
+  };
 }
 
 /**
@@ -46,6 +59,9 @@ export function switchedOverReport(state: RolloutState, step: Switchover, newLea
  */
 export function switchoverFailedReport(state: RolloutState, step: Switchover, error: string): RolloutReport {
   const message = `Switchover from ${step.leader} to ${step.candidate} failed: ${error}`;
-  return { events: [{ type: 'Warning', reason: 'SwitchoverFailed', message }], pending: `rolling update: ${message}`,
-    condition: rolloutCondition(state, true, 'Waiting', message) };
+  return {
+    events: [{ type: 'Warning', reason: 'SwitchoverFailed', message }],
+    pending: `rolling update: ${message}`,
+    condition: rolloutCondition(state, true, 'Waiting', message),
+  };
 }

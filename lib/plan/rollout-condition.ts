@@ -24,7 +24,12 @@ export const ROLLING_UPDATE_CONDITION = 'RollingUpdate';
 export const STEPPING_REASONS: ReadonlySet<string> = new Set(['InProgress', 'Waiting', 'Stalled']);
 
 /** Reasons under which a cluster is not expected to take steps: leaving one restarts the progress clock. */
-export const NOT_STEPPING_REASONS: ReadonlySet<string> = new Set(['WaitingForSlot', 'WaitingForMaintenanceWindow', 'Paused', 'Blocked']);
+export const NOT_STEPPING_REASONS: ReadonlySet<string> = new Set([
+  'WaitingForSlot',
+  'WaitingForMaintenanceWindow',
+  'Paused',
+  'Blocked',
+]);
 
 /** What the condition is computed from: the rollout as the status recorded it, and the time now. */
 export interface RolloutState {
@@ -59,16 +64,26 @@ export function findRolloutCondition(conditions: readonly Condition[] | undefine
  *   the status flips or the cluster leaves a reason under which it takes no steps, and otherwise stays
  * @returns the condition; `lastTransitionTime` is kept while the status stays, times are ISO strings
  */
-export function rolloutCondition(state: RolloutState, active: boolean, reason: string, message: string, progressed = false): Condition {
+export function rolloutCondition(
+  state: RolloutState,
+  active: boolean,
+  reason: string,
+  message: string,
+  progressed = false,
+): Condition {
   const { previous, now } = state;
   const status = active ? 'True' : 'False';
   const kept = previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : undefined;
-  const restarted = progressed || !kept || (previous!.reason !== reason && NOT_STEPPING_REASONS.has(previous!.reason ?? ''));
+  const restarted =
+    progressed || !kept || (previous!.reason !== reason && NOT_STEPPING_REASONS.has(previous!.reason ?? ''));
   return {
-    type: ROLLING_UPDATE_CONDITION, status, reason, message,
+    type: ROLLING_UPDATE_CONDITION,
+    status,
+    reason,
+    message,
     observedGeneration: state.generation,
     lastTransitionTime: kept ?? now.toISOString(),
-    lastUpdateTime: restarted ? now.toISOString() : previous!.lastUpdateTime ?? kept!,
+    lastUpdateTime: restarted ? now.toISOString() : (previous!.lastUpdateTime ?? kept!),
   };
 }
 
@@ -87,8 +102,17 @@ export function rolloutWaiting(state: RolloutState, reason: string): RolloutRepo
   if (!stalled) return { events: [], pending, condition: waitingNow };
   // The condition's message does not count the minutes, so repeated calls write nothing; the Event does.
   const within = `no step within rollout_progress_deadline (${Math.round(deadline / 60_000)} min)`;
-  const events: PlannedEvent[] = state.previous?.reason === 'Stalled' ? [] : [{ type: 'Warning', reason: 'RollingUpdateStalled',
-    message: `Rolling update stalled, ${stalled}: ${reason}. While it waits it keeps its rollout slot, so other `
-      + `clusters' rollouts may wait too; fix what it waits for, or pause it with ${ROLLING_UPDATE_PAUSED_ANNOTATION}: "true"` }];
+  const events: PlannedEvent[] =
+    state.previous?.reason === 'Stalled'
+      ? []
+      : [
+          {
+            type: 'Warning',
+            reason: 'RollingUpdateStalled',
+            message:
+              `Rolling update stalled, ${stalled}: ${reason}. While it waits it keeps its rollout slot, so other ` +
+              `clusters' rollouts may wait too; fix what it waits for, or pause it with ${ROLLING_UPDATE_PAUSED_ANNOTATION}: "true"`,
+          },
+        ];
   return { events, pending, condition: rolloutCondition(state, true, 'Stalled', `${within}: ${reason}`) };
 }

@@ -19,7 +19,13 @@ import type { MaintenanceWindow } from '../model/maintenance-window';
 import type { PlannedEvent } from './event';
 import { checkMaintenanceWindows, describeWindowStart } from './maintenance-window';
 import { flaggedPods, podsNotBack, type RolloutPod, type RolloutStep } from './rolling-update';
-import { rolloutCondition, rolloutWaiting, STEPPING_REASONS, type RolloutReport, type RolloutState } from './rollout-condition';
+import {
+  rolloutCondition,
+  rolloutWaiting,
+  STEPPING_REASONS,
+  type RolloutReport,
+  type RolloutState,
+} from './rollout-condition';
 
 /** What is observed before Patroni is asked. */
 export interface RolloutGateInputs {
@@ -54,7 +60,10 @@ export type RolloutStepPlan =
   | { kind: 'act'; step: Extract<RolloutStep, { kind: 'recreate' | 'switchover' }> };
 
 /** @returns the previous condition as it is: a report that writes nothing */
-const unchanged = (state: RolloutState): RolloutReport => ({ events: [], ...(state.previous ? { condition: state.previous } : {}) });
+const unchanged = (state: RolloutState): RolloutReport => ({
+  events: [],
+  ...(state.previous ? { condition: state.previous } : {}),
+});
 
 const podNames = (pods: readonly RolloutPod[]) => pods.map((p) => p.name).join(', ');
 
@@ -70,26 +79,48 @@ export function rolloutGate(state: RolloutState, inputs: RolloutGateInputs): Rol
     // The last pod recreated is not flagged, but the rollout is not over until it is back: keep the slot till then.
     const notBack = podsNotBack(inputs.pods, inputs.instances);
     if (notBack) return { kind: 'finishing', report: rolloutWaiting(state, notBack) };
-    return { kind: 'completed', report: {
-      events: [{ type: 'Normal', reason: 'RollingUpdateCompleted', message: 'Rolling update completed: every pod runs the current template' }],
-      condition: rolloutCondition(state, false, 'Completed', 'every pod runs the current template', true) } };
+    return {
+      kind: 'completed',
+      report: {
+        events: [
+          {
+            type: 'Normal',
+            reason: 'RollingUpdateCompleted',
+            message: 'Rolling update completed: every pod runs the current template',
+          },
+        ],
+        condition: rolloutCondition(state, false, 'Completed', 'every pod runs the current template', true),
+      },
+    };
   }
   if (inputs.paused) {
     const message = `paused by annotation ${ROLLING_UPDATE_PAUSED_ANNOTATION}: pods ${podNames(flagged)} wait`;
     // Pausing the cluster that holds up the fleet (its new pod does not come back) lets the next one go at once.
-    return { kind: 'hold', releaseSlot: previous?.reason !== 'Paused', report: { events: [], condition: rolloutCondition(state, true, 'Paused', message) } };
+    return {
+      kind: 'hold',
+      releaseSlot: previous?.reason !== 'Paused',
+      report: { events: [], condition: rolloutCondition(state, true, 'Paused', message) },
+    };
   }
 
   const window = checkMaintenanceWindows(inputs.windows, state.now);
   if (!window.open) {
-    const message = `outside the maintenance windows (${window.windows}): the next one starts `
-      + `${describeWindowStart(window.nextStart)}; pods ${podNames(flagged)} wait`;
+    const message =
+      `outside the maintenance windows (${window.windows}): the next one starts ` +
+      `${describeWindowStart(window.nextStart)}; pods ${podNames(flagged)} wait`;
     // A rollout under way stops between two steps (the cluster is whole then) and frees its slot for a cluster that
     // may roll now. Nothing to retry soon: periodic sync looks again, and goes on once a window has begun.
     const condition = rolloutCondition(state, true, 'WaitingForMaintenanceWindow', message);
-    if (previous?.reason === 'WaitingForMaintenanceWindow') return { kind: 'hold', releaseSlot: false, report: { events: [], condition } };
-    return { kind: 'hold', releaseSlot: true,
-      report: { events: [{ type: 'Normal', reason: 'RollingUpdateDeferred', message: `Rolling update deferred: ${message}` }], condition } };
+    if (previous?.reason === 'WaitingForMaintenanceWindow')
+      return { kind: 'hold', releaseSlot: false, report: { events: [], condition } };
+    return {
+      kind: 'hold',
+      releaseSlot: true,
+      report: {
+        events: [{ type: 'Normal', reason: 'RollingUpdateDeferred', message: `Rolling update deferred: ${message}` }],
+        condition,
+      },
+    };
   }
   // Still in line: one read of the slots instead of Patroni's view and every pod's status.
   return { kind: 'proceed', peekSlot: previous?.status === 'True' && previous.reason === 'WaitingForSlot' };
@@ -100,8 +131,11 @@ export function rolloutGate(state: RolloutState, inputs: RolloutGateInputs): Rol
  * @returns the report of a cluster in line for a rollout slot: `WaitingForSlot`, pending
  */
 export function slotWaitReport(state: RolloutState, reason: string): RolloutReport {
-  return { events: [], pending: `rolling update: waiting for a rollout slot: ${reason}`,
-    condition: rolloutCondition(state, true, 'WaitingForSlot', reason) };
+  return {
+    events: [],
+    pending: `rolling update: waiting for a rollout slot: ${reason}`,
+    condition: rolloutCondition(state, true, 'WaitingForSlot', reason),
+  };
 }
 
 /**
@@ -115,13 +149,22 @@ export function planRolloutStep(state: RolloutState, step: RolloutStep): Rollout
       return { kind: 'report', keepSlot: false, report: unchanged(state) };
     case 'wait':
       // A step under way (a recreated replica catching up) may take longer than a slot lasts unrenewed: keep it.
-      return { kind: 'report', keepSlot: previous?.status === 'True' && STEPPING_REASONS.has(previous.reason ?? ''),
-        report: rolloutWaiting(state, step.reason) };
+      return {
+        kind: 'report',
+        keepSlot: previous?.status === 'True' && STEPPING_REASONS.has(previous.reason ?? ''),
+        report: rolloutWaiting(state, step.reason),
+      };
     case 'blocked': {
       // Not retried at once (nothing will change in seconds); periodic sync looks again. One Event per reason.
-      const events: PlannedEvent[] = previous?.reason === 'Blocked' && previous.message === step.reason ? []
-        : [{ type: 'Warning', reason: 'RollingUpdateBlocked', message: step.reason }];
-      return { kind: 'report', keepSlot: false, report: { events, condition: rolloutCondition(state, true, 'Blocked', step.reason) } };
+      const events: PlannedEvent[] =
+        previous?.reason === 'Blocked' && previous.message === step.reason
+          ? []
+          : [{ type: 'Warning', reason: 'RollingUpdateBlocked', message: step.reason }];
+      return {
+        kind: 'report',
+        keepSlot: false,
+        report: { events, condition: rolloutCondition(state, true, 'Blocked', step.reason) },
+      };
     }
     default:
       return { kind: 'act', step };

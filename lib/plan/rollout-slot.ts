@@ -21,7 +21,10 @@ export interface SlotSpec {
 }
 
 /** One slot Lease as read: its index (from its name) and its spec. */
-export interface SlotState { index: number; spec: SlotSpec }
+export interface SlotState {
+  index: number;
+  spec: SlotSpec;
+}
 
 /** What the cluster may do. */
 export type SlotChoice =
@@ -35,7 +38,8 @@ export type SlotChoice =
 const timeOf = (text: string | undefined) => (text ? Date.parse(text) : 0);
 
 /** @returns epoch ms until which the slot's holder keeps it (renewTime + leaseDurationSeconds) */
-const expiry = (spec: SlotSpec) => timeOf(spec.renewTime) + (spec.leaseDurationSeconds ?? ROLLOUT_SLOT_DURATION_SECONDS) * 1000;
+const expiry = (spec: SlotSpec) =>
+  timeOf(spec.renewTime) + (spec.leaseDurationSeconds ?? ROLLOUT_SLOT_DURATION_SECONDS) * 1000;
 
 /**
  * Decides the slot of `holder`:
@@ -50,17 +54,27 @@ const expiry = (spec: SlotSpec) => timeOf(spec.renewTime) + (spec.leaseDurationS
  * @param delayMs `rollout_cluster_delay`
  * @param now epoch ms
  */
-export function chooseRolloutSlot(slots: readonly SlotState[], holder: string, atOnce: number, delayMs: number, now: number): SlotChoice {
+export function chooseRolloutSlot(
+  slots: readonly SlotState[],
+  holder: string,
+  atOnce: number,
+  delayMs: number,
+  now: number,
+): SlotChoice {
   const limit = Math.max(1, atOnce);
   const mine = slots.find((s) => s.spec.holderIdentity === holder);
   if (mine) {
-    const fresh = now < expiry(mine.spec) && now - timeOf(mine.spec.renewTime) < (ROLLOUT_SLOT_DURATION_SECONDS * 1000) / 3;
+    const fresh =
+      now < expiry(mine.spec) && now - timeOf(mine.spec.renewTime) < (ROLLOUT_SLOT_DURATION_SECONDS * 1000) / 3;
     return { kind: 'mine', index: mine.index, renew: !fresh };
   }
   const held = slots.filter((s) => s.spec.holderIdentity && now < expiry(s.spec)).sort((a, b) => a.index - b.index);
   if (held.length >= limit) {
     const holders = held.map((s) => s.spec.holderIdentity).join(', ');
-    return { kind: 'none', reason: `${held.length} clusters are rolling out (rollout_clusters_at_once=${limit}): ${holders}` };
+    return {
+      kind: 'none',
+      reason: `${held.length} clusters are rolling out (rollout_clusters_at_once=${limit}): ${holders}`,
+    };
   }
   const byIndex = new Map(slots.map((s) => [s.index, s]));
   let nextFree = Infinity;

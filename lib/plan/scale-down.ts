@@ -19,7 +19,10 @@ export interface PodRole {
 }
 
 /** A scale-down that waits: the replicas to keep, and the refusal reported in status and as a Warning Event. */
-export interface ScaleDownHold { keep: number; refusal: Refusal }
+export interface ScaleDownHold {
+  keep: number;
+  refusal: Refusal;
+}
 
 /**
  * @param statefulSetName the StatefulSet's name (its pods are `<name>-<ordinal>`)
@@ -27,8 +30,11 @@ export interface ScaleDownHold { keep: number; refusal: Refusal }
  * @param pods the cluster's pods, in name order (the first master found counts)
  * @returns the hold when the master pod (not being deleted) has an ordinal the scale-down removes, else undefined
  */
-export function holdScaleDown(statefulSetName: string, scaleDown: NonNullable<StatefulSetChange['scaleDown']>,
-  pods: readonly PodRole[]): ScaleDownHold | undefined {
+export function holdScaleDown(
+  statefulSetName: string,
+  scaleDown: NonNullable<StatefulSetChange['scaleDown']>,
+  pods: readonly PodRole[],
+): ScaleDownHold | undefined {
   const { from, to } = scaleDown;
   const master = pods.find((p) => p.role === 'master' && !p.deleting);
   const ordinal = master ? podOrdinal(statefulSetName, master.name) : undefined;
@@ -37,8 +43,9 @@ export function holdScaleDown(statefulSetName: string, scaleDown: NonNullable<St
     keep: from,
     refusal: {
       reason: 'SwitchoverNeeded',
-      message: `scale-down from ${from} to ${to} instances waits: it would remove the master pod ${master.name} first; `
-        + 'a switchover to a pod with a lower ordinal is needed first',
+      message:
+        `scale-down from ${from} to ${to} instances waits: it would remove the master pod ${master.name} first; ` +
+        'a switchover to a pod with a lower ordinal is needed first',
     },
   };
 }

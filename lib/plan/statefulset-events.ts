@@ -6,15 +6,26 @@
 import type { StatefulSetChange } from './statefulset';
 
 /** A Normal Event about the cluster. */
-export interface StepReport { type: 'Normal'; reason: string; message: string }
+export interface StepReport {
+  type: 'Normal';
+  reason: string;
+  message: string;
+}
 
 /**
  * @param grown the claims resized
  * @returns `VolumeResized`, or undefined when none was
  */
-export function volumesResizedReport(grown: readonly string[], resize: NonNullable<StatefulSetChange['volumeResize']>): StepReport | undefined {
+export function volumesResizedReport(
+  grown: readonly string[],
+  resize: NonNullable<StatefulSetChange['volumeResize']>,
+): StepReport | undefined {
   if (grown.length === 0) return undefined;
-  return { type: 'Normal', reason: 'VolumeResized', message: `Resized PersistentVolumeClaims ${grown.join(', ')} from ${resize.from} to ${resize.to}` };
+  return {
+    type: 'Normal',
+    reason: 'VolumeResized',
+    message: `Resized PersistentVolumeClaims ${grown.join(', ')} from ${resize.from} to ${resize.to}`,
+  };
 }
 
 /**
@@ -23,20 +34,36 @@ export function volumesResizedReport(grown: readonly string[], resize: NonNullab
  * @param why the template change that needs new pods; undefined when the StatefulSet is new (its pods predate it)
  * @returns `RollingUpdateRequired`, or undefined when no pod was marked
  */
-export function podsMarkedReport(statefulSet: string, flagged: readonly string[], why: string | undefined): StepReport | undefined {
+export function podsMarkedReport(
+  statefulSet: string,
+  flagged: readonly string[],
+  why: string | undefined,
+): StepReport | undefined {
   if (flagged.length === 0) return undefined;
-  return { type: 'Normal', reason: 'RollingUpdateRequired', message: `Marked pods ${flagged.join(', ')} for a rolling update: `
-    + (why ?? `they were not created by StatefulSet ${statefulSet} as it is now`) };
+  return {
+    type: 'Normal',
+    reason: 'RollingUpdateRequired',
+    message:
+      `Marked pods ${flagged.join(', ')} for a rolling update: ` +
+      (why ?? `they were not created by StatefulSet ${statefulSet} as it is now`),
+  };
 }
 
 /**
  * @param patched the pods whose annotations were patched
  * @returns `PodAnnotationsUpdated` naming the keys set and removed (sorted), or undefined when no pod was patched
  */
-export function podAnnotationsReport(change: NonNullable<StatefulSetChange['podAnnotations']>, patched: readonly string[]): StepReport | undefined {
+export function podAnnotationsReport(
+  change: NonNullable<StatefulSetChange['podAnnotations']>,
+  patched: readonly string[],
+): StepReport | undefined {
   if (patched.length === 0) return undefined;
   const keys = [...Object.keys(change.set), ...change.remove].sort();
-  return { type: 'Normal', reason: 'PodAnnotationsUpdated', message: `Updated annotations ${keys.join(', ')} of pods ${patched.join(', ')}` };
+  return {
+    type: 'Normal',
+    reason: 'PodAnnotationsUpdated',
+    message: `Updated annotations ${keys.join(', ')} of pods ${patched.join(', ')}`,
+  };
 }
 
 /**
@@ -44,5 +71,9 @@ export function podAnnotationsReport(change: NonNullable<StatefulSetChange['podA
  * @returns `StatefulSetRecreated`
  */
 export function statefulSetRecreatedReport(statefulSet: string, why: string): StepReport {
-  return { type: 'Normal', reason: 'StatefulSetRecreated', message: `Re-created StatefulSet ${statefulSet}, keeping its pods: ${why}` };
+  return {
+    type: 'Normal',
+    reason: 'StatefulSetRecreated',
+    message: `Re-created StatefulSet ${statefulSet}, keeping its pods: ${why}`,
+  };
 }

@@ -33,7 +33,6 @@ import { compareQuantities, parseQuantity } from '../model/quantity';
 import { findDrift } from './drift';
 import type { LiveObject } from './plan';
 
-
 /** Settings that change the plan. */
 export interface StatefulSetPlanOptions {
   /** `enable_lazy_spilo_upgrade`: an image change alone does not mark pods */
@@ -43,7 +42,10 @@ export interface StatefulSetPlanOptions {
 }
 
 /** A change that is not made, with the Event reason and the message for status and Event. */
-export interface Refusal { reason: string; message: string }
+export interface Refusal {
+  reason: string;
+  message: string;
+}
 
 /** What to do with the StatefulSet. */
 export interface StatefulSetChange {
@@ -65,7 +67,8 @@ export interface StatefulSetChange {
 }
 
 type Json = Record<string, unknown>;
-const obj = (value: unknown): Json => (value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Json : {});
+const obj = (value: unknown): Json =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
 
 /** SPILO_CONFIGURATION texts without `bootstrap.dcs`, by input: a fleet shares a few distinct texts. */
 const dcsFree = new Map<string, string>();
@@ -98,8 +101,9 @@ export function recreateRelevant(template: unknown, lazySpiloUpgrade: boolean): 
     const { image: _image, ...rest } = container;
     const copy: Json = lazySpiloUpgrade ? rest : { ...container };
     if (Array.isArray(container.env)) {
-      copy.env = (container.env as Json[]).map((v) => (v.name === 'SPILO_CONFIGURATION' && typeof v.value === 'string'
-        ? { ...v, value: withoutDcs(v.value) } : v));
+      copy.env = (container.env as Json[]).map((v) =>
+        v.name === 'SPILO_CONFIGURATION' && typeof v.value === 'string' ? { ...v, value: withoutDcs(v.value) } : v,
+      );
     }
     return copy;
   });
@@ -111,11 +115,14 @@ export function recreateRelevant(template: unknown, lazySpiloUpgrade: boolean): 
  * @returns the 16-hex-digit hash of its recreate-relevant part
  */
 export function podTemplateHash(template: unknown, lazySpiloUpgrade: boolean): string {
-  return createHash('sha256').update(JSON.stringify(recreateRelevant(template, lazySpiloUpgrade))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(recreateRelevant(template, lazySpiloUpgrade)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 const templateAnnotations = (sts: Json | undefined): Record<string, string> =>
-  (obj(obj(obj(obj(sts?.spec).template).metadata).annotations) as Record<string, string>);
+  obj(obj(obj(obj(sts?.spec).template).metadata).annotations) as Record<string, string>;
 
 /** Template annotation keys the field manager applied (from managedFields), so keys others set are left alone. */
 function ownedTemplateAnnotations(observed: LiveObject, fieldManager: string): Set<string> {
@@ -135,9 +142,14 @@ function claimTemplates(sts: Json): unknown[] {
     const spec = obj(t.spec);
     const storage = obj(obj(spec.resources).requests).storage;
     return {
-      name: metadata.name, labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {},
-      accessModes: spec.accessModes, storage: typeof storage === 'string' ? parseQuantity(storage) : storage,
-      storageClassName: spec.storageClassName, volumeMode: spec.volumeMode ?? 'Filesystem', selector: spec.selector,
+      name: metadata.name,
+      labels: metadata.labels ?? {},
+      annotations: metadata.annotations ?? {},
+      accessModes: spec.accessModes,
+      storage: typeof storage === 'string' ? parseQuantity(storage) : storage,
+      storageClassName: spec.storageClassName,
+      volumeMode: spec.volumeMode ?? 'Filesystem',
+      selector: spec.selector,
     };
   });
 }
@@ -146,8 +158,10 @@ function claimTemplates(sts: Json): unknown[] {
 function immutableChange(desired: Json, observed: Json): string | undefined {
   const d = obj(desired.spec);
   const o = obj(observed.spec);
-  if (canonicalJson(d.selector) !== canonicalJson(o.selector)) return `spec.selector: ${JSON.stringify(o.selector)} -> ${JSON.stringify(d.selector)}`;
-  if (d.serviceName !== o.serviceName) return `spec.serviceName: ${JSON.stringify(o.serviceName)} -> ${JSON.stringify(d.serviceName)}`;
+  if (canonicalJson(d.selector) !== canonicalJson(o.selector))
+    return `spec.selector: ${JSON.stringify(o.selector)} -> ${JSON.stringify(d.selector)}`;
+  if (d.serviceName !== o.serviceName)
+    return `spec.serviceName: ${JSON.stringify(o.serviceName)} -> ${JSON.stringify(d.serviceName)}`;
   if ((d.podManagementPolicy ?? 'OrderedReady') !== (o.podManagementPolicy ?? 'OrderedReady')) {
     return `spec.podManagementPolicy: ${JSON.stringify(o.podManagementPolicy)} -> ${JSON.stringify(d.podManagementPolicy)}`;
   }
@@ -171,18 +185,29 @@ const storageOf = (sts: Json): string | undefined => {
  * @param observed the live StatefulSet, if any
  * @returns the StatefulSet to apply and the steps around it
  */
-export function planStatefulSet(desired: DesiredObject, observed: LiveObject | undefined, options: StatefulSetPlanOptions): StatefulSetChange {
+export function planStatefulSet(
+  desired: DesiredObject,
+  observed: LiveObject | undefined,
+  options: StatefulSetPlanOptions,
+): StatefulSetChange {
   const builtTemplate = obj(obj(desired.spec).template);
   const hash = podTemplateHash(builtTemplate, options.lazySpiloUpgrade);
   const template: Json = {
     ...builtTemplate,
-    metadata: { ...obj(builtTemplate.metadata), annotations: { ...templateAnnotations(desired as Json), [POD_TEMPLATE_HASH_ANNOTATION]: hash } },
+    metadata: {
+      ...obj(builtTemplate.metadata),
+      annotations: { ...templateAnnotations(desired as Json), [POD_TEMPLATE_HASH_ANNOTATION]: hash },
+    },
   };
   const next = { ...desired, spec: { ...obj(desired.spec), template } } as DesiredObject & { spec: Json };
   const change: StatefulSetChange = { desired: next, refusals: [] };
   if (!observed) return change;
   if (observed.metadata?.deletionTimestamp) {
-    return { ...change, recreate: `StatefulSet ${desired.metadata.name} is being deleted: it is created again once it is gone`, awaitDeletion: true };
+    return {
+      ...change,
+      recreate: `StatefulSet ${desired.metadata.name} is being deleted: it is created again once it is gone`,
+      awaitDeletion: true,
+    };
   }
 
   const wanted = storageOf(next);
@@ -192,8 +217,19 @@ export function planStatefulSet(desired: DesiredObject, observed: LiveObject | u
     if (order < 0) {
       const [first, ...others] = next.spec.volumeClaimTemplates as Json[];
       const claims = obj(first!.spec);
-      next.spec.volumeClaimTemplates = [{ ...first, spec: { ...claims, resources: { ...obj(claims.resources),
-        requests: { ...obj(obj(claims.resources).requests), storage: running } } } }, ...others];
+      next.spec.volumeClaimTemplates = [
+        {
+          ...first,
+          spec: {
+            ...claims,
+            resources: {
+              ...obj(claims.resources),
+              requests: { ...obj(obj(claims.resources).requests), storage: running },
+            },
+          },
+        },
+        ...others,
+      ];
       change.refusals.push({
         reason: 'VolumeShrinkRefused',
         message: `cannot shrink persistent volume: volume.size ${wanted} is smaller than the current ${running}; keeping ${running}`,
@@ -206,17 +242,28 @@ export function planStatefulSet(desired: DesiredObject, observed: LiveObject | u
   const liveTemplate = obj(obj(observed.spec).template);
   const liveHash = templateAnnotations(observed as Json)[POD_TEMPLATE_HASH_ANNOTATION];
   // Most syncs find the template unchanged: compare it whole first, the recreate-relevant parts only on a difference.
-  const drift = findDrift(template, liveTemplate) === undefined ? undefined
-    : findDrift(recreateRelevant(template, options.lazySpiloUpgrade), recreateRelevant(liveTemplate, options.lazySpiloUpgrade), 'spec.template');
+  const drift =
+    findDrift(template, liveTemplate) === undefined
+      ? undefined
+      : findDrift(
+          recreateRelevant(template, options.lazySpiloUpgrade),
+          recreateRelevant(liveTemplate, options.lazySpiloUpgrade),
+          'spec.template',
+        );
   if (drift) change.rollingUpdate = drift;
-  else if (liveHash !== undefined && liveHash !== hash) change.rollingUpdate = 'spec.template: fields the pods no longer get are removed';
+  else if (liveHash !== undefined && liveHash !== hash)
+    change.rollingUpdate = 'spec.template: fields the pods no longer get are removed';
 
   const wantedAnnotations = templateAnnotations(next as Json);
   const liveAnnotations = templateAnnotations(observed as Json);
   const skip = new Set([POD_TEMPLATE_HASH_ANNOTATION, ROLLING_UPDATE_ANNOTATION]);
-  const set = Object.fromEntries(Object.entries(wantedAnnotations).filter(([k, v]) => !skip.has(k) && liveAnnotations[k] !== v));
+  const set = Object.fromEntries(
+    Object.entries(wantedAnnotations).filter(([k, v]) => !skip.has(k) && liveAnnotations[k] !== v),
+  );
   const owned = ownedTemplateAnnotations(observed, options.fieldManager);
-  const remove = Object.keys(liveAnnotations).filter((k) => !skip.has(k) && !(k in wantedAnnotations) && owned.has(k)).sort();
+  const remove = Object.keys(liveAnnotations)
+    .filter((k) => !skip.has(k) && !(k in wantedAnnotations) && owned.has(k))
+    .sort();
   if (Object.keys(set).length > 0 || remove.length > 0) change.podAnnotations = { set, remove };
 
   const from = obj(observed.spec).replicas as number | undefined;

@@ -10,7 +10,8 @@ import { canonicalJson } from '../model/canonical';
 import type { Condition, PostgresqlStatus } from '../model/postgresql';
 
 /** Zalando's cluster status values. */
-export type ClusterStatus = 'Creating' | 'Updating' | 'Running' | 'CreateFailed' | 'UpdateFailed' | 'SyncFailed' | 'Invalid';
+export type ClusterStatus =
+  'Creating' | 'Updating' | 'Running' | 'CreateFailed' | 'UpdateFailed' | 'SyncFailed' | 'Invalid';
 
 /** What a sync found, as input to the status. */
 export interface SyncObservation {
@@ -34,12 +35,23 @@ export interface SyncObservation {
   blocked?: string[];
 }
 
-const condition = (type: string, ok: boolean, reason: string, message: string, generation: number,
-  previous: Condition[] | undefined, now: string): Condition => {
+const condition = (
+  type: string,
+  ok: boolean,
+  reason: string,
+  message: string,
+  generation: number,
+  previous: Condition[] | undefined,
+  now: string,
+): Condition => {
   const status = ok ? 'True' : 'False';
   const before = previous?.find((c) => c.type === type);
   return {
-    type, status, reason, message, observedGeneration: generation,
+    type,
+    status,
+    reason,
+    message,
+    observedGeneration: generation,
     lastTransitionTime: before?.status === status && before.lastTransitionTime ? before.lastTransitionTime : now,
   };
 };
@@ -52,7 +64,11 @@ const HAS_RUN = new Set(['Running', 'Updating', 'UpdateFailed', 'SyncFailed']);
  * @param now RFC 3339 time for new condition transitions
  * @returns the new status
  */
-export function deriveStatus(observation: SyncObservation, previous: PostgresqlStatus | undefined, now: string): PostgresqlStatus {
+export function deriveStatus(
+  observation: SyncObservation,
+  previous: PostgresqlStatus | undefined,
+  now: string,
+): PostgresqlStatus {
   const prior = previous?.conditions;
   const { generation } = observation;
   const hasRun = HAS_RUN.has(previous?.PostgresClusterStatus ?? '');
@@ -63,27 +79,61 @@ export function deriveStatus(observation: SyncObservation, previous: PostgresqlS
   if (observation.invalid) {
     cluster = 'Invalid';
     ready = condition('Ready', false, 'InvalidManifest', observation.invalid, generation, prior, now);
-    progressing = condition('Progressing', false, 'InvalidManifest', 'fix the manifest to continue', generation, prior, now);
+    progressing = condition(
+      'Progressing',
+      false,
+      'InvalidManifest',
+      'fix the manifest to continue',
+      generation,
+      prior,
+      now,
+    );
     degraded = condition('Degraded', true, 'InvalidManifest', observation.invalid, generation, prior, now);
   } else if (observation.failed) {
     // An update is a sync of a newer generation than the status describes, or one that wrote objects before failing.
     const newer = previous?.observedGeneration !== undefined && previous.observedGeneration < generation;
     cluster = !hasRun ? 'CreateFailed' : observation.changed || newer ? 'UpdateFailed' : 'SyncFailed';
-    ready = condition('Ready', observation.podsReady, observation.podsReady ? 'PodsReady' : 'PodsNotReady', observation.progress ?? '', generation, prior, now);
+    ready = condition(
+      'Ready',
+      observation.podsReady,
+      observation.podsReady ? 'PodsReady' : 'PodsNotReady',
+      observation.progress ?? '',
+      generation,
+      prior,
+      now,
+    );
     progressing = condition('Progressing', false, 'SyncFailed', observation.failed, generation, prior, now);
     degraded = condition('Degraded', true, 'SyncFailed', observation.failed, generation, prior, now);
   } else {
     cluster = observation.podsReady ? 'Running' : hasRun ? 'Updating' : 'Creating';
-    ready = condition('Ready', observation.podsReady, observation.podsReady ? 'PodsReady' : 'PodsNotReady',
-      observation.progress ?? (observation.podsReady ? 'all pods are ready' : 'waiting for pods'), generation, prior, now);
+    ready = condition(
+      'Ready',
+      observation.podsReady,
+      observation.podsReady ? 'PodsReady' : 'PodsNotReady',
+      observation.progress ?? (observation.podsReady ? 'all pods are ready' : 'waiting for pods'),
+      generation,
+      prior,
+      now,
+    );
     // Progressing follows the observed state, not what this sync wrote, so an unchanged cluster keeps its status.
     progressing = observation.blocked?.length
       ? condition('Progressing', false, 'UpdateBlocked', observation.blocked.join('; '), generation, prior, now)
-      : condition('Progressing', !observation.podsReady, observation.podsReady ? 'Converged' : 'WaitingForPods',
-        observation.podsReady ? 'all objects match the manifest' : 'waiting for pods', generation, prior, now);
+      : condition(
+          'Progressing',
+          !observation.podsReady,
+          observation.podsReady ? 'Converged' : 'WaitingForPods',
+          observation.podsReady ? 'all objects match the manifest' : 'waiting for pods',
+          generation,
+          prior,
+          now,
+        );
     degraded = condition('Degraded', false, 'AsExpected', '', generation, prior, now);
   }
-  const status: PostgresqlStatus = { PostgresClusterStatus: cluster, observedGeneration: generation, conditions: [ready, progressing, degraded] };
+  const status: PostgresqlStatus = {
+    PostgresClusterStatus: cluster,
+    observedGeneration: generation,
+    conditions: [ready, progressing, degraded],
+  };
   if (observation.warnings.length > 0) status.warnings = observation.warnings;
   return status;
 }

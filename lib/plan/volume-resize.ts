@@ -26,7 +26,12 @@ export interface ClaimSize {
 export function claimsToGrow(clusterName: string, claims: readonly ClaimSize[], size: string): string[] {
   const prefix = `pgdata-${clusterName}`;
   return claims
-    .filter((c) => podOrdinal(prefix, c.name) !== undefined && !c.deleting && !(c.storage && compareQuantities(c.storage, size) >= 0))
+    .filter(
+      (c) =>
+        podOrdinal(prefix, c.name) !== undefined &&
+        !c.deleting &&
+        !(c.storage && compareQuantities(c.storage, size) >= 0),
+    )
     .map((c) => c.name)
     .sort((a, b) => (a < b ? -1 : 1));
 }

@@ -7,9 +7,17 @@
  * event types `dev.knative.apiserver.resource.{add,update,delete}` (research §3.2).
  */
 import {
-  FIND_MASTER_PODS, FINALIZE_CLUSTER, FLEET_CURSOR, GET_NODES, MOVE_MASTER, READ_NODES, READ_OPERATOR_CONFIG,
-  RECORD_OPERATOR_CONFIG, ROLLOUT_SLOTS,
-  SYNC_CLUSTER, type RuleGroup,
+  FIND_MASTER_PODS,
+  FINALIZE_CLUSTER,
+  FLEET_CURSOR,
+  GET_NODES,
+  MOVE_MASTER,
+  READ_NODES,
+  READ_OPERATOR_CONFIG,
+  RECORD_OPERATOR_CONFIG,
+  ROLLOUT_SLOTS,
+  SYNC_CLUSTER,
+  type RuleGroup,
 } from './rbac';
 
 /** The actions a resource trigger reacts to, as in ApiServerSource event types. */
@@ -51,37 +59,43 @@ const fleetLogic = [...clusterLogic, FLEET_CURSOR];
 /** The six functions. */
 export const FUNCTIONS: readonly FunctionSpec[] = [
   {
-    name: 'on-create', export: 'onCreate',
+    name: 'on-create',
+    export: 'onCreate',
     trigger: { type: 'resource', resource: 'postgresql', actions: ['add'] },
     permissions: clusterLogic,
     description: 'a postgresql object was added: add the finalizer and sync the cluster',
   },
   {
-    name: 'on-update', export: 'onUpdate',
+    name: 'on-update',
+    export: 'onUpdate',
     trigger: { type: 'resource', resource: 'postgresql', actions: ['update'] },
     permissions: clusterLogic,
     description: 'a postgresql object changed: sync it, or finalize it once it is being deleted',
   },
   {
-    name: 'on-delete', export: 'onDelete',
+    name: 'on-delete',
+    export: 'onDelete',
     trigger: { type: 'resource', resource: 'postgresql', actions: ['delete'] },
     permissions: clusterLogic,
     description: 'a postgresql object is being deleted: clean up its children and remove the finalizer',
   },
   {
-    name: 'on-operator-config-change', export: 'onOperatorConfigChange',
+    name: 'on-operator-config-change',
+    export: 'onOperatorConfigChange',
     trigger: { type: 'resource', resource: 'operator-configmap', actions: ['add', 'update'] },
     permissions: [...fleetLogic, RECORD_OPERATOR_CONFIG],
     description: 'the operator ConfigMap changed: validate it and re-sync every cluster under the new config',
   },
   {
-    name: 'on-node-drain', export: 'onNodeDrain',
+    name: 'on-node-drain',
+    export: 'onNodeDrain',
     trigger: { type: 'resource', resource: 'node', actions: ['add', 'update'] },
     permissions: [READ_OPERATOR_CONFIG, READ_NODES, FIND_MASTER_PODS, MOVE_MASTER],
     description: 'a Node changed: when it is going away, switch the master pods on it over to replicas on ready nodes',
   },
   {
-    name: 'periodic-sync', export: 'periodicSync',
+    name: 'periodic-sync',
+    export: 'periodicSync',
     trigger: { type: 'schedule', schedule: DEFAULT_SYNC_SCHEDULE },
     permissions: fleetLogic,
     description: 'on a schedule: sync every cluster in the watched namespaces (repairs anything missed)',

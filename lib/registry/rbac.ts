@@ -57,7 +57,12 @@ export const SYNC_CLUSTER: RuleGroup = {
     { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'create'] },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['get', 'create'] },
     // Creating a RoleBinding to the pod ClusterRole needs `bind` on it (RBAC escalation prevention).
-    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [POD_CLUSTER_ROLE] },
+    {
+      apiGroups: ['rbac.authorization.k8s.io'],
+      resources: ['clusterroles'],
+      verbs: ['bind'],
+      resourceNames: [POD_CLUSTER_ROLE],
+    },
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     // StatefulSet updates: orphaning re-create, rolling-update flags and pod annotations, volume growth; the rolling
     // update recreates flagged pods (lib/sync/rolling-update.ts).
@@ -82,7 +87,12 @@ export const FLEET_CURSOR: RuleGroup = {
   scope: 'operator',
   rules: [
     { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch', 'delete'], resourceNames: ['postgres-operator-fleet-sync'] },
+    {
+      apiGroups: [''],
+      resources: ['configmaps'],
+      verbs: ['get', 'patch', 'delete'],
+      resourceNames: ['postgres-operator-fleet-sync'],
+    },
   ],
 };
 
@@ -132,8 +142,11 @@ export const FINALIZE_CLUSTER: RuleGroup = {
   rules: [
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list', 'patch'] },
     { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'delete'] },
-    { apiGroups: [''], resources: ['services', 'endpoints', 'configmaps', 'secrets', 'pods', 'persistentvolumeclaims'],
-      verbs: ['get', 'list', 'delete'] },
+    {
+      apiGroups: [''],
+      resources: ['services', 'endpoints', 'configmaps', 'secrets', 'pods', 'persistentvolumeclaims'],
+      verbs: ['get', 'list', 'delete'],
+    },
     { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'delete'] },
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ],
@@ -205,8 +218,11 @@ export const POSTGRES_POD: RuleGroup = {
   name: POD_CLUSTER_ROLE,
   scope: 'cluster',
   rules: [
-    { apiGroups: [''], resources: ['configmaps', 'endpoints'],
-      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] },
+    {
+      apiGroups: [''],
+      resources: ['configmaps', 'endpoints'],
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+    },
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch', 'update', 'watch'] },
     { apiGroups: [''], resources: ['services'], verbs: ['create'] },
   ],
@@ -227,8 +243,12 @@ export function mergeRules(groups: readonly RuleGroup[], scope: RuleScope | read
         const key = JSON.stringify([rule.apiGroups, resource, rule.resourceNames ?? []]);
         const existing = merged.get(key);
         const verbs = new Set([...(existing?.verbs ?? []), ...rule.verbs]);
-        merged.set(key, { apiGroups: rule.apiGroups, resources: [resource], verbs: [...verbs].sort(),
-          ...(rule.resourceNames ? { resourceNames: rule.resourceNames } : {}) });
+        merged.set(key, {
+          apiGroups: rule.apiGroups,
+          resources: [resource],
+          verbs: [...verbs].sort(),
+          ...(rule.resourceNames ? { resourceNames: rule.resourceNames } : {}),
+        });
       }
     }
   }

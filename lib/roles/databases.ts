@@ -10,20 +10,30 @@ import { databaseNameProblem, SYSTEM_DATABASES } from './names';
 import type { RoleNote } from './types';
 
 /** A database and the role that must own it. */
-export interface DesiredDatabase { name: string; owner: string }
+export interface DesiredDatabase {
+  name: string;
+  owner: string;
+}
 
 /**
  * @param roles names of the roles the cluster will have (after merging)
  * @returns databases sorted by name, and the skipped ones as notes
  */
-export function manifestDatabases(cluster: Postgresql, roles: ReadonlySet<string>): { databases: DesiredDatabase[]; notes: RoleNote[] } {
+export function manifestDatabases(
+  cluster: Postgresql,
+  roles: ReadonlySet<string>,
+): { databases: DesiredDatabase[]; notes: RoleNote[] } {
   const databases: DesiredDatabase[] = [];
   const notes: RoleNote[] = [];
-  for (const [name, owner] of Object.entries(cluster.spec.databases ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const problem = databaseNameProblem(name)
-      ?? (SYSTEM_DATABASES.includes(name) ? `${JSON.stringify(name)} is a system database` : undefined)
-      ?? (roles.has(owner) ? undefined : `owner ${JSON.stringify(owner)} is not a role of this cluster`);
-    if (problem) notes.push({ name, origin: 'database', message: `database ${JSON.stringify(name)} skipped: ${problem}` });
+  for (const [name, owner] of Object.entries(cluster.spec.databases ?? {}).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  )) {
+    const problem =
+      databaseNameProblem(name) ??
+      (SYSTEM_DATABASES.includes(name) ? `${JSON.stringify(name)} is a system database` : undefined) ??
+      (roles.has(owner) ? undefined : `owner ${JSON.stringify(owner)} is not a role of this cluster`);
+    if (problem)
+      notes.push({ name, origin: 'database', message: `database ${JSON.stringify(name)} skipped: ${problem}` });
     else databases.push({ name, owner });
   }
   return { databases, notes };

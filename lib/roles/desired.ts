@@ -23,22 +23,34 @@ export interface RoleSourceInputs {
 }
 
 /** The desired roles and databases, and every refusal with its reason. */
-export interface DesiredState { roles: DesiredRole[]; databases: DesiredDatabase[]; notes: RoleNote[] }
+export interface DesiredState {
+  roles: DesiredRole[];
+  databases: DesiredDatabase[];
+  notes: RoleNote[];
+}
 
 /** @returns the merged roles (sorted), the databases (sorted) and the notes (in source order) */
 export function desiredState(input: RoleSourceInputs): DesiredState {
   const manifest = manifestRoles(input.cluster, input.config, input.passwords);
   const team = input.team ? teamRoles(input.team.members, input.team.superuserMembers, input.config) : [];
-  const merged = mergeRoles([
-    ...manifest.roles,
-    ...input.infrastructure.flatMap((source) => source.roles),
-    ...team,
-    ...systemRoles(input.config, input.passwords),
-  ], input.config);
+  const merged = mergeRoles(
+    [
+      ...manifest.roles,
+      ...input.infrastructure.flatMap((source) => source.roles),
+      ...team,
+      ...systemRoles(input.config, input.passwords),
+    ],
+    input.config,
+  );
   const databases = manifestDatabases(input.cluster, new Set(merged.roles.map((r) => r.name)));
   return {
     roles: merged.roles,
     databases: databases.databases,
-    notes: [...manifest.notes, ...input.infrastructure.flatMap((source) => source.notes), ...merged.notes, ...databases.notes],
+    notes: [
+      ...manifest.notes,
+      ...input.infrastructure.flatMap((source) => source.notes),
+      ...merged.notes,
+      ...databases.notes,
+    ],
   };
 }

@@ -13,27 +13,46 @@ import { parameterNameProblem, roleNameProblem } from './names';
 import { ORIGIN_PURPOSE, originPriority, type DesiredRole, type RoleNote } from './types';
 
 /** The merged roles (sorted by name) and every refusal or override. */
-export interface MergedRoles { roles: DesiredRole[]; notes: RoleNote[] }
+export interface MergedRoles {
+  roles: DesiredRole[];
+  notes: RoleNote[];
+}
 
 /** Drops group, admin and parameter entries that cannot be sent safely, with a note each. */
 function cleanRole(role: DesiredRole, notes: RoleNote[]): DesiredRole {
-  const keepRoles = (names: string[], what: string) => names.filter((group) => {
-    const problem = roleNameProblem(group) ?? (group === role.name ? 'a role cannot be its own member' : undefined);
-    if (problem) notes.push({ name: role.name, origin: role.origin, message: `role ${JSON.stringify(role.name)}: ${what} ${JSON.stringify(group)} skipped: ${problem}` });
-    return !problem;
-  });
+  const keepRoles = (names: string[], what: string) =>
+    names.filter((group) => {
+      const problem = roleNameProblem(group) ?? (group === role.name ? 'a role cannot be its own member' : undefined);
+      if (problem)
+        notes.push({
+          name: role.name,
+          origin: role.origin,
+          message: `role ${JSON.stringify(role.name)}: ${what} ${JSON.stringify(group)} skipped: ${problem}`,
+        });
+      return !problem;
+    });
   const memberOf = keepRoles(role.memberOf, 'group');
   const admins = keepRoles(role.admins, 'admin role');
   const parameters: Record<string, string> = {};
   for (const [rawName, value] of Object.entries(role.parameters)) {
     const name = rawName.toLowerCase();
-    const problem = parameterNameProblem(rawName) ?? (value.includes('\0') ? 'the value contains a NUL byte' : undefined);
-    if (problem) notes.push({ name: role.name, origin: role.origin, message: `role ${JSON.stringify(role.name)}: parameter ${JSON.stringify(rawName)} skipped: ${problem}` });
+    const problem =
+      parameterNameProblem(rawName) ?? (value.includes('\0') ? 'the value contains a NUL byte' : undefined);
+    if (problem)
+      notes.push({
+        name: role.name,
+        origin: role.origin,
+        message: `role ${JSON.stringify(role.name)}: parameter ${JSON.stringify(rawName)} skipped: ${problem}`,
+      });
     else parameters[name] = value;
   }
   const cleaned: DesiredRole = { ...role, memberOf, admins, parameters };
   if (typeof role.password === 'string' && role.password.includes('\0')) {
-    notes.push({ name: role.name, origin: role.origin, message: `role ${JSON.stringify(role.name)}: the password contains a NUL byte; password left as it is` });
+    notes.push({
+      name: role.name,
+      origin: role.origin,
+      message: `role ${JSON.stringify(role.name)}: the password contains a NUL byte; password left as it is`,
+    });
     delete cleaned.password;
   }
   return cleaned;
@@ -43,7 +62,10 @@ function cleanRole(role: DesiredRole, notes: RoleNote[]): DesiredRole {
  * @param candidates roles from all sources, in any order
  * @returns one role per name; refused names and overridden definitions as notes
  */
-export function mergeRoles(candidates: readonly DesiredRole[], config: Pick<OperatorConfig, 'super_username' | 'replication_username' | 'protected_role_names'>): MergedRoles {
+export function mergeRoles(
+  candidates: readonly DesiredRole[],
+  config: Pick<OperatorConfig, 'super_username' | 'replication_username' | 'protected_role_names'>,
+): MergedRoles {
   const notes: RoleNote[] = [];
   const system = new Set([config.super_username, config.replication_username]);
   const protectedNames = new Set(config.protected_role_names);
@@ -58,17 +80,29 @@ export function mergeRoles(candidates: readonly DesiredRole[], config: Pick<Oper
     }
     if (candidate.origin !== 'system') {
       if (system.has(candidate.name)) {
-        notes.push({ name: candidate.name, origin: candidate.origin, message: `cannot initialize a new ${purpose} with the name of the system user ${JSON.stringify(candidate.name)}` });
+        notes.push({
+          name: candidate.name,
+          origin: candidate.origin,
+          message: `cannot initialize a new ${purpose} with the name of the system user ${JSON.stringify(candidate.name)}`,
+        });
         continue;
       }
       if (protectedNames.has(candidate.name)) {
-        notes.push({ name: candidate.name, origin: candidate.origin, message: `cannot initialize a new ${purpose} with the name of the protected user ${JSON.stringify(candidate.name)}` });
+        notes.push({
+          name: candidate.name,
+          origin: candidate.origin,
+          message: `cannot initialize a new ${purpose} with the name of the protected user ${JSON.stringify(candidate.name)}`,
+        });
         continue;
       }
     }
     const previous = byName.get(candidate.name);
     if (previous && previous.origin !== candidate.origin) {
-      notes.push({ name: candidate.name, origin: previous.origin, message: `${ORIGIN_PURPOSE[previous.origin]} ${JSON.stringify(candidate.name)} is also ${/^[aeiou]/i.test(purpose) ? 'an' : 'a'} ${purpose}; the ${purpose} wins` });
+      notes.push({
+        name: candidate.name,
+        origin: previous.origin,
+        message: `${ORIGIN_PURPOSE[previous.origin]} ${JSON.stringify(candidate.name)} is also ${/^[aeiou]/i.test(purpose) ? 'an' : 'a'} ${purpose}; the ${purpose} wins`,
+      });
     }
     byName.set(candidate.name, cleanRole(candidate, notes));
   }
@@ -83,13 +117,20 @@ export function mergeRoles(candidates: readonly DesiredRole[], config: Pick<Oper
  * @param catalogMembers role name -> the roles it is a member of, for the roles that exist
  * @returns the roles to sync, and a note for each one left alone
  */
-export function withoutTeamMemberRoles(roles: readonly DesiredRole[], catalogMembers: ReadonlyMap<string, readonly string[]>,
-  pamRoleName: string): MergedRoles {
+export function withoutTeamMemberRoles(
+  roles: readonly DesiredRole[],
+  catalogMembers: ReadonlyMap<string, readonly string[]>,
+  pamRoleName: string,
+): MergedRoles {
   if (!pamRoleName) return { roles: [...roles], notes: [] };
   const notes: RoleNote[] = [];
   const kept = roles.filter((role) => {
     if (role.origin === 'system' || !catalogMembers.get(role.name)?.includes(pamRoleName)) return true;
-    notes.push({ name: role.name, origin: role.origin, message: `role ${JSON.stringify(role.name)} is a team member's role (member of ${pamRoleName}); left as it is while the Teams API is unavailable` });
+    notes.push({
+      name: role.name,
+      origin: role.origin,
+      message: `role ${JSON.stringify(role.name)} is a team member's role (member of ${pamRoleName}); left as it is while the Teams API is unavailable`,
+    });
     return false;
   });
   return { roles: kept, notes };

@@ -12,7 +12,10 @@
 
 /** Settings whose value is a list of names (GUC_LIST_INPUT): each element is its own literal. */
 export const LIST_PARAMETERS: ReadonlySet<string> = new Set([
-  'search_path', 'temp_tablespaces', 'local_preload_libraries', 'session_preload_libraries',
+  'search_path',
+  'temp_tablespaces',
+  'local_preload_libraries',
+  'session_preload_libraries',
 ]);
 
 const stripOuterSingleQuotes = (value: string): string =>
@@ -25,7 +28,10 @@ function listElements(value: string): string[] {
   let quoted = false;
   for (const ch of value) {
     if (ch === '"') quoted = !quoted;
-    else if (ch === ',' && !quoted) { elements.push(current); current = ''; } else current += ch;
+    else if (ch === ',' && !quoted) {
+      elements.push(current);
+      current = '';
+    } else current += ch;
   }
   elements.push(current);
   return elements.map((e) => e.trim()).filter((e) => e !== '');

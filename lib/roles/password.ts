@@ -35,7 +35,9 @@ export function saslPrep(password: string): string {
 
 /** @returns `md5` + hex md5 of password then user name, as PostgreSQL stores it */
 export function md5Verifier(user: string, password: string): string {
-  return `md5${createHash('md5').update(password + user).digest('hex')}`;
+  return `md5${createHash('md5')
+    .update(password + user)
+    .digest('hex')}`;
 }
 
 /**
@@ -56,7 +58,12 @@ export function scramVerifier(password: string, salt: Buffer, iterations = SCRAM
  * @param salt called only when a SCRAM verifier has to be made
  * @returns what to send in `PASSWORD '...'`
  */
-export function makeVerifier(encryption: PasswordEncryption, user: string, password: string, salt: () => Buffer): string {
+export function makeVerifier(
+  encryption: PasswordEncryption,
+  user: string,
+  password: string,
+  salt: () => Buffer,
+): string {
   if (isVerifier(password)) return password;
   if (encryption === 'md5') return md5Verifier(user, password);
   const verifier = scramVerifier(password, salt());
@@ -70,7 +77,12 @@ export function makeVerifier(encryption: PasswordEncryption, user: string, passw
  * A verifier in the other encryption counts as different: the password is then sent again in the wanted one.
  * @param password plaintext, or a verifier (compared as it is)
  */
-export function passwordMatches(stored: string | null, encryption: PasswordEncryption, user: string, password: string): boolean {
+export function passwordMatches(
+  stored: string | null,
+  encryption: PasswordEncryption,
+  user: string,
+  password: string,
+): boolean {
   if (stored === null || stored === '') return false;
   if (isVerifier(password)) return stored === password;
   if (encryption === 'md5') return stored === md5Verifier(user, password);
@@ -92,7 +104,8 @@ export function passwordMatches(stored: string | null, encryption: PasswordEncry
  */
 const scramMatches = new Set<string>();
 const MEMO_LIMIT = 50_000;
-const memoKey = (stored: string, password: string) => createHash('sha256').update(stored).update('\0').update(password).digest('base64');
+const memoKey = (stored: string, password: string) =>
+  createHash('sha256').update(stored).update('\0').update(password).digest('base64');
 const remember = (key: string) => {
   if (scramMatches.size >= MEMO_LIMIT) scramMatches.clear();
   scramMatches.add(key);

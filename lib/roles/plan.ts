@@ -13,7 +13,15 @@
 import type { DesiredDatabase } from './databases';
 import { parameterMatches, parameterValues } from './parameters';
 import { makeVerifier, passwordMatches } from './password';
-import { ORIGIN_PURPOSE, type Catalog, type CatalogRole, type DesiredRole, type PasswordEncryption, type RoleNote, type Statement } from './types';
+import {
+  ORIGIN_PURPOSE,
+  type Catalog,
+  type CatalogRole,
+  type DesiredRole,
+  type PasswordEncryption,
+  type RoleNote,
+  type Statement,
+} from './types';
 
 /** How to hash new passwords. */
 export interface PlanOptions {
@@ -23,11 +31,19 @@ export interface PlanOptions {
 }
 
 /** Statements in the order to run them, and what had to be skipped. */
-export interface SqlPlan { statements: Statement[]; notes: RoleNote[] }
+export interface SqlPlan {
+  statements: Statement[];
+  notes: RoleNote[];
+}
 
 const ATTRIBUTE_FIELDS: Record<string, keyof CatalogRole> = {
-  SUPERUSER: 'superuser', LOGIN: 'login', CREATEDB: 'createdb', INHERIT: 'inherit', REPLICATION: 'replication',
-  BYPASSRLS: 'bypassrls', CREATEROLE: 'createrole',
+  SUPERUSER: 'superuser',
+  LOGIN: 'login',
+  CREATEDB: 'createdb',
+  INHERIT: 'inherit',
+  REPLICATION: 'replication',
+  BYPASSRLS: 'bypassrls',
+  CREATEROLE: 'createrole',
 };
 
 /** @returns whether the catalog role already has the attribute (`CREATEDB`) or its absence (`NOCREATEDB`) */
@@ -40,7 +56,10 @@ function hasAttribute(role: CatalogRole, attribute: string): boolean {
 }
 
 /** @returns the role names and database names whose catalog rows the plan needs */
-export function catalogNames(roles: readonly DesiredRole[], databases: readonly DesiredDatabase[]): { roles: string[]; databases: string[] } {
+export function catalogNames(
+  roles: readonly DesiredRole[],
+  databases: readonly DesiredDatabase[],
+): { roles: string[]; databases: string[] } {
   const names = new Set<string>();
   for (const role of roles) {
     names.add(role.name);
@@ -69,49 +88,108 @@ export function planRoles(roles: readonly DesiredRole[], catalog: Catalog, optio
   for (const role of roles) {
     const current = catalog.roles.get(role.name);
     const purpose = ORIGIN_PURPOSE[role.origin];
-    const missingGroup = (group: string, what: string) => notes.push({ name: role.name, origin: role.origin,
-      message: `role ${JSON.stringify(role.name)}: ${what} ${JSON.stringify(group)} does not exist; skipped until it does` });
+    const missingGroup = (group: string, what: string) =>
+      notes.push({
+        name: role.name,
+        origin: role.origin,
+        message: `role ${JSON.stringify(role.name)}: ${what} ${JSON.stringify(group)} does not exist; skipped until it does`,
+      });
     const groups = role.memberOf.filter((g) => exists(g) || (missingGroup(g, 'group role'), false));
     const admins = role.admins.filter((a) => exists(a) || (missingGroup(a, 'admin role'), false));
 
     if (!current) {
-      const password = typeof role.password === 'string'
-        ? makeVerifier(options.encryption, role.name, role.password, options.salt) : role.password;
-      creates.push({ type: 'create-role', role: role.name, attributes: role.attributes,
-        inRoles: groups.filter((g) => catalog.roles.has(g)), admins: admins.filter((a) => catalog.roles.has(a)), password,
-        reason: `create ${purpose} ${role.name}` });
+      const password =
+        typeof role.password === 'string'
+          ? makeVerifier(options.encryption, role.name, role.password, options.salt)
+          : role.password;
+      creates.push({
+        type: 'create-role',
+        role: role.name,
+        attributes: role.attributes,
+        inRoles: groups.filter((g) => catalog.roles.has(g)),
+        admins: admins.filter((a) => catalog.roles.has(a)),
+        password,
+        reason: `create ${purpose} ${role.name}`,
+      });
       const laterGroups = groups.filter((g) => !catalog.roles.has(g));
-      if (laterGroups.length) grants.push({ type: 'grant-membership', role: role.name, groups: laterGroups, reason: `${role.name}: member of new roles ${laterGroups.join(', ')}` });
+      if (laterGroups.length)
+        grants.push({
+          type: 'grant-membership',
+          role: role.name,
+          groups: laterGroups,
+          reason: `${role.name}: member of new roles ${laterGroups.join(', ')}`,
+        });
       for (const admin of admins.filter((a) => !catalog.roles.has(a))) {
-        adminGrants.push({ type: 'grant-admin', role: role.name, admin, reason: `${role.name}: ADMIN OPTION for new role ${admin}` });
+        adminGrants.push({
+          type: 'grant-admin',
+          role: role.name,
+          admin,
+          reason: `${role.name}: ADMIN OPTION for new role ${admin}`,
+        });
       }
       for (const [name, value] of Object.entries(role.parameters).sort()) {
-        settings.push({ type: 'set-parameter', role: role.name, name, values: parameterValues(name, value), reason: `${role.name}: set ${name}` });
+        settings.push({
+          type: 'set-parameter',
+          role: role.name,
+          name,
+          values: parameterValues(name, value),
+          reason: `${role.name}: set ${name}`,
+        });
       }
       continue;
     }
 
     const missing = role.attributes.filter((a) => !hasAttribute(current, a));
     // The Secret's password, when the role's verifier does not match it.
-    const newPassword = typeof role.password === 'string'
-      && !passwordMatches(current.password, options.encryption, role.name, role.password) ? role.password : undefined;
+    const newPassword =
+      typeof role.password === 'string' &&
+      !passwordMatches(current.password, options.encryption, role.name, role.password)
+        ? role.password
+        : undefined;
     const passwordChanged = newPassword !== undefined;
     if (missing.length || passwordChanged) {
-      const why = [missing.length ? `missing ${missing.join(' ')}` : '', passwordChanged ? `password differs from its Secret (or is not ${options.encryption})` : '']
-        .filter(Boolean).join('; ');
-      alters.push({ type: 'alter-role', role: role.name, attributes: missing,
-        password: newPassword !== undefined ? makeVerifier(options.encryption, role.name, newPassword, options.salt) : undefined,
-        reason: `${role.name}: ${why}` });
+      const why = [
+        missing.length ? `missing ${missing.join(' ')}` : '',
+        passwordChanged ? `password differs from its Secret (or is not ${options.encryption})` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
+      alters.push({
+        type: 'alter-role',
+        role: role.name,
+        attributes: missing,
+        password:
+          newPassword !== undefined
+            ? makeVerifier(options.encryption, role.name, newPassword, options.salt)
+            : undefined,
+        reason: `${role.name}: ${why}`,
+      });
     }
     const newGroups = groups.filter((g) => !current.memberOf.includes(g));
-    if (newGroups.length) grants.push({ type: 'grant-membership', role: role.name, groups: newGroups, reason: `${role.name}: not a member of ${newGroups.join(', ')}` });
+    if (newGroups.length)
+      grants.push({
+        type: 'grant-membership',
+        role: role.name,
+        groups: newGroups,
+        reason: `${role.name}: not a member of ${newGroups.join(', ')}`,
+      });
     for (const admin of admins.filter((a) => !current.admins.includes(a))) {
-      adminGrants.push({ type: 'grant-admin', role: role.name, admin, reason: `${role.name}: ${admin} lacks ADMIN OPTION` });
+      adminGrants.push({
+        type: 'grant-admin',
+        role: role.name,
+        admin,
+        reason: `${role.name}: ${admin} lacks ADMIN OPTION`,
+      });
     }
     for (const [name, value] of Object.entries(role.parameters).sort()) {
       if (!parameterMatches(name, current.parameters[name], value)) {
-        settings.push({ type: 'set-parameter', role: role.name, name, values: parameterValues(name, value),
-          reason: `${role.name}: ${name} is ${current.parameters[name] === undefined ? 'not set' : 'different'}` });
+        settings.push({
+          type: 'set-parameter',
+          role: role.name,
+          name,
+          values: parameterValues(name, value),
+          reason: `${role.name}: ${name} is ${current.parameters[name] === undefined ? 'not set' : 'different'}`,
+        });
       }
     }
   }
@@ -123,19 +201,37 @@ export function planRoles(roles: readonly DesiredRole[], catalog: Catalog, optio
  * @param roles the role names that exist once the role statements ran
  * @returns CREATE DATABASE for missing ones, ALTER DATABASE ... OWNER TO for a different owner
  */
-export function planDatabases(databases: readonly DesiredDatabase[], catalog: Catalog, roles: ReadonlySet<string>): SqlPlan {
+export function planDatabases(
+  databases: readonly DesiredDatabase[],
+  catalog: Catalog,
+  roles: ReadonlySet<string>,
+): SqlPlan {
   const statements: Statement[] = [];
   const notes: RoleNote[] = [];
   for (const database of databases) {
     if (!roles.has(database.owner) && !catalog.roles.has(database.owner)) {
-      notes.push({ name: database.name, origin: 'database', message: `database ${JSON.stringify(database.name)} skipped: owner ${JSON.stringify(database.owner)} does not exist` });
+      notes.push({
+        name: database.name,
+        origin: 'database',
+        message: `database ${JSON.stringify(database.name)} skipped: owner ${JSON.stringify(database.owner)} does not exist`,
+      });
       continue;
     }
     const owner = catalog.databases.get(database.name);
     if (owner === undefined) {
-      statements.push({ type: 'create-database', database: database.name, owner: database.owner, reason: `create database ${database.name} owned by ${database.owner}` });
+      statements.push({
+        type: 'create-database',
+        database: database.name,
+        owner: database.owner,
+        reason: `create database ${database.name} owned by ${database.owner}`,
+      });
     } else if (owner !== database.owner) {
-      statements.push({ type: 'alter-database-owner', database: database.name, owner: database.owner, reason: `database ${database.name}: owner ${owner} -> ${database.owner}` });
+      statements.push({
+        type: 'alter-database-owner',
+        database: database.name,
+        owner: database.owner,
+        reason: `database ${database.name}: owner ${owner} -> ${database.owner}`,
+      });
     }
   }
   return { statements, notes };

@@ -8,7 +8,7 @@
 
 /** Where a role comes from, lowest priority first. */
 export const ROLE_ORIGINS = ['manifest', 'infrastructure', 'teams-api', 'system'] as const;
-export type RoleOrigin = typeof ROLE_ORIGINS[number];
+export type RoleOrigin = (typeof ROLE_ORIGINS)[number];
 
 /** Priority of an origin on a name clash: system > Teams API > infrastructure > manifest (higher wins). */
 export function originPriority(origin: RoleOrigin): number {
@@ -86,8 +86,15 @@ export type PasswordEncryption = 'md5' | 'scram-sha-256';
 
 /** A statement to run. Names are checked; `password` holds a verifier, never plaintext. */
 export type Statement =
-  | { type: 'create-role'; role: string; attributes: string[]; inRoles: string[]; admins: string[];
-    password: string | null | undefined; reason: string }
+  | {
+      type: 'create-role';
+      role: string;
+      attributes: string[];
+      inRoles: string[];
+      admins: string[];
+      password: string | null | undefined;
+      reason: string;
+    }
   | { type: 'alter-role'; role: string; attributes: string[]; password?: string; reason: string }
   | { type: 'grant-membership'; role: string; groups: string[]; reason: string }
   | { type: 'grant-admin'; role: string; admin: string; reason: string }

@@ -22,7 +22,12 @@ export type EventAction = 'add' | 'update' | 'delete' | 'sync';
 export type EventSource = 'cloudevents' | 'fission' | 'watch' | 'kubeless' | 'cron';
 
 /** A reference to the object an event is about. */
-export interface EventRef { apiVersion?: string; kind?: string; namespace?: string; name: string }
+export interface EventRef {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  name: string;
+}
 
 /** A Kubernetes object as JSON. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary objects, read field by field
@@ -70,14 +75,23 @@ function headersOf(event: KubelessEvent): Record<string, string> {
   return headers;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const looksLikeKubeObject = (value: unknown): value is EventObject =>
-  isObject(value) && typeof value.kind === 'string' && isObject(value.metadata) && typeof value.metadata.name === 'string';
+  isObject(value) &&
+  typeof value.kind === 'string' &&
+  isObject(value.metadata) &&
+  typeof value.metadata.name === 'string';
 
 function refOf(object: EventObject | undefined): EventRef | undefined {
   if (!object?.metadata?.name) return undefined;
-  return { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    namespace: object.metadata.namespace,
+    name: object.metadata.name,
+  };
 }
 
 /** The body as a value: Kubeless gives objects for JSON and strings for everything else. */
@@ -101,15 +115,31 @@ function fromCloudEvent(ce: CloudEventV1<unknown>): NormalizedEvent {
   };
   const object = looksLikeKubeObject(data) && !ce.type.includes('.ref.') ? data : undefined;
   const fromExtensions = extension('name')
-    ? { apiVersion: extension('apiversion'), kind: extension('kind'), namespace: extension('namespace') || undefined, name: extension('name')! }
+    ? {
+        apiVersion: extension('apiversion'),
+        kind: extension('kind'),
+        namespace: extension('namespace') || undefined,
+        name: extension('name')!,
+      }
     : undefined;
   // Reference mode carries an ObjectReference {apiVersion, kind, name, namespace} as data.
-  const fromReference = isObject(data) && typeof data.name === 'string'
-    ? { apiVersion: data.apiVersion as string | undefined, kind: data.kind as string | undefined, namespace: data.namespace as string | undefined, name: data.name }
-    : undefined;
+  const fromReference =
+    isObject(data) && typeof data.name === 'string'
+      ? {
+          apiVersion: data.apiVersion as string | undefined,
+          kind: data.kind as string | undefined,
+          namespace: data.namespace as string | undefined,
+          name: data.name,
+        }
+      : undefined;
   return {
-    id: ce.id, time: ce.time, source: 'cloudevents', type: ce.type, action,
-    ref: fromExtensions ?? refOf(object) ?? fromReference, object,
+    id: ce.id,
+    time: ce.time,
+    source: 'cloudevents',
+    type: ce.type,
+    action,
+    ref: fromExtensions ?? refOf(object) ?? fromReference,
+    object,
   };
 }
 
@@ -135,8 +165,12 @@ export function parseEvent(event: KubelessEvent): NormalizedEvent {
   const structured = contentType.startsWith('application/cloudevents+json');
   if (headers['ce-type'] || headers['ce-specversion'] || structured) {
     try {
-      const ce = HTTP.toEvent({ headers, body: typeof body === 'string' || body === undefined ? body : JSON.stringify(body) });
-      if (Array.isArray(ce)) throw new EnvelopeError('batched CloudEvents are not supported: send one event per request');
+      const ce = HTTP.toEvent({
+        headers,
+        body: typeof body === 'string' || body === undefined ? body : JSON.stringify(body),
+      });
+      if (Array.isArray(ce))
+        throw new EnvelopeError('batched CloudEvents are not supported: send one event per request');
       return fromCloudEvent(ce);
     } catch (error) {
       if (error instanceof EnvelopeError) throw error;
@@ -145,13 +179,32 @@ export function parseEvent(event: KubelessEvent): NormalizedEvent {
   }
   const fission = headers['x-kubernetes-event-type'];
   if (fission && WATCH_ACTIONS[fission.toUpperCase()] && looksLikeKubeObject(body)) {
-    return { id, time, source: 'fission', action: WATCH_ACTIONS[fission.toUpperCase()]!, ref: refOf(body), object: body };
+    return {
+      id,
+      time,
+      source: 'fission',
+      action: WATCH_ACTIONS[fission.toUpperCase()]!,
+      ref: refOf(body),
+      object: body,
+    };
   }
-  if (isObject(body) && typeof body.type === 'string' && (body.type === 'BOOKMARK' || WATCH_ACTIONS[body.type]) && isObject(body.object)) {
-    if (body.type === 'BOOKMARK') return { id, time, source: 'watch', action: 'sync', ignored: 'watch BOOKMARK events carry no change' };
+  if (
+    isObject(body) &&
+    typeof body.type === 'string' &&
+    (body.type === 'BOOKMARK' || WATCH_ACTIONS[body.type]) &&
+    isObject(body.object)
+  ) {
+    if (body.type === 'BOOKMARK')
+      return { id, time, source: 'watch', action: 'sync', ignored: 'watch BOOKMARK events carry no change' };
     const object = body.object as EventObject;
     return { id, time, source: 'watch', action: WATCH_ACTIONS[body.type]!, ref: refOf(object), object };
   }
-  if (looksLikeKubeObject(body)) return { id, time, source: 'kubeless', action: 'sync', ref: refOf(body), object: body };
-  return { id, time, source: event['event-namespace']?.startsWith('cronjobtrigger') || !id ? 'cron' : 'kubeless', action: 'sync' };
+  if (looksLikeKubeObject(body))
+    return { id, time, source: 'kubeless', action: 'sync', ref: refOf(body), object: body };
+  return {
+    id,
+    time,
+    source: event['event-namespace']?.startsWith('cronjobtrigger') || !id ? 'cron' : 'kubeless',
+    action: 'sync',
+  };
 }

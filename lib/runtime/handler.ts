@@ -40,8 +40,14 @@ export interface Outcome {
   invalid?: string;
 }
 
-interface KubelessContext { 'function-name'?: string; timeout?: number }
-interface ResponseLike { status?: (code: number) => unknown; set?: (name: string, value: string) => unknown }
+interface KubelessContext {
+  'function-name'?: string;
+  timeout?: number;
+}
+interface ResponseLike {
+  status?: (code: number) => unknown;
+  set?: (name: string, value: string) => unknown;
+}
 
 let sharedClient: KubeClient | undefined;
 
@@ -89,7 +95,11 @@ export function defineHandler(name: string, logic: (invocation: Invocation) => P
     // A Knative ApiServerSource sends every event type of its resource to its sink; act on this function's own.
     const trigger = functionSpec(name).trigger;
     if (trigger.type === 'resource' && event.action !== 'sync' && !trigger.actions.includes(event.action)) {
-      return { ok: true, ...summary, ignored: `${name} handles ${trigger.actions.join('/')} events, not ${event.action}` };
+      return {
+        ok: true,
+        ...summary,
+        ignored: `${name} handles ${trigger.actions.join('/')} events, not ${event.action}`,
+      };
     }
     const budget = deadlineMs(context, env);
     const signal = AbortSignal.timeout(budget);
@@ -102,7 +112,11 @@ export function defineHandler(name: string, logic: (invocation: Invocation) => P
         return { ok: false, ...summary, error: outcome.invalid };
       }
       if (outcome.retryable) reply(rawEvent, 503, { 'Retry-After': String(outcome.retryAfterSeconds ?? 5) });
-      log.info('Handled event', { ...summary, ref: event.ref && `${event.ref.namespace ?? ''}/${event.ref.name}`, retryable: outcome.retryable ?? false });
+      log.info('Handled event', {
+        ...summary,
+        ref: event.ref && `${event.ref.namespace ?? ''}/${event.ref.name}`,
+        retryable: outcome.retryable ?? false,
+      });
       return { ok: !outcome.retryable, ...summary, result: outcome.result };
     } catch (error) {
       // Unexpected errors: an unavailable API (or our deadline) is worth retrying; anything else is a bug → 500.

@@ -56,7 +56,8 @@ export interface RunningHost {
 
 /** @returns host options from the environment, with Kubeless' defaults; throws when MOD_NAME or FUNC_HANDLER is missing */
 export function hostOptionsFromEnv(env: NodeJS.ProcessEnv): HostOptions {
-  if (!env.MOD_NAME || !env.FUNC_HANDLER) throw new Error('MOD_NAME and FUNC_HANDLER must be set (e.g. MOD_NAME=handler FUNC_HANDLER=onCreate)');
+  if (!env.MOD_NAME || !env.FUNC_HANDLER)
+    throw new Error('MOD_NAME and FUNC_HANDLER must be set (e.g. MOD_NAME=handler FUNC_HANDLER=onCreate)');
   return {
     moduleName: env.MOD_NAME,
     handlerName: env.FUNC_HANDLER,
@@ -81,7 +82,12 @@ export function loadHandler(moduleDir: string, moduleName: string, handlerName: 
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
@@ -113,15 +119,27 @@ function parseData(req: http.IncomingMessage, body: Buffer): unknown {
 /** Express-like methods Kubeless handlers use on `event.extensions.response`. */
 function responseShim(res: http.ServerResponse) {
   return Object.assign(res, {
-    status(code: number) { res.statusCode = code; return res; },
-    set(name: string, value: string) { res.setHeader(name, value); return res; },
+    status(code: number) {
+      res.statusCode = code;
+      return res;
+    },
+    set(name: string, value: string) {
+      res.setHeader(name, value);
+      return res;
+    },
   });
 }
 
 function send(res: http.ServerResponse, result: unknown): void {
   if (res.writableEnded) return;
-  if (result === undefined) { res.end(); return; }
-  if (typeof result === 'string' || Buffer.isBuffer(result)) { res.end(result); return; }
+  if (result === undefined) {
+    res.end();
+    return;
+  }
+  if (typeof result === 'string' || Buffer.isBuffer(result)) {
+    res.end(result);
+    return;
+  }
   res.setHeader('Content-Type', 'application/json');
   res.end(JSON.stringify(result));
 }
@@ -133,10 +151,30 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'function'] as const;
-  const calls = new Counter({ name: 'function_calls_total', help: 'Number of calls to the function', labelNames, registers: [registry] });
-  const failures = new Counter({ name: 'function_failures_total', help: 'Number of failed calls (500 or 408)', labelNames, registers: [registry] });
-  const duration = new Histogram({ name: 'function_duration_seconds', help: 'Duration of calls in seconds', labelNames, registers: [registry] });
-  const context = { 'function-name': options.handlerName, timeout: options.timeoutSeconds, runtime: options.runtime, 'memory-limit': options.memoryLimit };
+  const calls = new Counter({
+    name: 'function_calls_total',
+    help: 'Number of calls to the function',
+    labelNames,
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'function_failures_total',
+    help: 'Number of failed calls (500 or 408)',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'function_duration_seconds',
+    help: 'Duration of calls in seconds',
+    labelNames,
+    registers: [registry],
+  });
+  const context = {
+    'function-name': options.handlerName,
+    timeout: options.timeoutSeconds,
+    runtime: options.runtime,
+    'memory-limit': options.memoryLimit,
+  };
   const inFlight = new Set<Promise<unknown>>();
 
   async function invoke(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -148,12 +186,19 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       const data = parseData(req, await readBody(req, options.bodyLimitBytes));
       const header = (name: string) => req.headers[name] as string | undefined;
       const event = {
-        data, 'event-type': header('event-type'), 'event-id': header('event-id'), 'event-time': header('event-time'),
-        'event-namespace': header('event-namespace'), extensions: { request: req, response: responseShim(res) },
+        data,
+        'event-type': header('event-type'),
+        'event-id': header('event-id'),
+        'event-time': header('event-time'),
+        'event-namespace': header('event-namespace'),
+        extensions: { request: req, response: responseShim(res) },
       };
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HttpError(408, `the function did not finish within ${options.timeoutSeconds} s`)), options.timeoutSeconds * 1000);
+        timer = setTimeout(
+          () => reject(new HttpError(408, `the function did not finish within ${options.timeoutSeconds} s`)),
+          options.timeoutSeconds * 1000,
+        );
       });
       try {
         send(res, await Promise.race([Promise.resolve(handler(event, context)), timeout]));
@@ -172,7 +217,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     } finally {
       stop();
       log.info('Handled request', {
-        method: req.method, path: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6,
+        method: req.method,
+        path: req.url,
+        status: res.statusCode,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
         eventId: req.headers['ce-id'] ?? req.headers['event-id'],
       });
     }
@@ -180,10 +228,21 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
   const server = http.createServer((req, res) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
-    if (req.method === 'GET' && req.url === '/healthz') { res.end('OK'); return; }
+    if (req.method === 'GET' && req.url === '/healthz') {
+      res.end('OK');
+      return;
+    }
     if (req.method === 'GET' && req.url === '/metrics') {
-      registry.metrics().then((text) => { res.setHeader('Content-Type', registry.contentType); res.end(text); },
-        (error: Error) => { res.statusCode = 500; res.end(error.message); });
+      registry.metrics().then(
+        (text) => {
+          res.setHeader('Content-Type', registry.contentType);
+          res.end(text);
+        },
+        (error: Error) => {
+          res.statusCode = 500;
+          res.end(error.message);
+        },
+      );
       return;
     }
     if (req.method === 'OPTIONS') {
@@ -207,7 +266,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     async close(graceMs = 10_000) {
       server.close();
       server.closeIdleConnections();
-      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+      ]);
       server.closeAllConnections();
     },
   };

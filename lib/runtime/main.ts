@@ -7,14 +7,17 @@ import { hostOptionsFromEnv, startHost } from './host';
 
 const log = createLogger(undefined, process.env.LOG_LEVEL === 'debug' ? 'debug' : 'info');
 
-startHost({ ...hostOptionsFromEnv(process.env), log }).then((host) => {
-  const stop = (signal: string) => {
-    log.info('Stopping', { signal });
-    void host.close().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-}, (error: Error) => {
-  log.error('Could not start the function host', { error: error.message });
-  process.exit(1);
-});
+startHost({ ...hostOptionsFromEnv(process.env), log }).then(
+  (host) => {
+    const stop = (signal: string) => {
+      log.info('Stopping', { signal });
+      void host.close().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  },
+  (error: Error) => {
+    log.error('Could not start the function host', { error: error.message });
+    process.exit(1);
+  },
+);

@@ -50,7 +50,14 @@ export function syncContext(parts: Omit<SyncContext, 'events'>): SyncContext {
 }
 
 /** A step done, to be recorded as an Event about the cluster. */
-export interface StepEvent { type: EventType; reason: string; message: string }
+export interface StepEvent {
+  type: EventType;
+  reason: string;
+  message: string;
+}
 
 /** Where the operator ConfigMap lives. */
-export interface ConfigLocation { namespace: string; name: string }
+export interface ConfigLocation {
+  namespace: string;
+  name: string;
+}

@@ -34,7 +34,12 @@ export interface TeamQuery {
 /** Largest answer read, in bytes: a team is a few kB; anything bigger is not a team. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-const failure = (error: string, retryable: boolean, notFound = false): TeamResult => ({ ok: false, error, notFound, retryable });
+const failure = (error: string, retryable: boolean, notFound = false): TeamResult => ({
+  ok: false,
+  error,
+  notFound,
+  retryable,
+});
 
 /** @returns the members of the team, or why they could not be read */
 export async function fetchTeamMembers(query: TeamQuery): Promise<TeamResult> {
@@ -47,15 +52,21 @@ export async function fetchTeamMembers(query: TeamQuery): Promise<TeamResult> {
   let text: string;
   try {
     const response = await (query.fetchImpl ?? fetch)(url, {
-      headers: { Authorization: `Bearer ${query.token}`, Accept: 'application/json' }, signal, redirect: 'error',
+      headers: { Authorization: `Bearer ${query.token}`, Accept: 'application/json' },
+      signal,
+      redirect: 'error',
     });
     status = response.status;
     const length = Number(response.headers.get('content-length') ?? 0);
-    if (length > MAX_BODY_BYTES) return failure(`Teams API answer for team ${JSON.stringify(query.teamId)} is too large (${length} bytes)`, false);
+    if (length > MAX_BODY_BYTES)
+      return failure(`Teams API answer for team ${JSON.stringify(query.teamId)} is too large (${length} bytes)`, false);
     text = await response.text();
   } catch (error) {
-    const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : (error as Error).cause instanceof Error
-      ? ((error as Error).cause as Error).message : (error as Error).message;
+    const reason = timeout.aborted
+      ? `no answer within ${timeoutMs} ms`
+      : (error as Error).cause instanceof Error
+        ? ((error as Error).cause as Error).message
+        : (error as Error).message;
     return failure(`Teams API ${url} unreachable: ${reason}`, true);
   }
   if (status !== 200) {
@@ -63,9 +74,14 @@ export async function fetchTeamMembers(query: TeamQuery): Promise<TeamResult> {
     try {
       const body = JSON.parse(text) as { error?: unknown };
       if (typeof body.error === 'string') message = body.error;
-    } catch { /* not JSON: keep the text */ }
-    return failure(`team API query failed with status code ${status} and message: '${message.replace(/\s+/g, ' ').trim()}'`,
-      status === 429 || status >= 500, status === 404);
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return failure(
+      `team API query failed with status code ${status} and message: '${message.replace(/\s+/g, ' ').trim()}'`,
+      status === 429 || status >= 500,
+      status === 404,
+    );
   }
   let body: unknown;
   try {
@@ -74,7 +90,13 @@ export async function fetchTeamMembers(query: TeamQuery): Promise<TeamResult> {
     return failure(`Teams API answer for team ${JSON.stringify(query.teamId)} is not JSON`, false);
   }
   const member = (body as { member?: unknown } | null)?.member;
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(member) || !member.every((m) => typeof m === 'string')) {
+  if (
+    typeof body !== 'object' ||
+    body === null ||
+    Array.isArray(body) ||
+    !Array.isArray(member) ||
+    !member.every((m) => typeof m === 'string')
+  ) {
     return failure(`Teams API answer for team ${JSON.stringify(query.teamId)} has no "member" list of names`, false);
   }
   return { ok: true, members: [...new Set(member as string[])].sort() };

@@ -15,10 +15,14 @@ export type TokenResult = { ok: true; token: string } | { ok: false; error: stri
  */
 export function teamsApiToken(data: Readonly<Record<string, string>> | undefined, where: string): TokenResult {
   if (!data) return { ok: false, error: `the Teams API token Secret ${where} does not exist` };
-  const decode = (key: string) => (data[key] === undefined ? undefined : Buffer.from(data[key], 'base64').toString('utf8').trim());
+  const decode = (key: string) =>
+    data[key] === undefined ? undefined : Buffer.from(data[key], 'base64').toString('utf8').trim();
   const type = decode('read-only-token-type');
   if (type !== 'Bearer') {
-    return { ok: false, error: `wrong token type in ${where}: read-only-token-type must be "Bearer"${type === undefined ? ' (the key is missing)' : ''}` };
+    return {
+      ok: false,
+      error: `wrong token type in ${where}: read-only-token-type must be "Bearer"${type === undefined ? ' (the key is missing)' : ''}`,
+    };
   }
   const token = decode('read-only-token-secret');
   if (!token) return { ok: false, error: `the Teams API token Secret ${where} has no read-only-token-secret` };

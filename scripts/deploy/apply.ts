@@ -31,7 +31,8 @@ const KINDS: Record<string, { plural: string; namespaced: boolean }> = {
 /** @returns the API path of an object (`/apis/apps/v1/namespaces/ns/deployments/name`); throws for an unknown kind */
 export function objectPath(object: DesiredObject): string {
   const kind = KINDS[object.kind];
-  if (!kind) throw new Error(`scripts/deploy cannot apply kind ${object.kind}: add it to KINDS in scripts/deploy/apply.ts`);
+  if (!kind)
+    throw new Error(`scripts/deploy cannot apply kind ${object.kind}: add it to KINDS in scripts/deploy/apply.ts`);
   const prefix = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
   const { name, namespace } = object.metadata;
   if (kind.namespaced && !namespace) throw new Error(`${object.kind} ${name} has no namespace`);
@@ -58,13 +59,19 @@ export interface ApplyOptions {
 /**
  * @throws Error naming every namespace the objects need that does not exist (nothing is applied then)
  */
-export async function requireNamespaces(client: KubeClient, objects: readonly DesiredObject[], signal?: AbortSignal): Promise<void> {
+export async function requireNamespaces(
+  client: KubeClient,
+  objects: readonly DesiredObject[],
+  signal?: AbortSignal,
+): Promise<void> {
   const namespaces = [...new Set(objects.map((o) => o.metadata.namespace).filter((n): n is string => !!n))].sort();
   const found = await Promise.all(namespaces.map((name) => client.get({ kind: 'Namespace', name }, signal)));
   const missing = namespaces.filter((_, i) => !found[i]);
   if (missing.length > 0) {
-    throw new Error(`namespace${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist; `
-      + `create ${missing.length > 1 ? 'them' : 'it'} first: ${missing.map((n) => `kubectl create namespace ${n}`).join('; ')}`);
+    throw new Error(
+      `namespace${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist; ` +
+        `create ${missing.length > 1 ? 'them' : 'it'} first: ${missing.map((n) => `kubectl create namespace ${n}`).join('; ')}`,
+    );
   }
 }
 
@@ -74,30 +81,51 @@ export async function requireNamespaces(client: KubeClient, objects: readonly De
  * @throws Error naming the object and the API's answer; for a kind the cluster does not serve (404), says which
  *   API is missing
  */
-export async function applyObjects(client: KubeClient, objects: readonly DesiredObject[], options: ApplyOptions = {}): Promise<ApplyOutcome[]> {
+export async function applyObjects(
+  client: KubeClient,
+  objects: readonly DesiredObject[],
+  options: ApplyOptions = {},
+): Promise<ApplyOutcome[]> {
   const outcomes: ApplyOutcome[] = [];
   for (const object of objects) {
     const path = objectPath(object);
     try {
       let before: DesiredObject | undefined;
       try {
-        before = await client.request<DesiredObject>({ verb: 'get', kind: object.kind, method: 'GET', path, signal: options.signal });
+        before = await client.request<DesiredObject>({
+          verb: 'get',
+          kind: object.kind,
+          method: 'GET',
+          path,
+          signal: options.signal,
+        });
       } catch (error) {
         if (!isStatus(error, 404)) throw error;
       }
       const after = await client.request<DesiredObject>({
-        verb: 'apply', kind: object.kind, method: 'PATCH', path, body: object, contentType: 'application/apply-patch+yaml',
-        query: { fieldManager: client.fieldManager, force: 'true', dryRun: options.serverDryRun ? 'All' : undefined }, signal: options.signal,
+        verb: 'apply',
+        kind: object.kind,
+        method: 'PATCH',
+        path,
+        body: object,
+        contentType: 'application/apply-patch+yaml',
+        query: { fieldManager: client.fieldManager, force: 'true', dryRun: options.serverDryRun ? 'All' : undefined },
+        signal: options.signal,
       });
-      const outcome: ApplyOutcome = !before ? 'created'
-        : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
+      const outcome: ApplyOutcome = !before
+        ? 'created'
+        : before.metadata.resourceVersion === after.metadata.resourceVersion
+          ? 'unchanged'
+          : 'configured';
       outcomes.push(outcome);
       options.onApplied?.(object, outcome);
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 404) {
-        throw new Error(`${describe(object)}: the cluster does not serve ${object.apiVersion} ${object.kind}`
-          + `${object.apiVersion.startsWith('sources.knative.dev') ? ' (install Knative Eventing first)' : ''}`
-          + `${object.apiVersion.startsWith('kubeless.io') ? ' (install Kubeless first)' : ''}: ${error.message}`);
+        throw new Error(
+          `${describe(object)}: the cluster does not serve ${object.apiVersion} ${object.kind}` +
+            `${object.apiVersion.startsWith('sources.knative.dev') ? ' (install Knative Eventing first)' : ''}` +
+            `${object.apiVersion.startsWith('kubeless.io') ? ' (install Kubeless first)' : ''}: ${error.message}`,
+        );
       }
       throw new Error(`${describe(object)}: ${(error as Error).message}`);
     }

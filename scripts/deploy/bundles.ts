@@ -37,7 +37,9 @@ export function readBundle(distDir: string, spec: FunctionSpec): Bundle {
   const path = bundlePath(distDir, spec);
   if (!existsSync(path)) {
     const shown = relative(process.cwd(), path) || path;
-    throw new MissingBundleError(`${shown} does not exist: the kubeless target ships the built bundles, run \`npm run build\` first`);
+    throw new MissingBundleError(
+      `${shown} does not exist: the kubeless target ships the built bundles, run \`npm run build\` first`,
+    );
   }
   const legalPath = `${path}.LEGAL.txt`;
   return { code: readFileSync(path), ...(existsSync(legalPath) ? { legal: readFileSync(legalPath) } : {}) };

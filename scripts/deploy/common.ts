@@ -11,7 +11,11 @@ import { postgresPodClusterRole, rbacFor, type RbacScope } from './rbac';
 
 /** @returns the RBAC scope of a deployment's options */
 export function rbacScope(options: DeployOptions): RbacScope {
-  return { namespace: options.namespace, configNamespace: options.configMap.namespace, watchedNamespaces: options.watchedNamespaces };
+  return {
+    namespace: options.namespace,
+    configNamespace: options.configMap.namespace,
+    watchedNamespaces: options.watchedNamespaces,
+  };
 }
 
 /** @returns the generated CRD (manifests/postgresql.crd.yaml, kept current by `npm run crd`) */

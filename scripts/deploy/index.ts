@@ -17,7 +17,9 @@ async function applyTarget(command: DeployCommand): Promise<void> {
   const objects = generate(command.target, command.options);
   const client = KubeClient.fromDefault({ fieldManager: DEPLOY_FIELD_MANAGER });
   try {
-    step(`target ${command.target}: ${objects.length} objects to the API server at ${client.kubeConfig.getCurrentCluster()?.server}`);
+    step(
+      `target ${command.target}: ${objects.length} objects to the API server at ${client.kubeConfig.getCurrentCluster()?.server}`,
+    );
     await requireNamespaces(client, objects);
     const counts: Record<ApplyOutcome, number> = { created: 0, configured: 0, unchanged: 0 };
     await applyObjects(client, objects, {

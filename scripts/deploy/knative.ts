@@ -36,16 +36,27 @@ interface WatchedResource {
 }
 
 const WATCHED: Record<ResourceTrigger['resource'], WatchedResource> = {
-  postgresql: { apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', permissions: WATCH_POSTGRESQLS, namespaces: (o) => o.watchedNamespaces },
+  postgresql: {
+    apiVersion: 'acid.zalan.do/v1',
+    kind: 'postgresql',
+    permissions: WATCH_POSTGRESQLS,
+    namespaces: (o) => o.watchedNamespaces,
+  },
   // An ApiServerSource selects by label only: it sees every ConfigMap of the namespace, and the function keeps
   // the one named by CONFIG_MAP_NAME.
-  'operator-configmap': { apiVersion: 'v1', kind: 'ConfigMap', permissions: WATCH_OPERATOR_CONFIG, namespaces: (o) => [o.configMap.namespace] },
+  'operator-configmap': {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    permissions: WATCH_OPERATOR_CONFIG,
+    namespaces: (o) => [o.configMap.namespace],
+  },
   node: { apiVersion: 'v1', kind: 'Node', permissions: WATCH_NODES, namespaces: () => undefined },
 };
 
 /** @returns the namespaceSelector for a set of namespaces; none when that is just the source's own namespace */
 function namespaceSelector(namespaces: string[] | '*' | undefined, own: string): Record<string, unknown> | undefined {
-  if (namespaces === undefined || (namespaces !== '*' && namespaces.length === 1 && namespaces[0] === own)) return undefined;
+  if (namespaces === undefined || (namespaces !== '*' && namespaces.length === 1 && namespaces[0] === own))
+    return undefined;
   if (namespaces === '*') return {};
   // Every namespace carries the immutable label kubernetes.io/metadata.name = its name (Kubernetes ≥ 1.21).
   return { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: namespaces }] };
@@ -100,7 +111,10 @@ export function knativeObjects(options: DeployOptions): DesiredObject[] {
   const { resource, scheduled } = functionsByTrigger();
   return [
     ...commonObjects(options),
-    ...[...resource, ...scheduled].flatMap((spec) => [functionDeployment(spec, options), functionService(spec, options, KNATIVE_SINK_PORT)]),
+    ...[...resource, ...scheduled].flatMap((spec) => [
+      functionDeployment(spec, options),
+      functionService(spec, options, KNATIVE_SINK_PORT),
+    ]),
     ...resource.flatMap((spec) => apiServerSource(spec, options)),
     ...scheduled.map((spec) => pingSource(spec, options)),
   ];

@@ -26,8 +26,12 @@ export const kubelessHandler = z.string().refine((handler) => {
 }, 'handler must be <module>.<export>: exactly one "." with a name on each side');
 
 /** `text`, `base64` or `url`, optionally `+zip` or `+compressedtar`, optionally `+deps`. */
-export const kubelessContentType = z.string().regex(/^(text|base64|url)(\+(zip|compressedtar))?(\+deps)?$/,
-  'function-content-type must be text, base64 or url, optionally +zip or +compressedtar, optionally +deps');
+export const kubelessContentType = z
+  .string()
+  .regex(
+    /^(text|base64|url)(\+(zip|compressedtar))?(\+deps)?$/,
+    'function-content-type must be text, base64 or url, optionally +zip or +compressedtar, optionally +deps',
+  );
 
 /** sha256 of the original (decoded) bytes, or empty (deprecated). */
 export const kubelessChecksum = z.union([
@@ -35,7 +39,11 @@ export const kubelessChecksum = z.union([
   z.string().regex(/^sha256:[0-9a-f]{64}$/, 'checksum must be sha256:<64 lower-case hex digits>'),
 ]);
 
-const envVar = z.looseObject({ name: z.string().min(1), value: z.string().optional(), valueFrom: z.looseObject({}).optional() });
+const envVar = z.looseObject({
+  name: z.string().min(1),
+  value: z.string().optional(),
+  valueFrom: z.looseObject({}).optional(),
+});
 const container = z.looseObject({
   name: z.string().optional(),
   image: z.string().min(1).optional(),
@@ -45,15 +53,21 @@ const container = z.looseObject({
 /** The Deployment template (apps/v1 Deployment) merged into the one Kubeless generates. */
 const deploymentTemplate = z.looseObject({
   metadata: z.looseObject({}).optional(),
-  spec: z.looseObject({
-    template: z.looseObject({
-      metadata: z.looseObject({}).optional(),
-      spec: z.looseObject({
-        serviceAccountName: z.string().regex(DNS_LABEL).optional(),
-        containers: z.array(container).optional(),
-      }).optional(),
-    }).optional(),
-  }).optional(),
+  spec: z
+    .looseObject({
+      template: z
+        .looseObject({
+          metadata: z.looseObject({}).optional(),
+          spec: z
+            .looseObject({
+              serviceAccountName: z.string().regex(DNS_LABEL).optional(),
+              containers: z.array(container).optional(),
+            })
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 const servicePort = z.looseObject({
@@ -64,31 +78,42 @@ const servicePort = z.looseObject({
 });
 
 /** Spec of kubeless.io/v1beta1 Function. */
-export const kubelessFunctionSpec = z.strictObject({
-  handler: kubelessHandler,
-  function: z.string(),
-  'function-content-type': kubelessContentType,
-  checksum: kubelessChecksum,
-  runtime: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'runtime is an ID plus version, e.g. nodejs22'),
-  timeout: z.string().regex(/^\d+$/, 'timeout is a whole number of seconds, as a string').optional(),
-  deps: z.string().optional(),
-  deployment: deploymentTemplate.optional(),
-  service: z.looseObject({ ports: z.array(servicePort).optional() }).optional(),
-  horizontalPodAutoscaler: z.looseObject({}).optional(),
-}).superRefine((spec, ctx) => {
-  const contentType = spec['function-content-type'];
-  if (contentType.startsWith('base64')) {
-    const body = spec.function;
-    if (body.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(body)) {
-      ctx.addIssue({ code: 'custom', path: ['function'], message: 'function is not base64 although the content type says so' });
+export const kubelessFunctionSpec = z
+  .strictObject({
+    handler: kubelessHandler,
+    function: z.string(),
+    'function-content-type': kubelessContentType,
+    checksum: kubelessChecksum,
+    runtime: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'runtime is an ID plus version, e.g. nodejs22'),
+    timeout: z.string().regex(/^\d+$/, 'timeout is a whole number of seconds, as a string').optional(),
+    deps: z.string().optional(),
+    deployment: deploymentTemplate.optional(),
+    service: z.looseObject({ ports: z.array(servicePort).optional() }).optional(),
+    horizontalPodAutoscaler: z.looseObject({}).optional(),
+  })
+  .superRefine((spec, ctx) => {
+    const contentType = spec['function-content-type'];
+    if (contentType.startsWith('base64')) {
+      const body = spec.function;
+      if (body.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(body)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['function'],
+          message: 'function is not base64 although the content type says so',
+        });
+      }
     }
-  }
-  if (contentType.startsWith('url') && !/^https?:\/\//.test(spec.function)) {
-    ctx.addIssue({ code: 'custom', path: ['function'], message: 'function must be an http(s) URL for content type url' });
-  }
-  // Kubeless sets the runtime env (MOD_NAME, FUNC_HANDLER, ...) only when both are non-empty.
-  if (spec.function === '') ctx.addIssue({ code: 'custom', path: ['function'], message: 'function must not be empty' });
-});
+    if (contentType.startsWith('url') && !/^https?:\/\//.test(spec.function)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['function'],
+        message: 'function must be an http(s) URL for content type url',
+      });
+    }
+    // Kubeless sets the runtime env (MOD_NAME, FUNC_HANDLER, ...) only when both are non-empty.
+    if (spec.function === '')
+      ctx.addIssue({ code: 'custom', path: ['function'], message: 'function must not be empty' });
+  });
 
 /** kubeless.io/v1beta1 Function. */
 export const kubelessFunction = z.strictObject({

@@ -47,23 +47,46 @@ export function kubelessFunctionObject(spec: FunctionSpec, bundle: Bundle, optio
   const zip = zipBundle(bundle);
   const content = Buffer.from(zip).toString('base64');
   if (content.length > MAX_FUNCTION_BYTES) {
-    throw new Error(`the zipped bundle of ${spec.name} is ${content.length} bytes as base64, over the ${MAX_FUNCTION_BYTES} `
-      + 'bytes a Kubeless Function can carry (its ConfigMap holds at most 1 MiB); use --kubeless-source image with a smaller build');
+    throw new Error(
+      `the zipped bundle of ${spec.name} is ${content.length} bytes as base64, over the ${MAX_FUNCTION_BYTES} ` +
+        'bytes a Kubeless Function can carry (its ConfigMap holds at most 1 MiB); use --kubeless-source image with a smaller build',
+    );
   }
   const fromImage = options.kubelessSource === 'image';
   const container = functionContainer(spec, options, fromImage ? imageBundleDir(spec) : undefined);
   // Kubeless sets the runtime env itself (MOD_NAME, FUNC_HANDLER, FUNC_TIMEOUT, FUNC_RUNTIME, FUNC_PORT) and the
   // container port; the template keeps the rest. Without `image`, Kubeless picks the registered runtime's image.
-  const { name, image, imagePullPolicy, env, ports: _ports, ...rest } = container as
-    { name: string; image: string; imagePullPolicy: string; env: Array<{ name: string }>; ports: unknown };
+  const {
+    name,
+    image,
+    imagePullPolicy,
+    env,
+    ports: _ports,
+    ...rest
+  } = container as {
+    name: string;
+    image: string;
+    imagePullPolicy: string;
+    env: Array<{ name: string }>;
+    ports: unknown;
+  };
   const kubelessEnv = new Set(['MOD_NAME', 'FUNC_HANDLER', 'FUNC_TIMEOUT', 'FUNC_RUNTIME', 'FUNC_PORT']);
   const templateContainer = {
-    name, ...(fromImage ? { image } : {}), imagePullPolicy, env: env.filter((e) => !kubelessEnv.has(e.name)), ...rest,
+    name,
+    ...(fromImage ? { image } : {}),
+    imagePullPolicy,
+    env: env.filter((e) => !kubelessEnv.has(e.name)),
+    ...rest,
   };
   const object: DesiredObject = {
     apiVersion: KUBELESS_API,
     kind: 'Function',
-    metadata: { name: spec.name, namespace: options.namespace, labels: kubelessLabels(spec), annotations: { description: spec.description } },
+    metadata: {
+      name: spec.name,
+      namespace: options.namespace,
+      labels: kubelessLabels(spec),
+      annotations: { description: spec.description },
+    },
     spec: {
       handler: `${BUNDLE_MODULE}.${spec.export}`,
       runtime: options.kubelessRuntime,
@@ -108,8 +131,10 @@ export function kubelessCronJobTriggerObject(spec: FunctionSpec, options: Deploy
  * @param bundleOf where the bundles come from (default: `options.distDir`)
  * @returns every object of the kubeless target, unsorted; throws MissingBundleError before `npm run build`
  */
-export function kubelessObjects(options: DeployOptions,
-  bundleOf: (spec: FunctionSpec) => Bundle = (spec) => readBundle(options.distDir, spec)): DesiredObject[] {
+export function kubelessObjects(
+  options: DeployOptions,
+  bundleOf: (spec: FunctionSpec) => Bundle = (spec) => readBundle(options.distDir, spec),
+): DesiredObject[] {
   const { scheduled } = functionsByTrigger();
   return [
     ...commonObjects(options),

@@ -38,7 +38,13 @@ export interface LocalOptions {
 }
 
 /** One running process. */
-export interface LocalProcess { name: string; url: string; port: number; child: ChildProcess; log: string }
+export interface LocalProcess {
+  name: string;
+  url: string;
+  port: number;
+  child: ChildProcess;
+  log: string;
+}
 
 /** A running local deployment. */
 export interface LocalDeployment {
@@ -72,12 +78,16 @@ export function freePort(): Promise<number> {
 async function waitHealthy(proc: LocalProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited with code ${proc.child.exitCode}; see ${proc.log}`);
+    if (proc.child.exitCode !== null)
+      throw new Error(`${proc.name} exited with code ${proc.child.exitCode}; see ${proc.log}`);
     try {
       const response = await fetch(`${proc.url}healthz`, { signal: AbortSignal.timeout(1000) });
       if (response.ok) return;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) throw new Error(`${proc.name} did not become healthy within ${timeoutMs} ms; see ${proc.log}`);
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${proc.name} did not become healthy within ${timeoutMs} ms; see ${proc.log}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -86,14 +96,26 @@ function terminate(proc: LocalProcess, graceMs: number, signal: NodeJS.Signals =
   if (proc.child.exitCode !== null || proc.child.signalCode !== null) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
-    proc.child.once('exit', () => { clearTimeout(timer); resolve(); });
+    proc.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     proc.child.kill(signal);
   });
 }
 
-function start(name: string, script: string, env: Record<string, string | undefined>, port: number, logDir: string): LocalProcess {
+function start(
+  name: string,
+  script: string,
+  env: Record<string, string | undefined>,
+  port: number,
+  logDir: string,
+): LocalProcess {
   const log = path.join(logDir, `${name}.log`);
-  const child = spawn(process.execPath, ['--enable-source-maps', script], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', script], {
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const out = createWriteStream(log, { flags: 'a' });
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
@@ -120,13 +142,32 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
   const startBridge = async () => {
     bridgePort ||= await freePort();
     const targets = functions.map((p) => `${p.name}=${p.url}`).join(',');
-    bridge = start('bridge', path.join(dist, 'bridge/bridge.js'), { ...base, BRIDGE_TARGETS: targets, BRIDGE_PORT: String(bridgePort) }, bridgePort, options.logDir);
+    bridge = start(
+      'bridge',
+      path.join(dist, 'bridge/bridge.js'),
+      { ...base, BRIDGE_TARGETS: targets, BRIDGE_PORT: String(bridgePort) },
+      bridgePort,
+      options.logDir,
+    );
     await waitHealthy(bridge, options.readyTimeoutMs ?? 30_000);
   };
-  const startFunction = (spec: FunctionSpec, port: number) => start(spec.name, host, {
-    ...base, ...options.functionEnv?.(spec), MOD_NAME: BUNDLE_MODULE, FUNC_HANDLER: spec.export, FUNC_PORT: String(port),
-    FUNC_HOST: '127.0.0.1', FUNC_TIMEOUT: base.FUNC_TIMEOUT ?? '60', KUBELESS_INSTALL_VOLUME: path.join(dist, 'functions', spec.name),
-  }, port, options.logDir);
+  const startFunction = (spec: FunctionSpec, port: number) =>
+    start(
+      spec.name,
+      host,
+      {
+        ...base,
+        ...options.functionEnv?.(spec),
+        MOD_NAME: BUNDLE_MODULE,
+        FUNC_HANDLER: spec.export,
+        FUNC_PORT: String(port),
+        FUNC_HOST: '127.0.0.1',
+        FUNC_TIMEOUT: base.FUNC_TIMEOUT ?? '60',
+        KUBELESS_INSTALL_VOLUME: path.join(dist, 'functions', spec.name),
+      },
+      port,
+      options.logDir,
+    );
   const killAndRestart = async (name: string) => {
     const index = functions.findIndex((p) => p.name === name);
     const spec = specs.find((s) => s.name === name);
@@ -146,9 +187,13 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
   }
   return {
     functions,
-    get bridge() { return bridge; },
+    get bridge() {
+      return bridge;
+    },
     stop,
-    stopBridge: async (kill = false) => { if (bridge) await terminate(bridge, 5000, kill ? 'SIGKILL' : 'SIGTERM'); },
+    stopBridge: async (kill = false) => {
+      if (bridge) await terminate(bridge, 5000, kill ? 'SIGKILL' : 'SIGTERM');
+    },
     startBridge,
     killAndRestart,
   };
@@ -162,10 +207,15 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
  */
 export async function deployLocal(command: DeployCommand): Promise<void> {
   const { options } = command;
-  const env = { OPERATOR_NAMESPACE: options.configMap.namespace, CONFIG_MAP_NAME: `${options.configMap.namespace}/${options.configMap.name}`,
-    WATCHED_NAMESPACE: options.watchedNamespaces === '*' ? '*' : options.watchedNamespaces.join(','), FUNC_TIMEOUT: String(options.timeoutSeconds) };
+  const env = {
+    OPERATOR_NAMESPACE: options.configMap.namespace,
+    CONFIG_MAP_NAME: `${options.configMap.namespace}/${options.configMap.name}`,
+    WATCHED_NAMESPACE: options.watchedNamespaces === '*' ? '*' : options.watchedNamespaces.join(','),
+    FUNC_TIMEOUT: String(options.timeoutSeconds),
+  };
   if (command.dryRun) {
-    for (const spec of FUNCTIONS) console.log(`function ${spec.name}: node ${options.distDir}/host/host.js (FUNC_HANDLER=${spec.export})`);
+    for (const spec of FUNCTIONS)
+      console.log(`function ${spec.name}: node ${options.distDir}/host/host.js (FUNC_HANDLER=${spec.export})`);
     console.log(`bridge: node ${options.distDir}/bridge/bridge.js; env ${JSON.stringify(env)}`);
     return;
   }

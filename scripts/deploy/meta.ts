@@ -49,8 +49,19 @@ export function rbacName(operatorNamespace: string, account: string): string {
  * the event sources last. `kubectl apply -f -` and `scripts/deploy` apply in this order.
  */
 const KIND_ORDER = [
-  'CustomResourceDefinition', 'ClusterRole', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRoleBinding',
-  'Service', 'Deployment', 'Function', 'CronJob', 'CronJobTrigger', 'PingSource', 'ApiServerSource',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'Service',
+  'Deployment',
+  'Function',
+  'CronJob',
+  'CronJobTrigger',
+  'PingSource',
+  'ApiServerSource',
 ];
 
 /** @returns the objects sorted by kind (see KIND_ORDER), then namespace and name; the input is not changed */

@@ -11,7 +11,15 @@ import { defaultOptions, repoRoot } from './options';
 
 /** @returns the RBAC objects and the operator ConfigMap for an operator running in `namespace`, watching all namespaces */
 export function operatorObjects(namespace: string): KubeObject[] {
-  const options = { ...defaultOptions(), namespace, configMap: { namespace, name: 'postgres-operator' }, includeCrd: false };
+  const options = {
+    ...defaultOptions(),
+    namespace,
+    configMap: { namespace, name: 'postgres-operator' },
+    includeCrd: false,
+  };
   const configMap = parse(readFileSync(`${repoRoot}manifests/configmap.yaml`, 'utf8')) as KubeObject;
-  return [...commonObjects(options), { ...configMap, metadata: { ...configMap.metadata, name: 'postgres-operator', namespace } }];
+  return [
+    ...commonObjects(options),
+    { ...configMap, metadata: { ...configMap.metadata, name: 'postgres-operator', namespace } },
+  ];
 }

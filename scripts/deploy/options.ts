@@ -79,7 +79,8 @@ export function defaultOptions(): DeployOptions {
 }
 
 function namespaceName(value: string, option: string): string {
-  if (!DNS_LABEL.test(value)) throw new UsageError(`${option}: "${value}" is not a namespace name (a DNS-1123 label: a-z, 0-9, "-")`);
+  if (!DNS_LABEL.test(value))
+    throw new UsageError(`${option}: "${value}" is not a namespace name (a DNS-1123 label: a-z, 0-9, "-")`);
   return value;
 }
 
@@ -89,9 +90,13 @@ function namespaceName(value: string, option: string): string {
  *   with names
  */
 export function parseWatchedNamespaces(values: string[]): string[] | '*' {
-  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const names = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   if (names.includes('*')) {
-    if (names.length > 1) throw new UsageError('--watched-namespace: "*" (all namespaces) cannot be combined with names');
+    if (names.length > 1)
+      throw new UsageError('--watched-namespace: "*" (all namespaces) cannot be combined with names');
     return '*';
   }
   if (names.length === 0) throw new UsageError('--watched-namespace: give "*" or at least one namespace');
@@ -100,8 +105,11 @@ export function parseWatchedNamespaces(values: string[]): string[] | '*' {
 
 /** @returns the ConfigMap location of `name` or `namespace/name`, as the functions read env CONFIG_MAP_NAME */
 export function parseConfigMap(value: string, operatorNamespace: string): { namespace: string; name: string } {
-  const [namespace, name] = value.includes('/') ? value.split('/', 2) as [string, string] : [operatorNamespace, value];
-  if (!/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(name)) throw new UsageError(`--config-map: "${name}" is not a ConfigMap name`);
+  const [namespace, name] = value.includes('/')
+    ? (value.split('/', 2) as [string, string])
+    : [operatorNamespace, value];
+  if (!/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(name))
+    throw new UsageError(`--config-map: "${name}" is not a ConfigMap name`);
   return { namespace: namespaceName(namespace, '--config-map'), name };
 }
 
@@ -128,7 +136,9 @@ export function parseDeployArgs(argv: string[]): DeployCommand {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
+      args: argv,
+      allowPositionals: true,
+      strict: true,
       options: {
         'dry-run': { type: 'boolean', default: false },
         namespace: { type: 'string' },
@@ -147,12 +157,15 @@ export function parseDeployArgs(argv: string[]): DeployCommand {
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new UsageError(`give exactly one target (${TARGET_NAMES.join(', ')}), got ${positionals.length}`);
+  if (positionals.length !== 1)
+    throw new UsageError(`give exactly one target (${TARGET_NAMES.join(', ')}), got ${positionals.length}`);
   const target = positionals[0] as TargetName;
-  if (!TARGET_NAMES.includes(target)) throw new UsageError(`unknown target "${target}"; known: ${TARGET_NAMES.join(', ')}`);
+  if (!TARGET_NAMES.includes(target))
+    throw new UsageError(`unknown target "${target}"; known: ${TARGET_NAMES.join(', ')}`);
 
   const defaults = defaultOptions();
-  const namespace = values.namespace === undefined ? defaults.namespace : namespaceName(values.namespace, '--namespace');
+  const namespace =
+    values.namespace === undefined ? defaults.namespace : namespaceName(values.namespace, '--namespace');
   const pullPolicy = values['image-pull-policy'] ?? defaults.imagePullPolicy;
   if (!['Always', 'IfNotPresent', 'Never'].includes(pullPolicy)) {
     throw new UsageError(`--image-pull-policy: "${pullPolicy}" is not Always, IfNotPresent or Never`);
@@ -164,16 +177,20 @@ export function parseDeployArgs(argv: string[]): DeployCommand {
   const image = values.image ?? defaults.image;
   if (!image.trim() || /\s/.test(image)) throw new UsageError(`--image: "${image}" is not an image reference`);
   const source = values['kubeless-source'] ?? defaults.kubelessSource;
-  if (source !== 'image' && source !== 'zip') throw new UsageError(`--kubeless-source: "${source}" is not image or zip`);
+  if (source !== 'image' && source !== 'zip')
+    throw new UsageError(`--kubeless-source: "${source}" is not image or zip`);
   const runtime = values['kubeless-runtime'] ?? defaults.kubelessRuntime;
-  if (!/^[a-z][a-z0-9_-]*$/.test(runtime)) throw new UsageError(`--kubeless-runtime: "${runtime}" is not a runtime ID like nodejs22`);
+  if (!/^[a-z][a-z0-9_-]*$/.test(runtime))
+    throw new UsageError(`--kubeless-runtime: "${runtime}" is not a runtime ID like nodejs22`);
 
   return {
     target,
     dryRun: values['dry-run'] ?? false,
     options: {
       namespace,
-      watchedNamespaces: values['watched-namespace'] ? parseWatchedNamespaces(values['watched-namespace']) : defaults.watchedNamespaces,
+      watchedNamespaces: values['watched-namespace']
+        ? parseWatchedNamespaces(values['watched-namespace'])
+        : defaults.watchedNamespaces,
       image,
       imagePullPolicy: pullPolicy as DeployOptions['imagePullPolicy'],
       configMap: parseConfigMap(values['config-map'] ?? defaults.configMap.name, namespace),

@@ -13,8 +13,13 @@ import { FUNCTION_PORT, labels, type DesiredObject } from './meta';
 import type { DeployOptions } from './options';
 import { bridgeRbac } from './rbac';
 import {
-  BRIDGE_FUNCTION_URL_TEMPLATE, bridgeDeployment, CONTAINER_SECURITY_CONTEXT, functionDeployment, functionService,
-  IMAGE_APP_DIR, POD_SECURITY_CONTEXT,
+  BRIDGE_FUNCTION_URL_TEMPLATE,
+  bridgeDeployment,
+  CONTAINER_SECURITY_CONTEXT,
+  functionDeployment,
+  functionService,
+  IMAGE_APP_DIR,
+  POD_SECURITY_CONTEXT,
 } from './workloads';
 
 /** @returns the in-cluster URL of a function's Service (port 8080) */
@@ -31,7 +36,7 @@ export const CRON_CALL_SCRIPT = [
   "const headers = { 'content-type': 'application/json', 'event-id': process.env.POD_UID,",
   "  'event-time': new Date().toISOString(), 'event-namespace': 'cronjobtrigger.kubeless.io', 'event-type': 'application/json' };",
   "fetch(process.env.FUNCTION_URL, { method: 'POST', headers, body: '{}', signal: AbortSignal.timeout(Number(process.env.TIMEOUT_MS)) })",
-  "  .then(async (r) => { console.log(r.status, (await r.text()).slice(0, 1000)); if (!r.ok) process.exitCode = 1; })",
+  '  .then(async (r) => { console.log(r.status, (await r.text()).slice(0, 1000)); if (!r.ok) process.exitCode = 1; })',
   '  .catch((e) => { console.error(String(e)); process.exitCode = 1; });',
 ].join('\n');
 
@@ -61,20 +66,22 @@ export function cronJob(spec: FunctionSpec, options: DeployOptions): DesiredObje
               restartPolicy: 'Never',
               automountServiceAccountToken: false,
               securityContext: POD_SECURITY_CONTEXT,
-              containers: [{
-                name: 'trigger',
-                image: options.image,
-                imagePullPolicy: options.imagePullPolicy,
-                command: ['node', '-e', CRON_CALL_SCRIPT],
-                workingDir: IMAGE_APP_DIR,
-                env: [
-                  { name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
-                  { name: 'FUNCTION_URL', value: functionUrl(spec, options.namespace) },
-                  { name: 'TIMEOUT_MS', value: String(options.timeoutSeconds * 1000) },
-                ],
-                resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
-                securityContext: CONTAINER_SECURITY_CONTEXT,
-              }],
+              containers: [
+                {
+                  name: 'trigger',
+                  image: options.image,
+                  imagePullPolicy: options.imagePullPolicy,
+                  command: ['node', '-e', CRON_CALL_SCRIPT],
+                  workingDir: IMAGE_APP_DIR,
+                  env: [
+                    { name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
+                    { name: 'FUNCTION_URL', value: functionUrl(spec, options.namespace) },
+                    { name: 'TIMEOUT_MS', value: String(options.timeoutSeconds * 1000) },
+                  ],
+                  resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+                  securityContext: CONTAINER_SECURITY_CONTEXT,
+                },
+              ],
             },
           },
         },
@@ -88,7 +95,10 @@ export function plainObjects(options: DeployOptions): DesiredObject[] {
   const { resource, scheduled } = functionsByTrigger();
   return [
     ...commonObjects(options),
-    ...[...resource, ...scheduled].flatMap((spec) => [functionDeployment(spec, options), functionService(spec, options, FUNCTION_PORT)]),
+    ...[...resource, ...scheduled].flatMap((spec) => [
+      functionDeployment(spec, options),
+      functionService(spec, options, FUNCTION_PORT),
+    ]),
     ...bridgeRbac(rbacScope(options)),
     bridgeDeployment(options),
     ...scheduled.map((spec) => cronJob(spec, options)),

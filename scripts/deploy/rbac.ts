@@ -7,7 +7,12 @@
  * RoleBinding grants only in its namespace, a ClusterRoleBinding everywhere and for cluster-scoped resources).
  */
 import {
-  BRIDGE_PERMISSIONS, mergeRules, POSTGRES_POD, type PolicyRule, type RuleGroup, type RuleScope,
+  BRIDGE_PERMISSIONS,
+  mergeRules,
+  POSTGRES_POD,
+  type PolicyRule,
+  type RuleGroup,
+  type RuleScope,
 } from '../../lib/registry/rbac';
 import type { FunctionSpec } from '../../lib/registry/functions';
 import { BRIDGE_NAME, labels, rbacName, type DesiredObject } from './meta';
@@ -29,7 +34,8 @@ export interface RbacScope {
  */
 function roleNamespaces(groups: readonly RuleGroup[], scope: RbacScope): Array<[string, RuleScope[]]> {
   const byNamespace = new Map<string, RuleScope[]>();
-  const add = (namespace: string, ruleScope: RuleScope) => byNamespace.set(namespace, [...byNamespace.get(namespace) ?? [], ruleScope]);
+  const add = (namespace: string, ruleScope: RuleScope) =>
+    byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), ruleScope]);
   if (groups.some((g) => g.scope === 'operator')) add(scope.configNamespace ?? scope.namespace, 'operator');
   if (scope.watchedNamespaces !== '*' && groups.some((g) => g.scope === 'namespace')) {
     for (const namespace of scope.watchedNamespaces) add(namespace, 'namespace');
@@ -37,15 +43,31 @@ function roleNamespaces(groups: readonly RuleGroup[], scope: RbacScope): Array<[
   return [...byNamespace.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function role(kind: 'Role' | 'ClusterRole', name: string, namespace: string | undefined, component: string,
-  rules: PolicyRule[]): DesiredObject {
-  return { apiVersion: RBAC_API, kind, metadata: { name, ...(namespace ? { namespace } : {}), labels: labels(component) }, rules };
+function role(
+  kind: 'Role' | 'ClusterRole',
+  name: string,
+  namespace: string | undefined,
+  component: string,
+  rules: PolicyRule[],
+): DesiredObject {
+  return {
+    apiVersion: RBAC_API,
+    kind,
+    metadata: { name, ...(namespace ? { namespace } : {}), labels: labels(component) },
+    rules,
+  };
 }
 
-function binding(kind: 'RoleBinding' | 'ClusterRoleBinding', name: string, namespace: string | undefined, component: string,
-  account: { name: string; namespace: string }): DesiredObject {
+function binding(
+  kind: 'RoleBinding' | 'ClusterRoleBinding',
+  name: string,
+  namespace: string | undefined,
+  component: string,
+  account: { name: string; namespace: string },
+): DesiredObject {
   return {
-    apiVersion: RBAC_API, kind,
+    apiVersion: RBAC_API,
+    kind,
     metadata: { name, ...(namespace ? { namespace } : {}), labels: labels(component) },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: kind === 'RoleBinding' ? 'Role' : 'ClusterRole', name },
     subjects: [{ kind: 'ServiceAccount', name: account.name, namespace: account.namespace }],
@@ -60,22 +82,36 @@ function binding(kind: 'RoleBinding' | 'ClusterRoleBinding', name: string, names
  * Rules landing in the same Role are merged (see `mergeRules`). Objects come in a fixed order.
  * @param component the app.kubernetes.io/component label
  */
-export function rbacForAccount(account: string, component: string, groups: readonly RuleGroup[], scope: RbacScope): DesiredObject[] {
+export function rbacForAccount(
+  account: string,
+  component: string,
+  groups: readonly RuleGroup[],
+  scope: RbacScope,
+): DesiredObject[] {
   const subject = { name: account, namespace: scope.namespace };
   const name = rbacName(scope.namespace, account);
   const objects: DesiredObject[] = [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: account, namespace: scope.namespace, labels: labels(component) } },
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: account, namespace: scope.namespace, labels: labels(component) },
+    },
   ];
   for (const [namespace, scopes] of roleNamespaces(groups, scope)) {
     const rules = mergeRules(groups, scopes);
     if (rules.length === 0) continue;
-    objects.push(role('Role', name, namespace, component, rules), binding('RoleBinding', name, namespace, component, subject));
+    objects.push(
+      role('Role', name, namespace, component, rules),
+      binding('RoleBinding', name, namespace, component, subject),
+    );
   }
   const clusterScopes: RuleScope[] = scope.watchedNamespaces === '*' ? ['namespace', 'cluster'] : ['cluster'];
   const clusterRules = mergeRules(groups, clusterScopes);
   if (clusterRules.length > 0) {
-    objects.push(role('ClusterRole', name, undefined, component, clusterRules),
-      binding('ClusterRoleBinding', name, undefined, component, subject));
+    objects.push(
+      role('ClusterRole', name, undefined, component, clusterRules),
+      binding('ClusterRoleBinding', name, undefined, component, subject),
+    );
   }
   return objects;
 }

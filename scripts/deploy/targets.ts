@@ -30,17 +30,24 @@ export interface ProcessTarget {
 
 /** Every target by name. */
 export const TARGETS: Record<TargetName, ObjectTarget | ProcessTarget> = {
-  local: { type: 'processes', summary: 'the function host and the bridge as processes on this machine', run: deployLocal },
+  local: {
+    type: 'processes',
+    summary: 'the function host and the bridge as processes on this machine',
+    run: deployLocal,
+  },
   plain: {
-    type: 'objects', summary: 'a Deployment and Service per function, the event bridge and a CronJob (core Kubernetes only)',
+    type: 'objects',
+    summary: 'a Deployment and Service per function, the event bridge and a CronJob (core Kubernetes only)',
     objects: (options) => plainObjects(options),
   },
   knative: {
-    type: 'objects', summary: 'a Deployment and Service per function, ApiServerSources and a PingSource (Knative Eventing)',
+    type: 'objects',
+    summary: 'a Deployment and Service per function, ApiServerSources and a PingSource (Knative Eventing)',
     objects: (options) => knativeObjects(options),
   },
   kubeless: {
-    type: 'objects', summary: 'a Kubeless Function per function (bundle as base64+zip), a CronJobTrigger and the event bridge',
+    type: 'objects',
+    summary: 'a Kubeless Function per function (bundle as base64+zip), a CronJobTrigger and the event bridge',
     objects: (options, bundleOf) => kubelessObjects(options, bundleOf),
   },
 };
@@ -49,7 +56,11 @@ export const TARGETS: Record<TargetName, ObjectTarget | ProcessTarget> = {
  * @returns the objects of a target, in apply order (see `sortObjects`); throws for the `local` target and, on
  *   the kubeless target, MissingBundleError before `npm run build`
  */
-export function generate(target: TargetName, options: DeployOptions, bundleOf?: (spec: FunctionSpec) => Bundle): DesiredObject[] {
+export function generate(
+  target: TargetName,
+  options: DeployOptions,
+  bundleOf?: (spec: FunctionSpec) => Bundle,
+): DesiredObject[] {
   const entry = TARGETS[target];
   if (entry.type !== 'objects') throw new Error(`the ${target} target runs processes and generates no objects`);
   return sortObjects(entry.objects(options, bundleOf));

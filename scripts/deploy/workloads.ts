@@ -51,25 +51,41 @@ export function functionEnv(spec: FunctionSpec, options: DeployOptions, installV
 
 /** Pod security for the host (Pod Security Standard "restricted"); uid 1000 as in the Kubeless runtimes. */
 export const POD_SECURITY_CONTEXT = {
-  runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' },
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  fsGroup: 1000,
+  seccompProfile: { type: 'RuntimeDefault' },
 };
 /** Container security for the host: nothing to escalate, nothing to write. */
 export const CONTAINER_SECURITY_CONTEXT = {
-  allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] },
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
 };
 /** Requests and limits of a host (a Node process with one bundle idles at well under 100 MiB). */
 export const HOST_RESOURCES = { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } };
 
 /** `GET /healthz` on the function port, Kubeless's liveness probe timing. */
-export const LIVENESS_PROBE = { httpGet: { path: '/healthz', port: FUNCTION_PORT }, initialDelaySeconds: 3, periodSeconds: 30 };
+export const LIVENESS_PROBE = {
+  httpGet: { path: '/healthz', port: FUNCTION_PORT },
+  initialDelaySeconds: 3,
+  periodSeconds: 30,
+};
 
 /** Prometheus scrape annotations of a function pod (as the Kubeless controller sets them). */
 export const PROMETHEUS_ANNOTATIONS = {
-  'prometheus.io/path': '/metrics', 'prometheus.io/port': String(FUNCTION_PORT), 'prometheus.io/scrape': 'true',
+  'prometheus.io/path': '/metrics',
+  'prometheus.io/port': String(FUNCTION_PORT),
+  'prometheus.io/scrape': 'true',
 };
 
 /** The host container of a function (also the container of a Kubeless Function's deployment template). */
-export function functionContainer(spec: FunctionSpec, options: DeployOptions, installVolume?: string): Record<string, unknown> {
+export function functionContainer(
+  spec: FunctionSpec,
+  options: DeployOptions,
+  installVolume?: string,
+): Record<string, unknown> {
   return {
     name: spec.name,
     image: options.image,
@@ -91,7 +107,12 @@ export function functionDeployment(spec: FunctionSpec, options: DeployOptions): 
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: spec.name, namespace: options.namespace, labels: labels(spec.name), annotations: { description: spec.description } },
+    metadata: {
+      name: spec.name,
+      namespace: options.namespace,
+      labels: labels(spec.name),
+      annotations: { description: spec.description },
+    },
     spec: {
       replicas: 1,
       revisionHistoryLimit: 3,
@@ -151,29 +172,35 @@ export function bridgeDeployment(options: DeployOptions): DesiredObject {
       template: {
         metadata: {
           labels: labels('bridge'),
-          annotations: { 'prometheus.io/path': '/metrics', 'prometheus.io/port': String(BRIDGE_PORT), 'prometheus.io/scrape': 'true' },
+          annotations: {
+            'prometheus.io/path': '/metrics',
+            'prometheus.io/port': String(BRIDGE_PORT),
+            'prometheus.io/scrape': 'true',
+          },
         },
         spec: {
           serviceAccountName: BRIDGE_NAME,
           securityContext: POD_SECURITY_CONTEXT,
-          containers: [{
-            name: 'bridge',
-            image: options.image,
-            imagePullPolicy: options.imagePullPolicy,
-            command: ['node', `${IMAGE_APP_DIR}/dist/bridge/bridge.js`],
-            env: [
-              ...operatorEnv(options),
-              { name: 'BRIDGE_FUNCTION_URL_TEMPLATE', value: BRIDGE_FUNCTION_URL_TEMPLATE },
-              { name: 'BRIDGE_PORT', value: String(BRIDGE_PORT) },
-              { name: 'PERIODIC_SYNC_SCHEDULE', value: 'off' },
-            ],
-            ports: [{ name: 'metrics', containerPort: BRIDGE_PORT, protocol: 'TCP' }],
-            // 503 until the initial lists are done: not ready, but alive.
-            readinessProbe: { httpGet: { path: '/healthz', port: BRIDGE_PORT }, periodSeconds: 10 },
-            livenessProbe: { tcpSocket: { port: BRIDGE_PORT }, initialDelaySeconds: 10, periodSeconds: 30 },
-            resources: HOST_RESOURCES,
-            securityContext: CONTAINER_SECURITY_CONTEXT,
-          }],
+          containers: [
+            {
+              name: 'bridge',
+              image: options.image,
+              imagePullPolicy: options.imagePullPolicy,
+              command: ['node', `${IMAGE_APP_DIR}/dist/bridge/bridge.js`],
+              env: [
+                ...operatorEnv(options),
+                { name: 'BRIDGE_FUNCTION_URL_TEMPLATE', value: BRIDGE_FUNCTION_URL_TEMPLATE },
+                { name: 'BRIDGE_PORT', value: String(BRIDGE_PORT) },
+                { name: 'PERIODIC_SYNC_SCHEDULE', value: 'off' },
+              ],
+              ports: [{ name: 'metrics', containerPort: BRIDGE_PORT, protocol: 'TCP' }],
+              // 503 until the initial lists are done: not ready, but alive.
+              readinessProbe: { httpGet: { path: '/healthz', port: BRIDGE_PORT }, periodSeconds: 10 },
+              livenessProbe: { tcpSocket: { port: BRIDGE_PORT }, initialDelaySeconds: 10, periodSeconds: 30 },
+              resources: HOST_RESOURCES,
+              securityContext: CONTAINER_SECURITY_CONTEXT,
+            },
+          ],
         },
       },
     },

@@ -13,5 +13,8 @@ import type { DesiredObject } from './meta';
  */
 export function toYaml(objects: readonly DesiredObject[], header: string[] = []): string {
   const comment = header.map((line) => `# ${line}\n`).join('');
-  return comment + objects.map((o) => `---\n${stringify(o, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false })}`).join('');
+  return (
+    comment +
+    objects.map((o) => `---\n${stringify(o, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false })}`).join('')
+  );
 }

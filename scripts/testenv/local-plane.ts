@@ -17,5 +17,7 @@ export function startLocalControlPlane(dir: string, options: { full?: boolean } 
   const args = [script, 'up', ...(options.full ? ['--full'] : [])];
   const out = execFileSync('bash', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   for (const match of out.matchAll(/^export (\w+)=(.*)$/gm)) process.env[match[1]!] = match[2]!.replace(/^'|'$/g, '');
-  return () => { execFileSync('bash', [script, 'down'], { env, stdio: 'inherit' }); };
+  return () => {
+    execFileSync('bash', [script, 'down'], { env, stdio: 'inherit' });
+  };
 }

@@ -36,7 +36,15 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../lib/k8s/client';
-import { findPatroniTools, killPostmaster, spawnLogged, stopProcess, tail, testClusterDcs, type PatroniTools } from './patroni-process';
+import {
+  findPatroniTools,
+  killPostmaster,
+  spawnLogged,
+  stopProcess,
+  tail,
+  testClusterDcs,
+  type PatroniTools,
+} from './patroni-process';
 
 /** The finalizer on each pod that has a member: the pod object stays (Terminating) until its member has stopped. */
 export const MEMBER_FINALIZER = 'testenv.postgres-operator-functions.local/patroni-member';
@@ -104,8 +112,11 @@ export class PatroniPods {
   /** Starts polling (the first round at once). */
   start(): void {
     const tick = (): void => {
-      this.round = this.sync().catch((error: unknown) => this.say(`sync failed: ${String(error)}`))
-        .finally(() => { if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs ?? 500); });
+      this.round = this.sync()
+        .catch((error: unknown) => this.say(`sync failed: ${String(error)}`))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs ?? 500);
+        });
     };
     tick();
   }
@@ -140,20 +151,33 @@ export class PatroniPods {
   async sync(): Promise<void> {
     const { namespace, selector = 'application=spilo' } = this.options;
     const pods = await this.client.list('Pod', namespace, selector);
-    const live = new Map(pods
-      .filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && p.status?.podIP)
-      .map((p) => [p.metadata!.name as string, p]));
-    await Promise.all([...this.members.values()]
-      .filter((m) => live.get(m.pod)?.metadata?.uid !== m.uid)
-      .map((m) => this.stopMember(m)));
-    await Promise.all(pods.filter((p) => p.metadata?.deletionTimestamp && finalizersOf(p).includes(MEMBER_FINALIZER)
-      && this.members.get(p.metadata!.name as string)?.uid !== p.metadata!.uid).map((p) => this.releasePod(p)));
+    const live = new Map(
+      pods
+        .filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && p.status?.podIP)
+        .map((p) => [p.metadata!.name as string, p]),
+    );
+    await Promise.all(
+      [...this.members.values()].filter((m) => live.get(m.pod)?.metadata?.uid !== m.uid).map((m) => this.stopMember(m)),
+    );
+    await Promise.all(
+      pods
+        .filter(
+          (p) =>
+            p.metadata?.deletionTimestamp &&
+            finalizersOf(p).includes(MEMBER_FINALIZER) &&
+            this.members.get(p.metadata!.name as string)?.uid !== p.metadata!.uid,
+        )
+        .map((p) => this.releasePod(p)),
+    );
     for (const pod of live.values()) {
       if (!this.members.has(pod.metadata!.name as string) && !this.stopped) await this.startMember(pod);
     }
     if (this.options.readiness !== false) {
-      await Promise.all([...live.values()].filter((p) => this.members.has(p.metadata!.name as string))
-        .map((p) => this.mirrorReadiness(p)));
+      await Promise.all(
+        [...live.values()]
+          .filter((p) => this.members.has(p.metadata!.name as string))
+          .map((p) => this.mirrorReadiness(p)),
+      );
     }
   }
 
@@ -165,8 +189,9 @@ export class PatroniPods {
     const member = this.members.get(pod.metadata!.name as string);
     if (!member || member.uid !== pod.metadata!.uid) return;
     const probe = readinessProbe(pod);
-    const answer = await fetch(`http://${member.ip}:8008/readiness`, { signal: AbortSignal.timeout(probe.timeoutMs) })
-      .catch(() => undefined);
+    const answer = await fetch(`http://${member.ip}:8008/readiness`, {
+      signal: AbortSignal.timeout(probe.timeoutMs),
+    }).catch(() => undefined);
     const passed = answer !== undefined && answer.status >= 200 && answer.status < 300;
     member.probe.failures = passed ? 0 : member.probe.failures + 1;
     if (passed) member.probe.succeeded = true;
@@ -178,12 +203,21 @@ export class PatroniPods {
     if (conditions.find((c) => c.type === 'Ready')?.status === ready) return;
     const now = new Date().toISOString();
     const next = conditions.filter((c) => c.type !== 'Ready' && c.type !== 'ContainersReady');
-    next.push({ type: 'Ready', status: ready, lastTransitionTime: now },
-      { type: 'ContainersReady', status: ready, lastTransitionTime: now });
-    const containerStatuses = ((pod.status.containerStatuses ?? []) as KubeObject[])
-      .map((c) => ({ ...c, ready: ready === 'True' }));
-    await this.client.mergePatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name },
-      { status: { conditions: next, containerStatuses } }, 'status').catch(() => undefined);
+    next.push(
+      { type: 'Ready', status: ready, lastTransitionTime: now },
+      { type: 'ContainersReady', status: ready, lastTransitionTime: now },
+    );
+    const containerStatuses = ((pod.status.containerStatuses ?? []) as KubeObject[]).map((c) => ({
+      ...c,
+      ready: ready === 'True',
+    }));
+    await this.client
+      .mergePatch(
+        { kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name },
+        { status: { conditions: next, containerStatuses } },
+        'status',
+      )
+      .catch(() => undefined);
     this.say(`pod ${pod.metadata!.name as string} Ready=${ready}`);
   }
 
@@ -201,8 +235,8 @@ export class PatroniPods {
       return;
     }
     const { tools, dir } = this.options;
-    const claim = (pod.spec.volumes as KubeObject[] | undefined)
-      ?.find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim.claimName as string | undefined;
+    const claim = (pod.spec.volumes as KubeObject[] | undefined)?.find((v) => v.persistentVolumeClaim)
+      ?.persistentVolumeClaim.claimName as string | undefined;
     const volume = join(dir, 'volumes', claim ?? name);
     const memberDir = join(dir, 'pods', `${name}-${uid.slice(0, 8)}`);
     for (const d of [volume, memberDir]) {
@@ -212,14 +246,39 @@ export class PatroniPods {
     const kubeconfig = join(memberDir, 'kubeconfig');
     copyFileSync(this.options.kubeconfig, kubeconfig);
     const config = join(memberDir, 'patroni.yml');
-    writeFileSync(config, stringify(spiloLikeConfig({ pod: name, ip, env, tools, memberDir,
-      dataDir: join(volume, 'pgdata'), context: this.options.context ?? 'testenv' })), { mode: 0o600 });
+    writeFileSync(
+      config,
+      stringify(
+        spiloLikeConfig({
+          pod: name,
+          ip,
+          env,
+          tools,
+          memberDir,
+          dataDir: join(volume, 'pgdata'),
+          context: this.options.context ?? 'testenv',
+        }),
+      ),
+      { mode: 0o600 },
+    );
     if (tools.runAs) for (const f of [kubeconfig, config]) chownSync(f, ...tools.runAs);
     if (!(await this.holdPod(pod))) return;
-    const child = spawnLogged(tools.patroni, [config], { logFile: join(memberDir, 'patroni.log'), runAs: tools.runAs,
-      cwd: memberDir, env: { KUBECONFIG: kubeconfig }, dataDir: join(volume, 'pgdata') });
-    this.members.set(name, { pod: name, uid, ip, dir: memberDir, dataDir: join(volume, 'pgdata'), process: child,
-      probe: { failures: 0, succeeded: false } });
+    const child = spawnLogged(tools.patroni, [config], {
+      logFile: join(memberDir, 'patroni.log'),
+      runAs: tools.runAs,
+      cwd: memberDir,
+      env: { KUBECONFIG: kubeconfig },
+      dataDir: join(volume, 'pgdata'),
+    });
+    this.members.set(name, {
+      pod: name,
+      uid,
+      ip,
+      dir: memberDir,
+      dataDir: join(volume, 'pgdata'),
+      process: child,
+      probe: { failures: 0, succeeded: false },
+    });
     this.say(`started ${name} on ${ip} (volume ${claim ?? name})`);
   }
 
@@ -233,7 +292,8 @@ export class PatroniPods {
     try {
       await this.client.jsonPatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name }, [
         { op: 'test', path: '/metadata/uid', value: pod.metadata!.uid },
-        finalizers.length > 0 ? { op: 'add', path: '/metadata/finalizers/-', value: MEMBER_FINALIZER }
+        finalizers.length > 0
+          ? { op: 'add', path: '/metadata/finalizers/-', value: MEMBER_FINALIZER }
           : { op: 'add', path: '/metadata/finalizers', value: [MEMBER_FINALIZER] },
       ]);
       return true;
@@ -246,12 +306,16 @@ export class PatroniPods {
   /** Removes {@link MEMBER_FINALIZER} from this incarnation of the pod (its member has stopped). Never throws. */
   private async releasePod(pod: KubeObject): Promise<void> {
     const finalizers = finalizersOf(pod);
-    await this.client.jsonPatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name }, [
-      { op: 'test', path: '/metadata/uid', value: pod.metadata!.uid },
-      { op: 'test', path: '/metadata/finalizers', value: finalizers },
-      { op: 'replace', path: '/metadata/finalizers', value: finalizers.filter((f) => f !== MEMBER_FINALIZER) },
-    ]).then(() => this.say(`pod ${pod.metadata!.name as string}: member stopped, finalizer removed`))
-      .catch((error: unknown) => this.say(`pod ${pod.metadata!.name as string}: finalizer not removed (next round): ${String(error)}`));
+    await this.client
+      .jsonPatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name }, [
+        { op: 'test', path: '/metadata/uid', value: pod.metadata!.uid },
+        { op: 'test', path: '/metadata/finalizers', value: finalizers },
+        { op: 'replace', path: '/metadata/finalizers', value: finalizers.filter((f) => f !== MEMBER_FINALIZER) },
+      ])
+      .then(() => this.say(`pod ${pod.metadata!.name as string}: member stopped, finalizer removed`))
+      .catch((error: unknown) =>
+        this.say(`pod ${pod.metadata!.name as string}: finalizer not removed (next round): ${String(error)}`),
+      );
   }
 
   private async stopMember(m: Member): Promise<void> {
@@ -270,8 +334,11 @@ export class PatroniPods {
     const containers = pod.spec.containers as KubeObject[];
     const container = containers.find((c) => c.name === 'postgres') ?? containers[0]!;
     const env: Record<string, string> = {};
-    const fields: Record<string, string> = { 'status.podIP': pod.status.podIP, 'metadata.namespace': pod.metadata!.namespace,
-      'metadata.name': pod.metadata!.name };
+    const fields: Record<string, string> = {
+      'status.podIP': pod.status.podIP,
+      'metadata.namespace': pod.metadata!.namespace,
+      'metadata.name': pod.metadata!.name,
+    };
     for (const e of (container.env ?? []) as KubeObject[]) {
       if (e.value !== undefined) env[e.name] = String(e.value);
       else if (e.valueFrom?.fieldRef) env[e.name] = fields[e.valueFrom.fieldRef.fieldPath as string] ?? '';
@@ -283,7 +350,13 @@ export class PatroniPods {
         env[e.name] = Buffer.from(data, 'base64').toString('utf8');
       }
     }
-    for (const required of ['SCOPE', 'PGUSER_SUPERUSER', 'PGPASSWORD_SUPERUSER', 'PGUSER_STANDBY', 'PGPASSWORD_STANDBY']) {
+    for (const required of [
+      'SCOPE',
+      'PGUSER_SUPERUSER',
+      'PGPASSWORD_SUPERUSER',
+      'PGUSER_STANDBY',
+      'PGPASSWORD_STANDBY',
+    ]) {
       if (!env[required]) return `environment variable ${required}`;
     }
     return env;
@@ -306,8 +379,12 @@ export class PatroniPods {
  */
 function readinessProbe(pod: KubeObject): { timeoutMs: number; failureThreshold: number } {
   const containers = (pod.spec?.containers ?? []) as KubeObject[];
-  const probe = (containers.find((c) => c.name === 'postgres') ?? containers[0])?.readinessProbe as KubeObject | undefined;
-  return { timeoutMs: 1_000 * Number(probe?.timeoutSeconds ?? 1), failureThreshold: Number(probe?.failureThreshold ?? 3) };
+  const probe = (containers.find((c) => c.name === 'postgres') ?? containers[0])?.readinessProbe as
+    KubeObject | undefined;
+  return {
+    timeoutMs: 1_000 * Number(probe?.timeoutSeconds ?? 1),
+    failureThreshold: Number(probe?.failureThreshold ?? 3),
+  };
 }
 
 /** Inputs of {@link spiloLikeConfig}. */
@@ -331,7 +408,9 @@ function spiloLikeConfig(m: MemberInputs): Record<string, unknown> {
   let labels: Record<string, string> = { application: 'spilo' };
   try {
     if (env.KUBERNETES_LABELS) labels = JSON.parse(env.KUBERNETES_LABELS) as Record<string, string>;
-  } catch { /* keep Spilo's default */ }
+  } catch {
+    /* keep Spilo's default */
+  }
   return {
     scope: env.SCOPE,
     name: m.pod,
@@ -349,12 +428,18 @@ function spiloLikeConfig(m: MemberInputs): Record<string, unknown> {
     bootstrap: {
       dcs: testClusterDcs(33554432),
       initdb: [{ encoding: 'UTF8' }, { locale: 'C' }, 'no-sync'],
-      pg_hba: ['local all all trust', `host replication ${env.PGUSER_STANDBY} 0.0.0.0/0 md5`,
-        'host all all 0.0.0.0/0 md5'],
+      pg_hba: [
+        'local all all trust',
+        `host replication ${env.PGUSER_STANDBY} 0.0.0.0/0 md5`,
+        'host all all 0.0.0.0/0 md5',
+      ],
     },
     postgresql: {
-      listen: `${m.ip}:5432`, connect_address: `${m.ip}:5432`,
-      data_dir: m.dataDir, bin_dir: m.tools.pgBin, pgpass: join(m.memberDir, 'pgpass'),
+      listen: `${m.ip}:5432`,
+      connect_address: `${m.ip}:5432`,
+      data_dir: m.dataDir,
+      bin_dir: m.tools.pgBin,
+      pgpass: join(m.memberDir, 'pgpass'),
       authentication: {
         superuser: { username: env.PGUSER_SUPERUSER, password: env.PGPASSWORD_SUPERUSER },
         replication: { username: env.PGUSER_STANDBY, password: env.PGPASSWORD_STANDBY },
@@ -382,10 +467,14 @@ export async function isLocalAddress(ip: string): Promise<boolean> {
  * @returns the reason to skip, or false
  */
 export async function patroniPodsSkipReason(): Promise<string | false> {
-  if (process.env.TESTENV_FULL !== '1') return 'needs the full control plane (run `bash scripts/testenv/run-integration.sh`)';
+  if (process.env.TESTENV_FULL !== '1')
+    return 'needs the full control plane (run `bash scripts/testenv/run-integration.sh`)';
   const tools = findPatroniTools();
   if (typeof tools === 'string') return process.env.CI === 'true' ? false : tools;
-  const firstPodIp = (process.env.TESTENV_POD_CIDR ?? '10.244.0.0/16').replace(/\.(\d+)\/\d+$/, (_, d: string) => `.${Number(d) + 1}`);
+  const firstPodIp = (process.env.TESTENV_POD_CIDR ?? '10.244.0.0/16').replace(
+    /\.(\d+)\/\d+$/,
+    (_, d: string) => `.${Number(d) + 1}`,
+  );
   if (!(await isLocalAddress(firstPodIp))) {
     return `pod IPs (${firstPodIp}, ...) are not local addresses here: run inside scripts/testenv/netns.sh (needs root)`;
   }

@@ -32,15 +32,23 @@ export function findPatroniTools(): PatroniTools | string {
   if (!pgBin || !existsSync(join(pgBin, 'initdb'))) {
     return 'no PostgreSQL server binaries (set PG_BIN or install postgresql-15)';
   }
-  const etcdDirs = [process.env.TESTENV_BIN, process.env.KUBEBUILDER_ASSETS,
-    join(homedir(), '.cache/postgres-operator-functions/testenv/v1.34.4/bin')];
-  const etcd = etcdDirs.filter((d): d is string => !!d).map((d) => join(d, 'etcd')).find((p) => existsSync(p));
+  const etcdDirs = [
+    process.env.TESTENV_BIN,
+    process.env.KUBEBUILDER_ASSETS,
+    join(homedir(), '.cache/postgres-operator-functions/testenv/v1.34.4/bin'),
+  ];
+  const etcd = etcdDirs
+    .filter((d): d is string => !!d)
+    .map((d) => join(d, 'etcd'))
+    .find((p) => existsSync(p));
   if (!etcd) return 'no etcd binary (set TESTENV_BIN, or run scripts/testenv/build.sh)';
   let runAs: [number, number] | undefined;
   if (process.getuid?.() === 0) {
     try {
-      runAs = [Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
-        Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }))];
+      runAs = [
+        Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+        Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+      ];
     } catch {
       return 'running as root and there is no `postgres` user to run PostgreSQL as';
     }
@@ -51,7 +59,10 @@ export function findPatroniTools(): PatroniTools | string {
 function newestPgBin(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const majors = readdirSync(root).filter((v) => /^\d+$/.test(v)).map(Number).sort((a, b) => b - a);
+  const majors = readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .map(Number)
+    .sort((a, b) => b - a);
   return majors.map((m) => join(root, String(m), 'bin')).find((d) => existsSync(join(d, 'initdb')));
 }
 
@@ -82,7 +93,9 @@ let handlersInstalled = false;
 export function removeIfInterrupted(dir: string): () => void {
   installSignalHandlers();
   scratch.add(dir);
-  return () => { scratch.delete(dir); };
+  return () => {
+    scratch.delete(dir);
+  };
 }
 
 /**
@@ -94,7 +107,11 @@ function installSignalHandlers(): void {
   handlersInstalled = true;
   const killAll = (): void => {
     for (const [child, dataDir] of live) {
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       if (dataDir) killPostmaster(dataDir);
     }
     live.clear();
@@ -103,7 +120,10 @@ function installSignalHandlers(): void {
   };
   process.once('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => { killAll(); process.exit(128 + (signal === 'SIGINT' ? 2 : 15)); });
+    process.once(signal, () => {
+      killAll();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    });
   }
 }
 
@@ -139,7 +159,11 @@ export async function stopProcess(child: ChildProcess | undefined, graceMs: numb
   if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const signal = (sig: NodeJS.Signals): void => {
-    try { process.kill(-child.pid!, sig); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      /* already gone */
+    }
   };
   signal('SIGTERM');
   const timer = setTimeout(() => signal('SIGKILL'), graceMs);
@@ -160,12 +184,20 @@ export function killPostmaster(dataDir: string): void {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 1) return;
-  try { process.kill(pid, 'SIGQUIT'); } catch { /* not running */ }
+  try {
+    process.kill(pid, 'SIGQUIT');
+  } catch {
+    /* not running */
+  }
 }
 
 /** Polls `check` every 250 ms until it returns a value; throws with `describe()` after `timeoutMs`. */
-export async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>,
-  describe: () => string = () => ''): Promise<T> {
+export async function until<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+  describe: () => string = () => '',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -192,10 +224,26 @@ export function tail(file: string, lines = 40, keep: (line: string) => boolean =
  */
 export function testClusterDcs(maximumLagOnFailover: number): Record<string, unknown> {
   return {
-    ttl: 20, loop_wait: 1, retry_timeout: 5, maximum_lag_on_failover: maximumLagOnFailover,
-    postgresql: { use_pg_rewind: true, use_slots: true,
-      parameters: { max_connections: 20, shared_buffers: '16MB', wal_level: 'replica', hot_standby: 'on',
-        max_wal_senders: 10, max_replication_slots: 10, wal_keep_size: '64MB', fsync: 'off',
-        synchronous_commit: 'off', full_page_writes: 'on', wal_log_hints: 'on' } },
+    ttl: 20,
+    loop_wait: 1,
+    retry_timeout: 5,
+    maximum_lag_on_failover: maximumLagOnFailover,
+    postgresql: {
+      use_pg_rewind: true,
+      use_slots: true,
+      parameters: {
+        max_connections: 20,
+        shared_buffers: '16MB',
+        wal_level: 'replica',
+        hot_standby: 'on',
+        max_wal_senders: 10,
+        max_replication_slots: 10,
+        wal_keep_size: '64MB',
+        fsync: 'off',
+        synchronous_commit: 'off',
+        full_page_writes: 'on',
+        wal_log_hints: 'on',
+      },
+    },
   };
 }

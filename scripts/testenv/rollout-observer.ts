@@ -57,7 +57,8 @@ export class RolloutObserver {
   private loop: Promise<void> | undefined;
 
   constructor(private readonly options: RolloutObserverOptions) {
-    for (const name of options.clusters.keys()) this.records.set(name, { maxDown: 0, recreated: [], leaders: [], unreadable: 0, timelines: {} });
+    for (const name of options.clusters.keys())
+      this.records.set(name, { maxDown: 0, recreated: [], leaders: [], unreadable: 0, timelines: {} });
   }
 
   /** Takes a first look (the baseline), then keeps polling in the background. */
@@ -82,37 +83,46 @@ export class RolloutObserver {
     const clusterLabel = this.options.clusterLabel ?? 'cluster-name';
     const roleLabel = this.options.roleLabel ?? 'spilo-role';
     const pods = await client.list('Pod', namespace);
-    await Promise.all([...this.options.clusters].map(async ([name, instances]) => {
-      const own = pods.filter((p) => p.metadata?.labels?.[clusterLabel] === name);
-      const view = await readView(own);
-      const record = this.records.get(name)!;
-      if (view) {
-        const leader = clusterLeader(view);
-        if (leader && record.leaders[record.leaders.length - 1] !== leader.name) record.leaders.push(leader.name);
-        if (leader?.timeline !== undefined) {
-          record.timelines.first ??= leader.timeline;
-          record.timelines.highest = Math.max(record.timelines.highest ?? leader.timeline, leader.timeline);
+    await Promise.all(
+      [...this.options.clusters].map(async ([name, instances]) => {
+        const own = pods.filter((p) => p.metadata?.labels?.[clusterLabel] === name);
+        const view = await readView(own);
+        const record = this.records.get(name)!;
+        if (view) {
+          const leader = clusterLeader(view);
+          if (leader && record.leaders[record.leaders.length - 1] !== leader.name) record.leaders.push(leader.name);
+          if (leader?.timeline !== undefined) {
+            record.timelines.first ??= leader.timeline;
+            record.timelines.highest = Math.max(record.timelines.highest ?? leader.timeline, leader.timeline);
+          }
         }
-      }
-      for (const pod of own) {
-        const key = `${name}/${pod.metadata!.name}`;
-        const before = this.lastUid.get(key);
-        const role = pod.metadata?.labels?.[roleLabel] ?? 'none';
-        if (before && before.uid !== pod.metadata!.uid) record.recreated.push({ pod: pod.metadata!.name as string, role: before.role });
-        // Keep the last known role of an incarnation: a pod being deleted may have lost its label already.
-        this.lastUid.set(key, { uid: pod.metadata!.uid as string, role: before && before.uid === pod.metadata!.uid && role === 'none' ? before.role : role });
-      }
-      // A round where no member answered (e.g. a GET timed out on a busy machine) says nothing about who is up.
-      if (!view) { record.unreadable++; return; }
-      const down = own.map((pod) => downReason(pod)).filter((why): why is string => why !== undefined);
-      const missing = Math.max(0, instances - own.length);
-      const count = missing + down.length;
-      if (missing > 0) down.push(`${missing} pod(s) missing`);
-      if (count > record.maxDown) {
-        record.maxDown = count;
-        record.worst = { at: new Date().toISOString(), down };
-      }
-    }));
+        for (const pod of own) {
+          const key = `${name}/${pod.metadata!.name}`;
+          const before = this.lastUid.get(key);
+          const role = pod.metadata?.labels?.[roleLabel] ?? 'none';
+          if (before && before.uid !== pod.metadata!.uid)
+            record.recreated.push({ pod: pod.metadata!.name as string, role: before.role });
+          // Keep the last known role of an incarnation: a pod being deleted may have lost its label already.
+          this.lastUid.set(key, {
+            uid: pod.metadata!.uid as string,
+            role: before && before.uid === pod.metadata!.uid && role === 'none' ? before.role : role,
+          });
+        }
+        // A round where no member answered (e.g. a GET timed out on a busy machine) says nothing about who is up.
+        if (!view) {
+          record.unreadable++;
+          return;
+        }
+        const down = own.map((pod) => downReason(pod)).filter((why): why is string => why !== undefined);
+        const missing = Math.max(0, instances - own.length);
+        const count = missing + down.length;
+        if (missing > 0) down.push(`${missing} pod(s) missing`);
+        if (count > record.maxDown) {
+          record.maxDown = count;
+          record.worst = { at: new Date().toISOString(), down };
+        }
+      }),
+    );
   }
 }
 
@@ -126,7 +136,9 @@ function downReason(pod: KubeObject): string | undefined {
   let state: string | undefined;
   try {
     state = (JSON.parse(pod.metadata?.annotations?.status ?? '{}') as { state?: string }).state;
-  } catch { /* not Patroni's */ }
+  } catch {
+    /* not Patroni's */
+  }
   if (ready && state === 'running') return undefined;
   return `${name} (uid ${String(pod.metadata?.uid).slice(0, 8)}): ${ready ? 'Ready' : 'not Ready'}, Patroni state ${state ?? 'none'}`;
 }
@@ -134,7 +146,9 @@ function downReason(pod: KubeObject): string | undefined {
 async function readView(pods: readonly KubeObject[]): Promise<PatroniCluster | undefined> {
   for (const pod of pods) {
     if (!pod.status?.podIP || pod.metadata?.deletionTimestamp) continue;
-    const view = await new PatroniClient(patroniUrl(pod.status.podIP as string), { timeoutMs: 1_000 }).getCluster().catch(() => undefined);
+    const view = await new PatroniClient(patroniUrl(pod.status.podIP as string), { timeoutMs: 1_000 })
+      .getCluster()
+      .catch(() => undefined);
     if (view) return view;
   }
   return undefined;

@@ -10,35 +10,88 @@ import { createNamespace, kubectl } from './testenv';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Manifest = Record<string, any>;
 const base = (): Manifest => structuredClone(reference('v2.0.1/minimal-postgres-manifest.yaml'));
-const withSpec = (patch: Manifest): Manifest => { const m = base(); m.spec = { ...m.spec, ...patch }; return m; };
-const withoutSpec = (field: string): Manifest => { const m = base(); delete m.spec[field]; return m; };
-const named = (name: string): Manifest => { const m = base(); m.metadata.name = name; return m; };
+const withSpec = (patch: Manifest): Manifest => {
+  const m = base();
+  m.spec = { ...m.spec, ...patch };
+  return m;
+};
+const withoutSpec = (field: string): Manifest => {
+  const m = base();
+  delete m.spec[field];
+  return m;
+};
+const named = (name: string): Manifest => {
+  const m = base();
+  m.metadata.name = name;
+  return m;
+};
 
 /** Refused by the API server at apply time: the error must name the field. */
 const refused: Array<[string, Manifest, RegExp]> = [
   ['missing teamId', withoutSpec('teamId'), /spec\.teamId: Required value/],
   ['missing volume', withoutSpec('volume'), /spec\.volume: Required value/],
   ['negative numberOfInstances', withSpec({ numberOfInstances: -1 }), /spec\.numberOfInstances: Invalid value: -1/],
-  ['numberOfInstances of the wrong type', withSpec({ numberOfInstances: 'two' }), /spec\.numberOfInstances: Invalid value: "string"/],
+  [
+    'numberOfInstances of the wrong type',
+    withSpec({ numberOfInstances: 'two' }),
+    /spec\.numberOfInstances: Invalid value: "string"/,
+  ],
   ['teamId of the wrong type', withSpec({ teamId: 42 }), /spec\.teamId: Invalid value: "integer"/],
   ['bad volume size', withSpec({ volume: { size: '1 GB' } }), /spec\.volume\.size: Invalid value: "1 GB"/],
-  ['unknown user flag', withSpec({ users: { app: ['superman'] } }), /spec\.users\.app\[0\]: Unsupported value: "superman"/],
-  ['bad CIDR', withSpec({ allowedSourceRanges: ['10.0.0.0/33'] }), /spec\.allowedSourceRanges\[0\]: Invalid value: "10\.0\.0\.0\/33"/],
-  ['bad clone timestamp', withSpec({ clone: { cluster: 'acid-source', timestamp: 'yesterday' } }), /spec\.clone\.timestamp: Invalid value: "yesterday"/],
-  ['bad PostgreSQL version', withSpec({ postgresql: { version: 'latest' } }), /spec\.postgresql\.version: Invalid value: "latest"/],
+  [
+    'unknown user flag',
+    withSpec({ users: { app: ['superman'] } }),
+    /spec\.users\.app\[0\]: Unsupported value: "superman"/,
+  ],
+  [
+    'bad CIDR',
+    withSpec({ allowedSourceRanges: ['10.0.0.0/33'] }),
+    /spec\.allowedSourceRanges\[0\]: Invalid value: "10\.0\.0\.0\/33"/,
+  ],
+  [
+    'bad clone timestamp',
+    withSpec({ clone: { cluster: 'acid-source', timestamp: 'yesterday' } }),
+    /spec\.clone\.timestamp: Invalid value: "yesterday"/,
+  ],
+  [
+    'bad PostgreSQL version',
+    withSpec({ postgresql: { version: 'latest' } }),
+    /spec\.postgresql\.version: Invalid value: "latest"/,
+  ],
   ['misspelled field', withSpec({ numberOfInstance: 2 }), /unknown field "spec\.numberOfInstance"/],
-  ['bad CPU request', withSpec({ resources: { requests: { cpu: 'lots' } } }), /spec\.resources\.requests\.cpu: Invalid value: "lots"/],
+  [
+    'bad CPU request',
+    withSpec({ resources: { requests: { cpu: 'lots' } } }),
+    /spec\.resources\.requests\.cpu: Invalid value: "lots"/,
+  ],
 ];
 
 /** Accepted by the API server, found invalid by the operator: status Invalid, message naming the field. */
 const invalid: Array<[string, Manifest, RegExp, boolean?]> = [
   ['name that is not DNS-1035', named('acid.minimal'), /metadata\.name: name must confirm to DNS-1035/],
-  ['name longer than 58 characters', named(`acid-${'x'.repeat(54)}`), /metadata\.name: name cannot be longer than 58 characters/],
+  [
+    'name longer than 58 characters',
+    named(`acid-${'x'.repeat(54)}`),
+    /metadata\.name: name cannot be longer than 58 characters/,
+  ],
   ['empty teamId', withSpec({ teamId: '' }), /spec\.teamId: team name is empty/],
   ['bad user name', withSpec({ users: { 'Bad-User': [] } }), /spec\.users\.Bad-User: invalid username: "Bad-User"/],
-  ['conflicting user flags', withSpec({ users: { app: ['login', 'NOLOGIN'] } }), /spec\.users\.app: invalid flags for user "app": conflicting user flags: "LOGIN" and "NOLOGIN"/],
-  ['name without the team prefix', named('minimal-cluster'), /metadata\.name: name must match \{TEAM\}-\{NAME\} format/, true],
-  ['clone source that is not DNS-1035', withSpec({ clone: { cluster: 'Source_Cluster' } }), /spec\.clone\.cluster: clone cluster name must confirm to DNS-1035/],
+  [
+    'conflicting user flags',
+    withSpec({ users: { app: ['login', 'NOLOGIN'] } }),
+    /spec\.users\.app: invalid flags for user "app": conflicting user flags: "LOGIN" and "NOLOGIN"/,
+  ],
+  [
+    'name without the team prefix',
+    named('minimal-cluster'),
+    /metadata\.name: name must match \{TEAM\}-\{NAME\} format/,
+    true,
+  ],
+  [
+    'clone source that is not DNS-1035',
+    withSpec({ clone: { cluster: 'Source_Cluster' } }),
+    /spec\.clone\.cluster: clone cluster name must confirm to DNS-1035/,
+  ],
 ];
 
 describe('bad manifests', () => {
@@ -75,7 +128,11 @@ describe('bad manifests', () => {
       assert.ok(events.some((e) => e.type === 'Warning' && e.reason === 'InvalidManifest' && message.test(e.message)));
       for (const kind of ['StatefulSet', 'Service', 'Secret', 'Endpoints', 'PodDisruptionBudget']) {
         const children = (await client.list(kind, ns)).filter((o) => o.metadata!.ownerReferences);
-        assert.deepEqual(children.map((o) => o.metadata!.name), [], `no ${kind} for an invalid manifest`);
+        assert.deepEqual(
+          children.map((o) => o.metadata!.name),
+          [],
+          `no ${kind} for an invalid manifest`,
+        );
       }
       client.counter.reset();
       assert.equal((await syncCluster(syncContext(client, config), ns, name)).outcome, 'invalid');
@@ -95,12 +152,18 @@ describe('bad manifests', () => {
     client.counter.reset();
     const result = await syncCluster(ctx, ns, name);
     assert.equal(result.outcome, 'invalid');
-    assert.deepEqual(Object.keys(client.counter.snapshot()).filter((verb) => verb === 'apply' || verb === 'delete'), []);
+    assert.deepEqual(
+      Object.keys(client.counter.snapshot()).filter((verb) => verb === 'apply' || verb === 'delete'),
+      [],
+    );
     const stsAfter = await client.get({ kind: 'StatefulSet', namespace: ns, name });
     assert.equal(stsAfter!.metadata!.resourceVersion, stsBefore!.metadata!.resourceVersion);
     assert.equal(stsAfter!.spec.replicas, 2);
     const secretsAfter = await client.list('Secret', ns, `cluster-name=${name}`);
-    assert.deepEqual(secretsAfter.map((s) => [s.metadata!.name, s.data.password]), secretsBefore.map((s) => [s.metadata!.name, s.data.password]));
+    assert.deepEqual(
+      secretsAfter.map((s) => [s.metadata!.name, s.data.password]),
+      secretsBefore.map((s) => [s.metadata!.name, s.data.password]),
+    );
     const cr = await client.get({ kind: 'postgresql', namespace: ns, name });
     assert.equal(cr!.status.PostgresClusterStatus, 'Invalid');
   });

@@ -46,8 +46,10 @@ class Recorder {
       }
       this.received.push(record);
       const answer = this.answers.get(fn)?.(record) ?? { status: 200 };
-      const reply = () => setTimeout(() => res.writeHead(answer.status, answer.headers).end('{"ok":true}'), answer.delayMs ?? 0);
-      if (answer.after) void answer.after.then(reply); else reply();
+      const reply = () =>
+        setTimeout(() => res.writeHead(answer.status, answer.headers).end('{"ok":true}'), answer.delayMs ?? 0);
+      if (answer.after) void answer.after.then(reply);
+      else reply();
     });
   });
 
@@ -72,7 +74,9 @@ class Recorder {
       if (found) return found;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    throw new Error(`timed out waiting for ${what}; received: ${JSON.stringify(this.received.map((r) => `${r.fn} ${r.event?.type ?? ''} ${r.event?.name ?? ''}`))}`);
+    throw new Error(
+      `timed out waiting for ${what}; received: ${JSON.stringify(this.received.map((r) => `${r.fn} ${r.event?.type ?? ''} ${r.event?.name ?? ''}`))}`,
+    );
   }
 
   close(): Promise<void> {
@@ -95,12 +99,21 @@ describe('event bridge', () => {
     return { ...manifest, metadata: { name, namespace }, spec: { ...manifest.spec, numberOfInstances: instances } };
   };
   const options = (): BridgeOptions => ({
-    client, targets: recorder.targets(), log: silentLogger, port: 0, schedule: false,
+    client,
+    targets: recorder.targets(),
+    log: silentLogger,
+    port: 0,
+    schedule: false,
     env: { OPERATOR_NAMESPACE: namespace, CONFIG_MAP_NAME: 'postgres-operator' },
-    coalesceMs: 200, retry: { minMs: 50, maxMs: 1_000 }, graceMs: 1_000,
+    coalesceMs: 200,
+    retry: { minMs: 50, maxMs: 1_000 },
+    graceMs: 1_000,
   });
   const annotate = (name: string, value: string, ns = namespace) =>
-    client.mergePatch({ kind: 'postgresql', namespace: ns, name }, { metadata: { annotations: { 'test/value': value } } });
+    client.mergePatch(
+      { kind: 'postgresql', namespace: ns, name },
+      { metadata: { annotations: { 'test/value': value } } },
+    );
 
   before(async () => {
     await installCrd();
@@ -131,7 +144,10 @@ describe('event bridge', () => {
   test('create, update and delete reach on-create, on-update and on-delete with the object', async (t) => {
     const t0 = Date.now();
     await client.create(cluster('acid-crud'));
-    const [added] = await recorder.waitFor('on-create add', () => recorder.about('on-create', 'acid-crud').length > 0 && recorder.about('on-create', 'acid-crud'));
+    const [added] = await recorder.waitFor(
+      'on-create add',
+      () => recorder.about('on-create', 'acid-crud').length > 0 && recorder.about('on-create', 'acid-crud'),
+    );
     t.diagnostic(`create → on-create: ${added!.at - t0} ms`);
     assert.equal(added!.event!.type, 'dev.knative.apiserver.resource.add');
     assert.equal(added!.event!.namespace, namespace);
@@ -144,13 +160,17 @@ describe('event bridge', () => {
     const t1 = Date.now();
     await client.mergePatch({ kind: 'postgresql', namespace, name: 'acid-crud' }, { spec: { numberOfInstances: 3 } });
     const updated = await recorder.waitFor('on-update with 3 instances', () =>
-      recorder.about('on-update', 'acid-crud').find((r) => r.event!.data!.spec.numberOfInstances === 3));
+      recorder.about('on-update', 'acid-crud').find((r) => r.event!.data!.spec.numberOfInstances === 3),
+    );
     t.diagnostic(`update → on-update: ${updated.at - t1} ms (coalescing window 200 ms)`);
     assert.equal(updated.event!.type, 'dev.knative.apiserver.resource.update');
 
     const t2 = Date.now();
     await client.delete({ kind: 'postgresql', namespace, name: 'acid-crud' });
-    const [deleted] = await recorder.waitFor('on-delete', () => recorder.about('on-delete', 'acid-crud').length > 0 && recorder.about('on-delete', 'acid-crud'));
+    const [deleted] = await recorder.waitFor(
+      'on-delete',
+      () => recorder.about('on-delete', 'acid-crud').length > 0 && recorder.about('on-delete', 'acid-crud'),
+    );
     t.diagnostic(`delete → on-delete: ${deleted!.at - t2} ms`);
     assert.equal(deleted!.event!.type, 'dev.knative.apiserver.resource.delete');
     assert.equal(deleted!.event!.data!.spec.numberOfInstances, 3, 'the last known state');
@@ -163,20 +183,34 @@ describe('event bridge', () => {
     // A handler still busy with the first update until the burst is over: whatever arrives meanwhile waits
     // behind it and merges, however slow the machine is.
     let burstDone!: () => void;
-    const busy = new Promise<void>((resolve) => { burstDone = resolve; });
+    const busy = new Promise<void>((resolve) => {
+      burstDone = resolve;
+    });
     recorder.answers.set('on-update', () => ({ status: 200, after: busy }));
     try {
       for (let i = 1; i <= 20; i++) await annotate('acid-burst', String(i));
       burstDone();
       await recorder.waitFor('the final state', () =>
-        recorder.about('on-update', 'acid-burst').find((r) => r.event!.data!.metadata!.annotations?.['test/value'] === '20'));
+        recorder
+          .about('on-update', 'acid-burst')
+          .find((r) => r.event!.data!.metadata!.annotations?.['test/value'] === '20'),
+      );
       await bridge!.idle();
       const deliveries = recorder.about('on-update', 'acid-burst');
-      t.diagnostic(`20 updates → ${deliveries.length} on-update deliveries: ${deliveries.map((r) => r.event!.data!.metadata!.annotations?.['test/value']).join(', ')}`);
-      assert.ok(deliveries.length <= 2, `${deliveries.length} deliveries for 20 updates: one in flight, one merged behind it`);
+      t.diagnostic(
+        `20 updates → ${deliveries.length} on-update deliveries: ${deliveries.map((r) => r.event!.data!.metadata!.annotations?.['test/value']).join(', ')}`,
+      );
+      assert.ok(
+        deliveries.length <= 2,
+        `${deliveries.length} deliveries for 20 updates: one in flight, one merged behind it`,
+      );
       assert.equal(deliveries.at(-1)!.event!.data!.metadata!.annotations['test/value'], '20');
       const values = deliveries.map((r) => Number(r.event!.data!.metadata!.annotations['test/value']));
-      assert.deepEqual(values, [...values].sort((a, b) => a - b), 'in order');
+      assert.deepEqual(
+        values,
+        [...values].sort((a, b) => a - b),
+        'in order',
+      );
     } finally {
       burstDone();
       recorder.answers.delete('on-update');
@@ -187,18 +221,26 @@ describe('event bridge', () => {
     await client.create(cluster('acid-retry'));
     await recorder.waitFor('on-create', () => recorder.about('on-create', 'acid-retry').length > 0);
     let calls = 0;
-    recorder.answers.set('on-update', (r) => (r.event?.name === 'acid-retry' && calls++ === 0
-      ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 }));
+    recorder.answers.set('on-update', (r) =>
+      r.event?.name === 'acid-retry' && calls++ === 0
+        ? { status: 503, headers: { 'retry-after': '1' } }
+        : { status: 200 },
+    );
     const retriesBefore = await counterValue(bridge!.metrics.retries, { function: 'on-update', reason: '503' });
     try {
       await annotate('acid-retry', 'once');
-      const [first, second] = await recorder.waitFor('two on-update requests', () =>
-        recorder.about('on-update', 'acid-retry').length >= 2 && recorder.about('on-update', 'acid-retry'));
+      const [first, second] = await recorder.waitFor(
+        'two on-update requests',
+        () => recorder.about('on-update', 'acid-retry').length >= 2 && recorder.about('on-update', 'acid-retry'),
+      );
       assert.equal(second!.event!.id, first!.event!.id, 'a retry of the same event, not a new one');
       assert.ok(second!.at - first!.at >= 900, `Retry-After 1 s honoured (${second!.at - first!.at} ms)`);
       await bridge!.idle();
       assert.equal(recorder.about('on-update', 'acid-retry').length, 2);
-      assert.equal(await counterValue(bridge!.metrics.retries, { function: 'on-update', reason: '503' }), retriesBefore + 1);
+      assert.equal(
+        await counterValue(bridge!.metrics.retries, { function: 'on-update', reason: '503' }),
+        retriesBefore + 1,
+      );
     } finally {
       recorder.answers.delete('on-update');
     }
@@ -215,31 +257,57 @@ describe('event bridge', () => {
 
     bridge = await startBridge(options());
     await bridge.ready;
-    const created = await recorder.waitFor('add of the new object', () => recorder.about('on-create', 'acid-while-down')[0]);
+    const created = await recorder.waitFor(
+      'add of the new object',
+      () => recorder.about('on-create', 'acid-while-down')[0],
+    );
     assert.equal(created.event!.type, 'dev.knative.apiserver.resource.add');
     const changed = await recorder.waitFor('add of the changed object', () =>
-      recorder.received.slice(seen).find((r) => r.fn === 'on-create' && r.event?.name === 'acid-before'));
+      recorder.received.slice(seen).find((r) => r.fn === 'on-create' && r.event?.name === 'acid-before'),
+    );
     assert.equal(changed.event!.data!.spec.numberOfInstances, 2, 'its current state');
   });
 
   test('the operator ConfigMap: add and update reach on-operator-config-change; a new watched namespace is followed', async () => {
     const other = await createNamespace('bridge-other');
     try {
-      await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'postgres-operator', namespace }, data: { workers: '4' } });
-      const added = await recorder.waitFor('config add', () => recorder.about('on-operator-config-change', 'postgres-operator')[0]);
+      await client.create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'postgres-operator', namespace },
+        data: { workers: '4' },
+      });
+      const added = await recorder.waitFor(
+        'config add',
+        () => recorder.about('on-operator-config-change', 'postgres-operator')[0],
+      );
       assert.equal(added.event!.type, 'dev.knative.apiserver.resource.add');
       assert.equal(added.event!.data!.data.workers, '4');
 
-      await client.mergePatch({ kind: 'ConfigMap', namespace, name: 'postgres-operator' }, { data: { watched_namespace: `${namespace},${other}` } });
+      await client.mergePatch(
+        { kind: 'ConfigMap', namespace, name: 'postgres-operator' },
+        { data: { watched_namespace: `${namespace},${other}` } },
+      );
       const updated = await recorder.waitFor('config update', () =>
-        recorder.about('on-operator-config-change', 'postgres-operator').find((r) => r.event!.type === 'dev.knative.apiserver.resource.update'));
+        recorder
+          .about('on-operator-config-change', 'postgres-operator')
+          .find((r) => r.event!.type === 'dev.knative.apiserver.resource.update'),
+      );
       assert.equal(updated.event!.data!.data.watched_namespace, `${namespace},${other}`);
-      await recorder.waitFor('both namespaces watched', () => JSON.stringify(bridge!.settings().namespaces) === JSON.stringify([namespace, other]));
+      await recorder.waitFor(
+        'both namespaces watched',
+        () => JSON.stringify(bridge!.settings().namespaces) === JSON.stringify([namespace, other]),
+      );
 
       await client.create({ ...cluster('acid-other'), metadata: { name: 'acid-other', namespace: other } });
-      const inOther = await recorder.waitFor('on-create in the other namespace', () => recorder.about('on-create', 'acid-other')[0]);
+      const inOther = await recorder.waitFor(
+        'on-create in the other namespace',
+        () => recorder.about('on-create', 'acid-other')[0],
+      );
       assert.equal(inOther.event!.namespace, other);
-      const unrelated = recorder.received.filter((r) => r.fn === 'on-operator-config-change' && r.event?.name !== 'postgres-operator');
+      const unrelated = recorder.received.filter(
+        (r) => r.fn === 'on-operator-config-change' && r.event?.name !== 'postgres-operator',
+      );
       assert.deepEqual(unrelated, [], 'only the operator ConfigMap is watched');
     } finally {
       await deleteNamespace(other);
@@ -247,7 +315,11 @@ describe('event bridge', () => {
   });
 
   test('cordoning a Node reaches on-node-drain once', async () => {
-    await client.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName } } });
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName } },
+    });
     await sleep(500);
     assert.equal(recorder.about('on-node-drain', nodeName).length, 0, 'a new node is not going away');
     await client.mergePatch({ kind: 'Node', name: nodeName }, { spec: { unschedulable: true } });
@@ -256,7 +328,10 @@ describe('event bridge', () => {
     assert.equal(drained.event!.kind, 'Node');
     assert.equal(drained.event!.data!.spec.unschedulable, true);
     // The node controller's taint follows a cordon: still the same drain.
-    await client.mergePatch({ kind: 'Node', name: nodeName }, { spec: { taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] } });
+    await client.mergePatch(
+      { kind: 'Node', name: nodeName },
+      { spec: { taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] } },
+    );
     await client.mergePatch({ kind: 'Node', name: nodeName }, { metadata: { labels: { touched: 'yes' } } });
     await sleep(1_000);
     await bridge!.idle();
@@ -267,10 +342,17 @@ describe('event bridge', () => {
     await bridge?.stop(); // one bridge at a time on the recorder
     bridge = undefined;
     const child = spawn(`${repoRoot}node_modules/.bin/tsx`, ['lib/bridge/main.ts'], {
-      cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
       env: {
-        ...process.env, OPERATOR_NAMESPACE: namespace, CONFIG_MAP_NAME: 'postgres-operator', WATCHED_NAMESPACE: namespace,
-        BRIDGE_TARGETS: JSON.stringify(recorder.targets()), BRIDGE_PORT: '0', PERIODIC_SYNC_SCHEDULE: 'off', BRIDGE_WATCH_NODES: 'false',
+        ...process.env,
+        OPERATOR_NAMESPACE: namespace,
+        CONFIG_MAP_NAME: 'postgres-operator',
+        WATCHED_NAMESPACE: namespace,
+        BRIDGE_TARGETS: JSON.stringify(recorder.targets()),
+        BRIDGE_PORT: '0',
+        PERIODIC_SYNC_SCHEDULE: 'off',
+        BRIDGE_WATCH_NODES: 'false',
       },
     });
     const lines: Record<string, unknown>[] = [];
@@ -282,11 +364,18 @@ describe('event bridge', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await recorder.waitFor('the process bridge to be ready', () => lines.some((l) => l.msg === 'bridge ready: initial lists delivered'), 60_000);
+      await recorder.waitFor(
+        'the process bridge to be ready',
+        () => lines.some((l) => l.msg === 'bridge ready: initial lists delivered'),
+        60_000,
+      );
       const port = lines.find((l) => l.msg === 'bridge started')!.metricsPort;
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
       await client.create(cluster('acid-process'));
-      const created = await recorder.waitFor('on-create from the process', () => recorder.about('on-create', 'acid-process')[0]);
+      const created = await recorder.waitFor(
+        'on-create from the process',
+        () => recorder.about('on-create', 'acid-process')[0],
+      );
       assert.equal(created.event!.type, 'dev.knative.apiserver.resource.add');
     } finally {
       child.kill('SIGTERM');

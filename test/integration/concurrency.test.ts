@@ -31,8 +31,14 @@ describe('concurrent syncs', () => {
 
   test('four syncs of a new cluster at once: one set of objects, one Created Event, no error, the Lease released', async () => {
     const c = await setup('acid-race');
-    const results = await Promise.all(['a', 'b', 'c', 'd'].map((h) => syncCluster(c.as(`holder-${h}`), c.namespace, c.name)));
-    assert.deepEqual(results.map((r) => r.outcome), ['synced', 'synced', 'synced', 'synced'], JSON.stringify(results.map((r) => r.error)));
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((h) => syncCluster(c.as(`holder-${h}`), c.namespace, c.name)),
+    );
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      ['synced', 'synced', 'synced', 'synced'],
+      JSON.stringify(results.map((r) => r.error)),
+    );
     const writers = results.filter((r) => r.actions.length > 0);
     assert.equal(writers.length, 1, 'one sync made the changes, the others found nothing left');
     const recorded = await events(client, c.namespace, c.name);
@@ -48,7 +54,10 @@ describe('concurrent syncs', () => {
     // the same objects as one sync makes
     const single = await setup('acid-race');
     await syncCluster(single.as('alone'), single.namespace, single.name);
-    assert.deepEqual(kindsAndNames(await childVersions(client, c.namespace, c.name)), kindsAndNames(await childVersions(client, single.namespace, single.name)));
+    assert.deepEqual(
+      kindsAndNames(await childVersions(client, c.namespace, c.name)),
+      kindsAndNames(await childVersions(client, single.namespace, single.name)),
+    );
     client.counter.reset();
     await syncCluster(c.as('later'), c.namespace, c.name);
     assert.equal(client.counter.writes(), 0);
@@ -59,15 +68,25 @@ describe('concurrent syncs', () => {
     await syncCluster(c.as('first'), c.namespace, c.name);
     await createPods(client, c.namespace, c.name, 2);
     const before = await client.get({ kind: 'StatefulSet', namespace: c.namespace, name: c.name });
-    await client.mergePatch({ kind: 'postgresql', namespace: c.namespace, name: c.name }, { spec: { volume: { size: '1Gi', storageClass: 'fast' } } });
+    await client.mergePatch(
+      { kind: 'postgresql', namespace: c.namespace, name: c.name },
+      { spec: { volume: { size: '1Gi', storageClass: 'fast' } } },
+    );
     const stop = orphanCollector(client, c.namespace);
     let results;
     try {
-      results = await Promise.all([syncCluster(c.as('x'), c.namespace, c.name), syncCluster(c.as('y'), c.namespace, c.name)]);
+      results = await Promise.all([
+        syncCluster(c.as('x'), c.namespace, c.name),
+        syncCluster(c.as('y'), c.namespace, c.name),
+      ]);
     } finally {
       await stop();
     }
-    assert.deepEqual(results.map((r) => r.outcome), ['synced', 'synced'], JSON.stringify(results.map((r) => r.error)));
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      ['synced', 'synced'],
+      JSON.stringify(results.map((r) => r.error)),
+    );
     const recorded = await events(client, c.namespace, c.name);
     assert.equal(recorded.filter((e) => e.startsWith('StatefulSetRecreated: ')).length, 1, recorded.join('\n'));
     assert.equal(recorded.filter((e) => e.startsWith('Updated: ')).length, 1, recorded.join('\n'));
@@ -80,8 +99,16 @@ describe('concurrent syncs', () => {
     const c = await setup('acid-held');
     const now = new Date();
     await client.create({
-      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: leaseName(c.name), namespace: c.namespace },
-      spec: { holderIdentity: 'someone-else', leaseDurationSeconds: 30, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: leaseName(c.name), namespace: c.namespace },
+      spec: {
+        holderIdentity: 'someone-else',
+        leaseDurationSeconds: 30,
+        acquireTime: microTime(now),
+        renewTime: microTime(now),
+        leaseTransitions: 0,
+      },
     });
     client.counter.reset();
     const busy = await syncCluster(c.as('me', { timing: { waitMs: 600 } }), c.namespace, c.name);
@@ -92,7 +119,10 @@ describe('concurrent syncs', () => {
 
     // the holder crashed an hour ago: its Lease has expired
     const hourAgo = microTime(new Date(Date.now() - 3_600_000));
-    await client.mergePatch({ kind: 'Lease', namespace: c.namespace, name: leaseName(c.name) }, { spec: { renewTime: hourAgo } });
+    await client.mergePatch(
+      { kind: 'Lease', namespace: c.namespace, name: leaseName(c.name) },
+      { spec: { renewTime: hourAgo } },
+    );
     const taken = await syncCluster(c.as('me'), c.namespace, c.name);
     assert.equal(taken.outcome, 'synced');
     assert.ok(taken.actions.length > 0);

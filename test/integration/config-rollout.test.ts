@@ -24,9 +24,17 @@ describe('operator config changes', { timeout: 120_000 }, () => {
   /** Calls the handler's logic as the host does: read the operator config, then handle an update event. */
   async function deliver(configMap = CONFIG_MAP, callEnv = env, deadlineMs = 60_000) {
     const operator = await createOperatorContext(client, silentLogger, callEnv);
-    const event = { source: 'cloudevents' as const, action: 'update' as const, ref: { kind: 'ConfigMap', namespace: ns, name: configMap } };
+    const event = {
+      source: 'cloudevents' as const,
+      action: 'update' as const,
+      ref: { kind: 'ConfigMap', namespace: ns, name: configMap },
+    };
     const outcome = await applyOperatorConfigChange(operator, event.ref, {
-      client, log: silentLogger, deadlineMs, parallelism: Number(callEnv.SYNC_PARALLELISM ?? 4), now: () => new Date(),
+      client,
+      log: silentLogger,
+      deadlineMs,
+      parallelism: Number(callEnv.SYNC_PARALLELISM ?? 4),
+      now: () => new Date(),
     });
     return outcome as Outcome & { result: Record<string, unknown> };
   }
@@ -37,18 +45,22 @@ describe('operator config changes', { timeout: 120_000 }, () => {
     const out: Record<string, number> = {};
     for (const [key, n] of client.counter.byResource) {
       const verb = key.split(' ')[0]!;
-      if (['create', 'apply', 'patch', 'update', 'delete'].includes(verb) && n > (before.get(key) ?? 0)) out[key] = n - (before.get(key) ?? 0);
+      if (['create', 'apply', 'patch', 'update', 'delete'].includes(verb) && n > (before.get(key) ?? 0))
+        out[key] = n - (before.get(key) ?? 0);
     }
     return out;
   }
   const setData = (data: Record<string, string>, name = CONFIG_MAP) =>
     client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data });
   const configMap = (name = CONFIG_MAP) => client.get<KubeObject>({ kind: 'ConfigMap', namespace: ns, name });
-  const lastApplied = async () => (await configMap())!.metadata!.annotations?.[LAST_APPLIED_CONFIG_ANNOTATION] as string | undefined;
+  const lastApplied = async () =>
+    (await configMap())!.metadata!.annotations?.[LAST_APPLIED_CONFIG_ANNOTATION] as string | undefined;
   const statefulSet = (name: string) => client.get<KubeObject>({ kind: 'StatefulSet', namespace: ns, name });
   const imageOf = async (name: string) => (await statefulSet(name))!.spec.template.spec.containers[0].image as string;
-  const configEvents = async (reason: string, name = CONFIG_MAP) => (await client.list<KubeObject>('Event', ns))
-    .filter((e) => e.involvedObject.kind === 'ConfigMap' && e.involvedObject.name === name && e.reason === reason);
+  const configEvents = async (reason: string, name = CONFIG_MAP) =>
+    (await client.list<KubeObject>('Event', ns)).filter(
+      (e) => e.involvedObject.kind === 'ConfigMap' && e.involvedObject.name === name && e.reason === reason,
+    );
   const createCluster = async (name: string) => {
     await client.create({ ...reference('v2.0.1/minimal-postgres-manifest.yaml'), metadata: { name, namespace: ns } });
     const operator = await createOperatorContext(client, silentLogger, env);
@@ -78,7 +90,10 @@ describe('operator config changes', { timeout: 120_000 }, () => {
     const events = await configEvents('ConfigurationChanged');
     assert.equal(events.length, 1);
     assert.equal(events[0]!.type, 'Normal');
-    assert.match(events[0]!.message, /^operator configuration applied; first configuration applied \(1 key\); no cluster's objects change$/);
+    assert.match(
+      events[0]!.message,
+      /^operator configuration applied; first configuration applied \(1 key\); no cluster's objects change$/,
+    );
   });
 
   it('a changed docker_image syncs the cluster, names the key and the cluster, then records the annotation', async () => {
@@ -99,7 +114,12 @@ describe('operator config changes', { timeout: 120_000 }, () => {
   it('the same change delivered twice (or our own annotation update) makes zero writes', async () => {
     for (let i = 0; i < 2; i++) {
       let outcome: Awaited<ReturnType<typeof deliver>> | undefined;
-      assert.deepEqual(await writesDuring(async () => { outcome = await deliver(); }), {});
+      assert.deepEqual(
+        await writesDuring(async () => {
+          outcome = await deliver();
+        }),
+        {},
+      );
       assert.equal(outcome!.result.unchanged, 'the configuration is the one last applied');
     }
   });
@@ -108,13 +128,21 @@ describe('operator config changes', { timeout: 120_000 }, () => {
     await setData({ docker_image: image('3'), workers: 'many', resync_period: 'soon' });
     const before = (await statefulSet('acid-one'))!.metadata!.resourceVersion;
     let outcome: Awaited<ReturnType<typeof deliver>> | undefined;
-    assert.deepEqual(await writesDuring(async () => { outcome = await deliver(); }), { 'create Event': 1 });
+    assert.deepEqual(
+      await writesDuring(async () => {
+        outcome = await deliver();
+      }),
+      { 'create Event': 1 },
+    );
     assert.equal(outcome!.result.using, 'last-applied');
     assert.equal(outcome!.retryable, undefined);
     const warnings = await configEvents('InvalidConfiguration');
     assert.equal(warnings.length, 1);
     assert.equal(warnings[0]!.type, 'Warning');
-    assert.match(warnings[0]!.message, /key "workers".*key "resync_period".*the last applied configuration stays in force/);
+    assert.match(
+      warnings[0]!.message,
+      /key "workers".*key "resync_period".*the last applied configuration stays in force/,
+    );
     assert.equal((await statefulSet('acid-one'))!.metadata!.resourceVersion, before, 'the cluster is not touched');
     assert.equal(await lastApplied(), canonicalConfigData({ docker_image: image('2'), workers: '4' }));
 
@@ -127,8 +155,14 @@ describe('operator config changes', { timeout: 120_000 }, () => {
     const operator = await createOperatorContext(client, silentLogger, env);
     assert.ok(operator.ok, 'a context despite the invalid data');
     assert.equal(operator.configSource, 'last-applied');
-    assert.deepEqual(operator.currentErrors.map((e) => e.key), ['workers', 'resync_period']);
-    assert.match(operator.warnings[0]!, /is invalid \(workers, resync_period\): the last applied configuration is used/);
+    assert.deepEqual(
+      operator.currentErrors.map((e) => e.key),
+      ['workers', 'resync_period'],
+    );
+    assert.match(
+      operator.warnings[0]!,
+      /is invalid \(workers, resync_period\): the last applied configuration is used/,
+    );
     assert.equal(operator.ctx.config.docker_image, image('2'));
     const existing = await syncCluster(operator.ctx, ns, 'acid-one');
     assert.deepEqual(existing.actions, [], 'nothing changes for the running cluster');
@@ -156,10 +190,17 @@ describe('operator config changes', { timeout: 120_000 }, () => {
     assert.equal(cut.retryable, true);
     assert.equal(cut.result.applied, false);
     assert.deepEqual(cut.result.left, ['2 clusters not started before the deadline']);
-    assert.equal(await lastApplied(), canonicalConfigData({ docker_image: image('3'), workers: '4' }), 'not recorded yet');
+    assert.equal(
+      await lastApplied(),
+      canonicalConfigData({ docker_image: image('3'), workers: '4' }),
+      'not recorded yet',
+    );
     assert.equal(await imageOf('acid-one'), image('3'));
-    assert.equal((await configEvents('ConfigurationChanged')).filter((e) => e.message.includes(image('4'))).length, 0,
-      'no Event for a run that synced nothing');
+    assert.equal(
+      (await configEvents('ConfigurationChanged')).filter((e) => e.message.includes(image('4'))).length,
+      0,
+      'no Event for a run that synced nothing',
+    );
     const { result, retryable } = await deliver();
     assert.ok(!retryable, JSON.stringify(result));
     assert.equal(await imageOf('acid-one'), image('4'));
@@ -177,14 +218,27 @@ describe('operator config changes', { timeout: 120_000 }, () => {
     assert.equal(result.using, 'none');
     const [warning, ...more] = await configEvents('InvalidConfiguration', fresh);
     assert.equal(more.length, 0);
-    assert.match(warning!.message, /key "workers": expected an integer of at least 1; no configuration was applied before/);
+    assert.match(
+      warning!.message,
+      /key "workers": expected an integer of at least 1; no configuration was applied before/,
+    );
   });
 
   it('changes of other ConfigMaps are ignored without a request', async () => {
     const operator = await createOperatorContext(client, silentLogger, env);
     const before = client.counter.total();
-    const event = { source: 'cloudevents' as const, action: 'update' as const, ref: { kind: 'ConfigMap', namespace: ns, name: 'acid-one-config' } };
-    const { result } = await applyOperatorConfigChange(operator, event.ref, { client, log: silentLogger, deadlineMs: 60_000, parallelism: 4, now: () => new Date() });
+    const event = {
+      source: 'cloudevents' as const,
+      action: 'update' as const,
+      ref: { kind: 'ConfigMap', namespace: ns, name: 'acid-one-config' },
+    };
+    const { result } = await applyOperatorConfigChange(operator, event.ref, {
+      client,
+      log: silentLogger,
+      deadlineMs: 60_000,
+      parallelism: 4,
+      now: () => new Date(),
+    });
     assert.match((result as { ignored: string }).ignored, /is not the operator ConfigMap/);
     assert.equal(client.counter.total(), before);
   });

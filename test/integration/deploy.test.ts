@@ -21,11 +21,29 @@ const KNATIVE_CRDS = ['apiserversources.sources.knative.dev', 'pingsources.sourc
 
 /** `kubectl apply --server-side --dry-run=server` of a YAML stream; returns kubectl's result. */
 function serverDryRun(yaml: string) {
-  return kubectl(['apply', '--server-side', '--force-conflicts', `--field-manager=${DEPLOY_FIELD_MANAGER}`, '--dry-run=server', '-f', '-'], yaml);
+  return kubectl(
+    [
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      `--field-manager=${DEPLOY_FIELD_MANAGER}`,
+      '--dry-run=server',
+      '-f',
+      '-',
+    ],
+    yaml,
+  );
 }
 
 /** One request to authorize, as in a SubjectAccessReview's resourceAttributes. */
-interface Access { verb: string; group?: string; resource: string; subresource?: string; name?: string; namespace?: string }
+interface Access {
+  verb: string;
+  group?: string;
+  resource: string;
+  subresource?: string;
+  name?: string;
+  namespace?: string;
+}
 
 /**
  * @param account `namespace:name` of a ServiceAccount
@@ -35,9 +53,13 @@ interface Access { verb: string; group?: string; resource: string; subresource?:
 async function canI(client: KubeClient, account: string, access: Access): Promise<boolean> {
   const [namespace] = account.split(':');
   const review = await client.request<{ status: { allowed: boolean } }>({
-    verb: 'create', kind: 'SubjectAccessReview', method: 'POST', path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+    verb: 'create',
+    kind: 'SubjectAccessReview',
+    method: 'POST',
+    path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
     body: {
-      apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
       spec: {
         user: `system:serviceaccount:${account}`,
         groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
@@ -55,15 +77,30 @@ describe('deploy targets on the API server', () => {
 
   before(async () => {
     requireTestenv();
-    const install = await kubectl(['apply', '--server-side', '-f', `${knativeDir}apiserversource.yaml`, '-f', `${knativeDir}pingsource.yaml`]);
+    const install = await kubectl([
+      'apply',
+      '--server-side',
+      '-f',
+      `${knativeDir}apiserversource.yaml`,
+      '-f',
+      `${knativeDir}pingsource.yaml`,
+    ]);
     assert.equal(install.code, 0, install.stderr);
-    const established = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...KNATIVE_CRDS.map((c) => `crd/${c}`)]);
+    const established = await kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      ...KNATIVE_CRDS.map((c) => `crd/${c}`),
+    ]);
     assert.equal(established.code, 0, established.stderr);
     operatorNs = await createNamespace('deploy-op');
     watched = [await createNamespace('deploy-a'), await createNamespace('deploy-b')].sort();
     options = {
-      ...defaultOptions(), namespace: operatorNs, watchedNamespaces: watched,
-      configMap: { namespace: operatorNs, name: 'postgres-operator' }, image: 'registry.example/postgres-operator-functions:test',
+      ...defaultOptions(),
+      namespace: operatorNs,
+      watchedNamespaces: watched,
+      configMap: { namespace: operatorNs, name: 'postgres-operator' },
+      image: 'registry.example/postgres-operator-functions:test',
     };
   });
 
@@ -77,9 +114,17 @@ describe('deploy targets on the API server', () => {
         // kubectl reports one line per object, all "(server dry run)".
         const lines = result.stdout.trim().split('\n');
         assert.equal(lines.length, objects.length, result.stdout);
-        assert.ok(lines.every((line) => line.endsWith('(server dry run)')), result.stdout);
-        for (const kind of target === 'knative' ? ['apiserversource', 'pingsource', 'deployment'] : ['cronjob', 'deployment']) {
-          assert.ok(lines.some((line) => line.startsWith(`${kind}.`)), `${kind} in ${result.stdout}`);
+        assert.ok(
+          lines.every((line) => line.endsWith('(server dry run)')),
+          result.stdout,
+        );
+        for (const kind of target === 'knative'
+          ? ['apiserversource', 'pingsource', 'deployment']
+          : ['cronjob', 'deployment']) {
+          assert.ok(
+            lines.some((line) => line.startsWith(`${kind}.`)),
+            `${kind} in ${result.stdout}`,
+          );
         }
       });
     }
@@ -92,7 +137,9 @@ describe('deploy targets on the API server', () => {
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /resources/);
     const [cron] = generate('plain', options).filter((o) => o.kind === 'CronJob');
-    const badCron = await serverDryRun(toYaml([{ ...cron!, spec: { ...(cron!.spec as object), schedule: 'every five minutes' } }]));
+    const badCron = await serverDryRun(
+      toYaml([{ ...cron!, spec: { ...(cron!.spec as object), schedule: 'every five minutes' } }]),
+    );
     assert.notEqual(badCron.code, 0);
     assert.match(badCron.stderr, /schedule/);
   });
@@ -110,17 +157,56 @@ describe('deploy targets on the API server', () => {
     test('on-create may sync and write status in the watched namespaces, nothing outside, no Nodes', async () => {
       const account = `${operatorNs}:on-create`;
       for (const namespace of watched) {
-        assert.equal(await canI(client, account, { verb: 'patch', group: PG, resource: 'postgresqls', subresource: 'status', namespace }), true);
-        assert.equal(await canI(client, account, { verb: 'create', group: 'apps', resource: 'statefulsets', namespace }), true);
-        assert.equal(await canI(client, account, { verb: 'delete', resource: 'persistentvolumeclaims', namespace }), true);
-        assert.equal(await canI(client, account, { verb: 'bind', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', name: 'postgres-pod', namespace }), true);
-        assert.equal(await canI(client, account, { verb: 'bind', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', name: 'admin', namespace }), false);
+        assert.equal(
+          await canI(client, account, {
+            verb: 'patch',
+            group: PG,
+            resource: 'postgresqls',
+            subresource: 'status',
+            namespace,
+          }),
+          true,
+        );
+        assert.equal(
+          await canI(client, account, { verb: 'create', group: 'apps', resource: 'statefulsets', namespace }),
+          true,
+        );
+        assert.equal(
+          await canI(client, account, { verb: 'delete', resource: 'persistentvolumeclaims', namespace }),
+          true,
+        );
+        assert.equal(
+          await canI(client, account, {
+            verb: 'bind',
+            group: 'rbac.authorization.k8s.io',
+            resource: 'clusterroles',
+            name: 'postgres-pod',
+            namespace,
+          }),
+          true,
+        );
+        assert.equal(
+          await canI(client, account, {
+            verb: 'bind',
+            group: 'rbac.authorization.k8s.io',
+            resource: 'clusterroles',
+            name: 'admin',
+            namespace,
+          }),
+          false,
+        );
       }
-      assert.equal(await canI(client, account, { verb: 'create', group: 'apps', resource: 'statefulsets', namespace: operatorNs }), false);
+      assert.equal(
+        await canI(client, account, { verb: 'create', group: 'apps', resource: 'statefulsets', namespace: operatorNs }),
+        false,
+      );
       assert.equal(await canI(client, account, { verb: 'get', resource: 'configmaps', namespace: operatorNs }), true);
       assert.equal(await canI(client, account, { verb: 'create', resource: 'secrets', namespace: operatorNs }), true);
       assert.equal(await canI(client, account, { verb: 'list', resource: 'nodes' }), false);
-      assert.equal(await canI(client, account, { verb: 'update', group: PG, resource: 'postgresqls', namespace: watched[0] }), false);
+      assert.equal(
+        await canI(client, account, { verb: 'update', group: PG, resource: 'postgresqls', namespace: watched[0] }),
+        false,
+      );
     });
 
     test('on-node-drain reads Nodes and pods, and cannot delete a StatefulSet or patch a postgresql', async () => {
@@ -128,32 +214,60 @@ describe('deploy targets on the API server', () => {
       assert.equal(await canI(client, account, { verb: 'list', resource: 'nodes' }), true);
       assert.equal(await canI(client, account, { verb: 'list', resource: 'pods', namespace: watched[1] }), true);
       for (const namespace of [...watched, operatorNs]) {
-        assert.equal(await canI(client, account, { verb: 'delete', group: 'apps', resource: 'statefulsets', namespace }), false);
-        assert.equal(await canI(client, account, { verb: 'patch', group: PG, resource: 'postgresqls', namespace }), false);
+        assert.equal(
+          await canI(client, account, { verb: 'delete', group: 'apps', resource: 'statefulsets', namespace }),
+          false,
+        );
+        assert.equal(
+          await canI(client, account, { verb: 'patch', group: PG, resource: 'postgresqls', namespace }),
+          false,
+        );
       }
     });
 
     test('the bridge only reads', async () => {
       const account = `${operatorNs}:postgres-operator-bridge`;
-      assert.equal(await canI(client, account, { verb: 'watch', group: PG, resource: 'postgresqls', namespace: watched[0] }), true);
+      assert.equal(
+        await canI(client, account, { verb: 'watch', group: PG, resource: 'postgresqls', namespace: watched[0] }),
+        true,
+      );
       assert.equal(await canI(client, account, { verb: 'watch', resource: 'configmaps', namespace: operatorNs }), true);
       assert.equal(await canI(client, account, { verb: 'watch', resource: 'nodes' }), true);
       assert.equal(await canI(client, account, { verb: 'create', resource: 'secrets', namespace: operatorNs }), false);
-      assert.equal(await canI(client, account, { verb: 'patch', group: PG, resource: 'postgresqls', namespace: watched[0] }), false);
+      assert.equal(
+        await canI(client, account, { verb: 'patch', group: PG, resource: 'postgresqls', namespace: watched[0] }),
+        false,
+      );
     });
 
     test('every function may do every verb of its rules where they apply, and none of them in an unwatched namespace', async () => {
       const elsewhere = 'deploy-not-watched';
       for (const spec of FUNCTIONS) {
         const account = `${operatorNs}:${spec.name}`;
-        for (const role of rbacFor(spec, { namespace: operatorNs, watchedNamespaces: watched }).filter((o) => o.kind.endsWith('Role'))) {
-          for (const rule of role.rules as Array<{ apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }>) {
+        for (const role of rbacFor(spec, { namespace: operatorNs, watchedNamespaces: watched }).filter((o) =>
+          o.kind.endsWith('Role'),
+        )) {
+          for (const rule of role.rules as Array<{
+            apiGroups: string[];
+            resources: string[];
+            verbs: string[];
+            resourceNames?: string[];
+          }>) {
             const [resource, subresource] = rule.resources[0]!.split('/') as [string, string | undefined];
             for (const verb of rule.verbs) {
               const access = { verb, group: rule.apiGroups[0]!, resource, subresource, name: rule.resourceNames?.[0] };
               const namespace = role.metadata.namespace;
-              assert.equal(await canI(client, account, { ...access, namespace }), true, `${spec.name} ${verb} ${rule.resources[0]} in ${namespace ?? 'cluster'}`);
-              if (namespace) assert.equal(await canI(client, account, { ...access, namespace: elsewhere }), false, `${spec.name} ${verb} ${rule.resources[0]} elsewhere`);
+              assert.equal(
+                await canI(client, account, { ...access, namespace }),
+                true,
+                `${spec.name} ${verb} ${rule.resources[0]} in ${namespace ?? 'cluster'}`,
+              );
+              if (namespace)
+                assert.equal(
+                  await canI(client, account, { ...access, namespace: elsewhere }),
+                  false,
+                  `${spec.name} ${verb} ${rule.resources[0]} elsewhere`,
+                );
             }
           }
         }
@@ -169,22 +283,51 @@ describe('deploy targets on the API server', () => {
     after(() => client.close());
 
     test('knative through the command: every object created, and a second run leaves everything unchanged', async () => {
-      const args = ['--import', 'tsx', `${repoRoot}scripts/deploy/index.ts`, 'knative', '--namespace', operatorNs,
-        ...watched.flatMap((ns) => ['--watched-namespace', ns]), '--image', options.image, '--no-crd'];
+      const args = [
+        '--import',
+        'tsx',
+        `${repoRoot}scripts/deploy/index.ts`,
+        'knative',
+        '--namespace',
+        operatorNs,
+        ...watched.flatMap((ns) => ['--watched-namespace', ns]),
+        '--image',
+        options.image,
+        '--no-crd',
+      ];
       const first = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: repoRoot });
       assert.equal(first.status, 0, first.stderr);
       const objects = generate('knative', { ...options, includeCrd: false });
       assert.match(first.stdout, new RegExp(`ApiServerSource ${operatorNs}/on-create (created|configured)`));
       assert.match(first.stdout, /done: \d+ created, \d+ configured, \d+ unchanged/);
-      const before = await Promise.all(objects.map((o: DesiredObject) => client.request<DesiredObject>({
-        verb: 'get', kind: o.kind, method: 'GET', path: objectPath(o) })));
+      const before = await Promise.all(
+        objects.map((o: DesiredObject) =>
+          client.request<DesiredObject>({
+            verb: 'get',
+            kind: o.kind,
+            method: 'GET',
+            path: objectPath(o),
+          }),
+        ),
+      );
 
       const second = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: repoRoot });
       assert.equal(second.status, 0, second.stderr);
       assert.match(second.stdout, new RegExp(`done: 0 created, 0 configured, ${objects.length} unchanged`));
-      const afterApply = await Promise.all(objects.map((o: DesiredObject) => client.request<DesiredObject>({
-        verb: 'get', kind: o.kind, method: 'GET', path: objectPath(o) })));
-      assert.deepEqual(afterApply.map((o) => o.metadata.resourceVersion), before.map((o) => o.metadata.resourceVersion));
+      const afterApply = await Promise.all(
+        objects.map((o: DesiredObject) =>
+          client.request<DesiredObject>({
+            verb: 'get',
+            kind: o.kind,
+            method: 'GET',
+            path: objectPath(o),
+          }),
+        ),
+      );
+      assert.deepEqual(
+        afterApply.map((o) => o.metadata.resourceVersion),
+        before.map((o) => o.metadata.resourceVersion),
+      );
     });
 
     test('plain through applyObjects, then again: all unchanged; a missing namespace is named before anything is applied', async () => {
@@ -192,17 +335,32 @@ describe('deploy targets on the API server', () => {
       const first = await applyObjects(client, objects);
       assert.equal(first.length, objects.length);
       const second = await applyObjects(client, objects);
-      assert.deepEqual(second.filter((o) => o !== 'unchanged').map((_, i) => describeObject(objects[i]!)), []);
+      assert.deepEqual(
+        second.filter((o) => o !== 'unchanged').map((_, i) => describeObject(objects[i]!)),
+        [],
+      );
       const elsewhere = generate('plain', { ...options, namespace: 'deploy-missing-namespace', includeCrd: false });
-      await assert.rejects(requireNamespaces(client, elsewhere),
-        /namespace deploy-missing-namespace does not exist; create it first: kubectl create namespace deploy-missing-namespace/);
+      await assert.rejects(
+        requireNamespaces(client, elsewhere),
+        /namespace deploy-missing-namespace does not exist; create it first: kubectl create namespace deploy-missing-namespace/,
+      );
     });
 
     test('a function Deployment runs the image on its bundle under its own ServiceAccount', async () => {
       const spec = functionSpec('on-update');
-      const live = await client.request<DesiredObject>({ verb: 'get', kind: 'Deployment', method: 'GET',
-        path: `/apis/apps/v1/namespaces/${operatorNs}/deployments/${spec.name}` });
-      const pod = (live.spec as { template: { spec: { serviceAccountName: string; containers: Array<{ env: Array<{ name: string; value?: string }> }> } } }).template.spec;
+      const live = await client.request<DesiredObject>({
+        verb: 'get',
+        kind: 'Deployment',
+        method: 'GET',
+        path: `/apis/apps/v1/namespaces/${operatorNs}/deployments/${spec.name}`,
+      });
+      const pod = (
+        live.spec as {
+          template: {
+            spec: { serviceAccountName: string; containers: Array<{ env: Array<{ name: string; value?: string }> }> };
+          };
+        }
+      ).template.spec;
       assert.equal(pod.serviceAccountName, spec.name);
       assert.equal(pod.containers[0]!.env.find((e) => e.name === 'FUNC_HANDLER')?.value, 'onUpdate');
     });

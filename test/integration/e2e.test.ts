@@ -24,8 +24,16 @@ let deployment: LocalDeployment;
 const kubeconfigs = new Map<string, string>();
 
 const manifest = (instances: number) => ({
-  apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name: CLUSTER },
-  spec: { teamId: 'acid', numberOfInstances: instances, volume: { size: '1Gi' }, postgresql: { version: '17' }, users: { app_user: [] } },
+  apiVersion: 'acid.zalan.do/v1',
+  kind: 'postgresql',
+  metadata: { name: CLUSTER },
+  spec: {
+    teamId: 'acid',
+    numberOfInstances: instances,
+    volume: { size: '1Gi' },
+    postgresql: { version: '17' },
+    users: { app_user: [] },
+  },
 });
 
 /** Polls `check` every 100 ms until it returns a value that is not undefined; fails after `ms`. */
@@ -41,7 +49,9 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
 
 const children = async () => {
   const kinds = ['StatefulSet', 'Service', 'Endpoints', 'Secret', 'PodDisruptionBudget'];
-  const lists = await Promise.all(kinds.map((kind) => client.list(kind, ns, `application=spilo,cluster-name=${CLUSTER}`)));
+  const lists = await Promise.all(
+    kinds.map((kind) => client.list(kind, ns, `application=spilo,cluster-name=${CLUSTER}`)),
+  );
   return lists.flat();
 };
 
@@ -52,18 +62,32 @@ describe('end to end: function hosts and bridge as processes', { timeout: 240_00
     client = testClient();
     ns = await createNamespace('e2e');
     if (!existsSync(`${repoRoot}dist/host/host.js`) || !existsSync(`${repoRoot}dist/bridge/bridge.js`)) {
-      execFileSync(process.execPath, [`${repoRoot}node_modules/tsx/dist/cli.mjs`, `${repoRoot}scripts/build.ts`, '--quiet'], { stdio: 'inherit' });
+      execFileSync(
+        process.execPath,
+        [`${repoRoot}node_modules/tsx/dist/cli.mjs`, `${repoRoot}scripts/build.ts`, '--quiet'],
+        { stdio: 'inherit' },
+      );
     }
     // The RBAC the deploy scripts generate, for an operator in `ns` watching only `ns`.
     const dir = mkdtempSync(path.join(tmpdir(), 'e2e-'));
     const credentials = await installFunctionCredentials(client, ns, dir);
     for (const [name, file] of credentials.functions) kubeconfigs.set(name, file);
     const bridgeKubeconfig = credentials.bridge;
-    await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'postgres-operator', namespace: ns },
-      data: { watched_namespace: ns, resource_check_interval: '1s' } });
+    await client.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'postgres-operator', namespace: ns },
+      data: { watched_namespace: ns, resource_check_interval: '1s' },
+    });
     deployment = await startLocal({
       logDir: path.join(dir, 'logs'),
-      env: { OPERATOR_NAMESPACE: ns, WATCHED_NAMESPACE: ns, KUBECONFIG: bridgeKubeconfig, PERIODIC_SYNC_SCHEDULE: 'off', LOG_LEVEL: 'info' },
+      env: {
+        OPERATOR_NAMESPACE: ns,
+        WATCHED_NAMESPACE: ns,
+        KUBECONFIG: bridgeKubeconfig,
+        PERIODIC_SYNC_SCHEDULE: 'off',
+        LOG_LEVEL: 'info',
+      },
       functionEnv: (spec: FunctionSpec) => ({ KUBECONFIG: kubeconfigs.get(spec.name) }),
     });
   });
@@ -78,12 +102,20 @@ describe('end to end: function hosts and bridge as processes', { timeout: 240_00
     await applyManifest(manifest(2), ns);
     const found = await eventually('children', async () => {
       const list = await children();
-      return list.some((o) => o.kind === 'StatefulSet') && list.filter((o) => o.kind === 'Secret').length === 3 ? list : undefined;
+      return list.some((o) => o.kind === 'StatefulSet') && list.filter((o) => o.kind === 'Secret').length === 3
+        ? list
+        : undefined;
     });
     assert.deepEqual(found.map((o) => `${o.kind}/${o.metadata!.name}`).sort(), [
-      `Endpoints/${CLUSTER}`, `PodDisruptionBudget/postgres-${CLUSTER}-critical-op-pdb`, `PodDisruptionBudget/postgres-${CLUSTER}-pdb`,
-      `Secret/app-user.${CLUSTER}.credentials.postgresql.acid.zalan.do`, `Secret/postgres.${CLUSTER}.credentials.postgresql.acid.zalan.do`,
-      `Secret/standby.${CLUSTER}.credentials.postgresql.acid.zalan.do`, `Service/${CLUSTER}`, `Service/${CLUSTER}-repl`, `StatefulSet/${CLUSTER}`,
+      `Endpoints/${CLUSTER}`,
+      `PodDisruptionBudget/postgres-${CLUSTER}-critical-op-pdb`,
+      `PodDisruptionBudget/postgres-${CLUSTER}-pdb`,
+      `Secret/app-user.${CLUSTER}.credentials.postgresql.acid.zalan.do`,
+      `Secret/postgres.${CLUSTER}.credentials.postgresql.acid.zalan.do`,
+      `Secret/standby.${CLUSTER}.credentials.postgresql.acid.zalan.do`,
+      `Service/${CLUSTER}`,
+      `Service/${CLUSTER}-repl`,
+      `StatefulSet/${CLUSTER}`,
     ]);
     const live = await eventually('status', async () => {
       const object = await client.get({ kind: 'postgresql', namespace: ns, name: CLUSTER });
@@ -103,27 +135,48 @@ describe('end to end: function hosts and bridge as processes', { timeout: 240_00
   });
 
   it('the same event twice, and a stale one, change nothing', async () => {
-    const before = new Map((await children()).map((o) => [`${o.kind}/${o.metadata!.name}`, o.metadata!.resourceVersion as string]));
+    const before = new Map(
+      (await children()).map((o) => [`${o.kind}/${o.metadata!.name}`, o.metadata!.resourceVersion as string]),
+    );
     const live = (await client.get({ kind: 'postgresql', namespace: ns, name: CLUSTER }))!;
     const stale = { ...live, spec: { ...live.spec, numberOfInstances: 1 } };
     const events = (await client.list('Event', ns)).length;
-    for (const [fn, object, type] of [['on-update', live, 'update'], ['on-update', live, 'update'], ['on-update', stale, 'update'], ['on-create', stale, 'add']] as const) {
+    for (const [fn, object, type] of [
+      ['on-update', live, 'update'],
+      ['on-update', live, 'update'],
+      ['on-update', stale, 'update'],
+      ['on-create', stale, 'add'],
+    ] as const) {
       const target = deployment.functions.find((f) => f.name === fn)!;
       const response = await fetch(target.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': `replay-${fn}`, 'ce-source': 'e2e-test',
-          'ce-type': `dev.knative.apiserver.resource.${type}`, 'ce-kind': 'postgresql', 'ce-name': CLUSTER, 'ce-namespace': ns },
+        headers: {
+          'content-type': 'application/json',
+          'ce-specversion': '1.0',
+          'ce-id': `replay-${fn}`,
+          'ce-source': 'e2e-test',
+          'ce-type': `dev.knative.apiserver.resource.${type}`,
+          'ce-kind': 'postgresql',
+          'ce-name': CLUSTER,
+          'ce-namespace': ns,
+        },
         body: JSON.stringify(object),
       });
       // 503: the roles wait for a master pod, which this plane never runs; the children are what is checked.
-      const reply = await response.json() as { result: { outcome: string; pending?: string } };
+      const reply = (await response.json()) as { result: { outcome: string; pending?: string } };
       assert.equal(response.status, 503, JSON.stringify(reply));
       assert.equal(reply.result.outcome, 'synced');
       assert.match(reply.result.pending ?? '', /master/);
     }
-    const after = new Map((await children()).map((o) => [`${o.kind}/${o.metadata!.name}`, o.metadata!.resourceVersion as string]));
+    const after = new Map(
+      (await children()).map((o) => [`${o.kind}/${o.metadata!.name}`, o.metadata!.resourceVersion as string]),
+    );
     assert.deepEqual(after, before, 'no child was written');
-    assert.equal((await client.get({ kind: 'StatefulSet', namespace: ns, name: CLUSTER }))!.spec.replicas, 3, 'the stale event did not scale down');
+    assert.equal(
+      (await client.get({ kind: 'StatefulSet', namespace: ns, name: CLUSTER }))!.spec.replicas,
+      3,
+      'the stale event did not scale down',
+    );
     assert.equal((await client.list('Event', ns)).length, events, 'no new Event');
   });
 
@@ -131,7 +184,11 @@ describe('end to end: function hosts and bridge as processes', { timeout: 240_00
     await deployment.stopBridge(true);
     await applyManifest(manifest(4), ns);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    assert.equal((await client.get({ kind: 'StatefulSet', namespace: ns, name: CLUSTER }))!.spec.replicas, 3, 'nothing syncs while the bridge is down');
+    assert.equal(
+      (await client.get({ kind: 'StatefulSet', namespace: ns, name: CLUSTER }))!.spec.replicas,
+      3,
+      'nothing syncs while the bridge is down',
+    );
     await deployment.startBridge();
     await eventually('replicas 4 after the restart', async () => {
       const sts = await client.get({ kind: 'StatefulSet', namespace: ns, name: CLUSTER });
@@ -145,8 +202,11 @@ describe('end to end: function hosts and bridge as processes', { timeout: 240_00
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal((await kubectl(['delete', 'service', `${CLUSTER}-repl`, '-n', ns])).code, 0);
     const periodic = deployment.functions.find((f) => f.name === 'periodic-sync')!;
-    const response = await fetch(periodic.url, { method: 'POST', headers: { 'event-id': 'cron-1', 'event-namespace': 'cronjobtrigger.kubeless.io' } });
-    const reply = await response.json() as { result: { clusters: number; items: string[] } };
+    const response = await fetch(periodic.url, {
+      method: 'POST',
+      headers: { 'event-id': 'cron-1', 'event-namespace': 'cronjobtrigger.kubeless.io' },
+    });
+    const reply = (await response.json()) as { result: { clusters: number; items: string[] } };
     assert.equal(response.status, 200, JSON.stringify(reply));
     assert.equal(reply.result.clusters, 1);
     assert.equal(reply.result.items.length, 1, `only the drifted cluster was synced: ${JSON.stringify(reply)}`);
@@ -175,11 +235,19 @@ describe('end to end: function hosts and bridge as processes', { timeout: 240_00
   it('kubectl delete: children go, system Secrets stay, the finalizer is removed and the object is gone', async () => {
     const result = await kubectl(['delete', 'postgresql', CLUSTER, '-n', ns, '--wait=false']);
     assert.equal(result.code, 0, result.stderr);
-    await eventually('the postgresql object to go', async () => (await client.get({ kind: 'postgresql', namespace: ns, name: CLUSTER })) ? undefined : true);
+    await eventually('the postgresql object to go', async () =>
+      (await client.get({ kind: 'postgresql', namespace: ns, name: CLUSTER })) ? undefined : true,
+    );
     const left = (await children()).map((o) => `${o.kind}/${o.metadata!.name}`).sort();
-    assert.deepEqual(left, [
-      `Secret/postgres.${CLUSTER}.credentials.postgresql.acid.zalan.do`, `Secret/standby.${CLUSTER}.credentials.postgresql.acid.zalan.do`,
-    ], 'only the system users\' Secrets are kept');
-    for (const secret of (await children()) as KubeObject[]) assert.equal(secret.metadata!.ownerReferences, undefined, 'kept Secrets lose their owner reference');
+    assert.deepEqual(
+      left,
+      [
+        `Secret/postgres.${CLUSTER}.credentials.postgresql.acid.zalan.do`,
+        `Secret/standby.${CLUSTER}.credentials.postgresql.acid.zalan.do`,
+      ],
+      "only the system users' Secrets are kept",
+    );
+    for (const secret of (await children()) as KubeObject[])
+      assert.equal(secret.metadata!.ownerReferences, undefined, 'kept Secrets lose their owner reference');
   });
 });

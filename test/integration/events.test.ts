@@ -16,7 +16,12 @@ describe('Event recorder', () => {
   before(async () => {
     client = testClient();
     namespace = await createNamespace('events');
-    about = await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'about', namespace }, data: {} });
+    about = await client.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'about', namespace },
+      data: {},
+    });
   });
   after(async () => {
     client.close();
@@ -40,7 +45,13 @@ describe('Event recorder', () => {
     assert.equal(same.count, 3);
     assert.equal(same.firstTimestamp, '2030-01-01T00:00:00Z');
     assert.equal(same.lastTimestamp, '2030-01-01T00:01:00Z');
-    assert.deepEqual(same.involvedObject, { apiVersion: 'v1', kind: 'ConfigMap', name: 'about', namespace, uid: about.metadata!.uid });
+    assert.deepEqual(same.involvedObject, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'about',
+      namespace,
+      uid: about.metadata!.uid,
+    });
     assert.equal(recorded.find((e) => e.message === 'something else happened')!.count, 1);
   });
 
@@ -52,12 +63,20 @@ describe('Event recorder', () => {
     assert.equal(client.counter.writes(), writes);
     assert.equal(await events.once('node-2/pod-a', about, 'Warning', 'Once', 'cannot move'), 'recorded');
     const recorded = await eventsFor('Once');
-    assert.deepEqual(recorded.map((e) => [e.message, e.count]).sort(), [['cannot move', 1], ['cannot move', 1]]);
+    assert.deepEqual(recorded.map((e) => [e.message, e.count]).sort(), [
+      ['cannot move', 1],
+      ['cannot move', 1],
+    ]);
   });
 
   it('logs a failure and never throws', async () => {
     const warnings: string[] = [];
-    const log: Logger = { ...silentLogger, warn: (msg, fields) => { warnings.push(`${msg} ${JSON.stringify(fields)}`); } };
+    const log: Logger = {
+      ...silentLogger,
+      warn: (msg, fields) => {
+        warnings.push(`${msg} ${JSON.stringify(fields)}`);
+      },
+    };
     const events = eventRecorder(client, log, () => new Date());
     // No such namespace: the API refuses the Event.
     const gone = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: `${namespace}-missing` } };

@@ -32,22 +32,47 @@ describe('finalizeCluster', () => {
     namespaces.push(namespace);
     await applyManifest(reference('v2.0.1/minimal-postgres-manifest.yaml'), namespace);
     assert.equal((await syncCluster(syncContext(client, config), namespace, name)).outcome, 'synced');
-    await client.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-0`, namespace, labels: { ...labels, 'spilo-role': 'master' } },
-      spec: { containers: [{ name: 'postgres', image: 'spilo' }] } });
-    await client.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `pgdata-${name}-0`, namespace, labels },
-      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `${name}-0`, namespace, labels: { ...labels, 'spilo-role': 'master' } },
+      spec: { containers: [{ name: 'postgres', image: 'spilo' }] },
+    });
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: `pgdata-${name}-0`, namespace, labels },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
     for (const suffix of ['-leader', '-config', '-failover', '-sync']) {
       await client.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: `${name}${suffix}`, namespace } });
     }
-    await client.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: `${name}-config`, namespace }, spec: { clusterIP: 'None' } });
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `${name}-config`, namespace },
+      spec: { clusterIP: 'None' },
+    });
     return namespace;
   }
 
   async function remaining(namespace: string): Promise<string[]> {
-    const kinds = ['StatefulSet', 'Pod', 'PersistentVolumeClaim', 'Secret', 'PodDisruptionBudget', 'Endpoints', 'Service', 'ConfigMap'];
+    const kinds = [
+      'StatefulSet',
+      'Pod',
+      'PersistentVolumeClaim',
+      'Secret',
+      'PodDisruptionBudget',
+      'Endpoints',
+      'Service',
+      'ConfigMap',
+    ];
     const lists = await Promise.all(kinds.map((kind) => client.list(kind, namespace)));
-    return lists.flat().map((o: KubeObject) => `${o.kind}/${o.metadata!.name}`)
-      .filter((key) => !key.startsWith('ConfigMap/kube-root-ca') && key !== 'Secret/postgres-operator-password-key').sort();
+    return lists
+      .flat()
+      .map((o: KubeObject) => `${o.kind}/${o.metadata!.name}`)
+      .filter((key) => !key.startsWith('ConfigMap/kube-root-ca') && key !== 'Secret/postgres-operator-password-key')
+      .sort();
   }
 
   async function deleteAndFinalize(config: OperatorConfig, namespace: string) {
@@ -62,12 +87,15 @@ describe('finalizeCluster', () => {
   async function releaseDeletedClaims(namespace: string): Promise<void> {
     for (const claim of await client.list('PersistentVolumeClaim', namespace)) {
       if (claim.metadata!.deletionTimestamp) {
-        await client.mergePatch({ kind: 'PersistentVolumeClaim', namespace, name: claim.metadata!.name }, { metadata: { finalizers: null } });
+        await client.mergePatch(
+          { kind: 'PersistentVolumeClaim', namespace, name: claim.metadata!.name },
+          { metadata: { finalizers: null } },
+        );
       }
     }
   }
 
-  test('defaults: everything goes except the system users\' Secrets, then the finalizer; a second call does nothing', async () => {
+  test("defaults: everything goes except the system users' Secrets, then the finalizer; a second call does nothing", async () => {
     const config = referenceConfig('v2.0.1');
     const namespace = await runningCluster(config);
     const live = await client.get({ kind: 'postgresql', namespace, name });
@@ -75,7 +103,9 @@ describe('finalizeCluster', () => {
     const first = await deleteAndFinalize(config, namespace);
     assert.equal(first.outcome, 'cleaning', 'the PVC is still there (pvc-protection): the finalizer stays');
     assert.deepEqual(first.remaining, [`PersistentVolumeClaim/pgdata-${name}-0`]);
-    assert.ok(first.deleted.includes(`Pod/${name}-0`) && first.deleted.includes(`PersistentVolumeClaim/pgdata-${name}-0`));
+    assert.ok(
+      first.deleted.includes(`Pod/${name}-0`) && first.deleted.includes(`PersistentVolumeClaim/pgdata-${name}-0`),
+    );
     assert.ok(first.deleted.includes(`Endpoints/${name}-leader`) && first.deleted.includes(`Service/${name}-config`));
     assert.deepEqual((await client.get({ kind: 'postgresql', namespace, name }))!.metadata!.finalizers, [FINALIZER]);
     await releaseDeletedClaims(namespace);
@@ -85,27 +115,46 @@ describe('finalizeCluster', () => {
     assert.deepEqual(await remaining(namespace), [`Secret/${secret('postgres')}`, `Secret/${secret('standby')}`]);
     for (const user of ['postgres', 'standby']) {
       const kept = await client.get({ kind: 'Secret', namespace, name: secret(user) });
-      assert.equal(kept!.metadata!.ownerReferences, undefined, 'a kept Secret loses its owner reference, or GC would delete it');
+      assert.equal(
+        kept!.metadata!.ownerReferences,
+        undefined,
+        'a kept Secret loses its owner reference, or GC would delete it',
+      );
     }
-    assert.equal(await client.get({ kind: 'postgresql', namespace, name }), undefined, 'the finalizer was removed and the object is gone');
+    assert.equal(
+      await client.get({ kind: 'postgresql', namespace, name }),
+      undefined,
+      'the finalizer was removed and the object is gone',
+    );
     client.counter.reset();
     assert.equal((await finalizeCluster(syncContext(client, config), namespace, name)).outcome, 'not-found');
     assert.equal(client.counter.writes(), 0);
   });
 
   test('enable_secrets_deletion and enable_persistent_volume_claim_deletion off: Secrets and PVCs stay', async () => {
-    const config = { ...referenceConfig('v2.0.1'), enable_secrets_deletion: false, enable_persistent_volume_claim_deletion: false };
+    const config = {
+      ...referenceConfig('v2.0.1'),
+      enable_secrets_deletion: false,
+      enable_persistent_volume_claim_deletion: false,
+    };
     const namespace = await runningCluster(config);
     const result = await deleteAndFinalize(config, namespace);
     assert.equal(result.outcome, 'finalized', JSON.stringify(result));
-    assert.deepEqual(await remaining(namespace), [
-      `PersistentVolumeClaim/pgdata-${name}-0`,
-      ...['foo-user', 'postgres', 'standby', 'zalando'].map((user) => `Secret/${secret(user)}`),
-    ].sort());
+    assert.deepEqual(
+      await remaining(namespace),
+      [
+        `PersistentVolumeClaim/pgdata-${name}-0`,
+        ...['foo-user', 'postgres', 'standby', 'zalando'].map((user) => `Secret/${secret(user)}`),
+      ].sort(),
+    );
   });
 
-  test('the delete guard holds until the object carries today\'s date and its name, and says so', async () => {
-    const config = { ...referenceConfig('v2.0.1'), delete_annotation_date_key: 'delete-date', delete_annotation_name_key: 'delete-clustername' };
+  test("the delete guard holds until the object carries today's date and its name, and says so", async () => {
+    const config = {
+      ...referenceConfig('v2.0.1'),
+      delete_annotation_date_key: 'delete-date',
+      delete_annotation_name_key: 'delete-clustername',
+    };
     const namespace = await runningCluster(config);
     const before = await remaining(namespace);
     const blocked = await deleteAndFinalize(config, namespace);
@@ -119,7 +168,10 @@ describe('finalizeCluster', () => {
     assert.equal(client.counter.writes(), 0, 'a second blocked call writes no second Event');
 
     const today = new Date().toISOString().slice(0, 10);
-    await client.mergePatch({ kind: 'postgresql', namespace, name }, { metadata: { annotations: { 'delete-date': today, 'delete-clustername': name } } });
+    await client.mergePatch(
+      { kind: 'postgresql', namespace, name },
+      { metadata: { annotations: { 'delete-date': today, 'delete-clustername': name } } },
+    );
     assert.equal((await finalizeCluster(syncContext(client, config), namespace, name)).outcome, 'cleaning');
     await releaseDeletedClaims(namespace);
     assert.equal((await finalizeCluster(syncContext(client, config), namespace, name)).outcome, 'finalized');

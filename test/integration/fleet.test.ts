@@ -19,29 +19,36 @@ const KINDS = ['postgresql', 'Endpoints', 'Service', 'Secret', 'PodDisruptionBud
 /** Runs `fn` over `items`, at most `limit` at once. */
 async function parallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /** resourceVersion of every object of each cluster (the postgresql object, its children) and its Event count. */
 async function snapshot(client: KubeClient, namespace: string): Promise<Map<string, string>> {
   const out = new Map<string, string[]>();
-  const add = (cluster: string, entry: string) => { if (!out.has(cluster)) out.set(cluster, []); out.get(cluster)!.push(entry); };
+  const add = (cluster: string, entry: string) => {
+    if (!out.has(cluster)) out.set(cluster, []);
+    out.get(cluster)!.push(entry);
+  };
   for (const kind of KINDS) {
     for (const object of await client.list(kind, namespace)) {
       const cluster = kind === 'postgresql' ? object.metadata!.name : object.metadata!.labels?.['cluster-name'];
       if (cluster) add(cluster, `${kind}/${object.metadata!.name}@${object.metadata!.resourceVersion}`);
     }
   }
-  for (const event of await client.list('Event', namespace)) add(event.involvedObject.name, `Event/${event.metadata!.name}`);
+  for (const event of await client.list('Event', namespace))
+    add(event.involvedObject.name, `Event/${event.metadata!.name}`);
   return new Map([...out].map(([cluster, entries]) => [cluster, entries.sort().join(' ')]));
 }
 
 const changedClusters = (a: Map<string, string>, b: Map<string, string>) =>
   [...new Set([...a.keys(), ...b.keys()])].filter((c) => a.get(c) !== b.get(c)).sort();
 
-const writes = (result: FleetResult) => ['create', 'apply', 'patch', 'update', 'delete'].reduce((n, v) => n + (result.requests[v] ?? 0), 0);
+const writes = (result: FleetResult) =>
+  ['create', 'apply', 'patch', 'update', 'delete'].reduce((n, v) => n + (result.requests[v] ?? 0), 0);
 
 describe('fleet sync', () => {
   let client: KubeClient;
@@ -108,14 +115,24 @@ describe('fleet sync', () => {
   test('a failed status, the sync-now annotation and a missing pod ServiceAccount are acted on once', async () => {
     const failed = names[10]!;
     const asked = names[20]!;
-    await client.mergePatch({ kind: 'postgresql', namespace, name: failed }, { status: { PostgresClusterStatus: 'SyncFailed' } }, 'status');
-    await client.mergePatch({ kind: 'postgresql', namespace, name: asked }, { metadata: { annotations: { [SYNC_NOW_ANNOTATION]: '1' } } });
+    await client.mergePatch(
+      { kind: 'postgresql', namespace, name: failed },
+      { status: { PostgresClusterStatus: 'SyncFailed' } },
+      'status',
+    );
+    await client.mergePatch(
+      { kind: 'postgresql', namespace, name: asked },
+      { metadata: { annotations: { [SYNC_NOW_ANNOTATION]: '1' } } },
+    );
     assert.equal((await kubectl(['delete', '-n', namespace, 'serviceaccount', 'postgres-pod'])).code, 0);
     const result = await run();
-    assert.deepEqual(result.items.map((i) => `${i.cluster}: ${i.why}`).sort(), [
-      `${namespace}/${failed}: last sync ended SyncFailed`,
-      `${namespace}/${asked}: annotation ${SYNC_NOW_ANNOTATION}`,
-    ].sort());
+    assert.deepEqual(
+      result.items.map((i) => `${i.cluster}: ${i.why}`).sort(),
+      [
+        `${namespace}/${failed}: last sync ended SyncFailed`,
+        `${namespace}/${asked}: annotation ${SYNC_NOW_ANNOTATION}`,
+      ].sort(),
+    );
     assert.deepEqual(result.sharedCreated, [`${namespace}/ServiceAccount/postgres-pod`]);
     const repaired = await client.get({ kind: 'postgresql', namespace, name: failed });
     // it ran before (SyncFailed), so with pods not ready yet it is Updating, no longer failed
@@ -129,13 +146,20 @@ describe('fleet sync', () => {
 
   test('a run stops starting work at its deadline; the next one starts where it stopped', async () => {
     const drifted = [names[5]!, names[6]!, names[7]!, names[8]!, names[9]!, names[11]!];
-    for (const name of drifted) assert.equal((await kubectl(['delete', '-n', namespace, 'service', `${name}-repl`])).code, 0);
+    for (const name of drifted)
+      assert.equal((await kubectl(['delete', '-n', namespace, 'service', `${name}-repl`])).code, 0);
     // A clock that moves 1 s per reading: start, then one reading before each cluster; 3.5 s with a 0.5 s
     // margin lets exactly two clusters start.
-    const steppingClock = () => { let t = 0; return () => (t += 1000); };
+    const steppingClock = () => {
+      let t = 0;
+      return () => (t += 1000);
+    };
     const key = (name: string) => `${namespace}/${name}`;
     const first = await run({ parallelism: 1, deadlineMs: 3500, marginMs: 500, clock: steppingClock() });
-    assert.deepEqual(first.items.map((i) => i.cluster), drifted.slice(0, 2).map(key));
+    assert.deepEqual(
+      first.items.map((i) => i.cluster),
+      drifted.slice(0, 2).map(key),
+    );
     assert.equal(first.left, 4);
     assert.equal(first.cursor, key(drifted[2]!));
     const stored = await client.get({ kind: 'ConfigMap', namespace, name: FLEET_CURSOR_CONFIGMAP });
@@ -144,11 +168,17 @@ describe('fleet sync', () => {
     // A cluster before the cursor drifts again: it waits behind the ones left over.
     assert.equal((await kubectl(['delete', '-n', namespace, 'service', `${drifted[0]}-repl`])).code, 0);
     const second = await run({ parallelism: 1, deadlineMs: 3500, marginMs: 500, clock: steppingClock() });
-    assert.deepEqual(second.items.map((i) => i.cluster), drifted.slice(2, 4).map(key));
+    assert.deepEqual(
+      second.items.map((i) => i.cluster),
+      drifted.slice(2, 4).map(key),
+    );
     assert.deepEqual(second.leftClusters, [...drifted.slice(4), drifted[0]!].map(key));
 
     const third = await run();
-    assert.deepEqual(third.items.map((i) => i.cluster), [...drifted.slice(4), drifted[0]!].map(key));
+    assert.deepEqual(
+      third.items.map((i) => i.cluster),
+      [...drifted.slice(4), drifted[0]!].map(key),
+    );
     assert.equal(third.left, 0);
     assert.equal(third.cursor, undefined);
     assert.equal(await client.get({ kind: 'ConfigMap', namespace, name: FLEET_CURSOR_CONFIGMAP }), undefined);
@@ -161,9 +191,14 @@ describe('fleet sync', () => {
     const name = names[30]!;
     assert.equal((await kubectl(['delete', '-n', namespace, 'postgresql', name, '--wait=false'])).code, 0);
     const result = await run();
-    assert.deepEqual(result.items.map((i) => [i.cluster, i.action, i.outcome]), [[`${namespace}/${name}`, 'finalize', 'finalized']]);
+    assert.deepEqual(
+      result.items.map((i) => [i.cluster, i.action, i.outcome]),
+      [[`${namespace}/${name}`, 'finalize', 'finalized']],
+    );
     assert.equal(await client.get({ kind: 'postgresql', namespace, name }), undefined);
-    const left = (await client.list('Service', namespace, `cluster-name=${name}`)).map((s: KubeObject) => s.metadata!.name);
+    const left = (await client.list('Service', namespace, `cluster-name=${name}`)).map(
+      (s: KubeObject) => s.metadata!.name,
+    );
     assert.deepEqual(left, []);
     const second = await run();
     assert.equal(second.clusters, FLEET - 1);
@@ -187,7 +222,8 @@ describe('fleet sync across namespaces', () => {
     const data = {
       ...(reference('v2.0.1/configmap.yaml').data as Record<string, string>),
       watched_namespace: `${a}, ${b}`,
-      pod_service_account_definition: '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"ignored","labels":{"team":"db"}}}',
+      pod_service_account_definition:
+        '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"ignored","labels":{"team":"db"}}}',
       irsa_role_arn: 'arn:aws:iam::123456789012:role/postgres',
     };
     const parsed = (env: { WATCHED_NAMESPACE?: string } = {}) => {
@@ -197,12 +233,24 @@ describe('fleet sync across namespaces', () => {
     };
     const first = await syncFleet(parsed(), { operatorNamespace: a });
     assert.deepEqual(first.scopes, [a, b]);
-    assert.deepEqual(first.items.map((i) => [i.cluster, i.why, i.outcome]), [[`${a}/acid-ns`, 'no finalizer yet', 'synced'], [`${b}/acid-ns`, 'no finalizer yet', 'synced']]);
-    assert.deepEqual(first.sharedCreated, [a, b].flatMap((ns) => [`${ns}/ServiceAccount/postgres-pod`, `${ns}/RoleBinding/postgres-pod`]));
+    assert.deepEqual(
+      first.items.map((i) => [i.cluster, i.why, i.outcome]),
+      [
+        [`${a}/acid-ns`, 'no finalizer yet', 'synced'],
+        [`${b}/acid-ns`, 'no finalizer yet', 'synced'],
+      ],
+    );
+    assert.deepEqual(
+      first.sharedCreated,
+      [a, b].flatMap((ns) => [`${ns}/ServiceAccount/postgres-pod`, `${ns}/RoleBinding/postgres-pod`]),
+    );
     for (const namespace of [a, b]) {
       const account = await client.get({ kind: 'ServiceAccount', namespace, name: 'postgres-pod' });
       assert.equal(account!.metadata!.labels.team, 'db', 'from pod_service_account_definition');
-      assert.equal(account!.metadata!.annotations['eks.amazonaws.com/role-arn'], 'arn:aws:iam::123456789012:role/postgres');
+      assert.equal(
+        account!.metadata!.annotations['eks.amazonaws.com/role-arn'],
+        'arn:aws:iam::123456789012:role/postgres',
+      );
     }
 
     data.irsa_role_arn = 'arn:aws:iam::123456789012:role/other';
@@ -229,4 +277,3 @@ describe('fleet sync across namespaces', () => {
     assert.deepEqual(all.items, []);
   });
 });
-

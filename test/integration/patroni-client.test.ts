@@ -7,8 +7,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import {
-  isHealthyReplica, isPatroniError, PatroniClient, PatroniError, patroniUrl, pickSwitchoverCandidate,
-  type PatroniCluster, type PatroniMember,
+  isHealthyReplica,
+  isPatroniError,
+  PatroniClient,
+  PatroniError,
+  patroniUrl,
+  pickSwitchoverCandidate,
+  type PatroniCluster,
+  type PatroniMember,
 } from '../../lib/patroni';
 
 const servers: Server[] = [];
@@ -20,22 +26,30 @@ after(async () => {
 });
 
 /** Starts a real HTTP server on loopback and returns a client for it. */
-async function serve(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,
-  timeoutMs = 2_000): Promise<PatroniClient> {
+async function serve(
+  handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+  timeoutMs = 2_000,
+): Promise<PatroniClient> {
   const server = createServer((req, res) => {
     let body = '';
-    req.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => handler(req, body, res));
+    req
+      .setEncoding('utf8')
+      .on('data', (c: string) => (body += c))
+      .on('end', () => handler(req, body, res));
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return new PatroniClient(patroniUrl('127.0.0.1', (server.address() as AddressInfo).port),
-    { timeoutMs, switchoverTimeoutMs: timeoutMs });
+  return new PatroniClient(patroniUrl('127.0.0.1', (server.address() as AddressInfo).port), {
+    timeoutMs,
+    switchoverTimeoutMs: timeoutMs,
+  });
 }
 
 /** The error page Python's http.server writes for a method without a handler (what Patroni inherits). */
-const unsupportedPage = '<!DOCTYPE HTML>\n<html lang="en">\n<head><title>Error response</title></head>\n<body>\n'
-  + '<h1>Error response</h1>\n<p>Error code: 501</p>\n<p>Message: Unsupported method (\'POST\').</p>\n'
-  + '<p>Error code explanation: 501 - Server does not support this operation.</p>\n</body>\n</html>\n';
+const unsupportedPage =
+  '<!DOCTYPE HTML>\n<html lang="en">\n<head><title>Error response</title></head>\n<body>\n' +
+  "<h1>Error response</h1>\n<p>Error code: 501</p>\n<p>Message: Unsupported method ('POST').</p>\n" +
+  '<p>Error code explanation: 501 - Server does not support this operation.</p>\n</body>\n</html>\n';
 
 test('a Patroni without /switchover (501) gets the same request on /failover', async () => {
   const seen: string[] = [];
@@ -48,15 +62,19 @@ test('a Patroni without /switchover (501) gets the same request on /failover', a
     }
   });
   const result = await client.switchover({ leader: 'pg-0', candidate: 'pg-1' });
-  assert.deepEqual(result, { outcome: 'switched', newLeader: 'pg-1', endpoint: '/failover',
-    message: 'Successfully failed over to "pg-1"' });
+  assert.deepEqual(result, {
+    outcome: 'switched',
+    newLeader: 'pg-1',
+    endpoint: '/failover',
+    message: 'Successfully failed over to "pg-1"',
+  });
   assert.deepEqual(seen, [
     'POST /switchover {"leader":"pg-0","candidate":"pg-1"}',
     'POST /failover {"leader":"pg-0","candidate":"pg-1"}',
   ]);
 });
 
-test('an HTML error page from Python\'s HTTP server becomes its one-line message', async () => {
+test("an HTML error page from Python's HTTP server becomes its one-line message", async () => {
   const client = await serve((_req, _body, res) => res.writeHead(501).end(unsupportedPage));
   const error = await client.failover({ candidate: 'x' }).catch((e: unknown) => e);
   assert.ok(isPatroniError(error, 'http'));
@@ -80,7 +98,7 @@ test('503 "Switchover failed" is a retryable http error', async () => {
   assert.equal(error.retryable, true);
 });
 
-test('a member that never answers times out after the call\'s timeout', async () => {
+test("a member that never answers times out after the call's timeout", async () => {
   const client = await serve(() => undefined, 300);
   const started = Date.now();
   const error = await client.getCluster().catch((e: unknown) => e);
@@ -92,10 +110,10 @@ test('a member that never answers times out after the call\'s timeout', async ()
 
   const longer = await client.getCluster({ timeoutMs: 50 }).catch((e: unknown) => e);
   assert.ok(isPatroniError(longer, 'timeout'));
-  assert.match(longer.message, /within 50ms/, 'the per-call timeout overrides the client\'s');
+  assert.match(longer.message, /within 50ms/, "the per-call timeout overrides the client's");
 });
 
-test('the caller\'s AbortSignal stops a call: kind aborted, not retryable', async () => {
+test("the caller's AbortSignal stops a call: kind aborted, not retryable", async () => {
   const client = await serve(() => undefined, 10_000);
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error('invocation deadline')), 50);
@@ -123,10 +141,14 @@ test('an answer that is not what the API documents is invalid-response, naming t
 });
 
 test('fields a newer Patroni adds are kept', async () => {
-  const client = await serve((_req, _body, res) => res.writeHead(200).end(JSON.stringify({
-    members: [{ name: 'a', role: 'leader', state: 'running', api_url: 'http://a:8008/patroni', receive_lag: 0 }],
-    scope: 'x',
-  })));
+  const client = await serve((_req, _body, res) =>
+    res.writeHead(200).end(
+      JSON.stringify({
+        members: [{ name: 'a', role: 'leader', state: 'running', api_url: 'http://a:8008/patroni', receive_lag: 0 }],
+        scope: 'x',
+      }),
+    ),
+  );
   const view = await client.getCluster();
   assert.equal((view as Record<string, unknown>).scope, 'x');
   assert.equal((view.members[0] as Record<string, unknown>).receive_lag, 0);
@@ -158,16 +180,21 @@ function member(name: string, fields: Partial<PatroniMember>): PatroniMember {
 }
 
 test('pickSwitchoverCandidate: healthy replicas only, least lag, then name', () => {
-  const view: PatroniCluster = { members: [
-    member('a', { role: 'leader', state: 'running', lag: undefined }),
-    member('b', { lag: 4096 }),
-    member('c', { state: 'running', lag: 16 }),
-    member('d', { lag: 16 }),
-    member('e', { lag: 'unknown' }),
-    member('f', { state: 'stopped' }),
-    member('g', { lag: 0, tags: { nofailover: true } }),
-  ] };
-  assert.deepEqual(view.members.filter(isHealthyReplica).map((m) => m.name), ['b', 'c', 'd']);
+  const view: PatroniCluster = {
+    members: [
+      member('a', { role: 'leader', state: 'running', lag: undefined }),
+      member('b', { lag: 4096 }),
+      member('c', { state: 'running', lag: 16 }),
+      member('d', { lag: 16 }),
+      member('e', { lag: 'unknown' }),
+      member('f', { state: 'stopped' }),
+      member('g', { lag: 0, tags: { nofailover: true } }),
+    ],
+  };
+  assert.deepEqual(
+    view.members.filter(isHealthyReplica).map((m) => m.name),
+    ['b', 'c', 'd'],
+  );
   assert.equal(pickSwitchoverCandidate(view)?.name, 'c');
   assert.equal(pickSwitchoverCandidate(view, { exclude: (m) => m.name === 'c' })?.name, 'd');
   assert.equal(pickSwitchoverCandidate(view, { exclude: (m) => m.name !== 'b' })?.name, 'b');

@@ -6,9 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import {
-  clusterLeader, isPatroniError, pickSwitchoverCandidate, type PatroniStatus,
-} from '../../lib/patroni';
+import { clusterLeader, isPatroniError, pickSwitchoverCandidate, type PatroniStatus } from '../../lib/patroni';
 import { findPatroniTools, PASSWORDS, startPatroniCluster, until, type PatroniTestCluster } from './patroni';
 
 const tools = findPatroniTools();
@@ -17,20 +15,32 @@ const skip = typeof tools === 'string' && process.env.CI !== 'true' ? `skipped: 
 
 let cluster: PatroniTestCluster;
 
-before(async () => {
-  if (skip) return;
-  if (typeof tools === 'string') throw new Error(tools);
-  cluster = await startPatroniCluster(tools, { scope: 'pgtest', members: 3 });
-}, { timeout: 180_000 });
+before(
+  async () => {
+    if (skip) return;
+    if (typeof tools === 'string') throw new Error(tools);
+    cluster = await startPatroniCluster(tools, { scope: 'pgtest', members: 3 });
+  },
+  { timeout: 180_000 },
+);
 
-after(async () => {
-  await cluster?.stop();
-}, { timeout: 60_000 });
+after(
+  async () => {
+    await cluster?.stop();
+  },
+  { timeout: 60_000 },
+);
 
 /** @returns whether the member's PostgreSQL is in recovery (a replica), asked over SQL on its own address */
 async function inRecovery(host: string): Promise<boolean> {
-  const client = new pg.Client({ host, port: 5432, user: 'postgres', password: PASSWORDS.superuser,
-    database: 'postgres', connectionTimeoutMillis: 5_000 });
+  const client = new pg.Client({
+    host,
+    port: 5432,
+    user: 'postgres',
+    password: PASSWORDS.superuser,
+    database: 'postgres',
+    connectionTimeoutMillis: 5_000,
+  });
   await client.connect();
   try {
     const result = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
@@ -42,17 +52,32 @@ async function inRecovery(host: string): Promise<boolean> {
 
 /** Waits until the member's own view says it runs as the primary (`master` up to Patroni 3, `primary` from 4). */
 async function promoted(name: string): Promise<PatroniStatus> {
-  return until(`${name} runs as the primary`, 30_000, async () => {
-    const status = await cluster.member(name).client.getStatus().catch(() => undefined);
-    return status?.state === 'running' && (status.role === 'master' || status.role === 'primary') ? status : undefined;
-  }, () => cluster.log(name));
+  return until(
+    `${name} runs as the primary`,
+    30_000,
+    async () => {
+      const status = await cluster
+        .member(name)
+        .client.getStatus()
+        .catch(() => undefined);
+      return status?.state === 'running' && (status.role === 'master' || status.role === 'primary')
+        ? status
+        : undefined;
+    },
+    () => cluster.log(name),
+  );
 }
 
-test('GET /cluster lists every member with role, state, address and lag, the same from any member', { skip },
+test(
+  'GET /cluster lists every member with role, state, address and lag, the same from any member',
+  { skip },
   async () => {
     const views = await Promise.all(cluster.members.map((m) => m.client.getCluster()));
     for (const view of views) {
-      assert.deepEqual(view.members.map((m) => m.name), ['pgtest-0', 'pgtest-1', 'pgtest-2']);
+      assert.deepEqual(
+        view.members.map((m) => m.name),
+        ['pgtest-0', 'pgtest-1', 'pgtest-2'],
+      );
       assert.equal(clusterLeader(view)?.name, 'pgtest-0');
     }
     const view = views[1]!;
@@ -70,7 +95,8 @@ test('GET /cluster lists every member with role, state, address and lag, the sam
     assert.equal(view.members.find((m) => m.role === 'leader')!.lag, undefined, 'the leader has no lag');
     assert.ok(['pgtest-1', 'pgtest-2'].includes(pickSwitchoverCandidate(view)!.name));
     assert.equal(pickSwitchoverCandidate(view, { exclude: () => true }), undefined);
-  });
+  },
+);
 
 test('GET /patroni tells the leader from a replica, with version, scope and WAL positions', { skip }, async () => {
   const leader = await cluster.member('pgtest-0').client.getStatus();
@@ -89,55 +115,54 @@ test('GET /patroni tells the leader from a replica, with version, scope and WAL 
   assert.equal(replica.database_system_identifier, leader.database_system_identifier, 'one cluster, one sysid');
 });
 
-test('POST /switchover to a named candidate promotes it; the old leader follows as a replica', { skip },
-  async () => {
-    assert.equal(await inRecovery(cluster.member('pgtest-2').host), true, 'pgtest-2 starts as a replica');
-    // Asked through a third member: any member writes the request into the DCS for the leader to act on.
-    const result = await cluster.member('pgtest-1').client.switchover({ leader: 'pgtest-0', candidate: 'pgtest-2' });
-    assert.equal(result.outcome, 'switched');
-    assert.equal(result.endpoint, '/switchover');
-    assert.equal(result.newLeader, 'pgtest-2');
-    assert.match(result.message, /switched over to "pgtest-2"/);
+test('POST /switchover to a named candidate promotes it; the old leader follows as a replica', { skip }, async () => {
+  assert.equal(await inRecovery(cluster.member('pgtest-2').host), true, 'pgtest-2 starts as a replica');
+  // Asked through a third member: any member writes the request into the DCS for the leader to act on.
+  const result = await cluster.member('pgtest-1').client.switchover({ leader: 'pgtest-0', candidate: 'pgtest-2' });
+  assert.equal(result.outcome, 'switched');
+  assert.equal(result.endpoint, '/switchover');
+  assert.equal(result.newLeader, 'pgtest-2');
+  assert.match(result.message, /switched over to "pgtest-2"/);
 
-    // Patroni answers once the leader key moved; PostgreSQL's promotion finishes a moment later.
-    const status = await promoted('pgtest-2');
-    assert.equal(status.timeline, 2, 'a promotion starts a new timeline');
-    assert.equal(await inRecovery(cluster.member('pgtest-2').host), false, 'PostgreSQL on pgtest-2 left recovery');
+  // Patroni answers once the leader key moved; PostgreSQL's promotion finishes a moment later.
+  const status = await promoted('pgtest-2');
+  assert.equal(status.timeline, 2, 'a promotion starts a new timeline');
+  assert.equal(await inRecovery(cluster.member('pgtest-2').host), false, 'PostgreSQL on pgtest-2 left recovery');
 
-    const view = await cluster.waitHealthy();
-    assert.equal(clusterLeader(view)?.name, 'pgtest-2');
-    assert.equal(view.members.find((m) => m.name === 'pgtest-0')?.role, 'replica');
-    assert.equal(await inRecovery(cluster.member('pgtest-0').host), true, 'the old leader is a replica now');
-  });
+  const view = await cluster.waitHealthy();
+  assert.equal(clusterLeader(view)?.name, 'pgtest-2');
+  assert.equal(view.members.find((m) => m.name === 'pgtest-0')?.role, 'replica');
+  assert.equal(await inRecovery(cluster.member('pgtest-0').host), true, 'the old leader is a replica now');
+});
 
-test('a bad candidate, a wrong leader and a past schedule are refused with Patroni\'s reason', { skip },
-  async () => {
-    const client = cluster.member('pgtest-0').client;
-    const leader = clusterLeader(await client.getCluster())!.name;
+test("a bad candidate, a wrong leader and a past schedule are refused with Patroni's reason", { skip }, async () => {
+  const client = cluster.member('pgtest-0').client;
+  const leader = clusterLeader(await client.getCluster())!.name;
 
-    const unknown = await client.switchover({ leader, candidate: 'no-such-member' }).catch((e: unknown) => e);
-    assert.ok(isPatroniError(unknown, 'http'), String(unknown));
-    assert.equal(unknown.status, 412);
-    assert.equal(unknown.patroniMessage, 'candidate does not exists');
-    assert.equal(unknown.retryable, false);
-    assert.match(unknown.message, /POST http:\/\/127\.[\d.]+:8008\/switchover: HTTP 412: candidate does not exists/);
+  const unknown = await client.switchover({ leader, candidate: 'no-such-member' }).catch((e: unknown) => e);
+  assert.ok(isPatroniError(unknown, 'http'), String(unknown));
+  assert.equal(unknown.status, 412);
+  assert.equal(unknown.patroniMessage, 'candidate does not exists');
+  assert.equal(unknown.retryable, false);
+  assert.match(unknown.message, /POST http:\/\/127\.[\d.]+:8008\/switchover: HTTP 412: candidate does not exists/);
 
-    const wrongLeader = await client.switchover({ leader: 'pgtest-1', candidate: 'pgtest-0' }).catch((e: unknown) => e);
-    assert.ok(isPatroniError(wrongLeader, 'http'));
-    assert.equal(wrongLeader.status, 412);
-    assert.equal(wrongLeader.patroniMessage, 'leader name does not match');
+  const wrongLeader = await client.switchover({ leader: 'pgtest-1', candidate: 'pgtest-0' }).catch((e: unknown) => e);
+  assert.ok(isPatroniError(wrongLeader, 'http'));
+  assert.equal(wrongLeader.status, 412);
+  assert.equal(wrongLeader.patroniMessage, 'leader name does not match');
 
-    const past = await client.switchover({ leader, candidate: 'pgtest-0', scheduledAt: new Date(Date.now() - 3_600_000) })
-      .catch((e: unknown) => e);
-    assert.ok(isPatroniError(past, 'http'));
-    assert.equal(past.status, 422);
-    assert.equal(past.patroniMessage, 'Cannot schedule switchover in the past');
+  const past = await client
+    .switchover({ leader, candidate: 'pgtest-0', scheduledAt: new Date(Date.now() - 3_600_000) })
+    .catch((e: unknown) => e);
+  assert.ok(isPatroniError(past, 'http'));
+  assert.equal(past.status, 422);
+  assert.equal(past.patroniMessage, 'Cannot schedule switchover in the past');
 
-    const failover = await client.failover({ candidate: 'no-such-member' }).catch((e: unknown) => e);
-    assert.ok(isPatroniError(failover, 'http'));
-    assert.equal(failover.status, 412);
-    assert.equal(clusterLeader(await client.getCluster())?.name, leader, 'nothing moved');
-  });
+  const failover = await client.failover({ candidate: 'no-such-member' }).catch((e: unknown) => e);
+  assert.ok(isPatroniError(failover, 'http'));
+  assert.equal(failover.status, 412);
+  assert.equal(clusterLeader(await client.getCluster())?.name, leader, 'nothing moved');
+});
 
 test('a scheduled switchover is reported by GET /cluster and can be cancelled', { skip }, async () => {
   const client = cluster.member('pgtest-1').client;
@@ -155,34 +180,51 @@ test('a scheduled switchover is reported by GET /cluster and can be cancelled', 
   assert.equal(await client.cancelScheduledSwitchover(), false, 'nothing left to cancel');
 });
 
-test('GET /config is the dynamic configuration; PATCH /config merges into it, null removes a key', { skip }, async () => {
-  const client = cluster.member('pgtest-1').client;
-  const before = await client.getConfig();
-  assert.equal(before.ttl, 20);
-  assert.equal(before.maximum_lag_on_failover, 1048576);
-  const parameters = (config: Record<string, unknown>) => (config.postgresql as { parameters: Record<string, unknown> }).parameters;
-  assert.equal(parameters(before).max_connections, 20);
+test(
+  'GET /config is the dynamic configuration; PATCH /config merges into it, null removes a key',
+  { skip },
+  async () => {
+    const client = cluster.member('pgtest-1').client;
+    const before = await client.getConfig();
+    assert.equal(before.ttl, 20);
+    assert.equal(before.maximum_lag_on_failover, 1048576);
+    const parameters = (config: Record<string, unknown>) =>
+      (config.postgresql as { parameters: Record<string, unknown> }).parameters;
+    assert.equal(parameters(before).max_connections, 20);
 
-  const after = await client.patchConfig({ maximum_lag_on_failover: 2097152,
-    postgresql: { parameters: { max_connections: 30, work_mem: '8MB' } } });
-  assert.equal(after.maximum_lag_on_failover, 2097152);
-  assert.equal(after.ttl, 20, 'keys not in the patch stay');
-  assert.equal(parameters(after).max_connections, 30);
-  assert.equal(parameters(after).work_mem, '8MB');
-  assert.equal(parameters(after).wal_level, 'replica', 'parameters not in the patch stay');
-  assert.deepEqual(await cluster.member('pgtest-0').client.getConfig(), after, 'kept in the DCS: every member answers it');
+    const after = await client.patchConfig({
+      maximum_lag_on_failover: 2097152,
+      postgresql: { parameters: { max_connections: 30, work_mem: '8MB' } },
+    });
+    assert.equal(after.maximum_lag_on_failover, 2097152);
+    assert.equal(after.ttl, 20, 'keys not in the patch stay');
+    assert.equal(parameters(after).max_connections, 30);
+    assert.equal(parameters(after).work_mem, '8MB');
+    assert.equal(parameters(after).wal_level, 'replica', 'parameters not in the patch stay');
+    assert.deepEqual(
+      await cluster.member('pgtest-0').client.getConfig(),
+      after,
+      'kept in the DCS: every member answers it',
+    );
 
-  // max_connections takes a restart: once a member applied the change, its PostgreSQL says one is pending.
-  const leader = clusterLeader(await client.getCluster())!.name;
-  await until(`${leader} has a pending restart`, 30_000, async () =>
-    ((await cluster.member(leader).client.getStatus()).pending_restart === true ? true : undefined), () => cluster.log(leader));
+    // max_connections takes a restart: once a member applied the change, its PostgreSQL says one is pending.
+    const leader = clusterLeader(await client.getCluster())!.name;
+    await until(
+      `${leader} has a pending restart`,
+      30_000,
+      async () => ((await cluster.member(leader).client.getStatus()).pending_restart === true ? true : undefined),
+      () => cluster.log(leader),
+    );
 
-  const restored = await client.patchConfig({ maximum_lag_on_failover: 1048576,
-    postgresql: { parameters: { max_connections: 20, work_mem: null } } });
-  assert.equal(parameters(restored).max_connections, 20);
-  assert.equal('work_mem' in parameters(restored), false, 'null removed it');
-  assert.equal(restored.maximum_lag_on_failover, 1048576);
-});
+    const restored = await client.patchConfig({
+      maximum_lag_on_failover: 1048576,
+      postgresql: { parameters: { max_connections: 20, work_mem: null } },
+    });
+    assert.equal(parameters(restored).max_connections, 20);
+    assert.equal('work_mem' in parameters(restored), false, 'null removed it');
+    assert.equal(restored.maximum_lag_on_failover, 1048576);
+  },
+);
 
 test('POST /failover to a named candidate promotes it', { skip }, async () => {
   await cluster.waitHealthy();
@@ -199,7 +241,10 @@ test('POST /failover to a named candidate promotes it', { skip }, async () => {
 test('a member that is down is a retryable network error; the others still answer', { skip }, async () => {
   await cluster.stopMember('pgtest-1');
   try {
-    const down = await cluster.member('pgtest-1').client.getCluster().catch((e: unknown) => e);
+    const down = await cluster
+      .member('pgtest-1')
+      .client.getCluster()
+      .catch((e: unknown) => e);
     assert.ok(isPatroniError(down, 'network'), String(down));
     assert.equal(down.retryable, true);
     assert.match(down.message, /ECONNREFUSED/);

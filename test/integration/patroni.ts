@@ -20,7 +20,14 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
 import {
-  killPostmaster, removeIfInterrupted, spawnLogged, stopProcess, tail, testClusterDcs, until, type PatroniTools,
+  killPostmaster,
+  removeIfInterrupted,
+  spawnLogged,
+  stopProcess,
+  tail,
+  testClusterDcs,
+  until,
+  type PatroniTools,
 } from '../../scripts/testenv/patroni-process';
 
 export { findPatroniTools, until, type PatroniTools } from '../../scripts/testenv/patroni-process';
@@ -86,8 +93,10 @@ function tellingLogLine(line: string): boolean {
  * which clone it with pg_basebackup.
  * @throws Error with the members' logs when the cluster is not healthy within `timeoutMs`
  */
-export async function startPatroniCluster(tools: PatroniTools, options: PatroniClusterOptions = {}):
-  Promise<PatroniTestCluster> {
+export async function startPatroniCluster(
+  tools: PatroniTools,
+  options: PatroniClusterOptions = {},
+): Promise<PatroniTestCluster> {
   const scope = options.scope ?? 'pgtest';
   const count = options.members ?? 3;
   const timeoutMs = options.timeoutMs ?? 120_000;
@@ -111,68 +120,113 @@ export async function startPatroniCluster(tools: PatroniTools, options: PatroniC
   try {
     const [clientPort, peerPort] = await freePorts(2);
     const etcdEndpoint = `http://127.0.0.1:${clientPort}`;
-    etcd = spawnLogged(tools.etcd, [
-      '--name=patroni-test', `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdEndpoint}`, `--advertise-client-urls=${etcdEndpoint}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=patroni-test=http://127.0.0.1:${peerPort}`, '--unsafe-no-fsync', '--log-level=warn',
-    ], { logFile: join(dir, 'etcd.log'), runAs: undefined });
+    etcd = spawnLogged(
+      tools.etcd,
+      [
+        '--name=patroni-test',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=${etcdEndpoint}`,
+        `--advertise-client-urls=${etcdEndpoint}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=patroni-test=http://127.0.0.1:${peerPort}`,
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+      ],
+      { logFile: join(dir, 'etcd.log'), runAs: undefined },
+    );
     processes.push(etcd);
-    await until('etcd healthy', 20_000, async () => {
-      const res = await fetch(`${etcdEndpoint}/health`).catch(() => undefined);
-      return res?.ok ? true : undefined;
-    }, () => tail(join(dir, 'etcd.log')));
+    await until(
+      'etcd healthy',
+      20_000,
+      async () => {
+        const res = await fetch(`${etcdEndpoint}/health`).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      },
+      () => tail(join(dir, 'etcd.log')),
+    );
 
     for (let i = 0; i < count; i++) {
       const name = `${scope}-${i}`;
       const host = `${net}.${i + 1}`;
       const memberDir = join(dir, name);
       mkdirSync(memberDir, { mode: 0o700 });
-      writeFileSync(join(memberDir, 'patroni.yml'), stringify(memberConfig(tools, scope, name, host, memberDir,
-        `127.0.0.1:${clientPort}`)));
+      writeFileSync(
+        join(memberDir, 'patroni.yml'),
+        stringify(memberConfig(tools, scope, name, host, memberDir, `127.0.0.1:${clientPort}`)),
+      );
       if (tools.runAs) chownSync(memberDir, ...tools.runAs);
       if (tools.runAs) chownSync(join(memberDir, 'patroni.yml'), ...tools.runAs);
       const apiUrl = patroniUrl(host);
-      members.push({ name, host, apiUrl, dir: memberDir, process: undefined,
-        client: new PatroniClient(apiUrl, { timeoutMs: 3_000 }) });
+      members.push({
+        name,
+        host,
+        apiUrl,
+        dir: memberDir,
+        process: undefined,
+        client: new PatroniClient(apiUrl, { timeoutMs: 3_000 }),
+      });
     }
     if (tools.runAs) chownSync(dir, ...tools.runAs);
 
     const start = (m: TestMember): void => {
-      m.process = spawnLogged(tools.patroni, [join(m.dir, 'patroni.yml')],
-        { logFile: join(m.dir, 'patroni.log'), runAs: tools.runAs, cwd: m.dir, dataDir: join(m.dir, 'data') });
+      m.process = spawnLogged(tools.patroni, [join(m.dir, 'patroni.yml')], {
+        logFile: join(m.dir, 'patroni.log'),
+        runAs: tools.runAs,
+        cwd: m.dir,
+        dataDir: join(m.dir, 'data'),
+      });
     };
-    const logs = (): string => members.map((m) => `--- ${m.name}\n${tail(join(m.dir, 'patroni.log'), 50,
-      tellingLogLine)}`).join('\n');
+    const logs = (): string =>
+      members.map((m) => `--- ${m.name}\n${tail(join(m.dir, 'patroni.log'), 50, tellingLogLine)}`).join('\n');
 
     start(members[0]!);
-    await until(`${members[0]!.name} leads`, timeoutMs, async () => {
-      const status = await members[0]!.client.getStatus().catch(() => undefined);
-      return status?.state === 'running' && (status.role === 'master' || status.role === 'primary') ? true : undefined;
-    }, logs);
+    await until(
+      `${members[0]!.name} leads`,
+      timeoutMs,
+      async () => {
+        const status = await members[0]!.client.getStatus().catch(() => undefined);
+        return status?.state === 'running' && (status.role === 'master' || status.role === 'primary')
+          ? true
+          : undefined;
+      },
+      logs,
+    );
     for (const m of members.slice(1)) start(m);
 
     const cluster: PatroniTestCluster = {
-      scope, members, etcdEndpoint, dir,
+      scope,
+      members,
+      etcdEndpoint,
+      dir,
       member(name) {
         const found = members.find((m) => m.name === name);
         if (!found) throw new Error(`no member ${name} in ${scope}`);
         return found;
       },
       async waitHealthy(ms = timeoutMs) {
-        return until(`${scope}: one leader and ${count - 1} streaming replicas`, ms, async () => {
-          for (const m of members) {
-            const view = await m.client.getCluster().catch(() => undefined);
-            if (!view || view.members.length !== count) continue;
-            const leaders = view.members.filter((x) => x.role === 'leader');
-            // On the leader's timeline: a demoted leader is a replica before it has followed the new timeline.
-            const replicas = view.members.filter((x) => x.role !== 'leader'
-              && (x.state === 'running' || x.state === 'streaming') && typeof x.lag === 'number'
-              && x.timeline === leaders[0]?.timeline);
-            if (leaders.length === 1 && leaders[0]!.state === 'running' && replicas.length === count - 1) return view;
-          }
-          return undefined;
-        }, logs);
+        return until(
+          `${scope}: one leader and ${count - 1} streaming replicas`,
+          ms,
+          async () => {
+            for (const m of members) {
+              const view = await m.client.getCluster().catch(() => undefined);
+              if (!view || view.members.length !== count) continue;
+              const leaders = view.members.filter((x) => x.role === 'leader');
+              // On the leader's timeline: a demoted leader is a replica before it has followed the new timeline.
+              const replicas = view.members.filter(
+                (x) =>
+                  x.role !== 'leader' &&
+                  (x.state === 'running' || x.state === 'streaming') &&
+                  typeof x.lag === 'number' &&
+                  x.timeline === leaders[0]?.timeline,
+              );
+              if (leaders.length === 1 && leaders[0]!.state === 'running' && replicas.length === count - 1) return view;
+            }
+            return undefined;
+          },
+          logs,
+        );
       },
       async stopMember(name) {
         const m = cluster.member(name);
@@ -199,10 +253,17 @@ export async function startPatroniCluster(tools: PatroniTools, options: PatroniC
 }
 
 /** One member's Patroni configuration: etcd v3 DCS, short timings, everything inside the member's dir. */
-function memberConfig(tools: PatroniTools, scope: string, name: string, host: string, dir: string,
-  etcdHost: string): Record<string, unknown> {
+function memberConfig(
+  tools: PatroniTools,
+  scope: string,
+  name: string,
+  host: string,
+  dir: string,
+  etcdHost: string,
+): Record<string, unknown> {
   return {
-    scope, name,
+    scope,
+    name,
     restapi: { listen: `${host}:8008`, connect_address: `${host}:8008` },
     etcd3: { hosts: [etcdHost] },
     bootstrap: {
@@ -211,8 +272,11 @@ function memberConfig(tools: PatroniTools, scope: string, name: string, host: st
       pg_hba: ['local all all trust', 'host replication standby 0.0.0.0/0 md5', 'host all all 0.0.0.0/0 md5'],
     },
     postgresql: {
-      listen: `${host}:5432`, connect_address: `${host}:5432`,
-      data_dir: join(dir, 'data'), bin_dir: tools.pgBin, pgpass: join(dir, 'pgpass'),
+      listen: `${host}:5432`,
+      connect_address: `${host}:5432`,
+      data_dir: join(dir, 'data'),
+      bin_dir: tools.pgBin,
+      pgpass: join(dir, 'pgpass'),
       authentication: {
         superuser: { username: 'postgres', password: PASSWORDS.superuser },
         replication: { username: 'standby', password: PASSWORDS.replication },
@@ -225,10 +289,18 @@ function memberConfig(tools: PatroniTools, scope: string, name: string, host: st
 }
 
 async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>(
-    (resolve, reject) => { const s = createServer(); s.once('error', reject); s.listen(0, '127.0.0.1', () => resolve(s)); })));
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;
 }
-

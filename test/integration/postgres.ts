@@ -7,7 +7,17 @@
  * Binaries: `$PG_BIN`, else the newest `/usr/lib/postgresql/<version>/bin`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +45,11 @@ export interface TestPostgres {
 export function postgresBin(): string {
   if (process.env.PG_BIN) return process.env.PG_BIN;
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   const bin = versions.map((v) => join(root, v, 'bin')).find((dir) => existsSync(join(dir, 'initdb')));
   if (!bin) throw new Error('PostgreSQL server binaries not found: install postgresql (initdb, pg_ctl) or set PG_BIN');
   return bin;
@@ -67,13 +81,18 @@ function run(bin: string, args: string[]): void {
 }
 
 const running = new Set<() => void>();
-process.on('exit', () => { for (const stop of running) stop(); });
+process.on('exit', () => {
+  for (const stop of running) stop();
+});
 
 /**
  * Starts a server.
  * @param auth pg_hba method for TCP connections and the server's password_encryption
  */
-export async function startPostgres(auth: 'md5' | 'scram-sha-256' = 'scram-sha-256', password = 'bootstrap-superuser-password'): Promise<TestPostgres> {
+export async function startPostgres(
+  auth: 'md5' | 'scram-sha-256' = 'scram-sha-256',
+  password = 'bootstrap-superuser-password',
+): Promise<TestPostgres> {
   const bin = postgresBin();
   const dir = mkdtempSync(join(tmpdir(), 'pg-test-'));
   const data = join(dir, 'data');
@@ -85,26 +104,55 @@ export async function startPostgres(auth: 'md5' | 'scram-sha-256' = 'scram-sha-2
     chownSync(dir, uid, gid);
     chownSync(pwfile, uid, gid);
   }
-  run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', `--pwfile=${pwfile}`, `--auth-host=${auth}`, '--auth-local=trust',
-    '-E', 'UTF8', '--locale=C', '--no-sync']);
+  run(join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    `--pwfile=${pwfile}`,
+    `--auth-host=${auth}`,
+    '--auth-local=trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ]);
   const port = await freePort();
-  appendFileSync(join(data, 'postgresql.conf'), [
-    "listen_addresses = '127.0.0.1'", `port = ${port}`, `unix_socket_directories = '${dir}'`, `password_encryption = '${auth}'`,
-    'fsync = off', 'synchronous_commit = off', 'full_page_writes = off', 'max_connections = 40', "shared_buffers = '16MB'",
-    "log_statement = 'ddl'", '',
-  ].join('\n'));
+  appendFileSync(
+    join(data, 'postgresql.conf'),
+    [
+      "listen_addresses = '127.0.0.1'",
+      `port = ${port}`,
+      `unix_socket_directories = '${dir}'`,
+      `password_encryption = '${auth}'`,
+      'fsync = off',
+      'synchronous_commit = off',
+      'full_page_writes = off',
+      'max_connections = 40',
+      "shared_buffers = '16MB'",
+      "log_statement = 'ddl'",
+      '',
+    ].join('\n'),
+  );
   run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   const stopNow = () => {
-    spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), asRoot
-      ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']
-      : ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    spawnSync(
+      asRoot ? 'runuser' : join(bin, 'pg_ctl'),
+      asRoot
+        ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']
+        : ['-D', data, '-m', 'immediate', '-w', 'stop'],
+    );
     rmSync(dir, { recursive: true, force: true });
   };
   running.add(stopNow);
   const admins: pg.Client[] = [];
   const host = '127.0.0.1';
   const handle: TestPostgres = {
-    host, port, superuser: 'postgres', password, auth,
+    host,
+    port,
+    superuser: 'postgres',
+    password,
+    auth,
     async admin() {
       const client = new pg.Client({ host, port, user: 'postgres', password: handle.password, database: 'postgres' });
       await client.connect();
@@ -112,7 +160,14 @@ export async function startPostgres(auth: 'md5' | 'scram-sha-256' = 'scram-sha-2
       return client;
     },
     async login(user, userPassword, database = 'postgres') {
-      const client = new pg.Client({ host, port, user, password: userPassword, database, connectionTimeoutMillis: 5000 });
+      const client = new pg.Client({
+        host,
+        port,
+        user,
+        password: userPassword,
+        database,
+        connectionTimeoutMillis: 5000,
+      });
       try {
         await client.connect();
         return true;

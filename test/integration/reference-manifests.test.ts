@@ -36,14 +36,27 @@ describe('reference manifests', () => {
         assert.ok(sts, 'StatefulSet exists');
         assert.equal(sts.metadata!.labels[config.cluster_name_label], name);
         assert.equal(sts.metadata!.labels.team, manifest.spec.teamId);
-        assert.deepEqual(sts.metadata!.ownerReferences.map((o: KubeObject) => [o.kind, o.name, o.uid, o.controller]),
-          [['postgresql', name, cr!.metadata!.uid, true]]);
+        assert.deepEqual(
+          sts.metadata!.ownerReferences.map((o: KubeObject) => [o.kind, o.name, o.uid, o.controller]),
+          [['postgresql', name, cr!.metadata!.uid, true]],
+        );
         assert.equal(sts.spec.updateStrategy.type, 'OnDelete');
         const expectedReplicas = manifest.spec.standby ? 1 : manifest.spec.numberOfInstances;
         assert.equal(sts.spec.replicas, expectedReplicas);
         const env = sts.spec.template.spec.containers[0].env.map((e: KubeObject) => e.name);
-        for (const variable of ['SCOPE', 'PGROOT', 'POD_IP', 'POD_NAMESPACE', 'PGUSER_SUPERUSER', 'PGPASSWORD_SUPERUSER',
-          'PGUSER_STANDBY', 'PGPASSWORD_STANDBY', 'PAM_OAUTH2', 'SPILO_CONFIGURATION', 'DCS_ENABLE_KUBERNETES_API']) {
+        for (const variable of [
+          'SCOPE',
+          'PGROOT',
+          'POD_IP',
+          'POD_NAMESPACE',
+          'PGUSER_SUPERUSER',
+          'PGPASSWORD_SUPERUSER',
+          'PGUSER_STANDBY',
+          'PGPASSWORD_STANDBY',
+          'PAM_OAUTH2',
+          'SPILO_CONFIGURATION',
+          'DCS_ENABLE_KUBERNETES_API',
+        ]) {
           assert.ok(env.includes(variable), `env ${variable}`);
         }
         if (manifest.spec.standby) assert.ok(env.includes('STANDBY_HOST'));
@@ -57,8 +70,11 @@ describe('reference manifests', () => {
         // kubectl apply drops `user:` entries with a null value (v1.0.0 minimal's foo_user), so read what was stored
         const users = ['postgres', 'standby', ...Object.keys(cr!.spec.users ?? {})];
         for (const user of users) {
-          const secretName = config.secret_name_template.replace('{username}', user.replaceAll('_', '-')).replace('{cluster}', name)
-            .replace('{tprkind}', 'postgresql').replace('{tprgroup}', 'acid.zalan.do');
+          const secretName = config.secret_name_template
+            .replace('{username}', user.replaceAll('_', '-'))
+            .replace('{cluster}', name)
+            .replace('{tprkind}', 'postgresql')
+            .replace('{tprgroup}', 'acid.zalan.do');
           const secret = await client.get({ kind: 'Secret', namespace, name: secretName });
           assert.ok(secret, `Secret ${secretName}`);
           assert.equal(Buffer.from(secret.data.username, 'base64').toString(), user);
@@ -86,7 +102,8 @@ describe('reference manifests', () => {
     // no foo-user: kubectl apply drops the null `foo_user:` entry of this manifest before it reaches the API
     assert.deepEqual(secrets.map((s) => s.metadata!.name).sort(), [
       'postgres.acid-minimal-cluster.credentials',
-      'standby.acid-minimal-cluster.credentials', 'zalando.acid-minimal-cluster.credentials',
+      'standby.acid-minimal-cluster.credentials',
+      'zalando.acid-minimal-cluster.credentials',
     ]);
     const master = await client.get({ kind: 'Service', namespace, name: 'acid-minimal-cluster' });
     assert.equal(master!.spec.type, 'LoadBalancer');

@@ -25,8 +25,10 @@ describe('repairing drift', () => {
     const before = await client.get({ kind: 'Secret', namespace, name: secret });
     assert.equal((await kubectl(['delete', '-n', namespace, `service/${name}-repl`, `secret/${secret}`])).code, 0);
     const repaired = await syncCluster(ctx, namespace, name);
-    assert.deepEqual(repaired.actions.map((a) => `${a.change} ${a.kind}/${a.name}`).sort(),
-      [`created Secret/${secret}`, `created Service/${name}-repl`]);
+    assert.deepEqual(repaired.actions.map((a) => `${a.change} ${a.kind}/${a.name}`).sort(), [
+      `created Secret/${secret}`,
+      `created Service/${name}-repl`,
+    ]);
     const after = await client.get({ kind: 'Secret', namespace, name: secret });
     assert.equal(after!.data.password, before!.data.password);
     assert.ok(await client.get({ kind: 'Service', namespace, name: `${name}-repl` }));
@@ -41,9 +43,15 @@ describe('repairing drift', () => {
     await client.mergePatch({ kind: 'Secret', namespace, name: secret }, { data: { password: chosen } });
     assert.equal((await syncCluster(ctx, namespace, name)).actions.length, 0);
     // strip the labels: the label-selected list no longer finds it, the sync must still keep its password
-    assert.equal((await kubectl(['label', '-n', namespace, 'secret', secret, 'application-', 'cluster-name-'])).code, 0);
+    assert.equal(
+      (await kubectl(['label', '-n', namespace, 'secret', secret, 'application-', 'cluster-name-'])).code,
+      0,
+    );
     const repaired = await syncCluster(ctx, namespace, name);
-    assert.deepEqual(repaired.actions.map((a) => `${a.change} ${a.kind}/${a.name}`), [`updated Secret/${secret}`]);
+    assert.deepEqual(
+      repaired.actions.map((a) => `${a.change} ${a.kind}/${a.name}`),
+      [`updated Secret/${secret}`],
+    );
     const relabelled = await client.get({ kind: 'Secret', namespace, name: secret });
     assert.equal(relabelled!.data.password, chosen);
     assert.equal(relabelled!.metadata!.labels['cluster-name'], name);
@@ -72,9 +80,14 @@ describe('repairing drift', () => {
     await syncCluster(ctx, namespace, name);
     await applyManifest({ ...manifest, spec: { ...manifest.spec, numberOfInstances: 3 } }, namespace);
     const result = await syncCluster(ctx, namespace, name);
-    assert.deepEqual(result.actions.map((a) => a.reason), [`StatefulSet ${name}: spec.replicas: 2 -> 3`]);
+    assert.deepEqual(
+      result.actions.map((a) => a.reason),
+      [`StatefulSet ${name}: spec.replicas: 2 -> 3`],
+    );
     const events = await client.list('Event', namespace);
-    assert.ok(events.some((e) => e.reason === 'Updated' && e.message.includes('spec.replicas: 2 -> 3')),
-      events.map((e) => `${e.reason}: ${e.message}`).join('\n'));
+    assert.ok(
+      events.some((e) => e.reason === 'Updated' && e.message.includes('spec.replicas: 2 -> 3')),
+      events.map((e) => `${e.reason}: ${e.message}`).join('\n'),
+    );
   });
 });

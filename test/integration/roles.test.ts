@@ -13,7 +13,8 @@ import { applyManifest, installCrd, reference, syncContext, testClient } from '.
 import { startPostgres, type TestPostgres } from './postgres';
 import { createNamespace, deleteNamespace, kubectl } from './testenv';
 
-const secretOf = (user: string, cluster: string) => `${user.replaceAll('_', '-')}.${cluster}.credentials.postgresql.acid.zalan.do`;
+const secretOf = (user: string, cluster: string) =>
+  `${user.replaceAll('_', '-')}.${cluster}.credentials.postgresql.acid.zalan.do`;
 
 /** A Teams API: `GET /teams/{id}` with `Authorization: Bearer <token>`; `mode` switches to failures. */
 class TeamsApi {
@@ -32,15 +33,31 @@ class TeamsApi {
 
   private answer(req: IncomingMessage, res: ServerResponse): void {
     this.requests.push(`${req.method} ${req.url}`);
-    const json = (status: number, body: unknown) => { res.writeHead(status, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(body)); };
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
     if (req.headers.authorization !== `Bearer ${this.token}`) return json(401, { error: 'invalid token' });
     if (this.mode === 'error') return json(500, { error: 'the team service is down' });
-    if (this.mode === 'not-json') { res.writeHead(200); res.end('<html>maintenance</html>'); return; }
+    if (this.mode === 'not-json') {
+      res.writeHead(200);
+      res.end('<html>maintenance</html>');
+      return;
+    }
     if (this.mode === 'garbage') return json(200, { id: 'acid', member: 'not-a-list' });
     const match = /^\/api\/teams\/([^/]+)$/.exec(req.url ?? '');
     const team = match ? this.teams[decodeURIComponent(match[1]!)] : undefined;
     if (!team) return json(404, { error: 'team not found' });
-    json(200, { dn: 'x', id: match![1], id_name: match![1], team_id: match![1], type: 'official', name: 'Team', mail: [], member: team });
+    json(200, {
+      dn: 'x',
+      id: match![1],
+      id_name: match![1],
+      team_id: match![1],
+      type: 'official',
+      name: 'Team',
+      mail: [],
+      member: team,
+    });
   }
 
   async stop(): Promise<void> {
@@ -56,7 +73,9 @@ function configWith(overrides: Record<string, string>): OperatorConfig {
 }
 
 const rolesCondition = async (client: KubeClient, namespace: string, name: string): Promise<Condition | undefined> =>
-  ((await client.get({ kind: 'postgresql', namespace, name }))?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === 'RolesSynced');
+  ((await client.get({ kind: 'postgresql', namespace, name }))?.status?.conditions as Condition[] | undefined)?.find(
+    (c) => c.type === 'RolesSynced',
+  );
 
 async function password(client: KubeClient, namespace: string, user: string, cluster: string): Promise<string> {
   const secret = await client.get({ kind: 'Secret', namespace, name: secretOf(user, cluster) });
@@ -66,27 +85,50 @@ async function password(client: KubeClient, namespace: string, user: string, clu
 
 /** What Patroni does once a leader runs: the master Endpoints get its address. */
 async function masterUp(namespace: string, name: string): Promise<void> {
-  const patch = JSON.stringify({ subsets: [{ addresses: [{ ip: '10.0.0.4' }], ports: [{ name: 'postgresql', port: 5432, protocol: 'TCP' }] }] });
+  const patch = JSON.stringify({
+    subsets: [{ addresses: [{ ip: '10.0.0.4' }], ports: [{ name: 'postgresql', port: 5432, protocol: 'TCP' }] }],
+  });
   const result = await kubectl(['patch', 'endpoints', name, '-n', namespace, '--type', 'merge', '-p', patch]);
   assert.equal(result.code, 0, result.stderr);
 }
 
 /** What Spilo does at bootstrap: the superuser gets the password of its Secret (sent as a verifier). */
-async function superuserFromSecret(server: TestPostgres, client: KubeClient, namespace: string, cluster: string): Promise<void> {
+async function superuserFromSecret(
+  server: TestPostgres,
+  client: KubeClient,
+  namespace: string,
+  cluster: string,
+): Promise<void> {
   const admin = await server.admin();
   const secret = await password(client, namespace, 'postgres', cluster);
   await admin.query(`ALTER ROLE postgres PASSWORD '${scramVerifier(secret, Buffer.from('fixed-test-salt!'))}'`);
   server.password = secret;
 }
 
-const ddlCount = (server: TestPostgres): number => server.log().split('\n').filter((l) => /LOG:\s+statement: (CREATE|ALTER|GRANT|DROP|REVOKE)/.test(l)).length;
+const ddlCount = (server: TestPostgres): number =>
+  server
+    .log()
+    .split('\n')
+    .filter((l) => /LOG:\s+statement: (CREATE|ALTER|GRANT|DROP|REVOKE)/.test(l)).length;
 
-interface RoleRow { rolname: string; rolsuper: boolean; rolinherit: boolean; rolcreaterole: boolean; rolcreatedb: boolean; rolcanlogin: boolean;
-  rolreplication: boolean; rolbypassrls: boolean; member_of: string[]; setconfig: string[] | null; rolpassword: string | null }
+interface RoleRow {
+  rolname: string;
+  rolsuper: boolean;
+  rolinherit: boolean;
+  rolcreaterole: boolean;
+  rolcreatedb: boolean;
+  rolcanlogin: boolean;
+  rolreplication: boolean;
+  rolbypassrls: boolean;
+  member_of: string[];
+  setconfig: string[] | null;
+  rolpassword: string | null;
+}
 
 async function roles(server: TestPostgres): Promise<Record<string, RoleRow>> {
   const admin = await server.admin();
-  const { rows } = await admin.query<RoleRow>(`SELECT a.rolname, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rolcreatedb, a.rolcanlogin,
+  const { rows } =
+    await admin.query<RoleRow>(`SELECT a.rolname, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rolcreatedb, a.rolcanlogin,
       a.rolreplication, a.rolbypassrls, a.rolpassword, s.setconfig,
       ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_authid g ON g.oid = m.roleid WHERE m.member = a.oid ORDER BY 1) AS member_of
     FROM pg_authid a LEFT JOIN pg_db_role_setting s ON s.setrole = a.oid AND s.setdatabase = 0`);
@@ -94,10 +136,27 @@ async function roles(server: TestPostgres): Promise<Record<string, RoleRow>> {
   return Object.fromEntries(rows.map((r) => [r.rolname, r]));
 }
 
-const flagsOf = (r: RoleRow) => Object.entries({ SUPERUSER: r.rolsuper, INHERIT: r.rolinherit, CREATEROLE: r.rolcreaterole, CREATEDB: r.rolcreatedb,
-  LOGIN: r.rolcanlogin, REPLICATION: r.rolreplication, BYPASSRLS: r.rolbypassrls }).filter(([, on]) => on).map(([flag]) => flag);
+const flagsOf = (r: RoleRow) =>
+  Object.entries({
+    SUPERUSER: r.rolsuper,
+    INHERIT: r.rolinherit,
+    CREATEROLE: r.rolcreaterole,
+    CREATEDB: r.rolcreatedb,
+    LOGIN: r.rolcanlogin,
+    REPLICATION: r.rolreplication,
+    BYPASSRLS: r.rolbypassrls,
+  })
+    .filter(([, on]) => on)
+    .map(([flag]) => flag);
 
-const HOSTILE_MEMBERS = ['x"; DROP ROLE postgres; --', "o'brien", 'back\\slash', 'semi;colon', 'jürgen', 'a'.repeat(64)];
+const HOSTILE_MEMBERS = [
+  'x"; DROP ROLE postgres; --',
+  "o'brien",
+  'back\\slash',
+  'semi;colon',
+  'jürgen',
+  'a'.repeat(64),
+];
 
 describe('roles and databases from every source (SCRAM)', () => {
   const cluster = 'acid-roles';
@@ -115,41 +174,77 @@ describe('roles and databases from every source (SCRAM)', () => {
     teams = new TeamsApi('testtoken');
     await teams.start();
     namespace = await createNamespace('roles');
-    Object.assign(process.env, { POSTGRES_HOST_TEMPLATE: `127.0.0.1:${server.port}`, POSTGRES_SSLMODE: 'disable', OPERATOR_NAMESPACE: namespace });
+    Object.assign(process.env, {
+      POSTGRES_HOST_TEMPLATE: `127.0.0.1:${server.port}`,
+      POSTGRES_SSLMODE: 'disable',
+      OPERATOR_NAMESPACE: namespace,
+    });
     config = configWith({
-      enable_teams_api: 'true', teams_api_url: teams.url, oauth_token_secret_name: 'postgresql-operator',
+      enable_teams_api: 'true',
+      teams_api_url: teams.url,
+      oauth_token_secret_name: 'postgresql-operator',
       infrastructure_roles_secret_name: 'postgresql-infrastructure-roles',
-      infrastructure_roles_secrets: 'secretname:postgresql-infrastructure-roles-new,userkey:user,passwordkey:password,rolekey:inrole',
+      infrastructure_roles_secrets:
+        'secretname:postgresql-infrastructure-roles-new,userkey:user,passwordkey:password,rolekey:inrole',
     });
     // the reference infrastructure roles, plus a role with a hostile parameter value and a hostile legacy entry
     const legacy = reference('v2.0.1/infrastructure-roles.yaml');
     const b64 = (s: string) => Buffer.from(s).toString('base64');
-    legacy.data = { ...legacy.data, robot_odd: b64('odd-password'), user3: b64('bad"; DROP ROLE postgres; --'), password3: b64('x') };
+    legacy.data = {
+      ...legacy.data,
+      robot_odd: b64('odd-password'),
+      user3: b64('bad"; DROP ROLE postgres; --'),
+      password3: b64('x'),
+    };
     await applyManifest(legacy, namespace);
     const configMap = reference('v2.0.1/infrastructure-roles-configmap.yaml');
-    configMap.data.robot_odd = "db_parameters:\n  application_name: \"it's a \\\\ test'; DROP ROLE postgres; --\"\n";
+    configMap.data.robot_odd = 'db_parameters:\n  application_name: "it\'s a \\\\ test\'; DROP ROLE postgres; --"\n';
     await applyManifest(configMap, namespace);
     await applyManifest(reference('v2.0.1/infrastructure-roles-new.yaml'), namespace);
     // the token Secret of Zalando's fake Teams API example (v1.0.0 fake-teams-api.yaml): Bearer "testtoken"
-    await applyManifest({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'postgresql-operator' },
-      data: { 'read-only-token-type': b64('Bearer'), 'read-only-token-secret': b64('testtoken') } }, namespace);
+    await applyManifest(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'postgresql-operator' },
+        data: { 'read-only-token-type': b64('Bearer'), 'read-only-token-secret': b64('testtoken') },
+      },
+      namespace,
+    );
     teams.teams = { acid: ['jdoe', 'testuser', 'admin', ...HOSTILE_MEMBERS], postgres_superusers: ['root_user'] };
     // what Spilo creates at bootstrap: the admin role and the PAM role (robot_zmon is left missing on purpose)
     const admin = await server.admin();
     await admin.query('CREATE ROLE admin NOLOGIN CREATEDB; CREATE ROLE zalandos NOLOGIN');
-    await applyManifest({
-      apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name: cluster },
-      spec: {
-        teamId: 'acid', numberOfInstances: 1, volume: { size: '1Gi' }, postgresql: { version: '17' },
-        users: {
-          zalando: ['superuser', 'createdb'], foo_user: [],
-          flags_all: ['inherit', 'LOGIN', 'createrole', 'CREATEDB', 'replication', 'bypassrls'],
-          flags_no: ['NOSUPERUSER', 'noinherit', 'nocreaterole', 'nocreatedb', 'noreplication', 'nobypassrls'],
-          group_role: ['nologin'], batman: ['createrole'], admin: [], postgres: [],
+    await applyManifest(
+      {
+        apiVersion: 'acid.zalan.do/v1',
+        kind: 'postgresql',
+        metadata: { name: cluster },
+        spec: {
+          teamId: 'acid',
+          numberOfInstances: 1,
+          volume: { size: '1Gi' },
+          postgresql: { version: '17' },
+          users: {
+            zalando: ['superuser', 'createdb'],
+            foo_user: [],
+            flags_all: ['inherit', 'LOGIN', 'createrole', 'CREATEDB', 'replication', 'bypassrls'],
+            flags_no: ['NOSUPERUSER', 'noinherit', 'nocreaterole', 'nocreatedb', 'noreplication', 'nobypassrls'],
+            group_role: ['nologin'],
+            batman: ['createrole'],
+            admin: [],
+            postgres: [],
+          },
+          databases: {
+            foo: 'zalando',
+            bar_db: 'foo_user',
+            'x"; DROP DATABASE postgres; --': 'zalando',
+            orphan: 'nobody',
+          },
         },
-        databases: { foo: 'zalando', bar_db: 'foo_user', 'x"; DROP DATABASE postgres; --': 'zalando', orphan: 'nobody' },
       },
-    }, namespace);
+      namespace,
+    );
   });
 
   after(async () => {
@@ -203,7 +298,8 @@ describe('roles and databases from every source (SCRAM)', () => {
       'role "robot_zmon_acid_monitoring": group role "robot_zmon" does not exist; skipped until it does',
       'database "x\\"; DROP DATABASE postgres; --" skipped: invalid database name',
       'database "orphan" skipped: owner "nobody" is not a role of this cluster',
-    ]) assert.ok(condition.message!.includes(expected), `missing "${expected}" in: ${condition.message}`);
+    ])
+      assert.ok(condition.message!.includes(expected), `missing "${expected}" in: ${condition.message}`);
 
     const r = await roles(server);
     // manifest flags, each with its NO- form
@@ -231,20 +327,32 @@ describe('roles and databases from every source (SCRAM)', () => {
     assert.deepEqual(flagsOf(r.root_user!), ['SUPERUSER', 'INHERIT', 'LOGIN']);
     assert.deepEqual(r.root_user!.member_of, ['zalandos']);
     // nothing hostile was created, nothing was dropped
-    assert.deepEqual(Object.keys(r).filter((n) => /[^a-z0-9_.-]/.test(n) || n.length > 63), []);
+    assert.deepEqual(
+      Object.keys(r).filter((n) => /[^a-z0-9_.-]/.test(n) || n.length > 63),
+      [],
+    );
     assert.ok(r.postgres && r.admin && r.zalandos);
     // passwords are stored as SCRAM verifiers
-    for (const user of ['zalando', 'foo_user', 'standby', 'batman']) assert.match(r[user]!.rolpassword!, /^SCRAM-SHA-256\$4096:/, user);
+    for (const user of ['zalando', 'foo_user', 'standby', 'batman'])
+      assert.match(r[user]!.rolpassword!, /^SCRAM-SHA-256\$4096:/, user);
 
     // manifest roles carry ADMIN OPTION for team_admin_role
     const admin = await server.admin();
     const adminOption = await admin.query(`SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
       JOIN pg_roles a ON a.oid = m.member WHERE a.rolname = 'admin' AND m.admin_option ORDER BY 1`);
-    assert.deepEqual(adminOption.rows.map((row) => row.rolname), ['flags_all', 'flags_no', 'foo_user', 'group_role', 'zalando']);
+    assert.deepEqual(
+      adminOption.rows.map((row) => row.rolname),
+      ['flags_all', 'flags_no', 'foo_user', 'group_role', 'zalando'],
+    );
     const dbs = await admin.query(`SELECT datname, pg_get_userbyid(datdba) AS owner FROM pg_database ORDER BY 1`);
-    assert.deepEqual(dbs.rows.filter((d) => !d.datname.startsWith('template')), [
-      { datname: 'bar_db', owner: 'foo_user' }, { datname: 'foo', owner: 'zalando' }, { datname: 'postgres', owner: 'postgres' },
-    ]);
+    assert.deepEqual(
+      dbs.rows.filter((d) => !d.datname.startsWith('template')),
+      [
+        { datname: 'bar_db', owner: 'foo_user' },
+        { datname: 'foo', owner: 'zalando' },
+        { datname: 'postgres', owner: 'postgres' },
+      ],
+    );
   });
 
   test('every role logs in with the password of its Secret (SCRAM); team and NOLOGIN roles cannot', async () => {
@@ -256,12 +364,16 @@ describe('roles and databases from every source (SCRAM)', () => {
     assert.equal(await server.login('batman', 'justice'), true);
     assert.match(String(await server.login('group_role', 'anything')), /password authentication failed/);
     assert.match(String(await server.login('jdoe', 'anything')), /password authentication failed/);
-    assert.equal(await server.login('foo_user', await password(client, namespace, 'foo_user', cluster), 'bar_db'), true);
+    assert.equal(
+      await server.login('foo_user', await password(client, namespace, 'foo_user', cluster), 'bar_db'),
+      true,
+    );
   });
 
   test('the server never saw a plaintext password', async () => {
     const log = server.log();
-    for (const user of ['zalando', 'foo_user', 'standby']) assert.ok(!log.includes(await password(client, namespace, user, cluster)), user);
+    for (const user of ['zalando', 'foo_user', 'standby'])
+      assert.ok(!log.includes(await password(client, namespace, user, cluster)), user);
     for (const plain of ['foobar', 'justice', 'odd-password']) assert.ok(!log.includes(`'${plain}'`), plain);
   });
 
@@ -288,7 +400,10 @@ describe('roles and databases from every source (SCRAM)', () => {
 
   test('a password changed in its Secret is set again, and only that one', async () => {
     const chosen = 'a-password-the-user-chose';
-    await client.mergePatch({ kind: 'Secret', namespace, name: secretOf('foo_user', cluster) }, { data: { password: Buffer.from(chosen).toString('base64') } });
+    await client.mergePatch(
+      { kind: 'Secret', namespace, name: secretOf('foo_user', cluster) },
+      { data: { password: Buffer.from(chosen).toString('base64') } },
+    );
     const before = ddlCount(server);
     const result = await sync();
     assert.equal(result.roles!.statements, 1);
@@ -324,8 +439,12 @@ describe('roles and databases from every source (SCRAM)', () => {
       assert.equal(condition.reason, 'TeamsApiUnavailable');
       assert.ok(condition.message!.startsWith(`${message}; roles of team members left as they are`), condition.message);
       assert.equal(result.roles!.statements, 0, `${mode}: nothing runs`);
-      assert.ok(condition.message!.includes(`role "testuser" is a team member's role (member of zalandos); left as it is while the Teams API is unavailable`),
-        'the infrastructure definition of a team member does not take over');
+      assert.ok(
+        condition.message!.includes(
+          `role "testuser" is a team member's role (member of zalandos); left as it is while the Teams API is unavailable`,
+        ),
+        'the infrastructure definition of a team member does not take over',
+      );
       const r = await roles(server);
       assert.deepEqual(r.jdoe!.setconfig, ['log_statement=none'], `${mode}: team role untouched`);
       assert.deepEqual(r.jdoe!.member_of, ['admin', 'zalandos']);
@@ -336,7 +455,10 @@ describe('roles and databases from every source (SCRAM)', () => {
     await teams.stop();
     const down = await sync();
     assert.equal(down.outcome, 'synced');
-    assert.match((await rolesCondition(client, namespace, cluster))!.message!, /^Teams API: Teams API http:\/\/127\.0\.0\.1:\d+\/api\/teams\/acid unreachable: /);
+    assert.match(
+      (await rolesCondition(client, namespace, cluster))!.message!,
+      /^Teams API: Teams API http:\/\/127\.0\.0\.1:\d+\/api\/teams\/acid unreachable: /,
+    );
     // back: the team role converges again
     await teams.start();
     config = { ...config, teams_api_url: teams.url };
@@ -348,10 +470,18 @@ describe('roles and databases from every source (SCRAM)', () => {
   });
 
   test('a wrong token type is reported without showing the token', async () => {
-    await client.mergePatch({ kind: 'Secret', namespace, name: 'postgresql-operator' }, { data: { 'read-only-token-type': Buffer.from('Basic').toString('base64') } });
+    await client.mergePatch(
+      { kind: 'Secret', namespace, name: 'postgresql-operator' },
+      { data: { 'read-only-token-type': Buffer.from('Basic').toString('base64') } },
+    );
     await sync();
     const condition = (await rolesCondition(client, namespace, cluster))!;
-    assert.match(condition.message!, new RegExp(`^Teams API: wrong token type in ${namespace}/postgresql-operator: read-only-token-type must be "Bearer"`));
+    assert.match(
+      condition.message!,
+      new RegExp(
+        `^Teams API: wrong token type in ${namespace}/postgresql-operator: read-only-token-type must be "Bearer"`,
+      ),
+    );
     assert.ok(!condition.message!.includes('testtoken'));
   });
 });
@@ -368,12 +498,27 @@ describe('roles with md5 passwords', () => {
     client = testClient();
     server = await startPostgres('md5');
     namespace = await createNamespace('roles-md5');
-    Object.assign(process.env, { POSTGRES_HOST_TEMPLATE: `127.0.0.1:${server.port}`, POSTGRES_SSLMODE: 'disable', OPERATOR_NAMESPACE: namespace });
-    await applyManifest({
-      apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name: cluster },
-      spec: { teamId: 'acid', numberOfInstances: 2, volume: { size: '1Gi' }, postgresql: { version: '17' },
-        users: { app_user: [], app_owner: ['createdb'] }, databases: { app: 'app_owner' } },
-    }, namespace);
+    Object.assign(process.env, {
+      POSTGRES_HOST_TEMPLATE: `127.0.0.1:${server.port}`,
+      POSTGRES_SSLMODE: 'disable',
+      OPERATOR_NAMESPACE: namespace,
+    });
+    await applyManifest(
+      {
+        apiVersion: 'acid.zalan.do/v1',
+        kind: 'postgresql',
+        metadata: { name: cluster },
+        spec: {
+          teamId: 'acid',
+          numberOfInstances: 2,
+          volume: { size: '1Gi' },
+          postgresql: { version: '17' },
+          users: { app_user: [], app_owner: ['createdb'] },
+          databases: { app: 'app_owner' },
+        },
+      },
+      namespace,
+    );
   });
 
   after(async () => {
@@ -408,8 +553,15 @@ describe('roles with md5 passwords', () => {
 
   test('manifest password_encryption wins over the server setting: md5 passwords move to SCRAM once', async () => {
     const raw = await client.get({ kind: 'postgresql', namespace, name: cluster });
-    await applyManifest({ ...raw, metadata: { name: cluster }, status: undefined,
-      spec: { ...raw!.spec, postgresql: { version: '17', parameters: { password_encryption: 'scram-sha-256' } } } }, namespace);
+    await applyManifest(
+      {
+        ...raw,
+        metadata: { name: cluster },
+        status: undefined,
+        spec: { ...raw!.spec, postgresql: { version: '17', parameters: { password_encryption: 'scram-sha-256' } } },
+      },
+      namespace,
+    );
     const moved = await syncCluster(syncContext(client, config), namespace, cluster);
     assert.equal(moved.roles!.statements, 4, 'app_user, app_owner, standby, postgres');
     const r = await roles(server);
@@ -430,15 +582,29 @@ describe('when not to connect', () => {
     client = testClient();
     namespace = await createNamespace('roles-skip');
     // nothing listens there: a connection attempt would fail loudly
-    Object.assign(process.env, { POSTGRES_HOST_TEMPLATE: '127.0.0.1:1', POSTGRES_SSLMODE: 'disable', OPERATOR_NAMESPACE: namespace });
+    Object.assign(process.env, {
+      POSTGRES_HOST_TEMPLATE: '127.0.0.1:1',
+      POSTGRES_SSLMODE: 'disable',
+      OPERATOR_NAMESPACE: namespace,
+    });
   });
   after(async () => {
     client.close();
     await deleteNamespace(namespace);
   });
 
-  const manifest = (name: string, instances = 1) => ({ apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name },
-    spec: { teamId: 'acid', numberOfInstances: instances, volume: { size: '1Gi' }, postgresql: { version: '17' }, users: { u: [] } } });
+  const manifest = (name: string, instances = 1) => ({
+    apiVersion: 'acid.zalan.do/v1',
+    kind: 'postgresql',
+    metadata: { name },
+    spec: {
+      teamId: 'acid',
+      numberOfInstances: instances,
+      volume: { size: '1Gi' },
+      postgresql: { version: '17' },
+      users: { u: [] },
+    },
+  });
 
   test('enable_database_access false: no condition, nothing pending', async () => {
     await applyManifest(manifest('acid-noaccess'), namespace);
@@ -471,11 +637,26 @@ describe('when not to connect', () => {
     await applyManifest(manifest('acid-cm'), namespace);
     const config = configWith({ kubernetes_use_configmaps: 'true' });
     await syncCluster(syncContext(client, config), namespace, 'acid-cm');
-    assert.match((await rolesCondition(client, namespace, 'acid-cm'))!.message!, /^waiting for the master pod: no ready pod labelled spilo-role=master/);
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'acid-cm-0', namespace, labels: { application: 'spilo', 'cluster-name': 'acid-cm', 'spilo-role': 'master' } },
-      spec: { containers: [{ name: 'postgres', image: 'spilo' }] } };
+    assert.match(
+      (await rolesCondition(client, namespace, 'acid-cm'))!.message!,
+      /^waiting for the master pod: no ready pod labelled spilo-role=master/,
+    );
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'acid-cm-0',
+        namespace,
+        labels: { application: 'spilo', 'cluster-name': 'acid-cm', 'spilo-role': 'master' },
+      },
+      spec: { containers: [{ name: 'postgres', image: 'spilo' }] },
+    };
     await client.create(pod);
-    await client.mergePatch({ kind: 'Pod', namespace, name: 'acid-cm-0' }, { status: { podIP: '10.0.0.5', conditions: [{ type: 'Ready', status: 'True' }] } }, 'status');
+    await client.mergePatch(
+      { kind: 'Pod', namespace, name: 'acid-cm-0' },
+      { status: { podIP: '10.0.0.5', conditions: [{ type: 'Ready', status: 'True' }] } },
+      'status',
+    );
     const result = await syncCluster(syncContext(client, config), namespace, 'acid-cm');
     // the master counts as up: the next step (connecting) is what fails here
     assert.match(result.pending!, /^connect to 127\.0\.0\.1:1/);

@@ -39,11 +39,21 @@ describe('rolling update with rollout slots', { timeout: 60_000 }, () => {
     await installCrd();
     ns = await createNamespace('ru-slots');
     operatorNs = await createNamespace('ru-slots-op');
-    ctx = { ...syncContext(client, { ...defaultOperatorConfig(), rollout_clusters_at_once: 1 }),
-      now: () => new Date(now), operatorNamespace: operatorNs };
+    ctx = {
+      ...syncContext(client, { ...defaultOperatorConfig(), rollout_clusters_at_once: 1 }),
+      now: () => new Date(now),
+      operatorNamespace: operatorNs,
+    };
     for (const name of ['acid-first', 'acid-second']) {
-      await applyManifest({ apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name },
-        spec: { teamId: 'acid', numberOfInstances: 1, volume: { size: '1Gi' }, postgresql: { version: '16' } } }, ns);
+      await applyManifest(
+        {
+          apiVersion: 'acid.zalan.do/v1',
+          kind: 'postgresql',
+          metadata: { name },
+          spec: { teamId: 'acid', numberOfInstances: 1, volume: { size: '1Gi' }, postgresql: { version: '16' } },
+        },
+        ns,
+      );
       objects.set(name, (await client.get({ kind: 'postgresql', namespace: ns, name }))!);
       await createPod(name, true);
     }
@@ -56,19 +66,37 @@ describe('rolling update with rollout slots', { timeout: 60_000 }, () => {
   /** A Running, Ready pod `<cluster>-0` with the cluster's labels, flagged or not. */
   async function createPod(cluster: string, flagged: boolean): Promise<void> {
     const name = `${cluster}-0`;
-    await client.create({ apiVersion: 'v1', kind: 'Pod',
-      metadata: { name, namespace: ns, labels: { application: 'spilo', 'cluster-name': cluster, 'spilo-role': 'master' },
-        annotations: flagged ? { [ROLLING_UPDATE_ANNOTATION]: 'true' } : {} },
-      spec: { containers: [{ name: 'postgres', image: 'spilo' }] } });
-    await client.mergePatch({ kind: 'Pod', namespace: ns, name }, {
-      status: { phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True' }] } }, 'status');
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: ns,
+        labels: { application: 'spilo', 'cluster-name': cluster, 'spilo-role': 'master' },
+        annotations: flagged ? { [ROLLING_UPDATE_ANNOTATION]: 'true' } : {},
+      },
+      spec: { containers: [{ name: 'postgres', image: 'spilo' }] },
+    });
+    await client.mergePatch(
+      { kind: 'Pod', namespace: ns, name },
+      {
+        status: { phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True' }] },
+      },
+      'status',
+    );
   }
 
   /** One call of the step for a cluster, under its Lease, as syncCluster makes it; keeps the condition it returns. */
   async function step(cluster: string): Promise<RolloutOutcome> {
     const raw = objects.get(cluster)!;
     const pods = await client.list('Pod', ns, `cluster-name=${cluster}`);
-    const lease = await acquireLease(client, clusterLeaseTarget(raw.metadata as { name: string; namespace: string; uid?: string }, ctx.config), 'test', DEFAULT_LEASE_TIMING, ctx.now);
+    const lease = await acquireLease(
+      client,
+      clusterLeaseTarget(raw.metadata as { name: string; namespace: string; uid?: string }, ctx.config),
+      'test',
+      DEFAULT_LEASE_TIMING,
+      ctx.now,
+    );
     assert.ok(lease instanceof HeldLease);
     try {
       const outcome = await rollingUpdateStep(ctx, raw, raw as Postgresql, pods, 1, lease);
@@ -79,21 +107,35 @@ describe('rolling update with rollout slots', { timeout: 60_000 }, () => {
     }
   }
   const reasonOf = (outcome: RolloutOutcome) => outcome.condition?.reason;
-  const slotHolder = async () => ((await client.get<KubeObject>({ kind: 'Lease', namespace: operatorNs, name: slotName(0) }))
-    ?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
+  const slotHolder = async () =>
+    (
+      (await client.get<KubeObject>({ kind: 'Lease', namespace: operatorNs, name: slotName(0) }))?.spec as
+        { holderIdentity?: string } | undefined
+    )?.holderIdentity;
 
-  it('one cluster at a time: the second waits, reading only the slots, until the first one\'s pod is back', async () => {
+  it("one cluster at a time: the second waits, reading only the slots, until the first one's pod is back", async () => {
     const first = await step('acid-first');
     assert.equal(reasonOf(first), 'InProgress', JSON.stringify(first));
     assert.match(first.events[0]!.message, /Recreating pod acid-first-0 \(the cluster is down until it is back\)/);
-    assert.equal(await client.get({ kind: 'Pod', namespace: ns, name: 'acid-first-0' }), undefined, 'the pod was deleted');
+    assert.equal(
+      await client.get({ kind: 'Pod', namespace: ns, name: 'acid-first-0' }),
+      undefined,
+      'the pod was deleted',
+    );
     assert.equal(await slotHolder(), `${ns}/acid-first`);
 
     const second = await step('acid-second');
     assert.equal(reasonOf(second), 'WaitingForSlot');
-    assert.equal(second.condition!.message, `1 clusters are rolling out (rollout_clusters_at_once=1): ${ns}/acid-first`);
+    assert.equal(
+      second.condition!.message,
+      `1 clusters are rolling out (rollout_clusters_at_once=1): ${ns}/acid-first`,
+    );
     assert.ok(second.pending);
-    assert.notEqual(await client.get({ kind: 'Pod', namespace: ns, name: 'acid-second-0' }), undefined, 'its pod stays');
+    assert.notEqual(
+      await client.get({ kind: 'Pod', namespace: ns, name: 'acid-second-0' }),
+      undefined,
+      'its pod stays',
+    );
 
     // In line: the step itself makes one read (the slot Leases) and no write.
     const raw = objects.get('acid-second')!;
@@ -112,19 +154,26 @@ describe('rolling update with rollout slots', { timeout: 60_000 }, () => {
       now += 150 * SECOND;
       const back = await step('acid-first');
       reasons.push(reasonOf(back));
-      stalledEvents.push(...back.events.filter((e) => e.reason === 'RollingUpdateStalled').map((e) => `${e.type}: ${e.message}`));
+      stalledEvents.push(
+        ...back.events.filter((e) => e.reason === 'RollingUpdateStalled').map((e) => `${e.type}: ${e.message}`),
+      );
       assert.ok(back.pending, 'it goes on waiting');
       if (reasonOf(back) === 'Waiting') assert.equal(back.condition!.message, '0 of 1 pods exist');
-      else if (stalledCondition) assert.deepEqual(back.condition, stalledCondition, 'still stalled: the same condition, no status write');
+      else if (stalledCondition)
+        assert.deepEqual(back.condition, stalledCondition, 'still stalled: the same condition, no status write');
       else stalledCondition = back.condition;
       assert.equal(reasonOf(await step('acid-second')), 'WaitingForSlot');
     }
     assert.deepEqual(reasons, ['Waiting', 'Waiting', 'Waiting', 'Waiting', 'Stalled', 'Stalled', 'Stalled', 'Stalled']);
-    assert.equal((stalledCondition as RolloutOutcome['condition'])!.message,
-      'no step within rollout_progress_deadline (10 min): 0 of 1 pods exist');
-    assert.deepEqual(stalledEvents, ['Warning: Rolling update stalled, no step for 12 min: 0 of 1 pods exist. While it waits '
-      + 'it keeps its rollout slot, so other clusters\' rollouts may wait too; fix what it waits for, or pause it with '
-      + 'acid.zalan.do/rolling-update-paused: "true"']);
+    assert.equal(
+      (stalledCondition as RolloutOutcome['condition'])!.message,
+      'no step within rollout_progress_deadline (10 min): 0 of 1 pods exist',
+    );
+    assert.deepEqual(stalledEvents, [
+      'Warning: Rolling update stalled, no step for 12 min: 0 of 1 pods exist. While it waits ' +
+        "it keeps its rollout slot, so other clusters' rollouts may wait too; fix what it waits for, or pause it with " +
+        'acid.zalan.do/rolling-update-paused: "true"',
+    ]);
     assert.equal(await slotHolder(), `${ns}/acid-first`);
 
     // Its pod comes back unflagged and ready: Completed, the slot is free, and the second cluster goes.
@@ -132,7 +181,10 @@ describe('rolling update with rollout slots', { timeout: 60_000 }, () => {
     const done = await step('acid-first');
     assert.equal(reasonOf(done), 'Completed');
     assert.equal(done.condition!.status, 'False');
-    assert.deepEqual(done.events.map((e) => e.reason), ['RollingUpdateCompleted']);
+    assert.deepEqual(
+      done.events.map((e) => e.reason),
+      ['RollingUpdateCompleted'],
+    );
     assert.equal(await slotHolder(), undefined);
     const goes = await step('acid-second');
     assert.equal(reasonOf(goes), 'InProgress', JSON.stringify(goes));
@@ -147,9 +199,20 @@ describe('rolling update with rollout slots', { timeout: 60_000 }, () => {
     assert.equal(reasonOf(paused), 'Paused');
     assert.equal(await slotHolder(), undefined);
     client.counter.reset();
-    const again = await rollingUpdateStep(ctx, raw, raw as Postgresql, await client.list('Pod', ns, 'cluster-name=acid-second'), 1, undefined);
+    const again = await rollingUpdateStep(
+      ctx,
+      raw,
+      raw as Postgresql,
+      await client.list('Pod', ns, 'cluster-name=acid-second'),
+      1,
+      undefined,
+    );
     assert.equal(reasonOf(again), 'Paused');
-    assert.deepEqual(Object.fromEntries(client.counter.byResource), { 'list Pod': 1 }, 'still paused: no request but listing the pods');
+    assert.deepEqual(
+      Object.fromEntries(client.counter.byResource),
+      { 'list Pod': 1 },
+      'still paused: no request but listing the pods',
+    );
   });
 
   it('outside its maintenance windows a cluster takes no step and holds no slot; once a window begins it goes on', async () => {
@@ -159,12 +222,19 @@ describe('rolling update with rollout slots', { timeout: 60_000 }, () => {
     now = Date.parse('2030-01-01T12:00:00Z'); // a Tuesday
     const deferred = await step('acid-second');
     assert.equal(reasonOf(deferred), 'WaitingForMaintenanceWindow');
-    const message = 'outside the maintenance windows (Sat:01:00-02:00): the next one starts Sat 2030-01-05 01:00 UTC; '
-      + 'pods acid-second-0 wait';
+    const message =
+      'outside the maintenance windows (Sat:01:00-02:00): the next one starts Sat 2030-01-05 01:00 UTC; ' +
+      'pods acid-second-0 wait';
     assert.equal(deferred.condition!.message, message);
-    assert.deepEqual(deferred.events, [{ type: 'Normal', reason: 'RollingUpdateDeferred', message: `Rolling update deferred: ${message}` }]);
+    assert.deepEqual(deferred.events, [
+      { type: 'Normal', reason: 'RollingUpdateDeferred', message: `Rolling update deferred: ${message}` },
+    ]);
     assert.equal(deferred.pending, undefined, 'nothing to retry before the window: periodic sync looks again');
-    assert.notEqual(await client.get({ kind: 'Pod', namespace: ns, name: 'acid-second-0' }), undefined, 'its pod stays');
+    assert.notEqual(
+      await client.get({ kind: 'Pod', namespace: ns, name: 'acid-second-0' }),
+      undefined,
+      'its pod stays',
+    );
     assert.equal(await slotHolder(), undefined);
 
     // Again before the window: no request at all, the same condition (no status write), no Event.
@@ -180,6 +250,10 @@ describe('rolling update with rollout slots', { timeout: 60_000 }, () => {
     const goes = await step('acid-second');
     assert.equal(reasonOf(goes), 'InProgress', JSON.stringify(goes));
     assert.equal(await slotHolder(), `${ns}/acid-second`);
-    assert.equal(await client.get({ kind: 'Pod', namespace: ns, name: 'acid-second-0' }), undefined, 'the pod was deleted');
+    assert.equal(
+      await client.get({ kind: 'Pod', namespace: ns, name: 'acid-second-0' }),
+      undefined,
+      'the pod was deleted',
+    );
   });
 });

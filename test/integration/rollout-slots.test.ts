@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { defaultOperatorConfig } from '../../lib/model/config';
-import { keepRolloutSlot, peekRolloutSlot, releaseRolloutSlot, slotName, takeRolloutSlot, type SlotGrant } from '../../lib/sync/rollout/slots';
+import {
+  keepRolloutSlot,
+  peekRolloutSlot,
+  releaseRolloutSlot,
+  slotName,
+  takeRolloutSlot,
+  type SlotGrant,
+} from '../../lib/sync/rollout/slots';
 import { syncContext, testClient } from './operator';
 import { createNamespace, deleteNamespace } from './testenv';
 import type { SyncContext } from '../../lib/sync/context';
@@ -15,7 +22,12 @@ const SECOND = 1000;
 /** A clock the test moves by hand. */
 function fakeClock(start = Date.parse('2030-01-01T00:00:00Z')) {
   let now = start;
-  return { now: () => new Date(now), advance: (ms: number) => { now += ms; } };
+  return {
+    now: () => new Date(now),
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('rollout slots', { timeout: 60_000 }, () => {
@@ -28,17 +40,27 @@ describe('rollout slots', { timeout: 60_000 }, () => {
     namespaces.push(namespace);
     const clock = fakeClock();
     const ctx: SyncContext = {
-      ...syncContext(client, { ...defaultOperatorConfig(), rollout_clusters_at_once: atOnce, rollout_cluster_delay: delayMs }),
-      now: clock.now, operatorNamespace: namespace,
+      ...syncContext(client, {
+        ...defaultOperatorConfig(),
+        rollout_clusters_at_once: atOnce,
+        rollout_cluster_delay: delayMs,
+      }),
+      now: clock.now,
+      operatorNamespace: namespace,
     };
     return { ctx, clock, namespace };
   }
   const cluster = (name: string) => ({ namespace: 'apps', name });
   const writes = () => client.counter.writes();
   const holderOf = async (namespace: string, index: number) =>
-    ((await client.get<KubeObject>({ kind: 'Lease', namespace, name: slotName(index) }))?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
+    (
+      (await client.get<KubeObject>({ kind: 'Lease', namespace, name: slotName(index) }))?.spec as
+        { holderIdentity?: string } | undefined
+    )?.holderIdentity;
 
-  before(() => { client = testClient(); });
+  before(() => {
+    client = testClient();
+  });
   after(async () => {
     client?.close();
     for (const namespace of namespaces) await deleteNamespace(namespace);
@@ -57,7 +79,10 @@ describe('rollout slots', { timeout: 60_000 }, () => {
     assert.deepEqual(await takeRolloutSlot(ctx, cluster('a')), { granted: true, slot: slotName(0) });
     assert.deepEqual(await takeRolloutSlot(ctx, cluster('b')), { granted: true, slot: slotName(1) });
     const third = await takeRolloutSlot(ctx, cluster('c'));
-    assert.deepEqual(third, { granted: false, reason: '2 clusters are rolling out (rollout_clusters_at_once=2): apps/a, apps/b' });
+    assert.deepEqual(third, {
+      granted: false,
+      reason: '2 clusters are rolling out (rollout_clusters_at_once=2): apps/a, apps/b',
+    });
     assert.equal(await holderOf(namespace, 0), 'apps/a');
     assert.equal(await holderOf(namespace, 1), 'apps/b');
     assert.equal(await client.get({ kind: 'Lease', namespace, name: slotName(2) }), undefined, 'no third slot');
@@ -66,7 +91,9 @@ describe('rollout slots', { timeout: 60_000 }, () => {
   it('a holder keeps its slot with no write within a third of the duration, and renews it after', async () => {
     const { ctx, clock, namespace } = await slotContext(1, 0);
     assert.equal((await takeRolloutSlot(ctx, cluster('a'))).granted, true);
-    const renewTime = async () => ((await client.get<KubeObject>({ kind: 'Lease', namespace, name: slotName(0) }))!.spec as { renewTime: string }).renewTime;
+    const renewTime = async () =>
+      ((await client.get<KubeObject>({ kind: 'Lease', namespace, name: slotName(0) }))!.spec as { renewTime: string })
+        .renewTime;
     const first = await renewTime();
     const start = writes();
     for (let i = 0; i < 3; i++) {
@@ -92,7 +119,10 @@ describe('rollout slots', { timeout: 60_000 }, () => {
     assert.equal(await releaseRolloutSlot(ctx, cluster('a')), false, 'released once');
 
     clock.advance(5 * SECOND);
-    assert.deepEqual(await takeRolloutSlot(ctx, cluster('b')), { granted: false, reason: 'next slot free in 25 s (rollout_cluster_delay)' });
+    assert.deepEqual(await takeRolloutSlot(ctx, cluster('b')), {
+      granted: false,
+      reason: 'next slot free in 25 s (rollout_cluster_delay)',
+    });
     clock.advance(25 * SECOND);
     assert.deepEqual(await takeRolloutSlot(ctx, cluster('b')), { granted: true, slot: slotName(0) });
     assert.equal(await holderOf(namespace, 0), 'apps/b');
@@ -102,9 +132,15 @@ describe('rollout slots', { timeout: 60_000 }, () => {
     const { ctx, clock } = await slotContext(1, 10 * SECOND);
     assert.equal((await takeRolloutSlot(ctx, cluster('stalled'))).granted, true);
     clock.advance(ROLLOUT_SLOT_DURATION_SECONDS * SECOND - SECOND);
-    assert.match((await takeRolloutSlot(ctx, cluster('next')) as { reason: string }).reason, /1 clusters are rolling out .*apps\/stalled/);
+    assert.match(
+      ((await takeRolloutSlot(ctx, cluster('next'))) as { reason: string }).reason,
+      /1 clusters are rolling out .*apps\/stalled/,
+    );
     clock.advance(SECOND);
-    assert.deepEqual(await takeRolloutSlot(ctx, cluster('next')), { granted: false, reason: 'next slot free in 10 s (rollout_cluster_delay)' });
+    assert.deepEqual(await takeRolloutSlot(ctx, cluster('next')), {
+      granted: false,
+      reason: 'next slot free in 10 s (rollout_cluster_delay)',
+    });
     clock.advance(10 * SECOND);
     assert.deepEqual(await takeRolloutSlot(ctx, cluster('next')), { granted: true, slot: slotName(0) });
   });
@@ -119,8 +155,10 @@ describe('rollout slots', { timeout: 60_000 }, () => {
 
     assert.equal((await takeRolloutSlot(ctx, cluster('a'))).granted, true);
     const afterTake = writes();
-    assert.deepEqual(await peekRolloutSlot(ctx, cluster('b')),
-      { granted: false, reason: '1 clusters are rolling out (rollout_clusters_at_once=1): apps/a' });
+    assert.deepEqual(await peekRolloutSlot(ctx, cluster('b')), {
+      granted: false,
+      reason: '1 clusters are rolling out (rollout_clusters_at_once=1): apps/a',
+    });
     clock.advance(100 * SECOND);
     assert.equal(await keepRolloutSlot(ctx, cluster('a')), true);
     assert.equal(writes() - afterTake, 0, 'no renewal within a third of the duration');
@@ -130,7 +168,11 @@ describe('rollout slots', { timeout: 60_000 }, () => {
       assert.equal(await keepRolloutSlot(ctx, cluster('a')), true);
     }
     assert.equal(await holderOf(namespace, 0), 'apps/a');
-    assert.equal((await takeRolloutSlot(ctx, cluster('b'))).granted, false, '1000 s after it was taken, the slot is still held');
+    assert.equal(
+      (await takeRolloutSlot(ctx, cluster('b'))).granted,
+      false,
+      '1000 s after it was taken, the slot is still held',
+    );
     // Renewed at 250 s, 550 s and 850 s (each 200 s or more after the last renewal); the other keeps write nothing.
     assert.equal(writes() - afterTake, 3, 'renewals only when due');
   });
@@ -147,6 +189,7 @@ describe('rollout slots', { timeout: 60_000 }, () => {
     assert.equal(await releaseRolloutSlot(ctx, cluster(winner)), true);
     const taken = await race();
     assert.equal(winners(taken).length, 1, JSON.stringify(taken));
-    for (const grant of taken) if (!grant.granted) assert.match(grant.reason, /rollout slot .* meanwhile|1 clusters are rolling out/);
+    for (const grant of taken)
+      if (!grant.granted) assert.match(grant.reason, /rollout slot .* meanwhile|1 clusters are rolling out/);
   });
 });

@@ -19,11 +19,17 @@ export async function serviceAccountKubeconfig(account: string, namespace: strin
   assert.equal(token.code, 0, token.stderr);
   const admin = parse(readFileSync(requireTestenv().kubeconfig, 'utf8'));
   const file = path.join(dir, `${account}.kubeconfig`);
-  writeFileSync(file, stringify({
-    apiVersion: 'v1', kind: 'Config', clusters: admin.clusters, 'current-context': 'sa',
-    contexts: [{ name: 'sa', context: { cluster: admin.clusters[0].name, user: account, namespace } }],
-    users: [{ name: account, user: { token: token.stdout.trim() } }],
-  }));
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: admin.clusters,
+      'current-context': 'sa',
+      contexts: [{ name: 'sa', context: { cluster: admin.clusters[0].name, user: account, namespace } }],
+      users: [{ name: account, user: { token: token.stdout.trim() } }],
+    }),
+  );
   return file;
 }
 
@@ -32,9 +38,18 @@ export async function serviceAccountKubeconfig(account: string, namespace: strin
  * per function and one for the bridge into `dir`.
  * @returns function name -> kubeconfig path, and the bridge's
  */
-export async function installFunctionCredentials(client: KubeClient, namespace: string, dir: string):
-  Promise<{ functions: Map<string, string>; bridge: string }> {
-  const options = { ...defaultOptions(), namespace, configMap: { namespace, name: 'postgres-operator' }, watchedNamespaces: [namespace], includeCrd: false };
+export async function installFunctionCredentials(
+  client: KubeClient,
+  namespace: string,
+  dir: string,
+): Promise<{ functions: Map<string, string>; bridge: string }> {
+  const options = {
+    ...defaultOptions(),
+    namespace,
+    configMap: { namespace, name: 'postgres-operator' },
+    watchedNamespaces: [namespace],
+    includeCrd: false,
+  };
   const scope = { namespace, configNamespace: namespace, watchedNamespaces: [namespace] };
   for (const object of [...commonObjects(options), ...bridgeRbac(scope)]) await client.apply(object);
   const functions = new Map<string, string>();

@@ -27,7 +27,8 @@ export interface Testenv {
 export function requireTestenv(): Testenv {
   const kubeconfig = process.env.KUBECONFIG;
   const bin = process.env.TESTENV_BIN;
-  const hint = 'start it with `eval "$(bash scripts/testenv/testenv.sh up)"` or run `bash scripts/testenv/run-integration.sh`';
+  const hint =
+    'start it with `eval "$(bash scripts/testenv/testenv.sh up)"` or run `bash scripts/testenv/run-integration.sh`';
   if (!kubeconfig || !bin) {
     throw new Error(`testenv is not up: KUBECONFIG and TESTENV_BIN must be set; ${hint}`);
   }
@@ -72,7 +73,12 @@ export function kubectl(args: string[], input?: string): Promise<KubectlResult> 
  * @throws Error with kubectl's stderr when creation fails.
  */
 export async function createNamespace(prefix: string): Promise<string> {
-  const base = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'test';
+  const base =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 50) || 'test';
   const name = `${base}-${randomBytes(4).toString('hex')}`;
   const result = await kubectl(['create', 'namespace', name]);
   if (result.code !== 0) throw new Error(`kubectl create namespace ${name} failed: ${result.stderr.trim()}`);

@@ -12,7 +12,8 @@ import { createNamespace, kubectl } from './testenv';
 import { childVersions, createPods, events, manifest, markReady, type Manifest } from './updates-fixtures';
 import type { SyncContext } from '../../lib/sync/context';
 
-const condition = (cr: KubeObject, type: string) => (cr.status.conditions as Array<Record<string, unknown>>).find((c) => c.type === type)!;
+const condition = (cr: KubeObject, type: string) =>
+  (cr.status.conditions as Array<Record<string, unknown>>).find((c) => c.type === type)!;
 
 describe('status and bad updates', () => {
   let client: KubeClient;
@@ -24,10 +25,15 @@ describe('status and bad updates', () => {
 
   async function setup(name: string, spec: Manifest = {}, config: Partial<OperatorConfig> = {}) {
     const namespace = await createNamespace('status');
-    const ctx: SyncContext = syncContext(client, { ...referenceConfig('v2.0.1'), enable_database_access: false, ...config });
+    const ctx: SyncContext = syncContext(client, {
+      ...referenceConfig('v2.0.1'),
+      enable_database_access: false,
+      ...config,
+    });
     await client.create({ ...manifest(name, spec), metadata: { name, namespace } });
     const get = async () => (await client.get({ kind: 'postgresql', namespace, name }))!;
-    const patch = (patchSpec: Manifest) => client.mergePatch({ kind: 'postgresql', namespace, name }, { spec: patchSpec });
+    const patch = (patchSpec: Manifest) =>
+      client.mergePatch({ kind: 'postgresql', namespace, name }, { spec: patchSpec });
     const sync = (c: SyncContext = ctx) => syncCluster(c, namespace, name);
     return { namespace, name, ctx, get, patch, sync };
   }
@@ -67,7 +73,11 @@ describe('status and bad updates', () => {
     assert.equal(cr.status.PostgresClusterStatus, 'CreateFailed');
     assert.equal(condition(cr, 'Degraded').status, 'True');
     assert.match(condition(cr, 'Degraded').message as string, /not a valid key!/);
-    assert.ok((await events(client, c.namespace, c.name)).some((e) => e.startsWith('SyncFailed: ') && e.includes('not a valid key!')));
+    assert.ok(
+      (await events(client, c.namespace, c.name)).some(
+        (e) => e.startsWith('SyncFailed: ') && e.includes('not a valid key!'),
+      ),
+    );
 
     await c.patch({ serviceAnnotations: null });
     assert.equal((await c.sync()).outcome, 'synced');
@@ -102,7 +112,10 @@ describe('status and bad updates', () => {
     client.counter.reset();
     const result = await c.sync();
     assert.deepEqual(result.actions, []);
-    assert.deepEqual(Object.keys(client.counter.snapshot()).filter((v) => v === 'apply' || v === 'delete'), []);
+    assert.deepEqual(
+      Object.keys(client.counter.snapshot()).filter((v) => v === 'apply' || v === 'delete'),
+      [],
+    );
     assert.deepEqual(await childVersions(client, c.namespace, c.name), before);
     const sts = await client.get({ kind: 'StatefulSet', namespace: c.namespace, name: c.name });
     assert.equal(sts!.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '2Gi');
@@ -110,13 +123,23 @@ describe('status and bad updates', () => {
     const message = 'cannot shrink persistent volume: volume.size 1Gi is smaller than the current 2Gi; keeping 2Gi';
     assert.equal(cr.status.PostgresClusterStatus, 'Running');
     assert.equal(cr.status.observedGeneration, 2);
-    assert.deepEqual([condition(cr, 'Progressing').reason, condition(cr, 'Progressing').message], ['UpdateBlocked', message]);
+    assert.deepEqual(
+      [condition(cr, 'Progressing').reason, condition(cr, 'Progressing').message],
+      ['UpdateBlocked', message],
+    );
     assert.ok(cr.status.warnings.includes(message));
-    assert.deepEqual((await events(client, c.namespace, c.name)).filter((e) => e.startsWith('VolumeShrinkRefused')), [`VolumeShrinkRefused: ${message}`]);
+    assert.deepEqual(
+      (await events(client, c.namespace, c.name)).filter((e) => e.startsWith('VolumeShrinkRefused')),
+      [`VolumeShrinkRefused: ${message}`],
+    );
     client.counter.reset();
     await c.sync();
     assert.equal(client.counter.writes(), 0);
-    assert.equal((await events(client, c.namespace, c.name)).filter((e) => e.startsWith('VolumeShrinkRefused')).length, 1, 'said once');
+    assert.equal(
+      (await events(client, c.namespace, c.name)).filter((e) => e.startsWith('VolumeShrinkRefused')).length,
+      1,
+      'said once',
+    );
     // back to the running size: the refusal goes away
     await c.patch({ volume: { size: '2Gi' } });
     await c.sync();
@@ -138,7 +161,9 @@ describe('status and bad updates', () => {
     assert.equal(cr.status.observedGeneration, 2);
     assert.match(condition(cr, 'Ready').message as string, /spec\.users\.Bad-User: invalid username/);
     assert.deepEqual(await childVersions(client, c.namespace, c.name), before);
-    assert.ok((await events(client, c.namespace, c.name)).some((e) => e.startsWith('InvalidManifest: spec.users.Bad-User')));
+    assert.ok(
+      (await events(client, c.namespace, c.name)).some((e) => e.startsWith('InvalidManifest: spec.users.Bad-User')),
+    );
     await c.patch({ numberOfInstances: 2, users: { 'Bad-User': null } });
     assert.equal((await c.sync()).status, 'Running');
   });
@@ -147,7 +172,10 @@ describe('status and bad updates', () => {
     const old = await setup('acid-old-name');
     await old.sync();
     const oldObjects = await childVersions(client, old.namespace, old.name);
-    await client.create({ ...manifest('acid-new-name'), metadata: { name: 'acid-new-name', namespace: old.namespace } });
+    await client.create({
+      ...manifest('acid-new-name'),
+      metadata: { name: 'acid-new-name', namespace: old.namespace },
+    });
     const created = await syncCluster(old.ctx, old.namespace, 'acid-new-name');
     assert.equal(created.outcome, 'synced');
     assert.ok(created.actions.every((a) => !a.name.includes('acid-old-name')));
@@ -157,8 +185,15 @@ describe('status and bad updates', () => {
     assert.equal((await kubectl(['delete', '-n', old.namespace, 'postgresql', old.name, '--wait=false'])).code, 0);
     const finalized = await finalizeCluster(old.ctx, old.namespace, old.name);
     assert.equal(finalized.outcome, 'finalized', finalized.error);
-    assert.ok(finalized.deleted.every((key) => key.includes('acid-old-name')), finalized.deleted.join());
-    assert.deepEqual(await childVersions(client, old.namespace, 'acid-new-name'), newObjects, 'the new cluster is untouched');
+    assert.ok(
+      finalized.deleted.every((key) => key.includes('acid-old-name')),
+      finalized.deleted.join(),
+    );
+    assert.deepEqual(
+      await childVersions(client, old.namespace, 'acid-new-name'),
+      newObjects,
+      'the new cluster is untouched',
+    );
     assert.equal((await syncCluster(old.ctx, old.namespace, 'acid-new-name')).actions.length, 0);
   });
 });

@@ -8,7 +8,17 @@ import type { OperatorConfig } from '../../lib/model/config';
 import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { installCrd, referenceConfig, syncContext, testClient } from './operator';
 import { createNamespace } from './testenv';
-import { childVersions, createPods, events, flaggedPods, manifest, markReady, orphanCollector, setMaster, type Manifest } from './updates-fixtures';
+import {
+  childVersions,
+  createPods,
+  events,
+  flaggedPods,
+  manifest,
+  markReady,
+  orphanCollector,
+  setMaster,
+  type Manifest,
+} from './updates-fixtures';
 import type { SyncContext } from '../../lib/sync/context';
 
 describe('updates', () => {
@@ -24,7 +34,11 @@ describe('updates', () => {
     const namespace = await createNamespace('upd');
     const name = 'acid-upd';
     // Roles and databases are another step (and wait for a master that never comes here): off.
-    const ctx: SyncContext = syncContext(client, { ...referenceConfig('v2.0.1'), enable_database_access: false, ...config });
+    const ctx: SyncContext = syncContext(client, {
+      ...referenceConfig('v2.0.1'),
+      enable_database_access: false,
+      ...config,
+    });
     await client.create({ ...manifest(name, { numberOfInstances: pods, ...spec }), metadata: { name, namespace } });
     const first = await syncCluster(ctx, namespace, name);
     assert.equal(first.outcome, 'synced', first.error);
@@ -53,8 +67,15 @@ describe('updates', () => {
     await c.sync();
     assert.equal((await c.sts()).spec.replicas, 2);
     const cr = await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name });
-    assert.ok(cr!.status.warnings.includes('adjusted number of instances from 1 to 2 (min: 2, max: 3)'), cr!.status.warnings);
-    assert.ok((await events(client, c.namespace, c.name)).some((e) => e.startsWith('ManifestWarnings: ') && e.includes('from 1 to 2')));
+    assert.ok(
+      cr!.status.warnings.includes('adjusted number of instances from 1 to 2 (min: 2, max: 3)'),
+      cr!.status.warnings,
+    );
+    assert.ok(
+      (await events(client, c.namespace, c.name)).some(
+        (e) => e.startsWith('ManifestWarnings: ') && e.includes('from 1 to 2'),
+      ),
+    );
     await c.idle();
   });
 
@@ -70,28 +91,60 @@ describe('updates', () => {
     const cr = await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name });
     const progressing = cr!.status.conditions.find((x: { type: string }) => x.type === 'Progressing');
     assert.equal(progressing.reason, 'UpdateBlocked');
-    assert.match(progressing.message, /scale-down from 3 to 1 instances waits: it would remove the master pod acid-upd-2 first/);
+    assert.match(
+      progressing.message,
+      /scale-down from 3 to 1 instances waits: it would remove the master pod acid-upd-2 first/,
+    );
     assert.equal(cr!.status.PostgresClusterStatus, 'Updating');
     const warned = (await events(client, c.namespace, c.name)).filter((e) => e.startsWith('SwitchoverNeeded: '));
     assert.equal(warned.length, 1);
     await c.idle();
-    assert.equal((await events(client, c.namespace, c.name)).filter((e) => e.startsWith('SwitchoverNeeded: ')).length, 1, 'warned once');
+    assert.equal(
+      (await events(client, c.namespace, c.name)).filter((e) => e.startsWith('SwitchoverNeeded: ')).length,
+      1,
+      'warned once',
+    );
 
     await setMaster(client, c.namespace, c.name, 3, 0);
     const scaled = await c.sync();
-    assert.deepEqual(scaled.actions.map((a) => a.reason), ['StatefulSet acid-upd: spec.replicas: 3 -> 1']);
+    assert.deepEqual(
+      scaled.actions.map((a) => a.reason),
+      ['StatefulSet acid-upd: spec.replicas: 3 -> 1'],
+    );
     assert.equal((await c.sts()).spec.replicas, 1);
     const after = await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name });
-    assert.notEqual(after!.status.conditions.find((x: { type: string }) => x.type === 'Progressing').reason, 'UpdateBlocked');
+    assert.notEqual(
+      after!.status.conditions.find((x: { type: string }) => x.type === 'Progressing').reason,
+      'UpdateBlocked',
+    );
     assert.ok(!(after!.status.warnings ?? []).some((w: string) => w.includes('scale-down')), 'the refusal is gone');
   });
 
   const rolling: Array<[string, Manifest, Partial<OperatorConfig>, RegExp]> = [
-    ['resources', { resources: { requests: { cpu: '250m', memory: '200Mi' }, limits: { cpu: '1', memory: '500Mi' } } }, {},
-      /resources\.requests\.cpu: "100m" -> "250m"/],
-    ['dockerImage', { dockerImage: 'ghcr.io/zalando/spilo-17:4.0-p3' }, {}, /image: .* -> "ghcr\.io\/zalando\/spilo-17:4\.0-p3"/],
-    ['tolerations', { tolerations: [{ key: 'postgres', operator: 'Exists', effect: 'NoSchedule' }] }, {}, /tolerations/],
-    ['a local PostgreSQL parameter (shared_buffers)', { postgresql: { parameters: { shared_buffers: '64MB' } } }, {}, /env\[\d+\]\.value: .*shared_buffers/],
+    [
+      'resources',
+      { resources: { requests: { cpu: '250m', memory: '200Mi' }, limits: { cpu: '1', memory: '500Mi' } } },
+      {},
+      /resources\.requests\.cpu: "100m" -> "250m"/,
+    ],
+    [
+      'dockerImage',
+      { dockerImage: 'ghcr.io/zalando/spilo-17:4.0-p3' },
+      {},
+      /image: .* -> "ghcr\.io\/zalando\/spilo-17:4\.0-p3"/,
+    ],
+    [
+      'tolerations',
+      { tolerations: [{ key: 'postgres', operator: 'Exists', effect: 'NoSchedule' }] },
+      {},
+      /tolerations/,
+    ],
+    [
+      'a local PostgreSQL parameter (shared_buffers)',
+      { postgresql: { parameters: { shared_buffers: '64MB' } } },
+      {},
+      /env\[\d+\]\.value: .*shared_buffers/,
+    ],
   ];
   for (const [what, spec, config, reason] of rolling) {
     test(`${what}: the StatefulSet is updated and every pod is marked for a rolling update`, async () => {
@@ -100,7 +153,9 @@ describe('updates', () => {
       assert.equal(result.actions.length, 1, JSON.stringify(result.actions));
       assert.deepEqual(await flaggedPods(client, c.namespace, c.name), ['acid-upd-0', 'acid-upd-1']);
       const recorded = await events(client, c.namespace, c.name);
-      const flagged = recorded.find((e) => e.startsWith('RollingUpdateRequired: Marked pods acid-upd-0, acid-upd-1 for a rolling update: '));
+      const flagged = recorded.find((e) =>
+        e.startsWith('RollingUpdateRequired: Marked pods acid-upd-0, acid-upd-1 for a rolling update: '),
+      );
       assert.ok(flagged, recorded.join('\n'));
       assert.match(flagged, reason);
       assert.ok(recorded.some((e) => e.startsWith('Updated: Updated StatefulSet acid-upd:')));
@@ -113,7 +168,9 @@ describe('updates', () => {
     await c.patch({ postgresql: { parameters: { max_connections: '200' } }, patroni: { ttl: 40 } });
     const result = await c.sync();
     assert.equal(result.actions.length, 1);
-    const env = (await c.sts()).spec.template.spec.containers[0].env.find((v: { name: string }) => v.name === 'SPILO_CONFIGURATION');
+    const env = (await c.sts()).spec.template.spec.containers[0].env.find(
+      (v: { name: string }) => v.name === 'SPILO_CONFIGURATION',
+    );
     assert.match(env.value, /"dcs":\{"ttl":40,"postgresql":\{"parameters":\{"max_connections":"200"\}\}\}/);
     assert.deepEqual(await flaggedPods(client, c.namespace, c.name), []);
     await c.idle();
@@ -139,7 +196,9 @@ describe('updates', () => {
     const result = await syncCluster(changed, namespace, 'acid-env');
     assert.match(result.actions[0]!.reason, /envFrom/);
     const sts = await client.get({ kind: 'StatefulSet', namespace, name: 'acid-env' });
-    assert.deepEqual(sts!.spec.template.spec.containers[0].envFrom, [{ configMapRef: { name: 'postgres-pod-config' } }]);
+    assert.deepEqual(sts!.spec.template.spec.containers[0].envFrom, [
+      { configMapRef: { name: 'postgres-pod-config' } },
+    ]);
     assert.deepEqual(await flaggedPods(client, namespace, 'acid-env'), ['acid-env-0', 'acid-env-1']);
   });
 
@@ -154,8 +213,12 @@ describe('updates', () => {
     }
     assert.deepEqual(await flaggedPods(client, c.namespace, c.name), []);
     const recorded = await events(client, c.namespace, c.name);
-    assert.ok(recorded.includes('PodAnnotationsUpdated: Updated annotations keep-me, team.example.com/owner of pods acid-upd-0, acid-upd-1'),
-      recorded.join('\n'));
+    assert.ok(
+      recorded.includes(
+        'PodAnnotationsUpdated: Updated annotations keep-me, team.example.com/owner of pods acid-upd-0, acid-upd-1',
+      ),
+      recorded.join('\n'),
+    );
     await c.idle();
   });
 
@@ -164,7 +227,11 @@ describe('updates', () => {
     const service = async (name: string) => (await client.get({ kind: 'Service', namespace: c.namespace, name }))!;
     const pods = await childVersions(client, c.namespace, c.name).then((v) => v.filter((x) => x.startsWith('Pod/')));
 
-    await c.patch({ serviceAnnotations: { b: null }, enableMasterLoadBalancer: true, allowedSourceRanges: ['10.0.0.0/8'] });
+    await c.patch({
+      serviceAnnotations: { b: null },
+      enableMasterLoadBalancer: true,
+      allowedSourceRanges: ['10.0.0.0/8'],
+    });
     await c.sync();
     const master = await service(c.name);
     assert.equal(master.spec.type, 'LoadBalancer');
@@ -188,19 +255,51 @@ describe('updates', () => {
     const cr = await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name });
     assert.ok(cr!.status.warnings.some((w: string) => w.includes('deprecated')));
     await c.idle();
-    assert.deepEqual((await childVersions(client, c.namespace, c.name)).filter((x) => x.startsWith('Pod/')), pods, 'pods untouched');
+    assert.deepEqual(
+      (await childVersions(client, c.namespace, c.name)).filter((x) => x.startsWith('Pod/')),
+      pods,
+      'pods untouched',
+    );
   });
 
   test('a larger volume: the claims grow, the StatefulSet is re-created for its claim template, the pods are kept', async () => {
     const storageClass = `expandable-${Date.now().toString(36)}`;
-    await client.request({ verb: 'create', kind: 'StorageClass', method: 'POST', path: '/apis/storage.k8s.io/v1/storageclasses',
-      body: { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: storageClass }, provisioner: 'example.com/none', allowVolumeExpansion: true } });
+    await client.request({
+      verb: 'create',
+      kind: 'StorageClass',
+      method: 'POST',
+      path: '/apis/storage.k8s.io/v1/storageclasses',
+      body: {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: storageClass },
+        provisioner: 'example.com/none',
+        allowVolumeExpansion: true,
+      },
+    });
     const c = await cluster({ volume: { size: '1Gi', storageClass } });
     for (let i = 0; i < 2; i++) {
       const claim = `pgdata-${c.name}-${i}`;
-      await client.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claim, namespace: c.namespace, labels: (await c.sts()).spec.volumeClaimTemplates[0].metadata.labels },
-        spec: { accessModes: ['ReadWriteOnce'], storageClassName: storageClass, resources: { requests: { storage: '1Gi' } }, volumeName: `pv-${claim}` } });
-      await client.mergePatch({ kind: 'PersistentVolumeClaim', namespace: c.namespace, name: claim }, { status: { phase: 'Bound', capacity: { storage: '1Gi' } } }, 'status');
+      await client.create({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: {
+          name: claim,
+          namespace: c.namespace,
+          labels: (await c.sts()).spec.volumeClaimTemplates[0].metadata.labels,
+        },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: storageClass,
+          resources: { requests: { storage: '1Gi' } },
+          volumeName: `pv-${claim}`,
+        },
+      });
+      await client.mergePatch(
+        { kind: 'PersistentVolumeClaim', namespace: c.namespace, name: claim },
+        { status: { phase: 'Bound', capacity: { storage: '1Gi' } } },
+        'status',
+      );
     }
     const before = await c.sts();
     const podsBefore = (await childVersions(client, c.namespace, c.name)).filter((x) => x.startsWith('Pod/'));
@@ -214,17 +313,37 @@ describe('updates', () => {
     }
     assert.equal(result.pending, undefined);
     for (let i = 0; i < 2; i++) {
-      const claim = await client.get({ kind: 'PersistentVolumeClaim', namespace: c.namespace, name: `pgdata-${c.name}-${i}` });
+      const claim = await client.get({
+        kind: 'PersistentVolumeClaim',
+        namespace: c.namespace,
+        name: `pgdata-${c.name}-${i}`,
+      });
       assert.equal(claim!.spec.resources.requests.storage, '2Gi');
     }
     const after = await c.sts();
     assert.notEqual(after.metadata!.uid, before.metadata!.uid, 'a new StatefulSet');
     assert.equal(after.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '2Gi');
     const recorded = await events(client, c.namespace, c.name);
-    assert.ok(recorded.includes(`VolumeResized: Resized PersistentVolumeClaims pgdata-${c.name}-0, pgdata-${c.name}-1 from 1Gi to 2Gi`), recorded.join('\n'));
-    assert.ok(recorded.some((e) => e.startsWith(`StatefulSetRecreated: Re-created StatefulSet ${c.name}, keeping its pods: spec.volumeClaimTemplates`)));
-    assert.deepEqual((await childVersions(client, c.namespace, c.name)).filter((x) => x.startsWith('Pod/')).map((x) => x.split('@')[0]),
-      podsBefore.map((x) => x.split('@')[0]), 'the pods are still there');
+    assert.ok(
+      recorded.includes(
+        `VolumeResized: Resized PersistentVolumeClaims pgdata-${c.name}-0, pgdata-${c.name}-1 from 1Gi to 2Gi`,
+      ),
+      recorded.join('\n'),
+    );
+    assert.ok(
+      recorded.some((e) =>
+        e.startsWith(
+          `StatefulSetRecreated: Re-created StatefulSet ${c.name}, keeping its pods: spec.volumeClaimTemplates`,
+        ),
+      ),
+    );
+    assert.deepEqual(
+      (await childVersions(client, c.namespace, c.name))
+        .filter((x) => x.startsWith('Pod/'))
+        .map((x) => x.split('@')[0]),
+      podsBefore.map((x) => x.split('@')[0]),
+      'the pods are still there',
+    );
     assert.deepEqual(await flaggedPods(client, c.namespace, c.name), [], 'no rolling update for a resize');
     await c.idle();
   });
@@ -232,7 +351,11 @@ describe('updates', () => {
   test('podManagementPolicy and the selector change by an orphaning re-create; orphaned pods get the new selector labels', async () => {
     const c = await cluster();
     const before = await c.sts();
-    const config = { ...c.ctx.config, pod_management_policy: 'parallel', cluster_labels: { application: 'spilo', tier: 'db' } };
+    const config = {
+      ...c.ctx.config,
+      pod_management_policy: 'parallel',
+      cluster_labels: { application: 'spilo', tier: 'db' },
+    };
     const ctx = { ...c.ctx, config };
     const stop = orphanCollector(client, c.namespace);
     let result;

@@ -54,15 +54,22 @@ export function referenceConfig(version: ConfigVersion, overrides: Record<string
 }
 
 /** @returns a reference manifest as raw JSON with namespace `default` and the fixed uid */
-export function rawManifest(path: ReferenceManifest): Record<string, unknown> & { metadata: Record<string, unknown>; spec: Record<string, unknown> } {
-  const raw = readReference(path) as Record<string, unknown> & { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+export function rawManifest(
+  path: ReferenceManifest,
+): Record<string, unknown> & { metadata: Record<string, unknown>; spec: Record<string, unknown> } {
+  const raw = readReference(path) as Record<string, unknown> & {
+    metadata: Record<string, unknown>;
+    spec: Record<string, unknown>;
+  };
   raw.metadata = { ...raw.metadata, namespace: NAMESPACE, uid: UID };
   return raw;
 }
 
 /** @returns the validated cluster; fails the test when it is invalid */
 export function validCluster(raw: unknown, config?: OperatorConfig): { cluster: Postgresql; warnings: string[] } {
-  const result = validatePostgresql(raw, { enableTeamIdClusterNamePrefix: config?.enable_team_id_clustername_prefix ?? false });
+  const result = validatePostgresql(raw, {
+    enableTeamIdClusterNamePrefix: config?.enable_team_id_clustername_prefix ?? false,
+  });
   assert.ok(result.ok, `manifest invalid: ${JSON.stringify(!result.ok && result.problems)}`);
   return { cluster: result.cluster, warnings: result.warnings };
 }
@@ -77,8 +84,11 @@ export function build(cluster: Postgresql, config: OperatorConfig): DesiredState
 }
 
 /** @returns a validated cluster from a manifest edited by `edit`, built under `config` */
-export function buildEdited(path: ReferenceManifest, config: OperatorConfig,
-  edit: (raw: ReturnType<typeof rawManifest>) => void = () => {}): DesiredState & { cluster: Postgresql } {
+export function buildEdited(
+  path: ReferenceManifest,
+  config: OperatorConfig,
+  edit: (raw: ReturnType<typeof rawManifest>) => void = () => {},
+): DesiredState & { cluster: Postgresql } {
   const raw = rawManifest(path);
   edit(raw);
   const { cluster } = validCluster(raw, config);

@@ -9,21 +9,30 @@
  */
 
 import { parseMaintenanceWindows } from '../maintenance-window';
+import { OPERATOR_CONFIG_KEYS, OPERATOR_CONFIG_KEY_NAMES, type ConfigKeySpec, type OperatorConfigKey } from './keys';
 import {
-  OPERATOR_CONFIG_KEYS, OPERATOR_CONFIG_KEY_NAMES, type ConfigKeySpec, type OperatorConfigKey,
-} from './keys';
-import {
-  formatDuration, formatMap, parseBool, parseDays, parseDuration, parseInteger, parseList, parseMap,
+  formatDuration,
+  formatMap,
+  parseBool,
+  parseDays,
+  parseDuration,
+  parseInteger,
+  parseList,
+  parseMap,
   type ParseResult,
 } from './syntax';
 
-type ConfigValueOf<S> =
-  S extends { kind: 'bool' } ? boolean
-    : S extends { kind: 'int'; default: null } ? number | null
-      : S extends { kind: 'int' | 'duration' | 'days' } ? number
-        : S extends { kind: 'list' } ? string[]
-          : S extends { kind: 'map' } ? Record<string, string>
-            : string;
+type ConfigValueOf<S> = S extends { kind: 'bool' }
+  ? boolean
+  : S extends { kind: 'int'; default: null }
+    ? number | null
+    : S extends { kind: 'int' | 'duration' | 'days' }
+      ? number
+      : S extends { kind: 'list' }
+        ? string[]
+        : S extends { kind: 'map' }
+          ? Record<string, string>
+          : string;
 
 /**
  * The decoded operator configuration: one property per key of `OPERATOR_CONFIG_KEYS`, named exactly by the
@@ -53,8 +62,7 @@ export type ConfigError = { key: string; value: string; expected: string; messag
  * or every error found. Never both: a config with any invalid value is not used at all.
  */
 export type ConfigResult =
-  | { ok: true; config: OperatorConfig; warnings: string[] }
-  | { ok: false; errors: ConfigError[] };
+  { ok: true; config: OperatorConfig; warnings: string[] } | { ok: false; errors: ConfigError[] };
 
 /** The environment variables that override ConfigMap keys. */
 export type ConfigEnv = { WATCHED_NAMESPACE?: string };
@@ -89,14 +97,19 @@ export function parseConfigValue(spec: ConfigKeySpec, raw: string): ParseResult<
   const text = raw.trim();
   if (text === '') {
     switch (spec.kind) {
-      case 'string': return { ok: true, value: '' };
-      case 'list': return { ok: true, value: [] };
-      case 'map': return { ok: true, value: {} };
-      default: return { ok: true, value: cloneValue(spec.default) };
+      case 'string':
+        return { ok: true, value: '' };
+      case 'list':
+        return { ok: true, value: [] };
+      case 'map':
+        return { ok: true, value: {} };
+      default:
+        return { ok: true, value: cloneValue(spec.default) };
     }
   }
   switch (spec.kind) {
-    case 'bool': return parseBool(text);
+    case 'bool':
+      return parseBool(text);
     case 'int': {
       const parsed = parseInteger(text);
       if (parsed.ok && spec.min !== undefined && parsed.value < spec.min) {
@@ -104,15 +117,19 @@ export function parseConfigValue(spec: ConfigKeySpec, raw: string): ParseResult<
       }
       return parsed;
     }
-    case 'string': return { ok: true, value: text };
-    case 'list': return { ok: true, value: parseList(text) };
-    case 'map': return parseMap(text);
+    case 'string':
+      return { ok: true, value: text };
+    case 'list':
+      return { ok: true, value: parseList(text) };
+    case 'map':
+      return parseMap(text);
     case 'duration': {
       const parsed = parseDuration(text);
       if (parsed.ok && parsed.value < 0) return { ok: false, expected: 'a duration that is not negative' };
       return parsed;
     }
-    case 'days': return parseDays(text);
+    case 'days':
+      return parseDays(text);
     case 'enum':
       return spec.values.includes(text)
         ? { ok: true, value: text }
@@ -131,10 +148,14 @@ export function parseConfigValue(spec: ConfigKeySpec, raw: string): ParseResult<
 export function formatConfigValue(spec: ConfigKeySpec, value: unknown): string {
   if (value === null || value === undefined) return '';
   switch (spec.kind) {
-    case 'duration': return formatDuration(value as number);
-    case 'list': return (value as string[]).join(',');
-    case 'map': return formatMap(value as Record<string, string>);
-    default: return String(value);
+    case 'duration':
+      return formatDuration(value as number);
+    case 'list':
+      return (value as string[]).join(',');
+    case 'map':
+      return formatMap(value as Record<string, string>);
+    default:
+      return String(value);
   }
 }
 
@@ -146,7 +167,9 @@ export function formatConfigValue(spec: ConfigKeySpec, value: unknown): string {
  */
 export function configError(key: string, value: string, expected: string): ConfigError {
   return {
-    key, value, expected,
+    key,
+    value,
+    expected,
     message: `invalid value ${JSON.stringify(value)} for key ${JSON.stringify(key)}: expected ${expected}`,
   };
 }
@@ -222,7 +245,9 @@ export function parseOperatorConfig(data: Record<string, string> | undefined, en
   for (const key of Object.keys(given).sort()) {
     if (Object.hasOwn(OPERATOR_CONFIG_KEYS, key)) continue;
     const suggestion = closestKey(key);
-    warnings.push(`unknown key ${JSON.stringify(key)} ignored${suggestion ? ` (did you mean ${JSON.stringify(suggestion)}?)` : ''}`);
+    warnings.push(
+      `unknown key ${JSON.stringify(key)} ignored${suggestion ? ` (did you mean ${JSON.stringify(suggestion)}?)` : ''}`,
+    );
   }
 
   const watched = env.WATCHED_NAMESPACE?.trim();
@@ -232,22 +257,45 @@ export function parseOperatorConfig(data: Record<string, string> | undefined, en
   const valueText = (key: OperatorConfigKey): string =>
     Object.hasOwn(given, key) ? String(given[key]) : formatConfigValue(OPERATOR_CONFIG_KEYS[key], typed[key]);
 
-  if (!failed.has('min_instances') && !failed.has('max_instances')
-    && typed.min_instances >= 0 && typed.max_instances >= 0 && typed.min_instances > typed.max_instances) {
-    errors.push(configError('min_instances', valueText('min_instances'),
-      `a number no higher than "max_instances" (${typed.max_instances})`));
+  if (
+    !failed.has('min_instances') &&
+    !failed.has('max_instances') &&
+    typed.min_instances >= 0 &&
+    typed.max_instances >= 0 &&
+    typed.min_instances > typed.max_instances
+  ) {
+    errors.push(
+      configError(
+        'min_instances',
+        valueText('min_instances'),
+        `a number no higher than "max_instances" (${typed.max_instances})`,
+      ),
+    );
   }
-  if (!failed.has('connection_pooler_user') && !failed.has('super_username')
-    && typed.connection_pooler_user === typed.super_username) {
-    errors.push(configError('connection_pooler_user', valueText('connection_pooler_user'),
-      `a user name other than "super_username" (${JSON.stringify(typed.super_username)})`));
+  if (
+    !failed.has('connection_pooler_user') &&
+    !failed.has('super_username') &&
+    typed.connection_pooler_user === typed.super_username
+  ) {
+    errors.push(
+      configError(
+        'connection_pooler_user',
+        valueText('connection_pooler_user'),
+        `a user name other than "super_username" (${JSON.stringify(typed.super_username)})`,
+      ),
+    );
   }
 
   if (!failed.has('maintenance_windows')) {
     const windows = parseMaintenanceWindows(typed.maintenance_windows);
     if (!windows.ok) {
-      errors.push(configError('maintenance_windows', valueText('maintenance_windows'),
-        `windows like "Sat:22:00-23:59" or "01:00-06:00" (UTC): ${windows.errors.map((e) => e.error).join('; ')}`));
+      errors.push(
+        configError(
+          'maintenance_windows',
+          valueText('maintenance_windows'),
+          `windows like "Sat:22:00-23:59" or "01:00-06:00" (UTC): ${windows.errors.map((e) => e.error).join('; ')}`,
+        ),
+      );
     }
   }
 
@@ -262,7 +310,10 @@ export function parseOperatorConfig(data: Record<string, string> | undefined, en
  * @returns `'*'` for all namespaces (the value contains a `*` item); otherwise the comma-separated names,
  *   trimmed and without duplicates, in written order; `[operatorNamespace]` when the value names none
  */
-export function watchedNamespaces(config: Pick<OperatorConfig, 'watched_namespace'>, operatorNamespace: string): string[] | '*' {
+export function watchedNamespaces(
+  config: Pick<OperatorConfig, 'watched_namespace'>,
+  operatorNamespace: string,
+): string[] | '*' {
   const names = parseList(config.watched_namespace);
   if (names.includes('*')) return '*';
   if (names.length === 0) return [operatorNamespace];

@@ -65,7 +65,8 @@ export function parseInteger(text: string): ParseResult<number> {
   const trimmed = text.trim();
   if (!/^[+-]?\d+$/.test(trimmed)) return failure(EXPECTED_INT);
   const value = Number(trimmed);
-  if (!Number.isSafeInteger(value)) return failure(`${EXPECTED_INT} between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`);
+  if (!Number.isSafeInteger(value))
+    return failure(`${EXPECTED_INT} between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`);
   return success(value === 0 ? 0 : value); // normalise -0
 }
 
@@ -92,7 +93,10 @@ export function parseDays(text: string): ParseResult<number> {
  * @returns the items in their written order, e.g. `["admin", "cron_admin"]`
  */
 export function parseList(text: string): string[] {
-  return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /**
@@ -100,7 +104,11 @@ export function parseList(text: string): string[] {
  * Inside a quoted part the other quote character is an ordinary character. There is no escape character.
  * Returns the error text for an unmatched quote (1-based position, like Zalando's message) instead of parts.
  */
-function splitOutsideQuotes(text: string, separator: string, limit = Infinity): { parts: string[] } | { error: string } {
+function splitOutsideQuotes(
+  text: string,
+  separator: string,
+  limit = Infinity,
+): { parts: string[] } | { error: string } {
   const parts: string[] = [];
   let open: string | null = null;
   let openedAt = 0;
@@ -153,7 +161,12 @@ export function parseMap(text: string): ParseResult<Record<string, string>> {
     if (rawValue === undefined) return failure(`${EXPECTED_MAP} (item ${JSON.stringify(item)} has no ":")`);
     const key = (rawKey ?? '').trim();
     if (key === '') return failure(`${EXPECTED_MAP} (item ${JSON.stringify(item)} has an empty key)`);
-    Object.defineProperty(result, key, { value: rawValue.trim(), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(result, key, {
+      value: rawValue.trim(),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return success(result);
 }
@@ -253,5 +266,7 @@ export function formatDuration(ms: number): string {
  * @returns the text, `""` for an empty map
  */
 export function formatMap(map: Readonly<Record<string, string>>): string {
-  return Object.entries(map).map(([key, value]) => `${key}:${value}`).join(',');
+  return Object.entries(map)
+    .map(([key, value]) => `${key}:${value}`)
+    .join(',');
 }

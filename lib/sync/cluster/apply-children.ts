@@ -31,24 +31,43 @@ export interface Applied {
  * @param applied where the writes are recorded as they are made
  * @returns nothing; throws KubeApiError (or VolumeResizeError) when a write fails, with `applied` holding the ones made
  */
-export async function applyChildren(ctx: SyncContext, cluster: NamespacedPostgresql, plan: ClusterPlan, observed: ObservedChildren,
-  holding: LeaseHeld, applied: Applied, log: Logger): Promise<void> {
+export async function applyChildren(
+  ctx: SyncContext,
+  cluster: NamespacedPostgresql,
+  plan: ClusterPlan,
+  observed: ObservedChildren,
+  holding: LeaseHeld,
+  applied: Applied,
+  log: Logger,
+): Promise<void> {
   for (const action of plan.actions) {
     const key = objectKey(action.object);
     if (action.object.kind === 'StatefulSet') {
-      const outcome = await syncStatefulSet(ctx, cluster, plan.statefulSet, observed.get(key), holding.lease, holding.deletionWaitMs, ctx.deadline);
+      const outcome = await syncStatefulSet(
+        ctx,
+        cluster,
+        plan.statefulSet,
+        observed.get(key),
+        holding.lease,
+        holding.deletionWaitMs,
+        ctx.deadline,
+      );
       applied.steps.push(...outcome.events);
       applied.pending = outcome.pending;
       if (!outcome.written) continue;
       observed.set(key, outcome.written);
     } else {
-      const written = action.type === 'apply'
-        ? await ctx.client.apply(action.object, ctx.signal)
-        : await createShared(ctx, action.object);
+      const written =
+        action.type === 'apply'
+          ? await ctx.client.apply(action.object, ctx.signal)
+          : await createShared(ctx, action.object);
       if (written) observed.set(key, written);
     }
     applied.actions.push(appliedAction(action));
-    log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, { name: action.object.metadata.name, reason: action.reason });
+    log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, {
+      name: action.object.metadata.name,
+      reason: action.reason,
+    });
   }
 }
 

@@ -32,19 +32,36 @@ export type LeaseHolding = { held: false } | LeaseHeld;
  * @returns what `work` returns; `busy` (retryable) when another holder kept the Lease for the whole wait; `failed`
  *   when the Lease could not be read or written (retryable as the API error says)
  */
-export async function underClusterLease(ctx: SyncContext, raw: PostgresqlObject, log: Logger,
-  work: (holding: LeaseHeld) => Promise<SyncResult>): Promise<SyncResult> {
+export async function underClusterLease(
+  ctx: SyncContext,
+  raw: PostgresqlObject,
+  log: Logger,
+  work: (holding: LeaseHeld) => Promise<SyncResult>,
+): Promise<SyncResult> {
   const timing = { ...DEFAULT_TIMING, ...ctx.timing };
   const target = clusterLeaseTarget(raw.metadata, ctx.config);
   let lease: Awaited<ReturnType<typeof acquireLease>>;
   try {
-    lease = await acquireLease(ctx.client, target, ctx.holder ?? newHolderIdentity(), timing, ctx.now, ctx.signal, ctx.deadline);
+    lease = await acquireLease(
+      ctx.client,
+      target,
+      ctx.holder ?? newHolderIdentity(),
+      timing,
+      ctx.now,
+      ctx.signal,
+      ctx.deadline,
+    );
   } catch (error) {
     return failedBeforeWrites(error, isRetryable(error), `taking the Lease ${target.name}`);
   }
   if (!(lease instanceof HeldLease)) {
     log.info('Another sync holds the Lease', { holder: lease.heldBy });
-    return { outcome: 'busy', actions: [], retryable: true, error: `Lease ${target.name} is held by ${lease.heldBy} until ${lease.until.toISOString()}` };
+    return {
+      outcome: 'busy',
+      actions: [],
+      retryable: true,
+      error: `Lease ${target.name} is held by ${lease.heldBy} until ${lease.until.toISOString()}`,
+    };
   }
   try {
     return await work({ held: true, lease, deletionWaitMs: timing.deletionWaitMs });

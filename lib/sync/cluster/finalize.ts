@@ -44,7 +44,16 @@ export interface FinalizeResult {
 }
 
 /** The kinds deleted by the cluster's selector labels, in Zalando's order. */
-const CLEANUP_KINDS = ['StatefulSet', 'Pod', 'PersistentVolumeClaim', 'Secret', 'PodDisruptionBudget', 'Endpoints', 'Service', 'ConfigMap'] as const;
+const CLEANUP_KINDS = [
+  'StatefulSet',
+  'Pod',
+  'PersistentVolumeClaim',
+  'Secret',
+  'PodDisruptionBudget',
+  'Endpoints',
+  'Service',
+  'ConfigMap',
+] as const;
 
 /** Patroni's DCS objects and the `-config` Service, which Patroni may create without the operator's labels. */
 const PATRONI_SUFFIXES = ['-config', '-leader', '-failover', '-sync'];
@@ -58,7 +67,12 @@ type Child = { kind?: string; metadata: V1ObjectMeta & { name: string } };
  *   children without owner references are still cleaned up
  * @returns what was done; never throws
  */
-export async function finalizeCluster(ctx: SyncContext, namespace: string, name: string, lastKnown?: KubeObject): Promise<FinalizeResult> {
+export async function finalizeCluster(
+  ctx: SyncContext,
+  namespace: string,
+  name: string,
+  lastKnown?: KubeObject,
+): Promise<FinalizeResult> {
   const log = ctx.log.with({ cluster: name, namespace });
   const result: FinalizeResult = { outcome: 'failed', deleted: [], remaining: [] };
   try {
@@ -76,7 +90,10 @@ export async function finalizeCluster(ctx: SyncContext, namespace: string, name:
     const keeps = keptAfterDeletion(ctx.config, name);
     const present = await listChildren(ctx, namespace, name);
     for (const object of present) {
-      const { kind = '', metadata: { name: childName } } = object;
+      const {
+        kind = '',
+        metadata: { name: childName },
+      } = object;
       if (object.metadata.deletionTimestamp) continue;
       if (keeps(kind, childName)) {
         await dropOwnerReference(ctx, object, namespace, subject.metadata?.uid);
@@ -104,7 +121,12 @@ export async function finalizeCluster(ctx: SyncContext, namespace: string, name:
   } catch (error) {
     log.error('Cleanup failed', { error: messageOf(error) });
     // A failed `test` of a patch (422: the object changed since it was listed) passes on the next call.
-    return { ...result, outcome: 'failed', retryable: isRetryable(error) || isStatus(error, 422), error: messageOf(error) };
+    return {
+      ...result,
+      outcome: 'failed',
+      retryable: isRetryable(error) || isStatus(error, 422),
+      error: messageOf(error),
+    };
   }
 }
 
@@ -112,32 +134,48 @@ export async function finalizeCluster(ctx: SyncContext, namespace: string, name:
 async function listChildren(ctx: SyncContext, namespace: string, cluster: string): Promise<Child[]> {
   // The selector labels depend only on the name (and the config): the manifest may be gone or invalid.
   const selector = labelSelector(selectorLabels({ metadata: { name: cluster } } as Postgresql, ctx.config));
-  const lists = await Promise.all(CLEANUP_KINDS.map((kind) => ctx.client.list<Child>(kind, namespace, selector, ctx.signal)));
+  const lists = await Promise.all(
+    CLEANUP_KINDS.map((kind) => ctx.client.list<Child>(kind, namespace, selector, ctx.signal)),
+  );
   const found = new Map<string, Child>();
   for (const object of lists.flat()) found.set(`${object.kind}/${object.metadata.name}`, object);
-  const byName = PATRONI_SUFFIXES.flatMap((suffix) => (['Endpoints', 'ConfigMap', 'Service'] as const)
-    .filter((kind) => kind !== 'Service' || suffix === '-config')
-    .map((kind) => ({ kind, name: `${cluster}${suffix}` })))
-    .filter(({ kind, name }) => !found.has(`${kind}/${name}`));
+  const byName = PATRONI_SUFFIXES.flatMap((suffix) =>
+    (['Endpoints', 'ConfigMap', 'Service'] as const)
+      .filter((kind) => kind !== 'Service' || suffix === '-config')
+      .map((kind) => ({ kind, name: `${cluster}${suffix}` })),
+  ).filter(({ kind, name }) => !found.has(`${kind}/${name}`));
   const extra = await Promise.all(byName.map((ref) => ctx.client.get<Child>({ ...ref, namespace }, ctx.signal)));
   for (const object of extra) if (object) found.set(`${object.kind}/${object.metadata.name}`, object);
   return [...found.values()];
 }
 
 /** Removes the owner reference to the cluster from an object that is kept (JSON patch tested on the list read). */
-async function dropOwnerReference(ctx: SyncContext, object: Child, namespace: string, uid: string | undefined): Promise<void> {
+async function dropOwnerReference(
+  ctx: SyncContext,
+  object: Child,
+  namespace: string,
+  uid: string | undefined,
+): Promise<void> {
   const refs = object.metadata.ownerReferences ?? [];
   if (!uid || !refs.some((r) => r.uid === uid)) return;
-  await ctx.client.jsonPatch({ kind: object.kind ?? '', namespace, name: object.metadata.name }, [
-    { op: 'test', path: '/metadata/ownerReferences', value: refs },
-    { op: 'replace', path: '/metadata/ownerReferences', value: refs.filter((r) => r.uid !== uid) },
-  ], ctx.signal);
+  await ctx.client.jsonPatch(
+    { kind: object.kind ?? '', namespace, name: object.metadata.name },
+    [
+      { op: 'test', path: '/metadata/ownerReferences', value: refs },
+      { op: 'replace', path: '/metadata/ownerReferences', value: refs.filter((r) => r.uid !== uid) },
+    ],
+    ctx.signal,
+  );
 }
 
 /** Records the guard's Warning Event and status message once per distinct message (status is the memory). */
 async function reportDeleteBlocked(ctx: SyncContext, raw: PostgresqlObject, message: string): Promise<void> {
   if (storedStatus(raw)?.deletion === message) return;
-  await ctx.client.mergePatch({ kind: POSTGRESQL.kind, namespace: raw.metadata.namespace, name: raw.metadata.name },
-    { status: { deletion: message } }, 'status', ctx.signal);
+  await ctx.client.mergePatch(
+    { kind: POSTGRESQL.kind, namespace: raw.metadata.namespace, name: raw.metadata.name },
+    { status: { deletion: message } },
+    'status',
+    ctx.signal,
+  );
   await ctx.events.record(raw, 'Warning', 'DeleteBlocked', message);
 }

@@ -17,26 +17,44 @@ import { POSTGRESQL } from '../../model/postgresql';
 export const FINALIZER = 'postgres-operator.acid.zalan.do';
 
 /** A `postgresql` object as read: its finalizers and the version they were read at. */
-export interface FinalizerTarget { metadata: Pick<V1ObjectMeta, 'finalizers' | 'resourceVersion'> & { name: string; namespace: string } }
+export interface FinalizerTarget {
+  metadata: Pick<V1ObjectMeta, 'finalizers' | 'resourceVersion'> & { name: string; namespace: string };
+}
 
 const finalizersOf = (raw: { metadata?: Pick<V1ObjectMeta, 'finalizers'> }): string[] => raw.metadata?.finalizers ?? [];
 
 /** @returns whether the object carries the operator's finalizer */
-export const hasFinalizer = (raw: { metadata?: Pick<V1ObjectMeta, 'finalizers'> }): boolean => finalizersOf(raw).includes(FINALIZER);
+export const hasFinalizer = (raw: { metadata?: Pick<V1ObjectMeta, 'finalizers'> }): boolean =>
+  finalizersOf(raw).includes(FINALIZER);
 
-const ref = (raw: FinalizerTarget) => ({ kind: POSTGRESQL.kind, namespace: raw.metadata.namespace, name: raw.metadata.name });
+const ref = (raw: FinalizerTarget) => ({
+  kind: POSTGRESQL.kind,
+  namespace: raw.metadata.namespace,
+  name: raw.metadata.name,
+});
 
 /**
  * Adds the finalizer unless present (no request then). The patch tests the list it read, so a concurrent change
  * to the finalizers fails with 422 instead of being overwritten (the caller retries on the next event).
  * @returns the updated object (as the API returns it), or the input when nothing had to change
  */
-export async function ensureFinalizer<T extends FinalizerTarget>(client: KubeClient, raw: T, signal?: AbortSignal): Promise<T> {
+export async function ensureFinalizer<T extends FinalizerTarget>(
+  client: KubeClient,
+  raw: T,
+  signal?: AbortSignal,
+): Promise<T> {
   if (hasFinalizer(raw)) return raw;
   const current = raw.metadata.finalizers;
-  const operations = current === undefined
-    ? [{ op: 'test', path: '/metadata/resourceVersion', value: raw.metadata.resourceVersion }, { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }]
-    : [{ op: 'test', path: '/metadata/finalizers', value: current }, { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }];
+  const operations =
+    current === undefined
+      ? [
+          { op: 'test', path: '/metadata/resourceVersion', value: raw.metadata.resourceVersion },
+          { op: 'add', path: '/metadata/finalizers', value: [FINALIZER] },
+        ]
+      : [
+          { op: 'test', path: '/metadata/finalizers', value: current },
+          { op: 'add', path: '/metadata/finalizers/-', value: FINALIZER },
+        ];
   return client.jsonPatch<T>(ref(raw), operations, signal);
 }
 
@@ -44,8 +62,12 @@ export async function ensureFinalizer<T extends FinalizerTarget>(client: KubeCli
 export async function removeFinalizer(client: KubeClient, raw: FinalizerTarget, signal?: AbortSignal): Promise<void> {
   if (!hasFinalizer(raw)) return;
   const current = finalizersOf(raw);
-  await client.jsonPatch(ref(raw), [
-    { op: 'test', path: '/metadata/finalizers', value: current },
-    { op: 'replace', path: '/metadata/finalizers', value: current.filter((f) => f !== FINALIZER) },
-  ], signal);
+  await client.jsonPatch(
+    ref(raw),
+    [
+      { op: 'test', path: '/metadata/finalizers', value: current },
+      { op: 'replace', path: '/metadata/finalizers', value: current.filter((f) => f !== FINALIZER) },
+    ],
+    signal,
+  );
 }

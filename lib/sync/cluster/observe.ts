@@ -23,14 +23,21 @@ export type ObservedChildren = Map<string, KubeObject>;
 export type NamespacedPostgresql = Postgresql & { metadata: { namespace: string } };
 
 /** @returns a label selector string (`a=b,c=d`) for equality labels */
-export const labelSelector = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+export const labelSelector = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 
 /**
  * @param statefulSet the live StatefulSet, if any
  * @returns the labels that select the cluster's pods: the live StatefulSet's selector (the pods it runs), else the
  *   cluster's selector labels (what a new StatefulSet gets)
  */
-export function podSelector(ctx: SyncContext, cluster: Postgresql, statefulSet: V1StatefulSet | undefined): Record<string, string> {
+export function podSelector(
+  ctx: SyncContext,
+  cluster: Postgresql,
+  statefulSet: V1StatefulSet | undefined,
+): Record<string, string> {
   return statefulSet?.spec?.selector?.matchLabels ?? selectorLabels(cluster, ctx.config);
 }
 
@@ -57,15 +64,24 @@ export async function observeCluster(ctx: SyncContext, cluster: NamespacedPostgr
  * Reads a cluster's children: one LIST per owned kind by the cluster's selector labels, one GET per shared object
  * (the pod ServiceAccount and RoleBinding, which are not labelled per cluster).
  */
-async function observeChildren(ctx: SyncContext, cluster: NamespacedPostgresql, shared: DesiredObject[]): Promise<ObservedChildren> {
+async function observeChildren(
+  ctx: SyncContext,
+  cluster: NamespacedPostgresql,
+  shared: DesiredObject[],
+): Promise<ObservedChildren> {
   const namespace = cluster.metadata.namespace;
   const selector = labelSelector(selectorLabels(cluster, ctx.config));
   const observed: ObservedChildren = new Map();
-  const lists = await Promise.all(OWNED_KINDS.map(async (kind) => ({ kind, items: await ctx.client.list(kind, namespace, selector, ctx.signal) })));
+  const lists = await Promise.all(
+    OWNED_KINDS.map(async (kind) => ({ kind, items: await ctx.client.list(kind, namespace, selector, ctx.signal) })),
+  );
   for (const { kind, items } of lists) for (const item of items) observed.set(`${kind}/${item.metadata?.name}`, item);
-  const sharedObjects = await Promise.all(shared.map(async (s) => ({
-    key: objectKey(s), live: await ctx.client.get({ kind: s.kind, namespace, name: s.metadata.name }, ctx.signal),
-  })));
+  const sharedObjects = await Promise.all(
+    shared.map(async (s) => ({
+      key: objectKey(s),
+      live: await ctx.client.get({ kind: s.kind, namespace, name: s.metadata.name }, ctx.signal),
+    })),
+  );
   for (const { key, live } of sharedObjects) if (live) observed.set(key, live);
   return observed;
 }
@@ -74,10 +90,17 @@ async function observeChildren(ctx: SyncContext, cluster: NamespacedPostgresql, 
  * The StatefulSet is looked up by name when the label list missed it (its labels were edited, or `cluster_labels`
  * changed): applying over it without knowing it would hit the fields Kubernetes refuses to change.
  */
-async function findStatefulSetByName(ctx: SyncContext, cluster: NamespacedPostgresql, observed: ObservedChildren): Promise<void> {
+async function findStatefulSetByName(
+  ctx: SyncContext,
+  cluster: NamespacedPostgresql,
+  observed: ObservedChildren,
+): Promise<void> {
   const key = `StatefulSet/${cluster.metadata.name}`;
   if (observed.has(key)) return;
-  const found = await ctx.client.get<V1StatefulSet>({ kind: 'StatefulSet', namespace: cluster.metadata.namespace, name: cluster.metadata.name }, ctx.signal);
+  const found = await ctx.client.get<V1StatefulSet>(
+    { kind: 'StatefulSet', namespace: cluster.metadata.namespace, name: cluster.metadata.name },
+    ctx.signal,
+  );
   if (found) observed.set(key, found);
 }
 
@@ -86,15 +109,23 @@ async function findStatefulSetByName(ctx: SyncContext, cluster: NamespacedPostgr
  * when the label list missed it, e.g. after someone edited its labels), else a new derived one.
  * Adds Secrets found by name to `observed`.
  */
-async function passwordsFor(ctx: SyncContext, cluster: NamespacedPostgresql, observed: ObservedChildren): Promise<Record<string, string>> {
+async function passwordsFor(
+  ctx: SyncContext,
+  cluster: NamespacedPostgresql,
+  observed: ObservedChildren,
+): Promise<Record<string, string>> {
   const passwords: Record<string, string> = {};
   for (const user of secretUsers(cluster, ctx.config).users) {
     const name = secretName(ctx.config, cluster.metadata.name, user);
     const listed: V1Secret | undefined = observed.get(`Secret/${name}`);
-    const secret = listed ?? await ctx.client.get<V1Secret>({ kind: 'Secret', namespace: cluster.metadata.namespace, name }, ctx.signal);
+    const secret =
+      listed ??
+      (await ctx.client.get<V1Secret>({ kind: 'Secret', namespace: cluster.metadata.namespace, name }, ctx.signal));
     if (secret && !listed) observed.set(`Secret/${name}`, secret);
     const existing = secret?.data?.password;
-    passwords[user] = existing ? Buffer.from(existing, 'base64').toString('utf8') : ctx.newPassword(cluster.metadata.uid ?? '', user);
+    passwords[user] = existing
+      ? Buffer.from(existing, 'base64').toString('utf8')
+      : ctx.newPassword(cluster.metadata.uid ?? '', user);
   }
   return passwords;
 }

@@ -20,8 +20,14 @@ import type { PostgresqlObject } from './read-cluster';
  * @param lease the cluster's Lease when held; without it nothing disruptive is done
  * @returns the steps' Events, condition and pending work; throws KubeApiError when the API fails
  */
-export async function podSteps(ctx: SyncContext, raw: PostgresqlObject, cluster: NamespacedPostgresql, observed: ObservedChildren,
-  instances: number, lease: HeldLease | undefined): Promise<RolloutOutcome> {
+export async function podSteps(
+  ctx: SyncContext,
+  raw: PostgresqlObject,
+  cluster: NamespacedPostgresql,
+  observed: ObservedChildren,
+  instances: number,
+  lease: HeldLease | undefined,
+): Promise<RolloutOutcome> {
   const statefulSet: V1StatefulSet | undefined = observed.get(`StatefulSet/${cluster.metadata.name}`);
   if (!statefulSet) return { events: [] };
   const pods = await listPods(ctx, cluster.metadata.namespace, podSelector(ctx, cluster, statefulSet));

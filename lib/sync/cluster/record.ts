@@ -6,7 +6,13 @@
 import type { Logger } from '../../log/logger';
 import type { ClusterPlanResult } from '../../plan/cluster';
 import { childWritesEvent, manifestWarningsEvent, newRefusals } from '../../plan/cluster-events';
-import { invalidAlreadyReported, podsReady, storedStatus, storedWarnings, syncObservation } from '../../plan/cluster-status';
+import {
+  invalidAlreadyReported,
+  podsReady,
+  storedStatus,
+  storedWarnings,
+  syncObservation,
+} from '../../plan/cluster-status';
 import type { RolloutOutcome } from '../rollout/rolling-update';
 import type { RolesStepResult } from '../roles/step';
 import type { StepEvent, SyncContext } from '../context';
@@ -45,15 +51,28 @@ async function recordStep(ctx: SyncContext, raw: PostgresqlObject, log: Logger, 
  * Writes the status and the Events of a pass that ended, and clears the `sync-now` annotation.
  * @returns the `synced` result; throws KubeApiError when a write fails
  */
-export async function recordSynced(ctx: SyncContext, raw: PostgresqlObject, log: Logger, facts: PassFacts): Promise<SyncResult> {
+export async function recordSynced(
+  ctx: SyncContext,
+  raw: PostgresqlObject,
+  log: Logger,
+  facts: PassFacts,
+): Promise<SyncResult> {
   const { plan, applied, rollout, roles } = facts;
   const previousWarnings = storedWarnings(raw);
   const observation = syncObservation({
-    generation: generationOf(raw), manifestWarnings: facts.manifestWarnings, notes: plan.state.notes, refusals: plan.refusals,
+    generation: generationOf(raw),
+    manifestWarnings: facts.manifestWarnings,
+    notes: plan.state.notes,
+    refusals: plan.refusals,
     pods: podsReady(facts.observed, raw.metadata.name, plan.instances),
     changed: applied.actions.length > 0 || applied.steps.length > 0,
   });
-  const status = await writeStatus(ctx, raw, observation, [roles.condition, rollout.condition].filter((c) => c !== undefined));
+  const status = await writeStatus(
+    ctx,
+    raw,
+    observation,
+    [roles.condition, rollout.condition].filter((c) => c !== undefined),
+  );
 
   const writes = childWritesEvent(applied.actions);
   if (writes) await ctx.events.record(raw, 'Normal', writes.reason, writes.message);
@@ -71,8 +90,14 @@ export async function recordSynced(ctx: SyncContext, raw: PostgresqlObject, log:
   if (await clearSyncNow(ctx.client, raw, ctx.signal)) log.info('Honoured the sync-now annotation');
 
   const later = [applied.pending, rollout.pending, roles.pending].filter(Boolean).join('; ');
-  return { outcome: 'synced', actions: applied.actions, status: status.PostgresClusterStatus, ...(later ? { retryable: true, pending: later } : {}),
-    ...(rollout.pending ? { rollingUpdate: rollout.pending } : {}), ...(roles.summary ? { roles: roles.summary } : {}) };
+  return {
+    outcome: 'synced',
+    actions: applied.actions,
+    status: status.PostgresClusterStatus,
+    ...(later ? { retryable: true, pending: later } : {}),
+    ...(rollout.pending ? { rollingUpdate: rollout.pending } : {}),
+    ...(roles.summary ? { roles: roles.summary } : {}),
+  };
 }
 
 /**
@@ -80,11 +105,22 @@ export async function recordSynced(ctx: SyncContext, raw: PostgresqlObject, log:
  * @param message the problems, as `describeProblems` words them
  * @returns the `invalid` result, or `failed` when the status could not be written; never throws
  */
-export async function recordInvalid(ctx: SyncContext, raw: PostgresqlObject, message: string, log: Logger): Promise<SyncResult> {
+export async function recordInvalid(
+  ctx: SyncContext,
+  raw: PostgresqlObject,
+  message: string,
+  log: Logger,
+): Promise<SyncResult> {
   const generation = generationOf(raw);
   try {
     const before = storedStatus(raw);
-    const status = await writeStatus(ctx, raw, { generation, invalid: message, changed: false, podsReady: false, warnings: [] });
+    const status = await writeStatus(ctx, raw, {
+      generation,
+      invalid: message,
+      changed: false,
+      podsReady: false,
+      warnings: [],
+    });
     if (!invalidAlreadyReported(before, message, generation)) {
       await ctx.events.record(raw, 'Warning', 'InvalidManifest', message);
       log.warn('Invalid manifest', { reason: message });
@@ -101,13 +137,24 @@ export async function recordInvalid(ctx: SyncContext, raw: PostgresqlObject, mes
  * @param manifestWarnings the validation's warnings, kept in the status
  * @returns the `failed` result, retryable as the error says; never throws (a status that cannot be written is logged)
  */
-export async function recordFailure(ctx: SyncContext, raw: PostgresqlObject, log: Logger, manifestWarnings: string[], applied: Applied,
-  error: unknown): Promise<SyncResult> {
+export async function recordFailure(
+  ctx: SyncContext,
+  raw: PostgresqlObject,
+  log: Logger,
+  manifestWarnings: string[],
+  applied: Applied,
+  error: unknown,
+): Promise<SyncResult> {
   const message = messageOf(error);
   log.error('Sync failed', { error: message });
   try {
-    await writeStatus(ctx, raw, { generation: generationOf(raw), failed: message, changed: applied.actions.length > 0 || applied.steps.length > 0,
-      podsReady: false, warnings: manifestWarnings });
+    await writeStatus(ctx, raw, {
+      generation: generationOf(raw),
+      failed: message,
+      changed: applied.actions.length > 0 || applied.steps.length > 0,
+      podsReady: false,
+      warnings: manifestWarnings,
+    });
     for (const step of applied.steps) await ctx.events.record(raw, step.type, step.reason, step.message);
     await ctx.events.record(raw, 'Warning', 'SyncFailed', message);
   } catch (statusError) {

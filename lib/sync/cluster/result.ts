@@ -32,5 +32,10 @@ export const messageOf = (error: unknown): string => (error instanceof Error ? e
  * @returns the result of a sync that failed before it wrote anything
  */
 export function failedBeforeWrites(error: unknown, retryable: boolean, context?: string): SyncResult {
-  return { outcome: 'failed', actions: [], retryable, error: context ? `${context}: ${messageOf(error)}` : messageOf(error) };
+  return {
+    outcome: 'failed',
+    actions: [],
+    retryable,
+    error: context ? `${context}: ${messageOf(error)}` : messageOf(error),
+  };
 }

@@ -15,12 +15,18 @@ import type { SyncContext } from '../context';
  * @param selector the StatefulSet's pod selector labels
  * @returns the replicas to keep and why, or undefined when the scale-down may proceed (or there is none)
  */
-export async function scaleDownHold(ctx: SyncContext, cluster: Postgresql, change: StatefulSetChange,
-  selector: Record<string, string>): Promise<ScaleDownHold | undefined> {
+export async function scaleDownHold(
+  ctx: SyncContext,
+  cluster: Postgresql,
+  change: StatefulSetChange,
+  selector: Record<string, string>,
+): Promise<ScaleDownHold | undefined> {
   if (!change.scaleDown) return undefined;
   const pods = await listPods(ctx, cluster.metadata.namespace ?? 'default', selector);
   const roles: PodRole[] = pods.map((pod) => ({
-    name: pod.metadata?.name ?? '', role: pod.metadata?.labels?.[ctx.config.pod_role_label], deleting: Boolean(pod.metadata?.deletionTimestamp),
+    name: pod.metadata?.name ?? '',
+    role: pod.metadata?.labels?.[ctx.config.pod_role_label],
+    deleting: Boolean(pod.metadata?.deletionTimestamp),
   }));
   return holdScaleDown(cluster.metadata.name, change.scaleDown, roles);
 }

@@ -28,8 +28,15 @@ export type RecreateResult = { done: true; created: KubeObject } | { done: false
  * @param waitMs how long to wait for the old one to go (ms; never past `deadline`, epoch ms)
  * @returns the StatefulSet created, or what it waits for; throws KubeApiError, or LeaseLostError when the Lease is lost
  */
-export async function recreateStatefulSet(ctx: SyncContext, desired: DesiredObject, deleteFirst: boolean, pods: readonly V1Pod[],
-  lease: HeldLease, waitMs: number, deadline?: number): Promise<RecreateResult> {
+export async function recreateStatefulSet(
+  ctx: SyncContext,
+  desired: DesiredObject,
+  deleteFirst: boolean,
+  pods: readonly V1Pod[],
+  lease: HeldLease,
+  waitMs: number,
+  deadline?: number,
+): Promise<RecreateResult> {
   // The builders always set the namespace (to `default` when the cluster has none, as here).
   const ref = { kind: 'StatefulSet', namespace: desired.metadata.namespace ?? 'default', name: desired.metadata.name };
   if (deleteFirst) await ctx.client.delete(ref, 'Orphan', ctx.signal);
@@ -38,7 +45,10 @@ export async function recreateStatefulSet(ctx: SyncContext, desired: DesiredObje
     const current = await ctx.client.get<V1StatefulSet>(ref, ctx.signal);
     if (!current) break;
     if (ctx.now().getTime() >= giveUp || ctx.signal?.aborted) {
-      return { done: false, waiting: `waiting for StatefulSet ${ref.name} to be deleted (its pods are kept); it is created again by the next sync` };
+      return {
+        done: false,
+        waiting: `waiting for StatefulSet ${ref.name} to be deleted (its pods are kept); it is created again by the next sync`,
+      };
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     await lease.renewIfDue();
@@ -49,7 +59,12 @@ export async function recreateStatefulSet(ctx: SyncContext, desired: DesiredObje
     const missing = Object.fromEntries(Object.entries(selector).filter(([k, v]) => labels[k] !== v));
     const name = pod.metadata?.name;
     if (Object.keys(missing).length === 0 || pod.metadata?.deletionTimestamp || name === undefined) continue;
-    await ctx.client.mergePatch({ kind: 'Pod', namespace: ref.namespace, name }, { metadata: { labels: missing } }, undefined, ctx.signal);
+    await ctx.client.mergePatch(
+      { kind: 'Pod', namespace: ref.namespace, name },
+      { metadata: { labels: missing } },
+      undefined,
+      ctx.signal,
+    );
   }
   return { done: true, created: await ctx.client.apply(desired, ctx.signal) };
 }

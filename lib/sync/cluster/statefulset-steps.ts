@@ -13,7 +13,12 @@
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeObject } from '../../k8s/client';
 import { desiredPodTemplateHash } from '../../plan/cluster';
-import { podAnnotationsReport, podsMarkedReport, statefulSetRecreatedReport, volumesResizedReport } from '../../plan/statefulset-events';
+import {
+  podAnnotationsReport,
+  podsMarkedReport,
+  statefulSetRecreatedReport,
+  volumesResizedReport,
+} from '../../plan/statefulset-events';
 import { withDesiredHash } from '../../plan/plan';
 import { type StatefulSetChange } from '../../plan/statefulset';
 import type { HeldLease } from '../../k8s/lease';
@@ -39,8 +44,15 @@ export interface StatefulSetOutcome {
  * @param deadline the invocation's deadline (epoch ms): a re-create waits no longer
  * @returns what was written and the Events of the steps; throws KubeApiError, VolumeResizeError or LeaseLostError
  */
-export async function syncStatefulSet(ctx: SyncContext, cluster: NamespacedPostgresql, change: StatefulSetChange,
-  observed: V1StatefulSet | undefined, lease: HeldLease, deletionWaitMs: number, deadline?: number): Promise<StatefulSetOutcome> {
+export async function syncStatefulSet(
+  ctx: SyncContext,
+  cluster: NamespacedPostgresql,
+  change: StatefulSetChange,
+  observed: V1StatefulSet | undefined,
+  lease: HeldLease,
+  deletionWaitMs: number,
+  deadline?: number,
+): Promise<StatefulSetOutcome> {
   const name = cluster.metadata.name;
   const namespace = cluster.metadata.namespace;
   const outcome: StatefulSetOutcome = { events: [] };
@@ -48,21 +60,41 @@ export async function syncStatefulSet(ctx: SyncContext, cluster: NamespacedPostg
   const needsPods = change.rollingUpdate || change.podAnnotations || change.recreate || !observed;
   const pods = needsPods ? await listPods(ctx, namespace, podSelector(ctx, cluster, observed)) : [];
 
-  const report = (event: StepEvent | undefined) => { if (event) outcome.events.push(event); };
+  const report = (event: StepEvent | undefined) => {
+    if (event) outcome.events.push(event);
+  };
 
   if (change.volumeResize && ctx.config.storage_resize_mode !== 'off') {
     report(volumesResizedReport(await growVolumeClaims(ctx, cluster, change.volumeResize.to), change.volumeResize));
   }
   if (change.rollingUpdate || !observed) {
-    report(podsMarkedReport(name, await flagPodsForRollingUpdate(ctx, pods, desiredPodTemplateHash(desired)), change.rollingUpdate));
+    report(
+      podsMarkedReport(
+        name,
+        await flagPodsForRollingUpdate(ctx, pods, desiredPodTemplateHash(desired)),
+        change.rollingUpdate,
+      ),
+    );
   }
   if (change.podAnnotations) {
-    report(podAnnotationsReport(change.podAnnotations,
-      await patchPodAnnotations(ctx, pods, change.podAnnotations.set, change.podAnnotations.remove)));
+    report(
+      podAnnotationsReport(
+        change.podAnnotations,
+        await patchPodAnnotations(ctx, pods, change.podAnnotations.set, change.podAnnotations.remove),
+      ),
+    );
   }
 
   if (change.recreate) {
-    const result = await recreateStatefulSet(ctx, desired, !change.awaitDeletion, pods, lease, deletionWaitMs, deadline);
+    const result = await recreateStatefulSet(
+      ctx,
+      desired,
+      !change.awaitDeletion,
+      pods,
+      lease,
+      deletionWaitMs,
+      deadline,
+    );
     if (!result.done) return { ...outcome, pending: result.waiting };
     outcome.written = result.created;
     report(statefulSetRecreatedReport(name, change.recreate));

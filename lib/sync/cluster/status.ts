@@ -11,9 +11,11 @@ import { nextStatus, statusMergePatch } from '../../plan/cluster-status';
 import type { SyncObservation } from '../../plan/status';
 import type { SyncContext } from '../context';
 
-
 /** The `postgresql` object a status is written to. */
-export interface StatusTarget { metadata: { name: string; namespace: string }; status?: unknown }
+export interface StatusTarget {
+  metadata: { name: string; namespace: string };
+  status?: unknown;
+}
 
 /**
  * Writes the status for this observation at `ctx.now()`, when it differs from the stored one (no request otherwise).
@@ -21,12 +23,20 @@ export interface StatusTarget { metadata: { name: string; namespace: string }; s
  * @param extra conditions owned by other steps (roles, rolling update), appended after the derived ones
  * @returns the status now stored; throws KubeApiError when the patch fails
  */
-export async function writeStatus(ctx: SyncContext, raw: StatusTarget, observation: SyncObservation,
-  extra: Condition[] = []): Promise<PostgresqlStatus> {
+export async function writeStatus(
+  ctx: SyncContext,
+  raw: StatusTarget,
+  observation: SyncObservation,
+  extra: Condition[] = [],
+): Promise<PostgresqlStatus> {
   const { status, changed } = nextStatus(raw, observation, ctx.now(), extra);
   if (changed) {
-    await ctx.client.mergePatch<KubeObject>({ kind: POSTGRESQL.kind, namespace: raw.metadata.namespace, name: raw.metadata.name },
-      statusMergePatch(raw.status, status), 'status', ctx.signal);
+    await ctx.client.mergePatch<KubeObject>(
+      { kind: POSTGRESQL.kind, namespace: raw.metadata.namespace, name: raw.metadata.name },
+      statusMergePatch(raw.status, status),
+      'status',
+      ctx.signal,
+    );
   }
   return status;
 }

@@ -59,7 +59,12 @@ export async function syncCluster(ctx: SyncContext, namespace: string, name: str
     const second = await syncPass(ctx, again.raw, log, holding);
     if (second.ended) return second.result;
     // Not reached: under the Lease every step may write. Should a step ask anyway, retry instead of looping.
-    return { outcome: 'failed', actions: [], retryable: true, error: `a step asked for the Lease while holding it: ${second.needsLease}` };
+    return {
+      outcome: 'failed',
+      actions: [],
+      retryable: true,
+      error: `a step asked for the Lease while holding it: ${second.needsLease}`,
+    };
   });
 }
 
@@ -72,10 +77,20 @@ const ended = (result: SyncResult): PassOutcome => ({ ended: true, result });
  * One pass: validate, observe, plan, apply (holding the Lease), the pod steps, the role step, then status and
  * Events. Without the Lease it stops at the first write it would make.
  */
-async function syncPass(ctx: SyncContext, raw: PostgresqlObject, log: Logger, holding: LeaseHolding): Promise<PassOutcome> {
-  const validation = validatePostgresql(raw, { enableTeamIdClusterNamePrefix: ctx.config.enable_team_id_clustername_prefix });
+async function syncPass(
+  ctx: SyncContext,
+  raw: PostgresqlObject,
+  log: Logger,
+  holding: LeaseHolding,
+): Promise<PassOutcome> {
+  const validation = validatePostgresql(raw, {
+    enableTeamIdClusterNamePrefix: ctx.config.enable_team_id_clustername_prefix,
+  });
   if (!validation.ok) return ended(await recordInvalid(ctx, raw, describeProblems(validation.problems), log));
-  const cluster: NamespacedPostgresql = { ...validation.cluster, metadata: { ...validation.cluster.metadata, namespace: raw.metadata.namespace } };
+  const cluster: NamespacedPostgresql = {
+    ...validation.cluster,
+    metadata: { ...validation.cluster.metadata, namespace: raw.metadata.namespace },
+  };
 
   const applied: Applied = { actions: [], steps: [] };
   try {
@@ -87,11 +102,19 @@ async function syncPass(ctx: SyncContext, raw: PostgresqlObject, log: Logger, ho
     }
     const lease = holding.held ? holding.lease : undefined;
     const rollout = await podSteps(ctx, raw, cluster, observation.children, plan.instances, lease);
-    if (rollout.needsLease && !holding.held) return { ended: false, needsLease: 'a Patroni configuration or rolling update step' };
+    if (rollout.needsLease && !holding.held)
+      return { ended: false, needsLease: 'a Patroni configuration or rolling update step' };
     const roles = await syncRolesAndDatabases(ctx, raw, cluster, observation.children, log);
-    return ended(await recordSynced(ctx, raw, log, {
-      manifestWarnings: validation.warnings, plan, observed: observation.children, applied, rollout, roles,
-    }));
+    return ended(
+      await recordSynced(ctx, raw, log, {
+        manifestWarnings: validation.warnings,
+        plan,
+        observed: observation.children,
+        applied,
+        rollout,
+        roles,
+      }),
+    );
   } catch (error) {
     return ended(await recordFailure(ctx, raw, log, validation.warnings, applied, error));
   }
@@ -102,12 +125,19 @@ async function syncPass(ctx: SyncContext, raw: PostgresqlObject, log: Logger, ho
  * scale-down would remove the master (then it is planned again, holding the replicas: `scale-down.ts`).
  * @returns the plan and its refusals; throws KubeApiError when the pods cannot be listed
  */
-async function planPass(ctx: SyncContext, cluster: NamespacedPostgresql, observation: Observation): Promise<ClusterPlanResult> {
+async function planPass(
+  ctx: SyncContext,
+  cluster: NamespacedPostgresql,
+  observation: Observation,
+): Promise<ClusterPlanResult> {
   const settings = { config: ctx.config, fieldManager: ctx.client.fieldManager };
   const planned = planCluster(cluster, observation.children, observation.passwords, settings);
   const selector = podSelector(ctx, cluster, observation.children.get(`StatefulSet/${cluster.metadata.name}`));
   const hold = await scaleDownHold(ctx, cluster, planned.statefulSet, selector);
   if (!hold) return { ...planned, refusals: planned.statefulSet.refusals };
-  const held = planCluster(cluster, observation.children, observation.passwords, { ...settings, keepReplicas: hold.keep });
+  const held = planCluster(cluster, observation.children, observation.passwords, {
+    ...settings,
+    keepReplicas: hold.keep,
+  });
   return { ...held, refusals: [hold.refusal, ...held.statefulSet.refusals] };
 }

@@ -13,7 +13,6 @@ import { isStatus } from '../../k8s/errors';
 import { SYNC_NOW_ANNOTATION } from '../../model/annotations';
 import { POSTGRESQL } from '../../model/postgresql';
 
-
 /** JSON Pointer escaping of a map key (`/` -> `~1`, `~` -> `~0`). */
 const pointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
@@ -22,14 +21,23 @@ const pointer = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1')
  * changed or it is gone) is not an error: the newer request stays for the next sync.
  * @returns whether a request removed it; throws KubeApiError for other API failures
  */
-export async function clearSyncNow(client: KubeClient, raw: { metadata: Pick<V1ObjectMeta, 'annotations'> & { name: string; namespace: string } },
-  signal?: AbortSignal): Promise<boolean> {
+export async function clearSyncNow(
+  client: KubeClient,
+  raw: { metadata: Pick<V1ObjectMeta, 'annotations'> & { name: string; namespace: string } },
+  signal?: AbortSignal,
+): Promise<boolean> {
   const value = raw.metadata.annotations?.[SYNC_NOW_ANNOTATION];
   if (value === undefined) return false;
   const path = `/metadata/annotations/${pointer(SYNC_NOW_ANNOTATION)}`;
   try {
-    await client.jsonPatch({ kind: POSTGRESQL.kind, namespace: raw.metadata.namespace, name: raw.metadata.name },
-      [{ op: 'test', path, value }, { op: 'remove', path }], signal);
+    await client.jsonPatch(
+      { kind: POSTGRESQL.kind, namespace: raw.metadata.namespace, name: raw.metadata.name },
+      [
+        { op: 'test', path, value },
+        { op: 'remove', path },
+      ],
+      signal,
+    );
     return true;
   } catch (error) {
     if (isStatus(error, 422)) return false;

@@ -19,7 +19,10 @@ import type { SyncContext } from '../context';
 
 /** A claim that could not be grown. */
 export class VolumeResizeError extends Error {
-  constructor(readonly claim: string, override readonly cause: Error) {
+  constructor(
+    readonly claim: string,
+    override readonly cause: Error,
+  ) {
     super(`could not resize PersistentVolumeClaim ${claim}: ${cause.message}`);
     this.name = 'VolumeResizeError';
   }
@@ -29,18 +32,38 @@ export class VolumeResizeError extends Error {
  * @param size the new size (a quantity, e.g. `2Gi`)
  * @returns the names of the claims patched (none when all are at least that large); throws VolumeResizeError
  */
-export async function growVolumeClaims(ctx: SyncContext, cluster: NamespacedPostgresql, size: string): Promise<string[]> {
+export async function growVolumeClaims(
+  ctx: SyncContext,
+  cluster: NamespacedPostgresql,
+  size: string,
+): Promise<string[]> {
   const namespace = cluster.metadata.namespace;
-  const claims = await ctx.client.list<V1PersistentVolumeClaim>('PersistentVolumeClaim', namespace,
-    labelSelector(selectorLabels(cluster, ctx.config)), ctx.signal);
-  const sizes: ClaimSize[] = claims.flatMap((claim) => (claim.metadata?.name === undefined ? [] : [{
-    name: claim.metadata.name, storage: claim.spec?.resources?.requests?.storage, deleting: Boolean(claim.metadata.deletionTimestamp),
-  }]));
+  const claims = await ctx.client.list<V1PersistentVolumeClaim>(
+    'PersistentVolumeClaim',
+    namespace,
+    labelSelector(selectorLabels(cluster, ctx.config)),
+    ctx.signal,
+  );
+  const sizes: ClaimSize[] = claims.flatMap((claim) =>
+    claim.metadata?.name === undefined
+      ? []
+      : [
+          {
+            name: claim.metadata.name,
+            storage: claim.spec?.resources?.requests?.storage,
+            deleting: Boolean(claim.metadata.deletionTimestamp),
+          },
+        ],
+  );
   const grown: string[] = [];
   for (const name of claimsToGrow(cluster.metadata.name, sizes, size)) {
     try {
-      await ctx.client.mergePatch({ kind: 'PersistentVolumeClaim', namespace, name },
-        { spec: { resources: { requests: { storage: size } } } }, undefined, ctx.signal);
+      await ctx.client.mergePatch(
+        { kind: 'PersistentVolumeClaim', namespace, name },
+        { spec: { resources: { requests: { storage: size } } } },
+        undefined,
+        ctx.signal,
+      );
     } catch (error) {
       if (isRetryable(error)) throw error;
       throw new VolumeResizeError(name, error instanceof Error ? error : new Error(String(error)));

@@ -21,11 +21,22 @@ import type { Logger } from '../../log/logger';
 import type { ConfigLocation } from '../context';
 import { runFleet } from '../fleet/run';
 import { syncFleet, type FleetResult } from '../fleet/sync-fleet';
-import { changedKeys, configDataHash, describeConfigDiff, diffConfigData, recordAppliedConfig, sameConfigData, type ConfigData } from '../operator/history';
+import {
+  changedKeys,
+  configDataHash,
+  describeConfigDiff,
+  diffConfigData,
+  recordAppliedConfig,
+  sameConfigData,
+  type ConfigData,
+} from '../operator/history';
 import type { OperatorContextResult } from '../operator/load';
 
 /** What handling the change did (a JSON-able summary), and whether the caller should be called again (503). */
-export interface ConfigChangeOutcome { result: unknown; retryable?: boolean }
+export interface ConfigChangeOutcome {
+  result: unknown;
+  retryable?: boolean;
+}
 
 /** How to run the fleet sync a change starts. */
 export interface ConfigChangeOptions {
@@ -45,7 +56,9 @@ const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const LISTED_CLUSTERS = 20;
 
 const listed = (keys: string[]) =>
-  keys.length <= LISTED_CLUSTERS ? keys.join(', ') : `${keys.slice(0, LISTED_CLUSTERS).join(', ')} and ${keys.length - LISTED_CLUSTERS} more`;
+  keys.length <= LISTED_CLUSTERS
+    ? keys.join(', ')
+    : `${keys.slice(0, LISTED_CLUSTERS).join(', ')} and ${keys.length - LISTED_CLUSTERS} more`;
 
 /**
  * @param operator the operator config as read for this invocation (`createOperatorContext`)
@@ -53,32 +66,59 @@ const listed = (keys: string[]) =>
  * @returns the outcome for an ignored, invalid or unchanged ConfigMap and for an applied change; retryable while
  *   the fleet run of a change has work left; throws KubeApiError when the API fails (the caller answers 503)
  */
-export async function applyOperatorConfigChange(operator: OperatorContextResult, about: Partial<ObjectRef> | undefined,
-  options: ConfigChangeOptions): Promise<ConfigChangeOutcome> {
+export async function applyOperatorConfigChange(
+  operator: OperatorContextResult,
+  about: Partial<ObjectRef> | undefined,
+  options: ConfigChangeOptions,
+): Promise<ConfigChangeOutcome> {
   const { location } = operator;
   const { namespace, name } = location;
   // An ApiServerSource selects by label only: changes of other ConfigMaps (e.g. Patroni's) are not ours.
   if (about?.kind === 'ConfigMap' && (about.name !== name || (about.namespace ?? namespace) !== namespace)) {
-    return { result: { ignored: `ConfigMap ${about.namespace}/${about.name} is not the operator ConfigMap ${namespace}/${name}` } };
+    return {
+      result: {
+        ignored: `ConfigMap ${about.namespace}/${about.name} is not the operator ConfigMap ${namespace}/${name}`,
+      },
+    };
   }
   const { data, lastApplied } = operator.configMap;
   if (!operator.ok || operator.configSource === 'last-applied') {
     const errors = operator.ok ? operator.currentErrors : operator.errors;
-    return reportInvalid(options, location, data, errors.map((e) => e.message), lastApplied !== undefined);
+    return reportInvalid(
+      options,
+      location,
+      data,
+      errors.map((e) => e.message),
+      lastApplied !== undefined,
+    );
   }
-  const fleetOptions = { operatorNamespace: namespace, deadlineMs: options.deadlineMs, parallelism: options.parallelism };
+  const fleetOptions = {
+    operatorNamespace: namespace,
+    deadlineMs: options.deadlineMs,
+    parallelism: options.parallelism,
+  };
   if (lastApplied && sameConfigData(lastApplied, data)) {
     // Applied already (this may be our own annotation patch coming back). Rolling updates the change started go on
     // one step per sync: carry them on, asking to be called again while they last (no write when all is in sync).
     const fleet = await runFleet(operator.ctx, fleetOptions);
-    return { ...fleet, result: { configMap: `${namespace}/${name}`, unchanged: 'the configuration is the one last applied', fleet: fleet.result } };
+    return {
+      ...fleet,
+      result: {
+        configMap: `${namespace}/${name}`,
+        unchanged: 'the configuration is the one last applied',
+        fleet: fleet.result,
+      },
+    };
   }
 
   const diff = diffConfigData(lastApplied, data);
   const changes = lastApplied
     ? describeConfigDiff(diff, lastApplied, data)
     : [`first configuration applied (${plural(Object.keys(data ?? {}).length, 'key')})`];
-  options.log.info('Operator configuration changed', { configMap: `${namespace}/${name}`, changes: changes.join('; ') });
+  options.log.info('Operator configuration changed', {
+    configMap: `${namespace}/${name}`,
+    changes: changes.join('; '),
+  });
   // Under the new config every cluster whose desired objects change shows as drifted, and only those are synced.
   const ctx = operator.ctx;
   const fleet = await syncFleet(ctx, fleetOptions);
@@ -86,7 +126,9 @@ export async function applyOperatorConfigChange(operator: OperatorContextResult,
   const synced = fleet.items.filter((i) => i.outcome === 'synced').map((i) => i.cluster);
   const failed = fleet.items.filter((i) => i.outcome === 'failed').map((i) => `${i.cluster} (${i.error ?? 'failed'})`);
   const summary = {
-    configMap: `${namespace}/${name}`, changes, warnings: operator.warnings,
+    configMap: `${namespace}/${name}`,
+    changes,
+    warnings: operator.warnings,
     fleet: { ...fleet, items: fleet.items.map((i) => `${i.cluster}: ${i.action} (${i.why}) -> ${i.outcome}`) },
   };
 
@@ -96,7 +138,7 @@ export async function applyOperatorConfigChange(operator: OperatorContextResult,
     const what = lastApplied ? `changed keys: ${changedKeys(diff).join(', ')}; ${changes.join('; ')}` : changes[0];
     const message = [
       `operator configuration ${left.length ? 'being applied' : 'applied'}; ${what}`,
-      synced.length ? `clusters synced: ${listed(synced)}` : 'no cluster\'s objects change',
+      synced.length ? `clusters synced: ${listed(synced)}` : "no cluster's objects change",
       ...(failed.length ? [`failed (retried by periodic sync): ${listed(failed)}`] : []),
       ...(left.length ? [`still to do: ${left.join('; ')}`] : []),
     ].join('; ');
@@ -112,7 +154,12 @@ export async function applyOperatorConfigChange(operator: OperatorContextResult,
   return { result: { ...summary, applied: true, rollingUpdates: rolling }, retryable: rolling.length > 0 };
 }
 
-const configMapRef = (location: ConfigLocation) => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: location.namespace, name: location.name });
+const configMapRef = (location: ConfigLocation) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  namespace: location.namespace,
+  name: location.name,
+});
 
 /**
  * What keeps a change from counting as applied: namespaces that could not be listed, clusters not started before
@@ -135,15 +182,32 @@ function leftBehind(fleet: FleetResult): string[] {
  * apiserver's `--event-ttl`, and the same data delivered after that is reported again), and nothing is run.
  * @param fallback whether a last applied configuration stays in force (else nothing is synced until it is fixed)
  */
-async function reportInvalid(options: ConfigChangeOptions, location: ConfigLocation, data: ConfigData | undefined, errors: string[],
-  fallback: boolean): Promise<ConfigChangeOutcome> {
+async function reportInvalid(
+  options: ConfigChangeOptions,
+  location: ConfigLocation,
+  data: ConfigData | undefined,
+  errors: string[],
+  fallback: boolean,
+): Promise<ConfigChangeOutcome> {
   const consequence = fallback
     ? 'the last applied configuration stays in force until it is fixed'
     : 'no configuration was applied before, so no cluster is synced until it is fixed';
   const message = `invalid operator configuration: ${errors.join('; ')}; ${consequence}`;
   const events = eventRecorder(options.client, options.log, options.now);
-  const recorded = await events.once(configDataHash(data), configMapRef(location), 'Warning', 'InvalidConfiguration', message);
+  const recorded = await events.once(
+    configDataHash(data),
+    configMapRef(location),
+    'Warning',
+    'InvalidConfiguration',
+    message,
+  );
   if (recorded === 'recorded') options.log.warn('Invalid operator configuration', { reason: message });
-  return { result: { configMap: `${location.namespace}/${location.name}`, invalid: errors, using: fallback ? 'last-applied' : 'none',
-    event: recorded === 'failed' ? 'not recorded (see the log)' : recorded } };
+  return {
+    result: {
+      configMap: `${location.namespace}/${location.name}`,
+      invalid: errors,
+      using: fallback ? 'last-applied' : 'none',
+      event: recorded === 'failed' ? 'not recorded (see the log)' : recorded,
+    },
+  };
 }

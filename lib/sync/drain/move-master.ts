@@ -22,8 +22,19 @@ import { selectorLabels } from '../../builders/labels';
 import { numberOfInstances } from '../../builders/instances';
 import { isRetryable, isStatus } from '../../k8s/errors';
 import { POSTGRESQL, type Postgresql } from '../../model/postgresql';
-import { drainResult, mastersOnNode, planMoveMaster, podChanged, recreatedReplica, switchedOver, switchoverFailed,
-  type DrainResult, type MovedCluster, type MoveMasterReport, type MoveMasterResult } from '../../plan/drain-outcome';
+import {
+  drainResult,
+  mastersOnNode,
+  planMoveMaster,
+  podChanged,
+  recreatedReplica,
+  switchedOver,
+  switchoverFailed,
+  type DrainResult,
+  type MovedCluster,
+  type MoveMasterReport,
+  type MoveMasterResult,
+} from '../../plan/drain-outcome';
 import { goingAwayReasons } from '../../plan/node-drain';
 import { nodeGoingAwayReason, type NodeReasons } from '../pods/nodes';
 import { nextMoveMasterStep, type DrainPod, type MoveMasterStep } from '../../plan/move-master';
@@ -33,32 +44,59 @@ import { readOwnStatuses, readPatroniView, switchover } from '../pods/patroni';
 import type { SyncContext } from '../context';
 import { clusterLeaseTarget, leaseName } from '../../builders/lease';
 
-
 /** What one observation of a cluster found. */
-interface Observation { step: MoveMasterStep; pods: V1Pod[]; drainPods: DrainPod[] }
+interface Observation {
+  step: MoveMasterStep;
+  pods: V1Pod[];
+  drainPods: DrainPod[];
+}
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-async function observe(ctx: SyncContext, cluster: Postgresql, namespace: string, nodeName: string, nodeReasonText: string): Promise<Observation> {
-  const pods = (await ctx.client.list<V1Pod>('Pod', namespace, labelSelector(selectorLabels(cluster, ctx.config)), ctx.signal))
-    .sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
+async function observe(
+  ctx: SyncContext,
+  cluster: Postgresql,
+  namespace: string,
+  nodeName: string,
+  nodeReasonText: string,
+): Promise<Observation> {
+  const pods = (
+    await ctx.client.list<V1Pod>('Pod', namespace, labelSelector(selectorLabels(cluster, ctx.config)), ctx.signal)
+  ).sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
   const nodes: NodeReasons = new Map([[nodeName, Promise.resolve(nodeReasonText)]]);
-  const drainPods: DrainPod[] = await Promise.all(pods.map(async (pod) => {
-    const node = pod.spec?.nodeName;
-    const away = node ? await nodeGoingAwayReason(ctx, nodes, node) : '';
-    return { name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', nodeName: node,
-      deleting: Boolean(pod.metadata?.deletionTimestamp), ...(away ? { nodeGoingAway: away } : {}) };
-  }));
+  const drainPods: DrainPod[] = await Promise.all(
+    pods.map(async (pod) => {
+      const node = pod.spec?.nodeName;
+      const away = node ? await nodeGoingAwayReason(ctx, nodes, node) : '';
+      return {
+        name: pod.metadata?.name ?? '',
+        uid: pod.metadata?.uid ?? '',
+        nodeName: node,
+        deleting: Boolean(pod.metadata?.deletionTimestamp),
+        ...(away ? { nodeGoingAway: away } : {}),
+      };
+    }),
+  );
   const instances = numberOfInstances(cluster, ctx.config).instances;
-  const inputs = { node: nodeName, nodeReason: nodeReasonText, pods: drainPods, instances,
-    maxLagBytes: cluster.spec?.patroni?.maximum_lag_on_failover };
+  const inputs = {
+    node: nodeName,
+    nodeReason: nodeReasonText,
+    pods: drainPods,
+    instances,
+    maxLagBytes: cluster.spec?.patroni?.maximum_lag_on_failover,
+  };
   const first = nextMoveMasterStep(inputs);
   // Patroni is asked only when the answer depends on it.
   if (first.kind === 'done' || first.kind === 'single-instance') return { step: first, pods, drainPods };
   const view = await readPatroniView(ctx, pods);
-  const step = 'cluster' in view
-    ? nextMoveMasterStep({ ...inputs, members: view.cluster.members, own: await readOwnStatuses(ctx, pods, cluster.metadata.name) })
-    : nextMoveMasterStep({ ...inputs, patroniError: view.error });
+  const step =
+    'cluster' in view
+      ? nextMoveMasterStep({
+          ...inputs,
+          members: view.cluster.members,
+          own: await readOwnStatuses(ctx, pods, cluster.metadata.name),
+        })
+      : nextMoveMasterStep({ ...inputs, patroniError: view.error });
   return { step, pods, drainPods };
 }
 
@@ -84,8 +122,13 @@ async function recordReport(ctx: SyncContext, raw: Postgresql, report: MoveMaste
 }
 
 /** Takes the step decided under the Lease. */
-async function act(ctx: SyncContext, raw: Postgresql, pods: readonly V1Pod[], step: Extract<MoveMasterStep, { kind: 'switchover' | 'recreate' }>,
-  base: MovedCluster): Promise<MoveMasterResult> {
+async function act(
+  ctx: SyncContext,
+  raw: Postgresql,
+  pods: readonly V1Pod[],
+  step: Extract<MoveMasterStep, { kind: 'switchover' | 'recreate' }>,
+  base: MovedCluster,
+): Promise<MoveMasterResult> {
   const log = ctx.log.with({ namespace: base.namespace, cluster: base.cluster });
   if (step.kind === 'recreate') {
     if (!(await deletePodIncarnation(ctx, base.namespace, step.pod, step.uid))) return podChanged(base, step.pod);
@@ -110,7 +153,12 @@ async function act(ctx: SyncContext, raw: Postgresql, pods: readonly V1Pod[], st
  * @param nodeReasonText why the node is going away
  * @returns what was done; never throws (API failures end as `failed`, pending when retryable)
  */
-export async function moveMaster(ctx: SyncContext, masterPod: V1Pod, nodeName: string, nodeReasonText: string): Promise<MoveMasterResult> {
+export async function moveMaster(
+  ctx: SyncContext,
+  masterPod: V1Pod,
+  nodeName: string,
+  nodeReasonText: string,
+): Promise<MoveMasterResult> {
   // A listed pod always has a name and a namespace; a master found by the drain carries the cluster name label.
   const { namespace = '', name: pod = '', labels = {} } = masterPod.metadata ?? {};
   const cluster = labels[ctx.config.cluster_name_label] ?? '';
@@ -118,15 +166,34 @@ export async function moveMaster(ctx: SyncContext, masterPod: V1Pod, nodeName: s
   try {
     // Read as is: the step needs only the selector labels, the instances and the lag limit.
     const raw = await ctx.client.get<Postgresql>({ kind: POSTGRESQL.kind, namespace, name: cluster }, ctx.signal);
-    if (!raw) return { ...base, outcome: 'done', pending: false, message: `no postgresql ${cluster}: not a cluster of this operator` };
+    if (!raw)
+      return {
+        ...base,
+        outcome: 'done',
+        pending: false,
+        message: `no postgresql ${cluster}: not a cluster of this operator`,
+      };
     const first = await settle(ctx, raw, await observe(ctx, raw, namespace, nodeName, nodeReasonText), base, nodeName);
     if ('result' in first) return first.result;
 
     const timing = { ...DEFAULT_LEASE_TIMING, ...ctx.timing };
     const target = clusterLeaseTarget({ name: raw.metadata.name, namespace, uid: raw.metadata.uid }, ctx.config);
-    const lease = await acquireLease(ctx.client, target, ctx.holder ?? newHolderIdentity(), timing, ctx.now, ctx.signal, ctx.deadline);
+    const lease = await acquireLease(
+      ctx.client,
+      target,
+      ctx.holder ?? newHolderIdentity(),
+      timing,
+      ctx.now,
+      ctx.signal,
+      ctx.deadline,
+    );
     if (!(lease instanceof HeldLease)) {
-      return { ...base, outcome: 'busy', pending: true, message: `Lease ${leaseName(cluster)} is held by ${lease.heldBy} until ${lease.until.toISOString()}` };
+      return {
+        ...base,
+        outcome: 'busy',
+        pending: true,
+        message: `Lease ${leaseName(cluster)} is held by ${lease.heldBy} until ${lease.until.toISOString()}`,
+      };
     }
     try {
       // Decide again under the Lease: another invocation may have just taken the step.
@@ -139,7 +206,12 @@ export async function moveMaster(ctx: SyncContext, masterPod: V1Pod, nodeName: s
       await lease.release();
     }
   } catch (error) {
-    return { ...base, outcome: 'failed', pending: isRetryable(error) || Boolean(ctx.signal?.aborted), message: messageOf(error) };
+    return {
+      ...base,
+      outcome: 'failed',
+      pending: isRetryable(error) || Boolean(ctx.signal?.aborted),
+      message: messageOf(error),
+    };
   }
 }
 
@@ -147,12 +219,22 @@ export async function moveMaster(ctx: SyncContext, masterPod: V1Pod, nodeName: s
  * @returns the result of a step that needs no Lease (its Event recorded: a single-instance master is reported once
  *   per node and pod), or the step to take under the Lease
  */
-async function settle(ctx: SyncContext, raw: Postgresql, { step, drainPods }: Observation, base: MovedCluster,
-  nodeName: string): Promise<{ result: MoveMasterResult } | { step: Extract<MoveMasterStep, { kind: 'switchover' | 'recreate' }> }> {
+async function settle(
+  ctx: SyncContext,
+  raw: Postgresql,
+  { step, drainPods }: Observation,
+  base: MovedCluster,
+  nodeName: string,
+): Promise<{ result: MoveMasterResult } | { step: Extract<MoveMasterStep, { kind: 'switchover' | 'recreate' }> }> {
   const plan = planMoveMaster(step, base, drainPods, nodeName);
   if (plan.kind === 'act') return { step: plan.step };
   if (step.kind === 'single-instance') {
-    ctx.log.warn('Single-instance master on a node going away', { namespace: base.namespace, cluster: base.cluster, pod: step.pod, node: nodeName });
+    ctx.log.warn('Single-instance master on a node going away', {
+      namespace: base.namespace,
+      cluster: base.cluster,
+      pod: step.pod,
+      node: nodeName,
+    });
   }
   return { result: await recordReport(ctx, raw, plan.report) };
 }
@@ -162,19 +244,26 @@ async function settle(ctx: SyncContext, raw: Postgresql, { step, drainPods }: Ob
  * @param namespaces the watched namespaces, or `*`
  * @returns per cluster what was done; throws KubeApiError when the Node or the pods cannot be read
  */
-export async function drainNode(ctx: SyncContext, nodeName: string, namespaces: readonly string[] | '*'): Promise<DrainResult> {
+export async function drainNode(
+  ctx: SyncContext,
+  nodeName: string,
+  namespaces: readonly string[] | '*',
+): Promise<DrainResult> {
   const node = await ctx.client.get<V1Node>({ kind: 'Node', name: nodeName }, ctx.signal);
-  if (!node) return { node: nodeName, goingAway: false, reason: 'the node no longer exists', clusters: [], retryable: false };
+  if (!node)
+    return { node: nodeName, goingAway: false, reason: 'the node no longer exists', clusters: [], retryable: false };
   const reasons = goingAwayReasons(node, ctx.config.node_readiness_label);
   if (reasons.length === 0) return { node: nodeName, goingAway: false, clusters: [], retryable: false };
   const reason = reasons.join(', ');
 
   const selector = labelSelector({ ...ctx.config.cluster_labels, [ctx.config.pod_role_label]: 'master' });
-  const pods = namespaces === '*'
-    ? await ctx.client.list<V1Pod>('Pod', undefined, selector, ctx.signal)
-    : (await Promise.all(namespaces.map((ns) => ctx.client.list<V1Pod>('Pod', ns, selector, ctx.signal)))).flat();
+  const pods =
+    namespaces === '*'
+      ? await ctx.client.list<V1Pod>('Pod', undefined, selector, ctx.signal)
+      : (await Promise.all(namespaces.map((ns) => ctx.client.list<V1Pod>('Pod', ns, selector, ctx.signal)))).flat();
   const clusters: MoveMasterResult[] = [];
   // One cluster after the other: each may wait for a switchover, and the machine's API and Patroni are shared.
-  for (const pod of mastersOnNode(pods, nodeName, ctx.config.cluster_name_label)) clusters.push(await moveMaster(ctx, pod, nodeName, reason));
+  for (const pod of mastersOnNode(pods, nodeName, ctx.config.cluster_name_label))
+    clusters.push(await moveMaster(ctx, pod, nodeName, reason));
   return drainResult(nodeName, reason, clusters);
 }

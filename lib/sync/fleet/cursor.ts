@@ -17,7 +17,10 @@ export const FLEET_CURSOR_CONFIGMAP = 'postgres-operator-fleet-sync';
 
 /** @returns the stored cursor (`namespace/name`), or undefined; throws KubeApiError when the API fails */
 export async function readCursor(ctx: SyncContext, namespace: string): Promise<string | undefined> {
-  const configMap = await ctx.client.get<V1ConfigMap>({ kind: 'ConfigMap', namespace, name: FLEET_CURSOR_CONFIGMAP }, ctx.signal);
+  const configMap = await ctx.client.get<V1ConfigMap>(
+    { kind: 'ConfigMap', namespace, name: FLEET_CURSOR_CONFIGMAP },
+    ctx.signal,
+  );
   return configMap?.data?.cursor || undefined;
 }
 
@@ -25,14 +28,25 @@ export async function readCursor(ctx: SyncContext, namespace: string): Promise<s
  * Records the cursor (server-side apply), or deletes the ConfigMap when `cursor` is undefined and one was stored.
  * @param left how many clusters were left (recorded for people looking at the ConfigMap)
  */
-export async function writeCursor(ctx: SyncContext, namespace: string, previous: string | undefined, cursor: string | undefined,
-  left: number): Promise<void> {
+export async function writeCursor(
+  ctx: SyncContext,
+  namespace: string,
+  previous: string | undefined,
+  cursor: string | undefined,
+  left: number,
+): Promise<void> {
   if (cursor === undefined) {
-    if (previous !== undefined) await ctx.client.delete({ kind: 'ConfigMap', namespace, name: FLEET_CURSOR_CONFIGMAP }, undefined, ctx.signal);
+    if (previous !== undefined)
+      await ctx.client.delete({ kind: 'ConfigMap', namespace, name: FLEET_CURSOR_CONFIGMAP }, undefined, ctx.signal);
     return;
   }
-  await ctx.client.apply({
-    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: FLEET_CURSOR_CONFIGMAP, namespace },
-    data: { cursor, left: String(left), stoppedAt: ctx.now().toISOString() },
-  }, ctx.signal);
+  await ctx.client.apply(
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: FLEET_CURSOR_CONFIGMAP, namespace },
+      data: { cursor, left: String(left), stoppedAt: ctx.now().toISOString() },
+    },
+    ctx.signal,
+  );
 }

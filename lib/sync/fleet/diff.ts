@@ -12,7 +12,14 @@ import { secretUsers } from '../../builders';
 import { secretName } from '../../builders/names';
 import type { Postgresql } from '../../model/postgresql';
 import { describeProblems, validatePostgresql } from '../../model/validate';
-import { clusterDrift, fleetDecision, masterEndpointsUp, type FleetDecision, type FleetDiff, type FleetRecord } from '../../plan/fleet';
+import {
+  clusterDrift,
+  fleetDecision,
+  masterEndpointsUp,
+  type FleetDecision,
+  type FleetDiff,
+  type FleetRecord,
+} from '../../plan/fleet';
 import { planCluster } from '../../plan/cluster';
 import type { ObservedChildren } from '../cluster/observe';
 import { hasFinalizer } from '../cluster/finalizer';
@@ -20,9 +27,12 @@ import { ROLES_CONDITION } from '../roles/step';
 import type { SyncContext } from '../context';
 import { nextStatus, otherConditions, podsReady, storedStatus, syncObservation } from '../../plan/cluster-status';
 
-
 /** A `postgresql` object as listed: its metadata and stored status (the manifest is validated before it is used). */
-export interface ListedCluster { metadata?: V1ObjectMeta; status?: unknown; [field: string]: unknown }
+export interface ListedCluster {
+  metadata?: V1ObjectMeta;
+  status?: unknown;
+  [field: string]: unknown;
+}
 
 /** Passwords from the listed Secrets; a missing Secret gets the derived password (and is drift anyway). */
 function listedPasswords(ctx: SyncContext, cluster: Postgresql, observed: ObservedChildren): Record<string, string> {
@@ -30,7 +40,9 @@ function listedPasswords(ctx: SyncContext, cluster: Postgresql, observed: Observ
   for (const user of secretUsers(cluster, ctx.config).users) {
     const secret: V1Secret | undefined = observed.get(`Secret/${secretName(ctx.config, cluster.metadata.name, user)}`);
     const existing = secret?.data?.password;
-    passwords[user] = existing ? Buffer.from(existing, 'base64').toString('utf8') : ctx.newPassword(cluster.metadata.uid ?? '', user);
+    passwords[user] = existing
+      ? Buffer.from(existing, 'base64').toString('utf8')
+      : ctx.newPassword(cluster.metadata.uid ?? '', user);
   }
   return passwords;
 }
@@ -39,8 +51,12 @@ function listedPasswords(ctx: SyncContext, cluster: Postgresql, observed: Observ
 function fleetRecord(raw: ListedCluster): FleetRecord {
   const metadata = raw.metadata ?? {};
   return {
-    deleting: Boolean(metadata.deletionTimestamp), hasFinalizer: hasFinalizer(raw), annotations: metadata.annotations,
-    generation: metadata.generation ?? 0, status: storedStatus(raw), roles: otherConditions(raw).find((c) => c.type === ROLES_CONDITION),
+    deleting: Boolean(metadata.deletionTimestamp),
+    hasFinalizer: hasFinalizer(raw),
+    annotations: metadata.annotations,
+    generation: metadata.generation ?? 0,
+    status: storedStatus(raw),
+    roles: otherConditions(raw).find((c) => c.type === ROLES_CONDITION),
   };
 }
 
@@ -50,31 +66,60 @@ function fleetRecord(raw: ListedCluster): FleetRecord {
  * @param shared the namespace's shared objects as listed (pod ServiceAccount, RoleBinding)
  * @returns what to do, or undefined when the cluster is in sync
  */
-export function diffCluster(ctx: SyncContext, raw: ListedCluster, children: ObservedChildren | undefined,
-  shared: ObservedChildren | undefined): FleetDecision | undefined {
+export function diffCluster(
+  ctx: SyncContext,
+  raw: ListedCluster,
+  children: ObservedChildren | undefined,
+  shared: ObservedChildren | undefined,
+): FleetDecision | undefined {
   const record = fleetRecord(raw);
   return fleetDecision(record, () => inMemoryDiff(ctx, raw, record.generation, children, shared), ctx.config);
 }
 
 /** Validates, builds and plans the cluster against its listed children, and computes the status a sync would write. */
-function inMemoryDiff(ctx: SyncContext, raw: ListedCluster, generation: number, children: ObservedChildren | undefined,
-  shared: ObservedChildren | undefined): FleetDiff {
-  const validation = validatePostgresql(raw, { enableTeamIdClusterNamePrefix: ctx.config.enable_team_id_clustername_prefix });
+function inMemoryDiff(
+  ctx: SyncContext,
+  raw: ListedCluster,
+  generation: number,
+  children: ObservedChildren | undefined,
+  shared: ObservedChildren | undefined,
+): FleetDiff {
+  const validation = validatePostgresql(raw, {
+    enableTeamIdClusterNamePrefix: ctx.config.enable_team_id_clustername_prefix,
+  });
   if (!validation.ok) {
-    const next = nextStatus(raw, { generation, invalid: describeProblems(validation.problems), changed: false, podsReady: false, warnings: [] }, ctx.now());
+    const next = nextStatus(
+      raw,
+      { generation, invalid: describeProblems(validation.problems), changed: false, podsReady: false, warnings: [] },
+      ctx.now(),
+    );
     return { valid: false, statusChanges: next.changed };
   }
   // Listed objects of a namespaced kind always carry their namespace.
-  const cluster = { ...validation.cluster, metadata: { ...validation.cluster.metadata, namespace: raw.metadata?.namespace ?? '' } };
+  const cluster = {
+    ...validation.cluster,
+    metadata: { ...validation.cluster.metadata, namespace: raw.metadata?.namespace ?? '' },
+  };
   const observed: ObservedChildren = new Map([...(children ?? []), ...(shared ?? [])]);
-  const planned = planCluster(cluster, observed, listedPasswords(ctx, cluster, observed), { config: ctx.config, fieldManager: ctx.client.fieldManager });
+  const planned = planCluster(cluster, observed, listedPasswords(ctx, cluster, observed), {
+    config: ctx.config,
+    fieldManager: ctx.client.fieldManager,
+  });
   const pods = podsReady(observed, cluster.metadata.name, planned.instances);
   const observation = syncObservation({
-    generation, manifestWarnings: validation.warnings, notes: planned.state.notes, refusals: planned.statefulSet.refusals, pods, changed: false,
+    generation,
+    manifestWarnings: validation.warnings,
+    notes: planned.state.notes,
+    refusals: planned.statefulSet.refusals,
+    pods,
+    changed: false,
   });
   const masterEndpoints: V1Endpoints | undefined = observed.get(`Endpoints/${cluster.metadata.name}`);
   return {
-    valid: true, drift: clusterDrift(planned.actions, planned.state.shared), progress: pods.progress,
-    statusChanges: nextStatus(raw, observation, ctx.now(), otherConditions(raw)).changed, masterUp: masterEndpointsUp(masterEndpoints),
+    valid: true,
+    drift: clusterDrift(planned.actions, planned.state.shared),
+    progress: pods.progress,
+    statusChanges: nextStatus(raw, observation, ctx.now(), otherConditions(raw)).changed,
+    masterUp: masterEndpointsUp(masterEndpoints),
   };
 }

@@ -31,9 +31,19 @@ export interface Inventory {
 export const clusterKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
 /** Lists one kind with a field selector (the client's `list` takes label selectors only). */
-async function listByField(ctx: SyncContext, kind: string, namespace: Scope, fieldSelector: string): Promise<KubernetesObject[]> {
+async function listByField(
+  ctx: SyncContext,
+  kind: string,
+  namespace: Scope,
+  fieldSelector: string,
+): Promise<KubernetesObject[]> {
   const list = await ctx.client.request<{ items?: KubernetesObject[] }>({
-    verb: 'list', kind, method: 'GET', path: resourcePath(kind, namespace), query: { fieldSelector }, signal: ctx.signal,
+    verb: 'list',
+    kind,
+    method: 'GET',
+    path: resourcePath(kind, namespace),
+    query: { fieldSelector },
+    signal: ctx.signal,
   });
   const { apiVersion } = resourceFor(kind);
   return (list.items ?? []).map((item) => ({ apiVersion, kind, ...item }));
@@ -47,7 +57,10 @@ export async function readInventory(ctx: SyncContext, scope: Scope): Promise<Inv
   const nameLabel = ctx.config.cluster_name_label;
   const selector = [labelSelector(ctx.config.cluster_labels), nameLabel].filter(Boolean).join(',');
   // The shared objects have the same names in every namespace; build them for any namespace to learn the names.
-  const sharedKinds = buildPodServiceAccount(ctx.config, 'default').map((o) => ({ kind: o.kind, name: o.metadata.name }));
+  const sharedKinds = buildPodServiceAccount(ctx.config, 'default').map((o) => ({
+    kind: o.kind,
+    name: o.metadata.name,
+  }));
   const [clusters, owned, shared] = await Promise.all([
     ctx.client.list<ListedCluster>(POSTGRESQL.kind, scope, undefined, ctx.signal),
     Promise.all(OWNED_KINDS.map((kind) => ctx.client.list<KubernetesObject>(kind, scope, selector, ctx.signal))),

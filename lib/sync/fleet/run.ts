@@ -19,8 +19,10 @@ export interface FleetRunOutcome {
  *   margin inside it); `parallelism` clusters synced at once
  * @returns retryable when a namespace scope could not be listed (the API is unavailable) or rolling updates go on
  */
-export async function runFleet(ctx: SyncContext, options: { operatorNamespace: string; deadlineMs: number; parallelism: number }):
-  Promise<FleetRunOutcome> {
+export async function runFleet(
+  ctx: SyncContext,
+  options: { operatorNamespace: string; deadlineMs: number; parallelism: number },
+): Promise<FleetRunOutcome> {
   const result = await syncFleet(ctx, options);
   const items = result.items.map(describeFleetItem);
   // Rolling updates go one step per sync: asking to be called again carries them on (periodic sync would, later).

@@ -88,7 +88,12 @@ export interface FleetResult {
   durationMs: number;
 }
 
-interface Work { key: string; namespace: string; name: string; decision: FleetDecision }
+interface Work {
+  key: string;
+  namespace: string;
+  name: string;
+  decision: FleetDecision;
+}
 
 /**
  * Syncs the fleet. Never throws for a cluster's problem (see `items`, `failed`); throws only when the cursor
@@ -106,15 +111,17 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
   const scopes: Scope[] = watched === '*' ? [undefined] : watched;
   const previousCursor = await readCursor(ctx, options.operatorNamespace);
   const errors: string[] = [];
-  const inventories = await Promise.all(scopes.map(async (scope) => {
-    try {
-      return await readInventory(ctx, scope);
-    } catch (error) {
-      errors.push(`${scope ?? '*'}: ${messageOf(error)}`);
-      log.error('Could not list the clusters of a scope', { scope: scope ?? '*', error: messageOf(error) });
-      return undefined;
-    }
-  }));
+  const inventories = await Promise.all(
+    scopes.map(async (scope) => {
+      try {
+        return await readInventory(ctx, scope);
+      } catch (error) {
+        errors.push(`${scope ?? '*'}: ${messageOf(error)}`);
+        log.error('Could not list the clusters of a scope', { scope: scope ?? '*', error: messageOf(error) });
+        return undefined;
+      }
+    }),
+  );
 
   const work: Work[] = [];
   let clusters = 0;
@@ -143,7 +150,13 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
     while (next < queue.length && mayStartAnother(budget, start, clock()) && !ctx.signal?.aborted) {
       const item = queue[next++]!;
       const index = items.length;
-      items.push({ cluster: item.key, action: item.decision.action, why: item.decision.why, outcome: 'started', writes: 0 });
+      items.push({
+        cluster: item.key,
+        action: item.decision.action,
+        why: item.decision.why,
+        outcome: 'started',
+        writes: 0,
+      });
       items[index] = await runOne(itemCtx, item);
     }
   };
@@ -174,7 +187,12 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
     durationMs: clock() - start,
   };
   log.info('Fleet sync done', {
-    clusters, inSync: result.inSync, synced: result.synced, failed, left: result.left, durationMs: result.durationMs,
+    clusters,
+    inSync: result.inSync,
+    synced: result.synced,
+    failed,
+    left: result.left,
+    durationMs: result.durationMs,
   });
   return result;
 }
@@ -184,11 +202,21 @@ async function runOne(ctx: SyncContext, work: Work): Promise<FleetItem> {
   try {
     if (work.decision.action === 'finalize') {
       const result = await finalizeCluster(ctx, work.namespace, work.name);
-      return { ...base, outcome: result.outcome, writes: result.deleted.length, ...(result.error ? { error: result.error } : {}) };
+      return {
+        ...base,
+        outcome: result.outcome,
+        writes: result.deleted.length,
+        ...(result.error ? { error: result.error } : {}),
+      };
     }
     const result = await syncCluster(ctx, work.namespace, work.name);
-    return { ...base, outcome: result.outcome, writes: result.actions.length, ...(result.error ? { error: result.error } : {}),
-      ...(result.rollingUpdate ? { rollingUpdate: result.rollingUpdate } : {}) };
+    return {
+      ...base,
+      outcome: result.outcome,
+      writes: result.actions.length,
+      ...(result.error ? { error: result.error } : {}),
+      ...(result.rollingUpdate ? { rollingUpdate: result.rollingUpdate } : {}),
+    };
   } catch (error) {
     // Neither function throws by contract; a bug in one cluster must not stop the fleet.
     return { ...base, outcome: 'failed', writes: 0, error: messageOf(error) };
@@ -199,17 +227,29 @@ async function runOne(ctx: SyncContext, work: Work): Promise<FleetItem> {
  * Creates the pod ServiceAccount and RoleBinding where a namespace with clusters lacks them, and keeps the IRSA
  * annotation of an existing ServiceAccount (the same plan `syncCluster` makes for them, done once per namespace).
  */
-async function ensureShared(ctx: SyncContext, namespaces: Map<string, Inventory>, warnings: string[]): Promise<string[]> {
+async function ensureShared(
+  ctx: SyncContext,
+  namespaces: Map<string, Inventory>,
+  warnings: string[],
+): Promise<string[]> {
   const written: string[] = [];
   for (const [namespace, inventory] of [...namespaces].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const actions = planChildren([], buildPodServiceAccount(ctx.config, namespace), inventory.shared.get(namespace) ?? new Map());
+    const actions = planChildren(
+      [],
+      buildPodServiceAccount(ctx.config, namespace),
+      inventory.shared.get(namespace) ?? new Map(),
+    );
     for (const action of actions) {
       const key = `${namespace}/${objectKey(action.object)}`;
       try {
         if (action.type === 'apply') await ctx.client.apply(action.object, ctx.signal);
         else await ctx.client.create(action.object, ctx.signal);
         written.push(key);
-        ctx.log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, { namespace, name: action.object.metadata.name, reason: action.reason });
+        ctx.log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, {
+          namespace,
+          name: action.object.metadata.name,
+          reason: action.reason,
+        });
       } catch (error) {
         // 409: created meanwhile by a concurrent run; done as well.
         if (!isStatus(error, 409)) warnings.push(`${key}: ${messageOf(error)}`);

@@ -18,7 +18,9 @@ import { lastAppliedData, type ConfigData } from './history';
 export function configLocation(env: Record<string, string | undefined>): ConfigLocation {
   const operatorNamespace = env.OPERATOR_NAMESPACE || 'default';
   const name = env.CONFIG_MAP_NAME || 'postgres-operator';
-  const [namespace, configMap] = name.includes('/') ? name.split('/', 2) as [string, string] : [operatorNamespace, name];
+  const [namespace, configMap] = name.includes('/')
+    ? (name.split('/', 2) as [string, string])
+    : [operatorNamespace, name];
   return { namespace, name: configMap };
 }
 
@@ -42,7 +44,13 @@ export interface ConfigMapState {
  * configuration was applied before.
  */
 export type LoadedConfig =
-  | ({ ok: true; config: OperatorConfig; warnings: string[]; source: ConfigSource; currentErrors: ConfigError[] } & ConfigMapState)
+  | ({
+      ok: true;
+      config: OperatorConfig;
+      warnings: string[];
+      source: ConfigSource;
+      currentErrors: ConfigError[];
+    } & ConfigMapState)
   | ({ ok: false; errors: ConfigError[] } & ConfigMapState);
 
 /**
@@ -52,20 +60,34 @@ export type LoadedConfig =
  * @returns the config and where it came from, or the errors of the current data; throws KubeApiError when the API
  *   cannot be read
  */
-export async function loadOperatorConfig(client: KubeClient, location: ConfigLocation,
-  env: Record<string, string | undefined>): Promise<LoadedConfig> {
+export async function loadOperatorConfig(
+  client: KubeClient,
+  location: ConfigLocation,
+  env: Record<string, string | undefined>,
+): Promise<LoadedConfig> {
   const configMap = await client.get<V1ConfigMap>({ kind: 'ConfigMap', ...location });
   const data: ConfigData | undefined = configMap?.data;
   const lastApplied = lastAppliedData(configMap);
-  const state: ConfigMapState = { exists: configMap !== undefined, ...(data ? { data } : {}), ...(lastApplied ? { lastApplied } : {}) };
+  const state: ConfigMapState = {
+    exists: configMap !== undefined,
+    ...(data ? { data } : {}),
+    ...(lastApplied ? { lastApplied } : {}),
+  };
   const configEnv = { WATCHED_NAMESPACE: env.WATCHED_NAMESPACE };
   const current = parseOperatorConfig(data, configEnv);
   if (current.ok) return { ...current, source: 'current', currentErrors: [], ...state };
   const fallback = lastApplied ? parseOperatorConfig(lastApplied, configEnv) : undefined;
   if (!fallback?.ok) return { ok: false, errors: current.errors, ...state };
   const keys = [...new Set(current.errors.map((e) => e.key))].join(', ');
-  const warning = `the operator ConfigMap ${location.namespace}/${location.name} is invalid (${keys}): `
-    + `the last applied configuration is used until it is fixed`;
-  return { ok: true, config: fallback.config, warnings: [warning, ...fallback.warnings], source: 'last-applied',
-    currentErrors: current.errors, ...state };
+  const warning =
+    `the operator ConfigMap ${location.namespace}/${location.name} is invalid (${keys}): ` +
+    `the last applied configuration is used until it is fixed`;
+  return {
+    ok: true,
+    config: fallback.config,
+    warnings: [warning, ...fallback.warnings],
+    source: 'last-applied',
+    currentErrors: current.errors,
+    ...state,
+  };
 }

@@ -77,13 +77,18 @@ export function diffConfigData(before: ConfigData | undefined, after: ConfigData
 /** Values in logs and Events are cut to this many characters (a ConfigMap value can be a long template). */
 const VALUE_CHARS = 40;
 
-const short = (value: string) => JSON.stringify(value.length > VALUE_CHARS ? `${value.slice(0, VALUE_CHARS - 3)}...` : value);
+const short = (value: string) =>
+  JSON.stringify(value.length > VALUE_CHARS ? `${value.slice(0, VALUE_CHARS - 3)}...` : value);
 
 /**
  * @returns one line per change, e.g. `docker_image: "spilo:1" -> "spilo:2"`, `+workers: "4"`, `-debug_logging`;
  *   values cut to 40 characters
  */
-export function describeConfigDiff(diff: ConfigDiff, before: ConfigData | undefined, after: ConfigData | undefined): string[] {
+export function describeConfigDiff(
+  diff: ConfigDiff,
+  before: ConfigData | undefined,
+  after: ConfigData | undefined,
+): string[] {
   return [
     ...diff.added.map((k) => `+${k}: ${short(after![k]!)}`),
     ...diff.removed.map((k) => `-${k}`),
@@ -100,10 +105,18 @@ export const changedKeys = (diff: ConfigDiff): string[] => [...diff.added, ...di
  * the data equal to the annotation and does nothing.
  * @throws KubeApiError when the patch fails (the caller answers 503 and the change is applied again)
  */
-export async function recordAppliedConfig(client: KubeClient, location: ConfigLocation, data: ConfigData | undefined,
-  signal?: AbortSignal): Promise<void> {
-  await client.mergePatch({ kind: 'ConfigMap', ...location },
-    { metadata: { annotations: { [LAST_APPLIED_CONFIG_ANNOTATION]: canonicalConfigData(data) } } }, undefined, signal);
+export async function recordAppliedConfig(
+  client: KubeClient,
+  location: ConfigLocation,
+  data: ConfigData | undefined,
+  signal?: AbortSignal,
+): Promise<void> {
+  await client.mergePatch(
+    { kind: 'ConfigMap', ...location },
+    { metadata: { annotations: { [LAST_APPLIED_CONFIG_ANNOTATION]: canonicalConfigData(data) } } },
+    undefined,
+    signal,
+  );
 }
 
 /** @returns the first 16 hex digits of the SHA-256 of the canonical data: names the Event about that content */

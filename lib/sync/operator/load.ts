@@ -20,22 +20,56 @@ import { syncContext, type ConfigLocation, type SyncContext } from '../context';
  * second GET).
  */
 export type OperatorContextResult =
-  | { ok: true; ctx: SyncContext; location: ConfigLocation; warnings: string[]; configSource: ConfigSource;
-    currentErrors: ConfigError[]; configMap: ConfigMapState }
+  | {
+      ok: true;
+      ctx: SyncContext;
+      location: ConfigLocation;
+      warnings: string[];
+      configSource: ConfigSource;
+      currentErrors: ConfigError[];
+      configMap: ConfigMapState;
+    }
   | { ok: false; location: ConfigLocation; errors: ConfigError[]; configMap: ConfigMapState };
 
 /**
  * @param env process environment: CONFIG_MAP_NAME, OPERATOR_NAMESPACE, WATCHED_NAMESPACE
  * @returns a sync context, or the config errors; throws KubeApiError when the API cannot be read
  */
-export async function createOperatorContext(client: KubeClient, log: Logger, env: Record<string, string | undefined>,
-  signal?: AbortSignal): Promise<OperatorContextResult> {
+export async function createOperatorContext(
+  client: KubeClient,
+  log: Logger,
+  env: Record<string, string | undefined>,
+  signal?: AbortSignal,
+): Promise<OperatorContextResult> {
   const location = configLocation(env);
-  const [config, key] = await Promise.all([loadOperatorConfig(client, location, env), loadPasswordKey(client, location.namespace)]);
-  const configMap: ConfigMapState = { exists: config.exists, ...(config.data ? { data: config.data } : {}), ...(config.lastApplied ? { lastApplied: config.lastApplied } : {}) };
+  const [config, key] = await Promise.all([
+    loadOperatorConfig(client, location, env),
+    loadPasswordKey(client, location.namespace),
+  ]);
+  const configMap: ConfigMapState = {
+    exists: config.exists,
+    ...(config.data ? { data: config.data } : {}),
+    ...(config.lastApplied ? { lastApplied: config.lastApplied } : {}),
+  };
   if (!config.ok) return { ok: false, location, errors: config.errors, configMap };
-  if (config.source === 'last-applied') log.warn('Invalid operator configuration, using the last applied one', { reason: config.warnings[0] });
-  const ctx = syncContext({ client, config: config.config, log, now: () => new Date(), newPassword: derivedPasswords(key), signal,
-    operatorNamespace: location.namespace });
-  return { ok: true, ctx, location, warnings: config.warnings, configSource: config.source, currentErrors: config.currentErrors, configMap };
+  if (config.source === 'last-applied')
+    log.warn('Invalid operator configuration, using the last applied one', { reason: config.warnings[0] });
+  const ctx = syncContext({
+    client,
+    config: config.config,
+    log,
+    now: () => new Date(),
+    newPassword: derivedPasswords(key),
+    signal,
+    operatorNamespace: location.namespace,
+  });
+  return {
+    ok: true,
+    ctx,
+    location,
+    warnings: config.warnings,
+    configSource: config.source,
+    currentErrors: config.currentErrors,
+    configMap,
+  };
 }

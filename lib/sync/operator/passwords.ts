@@ -51,7 +51,10 @@ export async function loadPasswordKey(client: KubeClient, namespace: string): Pr
   if (existing?.data?.key) return Buffer.from(existing.data.key, 'base64');
   try {
     await client.create({
-      apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: PASSWORD_KEY_SECRET, namespace },
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: PASSWORD_KEY_SECRET, namespace },
       data: { key: randomBytes(32).toString('base64') },
     });
   } catch (error) {

@@ -14,7 +14,11 @@ import type { SyncContext } from '../context';
 import { POD_TEMPLATE_HASH_ANNOTATION } from '../../model/annotations';
 
 /** @returns the pods selected by the labels (one LIST), sorted by name */
-export async function listPods(ctx: SyncContext, namespace: string, selector: Record<string, string>): Promise<V1Pod[]> {
+export async function listPods(
+  ctx: SyncContext,
+  namespace: string,
+  selector: Record<string, string>,
+): Promise<V1Pod[]> {
   const pods = await ctx.client.list<V1Pod>('Pod', namespace, labelSelector(selector), ctx.signal);
   return pods.sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
 }
@@ -27,14 +31,22 @@ export const isFlagged = (pod: V1Pod) => pod.metadata?.annotations?.[ROLLING_UPD
  * yet; pods being deleted are left alone.
  * @returns the names of the pods flagged by this call; throws KubeApiError when a patch fails
  */
-export async function flagPodsForRollingUpdate(ctx: SyncContext, pods: readonly V1Pod[], hash: string): Promise<string[]> {
+export async function flagPodsForRollingUpdate(
+  ctx: SyncContext,
+  pods: readonly V1Pod[],
+  hash: string,
+): Promise<string[]> {
   const flagged: string[] = [];
   for (const pod of pods) {
     if (pod.metadata?.deletionTimestamp || isFlagged(pod)) continue;
     if (pod.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION] === hash) continue;
     const name = nameOf(pod);
-    await ctx.client.mergePatch({ kind: 'Pod', namespace: pod.metadata?.namespace, name },
-      { metadata: { annotations: { [ROLLING_UPDATE_ANNOTATION]: 'true' } } }, undefined, ctx.signal);
+    await ctx.client.mergePatch(
+      { kind: 'Pod', namespace: pod.metadata?.namespace, name },
+      { metadata: { annotations: { [ROLLING_UPDATE_ANNOTATION]: 'true' } } },
+      undefined,
+      ctx.signal,
+    );
     flagged.push(name);
   }
   return flagged;
@@ -45,8 +57,12 @@ export async function flagPodsForRollingUpdate(ctx: SyncContext, pods: readonly 
  * request.
  * @returns the names of the pods patched; throws KubeApiError when a patch fails
  */
-export async function patchPodAnnotations(ctx: SyncContext, pods: readonly V1Pod[], set: Record<string, string>,
-  remove: readonly string[]): Promise<string[]> {
+export async function patchPodAnnotations(
+  ctx: SyncContext,
+  pods: readonly V1Pod[],
+  set: Record<string, string>,
+  remove: readonly string[],
+): Promise<string[]> {
   const patched: string[] = [];
   for (const pod of pods) {
     if (pod.metadata?.deletionTimestamp) continue;
@@ -56,8 +72,12 @@ export async function patchPodAnnotations(ctx: SyncContext, pods: readonly V1Pod
     for (const key of remove) if (key in current) changes[key] = null;
     if (Object.keys(changes).length === 0) continue;
     const name = nameOf(pod);
-    await ctx.client.mergePatch({ kind: 'Pod', namespace: pod.metadata?.namespace, name },
-      { metadata: { annotations: changes } }, undefined, ctx.signal);
+    await ctx.client.mergePatch(
+      { kind: 'Pod', namespace: pod.metadata?.namespace, name },
+      { metadata: { annotations: changes } },
+      undefined,
+      ctx.signal,
+    );
     patched.push(name);
   }
   return patched;

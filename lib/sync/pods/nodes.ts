@@ -18,8 +18,11 @@ export type NodeReasons = Map<string, Promise<string>>;
 export function nodeGoingAwayReason(ctx: SyncContext, cache: NodeReasons, name: string): Promise<string> {
   let reason = cache.get(name);
   if (!reason) {
-    reason = ctx.client.get<V1Node>({ kind: 'Node', name }, ctx.signal)
-      .then((node) => (node ? goingAwayReasons(node, ctx.config.node_readiness_label) : ['the node no longer exists']).join(', '));
+    reason = ctx.client
+      .get<V1Node>({ kind: 'Node', name }, ctx.signal)
+      .then((node) =>
+        (node ? goingAwayReasons(node, ctx.config.node_readiness_label) : ['the node no longer exists']).join(', '),
+      );
     cache.set(name, reason);
   }
   return reason;

@@ -9,7 +9,13 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { nameOf } from '../../k8s/meta';
-import { PatroniClient, patroniUrl, type PatroniCluster, type PatroniStatus, type SwitchoverResult } from '../../patroni';
+import {
+  PatroniClient,
+  patroniUrl,
+  type PatroniCluster,
+  type PatroniStatus,
+  type SwitchoverResult,
+} from '../../patroni';
 import { patroniConfigChange, type PatroniConfigChange } from '../../plan/patroni-config';
 import type { OwnStatus } from '../../plan/patroni-members';
 import type { SyncContext } from '../context';
@@ -32,14 +38,18 @@ export interface PatroniTiming {
 export const DEFAULT_PATRONI_TIMING: PatroniTiming = { getMs: 3_000, switchoverMs: 25_000 };
 
 /** A pod whose member can be asked: its name and pod IP. */
-interface Member { name: string; ip: string }
+interface Member {
+  name: string;
+  ip: string;
+}
 
 /** Pods with an IP that are not being deleted, the one labelled master first, then by name. */
 function reachable(pods: readonly V1Pod[], roleLabel: string): Member[] {
   const members: Array<Member & { rank: number }> = [];
   for (const pod of pods) {
     const ip = pod.status?.podIP;
-    if (ip && !pod.metadata?.deletionTimestamp) members.push({ name: nameOf(pod), ip, rank: pod.metadata?.labels?.[roleLabel] === 'master' ? 0 : 1 });
+    if (ip && !pod.metadata?.deletionTimestamp)
+      members.push({ name: nameOf(pod), ip, rank: pod.metadata?.labels?.[roleLabel] === 'master' ? 0 : 1 });
   }
   return members.sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1));
 }
@@ -48,8 +58,13 @@ function reachable(pods: readonly V1Pod[], roleLabel: string): Member[] {
  * Asks the pods' members in turn (the master first) until one answers.
  * @returns the first answer and the pod it came from, or every member's error; never throws
  */
-async function askFirst<T>(ctx: SyncContext, pods: readonly V1Pod[], timing: PatroniTiming, what: string,
-  ask: (client: PatroniClient) => Promise<T>): Promise<{ value: T; from: Member } | { error: string }> {
+async function askFirst<T>(
+  ctx: SyncContext,
+  pods: readonly V1Pod[],
+  timing: PatroniTiming,
+  what: string,
+  ask: (client: PatroniClient) => Promise<T>,
+): Promise<{ value: T; from: Member } | { error: string }> {
   const candidates = reachable(pods, ctx.config.pod_role_label);
   if (candidates.length === 0) return { error: 'no pod has an IP yet' };
   const errors: string[] = [];
@@ -67,9 +82,14 @@ async function askFirst<T>(ctx: SyncContext, pods: readonly V1Pod[], timing: Pat
  * Reads `GET /cluster` from the first pod that answers.
  * @returns the view, or why none could be read (no pod with an IP, or every member's error); never throws
  */
-export async function readPatroniView(ctx: SyncContext, pods: readonly V1Pod[], timing: PatroniTiming = DEFAULT_PATRONI_TIMING):
-  Promise<PatroniView | { error: string }> {
-  const answer = await askFirst(ctx, pods, timing, 'GET /cluster', (client) => client.getCluster({ signal: ctx.signal }));
+export async function readPatroniView(
+  ctx: SyncContext,
+  pods: readonly V1Pod[],
+  timing: PatroniTiming = DEFAULT_PATRONI_TIMING,
+): Promise<PatroniView | { error: string }> {
+  const answer = await askFirst(ctx, pods, timing, 'GET /cluster', (client) =>
+    client.getCluster({ signal: ctx.signal }),
+  );
   return 'error' in answer ? answer : { cluster: answer.value, from: answer.from.name };
 }
 
@@ -87,18 +107,25 @@ export type PatroniConfigSync =
  * @param options `write: false` only tells whether a write is due (`needs-write`); `timing` of the calls
  * @returns `unchanged` (no write), the change made or due, or why it could not be read or written; never throws
  */
-export async function syncPatroniConfig(ctx: SyncContext, pods: readonly V1Pod[], desired: Record<string, unknown>,
-  options: { write: boolean; timing?: PatroniTiming }): Promise<PatroniConfigSync> {
+export async function syncPatroniConfig(
+  ctx: SyncContext,
+  pods: readonly V1Pod[],
+  desired: Record<string, unknown>,
+  options: { write: boolean; timing?: PatroniTiming },
+): Promise<PatroniConfigSync> {
   const { write, timing = DEFAULT_PATRONI_TIMING } = options;
-  const current = await askFirst(ctx, pods, timing, 'GET /config', (client) => client.getConfig({ signal: ctx.signal }));
+  const current = await askFirst(ctx, pods, timing, 'GET /config', (client) =>
+    client.getConfig({ signal: ctx.signal }),
+  );
   if ('error' in current) return { outcome: 'error', error: current.error };
   const change = patroniConfigChange(desired, current.value);
   if (!change) return { outcome: 'unchanged' };
   if (!write) return { outcome: 'needs-write', change };
   const via = current.from.name;
   try {
-    await new PatroniClient(patroniUrl(current.from.ip), { timeoutMs: timing.getMs })
-      .patchConfig(change.patch, { signal: ctx.signal });
+    await new PatroniClient(patroniUrl(current.from.ip), { timeoutMs: timing.getMs }).patchConfig(change.patch, {
+      signal: ctx.signal,
+    });
     return { outcome: 'patched', change, via };
   } catch (error) {
     return { outcome: 'error', error: `${via}: ${(error as Error).message}` };
@@ -110,10 +137,16 @@ export async function syncPatroniConfig(ctx: SyncContext, pods: readonly V1Pod[]
  * healthy, or it would not be the candidate), falling back to `/failover` on a Patroni without `/switchover`.
  * @returns Patroni's answer; throws PatroniError (e.g. 412 when the leader changed meanwhile)
  */
-export async function switchover(ctx: SyncContext, candidatePod: V1Pod, leader: string, candidate: string,
-  timing: PatroniTiming = DEFAULT_PATRONI_TIMING): Promise<SwitchoverResult> {
+export async function switchover(
+  ctx: SyncContext,
+  candidatePod: V1Pod,
+  leader: string,
+  candidate: string,
+  timing: PatroniTiming = DEFAULT_PATRONI_TIMING,
+): Promise<SwitchoverResult> {
   const ip = candidatePod.status?.podIP;
-  if (typeof ip !== 'string') throw new Error(`the candidate pod ${candidatePod.metadata?.name ?? candidate} has no IP`);
+  if (typeof ip !== 'string')
+    throw new Error(`the candidate pod ${candidatePod.metadata?.name ?? candidate} has no IP`);
   const client = new PatroniClient(patroniUrl(ip), { switchoverTimeoutMs: timing.switchoverMs });
   return client.switchover({ leader, candidate }, { signal: ctx.signal });
 }
@@ -128,18 +161,30 @@ export async function switchover(ctx: SyncContext, candidatePod: V1Pod, leader: 
  * `received_location` falls back to the replayed one), and then `running` on the leader's timeline is all there is.
  * @returns pod name -> its state, or undefined when it has no IP or did not answer in time; never throws
  */
-export async function readOwnStatuses(ctx: SyncContext, pods: readonly V1Pod[], scope: string,
-  timing: PatroniTiming = DEFAULT_PATRONI_TIMING): Promise<Map<string, OwnStatus | undefined>> {
-  const answers = await Promise.all(pods.map(async (pod) => {
-    const ip = pod.status?.podIP;
-    if (!ip || pod.metadata?.deletionTimestamp) return undefined;
-    return new PatroniClient(patroniUrl(ip), { timeoutMs: timing.getMs }).getStatus({ signal: ctx.signal }).catch(() => undefined);
-  }));
+export async function readOwnStatuses(
+  ctx: SyncContext,
+  pods: readonly V1Pod[],
+  scope: string,
+  timing: PatroniTiming = DEFAULT_PATRONI_TIMING,
+): Promise<Map<string, OwnStatus | undefined>> {
+  const answers = await Promise.all(
+    pods.map(async (pod) => {
+      const ip = pod.status?.podIP;
+      if (!ip || pod.metadata?.deletionTimestamp) return undefined;
+      return new PatroniClient(patroniUrl(ip), { timeoutMs: timing.getMs })
+        .getStatus({ signal: ctx.signal })
+        .catch(() => undefined);
+    }),
+  );
   return new Map(pods.map((pod, i) => [nameOf(pod), answers[i] && ownStatus(answers[i], scope)]));
 }
 
 function ownStatus(answer: PatroniStatus, scope: string): OwnStatus {
-  return { state: answer.state, role: answer.role, timeline: answer.timeline,
+  return {
+    state: answer.state,
+    role: answer.role,
+    timeline: answer.timeline,
     ...(typeof answer.replication_state === 'string' ? { streaming: answer.replication_state === 'streaming' } : {}),
-    ...(answer.patroni.scope !== scope ? { foreignScope: answer.patroni.scope } : {}) };
+    ...(answer.patroni.scope !== scope ? { foreignScope: answer.patroni.scope } : {}),
+  };
 }

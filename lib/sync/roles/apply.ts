@@ -33,19 +33,32 @@ export interface ApplyResult extends ExecutionResult {
 }
 
 /** @returns what happened; throws PostgresError when the catalog cannot be read */
-export async function applyRolesAndDatabases(session: PgSession, state: DesiredState, options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyRolesAndDatabases(
+  session: PgSession,
+  state: DesiredState,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
   const names = catalogNames(state.roles, state.databases);
   const [catalog, encryption] = await Promise.all([
     readCatalog(session, names.roles, names.databases),
     options.encryption ? Promise.resolve(options.encryption) : serverPasswordEncryption(session),
   ]);
   const kept = options.teamsUnavailable
-    ? withoutTeamMemberRoles(state.roles, new Map([...catalog.roles].map(([name, row]) => [name, row.memberOf])), options.teamsUnavailable.pamRoleName)
+    ? withoutTeamMemberRoles(
+        state.roles,
+        new Map([...catalog.roles].map(([name, row]) => [name, row.memberOf])),
+        options.teamsUnavailable.pamRoleName,
+      )
     : { roles: state.roles, notes: [] };
   const rolePlan = planRoles(kept.roles, catalog, { encryption, salt: () => randomBytes(16) });
   const roles = await executeStatements(session, rolePlan.statements, options.onDone);
-  const existing = new Set([...catalog.roles.keys(), ...roles.executed.filter((s) => s.type === 'create-role').map((s) => s.role)]);
-  const databasePlan = roles.aborted ? { statements: [], notes: [] } : planDatabases(state.databases, catalog, existing);
+  const existing = new Set([
+    ...catalog.roles.keys(),
+    ...roles.executed.filter((s) => s.type === 'create-role').map((s) => s.role),
+  ]);
+  const databasePlan = roles.aborted
+    ? { statements: [], notes: [] }
+    : planDatabases(state.databases, catalog, existing);
   const databases = await executeStatements(session, databasePlan.statements, options.onDone);
   return {
     encryption,

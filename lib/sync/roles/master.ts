@@ -18,26 +18,39 @@ import type { SyncContext } from '../context';
 /** Ready, or the reason to wait. */
 export type MasterState = { ready: true } | { ready: false; reason: string };
 
-const isReadyPod = (pod: V1Pod): boolean => Boolean(pod.status?.podIP)
-  && hasReadyCondition(pod);
+const isReadyPod = (pod: V1Pod): boolean => Boolean(pod.status?.podIP) && hasReadyCondition(pod);
 
 /**
  * @param observed the cluster's children as read by this sync (`Endpoints/<cluster>` is taken from it when there)
  * @returns whether the master answers; throws KubeApiError when the API cannot be read
  */
-export async function masterState(ctx: SyncContext, cluster: Postgresql, observed: ReadonlyMap<string, KubeObject>): Promise<MasterState> {
+export async function masterState(
+  ctx: SyncContext,
+  cluster: Postgresql,
+  observed: ReadonlyMap<string, KubeObject>,
+): Promise<MasterState> {
   const name = cluster.metadata.name;
   const namespace = cluster.metadata.namespace!;
   if (!ctx.config.kubernetes_use_configmaps) {
-    const endpoints: V1Endpoints | undefined = observed.get(`Endpoints/${name}`)
-      ?? await ctx.client.get<V1Endpoints>({ kind: 'Endpoints', namespace, name }, ctx.signal);
+    const endpoints: V1Endpoints | undefined =
+      observed.get(`Endpoints/${name}`) ??
+      (await ctx.client.get<V1Endpoints>({ kind: 'Endpoints', namespace, name }, ctx.signal));
     if ((endpoints?.subsets ?? []).some((s) => (s.addresses ?? []).length > 0)) return { ready: true };
-    return { ready: false, reason: `waiting for the master pod: the Endpoints ${name} have no ready address yet (Patroni sets it when a leader runs)` };
+    return {
+      ready: false,
+      reason: `waiting for the master pod: the Endpoints ${name} have no ready address yet (Patroni sets it when a leader runs)`,
+    };
   }
   const labels = { ...selectorLabels(cluster, ctx.config), [ctx.config.pod_role_label]: 'master' };
-  const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const selector = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   const pods = (await ctx.client.list<V1Pod>('Pod', namespace, selector, ctx.signal)).filter(isReadyPod);
   if (pods.length === 1) return { ready: true };
-  if (pods.length > 1) return { ready: false, reason: `too many masters (${pods.length} pods with the master label found)` };
-  return { ready: false, reason: `waiting for the master pod: no ready pod labelled ${ctx.config.pod_role_label}=master` };
+  if (pods.length > 1)
+    return { ready: false, reason: `too many masters (${pods.length} pods with the master label found)` };
+  return {
+    ready: false,
+    reason: `waiting for the master pod: no ready pod labelled ${ctx.config.pod_role_label}=master`,
+  };
 }

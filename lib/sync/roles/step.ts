@@ -71,22 +71,33 @@ function makeCondition(raw: KubeObject, ok: boolean, reason: string, message: st
   const status = ok ? 'True' : 'False';
   const metadata: V1ObjectMeta | undefined = raw.metadata;
   return {
-    type: ROLES_CONDITION, status, reason, message: clip(message),
+    type: ROLES_CONDITION,
+    status,
+    reason,
+    message: clip(message),
     observedGeneration: metadata?.generation ?? 0,
-    lastTransitionTime: previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : now.toISOString(),
+    lastTransitionTime:
+      previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : now.toISOString(),
   };
 }
 
 /** Words for a statement in logs and Events ("Created role foo"). */
 function describe(statement: Statement): string {
   switch (statement.type) {
-    case 'create-role': return `Created role ${statement.role}`;
-    case 'alter-role': return `Altered role ${statement.reason}`;
-    case 'grant-membership': return `Granted ${statement.groups.join(', ')} to ${statement.role}`;
-    case 'grant-admin': return `Granted ADMIN OPTION on ${statement.role} to ${statement.admin}`;
-    case 'set-parameter': return `Set ${statement.name} for ${statement.role}`;
-    case 'create-database': return `Created database ${statement.database} owned by ${statement.owner}`;
-    case 'alter-database-owner': return `Changed owner of ${statement.reason}`;
+    case 'create-role':
+      return `Created role ${statement.role}`;
+    case 'alter-role':
+      return `Altered role ${statement.reason}`;
+    case 'grant-membership':
+      return `Granted ${statement.groups.join(', ')} to ${statement.role}`;
+    case 'grant-admin':
+      return `Granted ADMIN OPTION on ${statement.role} to ${statement.admin}`;
+    case 'set-parameter':
+      return `Set ${statement.name} for ${statement.role}`;
+    case 'create-database':
+      return `Created database ${statement.database} owned by ${statement.owner}`;
+    case 'alter-database-owner':
+      return `Changed owner of ${statement.reason}`;
   }
 }
 
@@ -102,8 +113,14 @@ const encryptionOf = (cluster: Postgresql): PasswordEncryption | undefined => {
  * @param env the environment (POSTGRES_* connection settings, OPERATOR_NAMESPACE)
  * @returns the condition and whether to retry; never throws
  */
-export async function syncRolesAndDatabases(ctx: SyncContext, raw: KubeObject, cluster: Postgresql, observed: ReadonlyMap<string, KubeObject>,
-  log: Logger, env: Record<string, string | undefined> = process.env): Promise<RolesStepResult> {
+export async function syncRolesAndDatabases(
+  ctx: SyncContext,
+  raw: KubeObject,
+  cluster: Postgresql,
+  observed: ReadonlyMap<string, KubeObject>,
+  log: Logger,
+  env: Record<string, string | undefined> = process.env,
+): Promise<RolesStepResult> {
   if (!ctx.config.enable_database_access) return {};
   if (numberOfInstances(cluster, ctx.config).instances <= 0) return {};
   const now = ctx.now();
@@ -113,7 +130,9 @@ export async function syncRolesAndDatabases(ctx: SyncContext, raw: KubeObject, c
     const changed = previous?.reason !== c.reason || previous?.message !== c.message;
     const warn = (c.status === 'False' && c.reason !== 'WaitingForMaster') || c.reason === 'SyncedWithWarnings';
     if (changed && warn) {
-      log.warn(c.status === 'False' ? 'Roles not in sync' : 'Some roles or databases were skipped', { reason: c.message });
+      log.warn(c.status === 'False' ? 'Roles not in sync' : 'Some roles or databases were skipped', {
+        reason: c.message,
+      });
       await ctx.events.record(raw, 'Warning', c.reason!, c.message!);
     }
     return result;
@@ -122,44 +141,83 @@ export async function syncRolesAndDatabases(ctx: SyncContext, raw: KubeObject, c
   try {
     const master = await masterState(ctx, cluster, observed);
     if (!master.ready) {
-      return { condition: makeCondition(raw, false, 'WaitingForMaster', master.reason, now), pending: master.reason, retryable: true };
+      return {
+        condition: makeCondition(raw, false, 'WaitingForMaster', master.reason, now),
+        pending: master.reason,
+        retryable: true,
+      };
     }
     const operatorNamespace = env.OPERATOR_NAMESPACE || 'default';
     const passwords = secretPasswords(ctx, cluster, observed);
     const superPassword = passwords[ctx.config.super_username];
     if (!superPassword) {
       const message = `no password for ${ctx.config.super_username}: Secret ${secretName(ctx.config, cluster.metadata.name, ctx.config.super_username)} is missing`;
-      return finish({ condition: makeCondition(raw, false, 'SyncFailed', message, now), pending: message, retryable: true });
+      return finish({
+        condition: makeCondition(raw, false, 'SyncFailed', message, now),
+        pending: message,
+        retryable: true,
+      });
     }
-    const [infrastructure, team] = await Promise.all([readInfrastructureRoles(ctx, operatorNamespace), readTeamMembers(ctx, cluster, operatorNamespace)]);
+    const [infrastructure, team] = await Promise.all([
+      readInfrastructureRoles(ctx, operatorNamespace),
+      readTeamMembers(ctx, cluster, operatorNamespace),
+    ]);
     const state = desiredState({
-      cluster, config: ctx.config, passwords, infrastructure: infrastructure.sources,
+      cluster,
+      config: ctx.config,
+      passwords,
+      infrastructure: infrastructure.sources,
       team: team?.ok ? { members: team.members, superuserMembers: team.superuserMembers } : undefined,
     });
 
     const defaults = connectionDefaults(env);
-    const address = masterAddress(defaults.hostTemplate, cluster.metadata.name, cluster.metadata.namespace!, ctx.config.cluster_domain);
+    const address = masterAddress(
+      defaults.hostTemplate,
+      cluster.metadata.name,
+      cluster.metadata.namespace!,
+      ctx.config.cluster_domain,
+    );
     let session: PgSession;
     try {
-      session = await PgSession.open({ ...address, ...defaults, user: ctx.config.super_username, password: superPassword, database: 'postgres',
-        applicationName: 'postgres-operator-functions' }, ctx.signal);
+      session = await PgSession.open(
+        {
+          ...address,
+          ...defaults,
+          user: ctx.config.super_username,
+          password: superPassword,
+          database: 'postgres',
+          applicationName: 'postgres-operator-functions',
+        },
+        ctx.signal,
+      );
     } catch (error) {
       const e = error as PostgresError;
-      return finish({ condition: makeCondition(raw, false, 'ConnectionFailed', e.message, now), pending: e.retryable ? e.message : undefined, retryable: e.retryable });
+      return finish({
+        condition: makeCondition(raw, false, 'ConnectionFailed', e.message, now),
+        pending: e.retryable ? e.message : undefined,
+        retryable: e.retryable,
+      });
     }
     let applied;
     try {
       applied = await applyRolesAndDatabases(session, state, {
         encryption: encryptionOf(cluster),
         teamsUnavailable: team && !team.ok ? { pamRoleName: ctx.config.pam_role_name } : undefined,
-        onDone: (statement, existed) => log.info(existed ? `${describe(statement)} (already there)` : describe(statement), { reason: statement.reason }),
+        onDone: (statement, existed) =>
+          log.info(existed ? `${describe(statement)} (already there)` : describe(statement), {
+            reason: statement.reason,
+          }),
       });
     } finally {
       await session.close();
     }
 
-    const notes = [...infrastructure.errors, ...state.notes.map((n) => n.message), ...applied.notes.map((n) => n.message),
-      ...(team?.ok ? team.warnings : [])];
+    const notes = [
+      ...infrastructure.errors,
+      ...state.notes.map((n) => n.message),
+      ...applied.notes.map((n) => n.message),
+      ...(team?.ok ? team.warnings : []),
+    ];
     const summary: RolesSummary = { statements: applied.executed.length, failed: applied.failed.length, notes };
     if (applied.executed.length > 0) {
       const message = applied.executed.map(describe).join('; ');
@@ -169,21 +227,40 @@ export async function syncRolesAndDatabases(ctx: SyncContext, raw: KubeObject, c
     if (applied.failed.length > 0) {
       const message = `${applied.failed.length} of ${applied.planned} statements failed: ${applied.failed.map((f) => f.error).join('; ')}`;
       const retryable = applied.failed.some((f) => f.retryable);
-      return finish({ condition: makeCondition(raw, false, 'SyncFailed', message, now), pending: retryable ? message : undefined, retryable, summary });
+      return finish({
+        condition: makeCondition(raw, false, 'SyncFailed', message, now),
+        pending: retryable ? message : undefined,
+        retryable,
+        summary,
+      });
     }
     if (team && !team.ok) {
       const message = `Teams API: ${team.error}; roles of team members left as they are; ${inSync} in sync`;
       // Not retryable on purpose: a wrong teams_api_url would otherwise be retried forever; the periodic sync
       // tries again, and the condition says why until then.
-      return finish({ condition: makeCondition(raw, false, 'TeamsApiUnavailable', notes.length ? `${message}; ${notes.join('; ')}` : message, now),
-        summary });
+      return finish({
+        condition: makeCondition(
+          raw,
+          false,
+          'TeamsApiUnavailable',
+          notes.length ? `${message}; ${notes.join('; ')}` : message,
+          now,
+        ),
+        summary,
+      });
     }
     const message = notes.length ? `${inSync} in sync; ${notes.join('; ')}` : `${inSync} in sync`;
-    return finish({ condition: makeCondition(raw, true, notes.length ? 'SyncedWithWarnings' : 'Synced', message, now), summary });
+    return finish({
+      condition: makeCondition(raw, true, notes.length ? 'SyncedWithWarnings' : 'Synced', message, now),
+      summary,
+    });
   } catch (error) {
     const message = `role and database sync failed: ${(error as Error).message}`;
     const retryable = isRetryable(error) || (error instanceof PostgresError && error.retryable);
-    return finish({ condition: makeCondition(raw, false, 'SyncFailed', message, now), pending: retryable ? message : undefined, retryable });
+    return finish({
+      condition: makeCondition(raw, false, 'SyncFailed', message, now),
+      pending: retryable ? message : undefined,
+      retryable,
+    });
   }
 }
-

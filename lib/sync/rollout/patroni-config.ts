@@ -32,11 +32,16 @@ export interface PatroniConfigOutcome {
  * @param holdsLease whether the caller holds the cluster's Lease (a change is written only under it)
  * @returns the Event of a change made (`patroniConfigReport`); never throws
  */
-export async function patroniConfigStep(ctx: SyncContext, cluster: Postgresql, pods: readonly V1Pod[],
-  holdsLease: boolean): Promise<PatroniConfigOutcome> {
+export async function patroniConfigStep(
+  ctx: SyncContext,
+  cluster: Postgresql,
+  pods: readonly V1Pod[],
+  holdsLease: boolean,
+): Promise<PatroniConfigOutcome> {
   const desired = patroniDynamicConfiguration(cluster, ctx.config);
   if (!patroniConfigWanted(desired, pods.length)) return { events: [] };
   const report = patroniConfigReport(await syncPatroniConfig(ctx, pods, desired, { write: holdsLease }));
-  if (report.warning) ctx.log.warn('Could not sync the Patroni configuration', { cluster: cluster.metadata.name, error: report.warning });
+  if (report.warning)
+    ctx.log.warn('Could not sync the Patroni configuration', { cluster: cluster.metadata.name, error: report.warning });
   return { events: report.events, ...(report.needsLease ? { needsLease: true } : {}) };
 }

@@ -27,7 +27,12 @@ import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../../model/annotations';
 import type { Postgresql } from '../../model/postgresql';
 import { clusterMaintenanceWindows } from '../../plan/maintenance-window';
 import { flaggedPods, nextRolloutStep, type RolloutPod, type RolloutStep } from '../../plan/rolling-update';
-import { podChangedReport, recreatedReport, switchedOverReport, switchoverFailedReport } from '../../plan/rollout-action';
+import {
+  podChangedReport,
+  recreatedReport,
+  switchedOverReport,
+  switchoverFailedReport,
+} from '../../plan/rollout-action';
 import { findRolloutCondition, type RolloutReport, type RolloutState } from '../../plan/rollout-condition';
 import { planRolloutStep, rolloutGate, slotWaitReport } from '../../plan/rollout-gate';
 import type { HeldLease } from '../../k8s/lease';
@@ -37,7 +42,6 @@ import { keepRolloutSlot, peekRolloutSlot, releaseRolloutSlot, takeRolloutSlot }
 import type { SyncContext } from '../context';
 import { storedStatus } from '../../plan/cluster-status';
 
-
 /** What the step did or found: the report (Events, pending, condition), or that it needs the cluster's Lease. */
 export interface RolloutOutcome extends RolloutReport {
   /** the next step needs the cluster's Lease, and the caller does not hold it */
@@ -45,11 +49,18 @@ export interface RolloutOutcome extends RolloutReport {
 }
 
 /** The `postgresql` object as read: its generation, its annotations (the pause) and its status (the previous condition). */
-export interface RolloutSubject { metadata?: V1ObjectMeta; status?: unknown }
+export interface RolloutSubject {
+  metadata?: V1ObjectMeta;
+  status?: unknown;
+}
 
 const isReady = (pod: V1Pod) => pod.status?.phase === 'Running' && hasReadyCondition(pod);
 
-function rolloutPods(ctx: SyncContext, pods: readonly V1Pod[], nodesGoingAway: ReadonlyMap<string, string>): RolloutPod[] {
+function rolloutPods(
+  ctx: SyncContext,
+  pods: readonly V1Pod[],
+  nodesGoingAway: ReadonlyMap<string, string>,
+): RolloutPod[] {
   return pods.map((pod) => ({
     name: pod.metadata?.name ?? '',
     uid: pod.metadata?.uid ?? '',
@@ -73,7 +84,12 @@ async function nodesGoingAway(ctx: SyncContext, pods: readonly V1Pod[]): Promise
  * Decides the next step from what is observed now.
  * @param pods the cluster's pods, as just listed
  */
-async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly V1Pod[], instances: number): Promise<RolloutStep> {
+async function decide(
+  ctx: SyncContext,
+  cluster: Postgresql,
+  pods: readonly V1Pod[],
+  instances: number,
+): Promise<RolloutStep> {
   const base = rolloutPods(ctx, pods, new Map());
   const inputs = { pods: base, instances, maxLagBytes: cluster.spec.patroni?.maximum_lag_on_failover };
   // Patroni is asked only when a pod is flagged, there are several and none is being deleted: the plan needs it
@@ -86,13 +102,23 @@ async function decide(ctx: SyncContext, cluster: Postgresql, pods: readonly V1Po
   const step = nextRolloutStep({ ...inputs, members, patroniError, own });
   if (step.kind !== 'switchover' && step.kind !== 'blocked') return step;
   // A switchover candidate must not sit on a node going away: read the Nodes, then decide again.
-  return nextRolloutStep({ ...inputs, pods: rolloutPods(ctx, pods, await nodesGoingAway(ctx, pods)), members, patroniError, own });
+  return nextRolloutStep({
+    ...inputs,
+    pods: rolloutPods(ctx, pods, await nodesGoingAway(ctx, pods)),
+    members,
+    patroniError,
+    own,
+  });
 }
 
 /** @returns the previous `RollingUpdate` condition, the generation, the time now and the progress deadline */
 function rolloutState(ctx: SyncContext, raw: RolloutSubject): RolloutState {
-  return { previous: findRolloutCondition(storedStatus(raw)?.conditions), generation: raw.metadata?.generation ?? 0,
-    now: ctx.now(), progressDeadlineMs: ctx.config.rollout_progress_deadline };
+  return {
+    previous: findRolloutCondition(storedStatus(raw)?.conditions),
+    generation: raw.metadata?.generation ?? 0,
+    now: ctx.now(),
+    progressDeadlineMs: ctx.config.rollout_progress_deadline,
+  };
 }
 
 /**
@@ -104,12 +130,19 @@ function rolloutState(ctx: SyncContext, raw: RolloutSubject): RolloutState {
  *   (`needsLease`), and the caller comes back holding it
  * @returns what was done; throws KubeApiError when the API fails (a refused precondition is not a failure)
  */
-export async function rollingUpdateStep(ctx: SyncContext, raw: RolloutSubject, cluster: Postgresql, pods: readonly V1Pod[],
-  instances: number, lease: HeldLease | undefined): Promise<RolloutOutcome> {
+export async function rollingUpdateStep(
+  ctx: SyncContext,
+  raw: RolloutSubject,
+  cluster: Postgresql,
+  pods: readonly V1Pod[],
+  instances: number,
+  lease: HeldLease | undefined,
+): Promise<RolloutOutcome> {
   const state = rolloutState(ctx, raw);
   const key = { namespace: cluster.metadata.namespace!, name: cluster.metadata.name };
   const gate = rolloutGate(state, {
-    pods: rolloutPods(ctx, pods, new Map()), instances,
+    pods: rolloutPods(ctx, pods, new Map()),
+    instances,
     paused: raw.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION] === 'true',
     windows: clusterMaintenanceWindows(cluster.spec.maintenanceWindows, ctx.config),
   });
@@ -149,8 +182,12 @@ export async function rollingUpdateStep(ctx: SyncContext, raw: RolloutSubject, c
   return switchOver(ctx, pods, step, state);
 }
 
-async function recreatePod(ctx: SyncContext, namespace: string, step: Extract<RolloutStep, { kind: 'recreate' }>,
-  state: RolloutState): Promise<RolloutOutcome> {
+async function recreatePod(
+  ctx: SyncContext,
+  namespace: string,
+  step: Extract<RolloutStep, { kind: 'recreate' }>,
+  state: RolloutState,
+): Promise<RolloutOutcome> {
   try {
     await ctx.client.delete({ kind: 'Pod', namespace, name: step.pod }, undefined, ctx.signal, { uid: step.uid });
   } catch (error) {
@@ -161,8 +198,12 @@ async function recreatePod(ctx: SyncContext, namespace: string, step: Extract<Ro
   return recreatedReport(state, step);
 }
 
-async function switchOver(ctx: SyncContext, pods: readonly V1Pod[], step: Extract<RolloutStep, { kind: 'switchover' }>,
-  state: RolloutState): Promise<RolloutOutcome> {
+async function switchOver(
+  ctx: SyncContext,
+  pods: readonly V1Pod[],
+  step: Extract<RolloutStep, { kind: 'switchover' }>,
+  state: RolloutState,
+): Promise<RolloutOutcome> {
   const candidatePod = pods.find((p) => p.metadata?.name === step.candidate)!;
   try {
     const result = await switchover(ctx, candidatePod, step.leader, step.candidate);

@@ -18,7 +18,13 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import { isStatus } from '../../k8s/errors';
 import { nameOf, resourceVersionOf } from '../../k8s/meta';
-import { chooseRolloutSlot, ROLLOUT_SLOT_DURATION_SECONDS, type SlotChoice, type SlotSpec, type SlotState } from '../../plan/rollout-slot';
+import {
+  chooseRolloutSlot,
+  ROLLOUT_SLOT_DURATION_SECONDS,
+  type SlotChoice,
+  type SlotSpec,
+  type SlotState,
+} from '../../plan/rollout-slot';
 import { microTime } from '../../k8s/lease';
 import type { SyncContext } from '../context';
 
@@ -31,11 +37,15 @@ export const ROLLOUT_SLOT_LABELS: Readonly<Record<string, string>> = {
   'app.kubernetes.io/component': 'rollout-slot',
 };
 
-
-const SELECTOR = Object.entries(ROLLOUT_SLOT_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
+const SELECTOR = Object.entries(ROLLOUT_SLOT_LABELS)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(',');
 
 /** A cluster, by namespace and name. */
-export interface ClusterRef { namespace: string; name: string }
+export interface ClusterRef {
+  namespace: string;
+  name: string;
+}
 
 /** The answer of {@link takeRolloutSlot}: the slot (Lease name, or `unlimited`), or why none is free. */
 export type SlotGrant = { granted: true; slot: string } | { granted: false; reason: string };
@@ -43,7 +53,9 @@ export type SlotGrant = { granted: true; slot: string } | { granted: false; reas
 /** A slot Lease as read: the JSON of its spec carries the times in RFC 3339 strings (client-node's model says Date). */
 type SlotLease = Omit<V1Lease, 'spec'> & { spec?: SlotSpec };
 
-interface Slot extends SlotState { lease: SlotLease }
+interface Slot extends SlotState {
+  lease: SlotLease;
+}
 
 /** @returns the holder identity of a cluster: `<namespace>/<name>` */
 export const slotHolder = (cluster: ClusterRef) => `${cluster.namespace}/${cluster.name}`;
@@ -67,10 +79,11 @@ async function readSlots(ctx: SyncContext, namespace: string): Promise<Slot[]> {
 /** A JSON patch of a slot that first tests its resourceVersion. @returns false on a conflict (someone else wrote it) */
 async function patchSlot(ctx: SyncContext, slot: Slot, operations: unknown[]): Promise<boolean> {
   try {
-    await ctx.client.jsonPatch({ kind: 'Lease', namespace: slot.lease.metadata?.namespace, name: nameOf(slot.lease) }, [
-      { op: 'test', path: '/metadata/resourceVersion', value: resourceVersionOf(slot.lease) },
-      ...operations,
-    ], ctx.signal);
+    await ctx.client.jsonPatch(
+      { kind: 'Lease', namespace: slot.lease.metadata?.namespace, name: nameOf(slot.lease) },
+      [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersionOf(slot.lease) }, ...operations],
+      ctx.signal,
+    );
     return true;
   } catch (error) {
     if (isStatus(error, 422) || isStatus(error, 409) || isStatus(error, 404)) return false;
@@ -79,9 +92,19 @@ async function patchSlot(ctx: SyncContext, slot: Slot, operations: unknown[]): P
 }
 
 /** The slots as read and what this cluster may do with them. */
-async function choose(ctx: SyncContext, namespace: string, holder: string): Promise<{ slots: Slot[]; choice: SlotChoice }> {
+async function choose(
+  ctx: SyncContext,
+  namespace: string,
+  holder: string,
+): Promise<{ slots: Slot[]; choice: SlotChoice }> {
   const slots = await readSlots(ctx, namespace);
-  const choice = chooseRolloutSlot(slots, holder, ctx.config.rollout_clusters_at_once, ctx.config.rollout_cluster_delay, ctx.now().getTime());
+  const choice = chooseRolloutSlot(
+    slots,
+    holder,
+    ctx.config.rollout_clusters_at_once,
+    ctx.config.rollout_cluster_delay,
+    ctx.now().getTime(),
+  );
   return { slots, choice };
 }
 
@@ -111,26 +134,45 @@ export async function takeRolloutSlot(ctx: SyncContext, cluster: ClusterRef): Pr
     case 'mine': {
       const slot = slotName(choice.index);
       if (!choice.renew) return { granted: true, slot };
-      return (await renew(ctx, slots.find((s) => s.index === choice.index)!, time))
-        ? { granted: true, slot } : { granted: false, reason: `the rollout slot ${slot} was written by another invocation meanwhile` };
+      return (await renew(
+        ctx,
+        slots.find((s) => s.index === choice.index)!,
+        time,
+      ))
+        ? { granted: true, slot }
+        : { granted: false, reason: `the rollout slot ${slot} was written by another invocation meanwhile` };
     }
     default: {
       if (!choice.exists) return createSlot(ctx, namespace, choice.index, holder, time);
       const slot = slots.find((s) => s.index === choice.index)!;
-      const taken = await patchSlot(ctx, slot, [{ op: 'add', path: '/spec', value: {
-        holderIdentity: holder, leaseDurationSeconds: ROLLOUT_SLOT_DURATION_SECONDS, acquireTime: time, renewTime: time,
-        leaseTransitions: (slot.spec.leaseTransitions ?? 0) + 1,
-      } }]);
-      return taken ? { granted: true, slot: slotName(choice.index) }
-        : { granted: false, reason: `the rollout slot ${slotName(choice.index)} was taken by another cluster meanwhile` };
+      const taken = await patchSlot(ctx, slot, [
+        {
+          op: 'add',
+          path: '/spec',
+          value: {
+            holderIdentity: holder,
+            leaseDurationSeconds: ROLLOUT_SLOT_DURATION_SECONDS,
+            acquireTime: time,
+            renewTime: time,
+            leaseTransitions: (slot.spec.leaseTransitions ?? 0) + 1,
+          },
+        },
+      ]);
+      return taken
+        ? { granted: true, slot: slotName(choice.index) }
+        : {
+            granted: false,
+            reason: `the rollout slot ${slotName(choice.index)} was taken by another cluster meanwhile`,
+          };
     }
   }
 }
 
-const renew = (ctx: SyncContext, slot: Slot, time: string) => patchSlot(ctx, slot, [
-  { op: 'add', path: '/spec/renewTime', value: time },
-  { op: 'add', path: '/spec/leaseDurationSeconds', value: ROLLOUT_SLOT_DURATION_SECONDS },
-]);
+const renew = (ctx: SyncContext, slot: Slot, time: string) =>
+  patchSlot(ctx, slot, [
+    { op: 'add', path: '/spec/renewTime', value: time },
+    { op: 'add', path: '/spec/leaseDurationSeconds', value: ROLLOUT_SLOT_DURATION_SECONDS },
+  ]);
 
 /**
  * Whether {@link takeRolloutSlot} would grant a slot now, without taking one: one LIST, no write. A cluster waiting
@@ -142,7 +184,9 @@ export async function peekRolloutSlot(ctx: SyncContext, cluster: ClusterRef): Pr
   const namespace = ctx.operatorNamespace;
   if (!namespace) return { granted: true, slot: 'unlimited' };
   const { choice } = await choose(ctx, namespace, slotHolder(cluster));
-  return choice.kind === 'none' ? { granted: false, reason: choice.reason } : { granted: true, slot: slotName(choice.index) };
+  return choice.kind === 'none'
+    ? { granted: false, reason: choice.reason }
+    : { granted: true, slot: slotName(choice.index) };
 }
 
 /**
@@ -156,20 +200,42 @@ export async function keepRolloutSlot(ctx: SyncContext, cluster: ClusterRef): Pr
   if (!namespace) return false;
   const { slots, choice } = await choose(ctx, namespace, slotHolder(cluster));
   if (choice.kind !== 'mine') return false;
-  if (choice.renew) await renew(ctx, slots.find((s) => s.index === choice.index)!, microTime(ctx.now()));
+  if (choice.renew)
+    await renew(
+      ctx,
+      slots.find((s) => s.index === choice.index)!,
+      microTime(ctx.now()),
+    );
   return true;
 }
 
-async function createSlot(ctx: SyncContext, namespace: string, index: number, holder: string, time: string): Promise<SlotGrant> {
+async function createSlot(
+  ctx: SyncContext,
+  namespace: string,
+  index: number,
+  holder: string,
+  time: string,
+): Promise<SlotGrant> {
   try {
-    await ctx.client.create({
-      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
-      metadata: { name: slotName(index), namespace, labels: { ...ROLLOUT_SLOT_LABELS } },
-      spec: { holderIdentity: holder, leaseDurationSeconds: ROLLOUT_SLOT_DURATION_SECONDS, acquireTime: time, renewTime: time, leaseTransitions: 0 },
-    }, ctx.signal);
+    await ctx.client.create(
+      {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: slotName(index), namespace, labels: { ...ROLLOUT_SLOT_LABELS } },
+        spec: {
+          holderIdentity: holder,
+          leaseDurationSeconds: ROLLOUT_SLOT_DURATION_SECONDS,
+          acquireTime: time,
+          renewTime: time,
+          leaseTransitions: 0,
+        },
+      },
+      ctx.signal,
+    );
     return { granted: true, slot: slotName(index) };
   } catch (error) {
-    if (isStatus(error, 409)) return { granted: false, reason: `the rollout slot ${slotName(index)} was created by another cluster meanwhile` };
+    if (isStatus(error, 409))
+      return { granted: false, reason: `the rollout slot ${slotName(index)} was created by another cluster meanwhile` };
     throw error;
   }
 }

@@ -25,17 +25,25 @@ describe('bridge without an API server', () => {
     const client = unreachableClient();
     const sent: Delivery[] = [];
     const bridge = await startBridge({
-      client, targets: { 'periodic-sync': 'http://127.0.0.1:9/periodic-sync' }, log: silentLogger, port: 0, schedule: false,
-      informerBackoff: { minMs: 10, maxMs: 40 }, send: async (d) => { sent.push(d); return { status: 200 }; },
+      client,
+      targets: { 'periodic-sync': 'http://127.0.0.1:9/periodic-sync' },
+      log: silentLogger,
+      port: 0,
+      schedule: false,
+      informerBackoff: { minMs: 10, maxMs: 40 },
+      send: async (d) => {
+        sent.push(d);
+        return { status: 200 };
+      },
     });
     try {
       const health = await fetch(`http://127.0.0.1:${bridge.port}/healthz`);
       assert.equal(health.status, 503);
-      for (let i = 0; i < 100 && await counterValue(bridge.metrics.informerRestarts, { informer: 'node' }) < 2; i++) {
+      for (let i = 0; i < 100 && (await counterValue(bridge.metrics.informerRestarts, { informer: 'node' })) < 2; i++) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      assert.ok(await counterValue(bridge.metrics.informerRestarts, { informer: 'node' }) >= 2);
-      assert.ok(await counterValue(bridge.metrics.informerRestarts, { informer: 'operator-configmap' }) >= 2);
+      assert.ok((await counterValue(bridge.metrics.informerRestarts, { informer: 'node' })) >= 2);
+      assert.ok((await counterValue(bridge.metrics.informerRestarts, { informer: 'operator-configmap' })) >= 2);
 
       bridge.triggerPeriodicSync();
       await bridge.idle();
@@ -56,8 +64,10 @@ describe('bridge without an API server', () => {
 
   it('refuses an invalid schedule before starting anything', async () => {
     const client = unreachableClient();
-    await assert.rejects(startBridge({ client, targets: {}, log: silentLogger, port: 0, schedule: 'sometimes' }),
-      /invalid periodic-sync schedule "sometimes"/);
+    await assert.rejects(
+      startBridge({ client, targets: {}, log: silentLogger, port: 0, schedule: 'sometimes' }),
+      /invalid periodic-sync schedule "sometimes"/,
+    );
     client.close();
   });
 });

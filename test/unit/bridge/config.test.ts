@@ -1,14 +1,24 @@
 // Bridge settings from the environment and from the operator ConfigMap; the cron schedule.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { intFromEnv, operatorSettings, parseTargets, scheduleFromEnv, targetsFromEnv } from '../../../lib/bridge/config';
+import {
+  intFromEnv,
+  operatorSettings,
+  parseTargets,
+  scheduleFromEnv,
+  targetsFromEnv,
+} from '../../../lib/bridge/config';
 import { startPeriodicTrigger } from '../../../lib/bridge/cron';
 
 describe('function targets', () => {
   it('reads name=url lists and JSON', () => {
-    assert.deepEqual(parseTargets('on-create=http://127.0.0.1:8081, on-update=http://127.0.0.1:8082/'),
-      { 'on-create': 'http://127.0.0.1:8081', 'on-update': 'http://127.0.0.1:8082/' });
-    assert.deepEqual(parseTargets('{"periodic-sync": "http://localhost:9000"}'), { 'periodic-sync': 'http://localhost:9000' });
+    assert.deepEqual(parseTargets('on-create=http://127.0.0.1:8081, on-update=http://127.0.0.1:8082/'), {
+      'on-create': 'http://127.0.0.1:8081',
+      'on-update': 'http://127.0.0.1:8082/',
+    });
+    assert.deepEqual(parseTargets('{"periodic-sync": "http://localhost:9000"}'), {
+      'periodic-sync': 'http://localhost:9000',
+    });
   });
 
   it('refuses unknown functions, missing = and non-http URLs, naming the entry', () => {
@@ -23,8 +33,14 @@ describe('function targets', () => {
     const inCluster = targetsFromEnv({ OPERATOR_NAMESPACE: 'pg' });
     assert.equal(Object.keys(inCluster).length, 6);
     assert.equal(inCluster['on-node-drain'], 'http://on-node-drain.pg.svc.cluster.local:8080/');
-    assert.deepEqual(targetsFromEnv({ BRIDGE_TARGETS: 'on-create=http://127.0.0.1:8081' }), { 'on-create': 'http://127.0.0.1:8081' });
-    const mixed = targetsFromEnv({ BRIDGE_TARGETS: 'on-create=http://127.0.0.1:8081', BRIDGE_FUNCTION_URL_TEMPLATE: 'http://fn-{name}:80/', FUNCTION_NAMESPACE: 'f' });
+    assert.deepEqual(targetsFromEnv({ BRIDGE_TARGETS: 'on-create=http://127.0.0.1:8081' }), {
+      'on-create': 'http://127.0.0.1:8081',
+    });
+    const mixed = targetsFromEnv({
+      BRIDGE_TARGETS: 'on-create=http://127.0.0.1:8081',
+      BRIDGE_FUNCTION_URL_TEMPLATE: 'http://fn-{name}:80/',
+      FUNCTION_NAMESPACE: 'f',
+    });
     assert.equal(mixed['on-create'], 'http://127.0.0.1:8081');
     assert.equal(mixed['periodic-sync'], 'http://fn-periodic-sync:80/');
   });
@@ -54,7 +70,10 @@ describe('schedule and numbers', () => {
     } finally {
       trigger.stop();
     }
-    assert.throws(() => startPeriodicTrigger('every five minutes', () => undefined), /invalid periodic-sync schedule "every five minutes"/);
+    assert.throws(
+      () => startPeriodicTrigger('every five minutes', () => undefined),
+      /invalid periodic-sync schedule "every five minutes"/,
+    );
   });
 });
 
@@ -63,13 +82,24 @@ describe('operator settings', () => {
     assert.deepEqual(operatorSettings(undefined, {}, 'op').namespaces, ['op']);
     assert.deepEqual(operatorSettings({ watched_namespace: 'a, b' }, {}, 'op').namespaces, ['a', 'b']);
     assert.equal(operatorSettings({ watched_namespace: '*' }, {}, 'op').namespaces, '*');
-    assert.deepEqual(operatorSettings({ watched_namespace: '*' }, { WATCHED_NAMESPACE: 'x' }, 'op').namespaces, ['x'], 'env wins');
+    assert.deepEqual(
+      operatorSettings({ watched_namespace: '*' }, { WATCHED_NAMESPACE: 'x' }, 'op').namespaces,
+      ['x'],
+      'env wins',
+    );
   });
 
   it('an invalid value of another key does not stop it following watched_namespace', () => {
-    const settings = operatorSettings({ watched_namespace: 'a', workers: 'many', node_readiness_label: 'lifecycle-status:ready' }, {}, 'op');
+    const settings = operatorSettings(
+      { watched_namespace: 'a', workers: 'many', node_readiness_label: 'lifecycle-status:ready' },
+      {},
+      'op',
+    );
     assert.deepEqual(settings.namespaces, ['a']);
     assert.deepEqual(settings.readinessLabels, { 'lifecycle-status': 'ready' });
-    assert.deepEqual(settings.errors.map((e) => e.key), ['workers']);
+    assert.deepEqual(
+      settings.errors.map((e) => e.key),
+      ['workers'],
+    );
   });
 });

@@ -3,7 +3,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DeliveryQueue, backoffMs, decide, parseRetryAfter, type Clock, type Delivery, type HttpAnswer, type QueueOptions,
+  DeliveryQueue,
+  backoffMs,
+  decide,
+  parseRetryAfter,
+  type Clock,
+  type Delivery,
+  type HttpAnswer,
+  type QueueOptions,
 } from '../../../lib/bridge/delivery-queue';
 import { counterValue, createBridgeMetrics } from '../../../lib/bridge/metrics';
 import { silentLogger } from '../../../lib/log/logger';
@@ -20,8 +27,12 @@ class ManualClock implements Clock {
     this.timers.push({ at: this.time + ms, fn, id });
     return id;
   };
-  clearTimeout = (id: unknown) => { this.timers = this.timers.filter((t) => t.id !== id); };
-  sleep = async (ms: number) => { this.sleeps.push(ms); };
+  clearTimeout = (id: unknown) => {
+    this.timers = this.timers.filter((t) => t.id !== id);
+  };
+  sleep = async (ms: number) => {
+    this.sleeps.push(ms);
+  };
   advance(ms: number): void {
     this.time += ms;
     const due = this.timers.filter((t) => t.at <= this.time);
@@ -30,7 +41,10 @@ class ManualClock implements Clock {
   }
 }
 
-interface Call { delivery: Delivery; answer: (a: HttpAnswer | Error) => void }
+interface Call {
+  delivery: Delivery;
+  answer: (a: HttpAnswer | Error) => void;
+}
 
 /** A sender whose calls wait until the test answers them (or answers at once from a script). */
 class ScriptedSender {
@@ -39,32 +53,50 @@ class ScriptedSender {
   maxOpenPerKey = 0;
   maxOpen = 0;
   constructor(private readonly script?: (delivery: Delivery, n: number) => HttpAnswer | Error) {}
-  send = (delivery: Delivery, signal: AbortSignal): Promise<HttpAnswer> => new Promise((resolve, reject) => {
-    const n = this.calls.length;
-    this.open.set(delivery.key, (this.open.get(delivery.key) ?? 0) + 1);
-    this.maxOpenPerKey = Math.max(this.maxOpenPerKey, this.open.get(delivery.key)!);
-    this.maxOpen = Math.max(this.maxOpen, [...this.open.values()].reduce((a, b) => a + b, 0));
-    const answer = (a: HttpAnswer | Error) => {
-      this.open.set(delivery.key, this.open.get(delivery.key)! - 1);
-      if (a instanceof Error) reject(a); else resolve(a);
-    };
-    signal.addEventListener('abort', () => answer(new Error('aborted')), { once: true });
-    this.calls.push({ delivery, answer });
-    if (this.script) queueMicrotask(() => answer(this.script!(delivery, n)));
-  });
+  send = (delivery: Delivery, signal: AbortSignal): Promise<HttpAnswer> =>
+    new Promise((resolve, reject) => {
+      const n = this.calls.length;
+      this.open.set(delivery.key, (this.open.get(delivery.key) ?? 0) + 1);
+      this.maxOpenPerKey = Math.max(this.maxOpenPerKey, this.open.get(delivery.key)!);
+      this.maxOpen = Math.max(
+        this.maxOpen,
+        [...this.open.values()].reduce((a, b) => a + b, 0),
+      );
+      const answer = (a: HttpAnswer | Error) => {
+        this.open.set(delivery.key, this.open.get(delivery.key)! - 1);
+        if (a instanceof Error) reject(a);
+        else resolve(a);
+      };
+      signal.addEventListener('abort', () => answer(new Error('aborted')), { once: true });
+      this.calls.push({ delivery, answer });
+      if (this.script) queueMicrotask(() => answer(this.script!(delivery, n)));
+    });
   bodies = () => this.calls.map((c) => `${c.delivery.target}:${c.delivery.request.body}`);
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 function delivery(key: string, target: string, body: string, mergeable = false, delayMs = 0): Delivery {
-  return { key, target, url: 'http://fn.test/', request: { headers: {}, body }, mergeable, delayMs, description: `${target} ${body}` };
+  return {
+    key,
+    target,
+    url: 'http://fn.test/',
+    request: { headers: {}, body },
+    mergeable,
+    delayMs,
+    description: `${target} ${body}`,
+  };
 }
 
 function queueWith(sender: ScriptedSender, clock = new ManualClock(), extra: Partial<QueueOptions> = {}) {
   const metrics = createBridgeMetrics(false);
   const queue = new DeliveryQueue({
-    send: sender.send, metrics, log: silentLogger, clock, retry: { minMs: 1, maxMs: 2 }, ...extra,
+    send: sender.send,
+    metrics,
+    log: silentLogger,
+    clock,
+    retry: { minMs: 1, maxMs: 2 },
+    ...extra,
   });
   return { queue, metrics, clock };
 }
@@ -74,7 +106,8 @@ describe('decide and Retry-After', () => {
     assert.deepEqual(decide({ status: 200 }, 0), { action: 'done' });
     assert.deepEqual(decide({ status: 204 }, 0), { action: 'done' });
     for (const status of [429, 502, 503, 504]) assert.equal(decide({ status }, 0).action, 'retry', String(status));
-    for (const status of [400, 404, 409, 413, 500, 501]) assert.deepEqual(decide({ status }, 0), { action: 'drop', reason: `status ${status}` });
+    for (const status of [400, 404, 409, 413, 500, 501])
+      assert.deepEqual(decide({ status }, 0), { action: 'drop', reason: `status ${status}` });
   });
 
   it('reads Retry-After as seconds or an HTTP date, and caps it', () => {
@@ -84,13 +117,24 @@ describe('decide and Retry-After', () => {
     assert.equal(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', now), 0);
     assert.equal(parseRetryAfter('soon', now), undefined);
     assert.equal(parseRetryAfter(null, now), undefined);
-    assert.deepEqual(decide({ status: 503, retryAfter: '2' }, now), { action: 'retry', reason: '503', retryAfterMs: 2000 });
-    assert.deepEqual(decide({ status: 429, retryAfter: '86400' }, now, 60_000), { action: 'retry', reason: '429', retryAfterMs: 60_000 });
+    assert.deepEqual(decide({ status: 503, retryAfter: '2' }, now), {
+      action: 'retry',
+      reason: '503',
+      retryAfterMs: 2000,
+    });
+    assert.deepEqual(decide({ status: 429, retryAfter: '86400' }, now, 60_000), {
+      action: 'retry',
+      reason: '429',
+      retryAfterMs: 60_000,
+    });
   });
 
   it('backoff doubles from minMs up to maxMs', () => {
     const policy = { minMs: 200, maxMs: 30_000, factor: 2, maxRetries: Infinity };
-    assert.deepEqual([1, 2, 3, 8, 9, 50].map((n) => backoffMs(n, policy)), [200, 400, 800, 25_600, 30_000, 30_000]);
+    assert.deepEqual(
+      [1, 2, 3, 8, 9, 50].map((n) => backoffMs(n, policy)),
+      [200, 400, 800, 25_600, 30_000, 30_000],
+    );
   });
 });
 
@@ -129,7 +173,9 @@ describe('DeliveryQueue order', () => {
   it('a delivery waiting to retry holds no slot: others go through meanwhile', async () => {
     // Key a first answers 503 with Retry-After 60 s (a rolling update that goes on), then 200.
     let aCalls = 0;
-    const sender = new ScriptedSender((d) => (d.key === 'pg/ns/a' && aCalls++ === 0 ? { status: 503, retryAfter: '60' } : { status: 200 }));
+    const sender = new ScriptedSender((d) =>
+      d.key === 'pg/ns/a' && aCalls++ === 0 ? { status: 503, retryAfter: '60' } : { status: 200 },
+    );
     const clock = new ManualClock();
     const { queue, metrics } = queueWith(sender, clock, { concurrency: 1 });
     queue.push(delivery('pg/ns/a', 'on-update', 'a'));
@@ -149,7 +195,9 @@ describe('DeliveryQueue coalescing', () => {
     const { queue, metrics } = queueWith(sender);
     queue.push(delivery('pg/ns/a', 'on-update', 'v0', true));
     await tick();
-    const results = Array.from({ length: 20 }, (_, i) => queue.push(delivery('pg/ns/a', 'on-update', `v${i + 1}`, true)));
+    const results = Array.from({ length: 20 }, (_, i) =>
+      queue.push(delivery('pg/ns/a', 'on-update', `v${i + 1}`, true)),
+    );
     assert.deepEqual([results[0], results[19]], ['queued', 'coalesced']);
     sender.calls[0]!.answer({ status: 200 });
     await tick();
@@ -164,8 +212,14 @@ describe('DeliveryQueue coalescing', () => {
     const { queue } = queueWith(sender);
     queue.push(delivery('pg/ns/a', 'on-update', 'u0', true));
     await tick();
-    for (const [target, body, mergeable] of [['on-delete', 'd1', false], ['on-create', 'c2', false], ['on-update', 'u3', true],
-      ['on-update', 'u4', true], ['on-delete', 'd5', false]] as const) queue.push(delivery('pg/ns/a', target, body, mergeable));
+    for (const [target, body, mergeable] of [
+      ['on-delete', 'd1', false],
+      ['on-create', 'c2', false],
+      ['on-update', 'u3', true],
+      ['on-update', 'u4', true],
+      ['on-delete', 'd5', false],
+    ] as const)
+      queue.push(delivery('pg/ns/a', target, body, mergeable));
     for (let i = 0; i < 5; i++) {
       sender.calls[i]?.answer({ status: 200 });
       await tick();
@@ -218,7 +272,9 @@ describe('DeliveryQueue retries', () => {
   });
 
   it('drops 500 and 400 after one attempt (a handler bug or bad input), and goes on with the next delivery', async () => {
-    const sender = new ScriptedSender((d) => ({ status: d.request.body === 'bug' ? 500 : d.request.body === 'bad' ? 400 : 200 }));
+    const sender = new ScriptedSender((d) => ({
+      status: d.request.body === 'bug' ? 500 : d.request.body === 'bad' ? 400 : 200,
+    }));
     const { queue, metrics } = queueWith(sender);
     queue.push(delivery('pg/ns/a', 'on-create', 'bug'));
     queue.push(delivery('pg/ns/a', 'on-update', 'bad'));

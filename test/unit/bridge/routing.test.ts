@@ -1,14 +1,28 @@
 // Routing from the registry triggers, sync-now, and Node transitions (a node that starts going away, once).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { NodeTracker, functionsFor, goingAwayReasons, nodeSnapshot, objectKey, routeChange } from '../../../lib/bridge/routing';
+import {
+  NodeTracker,
+  functionsFor,
+  goingAwayReasons,
+  nodeSnapshot,
+  objectKey,
+  routeChange,
+} from '../../../lib/bridge/routing';
 import type { KubeObject } from '../../../lib/k8s/client';
 
-const pg = (name: string, annotations?: Record<string, string>): KubeObject =>
-  ({ apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name, namespace: 'ns', annotations } });
+const pg = (name: string, annotations?: Record<string, string>): KubeObject => ({
+  apiVersion: 'acid.zalan.do/v1',
+  kind: 'postgresql',
+  metadata: { name, namespace: 'ns', annotations },
+});
 
-const node = (spec: Record<string, unknown> = {}, labels: Record<string, string> = {}, rv = '1'): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels, resourceVersion: rv }, spec });
+const node = (spec: Record<string, unknown> = {}, labels: Record<string, string> = {}, rv = '1'): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name: 'n1', labels, resourceVersion: rv },
+  spec,
+});
 
 describe('routing from the registry', () => {
   it('postgresql add/update/delete go to on-create/on-update/on-delete; ConfigMap add/update to on-operator-config-change', () => {
@@ -24,17 +38,26 @@ describe('routing from the registry', () => {
 
   it('updates are mergeable and wait for the window; adds and deletes do not', () => {
     const nodes = new NodeTracker();
-    assert.deepEqual(routeChange({ resource: 'postgresql', action: 'add', object: pg('a') }, nodes),
-      [{ target: 'on-create', mergeable: false, urgent: true }]);
-    assert.deepEqual(routeChange({ resource: 'postgresql', action: 'update', object: pg('a') }, nodes),
-      [{ target: 'on-update', mergeable: true, urgent: false }]);
-    assert.deepEqual(routeChange({ resource: 'postgresql', action: 'delete', object: pg('a') }, nodes),
-      [{ target: 'on-delete', mergeable: false, urgent: true }]);
-    assert.deepEqual(routeChange({ resource: 'operator-configmap', action: 'delete', object: { metadata: { name: 'c' } } }, nodes), []);
+    assert.deepEqual(routeChange({ resource: 'postgresql', action: 'add', object: pg('a') }, nodes), [
+      { target: 'on-create', mergeable: false, urgent: true },
+    ]);
+    assert.deepEqual(routeChange({ resource: 'postgresql', action: 'update', object: pg('a') }, nodes), [
+      { target: 'on-update', mergeable: true, urgent: false },
+    ]);
+    assert.deepEqual(routeChange({ resource: 'postgresql', action: 'delete', object: pg('a') }, nodes), [
+      { target: 'on-delete', mergeable: false, urgent: true },
+    ]);
+    assert.deepEqual(
+      routeChange({ resource: 'operator-configmap', action: 'delete', object: { metadata: { name: 'c' } } }, nodes),
+      [],
+    );
   });
 
   it('an update annotated acid.zalan.do/sync-now is urgent', () => {
-    const [route] = routeChange({ resource: 'postgresql', action: 'update', object: pg('a', { 'acid.zalan.do/sync-now': '' }) }, new NodeTracker());
+    const [route] = routeChange(
+      { resource: 'postgresql', action: 'update', object: pg('a', { 'acid.zalan.do/sync-now': '' }) },
+      new NodeTracker(),
+    );
     assert.deepEqual(route, { target: 'on-update', mergeable: true, urgent: true });
   });
 
@@ -46,36 +69,63 @@ describe('routing from the registry', () => {
 
 describe('Node going away', () => {
   it('names every reason', () => {
-    const snapshot = nodeSnapshot(node({ unschedulable: true, taints: [{ key: 'karpenter.sh/disrupted', effect: 'NoSchedule' }, { key: 'other' }] }, { zone: 'a' }));
-    assert.deepEqual(goingAwayReasons(snapshot, { 'lifecycle-status': 'ready', zone: 'a' }),
-      ['unschedulable', 'taint karpenter.sh/disrupted', 'missing label lifecycle-status=ready']);
+    const snapshot = nodeSnapshot(
+      node(
+        { unschedulable: true, taints: [{ key: 'karpenter.sh/disrupted', effect: 'NoSchedule' }, { key: 'other' }] },
+        { zone: 'a' },
+      ),
+    );
+    assert.deepEqual(goingAwayReasons(snapshot, { 'lifecycle-status': 'ready', zone: 'a' }), [
+      'unschedulable',
+      'taint karpenter.sh/disrupted',
+      'missing label lifecycle-status=ready',
+    ]);
     assert.deepEqual(goingAwayReasons(nodeSnapshot(node()), {}), []);
   });
 
   it('a cordon is one drain: the unschedulable taint that follows it does not fire again', () => {
     const nodes = new NodeTracker();
-    const route = (action: 'add' | 'update' | 'delete', object: KubeObject) => routeChange({ resource: 'node', action, object }, nodes);
+    const route = (action: 'add' | 'update' | 'delete', object: KubeObject) =>
+      routeChange({ resource: 'node', action, object }, nodes);
     assert.deepEqual(route('add', node()), []);
     assert.deepEqual(route('update', node({}, { role: 'x' }, '2')), [], 'an unrelated change');
-    assert.deepEqual(route('update', node({ unschedulable: true }, {}, '3')),
-      [{ target: 'on-node-drain', mergeable: false, urgent: true, reasons: ['unschedulable'] }]);
-    assert.deepEqual(route('update', node({ unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable' }] }, {}, '4')), []);
+    assert.deepEqual(route('update', node({ unschedulable: true }, {}, '3')), [
+      { target: 'on-node-drain', mergeable: false, urgent: true, reasons: ['unschedulable'] },
+    ]);
+    assert.deepEqual(
+      route('update', node({ unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable' }] }, {}, '4')),
+      [],
+    );
     assert.deepEqual(route('update', node({}, {}, '5')), [], 'uncordoned');
-    assert.equal(route('update', node({ taints: [{ key: 'ToBeDeletedByClusterAutoscaler' }] }, {}, '6')).length, 1, 'going away again');
+    assert.equal(
+      route('update', node({ taints: [{ key: 'ToBeDeletedByClusterAutoscaler' }] }, {}, '6')).length,
+      1,
+      'going away again',
+    );
   });
 
   it('a node first seen cordoned (add, e.g. after a restart) fires once; a deleted node is forgotten', () => {
     const nodes = new NodeTracker();
-    assert.deepEqual(nodes.observe('add', node({ unschedulable: true })), ['unschedulable'], 'a drain that began while the bridge was down');
+    assert.deepEqual(
+      nodes.observe('add', node({ unschedulable: true })),
+      ['unschedulable'],
+      'a drain that began while the bridge was down',
+    );
     assert.equal(nodes.observe('update', node({ unschedulable: true }, {}, '2')), undefined, 'still the same drain');
     nodes.observe('delete', node());
-    assert.deepEqual(nodes.observe('update', node({ unschedulable: true }, {}, '3')), ['unschedulable'], 'unknown again: first sight');
+    assert.deepEqual(
+      nodes.observe('update', node({ unschedulable: true }, {}, '3')),
+      ['unschedulable'],
+      'unknown again: first sight',
+    );
   });
 
   it('losing a node_readiness_label label fires; a node that never had it fires only when first seen', () => {
     const nodes = new NodeTracker({ 'lifecycle-status': 'ready' });
     nodes.observe('add', node({}, { 'lifecycle-status': 'ready' }));
-    assert.deepEqual(nodes.observe('update', node({}, { 'lifecycle-status': 'draining' }, '2')), ['missing label lifecycle-status=ready']);
+    assert.deepEqual(nodes.observe('update', node({}, { 'lifecycle-status': 'draining' }, '2')), [
+      'missing label lifecycle-status=ready',
+    ]);
     const other = new NodeTracker({ 'lifecycle-status': 'ready' });
     assert.deepEqual(other.observe('add', node()), ['missing label lifecycle-status=ready']);
     assert.equal(other.observe('update', node({}, { foo: 'bar' }, '2')), undefined);

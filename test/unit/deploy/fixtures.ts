@@ -25,8 +25,10 @@ export function testOptions(overrides: Partial<DeployOptions> = {}): DeployOptio
 
 /** @returns the placeholder bundle source of a function: a CommonJS module exporting its handler */
 export function placeholderSource(name: string, exportName: string): string {
-  return `"use strict";\nmodule.exports = { ${exportName}: async (event, context) => ({ function: ${JSON.stringify(name)}, `
-    + 'data: event.data, handler: context["function-name"] }) };\n';
+  return (
+    `"use strict";\nmodule.exports = { ${exportName}: async (event, context) => ({ function: ${JSON.stringify(name)}, ` +
+    'data: event.data, handler: context["function-name"] }) };\n'
+  );
 }
 
 /** @returns a temp build directory with `functions/<name>/handler.js` for every function (and one LEGAL file) */
@@ -36,16 +38,29 @@ export function placeholderDist(): string {
     mkdirSync(join(dist, 'functions', spec.name), { recursive: true });
     writeFileSync(join(dist, 'functions', spec.name, 'handler.js'), placeholderSource(spec.name, spec.export));
   }
-  writeFileSync(join(dist, 'functions', 'on-create', 'handler.js.LEGAL.txt'), 'Bundled license information:\n\nexample (MIT)\n');
+  writeFileSync(
+    join(dist, 'functions', 'on-create', 'handler.js.LEGAL.txt'),
+    'Bundled license information:\n\nexample (MIT)\n',
+  );
   return dist;
 }
 
 /** One request to authorize. */
-export interface Access { verb: string; group: string; resource: string; namespace?: string; name?: string }
+export interface Access {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace?: string;
+  name?: string;
+}
 
 function matches(rule: PolicyRule, access: Access): boolean {
-  return rule.apiGroups.includes(access.group) && rule.resources.includes(access.resource) && rule.verbs.includes(access.verb)
-    && (!rule.resourceNames || (access.name !== undefined && rule.resourceNames.includes(access.name)));
+  return (
+    rule.apiGroups.includes(access.group) &&
+    rule.resources.includes(access.resource) &&
+    rule.verbs.includes(access.verb) &&
+    (!rule.resourceNames || (access.name !== undefined && rule.resourceNames.includes(access.name)))
+  );
 }
 
 /**
@@ -56,11 +71,15 @@ function matches(rule: PolicyRule, access: Access): boolean {
 export function allows(objects: readonly DesiredObject[], account: string, access: Access): boolean {
   const [saNamespace, saName] = account.split('/');
   const roleOf = (kind: string, name: string, namespace?: string) =>
-    objects.find((o) => o.kind === kind && o.metadata.name === name && (kind === 'ClusterRole' || o.metadata.namespace === namespace));
+    objects.find(
+      (o) =>
+        o.kind === kind && o.metadata.name === name && (kind === 'ClusterRole' || o.metadata.namespace === namespace),
+    );
   return objects.some((binding) => {
     if (binding.kind !== 'RoleBinding' && binding.kind !== 'ClusterRoleBinding') return false;
     const subjects = binding.subjects as Array<{ kind: string; name: string; namespace: string }>;
-    if (!subjects.some((s) => s.kind === 'ServiceAccount' && s.name === saName && s.namespace === saNamespace)) return false;
+    if (!subjects.some((s) => s.kind === 'ServiceAccount' && s.name === saName && s.namespace === saNamespace))
+      return false;
     if (binding.kind === 'RoleBinding' && binding.metadata.namespace !== access.namespace) return false;
     const ref = binding.roleRef as { kind: string; name: string };
     const role = roleOf(ref.kind, ref.name, binding.metadata.namespace);
@@ -70,6 +89,13 @@ export function allows(objects: readonly DesiredObject[], account: string, acces
 
 /** @returns every `group/resource verb` a list of rules grants, sorted (resourceNames noted) */
 export function grantsOf(rules: readonly PolicyRule[]): string[] {
-  return rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) =>
-    `${g || 'core'}/${res} ${v}${r.resourceNames ? ` [${r.resourceNames.join(',')}]` : ''}`)))).sort();
+  return rules
+    .flatMap((r) =>
+      r.apiGroups.flatMap((g) =>
+        r.resources.flatMap((res) =>
+          r.verbs.map((v) => `${g || 'core'}/${res} ${v}${r.resourceNames ? ` [${r.resourceNames.join(',')}]` : ''}`),
+        ),
+      ),
+    )
+    .sort();
 }

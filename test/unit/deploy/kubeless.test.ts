@@ -20,8 +20,24 @@ const options = testOptions({ distDir: dist });
 const objects = generate('kubeless', options);
 const functions = objects.filter((o) => o.kind === 'Function');
 
-type Spec = { handler: string; function: string; checksum: string; 'function-content-type': string; runtime: string; timeout: string;
-  deployment: { spec: { template: { spec: { serviceAccountName: string; containers: Array<{ image?: string; env: Array<{ name: string; value?: string }> }> } } } } };
+type Spec = {
+  handler: string;
+  function: string;
+  checksum: string;
+  'function-content-type': string;
+  runtime: string;
+  timeout: string;
+  deployment: {
+    spec: {
+      template: {
+        spec: {
+          serviceAccountName: string;
+          containers: Array<{ image?: string; env: Array<{ name: string; value?: string }> }>;
+        };
+      };
+    };
+  };
+};
 const specOf = (o: (typeof objects)[number]) => o.spec as Spec;
 
 describe('kubeless Function objects', () => {
@@ -55,11 +71,16 @@ describe('kubeless Function objects', () => {
       // Kubeless unzips into /kubeless and requires /kubeless/<MOD_NAME>.js, then calls module.exports[FUNC_HANDLER].
       const volume = mkdtempSync(join(tmpdir(), 'kubeless-volume-'));
       for (const [name, bytes] of Object.entries(files)) writeFileSync(join(volume, name), bytes);
-      const module = createRequire(join(volume, 'x.js'))(join(volume, 'handler.js')) as Record<string, (e: unknown, c: unknown) => Promise<unknown>>;
+      const module = createRequire(join(volume, 'x.js'))(join(volume, 'handler.js')) as Record<
+        string,
+        (e: unknown, c: unknown) => Promise<unknown>
+      >;
       const result = await module[spec.export]!({ data: { hello: 1 } }, { 'function-name': spec.export });
       assert.deepEqual(result, { function: spec.name, data: { hello: 1 }, handler: spec.export });
     }
-    const onCreate = unzipSync(Buffer.from(specOf(functions.find((f) => f.metadata.name === 'on-create')!).function, 'base64'));
+    const onCreate = unzipSync(
+      Buffer.from(specOf(functions.find((f) => f.metadata.name === 'on-create')!).function, 'base64'),
+    );
     assert.deepEqual(Object.keys(onCreate).sort(), ['handler.js', 'handler.js.LEGAL.txt']);
   });
 
@@ -72,7 +93,8 @@ describe('kubeless Function objects', () => {
       assert.equal(env.KUBELESS_INSTALL_VOLUME, `/app/dist/functions/${fn.metadata.name}`);
       assert.equal(env.WATCHED_NAMESPACE, 'apps,data');
       // Kubeless sets these itself from handler, timeout and runtime.
-      for (const name of ['MOD_NAME', 'FUNC_HANDLER', 'FUNC_TIMEOUT', 'FUNC_PORT']) assert.equal(name in env, false, name);
+      for (const name of ['MOD_NAME', 'FUNC_HANDLER', 'FUNC_TIMEOUT', 'FUNC_PORT'])
+        assert.equal(name in env, false, name);
     }
   });
 
@@ -81,7 +103,10 @@ describe('kubeless Function objects', () => {
     for (const fn of zipMode) {
       const container = specOf(fn).deployment.spec.template.spec.containers[0]!;
       assert.equal(container.image, undefined);
-      assert.equal(container.env.some((e) => e.name === 'KUBELESS_INSTALL_VOLUME'), false);
+      assert.equal(
+        container.env.some((e) => e.name === 'KUBELESS_INSTALL_VOLUME'),
+        false,
+      );
       assert.ok(kubelessFunction.safeParse(fn).success);
     }
   });
@@ -91,14 +116,18 @@ describe('kubeless Function objects', () => {
     assert.equal(triggers.length, 1);
     assert.ok(kubelessCronJobTrigger.safeParse(triggers[0]).success);
     const spec = functionSpec('periodic-sync');
-    assert.deepEqual(triggers[0]!.spec, { 'function-name': 'periodic-sync', schedule: spec.trigger.type === 'schedule' ? spec.trigger.schedule : '' });
+    assert.deepEqual(triggers[0]!.spec, {
+      'function-name': 'periodic-sync',
+      schedule: spec.trigger.type === 'schedule' ? spec.trigger.schedule : '',
+    });
   });
 
   it('the bridge comes along (Kubeless cannot watch Kubernetes objects), with its own cron off', () => {
     const bridge = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'postgres-operator-bridge');
     assert.ok(bridge);
-    const container = (bridge.spec as { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } })
-      .template.spec.containers[0]!;
+    const container = (
+      bridge.spec as { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } }
+    ).template.spec.containers[0]!;
     assert.equal(container.env.find((e) => e.name === 'PERIODIC_SYNC_SCHEDULE')?.value, 'off');
     assert.ok(objects.some((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'postgres-operator-bridge'));
   });
@@ -112,9 +141,13 @@ describe('kubeless Function objects', () => {
 describe('kubeless bundles', () => {
   it('without a build the target fails with a message saying to run npm run build', () => {
     const empty = mkdtempSync(join(tmpdir(), 'deploy-nodist-'));
-    assert.throws(() => generate('kubeless', testOptions({ distDir: empty })), (error: Error) =>
-      error instanceof MissingBundleError && /functions\/on-create\/handler\.js does not exist/.test(error.message)
-      && error.message.includes('npm run build'));
+    assert.throws(
+      () => generate('kubeless', testOptions({ distDir: empty })),
+      (error: Error) =>
+        error instanceof MissingBundleError &&
+        /functions\/on-create\/handler\.js does not exist/.test(error.message) &&
+        error.message.includes('npm run build'),
+    );
   });
 
   it('a bundle too large for a Kubeless ConfigMap is refused with its size', () => {
@@ -123,10 +156,17 @@ describe('kubeless bundles', () => {
     // Incompressible bytes (a fixed xorshift sequence): 900 KB become about 1.2 MB of base64.
     const bytes = Buffer.alloc(900_000);
     let x = 2463534242;
-    for (let i = 0; i < bytes.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; bytes[i] = x & 0xff; }
+    for (let i = 0; i < bytes.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      bytes[i] = x & 0xff;
+    }
     writeFileSync(join(big, 'functions', 'on-create', 'handler.js'), bytes);
-    assert.throws(() => kubelessFunctionObject(functionSpec('on-create'), readBundle(big, functionSpec('on-create')), options),
-      new RegExp(`on-create is \\d+ bytes as base64, over the ${MAX_FUNCTION_BYTES} bytes`));
+    assert.throws(
+      () => kubelessFunctionObject(functionSpec('on-create'), readBundle(big, functionSpec('on-create')), options),
+      new RegExp(`on-create is \\d+ bytes as base64, over the ${MAX_FUNCTION_BYTES} bytes`),
+    );
   });
 });
 
@@ -139,7 +179,10 @@ describe('kubeless Function schema', () => {
   };
 
   it('handler must split on "." into exactly two parts', () => {
-    assert.match(problem(withSpec({ handler: 'handler.on.create' })) ?? '', /spec\.handler: handler must be <module>\.<export>/);
+    assert.match(
+      problem(withSpec({ handler: 'handler.on.create' })) ?? '',
+      /spec\.handler: handler must be <module>\.<export>/,
+    );
     assert.match(problem(withSpec({ handler: 'handler' })) ?? '', /spec\.handler/);
     assert.match(problem(withSpec({ handler: '.onCreate' })) ?? '', /spec\.handler/);
   });

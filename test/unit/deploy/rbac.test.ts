@@ -21,12 +21,19 @@ describe('rbacFor', () => {
       const objects = rbacFor(spec, scope);
       const expected = (scopes: RuleScope[]) => grantsOf(mergeRules(spec.permissions, scopes));
       assert.deepEqual(roleGrants(objects, 'Role', 'pgo'), expected(['operator']));
-      for (const namespace of ['apps', 'data']) assert.deepEqual(roleGrants(objects, 'Role', namespace), expected(['namespace']));
+      for (const namespace of ['apps', 'data'])
+        assert.deepEqual(roleGrants(objects, 'Role', namespace), expected(['namespace']));
       assert.deepEqual(roleGrants(objects, 'ClusterRole'), expected(['cluster']));
       // Nothing in any other namespace, one ServiceAccount in the operator namespace, bindings to it only.
       const namespaces = new Set(objects.filter((o) => o.kind === 'Role').map((o) => o.metadata.namespace));
-      assert.deepEqual([...namespaces].sort(), ['apps', 'data', 'pgo'].filter((ns) => roleGrants(objects, 'Role', ns).length > 0));
-      assert.deepEqual(objects.filter((o) => o.kind === 'ServiceAccount').map((o) => `${o.metadata.namespace}/${o.metadata.name}`), [`pgo/${spec.name}`]);
+      assert.deepEqual(
+        [...namespaces].sort(),
+        ['apps', 'data', 'pgo'].filter((ns) => roleGrants(objects, 'Role', ns).length > 0),
+      );
+      assert.deepEqual(
+        objects.filter((o) => o.kind === 'ServiceAccount').map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+        [`pgo/${spec.name}`],
+      );
       for (const binding of objects.filter((o) => o.kind.endsWith('Binding'))) {
         assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: spec.name, namespace: 'pgo' }]);
         assert.equal((binding.roleRef as { name: string }).name, binding.metadata.name);
@@ -38,12 +45,21 @@ describe('rbacFor', () => {
     const objects = rbacFor(functionSpec('on-node-drain'), scope);
     const account = 'pgo/on-node-drain';
     for (const namespace of ['pgo', 'apps', 'data', 'elsewhere']) {
-      assert.equal(allows(objects, account, { verb: 'delete', group: 'apps', resource: 'statefulsets', namespace }), false);
-      assert.equal(allows(objects, account, { verb: 'patch', group: 'acid.zalan.do', resource: 'postgresqls', namespace }), false);
+      assert.equal(
+        allows(objects, account, { verb: 'delete', group: 'apps', resource: 'statefulsets', namespace }),
+        false,
+      );
+      assert.equal(
+        allows(objects, account, { verb: 'patch', group: 'acid.zalan.do', resource: 'postgresqls', namespace }),
+        false,
+      );
     }
     assert.equal(allows(objects, account, { verb: 'list', group: '', resource: 'nodes' }), true);
     assert.equal(allows(objects, account, { verb: 'list', group: '', resource: 'pods', namespace: 'apps' }), true);
-    assert.equal(allows(objects, account, { verb: 'list', group: '', resource: 'pods', namespace: 'elsewhere' }), false);
+    assert.equal(
+      allows(objects, account, { verb: 'list', group: '', resource: 'pods', namespace: 'elsewhere' }),
+      false,
+    );
     assert.equal(allows(objects, account, { verb: 'create', group: '', resource: 'events', namespace: 'data' }), true);
   });
 
@@ -51,54 +67,111 @@ describe('rbacFor', () => {
     const objects = rbacFor(functionSpec('on-create'), scope);
     const account = 'pgo/on-create';
     for (const namespace of ['apps', 'data']) {
-      assert.equal(allows(objects, account, { verb: 'patch', group: 'acid.zalan.do', resource: 'postgresqls/status', namespace }), true);
-      assert.equal(allows(objects, account, { verb: 'create', group: 'apps', resource: 'statefulsets', namespace }), true);
-      assert.equal(allows(objects, account, { verb: 'bind', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', namespace, name: 'postgres-pod' }), true);
-      assert.equal(allows(objects, account, { verb: 'bind', group: 'rbac.authorization.k8s.io', resource: 'clusterroles', namespace, name: 'cluster-admin' }), false);
+      assert.equal(
+        allows(objects, account, { verb: 'patch', group: 'acid.zalan.do', resource: 'postgresqls/status', namespace }),
+        true,
+      );
+      assert.equal(
+        allows(objects, account, { verb: 'create', group: 'apps', resource: 'statefulsets', namespace }),
+        true,
+      );
+      assert.equal(
+        allows(objects, account, {
+          verb: 'bind',
+          group: 'rbac.authorization.k8s.io',
+          resource: 'clusterroles',
+          namespace,
+          name: 'postgres-pod',
+        }),
+        true,
+      );
+      assert.equal(
+        allows(objects, account, {
+          verb: 'bind',
+          group: 'rbac.authorization.k8s.io',
+          resource: 'clusterroles',
+          namespace,
+          name: 'cluster-admin',
+        }),
+        false,
+      );
     }
-    assert.equal(allows(objects, account, { verb: 'patch', group: 'acid.zalan.do', resource: 'postgresqls/status', namespace: 'elsewhere' }), false);
+    assert.equal(
+      allows(objects, account, {
+        verb: 'patch',
+        group: 'acid.zalan.do',
+        resource: 'postgresqls/status',
+        namespace: 'elsewhere',
+      }),
+      false,
+    );
     assert.equal(allows(objects, account, { verb: 'list', group: '', resource: 'nodes' }), false);
     assert.equal(allows(objects, account, { verb: 'get', group: '', resource: 'nodes', name: 'node-1' }), true);
     // The config and the password key in the operator namespace, but no cluster objects there (not watched).
     assert.equal(allows(objects, account, { verb: 'get', group: '', resource: 'configmaps', namespace: 'pgo' }), true);
     assert.equal(allows(objects, account, { verb: 'create', group: '', resource: 'secrets', namespace: 'pgo' }), true);
     assert.equal(allows(objects, account, { verb: 'delete', group: '', resource: 'secrets', namespace: 'pgo' }), false);
-    assert.equal(allows(objects, account, { verb: 'update', group: 'acid.zalan.do', resource: 'postgresqls', namespace: 'apps' }), false);
+    assert.equal(
+      allows(objects, account, { verb: 'update', group: 'acid.zalan.do', resource: 'postgresqls', namespace: 'apps' }),
+      false,
+    );
   });
 
   it('all namespaces watched: the cluster rules become one ClusterRole, the config stays a Role', () => {
     const objects = rbacFor(functionSpec('on-node-drain'), { namespace: 'pgo', watchedNamespaces: '*' });
     const spec = functionSpec('on-node-drain');
-    assert.deepEqual(objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}`),
-      ['ServiceAccount pgo', 'Role pgo', 'RoleBinding pgo', 'ClusterRole ', 'ClusterRoleBinding ']);
-    assert.deepEqual(roleGrants(objects, 'ClusterRole'), grantsOf(mergeRules(spec.permissions, ['namespace', 'cluster'])));
+    assert.deepEqual(
+      objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}`),
+      ['ServiceAccount pgo', 'Role pgo', 'RoleBinding pgo', 'ClusterRole ', 'ClusterRoleBinding '],
+    );
+    assert.deepEqual(
+      roleGrants(objects, 'ClusterRole'),
+      grantsOf(mergeRules(spec.permissions, ['namespace', 'cluster'])),
+    );
     const account = 'pgo/on-node-drain';
     assert.equal(allows(objects, account, { verb: 'list', group: '', resource: 'pods', namespace: 'anywhere' }), true);
     // The password key Secret is only readable where it lives.
     assert.equal(allows(objects, account, { verb: 'get', group: '', resource: 'secrets', namespace: 'pgo' }), true);
-    assert.equal(allows(objects, account, { verb: 'get', group: '', resource: 'secrets', namespace: 'anywhere' }), false);
+    assert.equal(
+      allows(objects, account, { verb: 'get', group: '', resource: 'secrets', namespace: 'anywhere' }),
+      false,
+    );
   });
 
   it('the operator namespace, also watched, gets one Role with the rules merged', () => {
     const spec = functionSpec('on-update');
     const objects = rbacFor(spec, { namespace: 'pgo', watchedNamespaces: ['pgo'] });
     assert.equal(objects.filter((o) => o.kind === 'Role').length, 1);
-    assert.deepEqual(roleGrants(objects, 'Role', 'pgo'), grantsOf(mergeRules(spec.permissions, ['operator', 'namespace'])));
+    assert.deepEqual(
+      roleGrants(objects, 'Role', 'pgo'),
+      grantsOf(mergeRules(spec.permissions, ['operator', 'namespace'])),
+    );
     // Merged: one rule per resource (configmaps get from the config group, get/list/delete from finalize).
     const rules = objects.find((o) => o.kind === 'Role')!.rules as PolicyRule[];
     assert.equal(rules.filter((r) => r.resources.includes('configmaps')).length, 1);
   });
 
   it('a ConfigMap in another namespace moves the config Role there', () => {
-    const objects = rbacFor(functionSpec('periodic-sync'), { namespace: 'pgo', configNamespace: 'config', watchedNamespaces: ['apps'] });
-    assert.deepEqual(objects.filter((o) => o.kind === 'Role').map((o) => o.metadata.namespace), ['apps', 'config']);
+    const objects = rbacFor(functionSpec('periodic-sync'), {
+      namespace: 'pgo',
+      configNamespace: 'config',
+      watchedNamespaces: ['apps'],
+    });
+    assert.deepEqual(
+      objects.filter((o) => o.kind === 'Role').map((o) => o.metadata.namespace),
+      ['apps', 'config'],
+    );
   });
 
   it('names hold the operator namespace, so two installations do not share a ClusterRole', () => {
     const a = rbacFor(functionSpec('on-node-drain'), scope).find((o) => o.kind === 'ClusterRole')!;
-    const b = rbacFor(functionSpec('on-node-drain'), { ...scope, namespace: 'other' }).find((o) => o.kind === 'ClusterRole')!;
+    const b = rbacFor(functionSpec('on-node-drain'), { ...scope, namespace: 'other' }).find(
+      (o) => o.kind === 'ClusterRole',
+    )!;
     assert.notEqual(a.metadata.name, b.metadata.name);
-    const names = FUNCTIONS.flatMap((spec) => rbacFor(spec, scope)).filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name);
+    const names = FUNCTIONS.flatMap((spec) => rbacFor(spec, scope))
+      .filter((o) => o.kind === 'ClusterRole')
+      .map((o) => o.metadata.name);
     assert.equal(new Set(names).size, names.length);
   });
 });
@@ -106,12 +179,28 @@ describe('rbacFor', () => {
 describe('bridgeRbac', () => {
   it('only get, list and watch: postgresqls where watched, ConfigMaps of the operator namespace, Nodes', () => {
     const objects = bridgeRbac(scope);
-    const verbs = new Set(objects.filter((o) => o.kind.endsWith('Role')).flatMap((o) => (o.rules as PolicyRule[]).flatMap((r) => r.verbs)));
+    const verbs = new Set(
+      objects.filter((o) => o.kind.endsWith('Role')).flatMap((o) => (o.rules as PolicyRule[]).flatMap((r) => r.verbs)),
+    );
     assert.deepEqual([...verbs].sort(), ['get', 'list', 'watch']);
     const account = 'pgo/postgres-operator-bridge';
-    assert.equal(allows(objects, account, { verb: 'watch', group: 'acid.zalan.do', resource: 'postgresqls', namespace: 'apps' }), true);
-    assert.equal(allows(objects, account, { verb: 'watch', group: 'acid.zalan.do', resource: 'postgresqls', namespace: 'elsewhere' }), false);
-    assert.equal(allows(objects, account, { verb: 'watch', group: '', resource: 'configmaps', namespace: 'pgo' }), true);
+    assert.equal(
+      allows(objects, account, { verb: 'watch', group: 'acid.zalan.do', resource: 'postgresqls', namespace: 'apps' }),
+      true,
+    );
+    assert.equal(
+      allows(objects, account, {
+        verb: 'watch',
+        group: 'acid.zalan.do',
+        resource: 'postgresqls',
+        namespace: 'elsewhere',
+      }),
+      false,
+    );
+    assert.equal(
+      allows(objects, account, { verb: 'watch', group: '', resource: 'configmaps', namespace: 'pgo' }),
+      true,
+    );
     assert.equal(allows(objects, account, { verb: 'watch', group: '', resource: 'nodes' }), true);
     assert.equal(allows(objects, account, { verb: 'get', group: '', resource: 'secrets', namespace: 'pgo' }), false);
   });

@@ -14,12 +14,20 @@ import { generate, render } from '../../../scripts/deploy/targets';
 import { IMAGE_APP_DIR } from '../../../scripts/deploy/workloads';
 import { allows, placeholderDist, testOptions } from './fixtures';
 
-type Container = { name: string; image: string; command?: string[]; env: Array<{ name: string; value?: string }>; livenessProbe?: unknown;
-  ports?: Array<{ containerPort: number }> };
+type Container = {
+  name: string;
+  image: string;
+  command?: string[];
+  env: Array<{ name: string; value?: string }>;
+  livenessProbe?: unknown;
+  ports?: Array<{ containerPort: number }>;
+};
 type PodSpec = { serviceAccountName?: string; containers: Container[] };
 
-const find = (objects: DesiredObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
-const podOf = (deployment: DesiredObject) => (deployment.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
+const find = (objects: DesiredObject[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name);
+const podOf = (deployment: DesiredObject) =>
+  (deployment.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
 const envOf = (container: Container) => Object.fromEntries(container.env.map((e) => [e.name, e.value]));
 
 describe('plain target', () => {
@@ -43,12 +51,21 @@ describe('plain target', () => {
       assert.equal(env.KUBELESS_INSTALL_VOLUME, `/app/dist/functions/${spec.name}`);
       assert.equal(env.CONFIG_MAP_NAME, 'pgo/postgres-operator');
       assert.equal(env.WATCHED_NAMESPACE, 'apps,data');
-      assert.deepEqual(container.livenessProbe, { httpGet: { path: '/healthz', port: 8080 }, initialDelaySeconds: 3, periodSeconds: 30 });
+      assert.deepEqual(container.livenessProbe, {
+        httpGet: { path: '/healthz', port: 8080 },
+        initialDelaySeconds: 3,
+        periodSeconds: 30,
+      });
       assert.equal(pod.metadata.annotations?.['prometheus.io/scrape'], 'true');
       assert.equal(pod.metadata.annotations?.['prometheus.io/port'], '8080');
       const service = find(objects, 'Service', spec.name)!;
-      assert.deepEqual((service.spec as { ports: unknown[] }).ports, [{ name: 'http-function-port', port: 8080, targetPort: 'http', protocol: 'TCP' }]);
-      assert.deepEqual((service.spec as { selector: unknown }).selector, (deployment.spec as { selector: { matchLabels: unknown } }).selector.matchLabels);
+      assert.deepEqual((service.spec as { ports: unknown[] }).ports, [
+        { name: 'http-function-port', port: 8080, targetPort: 'http', protocol: 'TCP' },
+      ]);
+      assert.deepEqual(
+        (service.spec as { selector: unknown }).selector,
+        (deployment.spec as { selector: { matchLabels: unknown } }).selector.matchLabels,
+      );
     }
   });
 
@@ -60,14 +77,26 @@ describe('plain target', () => {
     assert.equal(env.BRIDGE_FUNCTION_URL_TEMPLATE, 'http://{name}.{namespace}.svc.cluster.local:8080/');
     assert.equal(env.PERIODIC_SYNC_SCHEDULE, 'off');
     assert.equal(podOf(bridge).spec.serviceAccountName, 'postgres-operator-bridge');
-    assert.equal(allows(objects, 'pgo/postgres-operator-bridge', { verb: 'watch', group: 'acid.zalan.do', resource: 'postgresqls', namespace: 'data' }), true);
+    assert.equal(
+      allows(objects, 'pgo/postgres-operator-bridge', {
+        verb: 'watch',
+        group: 'acid.zalan.do',
+        resource: 'postgresqls',
+        namespace: 'data',
+      }),
+      true,
+    );
   });
 
   it('a CronJob calls periodic-sync on the registry schedule in UTC, never overlapping', () => {
     const cron = objects.filter((o) => o.kind === 'CronJob');
     assert.equal(cron.length, 1);
-    const spec = cron[0]!.spec as { schedule: string; timeZone: string; concurrencyPolicy: string;
-      jobTemplate: { spec: { template: { spec: PodSpec } } } };
+    const spec = cron[0]!.spec as {
+      schedule: string;
+      timeZone: string;
+      concurrencyPolicy: string;
+      jobTemplate: { spec: { template: { spec: PodSpec } } };
+    };
     const periodic = functionSpec('periodic-sync');
     assert.equal(spec.schedule, periodic.trigger.type === 'schedule' ? periodic.trigger.schedule : '');
     assert.equal(spec.timeZone, 'Etc/UTC');
@@ -79,7 +108,10 @@ describe('plain target', () => {
   it('the postgres-pod ClusterRole and the CRD ship; --no-crd leaves the CRD out', () => {
     assert.ok(find(objects, 'ClusterRole', 'postgres-pod'));
     assert.ok(find(objects, 'CustomResourceDefinition', 'postgresqls.acid.zalan.do'));
-    assert.equal(generate('plain', testOptions({ includeCrd: false })).some((o) => o.kind === 'CustomResourceDefinition'), false);
+    assert.equal(
+      generate('plain', testOptions({ includeCrd: false })).some((o) => o.kind === 'CustomResourceDefinition'),
+      false,
+    );
   });
 
   it('objects come in apply order: CRD and roles first, workloads next, event sources last', () => {
@@ -105,12 +137,14 @@ describe('the cron call', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const run = () => new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ['-e', CRON_CALL_SCRIPT], {
-        env: { ...process.env, POD_UID: 'a1b2c3', FUNCTION_URL: url, TIMEOUT_MS: '5000' }, stdio: 'ignore',
+    const run = () =>
+      new Promise<number>((resolve) => {
+        const child = spawn(process.execPath, ['-e', CRON_CALL_SCRIPT], {
+          env: { ...process.env, POD_UID: 'a1b2c3', FUNCTION_URL: url, TIMEOUT_MS: '5000' },
+          stdio: 'ignore',
+        });
+        child.on('close', (code) => resolve(code ?? 1));
       });
-      child.on('close', (code) => resolve(code ?? 1));
-    });
     try {
       assert.equal(await run(), 0);
       status = 503;
@@ -132,13 +166,20 @@ describe('the cron call', () => {
 describe('knative target', () => {
   const objects = generate('knative', testOptions());
   const sources = objects.filter((o) => o.kind === 'ApiServerSource');
-  type SourceSpec = { mode: string; serviceAccountName: string; resources: Array<{ apiVersion: string; kind: string }>;
-    namespaceSelector?: unknown; sink: { ref: { kind: string; name: string; namespace: string } } };
+  type SourceSpec = {
+    mode: string;
+    serviceAccountName: string;
+    resources: Array<{ apiVersion: string; kind: string }>;
+    namespaceSelector?: unknown;
+    sink: { ref: { kind: string; name: string; namespace: string } };
+  };
 
   it('Services on port 80 (where a sink ref resolves) to the host on 8080', () => {
     for (const spec of FUNCTIONS) {
       const service = find(objects, 'Service', spec.name)!;
-      assert.deepEqual((service.spec as { ports: unknown[] }).ports, [{ name: 'http-function-port', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+      assert.deepEqual((service.spec as { ports: unknown[] }).ports, [
+        { name: 'http-function-port', port: 80, targetPort: 'http', protocol: 'TCP' },
+      ]);
       assert.equal(podOf(find(objects, 'Deployment', spec.name)!).spec.containers[0]!.ports?.[0]?.containerPort, 8080);
     }
   });
@@ -154,42 +195,102 @@ describe('knative target', () => {
       assert.ok(find(objects, 'ServiceAccount', source.serviceAccountName));
     }
     assert.deepEqual(byName('on-create').resources, [{ apiVersion: 'acid.zalan.do/v1', kind: 'postgresql' }]);
-    assert.deepEqual(byName('on-create').namespaceSelector,
-      { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['apps', 'data'] }] });
+    assert.deepEqual(byName('on-create').namespaceSelector, {
+      matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['apps', 'data'] }],
+    });
     assert.deepEqual(byName('on-operator-config-change').resources, [{ apiVersion: 'v1', kind: 'ConfigMap' }]);
-    assert.equal(byName('on-operator-config-change').namespaceSelector, undefined, 'the ConfigMap is in the source namespace');
+    assert.equal(
+      byName('on-operator-config-change').namespaceSelector,
+      undefined,
+      'the ConfigMap is in the source namespace',
+    );
     assert.deepEqual(byName('on-node-drain').resources, [{ apiVersion: 'v1', kind: 'Node' }]);
     assert.equal(byName('on-node-drain').namespaceSelector, undefined);
 
-    assert.equal(allows(objects, 'pgo/on-create-source', { verb: 'watch', group: 'acid.zalan.do', resource: 'postgresqls', namespace: 'apps' }), true);
-    assert.equal(allows(objects, 'pgo/on-create-source', { verb: 'patch', group: 'acid.zalan.do', resource: 'postgresqls', namespace: 'apps' }), false);
+    assert.equal(
+      allows(objects, 'pgo/on-create-source', {
+        verb: 'watch',
+        group: 'acid.zalan.do',
+        resource: 'postgresqls',
+        namespace: 'apps',
+      }),
+      true,
+    );
+    assert.equal(
+      allows(objects, 'pgo/on-create-source', {
+        verb: 'patch',
+        group: 'acid.zalan.do',
+        resource: 'postgresqls',
+        namespace: 'apps',
+      }),
+      false,
+    );
     assert.equal(allows(objects, 'pgo/on-node-drain-source', { verb: 'watch', group: '', resource: 'nodes' }), true);
-    assert.equal(allows(objects, 'pgo/on-operator-config-change-source', { verb: 'list', group: '', resource: 'configmaps', namespace: 'pgo' }), true);
+    assert.equal(
+      allows(objects, 'pgo/on-operator-config-change-source', {
+        verb: 'list',
+        group: '',
+        resource: 'configmaps',
+        namespace: 'pgo',
+      }),
+      true,
+    );
   });
 
   it('all namespaces: an empty namespaceSelector and a ClusterRole for the postgresql sources', () => {
     const all = generate('knative', testOptions({ watchedNamespaces: '*' }));
     const source = all.find((o) => o.kind === 'ApiServerSource' && o.metadata.name === 'on-update')!;
     assert.deepEqual((source.spec as SourceSpec).namespaceSelector, {});
-    assert.equal(allows(all, 'pgo/on-update-source', { verb: 'list', group: 'acid.zalan.do', resource: 'postgresqls', namespace: 'any' }), true);
+    assert.equal(
+      allows(all, 'pgo/on-update-source', {
+        verb: 'list',
+        group: 'acid.zalan.do',
+        resource: 'postgresqls',
+        namespace: 'any',
+      }),
+      true,
+    );
   });
 
   it('a ConfigMap in another namespace: the config source selects that namespace and may watch there', () => {
     const moved = generate('knative', testOptions({ configMap: { namespace: 'config', name: 'postgres-operator' } }));
     const source = moved.find((o) => o.kind === 'ApiServerSource' && o.metadata.name === 'on-operator-config-change')!;
-    assert.deepEqual((source.spec as SourceSpec).namespaceSelector,
-      { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['config'] }] });
-    assert.equal(allows(moved, 'pgo/on-operator-config-change-source', { verb: 'watch', group: '', resource: 'configmaps', namespace: 'config' }), true);
-    assert.equal(allows(moved, 'pgo/on-operator-config-change-source', { verb: 'watch', group: '', resource: 'configmaps', namespace: 'pgo' }), false);
+    assert.deepEqual((source.spec as SourceSpec).namespaceSelector, {
+      matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['config'] }],
+    });
+    assert.equal(
+      allows(moved, 'pgo/on-operator-config-change-source', {
+        verb: 'watch',
+        group: '',
+        resource: 'configmaps',
+        namespace: 'config',
+      }),
+      true,
+    );
+    assert.equal(
+      allows(moved, 'pgo/on-operator-config-change-source', {
+        verb: 'watch',
+        group: '',
+        resource: 'configmaps',
+        namespace: 'pgo',
+      }),
+      false,
+    );
   });
 
   it('a PingSource for periodic-sync; no bridge, no CronJob, nothing of Knative Serving', () => {
     const ping = objects.filter((o) => o.kind === 'PingSource');
     assert.equal(ping.length, 1);
-    assert.deepEqual(ping[0]!.spec, { schedule: '*/5 * * * *', timezone: 'Etc/UTC',
-      sink: { ref: { apiVersion: 'v1', kind: 'Service', name: 'periodic-sync', namespace: 'pgo' } } });
+    assert.deepEqual(ping[0]!.spec, {
+      schedule: '*/5 * * * *',
+      timezone: 'Etc/UTC',
+      sink: { ref: { apiVersion: 'v1', kind: 'Service', name: 'periodic-sync', namespace: 'pgo' } },
+    });
     assert.equal(find(objects, 'Deployment', 'postgres-operator-bridge'), undefined);
-    assert.equal(objects.some((o) => o.kind === 'CronJob' || o.apiVersion.startsWith('serving.knative.dev')), false);
+    assert.equal(
+      objects.some((o) => o.kind === 'CronJob' || o.apiVersion.startsWith('serving.knative.dev')),
+      false,
+    );
   });
 });
 
@@ -217,10 +318,23 @@ describe('output', () => {
   });
 
   it('the command prints --dry-run YAML; the kubeless target without a build exits 1 saying to run npm run build', () => {
-    const cli = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath,
-      ['--import', 'tsx', `${repoRoot}scripts/deploy/index.ts`, ...args], { encoding: 'utf8', cwd: repoRoot, env: { ...process.env, ...env } });
-    const common = ['--dry-run', '--namespace', 'pgo', '--watched-namespace', 'apps', '--watched-namespace', 'data',
-      '--image', 'registry.example/postgres-operator-functions:test'];
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      spawnSync(process.execPath, ['--import', 'tsx', `${repoRoot}scripts/deploy/index.ts`, ...args], {
+        encoding: 'utf8',
+        cwd: repoRoot,
+        env: { ...process.env, ...env },
+      });
+    const common = [
+      '--dry-run',
+      '--namespace',
+      'pgo',
+      '--watched-namespace',
+      'apps',
+      '--watched-namespace',
+      'data',
+      '--image',
+      'registry.example/postgres-operator-functions:test',
+    ];
     const plain = cli(['plain', ...common]);
     assert.equal(plain.status, 0, plain.stderr);
     assert.equal(plain.stdout, render('plain', testOptions()));
@@ -250,8 +364,22 @@ describe('parseDeployArgs', () => {
   });
 
   it('lists, config map location and overrides', () => {
-    const { options } = parseDeployArgs(['knative', '--namespace', 'pgo', '--watched-namespace', 'b,a', '--watched-namespace', 'a',
-      '--config-map', 'config/my-config', '--timeout', '60', '--no-crd', '--kubeless-source', 'zip']);
+    const { options } = parseDeployArgs([
+      'knative',
+      '--namespace',
+      'pgo',
+      '--watched-namespace',
+      'b,a',
+      '--watched-namespace',
+      'a',
+      '--config-map',
+      'config/my-config',
+      '--timeout',
+      '60',
+      '--no-crd',
+      '--kubeless-source',
+      'zip',
+    ]);
     assert.deepEqual(options.watchedNamespaces, ['a', 'b']);
     assert.deepEqual(options.configMap, { namespace: 'config', name: 'my-config' });
     assert.equal(options.timeoutSeconds, 60);
@@ -270,7 +398,10 @@ describe('parseDeployArgs', () => {
     error(['plain', '--image-pull-policy', 'Sometimes']);
     error(['plain', '--kubeless-source', 'tar']);
     error(['plain', '--unknown']);
-    assert.throws(() => parseDeployArgs(['plain', '--watched-namespace', 'UPPER']), /--watched-namespace: "UPPER" is not a namespace name/);
+    assert.throws(
+      () => parseDeployArgs(['plain', '--watched-namespace', 'UPPER']),
+      /--watched-namespace: "UPPER" is not a namespace name/,
+    );
   });
 });
 
@@ -286,13 +417,19 @@ describe('Dockerfile', () => {
     assert.match(dockerfile, /NODE_OPTIONS=--enable-source-maps/);
     // The build writes what the manifests run.
     const build = readFileSync(`${repoRoot}scripts/build.ts`, 'utf8');
-    for (const output of ['dist/host/host.js', 'dist/bridge/bridge.js', 'dist/functions/${f.name}/${BUNDLE_MODULE}.js']) {
+    for (const output of [
+      'dist/host/host.js',
+      'dist/bridge/bridge.js',
+      'dist/functions/${f.name}/${BUNDLE_MODULE}.js',
+    ]) {
       assert.ok(build.includes(output), output);
     }
   });
 
   it('.dockerignore keeps node_modules and local build output out of the context', () => {
-    const ignored = readFileSync(`${repoRoot}.dockerignore`, 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(`${repoRoot}.dockerignore`, 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['node_modules', 'dist', '.git', '.testenv']) assert.ok(ignored.includes(entry), entry);
   });
 });

@@ -6,15 +6,27 @@ import { parseCircular, parseDependencyTree } from 'dpdm';
 
 describe('imports in lib/', () => {
   it('form no cycle', async () => {
-    const tree = await parseDependencyTree('lib/**/*.ts', { context: process.cwd(), transform: false, tsconfig: 'tsconfig.json' });
+    const tree = await parseDependencyTree('lib/**/*.ts', {
+      context: process.cwd(),
+      transform: false,
+      tsconfig: 'tsconfig.json',
+    });
     assert.ok(Object.keys(tree).length > 100, `only ${Object.keys(tree).length} files of lib/ were read`);
-    assert.deepEqual(parseCircular(tree).map((cycle) => cycle.join(' -> ')), []);
+    assert.deepEqual(
+      parseCircular(tree).map((cycle) => cycle.join(' -> ')),
+      [],
+    );
   });
 
   it('never reach functions/', async () => {
-    const tree = await parseDependencyTree('lib/**/*.ts', { context: process.cwd(), transform: false, tsconfig: 'tsconfig.json' });
+    const tree = await parseDependencyTree('lib/**/*.ts', {
+      context: process.cwd(),
+      transform: false,
+      tsconfig: 'tsconfig.json',
+    });
     const up = Object.entries(tree).flatMap(([file, deps]) =>
-      (deps ?? []).filter((d) => d.id?.startsWith('functions/')).map((d) => `${file} -> ${d.id}`));
+      (deps ?? []).filter((d) => d.id?.startsWith('functions/')).map((d) => `${file} -> ${d.id}`),
+    );
     assert.deepEqual(up, []);
   });
 });

@@ -9,16 +9,25 @@ const messages = async (code: string, filePath: string) =>
 
 for (const layer of ['lib/model', 'lib/builders', 'lib/plan', 'lib/roles']) {
   test(`${layer} may not import clients or I/O modules`, async () => {
-    const found = await messages("import pg from 'pg';\nimport { KubeClient } from '../k8s/client';\nexport const x = [pg, KubeClient];\n", `${layer}/example.ts`);
+    const found = await messages(
+      "import pg from 'pg';\nimport { KubeClient } from '../k8s/client';\nexport const x = [pg, KubeClient];\n",
+      `${layer}/example.ts`,
+    );
     assert.equal(found.filter((m) => m.includes('pure layers')).length, 2, found.join('\n'));
   });
   test(`${layer} may not read the clock or randomness`, async () => {
-    const found = await messages('export const t = Date.now() + Math.random() + new Date().getTime();\n', `${layer}/example.ts`);
+    const found = await messages(
+      'export const t = Date.now() + Math.random() + new Date().getTime();\n',
+      `${layer}/example.ts`,
+    );
     assert.equal(found.filter((m) => m.includes('pure layers take no')).length, 3, found.join('\n'));
   });
 }
 
 test('lib/sync may use clients', async () => {
-  const found = await messages("import { KubeClient } from '../k8s/client';\nexport const x = KubeClient;\n", 'lib/sync/example.ts');
+  const found = await messages(
+    "import { KubeClient } from '../k8s/client';\nexport const x = KubeClient;\n",
+    'lib/sync/example.ts',
+  );
   assert.deepEqual(found, []);
 });

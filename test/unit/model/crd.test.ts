@@ -17,7 +17,10 @@ const spec = version.schema.openAPIV3Schema.properties.spec as Json;
 describe('postgresql CRD', () => {
   it('manifests/postgresql.crd.yaml is what renderCrdYaml() gives', () => {
     const committed = readFileSync(`${REPO_ROOT}manifests/postgresql.crd.yaml`, 'utf8');
-    assert.ok(committed === renderCrdYaml(), 'manifests/postgresql.crd.yaml is out of date: run `npm run crd` and commit it');
+    assert.ok(
+      committed === renderCrdYaml(),
+      'manifests/postgresql.crd.yaml is out of date: run `npm run crd` and commit it',
+    );
   });
 
   it('the committed YAML parses back to the CRD object', () => {
@@ -34,8 +37,12 @@ describe('postgresql CRD', () => {
     assert.equal(crd.spec.group, 'acid.zalan.do');
     assert.equal(crd.spec.scope, 'Namespaced');
     assert.deepEqual(crd.spec.names, {
-      kind: 'postgresql', listKind: 'postgresqlList', plural: 'postgresqls', singular: 'postgresql',
-      shortNames: ['pg'], categories: ['all'],
+      kind: 'postgresql',
+      listKind: 'postgresqlList',
+      plural: 'postgresqls',
+      singular: 'postgresql',
+      shortNames: ['pg'],
+      categories: ['all'],
     });
     assert.equal(version.name, 'v1');
     assert.equal(version.served, true);
@@ -48,8 +55,10 @@ describe('postgresql CRD', () => {
 
   it('has the 8 printer columns of Zalando', () => {
     const columns = version.additionalPrinterColumns as Json[];
-    assert.deepEqual(columns.map((c) => c.name),
-      ['Team', 'Version', 'Pods', 'Volume', 'CPU-Request', 'Memory-Request', 'Age', 'Status']);
+    assert.deepEqual(
+      columns.map((c) => c.name),
+      ['Team', 'Version', 'Pods', 'Volume', 'CPU-Request', 'Memory-Request', 'Age', 'Status'],
+    );
     const byName = Object.fromEntries(columns.map((c) => [c.name, c]));
     assert.equal(byName.Team?.jsonPath, '.spec.teamId');
     assert.equal(byName.Version?.jsonPath, '.spec.postgresql.version');
@@ -71,8 +80,10 @@ describe('postgresql CRD', () => {
 
   it('describes spec.volume and spec.volume.size (kubectl explain)', () => {
     assert.ok(typeof spec.properties.volume.description === 'string' && spec.properties.volume.description.length > 0);
-    assert.ok(typeof spec.properties.volume.properties.size.description === 'string'
-      && spec.properties.volume.properties.size.description.length > 0);
+    assert.ok(
+      typeof spec.properties.volume.properties.size.description === 'string' &&
+        spec.properties.volume.properties.size.description.length > 0,
+    );
     assert.equal(typeof spec.properties.volume.properties.size.pattern, 'string');
   });
 
@@ -90,13 +101,20 @@ describe('postgresql CRD', () => {
 
   it('is a structural schema: no additionalProperties next to properties, no $schema, no huge integer bounds', () => {
     const visit = (node: unknown, path: string): void => {
-      if (Array.isArray(node)) { node.forEach((n, i) => visit(n, `${path}[${i}]`)); return; }
+      if (Array.isArray(node)) {
+        node.forEach((n, i) => visit(n, `${path}[${i}]`));
+        return;
+      }
       if (node === null || typeof node !== 'object') return;
       const object = node as Json;
-      assert.ok(!('properties' in object && 'additionalProperties' in object), `additionalProperties next to properties at ${path}`);
+      assert.ok(
+        !('properties' in object && 'additionalProperties' in object),
+        `additionalProperties next to properties at ${path}`,
+      );
       assert.ok(!('$schema' in object), `$schema at ${path}`);
       for (const bound of ['minimum', 'maximum']) {
-        if (typeof object[bound] === 'number') assert.ok(Math.abs(object[bound]) < Number.MAX_SAFE_INTEGER, `${bound} at ${path}`);
+        if (typeof object[bound] === 'number')
+          assert.ok(Math.abs(object[bound]) < Number.MAX_SAFE_INTEGER, `${bound} at ${path}`);
       }
       for (const [key, value] of Object.entries(object)) visit(value, `${path}.${key}`);
     };
@@ -105,12 +123,19 @@ describe('postgresql CRD', () => {
 
   it('every object node either lists properties, preserves unknown fields or is a map', () => {
     const visit = (node: unknown, path: string): void => {
-      if (Array.isArray(node)) { node.forEach((n, i) => visit(n, `${path}[${i}]`)); return; }
+      if (Array.isArray(node)) {
+        node.forEach((n, i) => visit(n, `${path}[${i}]`));
+        return;
+      }
       if (node === null || typeof node !== 'object') return;
       const object = node as Json;
       if (object.type === 'object' && path !== 'openAPIV3Schema.properties.metadata') {
-        assert.ok('properties' in object || 'additionalProperties' in object || object['x-kubernetes-preserve-unknown-fields'] === true,
-          `object without a shape at ${path}`);
+        assert.ok(
+          'properties' in object ||
+            'additionalProperties' in object ||
+            object['x-kubernetes-preserve-unknown-fields'] === true,
+          `object without a shape at ${path}`,
+        );
       }
       for (const [key, value] of Object.entries(object)) visit(value, `${path}.${key}`);
     };

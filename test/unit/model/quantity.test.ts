@@ -28,7 +28,8 @@ describe('parseQuantity', () => {
   });
 
   it('rejects what is not a quantity', () => {
-    for (const text of ['', 'abc', '1GB', '1gi', '1 Gi', 'Mi', '1..2']) assert.equal(parseQuantity(text), undefined, text);
+    for (const text of ['', 'abc', '1GB', '1gi', '1 Gi', 'Mi', '1..2'])
+      assert.equal(parseQuantity(text), undefined, text);
   });
 });
 

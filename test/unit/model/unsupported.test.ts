@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import type { PostgresqlSpec } from '../../../lib/model/postgresql';
 import { unsupportedFields } from '../../../lib/model/unsupported';
 
-const base = { teamId: 'acid', numberOfInstances: 1, postgresql: { version: '18' }, volume: { size: '1Gi' } } as PostgresqlSpec;
+const base = {
+  teamId: 'acid',
+  numberOfInstances: 1,
+  postgresql: { version: '18' },
+  volume: { size: '1Gi' },
+} as PostgresqlSpec;
 const fields = (extra: Record<string, unknown>) => unsupportedFields({ ...base, ...extra } as PostgresqlSpec);
 
 describe('unsupportedFields', () => {
@@ -13,10 +18,19 @@ describe('unsupportedFields', () => {
   });
 
   it('reports pooler switches only when true', () => {
-    assert.deepEqual(fields({ enableConnectionPooler: true, enableReplicaConnectionPooler: true }),
-      ['enableConnectionPooler', 'enableReplicaConnectionPooler']);
-    assert.deepEqual(fields({ enableConnectionPooler: false, enableReplicaConnectionPooler: false,
-      enableMasterPoolerLoadBalancer: false, enableLogicalBackup: false }), []);
+    assert.deepEqual(fields({ enableConnectionPooler: true, enableReplicaConnectionPooler: true }), [
+      'enableConnectionPooler',
+      'enableReplicaConnectionPooler',
+    ]);
+    assert.deepEqual(
+      fields({
+        enableConnectionPooler: false,
+        enableReplicaConnectionPooler: false,
+        enableMasterPoolerLoadBalancer: false,
+        enableLogicalBackup: false,
+      }),
+      [],
+    );
   });
 
   it('reports tls only with a secret name', () => {
@@ -26,17 +40,29 @@ describe('unsupportedFields', () => {
   });
 
   it('reports empty collections as unset', () => {
-    assert.deepEqual(fields({ databases: {}, sidecars: [], streams: [], maintenanceWindows: [], preparedDatabases: {} }), []);
+    assert.deepEqual(
+      fields({ databases: {}, sidecars: [], streams: [], maintenanceWindows: [], preparedDatabases: {} }),
+      [],
+    );
     assert.deepEqual(fields({ usersWithSecretRotation: null }), []);
   });
 
   it('reports set collections, sorted', () => {
-    assert.deepEqual(fields({ streams: [{ applicationId: 'a', database: 'd', tables: {} }], databases: { foo: 'zalando' },
-      preparedDatabases: { bar: {} } }), ['preparedDatabases', 'streams']);
+    assert.deepEqual(
+      fields({
+        streams: [{ applicationId: 'a', database: 'd', tables: {} }],
+        databases: { foo: 'zalando' },
+        preparedDatabases: { bar: {} },
+      }),
+      ['preparedDatabases', 'streams'],
+    );
   });
 
   it('reports volume tuning fields with their path', () => {
-    assert.deepEqual(fields({ volume: { size: '1Gi', iops: 1000, throughput: 250, type: 'gp3' } }),
-      ['volume.iops', 'volume.throughput', 'volume.type']);
+    assert.deepEqual(fields({ volume: { size: '1Gi', iops: 1000, throughput: 250, type: 'gp3' } }), [
+      'volume.iops',
+      'volume.throughput',
+      'volume.type',
+    ]);
   });
 });

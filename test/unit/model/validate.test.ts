@@ -2,7 +2,12 @@
 // whose path names the field at fault.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeProblems, validatePostgresql, type Problem, type ValidationOptions } from '../../../lib/model/validate';
+import {
+  describeProblems,
+  validatePostgresql,
+  type Problem,
+  type ValidationOptions,
+} from '../../../lib/model/validate';
 import { rawManifest, REFERENCE_MANIFESTS } from '../reference';
 
 type Raw = ReturnType<typeof rawManifest>;
@@ -18,9 +23,15 @@ function problemsOf(edit: (raw: Raw) => void, options: ValidationOptions = off):
 }
 
 function assertProblem(problems: Problem[], path: string, message?: RegExp | string): void {
-  const match = problems.find((p) => p.path === path
-    && (message === undefined || (typeof message === 'string' ? p.message === message : message.test(p.message))));
-  assert.ok(match, `no problem at ${path}${message ? ` matching ${String(message)}` : ''}; got ${describeProblems(problems)}`);
+  const match = problems.find(
+    (p) =>
+      p.path === path &&
+      (message === undefined || (typeof message === 'string' ? p.message === message : message.test(p.message))),
+  );
+  assert.ok(
+    match,
+    `no problem at ${path}${message ? ` matching ${String(message)}` : ''}; got ${describeProblems(problems)}`,
+  );
 }
 
 describe('reference manifests', () => {
@@ -51,102 +62,237 @@ describe('reference manifests', () => {
 
 describe('bad manifests', () => {
   it('missing teamId', () => {
-    assertProblem(problemsOf((raw) => { delete raw.spec.teamId; }), 'spec.teamId', 'is required');
+    assertProblem(
+      problemsOf((raw) => {
+        delete raw.spec.teamId;
+      }),
+      'spec.teamId',
+      'is required',
+    );
   });
 
   it('empty teamId', () => {
-    assertProblem(problemsOf((raw) => { raw.spec.teamId = ''; }), 'spec.teamId', 'team name is empty');
-    assertProblem(problemsOf((raw) => { raw.spec.teamId = '   '; }), 'spec.teamId', 'team name is empty');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.teamId = '';
+      }),
+      'spec.teamId',
+      'team name is empty',
+    );
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.teamId = '   ';
+      }),
+      'spec.teamId',
+      'team name is empty',
+    );
   });
 
   it('name with upper case letters', () => {
-    assertProblem(problemsOf((raw) => { raw.metadata.name = 'acid-Minimal'; }), 'metadata.name', /DNS-1035/);
+    assertProblem(
+      problemsOf((raw) => {
+        raw.metadata.name = 'acid-Minimal';
+      }),
+      'metadata.name',
+      /DNS-1035/,
+    );
   });
 
   it('name with an underscore', () => {
-    assertProblem(problemsOf((raw) => { raw.metadata.name = 'acid_minimal'; }), 'metadata.name', /DNS-1035/);
+    assertProblem(
+      problemsOf((raw) => {
+        raw.metadata.name = 'acid_minimal';
+      }),
+      'metadata.name',
+      /DNS-1035/,
+    );
   });
 
   it('name starting with a digit or ending with a dash', () => {
-    assertProblem(problemsOf((raw) => { raw.metadata.name = '1acid'; }), 'metadata.name', /DNS-1035/);
-    assertProblem(problemsOf((raw) => { raw.metadata.name = 'acid-'; }), 'metadata.name', /DNS-1035/);
+    assertProblem(
+      problemsOf((raw) => {
+        raw.metadata.name = '1acid';
+      }),
+      'metadata.name',
+      /DNS-1035/,
+    );
+    assertProblem(
+      problemsOf((raw) => {
+        raw.metadata.name = 'acid-';
+      }),
+      'metadata.name',
+      /DNS-1035/,
+    );
   });
 
   it('name longer than 58 characters', () => {
     const long = `acid-${'a'.repeat(54)}`;
     assert.equal(long.length, 59);
-    assertProblem(problemsOf((raw) => { raw.metadata.name = long; }), 'metadata.name', 'name cannot be longer than 58 characters');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.metadata.name = long;
+      }),
+      'metadata.name',
+      'name cannot be longer than 58 characters',
+    );
     const ok = rawManifest('v2.0.1/minimal-postgres-manifest.yaml');
     ok.metadata.name = long.slice(0, 58);
     assert.ok(validatePostgresql(ok, off).ok, '58 characters are fine');
   });
 
   it('missing name', () => {
-    assertProblem(problemsOf((raw) => { delete raw.metadata.name; }), 'metadata.name', 'is required');
+    assertProblem(
+      problemsOf((raw) => {
+        delete raw.metadata.name;
+      }),
+      'metadata.name',
+      'is required',
+    );
   });
 
   it('negative numberOfInstances', () => {
-    assertProblem(problemsOf((raw) => { raw.spec.numberOfInstances = -1; }), 'spec.numberOfInstances');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.numberOfInstances = -1;
+      }),
+      'spec.numberOfInstances',
+    );
   });
 
   it('non-integer numberOfInstances', () => {
-    assertProblem(problemsOf((raw) => { raw.spec.numberOfInstances = 1.5; }), 'spec.numberOfInstances');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.numberOfInstances = 1.5;
+      }),
+      'spec.numberOfInstances',
+    );
   });
 
   it('string numberOfInstances', () => {
-    assertProblem(problemsOf((raw) => { raw.spec.numberOfInstances = '2'; }), 'spec.numberOfInstances');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.numberOfInstances = '2';
+      }),
+      'spec.numberOfInstances',
+    );
   });
 
   it('number teamId', () => {
-    assertProblem(problemsOf((raw) => { raw.spec.teamId = 42; }), 'spec.teamId');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.teamId = 42;
+      }),
+      'spec.teamId',
+    );
   });
 
   it('bad volume size', () => {
     for (const size of ['1GB', 'big', '1 Gi', '-1Gi', '']) {
-      assertProblem(problemsOf((raw) => { raw.spec.volume = { size }; }), 'spec.volume.size', /quantity/);
+      assertProblem(
+        problemsOf((raw) => {
+          raw.spec.volume = { size };
+        }),
+        'spec.volume.size',
+        /quantity/,
+      );
     }
   });
 
   it('missing volume, missing volume size', () => {
-    assertProblem(problemsOf((raw) => { delete raw.spec.volume; }), 'spec.volume', 'is required');
-    assertProblem(problemsOf((raw) => { raw.spec.volume = {}; }), 'spec.volume.size', 'is required');
+    assertProblem(
+      problemsOf((raw) => {
+        delete raw.spec.volume;
+      }),
+      'spec.volume',
+      'is required',
+    );
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.volume = {};
+      }),
+      'spec.volume.size',
+      'is required',
+    );
   });
 
   it('missing postgresql.version or a bad one', () => {
-    assertProblem(problemsOf((raw) => { delete raw.spec.postgresql; }), 'spec.postgresql', 'is required');
-    assertProblem(problemsOf((raw) => { raw.spec.postgresql = { version: 'eighteen' }; }), 'spec.postgresql.version');
+    assertProblem(
+      problemsOf((raw) => {
+        delete raw.spec.postgresql;
+      }),
+      'spec.postgresql',
+      'is required',
+    );
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.postgresql = { version: 'eighteen' };
+      }),
+      'spec.postgresql.version',
+    );
   });
 
   it('bad resource quantities', () => {
-    assertProblem(problemsOf((raw) => { raw.spec.resources = { requests: { cpu: 'lots' } }; }), 'spec.resources.requests.cpu');
-    assertProblem(problemsOf((raw) => { raw.spec.resources = { limits: { memory: '1gb' } }; }), 'spec.resources.limits.memory');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.resources = { requests: { cpu: 'lots' } };
+      }),
+      'spec.resources.requests.cpu',
+    );
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.resources = { limits: { memory: '1gb' } };
+      }),
+      'spec.resources.limits.memory',
+    );
   });
 
   it('unknown user flag', () => {
-    const problems = problemsOf((raw) => { raw.spec.users = { zalando: ['superuser', 'superman'] }; });
-    assert.ok(problems.some((p) => p.path.startsWith('spec.users.zalando')), describeProblems(problems));
+    const problems = problemsOf((raw) => {
+      raw.spec.users = { zalando: ['superuser', 'superman'] };
+    });
+    assert.ok(
+      problems.some((p) => p.path.startsWith('spec.users.zalando')),
+      describeProblems(problems),
+    );
   });
 
   it('conflicting user flags', () => {
-    assertProblem(problemsOf((raw) => { raw.spec.users = { zalando: ['login', 'nologin'] }; }), 'spec.users.zalando',
-      'invalid flags for user "zalando": conflicting user flags: "LOGIN" and "NOLOGIN"');
-    assertProblem(problemsOf((raw) => { raw.spec.users = { zalando: ['NOSUPERUSER', 'superuser'] }; }), 'spec.users.zalando',
-      'invalid flags for user "zalando": conflicting user flags: "SUPERUSER" and "NOSUPERUSER"');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.users = { zalando: ['login', 'nologin'] };
+      }),
+      'spec.users.zalando',
+      'invalid flags for user "zalando": conflicting user flags: "LOGIN" and "NOLOGIN"',
+    );
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.users = { zalando: ['NOSUPERUSER', 'superuser'] };
+      }),
+      'spec.users.zalando',
+      'invalid flags for user "zalando": conflicting user flags: "SUPERUSER" and "NOSUPERUSER"',
+    );
   });
 
   it('bad user names', () => {
     for (const name of ['Zalando', 'foo bar', '-foo', 'foo-', 'foo..bar', 'föö']) {
-      assertProblem(problemsOf((raw) => { raw.spec.users = { [name]: [] }; }), `spec.users.${name}`,
-        `invalid username: ${JSON.stringify(name)}`);
+      assertProblem(
+        problemsOf((raw) => {
+          raw.spec.users = { [name]: [] };
+        }),
+        `spec.users.${name}`,
+        `invalid username: ${JSON.stringify(name)}`,
+      );
     }
     const ok = rawManifest('v2.0.1/minimal-postgres-manifest.yaml');
-    ok.spec.users = { 'foo_user': [], 'app-1': [], 'ns.user': [], '1abc': [] };
+    ok.spec.users = { foo_user: [], 'app-1': [], 'ns.user': [], '1abc': [] };
     assert.ok(validatePostgresql(ok, off).ok);
   });
 
   it('bad CIDR in allowedSourceRanges', () => {
     for (const cidr of ['10.0.0.0', '10.0.0.0/33', '256.0.0.0/8', 'everywhere']) {
-      const problems = problemsOf((raw) => { raw.spec.allowedSourceRanges = ['127.0.0.1/32', cidr]; });
+      const problems = problemsOf((raw) => {
+        raw.spec.allowedSourceRanges = ['127.0.0.1/32', cidr];
+      });
       assertProblem(problems, 'spec.allowedSourceRanges.1', /CIDR/);
     }
     const ok = rawManifest('v2.0.1/minimal-postgres-manifest.yaml');
@@ -156,22 +302,48 @@ describe('bad manifests', () => {
 
   it('bad clone timestamp', () => {
     for (const timestamp of ['2017-12-19T12:40:33', '2017-12-19 12:40:33+01:00', 'yesterday', '2017-13-19T12:40:33Z']) {
-      assertProblem(problemsOf((raw) => { raw.spec.clone = { cluster: 'acid-batman', timestamp }; }), 'spec.clone.timestamp', /RFC 3339/);
+      assertProblem(
+        problemsOf((raw) => {
+          raw.spec.clone = { cluster: 'acid-batman', timestamp };
+        }),
+        'spec.clone.timestamp',
+        /RFC 3339/,
+      );
     }
     const ok = rawManifest('v2.0.1/minimal-postgres-manifest.yaml');
-    ok.spec.clone = { cluster: 'acid-batman', uid: 'efd12e58-5786-11e8-b5a7-06148230260c', timestamp: '2017-12-19T12:40:33+01:00' };
+    ok.spec.clone = {
+      cluster: 'acid-batman',
+      uid: 'efd12e58-5786-11e8-b5a7-06148230260c',
+      timestamp: '2017-12-19T12:40:33+01:00',
+    };
     assert.ok(validatePostgresql(ok, off).ok);
   });
 
   it('bad clone cluster name when cloning by basebackup', () => {
-    assertProblem(problemsOf((raw) => { raw.spec.clone = { cluster: 'Acid_Batman' }; }), 'spec.clone.cluster', /DNS-1035/);
-    assertProblem(problemsOf((raw) => { raw.spec.clone = { cluster: `a${'b'.repeat(63)}` }; }), 'spec.clone.cluster',
-      'clone cluster name must be no longer than 63 characters');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.clone = { cluster: 'Acid_Batman' };
+      }),
+      'spec.clone.cluster',
+      /DNS-1035/,
+    );
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.clone = { cluster: `a${'b'.repeat(63)}` };
+      }),
+      'spec.clone.cluster',
+      'clone cluster name must be no longer than 63 characters',
+    );
   });
 
   it('team prefix rule with enableTeamIdClusterNamePrefix', () => {
-    assertProblem(problemsOf((raw) => { raw.metadata.name = 'other-minimal-cluster'; }, on), 'metadata.name',
-      "name must match {TEAM}-{NAME} format. Got cluster name 'other-minimal-cluster', team name 'acid'");
+    assertProblem(
+      problemsOf((raw) => {
+        raw.metadata.name = 'other-minimal-cluster';
+      }, on),
+      'metadata.name',
+      "name must match {TEAM}-{NAME} format. Got cluster name 'other-minimal-cluster', team name 'acid'",
+    );
     const off1 = rawManifest('v2.0.1/minimal-postgres-manifest.yaml');
     off1.metadata.name = 'other-minimal-cluster';
     assert.ok(validatePostgresql(off1, off).ok, 'the rule is off by default');
@@ -181,18 +353,48 @@ describe('bad manifests', () => {
   });
 
   it('bad maintenance window and logical backup schedule', () => {
-    assertProblem(problemsOf((raw) => { raw.spec.maintenanceWindows = ['25:00-26:00']; }), 'spec.maintenanceWindows.0');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.maintenanceWindows = ['25:00-26:00'];
+      }),
+      'spec.maintenanceWindows.0',
+    );
     // Within the schema's pattern, but not a window: it ends before it starts, or on another day.
-    assertProblem(problemsOf((raw) => { raw.spec.maintenanceWindows = ['01:00-02:00', '22:00-02:00']; }),
-      'spec.maintenanceWindows.1', '"22:00-02:00": the window ends before it starts');
-    assertProblem(problemsOf((raw) => { raw.spec.maintenanceWindows = ['Sat:22:00-Sun:02:00']; }),
-      'spec.maintenanceWindows.0', '"Sat:22:00-Sun:02:00": a window ends on the day it starts (Sat, not Sun)');
-    assertProblem(problemsOf((raw) => { raw.spec.logicalBackupSchedule = 'every night'; }), 'spec.logicalBackupSchedule');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.maintenanceWindows = ['01:00-02:00', '22:00-02:00'];
+      }),
+      'spec.maintenanceWindows.1',
+      '"22:00-02:00": the window ends before it starts',
+    );
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.maintenanceWindows = ['Sat:22:00-Sun:02:00'];
+      }),
+      'spec.maintenanceWindows.0',
+      '"Sat:22:00-Sun:02:00": a window ends on the day it starts (Sat, not Sun)',
+    );
+    assertProblem(
+      problemsOf((raw) => {
+        raw.spec.logicalBackupSchedule = 'every night';
+      }),
+      'spec.logicalBackupSchedule',
+    );
   });
 
   it('wrong apiVersion or kind', () => {
-    assertProblem(problemsOf((raw) => { raw.apiVersion = 'acid.zalan.do/v2'; }), 'apiVersion');
-    assertProblem(problemsOf((raw) => { raw.kind = 'Postgresql'; }), 'kind');
+    assertProblem(
+      problemsOf((raw) => {
+        raw.apiVersion = 'acid.zalan.do/v2';
+      }),
+      'apiVersion',
+    );
+    assertProblem(
+      problemsOf((raw) => {
+        raw.kind = 'Postgresql';
+      }),
+      'kind',
+    );
   });
 
   it('reports every problem at once', () => {
@@ -214,7 +416,13 @@ describe('bad manifests', () => {
   });
 
   it('describeProblems joins "path: message"', () => {
-    assert.equal(describeProblems([{ path: 'a', message: 'x' }, { path: 'b.c', message: 'y' }]), 'a: x; b.c: y');
+    assert.equal(
+      describeProblems([
+        { path: 'a', message: 'x' },
+        { path: 'b.c', message: 'y' },
+      ]),
+      'a: x; b.c: y',
+    );
   });
 });
 
@@ -228,23 +436,51 @@ describe('warnings', () => {
   };
 
   it('none for a manifest using only implemented fields', () => {
-    assert.deepEqual(warningsOf(() => {}), []);
+    assert.deepEqual(
+      warningsOf(() => {}),
+      [],
+    );
   });
 
   it('enableConnectionPooler: true warns, false does not', () => {
-    assert.deepEqual(warningsOf((raw) => { raw.spec.enableConnectionPooler = true; }),
-      ['spec.enableConnectionPooler is accepted but not acted on yet']);
-    assert.deepEqual(warningsOf((raw) => { raw.spec.enableConnectionPooler = false; }), []);
+    assert.deepEqual(
+      warningsOf((raw) => {
+        raw.spec.enableConnectionPooler = true;
+      }),
+      ['spec.enableConnectionPooler is accepted but not acted on yet'],
+    );
+    assert.deepEqual(
+      warningsOf((raw) => {
+        raw.spec.enableConnectionPooler = false;
+      }),
+      [],
+    );
   });
 
   it('tls with an empty secretName does not warn; with a secret it does', () => {
-    assert.deepEqual(warningsOf((raw) => { raw.spec.tls = { secretName: '', certificateFile: 'tls.crt' }; }), []);
-    assert.deepEqual(warningsOf((raw) => { raw.spec.tls = { secretName: 'pg-tls' }; }), ['spec.tls is accepted but not acted on yet']);
+    assert.deepEqual(
+      warningsOf((raw) => {
+        raw.spec.tls = { secretName: '', certificateFile: 'tls.crt' };
+      }),
+      [],
+    );
+    assert.deepEqual(
+      warningsOf((raw) => {
+        raw.spec.tls = { secretName: 'pg-tls' };
+      }),
+      ['spec.tls is accepted but not acted on yet'],
+    );
   });
 
   it('deprecated load balancer fields warn', () => {
-    assert.deepEqual(warningsOf((raw) => { raw.spec.useLoadBalancer = true; }),
-      ['spec.useLoadBalancer and spec.replicaLoadBalancer are deprecated: use enableMasterLoadBalancer and enableReplicaLoadBalancer']);
+    assert.deepEqual(
+      warningsOf((raw) => {
+        raw.spec.useLoadBalancer = true;
+      }),
+      [
+        'spec.useLoadBalancer and spec.replicaLoadBalancer are deprecated: use enableMasterLoadBalancer and enableReplicaLoadBalancer',
+      ],
+    );
   });
 
   it('the reference complete manifests warn about what is not implemented yet', () => {

@@ -2,7 +2,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  invalidAlreadyReported, nextStatus, otherConditions, podsReady, statusMergePatch, storedStatus, storedWarnings, syncObservation,
+  invalidAlreadyReported,
+  nextStatus,
+  otherConditions,
+  podsReady,
+  statusMergePatch,
+  storedStatus,
+  storedWarnings,
+  syncObservation,
   type StatefulSetReadiness,
 } from '../../../lib/plan/cluster-status';
 import type { PostgresqlStatus } from '../../../lib/model/postgresql';
@@ -10,11 +17,24 @@ import type { PostgresqlStatus } from '../../../lib/model/postgresql';
 const T0 = new Date('2024-01-01T00:00:00Z');
 const T1 = new Date('2024-01-01T00:05:00Z');
 
-const statefulSet = (ready: number, replicas = 2, extra: Partial<{ generation: number; observedGeneration: number; deleting: boolean }> = {}) =>
-  new Map<string, StatefulSetReadiness>([['StatefulSet/acid-a', {
-    metadata: { generation: extra.generation ?? 1, ...(extra.deleting ? { deletionTimestamp: '2024-01-01T00:00:00Z' } : {}) },
-    spec: { replicas }, status: { readyReplicas: ready, observedGeneration: extra.observedGeneration ?? 1 },
-  }]]);
+const statefulSet = (
+  ready: number,
+  replicas = 2,
+  extra: Partial<{ generation: number; observedGeneration: number; deleting: boolean }> = {},
+) =>
+  new Map<string, StatefulSetReadiness>([
+    [
+      'StatefulSet/acid-a',
+      {
+        metadata: {
+          generation: extra.generation ?? 1,
+          ...(extra.deleting ? { deletionTimestamp: '2024-01-01T00:00:00Z' } : {}),
+        },
+        spec: { replicas },
+        status: { readyReplicas: ready, observedGeneration: extra.observedGeneration ?? 1 },
+      },
+    ],
+  ]);
 
 describe('podsReady', () => {
   it('ready when every replica is ready for the current generation', () => {
@@ -38,14 +58,20 @@ describe('podsReady', () => {
 
 describe('storedStatus, storedWarnings and otherConditions', () => {
   const status = {
-    PostgresClusterStatus: 'Running', warnings: ['w1', 'w2'],
-    conditions: [{ type: 'Ready', status: 'True' }, { type: 'RolesSynced', status: 'False', reason: 'WaitingForMaster' }],
+    PostgresClusterStatus: 'Running',
+    warnings: ['w1', 'w2'],
+    conditions: [
+      { type: 'Ready', status: 'True' },
+      { type: 'RolesSynced', status: 'False', reason: 'WaitingForMaster' },
+    ],
   };
 
   it('read the stored status object', () => {
     assert.equal(storedStatus({ status })?.PostgresClusterStatus, 'Running');
     assert.deepEqual([...storedWarnings({ status })], ['w1', 'w2']);
-    assert.deepEqual(otherConditions({ status }), [{ type: 'RolesSynced', status: 'False', reason: 'WaitingForMaster' }]);
+    assert.deepEqual(otherConditions({ status }), [
+      { type: 'RolesSynced', status: 'False', reason: 'WaitingForMaster' },
+    ]);
   });
 
   it('a legacy plain string status, null or none count as no status', () => {
@@ -69,7 +95,10 @@ describe('nextStatus', () => {
   it('appends the conditions of other steps; unchanged when stored as it would be written, whatever the time', () => {
     const roles = { type: 'RolesSynced', status: 'True' as const, reason: 'Synced' };
     const first = nextStatus({}, observation, T0, [roles]);
-    assert.deepEqual(first.status.conditions?.map((c) => c.type), ['Ready', 'Progressing', 'Degraded', 'RolesSynced']);
+    assert.deepEqual(
+      first.status.conditions?.map((c) => c.type),
+      ['Ready', 'Progressing', 'Degraded', 'RolesSynced'],
+    );
     assert.equal(nextStatus({ status: first.status }, observation, T1, [roles]).changed, false);
   });
 });
@@ -77,8 +106,10 @@ describe('nextStatus', () => {
 describe('statusMergePatch', () => {
   it('nulls the stored keys the new status does not set', () => {
     const next: PostgresqlStatus = { PostgresClusterStatus: 'Running', observedGeneration: 2 };
-    assert.deepEqual(statusMergePatch({ PostgresClusterStatus: 'Updating', warnings: ['w'], observedGeneration: 1 }, next),
-      { status: { PostgresClusterStatus: 'Running', warnings: null, observedGeneration: 2 } });
+    assert.deepEqual(
+      statusMergePatch({ PostgresClusterStatus: 'Updating', warnings: ['w'], observedGeneration: 1 }, next),
+      { status: { PostgresClusterStatus: 'Running', warnings: null, observedGeneration: 2 } },
+    );
   });
 
   it('replaces a legacy string or missing status whole', () => {
@@ -90,7 +121,8 @@ describe('statusMergePatch', () => {
 
 describe('invalidAlreadyReported', () => {
   const before: PostgresqlStatus = {
-    PostgresClusterStatus: 'Invalid', observedGeneration: 3,
+    PostgresClusterStatus: 'Invalid',
+    observedGeneration: 3,
     conditions: [{ type: 'Ready', status: 'False', reason: 'InvalidManifest', message: 'spec.teamId: empty' }],
   };
 
@@ -98,7 +130,10 @@ describe('invalidAlreadyReported', () => {
     assert.equal(invalidAlreadyReported(before, 'spec.teamId: empty', 3), true);
     assert.equal(invalidAlreadyReported(before, 'spec.volume: missing', 3), false);
     assert.equal(invalidAlreadyReported(before, 'spec.teamId: empty', 4), false);
-    assert.equal(invalidAlreadyReported({ ...before, PostgresClusterStatus: 'Running' }, 'spec.teamId: empty', 3), false);
+    assert.equal(
+      invalidAlreadyReported({ ...before, PostgresClusterStatus: 'Running' }, 'spec.teamId: empty', 3),
+      false,
+    );
     assert.equal(invalidAlreadyReported(undefined, 'spec.teamId: empty', 3), false);
   });
 });
@@ -106,14 +141,32 @@ describe('invalidAlreadyReported', () => {
 describe('syncObservation', () => {
   it('refusals are warnings after the manifest warnings and notes, and block Progressing', () => {
     const observation = syncObservation({
-      generation: 2, manifestWarnings: ['m'], notes: ['n'], refusals: [{ reason: 'VolumeShrinkRefused', message: 'r' }],
-      pods: { ready: true, progress: '2 of 2 pods ready' }, changed: true,
+      generation: 2,
+      manifestWarnings: ['m'],
+      notes: ['n'],
+      refusals: [{ reason: 'VolumeShrinkRefused', message: 'r' }],
+      pods: { ready: true, progress: '2 of 2 pods ready' },
+      changed: true,
     });
-    assert.deepEqual(observation, { generation: 2, changed: true, podsReady: true, progress: '2 of 2 pods ready', warnings: ['m', 'n', 'r'], blocked: ['r'] });
+    assert.deepEqual(observation, {
+      generation: 2,
+      changed: true,
+      podsReady: true,
+      progress: '2 of 2 pods ready',
+      warnings: ['m', 'n', 'r'],
+      blocked: ['r'],
+    });
   });
 
   it('no blocked field without refusals', () => {
-    const observation = syncObservation({ generation: 1, manifestWarnings: [], notes: [], refusals: [], pods: { ready: false, progress: 'p' }, changed: false });
+    const observation = syncObservation({
+      generation: 1,
+      manifestWarnings: [],
+      notes: [],
+      refusals: [],
+      pods: { ready: false, progress: 'p' },
+      changed: false,
+    });
     assert.equal('blocked' in observation, false);
   });
 });

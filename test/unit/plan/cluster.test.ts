@@ -10,24 +10,37 @@ import { passwordOf, rawManifest, referenceConfig, validCluster } from '../refer
 const config = referenceConfig('v2.0.1');
 const settings = { config, fieldManager: 'postgres-operator-functions' };
 const { cluster } = validCluster(rawManifest('v2.0.1/minimal-postgres-manifest.yaml'), config);
-const passwords = { postgres: passwordOf('postgres'), standby: passwordOf('standby'), zalando: passwordOf('zalando'), foo_user: passwordOf('foo_user') };
+const passwords = {
+  postgres: passwordOf('postgres'),
+  standby: passwordOf('standby'),
+  zalando: passwordOf('zalando'),
+  foo_user: passwordOf('foo_user'),
+};
 
 /** The children as the API server holds them after a sync applied (owned) and created (shared) them. */
 function applied(objects: readonly DesiredObject[], shared: readonly DesiredObject[]): Map<string, LiveObject> {
-  return new Map([...objects.map(withDesiredHash), ...shared].map((o) => [objectKey(o), structuredClone(o) as LiveObject]));
+  return new Map(
+    [...objects.map(withDesiredHash), ...shared].map((o) => [objectKey(o), structuredClone(o) as LiveObject]),
+  );
 }
-const replicasOf = (object: DesiredObject | LiveObject | undefined) => (object?.spec as { replicas?: number } | undefined)?.replicas;
+const replicasOf = (object: DesiredObject | LiveObject | undefined) =>
+  (object?.spec as { replicas?: number } | undefined)?.replicas;
 
 describe('planCluster', () => {
   it('creates every child of a new cluster: owned ones applied, shared ones created', () => {
     const plan = planCluster(cluster, new Map(), passwords, settings);
     assert.equal(plan.instances, 2);
     assert.ok(needsWrites(plan));
-    assert.deepEqual(plan.actions.map((a) => [a.type, a.change, a.object.kind]), [
-      ...plan.state.objects.map((o) => ['apply', 'created', o.kind]),
-      ...plan.state.shared.map((o) => ['create', 'created', o.kind]),
+    assert.deepEqual(
+      plan.actions.map((a) => [a.type, a.change, a.object.kind]),
+      [
+        ...plan.state.objects.map((o) => ['apply', 'created', o.kind]),
+        ...plan.state.shared.map((o) => ['create', 'created', o.kind]),
+      ],
+    );
+    assert.deepEqual(plan.actions.map((a) => a.reason).slice(0, 1), [
+      `${plan.state.objects[0]!.kind} ${plan.state.objects[0]!.metadata.name} is missing`,
     ]);
-    assert.deepEqual(plan.actions.map((a) => a.reason).slice(0, 1), [`${plan.state.objects[0]!.kind} ${plan.state.objects[0]!.metadata.name} is missing`]);
     assert.equal(plan.statefulSet.scaleDown, undefined);
     assert.deepEqual(plan.statefulSet.refusals, []);
   });
@@ -42,7 +55,10 @@ describe('planCluster', () => {
   it('puts the given passwords into the Secrets', () => {
     const plan = planCluster(cluster, new Map(), passwords, settings);
     const secret = plan.state.objects.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith('postgres.'));
-    assert.equal(Buffer.from((secret?.data as { password: string }).password, 'base64').toString('utf8'), 'postgres-password');
+    assert.equal(
+      Buffer.from((secret?.data as { password: string }).password, 'base64').toString('utf8'),
+      'postgres-password',
+    );
   });
 
   it('keeps the running replicas when a scale-down is held, and still reports the manifest instances', () => {
@@ -60,7 +76,11 @@ describe('planCluster', () => {
     assert.equal(held.statefulSet.scaleDown, undefined);
     assert.equal(replicasOf(held.statefulSet.desired), 3);
     assert.equal(held.instances, 2);
-    assert.deepEqual(held.actions.filter((a) => a.object.kind === 'StatefulSet'), [], 'the StatefulSet runs as it is');
+    assert.deepEqual(
+      held.actions.filter((a) => a.object.kind === 'StatefulSet'),
+      [],
+      'the StatefulSet runs as it is',
+    );
   });
 });
 
@@ -69,9 +89,15 @@ describe('desiredPodTemplateHash and desiredSelector', () => {
     const plan = planCluster(cluster, new Map(), passwords, settings);
     const hash = desiredPodTemplateHash(plan.statefulSet.desired);
     assert.match(hash, /^[0-9a-f]{16}$/);
-    assert.equal(hash, (plan.statefulSet.desired.spec as { template: { metadata: { annotations: Record<string, string> } } })
-      .template.metadata.annotations[POD_TEMPLATE_HASH_ANNOTATION]);
-    assert.deepEqual(desiredSelector(plan.statefulSet.desired), (plan.statefulSet.desired.spec as { selector: { matchLabels: unknown } }).selector.matchLabels);
+    assert.equal(
+      hash,
+      (plan.statefulSet.desired.spec as { template: { metadata: { annotations: Record<string, string> } } }).template
+        .metadata.annotations[POD_TEMPLATE_HASH_ANNOTATION],
+    );
+    assert.deepEqual(
+      desiredSelector(plan.statefulSet.desired),
+      (plan.statefulSet.desired.spec as { selector: { matchLabels: unknown } }).selector.matchLabels,
+    );
     assert.ok(Object.keys(desiredSelector(plan.statefulSet.desired)).length > 0);
   });
 

@@ -5,7 +5,10 @@ import { findDrift } from '../../../lib/plan/drift';
 
 describe('findDrift', () => {
   it('no drift for equal values', () => {
-    assert.equal(findDrift({ spec: { replicas: 2, ports: [{ port: 5432 }] } }, { spec: { replicas: 2, ports: [{ port: 5432 }] } }), undefined);
+    assert.equal(
+      findDrift({ spec: { replicas: 2, ports: [{ port: 5432 }] } }, { spec: { replicas: 2, ports: [{ port: 5432 }] } }),
+      undefined,
+    );
     assert.equal(findDrift('a', 'a'), undefined);
     assert.equal(findDrift(null, null), undefined);
   });
@@ -14,7 +17,12 @@ describe('findDrift', () => {
     const desired = { spec: { type: 'ClusterIP', ports: [{ name: 'postgresql', port: 5432 }] } };
     const observed = {
       metadata: { uid: 'x', resourceVersion: '7', creationTimestamp: '2024-01-01T00:00:00Z' },
-      spec: { type: 'ClusterIP', clusterIP: '10.0.0.1', sessionAffinity: 'None', ports: [{ name: 'postgresql', port: 5432, protocol: 'TCP' }] },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: '10.0.0.1',
+        sessionAffinity: 'None',
+        ports: [{ name: 'postgresql', port: 5432, protocol: 'TCP' }],
+      },
       status: { loadBalancer: {} },
     };
     assert.equal(findDrift(desired, observed), undefined);
@@ -38,8 +46,14 @@ describe('findDrift', () => {
   });
 
   it('an array length change is drift (a removed or added env var)', () => {
-    assert.equal(findDrift({ env: [{ name: 'A' }, { name: 'B' }] }, { env: [{ name: 'A' }] }), 'env: [{"name":"A"}] -> [{"name":"A"},{"name":"B"}]');
-    assert.equal(findDrift({ env: [{ name: 'A' }] }, { env: [{ name: 'A' }, { name: 'B' }] }), 'env: [{"name":"A"},{"name":"B"}] -> [{"name":"A"}]');
+    assert.equal(
+      findDrift({ env: [{ name: 'A' }, { name: 'B' }] }, { env: [{ name: 'A' }] }),
+      'env: [{"name":"A"}] -> [{"name":"A"},{"name":"B"}]',
+    );
+    assert.equal(
+      findDrift({ env: [{ name: 'A' }] }, { env: [{ name: 'A' }, { name: 'B' }] }),
+      'env: [{"name":"A"},{"name":"B"}] -> [{"name":"A"}]',
+    );
   });
 
   it('arrays keep their order', () => {

@@ -2,13 +2,24 @@
 // the request counts and the summary lines.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeFleetItem, fleetBudget, mayStartAnother, orderFromCursor, requestDelta, syncDeadline } from '../../../lib/plan/fleet-run';
+import {
+  describeFleetItem,
+  fleetBudget,
+  mayStartAnother,
+  orderFromCursor,
+  requestDelta,
+  syncDeadline,
+} from '../../../lib/plan/fleet-run';
 
 describe('fleetBudget', () => {
   it('fills in 240 s, a 10% margin (at least 500 ms) and 4 at once', () => {
     assert.deepEqual(fleetBudget({}), { deadlineMs: 240_000, marginMs: 24_000, parallelism: 4 });
     assert.deepEqual(fleetBudget({ deadlineMs: 2_000 }), { deadlineMs: 2_000, marginMs: 500, parallelism: 4 });
-    assert.deepEqual(fleetBudget({ deadlineMs: 0, marginMs: 0, parallelism: 2.7 }), { deadlineMs: 0, marginMs: 0, parallelism: 2 });
+    assert.deepEqual(fleetBudget({ deadlineMs: 0, marginMs: 0, parallelism: 2.7 }), {
+      deadlineMs: 0,
+      marginMs: 0,
+      parallelism: 2,
+    });
     assert.equal(fleetBudget({ parallelism: 0 }).parallelism, 1);
   });
 });
@@ -51,8 +62,19 @@ describe('requestDelta', () => {
 
 describe('describeFleetItem', () => {
   it('says what was done and why, and that a rolling update goes on', () => {
-    assert.equal(describeFleetItem({ cluster: 'ns/a', action: 'sync', why: 'no finalizer yet', outcome: 'synced' }), 'ns/a: sync (no finalizer yet) -> synced');
-    assert.equal(describeFleetItem({ cluster: 'ns/a', action: 'sync', why: 'w', outcome: 'pending', rollingUpdate: 'recreating pod a-1' }),
-      'ns/a: sync (w) -> pending (recreating pod a-1)');
+    assert.equal(
+      describeFleetItem({ cluster: 'ns/a', action: 'sync', why: 'no finalizer yet', outcome: 'synced' }),
+      'ns/a: sync (no finalizer yet) -> synced',
+    );
+    assert.equal(
+      describeFleetItem({
+        cluster: 'ns/a',
+        action: 'sync',
+        why: 'w',
+        outcome: 'pending',
+        rollingUpdate: 'recreating pod a-1',
+      }),
+      'ns/a: sync (w) -> pending (recreating pod a-1)',
+    );
   });
 });

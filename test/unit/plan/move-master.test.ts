@@ -6,14 +6,27 @@ import { goingAwayReasons, nodeGoingAway } from '../../../lib/plan/node-drain';
 import type { MemberView, OwnStatus } from '../../../lib/plan/patroni-members';
 
 const NODE = 'node-a';
-const pod = (name: string, nodeName: string | undefined, extra: Partial<DrainPod> = {}): DrainPod =>
-  ({ name, uid: `uid-${name}`, nodeName, deleting: false, ...extra });
+const pod = (name: string, nodeName: string | undefined, extra: Partial<DrainPod> = {}): DrainPod => ({
+  name,
+  uid: `uid-${name}`,
+  nodeName,
+  deleting: false,
+  ...extra,
+});
 const leader = (name: string): MemberView => ({ name, role: 'leader', state: 'running', timeline: 2 });
-const replica = (name: string, lag: number | string = 0, extra: Partial<MemberView> = {}): MemberView =>
-  ({ name, role: 'replica', state: 'streaming', timeline: 2, lag, ...extra });
+const replica = (name: string, lag: number | string = 0, extra: Partial<MemberView> = {}): MemberView => ({
+  name,
+  role: 'replica',
+  state: 'streaming',
+  timeline: 2,
+  lag,
+  ...extra,
+});
 
 const inputs = (extra: Partial<MoveMasterInputs> = {}): MoveMasterInputs => ({
-  node: NODE, nodeReason: 'unschedulable', instances: 2,
+  node: NODE,
+  nodeReason: 'unschedulable',
+  instances: 2,
   pods: [pod('c-0', NODE), pod('c-1', 'node-b')],
   members: [leader('c-0'), replica('c-1', 16)],
   ...extra,
@@ -23,16 +36,29 @@ describe('nextMoveMasterStep', () => {
   it('switches over to a following replica on a ready node, saying from where to where and why', () => {
     const step = nextMoveMasterStep(inputs());
     assert.equal(step.kind, 'switchover');
-    assert.deepEqual([step.kind === 'switchover' && step.leader, step.kind === 'switchover' && step.candidate], ['c-0', 'c-1']);
-    assert.equal(step.reason, 'switching over from c-0 on node node-a (going away: unschedulable) to c-1 on node node-b (lag 16 bytes)');
+    assert.deepEqual(
+      [step.kind === 'switchover' && step.leader, step.kind === 'switchover' && step.candidate],
+      ['c-0', 'c-1'],
+    );
+    assert.equal(
+      step.reason,
+      'switching over from c-0 on node node-a (going away: unschedulable) to c-1 on node node-b (lag 16 bytes)',
+    );
   });
 
   it('picks the least lagging of several candidates, and never one on a node going away', () => {
-    const step = nextMoveMasterStep(inputs({
-      instances: 4,
-      pods: [pod('c-0', NODE), pod('c-1', 'node-b'), pod('c-2', 'node-c'), pod('c-3', 'node-d', { nodeGoingAway: 'taint karpenter.sh/disrupted' })],
-      members: [leader('c-0'), replica('c-1', 500), replica('c-2', 100), replica('c-3', 0)],
-    }));
+    const step = nextMoveMasterStep(
+      inputs({
+        instances: 4,
+        pods: [
+          pod('c-0', NODE),
+          pod('c-1', 'node-b'),
+          pod('c-2', 'node-c'),
+          pod('c-3', 'node-d', { nodeGoingAway: 'taint karpenter.sh/disrupted' }),
+        ],
+        members: [leader('c-0'), replica('c-1', 500), replica('c-2', 100), replica('c-3', 0)],
+      }),
+    );
     assert.equal(step.kind === 'switchover' && step.candidate, 'c-2');
   });
 
@@ -41,40 +67,107 @@ describe('nextMoveMasterStep', () => {
     assert.equal(nextMoveMasterStep(inputs({ pods: [pod('c-0', 'node-x'), pod('c-1', 'node-b')] })).kind, 'done');
   });
 
-  it('waits without Patroni\'s view or a leader, saying why', () => {
-    assert.deepEqual(nextMoveMasterStep(inputs({ members: undefined, patroniError: 'connection refused' })),
-      { kind: 'wait', reason: 'cannot read Patroni\'s cluster view: connection refused' });
-    assert.deepEqual(nextMoveMasterStep(inputs({ members: [replica('c-0'), replica('c-1')] })), { kind: 'wait', reason: 'Patroni has no leader' });
+  it("waits without Patroni's view or a leader, saying why", () => {
+    assert.deepEqual(nextMoveMasterStep(inputs({ members: undefined, patroniError: 'connection refused' })), {
+      kind: 'wait',
+      reason: "cannot read Patroni's cluster view: connection refused",
+    });
+    assert.deepEqual(nextMoveMasterStep(inputs({ members: [replica('c-0'), replica('c-1')] })), {
+      kind: 'wait',
+      reason: 'Patroni has no leader',
+    });
   });
 
   it('does not pick a replica that lags beyond maximum_lag_on_failover, reports an unknown lag, is on an old timeline or is tagged nofailover', () => {
-    for (const member of [replica('c-1', 2_000_000), replica('c-1', 'unknown'), replica('c-1', 0, { timeline: 1 }),
-      replica('c-1', 0, { tags: { nofailover: true } }), replica('c-1', 0, { state: 'starting' })]) {
+    for (const member of [
+      replica('c-1', 2_000_000),
+      replica('c-1', 'unknown'),
+      replica('c-1', 0, { timeline: 1 }),
+      replica('c-1', 0, { tags: { nofailover: true } }),
+      replica('c-1', 0, { state: 'starting' }),
+    ]) {
       const step = nextMoveMasterStep(inputs({ members: [leader('c-0'), member], maxLagBytes: 1_048_576 }));
       assert.equal(step.kind, 'wait', JSON.stringify(member));
     }
   });
 
-  it('with the pods\' own GET /patroni, skips a candidate whose own Patroni is not back, though the cluster view lists it running', () => {
+  it("with the pods' own GET /patroni, skips a candidate whose own Patroni is not back, though the cluster view lists it running", () => {
     const running: OwnStatus = { state: 'running', role: 'replica', timeline: 2 };
-    const three = { instances: 3, pods: [pod('c-0', NODE), pod('c-1', 'node-b'), pod('c-2', 'node-c')],
-      members: [leader('c-0'), replica('c-1', 0), replica('c-2', 64)] };
+    const three = {
+      instances: 3,
+      pods: [pod('c-0', NODE), pod('c-1', 'node-b'), pod('c-2', 'node-c')],
+      members: [leader('c-0'), replica('c-1', 0), replica('c-2', 64)],
+    };
     const picked = (own: Map<string, OwnStatus | undefined>) => {
       const step = nextMoveMasterStep(inputs({ ...three, own }));
       return step.kind === 'switchover' ? step.candidate : step;
     };
-    assert.equal(picked(new Map([['c-1', running], ['c-2', running]])), 'c-1', 'both back: the least lagging');
-    assert.equal(picked(new Map([['c-1', { ...running, state: 'starting' }], ['c-2', running]])), 'c-2', 'c-1 only starting');
-    assert.equal(picked(new Map([['c-1', undefined], ['c-2', running]])), 'c-2', 'c-1 does not answer');
-    assert.equal(picked(new Map([['c-1', { ...running, timeline: 1 }], ['c-2', running]])), 'c-2', 'c-1 on the old timeline');
-    assert.equal(picked(new Map([['c-1', { ...running, foreignScope: 'acid-other' }], ['c-2', running]])), 'c-2',
-      'another cluster\'s Patroni answers at the IP of c-1');
-    assert.deepEqual(picked(new Map([['c-1', undefined], ['c-2', { ...running, state: 'stopped' }]])),
-      { kind: 'wait', reason: 'the Patroni of pod c-1 does not answer' }, 'nobody back: wait, saying who');
+    assert.equal(
+      picked(
+        new Map([
+          ['c-1', running],
+          ['c-2', running],
+        ]),
+      ),
+      'c-1',
+      'both back: the least lagging',
+    );
+    assert.equal(
+      picked(
+        new Map([
+          ['c-1', { ...running, state: 'starting' }],
+          ['c-2', running],
+        ]),
+      ),
+      'c-2',
+      'c-1 only starting',
+    );
+    assert.equal(
+      picked(
+        new Map([
+          ['c-1', undefined],
+          ['c-2', running],
+        ]),
+      ),
+      'c-2',
+      'c-1 does not answer',
+    );
+    assert.equal(
+      picked(
+        new Map([
+          ['c-1', { ...running, timeline: 1 }],
+          ['c-2', running],
+        ]),
+      ),
+      'c-2',
+      'c-1 on the old timeline',
+    );
+    assert.equal(
+      picked(
+        new Map([
+          ['c-1', { ...running, foreignScope: 'acid-other' }],
+          ['c-2', running],
+        ]),
+      ),
+      'c-2',
+      "another cluster's Patroni answers at the IP of c-1",
+    );
+    assert.deepEqual(
+      picked(
+        new Map([
+          ['c-1', undefined],
+          ['c-2', { ...running, state: 'stopped' }],
+        ]),
+      ),
+      { kind: 'wait', reason: 'the Patroni of pod c-1 does not answer' },
+      'nobody back: wait, saying who',
+    );
   });
 
   it('recreates a healthy replica that sits on a node going away, with its uid, when no other candidate exists', () => {
-    const step = nextMoveMasterStep(inputs({ pods: [pod('c-0', NODE), pod('c-1', 'node-b', { nodeGoingAway: 'unschedulable' })] }));
+    const step = nextMoveMasterStep(
+      inputs({ pods: [pod('c-0', NODE), pod('c-1', 'node-b', { nodeGoingAway: 'unschedulable' })] }),
+    );
     assert.equal(step.kind, 'recreate');
     assert.equal(step.kind === 'recreate' && step.pod, 'c-1');
     assert.equal(step.kind === 'recreate' && step.uid, 'uid-c-1');
@@ -82,7 +175,9 @@ describe('nextMoveMasterStep', () => {
   });
 
   it('recreates a replica on the same node as the master too (both pods on the node going away)', () => {
-    const step = nextMoveMasterStep(inputs({ pods: [pod('c-0', NODE), pod('c-1', NODE, { nodeGoingAway: 'unschedulable' })] }));
+    const step = nextMoveMasterStep(
+      inputs({ pods: [pod('c-0', NODE), pod('c-1', NODE, { nodeGoingAway: 'unschedulable' })] }),
+    );
     assert.equal(step.kind === 'recreate' && step.pod, 'c-1');
   });
 
@@ -91,12 +186,30 @@ describe('nextMoveMasterStep', () => {
     const cases: Array<[Partial<MoveMasterInputs>, RegExp]> = [
       [{ pods: [pod('c-0', NODE), pod('c-1', 'node-b', { ...away, deleting: true })] }, /c-1 is being deleted/],
       [{ instances: 3, pods: [pod('c-0', NODE), pod('c-1', 'node-b', away)] }, /2 of 3 pods exist/],
-      [{ instances: 3, pods: [pod('c-0', NODE), pod('c-1', 'node-b', away), pod('c-2', undefined)],
-        members: [leader('c-0'), replica('c-1')] }, /c-2 is not scheduled yet/],
-      [{ instances: 3, pods: [pod('c-0', NODE), pod('c-1', 'node-b', away), pod('c-2', 'node-c', away)],
-        members: [leader('c-0'), replica('c-1'), replica('c-2', 0, { state: 'starting' })] }, /member c-2 is starting/],
-      [{ instances: 3, pods: [pod('c-0', NODE), pod('c-1', 'node-b', away), pod('c-2', 'node-c')],
-        members: [leader('c-0'), replica('c-1')] }, /c-2 is not a Patroni member yet/],
+      [
+        {
+          instances: 3,
+          pods: [pod('c-0', NODE), pod('c-1', 'node-b', away), pod('c-2', undefined)],
+          members: [leader('c-0'), replica('c-1')],
+        },
+        /c-2 is not scheduled yet/,
+      ],
+      [
+        {
+          instances: 3,
+          pods: [pod('c-0', NODE), pod('c-1', 'node-b', away), pod('c-2', 'node-c', away)],
+          members: [leader('c-0'), replica('c-1'), replica('c-2', 0, { state: 'starting' })],
+        },
+        /member c-2 is starting/,
+      ],
+      [
+        {
+          instances: 3,
+          pods: [pod('c-0', NODE), pod('c-1', 'node-b', away), pod('c-2', 'node-c')],
+          members: [leader('c-0'), replica('c-1')],
+        },
+        /c-2 is not a Patroni member yet/,
+      ],
     ];
     for (const [extra, reason] of cases) {
       const step = nextMoveMasterStep(inputs(extra));
@@ -106,7 +219,9 @@ describe('nextMoveMasterStep', () => {
   });
 
   it('a recreated replica that catches up on a ready node becomes the candidate', () => {
-    const caughtUp = nextMoveMasterStep(inputs({ pods: [pod('c-0', NODE), pod('c-1', 'node-c')], members: [leader('c-0'), replica('c-1', 0)] }));
+    const caughtUp = nextMoveMasterStep(
+      inputs({ pods: [pod('c-0', NODE), pod('c-1', 'node-c')], members: [leader('c-0'), replica('c-1', 0)] }),
+    );
     assert.equal(caughtUp.kind === 'switchover' && caughtUp.candidate, 'c-1');
   });
 
@@ -117,7 +232,9 @@ describe('nextMoveMasterStep', () => {
   });
 
   it('a replica that cannot take over and is not on a node going away: waits, saying so', () => {
-    const step = nextMoveMasterStep(inputs({ members: [leader('c-0'), replica('c-1', 0, { tags: { nofailover: true } })] }));
+    const step = nextMoveMasterStep(
+      inputs({ members: [leader('c-0'), replica('c-1', 0, { tags: { nofailover: true } })] }),
+    );
     assert.equal(step.kind, 'wait');
     assert.match(step.kind === 'wait' ? step.reason : '', /no replica that can take over/);
   });
@@ -125,14 +242,33 @@ describe('nextMoveMasterStep', () => {
 
 describe('goingAwayReasons', () => {
   it('names cordon, drain taints and missing readiness labels; a ready node has none', () => {
-    const node = { metadata: { labels: { 'lifecycle-status': 'pending-decommission' } },
-      spec: { unschedulable: true, taints: [{ key: 'ToBeDeletedByClusterAutoscaler' }, { key: 'other' }] } };
-    assert.deepEqual(goingAwayReasons(node, { 'lifecycle-status': 'ready' }),
-      ['unschedulable', 'taint ToBeDeletedByClusterAutoscaler', 'missing label lifecycle-status=ready']);
-    assert.deepEqual(goingAwayReasons({ metadata: { labels: { 'lifecycle-status': 'ready' } } }, { 'lifecycle-status': 'ready' }), []);
-    assert.equal(nodeGoingAway({ spec: { taints: [{ key: 'karpenter.sh/disrupted' }] } }, {}), 'the node is going away: taint karpenter.sh/disrupted');
-    const cordoned = { spec: { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] } };
-    assert.deepEqual(goingAwayReasons(cordoned, {}), ['unschedulable'], 'the taint mirroring a cordon is not a second reason');
-    assert.deepEqual(goingAwayReasons({ spec: { taints: cordoned.spec.taints } }, {}), ['taint node.kubernetes.io/unschedulable']);
+    const node = {
+      metadata: { labels: { 'lifecycle-status': 'pending-decommission' } },
+      spec: { unschedulable: true, taints: [{ key: 'ToBeDeletedByClusterAutoscaler' }, { key: 'other' }] },
+    };
+    assert.deepEqual(goingAwayReasons(node, { 'lifecycle-status': 'ready' }), [
+      'unschedulable',
+      'taint ToBeDeletedByClusterAutoscaler',
+      'missing label lifecycle-status=ready',
+    ]);
+    assert.deepEqual(
+      goingAwayReasons({ metadata: { labels: { 'lifecycle-status': 'ready' } } }, { 'lifecycle-status': 'ready' }),
+      [],
+    );
+    assert.equal(
+      nodeGoingAway({ spec: { taints: [{ key: 'karpenter.sh/disrupted' }] } }, {}),
+      'the node is going away: taint karpenter.sh/disrupted',
+    );
+    const cordoned = {
+      spec: { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] },
+    };
+    assert.deepEqual(
+      goingAwayReasons(cordoned, {}),
+      ['unschedulable'],
+      'the taint mirroring a cordon is not a second reason',
+    );
+    assert.deepEqual(goingAwayReasons({ spec: { taints: cordoned.spec.taints } }, {}), [
+      'taint node.kubernetes.io/unschedulable',
+    ]);
   });
 });

@@ -3,19 +3,33 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DesiredObject } from '../../../lib/builders';
-import { applyReason, DESIRED_HASH_ANNOTATION, objectKey, planChildren, withDesiredHash, type LiveObject } from '../../../lib/plan/plan';
+import {
+  applyReason,
+  DESIRED_HASH_ANNOTATION,
+  objectKey,
+  planChildren,
+  withDesiredHash,
+  type LiveObject,
+} from '../../../lib/plan/plan';
 import { build, rawManifest, referenceConfig, validCluster } from '../reference';
 
 const service = (replicas = 'ClusterIP', extra: Record<string, string> = {}): DesiredObject => ({
-  apiVersion: 'v1', kind: 'Service',
+  apiVersion: 'v1',
+  kind: 'Service',
   metadata: { name: 'acid-minimal-cluster', namespace: 'default', labels: { application: 'spilo', ...extra } },
   spec: { type: replicas, ports: [{ name: 'postgresql', port: 5432 }] },
 });
 const statefulSet = (replicas: number, cpu = '100m'): DesiredObject => ({
-  apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'acid-minimal-cluster', namespace: 'default' },
+  apiVersion: 'apps/v1',
+  kind: 'StatefulSet',
+  metadata: { name: 'acid-minimal-cluster', namespace: 'default' },
   spec: { replicas, template: { spec: { containers: [{ name: 'postgres', resources: { requests: { cpu } } }] } } },
 });
-const account: DesiredObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'postgres-pod', namespace: 'default' } };
+const account: DesiredObject = {
+  apiVersion: 'v1',
+  kind: 'ServiceAccount',
+  metadata: { name: 'postgres-pod', namespace: 'default' },
+};
 
 /** What the API server returns after an apply: the object plus server-set fields. */
 const live = (object: DesiredObject, extra: Record<string, unknown> = {}): LiveObject => {
@@ -54,12 +68,21 @@ describe('planChildren', () => {
   it('a missing owned object is applied as created', () => {
     const desired = withDesiredHash(service());
     const actions = planChildren([desired], [], new Map());
-    assert.deepEqual(actions, [{ type: 'apply', change: 'created', object: desired, reason: 'Service acid-minimal-cluster is missing' }]);
+    assert.deepEqual(actions, [
+      { type: 'apply', change: 'created', object: desired, reason: 'Service acid-minimal-cluster is missing' },
+    ]);
   });
 
   it('an equal owned object gives no action, server-set fields notwithstanding', () => {
     const desired = withDesiredHash(service());
-    assert.deepEqual(planChildren([desired], [], observedMap(live(desired, { spec: { ...desired.spec as object, clusterIP: '10.0.0.1' } }))), []);
+    assert.deepEqual(
+      planChildren(
+        [desired],
+        [],
+        observedMap(live(desired, { spec: { ...(desired.spec as object), clusterIP: '10.0.0.1' } })),
+      ),
+      [],
+    );
   });
 
   it('a drifted object is applied as updated, with the field in the reason', () => {
@@ -101,21 +124,31 @@ describe('planChildren', () => {
     assert.match(applyReason(desired, observed) ?? '', /^Service acid-minimal-cluster: /);
     const annotated = live(service());
     (annotated.metadata as { annotations?: Record<string, string> }).annotations = { other: 'x' };
-    assert.equal(applyReason(desired, annotated), 'Service acid-minimal-cluster: fields the operator no longer sets are removed');
+    assert.equal(
+      applyReason(desired, annotated),
+      'Service acid-minimal-cluster: fields the operator no longer sets are removed',
+    );
   });
 
   it('shared objects are created when missing and otherwise left alone', () => {
-    assert.deepEqual(planChildren([], [account], new Map()),
-      [{ type: 'create', change: 'created', object: account, reason: 'ServiceAccount postgres-pod is missing' }]);
-    const different: LiveObject = { ...live(account), secrets: [{ name: 'token' }], metadata: { name: 'postgres-pod', labels: { other: 'x' } } as LiveObject['metadata'] };
+    assert.deepEqual(planChildren([], [account], new Map()), [
+      { type: 'create', change: 'created', object: account, reason: 'ServiceAccount postgres-pod is missing' },
+    ]);
+    const different: LiveObject = {
+      ...live(account),
+      secrets: [{ name: 'token' }],
+      metadata: { name: 'postgres-pod', labels: { other: 'x' } } as LiveObject['metadata'],
+    };
     assert.deepEqual(planChildren([], [account], observedMap(different)), []);
   });
 
   it('keeps the order: owned objects, then shared', () => {
     const owned = [withDesiredHash(service()), withDesiredHash(statefulSet(2))];
     const actions = planChildren(owned, [account], new Map());
-    assert.deepEqual(actions.map((a) => objectKey(a.object)),
-      ['Service/acid-minimal-cluster', 'StatefulSet/acid-minimal-cluster', 'ServiceAccount/postgres-pod']);
+    assert.deepEqual(
+      actions.map((a) => objectKey(a.object)),
+      ['Service/acid-minimal-cluster', 'StatefulSet/acid-minimal-cluster', 'ServiceAccount/postgres-pod'],
+    );
   });
 
   it('a second sync of a built cluster plans nothing', () => {
@@ -130,11 +163,17 @@ describe('planChildren', () => {
 
   it('a manifest change shows up as a reason on the changed object only', () => {
     const config = referenceConfig('v2.0.1');
-    const before = build(validCluster(rawManifest('v2.0.1/minimal-postgres-manifest.yaml'), config).cluster, config).objects.map(withDesiredHash);
+    const before = build(
+      validCluster(rawManifest('v2.0.1/minimal-postgres-manifest.yaml'), config).cluster,
+      config,
+    ).objects.map(withDesiredHash);
     const raw = rawManifest('v2.0.1/minimal-postgres-manifest.yaml');
     raw.spec.numberOfInstances = 3;
     const after = build(validCluster(raw, config).cluster, config).objects.map(withDesiredHash);
     const actions = planChildren(after, [], observedMap(...before.map((o) => live(o))));
-    assert.deepEqual(actions.map((a) => a.reason), ['StatefulSet acid-minimal-cluster: spec.replicas: 2 -> 3']);
+    assert.deepEqual(
+      actions.map((a) => a.reason),
+      ['StatefulSet acid-minimal-cluster: spec.replicas: 2 -> 3'],
+    );
   });
 });

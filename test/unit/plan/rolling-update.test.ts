@@ -3,18 +3,44 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MemberView } from '../../../lib/plan/patroni-members';
-import { nextRolloutStep as planStep, podsNotBack, rolloutStalled, type OwnStatus, type RolloutInputs, type RolloutPod, type RolloutStep } from '../../../lib/plan/rolling-update';
+import {
+  nextRolloutStep as planStep,
+  podsNotBack,
+  rolloutStalled,
+  type OwnStatus,
+  type RolloutInputs,
+  type RolloutPod,
+  type RolloutStep,
+} from '../../../lib/plan/rolling-update';
 
 /** Each member answers GET /patroni itself the way the cluster view shows it, unless the test says otherwise. */
-const ownOf = (members: MemberView[]): Map<string, OwnStatus | undefined> => new Map(members.map((m) => [m.name,
-  { state: m.state === 'streaming' ? 'running' : m.state, role: m.role, timeline: m.timeline }]));
-const nextRolloutStep = (inputs: RolloutInputs) => planStep({ ...(inputs.members ? { own: ownOf(inputs.members) } : {}), ...inputs });
+const ownOf = (members: MemberView[]): Map<string, OwnStatus | undefined> =>
+  new Map(
+    members.map((m) => [
+      m.name,
+      { state: m.state === 'streaming' ? 'running' : m.state, role: m.role, timeline: m.timeline },
+    ]),
+  );
+const nextRolloutStep = (inputs: RolloutInputs) =>
+  planStep({ ...(inputs.members ? { own: ownOf(inputs.members) } : {}), ...inputs });
 
-const pod = (name: string, extra: Partial<RolloutPod> = {}): RolloutPod =>
-  ({ name, uid: `uid-${name}`, flagged: true, ready: true, deleting: false, ...extra });
+const pod = (name: string, extra: Partial<RolloutPod> = {}): RolloutPod => ({
+  name,
+  uid: `uid-${name}`,
+  flagged: true,
+  ready: true,
+  deleting: false,
+  ...extra,
+});
 const leader = (name: string, timeline = 1): MemberView => ({ name, role: 'leader', state: 'running', timeline });
-const replica = (name: string, lag = 0, extra: Partial<MemberView> = {}): MemberView =>
-  ({ name, role: 'replica', state: 'streaming', timeline: 1, lag, ...extra });
+const replica = (name: string, lag = 0, extra: Partial<MemberView> = {}): MemberView => ({
+  name,
+  role: 'replica',
+  state: 'streaming',
+  timeline: 1,
+  lag,
+  ...extra,
+});
 
 const three = (flags: [boolean, boolean, boolean], extra: Record<string, Partial<RolloutPod>> = {}) =>
   ['pg-0', 'pg-1', 'pg-2'].map((n, i) => pod(n, { flagged: flags[i], ...extra[n] }));
@@ -22,7 +48,10 @@ const members = [leader('pg-0'), replica('pg-1', 100), replica('pg-2', 0)];
 
 describe('nextRolloutStep', () => {
   it('is done when no pod is flagged, whatever else is going on', () => {
-    assert.deepEqual(nextRolloutStep({ pods: three([false, false, false], { 'pg-1': { ready: false } }), instances: 3 }), { kind: 'done' });
+    assert.deepEqual(
+      nextRolloutStep({ pods: three([false, false, false], { 'pg-1': { ready: false } }), instances: 3 }),
+      { kind: 'done' },
+    );
   });
 
   it('recreates flagged replicas first, the most lagging first', () => {
@@ -47,15 +76,27 @@ describe('nextRolloutStep', () => {
 
   it('recreates the one pod that is down when it is flagged and its member is broken: no second pod goes down', () => {
     const pods = three([false, true, false], { 'pg-1': { ready: false } });
-    const step = nextRolloutStep({ pods, instances: 3, members: [leader('pg-0'), replica('pg-1', 0, { state: 'start failed' }), replica('pg-2')] });
+    const step = nextRolloutStep({
+      pods,
+      instances: 3,
+      members: [leader('pg-0'), replica('pg-1', 0, { state: 'start failed' }), replica('pg-2')],
+    });
     assert.equal(step.kind, 'recreate');
     assert.equal((step as { pod: string }).pod, 'pg-1');
     // Only starting, or a switched-over master demoting itself: it is left to finish.
     for (const state of ['starting', 'running']) {
-      const wait = nextRolloutStep({ pods, instances: 3, members: [leader('pg-0'), replica('pg-1', 0, { state }), replica('pg-2')] });
+      const wait = nextRolloutStep({
+        pods,
+        instances: 3,
+        members: [leader('pg-0'), replica('pg-1', 0, { state }), replica('pg-2')],
+      });
       assert.equal(wait.kind, 'wait', state);
     }
-    const otherDown = nextRolloutStep({ pods, instances: 3, members: [leader('pg-0'), replica('pg-1', 0, { state: 'crashed' }), replica('pg-2', 0, { state: 'starting' })] });
+    const otherDown = nextRolloutStep({
+      pods,
+      instances: 3,
+      members: [leader('pg-0'), replica('pg-1', 0, { state: 'crashed' }), replica('pg-2', 0, { state: 'starting' })],
+    });
     assert.equal(otherDown.kind, 'wait');
   });
 
@@ -74,43 +115,80 @@ describe('nextRolloutStep', () => {
     assert.match((missing as { reason: string }).reason, /pg-2 is not a Patroni member yet/);
     const noLeader = nextRolloutStep({ pods: three([true, true, true]), instances: 3, members: members.slice(1) });
     assert.match((noLeader as { reason: string }).reason, /no leader/);
-    const unreachable = nextRolloutStep({ pods: three([true, true, true]), instances: 3, patroniError: 'ECONNREFUSED' });
+    const unreachable = nextRolloutStep({
+      pods: three([true, true, true]),
+      instances: 3,
+      patroniError: 'ECONNREFUSED',
+    });
     assert.match((unreachable as { reason: string }).reason, /ECONNREFUSED/);
   });
 
-  it('waits for a replaced pod\'s own Patroni even when the cluster view still lists its previous incarnation', () => {
+  it("waits for a replaced pod's own Patroni even when the cluster view still lists its previous incarnation", () => {
     const own = ownOf(members);
     own.set('pg-2', undefined);
     const step = nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own });
-    assert.deepEqual([step.kind, (step as { reason: string }).reason], ['wait', 'the Patroni of pod pg-2 does not answer (2 flagged pods left)']);
+    assert.deepEqual(
+      [step.kind, (step as { reason: string }).reason],
+      ['wait', 'the Patroni of pod pg-2 does not answer (2 flagged pods left)'],
+    );
     own.set('pg-2', { state: 'starting', role: 'replica', timeline: 1 });
-    assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason, /pg-2: PostgreSQL is starting/);
+    assert.match(
+      (nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason,
+      /pg-2: PostgreSQL is starting/,
+    );
     own.set('pg-2', { state: 'running', role: 'replica', timeline: 1, streaming: false });
-    assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason, /pg-2 does not stream/);
+    assert.match(
+      (nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason,
+      /pg-2 does not stream/,
+    );
     own.set('pg-2', { state: 'running', role: 'replica', timeline: 0 });
-    assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason, /pg-2 is on timeline 0/);
+    assert.match(
+      (nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason,
+      /pg-2 is on timeline 0/,
+    );
     // A pod IP handed on while another cluster's Patroni still answers there (seen with kwok): not this pod's answer.
     own.set('pg-2', { ...own.get('pg-1')!, foreignScope: 'acid-other' });
-    assert.match((nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason,
-      /the Patroni answering at the IP of pod pg-2 belongs to cluster acid-other/);
+    assert.match(
+      (nextRolloutStep({ pods: three([true, true, false]), instances: 3, members, own }) as { reason: string }).reason,
+      /the Patroni answering at the IP of pod pg-2 belongs to cluster acid-other/,
+    );
   });
 
   it('switches over from a flagged leader to the least lagging unflagged replica, skipping nodes going away', () => {
     const view = [leader('pg-0'), replica('pg-1', 10), replica('pg-2', 0)];
     const step = nextRolloutStep({ pods: three([true, false, false]), instances: 3, members: view });
-    assert.deepEqual([step.kind, (step as { leader: string }).leader, (step as { candidate: string }).candidate], ['switchover', 'pg-0', 'pg-2']);
-    const away = nextRolloutStep({ pods: three([true, false, false], { 'pg-2': { nodeGoingAway: 'unschedulable' } }), instances: 3, members: view });
+    assert.deepEqual(
+      [step.kind, (step as { leader: string }).leader, (step as { candidate: string }).candidate],
+      ['switchover', 'pg-0', 'pg-2'],
+    );
+    const away = nextRolloutStep({
+      pods: three([true, false, false], { 'pg-2': { nodeGoingAway: 'unschedulable' } }),
+      instances: 3,
+      members: view,
+    });
     assert.equal((away as { candidate: string }).candidate, 'pg-1');
-    const none = nextRolloutStep({ pods: three([true, false, false], { 'pg-1': { nodeGoingAway: 'unschedulable' }, 'pg-2': { nodeGoingAway: 'taint karpenter.sh/disrupted' } }), instances: 3, members: view });
+    const none = nextRolloutStep({
+      pods: three([true, false, false], {
+        'pg-1': { nodeGoingAway: 'unschedulable' },
+        'pg-2': { nodeGoingAway: 'taint karpenter.sh/disrupted' },
+      }),
+      instances: 3,
+      members: view,
+    });
     assert.equal(none.kind, 'blocked');
     assert.match((none as { reason: string }).reason, /pg-1 \(unschedulable\), pg-2 \(taint karpenter.sh\/disrupted\)/);
     const tooFar = nextRolloutStep({ pods: three([true, false, false]), instances: 3, members: view, maxLagBytes: 5 });
     assert.equal((tooFar as { candidate: string }).candidate, 'pg-2');
-    const noneClose = nextRolloutStep({ pods: three([true, false, false]), instances: 3, members: [leader('pg-0'), replica('pg-1', 10), replica('pg-2', 9)], maxLagBytes: 5 });
+    const noneClose = nextRolloutStep({
+      pods: three([true, false, false]),
+      instances: 3,
+      members: [leader('pg-0'), replica('pg-1', 10), replica('pg-2', 9)],
+      maxLagBytes: 5,
+    });
     assert.equal(noneClose.kind, 'blocked');
   });
 
-  it('recreates a single-instance cluster\'s pod, with downtime, without asking Patroni', () => {
+  it("recreates a single-instance cluster's pod, with downtime, without asking Patroni", () => {
     const step = nextRolloutStep({ pods: [pod('pg-0')], instances: 1 });
     assert.deepEqual([step.kind, (step as { downtime: boolean }).downtime], ['recreate', true]);
   });
@@ -126,13 +204,23 @@ describe('nextRolloutStep', () => {
       assert.ok(step.kind === 'recreate' || step.kind === 'switchover', `unexpected ${JSON.stringify(step)}`);
       if (step.kind === 'recreate') {
         steps.push(`recreate ${step.pod}`);
-        assert.ok(pods.every((p) => p.ready), 'only recreates when every pod is up');
+        assert.ok(
+          pods.every((p) => p.ready),
+          'only recreates when every pod is up',
+        );
         pods = pods.map((p) => (p.name === step.pod ? { ...p, flagged: false, uid: `${p.uid}'` } : p));
         const tl = view.find((m) => m.role === 'leader')!.timeline;
         view = view.map((m) => (m.name === step.pod ? replica(m.name, 0, { timeline: tl }) : m));
       } else {
         steps.push(`switchover ${step.leader}->${step.candidate}`);
-        view = view.map((m) => (m.name === step.candidate ? leader(m.name, 2) : m.name === step.leader ? replica(m.name, 0, { timeline: 2 }) : m))
+        view = view
+          .map((m) =>
+            m.name === step.candidate
+              ? leader(m.name, 2)
+              : m.name === step.leader
+                ? replica(m.name, 0, { timeline: 2 })
+                : m,
+          )
           .map((m) => (m.role === 'leader' ? m : { ...m, timeline: 2 }));
       }
     }
@@ -144,10 +232,15 @@ describe('podsNotBack', () => {
   it('says what the cluster waits for after its last step: a pod being deleted, missing or not ready', () => {
     const done = three([false, false, false]);
     assert.equal(podsNotBack(done, 3), undefined);
-    assert.equal(podsNotBack(three([false, false, false], { 'pg-0': { deleting: true } }), 3), 'pod pg-0 is being deleted');
+    assert.equal(
+      podsNotBack(three([false, false, false], { 'pg-0': { deleting: true } }), 3),
+      'pod pg-0 is being deleted',
+    );
     assert.equal(podsNotBack(done.slice(1), 3), '2 of 3 pods exist');
-    assert.equal(podsNotBack(three([false, false, false], { 'pg-0': { ready: false }, 'pg-2': { ready: false } }), 3),
-      'pod pg-0, pg-2 not ready');
+    assert.equal(
+      podsNotBack(three([false, false, false], { 'pg-0': { ready: false }, 'pg-2': { ready: false } }), 3),
+      'pod pg-0, pg-2 not ready',
+    );
   });
 });
 

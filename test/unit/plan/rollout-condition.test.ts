@@ -3,13 +3,32 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Condition } from '../../../lib/model/postgresql';
-import { findRolloutCondition, ROLLING_UPDATE_CONDITION, rolloutCondition, rolloutWaiting, type RolloutState } from '../../../lib/plan/rollout-condition';
+import {
+  findRolloutCondition,
+  ROLLING_UPDATE_CONDITION,
+  rolloutCondition,
+  rolloutWaiting,
+  type RolloutState,
+} from '../../../lib/plan/rollout-condition';
 
 const T0 = '2030-01-01T10:00:00.000Z';
 const now = new Date('2030-01-01T10:30:00.000Z');
-const previous = (reason: string, extra: Partial<Condition> = {}): Condition => ({ type: ROLLING_UPDATE_CONDITION, status: 'True', reason,
-  message: 'm', observedGeneration: 3, lastTransitionTime: T0, lastUpdateTime: T0, ...extra });
-const state = (prev?: Condition, progressDeadlineMs = 0): RolloutState => ({ previous: prev, generation: 4, now, progressDeadlineMs });
+const previous = (reason: string, extra: Partial<Condition> = {}): Condition => ({
+  type: ROLLING_UPDATE_CONDITION,
+  status: 'True',
+  reason,
+  message: 'm',
+  observedGeneration: 3,
+  lastTransitionTime: T0,
+  lastUpdateTime: T0,
+  ...extra,
+});
+const state = (prev?: Condition, progressDeadlineMs = 0): RolloutState => ({
+  previous: prev,
+  generation: 4,
+  now,
+  progressDeadlineMs,
+});
 
 describe('findRolloutCondition', () => {
   it('finds the RollingUpdate condition among the stored ones', () => {
@@ -23,8 +42,14 @@ describe('findRolloutCondition', () => {
 describe('rolloutCondition', () => {
   it('starts a rollout at now, with the generation', () => {
     assert.deepEqual(rolloutCondition(state(), true, 'InProgress', 'Recreating pod pg-1'), {
-      type: 'RollingUpdate', status: 'True', reason: 'InProgress', message: 'Recreating pod pg-1', observedGeneration: 4,
-      lastTransitionTime: now.toISOString(), lastUpdateTime: now.toISOString() });
+      type: 'RollingUpdate',
+      status: 'True',
+      reason: 'InProgress',
+      message: 'Recreating pod pg-1',
+      observedGeneration: 4,
+      lastTransitionTime: now.toISOString(),
+      lastUpdateTime: now.toISOString(),
+    });
   });
 
   it('keeps both times while the rollout waits without progress', () => {
@@ -41,14 +66,24 @@ describe('rolloutCondition', () => {
 
   it('restarts the progress clock when the cluster leaves a reason under which it takes no steps', () => {
     for (const held of ['WaitingForSlot', 'WaitingForMaintenanceWindow', 'Paused', 'Blocked']) {
-      assert.equal(rolloutCondition(state(previous(held)), true, 'Waiting', 'x').lastUpdateTime, now.toISOString(), held);
+      assert.equal(
+        rolloutCondition(state(previous(held)), true, 'Waiting', 'x').lastUpdateTime,
+        now.toISOString(),
+        held,
+      );
       // Staying in the same hold keeps it.
       assert.equal(rolloutCondition(state(previous(held)), true, held, 'x').lastUpdateTime, T0, held);
     }
   });
 
   it('moves both times when the status flips', () => {
-    const c = rolloutCondition(state(previous('InProgress')), false, 'Completed', 'every pod runs the current template', true);
+    const c = rolloutCondition(
+      state(previous('InProgress')),
+      false,
+      'Completed',
+      'every pod runs the current template',
+      true,
+    );
     assert.equal(c.status, 'False');
     assert.equal(c.lastTransitionTime, now.toISOString());
     assert.equal(c.lastUpdateTime, now.toISOString());
@@ -78,7 +113,10 @@ describe('rolloutWaiting', () => {
     assert.equal(report.events.length, 1);
     assert.equal(report.events[0]!.type, 'Warning');
     assert.equal(report.events[0]!.reason, 'RollingUpdateStalled');
-    assert.match(report.events[0]!.message, /^Rolling update stalled, no step for 30 min: pod pg-1 not ready\. .*rolling-update-paused: "true"$/);
+    assert.match(
+      report.events[0]!.message,
+      /^Rolling update stalled, no step for 30 min: pod pg-1 not ready\. .*rolling-update-paused: "true"$/,
+    );
   });
 
   it('reports the stall once: an already Stalled rollout records no Event', () => {

@@ -3,7 +3,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { holdScaleDown, type PodRole } from '../../../lib/plan/scale-down';
 
-const pod = (ordinal: number, role?: string, deleting = false): PodRole => ({ name: `acid-a-${ordinal}`, role, deleting });
+const pod = (ordinal: number, role?: string, deleting = false): PodRole => ({
+  name: `acid-a-${ordinal}`,
+  role,
+  deleting,
+});
 
 describe('holdScaleDown', () => {
   it('holds a scale-down that removes the master, keeping the replicas that run', () => {
@@ -12,8 +16,9 @@ describe('holdScaleDown', () => {
       keep: 3,
       refusal: {
         reason: 'SwitchoverNeeded',
-        message: 'scale-down from 3 to 1 instances waits: it would remove the master pod acid-a-2 first; '
-          + 'a switchover to a pod with a lower ordinal is needed first',
+        message:
+          'scale-down from 3 to 1 instances waits: it would remove the master pod acid-a-2 first; ' +
+          'a switchover to a pod with a lower ordinal is needed first',
       },
     });
   });
@@ -23,7 +28,10 @@ describe('holdScaleDown', () => {
   });
 
   it('lets the scale-down proceed when the master stays', () => {
-    assert.equal(holdScaleDown('acid-a', { from: 3, to: 1 }, [pod(0, 'master'), pod(1, 'replica'), pod(2, 'replica')]), undefined);
+    assert.equal(
+      holdScaleDown('acid-a', { from: 3, to: 1 }, [pod(0, 'master'), pod(1, 'replica'), pod(2, 'replica')]),
+      undefined,
+    );
   });
 
   it('lets it proceed when no pod is master, or the master is being deleted', () => {
@@ -32,8 +40,14 @@ describe('holdScaleDown', () => {
   });
 
   it('ignores a master that is not a pod of this StatefulSet', () => {
-    assert.equal(holdScaleDown('acid-a', { from: 3, to: 1 }, [{ name: 'acid-b-2', role: 'master', deleting: false }]), undefined);
-    assert.equal(holdScaleDown('acid-a', { from: 3, to: 1 }, [{ name: 'acid-a-x', role: 'master', deleting: false }]), undefined);
+    assert.equal(
+      holdScaleDown('acid-a', { from: 3, to: 1 }, [{ name: 'acid-b-2', role: 'master', deleting: false }]),
+      undefined,
+    );
+    assert.equal(
+      holdScaleDown('acid-a', { from: 3, to: 1 }, [{ name: 'acid-a-x', role: 'master', deleting: false }]),
+      undefined,
+    );
   });
 
   it('the first master in name order counts (two masters for a moment during a failover)', () => {

@@ -1,35 +1,56 @@
 // The Events of the StatefulSet steps: one per step that changed something, none for a step that changed nothing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { podAnnotationsReport, podsMarkedReport, statefulSetRecreatedReport, volumesResizedReport } from '../../../lib/plan/statefulset-events';
+import {
+  podAnnotationsReport,
+  podsMarkedReport,
+  statefulSetRecreatedReport,
+  volumesResizedReport,
+} from '../../../lib/plan/statefulset-events';
 
 describe('StatefulSet step reports', () => {
   it('VolumeResized names the claims and both sizes', () => {
     assert.deepEqual(volumesResizedReport(['pgdata-acid-a-0', 'pgdata-acid-a-1'], { from: '1Gi', to: '2Gi' }), {
-      type: 'Normal', reason: 'VolumeResized', message: 'Resized PersistentVolumeClaims pgdata-acid-a-0, pgdata-acid-a-1 from 1Gi to 2Gi',
+      type: 'Normal',
+      reason: 'VolumeResized',
+      message: 'Resized PersistentVolumeClaims pgdata-acid-a-0, pgdata-acid-a-1 from 1Gi to 2Gi',
     });
     assert.equal(volumesResizedReport([], { from: '1Gi', to: '2Gi' }), undefined);
   });
 
   it('RollingUpdateRequired gives the template change, or says the pods predate a new StatefulSet', () => {
-    assert.deepEqual(podsMarkedReport('acid-a', ['acid-a-0'], 'StatefulSet acid-a: spec.template...image: "a" -> "b"'), {
-      type: 'Normal', reason: 'RollingUpdateRequired', message: 'Marked pods acid-a-0 for a rolling update: StatefulSet acid-a: spec.template...image: "a" -> "b"',
-    });
-    assert.equal(podsMarkedReport('acid-a', ['acid-a-0', 'acid-a-1'], undefined)?.message,
-      'Marked pods acid-a-0, acid-a-1 for a rolling update: they were not created by StatefulSet acid-a as it is now');
+    assert.deepEqual(
+      podsMarkedReport('acid-a', ['acid-a-0'], 'StatefulSet acid-a: spec.template...image: "a" -> "b"'),
+      {
+        type: 'Normal',
+        reason: 'RollingUpdateRequired',
+        message: 'Marked pods acid-a-0 for a rolling update: StatefulSet acid-a: spec.template...image: "a" -> "b"',
+      },
+    );
+    assert.equal(
+      podsMarkedReport('acid-a', ['acid-a-0', 'acid-a-1'], undefined)?.message,
+      'Marked pods acid-a-0, acid-a-1 for a rolling update: they were not created by StatefulSet acid-a as it is now',
+    );
     assert.equal(podsMarkedReport('acid-a', [], 'x'), undefined);
   });
 
   it('PodAnnotationsUpdated names the keys set and removed, sorted', () => {
-    assert.deepEqual(podAnnotationsReport({ set: { 'z.io/b': '1', 'a.io/a': '2' }, remove: ['m.io/c'] }, ['acid-a-0']), {
-      type: 'Normal', reason: 'PodAnnotationsUpdated', message: 'Updated annotations a.io/a, m.io/c, z.io/b of pods acid-a-0',
-    });
+    assert.deepEqual(
+      podAnnotationsReport({ set: { 'z.io/b': '1', 'a.io/a': '2' }, remove: ['m.io/c'] }, ['acid-a-0']),
+      {
+        type: 'Normal',
+        reason: 'PodAnnotationsUpdated',
+        message: 'Updated annotations a.io/a, m.io/c, z.io/b of pods acid-a-0',
+      },
+    );
     assert.equal(podAnnotationsReport({ set: { a: '1' }, remove: [] }, []), undefined);
   });
 
   it('StatefulSetRecreated gives the reason', () => {
     assert.deepEqual(statefulSetRecreatedReport('acid-a', 'spec.selector changed'), {
-      type: 'Normal', reason: 'StatefulSetRecreated', message: 'Re-created StatefulSet acid-a, keeping its pods: spec.selector changed',
+      type: 'Normal',
+      reason: 'StatefulSetRecreated',
+      message: 'Re-created StatefulSet acid-a, keeping its pods: spec.selector changed',
     });
   });
 });

@@ -4,7 +4,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DesiredObject } from '../../../lib/builders';
 import type { OperatorConfig } from '../../../lib/model/config';
-import { planStatefulSet, podOrdinal, podTemplateHash, recreateRelevant, type StatefulSetPlanOptions } from '../../../lib/plan/statefulset';
+import {
+  planStatefulSet,
+  podOrdinal,
+  podTemplateHash,
+  recreateRelevant,
+  type StatefulSetPlanOptions,
+} from '../../../lib/plan/statefulset';
 import { buildEdited, referenceConfig } from '../reference';
 import { POD_TEMPLATE_HASH_ANNOTATION } from '../../../lib/model/annotations';
 
@@ -12,15 +18,40 @@ const MANAGER = 'postgres-operator-functions';
 const options: StatefulSetPlanOptions = { lazySpiloUpgrade: false, fieldManager: MANAGER };
 
 type Raw = Parameters<NonNullable<Parameters<typeof buildEdited>[2]>>[0];
-const statefulSet = (edit: (raw: Raw) => void = () => {}, config: OperatorConfig = referenceConfig('v2.0.1')): DesiredObject =>
+const statefulSet = (
+  edit: (raw: Raw) => void = () => {},
+  config: OperatorConfig = referenceConfig('v2.0.1'),
+): DesiredObject =>
   buildEdited('v2.0.1/minimal-postgres-manifest.yaml', config, edit).objects.find((o) => o.kind === 'StatefulSet')!;
 
 /** The StatefulSet as the API server returns it after an apply of the planned one: defaults added, managedFields. */
 function live(sts: DesiredObject, templateAnnotationKeys: string[] = []): DesiredObject {
-  const copy = structuredClone(planStatefulSet(sts, undefined, options).desired) as DesiredObject & { spec: Record<string, any> };
-  copy.metadata = { ...copy.metadata, uid: 'u1', resourceVersion: '7', generation: 1,
-    managedFields: [{ manager: MANAGER, operation: 'Apply', fieldsV1: { 'f:spec': { 'f:template': { 'f:metadata': {
-      'f:annotations': Object.fromEntries([...templateAnnotationKeys, POD_TEMPLATE_HASH_ANNOTATION].map((k) => [`f:${k}`, {}])) } } } } }] };
+  const copy = structuredClone(planStatefulSet(sts, undefined, options).desired) as DesiredObject & {
+    spec: Record<string, any>;
+  };
+  copy.metadata = {
+    ...copy.metadata,
+    uid: 'u1',
+    resourceVersion: '7',
+    generation: 1,
+    managedFields: [
+      {
+        manager: MANAGER,
+        operation: 'Apply',
+        fieldsV1: {
+          'f:spec': {
+            'f:template': {
+              'f:metadata': {
+                'f:annotations': Object.fromEntries(
+                  [...templateAnnotationKeys, POD_TEMPLATE_HASH_ANNOTATION].map((k) => [`f:${k}`, {}]),
+                ),
+              },
+            },
+          },
+        },
+      },
+    ],
+  };
   copy.spec.revisionHistoryLimit = 10;
   copy.spec.template.spec.restartPolicy = 'Always';
   copy.spec.template.spec.containers[0].terminationMessagePath = '/dev/termination-log';
@@ -40,73 +71,141 @@ describe('planStatefulSet', () => {
 
   it('a resource change needs a rolling update, with the field in the reason', () => {
     const before = statefulSet();
-    const after = statefulSet((raw) => { raw.spec.resources = { requests: { cpu: '300m', memory: '100Mi' }, limits: { cpu: '1', memory: '500Mi' } }; });
+    const after = statefulSet((raw) => {
+      raw.spec.resources = { requests: { cpu: '300m', memory: '100Mi' }, limits: { cpu: '1', memory: '500Mi' } };
+    });
     const planned = planStatefulSet(after, live(before), options);
-    assert.match(planned.rollingUpdate ?? '', /spec\.template\.spec\.containers\[0\]\.resources\.requests\.cpu: "100m" -> "300m"/);
+    assert.match(
+      planned.rollingUpdate ?? '',
+      /spec\.template\.spec\.containers\[0\]\.resources\.requests\.cpu: "100m" -> "300m"/,
+    );
     assert.equal(planned.recreate, undefined);
   });
 
   it('a removed field (tolerations) is caught by the template hash', () => {
-    const before = statefulSet((raw) => { raw.spec.tolerations = [{ key: 'a', operator: 'Exists' }]; });
+    const before = statefulSet((raw) => {
+      raw.spec.tolerations = [{ key: 'a', operator: 'Exists' }];
+    });
     const after = statefulSet();
-    assert.equal(planStatefulSet(after, live(before), options).rollingUpdate, 'spec.template: fields the pods no longer get are removed');
+    assert.equal(
+      planStatefulSet(after, live(before), options).rollingUpdate,
+      'spec.template: fields the pods no longer get are removed',
+    );
   });
 
   it('Patroni settings in bootstrap.dcs do not need new pods; local PostgreSQL parameters do', () => {
     const before = statefulSet();
-    const dcs = statefulSet((raw) => { raw.spec.postgresql = { version: '18', parameters: { max_connections: '300' } }; raw.spec.patroni = { ttl: 50 }; });
+    const dcs = statefulSet((raw) => {
+      raw.spec.postgresql = { version: '18', parameters: { max_connections: '300' } };
+      raw.spec.patroni = { ttl: 50 };
+    });
     assert.equal(planStatefulSet(dcs, live(before), options).rollingUpdate, undefined);
-    const local = statefulSet((raw) => { raw.spec.postgresql = { version: '18', parameters: { shared_buffers: '1GB' } }; });
+    const local = statefulSet((raw) => {
+      raw.spec.postgresql = { version: '18', parameters: { shared_buffers: '1GB' } };
+    });
     assert.match(planStatefulSet(local, live(before), options).rollingUpdate ?? '', /SPILO_CONFIGURATION|env\[\d+\]/);
-    assert.equal(podTemplateHash((dcs.spec as any).template, false), podTemplateHash((before.spec as any).template, false));
+    assert.equal(
+      podTemplateHash((dcs.spec as any).template, false),
+      podTemplateHash((before.spec as any).template, false),
+    );
   });
 
   it('an image change needs a rolling update, except with enable_lazy_spilo_upgrade', () => {
     const before = statefulSet();
-    const after = statefulSet((raw) => { raw.spec.dockerImage = 'example.com/spilo:2'; });
+    const after = statefulSet((raw) => {
+      raw.spec.dockerImage = 'example.com/spilo:2';
+    });
     assert.match(planStatefulSet(after, live(before), options).rollingUpdate ?? '', /image/);
     const lazy = { ...options, lazySpiloUpgrade: true };
     const lazyLive = structuredClone(live(before));
-    (lazyLive.spec as any).template.metadata.annotations[POD_TEMPLATE_HASH_ANNOTATION] = podTemplateHash((before.spec as any).template, true);
+    (lazyLive.spec as any).template.metadata.annotations[POD_TEMPLATE_HASH_ANNOTATION] = podTemplateHash(
+      (before.spec as any).template,
+      true,
+    );
     assert.equal(planStatefulSet(after, lazyLive, lazy).rollingUpdate, undefined);
   });
 
   it('pod annotations are set on the pods and removed when the operator had set them, without a rolling update', () => {
-    const before = statefulSet((raw) => { raw.spec.podAnnotations = { a: '1', b: '2' }; });
+    const before = statefulSet((raw) => {
+      raw.spec.podAnnotations = { a: '1', b: '2' };
+    });
     const observed = live(before, ['a', 'b']);
     (observed.spec as any).template.metadata.annotations['someone-else'] = 'x';
-    const after = statefulSet((raw) => { raw.spec.podAnnotations = { a: '3' }; });
+    const after = statefulSet((raw) => {
+      raw.spec.podAnnotations = { a: '3' };
+    });
     const planned = planStatefulSet(after, observed, options);
     assert.deepEqual(planned.podAnnotations, { set: { a: '3' }, remove: ['b'] });
     assert.equal(planned.rollingUpdate, undefined);
   });
 
   it('a larger volume is a resize and a re-create for the claim template; a smaller one is refused and kept', () => {
-    const before = statefulSet((raw) => { raw.spec.volume = { size: '2Gi' }; });
-    const grown = planStatefulSet(statefulSet((raw) => { raw.spec.volume = { size: '5Gi' }; }), live(before), options);
+    const before = statefulSet((raw) => {
+      raw.spec.volume = { size: '2Gi' };
+    });
+    const grown = planStatefulSet(
+      statefulSet((raw) => {
+        raw.spec.volume = { size: '5Gi' };
+      }),
+      live(before),
+      options,
+    );
     assert.deepEqual(grown.volumeResize, { from: '2Gi', to: '5Gi' });
     assert.match(grown.recreate ?? '', /volumeClaimTemplates/);
     assert.equal(grown.rollingUpdate, undefined);
 
-    const shrunk = planStatefulSet(statefulSet((raw) => { raw.spec.volume = { size: '1Gi' }; }), live(before), options);
-    assert.deepEqual(shrunk.refusals, [{ reason: 'VolumeShrinkRefused',
-      message: 'cannot shrink persistent volume: volume.size 1Gi is smaller than the current 2Gi; keeping 2Gi' }]);
+    const shrunk = planStatefulSet(
+      statefulSet((raw) => {
+        raw.spec.volume = { size: '1Gi' };
+      }),
+      live(before),
+      options,
+    );
+    assert.deepEqual(shrunk.refusals, [
+      {
+        reason: 'VolumeShrinkRefused',
+        message: 'cannot shrink persistent volume: volume.size 1Gi is smaller than the current 2Gi; keeping 2Gi',
+      },
+    ]);
     assert.equal((shrunk.desired.spec as any).volumeClaimTemplates[0].spec.resources.requests.storage, '2Gi');
     assert.equal(shrunk.recreate, undefined);
     assert.equal(shrunk.volumeResize, undefined);
-    assert.equal(planStatefulSet(statefulSet((raw) => { raw.spec.volume = { size: '2048Mi' }; }), live(before), options).volumeResize, undefined,
-      'the same amount written differently');
+    assert.equal(
+      planStatefulSet(
+        statefulSet((raw) => {
+          raw.spec.volume = { size: '2048Mi' };
+        }),
+        live(before),
+        options,
+      ).volumeResize,
+      undefined,
+      'the same amount written differently',
+    );
   });
 
   it('selector, serviceName, podManagementPolicy and claim templates need a re-create', () => {
     const config = referenceConfig('v2.0.1');
     const before = statefulSet(undefined, config);
-    const parallel = planStatefulSet(statefulSet(undefined, { ...config, pod_management_policy: 'parallel' }), live(before), options);
+    const parallel = planStatefulSet(
+      statefulSet(undefined, { ...config, pod_management_policy: 'parallel' }),
+      live(before),
+      options,
+    );
     assert.match(parallel.recreate ?? '', /spec\.podManagementPolicy: "OrderedReady" -> "Parallel"/);
-    const labels = planStatefulSet(statefulSet(undefined, { ...config, cluster_labels: { application: 'db' } }), live(before), options);
+    const labels = planStatefulSet(
+      statefulSet(undefined, { ...config, cluster_labels: { application: 'db' } }),
+      live(before),
+      options,
+    );
     assert.match(labels.recreate ?? '', /^spec\.selector/);
     assert.ok(labels.rollingUpdate, 'the template labels changed too');
-    const storageClass = planStatefulSet(statefulSet((raw) => { raw.spec.volume = { size: '1Gi', storageClass: 'fast' }; }), live(before), options);
+    const storageClass = planStatefulSet(
+      statefulSet((raw) => {
+        raw.spec.volume = { size: '1Gi', storageClass: 'fast' };
+      }),
+      live(before),
+      options,
+    );
     assert.match(storageClass.recreate ?? '', /volumeClaimTemplates/);
   });
 
@@ -120,9 +219,29 @@ describe('planStatefulSet', () => {
   });
 
   it('fewer replicas is a scale-down', () => {
-    const before = statefulSet((raw) => { raw.spec.numberOfInstances = 3; });
-    assert.deepEqual(planStatefulSet(statefulSet((raw) => { raw.spec.numberOfInstances = 1; }), live(before), options).scaleDown, { from: 3, to: 1 });
-    assert.equal(planStatefulSet(statefulSet((raw) => { raw.spec.numberOfInstances = 4; }), live(before), options).scaleDown, undefined);
+    const before = statefulSet((raw) => {
+      raw.spec.numberOfInstances = 3;
+    });
+    assert.deepEqual(
+      planStatefulSet(
+        statefulSet((raw) => {
+          raw.spec.numberOfInstances = 1;
+        }),
+        live(before),
+        options,
+      ).scaleDown,
+      { from: 3, to: 1 },
+    );
+    assert.equal(
+      planStatefulSet(
+        statefulSet((raw) => {
+          raw.spec.numberOfInstances = 4;
+        }),
+        live(before),
+        options,
+      ).scaleDown,
+      undefined,
+    );
   });
 
   it('recreateRelevant leaves its input alone', () => {

@@ -8,8 +8,13 @@ const T0 = '2024-01-01T00:00:00Z';
 const T1 = '2024-01-01T00:05:00Z';
 const T2 = '2024-01-01T00:10:00Z';
 
-const observe = (extra: Partial<SyncObservation> = {}): SyncObservation =>
-  ({ generation: 1, changed: false, podsReady: false, warnings: [], ...extra });
+const observe = (extra: Partial<SyncObservation> = {}): SyncObservation => ({
+  generation: 1,
+  changed: false,
+  podsReady: false,
+  warnings: [],
+  ...extra,
+});
 const conditionOf = (status: PostgresqlStatus, type: string) => status.conditions?.find((c) => c.type === type);
 
 describe('deriveStatus', () => {
@@ -18,8 +23,12 @@ describe('deriveStatus', () => {
     assert.equal(status.PostgresClusterStatus, 'Invalid');
     assert.equal(status.observedGeneration, 1);
     assert.deepEqual(conditionOf(status, 'Ready'), {
-      type: 'Ready', status: 'False', reason: 'InvalidManifest', message: 'spec.teamId: team name is empty',
-      observedGeneration: 1, lastTransitionTime: T0,
+      type: 'Ready',
+      status: 'False',
+      reason: 'InvalidManifest',
+      message: 'spec.teamId: team name is empty',
+      observedGeneration: 1,
+      lastTransitionTime: T0,
     });
     assert.equal(conditionOf(status, 'Degraded')?.status, 'True');
     assert.equal(conditionOf(status, 'Progressing')?.status, 'False');
@@ -32,7 +41,14 @@ describe('deriveStatus', () => {
   it('Creating for a new cluster whose pods are not ready', () => {
     const status = deriveStatus(observe({ changed: true, progress: '0 of 2 pods ready' }), undefined, T0);
     assert.equal(status.PostgresClusterStatus, 'Creating');
-    assert.deepEqual(status.conditions?.map((c) => [c.type, c.status]), [['Ready', 'False'], ['Progressing', 'True'], ['Degraded', 'False']]);
+    assert.deepEqual(
+      status.conditions?.map((c) => [c.type, c.status]),
+      [
+        ['Ready', 'False'],
+        ['Progressing', 'True'],
+        ['Degraded', 'False'],
+      ],
+    );
     assert.equal(conditionOf(status, 'Ready')?.message, '0 of 2 pods ready');
   });
 
@@ -40,8 +56,14 @@ describe('deriveStatus', () => {
     const creating = deriveStatus(observe({ changed: true }), undefined, T0);
     const running = deriveStatus(observe({ podsReady: true }), creating, T1);
     assert.equal(running.PostgresClusterStatus, 'Running');
-    assert.deepEqual(running.conditions?.map((c) => [c.type, c.status, c.reason]),
-      [['Ready', 'True', 'PodsReady'], ['Progressing', 'False', 'Converged'], ['Degraded', 'False', 'AsExpected']]);
+    assert.deepEqual(
+      running.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [
+        ['Ready', 'True', 'PodsReady'],
+        ['Progressing', 'False', 'Converged'],
+        ['Degraded', 'False', 'AsExpected'],
+      ],
+    );
   });
 
   it('Updating when pods are not ready after having run', () => {
@@ -49,41 +71,79 @@ describe('deriveStatus', () => {
       const status = deriveStatus(observe({ generation: 2, changed: true }), { PostgresClusterStatus: before }, T1);
       assert.equal(status.PostgresClusterStatus, 'Updating', `after ${before}`);
     }
-    assert.equal(deriveStatus(observe(), { PostgresClusterStatus: 'CreateFailed' }, T1).PostgresClusterStatus, 'Creating');
+    assert.equal(
+      deriveStatus(observe(), { PostgresClusterStatus: 'CreateFailed' }, T1).PostgresClusterStatus,
+      'Creating',
+    );
   });
 
   it('CreateFailed when a sync fails before the cluster ever ran', () => {
     const status = deriveStatus(observe({ failed: 'API unavailable', changed: true }), undefined, T0);
     assert.equal(status.PostgresClusterStatus, 'CreateFailed');
     assert.deepEqual(conditionOf(status, 'Degraded'), {
-      type: 'Degraded', status: 'True', reason: 'SyncFailed', message: 'API unavailable', observedGeneration: 1, lastTransitionTime: T0,
+      type: 'Degraded',
+      status: 'True',
+      reason: 'SyncFailed',
+      message: 'API unavailable',
+      observedGeneration: 1,
+      lastTransitionTime: T0,
     });
-    assert.equal(deriveStatus(observe({ failed: 'x' }), { PostgresClusterStatus: 'Creating' }, T0).PostgresClusterStatus, 'CreateFailed');
+    assert.equal(
+      deriveStatus(observe({ failed: 'x' }), { PostgresClusterStatus: 'Creating' }, T0).PostgresClusterStatus,
+      'CreateFailed',
+    );
   });
 
   it('UpdateFailed when a sync that wrote objects fails after the cluster ran', () => {
-    assert.equal(deriveStatus(observe({ failed: 'x', changed: true }), { PostgresClusterStatus: 'Running' }, T1).PostgresClusterStatus, 'UpdateFailed');
+    assert.equal(
+      deriveStatus(observe({ failed: 'x', changed: true }), { PostgresClusterStatus: 'Running' }, T1)
+        .PostgresClusterStatus,
+      'UpdateFailed',
+    );
   });
 
   it('UpdateFailed when the sync of a newer generation fails, even before writing anything', () => {
     const running: PostgresqlStatus = { PostgresClusterStatus: 'Running', observedGeneration: 1 };
-    assert.equal(deriveStatus(observe({ generation: 2, failed: 'x' }), running, T1).PostgresClusterStatus, 'UpdateFailed');
+    assert.equal(
+      deriveStatus(observe({ generation: 2, failed: 'x' }), running, T1).PostgresClusterStatus,
+      'UpdateFailed',
+    );
     const failed = deriveStatus(observe({ generation: 2, failed: 'x' }), running, T1);
-    assert.equal(deriveStatus(observe({ generation: 2, failed: 'x' }), failed, T2).PostgresClusterStatus, 'SyncFailed', 'a retry of it');
+    assert.equal(
+      deriveStatus(observe({ generation: 2, failed: 'x' }), failed, T2).PostgresClusterStatus,
+      'SyncFailed',
+      'a retry of it',
+    );
   });
 
   it('UpdateBlocked in Progressing when changes are refused; the cluster status follows the pods', () => {
-    const blocked = deriveStatus(observe({ podsReady: true, blocked: ['cannot shrink persistent volume'], warnings: ['cannot shrink persistent volume'] }),
-      undefined, T0);
+    const blocked = deriveStatus(
+      observe({
+        podsReady: true,
+        blocked: ['cannot shrink persistent volume'],
+        warnings: ['cannot shrink persistent volume'],
+      }),
+      undefined,
+      T0,
+    );
     assert.equal(blocked.PostgresClusterStatus, 'Running');
     assert.deepEqual(conditionOf(blocked, 'Progressing'), {
-      type: 'Progressing', status: 'False', reason: 'UpdateBlocked', message: 'cannot shrink persistent volume', observedGeneration: 1, lastTransitionTime: T0,
+      type: 'Progressing',
+      status: 'False',
+      reason: 'UpdateBlocked',
+      message: 'cannot shrink persistent volume',
+      observedGeneration: 1,
+      lastTransitionTime: T0,
     });
     assert.equal(conditionOf(blocked, 'Degraded')?.status, 'False');
   });
 
   it('SyncFailed when a sync that wrote nothing fails after the cluster ran', () => {
-    assert.equal(deriveStatus(observe({ failed: 'x', changed: false, podsReady: true }), { PostgresClusterStatus: 'Running' }, T1).PostgresClusterStatus, 'SyncFailed');
+    assert.equal(
+      deriveStatus(observe({ failed: 'x', changed: false, podsReady: true }), { PostgresClusterStatus: 'Running' }, T1)
+        .PostgresClusterStatus,
+      'SyncFailed',
+    );
   });
 
   it('a legacy plain-string status counts as none', () => {
@@ -124,9 +184,14 @@ describe('deriveStatus', () => {
 
 describe('statusChanged', () => {
   it('ignores key order', () => {
-    const a: PostgresqlStatus = { PostgresClusterStatus: 'Running', observedGeneration: 1,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'PodsReady', lastTransitionTime: T0 }] };
-    const b = JSON.parse('{"conditions":[{"lastTransitionTime":"2024-01-01T00:00:00Z","reason":"PodsReady","status":"True","type":"Ready"}],"observedGeneration":1,"PostgresClusterStatus":"Running"}') as PostgresqlStatus;
+    const a: PostgresqlStatus = {
+      PostgresClusterStatus: 'Running',
+      observedGeneration: 1,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'PodsReady', lastTransitionTime: T0 }],
+    };
+    const b = JSON.parse(
+      '{"conditions":[{"lastTransitionTime":"2024-01-01T00:00:00Z","reason":"PodsReady","status":"True","type":"Ready"}],"observedGeneration":1,"PostgresClusterStatus":"Running"}',
+    ) as PostgresqlStatus;
     assert.equal(statusChanged(a, b), false);
   });
 

@@ -2,7 +2,15 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { forgetScramMatches, isVerifier, makeVerifier, md5Verifier, passwordMatches, saslPrep, scramVerifier } from '../../../lib/roles/password';
+import {
+  forgetScramMatches,
+  isVerifier,
+  makeVerifier,
+  md5Verifier,
+  passwordMatches,
+  saslPrep,
+  scramVerifier,
+} from '../../../lib/roles/password';
 
 const salt = Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64');
 
@@ -18,9 +26,13 @@ describe('SCRAM-SHA-256', () => {
     const verifier = scramVerifier('pencil', salt, 4096);
     const [, keys] = verifier.split('$').slice(1);
     const serverKey = Buffer.from(keys!.split(':')[1]!, 'base64');
-    const authMessage = 'n=user,r=rOprNGfwEbeRWgbNEkqO,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,'
-      + 's=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0';
-    assert.equal(createHmac('sha256', serverKey).update(authMessage).digest('base64'), '6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=');
+    const authMessage =
+      'n=user,r=rOprNGfwEbeRWgbNEkqO,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,' +
+      's=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0';
+    assert.equal(
+      createHmac('sha256', serverKey).update(authMessage).digest('base64'),
+      '6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=',
+    );
     assert.match(verifier, /^SCRAM-SHA-256\$4096:W22ZaJ0SNY7soEsUEjb6gQ==\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
   });
 
@@ -54,15 +66,27 @@ describe('passwordMatches and makeVerifier', () => {
   it('a pre-hashed password is sent and compared as it is', () => {
     const hashed = md5Verifier('u', 'p');
     assert.ok(isVerifier(hashed));
-    assert.equal(makeVerifier('scram-sha-256', 'u', hashed, () => salt), hashed);
+    assert.equal(
+      makeVerifier('scram-sha-256', 'u', hashed, () => salt),
+      hashed,
+    );
     assert.ok(passwordMatches(hashed, 'scram-sha-256', 'u', hashed));
   });
 
   it('makeVerifier asks for a salt only for SCRAM', () => {
     let asked = 0;
-    makeVerifier('md5', 'u', 'p', () => { asked++; return salt; });
+    makeVerifier('md5', 'u', 'p', () => {
+      asked++;
+      return salt;
+    });
     assert.equal(asked, 0);
-    assert.equal(makeVerifier('scram-sha-256', 'u', 'p', () => { asked++; return salt; }), scramVerifier('p', salt));
+    assert.equal(
+      makeVerifier('scram-sha-256', 'u', 'p', () => {
+        asked++;
+        return salt;
+      }),
+      scramVerifier('p', salt),
+    );
     assert.equal(asked, 1);
   });
 

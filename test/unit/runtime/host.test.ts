@@ -11,14 +11,17 @@ import { silentLogger } from '../../../lib/log/logger';
 import { startHost, type RunningHost } from '../../../lib/runtime/host';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'host-'));
-writeFileSync(path.join(dir, 'handler.js'), `
+writeFileSync(
+  path.join(dir, 'handler.js'),
+  `
 exports.echo = async (event, context) => ({ data: event.data, id: event['event-id'], fn: context['function-name'], timeout: context.timeout,
   ce: event.extensions.request.headers['ce-type'] });
 exports.text = () => 'plain';
 exports.busy = (event) => { event.extensions.response.status(503).set('Retry-After', '7'); return { retry: true }; };
 exports.fail = async () => { throw new Error('boom'); };
 exports.slow = () => new Promise((resolve) => setTimeout(() => resolve('late'), 3000));
-`);
+`,
+);
 
 let hosts: Record<string, RunningHost> = {};
 const url = (name: string) => `http://127.0.0.1:${hosts[name]!.port}/`;
@@ -26,8 +29,16 @@ const url = (name: string) => `http://127.0.0.1:${hosts[name]!.port}/`;
 describe('function host (Kubeless runtime contract)', () => {
   before(async () => {
     for (const handlerName of ['echo', 'text', 'busy', 'fail', 'slow']) {
-      hosts[handlerName] = await startHost({ moduleName: 'handler', handlerName, moduleDir: dir, port: 0, host: '127.0.0.1',
-        timeoutSeconds: handlerName === 'slow' ? 1 : 30, bodyLimitBytes: 1024, log: silentLogger });
+      hosts[handlerName] = await startHost({
+        moduleName: 'handler',
+        handlerName,
+        moduleDir: dir,
+        port: 0,
+        host: '127.0.0.1',
+        timeoutSeconds: handlerName === 'slow' ? 1 : 30,
+        bodyLimitBytes: 1024,
+        log: silentLogger,
+      });
     }
   });
   after(async () => {
@@ -36,14 +47,18 @@ describe('function host (Kubeless runtime contract)', () => {
   });
 
   it('passes the parsed JSON body, event-* headers and context, and replies JSON', async () => {
-    const response = await fetch(url('echo'), { method: 'POST', headers: { 'content-type': 'application/json', 'event-id': 'e1', 'ce-type': 't' }, body: '{"a":1}' });
+    const response = await fetch(url('echo'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'event-id': 'e1', 'ce-type': 't' },
+      body: '{"a":1}',
+    });
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { data: { a: 1 }, id: 'e1', fn: 'echo', timeout: 30, ce: 't' });
   });
 
   it('gives an empty body as {} (cron without payload), on any path and method', async () => {
     const response = await fetch(`${url('echo')}any/path`);
-    assert.deepEqual((await response.json() as { data: unknown }).data, {});
+    assert.deepEqual(((await response.json()) as { data: unknown }).data, {});
   });
 
   it('sends strings as they are, and honours a status set on the response', async () => {
@@ -55,7 +70,11 @@ describe('function host (Kubeless runtime contract)', () => {
 
   it('answers 500 for a throw, 400 for bad JSON, 413 over the body limit, 408 past FUNC_TIMEOUT', async () => {
     assert.equal((await fetch(url('fail'), { method: 'POST' })).status, 500);
-    const bad = await fetch(url('echo'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    const bad = await fetch(url('echo'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+    });
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /invalid JSON body/);
     assert.equal((await fetch(url('echo'), { method: 'POST', body: 'x'.repeat(4096) })).status, 413);

@@ -3,8 +3,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  LAST_APPLIED_CONFIG_ANNOTATION, canonicalConfigData, changedKeys, describeConfigDiff, diffConfigData, configDataHash,
-  lastAppliedData, sameConfigData,
+  LAST_APPLIED_CONFIG_ANNOTATION,
+  canonicalConfigData,
+  changedKeys,
+  describeConfigDiff,
+  diffConfigData,
+  configDataHash,
+  lastAppliedData,
+  sameConfigData,
 } from '../../../lib/sync/operator/history';
 import { onceEventName } from '../../../lib/k8s/events';
 
@@ -23,14 +29,19 @@ describe('last applied config', () => {
     assert.deepEqual(lastAppliedData(withAnnotation(canonicalConfigData({ workers: '4' }))), { workers: '4' });
     assert.equal(lastAppliedData({ metadata: {} }), undefined);
     assert.equal(lastAppliedData(undefined), undefined);
-    for (const damaged of ['{', '[]', '"x"', 'null', '{"workers":4}']) assert.equal(lastAppliedData(withAnnotation(damaged)), undefined, damaged);
+    for (const damaged of ['{', '[]', '"x"', 'null', '{"workers":4}'])
+      assert.equal(lastAppliedData(withAnnotation(damaged)), undefined, damaged);
   });
 
   it('diffs added, removed and changed keys, and describes them with short values', () => {
     const before = { docker_image: 'spilo:1', workers: '4', debug_logging: 'true' };
     const after = { docker_image: 'spilo:2', workers: '4', pod_environment_configmap: 'x'.repeat(100) };
     const diff = diffConfigData(before, after);
-    assert.deepEqual(diff, { added: ['pod_environment_configmap'], removed: ['debug_logging'], changed: ['docker_image'] });
+    assert.deepEqual(diff, {
+      added: ['pod_environment_configmap'],
+      removed: ['debug_logging'],
+      changed: ['docker_image'],
+    });
     assert.deepEqual(changedKeys(diff), ['debug_logging', 'docker_image', 'pod_environment_configmap']);
     assert.deepEqual(describeConfigDiff(diff, before, after), [
       `+pod_environment_configmap: "${'x'.repeat(37)}..."`,
@@ -41,7 +52,8 @@ describe('last applied config', () => {
   });
 
   it('names the Event about an invalid content after the content, in any key order', () => {
-    const eventName = (name: string, data: Record<string, string>) => onceEventName(name, 'InvalidConfiguration', configDataHash(data));
+    const eventName = (name: string, data: Record<string, string>) =>
+      onceEventName(name, 'InvalidConfiguration', configDataHash(data));
     const name = eventName('postgres-operator', { workers: 'many', a: '1' });
     assert.match(name, /^postgres-operator\.invalidconfiguration-[0-9a-f]{16}$/);
     assert.equal(eventName('postgres-operator', { a: '1', workers: 'many' }), name);

@@ -1,8 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  OPERATOR_CONFIG_KEYS, OPERATOR_CONFIG_KEY_NAMES, configKeySpec, defaultOperatorConfig, formatConfigValue,
-  parseConfigValue, parseOperatorConfig, watchedNamespaces, type ConfigError, type ConfigKeySpec,
+  OPERATOR_CONFIG_KEYS,
+  OPERATOR_CONFIG_KEY_NAMES,
+  configKeySpec,
+  defaultOperatorConfig,
+  formatConfigValue,
+  parseConfigValue,
+  parseOperatorConfig,
+  watchedNamespaces,
+  type ConfigError,
+  type ConfigKeySpec,
   type OperatorConfig,
 } from '../../../../lib/model/config';
 
@@ -19,7 +27,7 @@ function failed(data: Record<string, string>): ConfigError[] {
 }
 
 // Compile-time checks that the derived type maps each kind to the right TypeScript type.
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const typeChecks: [
   Equal<OperatorConfig['workers'], number>,
   Equal<OperatorConfig['enable_master_load_balancer'], boolean>,
@@ -123,8 +131,15 @@ describe('parseOperatorConfig values', () => {
 
   it('treats an empty value as empty for strings, lists and maps and as the default otherwise', () => {
     const { config } = parsed({
-      etcd_host: '', docker_image: '', protected_role_names: '', cluster_labels: '',
-      enable_master_load_balancer: '', workers: ' ', resync_period: '', storage_resize_mode: '', spilo_runasuser: '',
+      etcd_host: '',
+      docker_image: '',
+      protected_role_names: '',
+      cluster_labels: '',
+      enable_master_load_balancer: '',
+      workers: ' ',
+      resync_period: '',
+      storage_resize_mode: '',
+      spilo_runasuser: '',
     });
     assert.equal(config.etcd_host, '');
     assert.equal(config.docker_image, '');
@@ -138,21 +153,45 @@ describe('parseOperatorConfig values', () => {
   });
 
   it('reports a bad value with the key, the value, what was expected and a sentence', () => {
-    assert.deepEqual(failed({ workers: 'abc' }), [{
-      key: 'workers', value: 'abc', expected: 'an integer',
-      message: 'invalid value "abc" for key "workers": expected an integer',
-    }]);
+    assert.deepEqual(failed({ workers: 'abc' }), [
+      {
+        key: 'workers',
+        value: 'abc',
+        expected: 'an integer',
+        message: 'invalid value "abc" for key "workers": expected an integer',
+      },
+    ]);
   });
 
   it('phrases the expectation of each kind', () => {
     const cases: Array<[string, string, string]> = [
       ['debug_logging', 'yes', 'invalid value "yes" for key "debug_logging": expected a boolean ("true" or "false")'],
-      ['resync_period', '30', 'invalid value "30" for key "resync_period": expected a duration such as "300ms", "5s", "5m" or "1h30m"'],
+      [
+        'resync_period',
+        '30',
+        'invalid value "30" for key "resync_period": expected a duration such as "300ms", "5s", "5m" or "1h30m"',
+      ],
       ['resync_period', '-5m', 'invalid value "-5m" for key "resync_period": expected a duration that is not negative'],
-      ['password_rotation_interval', '90d', 'invalid value "90d" for key "password_rotation_interval": expected a whole number of days such as "90"'],
-      ['storage_resize_mode', 'PVC', 'invalid value "PVC" for key "storage_resize_mode": expected one of "pvc", "ebs", "mixed", "off"'],
-      ['cluster_labels', "application:'spilo", 'invalid value "application:\'spilo" for key "cluster_labels": expected a map like "key1:value1,key2:value2" (unmatched \' quote at position 13)'],
-      ['logical_backup_ttl_seconds_after_finished', '-1', 'invalid value "-1" for key "logical_backup_ttl_seconds_after_finished": expected an integer of at least 0'],
+      [
+        'password_rotation_interval',
+        '90d',
+        'invalid value "90d" for key "password_rotation_interval": expected a whole number of days such as "90"',
+      ],
+      [
+        'storage_resize_mode',
+        'PVC',
+        'invalid value "PVC" for key "storage_resize_mode": expected one of "pvc", "ebs", "mixed", "off"',
+      ],
+      [
+        'cluster_labels',
+        "application:'spilo",
+        'invalid value "application:\'spilo" for key "cluster_labels": expected a map like "key1:value1,key2:value2" (unmatched \' quote at position 13)',
+      ],
+      [
+        'logical_backup_ttl_seconds_after_finished',
+        '-1',
+        'invalid value "-1" for key "logical_backup_ttl_seconds_after_finished": expected an integer of at least 0',
+      ],
     ];
     for (const [key, value, message] of cases) {
       const errors = failed({ [key]: value });
@@ -163,10 +202,17 @@ describe('parseOperatorConfig values', () => {
 
   it('collects every invalid value, not just the first, in table order', () => {
     const errors = failed({
-      workers: 'many', resync_period: 'soon', debug_logging: 'maybe', cluster_labels: 'nocolon', pod_management_policy: 'random',
+      workers: 'many',
+      resync_period: 'soon',
+      debug_logging: 'maybe',
+      cluster_labels: 'nocolon',
+      pod_management_policy: 'random',
       api_port: '8080',
     });
-    assert.deepEqual(errors.map((e) => e.key), ['workers', 'resync_period', 'debug_logging', 'cluster_labels', 'pod_management_policy']);
+    assert.deepEqual(
+      errors.map((e) => e.key),
+      ['workers', 'resync_period', 'debug_logging', 'cluster_labels', 'pod_management_policy'],
+    );
   });
 
   it('warns about unknown keys and never fails on them', () => {
@@ -181,8 +227,9 @@ describe('parseOperatorConfig values', () => {
   });
 
   it('warns about deprecated keys that are present', () => {
-    assert.deepEqual(parsed({ enable_load_balancer: 'true' }).warnings,
-      ['key "enable_load_balancer" is deprecated: use enable_master_load_balancer and enable_replica_load_balancer']);
+    assert.deepEqual(parsed({ enable_load_balancer: 'true' }).warnings, [
+      'key "enable_load_balancer" is deprecated: use enable_master_load_balancer and enable_replica_load_balancer',
+    ]);
   });
 
   it('does not treat inherited object properties as keys', () => {
@@ -193,9 +240,13 @@ describe('parseOperatorConfig values', () => {
 
 describe('parseOperatorConfig validation rules', () => {
   it('rejects maintenance_windows that are not windows, and takes those that are', () => {
-    assert.deepEqual(failed({ maintenance_windows: 'Sat:22:00-23:59,23:00-01:00' }).map((e) => e.message), [
-      'invalid value "Sat:22:00-23:59,23:00-01:00" for key "maintenance_windows": expected windows like '
-      + '"Sat:22:00-23:59" or "01:00-06:00" (UTC): "23:00-01:00": the window ends before it starts']);
+    assert.deepEqual(
+      failed({ maintenance_windows: 'Sat:22:00-23:59,23:00-01:00' }).map((e) => e.message),
+      [
+        'invalid value "Sat:22:00-23:59,23:00-01:00" for key "maintenance_windows": expected windows like ' +
+          '"Sat:22:00-23:59" or "01:00-06:00" (UTC): "23:00-01:00": the window ends before it starts',
+      ],
+    );
     const ok = parseOperatorConfig({ maintenance_windows: 'Sat:22:00-23:59, 01:00-06:00' });
     assert.ok(ok.ok);
     assert.deepEqual(ok.config.maintenance_windows, ['Sat:22:00-23:59', '01:00-06:00']);
@@ -203,10 +254,14 @@ describe('parseOperatorConfig validation rules', () => {
 
   it('rejects min_instances above max_instances when both are set, naming both keys', () => {
     const errors = failed({ min_instances: '5', max_instances: '3' });
-    assert.deepEqual(errors, [{
-      key: 'min_instances', value: '5', expected: 'a number no higher than "max_instances" (3)',
-      message: 'invalid value "5" for key "min_instances": expected a number no higher than "max_instances" (3)',
-    }]);
+    assert.deepEqual(errors, [
+      {
+        key: 'min_instances',
+        value: '5',
+        expected: 'a number no higher than "max_instances" (3)',
+        message: 'invalid value "5" for key "min_instances": expected a number no higher than "max_instances" (3)',
+      },
+    ]);
     assert.match(failed({ min_instances: '1', max_instances: '0' })[0]?.message ?? '', /max_instances/);
   });
 
@@ -218,43 +273,68 @@ describe('parseOperatorConfig validation rules', () => {
   });
 
   it('does not add a cross-key error when one side is already invalid', () => {
-    assert.deepEqual(failed({ min_instances: '5', max_instances: 'x' }).map((e) => e.key), ['max_instances']);
+    assert.deepEqual(
+      failed({ min_instances: '5', max_instances: 'x' }).map((e) => e.key),
+      ['max_instances'],
+    );
   });
 
   it('requires workers > 0', () => {
-    assert.deepEqual(failed({ workers: '0' }).map((e) => e.message), ['invalid value "0" for key "workers": expected an integer of at least 1']);
+    assert.deepEqual(
+      failed({ workers: '0' }).map((e) => e.message),
+      ['invalid value "0" for key "workers": expected an integer of at least 1'],
+    );
     assert.equal(failed({ workers: '-2' })[0]?.key, 'workers');
     assert.equal(parsed({ workers: '1' }).config.workers, 1);
   });
 
   it('requires connection_pooler_number_of_instances >= 1', () => {
-    assert.deepEqual(failed({ connection_pooler_number_of_instances: '0' }).map((e) => e.message),
-      ['invalid value "0" for key "connection_pooler_number_of_instances": expected an integer of at least 1']);
-    assert.equal(parsed({ connection_pooler_number_of_instances: '1' }).config.connection_pooler_number_of_instances, 1);
+    assert.deepEqual(
+      failed({ connection_pooler_number_of_instances: '0' }).map((e) => e.message),
+      ['invalid value "0" for key "connection_pooler_number_of_instances": expected an integer of at least 1'],
+    );
+    assert.equal(
+      parsed({ connection_pooler_number_of_instances: '1' }).config.connection_pooler_number_of_instances,
+      1,
+    );
   });
 
   it('rejects a connection_pooler_user equal to super_username, also when one of them is the default', () => {
-    assert.deepEqual(failed({ connection_pooler_user: 'postgres' }), [{
-      key: 'connection_pooler_user', value: 'postgres', expected: 'a user name other than "super_username" ("postgres")',
-      message: 'invalid value "postgres" for key "connection_pooler_user": expected a user name other than "super_username" ("postgres")',
-    }]);
+    assert.deepEqual(failed({ connection_pooler_user: 'postgres' }), [
+      {
+        key: 'connection_pooler_user',
+        value: 'postgres',
+        expected: 'a user name other than "super_username" ("postgres")',
+        message:
+          'invalid value "postgres" for key "connection_pooler_user": expected a user name other than "super_username" ("postgres")',
+      },
+    ]);
     assert.equal(failed({ super_username: 'pooler' })[0]?.value, 'pooler');
     parsed({ super_username: 'admin_user', connection_pooler_user: 'postgres' });
   });
 
   it('reports type errors and rule violations together', () => {
     const errors = failed({
-      workers: '0', resync_period: 'x', min_instances: '4', max_instances: '2', connection_pooler_user: 'postgres',
+      workers: '0',
+      resync_period: 'x',
+      min_instances: '4',
+      max_instances: '2',
+      connection_pooler_user: 'postgres',
       connection_pooler_number_of_instances: '0',
     });
-    assert.deepEqual(errors.map((e) => e.key),
-      ['workers', 'resync_period', 'connection_pooler_number_of_instances', 'min_instances', 'connection_pooler_user']);
+    assert.deepEqual(
+      errors.map((e) => e.key),
+      ['workers', 'resync_period', 'connection_pooler_number_of_instances', 'min_instances', 'connection_pooler_user'],
+    );
   });
 });
 
 describe('watched namespaces', () => {
   it('lets a non-empty WATCHED_NAMESPACE env win over the ConfigMap', () => {
-    assert.equal(parsed({ watched_namespace: '*' }, { WATCHED_NAMESPACE: 'team-a' }).config.watched_namespace, 'team-a');
+    assert.equal(
+      parsed({ watched_namespace: '*' }, { WATCHED_NAMESPACE: 'team-a' }).config.watched_namespace,
+      'team-a',
+    );
     assert.equal(parsed({}, { WATCHED_NAMESPACE: 'team-b' }).config.watched_namespace, 'team-b');
     assert.equal(parsed({ watched_namespace: 'team-c' }, { WATCHED_NAMESPACE: '' }).config.watched_namespace, 'team-c');
     assert.equal(parsed({ watched_namespace: 'team-c' }, {}).config.watched_namespace, 'team-c');

@@ -6,7 +6,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import {
-  OPERATOR_CONFIG_KEYS, parseOperatorConfig, watchedNamespaces, type OperatorConfig,
+  OPERATOR_CONFIG_KEYS,
+  parseOperatorConfig,
+  watchedNamespaces,
+  type OperatorConfig,
 } from '../../../../lib/model/config';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -19,13 +22,16 @@ function readText(version: string, file: string): string {
 function configMapData(version: string): Record<string, string> {
   const doc = parse(readText(version, 'configmap.yaml')) as { kind: string; data: Record<string, unknown> };
   assert.equal(doc.kind, 'ConfigMap');
-  for (const [key, value] of Object.entries(doc.data)) assert.equal(typeof value, 'string', `${version} ${key} is a string`);
+  for (const [key, value] of Object.entries(doc.data))
+    assert.equal(typeof value, 'string', `${version} ${key} is a string`);
   return doc.data as Record<string, string>;
 }
 
 /** Keys written as comments (`# key: value`) in a reference ConfigMap: examples the table must also know. */
 function commentedKeys(version: string): string[] {
-  return [...readText(version, 'configmap.yaml').matchAll(/^\s+#\s*([a-z][a-z0-9_]*):(?:\s|$)/gm)].map((m) => m[1] ?? '');
+  return [...readText(version, 'configmap.yaml').matchAll(/^\s+#\s*([a-z][a-z0-9_]*):(?:\s|$)/gm)].map(
+    (m) => m[1] ?? '',
+  );
 }
 
 function parseReference(version: string): OperatorConfig {
@@ -69,7 +75,10 @@ describe('reference ConfigMap v2.0.1', () => {
     assert.equal(config.watched_namespace, '*');
     assert.equal(watchedNamespaces(config, 'default'), '*');
     assert.deepEqual(config.protected_role_names, ['admin', 'cron_admin']);
-    assert.deepEqual(config.persistent_volume_claim_retention_policy, { when_deleted: 'retain', when_scaled: 'retain' });
+    assert.deepEqual(config.persistent_volume_claim_retention_policy, {
+      when_deleted: 'retain',
+      when_scaled: 'retain',
+    });
     assert.deepEqual(config.team_api_role_configuration, { log_statement: 'all' });
     assert.deepEqual(config.postgres_superuser_teams, ['postgres_superusers']);
     assert.equal(config.workers, 8);
@@ -110,7 +119,17 @@ describe('key table coverage', () => {
 
   it('knows every key of the v2.0.1 OperatorConfiguration CRD that has a scalar, list or map form', () => {
     const crd = parse(readText('v2.0.1', 'operatorconfiguration.crd.yaml')) as {
-      spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { configuration: { properties: Record<string, { type?: string; properties?: Record<string, unknown> }> } } } } }> };
+      spec: {
+        versions: Array<{
+          schema: {
+            openAPIV3Schema: {
+              properties: {
+                configuration: { properties: Record<string, { type?: string; properties?: Record<string, unknown> }> };
+              };
+            };
+          };
+        }>;
+      };
     };
     const configuration = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.configuration.properties ?? {};
     const keys: string[] = [];

@@ -1,8 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  EXPECTED_BOOL, EXPECTED_DAYS, EXPECTED_DURATION, EXPECTED_INT, formatDuration, formatMap, parseBool, parseDays,
-  parseDuration, parseInteger, parseList, parseMap, type ParseResult,
+  EXPECTED_BOOL,
+  EXPECTED_DAYS,
+  EXPECTED_DURATION,
+  EXPECTED_INT,
+  formatDuration,
+  formatMap,
+  parseBool,
+  parseDays,
+  parseDuration,
+  parseInteger,
+  parseList,
+  parseMap,
+  type ParseResult,
 } from '../../../../lib/model/config';
 
 function value<T>(result: ParseResult<T>): T {
@@ -29,7 +40,8 @@ describe('parseBool', () => {
   });
 
   it('rejects anything else', () => {
-    for (const text of ['yes', 'no', 'on', '', 'truee', '2']) assert.equal(expected(parseBool(text)), EXPECTED_BOOL, text);
+    for (const text of ['yes', 'no', 'on', '', 'truee', '2'])
+      assert.equal(expected(parseBool(text)), EXPECTED_BOOL, text);
   });
 });
 
@@ -80,7 +92,10 @@ describe('parseList', () => {
 describe('parseMap', () => {
   it('reads key:value pairs, trimming both', () => {
     assert.deepEqual(value(parseMap('application:spilo')), { application: 'spilo' });
-    assert.deepEqual(value(parseMap('when_deleted:retain,when_scaled:retain')), { when_deleted: 'retain', when_scaled: 'retain' });
+    assert.deepEqual(value(parseMap('when_deleted:retain,when_scaled:retain')), {
+      when_deleted: 'retain',
+      when_scaled: 'retain',
+    });
     assert.deepEqual(value(parseMap(' a : 1 ,  b:2 ')), { a: '1', b: '2' });
   });
 
@@ -90,20 +105,28 @@ describe('parseMap', () => {
   });
 
   it('keeps further colons in the value', () => {
-    assert.deepEqual(value(parseMap('cert:arn:aws:acm:eu-central-1:1234:certificate/x')), { cert: 'arn:aws:acm:eu-central-1:1234:certificate/x' });
+    assert.deepEqual(value(parseMap('cert:arn:aws:acm:eu-central-1:1234:certificate/x')), {
+      cert: 'arn:aws:acm:eu-central-1:1234:certificate/x',
+    });
     assert.deepEqual(value(parseMap('key:')), { key: '' });
   });
 
   it('does not split on commas or colons inside quotes, and keeps the quotes', () => {
     assert.deepEqual(value(parseMap("log_statement:all, work_mem:'4GB'")), { log_statement: 'all', work_mem: "'4GB'" });
-    assert.deepEqual(value(parseMap(`log_statement:none, search_path:'"$user", public'`)), { log_statement: 'none', search_path: `'"$user", public'` });
+    assert.deepEqual(value(parseMap(`log_statement:none, search_path:'"$user", public'`)), {
+      log_statement: 'none',
+      search_path: `'"$user", public'`,
+    });
     assert.deepEqual(value(parseMap('a:"x,y",b:z')), { a: '"x,y"', b: 'z' });
     assert.deepEqual(value(parseMap('"k:1":v')), { '"k:1"': 'v' });
     assert.deepEqual(value(parseMap(`q:"it's",r:s`)), { q: `"it's"`, r: 's' });
   });
 
   it('rejects an unmatched quote and names its position', () => {
-    assert.equal(expected(parseMap(`search_path:'"$user"`)), 'a map like "key1:value1,key2:value2" (unmatched \' quote at position 13)');
+    assert.equal(
+      expected(parseMap(`search_path:'"$user"`)),
+      'a map like "key1:value1,key2:value2" (unmatched \' quote at position 13)',
+    );
     assert.match(expected(parseMap('a:"b,c:d')), /unmatched " quote at position 3/);
   });
 
@@ -160,7 +183,7 @@ describe('parseDuration', () => {
     }
   });
 
-  it('rejects values beyond Go\'s range', () => {
+  it("rejects values beyond Go's range", () => {
     assert.equal(expected(parseDuration('3000000h')), EXPECTED_DURATION);
     assert.equal(value(parseDuration('2000000h')), 2_000_000 * 3_600_000);
   });
