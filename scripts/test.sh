@@ -6,6 +6,7 @@ shopt -s globstar nullglob
 cd "$(dirname "$0")/.."
 echo "== lint and type check"
 npx eslint .
+npx prettier --check "**/*.{ts,js,mjs}"  # npm run format fixes it
 npx tsc --noEmit -p .
 echo "== unit tests"
 # Node 20's --test does not expand globs itself: bash does.
