@@ -3,9 +3,9 @@
  * Lease `<cluster>-operator` (`lib/builders/lease.ts`, `lib/k8s/lease.ts`), so two syncs of one cluster at once
  * end as one sync would. Taken only when a first pass found writes to make; released when the work ends.
  */
-import { clusterLeaseTarget } from '../../builders/lease';
+import { clusterLeaseTarget, leaseName } from '../../builders/lease';
 import { isRetryable } from '../../k8s/errors';
-import { acquireLease, DEFAULT_LEASE_TIMING, HeldLease, newHolderIdentity } from '../../k8s/lease';
+import { acquireLease, DEFAULT_LEASE_TIMING, HeldLease, newHolderIdentity, type LeaseBusy } from '../../k8s/lease';
 import type { Logger } from '../../log/logger';
 import type { SyncContext, SyncTiming } from '../context';
 import type { PostgresqlObject } from './read-cluster';
@@ -26,6 +26,24 @@ export interface LeaseHeld {
 export type LeaseHolding = { held: false } | LeaseHeld;
 
 /**
+ * Takes the cluster's Lease as every writer of a cluster does (sync, node drain): holder `ctx.holder` (else a new
+ * identity), timings `ctx.timing` over the defaults, waiting while another invocation holds it but never past
+ * `ctx.deadline`.
+ * @param cluster the `postgresql` object's name, namespace and uid (the Lease's name, labels and owner)
+ * @returns the held Lease or who holds it, the Lease's name, and the sync timings in force; throws KubeApiError
+ */
+export async function acquireClusterLease(
+  ctx: SyncContext,
+  cluster: { name: string; namespace: string; uid?: string },
+): Promise<{ lease: HeldLease | LeaseBusy; name: string; timing: SyncTiming }> {
+  const timing = { ...DEFAULT_TIMING, ...ctx.timing };
+  const target = clusterLeaseTarget(cluster, ctx.config);
+  const holder = ctx.holder ?? newHolderIdentity();
+  const lease = await acquireLease(ctx.client, target, holder, timing, ctx.now, ctx.signal, ctx.deadline);
+  return { lease, name: target.name, timing };
+}
+
+/**
  * Takes the cluster's Lease (waiting up to `timing.waitMs` while another invocation holds it), runs `work` while
  * holding it, and releases it.
  * @param raw the `postgresql` object (its name, namespace and uid make the Lease's name, labels and owner)
@@ -38,29 +56,20 @@ export async function underClusterLease(
   log: Logger,
   work: (holding: LeaseHeld) => Promise<SyncResult>,
 ): Promise<SyncResult> {
-  const timing = { ...DEFAULT_TIMING, ...ctx.timing };
-  const target = clusterLeaseTarget(raw.metadata, ctx.config);
-  let lease: Awaited<ReturnType<typeof acquireLease>>;
+  let taken: Awaited<ReturnType<typeof acquireClusterLease>>;
   try {
-    lease = await acquireLease(
-      ctx.client,
-      target,
-      ctx.holder ?? newHolderIdentity(),
-      timing,
-      ctx.now,
-      ctx.signal,
-      ctx.deadline,
-    );
+    taken = await acquireClusterLease(ctx, raw.metadata);
   } catch (error) {
-    return failedBeforeWrites(error, isRetryable(error), `taking the Lease ${target.name}`);
+    return failedBeforeWrites(error, isRetryable(error), `taking the Lease ${leaseName(raw.metadata.name)}`);
   }
+  const { lease, name, timing } = taken;
   if (!(lease instanceof HeldLease)) {
     log.info('Another sync holds the Lease', { holder: lease.heldBy });
     return {
       outcome: 'busy',
       actions: [],
       retryable: true,
-      error: `Lease ${target.name} is held by ${lease.heldBy} until ${lease.until.toISOString()}`,
+      error: `Lease ${name} is held by ${lease.heldBy} until ${lease.until.toISOString()}`,
     };
   }
   try {

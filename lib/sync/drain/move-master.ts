@@ -39,10 +39,10 @@ import { goingAwayReasons } from '../../plan/node-drain';
 import { nodeGoingAwayReason, type NodeReasons } from '../pods/nodes';
 import { nextMoveMasterStep, type DrainPod, type MoveMasterStep } from '../../plan/move-master';
 import { labelSelector } from '../cluster/observe';
-import { acquireLease, DEFAULT_LEASE_TIMING, HeldLease, newHolderIdentity } from '../../k8s/lease';
+import { HeldLease } from '../../k8s/lease';
+import { acquireClusterLease } from '../cluster/cluster-lease';
 import { readOwnStatuses, readPatroniView, switchover } from '../pods/patroni';
 import type { SyncContext } from '../context';
-import { clusterLeaseTarget, leaseName } from '../../builders/lease';
 
 /** What one observation of a cluster found. */
 interface Observation {
@@ -176,23 +176,17 @@ export async function moveMaster(
     const first = await settle(ctx, raw, await observe(ctx, raw, namespace, nodeName, nodeReasonText), base, nodeName);
     if ('result' in first) return first.result;
 
-    const timing = { ...DEFAULT_LEASE_TIMING, ...ctx.timing };
-    const target = clusterLeaseTarget({ name: raw.metadata.name, namespace, uid: raw.metadata.uid }, ctx.config);
-    const lease = await acquireLease(
-      ctx.client,
-      target,
-      ctx.holder ?? newHolderIdentity(),
-      timing,
-      ctx.now,
-      ctx.signal,
-      ctx.deadline,
-    );
+    const { lease, name } = await acquireClusterLease(ctx, {
+      name: raw.metadata.name,
+      namespace,
+      uid: raw.metadata.uid,
+    });
     if (!(lease instanceof HeldLease)) {
       return {
         ...base,
         outcome: 'busy',
         pending: true,
-        message: `Lease ${leaseName(cluster)} is held by ${lease.heldBy} until ${lease.until.toISOString()}`,
+        message: `Lease ${name} is held by ${lease.heldBy} until ${lease.until.toISOString()}`,
       };
     }
     try {
