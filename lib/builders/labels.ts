@@ -39,3 +39,12 @@ export function inheritedAnnotations(cluster: Postgresql, config: OperatorConfig
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
+
+/**
+ * @returns a label selector string (`a=b,c=d`) for equality labels, as LIST requests take it
+ * Source: Kubernetes "Labels and Selectors" (equality-based requirements).
+ */
+export const labelSelector = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');

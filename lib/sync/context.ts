@@ -8,7 +8,6 @@ import { eventRecorder, type EventRecorder, type EventType } from '../k8s/events
 import type { LeaseTiming } from '../k8s/lease';
 import type { Logger } from '../log/logger';
 import type { OperatorConfig } from '../model/config';
-import type { PasswordSource } from './operator/passwords';
 
 /** Timings of a sync: the Lease, and how long to wait for an old StatefulSet to go during a re-create. */
 export interface SyncTiming extends LeaseTiming {
@@ -48,6 +47,9 @@ export interface SyncContext {
 export function syncContext(parts: Omit<SyncContext, 'events'>): SyncContext {
   return { ...parts, events: eventRecorder(parts.client, parts.log, parts.now) };
 }
+
+/** Makes the password of a role of a cluster (`operator/passwords.ts` derives them from the operator's key). */
+export type PasswordSource = (clusterUid: string, user: string) => string;
 
 /** A step done, to be recorded as an Event about the cluster. */
 export interface StepEvent {

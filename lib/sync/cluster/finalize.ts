@@ -21,11 +21,11 @@ import type { KubeObject } from '../../k8s/client';
 import { POSTGRESQL, type Postgresql } from '../../model/postgresql';
 import { deleteGuardProblem, keptAfterDeletion } from '../../plan/cleanup';
 import { storedStatus } from '../../plan/cluster-status';
-import { labelSelector } from './observe';
 import { removeFinalizer } from './finalizer';
 import type { PostgresqlObject } from './read-cluster';
 import { messageOf } from './result';
 import type { SyncContext } from '../context';
+import { labelSelector } from '../../builders/labels';
 
 /** How a finalization ended. */
 export interface FinalizeResult {

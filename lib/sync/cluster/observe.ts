@@ -5,7 +5,7 @@
  */
 import type { V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import { secretUsers, type DesiredObject } from '../../builders';
-import { selectorLabels } from '../../builders/labels';
+import { labelSelector, selectorLabels } from '../../builders/labels';
 import { secretName } from '../../builders/names';
 import { buildPodServiceAccount } from '../../builders/service-account';
 import type { KubeObject } from '../../k8s/client';
@@ -21,12 +21,6 @@ export type ObservedChildren = Map<string, KubeObject>;
 
 /** A validated cluster with the namespace it was read from (a sync always knows it). */
 export type NamespacedPostgresql = Postgresql & { metadata: { namespace: string } };
-
-/** @returns a label selector string (`a=b,c=d`) for equality labels */
-export const labelSelector = (labels: Record<string, string>) =>
-  Object.entries(labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
 
 /**
  * @param statefulSet the live StatefulSet, if any

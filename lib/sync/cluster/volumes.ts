@@ -14,8 +14,9 @@ import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { selectorLabels } from '../../builders/labels';
 import { isRetryable } from '../../k8s/errors';
 import { claimsToGrow, type ClaimSize } from '../../plan/volume-resize';
-import { labelSelector, type NamespacedPostgresql } from './observe';
+import { type NamespacedPostgresql } from './observe';
 import type { SyncContext } from '../context';
+import { labelSelector } from '../../builders/labels';
 
 /** A claim that could not be grown. */
 export class VolumeResizeError extends Error {

@@ -38,11 +38,11 @@ import {
 import { goingAwayReasons } from '../../plan/node-drain';
 import { nodeGoingAwayReason, type NodeReasons } from '../pods/nodes';
 import { nextMoveMasterStep, type DrainPod, type MoveMasterStep } from '../../plan/move-master';
-import { labelSelector } from '../cluster/observe';
 import { HeldLease } from '../../k8s/lease';
 import { acquireClusterLease } from '../cluster/cluster-lease';
 import { readOwnStatuses, readPatroniView, switchover } from '../pods/patroni';
 import type { SyncContext } from '../context';
+import { labelSelector } from '../../builders/labels';
 
 /** What one observation of a cluster found. */
 interface Observation {

@@ -10,9 +10,10 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { buildPodServiceAccount } from '../../builders/service-account';
 import { resourceFor, resourcePath } from '../../k8s/resources';
 import { POSTGRESQL } from '../../model/postgresql';
-import { labelSelector, OWNED_KINDS, type ObservedChildren } from '../cluster/observe';
+import { OWNED_KINDS, type ObservedChildren } from '../cluster/observe';
 import type { SyncContext } from '../context';
 import type { ListedCluster } from './diff';
+import { labelSelector } from '../../builders/labels';
 
 /** A namespace scope: one namespace, or `undefined` for all namespaces. */
 export type Scope = string | undefined;

@@ -7,6 +7,7 @@
  * The key lives in the Secret `postgres-operator-password-key` in the operator namespace (created with 32 random
  * bytes when missing); whoever can read it can derive the passwords, exactly as whoever can read the Secrets can.
  */
+import type { PasswordSource } from '../context';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { KubeClient } from '../../k8s/client';
@@ -18,9 +19,6 @@ const UNBIASED_LIMIT = 256 - (256 % ALPHANUMERIC.length);
 
 /** Name of the Secret holding the key passwords are derived from. */
 export const PASSWORD_KEY_SECRET = 'postgres-operator-password-key';
-
-/** Makes the password of a role of a cluster. */
-export type PasswordSource = (clusterUid: string, user: string) => string;
 
 /**
  * @param key the operator's secret key (at least 16 bytes)

@@ -9,9 +9,9 @@
 import { ROLLING_UPDATE_ANNOTATION } from '../../builders';
 import type { V1Pod } from '@kubernetes/client-node';
 import { nameOf } from '../../k8s/meta';
-import { labelSelector } from '../cluster/observe';
 import type { SyncContext } from '../context';
 import { POD_TEMPLATE_HASH_ANNOTATION } from '../../model/annotations';
+import { labelSelector } from '../../builders/labels';
 
 /** @returns the pods selected by the labels (one LIST), sorted by name */
 export async function listPods(
