@@ -5,6 +5,7 @@
  *
  * Source: Kubernetes API concepts ("API verbs", "Server-Side Apply", status subresource); client-node KubeConfig.
  */
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 import http from 'node:http';
 import https from 'node:https';
 // The config module alone: the package root also loads watch, exec, cp and their dependencies (ws, tar, ~200 KiB
@@ -25,9 +26,28 @@ export interface ObjectRef {
   name: string;
 }
 
-/** Any Kubernetes object as JSON. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- live objects are read field by field, untyped
-export type KubeObject = { apiVersion?: string; kind?: string; metadata?: Record<string, any>; [key: string]: any };
+/**
+ * Any Kubernetes object as read from the API: typed metadata (`V1ObjectMeta`), the rest read field by field. Code
+ * that reads a kind's fields types it with that kind's model instead (`client.get<V1Pod>(...)`).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- spec and status differ by kind; see above
+export type KubeObject = { apiVersion?: string; kind?: string; metadata?: V1ObjectMeta; [key: string]: any };
+
+/** An object to create or apply: its kind, name and namespace are what the request needs. */
+export type ObjectToWrite = {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    generateName?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: unknown[];
+    finalizers?: string[];
+  };
+  [key: string]: unknown;
+};
 
 export interface KubeClientOptions {
   /** server-side apply field manager; default `postgres-operator-functions` */
@@ -142,7 +162,7 @@ export class KubeClient {
   }
 
   /** Server-side apply with the operator's field manager and `force` (the operator owns the fields it sets). */
-  async apply<T = KubeObject>(object: KubeObject, signal?: AbortSignal): Promise<T> {
+  async apply<T = KubeObject>(object: ObjectToWrite, signal?: AbortSignal): Promise<T> {
     const name = nameOf(object);
     return this.request<T>({
       verb: 'apply',
@@ -157,7 +177,7 @@ export class KubeClient {
   }
 
   /** Creates an object. */
-  async create<T = KubeObject>(object: KubeObject, signal?: AbortSignal): Promise<T> {
+  async create<T = KubeObject>(object: ObjectToWrite, signal?: AbortSignal): Promise<T> {
     if (!object.metadata) throw new Error(`a ${object.kind} to create needs metadata`);
     return this.request<T>({
       verb: 'create',

@@ -1,12 +1,12 @@
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
-import type { KubeClient, KubeObject } from './client';
+import type { KubeClient, ObjectToWrite } from './client';
 import { nameOf } from './meta';
 
 /**
  * Installs or updates a CustomResourceDefinition with server-side apply and waits until it is Established.
  * @param timeoutMs how long to wait (default 30000); throws when the CRD is not established by then
  */
-export async function installCrd(client: KubeClient, crd: KubeObject, timeoutMs = 30_000): Promise<void> {
+export async function installCrd(client: KubeClient, crd: ObjectToWrite, timeoutMs = 30_000): Promise<void> {
   await client.apply(crd);
   const name = nameOf(crd);
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {

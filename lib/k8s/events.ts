@@ -18,7 +18,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import type { KubeClient, KubeObject } from './client';
+import type { KubeClient, ObjectToWrite } from './client';
+import { nameOf, namespaceOf } from './meta';
 import { isStatus } from './errors';
 
 /** The `source.component`, `reportingComponent` and `reportingInstance` of every Event the operator records. */
@@ -36,6 +37,11 @@ export interface InvolvedObject {
   uid?: string;
 }
 
+/** What an Event can be about: an object as read (its apiVersion, kind and metadata) or a reference. */
+export type EventSubject =
+  | { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string; uid?: string } }
+  | InvolvedObject;
+
 /** Records Events; never throws. */
 export interface EventRecorder {
   /**
@@ -44,7 +50,7 @@ export interface EventRecorder {
    * @param reason CamelCase reason, e.g. `Created`, `InvalidManifest`
    * @param message at most 1024 characters are kept
    */
-  record(about: KubeObject | InvolvedObject, type: EventType, reason: string, message: string): Promise<void>;
+  record(about: EventSubject, type: EventType, reason: string, message: string): Promise<void>;
   /**
    * Records the Event unless one was recorded for `key` (about the same object, with the same reason) already:
    * one GET, and a create only when there is none.
@@ -52,7 +58,7 @@ export interface EventRecorder {
    */
   once(
     key: string,
-    about: KubeObject | InvolvedObject,
+    about: EventSubject,
     type: EventType,
     reason: string,
     message: string,
@@ -62,7 +68,7 @@ export interface EventRecorder {
 const MAX_MESSAGE = 1024;
 
 /** @returns the involved object of an Event about `about` */
-export function involvedObject(about: KubeObject | InvolvedObject): InvolvedObject {
+export function involvedObject(about: EventSubject): InvolvedObject {
   if (!('metadata' in about)) return about as InvolvedObject;
   const meta = about.metadata ?? {};
   if (!about.apiVersion || !about.kind)
@@ -70,8 +76,8 @@ export function involvedObject(about: KubeObject | InvolvedObject): InvolvedObje
   return {
     apiVersion: about.apiVersion,
     kind: about.kind,
-    name: meta.name,
-    namespace: meta.namespace,
+    name: nameOf(about),
+    namespace: namespaceOf(about),
     ...(meta.uid ? { uid: meta.uid } : {}),
   };
 }
@@ -95,7 +101,13 @@ const truncate = (message: string) =>
  * @returns a recorder that writes with `client` and logs failures to `log`
  */
 export function eventRecorder(client: KubeClient, log: Logger, now: () => Date): EventRecorder {
-  const event = (name: string, about: InvolvedObject, type: EventType, reason: string, message: string): KubeObject => {
+  const event = (
+    name: string,
+    about: InvolvedObject,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): ObjectToWrite => {
     const time = now().toISOString();
     return {
       apiVersion: 'v1',

@@ -10,24 +10,35 @@
  *
  * Source: Kubernetes API conventions, "Metadata" (name and resourceVersion are set on every persisted object).
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
+/** The part of an object these read: a typed model (`KubernetesObject`), a desired object, a manifest. */
+type Named = { kind?: string; metadata?: { name?: string; namespace?: string; resourceVersion?: string } };
 
 /** @returns `Kind namespace/name` for messages, as far as the object tells */
-const what = (object: KubernetesObject) => {
+const what = (object: Named) => {
   const { namespace, name } = object.metadata ?? {};
   return `${object.kind ?? 'object'} ${namespace ? `${namespace}/` : ''}${name ?? '(no name)'}`;
 };
 
 /** @returns the object's `metadata.name`; throws when it has none (never so for an object read from the API) */
-export function nameOf(object: KubernetesObject): string {
+export function nameOf(object: Named): string {
   const name = object.metadata?.name;
   if (typeof name !== 'string') throw new Error(`${what(object)} has no metadata.name`);
   return name;
 }
 
 /** @returns the object's `metadata.resourceVersion`; throws when it has none (never so for an object read from the API) */
-export function resourceVersionOf(object: KubernetesObject): string {
+export function resourceVersionOf(object: Named): string {
   const version = object.metadata?.resourceVersion;
   if (typeof version !== 'string') throw new Error(`${what(object)} has no metadata.resourceVersion`);
   return version;
+}
+
+/**
+ * @returns the object's `metadata.namespace`; throws when it has none (a namespaced object read from the API
+ *   always has one)
+ */
+export function namespaceOf(object: Named): string {
+  const namespace = object.metadata?.namespace;
+  if (typeof namespace !== 'string') throw new Error(`${what(object)} has no metadata.namespace`);
+  return namespace;
 }

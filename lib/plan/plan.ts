@@ -24,10 +24,16 @@ export interface Action {
 }
 
 /** A live object as read from the API server. */
-export type LiveObject = { metadata?: { annotations?: Record<string, string>; [field: string]: unknown } } & Record<
-  string,
-  unknown
->;
+export type LiveObject = {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    managedFields?: unknown[];
+    deletionTimestamp?: unknown;
+  };
+} & Record<string, unknown>;
 
 /** Identifies an object within a namespace: `Kind/name`. */
 export function objectKey(object: Pick<DesiredObject, 'kind' | 'metadata'>): string {

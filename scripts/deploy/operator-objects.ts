@@ -5,19 +5,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { KubeObject } from '../../lib/k8s/client';
+import type { DesiredObject } from '../../lib/builders/object-meta';
 import { commonObjects } from './common';
 import { defaultOptions, repoRoot } from './options';
 
 /** @returns the RBAC objects and the operator ConfigMap for an operator running in `namespace`, watching all namespaces */
-export function operatorObjects(namespace: string): KubeObject[] {
+export function operatorObjects(namespace: string): DesiredObject[] {
   const options = {
     ...defaultOptions(),
     namespace,
     configMap: { namespace, name: 'postgres-operator' },
     includeCrd: false,
   };
-  const configMap = parse(readFileSync(`${repoRoot}manifests/configmap.yaml`, 'utf8')) as KubeObject;
+  const configMap = parse(readFileSync(`${repoRoot}manifests/configmap.yaml`, 'utf8')) as DesiredObject;
   return [
     ...commonObjects(options),
     { ...configMap, metadata: { ...configMap.metadata, name: 'postgres-operator', namespace } },

@@ -36,6 +36,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../lib/k8s/client';
+import { nameOf, namespaceOf } from '../../lib/k8s/meta';
 import {
   findPatroniTools,
   killPostmaster,
@@ -213,7 +214,7 @@ export class PatroniPods {
     }));
     await this.client
       .mergePatch(
-        { kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name },
+        { kind: 'Pod', namespace: namespaceOf(pod), name: nameOf(pod) },
         { status: { conditions: next, containerStatuses } },
         'status',
       )
@@ -290,7 +291,7 @@ export class PatroniPods {
     const finalizers = finalizersOf(pod);
     if (finalizers.includes(MEMBER_FINALIZER)) return true;
     try {
-      await this.client.jsonPatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name }, [
+      await this.client.jsonPatch({ kind: 'Pod', namespace: namespaceOf(pod), name: nameOf(pod) }, [
         { op: 'test', path: '/metadata/uid', value: pod.metadata!.uid },
         finalizers.length > 0
           ? { op: 'add', path: '/metadata/finalizers/-', value: MEMBER_FINALIZER }
@@ -307,7 +308,7 @@ export class PatroniPods {
   private async releasePod(pod: KubeObject): Promise<void> {
     const finalizers = finalizersOf(pod);
     await this.client
-      .jsonPatch({ kind: 'Pod', namespace: pod.metadata!.namespace, name: pod.metadata!.name }, [
+      .jsonPatch({ kind: 'Pod', namespace: namespaceOf(pod), name: nameOf(pod) }, [
         { op: 'test', path: '/metadata/uid', value: pod.metadata!.uid },
         { op: 'test', path: '/metadata/finalizers', value: finalizers },
         { op: 'replace', path: '/metadata/finalizers', value: finalizers.filter((f) => f !== MEMBER_FINALIZER) },
@@ -336,8 +337,8 @@ export class PatroniPods {
     const env: Record<string, string> = {};
     const fields: Record<string, string> = {
       'status.podIP': pod.status.podIP,
-      'metadata.namespace': pod.metadata!.namespace,
-      'metadata.name': pod.metadata!.name,
+      'metadata.namespace': namespaceOf(pod),
+      'metadata.name': nameOf(pod),
     };
     for (const e of (container.env ?? []) as KubeObject[]) {
       if (e.value !== undefined) env[e.name] = String(e.value);

@@ -4,6 +4,7 @@
  * status Running), optionally with a condition on the pods (e.g. all on the new image).
  */
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
+import { nameOf } from '../../lib/k8s/meta';
 import { until } from './patroni-process';
 
 /** @returns the image of the pod's `postgres` container */
@@ -13,7 +14,7 @@ export const postgresImage = (pod: KubeObject) =>
 /** @returns the cluster's pods, by name */
 export async function clusterPods(client: KubeClient, namespace: string, cluster: string): Promise<KubeObject[]> {
   return (await client.list('Pod', namespace, `cluster-name=${cluster}`)).sort((a, b) =>
-    a.metadata!.name < b.metadata!.name ? -1 : 1,
+    nameOf(a) < nameOf(b) ? -1 : 1,
   );
 }
 

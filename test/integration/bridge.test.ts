@@ -204,8 +204,8 @@ describe('event bridge', () => {
         deliveries.length <= 2,
         `${deliveries.length} deliveries for 20 updates: one in flight, one merged behind it`,
       );
-      assert.equal(deliveries.at(-1)!.event!.data!.metadata!.annotations['test/value'], '20');
-      const values = deliveries.map((r) => Number(r.event!.data!.metadata!.annotations['test/value']));
+      assert.equal(deliveries.at(-1)!.event!.data!.metadata!.annotations!['test/value'], '20');
+      const values = deliveries.map((r) => Number(r.event!.data!.metadata!.annotations!['test/value']));
       assert.deepEqual(
         values,
         [...values].sort((a, b) => a - b),

@@ -49,7 +49,7 @@ describe('concurrent syncs', () => {
     assert.deepEqual(cr!.metadata!.finalizers, ['postgres-operator.acid.zalan.do']);
     const lease = await client.get({ kind: 'Lease', namespace: c.namespace, name: leaseName(c.name) });
     assert.equal(lease!.spec.holderIdentity, undefined, 'released');
-    assert.equal(lease!.metadata!.ownerReferences[0].uid, cr!.metadata!.uid, 'goes with the cluster');
+    assert.equal(lease!.metadata!.ownerReferences![0]!.uid, cr!.metadata!.uid, 'goes with the cluster');
 
     // the same objects as one sync makes
     const single = await setup('acid-race');

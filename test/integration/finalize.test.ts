@@ -88,7 +88,7 @@ describe('finalizeCluster', () => {
     for (const claim of await client.list('PersistentVolumeClaim', namespace)) {
       if (claim.metadata!.deletionTimestamp) {
         await client.mergePatch(
-          { kind: 'PersistentVolumeClaim', namespace, name: claim.metadata!.name },
+          { kind: 'PersistentVolumeClaim', namespace, name: claim.metadata!.name! },
           { metadata: { finalizers: null } },
         );
       }

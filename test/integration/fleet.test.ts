@@ -246,9 +246,9 @@ describe('fleet sync across namespaces', () => {
     );
     for (const namespace of [a, b]) {
       const account = await client.get({ kind: 'ServiceAccount', namespace, name: 'postgres-pod' });
-      assert.equal(account!.metadata!.labels.team, 'db', 'from pod_service_account_definition');
+      assert.equal(account!.metadata!.labels!.team, 'db', 'from pod_service_account_definition');
       assert.equal(
-        account!.metadata!.annotations['eks.amazonaws.com/role-arn'],
+        account!.metadata!.annotations!['eks.amazonaws.com/role-arn'],
         'arn:aws:iam::123456789012:role/postgres',
       );
     }
@@ -259,8 +259,8 @@ describe('fleet sync across namespaces', () => {
     assert.deepEqual(second.items, [], 'a namespace-wide change is made once, not per cluster');
     assert.equal(second.requests.list, 16, 'eight kinds, two scopes');
     const account = await client.get({ kind: 'ServiceAccount', namespace: b, name: 'postgres-pod' });
-    assert.equal(account!.metadata!.annotations['eks.amazonaws.com/role-arn'], 'arn:aws:iam::123456789012:role/other');
-    assert.equal(account!.metadata!.labels.team, 'db', 'the rest is left alone');
+    assert.equal(account!.metadata!.annotations!['eks.amazonaws.com/role-arn'], 'arn:aws:iam::123456789012:role/other');
+    assert.equal(account!.metadata!.labels!.team, 'db', 'the rest is left alone');
 
     const onlyB = await syncFleet(parsed({ WATCHED_NAMESPACE: b }), { operatorNamespace: a });
     assert.deepEqual(onlyB.scopes, [b]);

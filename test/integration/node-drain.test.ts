@@ -122,9 +122,9 @@ async function podStates(): Promise<PodState[]> {
   const list = await client.list('Pod', namespace, `cluster-name=${name}`);
   return list
     .map((p: KubeObject) => ({
-      name: p.metadata!.name,
+      name: p.metadata!.name!,
       ip: p.status?.podIP,
-      uid: p.metadata!.uid,
+      uid: p.metadata!.uid!,
       role: p.metadata!.labels?.['spilo-role'],
       node: p.spec?.nodeName,
     }))
@@ -447,7 +447,7 @@ test(
         () => 'the pod never ran',
       );
       node = pod.spec.nodeName as string;
-      await run(['label', 'pod', '-n', single, pod.metadata!.name, 'spilo-role=master']);
+      await run(['label', 'pod', '-n', single, pod.metadata!.name!, 'spilo-role=master']);
       await run(['cordon', node]);
 
       const ctx = syncContext(client, config);

@@ -77,9 +77,9 @@ async function podRoles(): Promise<PodRole[]> {
   const list = await client.list('Pod', namespace, `cluster-name=${name}`);
   return list
     .map((p: KubeObject) => ({
-      name: p.metadata!.name,
+      name: p.metadata!.name!,
       ip: p.status?.podIP,
-      uid: p.metadata!.uid,
+      uid: p.metadata!.uid!,
       role: p.metadata!.labels?.['spilo-role'],
       ready: (p.status?.conditions as KubeObject[] | undefined)?.find((c) => c.type === 'Ready')?.status,
     }))
@@ -106,7 +106,7 @@ async function watchReadiness(
     { fieldSelector: `metadata.name=${pod}` },
     (_phase, p: KubeObject) => {
       seen.push({
-        uid: p.metadata!.uid,
+        uid: p.metadata!.uid!,
         ready: (p.status?.conditions as KubeObject[] | undefined)?.find((c) => c.type === 'Ready')?.status,
       });
       started();

@@ -34,10 +34,10 @@ describe('reference manifests', () => {
         const cr = await client.get({ kind: 'postgresql', namespace, name });
         const sts = await client.get({ kind: 'StatefulSet', namespace, name });
         assert.ok(sts, 'StatefulSet exists');
-        assert.equal(sts.metadata!.labels[config.cluster_name_label], name);
-        assert.equal(sts.metadata!.labels.team, manifest.spec.teamId);
+        assert.equal(sts.metadata!.labels![config.cluster_name_label], name);
+        assert.equal(sts.metadata!.labels!.team, manifest.spec.teamId);
         assert.deepEqual(
-          sts.metadata!.ownerReferences.map((o: KubeObject) => [o.kind, o.name, o.uid, o.controller]),
+          sts.metadata!.ownerReferences!.map((o: KubeObject) => [o.kind, o.name, o.uid, o.controller]),
           [['postgresql', name, cr!.metadata!.uid, true]],
         );
         assert.equal(sts.spec.updateStrategy.type, 'OnDelete');

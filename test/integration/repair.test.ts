@@ -54,7 +54,7 @@ describe('repairing drift', () => {
     );
     const relabelled = await client.get({ kind: 'Secret', namespace, name: secret });
     assert.equal(relabelled!.data.password, chosen);
-    assert.equal(relabelled!.metadata!.labels['cluster-name'], name);
+    assert.equal(relabelled!.metadata!.labels!['cluster-name'], name);
   });
 
   test('an edited StatefulSet and a changed label are reverted with the reason', async () => {

@@ -115,13 +115,13 @@ export function orphanCollector(client: KubeClient, namespace: string): () => Pr
           const refs = (pod.metadata?.ownerReferences ?? []) as Array<{ uid: string }>;
           if (refs.some((r) => r.uid === sts.metadata!.uid)) {
             await client.mergePatch(
-              { kind: 'Pod', namespace, name: pod.metadata!.name },
+              { kind: 'Pod', namespace, name: pod.metadata!.name! },
               { metadata: { ownerReferences: null } },
             );
           }
         }
         await client
-          .jsonPatch({ kind: 'StatefulSet', namespace, name: sts.metadata!.name }, [
+          .jsonPatch({ kind: 'StatefulSet', namespace, name: sts.metadata!.name! }, [
             { op: 'test', path: '/metadata/finalizers', value: finalizers },
             { op: 'replace', path: '/metadata/finalizers', value: finalizers.filter((f) => f !== 'orphan') },
           ])
@@ -141,7 +141,7 @@ export async function events(client: KubeClient, namespace: string, cluster: str
   const list = await client.list('Event', namespace);
   return list
     .filter((e: KubeObject) => e.involvedObject?.name === cluster)
-    .sort((a, b) => (a.metadata!.creationTimestamp < b.metadata!.creationTimestamp ? -1 : 1))
+    .sort((a, b) => (a.metadata!.creationTimestamp! < b.metadata!.creationTimestamp! ? -1 : 1))
     .map((e) => `${e.reason}: ${e.message}`);
 }
 

@@ -208,8 +208,8 @@ describe('updates', () => {
     await c.sync();
     for (const pod of ['acid-upd-0', 'acid-upd-1']) {
       const live = await client.get({ kind: 'Pod', namespace: c.namespace, name: pod });
-      assert.equal(live!.metadata!.annotations['team.example.com/owner'], 'b');
-      assert.equal(live!.metadata!.annotations['keep-me'], undefined);
+      assert.equal(live!.metadata!.annotations!['team.example.com/owner'], 'b');
+      assert.equal(live!.metadata!.annotations!['keep-me'], undefined);
     }
     assert.deepEqual(await flaggedPods(client, c.namespace, c.name), []);
     const recorded = await events(client, c.namespace, c.name);
@@ -236,9 +236,9 @@ describe('updates', () => {
     const master = await service(c.name);
     assert.equal(master.spec.type, 'LoadBalancer');
     assert.deepEqual(master.spec.loadBalancerSourceRanges, ['10.0.0.0/8']);
-    assert.equal(master.metadata!.annotations.a, '1');
-    assert.equal(master.metadata!.annotations.b, undefined);
-    assert.match(master.metadata!.annotations['external-dns.alpha.kubernetes.io/hostname'], /^acid-upd\./);
+    assert.equal(master.metadata!.annotations!.a, '1');
+    assert.equal(master.metadata!.annotations!.b, undefined);
+    assert.match(master.metadata!.annotations!['external-dns.alpha.kubernetes.io/hostname']!, /^acid-upd\./);
     assert.equal((await service(`${c.name}-repl`)).spec.type, 'ClusterIP');
     await c.idle();
 
@@ -251,7 +251,7 @@ describe('updates', () => {
     const back = await service(c.name);
     assert.equal(back.spec.type, 'ClusterIP');
     assert.equal(back.spec.loadBalancerSourceRanges, undefined);
-    assert.equal(back.metadata!.annotations['external-dns.alpha.kubernetes.io/hostname'], undefined);
+    assert.equal(back.metadata!.annotations!['external-dns.alpha.kubernetes.io/hostname'], undefined);
     const cr = await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name });
     assert.ok(cr!.status.warnings.some((w: string) => w.includes('deprecated')));
     await c.idle();
@@ -371,7 +371,7 @@ describe('updates', () => {
     assert.deepEqual(after.spec.selector.matchLabels, { application: 'spilo', 'cluster-name': c.name, tier: 'db' });
     for (const pod of ['acid-upd-0', 'acid-upd-1']) {
       const live = await client.get({ kind: 'Pod', namespace: c.namespace, name: pod });
-      assert.equal(live!.metadata!.labels.tier, 'db', 'adoptable by the new selector');
+      assert.equal(live!.metadata!.labels!.tier, 'db', 'adoptable by the new selector');
     }
     // the template labels changed too: the pods run an older template
     assert.deepEqual(await flaggedPods(client, c.namespace, c.name), ['acid-upd-0', 'acid-upd-1']);
