@@ -21,6 +21,42 @@ export interface Action {
   change: 'created' | 'updated';
   object: DesiredObject;
   reason: string;
+  /**
+   * for an apply: the merge patch to send first, which removes a field set by another field manager that the API
+   * refuses beside one the operator sets (see `exclusiveFieldsPatch`)
+   */
+  replaceFirst?: Record<string, unknown>;
+}
+
+/**
+ * Pairs of `spec` fields the API accepts only one of, by kind. policy/v1 PodDisruptionBudget: "minAvailable and
+ * maxUnavailable cannot be both set". Zalando's operator v1.15 writes the critical-operation PDB with
+ * `minAvailable`; this operator (as Zalando v2.0) with `maxUnavailable`. Server-side apply merges into the fields of
+ * the other manager, so applying over Zalando's object would be refused (422) on every sync of a cluster taken over.
+ */
+const EXCLUSIVE_SPEC_FIELDS: Readonly<Record<string, ReadonlyArray<readonly [string, string]>>> = {
+  PodDisruptionBudget: [['minAvailable', 'maxUnavailable']],
+};
+
+/**
+ * @returns the merge patch that hands a mutually exclusive field over in one write (the live object's field set to
+ *   null, the desired one set), or undefined when the live object sets none the desired one leaves out
+ */
+export function exclusiveFieldsPatch(
+  desired: DesiredObject,
+  observed: LiveObject | undefined,
+): Record<string, unknown> | undefined {
+  const wanted = (desired.spec ?? {}) as Record<string, unknown>;
+  const live = (observed?.spec ?? {}) as Record<string, unknown>;
+  const spec: Record<string, unknown> = {};
+  for (const pair of EXCLUSIVE_SPEC_FIELDS[desired.kind] ?? []) {
+    const [set, other] = pair[0] in wanted ? pair : [pair[1], pair[0]];
+    if (set in wanted && !(other in wanted) && other in live && live[other] !== null) {
+      spec[other] = null;
+      spec[set] = wanted[set];
+    }
+  }
+  return Object.keys(spec).length > 0 ? { spec } : undefined;
 }
 
 /** A live object as read from the API server. */
@@ -114,7 +150,20 @@ export function planChildren(
   for (const object of owned) {
     const current = observed.get(objectKey(object));
     const reason = applyReason(object, current);
-    if (reason) actions.push({ type: 'apply', change: current ? 'updated' : 'created', object, reason });
+    if (!reason) continue;
+    const replaceFirst = exclusiveFieldsPatch(object, current);
+    const handover = replaceFirst
+      ? `; ${Object.entries(replaceFirst.spec as Record<string, unknown>)
+          .map(([field, value]) => `spec.${field} ${value === null ? 'removed' : `set to ${JSON.stringify(value)}`}`)
+          .join(', ')} first (the API accepts only one of them)`
+      : '';
+    actions.push({
+      type: 'apply',
+      change: current ? 'updated' : 'created',
+      object,
+      reason: reason + handover,
+      ...(replaceFirst ? { replaceFirst } : {}),
+    });
   }
   for (const object of shared) {
     const current = observed.get(objectKey(object));

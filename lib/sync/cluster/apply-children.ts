@@ -57,6 +57,15 @@ export async function applyChildren(
       if (!outcome.written) continue;
       observed.set(key, outcome.written);
     } else {
+      if (action.replaceFirst) {
+        const { kind, metadata } = action.object;
+        await ctx.client.mergePatch(
+          { kind, namespace: cluster.metadata.namespace, name: metadata.name },
+          action.replaceFirst,
+          undefined,
+          ctx.signal,
+        );
+      }
       const written =
         action.type === 'apply'
           ? await ctx.client.apply(action.object, ctx.signal)

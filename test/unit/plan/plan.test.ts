@@ -6,6 +6,7 @@ import type { DesiredObject } from '../../../lib/builders';
 import {
   applyReason,
   DESIRED_HASH_ANNOTATION,
+  exclusiveFieldsPatch,
   objectKey,
   planChildren,
   withDesiredHash,
@@ -174,6 +175,44 @@ describe('planChildren', () => {
     assert.deepEqual(
       actions.map((a) => a.reason),
       ['StatefulSet acid-minimal-cluster: spec.replicas: 2 -> 3'],
+    );
+  });
+});
+
+describe('exclusiveFieldsPatch', () => {
+  const pdb = (spec: Record<string, unknown>): DesiredObject => ({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'postgres-acid-a-critical-op-pdb', namespace: 'default' },
+    spec: { selector: { matchLabels: { 'critical-operation': 'true' } }, ...spec },
+  });
+  const live = (spec: Record<string, unknown>): LiveObject => ({ ...pdb(spec), metadata: { name: 'x' } });
+
+  it("hands Zalando v1.15's minAvailable over to maxUnavailable in one patch", () => {
+    assert.deepEqual(exclusiveFieldsPatch(pdb({ maxUnavailable: 0 }), live({ minAvailable: 3 })), {
+      spec: { minAvailable: null, maxUnavailable: 0 },
+    });
+  });
+
+  it('and back the other way', () => {
+    assert.deepEqual(exclusiveFieldsPatch(pdb({ minAvailable: 1 }), live({ maxUnavailable: '100%' })), {
+      spec: { maxUnavailable: null, minAvailable: 1 },
+    });
+  });
+
+  it('nothing when the live object sets the same field, or is missing, or is of another kind', () => {
+    assert.equal(exclusiveFieldsPatch(pdb({ maxUnavailable: 0 }), live({ maxUnavailable: 1 })), undefined);
+    assert.equal(exclusiveFieldsPatch(pdb({ maxUnavailable: 0 }), undefined), undefined);
+    assert.equal(exclusiveFieldsPatch(service(), { ...service(), spec: { minAvailable: 1 } }), undefined);
+  });
+
+  it('planChildren applies with the patch first and says so in the reason', () => {
+    const desired = withDesiredHash(pdb({ maxUnavailable: 0 }));
+    const [action] = planChildren([desired], [], new Map([[objectKey(desired), live({ minAvailable: 3 })]]));
+    assert.deepEqual(action!.replaceFirst, { spec: { minAvailable: null, maxUnavailable: 0 } });
+    assert.match(
+      action!.reason,
+      /spec\.minAvailable removed, spec\.maxUnavailable set to 0 first \(the API accepts only one of them\)$/,
     );
   });
 });
