@@ -33,13 +33,13 @@ export function buildPodDisruptionBudgets(
     {
       apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
-      metadata: childMetadata(cluster, pdbName(config, cluster.metadata.name), labels, annotations),
+      metadata: childMetadata(cluster, config, pdbName(config, cluster.metadata.name), labels, annotations),
       spec: { minAvailable, selector: { matchLabels: masterSelector } },
     },
     {
       apiVersion: 'policy/v1',
       kind: 'PodDisruptionBudget',
-      metadata: childMetadata(cluster, criticalOpPdbName(cluster.metadata.name), labels, annotations),
+      metadata: childMetadata(cluster, config, criticalOpPdbName(cluster.metadata.name), labels, annotations),
       spec: {
         maxUnavailable: enabled ? 0 : '100%',
         selector: { matchLabels: { ...selectorLabels(cluster, config), 'critical-operation': 'true' } },

@@ -59,6 +59,7 @@ export function buildSecrets(
     if (password === undefined) throw new Error(`no password for user ${user}`);
     const metadata = childMetadata(
       cluster,
+      config,
       secretName(config, cluster.metadata.name, user),
       objectLabels(cluster, config),
       inheritedAnnotations(cluster, config),

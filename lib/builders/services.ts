@@ -79,6 +79,7 @@ export function buildService(cluster: Postgresql, config: OperatorConfig, role: 
     kind: 'Service',
     metadata: childMetadata(
       cluster,
+      config,
       name,
       roleLabels(cluster, config, role),
       annotations(cluster, config, role, loadBalancer),
@@ -98,6 +99,7 @@ export function buildMasterEndpoints(cluster: Postgresql, config: OperatorConfig
     kind: 'Endpoints',
     metadata: childMetadata(
       cluster,
+      config,
       cluster.metadata.name,
       roleLabels(cluster, config, 'master'),
       inheritedAnnotations(cluster, config),

@@ -197,7 +197,13 @@ export function buildStatefulSet(cluster: Postgresql, config: OperatorConfig, in
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: childMetadata(cluster, name, objectLabels(cluster, config), inheritedAnnotations(cluster, config)),
+    metadata: childMetadata(
+      cluster,
+      config,
+      name,
+      objectLabels(cluster, config),
+      inheritedAnnotations(cluster, config),
+    ),
     spec: {
       replicas: instances,
       selector: { matchLabels: selectorLabels(cluster, config) },

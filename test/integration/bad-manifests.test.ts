@@ -127,7 +127,9 @@ describe('bad manifests', () => {
       const events = await client.list('Event', ns);
       assert.ok(events.some((e) => e.type === 'Warning' && e.reason === 'InvalidManifest' && message.test(e.message)));
       for (const kind of ['StatefulSet', 'Service', 'Secret', 'Endpoints', 'PodDisruptionBudget']) {
-        const children = (await client.list(kind, ns)).filter((o) => o.metadata!.ownerReferences);
+        const children = (await client.list(kind, ns)).filter(
+          (o) => o.metadata!.labels?.[config.cluster_name_label] === name,
+        );
         assert.deepEqual(
           children.map((o) => o.metadata!.name),
           [],

@@ -96,7 +96,8 @@ describe('finalizeCluster', () => {
   }
 
   test("defaults: everything goes except the system users' Secrets, then the finalizer; a second call does nothing", async () => {
-    const config = referenceConfig('v2.0.1');
+    // With owner references, so the test also sees that a kept Secret loses its reference.
+    const config = { ...referenceConfig('v2.0.1'), enable_owner_references: true };
     const namespace = await runningCluster(config);
     const live = await client.get({ kind: 'postgresql', namespace, name });
     assert.deepEqual(live!.metadata!.finalizers, [FINALIZER], 'the sync added the finalizer');
@@ -179,7 +180,8 @@ describe('finalizeCluster', () => {
   });
 
   test('a live object is not finalized', async () => {
-    const config = referenceConfig('v2.0.1');
+    // With owner references, so the test also sees that a kept Secret loses its reference.
+    const config = { ...referenceConfig('v2.0.1'), enable_owner_references: true };
     const namespace = await runningCluster(config);
     client.counter.reset();
     assert.equal((await finalizeCluster(syncContext(client, config), namespace, name)).outcome, 'not-deleting');

@@ -37,8 +37,9 @@ describe('reference manifests', () => {
         assert.equal(sts.metadata!.labels![config.cluster_name_label], name);
         assert.equal(sts.metadata!.labels!.team, manifest.spec.teamId);
         assert.deepEqual(
-          sts.metadata!.ownerReferences!.map((o: KubeObject) => [o.kind, o.name, o.uid, o.controller]),
-          [['postgresql', name, cr!.metadata!.uid, true]],
+          sts.metadata!.ownerReferences?.map((o: KubeObject) => [o.kind, o.name, o.uid, o.controller]),
+          config.enable_owner_references ? [['postgresql', name, cr!.metadata!.uid, true]] : undefined,
+          'enable_owner_references',
         );
         assert.equal(sts.spec.updateStrategy.type, 'OnDelete');
         const expectedReplicas = manifest.spec.standby ? 1 : manifest.spec.numberOfInstances;

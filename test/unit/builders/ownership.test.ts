@@ -7,12 +7,13 @@ import { buildEdited, referenceConfig } from '../reference';
 
 const manifest = 'v2.0.1/minimal-postgres-manifest.yaml';
 
-test('Secrets are owned by the cluster only with enable_secrets_deletion', () => {
+test('with enable_owner_references, Secrets are owned by the cluster only with enable_secrets_deletion', () => {
   for (const [value, owned] of [
     ['true', true],
     ['false', false],
   ] as const) {
-    const { objects } = buildEdited(manifest, referenceConfig('v2.0.1', { enable_secrets_deletion: value }));
+    const config = referenceConfig('v2.0.1', { enable_secrets_deletion: value, enable_owner_references: 'true' });
+    const { objects } = buildEdited(manifest, config);
     const secrets = objects.filter((o) => o.kind === 'Secret');
     assert.equal(secrets.length, 4);
     for (const secret of secrets)

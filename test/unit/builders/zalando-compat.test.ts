@@ -553,15 +553,14 @@ describe('pod scheduling and environment', () => {
 });
 
 describe('owner references', () => {
-  it('every owned object points at the postgresql object; shared objects have none', () => {
-    const { objects, shared } = buildEdited(V2_MINIMAL, referenceConfig('v2.0.1'));
+  it('with enable_owner_references, every owned object is controlled by the postgresql object; shared objects have none', () => {
+    const { objects, shared } = buildEdited(V2_MINIMAL, referenceConfig('v2.0.1', { enable_owner_references: 'true' }));
     for (const object of objects) {
       assert.deepEqual(
         object.metadata.ownerReferences,
         [
           {
             apiVersion: 'acid.zalan.do/v1',
-            blockOwnerDeletion: true,
             controller: true,
             kind: 'postgresql',
             name: 'acid-minimal-cluster',
@@ -576,10 +575,28 @@ describe('owner references', () => {
   });
 
   it('none without a uid', () => {
-    const { objects } = buildEdited(V2_MINIMAL, referenceConfig('v2.0.1'), (raw) => {
+    const config = referenceConfig('v2.0.1', { enable_owner_references: 'true' });
+    const { objects } = buildEdited(V2_MINIMAL, config, (raw) => {
       delete raw.metadata.uid;
     });
     for (const object of objects) assert.equal(object.metadata.ownerReferences, undefined);
+  });
+
+  it("without it (Zalando's default), a child carries only the postgresql object's own owner references", () => {
+    const { objects } = buildEdited(V2_MINIMAL, referenceConfig('v2.0.1'));
+    for (const object of objects) assert.equal(object.metadata.ownerReferences, undefined, object.metadata.name);
+    const app = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', name: 'db', uid: 'app-uid' };
+    const owned = buildEdited(V2_MINIMAL, referenceConfig('v2.0.1'), (raw) => {
+      raw.metadata.ownerReferences = [app];
+    });
+    for (const object of owned.objects) assert.deepEqual(object.metadata.ownerReferences, [app], object.metadata.name);
+    const both = buildEdited(V2_MINIMAL, referenceConfig('v2.0.1', { enable_owner_references: 'true' }), (raw) => {
+      raw.metadata.ownerReferences = [app];
+    });
+    assert.deepEqual(
+      both.objects.find((o) => o.kind === 'StatefulSet')!.metadata.ownerReferences!.map((r) => r.uid),
+      ['app-uid', UID],
+    );
   });
 });
 
