@@ -5,7 +5,7 @@
  * write nothing").
  *
  * Reasons to act, in order: being deleted (finalize, while the finalizer is there), the `acid.zalan.do/sync-now`
- * annotation, no finalizer yet, the last sync failed (Zalando's repair), the status is not for the current
+ * annotation, no finalizer yet (or one `enable_finalizers` no longer asks for), the last sync failed (Zalando's repair), the status is not for the current
  * generation, a rolling update goes on (not paused), an invalid manifest not reported yet, a child drifted, the
  * status would change (e.g. the pods became ready), the role and database step failed or its master came up. A
  * scale-down held for a switchover looks like drift (the pods are not listed): such a cluster is synced, which reads
@@ -74,12 +74,14 @@ export type FleetDiff =
 export function fleetDecision(
   record: FleetRecord,
   diff: () => FleetDiff,
-  config: Pick<OperatorConfig, 'kubernetes_use_configmaps'>,
+  config: Pick<OperatorConfig, 'kubernetes_use_configmaps' | 'enable_finalizers'>,
 ): FleetDecision | undefined {
   if (record.deleting) return record.hasFinalizer ? { action: 'finalize', why: 'being deleted' } : undefined;
   if (record.annotations?.[SYNC_NOW_ANNOTATION] !== undefined)
     return { action: 'sync', why: `annotation ${SYNC_NOW_ANNOTATION}` };
-  if (!record.hasFinalizer) return { action: 'sync', why: 'no finalizer yet' };
+  if (config.enable_finalizers && !record.hasFinalizer) return { action: 'sync', why: 'no finalizer yet' };
+  if (!config.enable_finalizers && record.hasFinalizer)
+    return { action: 'sync', why: 'a finalizer that enable_finalizers no longer asks for' };
   const { status, generation } = record;
   if (status?.PostgresClusterStatus && FAILED_STATUSES.has(status.PostgresClusterStatus)) {
     return { action: 'sync', why: `last sync ended ${status.PostgresClusterStatus}` };
@@ -113,7 +115,7 @@ export function fleetDecision(
 function rolesDecision(
   roles: Condition | undefined,
   masterUp: boolean,
-  config: Pick<OperatorConfig, 'kubernetes_use_configmaps'>,
+  config: Pick<OperatorConfig, 'kubernetes_use_configmaps' | 'enable_finalizers'>,
 ): FleetDecision | undefined {
   if (!roles || roles.status === 'True') return undefined;
   if (roles.reason !== 'WaitingForMaster') return { action: 'sync', why: `roles and databases: ${roles.reason}` };

@@ -23,7 +23,11 @@ describe('concurrent syncs', () => {
 
   async function setup(name: string) {
     const namespace = await createNamespace('conc');
-    const base = syncContext(client, { ...referenceConfig('v2.0.1'), enable_database_access: false });
+    const base = syncContext(client, {
+      ...referenceConfig('v2.0.1'),
+      enable_database_access: false,
+      enable_finalizers: true,
+    });
     const as = (holder: string, extra: Partial<SyncContext> = {}): SyncContext => ({ ...base, holder, ...extra });
     await client.create({ ...manifest(name), metadata: { name, namespace } });
     return { namespace, name, as };

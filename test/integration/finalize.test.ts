@@ -95,9 +95,34 @@ describe('finalizeCluster', () => {
     }
   }
 
+  test("without enable_finalizers (Zalando's default): none is added, one there is removed, and the delete event's object is enough to clean up", async () => {
+    const config = referenceConfig('v2.0.1');
+    assert.equal(config.enable_finalizers, false, "Zalando's ConfigMap switches it off");
+    const namespace = await createNamespace('finalize');
+    namespaces.push(namespace);
+    // As an operator with enable_finalizers on left it.
+    await applyManifest(
+      { ...reference('v2.0.1/minimal-postgres-manifest.yaml'), metadata: { name, finalizers: [FINALIZER] } },
+      namespace,
+    );
+    assert.equal((await syncCluster(syncContext(client, config), namespace, name)).outcome, 'synced');
+    const live = await client.get({ kind: 'postgresql', namespace, name });
+    assert.deepEqual(live!.metadata!.finalizers ?? [], [], 'the sync removed the finalizer');
+    const writes = client.counter.writes();
+    assert.equal((await syncCluster(syncContext(client, config), namespace, name)).outcome, 'synced');
+    assert.equal(client.counter.writes(), writes, 'a second sync writes nothing');
+
+    assert.equal((await kubectl(['delete', 'postgresql', name, '-n', namespace])).code, 0);
+    assert.equal(await client.get({ kind: 'postgresql', namespace, name }), undefined, 'gone at once');
+    assert.equal((await finalizeCluster(syncContext(client, config), namespace, name)).outcome, 'not-found');
+    const result = await finalizeCluster(syncContext(client, config), namespace, name, live!);
+    assert.equal(result.outcome, 'finalized', JSON.stringify(result));
+    assert.deepEqual(await remaining(namespace), [`Secret/${secret('postgres')}`, `Secret/${secret('standby')}`]);
+  });
+
   test("defaults: everything goes except the system users' Secrets, then the finalizer; a second call does nothing", async () => {
     // With owner references, so the test also sees that a kept Secret loses its reference.
-    const config = { ...referenceConfig('v2.0.1'), enable_owner_references: true };
+    const config = { ...referenceConfig('v2.0.1'), enable_owner_references: true, enable_finalizers: true };
     const namespace = await runningCluster(config);
     const live = await client.get({ kind: 'postgresql', namespace, name });
     assert.deepEqual(live!.metadata!.finalizers, [FINALIZER], 'the sync added the finalizer');
@@ -135,6 +160,7 @@ describe('finalizeCluster', () => {
   test('enable_secrets_deletion and enable_persistent_volume_claim_deletion off: Secrets and PVCs stay', async () => {
     const config = {
       ...referenceConfig('v2.0.1'),
+      enable_finalizers: true,
       enable_secrets_deletion: false,
       enable_persistent_volume_claim_deletion: false,
     };
@@ -153,6 +179,7 @@ describe('finalizeCluster', () => {
   test("the delete guard holds until the object carries today's date and its name, and says so", async () => {
     const config = {
       ...referenceConfig('v2.0.1'),
+      enable_finalizers: true,
       delete_annotation_date_key: 'delete-date',
       delete_annotation_name_key: 'delete-clustername',
     };
@@ -181,7 +208,7 @@ describe('finalizeCluster', () => {
 
   test('a live object is not finalized', async () => {
     // With owner references, so the test also sees that a kept Secret loses its reference.
-    const config = { ...referenceConfig('v2.0.1'), enable_owner_references: true };
+    const config = { ...referenceConfig('v2.0.1'), enable_owner_references: true, enable_finalizers: true };
     const namespace = await runningCluster(config);
     client.counter.reset();
     assert.equal((await finalizeCluster(syncContext(client, config), namespace, name)).outcome, 'not-deleting');

@@ -61,7 +61,7 @@ describe('fleet sync', () => {
     await installCrd();
     client = testClient();
     namespace = await createNamespace('fleet');
-    ctx = syncContext(client, { ...referenceConfig('v2.0.1'), watched_namespace: namespace });
+    ctx = syncContext(client, { ...referenceConfig('v2.0.1'), watched_namespace: namespace, enable_finalizers: true });
     const manifest = reference('v2.0.1/minimal-postgres-manifest.yaml');
     await parallel(names, 8, async (name) => {
       await client.create({ ...manifest, metadata: { name, namespace } });
@@ -221,6 +221,7 @@ describe('fleet sync across namespaces', () => {
     for (const namespace of [a, b]) await client.create({ ...manifest, metadata: { name: 'acid-ns', namespace } });
     const data = {
       ...(reference('v2.0.1/configmap.yaml').data as Record<string, string>),
+      enable_finalizers: 'true',
       watched_namespace: `${a}, ${b}`,
       pod_service_account_definition:
         '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"ignored","labels":{"team":"db"}}}',

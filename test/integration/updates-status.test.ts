@@ -27,6 +27,7 @@ describe('status and bad updates', () => {
     const namespace = await createNamespace('status');
     const ctx: SyncContext = syncContext(client, {
       ...referenceConfig('v2.0.1'),
+      enable_finalizers: true,
       enable_database_access: false,
       ...config,
     });

@@ -1,11 +1,15 @@
 /**
- * The finalizer on `postgresql` objects. With it, deleting a cluster becomes an update that sets
- * `deletionTimestamp`, so a lost DELETE event cannot leak children: any later event or `periodicSync` sees the
- * object still there and finishes the cleanup (`finalizeCluster`), which removes the finalizer last.
+ * The finalizer on `postgresql` objects, with `enable_finalizers` (default false, as in Zalando's operator). With
+ * it, deleting a cluster becomes an update that sets `deletionTimestamp`, so a lost DELETE event cannot leak
+ * children: any later event or `periodicSync` sees the object still there and finishes the cleanup
+ * (`finalizeCluster`), which removes the finalizer last. Without it, the cleanup runs on the delete event, from the
+ * object the event carries; a delete event that never arrives leaves the children behind, as with Zalando. This
+ * project's own ConfigMap (`manifests/configmap.yaml`) switches it on.
  *
+ * As Zalando v1.15's `syncFinalizer` does, every sync adds it when the key is true and removes it when false, so a
+ * cluster taken over from, or handed back to, an operator with the other setting follows the key in force.
  * The name is Zalando's (`postgres-operator.acid.zalan.do`, research/zalando.md §1.3), so a cluster that Zalando's
- * operator finalized keeps working. Unlike Zalando (where `enable_finalizers` defaults to false) it is always
- * used: event delivery here is at-least-once over HTTP, and the finalizer is what makes a missed delete safe.
+ * operator finalized keeps working.
  *
  * Source: Kubernetes "Finalizers"; JSON Patch (RFC 6902) `test` for optimistic concurrency.
  */
@@ -58,11 +62,18 @@ export async function ensureFinalizer<T extends FinalizerTarget>(
   return client.jsonPatch<T>(ref(raw), operations, signal);
 }
 
-/** Removes the finalizer (no request when absent), testing the list it read. */
-export async function removeFinalizer(client: KubeClient, raw: FinalizerTarget, signal?: AbortSignal): Promise<void> {
-  if (!hasFinalizer(raw)) return;
+/**
+ * Removes the finalizer (no request when absent), testing the list it read.
+ * @returns the updated object (as the API returns it), or the input when nothing had to change
+ */
+export async function removeFinalizer<T extends FinalizerTarget>(
+  client: KubeClient,
+  raw: T,
+  signal?: AbortSignal,
+): Promise<T> {
+  if (!hasFinalizer(raw)) return raw;
   const current = finalizersOf(raw);
-  await client.jsonPatch(
+  return client.jsonPatch<T>(
     ref(raw),
     [
       { op: 'test', path: '/metadata/finalizers', value: current },

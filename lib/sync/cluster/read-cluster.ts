@@ -1,12 +1,12 @@
 /**
- * The first read of a sync: the `postgresql` object, with the operator's finalizer added when it is missing (so
- * a lost delete event cannot leak children, see `finalizer.ts`), or how the sync ends before it starts.
+ * The first read of a sync: the `postgresql` object, with the operator's finalizer added or removed as
+ * `enable_finalizers` says (see `finalizer.ts`), or how the sync ends before it starts.
  */
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { isRetryable, isStatus } from '../../k8s/errors';
 import { POSTGRESQL } from '../../model/postgresql';
 import type { SyncContext } from '../context';
-import { ensureFinalizer } from './finalizer';
+import { ensureFinalizer, removeFinalizer } from './finalizer';
 import { failedBeforeWrites, type SyncResult } from './result';
 
 /** A `postgresql` object as read by namespace and name (so its metadata has both), before validation. */
@@ -23,7 +23,7 @@ export type PostgresqlObject = {
 export type ReadOutcome = { ok: true; raw: PostgresqlObject } | { ok: false; result: SyncResult };
 
 /**
- * Reads the object and adds the finalizer. A concurrent change of its finalizers (the patch's `test` fails with
+ * Reads the object and adds the finalizer (`enable_finalizers`) or removes it. A concurrent change of its finalizers (the patch's `test` fails with
  * 422) is read again once.
  * @returns the object, or `not-found`, `deleting`, `failed` (retryable as the API error says); never throws
  */
@@ -38,11 +38,13 @@ export async function readCluster(ctx: SyncContext, namespace: string, name: str
     if (!raw) return { ok: false, result: { outcome: 'not-found', actions: [] } };
     if (raw.metadata.deletionTimestamp) return { ok: false, result: { outcome: 'deleting', actions: [] } };
     try {
-      return { ok: true, raw: await ensureFinalizer(ctx.client, raw, ctx.signal) };
+      const follow = ctx.config.enable_finalizers ? ensureFinalizer : removeFinalizer;
+      return { ok: true, raw: await follow(ctx.client, raw, ctx.signal) };
     } catch (error) {
       // A failed `test` (422) means the object changed under us (e.g. a concurrent sync added the finalizer): read again.
       if (isStatus(error, 422) && attempt === 0) continue;
-      return { ok: false, result: failedBeforeWrites(error, true, 'adding the finalizer') };
+      const what = ctx.config.enable_finalizers ? 'adding the finalizer' : 'removing the finalizer';
+      return { ok: false, result: failedBeforeWrites(error, true, what) };
     }
   }
 }

@@ -27,8 +27,8 @@ const inSync: FleetDiff = {
   progress: '2 of 2 pods ready',
   masterUp: true,
 };
-const endpoints = { kubernetes_use_configmaps: false };
-const configMaps = { kubernetes_use_configmaps: true };
+const endpoints = { kubernetes_use_configmaps: false, enable_finalizers: true };
+const configMaps = { kubernetes_use_configmaps: true, enable_finalizers: true };
 
 /** A diff that fails the test when asked for. */
 const notAsked = (): FleetDiff => assert.fail('the in-memory diff was computed although the record decides');
@@ -57,6 +57,18 @@ describe('fleetDecision', () => {
     assert.deepEqual(fleetDecision(record({ hasFinalizer: false }), notAsked, endpoints), {
       action: 'sync',
       why: 'no finalizer yet',
+    });
+  });
+
+  it('without enable_finalizers: a cluster without the finalizer is in sync, one with it is synced to remove it', () => {
+    const off = { ...endpoints, enable_finalizers: false };
+    assert.equal(
+      fleetDecision(record({ hasFinalizer: false }), () => inSync, off),
+      undefined,
+    );
+    assert.deepEqual(fleetDecision(record({ hasFinalizer: true }), notAsked, off), {
+      action: 'sync',
+      why: 'a finalizer that enable_finalizers no longer asks for',
     });
   });
 
