@@ -77,7 +77,8 @@ describe('end to end: function hosts and bridge as processes', { timeout: 240_00
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'postgres-operator', namespace: ns },
-      data: { watched_namespace: ns, resource_check_interval: '1s' },
+      // As this project's manifests/configmap.yaml: the finalizer on (Zalando's default is off).
+      data: { watched_namespace: ns, resource_check_interval: '1s', enable_finalizers: 'true' },
     });
     deployment = await startLocal({
       logDir: path.join(dir, 'logs'),
