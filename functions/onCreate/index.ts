@@ -2,8 +2,8 @@
  * onCreate: a `postgresql` object was added. Syncs the cluster (which adds the finalizer first). The event is a
  * hint: the object is read again, so a late or repeated add converges to the same state.
  */
-import { invalidConfigOutcome } from '../shared/config';
-import { syncOrFinalize } from '../shared/cluster';
+import { invalidConfigOutcome } from '../outcomes/config';
+import { syncOrFinalize } from '../outcomes/cluster';
 import { defineHandler, eventKey } from '../../lib/runtime/handler';
 
 export const onCreate = defineHandler('onCreate', async ({ event, operator }) => {

@@ -4,8 +4,8 @@
  * gone, the last state carried by the event is enough to clean up what is left.
  */
 import { finalizeCluster } from '../../lib/sync/cluster/finalize';
-import { invalidConfigOutcome } from '../shared/config';
-import { finalizeOutcome } from '../shared/cluster';
+import { invalidConfigOutcome } from '../outcomes/config';
+import { finalizeOutcome } from '../outcomes/cluster';
 import { defineHandler, eventKey } from '../../lib/runtime/handler';
 
 export const onDelete = defineHandler('onDelete', async ({ event, operator }) => {

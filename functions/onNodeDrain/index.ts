@@ -9,7 +9,7 @@
 import { watchedNamespaces } from '../../lib/model/config';
 import { drainNode } from '../../lib/sync/drain/move-master';
 import { configLocation } from '../../lib/sync/operator/config';
-import { invalidConfigOutcome } from '../shared/config';
+import { invalidConfigOutcome } from '../outcomes/config';
 import { defineHandler } from '../../lib/runtime/handler';
 
 /** Leaves this share of the invocation's budget for answering after the last step. */

@@ -2,8 +2,8 @@
  * onUpdate: a `postgresql` object changed. Syncs it, or finalizes it once deletionTimestamp is set. A sync honours
  * and removes the `acid.zalan.do/sync-now` annotation (see lib/sync/sync-now.ts).
  */
-import { invalidConfigOutcome } from '../shared/config';
-import { syncOrFinalize } from '../shared/cluster';
+import { invalidConfigOutcome } from '../outcomes/config';
+import { syncOrFinalize } from '../outcomes/cluster';
 import { defineHandler, eventKey } from '../../lib/runtime/handler';
 
 export const onUpdate = defineHandler('onUpdate', async ({ event, operator }) => {

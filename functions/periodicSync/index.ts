@@ -3,8 +3,8 @@
  * CronJob). Runs fleet sync over the watched namespaces, which repairs anything an event missed (Zalando's repair),
  * finishes deletions and resumes where the previous run stopped. The body of the event is ignored.
  */
-import { invalidConfigOutcome } from '../shared/config';
-import { fleetOutcome } from '../shared/fleet';
+import { invalidConfigOutcome } from '../outcomes/config';
+import { fleetOutcome } from '../outcomes/fleet';
 import { defineHandler } from '../../lib/runtime/handler';
 
 export const periodicSync = defineHandler('periodicSync', async ({ operator, env, deadlineMs }) => {

@@ -5,7 +5,7 @@
 #
 # Why a generated tools module: k8s.io/kubernetes requires its staging modules at v0.0.0 with local replaces, so
 # `go install k8s.io/kubernetes/cmd/...@v` cannot work; a main module that replaces each staging module by its
-# published v0.X.Y version can (see ../shared/research/testenv.md §1).
+# published v0.X.Y version can (k8s.io/kubernetes go.mod: "replace k8s.io/api => ./staging/src/k8s.io/api" and the like).
 #
 # Env: K8S_VERSION (default v1.34.4), ETCD_VERSION (default v3.6.16), KWOK_VERSION (default v0.8.0),
 #      TESTENV_CACHE (default ~/.cache/postgres-operator-functions/testenv),

@@ -16,7 +16,7 @@ import { generate, render } from '../../scripts/deploy/targets';
 import { toYaml } from '../../scripts/deploy/yaml';
 import { createNamespace, kubectl, requireTestenv } from './testenv';
 
-const knativeDir = fileURLToPath(new URL('../../../shared/reference/knative/', import.meta.url));
+const knativeDir = fileURLToPath(new URL('../fixtures/reference/knative/', import.meta.url));
 const KNATIVE_CRDS = ['apiserversources.sources.knative.dev', 'pingsources.sources.knative.dev'];
 
 /** `kubectl apply --server-side --dry-run=server` of a YAML stream; returns kubectl's result. */

@@ -15,8 +15,8 @@ import { syncContext as newSyncContext, type SyncContext } from '../../lib/sync/
 
 /** The repository root. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-/** Zalando's reference manifests (../shared/reference/zalando beside the repo). */
-export const referenceDir = fileURLToPath(new URL('../../../shared/reference/zalando/', import.meta.url));
+/** Zalando's published example manifests and ConfigMaps, vendored with their MIT licence (`test/fixtures/reference`). */
+export const referenceDir = fileURLToPath(new URL('../fixtures/reference/zalando/', import.meta.url));
 
 /** @returns a YAML file of the reference set parsed, e.g. `v2.0.1/minimal-postgres-manifest.yaml` */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

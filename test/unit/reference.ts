@@ -1,6 +1,6 @@
 /**
- * Shared helpers for unit tests: Zalando's reference manifests and ConfigMaps (in `shared/reference/zalando/`,
- * beside the repository) and a deterministic build of a reference manifest with fixed inputs.
+ * Shared helpers for unit tests: Zalando's reference manifests and ConfigMaps (vendored, MIT, in
+ * `test/fixtures/reference/zalando/`) and a deterministic build of a reference manifest with fixed inputs.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import type { Postgresql } from '../../lib/model/postgresql';
 import { validatePostgresql } from '../../lib/model/validate';
 
 /** Zalando's published examples (v1.0.0 and v2.0.1). */
-export const REFERENCE_DIR = fileURLToPath(new URL('../../../shared/reference/zalando/', import.meta.url));
+export const REFERENCE_DIR = fileURLToPath(new URL('../fixtures/reference/zalando/', import.meta.url));
 /** The repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
