@@ -13,7 +13,7 @@ import {
 } from '../../../../lib/model/config';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-const referenceDir = join(repoRoot, '..', 'shared', 'reference', 'zalando');
+const referenceDir = join(repoRoot, 'test', 'fixtures', 'reference', 'zalando');
 
 function readText(version: string, file: string): string {
   return readFileSync(join(referenceDir, version, file), 'utf8');
