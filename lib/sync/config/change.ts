@@ -19,6 +19,7 @@ import type { KubeClient, ObjectRef } from '../../k8s/client';
 import { eventRecorder } from '../../k8s/events';
 import type { Logger } from '../../log/logger';
 import type { ConfigLocation } from '../context';
+import { describeFleetItem } from '../../plan/fleet-run';
 import { runFleet } from '../fleet/run';
 import { syncFleet, type FleetResult } from '../fleet/sync-fleet';
 import {
@@ -129,7 +130,7 @@ export async function applyOperatorConfigChange(
     configMap: `${namespace}/${name}`,
     changes,
     warnings: operator.warnings,
-    fleet: { ...fleet, items: fleet.items.map((i) => `${i.cluster}: ${i.action} (${i.why}) -> ${i.outcome}`) },
+    fleet: { ...fleet, items: fleet.items.map(describeFleetItem) },
   };
 
   // One Event per run that did something, or that completes the change (a run that synced nothing and must be
