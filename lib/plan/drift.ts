@@ -40,3 +40,39 @@ export function findDrift(desired: unknown, observed: unknown, path = ''): strin
   if (typeof desired === 'string' && typeof observed === 'string' && sameQuantity(desired, observed)) return undefined;
   return `${here}: ${show(observed)} -> ${show(desired)}`;
 }
+
+/**
+ * Every difference, not only the first: for a report that names each field (e.g. taking over a StatefulSet another
+ * operator built). Same comparison as `findDrift`; arrays of another length are one difference.
+ * @param limit at most this many differences are listed (a last entry says how many more there are)
+ * @returns the differences as `path: observed -> desired`, in field order; empty when none
+ */
+export function listDrift(desired: unknown, observed: unknown, path = '', limit = 20): string[] {
+  const found: string[] = [];
+  collectDrift(desired, observed, path, found);
+  if (found.length <= limit) return found;
+  return [...found.slice(0, limit), `... and ${found.length - limit} more`];
+}
+
+function collectDrift(desired: unknown, observed: unknown, path: string, found: string[]): void {
+  const here = path || '(object)';
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(observed) || observed.length !== desired.length) {
+      found.push(`${here}: ${show(observed)} -> ${show(desired)}`);
+      return;
+    }
+    desired.forEach((item, i) => collectDrift(item, observed[i], `${path}[${i}]`, found));
+    return;
+  }
+  if (desired !== null && typeof desired === 'object') {
+    if (observed === null || typeof observed !== 'object' || Array.isArray(observed)) {
+      found.push(`${here}: ${show(observed)} -> ${show(desired)}`);
+      return;
+    }
+    for (const [key, value] of Object.entries(desired))
+      collectDrift(value, (observed as Record<string, unknown>)[key], path ? `${path}.${key}` : key, found);
+    return;
+  }
+  const drift = findDrift(desired, observed, path);
+  if (drift) found.push(drift);
+}

@@ -3,6 +3,7 @@
  * volumes, the pods and the StatefulSet, worded for `kubectl describe postgresql`. No Event when a step changed
  * nothing (e.g. every pod was already marked).
  */
+import { ROLLING_UPDATE_ANNOTATION } from '../builders/statefulset';
 import type { StatefulSetChange } from './statefulset';
 
 /** A Normal Event about the cluster. */
@@ -75,5 +76,28 @@ export function statefulSetRecreatedReport(statefulSet: string, why: string): St
     type: 'Normal',
     reason: 'StatefulSetRecreated',
     message: `Re-created StatefulSet ${statefulSet}, keeping its pods: ${why}`,
+  };
+}
+
+/**
+ * @param statefulSet the StatefulSet's name
+ * @param differences its pod template's differences from ours (`StatefulSetChange.adoption`)
+ * @returns `StatefulSetAdopted`: Normal when the template already matched; Warning naming every difference when
+ *   not, since the running pods keep the other operator's template until they are recreated
+ */
+export function adoptionReport(
+  statefulSet: string,
+  differences: readonly string[],
+): { type: 'Normal' | 'Warning'; reason: string; message: string } {
+  const taken = `Took over StatefulSet ${statefulSet}, which another operator built`;
+  if (differences.length === 0)
+    return { type: 'Normal', reason: 'StatefulSetAdopted', message: `${taken}: its pod template already matches` };
+  return {
+    type: 'Warning',
+    reason: 'StatefulSetAdopted',
+    message:
+      `${taken}, without a rolling update: its pods keep running and get this operator's pod template when they ` +
+      `are next recreated (annotate them ${ROLLING_UPDATE_ANNOTATION}=true to roll them now). ` +
+      `Pod template differences: ${differences.join('; ')}`,
   };
 }

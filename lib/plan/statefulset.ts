@@ -9,7 +9,8 @@
  * - a pod template change the pods must be recreated for: mark the pods with
  *   `zalando-postgres-operator-rolling-update-required` (the recreation is the rolling update's job). Not for
  *   Patroni settings in `SPILO_CONFIGURATION`'s `bootstrap.dcs` (Patroni applies them at runtime), not for the
- *   Spilo image with `enable_lazy_spilo_upgrade`, not for pod annotations;
+ *   Spilo image with `enable_lazy_spilo_upgrade`, not for pod annotations, and not when the StatefulSet was built
+ *   by another operator (a takeover: the differences are reported field by field, the pods keep running);
  * - pod annotations only: patch them onto the running pods (Zalando v1.7+ does the same, no restart);
  * - a larger volume: grow the PersistentVolumeClaims, then re-create for the claim template; a smaller one is
  *   refused and the running size kept;
@@ -31,6 +32,7 @@ import { POD_TEMPLATE_HASH_ANNOTATION } from '../model/annotations';
 import { canonicalJson } from '../model/canonical';
 import { compareQuantities, parseQuantity } from '../model/quantity';
 import { findDrift } from './drift';
+import { templateDifferences } from './template-differences';
 import type { LiveObject } from './plan';
 
 /** Settings that change the plan. */
@@ -57,6 +59,12 @@ export interface StatefulSetChange {
   awaitDeletion?: boolean;
   /** why the pods must be recreated (they are marked for a rolling update) */
   rollingUpdate?: string;
+  /**
+   * The live StatefulSet was built by another operator (its pod template has no pod-template-hash, e.g. Zalando's
+   * operator before a takeover): its pods are not marked, whatever the template differences; these are listed
+   * field by field for the Event and the log. Absent for a StatefulSet this operator built.
+   */
+  adoption?: { differences: string[] };
   /** annotations to set on (and keys to remove from) the running pods, for an annotation-only template change */
   podAnnotations?: { set: Record<string, string>; remove: string[] };
   /** the volume grows: the PersistentVolumeClaims are resized before the claim template changes */
@@ -250,9 +258,21 @@ export function planStatefulSet(
           recreateRelevant(liveTemplate, options.lazySpiloUpgrade),
           'spec.template',
         );
-  if (drift) change.rollingUpdate = drift;
-  else if (liveHash !== undefined && liveHash !== hash)
-    change.rollingUpdate = 'spec.template: fields the pods no longer get are removed';
+  if (liveHash === undefined) {
+    // Adoption: the pods run a template another operator built from the same manifest and config, so a difference
+    // here says how the two operators build, not what the user asked for. Marking the pods would restart a whole
+    // fleet on a takeover; they take the new template when they are next recreated. A change asked for after
+    // this sync meets a template with our hash and marks the pods as usual.
+    change.adoption = {
+      differences: drift
+        ? templateDifferences(
+            recreateRelevant(template, options.lazySpiloUpgrade),
+            recreateRelevant(liveTemplate, options.lazySpiloUpgrade),
+          )
+        : [],
+    };
+  } else if (drift) change.rollingUpdate = drift;
+  else if (liveHash !== hash) change.rollingUpdate = 'spec.template: fields the pods no longer get are removed';
 
   const wantedAnnotations = templateAnnotations(next as Json);
   const liveAnnotations = templateAnnotations(observed as Json);

@@ -3,7 +3,8 @@
  * stays correct when an invocation stops half-way (the next sync sees the StatefulSet unchanged and does the rest):
  *
  * 1. the PersistentVolumeClaims grow (`volumes.ts`) before the claim template changes;
- * 2. pods running an older template are flagged for a rolling update, pod annotations are patched;
+ * 2. pods running an older template are flagged for a rolling update, pod annotations are patched (not when the
+ *    StatefulSet is taken over from another operator: its template differences are reported instead);
  * 3. the StatefulSet is applied, or re-created with orphan propagation (`statefulset-recreate.ts`).
  *
  * (A scale-down that would remove the master is held before this, see `scale-down.ts`.)
@@ -14,6 +15,7 @@ import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeObject } from '../../k8s/client';
 import { desiredPodTemplateHash } from '../../plan/cluster';
 import {
+  adoptionReport,
   podAnnotationsReport,
   podsMarkedReport,
   statefulSetRecreatedReport,
@@ -98,8 +100,26 @@ export async function syncStatefulSet(
     if (!result.done) return { ...outcome, pending: result.waiting };
     outcome.written = result.created;
     report(statefulSetRecreatedReport(name, change.recreate));
+    reportAdoption(ctx, namespace, name, change, report);
     return outcome;
   }
   outcome.written = await ctx.client.apply(desired, ctx.signal);
+  reportAdoption(ctx, namespace, name, change, report);
   return outcome;
+}
+
+/** A taken-over StatefulSet: the Event naming its template differences, and the same in the log. */
+function reportAdoption(
+  ctx: SyncContext,
+  namespace: string,
+  name: string,
+  change: StatefulSetChange,
+  report: (event: StepEvent) => void,
+): void {
+  if (!change.adoption) return;
+  const adopted = adoptionReport(name, change.adoption.differences);
+  report(adopted);
+  const log = ctx.log.with({ cluster: name, namespace });
+  if (adopted.type === 'Warning') log.warn(adopted.message, { differences: change.adoption.differences });
+  else log.info(adopted.message);
 }

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  adoptionReport,
   podAnnotationsReport,
   podsMarkedReport,
   statefulSetRecreatedReport,
@@ -51,6 +52,23 @@ describe('StatefulSet step reports', () => {
       type: 'Normal',
       reason: 'StatefulSetRecreated',
       message: 'Re-created StatefulSet acid-a, keeping its pods: spec.selector changed',
+    });
+  });
+
+  it('StatefulSetAdopted is a Warning naming every template difference, Normal when there is none', () => {
+    const warning = adoptionReport('acid-a', ['spec.template.a: 1 -> 2', 'spec.template.b: absent -> 3']);
+    assert.equal(warning.type, 'Warning');
+    assert.equal(warning.reason, 'StatefulSetAdopted');
+    assert.match(warning.message, /without a rolling update/);
+    assert.match(warning.message, /zalando-postgres-operator-rolling-update-required=true/);
+    assert.match(
+      warning.message,
+      /Pod template differences: spec\.template\.a: 1 -> 2; spec\.template\.b: absent -> 3$/,
+    );
+    assert.deepEqual(adoptionReport('acid-a', []), {
+      type: 'Normal',
+      reason: 'StatefulSetAdopted',
+      message: 'Took over StatefulSet acid-a, which another operator built: its pod template already matches',
     });
   });
 });

@@ -209,6 +209,47 @@ describe('planStatefulSet', () => {
     assert.match(storageClass.recreate ?? '', /volumeClaimTemplates/);
   });
 
+  it('a StatefulSet another operator built is taken over without marking pods, every difference named', () => {
+    const before = statefulSet((raw) => {
+      raw.spec.resources = { requests: { cpu: '300m', memory: '100Mi' }, limits: { cpu: '1', memory: '500Mi' } };
+    });
+    // As another operator left it: no pod-template-hash, another initdb auth method, an env var of its own.
+    const theirs = live(before) as DesiredObject & { spec: Record<string, any> };
+    delete theirs.spec.template.metadata.annotations[POD_TEMPLATE_HASH_ANNOTATION];
+    const spilo = theirs.spec.template.spec.containers[0].env.find((e: any) => e.name === 'SPILO_CONFIGURATION');
+    spilo.value = spilo.value.replace(/"auth-host":"[^"]*"/, '"auth-host":"ident"');
+    theirs.spec.template.spec.containers[0].env.push({ name: 'THEIRS_ONLY', value: '1' });
+
+    const planned = planStatefulSet(statefulSet(), theirs, options);
+    assert.equal(planned.rollingUpdate, undefined, 'a takeover never marks pods');
+    const differences = planned.adoption?.differences ?? [];
+    assert.equal(differences.length, 3, differences.join('\n'));
+    assert.match(
+      differences[0]!,
+      /^spec\.template\.spec\.containers\.postgres\.env\.SPILO_CONFIGURATION\.bootstrap\.initdb\[\d\]\.auth-host: "ident" -> "/,
+    );
+    assert.equal(differences[1], 'spec.template.spec.containers.postgres.resources.requests.cpu: "300m" -> "100m"');
+    assert.equal(differences[2], 'spec.template.spec.containers.postgres.env.THEIRS_ONLY: set -> absent');
+    const ours = (planned.desired.spec as any).template.metadata.annotations[POD_TEMPLATE_HASH_ANNOTATION];
+    assert.match(ours, /^[0-9a-f]{16}$/, 'the applied template carries our hash from now on');
+
+    // Once our hash is on the template, a change asked for marks the pods as usual.
+    const adopted = live(statefulSet());
+    const changed = statefulSet((raw) => {
+      raw.spec.dockerImage = 'example.com/spilo:2';
+    });
+    assert.equal(planStatefulSet(changed, adopted, options).adoption, undefined);
+    assert.match(planStatefulSet(changed, adopted, options).rollingUpdate ?? '', /image/);
+  });
+
+  it('a taken-over StatefulSet whose template matches ours has no differences', () => {
+    const theirs = live(statefulSet()) as DesiredObject & { spec: Record<string, any> };
+    delete theirs.spec.template.metadata.annotations[POD_TEMPLATE_HASH_ANNOTATION];
+    const planned = planStatefulSet(statefulSet(), theirs, options);
+    assert.deepEqual(planned.adoption, { differences: [] });
+    assert.equal(planned.rollingUpdate, undefined);
+  });
+
   it('a StatefulSet being deleted is waited for and created again', () => {
     const sts = statefulSet();
     const terminating = live(sts);
