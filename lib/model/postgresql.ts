@@ -381,7 +381,10 @@ export const postgresqlObject = z.looseObject({
   kind: z.literal('postgresql'),
   metadata: objectMeta,
   spec: postgresqlSpec,
-  status: z.union([postgresqlStatus, z.string()]).optional(),
+  // Not validated: the status is the operator's own record, in whatever form the installed CRD let it be written
+  // (a plain string from old operators, JSON texts under Zalando's string-only status schema); what it holds must
+  // never make a manifest invalid. `lib/plan/cluster-status.ts` reads it.
+  status: z.unknown().optional(),
 });
 
 export type PostgresqlSpec = z.infer<typeof postgresqlSpec>;

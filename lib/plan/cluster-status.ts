@@ -46,9 +46,44 @@ export function podsReady(
   return { ready, progress: `${Math.min(readyReplicas, instances)} of ${instances} pods ready` };
 }
 
-/** @returns the status stored on the object, when it is an object (a legacy plain string, or null, counts as none) */
+/**
+ * Status fields that are not strings. Where the installed CRD takes only strings in `status` (Zalando's:
+ * `additionalProperties: {type: string}`), they are stored as their JSON text (`stringStatusPatch`).
+ */
+const STRUCTURED_FIELDS = new Set(['conditions', 'warnings', 'observedGeneration']);
+
+/**
+ * @returns the status stored on the object, when it is an object (a legacy plain string, or null, counts as none);
+ *   structured fields stored as JSON text are read back as values
+ */
 export function storedStatus(raw: StoredObject): PostgresqlStatus | undefined {
-  return raw.status && typeof raw.status === 'object' ? (raw.status as PostgresqlStatus) : undefined;
+  if (!raw.status || typeof raw.status !== 'object') return undefined;
+  const stored = raw.status as Record<string, unknown>;
+  if (!Object.entries(stored).some(([k, v]) => STRUCTURED_FIELDS.has(k) && typeof v === 'string')) {
+    return stored as PostgresqlStatus;
+  }
+  const decoded: Record<string, unknown> = { ...stored };
+  for (const key of STRUCTURED_FIELDS) {
+    if (typeof stored[key] !== 'string') continue;
+    try {
+      decoded[key] = JSON.parse(stored[key]);
+    } catch {
+      delete decoded[key]; // not ours: as if absent, so the next write replaces it
+    }
+  }
+  return decoded as PostgresqlStatus;
+}
+
+/**
+ * The merge patch that stores `next` where the CRD's status schema takes only strings (Zalando's operator's CRD):
+ * structured fields as their JSON text, string fields as they are; stored keys not written again are nulled.
+ * @param stored the stored status (any JSON value)
+ */
+export function stringStatusPatch(stored: unknown, next: PostgresqlStatus): { status: Record<string, unknown> } {
+  const encoded = Object.fromEntries(
+    Object.entries(next).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]),
+  );
+  return statusMergePatch(stored, encoded as PostgresqlStatus);
 }
 
 /** @returns the warnings stored in the status (`status.warnings`), which the Warning Events of a sync are not repeated for */
@@ -78,7 +113,8 @@ export function nextStatus(
 ): { status: PostgresqlStatus; changed: boolean } {
   const status = deriveStatus(observation, storedStatus(raw), now.toISOString());
   if (extra.length > 0) status.conditions = [...(status.conditions ?? []), ...extra];
-  return { status, changed: statusChanged(raw.status as PostgresqlStatus | string | undefined, status) };
+  const before = storedStatus(raw) ?? (typeof raw.status === 'string' ? raw.status : undefined);
+  return { status, changed: statusChanged(before, status) };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   statusMergePatch,
   storedStatus,
   storedWarnings,
+  stringStatusPatch,
   syncObservation,
   type StatefulSetReadiness,
 } from '../../../lib/plan/cluster-status';
@@ -168,5 +169,30 @@ describe('syncObservation', () => {
       changed: false,
     });
     assert.equal('blocked' in observation, false);
+  });
+
+  it('under a strings-only status schema, structured fields are stored as JSON text and read back as values', () => {
+    const next: PostgresqlStatus = {
+      PostgresClusterStatus: 'Running',
+      observedGeneration: 3,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'PodsReady', message: 'm', observedGeneration: 3 }],
+      warnings: ['spec.x is accepted but not acted on yet'],
+    } as PostgresqlStatus;
+    const patch = stringStatusPatch({ PostgresClusterStatus: 'Creating', other: 'x' }, next);
+    assert.deepEqual(patch, {
+      status: {
+        PostgresClusterStatus: 'Running',
+        other: null,
+        observedGeneration: '3',
+        conditions: JSON.stringify(next.conditions),
+        warnings: JSON.stringify(next.warnings),
+      },
+    });
+    const stored = { status: Object.fromEntries(Object.entries(patch.status).filter(([, v]) => v !== null)) };
+    assert.deepEqual(storedStatus(stored), next);
+    assert.deepEqual([...storedWarnings(stored)], ['spec.x is accepted but not acted on yet']);
+    assert.deepEqual(storedStatus({ status: { PostgresClusterStatus: 'Running', conditions: 'not json' } }), {
+      PostgresClusterStatus: 'Running',
+    });
   });
 });
