@@ -9,6 +9,8 @@
  *   (see {@link MoveMasterStep} `single-instance`);
  * - without Patroni's view, or while Patroni has no leader, nothing is done (wait);
  * - the leader no longer runs on the node: done;
+ * - every step below that disrupts (a switchover, a recreate) first passes the rule of \`disruption.ts\`: every other
+ *   pod Ready and following the leader, so a drain never takes a second pod down beside a rolling update's;
  * - a healthy replica that follows the leader (running or streaming, known lag within `maxLagBytes`, the leader's
  *   timeline, no `nofailover` tag; in the cluster view and, when given, in its own `GET /patroni`) and runs on a
  *   node that is not going away: switch over to it (least lag first);
@@ -23,6 +25,7 @@
  * master PodDisruptionBudget is satisfied by the new master); CloudNativePG's drain design (research/anchors.md §1:
  * cordon or drain taint, switchover before the eviction); Patroni REST API "Cluster status endpoints".
  */
+import { disruptionBlocker } from './disruption';
 import {
   clusterLeader,
   isHealthyReplica,
@@ -42,6 +45,8 @@ export interface DrainPod {
   nodeName?: string;
   /** has a deletionTimestamp */
   deleting: boolean;
+  /** phase Running and condition Ready True */
+  ready: boolean;
   /** why its node is going away (lib/plan/node-drain.ts), when it is */
   nodeGoingAway?: string;
 }
@@ -124,6 +129,9 @@ export function nextMoveMasterStep(inputs: MoveMasterInputs): MoveMasterStep {
     },
   );
   if (candidate) {
+    // The old master restarts as a replica: every other pod must be up first (a rolling update may have one down).
+    const blocker = disruptionBlocker(inputs, [leader.name]);
+    if (blocker) return { kind: 'wait', reason: `switchover to ${candidate.name} waits: ${blocker}` };
     return {
       kind: 'switchover',
       leader: leader.name,
@@ -157,6 +165,8 @@ export function nextMoveMasterStep(inputs: MoveMasterInputs): MoveMasterStep {
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   if (away.length > 0) {
     const pod = away[0]!;
+    const blocker = disruptionBlocker(inputs, [pod.name]);
+    if (blocker) return { kind: 'wait', reason: `recreating replica ${pod.name} waits: ${blocker}` };
     return {
       kind: 'recreate',
       pod: pod.name,

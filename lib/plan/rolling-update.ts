@@ -25,14 +25,8 @@
  * replicas first, switchover, old master last; candidate per GET /cluster); research/anchors.md §3f rule 5 (one
  * disruptive step per invocation, durable intent); Patroni REST API "Cluster status endpoints".
  */
-import {
-  clusterLeader,
-  ownStatusNotFollowing,
-  pickSwitchoverCandidate,
-  lagBytes,
-  replicaNotFollowing,
-  type PatroniObservation,
-} from './patroni-members';
+import { disruptionBlocker } from './disruption';
+import { clusterLeader, pickSwitchoverCandidate, lagBytes, type PatroniObservation } from './patroni-members';
 
 export type { OwnStatus } from './patroni-members';
 
@@ -114,12 +108,7 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
   if (flagged.length === 0) return { kind: 'done' };
   const left = `${flagged.length} flagged pod${flagged.length === 1 ? '' : 's'} left`;
 
-  const deleting = inputs.pods.find((p) => p.deleting);
-  if (deleting) return { kind: 'wait', reason: `pod ${deleting.name} is being deleted (${left})` };
-  if (inputs.pods.length < inputs.instances) {
-    return { kind: 'wait', reason: `${inputs.pods.length} of ${inputs.instances} pods exist (${left})` };
-  }
-  if (inputs.pods.length === 1) {
+  if (inputs.pods.length === 1 && inputs.instances <= 1 && !inputs.pods[0]!.deleting) {
     const pod = flagged[0]!;
     return {
       kind: 'recreate',
@@ -129,30 +118,15 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
       reason: `single-instance cluster: no replica to switch over to, recreating pod ${pod.name} (${left})`,
     };
   }
+  // At most one pod may be down, and only a flagged one (recreated below when Patroni says it is broken): every
+  // other pod must be up and following the leader, the rule every disruptive step obeys.
   const notReady = inputs.pods.filter((p) => !p.ready);
-  if (notReady.length > 1 || (notReady.length === 1 && !notReady[0]!.flagged)) {
-    return { kind: 'wait', reason: `pod ${notReady.map((p) => p.name).join(', ')} not ready (${left})` };
-  }
-
-  if (!inputs.members)
-    return {
-      kind: 'wait',
-      reason: `cannot read Patroni's cluster view: ${inputs.patroniError ?? 'no answer'} (${left})`,
-    };
-  const leader = clusterLeader({ members: inputs.members });
-  if (!leader) return { kind: 'wait', reason: `Patroni has no leader (${left})` };
-  const byName = new Map(inputs.members.map((m) => [m.name, m]));
-  const down = notReady[0];
-  for (const pod of inputs.pods) {
-    const member = byName.get(pod.name);
-    if (pod === down) continue;
-    if (!member) return { kind: 'wait', reason: `pod ${pod.name} is not a Patroni member yet (${left})` };
-    if (member === leader) continue;
-    const lagging = replicaNotFollowing(member, leader);
-    if (lagging) return { kind: 'wait', reason: `${lagging} (${left})` };
-    const notFollowing = ownStatusNotFollowing(pod.name, inputs.own?.get(pod.name), leader);
-    if (notFollowing) return { kind: 'wait', reason: `${notFollowing} (${left})` };
-  }
+  const down = notReady.length === 1 && notReady[0]!.flagged ? notReady[0] : undefined;
+  const blocker = disruptionBlocker(inputs, down ? [down.name] : []);
+  if (blocker) return { kind: 'wait', reason: `${blocker} (${left})` };
+  const members = inputs.members!;
+  const leader = clusterLeader({ members })!;
+  const byName = new Map(members.map((m) => [m.name, m]));
   if (down) {
     // The one pod down is flagged. Recreating it takes no second pod down and may be what brings it back, but only
     // when Patroni says it is broken: a pod is also briefly not ready while it starts, or while a switched-over
@@ -186,7 +160,7 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
   // Only the leader is flagged: hand its role to the healthiest replica first.
   const podsByName = new Map(inputs.pods.map((p) => [p.name, p]));
   const candidate = pickSwitchoverCandidate(
-    { members: inputs.members },
+    { members },
     {
       maxLagBytes: inputs.maxLagBytes,
       exclude: (m) => podsByName.get(m.name)?.flagged === true || podsByName.get(m.name)?.nodeGoingAway !== undefined,

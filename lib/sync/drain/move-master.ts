@@ -37,6 +37,7 @@ import {
 } from '../../plan/drain-outcome';
 import { goingAwayReasons } from '../../plan/node-drain';
 import { nodeGoingAwayReason, type NodeReasons } from '../pods/nodes';
+import { isPodReady } from '../../k8s/pods';
 import { nextMoveMasterStep, type DrainPod, type MoveMasterStep } from '../../plan/move-master';
 import { HeldLease } from '../../k8s/lease';
 import { acquireClusterLease } from '../cluster/cluster-lease';
@@ -73,6 +74,7 @@ async function observe(
         uid: pod.metadata?.uid ?? '',
         nodeName: node,
         deleting: Boolean(pod.metadata?.deletionTimestamp),
+        ready: isPodReady(pod),
         ...(away ? { nodeGoingAway: away } : {}),
       };
     }),

@@ -22,7 +22,7 @@
 import type { V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
 import { ROLLING_UPDATE_ANNOTATION } from '../../builders';
 import { isStatus } from '../../k8s/errors';
-import { hasReadyCondition } from '../../k8s/pods';
+import { isPodReady } from '../../k8s/pods';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../../model/annotations';
 import type { Postgresql } from '../../model/postgresql';
 import { clusterMaintenanceWindows } from '../../plan/maintenance-window';
@@ -54,8 +54,6 @@ export interface RolloutSubject {
   status?: unknown;
 }
 
-const isReady = (pod: V1Pod) => pod.status?.phase === 'Running' && hasReadyCondition(pod);
-
 function rolloutPods(
   ctx: SyncContext,
   pods: readonly V1Pod[],
@@ -65,7 +63,7 @@ function rolloutPods(
     name: pod.metadata?.name ?? '',
     uid: pod.metadata?.uid ?? '',
     flagged: pod.metadata?.annotations?.[ROLLING_UPDATE_ANNOTATION] === 'true',
-    ready: isReady(pod),
+    ready: isPodReady(pod),
     deleting: Boolean(pod.metadata?.deletionTimestamp),
     role: pod.metadata?.labels?.[ctx.config.pod_role_label],
     nodeGoingAway: pod.spec?.nodeName ? nodesGoingAway.get(pod.spec.nodeName) : undefined,

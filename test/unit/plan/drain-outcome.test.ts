@@ -17,7 +17,7 @@ import {
 import type { DrainPod } from '../../../lib/plan/move-master';
 
 const base = { namespace: 'ns', cluster: 'acid-a', pod: 'acid-a-0' };
-const pods: DrainPod[] = [{ name: 'acid-a-0', uid: 'uid-0', nodeName: 'n1', deleting: false }];
+const pods: DrainPod[] = [{ name: 'acid-a-0', uid: 'uid-0', nodeName: 'n1', deleting: false, ready: true }];
 const switchover = {
   kind: 'switchover',
   leader: 'acid-a-0',

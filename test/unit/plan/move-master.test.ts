@@ -11,6 +11,7 @@ const pod = (name: string, nodeName: string | undefined, extra: Partial<DrainPod
   uid: `uid-${name}`,
   nodeName,
   deleting: false,
+  ready: true,
   ...extra,
 });
 const leader = (name: string): MemberView => ({ name, role: 'leader', state: 'running', timeline: 2 });
@@ -91,7 +92,7 @@ describe('nextMoveMasterStep', () => {
     }
   });
 
-  it("with the pods' own GET /patroni, skips a candidate whose own Patroni is not back, though the cluster view lists it running", () => {
+  it("with the pods' own GET /patroni: never picks a member that is not back, and waits for it (no second pod down)", () => {
     const running: OwnStatus = { state: 'running', role: 'replica', timeline: 2 };
     const three = {
       instances: 3,
@@ -112,46 +113,26 @@ describe('nextMoveMasterStep', () => {
       'c-1',
       'both back: the least lagging',
     );
-    assert.equal(
-      picked(
+    // The cluster view lists c-1 running, but its own Patroni is not back: c-2 would be the candidate, but the old
+    // master restarting as a replica beside c-1 would leave two members down.
+    const cases: [OwnStatus | undefined, RegExp][] = [
+      [{ ...running, state: 'starting' }, /pod c-1: PostgreSQL is starting/],
+      [undefined, /the Patroni of pod c-1 does not answer/],
+      [{ ...running, timeline: 1 }, /pod c-1 is on timeline 1, the leader on 2/],
+      [{ ...running, foreignScope: 'acid-other' }, /IP of pod c-1 belongs to cluster acid-other/],
+    ];
+    for (const [own, reason] of cases) {
+      const step = picked(
         new Map([
-          ['c-1', { ...running, state: 'starting' }],
+          ['c-1', own],
           ['c-2', running],
         ]),
-      ),
-      'c-2',
-      'c-1 only starting',
-    );
-    assert.equal(
-      picked(
-        new Map([
-          ['c-1', undefined],
-          ['c-2', running],
-        ]),
-      ),
-      'c-2',
-      'c-1 does not answer',
-    );
-    assert.equal(
-      picked(
-        new Map([
-          ['c-1', { ...running, timeline: 1 }],
-          ['c-2', running],
-        ]),
-      ),
-      'c-2',
-      'c-1 on the old timeline',
-    );
-    assert.equal(
-      picked(
-        new Map([
-          ['c-1', { ...running, foreignScope: 'acid-other' }],
-          ['c-2', running],
-        ]),
-      ),
-      'c-2',
-      "another cluster's Patroni answers at the IP of c-1",
-    );
+      );
+      assert.equal(typeof step, 'object', `${reason}: no switchover`);
+      assert.equal((step as { kind: string }).kind, 'wait');
+      assert.match((step as { reason: string }).reason, /^switchover to c-2 waits: /);
+      assert.match((step as { reason: string }).reason, reason);
+    }
     assert.deepEqual(
       picked(
         new Map([
@@ -162,6 +143,34 @@ describe('nextMoveMasterStep', () => {
       { kind: 'wait', reason: 'the Patroni of pod c-1 does not answer' },
       'nobody back: wait, saying who',
     );
+  });
+
+  it('a switchover waits while another replica is not Ready (a rolling update recreated it), then goes ahead', () => {
+    const three = {
+      instances: 3,
+      members: [leader('c-0'), replica('c-1', 0, { state: 'starting' }), replica('c-2', 0)],
+    };
+    const starting = nextMoveMasterStep(
+      inputs({ ...three, pods: [pod('c-0', NODE), pod('c-1', 'node-b', { ready: false }), pod('c-2', 'node-c')] }),
+    );
+    assert.deepEqual(starting, { kind: 'wait', reason: 'switchover to c-2 waits: pod c-1 not ready' });
+    const back = nextMoveMasterStep(
+      inputs({
+        instances: 3,
+        members: [leader('c-0'), replica('c-1', 0), replica('c-2', 0)],
+        pods: [pod('c-0', NODE), pod('c-1', 'node-b'), pod('c-2', 'node-c')],
+      }),
+    );
+    assert.equal(back.kind, 'switchover');
+    // The leader itself may be not Ready (its node is failing): it is the one the switchover disrupts anyway.
+    const leaderDown = nextMoveMasterStep(
+      inputs({
+        instances: 2,
+        members: [leader('c-0'), replica('c-1', 0)],
+        pods: [pod('c-0', NODE, { ready: false }), pod('c-1', 'node-b')],
+      }),
+    );
+    assert.equal(leaderDown.kind, 'switchover');
   });
 
   it('recreates a healthy replica that sits on a node going away, with its uid, when no other candidate exists', () => {
