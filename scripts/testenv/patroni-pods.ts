@@ -21,6 +21,15 @@
  * recreated by its StatefulSet) while the old Patroni still answers there; the operator then took the old
  * incarnation's answer for the new pod's (seen in the rollout benchmark: a switchover to a replica being replaced).
  *
+ * Like Spilo, which makes a self-signed certificate when none is given, each PostgreSQL runs with `ssl = on`
+ * (one self-signed certificate per harness, made with openssl), so clients that insist on TLS (Zalando's operator
+ * connects with `sslmode=require`) get it; password authentication is the same with or without TLS.
+ *
+ * There is no cluster DNS: with {@link PatroniPodsOptions.hostsFile} each round writes
+ * `<endpoints>.<namespace>.svc.<domain> <first address>` for every Endpoints object with an address into that
+ * file, which a process in a private mount namespace sees as /etc/hosts (scripts/testenv/netns.sh), so the
+ * master Service's name leads to the master pod's IP as kube-proxy would lead its cluster IP there.
+ *
  * Pod IPs must be local addresses: run inside scripts/testenv/netns.sh (the pod CIDR on the namespace's loopback
  * device), or give kwok a loopback CIDR (TESTENV_POD_CIDR=127.244.0.0/16; Endpoints refuse loopback addresses, so
  * then the cluster needs KUBERNETES_USE_CONFIGMAPS). A pod whose IP is not local is reported once and skipped.
@@ -29,8 +38,8 @@
  * use_endpoints, pod_ip, ports, context) and "Kubernetes" DCS; Spilo's documented environment (SCOPE, PGUSER_*,
  * PGPASSWORD_*, KUBERNETES_*_LABEL, KUBERNETES_LABELS, KUBERNETES_USE_CONFIGMAPS); research/testenv.md §4, §6.
  */
-import type { ChildProcess } from 'node:child_process';
-import { chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -74,6 +83,13 @@ export interface PatroniPodsOptions {
   log?: (line: string) => void;
   /** Mirror each member's `GET /readiness` into its pod's Ready condition; default true. */
   readiness?: boolean;
+  /**
+   * A hosts file to keep Service names in (see the module comment), e.g. `/etc/hosts` inside netns.sh's private
+   * mount namespace (`TESTENV_PRIVATE_HOSTS=1`); its lines from before the start are kept. Default: none.
+   */
+  hostsFile?: string;
+  /** The cluster domain of the names in {@link hostsFile}; default `cluster.local`. */
+  clusterDomain?: string;
 }
 
 /** One running member: the pod incarnation (uid) it belongs to and its process. */
@@ -96,6 +112,9 @@ export class PatroniPods {
   private round: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly client: KubeClient;
+  private readonly tls: { cert: string; key: string } | undefined;
+  /** the hosts file's own lines (before the first write), and what was written last */
+  private readonly hosts: { base: string; written: string } | undefined;
 
   constructor(private readonly options: PatroniPodsOptions) {
     const kubeConfig = new KubeConfig();
@@ -107,6 +126,11 @@ export class PatroniPods {
       for (const d of [options.dir, join(options.dir, 'volumes'), join(options.dir, 'pods')]) {
         chownSync(d, ...options.tools.runAs);
       }
+    }
+    this.tls = selfSignedCertificate(options.dir, options.tools.runAs, (line) => this.say(line));
+    if (options.hostsFile) {
+      const base = readFileSync(options.hostsFile, 'utf8').replace(/\n*$/, '\n');
+      this.hosts = { base, written: base };
     }
   }
 
@@ -131,6 +155,7 @@ export class PatroniPods {
     const { namespace, selector = 'application=spilo' } = this.options;
     const pods = await this.client.list('Pod', namespace, selector).catch(() => [] as KubeObject[]);
     await Promise.all(pods.filter((p) => finalizersOf(p).includes(MEMBER_FINALIZER)).map((p) => this.releasePod(p)));
+    if (this.hosts && this.options.hostsFile) writeFileSync(this.options.hostsFile, this.hosts.base);
     this.client.close();
   }
 
@@ -180,6 +205,29 @@ export class PatroniPods {
           .map((p) => this.mirrorReadiness(p)),
       );
     }
+    await this.writeHosts();
+  }
+
+  /**
+   * Writes the Service names of the namespace's Endpoints into the hosts file (see the module comment), in place
+   * (the same inode, which is what a bind mount shows), and only when they changed.
+   */
+  private async writeHosts(): Promise<void> {
+    if (!this.hosts || !this.options.hostsFile) return;
+    const { namespace, clusterDomain = 'cluster.local' } = this.options;
+    const endpoints = await this.client.list('Endpoints', namespace);
+    const lines = endpoints
+      .map((e) => {
+        const ip = ((e.subsets ?? []) as KubeObject[]).flatMap((s) => (s.addresses ?? []) as KubeObject[])[0]?.ip;
+        return ip ? `${ip as string}\t${nameOf(e)}.${namespace}.svc.${clusterDomain}\n` : '';
+      })
+      .sort()
+      .join('');
+    const text = `${this.hosts.base}${lines}`;
+    if (text === this.hosts.written) return;
+    writeFileSync(this.options.hostsFile, text);
+    this.hosts.written = text;
+    this.say(`hosts: ${lines.trim().replace(/\s+/g, ' ')}`);
   }
 
   /**
@@ -246,6 +294,14 @@ export class PatroniPods {
     }
     const kubeconfig = join(memberDir, 'kubeconfig');
     copyFileSync(this.options.kubeconfig, kubeconfig);
+    // Spilo's bootstrap also creates the NOLOGIN role `admin` (Zalando's default team_admin_role), which operators
+    // name as ADMIN of the manifest's roles: Patroni runs this once, after initdb, with the superuser's connection.
+    const postBootstrap = join(memberDir, 'post-bootstrap.sh');
+    writeFileSync(
+      postBootstrap,
+      `#!/bin/sh\nexec ${join(tools.pgBin, 'psql')} "$1" -v ON_ERROR_STOP=1 -c 'CREATE ROLE admin CREATEDB NOLOGIN'\n`,
+      { mode: 0o755 },
+    );
     const config = join(memberDir, 'patroni.yml');
     writeFileSync(
       config,
@@ -258,11 +314,13 @@ export class PatroniPods {
           memberDir,
           dataDir: join(volume, 'pgdata'),
           context: this.options.context ?? 'testenv',
+          tls: this.tls,
+          postBootstrap,
         }),
       ),
       { mode: 0o600 },
     );
-    if (tools.runAs) for (const f of [kubeconfig, config]) chownSync(f, ...tools.runAs);
+    if (tools.runAs) for (const f of [kubeconfig, config, postBootstrap]) chownSync(f, ...tools.runAs);
     if (!(await this.holdPod(pod))) return;
     const child = spawnLogged(tools.patroni, [config], {
       logFile: join(memberDir, 'patroni.log'),
@@ -397,12 +455,16 @@ interface MemberInputs {
   memberDir: string;
   dataDir: string;
   context: string;
+  tls: { cert: string; key: string } | undefined;
+  /** a script Patroni runs once after initdb (the roles Spilo's bootstrap makes) */
+  postBootstrap: string;
 }
 
 /**
  * The Patroni configuration Spilo would write for this pod, reduced to what runs here: Kubernetes DCS with the
  * pod's labels and IP, the pod's credentials, PostgreSQL on the pod IP; short DCS timings (ttl 20 s, loop_wait
- * 1 s) so tests see leader changes quickly; no WAL archiving, no PAM, no TLS.
+ * 1 s) so tests see leader changes quickly; the `admin` role Spilo's bootstrap makes; no WAL archiving, no PAM; TLS with the harness's self-signed
+ * certificate when openssl made one.
  */
 function spiloLikeConfig(m: MemberInputs): Record<string, unknown> {
   const { env } = m;
@@ -429,6 +491,7 @@ function spiloLikeConfig(m: MemberInputs): Record<string, unknown> {
     bootstrap: {
       dcs: testClusterDcs(33554432),
       initdb: [{ encoding: 'UTF8' }, { locale: 'C' }, 'no-sync'],
+      post_bootstrap: m.postBootstrap,
       pg_hba: [
         'local all all trust',
         `host replication ${env.PGUSER_STANDBY} 0.0.0.0/0 md5`,
@@ -446,10 +509,48 @@ function spiloLikeConfig(m: MemberInputs): Record<string, unknown> {
         replication: { username: env.PGUSER_STANDBY, password: env.PGPASSWORD_STANDBY },
         rewind: { username: env.PGUSER_SUPERUSER, password: env.PGPASSWORD_SUPERUSER },
       },
-      parameters: { unix_socket_directories: m.memberDir },
+      parameters: {
+        unix_socket_directories: m.memberDir,
+        ...(m.tls ? { ssl: 'on', ssl_cert_file: m.tls.cert, ssl_key_file: m.tls.key } : {}),
+      },
       basebackup: { checkpoint: 'fast' },
     },
   };
+}
+
+/**
+ * A self-signed server certificate and key in `dir` (made once; kept when there), readable only by the members'
+ * user, as PostgreSQL demands of a key file.
+ * @returns the files, or undefined (said through `say`) when openssl is missing or fails: the members then run
+ *   without TLS
+ */
+function selfSignedCertificate(
+  dir: string,
+  runAs: [number, number] | undefined,
+  say: (line: string) => void,
+): { cert: string; key: string } | undefined {
+  const cert = join(dir, 'server.crt');
+  const key = join(dir, 'server.key');
+  if (!existsSync(cert) || !existsSync(key)) {
+    try {
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=testenv-postgres'].concat([
+          '-keyout',
+          key,
+          '-out',
+          cert,
+        ]),
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+    } catch (error) {
+      say(`no TLS for PostgreSQL: openssl failed: ${String(error)}`);
+      return undefined;
+    }
+  }
+  chmodSync(key, 0o600);
+  if (runAs) for (const f of [cert, key]) chownSync(f, ...runAs);
+  return { cert, key };
 }
 
 /** @returns whether this process can listen on `ip` (it is one of this network namespace's addresses) */

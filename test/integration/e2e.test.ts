@@ -4,24 +4,22 @@
  * real control plane. `kubectl apply` / edit / delete go in; objects, status and finalizer come out.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FunctionSpec } from '../../lib/registry/functions';
 import { KubeClient, type KubeObject } from '../../lib/k8s/client';
 import { FINALIZER } from '../../lib/sync/cluster/finalizer';
-import { startLocal, type LocalDeployment } from '../../scripts/deploy/local';
-import { applyManifest, installCrd, repoRoot, testClient } from './operator';
-import { installFunctionCredentials } from './service-accounts';
+import type { LocalDeployment } from '../../scripts/deploy/local';
+import { eventually, startOperator } from './local-operator';
+import { applyManifest, installCrd, testClient } from './operator';
 import { createNamespace, deleteNamespace, kubectl, requireTestenv } from './testenv';
 
 const CLUSTER = 'acid-e2e';
 let ns = '';
 let client: KubeClient;
 let deployment: LocalDeployment;
-const kubeconfigs = new Map<string, string>();
+let kubeconfigs = new Map<string, string>();
 
 const manifest = (instances: number) => ({
   apiVersion: 'acid.zalan.do/v1',
@@ -35,17 +33,6 @@ const manifest = (instances: number) => ({
     users: { app_user: [] },
   },
 });
-
-/** Polls `check` every 100 ms until it returns a value that is not undefined; fails after `ms`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const children = async () => {
   const kinds = ['StatefulSet', 'Service', 'Endpoints', 'Secret', 'PodDisruptionBudget'];
@@ -61,18 +48,8 @@ describe('end to end: function hosts and bridge as processes', { timeout: 240_00
     await installCrd();
     client = testClient();
     ns = await createNamespace('e2e');
-    if (!existsSync(`${repoRoot}dist/host/host.js`) || !existsSync(`${repoRoot}dist/bridge/bridge.js`)) {
-      execFileSync(
-        process.execPath,
-        [`${repoRoot}node_modules/tsx/dist/cli.mjs`, `${repoRoot}scripts/build.ts`, '--quiet'],
-        { stdio: 'inherit' },
-      );
-    }
-    // The RBAC the deploy scripts generate, for an operator in `ns` watching only `ns`.
+    // Credentials and logs; startOperator installs the RBAC the deploy scripts generate (operator in `ns`, watching `ns`).
     const dir = mkdtempSync(path.join(tmpdir(), 'e2e-'));
-    const credentials = await installFunctionCredentials(client, ns, dir);
-    for (const [name, file] of credentials.functions) kubeconfigs.set(name, file);
-    const bridgeKubeconfig = credentials.bridge;
     await client.apply({
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -80,17 +57,7 @@ describe('end to end: function hosts and bridge as processes', { timeout: 240_00
       // As this project's manifests/configmap.yaml: the finalizer on (Zalando's default is off).
       data: { watched_namespace: ns, resource_check_interval: '1s', enable_finalizers: 'true' },
     });
-    deployment = await startLocal({
-      logDir: path.join(dir, 'logs'),
-      env: {
-        OPERATOR_NAMESPACE: ns,
-        WATCHED_NAMESPACE: ns,
-        KUBECONFIG: bridgeKubeconfig,
-        PERIODIC_SYNC_SCHEDULE: 'off',
-        LOG_LEVEL: 'info',
-      },
-      functionEnv: (spec: FunctionSpec) => ({ KUBECONFIG: kubeconfigs.get(spec.name) }),
-    });
+    ({ deployment, kubeconfigs } = await startOperator(client, ns, dir));
   });
 
   after(async () => {
