@@ -44,11 +44,12 @@ export function buildPodServiceAccount(config: OperatorConfig, namespace: string
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: accountName },
     subjects: [{ kind: 'ServiceAccount', name: accountName }],
   };
-  const subjects = (binding.subjects as Array<Record<string, unknown>> | undefined)?.map((s) => ({ ...s, namespace }));
   const metadata: DesiredObject['metadata'] = { ...account.metadata, name: accountName, namespace };
   if (config.irsa_role_arn) metadata.annotations = { ...metadata.annotations, [IRSA_ANNOTATION]: config.irsa_role_arn };
   return [
     { ...account, metadata },
-    { ...binding, metadata: { ...binding.metadata, namespace }, ...(subjects ? { subjects } : {}) },
+    // Subjects as given: Zalando v1.15.1 names no namespace in them, and RBAC reads a ServiceAccount subject
+    // without one as the RoleBinding's own namespace.
+    { ...binding, metadata: { ...binding.metadata, namespace } },
   ];
 }

@@ -17,6 +17,9 @@ type Role = 'master' | 'replica';
 /** The annotation external-dns reads the host name of a load balancer from. */
 export const DNS_ANNOTATION = 'external-dns.alpha.kubernetes.io/hostname';
 
+/** The annotation of the AWS load balancer's idle connection timeout (seconds). */
+export const ELB_TIMEOUT_ANNOTATION = 'service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout';
+
 /**
  * Whether a role's Service is a load balancer: the manifest's `enable*LoadBalancer` wins, then the deprecated
  * `useLoadBalancer`/`replicaLoadBalancer` (used only when neither new field is set), then the config.
@@ -50,7 +53,12 @@ function annotations(
     ...roleSpecific,
     ...inheritedAnnotations(cluster, config),
   };
-  if (loadBalancer) out[DNS_ANNOTATION] = dnsName(cluster, config, role);
+  if (loadBalancer) {
+    // Zalando v1.15.1 (generateServiceAnnotations): a load balancer gets an idle timeout of an hour unless the
+    // config or manifest gives one.
+    out[ELB_TIMEOUT_ANNOTATION] ??= '3600';
+    out[DNS_ANNOTATION] = dnsName(cluster, config, role);
+  }
   return out;
 }
 

@@ -39,10 +39,12 @@ const sortedEntries = <T>(record: Record<string, T>) =>
   Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 function initdb(cluster: Postgresql): Array<string | Record<string, string>> {
-  const encryption = cluster.spec.postgresql.parameters?.password_encryption === 'md5' ? 'md5' : 'scram-sha-256';
-  const options: Array<string | Record<string, string>> = [{ 'auth-host': encryption }, { 'auth-local': 'trust' }];
+  // Zalando v1.15.1 (generateSpiloJSONConfiguration) starts from md5 whatever password_encryption says; pg_hba's
+  // md5 method also accepts SCRAM-SHA-256 passwords, and the manifest's initdb options override it.
+  const options: Array<string | Record<string, string>> = [{ 'auth-host': 'md5' }, { 'auth-local': 'trust' }];
   for (const [key, value] of sortedEntries(cluster.spec.patroni?.initdb ?? {})) {
-    if (INITDB_FLAGS.has(key) && value.toLowerCase() === 'true') {
+    // Exactly "true" (Zalando compares case-sensitively; "True" stays a key: value option).
+    if (INITDB_FLAGS.has(key) && value === 'true') {
       if (!options.includes(key)) options.push(key);
       continue;
     }
@@ -70,8 +72,8 @@ function dcs(
   if (Object.keys(dcsParameters).length > 0) out.postgresql = { parameters: dcsParameters };
   if (patroni.slots && Object.keys(patroni.slots).length > 0)
     out.slots = Object.fromEntries(sortedEntries(patroni.slots));
-  const failsafe = patroni.failsafe_mode ?? (config.enable_patroni_failsafe_mode ? true : undefined);
-  if (failsafe !== undefined) out.failsafe_mode = failsafe;
+  // Zalando v1.15.1 always has a value for the config key (default false), so failsafe_mode is always written.
+  out.failsafe_mode = patroni.failsafe_mode ?? config.enable_patroni_failsafe_mode;
   return out;
 }
 

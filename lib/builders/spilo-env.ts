@@ -69,12 +69,22 @@ function cloneEnv(cluster: Postgresql, config: OperatorConfig): EnvVar[] {
       { name: 'CLONE_PASSWORD', valueFrom: secretRef(secretName(config, clone.cluster, config.replication_username)) },
     ];
   }
-  env.push({ name: 'CLONE_METHOD', value: 'CLONE_WITH_WALE' }, { name: 'CLONE_TARGET_TIME', value: clone.timestamp });
+  // Zalando v1.15.1 (generateCloneEnvironment): the manifest's WAL path, or the config's bucket (S3, then GCS with
+  // its credentials, then Azure) followed by the uid suffix; then the method, the target time and an empty prefix.
   if (clone.s3_wal_path) env.push({ name: 'CLONE_WALE_S3_PREFIX', value: clone.s3_wal_path });
-  else if (config.wal_gs_bucket) env.push({ name: 'CLONE_WAL_GS_BUCKET', value: config.wal_gs_bucket });
-  else if (config.wal_s3_bucket) env.push({ name: 'CLONE_WAL_S3_BUCKET', value: config.wal_s3_bucket });
+  else {
+    if (config.wal_s3_bucket) env.push({ name: 'CLONE_WAL_S3_BUCKET', value: config.wal_s3_bucket });
+    else if (config.wal_gs_bucket) {
+      env.push({ name: 'CLONE_WAL_GS_BUCKET', value: config.wal_gs_bucket });
+      if (config.gcp_credentials)
+        env.push({ name: 'CLONE_GOOGLE_APPLICATION_CREDENTIALS', value: config.gcp_credentials });
+    } else if (config.wal_az_storage_account)
+      env.push({ name: 'CLONE_AZURE_STORAGE_ACCOUNT', value: config.wal_az_storage_account });
+    env.push({ name: 'CLONE_WAL_BUCKET_SCOPE_SUFFIX', value: clone.uid ? `/${clone.uid}` : '' });
+  }
   env.push(
-    { name: 'CLONE_WAL_BUCKET_SCOPE_SUFFIX', value: clone.uid ? `/${clone.uid}` : '' },
+    { name: 'CLONE_METHOD', value: 'CLONE_WITH_WALE' },
+    { name: 'CLONE_TARGET_TIME', value: clone.timestamp },
     { name: 'CLONE_WAL_BUCKET_SCOPE_PREFIX', value: '' },
   );
   if (clone.s3_endpoint) {

@@ -55,8 +55,9 @@ function affinity(cluster: Postgresql, config: OperatorConfig): Json | undefined
   const node = nodeAffinity(cluster, config);
   if (node) out.nodeAffinity = node;
   if (config.enable_pod_antiaffinity) {
+    // Zalando v1.15.1 (generatePodTemplate, podAffinity) selects by the pod template's labels, team included.
     const term = {
-      labelSelector: { matchLabels: selectorLabels(cluster, config) },
+      labelSelector: { matchLabels: objectLabels(cluster, config) },
       topologyKey: config.pod_antiaffinity_topology_key,
     };
     out.podAntiAffinity = config.pod_antiaffinity_preferred_during_scheduling
@@ -93,7 +94,7 @@ function envFrom(cluster: Postgresql, config: OperatorConfig): Json[] | undefine
   return sources.length > 0 ? sources : undefined;
 }
 
-function postgresContainer(cluster: Postgresql, config: OperatorConfig, shm: boolean): Json {
+function postgresContainer(cluster: Postgresql, config: OperatorConfig, shm: boolean, extraMounts: Json[]): Json {
   const volume = cluster.spec.volume;
   const pgdataMount: Json = { name: 'pgdata', mountPath: PGDATA_MOUNT };
   if (volume.subPath) pgdataMount[volume.isSubPathExpr ? 'subPathExpr' : 'subPath'] = volume.subPath;
@@ -111,7 +112,7 @@ function postgresContainer(cluster: Postgresql, config: OperatorConfig, shm: boo
     ports: [8008, 5432, 8080].map((containerPort) => ({ containerPort, protocol: 'TCP' })),
     resources: postgresResources(cluster, config),
     env: spiloEnv(cluster, config),
-    volumeMounts: shm ? [pgdataMount, { name: 'dshm', mountPath: '/dev/shm' }] : [pgdataMount],
+    volumeMounts: [pgdataMount, ...(shm ? [{ name: 'dshm', mountPath: '/dev/shm' }] : []), ...extraMounts],
     securityContext,
   };
   const sources = envFrom(cluster, config);
@@ -141,12 +142,36 @@ function podSecurityContext(cluster: Postgresql, config: OperatorConfig): Json |
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/**
+ * The manifest's `additionalVolumes` as Zalando v1.15.1 mounts them (addAdditionalVolumes): a volume per entry,
+ * except one on a mount path already taken or on the data directory; mounted into the Spilo container when its
+ * `targetContainers` is empty or names `postgres` or `all` (sidecars are not run by this operator).
+ */
+function additionalVolumes(cluster: Postgresql): { volumes: Json[]; mounts: Json[] } {
+  const volumes: Json[] = [];
+  const mounts: Json[] = [];
+  const paths = new Set<string>();
+  for (const volume of cluster.spec.additionalVolumes ?? []) {
+    if (paths.has(volume.mountPath) || volume.mountPath === PGDATA_MOUNT) continue;
+    paths.add(volume.mountPath);
+    volumes.push({ name: volume.name, ...(volume.volumeSource as Json) });
+    const targets = volume.targetContainers?.length ? volume.targetContainers : ['postgres'];
+    if (!targets.includes('postgres') && !targets.includes('all')) continue;
+    const mount: Json = { name: volume.name, mountPath: volume.mountPath };
+    if (volume.subPath) mount[volume.isSubPathExpr ? 'subPathExpr' : 'subPath'] = volume.subPath;
+    mounts.push(mount);
+  }
+  return { volumes, mounts };
+}
+
 function podSpec(cluster: Postgresql, config: OperatorConfig): Json {
-  const shm = cluster.spec.enableShmVolume ?? config.enable_shm_volume;
+  // Zalando v1.15.1 (mountShmVolumeNeeded): the manifest can switch the shm volume on, not off.
+  const shm = cluster.spec.enableShmVolume === true || config.enable_shm_volume;
+  const extra = additionalVolumes(cluster);
   const spec: Json = {
     serviceAccountName: config.pod_service_account_name,
     terminationGracePeriodSeconds: Math.round(config.pod_terminate_grace_period / 1000),
-    containers: [postgresContainer(cluster, config, shm)],
+    containers: [postgresContainer(cluster, config, shm, extra.mounts)],
   };
   const initContainers = cluster.spec.initContainers ?? cluster.spec.init_containers;
   if (initContainers && initContainers.length > 0) spec.initContainers = initContainers;
@@ -162,7 +187,8 @@ function podSpec(cluster: Postgresql, config: OperatorConfig): Json {
   if (cluster.spec.schedulerName) spec.schedulerName = cluster.spec.schedulerName;
   if (cluster.spec.topologySpreadConstraints?.length)
     spec.topologySpreadConstraints = cluster.spec.topologySpreadConstraints;
-  if (shm) spec.volumes = [{ name: 'dshm', emptyDir: { medium: 'Memory' } }];
+  const volumes = [...(shm ? [{ name: 'dshm', emptyDir: { medium: 'Memory' } }] : []), ...extra.volumes];
+  if (volumes.length > 0) spec.volumes = volumes;
   return spec;
 }
 
@@ -175,10 +201,16 @@ function claimTemplate(cluster: Postgresql, config: OperatorConfig): Json {
   };
   if (volume.storageClass) spec.storageClassName = volume.storageClass;
   if (volume.selector) spec.selector = volume.selector;
+  const annotations = inheritedAnnotations(cluster, config);
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: { name: 'pgdata', labels: objectLabels(cluster, config) },
+    // Zalando v1.15.1 (generatePersistentVolumeClaimTemplate) gives the claims the inherited annotations too.
+    metadata: {
+      name: 'pgdata',
+      labels: objectLabels(cluster, config),
+      ...(annotations ? { annotations } : {}),
+    },
     spec,
   };
 }
@@ -192,7 +224,10 @@ const retention = (value: string | undefined) => (value?.toLowerCase() === 'dele
 export function buildStatefulSet(cluster: Postgresql, config: OperatorConfig, instances: number): DesiredObject {
   const name = cluster.metadata.name;
   const annotations = podAnnotations(cluster, config);
-  const template: Json = { metadata: { labels: objectLabels(cluster, config) }, spec: podSpec(cluster, config) };
+  // Zalando v1.15.1 (generatePodTemplate) names the namespace in the pod template's metadata too.
+  const templateMeta: Json = { labels: objectLabels(cluster, config) };
+  if (cluster.metadata.namespace) templateMeta.namespace = cluster.metadata.namespace;
+  const template: Json = { metadata: templateMeta, spec: podSpec(cluster, config) };
   if (Object.keys(annotations).length > 0) (template.metadata as Json).annotations = annotations;
   return {
     apiVersion: 'apps/v1',

@@ -15,7 +15,6 @@ const isSet = (value: unknown): boolean => {
 const checks: Record<string, (spec: PostgresqlSpec) => boolean> = {
   preparedDatabases: (s) => s.preparedDatabases !== undefined && Object.keys(s.preparedDatabases).length > 0,
   sidecars: (s) => isSet(s.sidecars),
-  additionalVolumes: (s) => isSet(s.additionalVolumes),
   tls: (s) => isSet(s.tls?.secretName),
   enableConnectionPooler: (s) => s.enableConnectionPooler === true,
   enableReplicaConnectionPooler: (s) => s.enableReplicaConnectionPooler === true,

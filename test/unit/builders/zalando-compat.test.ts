@@ -73,9 +73,8 @@ describe('v1.0.0 minimal manifest under the v1.0.0 ConfigMap', () => {
     assert.equal(podSpec(objects).serviceAccountName, 'zalando-postgres-operator');
     assert.equal(find(shared, 'ServiceAccount', 'zalando-postgres-operator').metadata.namespace, 'default');
     const binding = find(shared, 'RoleBinding', 'zalando-postgres-operator');
-    assert.deepEqual(binding.subjects, [
-      { kind: 'ServiceAccount', name: 'zalando-postgres-operator', namespace: 'default' },
-    ]);
+    // No namespace in the subject, as Zalando v1.15.1 (RBAC reads it as the RoleBinding's own).
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'zalando-postgres-operator' }]);
   });
 
   it('makes the master Service a LoadBalancer (enable_master_load_balancer: "true") and leaves the replica ClusterIP', () => {
@@ -204,7 +203,7 @@ describe('v2.0.1 minimal manifest under the v2.0.1 ConfigMap', () => {
   it('writes SPILO_CONFIGURATION exactly', () => {
     assert.equal(
       envValue(objects, 'SPILO_CONFIGURATION'),
-      '{"postgresql":{},"bootstrap":{"initdb":[{"auth-host":"scram-sha-256"},{"auth-local":"trust"}],"dcs":{}}}',
+      '{"postgresql":{},"bootstrap":{"initdb":[{"auth-host":"md5"},{"auth-local":"trust"}],"dcs":{"failsafe_mode":false}}}',
     );
   });
 
@@ -686,7 +685,7 @@ describe('SPILO_CONFIGURATION', () => {
         postgresql: { parameters: { shared_buffers: '32MB' } },
         bootstrap: {
           initdb: [
-            { 'auth-host': 'scram-sha-256' },
+            { 'auth-host': 'md5' },
             { 'auth-local': 'trust' },
             'data-checksums',
             { encoding: 'UTF8' },
@@ -717,7 +716,7 @@ describe('SPILO_CONFIGURATION', () => {
         },
         bootstrap: {
           initdb: [
-            { 'auth-host': 'scram-sha-256' },
+            { 'auth-host': 'md5' },
             { 'auth-local': 'trust' },
             'data-checksums',
             { encoding: 'UTF8' },
@@ -729,6 +728,7 @@ describe('SPILO_CONFIGURATION', () => {
             retry_timeout: 10,
             maximum_lag_on_failover: 33554432,
             postgresql: { parameters: { log_statement: 'all', max_connections: '10' } },
+            failsafe_mode: false,
           },
         },
       }),
@@ -739,7 +739,7 @@ describe('SPILO_CONFIGURATION', () => {
     const { objects } = buildEdited(V2_MINIMAL, referenceConfig('v2.0.1', { enable_pgversion_env_var: 'false' }));
     assert.equal(
       envValue(objects, 'SPILO_CONFIGURATION'),
-      '{"postgresql":{"bin_dir":"/usr/lib/postgresql/18/bin"},"bootstrap":{"initdb":[{"auth-host":"scram-sha-256"},{"auth-local":"trust"}],"dcs":{}}}',
+      '{"postgresql":{"bin_dir":"/usr/lib/postgresql/18/bin"},"bootstrap":{"initdb":[{"auth-host":"md5"},{"auth-local":"trust"}],"dcs":{"failsafe_mode":false}}}',
     );
     assert.equal(envValue(objects, 'PGVERSION'), undefined);
   });
@@ -757,13 +757,13 @@ describe('SPILO_CONFIGURATION', () => {
     ]);
   });
 
-  it('password_encryption md5 makes auth-host md5', () => {
+  it('auth-host is md5 whatever password_encryption says, as in Zalando v1.15.1', () => {
     const { objects } = buildEdited(V2_MINIMAL, referenceConfig('v2.0.1'), (raw) => {
-      raw.spec.postgresql = { version: '18', parameters: { password_encryption: 'md5' } };
+      raw.spec.postgresql = { version: '18', parameters: { password_encryption: 'scram-sha-256' } };
     });
     const parsed = JSON.parse(envValue(objects, 'SPILO_CONFIGURATION')!) as Json;
     assert.deepEqual(parsed.bootstrap.initdb[0], { 'auth-host': 'md5' });
-    assert.deepEqual(parsed.bootstrap.dcs.postgresql, { parameters: { password_encryption: 'md5' } });
+    assert.deepEqual(parsed.bootstrap.dcs.postgresql, { parameters: { password_encryption: 'scram-sha-256' } });
   });
 
   it('slots, synchronous mode and the config failsafe default land in bootstrap.dcs', () => {
@@ -869,6 +869,6 @@ describe('pod service account', () => {
     const binding = find(shared, 'RoleBinding', 'custom-binding');
     assert.equal(binding.metadata.namespace, 'default');
     assert.equal(binding.roleRef.name, 'custom-role');
-    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'postgres-pod', namespace: 'default' }]);
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'postgres-pod' }]);
   });
 });
