@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchE2e } from './e2e';
 import { benchFleet } from './fleet';
+import { benchPeer } from './peer';
 import { benchRoles } from './roles';
 import { benchRollout } from './rollout';
 import { benchSync } from './sync';
@@ -17,6 +18,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<unknown>> = {
   roles: (args) => benchRoles(Number(args[0] ?? 500), Number(args[1] ?? 10)),
   fleet: (args) => benchFleet(Number(args[0] ?? 1000)),
   e2e: (args) => benchE2e(Number(args[0] ?? 50)),
+  peer: () => benchPeer(),
   rollout: (args) => benchRollout(Number(args[0] ?? 20), Number(args[1] ?? 3), Number(args[2] ?? 5)),
 };
 
