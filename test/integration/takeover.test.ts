@@ -329,14 +329,19 @@ async function assertKept(c: ClusterSpec, before: Snapshot, who: string): Promis
  */
 async function stillRunning(c: ClusterSpec, who: string): Promise<void> {
   let status: unknown;
+  const start = Date.now();
+  let first: unknown;
   await eventually(
     `${c.name} Running`,
     async () => {
       status = (await client.get({ kind: 'postgresql', namespace, name: c.name }))?.status;
+      first ??= status;
       return (status as KubeObject | undefined)?.PostgresClusterStatus === 'Running' ? true : undefined;
     },
     10_000,
   ).catch(() => assert.fail(`${who}: ${c.name} is not Running: ${JSON.stringify(status)}`));
+  if (first !== status)
+    console.log(`# note: ${who}: ${c.name} became Running after ${Date.now() - start} ms: ${JSON.stringify(first)}`);
 }
 
 /** The children of a cluster as the two operators write them, without what the API server or Patroni maintain. */
@@ -351,7 +356,11 @@ async function children(c: ClusterSpec): Promise<Record<string, unknown>> {
     delete object.status;
     // Patroni writes the master Endpoints' addresses and its own annotations; Secrets keep only their keys here
     // (the passwords are compared on their own).
-    if (o.kind === 'Endpoints') delete object.subsets;
+    if (o.kind === 'Endpoints') {
+      delete object.subsets;
+      const annotations = Object.entries(o.metadata!.annotations ?? {}).filter(([k]) => k.startsWith('acid.zalan.do/'));
+      object.metadata = { ...metadata, annotations: Object.fromEntries(annotations) };
+    }
     if (o.kind === 'Secret') object.data = Object.keys(o.data ?? {}).sort();
     out[`${o.kind}/${o.metadata!.name}`] = object;
   }
@@ -494,6 +503,9 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
       for (const role of Object.keys(c.users)) {
         assert.equal(await login(host, role, snap.passwords[role]!), true, `${role} logs in to ${c.name}`);
       }
+      for (const [database, owner] of Object.entries(c.databases)) {
+        assert.equal(await login(host, owner, snap.passwords[owner]!, database), true, `database ${database} exists`);
+      }
     }
     for (const e of await client.list('Event', namespace)) eventsBefore.add(e.metadata!.uid!);
     await noteStage("as Zalando's operator made them");
@@ -611,5 +623,9 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
     }
     if (reasons) console.log(`# Zalando's operator on the way back:\n${reasons.replace(/^/gm, '# ')}`);
     await noteStage('after the hand-back');
+    const leases = await client.list('Lease', namespace);
+    console.log(
+      `# Leases left after the hand-back: ${leases.map((l) => `${l.metadata!.name} (holder ${l.spec?.holderIdentity ?? 'none'})`).join(', ')}`,
+    );
   });
 });
