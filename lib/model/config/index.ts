@@ -2,7 +2,8 @@
  * Operator configuration: Zalando's ConfigMap keys, value syntax and defaults, parsed into a typed object.
  * Pure: no I/O, no environment, no clock; callers pass the ConfigMap data and environment in.
  *
- * Source: Zalando operator docs, `docs/reference/operator_parameters.md` (ConfigMap form), v1.0.0 and v2.0.1.
+ * Source: Zalando operator docs, `docs/reference/operator_parameters.md` (ConfigMap form), v1.0.0, v1.15.1
+ * (https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/reference/operator_parameters.md) and v2.0.1.
  *
  * @module
  */
@@ -37,6 +38,7 @@ export {
   type DaysSpec,
   type EnumSpec,
   type OperatorConfigKey,
+  type ValueCheck,
   OPERATOR_CONFIG_KEYS,
   OPERATOR_CONFIG_KEY_NAMES,
   configKeySpec,
@@ -52,4 +54,7 @@ export {
   parseConfigValue,
   formatConfigValue,
   configError,
+  nearestConfigKey,
 } from './operator-config';
+export { EXPECTED_QUANTITY, checkValue } from './checks';
+export { type ConfigKeyReport, configKeyReport, describeConfigKeyReport, keysNotActedOn } from './report';

@@ -1,9 +1,9 @@
 /**
- * The table of operator configuration keys: name, kind, default and a one-line description for every key of
- * Zalando's operator ConfigMap (v1.0.0 and v2.0.1).
+ * The table of operator configuration keys: name, kind, default, a one-line description, and whether this operator
+ * acts on it, for every key of Zalando's operator ConfigMap (v1.0.0, v1.15.1 and v2.0.1).
  *
  * Source: Zalando operator docs, `docs/reference/operator_parameters.md` (ConfigMap form), the shipped
- * `manifests/configmap.yaml` of v1.0.0 and v2.0.1, and the v2.0.1 `OperatorConfiguration` CRD for types and
+ * `manifests/configmap.yaml` of v1.0.0, v1.15.1 and v2.0.1, and the v2.0.1 `OperatorConfiguration` CRD for types and
  * sections. Defaults are the ConfigMap-form defaults of v2.0.1 (what the operator uses for a missing key), with
  * the deliberate choices listed in {@link OPERATOR_CONFIG_KEYS}.
  *
@@ -56,7 +56,26 @@ interface BaseSpec {
   readonly section: CrdSection | null;
   /** Set for deprecated keys: what to use instead. A warning is reported when the key is present. */
   readonly deprecated?: string;
+  /**
+   * Set for keys that are accepted (parsed, validated, defaulted) but that no code acts on: why not, in a few
+   * words. Such a key present in the ConfigMap is named in a Warning Event; the README lists them all. A unit test
+   * keeps this true both ways (a key without it must be read by the operator's code, one with it must not).
+   */
+  readonly notActedOn?: string;
+  /** A rule on the decoded value beyond its kind (see `checks.ts`): what a value must be so objects stay valid. */
+  readonly check?: ValueCheck;
 }
+
+/**
+ * Rules a decoded value must follow because it ends up in every cluster's objects:
+ * - `image`: a non-empty container image;
+ * - `quantity`: a non-negative Kubernetes resource quantity (`100m`, `1`, `500Mi`);
+ * - `optional-quantity`: the same, or empty (no value);
+ * - `label-key`: a Kubernetes label key (`[prefix/]name`);
+ * - `labels`: a map of label keys to label values;
+ * - `annotations`: a map whose keys are valid annotation keys (the label key syntax; values are free).
+ */
+export type ValueCheck = 'image' | 'quantity' | 'optional-quantity' | 'label-key' | 'labels' | 'annotations';
 
 /** A `true`/`false` flag. */
 export interface BoolSpec extends BaseSpec {
@@ -111,7 +130,32 @@ export interface EnumSpec extends BaseSpec {
 export type ConfigKeySpec =
   BoolSpec | IntSpec | OptionalIntSpec | StringSpec | ListSpec | MapSpec | DurationSpec | DaysSpec | EnumSpec;
 
-type Extra = { readonly deprecated?: string };
+type Extra = { readonly deprecated?: string; readonly check?: ValueCheck };
+
+/** Marks a key as accepted but not acted on, saying why (`BaseSpec.notActedOn`). */
+const notActedOn = <S extends ConfigKeySpec>(reason: string, spec: S): S => ({ ...spec, notActedOn: reason });
+
+// Why keys are accepted but not acted on (facts about this operator; the README table is generated from these).
+const LOOP = 'no worker pool or resync timer: each event is one function call, periodicSync runs on its own schedule';
+const CRD = 'the CRD is installed at deploy time (manifests/postgresql.crd.yaml), never by the operator';
+const LOG_LEVEL = 'the log level comes from env LOG_LEVEL';
+const HTTP_API = 'there is no operator HTTP API';
+const MAJOR_UPGRADE = 'in-place major version upgrades are not implemented';
+const ROTATION = 'password rotation is not implemented';
+const NOT_YET = 'not implemented yet';
+const TEAM_CRD = 'PostgresTeam objects are not read';
+const ROLES_KEPT = 'roles of removed team members are kept as they are';
+const INIT_CONTAINERS = 'the initContainers of a manifest are always used';
+const SIDECARS = 'sidecars are not run';
+const DRAIN = 'a drain moves a master one step per call, without an overall timeout';
+const POOLER = 'the connection pooler is not implemented';
+const NODE_PORT = 'NodePort Services are not implemented';
+const DEPRECATED_SWITCH = 'ignored, as it is deprecated';
+const EBS = 'EBS volumes are not managed';
+const SECRET_MOUNT = 'the Secret is not mounted';
+const LOGICAL_BACKUP = 'logical backup is not implemented';
+const SCALYR = 'the Scalyr sidecar is not added';
+const WAITS = 'no call waits in a loop: each takes one step and is called again, within the function deadline';
 
 const bool = (def: boolean, section: CrdSection | null, description: string, extra: Extra = {}): BoolSpec => ({
   kind: 'bool',
@@ -177,8 +221,13 @@ const oneOf = <const V extends readonly string[]>(
 /**
  * Every operator configuration key, by its Zalando snake_case name.
  *
- * Coverage: all keys of the v1.0.0 and v2.0.1 reference ConfigMaps (including the commented-out examples),
- * all keys of the v2.0.1 `OperatorConfiguration` CRD that have a ConfigMap form, and the v1.0.0 Scalyr keys.
+ * Coverage: all keys of the v1.0.0, v1.15.1 and v2.0.1 reference ConfigMaps (including the commented-out
+ * examples), all keys of the v2.0.1 `OperatorConfiguration` CRD that have a ConfigMap form, and the v1.0.0 Scalyr
+ * keys. Keys of v1.15.1 that v2.0.1 dropped (`enable_crd_validation`, `enable_ebs_gp3_migration*`) take their
+ * v1.15.1 defaults (https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/reference/operator_parameters.md).
+ *
+ * Each key is either acted on (some code path reads it) or marked `notActedOn` with the reason; keys with a
+ * `check` are refused when their value would make every cluster's objects invalid (see `checks.ts`).
  *
  * Defaults follow the v2.0.1 ConfigMap-form defaults, except these deliberate choices:
  * - `kubernetes_use_configmaps`: `false` (Patroni keeps its state in Endpoints, as the shipped v2.0.1 manifest
@@ -200,10 +249,16 @@ export const OPERATOR_CONFIG_KEYS = {
     'kubernetes',
     'namespaces to watch: a comma list, "*" for all, "" for the operator namespace; env WATCHED_NAMESPACE wins',
   ),
-  workers: int(8, 'top', 'number of parallel sync workers; clusters are spread over them', { min: 1 }),
-  resync_period: duration(30 * MINUTE, 'top', 'interval of the periodic sync of every cluster'),
-  repair_period: duration(5 * MINUTE, 'top', 'interval of the periodic sync of clusters whose last sync failed'),
-  docker_image: str('ghcr.io/zalando/spilo-18:4.1-p2', 'top', 'Spilo image of the Postgres pods'),
+  workers: notActedOn(
+    LOOP,
+    int(8, 'top', 'number of parallel sync workers; clusters are spread over them', { min: 1 }),
+  ),
+  resync_period: notActedOn(LOOP, duration(30 * MINUTE, 'top', 'interval of the periodic sync of every cluster')),
+  repair_period: notActedOn(
+    LOOP,
+    duration(5 * MINUTE, 'top', 'interval of the periodic sync of clusters whose last sync failed'),
+  ),
+  docker_image: str('ghcr.io/zalando/spilo-18:4.1-p2', 'top', 'Spilo image of the Postgres pods', { check: 'image' }),
   etcd_host: str('', 'top', 'etcd address for Patroni; empty means Patroni uses the Kubernetes API as its DCS'),
   kubernetes_use_configmaps: bool(
     false,
@@ -217,12 +272,28 @@ export const OPERATOR_CONFIG_KEYS = {
     'top',
     'postgresql annotation that, set to "true", disables min_instances/max_instances',
   ),
-  sidecar_docker_images: map({}, 'top', 'global sidecars as name:image pairs', {
-    deprecated: 'use "sidecars" (OperatorConfiguration) instead',
-  }),
-  sidecars: str('', 'top', 'global sidecar container specs; only meaningful in the CRD form, kept verbatim here'),
-  enable_crd_registration: bool(true, 'top', 'the operator creates and updates the postgresql CRD itself'),
-  crd_categories: list(['all'], 'top', 'kubectl categories of the postgresql CRD'),
+  sidecar_docker_images: notActedOn(
+    SIDECARS,
+    map({}, 'top', 'global sidecars as name:image pairs', {
+      deprecated: 'use "sidecars" (OperatorConfiguration) instead',
+    }),
+  ),
+  sidecars: notActedOn(
+    SIDECARS,
+    str('', 'top', 'global sidecar container specs; only meaningful in the CRD form, kept verbatim here'),
+  ),
+  enable_crd_registration: notActedOn(
+    CRD,
+    bool(true, 'top', 'the operator creates and updates the postgresql CRD itself'),
+  ),
+  // v1.15.1; gone in v2.0.1
+  enable_crd_validation: notActedOn(
+    CRD,
+    bool(true, null, 'the registered CRD carries an OpenAPI schema; false is ignored', {
+      deprecated: 'a CRD always has a schema',
+    }),
+  ),
+  crd_categories: notActedOn(CRD, list(['all'], 'top', 'kubectl categories of the postgresql CRD')),
   enable_lazy_spilo_upgrade: bool(false, 'top', 'an image change updates the StatefulSet without rolling the pods'),
   // Not Zalando keys: they bound this operator's fleet-wide rolling updates (lib/sync/rollout-slots.ts), which
   // Zalando runs one cluster at a time inside its single process.
@@ -253,39 +324,55 @@ export const OPERATOR_CONFIG_KEYS = {
   enable_shm_volume: bool(true, 'top', 'mount a memory-backed volume at /dev/shm in Postgres pods'),
   enable_maintenance_windows: bool(true, 'top', 'restrict disruptive operations to maintenance windows'),
   maintenance_windows: list([], 'top', 'global default maintenance windows such as "Sat:22:00-23:59"'),
-  major_version_upgrade_mode: oneOf(
-    ['off', 'manual', 'full'],
-    'manual',
-    'major_version_upgrade',
-    'in-place major version upgrade: off, manual (on manifest change) or full (also to target_major_version)',
+  major_version_upgrade_mode: notActedOn(
+    MAJOR_UPGRADE,
+    oneOf(
+      ['off', 'manual', 'full'],
+      'manual',
+      'major_version_upgrade',
+      'in-place major version upgrade: off, manual (on manifest change) or full (also to target_major_version)',
+    ),
   ),
-  major_version_upgrade_team_allow_list: list(
-    [],
-    'major_version_upgrade',
-    'teams allowed to run major version upgrades; empty allows all',
+  major_version_upgrade_team_allow_list: notActedOn(
+    MAJOR_UPGRADE,
+    list([], 'major_version_upgrade', 'teams allowed to run major version upgrades; empty allows all'),
   ),
-  minimal_major_version: str(
-    '14',
-    'major_version_upgrade',
-    'lowest Postgres major version still run; older ones are upgraded in full mode',
+  minimal_major_version: notActedOn(
+    MAJOR_UPGRADE,
+    str('14', 'major_version_upgrade', 'lowest Postgres major version still run; older ones are upgraded in full mode'),
   ),
-  target_major_version: str('18', 'major_version_upgrade', 'major version that full mode upgrades to'),
+  target_major_version: notActedOn(
+    MAJOR_UPGRADE,
+    str('18', 'major_version_upgrade', 'major version that full mode upgrades to'),
+  ),
   enable_patroni_failsafe_mode: bool(false, 'patroni', 'default Patroni failsafe_mode for new clusters'),
 
   // --- Debug and the HTTP API ------------------------------------------------------------------------------
-  debug_logging: bool(true, 'debug', 'log at debug level'),
+  debug_logging: notActedOn(LOG_LEVEL, bool(true, 'debug', 'log at debug level')),
   enable_database_access: bool(true, 'debug', 'connect to Postgres to manage roles and databases'),
-  api_port: int(8080, 'logging_rest_api', 'port of the read-only operator HTTP API'),
-  ring_log_lines: int(100, 'logging_rest_api', 'number of log lines kept per cluster and worker for the HTTP API'),
-  cluster_history_entries: int(1000, 'logging_rest_api', 'number of spec changes kept per cluster for the HTTP API'),
+  api_port: notActedOn(HTTP_API, int(8080, 'logging_rest_api', 'port of the read-only operator HTTP API')),
+  ring_log_lines: notActedOn(
+    HTTP_API,
+    int(100, 'logging_rest_api', 'number of log lines kept per cluster and worker for the HTTP API'),
+  ),
+  cluster_history_entries: notActedOn(
+    HTTP_API,
+    int(1000, 'logging_rest_api', 'number of spec changes kept per cluster for the HTTP API'),
+  ),
 
   // --- Users, authentication and teams ----------------------------------------------------------------------
   super_username: str('postgres', 'users', 'name of the Postgres superuser created by Spilo'),
   replication_username: str('standby', 'users', 'name of the replication user created by Spilo'),
-  additional_owner_roles: list([], 'users', 'roles granted to the owner of every database'),
-  enable_password_rotation: bool(false, 'users', 'rotate the passwords in user Secrets periodically'),
-  password_rotation_interval: days(90, 'users', 'days between password rotations'),
-  password_rotation_user_retention: days(180, 'users', 'days a rotation user is kept before it is dropped'),
+  additional_owner_roles: notActedOn(NOT_YET, list([], 'users', 'roles granted to the owner of every database')),
+  enable_password_rotation: notActedOn(
+    ROTATION,
+    bool(false, 'users', 'rotate the passwords in user Secrets periodically'),
+  ),
+  password_rotation_interval: notActedOn(ROTATION, days(90, 'users', 'days between password rotations')),
+  password_rotation_user_retention: notActedOn(
+    ROTATION,
+    days(180, 'users', 'days a rotation user is kept before it is dropped'),
+  ),
   secret_name_template: str(
     '{username}.{cluster}.credentials.{tprkind}.{tprgroup}',
     'kubernetes',
@@ -306,10 +393,9 @@ export const OPERATOR_CONFIG_KEYS = {
     'kubernetes',
     'infrastructure role definitions such as "secretname:x,userkey:u,passwordkey:p,rolekey:r"; parsed by the roles layer',
   ),
-  enable_cross_namespace_secret: bool(
-    false,
-    'kubernetes',
-    'a user named "namespace.name" gets its Secret in that namespace',
+  enable_cross_namespace_secret: notActedOn(
+    NOT_YET,
+    bool(false, 'kubernetes', 'a user named "namespace.name" gets its Secret in that namespace'),
   ),
   enable_teams_api: bool(true, 'teams_api', 'create roles for the members of the owning team from the Teams API'),
   teams_api_url: str('https://teams.example.com/api/', 'teams_api', 'base URL of the Teams API'),
@@ -337,14 +423,22 @@ export const OPERATOR_CONFIG_KEYS = {
   ),
   enable_admin_role_for_users: bool(true, 'teams_api', 'manifest roles get team_admin_role as ADMIN'),
   postgres_superuser_teams: list([], 'teams_api', 'teams whose members are superusers in every cluster'),
-  enable_postgres_team_crd: bool(false, 'teams_api', 'read extra teams and members from PostgresTeam objects'),
-  enable_postgres_team_crd_superusers: bool(false, 'teams_api', 'PostgresTeam objects may also add superuser teams'),
-  enable_team_member_deprecation: bool(
-    false,
-    'teams_api',
-    'roles of removed team members are renamed and set to NOLOGIN',
+  enable_postgres_team_crd: notActedOn(
+    TEAM_CRD,
+    bool(false, 'teams_api', 'read extra teams and members from PostgresTeam objects'),
   ),
-  role_deletion_suffix: str('_deleted', 'teams_api', 'suffix appended to the names of deprecated member roles'),
+  enable_postgres_team_crd_superusers: notActedOn(
+    TEAM_CRD,
+    bool(false, 'teams_api', 'PostgresTeam objects may also add superuser teams'),
+  ),
+  enable_team_member_deprecation: notActedOn(
+    ROLES_KEPT,
+    bool(false, 'teams_api', 'roles of removed team members are renamed and set to NOLOGIN'),
+  ),
+  role_deletion_suffix: notActedOn(
+    ROLES_KEPT,
+    str('_deleted', 'teams_api', 'suffix appended to the names of deprecated member roles'),
+  ),
 
   // --- Kubernetes objects -----------------------------------------------------------------------------------
   pod_service_account_name: str(
@@ -362,21 +456,30 @@ export const OPERATOR_CONFIG_KEYS = {
     'kubernetes',
     'JSON or YAML of its RoleBinding; empty uses the built-in one',
   ),
-  cluster_labels: map({ application: 'spilo' }, 'kubernetes', 'labels put on every object of a cluster'),
-  cluster_name_label: str('cluster-name', 'kubernetes', 'label key whose value is the cluster name'),
-  pod_role_label: str('spilo-role', 'kubernetes', 'label key Patroni sets to master or replica'),
+  cluster_labels: map({ application: 'spilo' }, 'kubernetes', 'labels put on every object of a cluster', {
+    check: 'labels',
+  }),
+  cluster_name_label: str('cluster-name', 'kubernetes', 'label key whose value is the cluster name', {
+    check: 'label-key',
+  }),
+  pod_role_label: str('spilo-role', 'kubernetes', 'label key Patroni sets to master or replica', {
+    check: 'label-key',
+  }),
   inherited_labels: list([], 'kubernetes', 'label keys copied from the postgresql object to its children'),
   inherited_annotations: list([], 'kubernetes', 'annotation keys copied from the postgresql object to its children'),
-  downscaler_annotations: list(
-    [],
-    'kubernetes',
-    'annotation names or patterns copied from the postgresql object to the StatefulSet',
+  downscaler_annotations: notActedOn(
+    NOT_YET,
+    list([], 'kubernetes', 'annotation names or patterns copied from the postgresql object to the StatefulSet'),
   ),
-  ignored_annotations: list([], 'kubernetes', 'annotation keys ignored when comparing desired and running objects'),
+  ignored_annotations: notActedOn(
+    NOT_YET,
+    list([], 'kubernetes', 'annotation keys ignored when comparing desired and running objects'),
+  ),
   node_readiness_label: map(
     {},
     'kubernetes',
     'node labels required for Postgres pods; a node without them is being drained',
+    { check: 'labels' },
   ),
   node_readiness_label_merge: oneOf(
     ['OR', 'AND'],
@@ -432,12 +535,11 @@ export const OPERATOR_CONFIG_KEYS = {
   ),
   enable_owner_references: bool(false, 'kubernetes', 'children get an ownerReference to the postgresql object'),
   enable_finalizers: bool(false, 'kubernetes', 'clean up on delete through a finalizer on the postgresql object'),
-  enable_init_containers: bool(true, 'kubernetes', 'allow initContainers in manifests'),
-  enable_sidecars: bool(true, 'kubernetes', 'allow sidecars in manifests and global sidecars'),
-  share_pgsocket_with_sidecars: bool(
-    false,
-    'kubernetes',
-    'share /var/run/postgresql with all containers through a memory volume',
+  enable_init_containers: notActedOn(INIT_CONTAINERS, bool(true, 'kubernetes', 'allow initContainers in manifests')),
+  enable_sidecars: notActedOn(SIDECARS, bool(true, 'kubernetes', 'allow sidecars in manifests and global sidecars')),
+  share_pgsocket_with_sidecars: notActedOn(
+    SIDECARS,
+    bool(false, 'kubernetes', 'share /var/run/postgresql with all containers through a memory volume'),
   ),
   spilo_runasuser: optionalInt('kubernetes', 'runAsUser of the Spilo container; unset leaves it to the image'),
   spilo_runasgroup: optionalInt('kubernetes', 'runAsGroup of the Spilo container; unset leaves it to the image'),
@@ -452,12 +554,13 @@ export const OPERATOR_CONFIG_KEYS = {
     'kubernetes',
     'how volumes grow: pvc, ebs, mixed or off',
   ),
-  custom_pod_annotations: map({}, 'kubernetes', 'annotations put on every Postgres pod'),
+  custom_pod_annotations: map({}, 'kubernetes', 'annotations put on every Postgres pod', {
+    check: 'annotations',
+  }),
   enable_readiness_probe: bool(false, 'kubernetes', "add a readiness probe on Patroni's /readiness endpoint"),
-  master_pod_move_timeout: duration(
-    20 * MINUTE,
-    'kubernetes',
-    'how long to keep trying to move a master off a drained node',
+  master_pod_move_timeout: notActedOn(
+    DRAIN,
+    duration(20 * MINUTE, 'kubernetes', 'how long to keep trying to move a master off a drained node'),
   ),
   kube_iam_role: str('', 'aws_or_gcp', 'AWS IAM role put on Postgres pods as iam.amazonaws.com/role'),
   irsa_role_arn: str('', 'aws_or_gcp', 'IAM role ARN for the pod ServiceAccount (eks.amazonaws.com/role-arn)'),
@@ -467,41 +570,49 @@ export const OPERATOR_CONFIG_KEYS = {
     '100m',
     'postgres_pod_resources',
     'CPU request of Postgres containers when the manifest gives none',
+    { check: 'quantity' },
   ),
   default_memory_request: str(
     '100Mi',
     'postgres_pod_resources',
     'memory request of Postgres containers when the manifest gives none',
+    { check: 'quantity' },
   ),
   default_cpu_limit: str(
     '1',
     'postgres_pod_resources',
     'CPU limit of Postgres containers when the manifest gives none',
+    { check: 'quantity' },
   ),
   default_memory_limit: str(
     '500Mi',
     'postgres_pod_resources',
     'memory limit of Postgres containers when the manifest gives none',
+    { check: 'quantity' },
   ),
   min_cpu_limit: str(
     '',
     'postgres_pod_resources',
     'lowest CPU limit of the Postgres container; empty means no minimum',
+    { check: 'optional-quantity' },
   ),
   min_memory_limit: str(
     '',
     'postgres_pod_resources',
     'lowest memory limit of the Postgres container; empty means no minimum',
+    { check: 'optional-quantity' },
   ),
   max_cpu_request: str(
     '',
     'postgres_pod_resources',
     'highest CPU request of the Postgres container; empty means no maximum',
+    { check: 'optional-quantity' },
   ),
   max_memory_request: str(
     '',
     'postgres_pod_resources',
     'highest memory request of the Postgres container; empty means no maximum',
+    { check: 'optional-quantity' },
   ),
   ignore_resources_limits_annotation_key: str(
     '',
@@ -521,15 +632,30 @@ export const OPERATOR_CONFIG_KEYS = {
     'load_balancer',
     'replica Service is of type LoadBalancer unless the manifest says otherwise',
   ),
-  enable_master_pooler_load_balancer: bool(false, 'load_balancer', 'master pooler Service is of type LoadBalancer'),
-  enable_replica_pooler_load_balancer: bool(false, 'load_balancer', 'replica pooler Service is of type LoadBalancer'),
-  enable_master_node_port: bool(false, 'load_balancer', 'master Service is of type NodePort'),
-  enable_replica_node_port: bool(false, 'load_balancer', 'replica Service is of type NodePort'),
-  enable_master_pooler_node_port: bool(false, 'load_balancer', 'master pooler Service is of type NodePort'),
-  enable_replica_pooler_node_port: bool(false, 'load_balancer', 'replica pooler Service is of type NodePort'),
-  enable_load_balancer: bool(false, null, 'old switch for load balancers; ignored', {
-    deprecated: 'use enable_master_load_balancer and enable_replica_load_balancer',
-  }),
+  enable_master_pooler_load_balancer: notActedOn(
+    POOLER,
+    bool(false, 'load_balancer', 'master pooler Service is of type LoadBalancer'),
+  ),
+  enable_replica_pooler_load_balancer: notActedOn(
+    POOLER,
+    bool(false, 'load_balancer', 'replica pooler Service is of type LoadBalancer'),
+  ),
+  enable_master_node_port: notActedOn(NODE_PORT, bool(false, 'load_balancer', 'master Service is of type NodePort')),
+  enable_replica_node_port: notActedOn(NODE_PORT, bool(false, 'load_balancer', 'replica Service is of type NodePort')),
+  enable_master_pooler_node_port: notActedOn(
+    POOLER,
+    bool(false, 'load_balancer', 'master pooler Service is of type NodePort'),
+  ),
+  enable_replica_pooler_node_port: notActedOn(
+    POOLER,
+    bool(false, 'load_balancer', 'replica pooler Service is of type NodePort'),
+  ),
+  enable_load_balancer: notActedOn(
+    DEPRECATED_SWITCH,
+    bool(false, null, 'old switch for load balancers; ignored', {
+      deprecated: 'use enable_master_load_balancer and enable_replica_load_balancer',
+    }),
+  ),
   master_dns_name_format: str(
     '{cluster}.{namespace}.{hostedzone}',
     'load_balancer',
@@ -550,7 +676,9 @@ export const OPERATOR_CONFIG_KEYS = {
     'load_balancer',
     'older replica DNS template, added when the cluster name carries the team prefix',
   ),
-  custom_service_annotations: map({}, 'load_balancer', 'annotations put on the master and replica Services'),
+  custom_service_annotations: map({}, 'load_balancer', 'annotations put on the master and replica Services', {
+    check: 'annotations',
+  }),
   external_traffic_policy: oneOf(
     ['Cluster', 'Local'],
     'Cluster',
@@ -559,140 +687,196 @@ export const OPERATOR_CONFIG_KEYS = {
   ),
 
   // --- Backups, WAL and cloud credentials (passed through to Spilo) ----------------------------------------
-  aws_region: str('eu-central-1', 'aws_or_gcp', 'AWS region for WAL and log buckets'),
+  aws_region: notActedOn(EBS, str('eu-central-1', 'aws_or_gcp', 'AWS region of the EBS volumes (not of backups)')),
+  // v1.15.1; gone in v2.0.1
+  enable_ebs_gp3_migration: notActedOn(
+    EBS,
+    bool(false, 'aws_or_gcp', 'migrate gp2 EBS volumes up to enable_ebs_gp3_migration_max_size to gp3'),
+  ),
+  enable_ebs_gp3_migration_max_size: notActedOn(
+    EBS,
+    int(1000, 'aws_or_gcp', 'largest volume in GB that enable_ebs_gp3_migration migrates'),
+  ),
   wal_s3_bucket: str('', 'aws_or_gcp', 'S3 bucket for WAL archiving and base backups'),
   log_s3_bucket: str('', 'aws_or_gcp', 'S3 bucket for Postgres logs'),
   wal_gs_bucket: str('', 'aws_or_gcp', 'Google Cloud Storage bucket for WAL archiving'),
   gcp_credentials: str('', 'aws_or_gcp', 'path of the Google Cloud credentials file in the pod'),
   wal_az_storage_account: str('', 'aws_or_gcp', 'Azure storage account for WAL archiving'),
-  additional_secret_mount: str('', 'aws_or_gcp', 'Secret mounted into every Postgres pod'),
-  additional_secret_mount_path: str('/meta/credentials', 'aws_or_gcp', 'mount path of that Secret'),
+  additional_secret_mount: notActedOn(SECRET_MOUNT, str('', 'aws_or_gcp', 'Secret mounted into every Postgres pod')),
+  additional_secret_mount_path: notActedOn(
+    SECRET_MOUNT,
+    str('/meta/credentials', 'aws_or_gcp', 'mount path of that Secret'),
+  ),
 
   // --- Logical backup -------------------------------------------------------------------------------------
-  logical_backup_schedule: str('30 00 * * *', 'logical_backup', 'cron schedule of the logical backup job'),
-  logical_backup_docker_image: str(
-    'ghcr.io/zalando/postgres-operator/logical-backup:v2.0.1',
-    'logical_backup',
-    'image of the logical backup job',
+  logical_backup_schedule: notActedOn(
+    LOGICAL_BACKUP,
+    str('30 00 * * *', 'logical_backup', 'cron schedule of the logical backup job'),
   ),
-  logical_backup_job_prefix: str('logical-backup-', 'logical_backup', 'name prefix of the logical backup CronJob'),
-  logical_backup_provider: oneOf(
-    ['s3', 'gcs', 'az'],
-    's3',
-    'logical_backup',
-    'storage of logical backups: s3, gcs or az',
+  logical_backup_docker_image: notActedOn(
+    LOGICAL_BACKUP,
+    str('ghcr.io/zalando/postgres-operator/logical-backup:v2.0.1', 'logical_backup', 'image of the logical backup job'),
   ),
-  logical_backup_s3_bucket: str('', 'logical_backup', 'S3 bucket of logical backups'),
-  logical_backup_s3_bucket_prefix: str('spilo', 'logical_backup', 'key prefix inside that bucket'),
-  logical_backup_s3_region: str('', 'logical_backup', 'S3 region of that bucket'),
-  logical_backup_s3_endpoint: str('', 'logical_backup', 'S3 endpoint URL'),
-  logical_backup_s3_access_key_id: str('', 'logical_backup', 'S3 access key id'),
-  logical_backup_s3_secret_access_key: str('', 'logical_backup', 'S3 secret access key'),
-  logical_backup_s3_sse: str('AES256', 'logical_backup', 'S3 server-side encryption algorithm'),
-  logical_backup_s3_retention_time: str(
-    '',
-    'logical_backup',
-    'how long logical backups are kept, e.g. "1 month"; empty keeps all',
+  logical_backup_job_prefix: notActedOn(
+    LOGICAL_BACKUP,
+    str('logical-backup-', 'logical_backup', 'name prefix of the logical backup CronJob'),
   ),
-  logical_backup_google_application_credentials: str(
-    '',
-    'logical_backup',
-    'Google credentials for logical backups to GCS',
+  logical_backup_provider: notActedOn(
+    LOGICAL_BACKUP,
+    oneOf(['s3', 'gcs', 'az'], 's3', 'logical_backup', 'storage of logical backups: s3, gcs or az'),
   ),
-  logical_backup_azure_storage_account_name: str('', 'logical_backup', 'Azure storage account of logical backups'),
-  logical_backup_azure_storage_container: str('', 'logical_backup', 'Azure storage container of logical backups'),
-  logical_backup_azure_storage_account_key: str('', 'logical_backup', 'Azure storage account key'),
-  logical_backup_cpu_request: str(
-    '',
-    'logical_backup',
-    'CPU request of the logical backup job; empty uses the Postgres default',
+  logical_backup_s3_bucket: notActedOn(LOGICAL_BACKUP, str('', 'logical_backup', 'S3 bucket of logical backups')),
+  logical_backup_s3_bucket_prefix: notActedOn(
+    LOGICAL_BACKUP,
+    str('spilo', 'logical_backup', 'key prefix inside that bucket'),
   ),
-  logical_backup_cpu_limit: str(
-    '',
-    'logical_backup',
-    'CPU limit of the logical backup job; empty uses the Postgres default',
+  logical_backup_s3_region: notActedOn(LOGICAL_BACKUP, str('', 'logical_backup', 'S3 region of that bucket')),
+  logical_backup_s3_endpoint: notActedOn(LOGICAL_BACKUP, str('', 'logical_backup', 'S3 endpoint URL')),
+  logical_backup_s3_access_key_id: notActedOn(LOGICAL_BACKUP, str('', 'logical_backup', 'S3 access key id')),
+  logical_backup_s3_secret_access_key: notActedOn(LOGICAL_BACKUP, str('', 'logical_backup', 'S3 secret access key')),
+  logical_backup_s3_sse: notActedOn(
+    LOGICAL_BACKUP,
+    str('AES256', 'logical_backup', 'S3 server-side encryption algorithm'),
   ),
-  logical_backup_memory_request: str(
-    '',
-    'logical_backup',
-    'memory request of the logical backup job; empty uses the Postgres default',
+  logical_backup_s3_retention_time: notActedOn(
+    LOGICAL_BACKUP,
+    str('', 'logical_backup', 'how long logical backups are kept, e.g. "1 month"; empty keeps all'),
   ),
-  logical_backup_memory_limit: str(
-    '',
-    'logical_backup',
-    'memory limit of the logical backup job; empty uses the Postgres default',
+  logical_backup_google_application_credentials: notActedOn(
+    LOGICAL_BACKUP,
+    str('', 'logical_backup', 'Google credentials for logical backups to GCS'),
   ),
-  logical_backup_cronjob_environment_secret: str(
-    '',
-    'logical_backup',
-    'Secret whose keys become env vars of the logical backup job',
+  logical_backup_azure_storage_account_name: notActedOn(
+    LOGICAL_BACKUP,
+    str('', 'logical_backup', 'Azure storage account of logical backups'),
   ),
-  logical_backup_successful_jobs_history_limit: int(3, 'logical_backup', 'successful logical backup jobs kept', {
-    min: 0,
-  }),
-  logical_backup_failed_jobs_history_limit: int(3, 'logical_backup', 'failed logical backup jobs kept', { min: 0 }),
-  logical_backup_ttl_seconds_after_finished: int(
-    86400,
-    'logical_backup',
-    'seconds a finished logical backup job is kept',
-    { min: 0 },
+  logical_backup_azure_storage_container: notActedOn(
+    LOGICAL_BACKUP,
+    str('', 'logical_backup', 'Azure storage container of logical backups'),
+  ),
+  logical_backup_azure_storage_account_key: notActedOn(
+    LOGICAL_BACKUP,
+    str('', 'logical_backup', 'Azure storage account key'),
+  ),
+  logical_backup_cpu_request: notActedOn(
+    LOGICAL_BACKUP,
+    str('', 'logical_backup', 'CPU request of the logical backup job; empty uses the Postgres default'),
+  ),
+  logical_backup_cpu_limit: notActedOn(
+    LOGICAL_BACKUP,
+    str('', 'logical_backup', 'CPU limit of the logical backup job; empty uses the Postgres default'),
+  ),
+  logical_backup_memory_request: notActedOn(
+    LOGICAL_BACKUP,
+    str('', 'logical_backup', 'memory request of the logical backup job; empty uses the Postgres default'),
+  ),
+  logical_backup_memory_limit: notActedOn(
+    LOGICAL_BACKUP,
+    str('', 'logical_backup', 'memory limit of the logical backup job; empty uses the Postgres default'),
+  ),
+  logical_backup_cronjob_environment_secret: notActedOn(
+    LOGICAL_BACKUP,
+    str('', 'logical_backup', 'Secret whose keys become env vars of the logical backup job'),
+  ),
+  logical_backup_successful_jobs_history_limit: notActedOn(
+    LOGICAL_BACKUP,
+    int(3, 'logical_backup', 'successful logical backup jobs kept', {
+      min: 0,
+    }),
+  ),
+  logical_backup_failed_jobs_history_limit: notActedOn(
+    LOGICAL_BACKUP,
+    int(3, 'logical_backup', 'failed logical backup jobs kept', { min: 0 }),
+  ),
+  logical_backup_ttl_seconds_after_finished: notActedOn(
+    LOGICAL_BACKUP,
+    int(86400, 'logical_backup', 'seconds a finished logical backup job is kept', { min: 0 }),
   ),
 
   // --- Connection pooler ----------------------------------------------------------------------------------
-  connection_pooler_number_of_instances: int(2, 'connection_pooler', 'default number of pooler pods', { min: 1 }),
-  connection_pooler_schema: str('pooler', 'connection_pooler', "schema holding the pooler's user lookup function"),
-  connection_pooler_user: str(
-    'pooler',
-    'connection_pooler',
-    'role the pooler connects as; must differ from super_username',
+  connection_pooler_number_of_instances: notActedOn(
+    POOLER,
+    int(2, 'connection_pooler', 'default number of pooler pods', { min: 1 }),
   ),
-  connection_pooler_image: str(
-    'ghcr.io/zalando/postgres-operator/pgbouncer:v2.0.1',
-    'connection_pooler',
-    'pgbouncer image',
+  connection_pooler_schema: notActedOn(
+    POOLER,
+    str('pooler', 'connection_pooler', "schema holding the pooler's user lookup function"),
   ),
-  connection_pooler_mode: oneOf(
-    ['transaction', 'session'],
-    'transaction',
-    'connection_pooler',
-    'pooling mode: transaction or session',
+  connection_pooler_user: notActedOn(
+    POOLER,
+    str('pooler', 'connection_pooler', 'role the pooler connects as; must differ from super_username'),
   ),
-  connection_pooler_max_db_connections: int(
-    60,
-    'connection_pooler',
-    'connections the pooler opens to Postgres, split over its pods',
+  connection_pooler_image: notActedOn(
+    POOLER,
+    str('ghcr.io/zalando/postgres-operator/pgbouncer:v2.0.1', 'connection_pooler', 'pgbouncer image'),
   ),
-  connection_pooler_default_cpu_request: str('500m', 'connection_pooler', 'CPU request of pooler pods'),
-  connection_pooler_default_memory_request: str('100Mi', 'connection_pooler', 'memory request of pooler pods'),
-  connection_pooler_default_cpu_limit: str('1', 'connection_pooler', 'CPU limit of pooler pods'),
-  connection_pooler_default_memory_limit: str('100Mi', 'connection_pooler', 'memory limit of pooler pods'),
+  connection_pooler_mode: notActedOn(
+    POOLER,
+    oneOf(['transaction', 'session'], 'transaction', 'connection_pooler', 'pooling mode: transaction or session'),
+  ),
+  connection_pooler_max_db_connections: notActedOn(
+    POOLER,
+    int(60, 'connection_pooler', 'connections the pooler opens to Postgres, split over its pods'),
+  ),
+  connection_pooler_default_cpu_request: notActedOn(
+    POOLER,
+    str('500m', 'connection_pooler', 'CPU request of pooler pods'),
+  ),
+  connection_pooler_default_memory_request: notActedOn(
+    POOLER,
+    str('100Mi', 'connection_pooler', 'memory request of pooler pods'),
+  ),
+  connection_pooler_default_cpu_limit: notActedOn(POOLER, str('1', 'connection_pooler', 'CPU limit of pooler pods')),
+  connection_pooler_default_memory_limit: notActedOn(
+    POOLER,
+    str('100Mi', 'connection_pooler', 'memory limit of pooler pods'),
+  ),
 
   // --- Scalyr log shipping (v1.0.0) -------------------------------------------------------------------------
-  scalyr_api_key: str(
-    '',
-    'scalyr',
-    'Scalyr API key; set to add the Scalyr sidecar (env SCALYR_API_KEY wins in Zalando)',
+  scalyr_api_key: notActedOn(
+    SCALYR,
+    str('', 'scalyr', 'Scalyr API key; set to add the Scalyr sidecar (env SCALYR_API_KEY wins in Zalando)'),
   ),
-  scalyr_image: str('', 'scalyr', 'image of the Scalyr sidecar'),
-  scalyr_server_url: str('https://upload.eu.scalyr.com', 'scalyr', 'Scalyr upload URL'),
-  scalyr_cpu_request: str('100m', 'scalyr', 'CPU request of the Scalyr sidecar'),
-  scalyr_memory_request: str('50Mi', 'scalyr', 'memory request of the Scalyr sidecar'),
-  scalyr_cpu_limit: str('1', 'scalyr', 'CPU limit of the Scalyr sidecar'),
-  scalyr_memory_limit: str('500Mi', 'scalyr', 'memory limit of the Scalyr sidecar'),
+  scalyr_image: notActedOn(SCALYR, str('', 'scalyr', 'image of the Scalyr sidecar')),
+  scalyr_server_url: notActedOn(SCALYR, str('https://upload.eu.scalyr.com', 'scalyr', 'Scalyr upload URL')),
+  scalyr_cpu_request: notActedOn(SCALYR, str('100m', 'scalyr', 'CPU request of the Scalyr sidecar')),
+  scalyr_memory_request: notActedOn(SCALYR, str('50Mi', 'scalyr', 'memory request of the Scalyr sidecar')),
+  scalyr_cpu_limit: notActedOn(SCALYR, str('1', 'scalyr', 'CPU limit of the Scalyr sidecar')),
+  scalyr_memory_limit: notActedOn(SCALYR, str('500Mi', 'scalyr', 'memory limit of the Scalyr sidecar')),
 
   // --- Timeouts -------------------------------------------------------------------------------------------
-  ready_wait_interval: duration(4 * SECOND, 'timeouts', 'interval between checks that a CRD is established'),
-  ready_wait_timeout: duration(30 * SECOND, 'timeouts', 'how long to wait for a CRD to be established'),
-  resource_check_interval: duration(3 * SECOND, 'timeouts', 'interval between checks for Kubernetes objects'),
-  resource_check_timeout: duration(
-    10 * MINUTE,
-    'timeouts',
-    'how long to wait for a Kubernetes object to appear or be ready',
+  ready_wait_interval: notActedOn(
+    CRD,
+    duration(4 * SECOND, 'timeouts', 'interval between checks that a CRD is established'),
   ),
-  pod_label_wait_timeout: duration(10 * MINUTE, 'timeouts', 'how long to wait for a new pod to get its role label'),
-  pod_deletion_wait_timeout: duration(10 * MINUTE, 'timeouts', 'how long to wait for a pod to be deleted'),
-  patroni_api_check_interval: duration(1 * SECOND, 'timeouts', 'interval between retries of Patroni API calls'),
-  patroni_api_check_timeout: duration(5 * SECOND, 'timeouts', 'how long to retry a Patroni API call'),
+  ready_wait_timeout: notActedOn(
+    CRD,
+    duration(30 * SECOND, 'timeouts', 'how long to wait for a CRD to be established'),
+  ),
+  resource_check_interval: notActedOn(
+    WAITS,
+    duration(3 * SECOND, 'timeouts', 'interval between checks for Kubernetes objects'),
+  ),
+  resource_check_timeout: notActedOn(
+    WAITS,
+    duration(10 * MINUTE, 'timeouts', 'how long to wait for a Kubernetes object to appear or be ready'),
+  ),
+  pod_label_wait_timeout: notActedOn(
+    WAITS,
+    duration(10 * MINUTE, 'timeouts', 'how long to wait for a new pod to get its role label'),
+  ),
+  pod_deletion_wait_timeout: notActedOn(
+    WAITS,
+    duration(10 * MINUTE, 'timeouts', 'how long to wait for a pod to be deleted'),
+  ),
+  patroni_api_check_interval: notActedOn(
+    WAITS,
+    duration(1 * SECOND, 'timeouts', 'interval between retries of Patroni API calls'),
+  ),
+  patroni_api_check_timeout: notActedOn(
+    WAITS,
+    duration(5 * SECOND, 'timeouts', 'how long to retry a Patroni API call'),
+  ),
 } satisfies Record<string, ConfigKeySpec>;
 
 /** The name of a configuration key, e.g. `"workers"`. */

@@ -9,6 +9,7 @@
  */
 
 import { parseMaintenanceWindows } from '../maintenance-window';
+import { checkValue } from './checks';
 import { OPERATOR_CONFIG_KEYS, OPERATOR_CONFIG_KEY_NAMES, type ConfigKeySpec, type OperatorConfigKey } from './keys';
 import {
   formatDuration,
@@ -87,13 +88,22 @@ export function defaultOperatorConfig(): OperatorConfig {
 
 /**
  * Decodes one ConfigMap value according to a key spec. An empty (or all-blank) value is empty for `string`,
- * `list` and `map` keys and the key's default for every other kind. Integer bounds (`min`) are checked here.
+ * `list` and `map` keys and the key's default for every other kind. Integer bounds (`min`) are checked here, and
+ * so is the key's `check` (`checks.ts`): an empty `docker_image`, a resource default that is not a quantity, a
+ * label that is not a valid label fail.
  *
  * @param spec - the key's spec from `OPERATOR_CONFIG_KEYS`
  * @param raw - the ConfigMap value
  * @returns the decoded value or what was expected
  */
 export function parseConfigValue(spec: ConfigKeySpec, raw: string): ParseResult<unknown> {
+  const parsed = decodeConfigValue(spec, raw);
+  if (!parsed.ok || spec.check === undefined) return parsed;
+  const expected = checkValue(spec.check, parsed.value);
+  return expected === undefined ? parsed : { ok: false, expected };
+}
+
+function decodeConfigValue(spec: ConfigKeySpec, raw: string): ParseResult<unknown> {
   const text = raw.trim();
   if (text === '') {
     switch (spec.kind) {
@@ -187,9 +197,17 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-function closestKey(unknown: string): OperatorConfigKey | undefined {
+/**
+ * The known key an unknown one was probably meant to be: the nearest by edit distance when it is at most 2 edits
+ * away (`workes` → `workers`), else a known key that contains it or that it contains, for keys of 6 characters or
+ * more (`pooler_image` → `connection_pooler_image`).
+ *
+ * @param unknown - a key the table does not know
+ * @returns the known key, or `undefined` when none is near
+ */
+export function nearestConfigKey(unknown: string): OperatorConfigKey | undefined {
   let best: OperatorConfigKey | undefined;
-  let bestDistance = 3; // suggest only near misses (at most 2 edits)
+  let bestDistance = 3; // near misses only (at most 2 edits)
   for (const key of OPERATOR_CONFIG_KEY_NAMES) {
     const distance = editDistance(unknown, key);
     if (distance < bestDistance) {
@@ -197,7 +215,8 @@ function closestKey(unknown: string): OperatorConfigKey | undefined {
       bestDistance = distance;
     }
   }
-  return best;
+  if (best !== undefined || unknown.length < 6) return best;
+  return OPERATOR_CONFIG_KEY_NAMES.find((key) => key.includes(unknown) || unknown.includes(key));
 }
 
 /**
@@ -244,7 +263,7 @@ export function parseOperatorConfig(data: Record<string, string> | undefined, en
 
   for (const key of Object.keys(given).sort()) {
     if (Object.hasOwn(OPERATOR_CONFIG_KEYS, key)) continue;
-    const suggestion = closestKey(key);
+    const suggestion = nearestConfigKey(key);
     warnings.push(
       `unknown key ${JSON.stringify(key)} ignored${suggestion ? ` (did you mean ${JSON.stringify(suggestion)}?)` : ''}`,
     );

@@ -3,6 +3,8 @@
  * compared with the configuration last applied to the fleet, recorded on the ConfigMap as the annotation
  * `acid.zalan.do/last-applied-config` (`../operator/history.ts`):
  *
+ * - valid data with keys accepted but not acted on, unknown or deprecated: a Warning Event
+ *   `ConfigurationKeysIgnored` on the ConfigMap naming them (once per distinct content), then as below;
  * - invalid data: a Warning Event `InvalidConfiguration` on the ConfigMap naming every bad key (once per distinct
  *   content), and nothing else; every function keeps using the last applied configuration meanwhile;
  * - valid data equal to the last applied: a fleet sync, which writes nothing when all is in sync (our own
@@ -16,7 +18,8 @@
  * No restart of anything is needed (unlike Zalando's operator, which reads its config at start).
  */
 import type { KubeClient, ObjectRef } from '../../k8s/client';
-import { eventRecorder } from '../../k8s/events';
+import { eventRecorder, type EventRecorder } from '../../k8s/events';
+import { configKeyReport, describeConfigKeyReport } from '../../model/config';
 import type { Logger } from '../../log/logger';
 import type { ConfigLocation } from '../context';
 import { describeFleetItem } from '../../plan/fleet-run';
@@ -93,6 +96,7 @@ export async function applyOperatorConfigChange(
       lastApplied !== undefined,
     );
   }
+  await reportConfigKeys(operator.ctx.events, options.log, location, data);
   const fleetOptions = {
     operatorNamespace: namespace,
     deadlineMs: options.deadlineMs,
@@ -153,6 +157,38 @@ export async function applyOperatorConfigChange(
   // The pods follow one rolling-update step per sync: ask to be called again while any cluster has steps left.
   const rolling = fleet.items.filter((i) => i.rollingUpdate).map((i) => i.cluster);
   return { result: { ...summary, applied: true, rollingUpdates: rolling }, retryable: rolling.length > 0 };
+}
+
+/**
+ * Keys of valid content worth a warning (accepted but not acted on, unknown with the known key probably meant,
+ * deprecated): one Warning Event `ConfigurationKeysIgnored` on the ConfigMap per distinct content (named after a
+ * hash of the data, so a second delivery of the same data costs one GET and no write), and one log line when it is
+ * recorded. Nothing at all when every key is known and acted on. Invalid content gets `InvalidConfiguration`
+ * instead (the key report then waits for the fixed content).
+ */
+async function reportConfigKeys(
+  events: EventRecorder,
+  log: Logger,
+  location: ConfigLocation,
+  data: ConfigData | undefined,
+): Promise<void> {
+  const report = configKeyReport(data);
+  const message = describeConfigKeyReport(report);
+  if (message === undefined) return;
+  const recorded = await events.once(
+    configDataHash(data),
+    configMapRef(location),
+    'Warning',
+    'ConfigurationKeysIgnored',
+    message,
+  );
+  if (recorded !== 'recorded') return;
+  log.warn('Operator configuration keys not acted on', {
+    configMap: `${location.namespace}/${location.name}`,
+    unknown: report.unknown.map(({ key, nearest }) => (nearest ? `${key} (did you mean ${nearest}?)` : key)).join(', '),
+    deprecated: report.deprecated.map(({ key }) => key).join(', '),
+    notActedOn: report.notActedOn.map(({ key }) => key).join(', '),
+  });
 }
 
 const configMapRef = (location: ConfigLocation) => ({

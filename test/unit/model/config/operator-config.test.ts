@@ -132,7 +132,7 @@ describe('parseOperatorConfig values', () => {
   it('treats an empty value as empty for strings, lists and maps and as the default otherwise', () => {
     const { config } = parsed({
       etcd_host: '',
-      docker_image: '',
+      pod_environment_configmap: '',
       protected_role_names: '',
       cluster_labels: '',
       enable_master_load_balancer: '',
@@ -142,7 +142,7 @@ describe('parseOperatorConfig values', () => {
       spilo_runasuser: '',
     });
     assert.equal(config.etcd_host, '');
-    assert.equal(config.docker_image, '');
+    assert.equal(config.pod_environment_configmap, '');
     assert.deepEqual(config.protected_role_names, []);
     assert.deepEqual(config.cluster_labels, {});
     assert.equal(config.enable_master_load_balancer, true);
@@ -226,6 +226,13 @@ describe('parseOperatorConfig values', () => {
     assert.deepEqual(parsed({ workes: '2' }).warnings, ['unknown key "workes" ignored (did you mean "workers"?)']);
   });
 
+  it('suggests a known key that contains a longer unknown one, and nothing for a far miss', () => {
+    assert.deepEqual(parsed({ pooler_image: 'x' }).warnings, [
+      'unknown key "pooler_image" ignored (did you mean "connection_pooler_image"?)',
+    ]);
+    assert.deepEqual(parsed({ zzz: 'x' }).warnings, ['unknown key "zzz" ignored']);
+  });
+
   it('warns about deprecated keys that are present', () => {
     assert.deepEqual(parsed({ enable_load_balancer: 'true' }).warnings, [
       'key "enable_load_balancer" is deprecated: use enable_master_load_balancer and enable_replica_load_balancer',
@@ -235,6 +242,72 @@ describe('parseOperatorConfig values', () => {
   it('does not treat inherited object properties as keys', () => {
     const data = Object.create({ workers: 'abc' }) as Record<string, string>;
     assert.equal(parsed(data).config.workers, 8);
+  });
+});
+
+describe('values that would make every cluster invalid', () => {
+  const refused = (key: string, value: string): ConfigError => {
+    const errors = failed({ [key]: value });
+    assert.equal(errors.length, 1, `${key}: ${JSON.stringify(errors)}`);
+    assert.equal(errors[0]!.key, key);
+    return errors[0]!;
+  };
+
+  it('refuses an empty docker_image, naming the key', () => {
+    assert.equal(
+      refused('docker_image', ' ').message,
+      'invalid value " " for key "docker_image": expected a container image, not an empty value',
+    );
+    assert.equal(parsed({ docker_image: 'registry.example/spilo:1' }).config.docker_image, 'registry.example/spilo:1');
+  });
+
+  it('refuses resource defaults that are not Kubernetes quantities', () => {
+    for (const key of ['default_cpu_request', 'default_memory_request', 'default_cpu_limit', 'default_memory_limit']) {
+      assert.match(refused(key, '100 m').expected, /^a Kubernetes quantity such as/);
+      assert.match(refused(key, '1Gb').expected, /^a Kubernetes quantity/);
+      assert.match(refused(key, '-1').expected, /not negative$/);
+      assert.match(refused(key, '').expected, /not an empty value$/);
+    }
+    for (const key of ['min_cpu_limit', 'min_memory_limit', 'max_cpu_request', 'max_memory_request']) {
+      assert.match(refused(key, 'lots').expected, /^a Kubernetes quantity/);
+      assert.equal(parsed({ [key]: '' }).config[key as 'min_cpu_limit'], '', `${key} may be empty`);
+    }
+    const { config } = parsed({
+      default_cpu_request: '0.5',
+      default_memory_request: '1e9',
+      default_cpu_limit: '2',
+      default_memory_limit: '1Gi',
+      min_cpu_limit: '250m',
+    });
+    assert.equal(config.default_memory_request, '1e9');
+    assert.equal(config.min_cpu_limit, '250m');
+  });
+
+  it('refuses labels that are not valid Kubernetes labels, naming the key and the label', () => {
+    assert.match(refused('cluster_labels', 'application:spilo,bad key:x').expected, /"bad key"/);
+    assert.match(refused('cluster_labels', 'application:not valid').expected, /the value "not valid"/);
+    assert.match(refused('cluster_labels', `team:${'x'.repeat(64)}`).expected, /longer than 63/);
+    assert.match(refused('node_readiness_label', 'Example.com/ready:true').expected, /prefix of "Example.com\/ready"/);
+    assert.match(refused('cluster_name_label', 'cluster name').expected, /^a label key/);
+    assert.match(refused('cluster_name_label', '').expected, /empty name/);
+    assert.match(refused('pod_role_label', 'a/b/c').expected, /^a label key/);
+    assert.match(refused('custom_pod_annotations', '-x:1').expected, /^annotations whose keys/);
+    assert.match(refused('custom_service_annotations', 'example.com/:1').expected, /empty name/);
+    const { config } = parsed({
+      cluster_labels: 'application:spilo,example.com/team:acid,empty:',
+      node_readiness_label: 'lifecycle-status:ready',
+      cluster_name_label: 'app.kubernetes.io/instance',
+      custom_service_annotations: 'service.beta.kubernetes.io/aws-load-balancer-type:nlb',
+    });
+    assert.deepEqual(config.cluster_labels, { application: 'spilo', 'example.com/team': 'acid', empty: '' });
+    assert.equal(config.cluster_name_label, 'app.kubernetes.io/instance');
+  });
+
+  it('reports the bad keys together with every other invalid value', () => {
+    assert.deepEqual(
+      failed({ docker_image: '', workers: 'x', default_cpu_limit: 'one' }).map((e) => e.key),
+      ['workers', 'docker_image', 'default_cpu_limit'],
+    );
   });
 });
 

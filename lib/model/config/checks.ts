@@ -1,0 +1,63 @@
+/**
+ * Rules on decoded operator config values that end up in every cluster's objects: a value breaking one would make
+ * the API server refuse the objects of every cluster, so it makes the whole ConfigMap invalid instead (and the
+ * last applied configuration stays in force). The rule of each key is the `check` of its spec in `keys.ts`.
+ *
+ * Source: Kubernetes API reference (Container `image`, Quantity, label and annotation key syntax); Zalando operator
+ * docs for which keys feed which object,
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/reference/operator_parameters.md.
+ *
+ * @module
+ */
+
+import { labelKeyProblem, labelValueProblem } from '../labels';
+import { parseQuantity } from '../quantity';
+import type { ValueCheck } from './keys';
+
+/** Phrase used when a resource quantity does not parse. */
+export const EXPECTED_QUANTITY = 'a Kubernetes quantity such as "100m", "1", "500Mi" or "2Gi"';
+
+function quantityProblem(text: string): string | undefined {
+  const amount = parseQuantity(text);
+  if (amount === undefined) return EXPECTED_QUANTITY;
+  if (amount < 0) return `${EXPECTED_QUANTITY}, not negative`;
+  return undefined;
+}
+
+/**
+ * Checks a decoded value against a rule.
+ *
+ * @param check - the rule, from the key's spec
+ * @param value - the decoded value (a string for `image`, `quantity`, `optional-quantity` and `label-key`; a
+ *   string map for `labels` and `annotations`)
+ * @returns what a valid value looks like, with the problem in parentheses when there is more to say (completes
+ *   the sentence "expected …"), or `undefined` when the value is valid
+ */
+export function checkValue(check: ValueCheck, value: unknown): string | undefined {
+  switch (check) {
+    case 'image':
+      return value === '' ? 'a container image, not an empty value' : undefined;
+    case 'quantity':
+      return value === '' ? `${EXPECTED_QUANTITY}, not an empty value` : quantityProblem(String(value));
+    case 'optional-quantity':
+      return value === '' ? undefined : quantityProblem(String(value));
+    case 'label-key': {
+      const problem = labelKeyProblem(String(value));
+      return problem && `a label key such as "cluster-name" or "example.com/role" (${problem})`;
+    }
+    case 'labels': {
+      for (const [key, text] of Object.entries(value as Record<string, string>)) {
+        const problem = labelKeyProblem(key) ?? labelValueProblem(text);
+        if (problem) return `labels like "key1:value1,key2:value2" that Kubernetes accepts (${problem})`;
+      }
+      return undefined;
+    }
+    case 'annotations': {
+      for (const key of Object.keys(value as Record<string, string>)) {
+        const problem = labelKeyProblem(key);
+        if (problem) return `annotations whose keys Kubernetes accepts (${problem})`;
+      }
+      return undefined;
+    }
+  }
+}
