@@ -8,10 +8,12 @@ import type { SyncContext } from '../../lib/sync/context';
 
 /**
  * @returns a sync result as a function outcome: retryable failures, a Lease held by another invocation (`busy`)
- *   and pending work (e.g. roles waiting for the master pod) become 503, so the event source calls again
+ *   and pending work (e.g. roles waiting for the master pod, pods not Ready yet) become 503, so the event source
+ *   calls again (after `Retry-After` when the sync knows what it waits for)
  */
 export function syncOutcome(result: SyncResult): Outcome {
-  return { result, retryable: result.retryable === true };
+  const retryAfterSeconds = result.waitingForPods?.retryAfterSeconds;
+  return { result, retryable: result.retryable === true || retryAfterSeconds !== undefined, retryAfterSeconds };
 }
 
 /** @returns a finalize result as a function outcome: cleanup still running or retryable failures become 503 */

@@ -7,9 +7,11 @@
  *   still waiting behind it, so a burst becomes one delivery of the latest state. Adds and deletes are never
  *   merged or dropped. A mergeable delivery waits `delayMs` (the coalescing window) before it may be sent; merging
  *   never extends the wait, so a steady stream of updates still flows.
- * - **Retries**: network errors, timeouts, 429, 502, 503 and 504 are retried with exponential backoff (p-retry),
- *   waiting at least `Retry-After` when the answer carries one; any other status is logged and dropped (500 is a
- *   bug in the handler, 4xx is bad input: sending again would not help).
+ * - **Retries**: network errors, timeouts, 429, 502, 503 and 504 are retried (p-retry counts the attempts): after
+ *   exactly `Retry-After` when the answer carries one (the function knows what it waits for: a pod starting, a
+ *   rollout step; a growing backoff would pace a rollout that has steps ready to take), else with exponential
+ *   backoff; any other status is logged and dropped (500 is a bug in the handler, 4xx is bad input: sending again
+ *   would not help).
  *
  * Sources: RFC 9110 §10.2.3 (Retry-After: seconds or HTTP-date); CloudEvents sdk-go retriable statuses
  * (research runtime.md §3.2).
@@ -98,7 +100,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { minMs: 200, maxMs: 30_000, fa
 // p-retry (through `retry`) precomputes this many timeouts; "forever" keeps reusing the last one.
 const BACKOFF_STEPS = 10;
 
-/** @returns the backoff p-retry waits after failed attempt `attempt` (1-based) under the policy, in ms */
+/** @returns the backoff waited after failed attempt `attempt` (1-based) under the policy, in ms */
 export function backoffMs(attempt: number, policy: RetryPolicy): number {
   const step = Math.min(attempt, Number.isFinite(policy.maxRetries) ? policy.maxRetries : BACKOFF_STEPS) - 1;
   return Math.min(policy.minMs * policy.factor ** Math.max(0, step), policy.maxMs);
@@ -388,9 +390,9 @@ export class DeliveryQueue {
           signal,
           retries: Number.isFinite(policy.maxRetries) ? policy.maxRetries : BACKOFF_STEPS,
           forever: !Number.isFinite(policy.maxRetries),
-          factor: policy.factor,
-          minTimeout: policy.minMs,
-          maxTimeout: policy.maxMs,
+          // Every wait is taken in onFailedAttempt (Retry-After or the backoff), so p-retry itself waits none.
+          minTimeout: 0,
+          maxTimeout: 0,
           randomize: false,
           onFailedAttempt: async (error) => {
             if (!(error instanceof RetryableAnswer)) return;
@@ -399,15 +401,14 @@ export class DeliveryQueue {
             metrics.retries.inc({ function: delivery.target, reason: error.decision.reason });
             const backoff = backoffMs(error.attemptNumber, policy);
             const retryAfterMs = error.decision.retryAfterMs;
-            const waitMs = retryAfterMs !== undefined && retryAfterMs > backoff ? retryAfterMs : backoff;
+            const waitMs = retryAfterMs ?? backoff;
             log.warn('delivery failed; retrying', {
               ...fields,
               attempt: error.attemptNumber,
               reason: error.message,
               retryInMs: waitMs,
             });
-            // p-retry waits `backoff` after this returns; wait the rest of Retry-After here.
-            if (waitMs > backoff) await this.clock.sleep(waitMs - backoff, signal);
+            await this.clock.sleep(waitMs, signal);
           },
         },
       );

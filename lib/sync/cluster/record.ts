@@ -22,6 +22,7 @@ import type { PostgresqlObject } from './read-cluster';
 import { isRetryable } from '../../k8s/errors';
 import { failedBeforeWrites, messageOf, type SyncResult } from './result';
 import { writeStatus } from './status';
+import { podWaitRetryAfter } from '../../plan/pod-wait';
 import { clearSyncNow } from './sync-now';
 
 /** Everything a pass did and found, for its status and Events. */
@@ -89,12 +90,21 @@ export async function recordSynced(
   }
   if (await clearSyncNow(ctx.client, raw, ctx.signal)) log.info('Honoured the sync-now annotation');
 
+  // Pods not all Ready yet: look again soon, so the status follows them (not only at the next periodic sync).
+  const notReady = status.conditions?.find((c) => c.type === 'Ready' && c.status === 'False');
+  const podWait =
+    !observation.podsReady && notReady && !observation.invalid
+      ? podWaitRetryAfter(notReady.lastTransitionTime, ctx.now())
+      : undefined;
   const later = [applied.pending, rollout.pending, roles.pending].filter(Boolean).join('; ');
   return {
     outcome: 'synced',
     actions: applied.actions,
     status: status.PostgresClusterStatus,
     ...(later ? { retryable: true, pending: later } : {}),
+    ...(podWait !== undefined
+      ? { waitingForPods: { progress: observation.progress ?? 'not ready', retryAfterSeconds: podWait } }
+      : {}),
     ...(rollout.pending ? { rollingUpdate: rollout.pending } : {}),
     ...(roles.summary ? { roles: roles.summary } : {}),
   };

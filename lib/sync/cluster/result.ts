@@ -17,6 +17,11 @@ export interface SyncResult {
   error?: string;
   /** for `synced`: work left for a later sync (e.g. roles waiting for the master pod) */
   pending?: string;
+  /**
+   * for `synced`: the pods are not all Ready yet (e.g. `1 of 2 pods ready`) and the status should follow them soon:
+   * an event-driven caller asks to be called again after `retryAfterSeconds` (the fleet sync does not)
+   */
+  waitingForPods?: { progress: string; retryAfterSeconds: number };
   /** for `synced`: the rolling update goes on in a later invocation (a step was taken, or it waits), and why */
   rollingUpdate?: string;
   /** roles and databases in PostgreSQL, when they were synced */

@@ -248,15 +248,28 @@ describe('DeliveryQueue coalescing', () => {
 });
 
 describe('DeliveryQueue retries', () => {
-  it('retries 503 after at least Retry-After, then delivers once', async () => {
+  it('retries 503 after exactly Retry-After (not the backoff), then delivers once', async () => {
     const sender = new ScriptedSender((_, n) => (n === 0 ? { status: 503, retryAfter: '2' } : { status: 200 }));
     const { queue, metrics, clock } = queueWith(sender);
     queue.push(delivery('pg/ns/a', 'on-create', 'x'));
     await queue.idle();
     assert.equal(sender.calls.length, 2);
-    assert.deepEqual(clock.sleeps, [2000 - 1], 'Retry-After 2 s minus the 1 ms backoff p-retry waits itself');
+    assert.deepEqual(clock.sleeps, [2000], 'Retry-After 2 s, whatever the backoff');
     assert.equal(await counterValue(metrics.retries, { function: 'on-create', reason: '503' }), 1);
     assert.equal(await counterValue(metrics.deliveries, { function: 'on-create', outcome: 'delivered' }), 1);
+  });
+
+  it('a Retry-After after a long backoff is still honoured as given: the pacing never outgrows what the function asks', async () => {
+    const sender = new ScriptedSender((_, n) =>
+      n < 6 ? { status: 503 } : n === 6 ? { status: 503, retryAfter: '2' } : { status: 200 },
+    );
+    const { queue, clock } = queueWith(sender, new ManualClock(), {
+      retry: { minMs: 1000, maxMs: 30_000, factor: 2, maxRetries: Infinity },
+    });
+    queue.push(delivery('pg/ns/a', 'on-create', 'x'));
+    await queue.idle();
+    assert.equal(sender.calls.length, 8);
+    assert.deepEqual(clock.sleeps, [1000, 2000, 4000, 8000, 16_000, 30_000, 2000]);
   });
 
   it('retries network errors and 429 with backoff only', async () => {
@@ -266,7 +279,7 @@ describe('DeliveryQueue retries', () => {
     queue.push(delivery('pg/ns/a', 'on-create', 'x'));
     await queue.idle();
     assert.equal(sender.calls.length, 3);
-    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(clock.sleeps, [1, 2], 'the backoff doubles');
     assert.equal(await counterValue(metrics.retries, { reason: 'network' }), 1);
     assert.equal(await counterValue(metrics.retries, { reason: '429' }), 1);
   });

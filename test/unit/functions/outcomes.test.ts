@@ -1,0 +1,24 @@
+// syncOutcome: which sync results make the function answer 503 (called again) and after how long.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { syncOutcome } from '../../../functions/outcomes/cluster';
+
+describe('syncOutcome', () => {
+  it('pods not all Ready: retryable, after the seconds the sync asks for, so the status follows the pods', () => {
+    const outcome = syncOutcome({
+      outcome: 'synced',
+      actions: [],
+      status: 'Creating',
+      waitingForPods: { progress: '1 of 2 pods ready', retryAfterSeconds: 2 },
+    });
+    assert.equal(outcome.retryable, true);
+    assert.equal(outcome.retryAfterSeconds, 2);
+  });
+
+  it('converged: not retried; pending work without a known wait: retried at the runtime default', () => {
+    assert.equal(syncOutcome({ outcome: 'synced', actions: [], status: 'Running' }).retryable, false);
+    const pending = syncOutcome({ outcome: 'synced', actions: [], retryable: true, pending: 'roles: no master' });
+    assert.equal(pending.retryable, true);
+    assert.equal(pending.retryAfterSeconds, undefined);
+  });
+});
