@@ -208,6 +208,48 @@ describe('operator config changes', { timeout: 120_000 }, () => {
     assert.equal(await lastApplied(), canonicalConfigData({ docker_image: image('4'), workers: '4' }));
   });
 
+  it('keys not acted on, unknown or deprecated: one Warning Event per content, none for the same content again', async () => {
+    const keysEvents = () => configEvents('ConfigurationKeysIgnored');
+    const before = (await keysEvents()).length;
+    const data = {
+      docker_image: image('4'),
+      workers: '4',
+      enable_load_balancer: 'true',
+      logical_backup_schedule: '0 1 * * *',
+      workes: '2',
+    };
+    await setData(data);
+    const { result, retryable } = await deliver();
+    assert.ok(!retryable, JSON.stringify(result));
+    assert.equal(result.applied, true);
+    const recorded = await keysEvents();
+    assert.equal(recorded.length, before + 1);
+    const latest = recorded.find((e) => e.message.includes('workes'))!;
+    assert.equal(latest.type, 'Warning');
+    assert.equal(
+      latest.message,
+      'unknown keys, ignored: workes (did you mean workers?); ' +
+        'deprecated: enable_load_balancer (use enable_master_load_balancer and enable_replica_load_balancer); ' +
+        'accepted but not acted on: workers, enable_load_balancer, logical_backup_schedule ' +
+        '(README, "Operator config keys not acted on")',
+    );
+    // The same content again (and our own annotation update): the Event is found, nothing is written.
+    assert.deepEqual(await writesDuring(() => deliver()), {});
+    assert.equal((await keysEvents()).length, before + 1);
+  });
+
+  it('an empty docker_image is invalid config: the last applied one stays in force', async () => {
+    await setData({ docker_image: '', workers: '4' });
+    const { result } = await deliver();
+    assert.equal(result.using, 'last-applied');
+    const warning = (await configEvents('InvalidConfiguration')).find((e) => e.message.includes('docker_image'))!;
+    assert.match(warning.message, /invalid value "" for key "docker_image": expected a container image/);
+    const operator = await createOperatorContext(client, silentLogger, env);
+    assert.ok(operator.ok);
+    assert.equal(operator.ctx.config.docker_image, image('4'));
+    assert.equal(await imageOf('acid-one'), image('4'));
+  });
+
   it('an invalid ConfigMap never applied before: no context, and the Warning Event says nothing is synced', async () => {
     const fresh = 'fresh-config';
     const freshEnv = { ...env, CONFIG_MAP_NAME: fresh };
