@@ -87,11 +87,18 @@ export function planMoveMaster(
   switch (step.kind) {
     case 'done':
       return { kind: 'report', report: { result: { ...base, outcome: 'done', pending: false, message: step.reason } } };
-    case 'wait':
+    case 'wait': {
+      // Said once per node and reason (a wait is retried every few seconds; its reason changes as pods progress).
+      const message = `Moving master ${base.pod} off node ${node} waits: ${step.reason}`;
       return {
         kind: 'report',
-        report: { result: { ...base, outcome: 'waiting', pending: true, message: step.reason } },
+        report: {
+          result: { ...base, outcome: 'waiting', pending: true, message: step.reason },
+          event: { type: 'Normal', reason: 'NodeDrainWaiting', message },
+          onceKey: `${node}/${step.reason}`,
+        },
       };
+    }
     case 'single-instance': {
       const uid = pods.find((p) => p.name === step.pod)?.uid;
       const message =

@@ -26,7 +26,7 @@ const switchover = {
 } as const;
 
 describe('planMoveMaster', () => {
-  it('reports done and wait as they are, with no Event', () => {
+  it('reports done with no Event, and a wait with a NodeDrainWaiting Event once per node and reason', () => {
     assert.deepEqual(
       planMoveMaster({ kind: 'done', reason: 'no pod of the cluster runs on node n1' }, base, pods, 'n1'),
       {
@@ -38,7 +38,15 @@ describe('planMoveMaster', () => {
     );
     assert.deepEqual(planMoveMaster({ kind: 'wait', reason: 'Patroni has no leader' }, base, pods, 'n1'), {
       kind: 'report',
-      report: { result: { ...base, outcome: 'waiting', pending: true, message: 'Patroni has no leader' } },
+      report: {
+        result: { ...base, outcome: 'waiting', pending: true, message: 'Patroni has no leader' },
+        event: {
+          type: 'Normal',
+          reason: 'NodeDrainWaiting',
+          message: 'Moving master acid-a-0 off node n1 waits: Patroni has no leader',
+        },
+        onceKey: 'n1/Patroni has no leader',
+      },
     });
   });
 
