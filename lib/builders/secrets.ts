@@ -1,6 +1,7 @@
 /**
- * Credentials Secrets: one per role that logs in with a password (the superuser, the replication user, and every
- * manifest user with LOGIN), named by `secret_name_template`, with keys `username` and `password`.
+ * Credentials Secrets: one per role with a password (the superuser, the replication user, and every valid manifest
+ * user, NOLOGIN ones included as in Zalando v1.15.1), named by `secret_name_template`, with keys `username` and
+ * `password`.
  * Passwords are inputs: the caller passes the password already in the Secret, or a new one, so an existing
  * password is never replaced. Secrets are owned by the cluster (deleted with it) only with `enable_secrets_deletion`.
  *
@@ -37,8 +38,9 @@ export function secretUsers(cluster: Postgresql, config: OperatorConfig): Secret
         reason: `cannot initialize a new manifest robot role with the name of the protected user ${JSON.stringify(user)}`,
       });
     } else {
-      const flags = normalizeUserFlags(cluster.spec.users?.[user]);
-      if (flags.ok && flags.flags.includes('LOGIN')) users.push(user);
+      // NOLOGIN roles get one too, as in Zalando v1.15.1: its flag normalization drops NOLOGIN before
+      // generateSingleUserSecret looks for it, so every valid manifest user has a Secret.
+      if (normalizeUserFlags(cluster.spec.users?.[user]).ok) users.push(user);
     }
   }
   return { users, skipped };

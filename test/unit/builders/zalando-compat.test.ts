@@ -812,14 +812,16 @@ describe('users and Secrets', () => {
     assert.equal(decode(postgresSecret.data.password), 'postgres-password');
   });
 
-  it('NOLOGIN users get no Secret', () => {
+  it('NOLOGIN users get a Secret too, as in Zalando v1.15.1', () => {
     const { objects, notes } = buildEdited(V2_MINIMAL, referenceConfig('v2.0.1'), (raw) => {
       raw.spec.users = { reader: ['nologin'], writer: ['NOLOGIN', 'createdb'], app: ['login'] };
     });
     assert.deepEqual(notes, []);
     assert.deepEqual(
       names(objects, 'Secret'),
-      ['postgres', 'standby', 'app'].map((u) => `${u}.acid-minimal-cluster.credentials.postgresql.acid.zalan.do`),
+      ['postgres', 'standby', 'app', 'reader', 'writer'].map(
+        (u) => `${u}.acid-minimal-cluster.credentials.postgresql.acid.zalan.do`,
+      ),
     );
   });
 
