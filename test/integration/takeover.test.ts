@@ -20,6 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { parse } from 'yaml';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
+import { FINALIZER } from '../../lib/sync/cluster/finalizer';
 import { findPatroniTools, removeIfInterrupted } from '../../scripts/testenv/patroni-process';
 import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patroni-pods';
 import { peerBuild, startPeer, type PeerProcess } from '../../scripts/testenv/peer';
@@ -598,8 +599,34 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
   });
 
   it("the way back: Zalando's operator resyncs the clusters without restarting a pod", async () => {
+    // This project's own manifests/configmap.yaml switches enable_finalizers on: leave this operator's finalizer on
+    // the clusters, as a team that ran with that key would, then hand back with Zalando's shipped ConfigMap (off).
+    const finalizers = async () =>
+      Promise.all(
+        clusters.map(
+          async (c) => (await client.get({ kind: 'postgresql', namespace, name: c.name }))?.metadata?.finalizers ?? [],
+        ),
+      );
+    const setFinalizers = (on: boolean) =>
+      kubectlOk([
+        'patch',
+        'configmap',
+        'postgres-operator',
+        '-n',
+        namespace,
+        '--type=merge',
+        '-p',
+        JSON.stringify({ data: { enable_finalizers: String(on) } }),
+      ]);
+    await setFinalizers(true);
+    await eventually(
+      "this operator's finalizer on every cluster",
+      async () => ((await finalizers()).every((f) => f.includes(FINALIZER)) ? true : undefined),
+      60_000,
+    );
     await operator!.stop();
     operator = undefined;
+    await setFinalizers(false);
     const offset = readFileSync(peerLog, 'utf8').length;
     peer = await startZalando();
     for (const c of clusters) {
@@ -621,6 +648,11 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
         throw new Error(`${error.message}\nZalando's log:\n${reasons}`);
       });
     }
+    assert.deepEqual(
+      await finalizers(),
+      clusters.map(() => []),
+      "Zalando's operator (enable_finalizers off) removed the finalizer: it shares the name",
+    );
     if (reasons) console.log(`# Zalando's operator on the way back:\n${reasons.replace(/^/gm, '# ')}`);
     await noteStage('after the hand-back');
     const leases = await client.list('Lease', namespace);
