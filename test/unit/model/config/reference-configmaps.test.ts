@@ -107,8 +107,19 @@ describe('reference ConfigMap v2.0.1', () => {
   });
 });
 
+describe('reference ConfigMap v1.15.1', () => {
+  it('parses with no errors; its one warning is the deprecated enable_crd_validation', () => {
+    const result = parseOperatorConfig(configMapData('v1.15.1'));
+    assert.ok(result.ok, `errors: ${JSON.stringify(!result.ok && result.errors)}`);
+    assert.deepEqual(result.warnings, ['key "enable_crd_validation" is deprecated: a CRD always has a schema']);
+    assert.equal(result.config.enable_ebs_gp3_migration, false);
+    assert.equal(result.config.enable_ebs_gp3_migration_max_size, 1000);
+    assert.equal(result.config.default_cpu_request, '100m');
+  });
+});
+
 describe('key table coverage', () => {
-  for (const version of ['v1.0.0', 'v2.0.1']) {
+  for (const version of ['v1.0.0', 'v1.15.1', 'v2.0.1']) {
     it(`knows every key of the ${version} ConfigMap, set or commented out`, () => {
       const keys = [...Object.keys(configMapData(version)), ...commentedKeys(version)];
       assert.ok(keys.length > 20);
