@@ -38,6 +38,14 @@ if [ -z "${KUBEBUILDER_ASSETS:-}" ]; then
   export KUBEBUILDER_ASSETS
 fi
 
+# The reference peer (Zalando's operator, for the differential and takeover tests): built here, before any phase,
+# because the full phase runs in a network namespace without a route out (TESTENV_PHASE=full, inside it, never
+# builds). A no-op when cached; needs Go the first time, as build.sh does.
+if [ "${TESTENV_PHASE:-}" != full ] && [ ${#files[@]} -gt 0 ] && grep -qs 'scripts/testenv/peer' "${files[@]}"; then
+  echo "== reference peer (build-peer.sh; the first build takes a few minutes)" >&2
+  bash "$HERE/build-peer.sh" >/dev/null
+fi
+
 TESTENV_DIR=
 standalone_pid=
 trap '[ -z "$standalone_pid" ] || kill -TERM -- "-$standalone_pid" 2>/dev/null || true
