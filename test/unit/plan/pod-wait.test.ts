@@ -9,10 +9,10 @@ const after = (ms: number) => new Date(Date.parse(since) + ms);
 describe('podWaitRetryAfter', () => {
   it('looks again every few seconds at first, less often later, and leaves a long wait to the periodic sync', () => {
     assert.equal(podWaitRetryAfter(since, after(0)), POD_WAIT_FAST_SECONDS);
-    assert.equal(podWaitRetryAfter(since, after(119_000)), POD_WAIT_FAST_SECONDS);
-    assert.equal(podWaitRetryAfter(since, after(120_000)), POD_WAIT_SLOW_SECONDS);
-    assert.equal(podWaitRetryAfter(since, after(14 * 60_000)), POD_WAIT_SLOW_SECONDS);
-    assert.equal(podWaitRetryAfter(since, after(15 * 60_000)), undefined);
+    assert.equal(podWaitRetryAfter(since, after(89_000)), POD_WAIT_FAST_SECONDS);
+    assert.equal(podWaitRetryAfter(since, after(90_000)), POD_WAIT_SLOW_SECONDS);
+    assert.equal(podWaitRetryAfter(since, after(9 * 60_000)), POD_WAIT_SLOW_SECONDS);
+    assert.equal(podWaitRetryAfter(since, after(10 * 60_000)), undefined);
     assert.ok(POD_WAIT_FAST_SECONDS <= 5, 'Running within seconds of the last pod Ready');
   });
 
