@@ -3,8 +3,10 @@
 // behind the pods (scripts/testenv/patroni-pods.ts). Zalando's operator (the reference peer, scripts/testenv/peer.ts)
 // creates three clusters with its shipped ConfigMap; it stops, and this operator (function hosts and bridge as
 // processes, the same ConfigMap) takes them over: no pod is recreated or flagged, the pod template and the passwords
-// stay, the roles still log in. A change made by this operator (an instance more, a user more) works; then Zalando's
-// operator takes them back, again without restarting a pod.
+// stay, the roles still log in. A change made by this operator (an instance more, a user more) works; then, with this
+// operator's finalizer left on the clusters, Zalando's operator takes them back, again without restarting a pod.
+// What changed at each handover (children's field paths, password verifier kinds, Zalando's reasons) is printed as
+// TAP comments; TAKEOVER_KEEP=1 keeps every log (Zalando's, the functions', Patroni's) and says where.
 //
 // Zalando's operator reaches PostgreSQL at `<cluster>.<namespace>.svc.<cluster_domain>` with `sslmode=require`, and
 // so does this operator by default. On this plane there is no DNS and no kube-proxy: netns.sh gives the full phase a
@@ -168,11 +170,10 @@ let namespace = '';
 let pods: PatroniPods | undefined;
 let peer: PeerProcess | undefined;
 let operator: LocalDeployment | undefined;
-const dir = mkdtempSync(join(tmpdir(), 'takeover-'));
-// PatroniPods runs the members as `postgres` (when root) under `<dir>/pods`: they must get through `dir`.
-chmodSync(dir, 0o755);
-const forget = removeIfInterrupted(dir);
-const peerLog = join(dir, 'zalando.log');
+/** volumes, member and operator logs, Zalando's log (made in `before`, so a skipped run leaves nothing) */
+let dir = '';
+let forget = () => undefined as void;
+let peerLog = '';
 /** the Event uids seen before this operator started: only later Events count against it */
 const eventsBefore = new Set<string>();
 
@@ -345,6 +346,18 @@ async function stillRunning(c: ClusterSpec, who: string): Promise<void> {
     console.log(`# note: ${who}: ${c.name} became Running after ${Date.now() - start} ms: ${JSON.stringify(first)}`);
 }
 
+/** Asserts that no Warning Event with a `*Failed` reason was recorded since this operator started. */
+async function assertNoFailureEvents(who: string): Promise<void> {
+  const failed = (await client.list('Event', namespace)).filter(
+    (e) => !eventsBefore.has(e.metadata!.uid!) && e.type === 'Warning' && /Failed$/.test(e.reason ?? ''),
+  );
+  assert.deepEqual(
+    failed.map((e) => `${e.involvedObject?.name}: ${e.reason}: ${e.message}`),
+    [],
+    `${who}: no Warning Event of a failure`,
+  );
+}
+
 /** The children of a cluster as the two operators write them, without what the API server or Patroni maintain. */
 async function children(c: ClusterSpec): Promise<Record<string, unknown>> {
   const kinds = ['StatefulSet', 'Service', 'Endpoints', 'Secret', 'PodDisruptionBudget'];
@@ -447,6 +460,11 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
   before(
     async () => {
       if (typeof tools === 'string') throw new Error(tools);
+      dir = mkdtempSync(join(tmpdir(), 'takeover-'));
+      // PatroniPods runs the members as `postgres` (when root) under `<dir>/pods`: they must get through `dir`.
+      chmodSync(dir, 0o755);
+      forget = removeIfInterrupted(dir);
+      peerLog = join(dir, 'zalando.log');
       client = testClient();
       namespace = await createNamespace('takeover');
       // v1.15.1 registers its CRD on start and fails when none is there yet: Zalando's own goes in first.
@@ -475,7 +493,7 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
       if (namespace) await deleteNamespace(namespace);
       client?.close();
       if (process.env.TAKEOVER_KEEP) console.error(`takeover: logs kept in ${dir}`);
-      else rmSync(dir, { recursive: true, force: true });
+      else if (dir) rmSync(dir, { recursive: true, force: true });
       forget();
     },
     { timeout: 120_000 },
@@ -540,14 +558,7 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
       await stillRunning(c, 'after the takeover');
       await assertKept(c, snapshots.get(c.name)!, 'after the takeover');
     }
-    const failed = (await client.list('Event', namespace)).filter(
-      (e) => !eventsBefore.has(e.metadata!.uid!) && e.type === 'Warning' && /Failed$/.test(e.reason ?? ''),
-    );
-    assert.deepEqual(
-      failed.map((e) => `${e.involvedObject?.name}: ${e.reason}: ${e.message}`),
-      [],
-      'no Warning Event of a failure',
-    );
+    await assertNoFailureEvents('after the takeover');
     for (const c of clusters) {
       const object = (await client.get({ kind: 'postgresql', namespace, name: c.name }))!;
       assert.deepEqual(object.metadata!.finalizers ?? [], [], 'no finalizer: the shipped ConfigMap has it off');
@@ -595,6 +606,7 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
       );
       snapshots.set(c.name, now);
     }
+    await assertNoFailureEvents('after the change');
     await noteStage('after the change');
   });
 
