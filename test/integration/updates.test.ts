@@ -171,7 +171,10 @@ describe('updates', () => {
     const env = (await c.sts()).spec.template.spec.containers[0].env.find(
       (v: { name: string }) => v.name === 'SPILO_CONFIGURATION',
     );
-    assert.match(env.value, /"dcs":\{"ttl":40,"postgresql":\{"parameters":\{"max_connections":"200"\}\}\}/);
+    assert.match(
+      env.value,
+      /"dcs":\{"ttl":40,"postgresql":\{"parameters":\{"max_connections":"200"\}\},"failsafe_mode":false\}/,
+    );
     assert.deepEqual(await flaggedPods(client, c.namespace, c.name), []);
     await c.idle();
   });
