@@ -72,9 +72,11 @@ export function makeVerifier(
 }
 
 /**
- * Whether the stored `rolpassword` already holds this password in the wanted encryption, so nothing needs sending.
- * A SCRAM verifier is recomputed with the stored salt and iteration count (a fresh salt would never compare equal).
- * A verifier in the other encryption counts as different: the password is then sent again in the wanted one.
+ * Whether the stored `rolpassword` already holds this password, so nothing needs sending. A SCRAM verifier is
+ * recomputed with the stored salt and iteration count (a fresh salt would never compare equal).
+ * @param encryption the wanted encryption: with `strict`, a verifier in the other one counts as different (the
+ *   password is then sent again in the wanted one); without, a verifier in either encryption that holds the
+ *   password matches (a role another operator made with md5 is left as it is: no DDL on a takeover)
  * @param password plaintext, or a verifier (compared as it is)
  */
 export function passwordMatches(
@@ -82,10 +84,12 @@ export function passwordMatches(
   encryption: PasswordEncryption,
   user: string,
   password: string,
+  strict = true,
 ): boolean {
   if (stored === null || stored === '') return false;
   if (isVerifier(password)) return stored === password;
-  if (encryption === 'md5') return stored === md5Verifier(user, password);
+  if (!strict && MD5_VERIFIER.test(stored)) return stored === md5Verifier(user, password);
+  if (strict && encryption === 'md5') return stored === md5Verifier(user, password);
   const parts = SCRAM_VERIFIER.exec(stored);
   if (!parts) return false;
   const iterations = Number(parts[1]);

@@ -25,7 +25,14 @@ import {
 
 /** How to hash new passwords. */
 export interface PlanOptions {
+  /** how new passwords are hashed */
   encryption: PasswordEncryption;
+  /**
+   * the manifest asked for `encryption` (`postgresql.parameters.password_encryption`): a role whose verifier is in
+   * the other encryption gets its password again in this one. Otherwise a verifier in either encryption that holds
+   * the Secret's password is kept (Zalando's operator v1.15 writes md5 unless the manifest says otherwise).
+   */
+  strictEncryption?: boolean;
   /** fresh random salt (16 bytes) for each new SCRAM verifier */
   salt: () => Buffer;
 }
@@ -143,14 +150,16 @@ export function planRoles(roles: readonly DesiredRole[], catalog: Catalog, optio
     // The Secret's password, when the role's verifier does not match it.
     const newPassword =
       typeof role.password === 'string' &&
-      !passwordMatches(current.password, options.encryption, role.name, role.password)
+      !passwordMatches(current.password, options.encryption, role.name, role.password, options.strictEncryption ?? true)
         ? role.password
         : undefined;
     const passwordChanged = newPassword !== undefined;
     if (missing.length || passwordChanged) {
       const why = [
         missing.length ? `missing ${missing.join(' ')}` : '',
-        passwordChanged ? `password differs from its Secret (or is not ${options.encryption})` : '',
+        passwordChanged
+          ? `password differs from its Secret${options.strictEncryption === false ? '' : ` (or is not ${options.encryption})`}`
+          : '',
       ]
         .filter(Boolean)
         .join('; ');

@@ -16,7 +16,11 @@ import type { PasswordEncryption, RoleNote, Statement } from '../../roles/types'
 
 /** How to apply. */
 export interface ApplyOptions {
-  /** how to hash passwords; default: the server's `password_encryption` */
+  /**
+   * how to hash passwords, as the manifest asks (then a verifier in the other encryption is replaced); default:
+   * the server's `password_encryption` for new passwords, and existing md5 or SCRAM verifiers that hold the
+   * Secret's password are kept
+   */
   encryption?: PasswordEncryption;
   /** the Teams API could not be read: existing team members' roles (members of this PAM role) are left alone */
   teamsUnavailable?: { pamRoleName: string };
@@ -50,7 +54,11 @@ export async function applyRolesAndDatabases(
         options.teamsUnavailable.pamRoleName,
       )
     : { roles: state.roles, notes: [] };
-  const rolePlan = planRoles(kept.roles, catalog, { encryption, salt: () => randomBytes(16) });
+  const rolePlan = planRoles(kept.roles, catalog, {
+    encryption,
+    strictEncryption: options.encryption !== undefined,
+    salt: () => randomBytes(16),
+  });
   const roles = await executeStatements(session, rolePlan.statements, options.onDone);
   const existing = new Set([
     ...catalog.roles.keys(),

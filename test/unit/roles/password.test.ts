@@ -58,9 +58,16 @@ describe('passwordMatches and makeVerifier', () => {
     assert.ok(!passwordMatches(null, 'md5', 'u', 'p'));
   });
 
-  it('a verifier in the other encryption counts as different', () => {
+  it('strict (the manifest asks for an encryption): a verifier in the other encryption counts as different', () => {
     assert.ok(!passwordMatches(md5Verifier('u', 'p'), 'scram-sha-256', 'u', 'p'));
     assert.ok(!passwordMatches(scramVerifier('p', salt), 'md5', 'u', 'p'));
+  });
+
+  it('not strict: a verifier in either encryption that holds the password matches (a takeover sends nothing)', () => {
+    assert.ok(passwordMatches(md5Verifier('u', 'p'), 'scram-sha-256', 'u', 'p', false));
+    assert.ok(passwordMatches(scramVerifier('p', salt), 'md5', 'u', 'p', false));
+    assert.ok(!passwordMatches(md5Verifier('u', 'p'), 'scram-sha-256', 'u', 'other', false));
+    assert.ok(!passwordMatches(scramVerifier('p', salt), 'md5', 'u', 'other', false));
   });
 
   it('a pre-hashed password is sent and compared as it is', () => {
