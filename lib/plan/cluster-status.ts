@@ -14,7 +14,7 @@ import { deriveStatus, statusChanged, type SyncObservation } from './status';
 export interface StatefulSetReadiness {
   metadata?: { generation?: number; deletionTimestamp?: unknown };
   spec?: { replicas?: number };
-  status?: { readyReplicas?: number; observedGeneration?: number };
+  status?: { readyReplicas?: number; replicas?: number; observedGeneration?: number };
 }
 
 /**
@@ -38,10 +38,12 @@ export function podsReady(
 ): { ready: boolean; progress: string } {
   const sts = observed.get(`StatefulSet/${clusterName}`);
   const readyReplicas = sts?.status?.readyReplicas ?? 0;
-  const current =
-    sts !== undefined &&
-    !sts.metadata?.deletionTimestamp &&
-    (sts.status?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0);
+  const seen = (sts?.status?.observedGeneration ?? 0) >= (sts?.metadata?.generation ?? 0);
+  // A generation the controller has not seen yet changes the pods only if it changes their number: after a change
+  // of the template alone (OnDelete: no pod is replaced), the status of the last one seen still holds. Without this
+  // the status flaps to Updating for a moment each time the template is written (e.g. taking over a cluster).
+  const sameCount = sts?.status?.replicas === instances;
+  const current = sts !== undefined && !sts.metadata?.deletionTimestamp && (seen || sameCount);
   const ready = sts !== undefined && current && readyReplicas >= instances && (sts.spec?.replicas ?? 0) === instances;
   return { ready, progress: `${Math.min(readyReplicas, instances)} of ${instances} pods ready` };
 }

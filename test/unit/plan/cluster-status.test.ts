@@ -21,7 +21,7 @@ const T1 = new Date('2024-01-01T00:05:00Z');
 const statefulSet = (
   ready: number,
   replicas = 2,
-  extra: Partial<{ generation: number; observedGeneration: number; deleting: boolean }> = {},
+  extra: Partial<{ generation: number; observedGeneration: number; deleting: boolean; replicasSeen: number }> = {},
 ) =>
   new Map<string, StatefulSetReadiness>([
     [
@@ -32,7 +32,11 @@ const statefulSet = (
           ...(extra.deleting ? { deletionTimestamp: '2024-01-01T00:00:00Z' } : {}),
         },
         spec: { replicas },
-        status: { readyReplicas: ready, observedGeneration: extra.observedGeneration ?? 1 },
+        status: {
+          readyReplicas: ready,
+          replicas: extra.replicasSeen ?? replicas,
+          observedGeneration: extra.observedGeneration ?? 1,
+        },
       },
     ],
   ]);
@@ -47,8 +51,15 @@ describe('podsReady', () => {
     assert.deepEqual(podsReady(new Map(), 'acid-a', 2), { ready: false, progress: '0 of 2 pods ready' });
   });
 
-  it('not ready while the StatefulSet controller has not seen the new generation, or it is being deleted', () => {
-    assert.equal(podsReady(statefulSet(2, 2, { generation: 2, observedGeneration: 1 }), 'acid-a', 2).ready, false);
+  it('not ready while the StatefulSet controller has not seen a new generation that changes the pod count, or it is being deleted', () => {
+    const unseen = { generation: 2, observedGeneration: 1 };
+    assert.equal(podsReady(statefulSet(2, 3, { ...unseen, replicasSeen: 2 }), 'acid-a', 3).ready, false, 'scale-up');
+    assert.equal(podsReady(statefulSet(3, 2, { ...unseen, replicasSeen: 3 }), 'acid-a', 2).ready, false, 'scale-down');
+    assert.equal(
+      podsReady(statefulSet(2, 2, { ...unseen, replicasSeen: 2 }), 'acid-a', 2).ready,
+      true,
+      'template only',
+    );
     assert.equal(podsReady(statefulSet(2, 2, { deleting: true }), 'acid-a', 2).ready, false);
   });
 
