@@ -9,6 +9,7 @@
  * Source: Zalando postgres-operator docs, reference/cluster_manifest.md; manifests/postgresql.crd.yaml (v2.0.1).
  */
 import { z } from 'zod';
+import { cidrProblem } from './address';
 import {
   anyObject,
   container,
@@ -25,11 +26,29 @@ import {
 export const CPU_PATTERN = /^(\d+m|\d+(\.\d{1,3})?)$/;
 /** Memory / storage quantity as Zalando's CRD accepts it: bytes, optionally with an exponent or a binary/decimal suffix. */
 export const MEMORY_PATTERN = /^(\d+(e\d+)?|\d+(\.\d+)?(e\d+)?[EPTGMK]i?)$/;
-/** An IPv4 CIDR (octets 0-255, prefix 0-32) or an IPv6 CIDR (hex groups, optional `::`, prefix 0-128). */
-export const CIDR_PATTERN = new RegExp(
-  '^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)/(3[0-2]|[12]?\\d)$' +
-    '|^[0-9a-fA-F:]*:[0-9a-fA-F:.]*/(12[0-8]|1[01]\\d|[1-9]?\\d)$',
-);
+/**
+ * PostgreSQL major versions a manifest may ask for: those of Zalando's CRDs from v1.0.0 (9.3 to 11) to v2.0.1 (14 to
+ * 18), v1.15.1's 13 to 17 among them. Spilo images carry the binaries of these versions.
+ */
+export const POSTGRES_VERSIONS = [
+  '9.3',
+  '9.4',
+  '9.5',
+  '9.6',
+  '10',
+  '11',
+  '12',
+  '13',
+  '14',
+  '15',
+  '16',
+  '17',
+  '18',
+] as const;
+/** Largest value of a Kubernetes int32 field (StatefulSet replicas, ports, user and group ids). */
+export const INT32_MAX = 2_147_483_647;
+/** A UUID as the Kubernetes `uuid` format reads it (hex groups 8-4-4-4-12, any version). */
+export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** A maintenance window: `HH:MM-HH:MM` or `Ddd:HH:MM-HH:MM` (UTC). */
 export const MAINTENANCE_WINDOW_PATTERN =
   /^\ *((Mon|Tue|Wed|Thu|Fri|Sat|Sun):(2[0-3]|[01]?\d):([0-5]?\d)|(2[0-3]|[01]?\d):([0-5]?\d))-((Mon|Tue|Wed|Thu|Fri|Sat|Sun):(2[0-3]|[01]?\d):([0-5]?\d)|(2[0-3]|[01]?\d):([0-5]?\d))\ *$/;
@@ -68,17 +87,30 @@ const resourceList = z.looseObject({
   'hugepages-1Gi': memory.optional().describe('Huge pages of 1 GiB.'),
 });
 
+/** Requests and limits of one container, described as `description` says (`kubectl explain` shows it). */
+const resourcesOf = (description: string, defaults?: { requests: string; limits: string }) =>
+  z
+    .looseObject({
+      requests: resourceList
+        .optional()
+        .describe(defaults ? `Requested resources; defaults from ${defaults.requests}.` : 'Requested resources.'),
+      limits: resourceList
+        .optional()
+        .describe(defaults ? `Resource limits; defaults from ${defaults.limits}.` : 'Resource limits.'),
+    })
+    .describe(description);
+
 /** `spec.resources`: requests and limits of the Postgres container; missing values take the config defaults. */
-export const resources = z
-  .looseObject({
-    requests: resourceList
-      .optional()
-      .describe('Requested resources; defaults from default_cpu_request / default_memory_request.'),
-    limits: resourceList
-      .optional()
-      .describe('Resource limits; defaults from default_cpu_limit / default_memory_limit.'),
-  })
-  .describe('Resources of the Postgres (Spilo) container.');
+export const resources = resourcesOf(
+  'Resources of the Postgres (Spilo) container. A limit below its request is raised to the request (reported).',
+  {
+    requests: 'default_cpu_request / default_memory_request',
+    limits: 'default_cpu_limit / default_memory_limit',
+  },
+);
+
+/** A non-negative int32, as the Kubernetes field it ends in requires. */
+const int32 = (min: number) => z.int().min(min).max(INT32_MAX);
 
 const volume = z
   .looseObject({
@@ -87,8 +119,8 @@ const volume = z
     subPath: z.string().optional().describe('Sub-path of the volume mounted at /home/postgres/pgdata.'),
     isSubPathExpr: z.boolean().optional().describe('Treat subPath as subPathExpr (expanded from env vars).'),
     selector: labelSelector.optional().describe('Label selector of the persistent volumes to bind.'),
-    iops: z.int().optional().describe('Provisioned IOPS (AWS EBS mixed resize mode only).'),
-    throughput: z.int().optional().describe('Provisioned throughput in MB/s (AWS EBS mixed resize mode only).'),
+    iops: int32(0).optional().describe('Provisioned IOPS (AWS EBS mixed resize mode only).'),
+    throughput: int32(0).optional().describe('Provisioned throughput in MB/s (AWS EBS mixed resize mode only).'),
     type: z.string().optional().describe('Volume type (AWS EBS mixed resize mode only).'),
   })
   .describe('The pgdata persistent volume of each database pod.');
@@ -100,16 +132,17 @@ const patroni = z
       .optional()
       .describe('initdb options added to bootstrap.initdb; "true" makes a bare flag of data-checksums and similar.'),
     pg_hba: z.array(z.string()).optional().describe('pg_hba.conf lines Patroni writes (replaces the default).'),
-    ttl: z.int().optional().describe('Patroni DCS ttl in seconds.'),
-    loop_wait: z.int().optional().describe('Patroni loop_wait in seconds.'),
-    retry_timeout: z.int().optional().describe('Patroni retry_timeout in seconds.'),
+    ttl: int32(1).optional().describe('Patroni DCS ttl in seconds.'),
+    loop_wait: int32(1).optional().describe('Patroni loop_wait in seconds.'),
+    retry_timeout: int32(1).optional().describe('Patroni retry_timeout in seconds.'),
     maximum_lag_on_failover: z
       .number()
+      .min(0)
       .optional()
       .describe('Largest replication lag in bytes for a failover candidate.'),
     synchronous_mode: z.boolean().optional().describe('Patroni synchronous replication.'),
     synchronous_mode_strict: z.boolean().optional().describe('Block writes when no synchronous replica is available.'),
-    synchronous_node_count: z.int().optional().describe('Number of synchronous replicas.'),
+    synchronous_node_count: int32(0).optional().describe('Number of synchronous replicas.'),
     failsafe_mode: z.boolean().optional().describe('Patroni failsafe mode (keep the leader when the DCS is down).'),
     slots: z.record(z.string(), z.record(z.string(), z.string())).optional().describe('Permanent replication slots.'),
   })
@@ -118,9 +151,8 @@ const patroni = z
 const postgresql = z
   .looseObject({
     version: z
-      .string()
-      .regex(/^\d+(\.\d+)?$/, 'must be a PostgreSQL major version such as "16"')
-      .describe('PostgreSQL major version (e.g. "16"); selects the binaries in the Spilo image.'),
+      .enum(POSTGRES_VERSIONS, { error: `must be a PostgreSQL major version: ${POSTGRES_VERSIONS.join(', ')}` })
+      .describe('PostgreSQL major version (e.g. "17"); selects the binaries in the Spilo image.'),
     parameters: stringMap('PostgreSQL settings (GUCs), e.g. shared_buffers: 32MB.').optional(),
   })
   .describe('PostgreSQL version and settings.');
@@ -128,7 +160,12 @@ const postgresql = z
 const clone = z
   .looseObject({
     cluster: z.string().describe('Name of the cluster to clone from.'),
-    uid: z.string().optional().describe('UID of the source cluster (locates its WAL archive).'),
+    uid: z
+      .string()
+      .regex(UUID_PATTERN, 'must be a UUID such as 4a8e2d1c-0b3f-4c5d-9e6f-7a8b9c0d1e2f')
+      .meta({ format: 'uuid' })
+      .optional()
+      .describe('UID of the source cluster (locates its WAL archive).'),
     timestamp: z
       .string()
       .regex(CLONE_TIMESTAMP_PATTERN, 'must be an RFC 3339 timestamp with a UTC offset')
@@ -150,7 +187,13 @@ const standby = z
     standby_port: z.string().optional().describe('Port of the remote primary.'),
     standby_primary_slot_name: z.string().optional().describe('Replication slot on the remote primary.'),
   })
-  .describe('Run the cluster as a standby of another one (forces one instance).');
+  .meta({
+    description:
+      'Run the cluster as a standby of another one (forces one instance): a WAL archive (s3_wal_path or ' +
+      'gs_wal_path, not both), a primary to stream from (standby_host), or standby_host with one WAL archive.',
+    anyOf: [{ required: ['s3_wal_path'] }, { required: ['gs_wal_path'] }, { required: ['standby_host'] }],
+    not: { required: ['s3_wal_path', 'gs_wal_path'] },
+  });
 
 const tls = z
   .looseObject({
@@ -169,7 +212,7 @@ const sidecar = z
     command: z.array(z.string()).optional(),
     ports: z.array(anyObject('A core/v1 ContainerPort.')).optional(),
     env: z.array(envVar).optional(),
-    resources: resources.optional(),
+    resources: resourcesOf('Resources of the sidecar container.').optional(),
   })
   .meta({ description: 'An extra container in each database pod.', 'x-kubernetes-preserve-unknown-fields': true });
 
@@ -190,13 +233,15 @@ const additionalVolume = z
 
 const connectionPooler = z
   .looseObject({
-    numberOfInstances: z.int().min(1).optional(),
+    numberOfInstances: int32(1).optional().describe('Number of pooler pods.'),
     schema: z.string().optional(),
     user: z.string().optional(),
     mode: z.enum(['session', 'transaction']).optional(),
     dockerImage: z.string().optional(),
-    maxDBConnections: z.int().optional(),
-    resources: resources.optional(),
+    maxDBConnections: int32(1).optional(),
+    resources: resourcesOf(
+      'Resources of each connection pooler (PgBouncer) container; defaults from connection_pooler_default_cpu_request and the like.',
+    ).optional(),
   })
   .describe('Connection pooler (PgBouncer) settings.');
 
@@ -219,7 +264,7 @@ const stream = z
     database: z.string(),
     tables: z.record(z.string(), anyObject('Stream table settings.')),
     filter: z.record(z.string(), z.string().nullable()).optional(),
-    batchSize: z.int().optional(),
+    batchSize: int32(1).optional(),
     cpu: cpu.optional(),
     memory: memory.optional(),
     enableRecovery: z.boolean().optional(),
@@ -234,7 +279,10 @@ const userFlags = z
   );
 
 const optionalBool = (description: string) => z.boolean().optional().describe(description);
-const optionalInt = (description: string) => z.int().optional().describe(description);
+/** A node port: 0 lets Kubernetes choose one; otherwise it must lie in the API server's node port range. */
+const optionalPort = (description: string) => z.int().min(0).max(65535).optional().describe(description);
+/** A user or group id: Kubernetes takes 0 to 2147483647. */
+const optionalId = (description: string) => int32(0).optional().describe(description);
 
 /** `spec` of a `postgresql` object. */
 export const postgresqlSpec = z
@@ -244,10 +292,9 @@ export const postgresqlSpec = z
       .describe(
         'Team owning the cluster; the cluster name starts with it when enable_team_id_clustername_prefix is on.',
       ),
-    numberOfInstances: z
-      .int()
-      .min(0)
-      .describe('Number of database pods (one master, the rest replicas), clamped by min_instances / max_instances.'),
+    numberOfInstances: int32(0).describe(
+      'Number of database pods (one master, the rest replicas), clamped by min_instances / max_instances.',
+    ),
     dockerImage: z.string().optional().describe('Spilo image; overrides docker_image from the operator config.'),
     postgresql,
     volume,
@@ -284,10 +331,18 @@ export const postgresqlSpec = z
     replicaLoadBalancer: optionalBool('Deprecated: use enableReplicaLoadBalancer.'),
     enableMasterNodePort: optionalBool('Make the master Service a NodePort Service (wins over a load balancer).'),
     enableReplicaNodePort: optionalBool('Make the replica Service a NodePort Service (wins over a load balancer).'),
-    masterNodePort: optionalInt('Fixed node port of the master Service.'),
-    replicaNodePort: optionalInt('Fixed node port of the replica Service.'),
+    masterNodePort: optionalPort('Fixed node port of the master Service.'),
+    replicaNodePort: optionalPort('Fixed node port of the replica Service.'),
     allowedSourceRanges: z
-      .array(z.string().regex(CIDR_PATTERN, 'must be an IPv4 or IPv6 CIDR such as 10.0.0.0/8'))
+      .array(
+        z
+          .string()
+          .superRefine((value, ctx) => {
+            const problem = cidrProblem(value);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+          })
+          .meta({ format: 'cidr' }),
+      )
       .nullable()
       .optional()
       .describe('CIDRs allowed to reach the load balancers (loadBalancerSourceRanges); 127.0.0.1/32 when empty.'),
@@ -302,9 +357,9 @@ export const postgresqlSpec = z
     envFrom: z.array(envFromSource).optional().describe('Extra environment sources of the Spilo container.'),
     initContainers: z.array(container).optional().describe('Init containers of the database pods.'),
     init_containers: z.array(container).optional().describe('Deprecated spelling of initContainers.'),
-    spiloRunAsUser: optionalInt('securityContext.runAsUser of the pods.'),
-    spiloRunAsGroup: optionalInt('securityContext.runAsGroup of the pods.'),
-    spiloFSGroup: optionalInt('securityContext.fsGroup of the pods.'),
+    spiloRunAsUser: optionalId('securityContext.runAsUser of the pods.'),
+    spiloRunAsGroup: optionalId('securityContext.runAsGroup of the pods.'),
+    spiloFSGroup: optionalId('securityContext.fsGroup of the pods.'),
     livenessProbe: probe.optional(),
     clone: clone.optional(),
     standby: standby.optional(),
@@ -321,8 +376,8 @@ export const postgresqlSpec = z
     enableReplicaPoolerLoadBalancer: optionalBool('LoadBalancer for the replica pooler.'),
     enableMasterPoolerNodePort: optionalBool('NodePort for the master pooler.'),
     enableReplicaPoolerNodePort: optionalBool('NodePort for the replica pooler.'),
-    masterPoolerNodePort: optionalInt('Fixed node port of the master pooler Service.'),
-    replicaPoolerNodePort: optionalInt('Fixed node port of the replica pooler Service.'),
+    masterPoolerNodePort: optionalPort('Fixed node port of the master pooler Service.'),
+    replicaPoolerNodePort: optionalPort('Fixed node port of the replica pooler Service.'),
     connectionPooler: connectionPooler.optional(),
     enableLogicalBackup: optionalBool('Run a logical backup CronJob.'),
     logicalBackupSchedule: z

@@ -1,15 +1,30 @@
 /**
  * Turns a raw `postgresql` object into a validated cluster, or into the exact list of problems that make it
- * invalid. Structural checks come from the zod schema; the semantic rules (cluster name, user names and flags,
- * clone source) follow Zalando's operator and use its messages where it has one.
+ * invalid. Structural checks come from the zod schema (the generated CRD holds the same ones, so `kubectl apply`
+ * refuses them first); the semantic rules (cluster name, user names and flags, databases and owners, clone source,
+ * standby, additional volumes, names the API server would refuse in a child) follow Zalando's operator and use its
+ * messages where it has one (`rules.ts`). It runs at the start of every sync, before any child is written, so
+ * everything a later step would refuse is found here, whether or not a master answers.
  *
- * Source: Zalando postgres-operator docs, reference/cluster_manifest.md and the naming rule of
- * `enable_team_id_clustername_prefix` (reference/operator_parameters.md).
+ * Source: Zalando postgres-operator docs,
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/reference/cluster_manifest.md and the naming
+ * rule of `enable_team_id_clustername_prefix` (reference/operator_parameters.md).
  */
 import type { z } from 'zod';
 import { parseMaintenanceWindows } from './maintenance-window';
 import { postgresqlObject, type Postgresql } from './postgresql';
 import { normalizeUserFlags } from './user-flags';
+import {
+  additionalVolumeFindings,
+  annotationProblems,
+  databaseFindings,
+  DEFAULT_ROLE_NAMES,
+  podNameProblems,
+  standbyProblems,
+  userLengthProblems,
+  volumeSizeProblems,
+  type RoleNames,
+} from './rules';
 import { unsupportedFields } from './unsupported';
 
 /** DNS-1035 label, as Kubernetes Service names require. */
@@ -23,6 +38,11 @@ export const USER_NAME = /^[a-z0-9]([-_a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-_a-z0-9]*
 export interface ValidationOptions {
   /** `enable_team_id_clustername_prefix`: the name must start with `<teamId>-`. */
   enableTeamIdClusterNamePrefix: boolean;
+  /**
+   * `super_username` and `replication_username`: a database owned by one of them is not warned about. Zalando's
+   * defaults (`postgres`, `standby`) when not given.
+   */
+  roleNames?: RoleNames;
 }
 
 /** A problem with the manifest: the field path (e.g. `spec.volume.size`) and what is wrong with it. */
@@ -122,14 +142,27 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
   const parsed = postgresqlObject.safeParse(raw);
   if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error) };
   const cluster = parsed.data;
+  const spec = cluster.spec;
+  const databases = databaseFindings(spec, USER_NAME, options.roleNames ?? DEFAULT_ROLE_NAMES);
+  const volumes = additionalVolumeFindings(spec.additionalVolumes);
   const problems = [
-    ...nameProblems(cluster.metadata.name, cluster.spec.teamId, options),
-    ...userProblems(cluster.spec.users),
-    ...cloneProblems(cluster.spec.clone),
-    ...maintenanceWindowProblems(cluster.spec.maintenanceWindows),
+    ...nameProblems(cluster.metadata.name, spec.teamId, options),
+    ...userProblems(spec.users),
+    ...userLengthProblems(spec.users),
+    ...databases.problems,
+    ...cloneProblems(spec.clone),
+    ...standbyProblems(spec.standby),
+    ...maintenanceWindowProblems(spec.maintenanceWindows),
+    ...volumeSizeProblems(spec),
+    ...volumes.problems,
+    ...annotationProblems(spec),
+    ...podNameProblems(spec),
   ];
   if (problems.length > 0) return { ok: false, problems };
-  const warnings = unsupportedFields(cluster.spec).map((field) => `spec.${field} is accepted but not acted on yet`);
+  const warnings = [
+    ...[...databases.warnings, ...volumes.warnings].map((w) => `${w.path}: ${w.message}`),
+    ...unsupportedFields(spec).map((field) => `spec.${field} is accepted but not acted on yet`),
+  ];
   if (cluster.spec.useLoadBalancer !== undefined || cluster.spec.replicaLoadBalancer !== undefined) {
     warnings.push(
       'spec.useLoadBalancer and spec.replicaLoadBalancer are deprecated: use enableMasterLoadBalancer and enableReplicaLoadBalancer',

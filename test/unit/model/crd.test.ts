@@ -94,9 +94,24 @@ describe('postgresql CRD', () => {
     assert.equal(users.additionalProperties.type, 'array');
   });
 
-  it('allowedSourceRanges items carry the CIDR pattern', () => {
-    assert.equal(typeof spec.properties.allowedSourceRanges.items.pattern, 'string');
+  it('allowedSourceRanges items carry the cidr format (the API server parses it; no pattern)', () => {
+    assert.equal(spec.properties.allowedSourceRanges.items.format, 'cidr');
+    assert.equal(spec.properties.allowedSourceRanges.items.pattern, undefined);
     assert.equal(spec.properties.allowedSourceRanges.nullable, true);
+  });
+
+  it('numberOfInstances is an int32, postgresql.version an enum covering Zalando v1.0.0 to v2.0.1', () => {
+    assert.equal(spec.properties.numberOfInstances.maximum, 2147483647);
+    const versions = spec.properties.postgresql.properties.version.enum as string[];
+    for (const v of ['9.6', '10', '13', '14', '15', '16', '17', '18']) assert.ok(versions.includes(v), v);
+    assert.ok(!versions.includes('19'));
+  });
+
+  it('kubectl explain of connectionPooler.resources describes the pooler, not the Postgres container', () => {
+    const pooler = spec.properties.connectionPooler.properties.resources.description as string;
+    assert.match(pooler, /connection pooler/);
+    assert.doesNotMatch(pooler, /Postgres \(Spilo\)/);
+    assert.match(spec.properties.resources.description as string, /Postgres \(Spilo\) container/);
   });
 
   it('is a structural schema: no additionalProperties next to properties, no $schema, no huge integer bounds', () => {
