@@ -6,6 +6,7 @@ import { sortKeys } from '../model/canonical';
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { numberOfInstances } from './instances';
+import { resourceNotes } from './resources';
 import type { DesiredObject } from './object-meta';
 import { buildPodDisruptionBudgets } from './pdb';
 import { buildSecrets, secretUsers } from './secrets';
@@ -23,7 +24,10 @@ export interface BuildInputs {
   passwords: Readonly<Record<string, string>>;
 }
 
-/** The desired children and the notes a sync reports (clamped instances, skipped users). */
+/**
+ * The desired children and the notes a sync reports (clamped instances, skipped users, and each value used in place
+ * of the one given: resources raised or capped, the shm volume kept on), once, as a Warning naming the field.
+ */
 export interface DesiredState {
   /** owned by the cluster, in apply order: Endpoints, Services, Secrets, PDBs, StatefulSet */
   objects: DesiredObject[];
@@ -45,7 +49,10 @@ export function buildCluster(cluster: Postgresql, config: OperatorConfig, inputs
     ...buildPodDisruptionBudgets(cluster, config, instances),
     buildStatefulSet(cluster, config, instances),
   ];
-  const notes = [...(note ? [note] : []), ...users.skipped.map((s) => s.reason)];
+  const notes = [...(note ? [note] : []), ...users.skipped.map((s) => s.reason), ...resourceNotes(cluster, config)];
+  // Zalando v1.15.1: the manifest can switch the shm volume on, not off (see statefulset.ts).
+  if (cluster.spec.enableShmVolume === false && config.enable_shm_volume)
+    notes.push('spec.enableShmVolume: false given, true used (enable_shm_volume is on in the operator config)');
   if (config.pod_environment_configmap && !podEnvironmentConfigMap(cluster, config)) {
     notes.push(
       `pod_environment_configmap ${config.pod_environment_configmap} is in another namespace: the pods cannot load it with envFrom`,

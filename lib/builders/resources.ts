@@ -24,22 +24,90 @@ const smaller = (a: string, b: string) => (compareQuantities(a, b) <= 0 ? a : b)
 
 /** @returns requests and limits of the Spilo container; hugepages from the manifest are passed through */
 export function postgresResources(cluster: Postgresql, config: OperatorConfig): ContainerResources {
+  return adjustedResources(cluster, config).resources;
+}
+
+/**
+ * What `postgresResources` changed from the value given (the manifest's, else the config default), one note per
+ * field: `spec.resources.limits.cpu: 100m given, 250m used (raised to the request)`.
+ */
+export function resourceNotes(cluster: Postgresql, config: OperatorConfig): string[] {
+  return adjustedResources(cluster, config).notes;
+}
+
+function adjustedResources(
+  cluster: Postgresql,
+  config: OperatorConfig,
+): { resources: ContainerResources; notes: string[] } {
   const spec = cluster.spec.resources;
   const requests: ResourceList = { ...(spec?.requests as ResourceList | undefined) };
   const limits: ResourceList = { ...(spec?.limits as ResourceList | undefined) };
+  const given = (value: string | undefined, key: string): string =>
+    value === undefined || value === '' || parseQuantity(value) === 0 ? `default ${key}` : 'given';
+  const origins: Record<string, string> = {
+    'requests.cpu': given(requests.cpu, 'default_cpu_request'),
+    'requests.memory': given(requests.memory, 'default_memory_request'),
+    'limits.cpu': given(limits.cpu, 'default_cpu_limit'),
+    'limits.memory': given(limits.memory, 'default_memory_limit'),
+  };
   requests.cpu = pick(requests.cpu, config.default_cpu_request);
   requests.memory = pick(requests.memory, config.default_memory_request);
   limits.cpu = pick(limits.cpu, config.default_cpu_limit);
   limits.memory = pick(limits.memory, config.default_memory_limit);
+  const start: Record<string, string> = {
+    'requests.cpu': requests.cpu,
+    'requests.memory': requests.memory,
+    'limits.cpu': limits.cpu,
+    'limits.memory': limits.memory,
+  };
+  const why: Record<string, string> = {};
+  const set = (list: ResourceList, field: string, value: string, reason: string) => {
+    const key = field.slice(field.indexOf('.') + 1);
+    if (compareQuantities(value, list[key]!) !== 0) why[field] = reason;
+    list[key] = value;
+  };
 
   const ignoreKey = config.ignore_resources_limits_annotation_key;
   const enforce = !(ignoreKey && cluster.metadata.annotations?.[ignoreKey] === 'true');
-  if (enforce && config.min_cpu_limit) limits.cpu = larger(limits.cpu, config.min_cpu_limit);
-  if (enforce && config.min_memory_limit) limits.memory = larger(limits.memory, config.min_memory_limit);
-  limits.cpu = larger(limits.cpu, requests.cpu);
-  limits.memory = larger(limits.memory, requests.memory);
-  if (config.set_memory_request_to_limit) requests.memory = larger(requests.memory, limits.memory);
-  if (enforce && config.max_cpu_request) requests.cpu = smaller(requests.cpu, config.max_cpu_request);
-  if (enforce && config.max_memory_request) requests.memory = smaller(requests.memory, config.max_memory_request);
-  return { requests, limits };
+  if (enforce && config.min_cpu_limit)
+    set(limits, 'limits.cpu', larger(limits.cpu, config.min_cpu_limit), `min_cpu_limit ${config.min_cpu_limit}`);
+  if (enforce && config.min_memory_limit)
+    set(
+      limits,
+      'limits.memory',
+      larger(limits.memory, config.min_memory_limit),
+      `min_memory_limit ${config.min_memory_limit}`,
+    );
+  set(limits, 'limits.cpu', larger(limits.cpu, requests.cpu), 'raised to the request');
+  set(limits, 'limits.memory', larger(limits.memory, requests.memory), 'raised to the request');
+  if (config.set_memory_request_to_limit)
+    set(requests, 'requests.memory', larger(requests.memory, limits.memory), 'set_memory_request_to_limit');
+  if (enforce && config.max_cpu_request)
+    set(
+      requests,
+      'requests.cpu',
+      smaller(requests.cpu, config.max_cpu_request),
+      `max_cpu_request ${config.max_cpu_request}`,
+    );
+  if (enforce && config.max_memory_request)
+    set(
+      requests,
+      'requests.memory',
+      smaller(requests.memory, config.max_memory_request),
+      `max_memory_request ${config.max_memory_request}`,
+    );
+  const used: Record<string, string> = {
+    'requests.cpu': requests.cpu,
+    'requests.memory': requests.memory,
+    'limits.cpu': limits.cpu,
+    'limits.memory': limits.memory,
+  };
+  const notes = Object.keys(why)
+    .filter((field) => compareQuantities(start[field]!, used[field]!) !== 0)
+    .sort()
+    .map((field) => {
+      const origin = origins[field] === 'given' ? 'given' : `given (${origins[field]})`;
+      return `spec.resources.${field}: ${start[field]} ${origin}, ${used[field]} used (${why[field]})`;
+    });
+  return { resources: { requests, limits }, notes };
 }
