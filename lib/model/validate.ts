@@ -59,10 +59,20 @@ export function describeProblems(problems: readonly Problem[]): string {
   return problems.map((p) => `${p.path}: ${p.message}`).join('; ');
 }
 
-function zodProblems(error: z.ZodError): Problem[] {
+/** @returns the value at `path` in `raw`, or undefined when a step is missing */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let node = raw;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function zodProblems(error: z.ZodError, raw: unknown): Problem[] {
   return error.issues.map((issue) => ({
     path: issue.path.map(String).join('.') || '(object)',
-    message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+    message: issue.code === 'invalid_type' && valueAt(raw, issue.path) === undefined ? 'is required' : issue.message,
   }));
 }
 
@@ -140,7 +150,7 @@ function cloneProblems(clone: Postgresql['spec']['clone']): Problem[] {
  */
 export function validatePostgresql(raw: unknown, options: ValidationOptions): ValidationResult {
   const parsed = postgresqlObject.safeParse(raw);
-  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error) };
+  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, raw) };
   const cluster = parsed.data;
   const spec = cluster.spec;
   const databases = databaseFindings(spec, USER_NAME, options.roleNames ?? DEFAULT_ROLE_NAMES);
