@@ -56,7 +56,22 @@ const refused: Array<[string, Manifest, RegExp]> = [
   [
     'bad PostgreSQL version',
     withSpec({ postgresql: { version: 'latest' } }),
-    /spec\.postgresql\.version: Invalid value: "latest"/,
+    /spec\.postgresql\.version: Unsupported value: "latest"/,
+  ],
+  [
+    'PostgreSQL version not released',
+    withSpec({ postgresql: { version: '19' } }),
+    /spec\.postgresql\.version: Unsupported value: "19"/,
+  ],
+  [
+    'IPv6 CIDR of colons only',
+    withSpec({ allowedSourceRanges: [':::::/64'] }),
+    /spec\.allowedSourceRanges\[0\]: Invalid value: ":::::\/64"/,
+  ],
+  [
+    'numberOfInstances beyond int32',
+    withSpec({ numberOfInstances: 2 ** 31 }),
+    /spec\.numberOfInstances: Invalid value: 2147483648/,
   ],
   ['misspelled field', withSpec({ numberOfInstance: 2 }), /unknown field "spec\.numberOfInstance"/],
   [
