@@ -10,6 +10,7 @@
  * https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/reference/cluster_manifest.md and the naming
  * rule of `enable_team_id_clustername_prefix` (reference/operator_parameters.md).
  */
+import type { OperatorConfig } from './config';
 import type { z } from 'zod';
 import { parseMaintenanceWindows } from './maintenance-window';
 import { postgresqlObject, type Postgresql } from './postgresql';
@@ -43,6 +44,14 @@ export interface ValidationOptions {
    * defaults (`postgres`, `standby`) when not given.
    */
   roleNames?: RoleNames;
+}
+
+/** @returns the validation options the operator config gives (the name prefix rule, the system role names) */
+export function validationOptions(config: OperatorConfig): ValidationOptions {
+  return {
+    enableTeamIdClusterNamePrefix: config.enable_team_id_clustername_prefix,
+    roleNames: { superUsername: config.super_username, replicationUsername: config.replication_username },
+  };
 }
 
 /** A problem with the manifest: the field path (e.g. `spec.volume.size`) and what is wrong with it. */

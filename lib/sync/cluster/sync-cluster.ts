@@ -24,7 +24,7 @@
  * CloudNativePG's `reconcile()`: a chain of guards, each ending the sync early with its reason.
  */
 import type { Logger } from '../../log/logger';
-import { describeProblems, validatePostgresql } from '../../model/validate';
+import { describeProblems, validatePostgresql, validationOptions } from '../../model/validate';
 import { needsWrites, planCluster, type ClusterPlanResult } from '../../plan/cluster';
 import { syncRolesAndDatabases } from '../roles/step';
 import type { SyncContext } from '../context';
@@ -83,9 +83,7 @@ async function syncPass(
   log: Logger,
   holding: LeaseHolding,
 ): Promise<PassOutcome> {
-  const validation = validatePostgresql(raw, {
-    enableTeamIdClusterNamePrefix: ctx.config.enable_team_id_clustername_prefix,
-  });
+  const validation = validatePostgresql(raw, validationOptions(ctx.config));
   if (!validation.ok) return ended(await recordInvalid(ctx, raw, describeProblems(validation.problems), log));
   const cluster: NamespacedPostgresql = {
     ...validation.cluster,

@@ -11,7 +11,7 @@ import type { V1Endpoints, V1ObjectMeta, V1Secret } from '@kubernetes/client-nod
 import { secretUsers } from '../../builders';
 import { secretName } from '../../builders/names';
 import type { Postgresql } from '../../model/postgresql';
-import { describeProblems, validatePostgresql } from '../../model/validate';
+import { describeProblems, validatePostgresql, validationOptions } from '../../model/validate';
 import {
   clusterDrift,
   fleetDecision,
@@ -84,9 +84,7 @@ function inMemoryDiff(
   children: ObservedChildren | undefined,
   shared: ObservedChildren | undefined,
 ): FleetDiff {
-  const validation = validatePostgresql(raw, {
-    enableTeamIdClusterNamePrefix: ctx.config.enable_team_id_clustername_prefix,
-  });
+  const validation = validatePostgresql(raw, validationOptions(ctx.config));
   if (!validation.ok) {
     const next = nextStatus(
       raw,

@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import {
   describeProblems,
   validatePostgresql,
+  validationOptions,
   type Problem,
   type ValidationOptions,
 } from '../../../lib/model/validate';
-import { rawManifest, REFERENCE_MANIFESTS } from '../reference';
+import { rawManifest, referenceConfig, REFERENCE_MANIFESTS } from '../reference';
 
 type Raw = ReturnType<typeof rawManifest>;
 const off: ValidationOptions = { enableTeamIdClusterNamePrefix: false };
@@ -487,5 +488,18 @@ describe('warnings', () => {
     const result = validatePostgresql(rawManifest('v2.0.1/complete-postgres-manifest.yaml'), off);
     assert.ok(result.ok);
     assert.deepEqual(result.warnings, ['spec.preparedDatabases is accepted but not acted on yet']);
+  });
+});
+
+describe('validationOptions', () => {
+  it('takes the system role names from the config: a database owned by the configured superuser is not warned about', () => {
+    const config = { ...referenceConfig('v2.0.1'), super_username: 'dba', replication_username: 'repl' };
+    const raw = rawManifest('v2.0.1/minimal-postgres-manifest.yaml');
+    raw.spec.databases = { owned_by_dba: 'dba', owned_by_postgres: 'postgres' };
+    const result = validatePostgresql(raw, validationOptions(config));
+    assert.ok(result.ok);
+    const owners = result.warnings.filter((w) => /is not in spec\.users/.test(w));
+    assert.equal(owners.length, 1, owners.join('\n'));
+    assert.match(owners[0]!, /"postgres"/, 'postgres is no system role under this config');
   });
 });
