@@ -3,7 +3,8 @@
  * the API server refuse the objects of every cluster, so it makes the whole ConfigMap invalid instead (and the
  * last applied configuration stays in force). The rule of each key is the `check` of its spec in `keys.ts`.
  *
- * Source: Kubernetes API reference (Container `image`, Quantity, label and annotation key syntax); Zalando operator
+ * Source: Kubernetes API reference (Container `image`, Quantity, label and annotation key syntax, namespace names);
+ * PostgreSQL docs, "Identifiers and Key Words" (NAMEDATALEN: 63 bytes kept); Zalando operator
  * docs for which keys feed which object,
  * https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/reference/operator_parameters.md.
  *
@@ -13,6 +14,9 @@
 import { labelKeyProblem, labelValueProblem } from '../labels';
 import { parseQuantity } from '../quantity';
 import type { ValueCheck } from './keys';
+
+/** A namespace name (RFC 1123 label). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Phrase used when a resource quantity does not parse. */
 export const EXPECTED_QUANTITY = 'a Kubernetes quantity such as "100m", "1", "500Mi" or "2Gi"';
@@ -50,6 +54,23 @@ export function checkValue(check: ValueCheck, value: unknown): string | undefine
         const problem = labelKeyProblem(key) ?? labelValueProblem(text);
         if (problem) return `labels like "key1:value1,key2:value2" that Kubernetes accepts (${problem})`;
       }
+      return undefined;
+    }
+    case 'namespaces': {
+      const text = String(value).trim();
+      if (text === '' || text === '*') return undefined;
+      for (const name of text.split(',').map((n) => n.trim())) {
+        if (!DNS_LABEL.test(name)) {
+          return `"*", "" or a comma list of namespace names (${JSON.stringify(name)} is not a namespace name: lower case letters, digits and "-", at most 63)`;
+        }
+      }
+      return undefined;
+    }
+    case 'role-name': {
+      const text = String(value);
+      if (text === '') return 'a role name, not an empty value';
+      if (Buffer.byteLength(text) > 63) return 'a role name of at most 63 bytes (PostgreSQL truncates longer names)';
+      if (/\s/.test(text)) return 'a role name without spaces';
       return undefined;
     }
     case 'annotations': {

@@ -73,9 +73,12 @@ interface BaseSpec {
  * - `optional-quantity`: the same, or empty (no value);
  * - `label-key`: a Kubernetes label key (`[prefix/]name`);
  * - `labels`: a map of label keys to label values;
- * - `annotations`: a map whose keys are valid annotation keys (the label key syntax; values are free).
+ * - `annotations`: a map whose keys are valid annotation keys (the label key syntax; values are free);
+ * - `namespaces`: `""`, `*` or a comma list of namespace names (DNS labels);
+ * - `role-name`: a non-empty PostgreSQL role name of at most 63 bytes (it names a role and a Secret).
  */
-export type ValueCheck = 'image' | 'quantity' | 'optional-quantity' | 'label-key' | 'labels' | 'annotations';
+export type ValueCheck =
+  'image' | 'quantity' | 'optional-quantity' | 'label-key' | 'labels' | 'annotations' | 'namespaces' | 'role-name';
 
 /** A `true`/`false` flag. */
 export interface BoolSpec extends BaseSpec {
@@ -248,6 +251,7 @@ export const OPERATOR_CONFIG_KEYS = {
     '',
     'kubernetes',
     'namespaces to watch: a comma list, "*" for all, "" for the operator namespace; env WATCHED_NAMESPACE wins',
+    { check: 'namespaces' },
   ),
   workers: notActedOn(
     LOOP,
@@ -361,8 +365,10 @@ export const OPERATOR_CONFIG_KEYS = {
   ),
 
   // --- Users, authentication and teams ----------------------------------------------------------------------
-  super_username: str('postgres', 'users', 'name of the Postgres superuser created by Spilo'),
-  replication_username: str('standby', 'users', 'name of the replication user created by Spilo'),
+  super_username: str('postgres', 'users', 'name of the Postgres superuser created by Spilo', { check: 'role-name' }),
+  replication_username: str('standby', 'users', 'name of the replication user created by Spilo', {
+    check: 'role-name',
+  }),
   additional_owner_roles: notActedOn(NOT_YET, list([], 'users', 'roles granted to the owner of every database')),
   enable_password_rotation: notActedOn(
     ROTATION,
@@ -541,9 +547,13 @@ export const OPERATOR_CONFIG_KEYS = {
     SIDECARS,
     bool(false, 'kubernetes', 'share /var/run/postgresql with all containers through a memory volume'),
   ),
-  spilo_runasuser: optionalInt('kubernetes', 'runAsUser of the Spilo container; unset leaves it to the image'),
-  spilo_runasgroup: optionalInt('kubernetes', 'runAsGroup of the Spilo container; unset leaves it to the image'),
-  spilo_fsgroup: optionalInt('kubernetes', 'fsGroup of Postgres pods; unset leaves it to the image'),
+  spilo_runasuser: optionalInt('kubernetes', 'runAsUser of the Spilo container; unset leaves it to the image', {
+    min: 0,
+  }),
+  spilo_runasgroup: optionalInt('kubernetes', 'runAsGroup of the Spilo container; unset leaves it to the image', {
+    min: 0,
+  }),
+  spilo_fsgroup: optionalInt('kubernetes', 'fsGroup of Postgres pods; unset leaves it to the image', { min: 0 }),
   spilo_privileged: bool(false, 'kubernetes', 'run the Spilo container privileged'),
   spilo_allow_privilege_escalation: bool(true, 'kubernetes', 'allowPrivilegeEscalation of the Spilo container'),
   additional_pod_capabilities: list([], 'kubernetes', 'Linux capabilities added to the Spilo container'),

@@ -305,6 +305,20 @@ export function parseOperatorConfig(data: Record<string, string> | undefined, en
     );
   }
 
+  if (
+    !failed.has('replication_username') &&
+    !failed.has('super_username') &&
+    typed.replication_username === typed.super_username
+  ) {
+    errors.push(
+      configError(
+        'replication_username',
+        valueText('replication_username'),
+        `a user name other than "super_username" (${JSON.stringify(typed.super_username)})`,
+      ),
+    );
+  }
+
   if (!failed.has('maintenance_windows')) {
     const windows = parseMaintenanceWindows(typed.maintenance_windows);
     if (!windows.ok) {

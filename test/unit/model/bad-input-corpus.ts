@@ -484,4 +484,11 @@ export const BAD_CONFIG_VALUES: BadConfigValue[] = [
   value('password_rotation_interval', '-1', /whole number of days/),
   value('docker_image', '', /not an empty value/),
   value('team_api_role_configuration', 'log_statement', /a map/),
+  value('watched_namespace', 'Bad NS', /"Bad NS" is not a namespace name/),
+  value('watched_namespace', 'ns1,,ns2', /"" is not a namespace name/),
+  value('super_username', '', /a role name, not an empty value/),
+  value('replication_username', 'x'.repeat(64), /at most 63 bytes/),
+  value('replication_username', 'postgres', /other than "super_username"/),
+  value('spilo_fsgroup', '-1', /at least 0/),
+  value('spilo_runasgroup', '-5', /at least 0/),
 ];
