@@ -11,5 +11,5 @@ export const onCreate = defineHandler('onCreate', async ({ event, operator }) =>
   if (!key)
     return { result: undefined, invalid: 'the event names no postgresql object (namespace and name are required)' };
   if (!operator.ok) return invalidConfigOutcome(operator);
-  return syncOrFinalize({ ...operator.ctx }, key.namespace, key.name);
+  return syncOrFinalize({ ...operator.ctx }, key.namespace, key.name, event.readinessWatched);
 });

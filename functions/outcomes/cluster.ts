@@ -7,12 +7,14 @@ import type { Outcome } from '../../lib/runtime/handler';
 import type { SyncContext } from '../../lib/sync/context';
 
 /**
+ * @param readinessWatched the event source delivers the cluster's StatefulSet readiness changes (the bridge)
  * @returns a sync result as a function outcome: retryable failures, a Lease held by another invocation (`busy`)
  *   and pending work (e.g. roles waiting for the master pod, pods not Ready yet) become 503, so the event source
  *   calls again (after `Retry-After` when the sync knows what it waits for)
  */
-export function syncOutcome(result: SyncResult): Outcome {
-  const retryAfterSeconds = result.waitingForPods?.retryAfterSeconds;
+export function syncOutcome(result: SyncResult, readinessWatched = false): Outcome {
+  // The event source delivers the StatefulSet's readiness changes itself: no need to be called again for pods.
+  const retryAfterSeconds = readinessWatched ? undefined : result.waitingForPods?.retryAfterSeconds;
   return { result, retryable: result.retryable === true || retryAfterSeconds !== undefined, retryAfterSeconds };
 }
 
@@ -27,9 +29,15 @@ export function finalizeOutcome(result: FinalizeResult): Outcome {
 /**
  * Syncs a cluster, or finalizes it when it is being deleted (a delete with the finalizer arrives as an update
  * that sets deletionTimestamp).
+ * @param readinessWatched the event source delivers the cluster's StatefulSet readiness changes (the bridge)
  */
-export async function syncOrFinalize(ctx: SyncContext, namespace: string, name: string): Promise<Outcome> {
+export async function syncOrFinalize(
+  ctx: SyncContext,
+  namespace: string,
+  name: string,
+  readinessWatched = false,
+): Promise<Outcome> {
   const result = await syncCluster(ctx, namespace, name);
   if (result.outcome === 'deleting') return finalizeOutcome(await finalizeCluster(ctx, namespace, name));
-  return syncOutcome(result);
+  return syncOutcome(result, readinessWatched);
 }

@@ -18,7 +18,7 @@ import { startPeriodicTrigger, type PeriodicTrigger } from './cron';
 import { DeliveryQueue, fetchSender, type Clock, type RetryPolicy, type Sender } from './delivery-queue';
 import { ResilientInformer, type InformerBackoff, type InformerHandlers } from './informers';
 import { createBridgeMetrics, type BridgeMetrics } from './metrics';
-import { NodeTracker, objectKey, routeChange, type WatchedResource } from './routing';
+import { NodeTracker, objectKey, routeChange, StatefulSetTracker, type WatchedResource } from './routing';
 import { startServer, type BridgeServer } from './server';
 
 /** How to run a bridge. Only `client` and `targets` are required. */
@@ -103,6 +103,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   if (untargeted.length > 0)
     log.warn('no URL for some functions: their events are counted and dropped', { functions: untargeted });
   const nodes = new NodeTracker();
+  const statefulSets = new StatefulSetTracker();
   let settings = operatorSettings(undefined, env, operatorNamespace);
   let configSeen = false;
   let healthy = false;
@@ -141,7 +142,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (stopping) return;
     metrics.events.inc({ resource, action });
     const change = { resource, action, object };
-    const routes = routeChange(change, nodes);
+    const routes = routeChange(change, nodes, statefulSets);
     if (routes.length === 0) return;
     // One event per change: every function it goes to sees the same ce-id.
     const request = binaryRequest(toCloudEvent(change, { source: options.source }));
@@ -164,40 +165,43 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     delete: (object) => deliver(resource, 'delete', object),
   });
 
-  // postgresql informers: one for all namespaces ('*') or one per watched namespace.
-  const clusterInformers = new Map<string, ResilientInformer>();
+  // postgresql and StatefulSet informers: one of each for all namespaces ('*') or per watched namespace. The
+  // StatefulSets tell when a cluster's pods turn Ready (see StatefulSetTracker).
+  const clusterInformers = new Map<string, ResilientInformer[]>();
   let namespaceChange: Promise<void> = Promise.resolve();
   const watchNamespaces = (namespaces: string[] | '*'): Promise<void> => {
     namespaceChange = namespaceChange
       .then(async () => {
         if (stopping) return;
         const wanted = namespaces === '*' ? ['*'] : namespaces;
+        const where = (namespace: string) => (namespace === '*' ? 'all namespaces' : namespace);
         // Start the new informers before stopping the old ones, so no change falls between them.
         for (const namespace of wanted) {
           if (clusterInformers.has(namespace)) continue;
-          const informer = new ResilientInformer(
-            client,
-            {
-              name: `postgresql/${namespace}`,
-              kind: 'postgresql',
-              namespace: namespace === '*' ? undefined : namespace,
-            },
-            handlersFor('postgresql'),
-            log,
-            metrics,
-            options.informerBackoff,
+          const informers = (['postgresql', 'statefulset'] as const).map(
+            (resource) =>
+              new ResilientInformer(
+                client,
+                {
+                  name: `${resource}/${namespace}`,
+                  kind: resource === 'postgresql' ? 'postgresql' : 'StatefulSet',
+                  namespace: namespace === '*' ? undefined : namespace,
+                },
+                handlersFor(resource),
+                log,
+                metrics,
+                options.informerBackoff,
+              ),
           );
-          clusterInformers.set(namespace, informer);
-          informer.start();
-          log.info('watching postgresql objects', { namespace: namespace === '*' ? 'all namespaces' : namespace });
+          clusterInformers.set(namespace, informers);
+          for (const informer of informers) informer.start();
+          log.info('watching postgresql objects and StatefulSets', { namespace: where(namespace) });
         }
-        for (const [namespace, informer] of clusterInformers) {
+        for (const [namespace, informers] of clusterInformers) {
           if (wanted.includes(namespace)) continue;
           clusterInformers.delete(namespace);
-          await informer.stop();
-          log.info('stopped watching postgresql objects', {
-            namespace: namespace === '*' ? 'all namespaces' : namespace,
-          });
+          await Promise.all(informers.map((informer) => informer.stop()));
+          log.info('stopped watching postgresql objects and StatefulSets', { namespace: where(namespace) });
         }
       })
       .catch((error: Error) => log.error('could not change the watched namespaces', { error: error.message }));
@@ -210,6 +214,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     for (const error of settings.errors)
       log.warn('operator config value ignored by the bridge', { key: error.key, error: error.message });
     nodes.setReadinessLabels(settings.readinessLabels);
+    statefulSets.setClusterLabels(settings.clusterLabels);
     void watchNamespaces(settings.namespaces);
   };
 
@@ -258,7 +263,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (!configSeen) applyConfig(undefined); // no ConfigMap: defaults
     await namespaceChange;
     await Promise.all(
-      [...clusterInformers.values()].map((informer) => informer.ready).concat(nodeInformer?.ready ?? []),
+      [...clusterInformers.values()]
+        .flat()
+        .map((informer) => informer.ready)
+        .concat(nodeInformer?.ready ?? []),
     );
     healthy = true;
     log.info('bridge ready: initial lists delivered', {
@@ -279,7 +287,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       await Promise.all([
         configInformer.stop(),
         nodeInformer?.stop(),
-        ...[...clusterInformers.values()].map((i) => i.stop()),
+        ...[...clusterInformers.values()].flat().map((i) => i.stop()),
       ]);
       const abandoned = await queue.stop(options.graceMs ?? 5_000);
       await server?.close();

@@ -78,6 +78,9 @@ export function toCloudEvent(change: ObjectChange, identity: EventIdentity = {})
     apiversion: object.apiVersion ?? '',
     name: object.metadata?.name ?? '',
     namespace: object.metadata?.namespace ?? '',
+    // Not ApiServerSource's: says that this sender also delivers every readiness change of a cluster's
+    // StatefulSet as an update (lib/bridge/routing.ts), so a function need not ask to be called again for that.
+    readinesswatch: 'statefulset',
   });
 }
 

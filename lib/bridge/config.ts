@@ -101,6 +101,8 @@ export interface OperatorSettings {
   namespaces: string[] | '*';
   /** `node_readiness_label`: labels a node must keep, or it is going away */
   readinessLabels: Record<string, string>;
+  /** `cluster_labels`: the labels of every cluster's StatefulSet (default `application: spilo`) */
+  clusterLabels: Record<string, string>;
   /** invalid values found; those keys were read as their defaults */
   errors: ConfigError[];
 }
@@ -133,6 +135,7 @@ export function operatorSettings(
       operatorNamespace,
     ),
     readinessLabels: { ...(config?.node_readiness_label ?? {}) },
+    clusterLabels: { ...(config?.cluster_labels ?? { application: 'spilo' }) },
     errors,
   };
 }

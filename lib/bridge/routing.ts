@@ -13,8 +13,15 @@ import type { KubeObject } from '../k8s/client';
 import { SYNC_NOW_ANNOTATION } from '../model/annotations';
 import { DRAIN_TAINTS, goingAwayReasons as nodeReasons } from '../plan/node-drain';
 
-/** The resources the bridge watches, named as in the registry's resource triggers. */
-export type WatchedResource = 'postgresql' | 'operator-configmap' | 'node';
+/**
+ * The resources the bridge watches, named as in the registry's resource triggers; `statefulset` is the bridge's
+ * own: a change of a cluster's StatefulSet readiness goes to `on-update` of the cluster (see
+ * {@link StatefulSetTracker}).
+ */
+export type WatchedResource = 'postgresql' | 'operator-configmap' | 'node' | 'statefulset';
+
+/** The function a cluster's StatefulSet readiness change goes to. */
+export const READINESS_TARGET = 'on-update';
 
 /** One change seen by an informer. For `delete`, `object` is the last state the informer knew. */
 export interface ObjectChange {
@@ -48,9 +55,14 @@ export function functionsFor(resource: WatchedResource, action: ResourceAction):
   ).map((f) => f.name);
 }
 
-/** @returns the per-object queue key: `resource/namespace/name` (`resource//name` for cluster-scoped objects) */
+/**
+ * @returns the per-object queue key: `resource/namespace/name` (`resource//name` for cluster-scoped objects); a
+ *   StatefulSet shares its cluster's key (same namespace and name), so its readiness change merges with the
+ *   cluster's own waiting update
+ */
 export function objectKey(resource: WatchedResource, object: KubeObject): string {
-  return `${resource}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+  const queue = resource === 'statefulset' ? 'postgresql' : resource;
+  return `${queue}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 }
 
 /** @returns whether a postgresql object carries the sync-now annotation (any value) */
@@ -125,11 +137,62 @@ export class NodeTracker {
   }
 }
 
+/** The parts of a StatefulSet's status that say how many of a cluster's pods exist and are Ready. */
+const readinessOf = (sts: KubeObject): string => {
+  const status = (sts as { status?: Record<string, unknown> }).status ?? {};
+  return JSON.stringify([status.observedGeneration, status.replicas, status.readyReplicas]);
+};
+
 /**
- * Decides the deliveries of one change. Node changes also update the tracker, so call this exactly once per
- * change, in the order the informer reports them.
+ * Remembers the readiness of every cluster's StatefulSet (selected by the operator config's `cluster_labels`), so
+ * that a change of it is delivered to `on-update` of the cluster of the same name, whose status then follows its
+ * pods (`Running` within the coalescing window of the last pod turning Ready) without polling. Only readiness
+ * counts: the operator's own writes to the StatefulSet (spec, annotations) are not work for it. Every event the
+ * bridge sends says so (`readinesswatch`), so the functions do not ask to be called again while pods start.
  */
-export function routeChange(change: ObjectChange, nodes: NodeTracker): Route[] {
+export class StatefulSetTracker {
+  private readonly seen = new Map<string, string>();
+
+  constructor(private clusterLabels: Readonly<Record<string, string>> = { application: 'spilo' }) {}
+
+  /** Uses new cluster labels from now on (`cluster_labels`). */
+  setClusterLabels(labels: Readonly<Record<string, string>>): void {
+    this.clusterLabels = labels;
+  }
+
+  /**
+   * Records a change of a StatefulSet.
+   * @returns whether it changes the readiness of a cluster's pods: an update whose observed generation, replicas
+   *   or ready replicas differ from the last seen (an add, e.g. the initial list, only records them)
+   */
+  observe(action: ResourceAction, sts: KubeObject): boolean {
+    const key = `${sts.metadata?.namespace ?? ''}/${sts.metadata?.name ?? ''}`;
+    if (action === 'delete') {
+      this.seen.delete(key);
+      return false;
+    }
+    const labels = sts.metadata?.labels ?? {};
+    if (!Object.entries(this.clusterLabels).every(([k, v]) => labels[k] === v)) return false;
+    const before = this.seen.get(key);
+    const after = readinessOf(sts);
+    this.seen.set(key, after);
+    return action === 'update' && before !== undefined && before !== after;
+  }
+}
+
+/**
+ * Decides the deliveries of one change. Node and StatefulSet changes also update their trackers, so call this
+ * exactly once per change, in the order the informer reports them.
+ */
+export function routeChange(
+  change: ObjectChange,
+  nodes: NodeTracker,
+  statefulSets: StatefulSetTracker = new StatefulSetTracker(),
+): Route[] {
+  if (change.resource === 'statefulset') {
+    if (!statefulSets.observe(change.action, change.object)) return [];
+    return [{ target: READINESS_TARGET, mergeable: true, urgent: false }];
+  }
   const targets = functionsFor(change.resource, change.action);
   const mergeable = change.action === 'update';
   if (change.resource === 'node') {

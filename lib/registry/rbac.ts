@@ -185,6 +185,16 @@ export const WATCH_POSTGRESQLS: RuleGroup = {
 };
 
 /**
+ * The event bridge: watch StatefulSets in the watched namespaces, to deliver a readiness change of a cluster's
+ * pods to `on-update` (`lib/bridge/routing.ts`).
+ */
+export const WATCH_STATEFULSETS: RuleGroup = {
+  name: 'watch-statefulsets',
+  scope: 'namespace',
+  rules: [{ apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'watch'] }],
+};
+
+/**
  * The event bridge and Knative ApiServerSources: watch the operator ConfigMap. Not narrowed by `resourceNames`:
  * an ApiServerSource can only select by label, so it lists every ConfigMap of that namespace.
  */
@@ -202,7 +212,12 @@ export const WATCH_NODES: RuleGroup = {
 };
 
 /** Everything the event bridge reads: it only watches, and writes nothing to the API. */
-export const BRIDGE_PERMISSIONS: readonly RuleGroup[] = [WATCH_POSTGRESQLS, WATCH_OPERATOR_CONFIG, WATCH_NODES];
+export const BRIDGE_PERMISSIONS: readonly RuleGroup[] = [
+  WATCH_POSTGRESQLS,
+  WATCH_STATEFULSETS,
+  WATCH_OPERATOR_CONFIG,
+  WATCH_NODES,
+];
 
 /**
  * What Patroni inside the Spilo pods needs, granted by the ClusterRole `postgres-pod` that the operator binds to

@@ -48,6 +48,11 @@ export interface NormalizedEvent {
   object?: EventObject;
   /** `BOOKMARK` watch events and other envelopes that carry nothing to act on */
   ignored?: string;
+  /**
+   * the sender also delivers each readiness change of a cluster's StatefulSet as an update (this project's event
+   * bridge: CloudEvent extension `readinesswatch`), so waiting pods need no call-me-again answer
+   */
+  readinessWatched?: boolean;
 }
 
 /** The Kubeless runtime's event: `data` plus `event-*` fields and the raw request in `extensions.request`. */
@@ -140,6 +145,7 @@ function fromCloudEvent(ce: CloudEventV1<unknown>): NormalizedEvent {
     action,
     ref: fromExtensions ?? refOf(object) ?? fromReference,
     object,
+    ...(extension('readinesswatch') === 'statefulset' ? { readinessWatched: true } : {}),
   };
 }
 

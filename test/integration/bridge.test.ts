@@ -338,6 +338,50 @@ describe('event bridge', () => {
     assert.equal(recorder.about('on-node-drain', nodeName).length, 1);
   });
 
+  test("a cluster's StatefulSet turning Ready reaches on-update of the cluster; the operator's own writes do not", async () => {
+    const name = 'acid-readiness';
+    const statefulSet = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name, namespace, labels: { application: 'spilo', 'cluster-name': name } },
+      spec: {
+        replicas: 2,
+        serviceName: name,
+        selector: { matchLabels: { application: 'spilo', 'cluster-name': name } },
+        template: {
+          metadata: { labels: { application: 'spilo', 'cluster-name': name } },
+          spec: { containers: [{ name: 'postgres', image: 'example.invalid/spilo' }] },
+        },
+      },
+    };
+    await client.create(statefulSet);
+    await sleep(500);
+    await bridge!.idle();
+    const before = recorder.about('on-update', name).length;
+    // What the operator writes (an annotation): not a readiness change, no delivery.
+    await client.mergePatch(
+      { kind: 'StatefulSet', namespace, name },
+      { metadata: { annotations: { 'acid.zalan.do/desired-hash': 'x' } } },
+    );
+    await sleep(700);
+    await bridge!.idle();
+    assert.equal(recorder.about('on-update', name).length, before, 'our own write is not work');
+    // What the StatefulSet controller writes when pods turn Ready (no controller runs on this plane: done by hand).
+    await client.mergePatch(
+      { kind: 'StatefulSet', namespace, name },
+      { status: { observedGeneration: 1, replicas: 2, readyReplicas: 2, availableReplicas: 2 } },
+      'status',
+    );
+    const delivered = await recorder.waitFor(
+      'on-update for the readiness change',
+      () => recorder.about('on-update', name).slice(before)[0],
+    );
+    assert.equal(delivered.event!.kind, 'StatefulSet');
+    assert.equal(delivered.event!.type, 'dev.knative.apiserver.resource.update');
+    assert.equal(delivered.headers['ce-readinesswatch'], 'statefulset');
+    await client.delete({ kind: 'StatefulSet', namespace, name });
+  });
+
   test('as a process (tsx lib/bridge/main.ts): configured by env, delivers, exits 0 on SIGTERM', async () => {
     await bridge?.stop(); // one bridge at a time on the recorder
     bridge = undefined;

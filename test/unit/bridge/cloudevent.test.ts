@@ -65,6 +65,7 @@ describe('CloudEvent of a change', () => {
     assert.equal(request.headers['event-type'], 'application/json');
     assert.equal(request.headers['event-namespace'], BRIDGE_EVENT_NAMESPACE);
     assert.equal(JSON.parse(request.body).spec.numberOfInstances, 2);
+    assert.equal(request.headers['ce-readinesswatch'], 'statefulset', 'the bridge delivers StatefulSet readiness');
   });
 
   it('a delete carries the last known object; a fresh id each event', () => {

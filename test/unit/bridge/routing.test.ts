@@ -8,6 +8,7 @@ import {
   nodeSnapshot,
   objectKey,
   routeChange,
+  StatefulSetTracker,
 } from '../../../lib/bridge/routing';
 import type { KubeObject } from '../../../lib/k8s/client';
 
@@ -136,5 +137,65 @@ describe('Node going away', () => {
     nodes.observe('add', node());
     nodes.setReadinessLabels({ 'lifecycle-status': 'ready' });
     assert.equal(nodes.observe('update', node({}, {}, '2')), undefined);
+  });
+});
+
+describe('StatefulSet readiness', () => {
+  const sts = (
+    status: Record<string, unknown>,
+    labels: Record<string, string> = { application: 'spilo' },
+  ): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'acid-a', namespace: 'ns', labels },
+    status,
+  });
+  const change = (action: 'add' | 'update' | 'delete', object: KubeObject) => ({
+    resource: 'statefulset' as const,
+    action,
+    object,
+  });
+
+  it("a readiness change of a cluster's StatefulSet goes to on-update, merged with the cluster's own updates", () => {
+    const nodes = new NodeTracker();
+    const tracker = new StatefulSetTracker();
+    assert.deepEqual(routeChange(change('add', sts({ replicas: 2, readyReplicas: 0 })), nodes, tracker), []);
+    assert.deepEqual(routeChange(change('update', sts({ replicas: 2, readyReplicas: 1 })), nodes, tracker), [
+      { target: 'on-update', mergeable: true, urgent: false },
+    ]);
+    assert.equal(objectKey('statefulset', sts({})), 'postgresql/ns/acid-a');
+  });
+
+  it("the operator's own writes (same readiness) are not work; a StatefulSet without the cluster labels is ignored", () => {
+    const nodes = new NodeTracker();
+    const tracker = new StatefulSetTracker();
+    routeChange(change('add', sts({ observedGeneration: 1, replicas: 2, readyReplicas: 2 })), nodes, tracker);
+    const sameReadiness = { ...sts({ observedGeneration: 1, replicas: 2, readyReplicas: 2 }) };
+    sameReadiness.metadata = { ...sameReadiness.metadata, annotations: { 'acid.zalan.do/desired-hash': 'x' } };
+    assert.deepEqual(routeChange(change('update', sameReadiness), nodes, tracker), []);
+    assert.equal(
+      routeChange(change('update', sts({ observedGeneration: 2, replicas: 2, readyReplicas: 2 })), nodes, tracker)
+        .length,
+      1,
+    );
+    const other = sts({ replicas: 1, readyReplicas: 0 }, { app: 'other' });
+    routeChange(change('add', other), nodes, tracker);
+    assert.deepEqual(
+      routeChange(change('update', sts({ replicas: 1, readyReplicas: 1 }, { app: 'other' })), nodes, tracker),
+      [],
+    );
+    tracker.setClusterLabels({ app: 'other' });
+    assert.equal(
+      routeChange(change('update', sts({ replicas: 1, readyReplicas: 0 }, { app: 'other' })), nodes, tracker).length,
+      1,
+    );
+  });
+
+  it('a deleted StatefulSet is forgotten: seen again, its first state is only recorded', () => {
+    const nodes = new NodeTracker();
+    const tracker = new StatefulSetTracker();
+    routeChange(change('add', sts({ readyReplicas: 1 })), nodes, tracker);
+    assert.deepEqual(routeChange(change('delete', sts({ readyReplicas: 1 })), nodes, tracker), []);
+    assert.deepEqual(routeChange(change('update', sts({ readyReplicas: 2 })), nodes, tracker), []);
   });
 });

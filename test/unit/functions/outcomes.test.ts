@@ -15,6 +15,20 @@ describe('syncOutcome', () => {
     assert.equal(outcome.retryAfterSeconds, 2);
   });
 
+  it('pods not all Ready, but the event source delivers StatefulSet readiness itself (the bridge): not retried', () => {
+    const outcome = syncOutcome(
+      {
+        outcome: 'synced',
+        actions: [],
+        status: 'Creating',
+        waitingForPods: { progress: '1 of 2 pods ready', retryAfterSeconds: 3 },
+      },
+      true,
+    );
+    assert.equal(outcome.retryable, false);
+    assert.equal(outcome.retryAfterSeconds, undefined);
+  });
+
   it('converged: not retried; pending work without a known wait: retried at the runtime default', () => {
     assert.equal(syncOutcome({ outcome: 'synced', actions: [], status: 'Running' }).retryable, false);
     const pending = syncOutcome({ outcome: 'synced', actions: [], retryable: true, pending: 'roles: no master' });

@@ -47,6 +47,18 @@ describe('parseEvent', () => {
       name: 'acid-a',
     });
     assert.deepEqual(event.object, object);
+    assert.equal(event.readinessWatched, undefined, 'ApiServerSource does not deliver StatefulSet readiness');
+  });
+
+  it("knows the bridge's events: it delivers StatefulSet readiness changes (extension readinesswatch)", () => {
+    const ce = new CloudEvent({
+      type: 'dev.knative.apiserver.resource.update',
+      source: 'urn:postgres-operator-functions:bridge',
+      data: object,
+      readinesswatch: 'statefulset',
+    });
+    const message = HTTP.binary(ce);
+    assert.equal(parseEvent(kubeless(message.headers as Record<string, string>, message.body)).readinessWatched, true);
   });
 
   it('reads a structured CloudEvent, which Kubeless hands over as a string', () => {
