@@ -29,21 +29,23 @@ export type StoredObject = { status?: unknown } | Readonly<Record<string, unknow
  * created before the template got its hash annotation, stay on an older template revision for good.)
  * @param observed live children by `Kind/name`; the StatefulSet is `StatefulSet/<clusterName>`
  * @param instances the replicas the StatefulSet should have
+ * @param podsUnchangedByWrite this sync wrote the StatefulSet, and the write changes no pod (no rolling update,
+ *   re-create or replica change: e.g. a takeover adding the template hash). Its new generation is not seen by the
+ *   controller yet, but the status of the last one still holds; without this the status would flap to Updating.
  * @returns readiness and a short progress text ("1 of 2 pods ready")
  */
 export function podsReady(
   observed: ReadonlyMap<string, StatefulSetReadiness>,
   clusterName: string,
   instances: number,
+  podsUnchangedByWrite = false,
 ): { ready: boolean; progress: string } {
   const sts = observed.get(`StatefulSet/${clusterName}`);
   const readyReplicas = sts?.status?.readyReplicas ?? 0;
   const seen = (sts?.status?.observedGeneration ?? 0) >= (sts?.metadata?.generation ?? 0);
-  // A generation the controller has not seen yet changes the pods only if it changes their number: after a change
-  // of the template alone (OnDelete: no pod is replaced), the status of the last one seen still holds. Without this
-  // the status flaps to Updating for a moment each time the template is written (e.g. taking over a cluster).
   const sameCount = sts?.status?.replicas === instances;
-  const current = sts !== undefined && !sts.metadata?.deletionTimestamp && (seen || sameCount);
+  const current =
+    sts !== undefined && !sts.metadata?.deletionTimestamp && (seen || (podsUnchangedByWrite && sameCount));
   const ready = sts !== undefined && current && readyReplicas >= instances && (sts.spec?.replicas ?? 0) === instances;
   return { ready, progress: `${Math.min(readyReplicas, instances)} of ${instances} pods ready` };
 }

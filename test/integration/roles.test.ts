@@ -238,7 +238,7 @@ describe('roles and databases from every source (SCRAM)', () => {
           databases: {
             foo: 'zalando',
             bar_db: 'foo_user',
-            'x"; DROP DATABASE postgres; --': 'zalando',
+            // (a hostile database name makes the manifest Invalid before any write: the bad-input corpus has it)
             orphan: 'nobody',
           },
         },
@@ -296,7 +296,6 @@ describe('roles and databases from every source (SCRAM)', () => {
       'API role refused: invalid role name "jürgen"',
       `API role refused: invalid role name "${'a'.repeat(64)}": 64 bytes, at most 63`,
       'role "robot_zmon_acid_monitoring": group role "robot_zmon" does not exist; skipped until it does',
-      'database "x\\"; DROP DATABASE postgres; --" skipped: invalid database name',
       'database "orphan" skipped: owner "nobody" is not a role of this cluster',
     ])
       assert.ok(condition.message!.includes(expected), `missing "${expected}" in: ${condition.message}`);

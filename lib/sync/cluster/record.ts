@@ -48,6 +48,13 @@ async function recordStep(ctx: SyncContext, raw: PostgresqlObject, log: Logger, 
   log.info(step.message, { reason: step.reason });
 }
 
+/** @returns whether this pass wrote the StatefulSet with a change that replaces, adds or removes no pod */
+function statefulSetWriteKeepsPods(facts: PassFacts): boolean {
+  const change = facts.plan.statefulSet;
+  const wrote = facts.applied.actions.some((a) => a.kind === 'StatefulSet');
+  return wrote && !change.rollingUpdate && !change.recreate && !change.scaleDown && !change.volumeResize;
+}
+
 /**
  * Writes the status and the Events of a pass that ended, and clears the `sync-now` annotation.
  * @returns the `synced` result; throws KubeApiError when a write fails
@@ -65,7 +72,7 @@ export async function recordSynced(
     manifestWarnings: facts.manifestWarnings,
     notes: plan.state.notes,
     refusals: plan.refusals,
-    pods: podsReady(facts.observed, raw.metadata.name, plan.instances),
+    pods: podsReady(facts.observed, raw.metadata.name, plan.instances, statefulSetWriteKeepsPods(facts)),
     changed: applied.actions.length > 0 || applied.steps.length > 0,
   });
   const status = await writeStatus(
