@@ -593,9 +593,43 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
     const solo = clusters.find((c) => c.name === 'acid-solo')!;
     pair.instances = 3;
     solo.users = { ...solo.users, solo_new: [] };
+    // Status follows the pods: sampled every 250 ms, the time from the last pod of acid-pair turning Ready to its
+    // status Running for the new generation (the function asks to be called again while pods start; without that
+    // only the periodic sync would see it).
+    const sampled: { lastReady?: number; running?: number } = {};
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const [pods, object] = await Promise.all([
+          clusterPods(pair),
+          client.get({ kind: 'postgresql', namespace, name: pair.name }),
+        ]);
+        const ready = pods.filter((p) =>
+          (p.status?.conditions as KubeObject[] | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        const now = Date.now();
+        if (ready.length < 3) sampled.lastReady = undefined;
+        else sampled.lastReady ??= now;
+        const current = object?.status?.observedGeneration === object?.metadata?.generation;
+        if (sampled.lastReady !== undefined && current && object?.status?.PostgresClusterStatus === 'Running')
+          sampled.running ??= now;
+        if (sampled.running !== undefined) return;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
     await applyManifest(manifest(pair), namespace);
     await applyManifest(manifest(solo), namespace);
     await eventually('a third healthy pod in acid-pair', () => healthy(pair), 120_000);
+    await eventually('acid-pair Running with three pods Ready (sampled)', async () => sampled.running, 60_000).finally(
+      () => {
+        sampling = false;
+      },
+    );
+    await sampler;
+    const lag = sampled.running! - sampled.lastReady!;
+    console.log(
+      `# status follows the pods: last pod of acid-pair Ready -> status Running in ${lag} ms (250 ms sampling)`,
+    );
     const newPassword = await eventually(
       "solo_new's Secret",
       async () => ((await password('solo_new', solo)) ? await password('solo_new', solo) : undefined),
