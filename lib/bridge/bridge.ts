@@ -5,7 +5,9 @@
  * list of every informer delivers each existing object as `add`, so what changed while the bridge was down is
  * not lost. When the ConfigMap's `watched_namespace` changes, the postgresql informers follow.
  *
- * Source: design.md §6; research runtime.md §3.3 "Bridge (in-project event source)".
+ * Source: Knative Eventing ApiServerSource (https://knative.dev/docs/eventing/sources/apiserversource/), whose
+ * Resource-mode CloudEvents every function accepts; the bridge is this project's own stand-in for it, so the same
+ * functions run where Knative is not installed.
  */
 import { DEFAULT_SYNC_SCHEDULE, FUNCTIONS, type ResourceAction } from '../registry/functions';
 import type { V1ConfigMap } from '@kubernetes/client-node';

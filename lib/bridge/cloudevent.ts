@@ -3,10 +3,13 @@
  * Resource mode (binary mode), plus the Kubeless runtime's `event-*` headers; and the periodic-sync call as a
  * Kubeless CronJobTrigger makes it.
  *
- * Sources: CloudEvents 1.0 HTTP protocol binding, binary content mode; Knative Eventing ApiServerSource
- * (`pkg/adapter/apiserver/events`: types `dev.knative.apiserver.resource.*`, subject, extensions kind,
+ * Sources: CloudEvents 1.0 HTTP protocol binding, binary content mode
+ * (https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/http-protocol-binding.md); Knative Eventing
+ * ApiServerSource (https://knative.dev/docs/eventing/sources/apiserversource/; https://github.com/knative/eventing
+ * `pkg/adapter/apiserver/events`: types `dev.knative.apiserver.resource.*`, subject, extensions kind,
  * apiversion, name, namespace); Kubeless runtime `event-id`/`event-time`/`event-type`/`event-namespace` headers
- * and CronJobTrigger's curl command (research runtime.md §1, §3.2, §3.3).
+ * (https://github.com/vmware-archive/kubeless/blob/master/docs/runtimes.md) and CronJobTrigger's curl command
+ * (https://github.com/vmware-archive/cronjob-trigger, `pkg/utils/kubelessutil.go`).
  */
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';

@@ -4,7 +4,7 @@
  * is merged into one waiting call instead of piling up).
  *
  * Source: croner 11 (`new Cron(pattern, options, fn)`, `nextRun()`, `stop()`); Kubeless CronJobTrigger
- * (research runtime.md §1).
+ * (https://github.com/vmware-archive/cronjob-trigger).
  */
 import { Cron } from 'croner';
 

@@ -14,7 +14,7 @@
  *   would not help).
  *
  * Sources: RFC 9110 §10.2.3 (Retry-After: seconds or HTTP-date); CloudEvents sdk-go retriable statuses
- * (research runtime.md §3.2).
+ * (`defaultRetriableErrors` in https://github.com/cloudevents/sdk-go/blob/main/v2/protocol/http/protocol.go).
  */
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from '../log/logger';

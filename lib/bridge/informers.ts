@@ -4,7 +4,8 @@
  * wrapper starts it again with exponential backoff (a restart resumes the watch from the last resourceVersion,
  * or lists again when the list itself failed).
  *
- * Source: @kubernetes/client-node 1.4.0 `cache.ts` (ListWatch) and `watch.ts` (research runtime.md §4):
+ * Source: @kubernetes/client-node 1.4.0 `cache.ts` (ListWatch) and `watch.ts`
+ * (https://github.com/kubernetes-client/javascript/tree/1.4.0/src):
  * selectors are not passed to the list function, so it applies them itself; `stop()` fires a spurious
  * "aborted" error in 1.4.0, ignored here; there is no periodic resync.
  */

@@ -1,7 +1,8 @@
 /**
- * The decisions of `finalizeCluster` (the cleanup of a deleted cluster, Zalando v2.0.1 semantics,
- * research/zalando.md §4.6): whether the delete guard holds, and which children outlive the cluster. Pure: the
- * config and the current time are passed in.
+ * The decisions of `finalizeCluster` (the cleanup of a deleted cluster, Zalando v2.0.1 semantics, as in v1.15.1:
+ * `Delete` in https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/cluster.go, and "Delete
+ * protection via annotations" in docs/administrator.md): whether the delete guard holds, and which children
+ * outlive the cluster. Pure: the config and the current time are passed in.
  */
 import { secretName } from '../builders/names';
 import type { OperatorConfig } from '../model/config';

@@ -4,7 +4,8 @@
  * pods became ready since the last sync). Pure: the current time is passed in.
  *
  * Source: Kubernetes API reference, apps/v1 StatefulSetStatus (readyReplicas, updatedReplicas,
- * observedGeneration); Zalando postgres-operator docs for the status values (research/zalando.md §1.3).
+ * observedGeneration); Zalando postgres-operator for the status values (`ClusterStatus*` in
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/apis/acid.zalan.do/v1/const.go).
  */
 import type { Condition, PostgresqlStatus } from '../model/postgresql';
 import type { Refusal } from './statefulset';

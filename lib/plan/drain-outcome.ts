@@ -5,14 +5,17 @@
  * takes the step under the cluster's Lease and records the Events these functions ask for.
  *
  * A single-instance master is reported (a Warning Event `NodeDrain`, once per node and pod) and not moved: the only
- * pod cannot move without downtime. Zalando's operator recreates that pod itself (research/zalando.md §4.9); here the
+ * pod cannot move without downtime. Zalando's operator recreates that pod itself (`MigrateMasterPod`); here the
  * master PodDisruptionBudget keeps the drain waiting until an administrator deletes the pod or adds an instance,
  * and the answer stays retryable, slowly.
  *
  * Pure: the observations and the outcomes of the calls come in as data.
  *
- * Source: research/zalando.md §4.9 (node drain) and §4.12 (Patroni calls); research/anchors.md §1 "Drain has two
- * designs"; Kubernetes API reference, core/v1 Event.
+ * Source: Zalando postgres-operator v1.15.1 node drain (`moveMasterPodsOffNode` in pkg/controller/node.go,
+ * `MigrateMasterPod` in https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/pod.go) and its
+ * Patroni calls (pkg/util/patroni/patroni.go); CloudNativePG "Kubernetes upgrade and maintenance"
+ * (https://cloudnative-pg.io/documentation/current/kubernetes_upgrade/: switch over before the node is drained);
+ * Kubernetes API reference, core/v1 Event.
  */
 import type { PlannedEvent } from './event';
 import type { DrainPod, MoveMasterStep } from './move-master';

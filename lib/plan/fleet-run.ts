@@ -3,7 +3,9 @@
  * deadline the syncs it starts get, the order of its work list from the cursor where the last run stopped, and how
  * its results read. Pure: times come in as epoch milliseconds; `lib/sync/fleet/sync-fleet.ts` reads the clock.
  *
- * Source: research/zalando.md §4.7 (resync and repair periods, which one fleet run covers here).
+ * Source: Zalando postgres-operator docs, "Running periodic 'autorepair' scans of K8s objects" (resync and repair
+ * periods, which one fleet run covers here):
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/administrator.md.
  */
 
 /** Default time budget of a run, in ms from its start. */

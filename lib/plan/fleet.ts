@@ -13,8 +13,9 @@
  *
  * Pure: `lib/sync/fleet/diff.ts` extracts the record from the listed object and computes the diff.
  *
- * Source: Zalando postgres-operator research/zalando.md §4.7 (resync and repair periods; the repair scan re-syncs
- * clusters whose last sync failed).
+ * Source: Zalando postgres-operator docs, "Running periodic 'autorepair' scans of K8s objects" (resync and repair
+ * periods; the repair scan re-syncs clusters whose last sync failed):
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/administrator.md.
  */
 import type { DesiredObject } from '../builders';
 import { SYNC_NOW_ANNOTATION } from '../model/annotations';

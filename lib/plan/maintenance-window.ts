@@ -5,7 +5,7 @@
  *
  * Source: Zalando postgres-operator docs, reference/cluster_manifest.md (`maintenanceWindows`: UTC, "HH:MM-HH:MM"
  * or "Ddd:HH:MM-HH:MM") and reference/operator_parameters.md (`enable_maintenance_windows`, `maintenance_windows`);
- * research/anchors.md §3f rule 9 (fleet operations honour maintenance windows).
+ * that fleet operations honour the windows is this project's choice: their disruptive steps interrupt clients.
  */
 import type { OperatorConfig } from '../model/config';
 import { parseMaintenanceWindow, WEEKDAYS, type MaintenanceWindow } from '../model/maintenance-window';

@@ -20,10 +20,12 @@
  *
  * Pure: the observations come in as data.
  *
- * Source: Zalando postgres-operator node drain (research/zalando.md §4.9: switchover to a replica, recreating a
+ * Source: Zalando postgres-operator node drain (`MigrateMasterPod` in
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/pod.go: switchover to a replica, recreating a
  * candidate that sits on a node going away first; the old master pod is left to the drain, which evicts it once the
- * master PodDisruptionBudget is satisfied by the new master); CloudNativePG's drain design (research/anchors.md §1:
- * cordon or drain taint, switchover before the eviction); Patroni REST API "Cluster status endpoints".
+ * master PodDisruptionBudget is satisfied by the new master); CloudNativePG's drain design ("Kubernetes upgrade and
+ * maintenance", https://cloudnative-pg.io/documentation/current/kubernetes_upgrade/: cordon or drain taint,
+ * switchover before the eviction); Patroni REST API "Cluster status endpoints".
  */
 import { disruptionBlocker } from './disruption';
 import {

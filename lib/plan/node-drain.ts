@@ -1,6 +1,7 @@
 /**
- * Whether a Node is going away, so the master pods on it should move (Zalando's node drain, research/zalando.md
- * §4.9, extended with the taints cluster autoscalers and Karpenter put on nodes they are about to remove).
+ * Whether a Node is going away, so the master pods on it should move (Zalando's node drain, `nodeIsReady` in
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/controller/node.go, extended with the taints
+ * cluster autoscalers and Karpenter put on nodes they are about to remove).
  *
  * Source: Kubernetes Node spec.unschedulable and taints (`node.kubernetes.io/unschedulable`); Cluster Autoscaler
  * taint `ToBeDeletedByClusterAutoscaler`; Karpenter taint `karpenter.sh/disrupted`; Zalando operator parameter

@@ -9,7 +9,8 @@
  * may have been added with `patronictl edit-config`, and nothing here tells it from one the manifest dropped
  * (Zalando's operator removes the slots it set itself, which it remembers in memory only). Pure.
  *
- * Source: Zalando postgres-operator research/zalando.md §4.5 (sync Patroni config on each sync) and §4.12
+ * Source: Zalando postgres-operator v1.15.1 `syncPatroniConfig` (sync Patroni config on each sync,
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/sync.go) and pkg/util/patroni/patroni.go
  * (`PATCH /config` with the differences to `GET /config`); Patroni docs, "Dynamic Configuration Settings".
  */
 import type { PlannedEvent } from './event';

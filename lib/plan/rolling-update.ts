@@ -21,9 +21,12 @@
  *
  * Pure: the observations come in as data.
  *
- * Source: Zalando postgres-operator "Understanding rolling update" and research/zalando.md §4.5 (flag per pod,
- * replicas first, switchover, old master last; candidate per GET /cluster); research/anchors.md §3f rule 5 (one
- * disruptive step per invocation, durable intent); Patroni REST API "Cluster status endpoints".
+ * Source: Zalando postgres-operator v1.15.1, "Understanding rolling update of Spilo pods" (docs/administrator.md)
+ * and `recreatePods`, `getSwitchoverCandidate` in pkg/cluster/pod.go
+ * (https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/pod.go: flag per pod, replicas first,
+ * switchover, old master last; candidate per GET /cluster); one disruptive step per invocation, with the intent
+ * kept on the objects (this project's design: a function call is short-lived, so nothing waits inside it and the
+ * next call goes on from what the objects say); Patroni REST API "Cluster status endpoints".
  */
 import { disruptionBlocker } from './disruption';
 import { clusterLeader, pickSwitchoverCandidate, lagBytes, type PatroniObservation } from './patroni-members';

@@ -5,7 +5,8 @@
  *
  * Pure: `lib/sync/rollout/rolling-update.ts` deletes the pod or asks Patroni, then reports with these.
  *
- * Source: Zalando postgres-operator research/zalando.md §4.5 (rolling update Events) and §4.12 (switchover);
+ * Source: Zalando postgres-operator v1.15.1 `syncStatefulSet` (rolling update Events, pkg/cluster/sync.go) and
+ * `Switchover` (https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/cluster.go);
  * Kubernetes API reference, meta/v1 DeleteOptions (a uid precondition refused: 409).
  */
 import type { RolloutStep } from './rolling-update';

@@ -10,7 +10,8 @@
  *
  * Source: Kubernetes API reference, apps/v1 DeploymentCondition (lastUpdateTime, lastTransitionTime) and
  * DeploymentSpec `progressDeadlineSeconds`; Kubernetes API conventions, "Typical status properties" (conditions);
- * research/anchors.md §3f rule 5.
+ * one disruptive step per invocation, with the intent kept on the objects (this project's design: a function call
+ * is short-lived, so nothing waits inside it and the next call goes on from what the objects say).
  */
 import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../model/annotations';
 import type { Condition } from '../model/postgresql';

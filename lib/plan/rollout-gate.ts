@@ -11,8 +11,10 @@
  *
  * Pure: `lib/sync/rollout/rolling-update.ts` does what the answers say (slot Leases, pod deletes, switchovers).
  *
- * Source: Zalando postgres-operator research/zalando.md §4.5 (rolling update); research/anchors.md §3f rules 5 and
- * 9 (one disruptive step per invocation; fleet operations honour maintenance windows).
+ * Source: Zalando postgres-operator rolling update ("Understanding rolling update of Spilo pods",
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/administrator.md); one disruptive step per
+ * invocation and fleet operations that honour maintenance windows are this project's design (a function call is
+ * short-lived; a disruptive step interrupts clients).
  */
 import { ROLLING_UPDATE_PAUSED_ANNOTATION } from '../model/annotations';
 import type { MaintenanceWindow } from '../model/maintenance-window';

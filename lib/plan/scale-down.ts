@@ -1,9 +1,11 @@
 /**
  * Scale-down without losing the master first. A StatefulSet removes its highest ordinals first; when the master
  * pod (Patroni's `<pod_role_label>=master`) is among the pods a scale-down removes, Zalando's operator switches
- * over to pod 0 first (research/zalando.md §4.10). Until the rolling-update logic does that switchover here, the
- * scale-down is held: the StatefulSet keeps its replicas and the status and a Warning Event say a switchover is
- * needed first. The pods are read by `lib/sync/cluster/scale-down.ts`; this decides.
+ * over to pod 0 first (`preScaleDown` in
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/resources.go).
+ * Until the rolling-update logic does that switchover here, the scale-down is held: the StatefulSet keeps its
+ * replicas and the status and a Warning Event say a switchover is needed first. The pods are read by
+ * `lib/sync/cluster/scale-down.ts`; this decides.
  *
  * Source: Kubernetes "StatefulSet" (scaling removes pods in reverse ordinal order); Zalando postgres-operator.
  */

@@ -2,7 +2,9 @@
  * How a change of the StatefulSet reaches the running cluster. Kubernetes updates a StatefulSet in place except
  * for `selector`, `serviceName`, `podManagementPolicy` and `volumeClaimTemplates`; with the `OnDelete` strategy a
  * new pod template reaches a pod only when the pod is recreated. So, as Zalando's operator does
- * (research/zalando.md §4.4, §4.10, §4.11):
+ * (v1.15.1 `compareStatefulSetWith` in
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/cluster.go, `syncStatefulSet` in sync.go,
+ * `preScaleDown` in resources.go, `syncVolumes` in volumes.go):
  *
  * - an immutable field that differs: re-create the StatefulSet with orphan propagation (its pods keep running and
  *   are adopted by the new one);

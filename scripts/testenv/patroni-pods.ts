@@ -36,7 +36,9 @@
  *
  * Source: Patroni docs, "YAML Configuration Settings" (`kubernetes`: namespace, labels, scope_label, role_label,
  * use_endpoints, pod_ip, ports, context) and "Kubernetes" DCS; Spilo's documented environment (SCOPE, PGUSER_*,
- * PGPASSWORD_*, KUBERNETES_*_LABEL, KUBERNETES_LABELS, KUBERNETES_USE_CONFIGMAPS); research/testenv.md §4, §6.
+ * PGPASSWORD_*, KUBERNETES_*_LABEL, KUBERNETES_LABELS, KUBERNETES_USE_CONFIGMAPS); kwok out of cluster
+ * (https://kwok.sigs.k8s.io/docs/user/kwok-out-cluster/, `--cidr` for pod IPs); Patroni 3.0.2's Kubernetes DCS
+ * (https://github.com/patroni/patroni/blob/v3.0.2/patroni/dcs/kubernetes.py).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -9,7 +9,8 @@
  * user (setpriv), and their directories are handed to it.
  *
  * Source: Patroni YAML configuration docs (https://patroni.readthedocs.io/en/latest/yaml_configuration.html):
- * `restapi`, `etcd3`, `bootstrap.dcs`, `postgresql`; research/testenv.md §6.
+ * `restapi`, `etcd3`, `bootstrap.dcs`, `postgresql`; Patroni 3.0.2's sample member config
+ * (https://github.com/patroni/patroni/blob/v3.0.2/postgres0.yml).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';

@@ -2,8 +2,10 @@
  * Parsing and validation of the operator ConfigMap into a typed {@link OperatorConfig}.
  *
  * Source: Zalando operator docs, `docs/reference/operator_parameters.md` (ConfigMap form) and the loading and
- * validation rules of Zalando v2.0.1 (`research/zalando.md` §2.1). Unlike Zalando, which stops at the first
- * bad value, every problem is collected and reported at once, and unknown keys are warnings.
+ * validation rules of Zalando v2.0.1, the same as v1.15.1's (`NewFromMap` and `validate` in
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/util/config/config.go, value parsing in
+ * `util.go` beside it). Unlike Zalando, which stops at the first bad value, every problem is collected and
+ * reported at once, and unknown keys are warnings.
  *
  * @module
  */

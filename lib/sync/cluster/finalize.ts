@@ -1,5 +1,6 @@
 /**
- * `finalizeCluster`: the cleanup of a deleted `postgresql` object, v2.0.1 semantics (research/zalando.md §4.6).
+ * `finalizeCluster`: the cleanup of a deleted `postgresql` object, v2.0.1 semantics (as `Delete` in
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/cluster.go).
  * Deletes the StatefulSet and its pods, the PVCs (when `enable_persistent_volume_claim_deletion`), the Secrets
  * (when `enable_secrets_deletion`; the system users' Secrets are always kept), the PodDisruptionBudgets, the
  * Services and Endpoints, and Patroni's objects (`<cluster>-config`, `-leader`, `-failover`, `-sync`, as Endpoints

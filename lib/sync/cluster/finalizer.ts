@@ -8,7 +8,8 @@
  *
  * As Zalando v1.15's `syncFinalizer` does, every sync adds it when the key is true and removes it when false, so a
  * cluster taken over from, or handed back to, an operator with the other setting follows the key in force.
- * The name is Zalando's (`postgres-operator.acid.zalan.do`, research/zalando.md §1.3), so a cluster that Zalando's
+ * The name is Zalando's (`postgres-operator.acid.zalan.do`, `finalizerName` in
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/cluster.go), so a cluster that Zalando's
  * operator finalized keeps working.
  *
  * Source: Kubernetes "Finalizers"; JSON Patch (RFC 6902) `test` for optimistic concurrency.

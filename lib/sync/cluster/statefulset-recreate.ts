@@ -9,7 +9,8 @@
  * `waitMs`: a StatefulSet still there (its `orphan` finalizer not yet processed) is created by the next sync.
  *
  * Source: Zalando postgres-operator (replace = delete with orphan propagation, poll until gone, create;
- * research/zalando.md §4.4); Kubernetes "Garbage Collection" (orphan dependents), apps/v1 StatefulSet.
+ * `replaceStatefulSet` in https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/resources.go);
+ * Kubernetes "Garbage Collection" (orphan dependents), apps/v1 StatefulSet.
  */
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { DesiredObject } from '../../builders';

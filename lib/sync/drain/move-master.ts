@@ -9,13 +9,16 @@
  *
  * The old master pod is not deleted: the drain evicts it once the master PodDisruptionBudget (which selects the
  * master label) is satisfied by the new master. A single-instance cluster is not touched: the only pod cannot move
- * without downtime. Zalando's operator recreates that pod itself (research/zalando.md §4.9); here a Warning Event
+ * without downtime. Zalando's operator recreates that pod itself (`MigrateMasterPod`); here a Warning Event
  * `NodeDrain` says so instead, once per node and pod, and the master PDB keeps the drain waiting until an
  * administrator deletes the pod or adds an instance. The answer stays retryable (every 60 s), so the call after
  * that finds the master gone or moves it by switchover.
  *
- * Source: research/zalando.md §4.9 (node drain) and §4.12 (Patroni calls); research/anchors.md §1 "Drain has two
- * designs"; Kubernetes API reference, meta/v1 DeleteOptions (preconditions), core/v1 Event.
+ * Source: Zalando postgres-operator v1.15.1 node drain (`moveMasterPodsOffNode` in pkg/controller/node.go,
+ * `MigrateMasterPod` in https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/pod.go) and its
+ * Patroni calls (pkg/util/patroni/patroni.go); CloudNativePG "Kubernetes upgrade and maintenance"
+ * (https://cloudnative-pg.io/documentation/current/kubernetes_upgrade/: switch over before the node is drained);
+ * Kubernetes API reference, meta/v1 DeleteOptions (preconditions), core/v1 Event.
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { selectorLabels } from '../../builders/labels';

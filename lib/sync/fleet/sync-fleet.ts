@@ -1,7 +1,8 @@
 /**
  * `syncFleet`: the periodic sync of every cluster in the watched namespaces, cheap enough to run every few minutes
  * with a thousand clusters. Zalando's operator syncs every cluster every `resync_period` and re-syncs the failed
- * ones every `repair_period` (research/zalando.md §4.7); here one run does both, and only where needed:
+ * ones every `repair_period` (https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/administrator.md,
+ * "Running periodic 'autorepair' scans of K8s objects"); here one run does both, and only where needed:
  *
  * 1. List each kind once per namespace scope (all namespaces when `watched_namespace` is `*`, else once per
  *    watched namespace): the `postgresql` objects, their children, the shared pod ServiceAccount and RoleBinding.

@@ -4,7 +4,8 @@
  * rolling update read to decide which pods to recreate), and pod annotations when only those changed.
  *
  * Source: Zalando postgres-operator (pods flagged per pod since v1.7; annotation-only template changes patched onto
- * running pods, research/zalando.md §4.4); Kubernetes API reference, core/v1 Pod (metadata is mutable).
+ * running pods, `syncStatefulSet` in https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/sync.go);
+ * Kubernetes API reference, core/v1 Pod (metadata is mutable).
  */
 import { ROLLING_UPDATE_ANNOTATION } from '../../builders';
 import type { V1Pod } from '@kubernetes/client-node';

@@ -4,8 +4,8 @@
  * configuration change, so the pods are tried in turn, the one labelled master first.
  *
  * Source: Patroni REST API docs (https://patroni.readthedocs.io/en/latest/rest_api.html), "Cluster status
- * endpoints", "Switchover and failover endpoints", "Config endpoint"; Zalando operator research/zalando.md §4.12 (pod
- * IP, port 8008).
+ * endpoints", "Switchover and failover endpoints", "Config endpoint"; Zalando operator v1.15.1 `apiURL` (pod IP,
+ * port 8008) in https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/util/patroni/patroni.go.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { nameOf } from '../../k8s/meta';

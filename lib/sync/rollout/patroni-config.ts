@@ -9,8 +9,9 @@
  * Nothing is asked of Patroni when the manifest sets none of these; with nothing to change there is one
  * `GET /config` and no write. A member that cannot be read is not an error of the sync (the next one tries again).
  *
- * Source: Zalando postgres-operator research/zalando.md §4.5 and §4.12 (PATCH /config with the differences to
- * GET /config, each sync); Patroni docs, "Dynamic Configuration Settings".
+ * Source: Zalando postgres-operator v1.15.1 `syncPatroniConfig`
+ * (https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/sync.go) and pkg/util/patroni/patroni.go
+ * (PATCH /config with the differences to GET /config, each sync); Patroni docs, "Dynamic Configuration Settings".
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { patroniDynamicConfiguration } from '../../builders/spilo-configuration';

@@ -16,8 +16,11 @@
  * Event `RollingUpdateStalled`. `acid.zalan.do/rolling-update-paused: "true"` holds the rollout of one cluster, and
  * so does being outside its maintenance windows (`lib/plan/maintenance-window.ts`): no disruptive step then.
  *
- * Source: Zalando postgres-operator research/zalando.md §4.5 (rolling update) and §4.12 (Patroni calls);
- * Kubernetes API reference, meta/v1 DeleteOptions (preconditions); research/anchors.md §3f rules 5 and 9.
+ * Source: Zalando postgres-operator v1.15.1 rolling update (`recreatePods` in
+ * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/pod.go) and its Patroni calls
+ * (pkg/util/patroni/patroni.go); Kubernetes API reference, meta/v1 DeleteOptions (preconditions). One disruptive
+ * step per invocation, and none outside the maintenance windows, is this project's design (a function call is
+ * short-lived; a disruptive step interrupts clients).
  */
 import type { V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
 import { ROLLING_UPDATE_ANNOTATION } from '../../builders';

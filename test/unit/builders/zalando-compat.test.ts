@@ -1,4 +1,5 @@
-// Explicit Zalando-compatibility assertions on the built objects (research/zalando.md §3), beyond the golden files.
+// Explicit Zalando-compatibility assertions on the built objects (as v1.15.1 builds them in
+// https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/k8sres.go), beyond the golden files.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DesiredObject } from '../../../lib/builders';
