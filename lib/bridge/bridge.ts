@@ -20,7 +20,14 @@ import { startPeriodicTrigger, type PeriodicTrigger } from './cron';
 import { DeliveryQueue, fetchSender, type Clock, type RetryPolicy, type Sender } from './delivery-queue';
 import { ResilientInformer, type InformerBackoff, type InformerHandlers } from './informers';
 import { createBridgeMetrics, type BridgeMetrics } from './metrics';
-import { NodeTracker, objectKey, routeChange, StatefulSetTracker, type WatchedResource } from './routing';
+import {
+  ClusterTracker,
+  NodeTracker,
+  objectKey,
+  routeChange,
+  StatefulSetTracker,
+  type WatchedResource,
+} from './routing';
 import { startServer, type BridgeServer } from './server';
 
 /** How to run a bridge. Only `client` and `targets` are required. */
@@ -106,6 +113,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     log.warn('no URL for some functions: their events are counted and dropped', { functions: untargeted });
   const nodes = new NodeTracker();
   const statefulSets = new StatefulSetTracker();
+  const clusters = new ClusterTracker();
   let settings = operatorSettings(undefined, env, operatorNamespace);
   let configSeen = false;
   let healthy = false;
@@ -144,7 +152,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (stopping) return;
     metrics.events.inc({ resource, action });
     const change = { resource, action, object };
-    const routes = routeChange(change, nodes, statefulSets);
+    const routes = routeChange(change, nodes, statefulSets, clusters);
     if (routes.length === 0) return;
     // One event per change: every function it goes to sees the same ce-id.
     const request = binaryRequest(toCloudEvent(change, { source: options.source }));

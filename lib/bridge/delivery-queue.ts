@@ -5,8 +5,9 @@
  *   requests concurrently, so two in flight could finish in either order).
  * - **Coalescing**: a mergeable delivery (an update) replaces the mergeable delivery of the same key and function
  *   still waiting behind it, so a burst becomes one delivery of the latest state. Adds and deletes are never
- *   merged or dropped. A mergeable delivery waits `delayMs` (the coalescing window) before it may be sent; merging
- *   never extends the wait, so a steady stream of updates still flows.
+ *   merged or dropped. Leading edge: the first delivery for a quiet key (nothing sent for it within its `delayMs`)
+ *   goes at once; one that follows a recent send waits `delayMs` (the coalescing window), and what arrives
+ *   meanwhile merges into it. Merging never extends the wait, so a steady stream of updates still flows.
  * - **Retries**: network errors, timeouts, 429, 502, 503 and 504 are retried (p-retry counts the attempts): after
  *   exactly `Retry-After` when the answer carries one (the function knows what it waits for: a pod starting, a
  *   rollout step; a growing backoff would pace a rollout that has steps ready to take), else with exponential
@@ -182,6 +183,8 @@ export type PushResult = 'queued' | 'coalesced' | 'no_target' | 'stopped';
 /** Per-key ordered, coalescing, retrying delivery queue. */
 export class DeliveryQueue {
   private readonly keys = new Map<string, KeyState>();
+  /** when a delivery of each key was last started (the leading edge: a quiet key's first delivery goes at once) */
+  private readonly lastStarted = new Map<string, number>();
   private readonly running = new Set<Promise<void>>();
   private readonly stopController = new AbortController();
   private readonly idleWaiters: (() => void)[] = [];
@@ -232,7 +235,9 @@ export class DeliveryQueue {
       this.pump();
       return 'coalesced';
     }
-    state.waiting.push({ delivery, firstSeenAt: now, readyAt: now + delivery.delayMs });
+    const quiet =
+      state.waiting.length === 0 && now - (this.lastStarted.get(delivery.key) ?? -Infinity) >= delivery.delayMs;
+    state.waiting.push({ delivery, firstSeenAt: now, readyAt: quiet ? now : now + delivery.delayMs });
     this.waitingCount++;
     metrics.queueDepth.set(this.waitingCount);
     this.pump();
@@ -302,6 +307,7 @@ export class DeliveryQueue {
       state.waiting.shift();
       this.waitingCount--;
       state.busy = true;
+      this.lastStarted.set(key, now);
       this.inFlight++;
       this.options.metrics.queueDepth.set(this.waitingCount);
       const run: Promise<void> = this.run(head).finally(() => {
@@ -315,6 +321,10 @@ export class DeliveryQueue {
       this.running.add(run);
     }
     if (nextReadyAt !== Infinity) this.timer = this.clock.setTimeout(() => this.pump(), nextReadyAt - now);
+    // Forget old starts now and then (a quiet key is one that has not been sent for longer than its window).
+    if (this.lastStarted.size > 10_000) {
+      for (const [key, at] of this.lastStarted) if (now - at > 60_000) this.lastStarted.delete(key);
+    }
   }
 
   private notifyIdle(): void {

@@ -180,15 +180,45 @@ export class StatefulSetTracker {
   }
 }
 
+/** What of a `postgresql` object asks for work: its spec (generation), labels, annotations and deletion. */
+const intentOf = (object: KubeObject): string => {
+  const meta = object.metadata ?? {};
+  return JSON.stringify([meta.generation, meta.labels ?? {}, meta.annotations ?? {}, meta.deletionTimestamp ?? null]);
+};
+
 /**
- * Decides the deliveries of one change. Node and StatefulSet changes also update their trackers, so call this
- * exactly once per change, in the order the informer reports them.
+ * Remembers what each `postgresql` object asked for when last seen, so an update that changes none of it (the
+ * operator's own status or finalizer write, coming back as an event) is not delivered as work: `on-update` would
+ * read everything again and find nothing to do. The periodic sync still visits every cluster.
+ */
+export class ClusterTracker {
+  private readonly seen = new Map<string, string>();
+
+  /** @returns whether the change may ask for work: any add or delete, an update of spec, labels, annotations or deletion */
+  observe(action: ResourceAction, object: KubeObject): boolean {
+    const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    if (action === 'delete') {
+      this.seen.delete(key);
+      return true;
+    }
+    const before = this.seen.get(key);
+    const after = intentOf(object);
+    this.seen.set(key, after);
+    return action === 'add' || before !== after;
+  }
+}
+
+/**
+ * Decides the deliveries of one change. Node, StatefulSet and postgresql changes also update their trackers, so
+ * call this exactly once per change, in the order the informer reports them.
  */
 export function routeChange(
   change: ObjectChange,
   nodes: NodeTracker,
   statefulSets: StatefulSetTracker = new StatefulSetTracker(),
+  clusters?: ClusterTracker,
 ): Route[] {
+  if (change.resource === 'postgresql' && clusters && !clusters.observe(change.action, change.object)) return [];
   if (change.resource === 'statefulset') {
     if (!statefulSets.observe(change.action, change.object)) return [];
     return [{ target: READINESS_TARGET, mergeable: true, urgent: false }];

@@ -228,22 +228,34 @@ describe('DeliveryQueue coalescing', () => {
     assert.deepEqual(sender.bodies(), ['on-update:u0', 'on-delete:d1', 'on-create:c2', 'on-update:u4', 'on-delete:d5']);
   });
 
-  it('holds an update for the coalescing window, merges what arrives meanwhile, and an urgent one goes at once', async () => {
+  it("a quiet object's first update goes at once; what follows within the window is held and merged; urgent goes at once", async () => {
     const sender = new ScriptedSender(() => ({ status: 200 }));
     const { queue, clock } = queueWith(sender);
+    queue.push(delivery('pg/ns/a', 'on-update', 'w0', true, 200));
+    await queue.idle();
+    assert.deepEqual(sender.bodies(), ['on-update:w0'], 'the leading edge: no wait');
     queue.push(delivery('pg/ns/a', 'on-update', 'w1', true, 200));
     clock.advance(150);
     queue.push(delivery('pg/ns/a', 'on-update', 'w2', true, 200));
     await tick();
-    assert.equal(sender.calls.length, 0, 'nothing sent inside the window');
+    assert.equal(sender.calls.length, 1, 'nothing more sent inside the window');
     clock.advance(50);
     await queue.idle();
-    assert.deepEqual(sender.bodies(), ['on-update:w2'], 'merging does not extend the window');
+    assert.deepEqual(sender.bodies(), ['on-update:w0', 'on-update:w2'], 'merging does not extend the window');
 
     queue.push(delivery('pg/ns/a', 'on-update', 'w3', true, 200));
     queue.push(delivery('pg/ns/a', 'on-update', 'sync-now', true, 0));
     await queue.idle();
-    assert.deepEqual(sender.bodies(), ['on-update:w2', 'on-update:sync-now'], 'an urgent update goes without waiting');
+    assert.deepEqual(
+      sender.bodies(),
+      ['on-update:w0', 'on-update:w2', 'on-update:sync-now'],
+      'an urgent update goes without waiting',
+    );
+
+    clock.advance(1_000);
+    queue.push(delivery('pg/ns/a', 'on-update', 'later', true, 200));
+    await queue.idle();
+    assert.equal(sender.bodies().at(-1), 'on-update:later', 'quiet again: at once');
   });
 });
 

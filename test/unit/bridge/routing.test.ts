@@ -9,6 +9,7 @@ import {
   objectKey,
   routeChange,
   StatefulSetTracker,
+  ClusterTracker,
 } from '../../../lib/bridge/routing';
 import type { KubeObject } from '../../../lib/k8s/client';
 
@@ -197,5 +198,58 @@ describe('StatefulSet readiness', () => {
     routeChange(change('add', sts({ readyReplicas: 1 })), nodes, tracker);
     assert.deepEqual(routeChange(change('delete', sts({ readyReplicas: 1 })), nodes, tracker), []);
     assert.deepEqual(routeChange(change('update', sts({ readyReplicas: 2 })), nodes, tracker), []);
+  });
+});
+
+describe('postgresql updates that ask for nothing', () => {
+  const object = (
+    extra: Partial<{
+      generation: number;
+      annotations: Record<string, string>;
+      status: unknown;
+      finalizers: string[];
+      deletionTimestamp: string;
+    }> = {},
+  ): KubeObject => ({
+    apiVersion: 'acid.zalan.do/v1',
+    kind: 'postgresql',
+    metadata: {
+      name: 'acid-a',
+      namespace: 'ns',
+      generation: extra.generation ?? 1,
+      annotations: extra.annotations,
+      finalizers: extra.finalizers,
+      deletionTimestamp: extra.deletionTimestamp,
+    },
+    status: extra.status,
+  });
+  const route = (tracker: ClusterTracker, action: 'add' | 'update' | 'delete', o: KubeObject) =>
+    routeChange({ resource: 'postgresql', action, object: o }, new NodeTracker(), new StatefulSetTracker(), tracker);
+
+  it("the operator's own status and finalizer writes are not delivered; spec, annotation and deletion changes are", () => {
+    const tracker = new ClusterTracker();
+    assert.equal(route(tracker, 'add', object()).length, 1);
+    assert.deepEqual(route(tracker, 'update', object({ finalizers: ['postgres-operator.acid.zalan.do'] })), []);
+    assert.deepEqual(route(tracker, 'update', object({ status: { PostgresClusterStatus: 'Creating' } })), []);
+    assert.equal(route(tracker, 'update', object({ generation: 2 })).length, 1, 'a spec change');
+    assert.equal(
+      route(tracker, 'update', object({ generation: 2, annotations: { 'acid.zalan.do/sync-now': '' } })).length,
+      1,
+      'an annotation (sync-now)',
+    );
+    assert.equal(
+      route(
+        tracker,
+        'update',
+        object({
+          generation: 2,
+          annotations: { 'acid.zalan.do/sync-now': '' },
+          deletionTimestamp: '2026-01-01T00:00:00Z',
+        }),
+      ).length,
+      1,
+      'a delete with the finalizer',
+    );
+    assert.equal(route(tracker, 'delete', object()).length, 1);
   });
 });
