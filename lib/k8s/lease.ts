@@ -80,6 +80,11 @@ export class HeldLease {
     lease: LiveLease,
     private readonly durationMs: number,
     private readonly now: () => Date,
+    /**
+     * this acquire created the Lease: nobody held it before (a writer creates it before its first write, and a
+     * release keeps the object), so nothing was written under it yet
+     */
+    readonly fresh = false,
   ) {
     this.resourceVersion = resourceVersionOf(lease);
     this.renewedAt = now().getTime();
@@ -165,7 +170,7 @@ export async function tryAcquireLease(
         },
         signal,
       );
-      return new HeldLease(client, target, holder, created, durationMs, now);
+      return new HeldLease(client, target, holder, created, durationMs, now, true);
     } catch (error) {
       if (isStatus(error, 409))
         return { heldBy: 'another holder (just created)', until: new Date(now().getTime() + durationMs) };

@@ -26,8 +26,8 @@ export interface Applied {
 }
 
 /**
- * Makes the plan's writes in order; each object written replaces the observed one in `observed` (so the status and
- * the later steps see it).
+ * Makes the plan's writes: every child but the StatefulSet at once, then the StatefulSet; each object written
+ * replaces the observed one in `observed` (so the status and the later steps see it).
  * @param applied where the writes are recorded as they are made
  * @returns nothing; throws KubeApiError (or VolumeResizeError) when a write fails, with `applied` holding the ones made
  */
@@ -40,44 +40,62 @@ export async function applyChildren(
   applied: Applied,
   log: Logger,
 ): Promise<void> {
-  for (const action of plan.actions) {
-    const key = objectKey(action.object);
-    if (action.object.kind === 'StatefulSet') {
-      const outcome = await syncStatefulSet(
-        ctx,
-        cluster,
-        plan.statefulSet,
-        observed.get(key),
-        holding.lease,
-        holding.deletionWaitMs,
-        ctx.deadline,
-      );
-      applied.steps.push(...outcome.events);
-      applied.pending = outcome.pending;
-      if (!outcome.written) continue;
-      observed.set(key, outcome.written);
-    } else {
-      if (action.replaceFirst) {
-        const { kind, metadata } = action.object;
-        await ctx.client.mergePatch(
-          { kind, namespace: cluster.metadata.namespace, name: metadata.name },
-          action.replaceFirst,
-          undefined,
-          ctx.signal,
-        );
-      }
-      const written =
-        action.type === 'apply'
-          ? await ctx.client.apply(action.object, ctx.signal)
-          : await createShared(ctx, action.object);
-      if (written) observed.set(key, written);
-    }
+  const record = (action: ClusterPlan['actions'][number]) => {
     applied.actions.push(appliedAction(action));
     log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, {
       name: action.object.metadata.name,
       reason: action.reason,
     });
+  };
+  // The children other than the StatefulSet do not depend on one another: written at once (a create is then one
+  // round trip, not ten). The StatefulSet goes last, so its pods find their Secrets and ServiceAccount.
+  const others = plan.actions.filter((a) => a.object.kind !== 'StatefulSet');
+  const results = await Promise.allSettled(
+    others.map(async (action) => {
+      const written = await writeChild(ctx, cluster, action);
+      if (written) observed.set(objectKey(action.object), written);
+    }),
+  );
+  // Recorded in the plan's order (not the order the answers came in), failures left out.
+  others.forEach((action, i) => results[i]!.status === 'fulfilled' && record(action));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+
+  for (const action of plan.actions.filter((a) => a.object.kind === 'StatefulSet')) {
+    const key = objectKey(action.object);
+    const outcome = await syncStatefulSet(
+      ctx,
+      cluster,
+      plan.statefulSet,
+      observed.get(key),
+      holding.lease,
+      holding.deletionWaitMs,
+      ctx.deadline,
+    );
+    applied.steps.push(...outcome.events);
+    applied.pending = outcome.pending;
+    if (!outcome.written) continue;
+    observed.set(key, outcome.written);
+    record(action);
   }
+}
+
+/** Writes one child other than the StatefulSet: handing a field over first when the plan says so, then the write. */
+async function writeChild(
+  ctx: SyncContext,
+  cluster: NamespacedPostgresql,
+  action: ClusterPlan['actions'][number],
+): Promise<KubeObject | undefined> {
+  if (action.replaceFirst) {
+    const { kind, metadata } = action.object;
+    await ctx.client.mergePatch(
+      { kind, namespace: cluster.metadata.namespace, name: metadata.name },
+      action.replaceFirst,
+      undefined,
+      ctx.signal,
+    );
+  }
+  return action.type === 'apply' ? ctx.client.apply(action.object, ctx.signal) : createShared(ctx, action.object);
 }
 
 /** Creates a shared object; one created meanwhile by a concurrent sync (409) counts as done. */

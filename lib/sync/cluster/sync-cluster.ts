@@ -53,7 +53,13 @@ export async function syncCluster(ctx: SyncContext, namespace: string, name: str
   if (first.ended) return first.result;
   log.debug('Taking the Lease', { why: first.needsLease });
   return underClusterLease(ctx, read.raw, log, async (holding) => {
-    // Read everything again under the Lease: the previous holder may have made these changes already.
+    // Read everything again under the Lease: the previous holder may have made these changes already. Unless this
+    // sync created the Lease (a cluster's first sync): then no writer has held it, and what the first pass read
+    // still holds (a create saves a GET and the LISTs).
+    if (holding.lease.fresh) {
+      const second = await syncPass(ctx, read.raw, log, holding, first.observation);
+      if (second.ended) return second.result;
+    }
     const again = await readCluster(ctx, namespace, name);
     if (!again.ok) return again.result;
     const second = await syncPass(ctx, again.raw, log, holding);
@@ -69,7 +75,7 @@ export async function syncCluster(ctx: SyncContext, namespace: string, name: str
 }
 
 /** How a pass ended: with a result, or stopped before its first write because it does not hold the Lease. */
-type PassOutcome = { ended: true; result: SyncResult } | { ended: false; needsLease: string };
+type PassOutcome = { ended: true; result: SyncResult } | { ended: false; needsLease: string; observation: Observation };
 
 const ended = (result: SyncResult): PassOutcome => ({ ended: true, result });
 
@@ -82,6 +88,7 @@ async function syncPass(
   raw: PostgresqlObject,
   log: Logger,
   holding: LeaseHolding,
+  observed?: Observation,
 ): Promise<PassOutcome> {
   const validation = validatePostgresql(raw, validationOptions(ctx.config));
   if (!validation.ok) return ended(await recordInvalid(ctx, raw, describeProblems(validation.problems), log));
@@ -92,16 +99,16 @@ async function syncPass(
 
   const applied: Applied = { actions: [], steps: [] };
   try {
-    const observation = await observeCluster(ctx, cluster);
+    const observation = observed ?? (await observeCluster(ctx, cluster));
     const plan = await planPass(ctx, cluster, observation);
     if (needsWrites(plan)) {
-      if (!holding.held) return { ended: false, needsLease: plan.actions.map((a) => a.reason).join('; ') };
+      if (!holding.held) return { ended: false, needsLease: plan.actions.map((a) => a.reason).join('; '), observation };
       await applyChildren(ctx, cluster, plan, observation.children, holding, applied, log);
     }
     const lease = holding.held ? holding.lease : undefined;
     const rollout = await podSteps(ctx, raw, cluster, observation.children, plan.instances, lease);
     if (rollout.needsLease && !holding.held)
-      return { ended: false, needsLease: 'a Patroni configuration or rolling update step' };
+      return { ended: false, needsLease: 'a Patroni configuration or rolling update step', observation };
     const roles = await syncRolesAndDatabases(ctx, raw, cluster, observation.children, log);
     return ended(
       await recordSynced(ctx, raw, log, {

@@ -219,7 +219,7 @@ describe('postgresql updates that ask for nothing', () => {
       generation: extra.generation ?? 1,
       annotations: extra.annotations,
       finalizers: extra.finalizers,
-      deletionTimestamp: extra.deletionTimestamp,
+      deletionTimestamp: extra.deletionTimestamp as unknown as Date | undefined,
     },
     status: extra.status,
   });
