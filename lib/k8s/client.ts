@@ -49,6 +49,12 @@ export type ObjectToWrite = {
   [key: string]: unknown;
 };
 
+/**
+ * Items per page of a LIST (`limit`); the rest follows with `continue`. Source: Kubernetes API concepts,
+ * "Retrieving large results sets in chunks" (https://kubernetes.io/docs/reference/using-api/api-concepts/).
+ */
+export const LIST_PAGE_SIZE = 500;
+
 export interface KubeClientOptions {
   /** server-side apply field manager; default `postgres-operator-functions` */
   fieldManager?: string;
@@ -148,17 +154,25 @@ export class KubeClient {
     labelSelector?: string,
     signal?: AbortSignal,
   ): Promise<T[]> {
-    const list = await this.request<{ items: T[] }>({
-      verb: 'list',
-      kind,
-      method: 'GET',
-      path: resourcePath(kind, namespace),
-      query: { labelSelector },
-      signal,
-    });
+    // In pages of LIST_PAGE_SIZE (`limit` / `continue`), so a fleet of thousands is never one huge answer held in
+    // memory twice (the text and the parsed list).
+    const items: T[] = [];
+    let next: string | undefined;
+    do {
+      const page: { items?: T[]; metadata?: { continue?: string } } = await this.request({
+        verb: 'list',
+        kind,
+        method: 'GET',
+        path: resourcePath(kind, namespace),
+        query: { labelSelector, limit: String(LIST_PAGE_SIZE), continue: next },
+        signal,
+      });
+      items.push(...(page.items ?? []));
+      next = page.metadata?.continue || undefined;
+    } while (next);
     // Items of a list carry no apiVersion/kind; fill them in so they compare like objects read one by one.
     const { apiVersion } = resourceFor(kind);
-    return (list.items ?? []).map((item) => ({ apiVersion, kind, ...item }));
+    return items.map((item) => ({ apiVersion, kind, ...item }));
   }
 
   /** Server-side apply with the operator's field manager and `force` (the operator owns the fields it sets). */
