@@ -293,29 +293,13 @@ export function parseOperatorConfig(data: Record<string, string> | undefined, en
       ),
     );
   }
-  if (
-    !failed.has('connection_pooler_user') &&
-    !failed.has('super_username') &&
-    typed.connection_pooler_user === typed.super_username
-  ) {
+  // Roles that must not be the superuser: the pooler's and the replication role (each has its own Secret).
+  for (const key of ['connection_pooler_user', 'replication_username'] as const) {
+    if (failed.has(key) || failed.has('super_username') || typed[key] !== typed.super_username) continue;
     errors.push(
       configError(
-        'connection_pooler_user',
-        valueText('connection_pooler_user'),
-        `a user name other than "super_username" (${JSON.stringify(typed.super_username)})`,
-      ),
-    );
-  }
-
-  if (
-    !failed.has('replication_username') &&
-    !failed.has('super_username') &&
-    typed.replication_username === typed.super_username
-  ) {
-    errors.push(
-      configError(
-        'replication_username',
-        valueText('replication_username'),
+        key,
+        valueText(key),
         `a user name other than "super_username" (${JSON.stringify(typed.super_username)})`,
       ),
     );
