@@ -53,6 +53,8 @@ export interface PeerOptions {
   logFile: string;
   /** how long to wait for "started working in background", ms (default 60000) */
   startTimeoutMs?: number;
+  /** more command-line flags, e.g. `['-kubeqps', '100', '-kubeburst', '100']` (its client's rate limit) */
+  args?: string[];
 }
 
 /** A running peer. */
@@ -75,7 +77,7 @@ export async function startPeer(options: PeerOptions): Promise<PeerProcess> {
     OPERATOR_NAMESPACE: options.operatorNamespace ?? options.configMap.split('/')[0]!,
   };
   const log = createWriteStream(options.logFile, { flags: 'a' });
-  const child = spawn(binary, ['-outofcluster', '-kubeconfig', options.kubeconfig], {
+  const child = spawn(binary, ['-outofcluster', '-kubeconfig', options.kubeconfig, ...(options.args ?? [])], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
