@@ -137,6 +137,26 @@ export class NodeTracker {
   }
 }
 
+/**
+ * The last fingerprint seen of each namespaced object, because the informer has already replaced its cached object
+ * when it calls back: what a tracker compares a change with.
+ */
+class LastSeen {
+  private readonly seen = new Map<string, string>();
+
+  /**
+   * Records the object's new fingerprint (or forgets it on delete).
+   * @returns the fingerprint seen before, undefined the first time (or on delete)
+   */
+  record(action: ResourceAction, object: KubeObject, fingerprint: string): string | undefined {
+    const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    const before = this.seen.get(key);
+    if (action === 'delete') this.seen.delete(key);
+    else this.seen.set(key, fingerprint);
+    return before;
+  }
+}
+
 /** The parts of a StatefulSet's status that say how many of a cluster's pods exist and are Ready. */
 const readinessOf = (sts: KubeObject): string => {
   const status = (sts as { status?: Record<string, unknown> }).status ?? {};
@@ -151,7 +171,7 @@ const readinessOf = (sts: KubeObject): string => {
  * bridge sends says so (`readinesswatch`), so the functions do not ask to be called again while pods start.
  */
 export class StatefulSetTracker {
-  private readonly seen = new Map<string, string>();
+  private readonly seen = new LastSeen();
 
   constructor(private clusterLabels: Readonly<Record<string, string>> = { application: 'spilo' }) {}
 
@@ -166,16 +186,10 @@ export class StatefulSetTracker {
    *   or ready replicas differ from the last seen (an add, e.g. the initial list, only records them)
    */
   observe(action: ResourceAction, sts: KubeObject): boolean {
-    const key = `${sts.metadata?.namespace ?? ''}/${sts.metadata?.name ?? ''}`;
-    if (action === 'delete') {
-      this.seen.delete(key);
-      return false;
-    }
     const labels = sts.metadata?.labels ?? {};
-    if (!Object.entries(this.clusterLabels).every(([k, v]) => labels[k] === v)) return false;
-    const before = this.seen.get(key);
+    if (action !== 'delete' && !Object.entries(this.clusterLabels).every(([k, v]) => labels[k] === v)) return false;
     const after = readinessOf(sts);
-    this.seen.set(key, after);
+    const before = this.seen.record(action, sts, after);
     return action === 'update' && before !== undefined && before !== after;
   }
 }
@@ -192,19 +206,13 @@ const intentOf = (object: KubeObject): string => {
  * read everything again and find nothing to do. The periodic sync still visits every cluster.
  */
 export class ClusterTracker {
-  private readonly seen = new Map<string, string>();
+  private readonly seen = new LastSeen();
 
   /** @returns whether the change may ask for work: any add or delete, an update of spec, labels, annotations or deletion */
   observe(action: ResourceAction, object: KubeObject): boolean {
-    const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
-    if (action === 'delete') {
-      this.seen.delete(key);
-      return true;
-    }
-    const before = this.seen.get(key);
     const after = intentOf(object);
-    this.seen.set(key, after);
-    return action === 'add' || before !== after;
+    const before = this.seen.record(action, object, after);
+    return action !== 'update' || before !== after;
   }
 }
 

@@ -13,8 +13,10 @@
  * @module
  */
 
-const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** The name part of a qualified name (label and annotation keys) and a label value: at most 63 characters. */
+export const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+/** A DNS-1123 label (namespace, volume and container names; parts of a subdomain): at most 63 characters. */
+export const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * @param key - a label or annotation key, e.g. `app.kubernetes.io/name`
@@ -25,12 +27,12 @@ export function labelKeyProblem(key: string): string | undefined {
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   if (prefix !== undefined) {
-    if (prefix === '' || prefix.length > 253 || !prefix.split('.').every((part) => DNS_LABEL.test(part)))
+    if (prefix === '' || prefix.length > 253 || !prefix.split('.').every((part) => DNS_1123_LABEL.test(part)))
       return `the prefix of ${JSON.stringify(key)} is not a DNS subdomain`;
   }
   if (name === '') return `${JSON.stringify(key)} has an empty name`;
   if (name.length > 63) return `the name of ${JSON.stringify(key)} is longer than 63 characters`;
-  if (!NAME.test(name))
+  if (!QUALIFIED_NAME.test(name))
     return `the name of ${JSON.stringify(key)} may hold only letters, digits, "-", "_" and "." and must start and end with a letter or digit`;
   return undefined;
 }
@@ -42,7 +44,7 @@ export function labelKeyProblem(key: string): string | undefined {
 export function labelValueProblem(value: string): string | undefined {
   if (value === '') return undefined;
   if (value.length > 63) return `the value ${JSON.stringify(value)} is longer than 63 characters`;
-  if (!NAME.test(value))
+  if (!QUALIFIED_NAME.test(value))
     return `the value ${JSON.stringify(value)} may hold only letters, digits, "-", "_" and "." and must start and end with a letter or digit`;
   return undefined;
 }

@@ -11,6 +11,7 @@
  * annotation keys (qualified names).
  */
 import type { Postgresql } from './postgresql';
+import { DNS_1123_LABEL, QUALIFIED_NAME } from './labels';
 import { parseQuantity } from './quantity';
 
 /** A problem or a warning about one field: its path (e.g. `spec.databases.foo`) and what is wrong. */
@@ -42,12 +43,8 @@ export const MAX_IDENTIFIER_BYTES = 63;
 export const DATABASE_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Databases every cluster has; the operator neither creates nor re-owns them. */
 export const SYSTEM_DATABASES: readonly string[] = ['postgres', 'template0', 'template1'];
-/** DNS-1123 label (volume and container names): at most 63 characters. */
-export const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** DNS-1123 subdomain (priority class, scheduler and storage class names): at most 253 characters. */
 export const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** The name part of a qualified name (annotation keys): at most 63 characters. */
-const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 /** Where the data volume is mounted; an additional volume there is skipped. */
 export const PGDATA_MOUNT_PATH = '/home/postgres/pgdata';
 /** Volume names the database pods use themselves. */

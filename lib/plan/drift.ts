@@ -17,28 +17,9 @@ const show = (value: unknown): string => {
  * @returns the first difference as `path: observed -> desired` (e.g. `spec.replicas: 2 -> 3`), or undefined
  */
 export function findDrift(desired: unknown, observed: unknown, path = ''): string | undefined {
-  const here = path || '(object)';
-  if (Array.isArray(desired)) {
-    if (!Array.isArray(observed) || observed.length !== desired.length)
-      return `${here}: ${show(observed)} -> ${show(desired)}`;
-    for (let i = 0; i < desired.length; i++) {
-      const drift = findDrift(desired[i], observed[i], `${path}[${i}]`);
-      if (drift) return drift;
-    }
-    return undefined;
-  }
-  if (desired !== null && typeof desired === 'object') {
-    if (observed === null || typeof observed !== 'object' || Array.isArray(observed))
-      return `${here}: ${show(observed)} -> ${show(desired)}`;
-    for (const [key, value] of Object.entries(desired)) {
-      const drift = findDrift(value, (observed as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
-      if (drift) return drift;
-    }
-    return undefined;
-  }
-  if (desired === observed) return undefined;
-  if (typeof desired === 'string' && typeof observed === 'string' && sameQuantity(desired, observed)) return undefined;
-  return `${here}: ${show(observed)} -> ${show(desired)}`;
+  const found: string[] = [];
+  collectDrift(desired, observed, path, found, 1);
+  return found[0];
 }
 
 /**
@@ -49,19 +30,21 @@ export function findDrift(desired: unknown, observed: unknown, path = ''): strin
  */
 export function listDrift(desired: unknown, observed: unknown, path = '', limit = 20): string[] {
   const found: string[] = [];
-  collectDrift(desired, observed, path, found);
+  collectDrift(desired, observed, path, found, Infinity);
   if (found.length <= limit) return found;
   return [...found.slice(0, limit), `... and ${found.length - limit} more`];
 }
 
-function collectDrift(desired: unknown, observed: unknown, path: string, found: string[]): void {
+/** Walks `desired` and appends each difference to `found`, stopping once it holds `stopAt` of them. */
+function collectDrift(desired: unknown, observed: unknown, path: string, found: string[], stopAt: number): void {
   const here = path || '(object)';
   if (Array.isArray(desired)) {
     if (!Array.isArray(observed) || observed.length !== desired.length) {
       found.push(`${here}: ${show(observed)} -> ${show(desired)}`);
       return;
     }
-    desired.forEach((item, i) => collectDrift(item, observed[i], `${path}[${i}]`, found));
+    for (let i = 0; i < desired.length && found.length < stopAt; i++)
+      collectDrift(desired[i], observed[i], `${path}[${i}]`, found, stopAt);
     return;
   }
   if (desired !== null && typeof desired === 'object') {
@@ -69,10 +52,13 @@ function collectDrift(desired: unknown, observed: unknown, path: string, found: 
       found.push(`${here}: ${show(observed)} -> ${show(desired)}`);
       return;
     }
-    for (const [key, value] of Object.entries(desired))
-      collectDrift(value, (observed as Record<string, unknown>)[key], path ? `${path}.${key}` : key, found);
+    for (const [key, value] of Object.entries(desired)) {
+      if (found.length >= stopAt) return;
+      collectDrift(value, (observed as Record<string, unknown>)[key], path ? `${path}.${key}` : key, found, stopAt);
+    }
     return;
   }
-  const drift = findDrift(desired, observed, path);
-  if (drift) found.push(drift);
+  if (desired === observed) return;
+  if (typeof desired === 'string' && typeof observed === 'string' && sameQuantity(desired, observed)) return;
+  found.push(`${here}: ${show(observed)} -> ${show(desired)}`);
 }

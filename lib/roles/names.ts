@@ -6,19 +6,15 @@
  * Source: Zalando postgres-operator (user name rule of manifest users; database names `^[a-zA-Z_][a-zA-Z0-9_]*$`);
  * PostgreSQL docs, "Identifiers and Key Words" (NAMEDATALEN - 1 = 63 bytes, longer names are truncated).
  */
+import { DATABASE_NAME, MAX_IDENTIFIER_BYTES, SYSTEM_DATABASES } from '../model/rules';
 import { USER_NAME } from '../model/validate';
 
-/** Longest identifier PostgreSQL keeps (NAMEDATALEN - 1), in bytes. Longer ones would be silently truncated. */
-export const MAX_IDENTIFIER_BYTES = 63;
-
-/** Database names Zalando's operator accepts. */
-export const DATABASE_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+// The identifier rules are the manifest validation's (lib/model/rules.ts); this layer checks every name again
+// before SQL, whatever its source (infrastructure roles, the Teams API).
+export { DATABASE_NAME, MAX_IDENTIFIER_BYTES, SYSTEM_DATABASES };
 
 /** Names of settings for `ALTER ROLE ... SET` (`log_statement`, `pg_stat_statements.track`). */
 export const PARAMETER_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*(\.[a-zA-Z_][a-zA-Z0-9_]*)*$/;
-
-/** Databases the operator never creates nor re-owns. */
-export const SYSTEM_DATABASES: readonly string[] = ['postgres', 'template0', 'template1'];
 
 const utf8Length = (text: string): number => new TextEncoder().encode(text).length;
 

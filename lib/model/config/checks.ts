@@ -11,12 +11,9 @@
  * @module
  */
 
-import { labelKeyProblem, labelValueProblem } from '../labels';
+import { DNS_1123_LABEL, labelKeyProblem, labelValueProblem } from '../labels';
 import { parseQuantity } from '../quantity';
 import type { ValueCheck } from './keys';
-
-/** A namespace name (RFC 1123 label). */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Phrase used when a resource quantity does not parse. */
 export const EXPECTED_QUANTITY = 'a Kubernetes quantity such as "100m", "1", "500Mi" or "2Gi"';
@@ -60,7 +57,7 @@ export function checkValue(check: ValueCheck, value: unknown): string | undefine
       const text = String(value).trim();
       if (text === '' || text === '*') return undefined;
       for (const name of text.split(',').map((n) => n.trim())) {
-        if (!DNS_LABEL.test(name)) {
+        if (name.length > 63 || !DNS_1123_LABEL.test(name)) {
           return `"*", "" or a comma list of namespace names (${JSON.stringify(name)} is not a namespace name: lower case letters, digits and "-", at most 63)`;
         }
       }
