@@ -9,6 +9,8 @@ import { numberOfInstances } from './instances';
 import { resourceNotes } from './resources';
 import type { DesiredObject } from './object-meta';
 import { buildPodDisruptionBudgets } from './pdb';
+import { buildPoolers } from './pooler';
+import { anyPoolerEnabled, poolerSettings } from '../model/pooler';
 import { buildSecrets, secretUsers } from './secrets';
 import { buildPodServiceAccount } from './service-account';
 import { buildMasterEndpoints, buildService } from './services';
@@ -29,7 +31,7 @@ export interface BuildInputs {
  * of the one given: resources raised or capped, the shm volume kept on), once, as a Warning naming the field.
  */
 export interface DesiredState {
-  /** owned by the cluster, in apply order: Endpoints, Services, Secrets, PDBs, StatefulSet */
+  /** owned by the cluster, in apply order: Endpoints, Services, Secrets, PDBs, pooler Services and Deployments, StatefulSet */
   objects: DesiredObject[];
   /** shared by the namespace (pod ServiceAccount and RoleBinding): created when missing, never owned */
   shared: DesiredObject[];
@@ -47,9 +49,15 @@ export function buildCluster(cluster: Postgresql, config: OperatorConfig, inputs
     buildService(cluster, config, 'replica'),
     ...buildSecrets(cluster, config, users.users, inputs.passwords),
     ...buildPodDisruptionBudgets(cluster, config, instances),
+    ...buildPoolers(cluster, config),
     buildStatefulSet(cluster, config, instances),
   ];
-  const notes = [...(note ? [note] : []), ...users.skipped.map((s) => s.reason), ...resourceNotes(cluster, config)];
+  const notes = [
+    ...(note ? [note] : []),
+    ...users.skipped.map((s) => s.reason),
+    ...resourceNotes(cluster, config),
+    ...(anyPoolerEnabled(cluster.spec) ? poolerSettings(cluster.spec, config).notes : []),
+  ];
   // Zalando v1.15.1: the manifest can switch the shm volume on, not off (see statefulset.ts).
   if (cluster.spec.enableShmVolume === false && config.enable_shm_volume)
     notes.push('spec.enableShmVolume: false given, true used (enable_shm_volume is on in the operator config)');

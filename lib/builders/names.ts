@@ -57,3 +57,19 @@ export function dnsName(cluster: Postgresql, config: OperatorConfig, role: 'mast
   }
   return names.join(',');
 }
+
+/**
+ * The external-dns host name of a pooler load balancer: the master or replica DNS format with `<cluster>-pooler`
+ * as the cluster name (the replica format adds its own `-repl`), without a legacy name (Zalando v1.15.1,
+ * generatePoolerServiceAnnotations).
+ */
+export function poolerDnsName(cluster: Postgresql, config: OperatorConfig, role: 'master' | 'replica'): string {
+  const format = role === 'master' ? config.master_dns_name_format : config.replica_dns_name_format;
+  return formatDnsName(
+    format,
+    `${cluster.metadata.name}-pooler`,
+    cluster.spec.teamId.toLowerCase(),
+    cluster.metadata.namespace ?? 'default',
+    config.db_hosted_zone,
+  );
+}

@@ -19,7 +19,8 @@ export const ROLLING_UPDATE_ANNOTATION = 'zalando-postgres-operator-rolling-upda
 
 const PGDATA_MOUNT = '/home/postgres/pgdata';
 
-function tolerations(cluster: Postgresql, config: OperatorConfig): Json[] | undefined {
+/** @returns the manifest's tolerations, else the config's `toleration`; undefined when there are none */
+export function tolerations(cluster: Postgresql, config: OperatorConfig): Json[] | undefined {
   if (cluster.spec.tolerations && cluster.spec.tolerations.length > 0) return cluster.spec.tolerations as Json[];
   if (Object.keys(config.toleration).length === 0) return undefined;
   const { key, operator, value, effect } = config.toleration;
@@ -50,14 +51,21 @@ function nodeAffinity(cluster: Postgresql, config: OperatorConfig): Json | undef
   return { ...manifest, requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: merged } };
 }
 
-function affinity(cluster: Postgresql, config: OperatorConfig): Json | undefined {
+/**
+ * @param antiAffinityLabels the labels of the pods to keep apart (with `enable_pod_antiaffinity`)
+ * @returns the node affinity (manifest and `node_readiness_label`) and the pod anti-affinity, or undefined
+ */
+export function affinity(
+  cluster: Postgresql,
+  config: OperatorConfig,
+  antiAffinityLabels: Record<string, string>,
+): Json | undefined {
   const out: Json = {};
   const node = nodeAffinity(cluster, config);
   if (node) out.nodeAffinity = node;
   if (config.enable_pod_antiaffinity) {
-    // Zalando v1.15.1 (generatePodTemplate, podAffinity) selects by the pod template's labels, team included.
     const term = {
-      labelSelector: { matchLabels: objectLabels(cluster, config) },
+      labelSelector: { matchLabels: antiAffinityLabels },
       topologyKey: config.pod_antiaffinity_topology_key,
     };
     out.podAntiAffinity = config.pod_antiaffinity_preferred_during_scheduling
@@ -179,7 +187,8 @@ function podSpec(cluster: Postgresql, config: OperatorConfig): Json {
   if (security) spec.securityContext = security;
   const podTolerations = tolerations(cluster, config);
   if (podTolerations) spec.tolerations = podTolerations;
-  const podAffinity = affinity(cluster, config);
+  // Zalando v1.15.1 (generatePodTemplate, podAffinity) selects by the pod template's labels, team included.
+  const podAffinity = affinity(cluster, config, objectLabels(cluster, config));
   if (podAffinity) spec.affinity = podAffinity;
   const priorityClass =
     cluster.spec.podPriorityClassName ?? cluster.spec.pod_priority_class_name ?? config.pod_priority_class_name;

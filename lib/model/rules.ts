@@ -12,6 +12,7 @@
  */
 import type { Postgresql } from './postgresql';
 import { DNS_1123_LABEL, QUALIFIED_NAME } from './labels';
+import { POOLER_ROLES, POOLER_SUFFIX, poolerEnabled, poolerName } from './pooler';
 import { parseQuantity } from './quantity';
 
 /** A problem or a warning about one field: its path (e.g. `spec.databases.foo`) and what is wrong. */
@@ -234,4 +235,43 @@ export function standbyProblems(standby: Postgresql['spec']['standby']): Finding
       return [{ path: 'spec.standby.standby_port', message: `${quoted(standby.standby_port)} is not a TCP port` }];
   }
   return [];
+}
+
+/** A schema name the pooler's lookup function can live in: lower case, so it reads the same quoted or not. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
+
+/** @returns why `name` cannot be the pooler's schema, or undefined */
+export function schemaNameProblem(name: string): string | undefined {
+  return identifierProblem('schema', name, SCHEMA_NAME);
+}
+
+/**
+ * `spec.connectionPooler` and the pooler switches: the user a role name, the schema a lower-case identifier (it
+ * goes into PgBouncer's `auth_query` unquoted), the image without surrounding spaces, and the cluster name short
+ * enough for the pooler Service names (`<cluster>-pooler`, `<cluster>-pooler-repl`: at most 63 characters).
+ * @param userName the role name rule of manifest users
+ */
+export function poolerProblems(name: string, spec: Postgresql['spec'], userName: RegExp): Finding[] {
+  const problems: Finding[] = [];
+  const section = spec.connectionPooler;
+  if (section?.user) {
+    const problem = identifierProblem('role', section.user, userName);
+    if (problem) problems.push({ path: 'spec.connectionPooler.user', message: problem });
+  }
+  if (section?.schema) {
+    const problem = schemaNameProblem(section.schema);
+    if (problem) problems.push({ path: 'spec.connectionPooler.schema', message: problem });
+  }
+  if (section?.dockerImage !== undefined && section.dockerImage !== section.dockerImage.trim())
+    problems.push({ path: 'spec.connectionPooler.dockerImage', message: 'image name has leading or trailing spaces' });
+  for (const role of POOLER_ROLES) {
+    const service = poolerName(name, role);
+    if (poolerEnabled(spec, role) && service.length > 63) {
+      problems.push({
+        path: 'metadata.name',
+        message: `name is too long for the ${role} pooler: Service ${quoted(service)} would be ${service.length} characters, at most 63 are allowed (cluster names of at most ${63 - POOLER_SUFFIX[role].length} characters)`,
+      });
+    }
+  }
+  return problems;
 }

@@ -1,7 +1,7 @@
 /**
  * Fields of Zalando's manifest that the operator accepts and keeps but does not act on yet. A field counts only
- * when it asks for something (a pooler turned on, a TLS secret named), so `enableConnectionPooler: false` or an
- * empty `tls.secretName` stays silent.
+ * when it asks for something (a TLS secret named, logical backup turned on), so `enableLogicalBackup: false`
+ * or an empty `tls.secretName` stays silent.
  */
 import type { PostgresqlSpec } from './postgresql';
 
@@ -16,13 +16,6 @@ const checks: Record<string, (spec: PostgresqlSpec) => boolean> = {
   preparedDatabases: (s) => s.preparedDatabases !== undefined && Object.keys(s.preparedDatabases).length > 0,
   sidecars: (s) => isSet(s.sidecars),
   tls: (s) => isSet(s.tls?.secretName),
-  enableConnectionPooler: (s) => s.enableConnectionPooler === true,
-  enableReplicaConnectionPooler: (s) => s.enableReplicaConnectionPooler === true,
-  connectionPooler: (s) => isSet(s.connectionPooler),
-  enableMasterPoolerLoadBalancer: (s) => s.enableMasterPoolerLoadBalancer === true,
-  enableReplicaPoolerLoadBalancer: (s) => s.enableReplicaPoolerLoadBalancer === true,
-  enableMasterPoolerNodePort: (s) => s.enableMasterPoolerNodePort === true,
-  enableReplicaPoolerNodePort: (s) => s.enableReplicaPoolerNodePort === true,
   enableLogicalBackup: (s) => s.enableLogicalBackup === true,
   streams: (s) => isSet(s.streams),
   usersWithSecretRotation: (s) => isSet(s.usersWithSecretRotation),

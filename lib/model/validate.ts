@@ -21,6 +21,7 @@ import {
   databaseFindings,
   DEFAULT_ROLE_NAMES,
   podNameProblems,
+  poolerProblems,
   standbyProblems,
   userLengthProblems,
   volumeSizeProblems,
@@ -176,6 +177,7 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
     ...volumes.problems,
     ...annotationProblems(spec),
     ...podNameProblems(spec),
+    ...poolerProblems(cluster.metadata.name, spec, USER_NAME),
   ];
   if (problems.length > 0) return { ok: false, problems };
   const warnings = [

@@ -13,6 +13,7 @@
 
 import { DNS_1123_LABEL, labelKeyProblem, labelValueProblem } from '../labels';
 import { parseQuantity } from '../quantity';
+import { schemaNameProblem } from '../rules';
 import type { ValueCheck } from './keys';
 
 /** Phrase used when a resource quantity does not parse. */
@@ -69,6 +70,10 @@ export function checkValue(check: ValueCheck, value: unknown): string | undefine
       if (Buffer.byteLength(text) > 63) return 'a role name of at most 63 bytes (PostgreSQL truncates longer names)';
       if (/\s/.test(text)) return 'a role name without spaces';
       return undefined;
+    }
+    case 'schema-name': {
+      const problem = schemaNameProblem(String(value));
+      return problem && `a schema name of lower case letters, digits and "_" (${problem})`;
     }
     case 'annotations': {
       for (const key of Object.keys(value as Record<string, string>)) {

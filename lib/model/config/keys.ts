@@ -75,10 +75,20 @@ interface BaseSpec {
  * - `labels`: a map of label keys to label values;
  * - `annotations`: a map whose keys are valid annotation keys (the label key syntax; values are free);
  * - `namespaces`: `""`, `*` or a comma list of namespace names (DNS labels);
- * - `role-name`: a non-empty PostgreSQL role name of at most 63 bytes (it names a role and a Secret).
+ * - `role-name`: a non-empty PostgreSQL role name of at most 63 bytes (it names a role and a Secret);
+ * - `schema-name`: a lower-case SQL identifier (it names a schema in every database and goes unquoted into
+ *   PgBouncer's `auth_query`).
  */
 export type ValueCheck =
-  'image' | 'quantity' | 'optional-quantity' | 'label-key' | 'labels' | 'annotations' | 'namespaces' | 'role-name';
+  | 'image'
+  | 'quantity'
+  | 'optional-quantity'
+  | 'label-key'
+  | 'labels'
+  | 'annotations'
+  | 'namespaces'
+  | 'role-name'
+  | 'schema-name';
 
 /** A `true`/`false` flag. */
 export interface BoolSpec extends BaseSpec {
@@ -151,8 +161,7 @@ const ROLES_KEPT = 'roles of removed team members are kept as they are';
 const INIT_CONTAINERS = 'the initContainers of a manifest are always used';
 const SIDECARS = 'sidecars are not run';
 const DRAIN = 'a drain moves a master one step per call, without an overall timeout';
-const POOLER = 'the connection pooler is not implemented';
-const NODE_PORT = 'NodePort Services are not implemented';
+const NODE_PORT = 'NodePort Services come only from the manifest flags, not from config defaults';
 const DEPRECATED_SWITCH = 'ignored, as it is deprecated';
 const EBS = 'EBS volumes are not managed';
 const SECRET_MOUNT = 'the Secret is not mounted';
@@ -642,22 +651,24 @@ export const OPERATOR_CONFIG_KEYS = {
     'load_balancer',
     'replica Service is of type LoadBalancer unless the manifest says otherwise',
   ),
-  enable_master_pooler_load_balancer: notActedOn(
-    POOLER,
-    bool(false, 'load_balancer', 'master pooler Service is of type LoadBalancer'),
+  enable_master_pooler_load_balancer: bool(
+    false,
+    'load_balancer',
+    'master pooler Service is of type LoadBalancer unless the manifest says otherwise',
   ),
-  enable_replica_pooler_load_balancer: notActedOn(
-    POOLER,
-    bool(false, 'load_balancer', 'replica pooler Service is of type LoadBalancer'),
+  enable_replica_pooler_load_balancer: bool(
+    false,
+    'load_balancer',
+    'replica pooler Service is of type LoadBalancer unless the manifest says otherwise',
   ),
   enable_master_node_port: notActedOn(NODE_PORT, bool(false, 'load_balancer', 'master Service is of type NodePort')),
   enable_replica_node_port: notActedOn(NODE_PORT, bool(false, 'load_balancer', 'replica Service is of type NodePort')),
   enable_master_pooler_node_port: notActedOn(
-    POOLER,
+    NODE_PORT,
     bool(false, 'load_balancer', 'master pooler Service is of type NodePort'),
   ),
   enable_replica_pooler_node_port: notActedOn(
-    POOLER,
+    NODE_PORT,
     bool(false, 'load_balancer', 'replica pooler Service is of type NodePort'),
   ),
   enable_load_balancer: notActedOn(
@@ -804,43 +815,47 @@ export const OPERATOR_CONFIG_KEYS = {
   ),
 
   // --- Connection pooler ----------------------------------------------------------------------------------
-  connection_pooler_number_of_instances: notActedOn(
-    POOLER,
-    int(2, 'connection_pooler', 'default number of pooler pods', { min: 1 }),
+  connection_pooler_number_of_instances: int(2, 'connection_pooler', 'default number of pooler pods', { min: 1 }),
+  connection_pooler_schema: str('pooler', 'connection_pooler', "schema holding the pooler's user lookup function", {
+    check: 'schema-name',
+  }),
+  connection_pooler_user: str(
+    'pooler',
+    'connection_pooler',
+    'role the pooler connects as; must differ from super_username',
+    { check: 'role-name' },
   ),
-  connection_pooler_schema: notActedOn(
-    POOLER,
-    str('pooler', 'connection_pooler', "schema holding the pooler's user lookup function"),
+  connection_pooler_image: str(
+    'ghcr.io/zalando/postgres-operator/pgbouncer:v2.0.1',
+    'connection_pooler',
+    'pgbouncer image',
+    {
+      check: 'image',
+    },
   ),
-  connection_pooler_user: notActedOn(
-    POOLER,
-    str('pooler', 'connection_pooler', 'role the pooler connects as; must differ from super_username'),
+  connection_pooler_mode: oneOf(
+    ['transaction', 'session'],
+    'transaction',
+    'connection_pooler',
+    'pooling mode: transaction or session',
   ),
-  connection_pooler_image: notActedOn(
-    POOLER,
-    str('ghcr.io/zalando/postgres-operator/pgbouncer:v2.0.1', 'connection_pooler', 'pgbouncer image'),
+  connection_pooler_max_db_connections: int(
+    60,
+    'connection_pooler',
+    'connections the pooler opens to Postgres, split over its pods',
   ),
-  connection_pooler_mode: notActedOn(
-    POOLER,
-    oneOf(['transaction', 'session'], 'transaction', 'connection_pooler', 'pooling mode: transaction or session'),
-  ),
-  connection_pooler_max_db_connections: notActedOn(
-    POOLER,
-    int(60, 'connection_pooler', 'connections the pooler opens to Postgres, split over its pods'),
-  ),
-  connection_pooler_default_cpu_request: notActedOn(
-    POOLER,
-    str('500m', 'connection_pooler', 'CPU request of pooler pods'),
-  ),
-  connection_pooler_default_memory_request: notActedOn(
-    POOLER,
-    str('100Mi', 'connection_pooler', 'memory request of pooler pods'),
-  ),
-  connection_pooler_default_cpu_limit: notActedOn(POOLER, str('1', 'connection_pooler', 'CPU limit of pooler pods')),
-  connection_pooler_default_memory_limit: notActedOn(
-    POOLER,
-    str('100Mi', 'connection_pooler', 'memory limit of pooler pods'),
-  ),
+  connection_pooler_default_cpu_request: str('500m', 'connection_pooler', 'CPU request of pooler pods', {
+    check: 'optional-quantity',
+  }),
+  connection_pooler_default_memory_request: str('100Mi', 'connection_pooler', 'memory request of pooler pods', {
+    check: 'optional-quantity',
+  }),
+  connection_pooler_default_cpu_limit: str('1', 'connection_pooler', 'CPU limit of pooler pods', {
+    check: 'optional-quantity',
+  }),
+  connection_pooler_default_memory_limit: str('100Mi', 'connection_pooler', 'memory limit of pooler pods', {
+    check: 'optional-quantity',
+  }),
 
   // --- Scalyr log shipping (v1.0.0) -------------------------------------------------------------------------
   scalyr_api_key: notActedOn(

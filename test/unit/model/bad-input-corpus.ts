@@ -207,6 +207,27 @@ export const BAD_MANIFESTS: BadManifest[] = [
   invalid('database owner empty', databases({ foo: '' }), 'spec.databases.foo', /owner name is empty/),
   invalid('cluster name with a dot', set('metadata.name', 'acid.minimal'), 'metadata.name', /DNS-1035/),
   invalid(
+    'cluster name too long for the replica pooler',
+    (m) => {
+      set('metadata.name', `acid-${long(47, 'x')}`)(m);
+      spec({ enableReplicaConnectionPooler: true })(m);
+    },
+    'metadata.name',
+    /too long for the replica pooler: Service "acid-x+-pooler-repl" would be 64 characters/,
+  ),
+  invalid(
+    'pooler user with a space',
+    spec({ connectionPooler: { user: 'pool er' } }),
+    'spec.connectionPooler.user',
+    /invalid role name "pool er"/,
+  ),
+  invalid(
+    'pooler schema in upper case',
+    spec({ enableConnectionPooler: true, connectionPooler: { schema: 'Pooler' } }),
+    'spec.connectionPooler.schema',
+    /invalid schema name "Pooler"/,
+  ),
+  invalid(
     'cluster name of 59 characters',
     set('metadata.name', `acid-${long(54, 'x')}`),
     'metadata.name',
@@ -363,13 +384,6 @@ export const BAD_MANIFESTS: BadManifest[] = [
     path: 'spec.useLoadBalancer',
     message: /deprecated/,
   },
-  {
-    what: 'connection pooler asked for',
-    outcome: 'warned',
-    edit: spec({ enableConnectionPooler: true }),
-    path: 'spec.enableConnectionPooler',
-    message: /not acted on yet/,
-  },
 
   // Accepted, a value used in place of the one given, reported once naming the field.
   {
@@ -435,6 +449,13 @@ export const BAD_MANIFESTS: BadManifest[] = [
     message: /standby clusters run exactly 1 instance \(manifest asks for 2\)/,
   },
   {
+    what: 'pooler user named like the superuser',
+    outcome: 'adjusted',
+    edit: spec({ connectionPooler: { user: 'postgres' } }),
+    path: 'spec.connectionPooler.user',
+    message: /^spec\.connectionPooler\.user: "postgres" given, "pooler" used \(it is the superuser\)$/,
+  },
+  {
     what: 'user named like the superuser',
     outcome: 'adjusted',
     edit: users({ postgres: [] }),
@@ -479,6 +500,9 @@ export const BAD_CONFIG_VALUES: BadConfigValue[] = [
   value('max_memory_request', 'lots', /quantity/),
   value('connection_pooler_user', 'postgres', /other than "super_username"/),
   value('connection_pooler_number_of_instances', '0', /at least 1/),
+  value('connection_pooler_image', '', /not an empty value/),
+  value('connection_pooler_schema', 'Pool-Schema', /a schema name of lower case letters/),
+  value('connection_pooler_default_cpu_limit', 'lots', /quantity/),
   value('storage_resize_mode', 'sideways', /one of "pvc", "ebs", "mixed", "off"/),
   value('pod_management_policy', 'random', /one of "ordered_ready", "parallel"/),
   value('password_rotation_interval', '-1', /whole number of days/),

@@ -17,20 +17,22 @@ describe('unsupportedFields', () => {
     assert.deepEqual(fields({}), []);
   });
 
-  it('reports pooler switches only when true', () => {
-    assert.deepEqual(fields({ enableConnectionPooler: true, enableReplicaConnectionPooler: true }), [
-      'enableConnectionPooler',
-      'enableReplicaConnectionPooler',
-    ]);
+  it('does not report the connection pooler, which is acted on', () => {
     assert.deepEqual(
       fields({
-        enableConnectionPooler: false,
-        enableReplicaConnectionPooler: false,
-        enableMasterPoolerLoadBalancer: false,
-        enableLogicalBackup: false,
+        enableConnectionPooler: true,
+        enableReplicaConnectionPooler: true,
+        enableMasterPoolerLoadBalancer: true,
+        enableReplicaPoolerNodePort: true,
+        connectionPooler: { numberOfInstances: 3 },
       }),
       [],
     );
+  });
+
+  it('reports a switch only when true', () => {
+    assert.deepEqual(fields({ enableLogicalBackup: false }), []);
+    assert.deepEqual(fields({ enableLogicalBackup: true }), ['enableLogicalBackup']);
   });
 
   it('reports tls only with a secret name', () => {

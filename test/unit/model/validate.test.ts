@@ -443,19 +443,16 @@ describe('warnings', () => {
     );
   });
 
-  it('enableConnectionPooler: true warns, false does not', () => {
-    assert.deepEqual(
-      warningsOf((raw) => {
-        raw.spec.enableConnectionPooler = true;
-      }),
-      ['spec.enableConnectionPooler is accepted but not acted on yet'],
-    );
-    assert.deepEqual(
-      warningsOf((raw) => {
-        raw.spec.enableConnectionPooler = false;
-      }),
-      [],
-    );
+  it('the connection pooler is acted on: no warning either way', () => {
+    for (const on of [true, false]) {
+      assert.deepEqual(
+        warningsOf((raw) => {
+          raw.spec.enableConnectionPooler = on;
+          raw.spec.connectionPooler = { mode: 'session' };
+        }),
+        [],
+      );
+    }
   });
 
   it('tls with an empty secretName does not warn; with a secret it does', () => {
