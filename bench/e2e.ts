@@ -21,7 +21,7 @@ import { BUNDLE_MODULE, functionSpec } from '../lib/registry/functions';
 import { KubeClient } from '../lib/k8s/client';
 import { installCrd } from '../lib/k8s/crd';
 import { freePort, startLocal } from '../scripts/deploy/local';
-import { summarize } from './stats';
+import { rssMiB, summarize } from './stats';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const CHILD_KINDS = ['StatefulSet', 'Service', 'Endpoints', 'Secret', 'PodDisruptionBudget'];
@@ -29,11 +29,6 @@ const CHILD_KINDS = ['StatefulSet', 'Service', 'Endpoints', 'Secret', 'PodDisrup
 const EXPECTED_CHILDREN = 9;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function rssMiB(pid: number | undefined): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 102.4) / 10;
-}
 
 async function coldStart(dist: string, env: NodeJS.ProcessEnv, namespace: string): Promise<number> {
   const spec = functionSpec('on-create');

@@ -1,10 +1,12 @@
 /**
  * Benchmarks: `npm run bench -- <name> [args]`. Each prints a table and a JSON line, and writes
- * bench/results/<name>.json. Without $KUBECONFIG a local control plane is started for the run.
+ * bench/results/<name>.json. Without $KUBECONFIG a local control plane is started for the run, except for the
+ * benchmarks in OWN_PLANE, which start one themselves when they need it.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { benchColdStart } from './cold-start';
 import { benchE2e } from './e2e';
 import { benchFleet } from './fleet';
 import { benchPeer } from './peer';
@@ -20,10 +22,13 @@ const benchmarks: Record<string, (args: string[]) => Promise<unknown>> = {
   e2e: (args) => benchE2e(Number(args[0] ?? 50)),
   peer: () => benchPeer(),
   rollout: (args) => benchRollout(Number(args[0] ?? 20), Number(args[1] ?? 3), Number(args[2] ?? 5)),
+  'cold-start': (args) => benchColdStart(args),
 };
 
 /** Benchmarks that need pods that run (the full plane) with real processes on the pod IPs (a network namespace). */
 const NEEDS_PODS = new Set(['rollout']);
+/** Benchmarks that start a control plane themselves, for the parts that need one. */
+const OWN_PLANE = new Set(['cold-start']);
 
 async function main() {
   const [name = 'sync', ...args] = process.argv.slice(2);
@@ -38,7 +43,7 @@ async function main() {
     process.exitCode = again.status ?? 1;
     return;
   }
-  const stop = ensureControlPlane(NEEDS_PODS.has(name));
+  const stop = OWN_PLANE.has(name) ? () => undefined : ensureControlPlane(NEEDS_PODS.has(name));
   try {
     const report = (await run(args)) as { phases?: Record<string, Record<string, unknown>> };
     if (report.phases) {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Summary statistics of timings in milliseconds. */
 export interface Summary {
   runs: number;
@@ -21,4 +23,10 @@ export function summarize(samples: readonly number[]): Summary {
     meanMs: round(mean),
     maxMs: round(sorted.at(-1)!),
   };
+}
+
+/** @returns the resident set size of a process in MiB, one decimal (VmRSS from /proc/<pid>/status) */
+export function rssMiB(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 102.4) / 10;
 }
