@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchColdStart } from './cold-start';
 import { benchE2e } from './e2e';
+import { benchFaults } from './faults';
 import { benchFleet } from './fleet';
 import { benchPeer } from './peer';
 import { benchRoles } from './roles';
@@ -22,11 +23,12 @@ const benchmarks: Record<string, (args: string[]) => Promise<unknown>> = {
   e2e: (args) => benchE2e(Number(args[0] ?? 50)),
   peer: () => benchPeer(),
   rollout: (args) => benchRollout(Number(args[0] ?? 20), Number(args[1] ?? 3), Number(args[2] ?? 5)),
+  faults: (args) => benchFaults(args),
   'cold-start': (args) => benchColdStart(args),
 };
 
 /** Benchmarks that need pods that run (the full plane) with real processes on the pod IPs (a network namespace). */
-const NEEDS_PODS = new Set(['rollout']);
+const NEEDS_PODS = new Set(['rollout', 'faults']);
 /** Benchmarks that start a control plane themselves, for the parts that need one. */
 const OWN_PLANE = new Set(['cold-start']);
 

@@ -57,10 +57,17 @@ export interface LocalDeployment {
   /** starts the bridge again on the same port and waits until its initial lists are delivered */
   startBridge(): Promise<void>;
   /**
-   * Kills one function's host with SIGKILL (as a crash or a platform timeout would, mid-invocation), then starts a
-   * new one on the same port and waits for /healthz. Throws for an unknown name.
+   * Kills one function's host with SIGKILL (as a crash or a platform timeout would, mid-invocation), then, after
+   * `downMs` (default 0: a platform restarting it at once), starts a new one on the same port and waits for
+   * /healthz. Throws for an unknown name.
    */
-  killAndRestart(name: string): Promise<LocalProcess>;
+  killAndRestart(name: string, downMs?: number): Promise<LocalProcess>;
+  /**
+   * Starts a second host of one function on a new port (as a platform scaling a function to two replicas) and waits
+   * for /healthz; the bridge does not deliver to it, the caller does. `stop()` stops it too. Throws for an unknown
+   * name.
+   */
+  startAnother(name: string): Promise<LocalProcess>;
 }
 
 /** @returns a free loopback TCP port */
@@ -134,9 +141,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
   const base = { ...process.env, ...options.env };
   const specs = options.functions ?? FUNCTIONS;
   const functions: LocalProcess[] = [];
+  const others: LocalProcess[] = [];
   let bridge: LocalProcess | undefined;
   const stop = async (graceMs = 5000) => {
-    await Promise.all([...functions, ...(bridge ? [bridge] : [])].map((p) => terminate(p, graceMs)));
+    await Promise.all([...functions, ...others, ...(bridge ? [bridge] : [])].map((p) => terminate(p, graceMs)));
   };
   let bridgePort = 0;
   const startBridge = async () => {
@@ -168,14 +176,23 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
       port,
       options.logDir,
     );
-  const killAndRestart = async (name: string) => {
+  const killAndRestart = async (name: string, downMs = 0) => {
     const index = functions.findIndex((p) => p.name === name);
     const spec = specs.find((s) => s.name === name);
     if (index < 0 || !spec) throw new Error(`no function ${name} in this deployment`);
     await terminate(functions[index]!, 0, 'SIGKILL');
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
     functions[index] = startFunction(spec, functions[index]!.port);
     await waitHealthy(functions[index]!, options.readyTimeoutMs ?? 30_000);
     return functions[index]!;
+  };
+  const startAnother = async (name: string) => {
+    const spec = specs.find((s) => s.name === name);
+    if (!spec) throw new Error(`no function ${name} in this deployment`);
+    const another = startFunction(spec, await freePort());
+    others.push(another);
+    await waitHealthy(another, options.readyTimeoutMs ?? 30_000);
+    return another;
   };
   try {
     for (const spec of specs) functions.push(startFunction(spec, await freePort()));
@@ -196,6 +213,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
     },
     startBridge,
     killAndRestart,
+    startAnother,
   };
 }
 

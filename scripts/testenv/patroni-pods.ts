@@ -448,6 +448,25 @@ function readinessProbe(pod: KubeObject): { timeoutMs: number; failureThreshold:
   };
 }
 
+/** The keys of SPILO_CONFIGURATION's `bootstrap.dcs` the harness honours. */
+const MANIFEST_DCS_KEYS = ['ttl', 'loop_wait', 'retry_timeout', 'failsafe_mode'] as const;
+
+/**
+ * @returns the `ttl`, `loop_wait`, `retry_timeout` (seconds) and `failsafe_mode` the pod's SPILO_CONFIGURATION (JSON)
+ *   sets in `bootstrap.dcs`; nothing for a key it does not set. Sources: Patroni "Dynamic Configuration Settings"
+ *   (https://patroni.readthedocs.io/en/latest/dynamic_configuration.html) and "DCS Failsafe Mode"
+ *   (https://patroni.readthedocs.io/en/latest/dcs_failsafe_mode.html).
+ */
+function manifestDcs(spiloConfiguration: string | undefined): Record<string, unknown> {
+  try {
+    const dcs = (JSON.parse(spiloConfiguration ?? '{}') as { bootstrap?: { dcs?: Record<string, unknown> } }).bootstrap
+      ?.dcs;
+    return Object.fromEntries(MANIFEST_DCS_KEYS.filter((k) => dcs?.[k] !== undefined).map((k) => [k, dcs![k]]));
+  } catch {
+    return {};
+  }
+}
+
 /** Inputs of {@link spiloLikeConfig}. */
 interface MemberInputs {
   pod: string;
@@ -491,7 +510,9 @@ function spiloLikeConfig(m: MemberInputs): Record<string, unknown> {
       ports: [{ name: 'postgresql', port: 5432 }],
     },
     bootstrap: {
-      dcs: testClusterDcs(33554432),
+      // Spilo merges SPILO_CONFIGURATION into its own: the timings and failsafe_mode a manifest sets win over the
+      // harness's short defaults (they decide whether a leader survives an API server outage).
+      dcs: { ...testClusterDcs(33554432), ...manifestDcs(env.SPILO_CONFIGURATION) },
       initdb: [{ encoding: 'UTF8' }, { locale: 'C' }, 'no-sync'],
       post_bootstrap: m.postBootstrap,
       pg_hba: [

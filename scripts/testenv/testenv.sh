@@ -8,6 +8,9 @@
 #   testenv.sh down         stop it and remove the state dir
 #   testenv.sh env          print the `export ...` lines of a running plane (TESTENV_FULL=1 when full)
 #   testenv.sh status       print "up" or "down" (exit 0 / 1)
+#   testenv.sh restart-apiserver [SECONDS]
+#                           kill kube-apiserver (SIGKILL, as a crash), wait SECONDS (default 0), start it again
+#                           on the same port and wait until it is ready: a fault for the fault-schedule suite
 #
 # Env: TESTENV_DIR (state dir, default <repo>/.testenv/plane), KUBEBUILDER_ASSETS (dir with etcd, kube-apiserver,
 #      kubectl, and for the full plane kube-controller-manager, kube-scheduler, kwok and kwok-stages.yaml;
@@ -353,16 +356,29 @@ cmd_env() {
   cat "$DIR/env"
 }
 
+cmd_restart_apiserver() {
+  is_up || { log "not up ($DIR)"; exit 1; }
+  resolve_bin
+  local pid; pid=$(cat "$DIR/run/kube-apiserver.pid")
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  sleep "${1:-0}"
+  # spawn appends to run/order; keep one entry so stop_all stops it once, in its place
+  sed -i '/^kube-apiserver$/d' "$DIR/run/order"
+  start_apiserver
+}
+
 cmd_status() {
   if is_up; then echo up; else echo down; return 1; fi
 }
 
 cmd=${1:-}
 [ $# -gt 0 ] && shift
+if [ "$cmd" = restart-apiserver ]; then cmd_restart_apiserver "$@"; exit; fi
 for arg in "$@"; do
   case "$arg" in
     --full) FULL=1 ;;
-    *) echo "usage: $0 up [--full] | down | env | status" >&2; exit 2 ;;
+    *) echo "usage: $0 up [--full] | down | env | status | restart-apiserver [SECONDS]" >&2; exit 2 ;;
   esac
 done
 case "$cmd" in
@@ -370,5 +386,5 @@ case "$cmd" in
   down) cmd_down ;;
   env) cmd_env ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up [--full] | down | env | status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--full] | down | env | status | restart-apiserver [SECONDS]" >&2; exit 2 ;;
 esac
