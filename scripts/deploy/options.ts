@@ -3,7 +3,8 @@
  * `DeployOptions`, so the same options give the same objects on every target.
  *
  * Sources: Kubernetes "Object Names and IDs" (DNS-1123 labels for namespaces); Kubeless Function `timeout`
- * (seconds, default 180; runtime research §1.1).
+ * (seconds, default 180; runtime research §1.1); Knative delivery `retryAfterMax` and its feature flag
+ * `delivery-retryafter` (https://knative.dev/docs/eventing/event-delivery/).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,11 @@ export interface DeployOptions {
   kubelessRuntime: string;
   /** kubeless: run the bundle baked into the image (`image`), or let Kubeless unpack the zip (`zip`) */
   kubelessSource: KubelessSource;
+  /**
+   * knative: the Triggers' delivery also honours a function's `Retry-After` (`retryAfterMax`); needs Knative's
+   * `delivery-retryafter` feature enabled, or its webhook refuses the Triggers
+   */
+  knativeRetryAfter: boolean;
 }
 
 /** A parsed command line. */
@@ -75,6 +81,7 @@ export function defaultOptions(): DeployOptions {
     includeCrd: true,
     kubelessRuntime: 'nodejs22',
     kubelessSource: 'image',
+    knativeRetryAfter: false,
   };
 }
 
@@ -126,7 +133,9 @@ targets: ${TARGET_NAMES.join(', ')}
   --no-crd                   leave out the postgresql CustomResourceDefinition
   --kubeless-runtime ID      Kubeless runtime of the Function objects (default: nodejs22)
   --kubeless-source image|zip  kubeless: run the bundle baked into --image, or let Kubeless unpack the zip
-                             into a runtime registered as --kubeless-runtime (default: image)`;
+                             into a runtime registered as --kubeless-runtime (default: image)
+  --knative-retry-after      knative: Triggers honour the functions' Retry-After (retryAfterMax; needs the
+                             delivery-retryafter feature enabled in Knative's config-features)`;
 
 /**
  * Parses `<target> [--dry-run] [options]` (the arguments after `scripts/deploy/index.ts`).
@@ -151,6 +160,7 @@ export function parseDeployArgs(argv: string[]): DeployCommand {
         'no-crd': { type: 'boolean', default: false },
         'kubeless-runtime': { type: 'string' },
         'kubeless-source': { type: 'string' },
+        'knative-retry-after': { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -199,6 +209,7 @@ export function parseDeployArgs(argv: string[]): DeployCommand {
       includeCrd: !values['no-crd'],
       kubelessRuntime: runtime,
       kubelessSource: source,
+      knativeRetryAfter: values['knative-retry-after'] ?? false,
     },
   };
 }

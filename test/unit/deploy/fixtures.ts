@@ -1,7 +1,7 @@
 /**
- * Shared inputs of the deploy tests: options, placeholder bundles in a temp build directory, and an RBAC
- * evaluator that answers "may this ServiceAccount do that?" from generated objects the way the RBAC authorizer
- * does (a RoleBinding grants in its namespace, a ClusterRoleBinding everywhere).
+ * Shared inputs of the deploy tests: options, lookups in generated objects, placeholder bundles in a temp build
+ * directory, and an RBAC evaluator that answers "may this ServiceAccount do that?" from generated objects the way
+ * the RBAC authorizer does (a RoleBinding grants in its namespace, a ClusterRoleBinding everywhere).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,28 @@ import type { PolicyRule } from '../../../lib/registry/rbac';
 import { FUNCTIONS } from '../../../lib/registry/functions';
 import type { DesiredObject } from '../../../scripts/deploy/meta';
 import { defaultOptions, type DeployOptions } from '../../../scripts/deploy/options';
+
+/** A container of a generated pod, as far as the tests read it. */
+export type Container = {
+  name: string;
+  image: string;
+  command?: string[];
+  env: Array<{ name: string; value?: string }>;
+  livenessProbe?: unknown;
+  readinessProbe?: unknown;
+  ports?: Array<{ containerPort: number }>;
+};
+/** A generated pod spec, as far as the tests read it. */
+export type PodSpec = { serviceAccountName?: string; automountServiceAccountToken?: boolean; containers: Container[] };
+
+/** @returns the object of that kind and name, if generated */
+export const find = (objects: readonly DesiredObject[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name);
+/** @returns the pod template of a Deployment */
+export const podOf = (deployment: DesiredObject) =>
+  (deployment.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
+/** @returns a container's env as name → value */
+export const envOf = (container: Container) => Object.fromEntries(container.env.map((e) => [e.name, e.value]));
 
 /** Options with an operator namespace `pgo` watching `apps` and `data`. */
 export function testOptions(overrides: Partial<DeployOptions> = {}): DeployOptions {

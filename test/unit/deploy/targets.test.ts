@@ -1,4 +1,4 @@
-// The plain and knative targets, the command line, deterministic output, the cron call and the Dockerfile.
+// The plain target, the command line, deterministic output, the cron call and the Dockerfile.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,23 +12,7 @@ import { parseDeployArgs, repoRoot, UsageError } from '../../../scripts/deploy/o
 import { CRON_CALL_SCRIPT } from '../../../scripts/deploy/plain';
 import { generate, render } from '../../../scripts/deploy/targets';
 import { IMAGE_APP_DIR } from '../../../scripts/deploy/workloads';
-import { allows, placeholderDist, testOptions } from './fixtures';
-
-type Container = {
-  name: string;
-  image: string;
-  command?: string[];
-  env: Array<{ name: string; value?: string }>;
-  livenessProbe?: unknown;
-  ports?: Array<{ containerPort: number }>;
-};
-type PodSpec = { serviceAccountName?: string; containers: Container[] };
-
-const find = (objects: DesiredObject[], kind: string, name: string) =>
-  objects.find((o) => o.kind === kind && o.metadata.name === name);
-const podOf = (deployment: DesiredObject) =>
-  (deployment.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
-const envOf = (container: Container) => Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+import { allows, envOf, find, placeholderDist, podOf, testOptions, type PodSpec } from './fixtures';
 
 describe('plain target', () => {
   const options = testOptions();
@@ -163,137 +147,6 @@ describe('the cron call', () => {
   });
 });
 
-describe('knative target', () => {
-  const objects = generate('knative', testOptions());
-  const sources = objects.filter((o) => o.kind === 'ApiServerSource');
-  type SourceSpec = {
-    mode: string;
-    serviceAccountName: string;
-    resources: Array<{ apiVersion: string; kind: string }>;
-    namespaceSelector?: unknown;
-    sink: { ref: { kind: string; name: string; namespace: string } };
-  };
-
-  it('Services on port 80 (where a sink ref resolves) to the host on 8080', () => {
-    for (const spec of FUNCTIONS) {
-      const service = find(objects, 'Service', spec.name)!;
-      assert.deepEqual((service.spec as { ports: unknown[] }).ports, [
-        { name: 'http-function-port', port: 80, targetPort: 'http', protocol: 'TCP' },
-      ]);
-      assert.equal(podOf(find(objects, 'Deployment', spec.name)!).spec.containers[0]!.ports?.[0]?.containerPort, 8080);
-    }
-  });
-
-  it('an ApiServerSource in Resource mode per resource trigger, with its own ServiceAccount allowed to watch', () => {
-    const resourceFunctions = FUNCTIONS.filter((f) => f.trigger.type === 'resource');
-    assert.deepEqual(sources.map((s) => s.metadata.name).sort(), resourceFunctions.map((f) => f.name).sort());
-    const byName = (name: string) => sources.find((s) => s.metadata.name === name)!.spec as SourceSpec;
-    for (const spec of resourceFunctions) {
-      const source = byName(spec.name);
-      assert.equal(source.mode, 'Resource');
-      assert.deepEqual(source.sink.ref, { apiVersion: 'v1', kind: 'Service', name: spec.name, namespace: 'pgo' });
-      assert.ok(find(objects, 'ServiceAccount', source.serviceAccountName));
-    }
-    assert.deepEqual(byName('on-create').resources, [{ apiVersion: 'acid.zalan.do/v1', kind: 'postgresql' }]);
-    assert.deepEqual(byName('on-create').namespaceSelector, {
-      matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['apps', 'data'] }],
-    });
-    assert.deepEqual(byName('on-operator-config-change').resources, [{ apiVersion: 'v1', kind: 'ConfigMap' }]);
-    assert.equal(
-      byName('on-operator-config-change').namespaceSelector,
-      undefined,
-      'the ConfigMap is in the source namespace',
-    );
-    assert.deepEqual(byName('on-node-drain').resources, [{ apiVersion: 'v1', kind: 'Node' }]);
-    assert.equal(byName('on-node-drain').namespaceSelector, undefined);
-
-    assert.equal(
-      allows(objects, 'pgo/on-create-source', {
-        verb: 'watch',
-        group: 'acid.zalan.do',
-        resource: 'postgresqls',
-        namespace: 'apps',
-      }),
-      true,
-    );
-    assert.equal(
-      allows(objects, 'pgo/on-create-source', {
-        verb: 'patch',
-        group: 'acid.zalan.do',
-        resource: 'postgresqls',
-        namespace: 'apps',
-      }),
-      false,
-    );
-    assert.equal(allows(objects, 'pgo/on-node-drain-source', { verb: 'watch', group: '', resource: 'nodes' }), true);
-    assert.equal(
-      allows(objects, 'pgo/on-operator-config-change-source', {
-        verb: 'list',
-        group: '',
-        resource: 'configmaps',
-        namespace: 'pgo',
-      }),
-      true,
-    );
-  });
-
-  it('all namespaces: an empty namespaceSelector and a ClusterRole for the postgresql sources', () => {
-    const all = generate('knative', testOptions({ watchedNamespaces: '*' }));
-    const source = all.find((o) => o.kind === 'ApiServerSource' && o.metadata.name === 'on-update')!;
-    assert.deepEqual((source.spec as SourceSpec).namespaceSelector, {});
-    assert.equal(
-      allows(all, 'pgo/on-update-source', {
-        verb: 'list',
-        group: 'acid.zalan.do',
-        resource: 'postgresqls',
-        namespace: 'any',
-      }),
-      true,
-    );
-  });
-
-  it('a ConfigMap in another namespace: the config source selects that namespace and may watch there', () => {
-    const moved = generate('knative', testOptions({ configMap: { namespace: 'config', name: 'postgres-operator' } }));
-    const source = moved.find((o) => o.kind === 'ApiServerSource' && o.metadata.name === 'on-operator-config-change')!;
-    assert.deepEqual((source.spec as SourceSpec).namespaceSelector, {
-      matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['config'] }],
-    });
-    assert.equal(
-      allows(moved, 'pgo/on-operator-config-change-source', {
-        verb: 'watch',
-        group: '',
-        resource: 'configmaps',
-        namespace: 'config',
-      }),
-      true,
-    );
-    assert.equal(
-      allows(moved, 'pgo/on-operator-config-change-source', {
-        verb: 'watch',
-        group: '',
-        resource: 'configmaps',
-        namespace: 'pgo',
-      }),
-      false,
-    );
-  });
-
-  it('a PingSource for periodic-sync; no bridge, no CronJob, nothing of Knative Serving', () => {
-    const ping = objects.filter((o) => o.kind === 'PingSource');
-    assert.equal(ping.length, 1);
-    assert.deepEqual(ping[0]!.spec, {
-      schedule: '*/5 * * * *',
-      timezone: 'Etc/UTC',
-      sink: { ref: { apiVersion: 'v1', kind: 'Service', name: 'periodic-sync', namespace: 'pgo' } },
-    });
-    assert.equal(find(objects, 'Deployment', 'postgres-operator-bridge'), undefined);
-    assert.equal(
-      objects.some((o) => o.kind === 'CronJob' || o.apiVersion.startsWith('serving.knative.dev')),
-      false,
-    );
-  });
-});
-
 describe('output', () => {
   it('two runs give byte-identical YAML for every target', () => {
     const dist = placeholderDist();
@@ -379,12 +232,15 @@ describe('parseDeployArgs', () => {
       '--no-crd',
       '--kubeless-source',
       'zip',
+      '--knative-retry-after',
     ]);
     assert.deepEqual(options.watchedNamespaces, ['a', 'b']);
     assert.deepEqual(options.configMap, { namespace: 'config', name: 'my-config' });
     assert.equal(options.timeoutSeconds, 60);
     assert.equal(options.includeCrd, false);
     assert.equal(options.kubelessSource, 'zip');
+    assert.equal(options.knativeRetryAfter, true);
+    assert.equal(parseDeployArgs(['knative']).options.knativeRetryAfter, false);
   });
 
   it('bad input names the option and what is expected', () => {
