@@ -23,15 +23,15 @@
  *   `{}` = all; ceOverrides.extensions; the controller checks get/list/watch for the account in every selected
  *   namespace): https://knative.dev/docs/eventing/sources/apiserversource/reference/ ; its events (types
  *   `dev.knative.apiserver.resource.{add,update,delete}`, extensions `kind`, `apiversion`, `name`, `namespace`):
- *   https://github.com/knative/eventing/blob/knative-v1.20.0/pkg/adapter/apiserver/events/events.go
+ *   https://github.com/knative/eventing/blob/v0.48.2/pkg/adapter/apiserver/events/events.go
  * - PingSource (schedule, timezone, sink; type `dev.knative.sources.ping`, source
  *   `/apis/v1/namespaces/<namespace>/pingsources/<name>`): https://knative.dev/docs/eventing/sources/ping-source/
- *   and https://github.com/knative/eventing/blob/knative-v1.20.0/pkg/apis/sources/v1/ping_lifecycle.go
+ *   and https://github.com/knative/eventing/blob/v0.48.2/pkg/apis/sources/v1/ping_lifecycle.go
  * - Broker and Trigger (broker, filter.attributes: exact match, all must hold): https://knative.dev/docs/eventing/brokers/
  *   and https://knative.dev/docs/eventing/triggers/
  * - Delivery spec (retry, backoffPolicy, backoffDelay, deadLetterSink, retryAfterMax behind the
  *   `delivery-retryafter` feature): https://knative.dev/docs/eventing/event-delivery/ and
- *   https://github.com/knative/eventing/blob/knative-v1.20.0/pkg/kncloudevents/retries.go
+ *   https://github.com/knative/eventing/blob/v0.48.2/pkg/kncloudevents/retries.go
  * - A sink `ref` to a core Service resolves to `http://<name>.<namespace>.svc.cluster.local` (port 80):
  *   https://github.com/knative/pkg/blob/main/resolver/addressable_resolver.go
  */
@@ -241,7 +241,7 @@ export function trigger(spec: FunctionSpec, options: DeployOptions): DesiredObje
  * (probes). Nothing is retried from here: the periodic sync repairs what a dropped event would have done.
  *
  * Source: https://knative.dev/docs/eventing/event-delivery/ (dead-letter sink, error extensions);
- * https://github.com/knative/eventing/blob/knative-v1.20.0/pkg/kncloudevents/attributes/knative_error.go
+ * https://github.com/knative/eventing/blob/v0.48.2/pkg/kncloudevents/attributes/knative_error.go
  */
 export const DEAD_LETTER_SCRIPT = [
   "require('node:http').createServer((req, res) => {",
@@ -311,7 +311,7 @@ export function deadLetterReceiver(options: DeployOptions): DesiredObject[] {
  * Env of the function hosts under this target: a Broker takes a non-empty 2xx answer that is not a CloudEvent for
  * a failed delivery (the MTChannelBasedBroker's filter turns it into a 502, "The response MUST be either empty or
  * a valid CloudEvent"), so the hosts answer a success with an empty body. Source:
- * https://github.com/knative/eventing/blob/knative-v1.20.0/pkg/broker/filter/filter_handler.go (`writeResponse`).
+ * https://github.com/knative/eventing/blob/v0.48.2/pkg/broker/filter/filter_handler.go (`writeResponse`).
  */
 export const EMPTY_SUCCESS_REPLY_ENV = { name: 'FUNC_EMPTY_SUCCESS_REPLY', value: 'true' };
 
