@@ -6,6 +6,7 @@
  * pod_role_label, inherited_labels, inherited_annotations).
  */
 import type { OperatorConfig } from '../model/config';
+import { POOLER_APPLICATION } from '../model/pooler';
 import type { Postgresql } from '../model/postgresql';
 
 export type Labels = Record<string, string>;
@@ -48,3 +49,23 @@ export const labelSelector = (labels: Record<string, string>) =>
   Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
+
+/**
+ * The label selector of every child of a cluster, pooler objects included: `cluster_labels` with an `application`
+ * label widened to `application in (<value>,db-connection-pooler)` (the pooler objects carry that value instead),
+ * plus `<cluster_name_label>=<cluster>`, or only the presence of that label when `cluster` is not given (a LIST of
+ * every cluster at once).
+ * Source: Kubernetes "Labels and Selectors" (equality- and set-based requirements).
+ */
+export function childrenSelector(
+  config: Pick<OperatorConfig, 'cluster_labels' | 'cluster_name_label'>,
+  cluster?: string,
+): string {
+  const parts = Object.entries(config.cluster_labels).map(([key, value]) =>
+    key === 'application' && value !== POOLER_APPLICATION
+      ? `${key} in (${value},${POOLER_APPLICATION})`
+      : `${key}=${value}`,
+  );
+  parts.push(cluster === undefined ? config.cluster_name_label : `${config.cluster_name_label}=${cluster}`);
+  return parts.join(',');
+}

@@ -27,16 +27,19 @@ export interface ClusterEvent {
 
 /**
  * One Event for the child writes of a sync: `Created` when it only created objects, else `Updated`; the message
- * names the objects created and the reasons of the updates (`Created Service a, Secret b. Updated <reason>; <reason>`).
+ * names the objects created and the reasons of the updates and deletions (`Created Service a, Secret b. Updated
+ * <reason>; <reason>. Deleted: <reason>`).
  * @returns the Event, or undefined when nothing was written
  */
 export function childWritesEvent(actions: readonly AppliedAction[]): ClusterEvent | undefined {
   if (actions.length === 0) return undefined;
   const created = actions.filter((a) => a.change === 'created').map((a) => `${a.kind} ${a.name}`);
   const updated = actions.filter((a) => a.change === 'updated').map((a) => a.reason);
+  const deleted = actions.filter((a) => a.change === 'deleted').map((a) => a.reason);
   const message = [
     created.length ? `Created ${created.join(', ')}` : '',
     updated.length ? `Updated ${updated.join('; ')}` : '',
+    deleted.length ? `Deleted: ${deleted.join('; ')}` : '',
   ]
     .filter(Boolean)
     .join('. ');

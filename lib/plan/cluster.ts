@@ -9,6 +9,7 @@ import { POD_TEMPLATE_HASH_ANNOTATION } from '../model/annotations';
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { objectKey, planChildren, withDesiredHash, type Action, type LiveObject } from './plan';
+import { poolerRemovals } from './pooler';
 import { planStatefulSet, type Refusal, type StatefulSetChange } from './statefulset';
 
 /** What planning a cluster needs besides the manifest and what was observed. */
@@ -68,7 +69,10 @@ export function planCluster(
   const state = { ...built, objects: built.objects.map((o) => (o.kind === 'StatefulSet' ? statefulSet.desired : o)) };
   return {
     state,
-    actions: planChildren(state.objects.map(withDesiredHash), state.shared, observed),
+    actions: [
+      ...planChildren(state.objects.map(withDesiredHash), state.shared, observed),
+      ...poolerRemovals(cluster, settings.config, state.objects, observed),
+    ],
     statefulSet,
     instances,
   };

@@ -14,11 +14,14 @@ import { POD_TEMPLATE_HASH_ANNOTATION } from '../model/annotations';
 /** Annotation holding the hash of the desired object last applied. */
 export const DESIRED_HASH_ANNOTATION = 'acid.zalan.do/desired-hash';
 
-/** One write: server-side apply of an owned object, or creation of a shared one that is missing. */
+/**
+ * One write: server-side apply of an owned object, creation of a shared one that is missing, or deletion of an
+ * owned one no longer wanted (a pooler turned off).
+ */
 export interface Action {
-  type: 'apply' | 'create';
-  /** whether the object is new or an existing one changes */
-  change: 'created' | 'updated';
+  type: 'apply' | 'create' | 'delete';
+  /** whether the object is new, an existing one changes, or it goes */
+  change: 'created' | 'updated' | 'deleted';
   object: DesiredObject;
   reason: string;
   /**

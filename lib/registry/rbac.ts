@@ -53,6 +53,9 @@ export const SYNC_CLUSTER: RuleGroup = {
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls/status'], verbs: ['get', 'patch'] },
     { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'create', 'patch'] },
     { apiGroups: [''], resources: ['services', 'endpoints', 'secrets'], verbs: ['get', 'list', 'create', 'patch'] },
+    // The connection pooler: its Deployments, and its Deployment, Service and Secret removed when it is turned off.
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+    { apiGroups: [''], resources: ['services', 'secrets'], verbs: ['delete'] },
     { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'create', 'patch'] },
     { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'create'] },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['get', 'create'] },
@@ -141,7 +144,7 @@ export const FINALIZE_CLUSTER: RuleGroup = {
   scope: 'namespace',
   rules: [
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list', 'patch'] },
-    { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'delete'] },
+    { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['get', 'list', 'delete'] },
     {
       apiGroups: [''],
       resources: ['services', 'endpoints', 'configmaps', 'secrets', 'pods', 'persistentvolumeclaims'],

@@ -1,5 +1,6 @@
 /**
- * Everything a cluster should have in PostgreSQL, from all sources at once: the merged roles and the databases.
+ * Everything a cluster should have in PostgreSQL, from all sources at once: the merged roles (the connection
+ * pooler's among them while a pooler runs) and the databases.
  *
  * Source: Zalando postgres-operator docs, user.md and administrator.md (role sources and priorities).
  */
@@ -7,6 +8,7 @@ import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { manifestDatabases, type DesiredDatabase } from './databases';
 import { mergeRoles } from './merge';
+import { poolerDatabaseState } from './pooler';
 import { manifestRoles, systemRoles, teamRoles, type SourceRoles } from './sources';
 import type { DesiredRole, RoleNote } from './types';
 
@@ -33,12 +35,15 @@ export interface DesiredState {
 export function desiredState(input: RoleSourceInputs): DesiredState {
   const manifest = manifestRoles(input.cluster, input.config, input.passwords);
   const team = input.team ? teamRoles(input.team.members, input.team.superuserMembers, input.config) : [];
+  // The pooler's role is a system role while a pooler runs, as in Zalando (a manifest user of that name yields).
+  const pooler = poolerDatabaseState(input.cluster, input.config, input.passwords);
   const merged = mergeRoles(
     [
       ...manifest.roles,
       ...input.infrastructure.flatMap((source) => source.roles),
       ...team,
       ...systemRoles(input.config, input.passwords),
+      ...(pooler ? [pooler.role] : []),
     ],
     input.config,
   );

@@ -15,6 +15,8 @@ import type { LeaseHeld } from './cluster-lease';
 import type { NamespacedPostgresql, ObservedChildren } from './observe';
 import { syncStatefulSet } from './statefulset-steps';
 
+const VERB = { created: 'Created', updated: 'Updated', deleted: 'Deleted' } as const;
+
 /** What a pass wrote so far: filled as it goes, so a failure half-way still reports what was written. */
 export interface Applied {
   /** the writes made to children, with their reasons */
@@ -42,7 +44,7 @@ export async function applyChildren(
 ): Promise<void> {
   const record = (action: ClusterPlan['actions'][number]) => {
     applied.actions.push(appliedAction(action));
-    log.info(`${action.change === 'created' ? 'Created' : 'Updated'} ${action.object.kind}`, {
+    log.info(`${VERB[action.change]} ${action.object.kind}`, {
       name: action.object.metadata.name,
       reason: action.reason,
     });
@@ -54,6 +56,7 @@ export async function applyChildren(
     others.map(async (action) => {
       const written = await writeChild(ctx, cluster, action);
       if (written) observed.set(objectKey(action.object), written);
+      else if (action.type === 'delete') observed.delete(objectKey(action.object));
     }),
   );
   // Recorded in the plan's order (not the order the answers came in), failures left out.
@@ -94,6 +97,16 @@ async function writeChild(
       undefined,
       ctx.signal,
     );
+  }
+  if (action.type === 'delete') {
+    const { kind, metadata } = action.object;
+    // Background propagation: the Deployment goes at once, its ReplicaSets and pods after it.
+    await ctx.client.delete(
+      { kind, namespace: cluster.metadata.namespace, name: metadata.name },
+      'Background',
+      ctx.signal,
+    );
+    return undefined;
   }
   return action.type === 'apply' ? ctx.client.apply(action.object, ctx.signal) : createShared(ctx, action.object);
 }

@@ -1,7 +1,7 @@
 /**
  * `finalizeCluster`: the cleanup of a deleted `postgresql` object, v2.0.1 semantics (as `Delete` in
  * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/cluster.go).
- * Deletes the StatefulSet and its pods, the PVCs (when `enable_persistent_volume_claim_deletion`), the Secrets
+ * Deletes the connection pooler's Deployments, the StatefulSet and its pods, the PVCs (when `enable_persistent_volume_claim_deletion`), the Secrets
  * (when `enable_secrets_deletion`; the system users' Secrets are always kept), the PodDisruptionBudgets, the
  * Services and Endpoints, and Patroni's objects (`<cluster>-config`, `-leader`, `-failover`, `-sync`, as Endpoints
  * or ConfigMaps). It lists again and removes the finalizer only when nothing is left; until then it reports what
@@ -16,17 +16,16 @@
  * finalizer stays (the object waits in Terminating) and a Warning Event says which annotation to add.
  */
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import { selectorLabels } from '../../builders/labels';
 import { isRetryable, isStatus } from '../../k8s/errors';
 import type { KubeObject } from '../../k8s/client';
-import { POSTGRESQL, type Postgresql } from '../../model/postgresql';
+import { POSTGRESQL } from '../../model/postgresql';
 import { deleteGuardProblem, keptAfterDeletion } from '../../plan/cleanup';
 import { storedStatus } from '../../plan/cluster-status';
 import { removeFinalizer } from './finalizer';
 import type { PostgresqlObject } from './read-cluster';
 import { messageOf } from './result';
 import type { SyncContext } from '../context';
-import { labelSelector } from '../../builders/labels';
+import { childrenSelector } from '../../builders/labels';
 
 /** How a finalization ended. */
 export interface FinalizeResult {
@@ -44,8 +43,9 @@ export interface FinalizeResult {
   error?: string;
 }
 
-/** The kinds deleted by the cluster's selector labels, in Zalando's order. */
+/** The kinds deleted by the cluster's selector labels, in Zalando's order (the pooler's Deployments first). */
 const CLEANUP_KINDS = [
+  'Deployment',
   'StatefulSet',
   'Pod',
   'PersistentVolumeClaim',
@@ -133,8 +133,8 @@ export async function finalizeCluster(
 
 /** Lists the cluster's children by its selector labels, plus Patroni's objects by name. */
 async function listChildren(ctx: SyncContext, namespace: string, cluster: string): Promise<Child[]> {
-  // The selector labels depend only on the name (and the config): the manifest may be gone or invalid.
-  const selector = labelSelector(selectorLabels({ metadata: { name: cluster } } as Postgresql, ctx.config));
+  // The selector depends only on the name (and the config): the manifest may be gone or invalid.
+  const selector = childrenSelector(ctx.config, cluster);
   const lists = await Promise.all(
     CLEANUP_KINDS.map((kind) => ctx.client.list<Child>(kind, namespace, selector, ctx.signal)),
   );

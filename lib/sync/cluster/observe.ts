@@ -5,7 +5,7 @@
  */
 import type { V1Secret, V1StatefulSet } from '@kubernetes/client-node';
 import { secretUsers, type DesiredObject } from '../../builders';
-import { labelSelector, selectorLabels } from '../../builders/labels';
+import { childrenSelector, selectorLabels } from '../../builders/labels';
 import { secretName } from '../../builders/names';
 import { buildPodServiceAccount } from '../../builders/service-account';
 import type { KubeObject } from '../../k8s/client';
@@ -13,8 +13,15 @@ import type { Postgresql } from '../../model/postgresql';
 import { objectKey } from '../../plan/plan';
 import type { SyncContext } from '../context';
 
-/** The kinds a cluster owns, listed by the cluster's selector labels. */
-export const OWNED_KINDS = ['Endpoints', 'Service', 'Secret', 'PodDisruptionBudget', 'StatefulSet'] as const;
+/** The kinds a cluster owns, listed by the cluster's selector labels (the pooler's included: `childrenSelector`). */
+export const OWNED_KINDS = [
+  'Endpoints',
+  'Service',
+  'Secret',
+  'PodDisruptionBudget',
+  'StatefulSet',
+  'Deployment',
+] as const;
 
 /** Observed children by `Kind/name`. */
 export type ObservedChildren = Map<string, KubeObject>;
@@ -64,7 +71,7 @@ async function observeChildren(
   shared: DesiredObject[],
 ): Promise<ObservedChildren> {
   const namespace = cluster.metadata.namespace;
-  const selector = labelSelector(selectorLabels(cluster, ctx.config));
+  const selector = childrenSelector(ctx.config, cluster.metadata.name);
   const observed: ObservedChildren = new Map();
   const lists = await Promise.all(
     OWNED_KINDS.map(async (kind) => ({ kind, items: await ctx.client.list(kind, namespace, selector, ctx.signal) })),

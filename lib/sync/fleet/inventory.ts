@@ -1,7 +1,7 @@
 /**
  * Everything fleet sync needs, read with one LIST per kind and namespace scope: the `postgresql` objects, the
- * children of every cluster (by the `cluster_labels` plus the presence of `cluster_name_label`, grouped by that
- * label's value), and the shared pod ServiceAccount and RoleBinding (by name, with a field selector).
+ * children of every cluster (by the `cluster_labels`, pooler objects included, plus the presence of
+ * `cluster_name_label`, grouped by that label's value), and the shared pod ServiceAccount and RoleBinding (by name, with a field selector).
  *
  * Source: Kubernetes API concepts, "List" with `labelSelector` and `fieldSelector` (metadata.name is supported
  * for every resource).
@@ -13,7 +13,7 @@ import { POSTGRESQL } from '../../model/postgresql';
 import { OWNED_KINDS, type ObservedChildren } from '../cluster/observe';
 import type { SyncContext } from '../context';
 import type { ListedCluster } from './diff';
-import { labelSelector } from '../../builders/labels';
+import { childrenSelector } from '../../builders/labels';
 
 /** A namespace scope: one namespace, or `undefined` for all namespaces. */
 export type Scope = string | undefined;
@@ -56,7 +56,7 @@ async function listByField(
  */
 export async function readInventory(ctx: SyncContext, scope: Scope): Promise<Inventory> {
   const nameLabel = ctx.config.cluster_name_label;
-  const selector = [labelSelector(ctx.config.cluster_labels), nameLabel].filter(Boolean).join(',');
+  const selector = childrenSelector(ctx.config);
   // The shared objects have the same names in every namespace; build them for any namespace to learn the names.
   const sharedKinds = buildPodServiceAccount(ctx.config, 'default').map((o) => ({
     kind: o.kind,

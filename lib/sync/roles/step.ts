@@ -5,7 +5,9 @@
  * 2. waits, without touching the network, until the master is up (see `roles-master.ts`): the sync then returns
  *    `retryable` with the reason, and the `RolesSynced` condition says "waiting for the master pod";
  * 3. reads the passwords from the credentials Secrets (the source of truth), the infrastructure roles and the
- *    Teams API members; merges the sources; connects as the superuser; plans and runs the SQL.
+ *    Teams API members; merges the sources; connects as the superuser; plans and runs the SQL;
+ * 4. while a connection pooler runs, checks its lookup function in every database and installs it where it is
+ *    missing or differs (`pooler-lookup.ts`).
  *
  * The outcome is the `RolesSynced` condition on the `postgresql` status (reasons `WaitingForMaster`, `Synced`,
  * `SyncedWithWarnings`, `TeamsApiUnavailable`, `ConnectionFailed`, `SyncFailed`), written with the rest of the
@@ -26,7 +28,9 @@ import type { Condition, Postgresql, PostgresqlStatus } from '../../model/postgr
 import { connectionDefaults, masterAddress, PgSession, PostgresError } from '../../pg/connection';
 import { desiredState } from '../../roles/desired';
 import type { PasswordEncryption, Statement } from '../../roles/types';
+import { poolerDatabaseState } from '../../roles/pooler';
 import { applyRolesAndDatabases } from './apply';
+import { syncLookupFunctions, type LookupOutcome } from './pooler-lookup';
 import { readInfrastructureRoles, readTeamMembers, secretPasswords } from './inputs';
 import { masterState } from './master';
 import type { SyncContext } from '../context';
@@ -177,19 +181,21 @@ export async function syncRolesAndDatabases(
       cluster.metadata.namespace!,
       ctx.config.cluster_domain,
     );
-    let session: PgSession;
-    try {
-      session = await PgSession.open(
+    const open = (database: string) =>
+      PgSession.open(
         {
           ...address,
           ...defaults,
           user: ctx.config.super_username,
           password: superPassword,
-          database: 'postgres',
+          database,
           applicationName: 'postgres-operator-functions',
         },
         ctx.signal,
       );
+    let session: PgSession;
+    try {
+      session = await open('postgres');
     } catch (error) {
       const e = error as PostgresError;
       return finish({
@@ -199,6 +205,8 @@ export async function syncRolesAndDatabases(
       });
     }
     let applied;
+    let lookup: LookupOutcome | undefined;
+    const pooler = poolerDatabaseState(cluster, ctx.config, passwords);
     try {
       applied = await applyRolesAndDatabases(session, state, {
         encryption: encryptionOf(cluster),
@@ -208,6 +216,11 @@ export async function syncRolesAndDatabases(
             reason: statement.reason,
           }),
       });
+      // Zalando v1.15.1 installs no lookup function in a standby cluster: its databases are read-only.
+      if (pooler && !cluster.spec.standby && !applied.aborted) {
+        lookup = await syncLookupFunctions(session, open, pooler.schema, pooler.role.name);
+        for (const where of lookup.installed) log.info(`Installed ${pooler.schema}.user_lookup`, { database: where });
+      }
     } finally {
       await session.close();
     }
@@ -217,16 +230,32 @@ export async function syncRolesAndDatabases(
       ...state.notes.map((n) => n.message),
       ...applied.notes.map((n) => n.message),
       ...(team?.ok ? team.warnings : []),
+      ...(pooler && cluster.spec.standby
+        ? [`the pooler's ${pooler.schema}.user_lookup is not installed: a standby cluster is read-only`]
+        : []),
     ];
-    const summary: RolesSummary = { statements: applied.executed.length, failed: applied.failed.length, notes };
-    if (applied.executed.length > 0) {
-      const message = applied.executed.map(describe).join('; ');
+    const installed = lookup?.installed ?? [];
+    const failed = [
+      ...applied.failed,
+      ...(lookup?.failed ?? []).map((f) => ({ error: f.error, retryable: f.retryable })),
+    ];
+    const summary: RolesSummary = {
+      statements: applied.executed.length + installed.length,
+      failed: failed.length,
+      notes,
+    };
+    if (applied.executed.length + installed.length > 0) {
+      const message = [
+        ...applied.executed.map(describe),
+        ...installed.map((where) => `Installed ${pooler!.schema}.user_lookup in database ${where}`),
+      ].join('; ');
       await ctx.events.record(raw, 'Normal', 'RolesSynced', message);
     }
     const inSync = `${state.roles.length} roles and ${state.databases.length} databases`;
-    if (applied.failed.length > 0) {
-      const message = `${applied.failed.length} of ${applied.planned} statements failed: ${applied.failed.map((f) => f.error).join('; ')}`;
-      const retryable = applied.failed.some((f) => f.retryable);
+    if (failed.length > 0) {
+      const planned = applied.planned + installed.length + (lookup?.failed.length ?? 0);
+      const message = `${failed.length} of ${planned} statements failed: ${failed.map((f) => f.error).join('; ')}`;
+      const retryable = failed.some((f) => f.retryable);
       return finish({
         condition: makeCondition(raw, false, 'SyncFailed', message, now),
         pending: retryable ? message : undefined,
