@@ -9,6 +9,9 @@
  * `npm run bench -- faults drain [SEED] [COUNT]`: the drain-during-rollout schedule only (a rollout, and a cluster's
  * master node cordoned while one of its replicas is being replaced), COUNT times with seeds SEED.. (default 1, 20).
  *
+ * Then the bridge and the API server are restarted on the settled fleet, and what the operator wrote after each is
+ * printed (a relist of converged objects is no work: nothing).
+ *
  * Prints the table of scripts/testenv/fault-fleet.ts (seed, change, faults, wall time beside the fault-free one,
  * most pods of a cluster down at once, status lag, ok/FAIL) and each failure; a failing seed replays with
  * `npm run bench -- faults <seed> 1` (timing aside). Logs are kept when a schedule fails. Needs root for the network
@@ -51,6 +54,8 @@ export async function benchFaults(args: string[]): Promise<Record<string, unknow
   const names = Array.from({ length: clusters }, (_, i) => `acid-fault-${i}`);
   const log = (line: string) => console.error(`bench: ${line}`);
   const rows: ScheduleRow[] = [];
+  /** what the operator wrote after each restart on the settled fleet */
+  const relists: Record<string, string[]> = {};
   let fleet: FaultFleet | undefined;
   try {
     log(`${clusters} clusters of ${instances}; starting Patroni pods and the operator...`);
@@ -79,6 +84,13 @@ export async function benchFaults(args: string[]): Promise<Record<string, unknow
       rows.push(row);
       log(`  ${row.failures.length === 0 ? 'ok' : `FAIL: ${row.failures.join('; ')}`} in ${row.seconds.toFixed(1)} s`);
     }
+    for (const what of ['bridge', 'apiserver'] as const) {
+      const written = await fleet.restartWhileIdle(what);
+      relists[what] = written;
+      log(
+        `${what} restarted on the settled fleet: ${written.length} objects written${written.length ? `: ${written.join(', ')}` : ''}`,
+      );
+    }
   } finally {
     await fleet?.stop();
     await client.delete({ kind: 'Namespace', name: namespace }).catch(() => undefined);
@@ -95,6 +107,7 @@ export async function benchFaults(args: string[]): Promise<Record<string, unknow
     schedules: rows.length,
     failed: rows.filter((r) => r.failures.length > 0).length,
     maxPodsDown: Math.max(...rows.map((r) => r.maxDown)),
+    writesAfterRestartWhileIdle: relists,
     rows,
   };
 }

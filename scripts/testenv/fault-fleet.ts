@@ -20,6 +20,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import pRetry from 'p-retry';
 import pg from 'pg';
 import { binaryRequest, toCloudEvent } from '../../lib/bridge/cloudevent';
 import type { WatchedResource } from '../../lib/bridge/routing';
@@ -38,6 +39,13 @@ const run = promisify(execFile);
 const testenvScript = fileURLToPath(new URL('./testenv.sh', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const FLAG_ANNOTATION = 'zalando-postgres-operator-rolling-update-required';
+
+/**
+ * Runs one API call of the harness again while it fails (for ~30 s: another fault may be restarting the API
+ * server), so that a fault is injected and, above all, undone.
+ */
+const retrying = <T>(call: () => Promise<T>): Promise<T> =>
+  pRetry(call, { retries: 10, minTimeout: 300, maxTimeout: 5_000, factor: 1.6 });
 
 /** Options of {@link FaultFleet.start}. */
 export interface FaultFleetOptions {
@@ -268,6 +276,39 @@ export class FaultFleet {
     };
   }
 
+  /**
+   * Restarts the bridge (its initial lists deliver every object again) or the API server (every watch of the
+   * bridge breaks and resumes) on the settled fleet, waits `quietMs` for the deliveries, and lists every object the
+   * operator writes whose resourceVersion moved meanwhile, and the Events it added: on a converged fleet a relist is
+   * no work, so the list is empty.
+   * @returns `<Kind>/<name>` of each object written, and `Event <reason>: <message>` of each new Event
+   */
+  async restartWhileIdle(what: 'bridge' | 'apiserver', quietMs = 15_000): Promise<string[]> {
+    const before = await this.operatorObjects();
+    if (what === 'bridge') {
+      await this.deployment.stopBridge(true);
+      await this.deployment.startBridge();
+    } else await restartApiServer(0);
+    await sleep(quietMs);
+    const after = await this.operatorObjects();
+    return [...after].filter(([key, version]) => before.get(key) !== version).map(([key]) => key);
+  }
+
+  /** @returns `<Kind>/<name>` (or `Event <reason>: <message>`) -> resourceVersion of what the operator writes */
+  private async operatorObjects(): Promise<Map<string, string>> {
+    const { client, namespace } = this.options;
+    const out = new Map<string, string>();
+    // Patroni writes the Endpoints, the pods and its config objects itself; the rest is the operator's.
+    const kinds = ['postgresql', 'StatefulSet', 'Service', 'Secret', 'PodDisruptionBudget', 'ServiceAccount', 'Lease'];
+    for (const kind of kinds)
+      for (const o of await client.list(kind, namespace))
+        out.set(`${kind}/${o.metadata!.name}`, o.metadata!.resourceVersion as string);
+    for (const e of await client.list('Event', namespace))
+      if (e.source?.component !== 'patroni')
+        out.set(`Event ${e.reason}: ${e.message}`, `${e.count ?? 1}/${e.metadata!.resourceVersion}`);
+    return out;
+  }
+
   /** The change of a schedule: how to apply it and what else the settled fleet must show. */
   private applyChange(
     schedule: Schedule,
@@ -280,7 +321,7 @@ export class FaultFleet {
         this.image = this.image === this.options.images[0] ? this.options.images[1] : this.options.images[0];
         return {
           description: `docker_image → ${this.image.split(':').pop()}`,
-          apply: async () => void (await client.apply(this.configMap())),
+          apply: async () => void (await retrying(() => client.apply(this.configMap()))),
         };
       }
       case 'instances': {
@@ -288,7 +329,7 @@ export class FaultFleet {
           state.instances === this.options.instances ? this.options.instances + 1 : this.options.instances;
         return {
           description: `${target} numberOfInstances → ${state.instances}`,
-          apply: async () => void (await client.apply(this.manifest(target))),
+          apply: async () => void (await retrying(() => client.apply(this.manifest(target)))),
         };
       }
       case 'user': {
@@ -296,7 +337,7 @@ export class FaultFleet {
         state.users.set(user, `db_${schedule.seed}_${this.userSerial}`);
         return {
           description: `${target} + user ${user}`,
-          apply: async () => void (await client.apply(this.manifest(target))),
+          apply: async () => void (await retrying(() => client.apply(this.manifest(target)))),
           extraCheck: async () => {
             const secret = await client.get({
               kind: 'Secret',
@@ -343,9 +384,7 @@ export class FaultFleet {
         await deployment.startBridge();
         return;
       case 'restart-apiserver':
-        await run('bash', [testenvScript, 'restart-apiserver', String((fault.holdMs ?? 0) / 1000)], {
-          env: { ...process.env, KUBEBUILDER_ASSETS: process.env.KUBEBUILDER_ASSETS ?? process.env.TESTENV_BIN },
-        });
+        await restartApiServer(fault.holdMs ?? 0);
         return;
       case 'stale-events':
         await this.sendStaleEvents(this.options.clusters[fault.cluster!]!, stale, staleConfig);
@@ -354,9 +393,9 @@ export class FaultFleet {
         await this.secondHost(fault.target!, this.options.clusters[fault.cluster ?? 0]!);
         return;
       case 'invalid-config':
-        await this.options.client.apply(this.configMap({ rollout_clusters_at_once: 'zero' }));
+        await retrying(() => this.options.client.apply(this.configMap({ rollout_clusters_at_once: 'zero' })));
         await sleep(fault.holdMs ?? 0);
-        await this.options.client.apply(this.configMap());
+        await retrying(() => this.options.client.apply(this.configMap()));
         return;
       case 'cordon-master':
         await this.cordonMaster(this.options.clusters[fault.cluster!]!);
@@ -364,12 +403,20 @@ export class FaultFleet {
     }
   }
 
-  /** POSTs events as the bridge would, to the function host itself. */
+  /**
+   * POSTs an event as the bridge would, to the function host itself.
+   * @returns the HTTP status, or 0 when the host did not answer (another fault may have killed it: the event is
+   *   lost, as a platform's delivery to a dead host would be)
+   */
   private async deliver(url: string, resource: WatchedResource, object: KubeObject): Promise<number> {
     const request = binaryRequest(toCloudEvent({ resource, action: 'update', object }));
-    const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });
-    await response.text();
-    return response.status;
+    try {
+      const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });
+      await response.text();
+      return response.status;
+    } catch {
+      return 0;
+    }
   }
 
   private functionUrl(name: string): string {
@@ -383,7 +430,7 @@ export class FaultFleet {
    */
   private async sendStaleEvents(cluster: string, stale: Map<string, KubeObject>, staleConfig: KubeObject) {
     const { client, namespace } = this.options;
-    const current = (await client.get({ kind: 'postgresql', namespace, name: cluster }))!;
+    const current = (await retrying(() => client.get({ kind: 'postgresql', namespace, name: cluster })))!;
     const onUpdate = this.functionUrl('on-update');
     const codes = [
       await this.deliver(onUpdate, 'postgresql', stale.get(cluster)!),
@@ -405,10 +452,13 @@ export class FaultFleet {
     try {
       const [resource, object]: [WatchedResource, KubeObject] =
         name === 'on-operator-config-change'
-          ? ['operator-configmap', (await client.get({ kind: 'ConfigMap', namespace, name: 'postgres-operator' }))!]
+          ? [
+              'operator-configmap',
+              (await retrying(() => client.get({ kind: 'ConfigMap', namespace, name: 'postgres-operator' })))!,
+            ]
           : name === 'on-node-drain'
-            ? ['node', (await client.list('Node'))[0]!]
-            : ['postgresql', (await client.get({ kind: 'postgresql', namespace, name: cluster }))!];
+            ? ['node', (await retrying(() => client.list('Node')))[0]!]
+            : ['postgresql', (await retrying(() => client.get({ kind: 'postgresql', namespace, name: cluster })))!];
       const codes: number[] = [];
       for (let i = 0; i < 3; i++) {
         codes.push(
@@ -427,18 +477,20 @@ export class FaultFleet {
 
   private async cordonMaster(cluster: string): Promise<void> {
     const { client, namespace } = this.options;
-    const master = (await client.list('Pod', namespace, `cluster-name=${cluster}`)).find(
+    const master = (await retrying(() => client.list('Pod', namespace, `cluster-name=${cluster}`))).find(
       (p) => p.metadata?.labels?.['spilo-role'] === 'master' && !p.metadata.deletionTimestamp,
     );
     const node = master?.spec?.nodeName as string | undefined;
     if (!node) throw new Error(`${cluster} has no master on a node`);
     this.cordoned.add(node);
-    await client.mergePatch({ kind: 'Node', name: node }, { spec: { unschedulable: true } });
+    await retrying(() => client.mergePatch({ kind: 'Node', name: node }, { spec: { unschedulable: true } }));
   }
 
   private async uncordonAll(): Promise<void> {
     for (const node of this.cordoned)
-      await this.options.client.mergePatch({ kind: 'Node', name: node }, { spec: { unschedulable: null } });
+      await retrying(() =>
+        this.options.client.mergePatch({ kind: 'Node', name: node }, { spec: { unschedulable: null } }),
+      );
     this.cordoned = new Set();
   }
 
@@ -596,6 +648,13 @@ export class FaultFleet {
     }
     return failures;
   }
+}
+
+/** Kills the plane's kube-apiserver and starts it again after `downMs` (scripts/testenv/testenv.sh). */
+async function restartApiServer(downMs: number): Promise<void> {
+  await run('bash', [testenvScript, 'restart-apiserver', String(downMs / 1000)], {
+    env: { ...process.env, KUBEBUILDER_ASSETS: process.env.KUBEBUILDER_ASSETS ?? process.env.TESTENV_BIN },
+  });
 }
 
 /** @returns the PostgreSQL state Patroni's Kubernetes DCS wrote into the pod's `status` annotation */
