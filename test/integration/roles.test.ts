@@ -7,14 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import type { KubeClient } from '../../lib/k8s/client';
 import { parseOperatorConfig, type OperatorConfig } from '../../lib/model/config';
 import type { Condition } from '../../lib/model/postgresql';
-import { scramVerifier } from '../../lib/roles/password';
 import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluster';
 import { applyManifest, installCrd, reference, syncContext, testClient } from './operator';
 import { startPostgres, type TestPostgres } from './postgres';
-import { createNamespace, deleteNamespace, kubectl } from './testenv';
-
-const secretOf = (user: string, cluster: string) =>
-  `${user.replaceAll('_', '-')}.${cluster}.credentials.postgresql.acid.zalan.do`;
+import { ddlCount, masterUp, password, secretOf, superuserFromSecret } from './roles-helpers';
+import { createNamespace, deleteNamespace } from './testenv';
 
 /** A Teams API: `GET /teams/{id}` with `Authorization: Bearer <token>`; `mode` switches to failures. */
 class TeamsApi {
@@ -76,40 +73,6 @@ const rolesCondition = async (client: KubeClient, namespace: string, name: strin
   ((await client.get({ kind: 'postgresql', namespace, name }))?.status?.conditions as Condition[] | undefined)?.find(
     (c) => c.type === 'RolesSynced',
   );
-
-async function password(client: KubeClient, namespace: string, user: string, cluster: string): Promise<string> {
-  const secret = await client.get({ kind: 'Secret', namespace, name: secretOf(user, cluster) });
-  assert.ok(secret, `Secret of ${user}`);
-  return Buffer.from(secret.data.password, 'base64').toString();
-}
-
-/** What Patroni does once a leader runs: the master Endpoints get its address. */
-async function masterUp(namespace: string, name: string): Promise<void> {
-  const patch = JSON.stringify({
-    subsets: [{ addresses: [{ ip: '10.0.0.4' }], ports: [{ name: 'postgresql', port: 5432, protocol: 'TCP' }] }],
-  });
-  const result = await kubectl(['patch', 'endpoints', name, '-n', namespace, '--type', 'merge', '-p', patch]);
-  assert.equal(result.code, 0, result.stderr);
-}
-
-/** What Spilo does at bootstrap: the superuser gets the password of its Secret (sent as a verifier). */
-async function superuserFromSecret(
-  server: TestPostgres,
-  client: KubeClient,
-  namespace: string,
-  cluster: string,
-): Promise<void> {
-  const admin = await server.admin();
-  const secret = await password(client, namespace, 'postgres', cluster);
-  await admin.query(`ALTER ROLE postgres PASSWORD '${scramVerifier(secret, Buffer.from('fixed-test-salt!'))}'`);
-  server.password = secret;
-}
-
-const ddlCount = (server: TestPostgres): number =>
-  server
-    .log()
-    .split('\n')
-    .filter((l) => /LOG:\s+statement: (CREATE|ALTER|GRANT|DROP|REVOKE)/.test(l)).length;
 
 interface RoleRow {
   rolname: string;
