@@ -204,8 +204,10 @@ export function triggerAttributes(spec: FunctionSpec, options: DeployOptions): R
  * The delivery spec of every Trigger: {@link DELIVERY_RETRIES} retries with exponential backoff from
  * {@link DELIVERY_BACKOFF_SECONDS} (ISO-8601 durations), then the dead-letter receiver. Knative retries network
  * errors, 404, 408, 409, 429 and 5xx. With `knativeRetryAfter` also `retryAfterMax` (the longest `Retry-After`
- * the functions send, 15 s): a 429 or 503 then waits at least its `Retry-After`, capped there. Knative's webhook
- * refuses that field unless the `delivery-retryafter` feature is enabled in `config-features`.
+ * the functions send, 15 s): the wait before a retry of a 429 or 503 is then the larger of the backoff and the
+ * answer's `Retry-After` (capped at 15 s), so `Retry-After: 3` moves the retries to 3, 6, 10, 18, 34, 66, 130, 258
+ * and 514 s. Knative's webhook refuses that field unless the alpha feature `delivery-retryafter` is `enabled` in
+ * the ConfigMap `config-features` (namespace `knative-eventing`).
  */
 export function deliverySpec(options: DeployOptions): Record<string, unknown> {
   return {
