@@ -3,10 +3,19 @@
  * brought to the manifest's (`rollout/patroni-config.ts`), then one step of the rolling update
  * (`rollout/rolling-update.ts`); their Events together. Without the Lease a step that would write says so
  * (`needsLease`) and the sync comes back holding it.
+ *
+ * Before the rolling update, a pod made from one of our older pod templates after its StatefulSet changed (the
+ * StatefulSet controller recreates a deleted pod from the revision its cache holds, which can be the old one after
+ * an API server restart) is flagged like the others: the template change flagged the pods of that moment only.
+ * A pod without our template hash (made by Zalando's operator before a takeover) is left to the takeover's rules.
  */
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { HeldLease } from '../../k8s/lease';
-import { listPods } from '../pods/flags';
+import type { V1Pod } from '@kubernetes/client-node';
+import { POD_TEMPLATE_HASH_ANNOTATION } from '../../model/annotations';
+import { ROLLING_UPDATE_ANNOTATION } from '../../builders';
+import { podsMarkedReport, type StepReport } from '../../plan/statefulset-events';
+import { flagPodsForRollingUpdate, isFlagged, listPods } from '../pods/flags';
 import { patroniConfigStep } from '../rollout/patroni-config';
 import { rollingUpdateStep, type RolloutOutcome } from '../rollout/rolling-update';
 import type { SyncContext } from '../context';
@@ -30,9 +39,35 @@ export async function podSteps(
 ): Promise<RolloutOutcome> {
   const statefulSet: V1StatefulSet | undefined = observed.get(`StatefulSet/${cluster.metadata.name}`);
   if (!statefulSet) return { events: [] };
-  const pods = await listPods(ctx, cluster.metadata.namespace, podSelector(ctx, cluster, statefulSet));
+  let pods = await listPods(ctx, cluster.metadata.namespace, podSelector(ctx, cluster, statefulSet));
+  const hash = statefulSet.spec?.template?.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION];
+  const outdated = hash ? pods.filter((pod) => madeFromAnotherTemplate(pod, hash)) : [];
+  const marked: StepReport[] = [];
+  if (outdated.length > 0) {
+    if (!lease) return { events: [], needsLease: true };
+    const flagged = new Set(await flagPodsForRollingUpdate(ctx, outdated, hash!));
+    pods = pods.map((pod) => (flagged.has(pod.metadata?.name ?? '') ? withFlag(pod) : pod));
+    const report = podsMarkedReport(
+      cluster.metadata.name,
+      [...flagged],
+      `they were made from an older pod template of StatefulSet ${cluster.metadata.name}`,
+    );
+    if (report) marked.push(report);
+  }
   const patroni = await patroniConfigStep(ctx, cluster, pods, lease !== undefined);
   if (patroni.needsLease) return { events: [], needsLease: true };
   const rollout = await rollingUpdateStep(ctx, raw, cluster, pods, statefulSet.spec?.replicas ?? instances, lease);
-  return { ...rollout, events: [...patroni.events, ...rollout.events] };
+  return { ...rollout, events: [...marked, ...patroni.events, ...rollout.events] };
+}
+
+/** @returns whether the pod carries our template hash, another than the StatefulSet's, and is not flagged yet */
+function madeFromAnotherTemplate(pod: V1Pod, hash: string): boolean {
+  const own = pod.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION];
+  return own !== undefined && own !== hash && !isFlagged(pod) && !pod.metadata?.deletionTimestamp;
+}
+
+/** @returns a copy of the pod as the flag patch left it */
+function withFlag(pod: V1Pod): V1Pod {
+  const annotations = { ...pod.metadata?.annotations, [ROLLING_UPDATE_ANNOTATION]: 'true' };
+  return { ...pod, metadata: { ...pod.metadata, annotations } };
 }
