@@ -12,6 +12,9 @@
  *   Express' `status(code)` and `set(name, value)`;
  * - `context`: `{'function-name', timeout, runtime, 'memory-limit'}`;
  * - result: a string is sent as is, anything else as JSON, `undefined` as an empty 200; a throw is a 500.
+ *   With `FUNC_EMPTY_SUCCESS_REPLY=true` a 2xx answer has no body (the result is only logged): a Knative Broker
+ *   takes a non-empty answer that is not a CloudEvent for a failed delivery
+ *   (https://github.com/knative/eventing/blob/v0.48.2/pkg/broker/filter/filter_handler.go, `writeResponse`).
  *
  * Beyond Kubeless: a handler still running at `FUNC_TIMEOUT` gets a 408 reply (Kubeless can only stop synchronous
  * loops), invalid JSON gets a 400 naming the problem instead of a 500, the module is loaded once at start so a
@@ -41,6 +44,8 @@ export interface HostOptions {
   memoryLimit?: string;
   /** request body limit in bytes */
   bodyLimitBytes: number;
+  /** answer a 2xx without a body (env FUNC_EMPTY_SUCCESS_REPLY=true; the knative target sets it) */
+  emptySuccessReply?: boolean;
   log?: Logger;
 }
 
@@ -68,6 +73,7 @@ export function hostOptionsFromEnv(env: NodeJS.ProcessEnv): HostOptions {
     runtime: env.FUNC_RUNTIME,
     memoryLimit: env.FUNC_MEMORY_LIMIT,
     bodyLimitBytes: Number(env.REQ_MB_LIMIT ?? 1) * 1024 * 1024,
+    emptySuccessReply: env.FUNC_EMPTY_SUCCESS_REPLY === 'true',
   };
 }
 
@@ -208,7 +214,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         );
       });
       try {
-        send(res, await Promise.race([Promise.resolve(handler(event, context)), timeout]));
+        const result = await Promise.race([Promise.resolve(handler(event, context)), timeout]);
+        if (options.emptySuccessReply && res.statusCode < 300 && !res.writableEnded) {
+          log.debug('Function result', { result });
+          res.end();
+        } else send(res, result);
       } finally {
         clearTimeout(timer);
       }

@@ -13,6 +13,7 @@ import type { DesiredObject } from './meta';
 /** Plural and scope of every kind the targets generate. */
 const KINDS: Record<string, { plural: string; namespaced: boolean }> = {
   ApiServerSource: { plural: 'apiserversources', namespaced: true },
+  Broker: { plural: 'brokers', namespaced: true },
   ClusterRole: { plural: 'clusterroles', namespaced: false },
   ClusterRoleBinding: { plural: 'clusterrolebindings', namespaced: false },
   ConfigMap: { plural: 'configmaps', namespaced: true },
@@ -26,6 +27,7 @@ const KINDS: Record<string, { plural: string; namespaced: boolean }> = {
   RoleBinding: { plural: 'rolebindings', namespaced: true },
   Service: { plural: 'services', namespaced: true },
   ServiceAccount: { plural: 'serviceaccounts', namespaced: true },
+  Trigger: { plural: 'triggers', namespaced: true },
 };
 
 /** @returns the API path of an object (`/apis/apps/v1/namespaces/ns/deployments/name`); throws for an unknown kind */
@@ -123,7 +125,7 @@ export async function applyObjects(
       if (error instanceof KubeApiError && error.status === 404) {
         throw new Error(
           `${describe(object)}: the cluster does not serve ${object.apiVersion} ${object.kind}` +
-            `${object.apiVersion.startsWith('sources.knative.dev') ? ' (install Knative Eventing first)' : ''}` +
+            `${/^(sources|eventing)\.knative\.dev\//.test(object.apiVersion) ? ' (install Knative Eventing first)' : ''}` +
             `${object.apiVersion.startsWith('kubeless.io') ? ' (install Kubeless first)' : ''}: ${error.message}`,
         );
       }

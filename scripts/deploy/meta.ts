@@ -46,7 +46,7 @@ export function rbacName(operatorNamespace: string, account: string): string {
 
 /**
  * Order of kinds in the output: what others refer to comes first (CRD, roles, accounts), the workloads next,
- * the event sources last. `kubectl apply -f -` and `scripts/deploy` apply in this order.
+ * then the Broker, the event sources and the Triggers. `kubectl apply -f -` and `scripts/deploy` apply in this order.
  */
 const KIND_ORDER = [
   'CustomResourceDefinition',
@@ -60,8 +60,10 @@ const KIND_ORDER = [
   'Function',
   'CronJob',
   'CronJobTrigger',
+  'Broker',
   'PingSource',
   'ApiServerSource',
+  'Trigger',
 ];
 
 /** @returns the objects sorted by kind (see KIND_ORDER), then namespace and name; the input is not changed */

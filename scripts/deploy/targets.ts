@@ -42,7 +42,7 @@ export const TARGETS: Record<TargetName, ObjectTarget | ProcessTarget> = {
   },
   knative: {
     type: 'objects',
-    summary: 'a Deployment and Service per function, ApiServerSources and a PingSource (Knative Eventing)',
+    summary: 'a Deployment and Service per function, sources to a Broker, a Trigger per function (Knative Eventing)',
     objects: (options) => knativeObjects(options),
   },
   kubeless: {

@@ -16,8 +16,13 @@ import { generate, render } from '../../scripts/deploy/targets';
 import { toYaml } from '../../scripts/deploy/yaml';
 import { createNamespace, kubectl, requireTestenv } from './testenv';
 
-const knativeDir = fileURLToPath(new URL('../fixtures/reference/knative/', import.meta.url));
-const KNATIVE_CRDS = ['apiserversources.sources.knative.dev', 'pingsources.sources.knative.dev'];
+const knativeDir = fileURLToPath(new URL('../fixtures/knative/', import.meta.url));
+const KNATIVE_CRDS = [
+  'apiserversources.sources.knative.dev',
+  'pingsources.sources.knative.dev',
+  'brokers.eventing.knative.dev',
+  'triggers.eventing.knative.dev',
+];
 
 /** `kubectl apply --server-side --dry-run=server` of a YAML stream; returns kubectl's result. */
 function serverDryRun(yaml: string) {
@@ -84,6 +89,10 @@ describe('deploy targets on the API server', () => {
       `${knativeDir}apiserversource.yaml`,
       '-f',
       `${knativeDir}pingsource.yaml`,
+      '-f',
+      `${knativeDir}broker.yaml`,
+      '-f',
+      `${knativeDir}trigger.yaml`,
     ]);
     assert.equal(install.code, 0, install.stderr);
     const established = await kubectl([
@@ -119,7 +128,7 @@ describe('deploy targets on the API server', () => {
           result.stdout,
         );
         for (const kind of target === 'knative'
-          ? ['apiserversource', 'pingsource', 'deployment']
+          ? ['apiserversource', 'pingsource', 'broker', 'trigger', 'deployment']
           : ['cronjob', 'deployment']) {
           assert.ok(
             lines.some((line) => line.startsWith(`${kind}.`)),

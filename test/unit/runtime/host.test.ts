@@ -29,6 +29,17 @@ const url = (name: string) => `http://127.0.0.1:${hosts[name]!.port}/`;
 describe('function host (Kubeless runtime contract)', () => {
   before(async () => {
     for (const handlerName of ['echo', 'text', 'busy', 'fail', 'slow']) {
+      hosts[`${handlerName}-empty`] = await startHost({
+        moduleName: 'handler',
+        handlerName,
+        moduleDir: dir,
+        port: 0,
+        host: '127.0.0.1',
+        timeoutSeconds: 30,
+        bodyLimitBytes: 1024,
+        emptySuccessReply: true,
+        log: silentLogger,
+      });
       hosts[handlerName] = await startHost({
         moduleName: 'handler',
         handlerName,
@@ -54,6 +65,18 @@ describe('function host (Kubeless runtime contract)', () => {
     });
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { data: { a: 1 }, id: 'e1', fn: 'echo', timeout: 30, ce: 't' });
+  });
+
+  it('FUNC_EMPTY_SUCCESS_REPLY: a success has no body (as a Knative Broker wants), a 503 keeps its body and Retry-After', async () => {
+    const ok = await fetch(url('echo-empty'), { method: 'POST', body: '{}' });
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), '');
+    const busy = await fetch(url('busy-empty'), { method: 'POST', body: '{}' });
+    assert.equal(busy.status, 503);
+    assert.equal(busy.headers.get('retry-after'), '7');
+    assert.deepEqual(await busy.json(), { retry: true });
+    const failed = await fetch(url('fail-empty'), { method: 'POST', body: '{}' });
+    assert.equal(failed.status, 500);
   });
 
   it('gives an empty body as {} (cron without payload), on any path and method', async () => {
