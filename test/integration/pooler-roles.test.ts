@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import type { KubeClient } from '../../lib/k8s/client';
 import type { OperatorConfig } from '../../lib/model/config';
 import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluster';
-import { applyManifest, installCrd, referenceConfig, syncContext, testClient } from './operator';
+import { applyManifest, installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
 import { startPostgres, type TestPostgres } from './postgres';
-import { ddlCount, masterUp, password, superuserFromSecret } from './roles-helpers';
+import { connectRolesTo, ddlCount, masterUp, password, superuserFromSecret } from './roles-helpers';
 import { createNamespace, deleteNamespace } from './testenv';
 
 const cluster = 'acid-pooled';
@@ -63,33 +63,20 @@ describe('connection pooler in PostgreSQL', () => {
     client = testClient();
     server = await startPostgres('scram-sha-256');
     namespace = await createNamespace('pooler-roles');
-    Object.assign(process.env, {
-      POSTGRES_HOST_TEMPLATE: `127.0.0.1:${server.port}`,
-      POSTGRES_SSLMODE: 'disable',
-      OPERATOR_NAMESPACE: namespace,
-    });
+    connectRolesTo(server, namespace);
     config = referenceConfig('v2.0.1');
     // what Spilo creates at bootstrap: the admin role (team_admin_role) the manifest users get as ADMIN
     const admin = await server.admin();
     await admin.query('CREATE ROLE admin NOLOGIN CREATEDB');
     await admin.end();
-    await applyManifest(
-      {
-        apiVersion: 'acid.zalan.do/v1',
-        kind: 'postgresql',
-        metadata: { name: cluster },
-        spec: {
-          teamId: 'acid',
-          numberOfInstances: 1,
-          volume: { size: '1Gi' },
-          postgresql: { version: '17' },
-          enableConnectionPooler: true,
-          users: { app_owner: ['createdb'] },
-          databases: { app: 'app_owner', reports: 'app_owner' },
-        },
-      },
-      namespace,
-    );
+    const manifest = reference('v2.0.1/minimal-postgres-manifest.yaml');
+    manifest.metadata = { name: cluster };
+    Object.assign(manifest.spec, {
+      enableConnectionPooler: true,
+      users: { app_owner: ['createdb'] },
+      databases: { app: 'app_owner', reports: 'app_owner' },
+    });
+    await applyManifest(manifest, namespace);
     await sync();
     await masterUp(namespace, cluster);
     await superuserFromSecret(server, client, namespace, cluster);

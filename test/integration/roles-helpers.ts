@@ -45,3 +45,12 @@ export const ddlCount = (server: TestPostgres): number =>
     .log()
     .split('\n')
     .filter((l) => /LOG:\s+statement: (CREATE|ALTER|GRANT|DROP|REVOKE)/.test(l)).length;
+
+/** Points the role step at a test server: its address, no TLS, and the operator namespace of the test. */
+export function connectRolesTo(server: TestPostgres, namespace: string): void {
+  Object.assign(process.env, {
+    POSTGRES_HOST_TEMPLATE: `127.0.0.1:${server.port}`,
+    POSTGRES_SSLMODE: 'disable',
+    OPERATOR_NAMESPACE: namespace,
+  });
+}

@@ -10,7 +10,7 @@ import type { Condition } from '../../lib/model/postgresql';
 import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluster';
 import { applyManifest, installCrd, reference, syncContext, testClient } from './operator';
 import { startPostgres, type TestPostgres } from './postgres';
-import { ddlCount, masterUp, password, secretOf, superuserFromSecret } from './roles-helpers';
+import { connectRolesTo, ddlCount, masterUp, password, secretOf, superuserFromSecret } from './roles-helpers';
 import { createNamespace, deleteNamespace } from './testenv';
 
 /** A Teams API: `GET /teams/{id}` with `Authorization: Bearer <token>`; `mode` switches to failures. */
@@ -137,11 +137,7 @@ describe('roles and databases from every source (SCRAM)', () => {
     teams = new TeamsApi('testtoken');
     await teams.start();
     namespace = await createNamespace('roles');
-    Object.assign(process.env, {
-      POSTGRES_HOST_TEMPLATE: `127.0.0.1:${server.port}`,
-      POSTGRES_SSLMODE: 'disable',
-      OPERATOR_NAMESPACE: namespace,
-    });
+    connectRolesTo(server, namespace);
     config = configWith({
       enable_teams_api: 'true',
       teams_api_url: teams.url,
@@ -460,11 +456,7 @@ describe('roles with md5 passwords', () => {
     client = testClient();
     server = await startPostgres('md5');
     namespace = await createNamespace('roles-md5');
-    Object.assign(process.env, {
-      POSTGRES_HOST_TEMPLATE: `127.0.0.1:${server.port}`,
-      POSTGRES_SSLMODE: 'disable',
-      OPERATOR_NAMESPACE: namespace,
-    });
+    connectRolesTo(server, namespace);
     await applyManifest(
       {
         apiVersion: 'acid.zalan.do/v1',
