@@ -6,7 +6,7 @@
  * Source: Kubernetes API reference, apiextensions.k8s.io/v1 CustomResourceDefinition (structural schemas,
  * `x-kubernetes-preserve-unknown-fields`); Zalando manifests/postgresql.crd.yaml for names and printer columns.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { POSTGRESQL, postgresqlSpec, postgresqlStatus } from './postgresql';
 
 type JsonSchema = { [key: string]: unknown };

@@ -6,7 +6,7 @@
  * Source: Kubernetes API reference, core/v1 (Toleration, EnvVar, EnvFromSource, Container, NodeAffinity,
  * TopologySpreadConstraint, Probe, LabelSelector).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const kubernetesObject = (description: string, shape: z.ZodRawShape = {}) =>
   z.looseObject(shape).meta({ description, 'x-kubernetes-preserve-unknown-fields': true });

@@ -8,7 +8,7 @@
  *
  * Source: Zalando postgres-operator docs, reference/cluster_manifest.md; manifests/postgresql.crd.yaml (v2.0.1).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { cidrProblem } from './address';
 import {
   anyObject,

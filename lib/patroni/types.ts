@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One member in `GET /cluster`. `role` is `leader`, `standby_leader`, `sync_standby`, `quorum_standby` (4.0+)

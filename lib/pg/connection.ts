@@ -17,7 +17,7 @@
  * application_name, options, ssl); PostgreSQL docs, libpq sslmode, "Error Codes" (class 08, 28, 57P03);
  * Zalando postgres-operator (superuser connection to `<cluster>.<namespace>.svc.<cluster_domain>`, db postgres).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { parseDuration } from '../model/config/syntax';
 
 /** Where and how to connect. `password` is a secret: never log the settings object. */
@@ -164,7 +164,10 @@ export class PgSession {
   static async open(settings: ConnectionSettings, signal?: AbortSignal): Promise<PgSession> {
     if (signal?.aborted)
       throw new PostgresError(`connect to ${settings.host}:${settings.port}: aborted`, undefined, true);
-    const client = new pg.Client({
+    // Loaded here, not at start: only syncs that reach a database need pg, and on Node 20 its load probes `Response`,
+    // which loads Node's fetch implementation: ~30 ms CPU of a cold host (bench/README.md, "cold-start").
+    const { Client } = (await import('pg')).default;
+    const client = new Client({
       host: settings.host,
       port: settings.port,
       user: settings.user,

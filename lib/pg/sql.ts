@@ -10,7 +10,8 @@
  * Source: node-postgres (`escapeIdentifier`, `escapeLiteral`); PostgreSQL docs, CREATE ROLE, ALTER ROLE, GRANT,
  * CREATE DATABASE, ALTER DATABASE.
  */
-import { escapeIdentifier, escapeLiteral } from 'pg';
+// pg's own escaping functions from their module, so that rendering SQL does not load the whole client at start.
+import pgUtils from 'pg/lib/utils.js';
 import { databaseNameProblem, parameterNameProblem, roleNameProblem } from '../roles/names';
 import type { Statement } from '../roles/types';
 
@@ -21,6 +22,8 @@ export class UnsafeNameError extends Error {
     this.name = 'UnsafeNameError';
   }
 }
+
+const { escapeIdentifier, escapeLiteral } = pgUtils;
 
 const ATTRIBUTE = /^(NO)?(SUPERUSER|LOGIN|CREATEDB|INHERIT|REPLICATION|BYPASSRLS|CREATEROLE)$/;
 
