@@ -7,12 +7,11 @@
  * Flow", simple query (several statements in one query string run as one transaction); PgBouncer docs,
  * https://www.pgbouncer.org/config.html (auth_query).
  */
-import { escapeIdentifier } from 'pg';
 import { roleNameProblem } from '../roles/names';
 import { LOOKUP_BODY, type DatabaseRow, type LookupState } from '../roles/pooler';
 import { schemaNameProblem } from '../model/rules';
 import type { PgSession } from './connection';
-import { UnsafeNameError } from './sql';
+import { escapeIdentifier, UnsafeNameError } from './sql';
 
 const STATE_QUERY = `
 SELECT (SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = $1) = 1 AS schema_exists,

@@ -23,7 +23,8 @@ export class UnsafeNameError extends Error {
   }
 }
 
-const { escapeIdentifier, escapeLiteral } = pgUtils;
+/** pg's `escapeIdentifier` and `escapeLiteral`, without loading the client (see the import). */
+export const { escapeIdentifier, escapeLiteral } = pgUtils;
 
 const ATTRIBUTE = /^(NO)?(SUPERUSER|LOGIN|CREATEDB|INHERIT|REPLICATION|BYPASSRLS|CREATEROLE)$/;
 
