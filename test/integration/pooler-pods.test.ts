@@ -108,7 +108,7 @@ before(
         const roles = (object?.status?.conditions as KubeObject[] | undefined)?.find((c) => c.type === 'RolesSynced');
         return roles?.status === 'True' ? true : undefined;
       },
-      () => JSON.stringify((databasePods as PatroniPods | undefined) && 'status not RolesSynced=True'),
+      () => 'the RolesSynced condition did not turn True (PATRONI_PODS_LOG=1 shows the members)',
     );
     poolerPods = new PoolerPods({
       kubeconfig: process.env.KUBECONFIG!,
