@@ -14,7 +14,7 @@ import { anyPoolerEnabled, poolerSettings } from '../model/pooler';
 import { buildSecrets, secretUsers } from './secrets';
 import { buildPodServiceAccount } from './service-account';
 import { buildMasterEndpoints, buildService } from './services';
-import { buildStatefulSet, podEnvironmentConfigMap } from './statefulset';
+import { buildStatefulSet, podEnvironmentConfigMap, sidecarNotes } from './statefulset';
 
 export type { DesiredObject } from './object-meta';
 export { secretUsers } from './secrets';
@@ -56,6 +56,7 @@ export function buildCluster(cluster: Postgresql, config: OperatorConfig, inputs
     ...(note ? [note] : []),
     ...users.skipped.map((s) => s.reason),
     ...resourceNotes(cluster, config),
+    ...sidecarNotes(cluster, config),
     ...(anyPoolerEnabled(cluster.spec) ? poolerSettings(cluster.spec, config).notes : []),
   ];
   // Zalando v1.15.1: the manifest can switch the shm volume on, not off (see statefulset.ts).

@@ -2,7 +2,9 @@
  * Resources of the Postgres container: manifest values, else the config defaults; limits raised to
  * `min_cpu_limit`/`min_memory_limit`; a limit below its request raised to the request; with
  * `set_memory_request_to_limit` the memory request raised to the limit; requests capped at
- * `max_cpu_request`/`max_memory_request`. The ignore annotation turns the min/max rules off.
+ * `max_cpu_request`/`max_memory_request`. The ignore annotation turns the min/max rules off. A manifest sidecar's
+ * resources follow the same rules without the min/max ones, which Zalando v1.15.1 applies to the Postgres container
+ * only (generateResourceRequirements).
  *
  * Source: Zalando postgres-operator docs, reference/operator_parameters.md ("Postgres Pod resources").
  */
@@ -24,7 +26,7 @@ const smaller = (a: string, b: string) => (compareQuantities(a, b) <= 0 ? a : b)
 
 /** @returns requests and limits of the Spilo container; hugepages from the manifest are passed through */
 export function postgresResources(cluster: Postgresql, config: OperatorConfig): ContainerResources {
-  return adjustedResources(cluster, config).resources;
+  return postgresAdjusted(cluster, config).resources;
 }
 
 /**
@@ -32,14 +34,33 @@ export function postgresResources(cluster: Postgresql, config: OperatorConfig): 
  * field: `spec.resources.limits.cpu: 100m given, 250m used (raised to the request)`.
  */
 export function resourceNotes(cluster: Postgresql, config: OperatorConfig): string[] {
-  return adjustedResources(cluster, config).notes;
+  return postgresAdjusted(cluster, config).notes;
 }
 
-function adjustedResources(
-  cluster: Postgresql,
+function postgresAdjusted(cluster: Postgresql, config: OperatorConfig): AdjustedResources {
+  const ignoreKey = config.ignore_resources_limits_annotation_key;
+  const enforce = !(ignoreKey && cluster.metadata.annotations?.[ignoreKey] === 'true');
+  return adjustedResources(cluster.spec.resources, config, 'spec.resources', enforce);
+}
+
+/** Resources as built, and one note per field whose value differs from the one given. */
+export interface AdjustedResources {
+  resources: ContainerResources;
+  notes: string[];
+}
+
+/**
+ * @param spec the requests and limits given (a manifest's `resources`), or undefined
+ * @param field the manifest path the notes name, e.g. `spec.sidecars.0.resources`
+ * @param enforce whether the min/max keys apply (the Postgres container without the ignore annotation)
+ * @returns the config defaults filled in and the limits and requests adjusted, with a note per value changed
+ */
+export function adjustedResources(
+  spec: { requests?: unknown; limits?: unknown } | undefined,
   config: OperatorConfig,
-): { resources: ContainerResources; notes: string[] } {
-  const spec = cluster.spec.resources;
+  field: string,
+  enforce: boolean,
+): AdjustedResources {
   const requests: ResourceList = { ...(spec?.requests as ResourceList | undefined) };
   const limits: ResourceList = { ...(spec?.limits as ResourceList | undefined) };
   const given = (value: string | undefined, key: string): string =>
@@ -61,14 +82,12 @@ function adjustedResources(
     'limits.memory': limits.memory,
   };
   const why: Record<string, string> = {};
-  const set = (list: ResourceList, field: string, value: string, reason: string) => {
-    const key = field.slice(field.indexOf('.') + 1);
-    if (compareQuantities(value, list[key]!) !== 0) why[field] = reason;
+  const set = (list: ResourceList, path: string, value: string, reason: string) => {
+    const key = path.slice(path.indexOf('.') + 1);
+    if (compareQuantities(value, list[key]!) !== 0) why[path] = reason;
     list[key] = value;
   };
 
-  const ignoreKey = config.ignore_resources_limits_annotation_key;
-  const enforce = !(ignoreKey && cluster.metadata.annotations?.[ignoreKey] === 'true');
   if (enforce && config.min_cpu_limit)
     set(limits, 'limits.cpu', larger(limits.cpu, config.min_cpu_limit), `min_cpu_limit ${config.min_cpu_limit}`);
   if (enforce && config.min_memory_limit)
@@ -103,11 +122,11 @@ function adjustedResources(
     'limits.memory': limits.memory,
   };
   const notes = Object.keys(why)
-    .filter((field) => compareQuantities(start[field]!, used[field]!) !== 0)
+    .filter((key) => compareQuantities(start[key]!, used[key]!) !== 0)
     .sort()
-    .map((field) => {
-      const origin = origins[field] === 'given' ? 'given' : `given (${origins[field]})`;
-      return `spec.resources.${field}: ${start[field]} ${origin}, ${used[field]} used (${why[field]})`;
+    .map((key) => {
+      const origin = origins[key] === 'given' ? 'given' : `given (${origins[key]})`;
+      return `${field}.${key}: ${start[key]} ${origin}, ${used[key]} used (${why[key]})`;
     });
   return { resources: { requests, limits }, notes };
 }

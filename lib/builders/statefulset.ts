@@ -9,7 +9,9 @@ import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { inheritedAnnotations, objectLabels, selectorLabels } from './labels';
 import { childMetadata, type DesiredObject } from './object-meta';
+import { POSTGRES_CONTAINER } from '../model/sidecars';
 import { postgresResources } from './resources';
+import { buildSidecars } from './sidecars';
 import { spiloEnv } from './spilo-env';
 
 type Json = Record<string, unknown>;
@@ -102,10 +104,15 @@ function envFrom(cluster: Postgresql, config: OperatorConfig): Json[] | undefine
   return sources.length > 0 ? sources : undefined;
 }
 
-function postgresContainer(cluster: Postgresql, config: OperatorConfig, shm: boolean, extraMounts: Json[]): Json {
+/** The data volume mount of the Spilo container and of every sidecar. */
+function pgdataMount(cluster: Postgresql): Json {
   const volume = cluster.spec.volume;
-  const pgdataMount: Json = { name: 'pgdata', mountPath: PGDATA_MOUNT };
-  if (volume.subPath) pgdataMount[volume.isSubPathExpr ? 'subPathExpr' : 'subPath'] = volume.subPath;
+  const mount: Json = { name: 'pgdata', mountPath: PGDATA_MOUNT };
+  if (volume.subPath) mount[volume.isSubPathExpr ? 'subPathExpr' : 'subPath'] = volume.subPath;
+  return mount;
+}
+
+function postgresContainer(cluster: Postgresql, config: OperatorConfig, shm: boolean): Json {
   const securityContext: Json = {
     privileged: config.spilo_privileged,
     allowPrivilegeEscalation: config.spilo_allow_privilege_escalation,
@@ -120,7 +127,7 @@ function postgresContainer(cluster: Postgresql, config: OperatorConfig, shm: boo
     ports: [8008, 5432, 8080].map((containerPort) => ({ containerPort, protocol: 'TCP' })),
     resources: postgresResources(cluster, config),
     env: spiloEnv(cluster, config),
-    volumeMounts: [pgdataMount, ...(shm ? [{ name: 'dshm', mountPath: '/dev/shm' }] : []), ...extraMounts],
+    volumeMounts: [pgdataMount(cluster), ...(shm ? [{ name: 'dshm', mountPath: '/dev/shm' }] : [])],
     securityContext,
   };
   const sources = envFrom(cluster, config);
@@ -150,36 +157,63 @@ function podSecurityContext(cluster: Postgresql, config: OperatorConfig): Json |
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+type AdditionalVolume = NonNullable<Postgresql['spec']['additionalVolumes']>[number];
+
 /**
  * The manifest's `additionalVolumes` as Zalando v1.15.1 mounts them (addAdditionalVolumes): a volume per entry,
- * except one on a mount path already taken or on the data directory; mounted into the Spilo container when its
- * `targetContainers` is empty or names `postgres` or `all` (sidecars are not run by this operator).
+ * except one on a mount path already taken or on the data directory; mounted, in the order given, into each
+ * container its `targetContainers` names (`postgres` when empty; `all` for every container, sidecars included).
+ *
+ * @param containers the pod's containers, whose `volumeMounts` get the mounts appended
+ * @returns the volumes
  */
-function additionalVolumes(cluster: Postgresql): { volumes: Json[]; mounts: Json[] } {
+function mountAdditionalVolumes(entries: readonly AdditionalVolume[], containers: Json[]): Json[] {
   const volumes: Json[] = [];
-  const mounts: Json[] = [];
   const paths = new Set<string>();
-  for (const volume of cluster.spec.additionalVolumes ?? []) {
+  for (const volume of entries) {
     if (paths.has(volume.mountPath) || volume.mountPath === PGDATA_MOUNT) continue;
     paths.add(volume.mountPath);
     volumes.push({ name: volume.name, ...(volume.volumeSource as Json) });
-    const targets = volume.targetContainers?.length ? volume.targetContainers : ['postgres'];
-    if (!targets.includes('postgres') && !targets.includes('all')) continue;
+    const targets = volume.targetContainers?.length ? volume.targetContainers : [POSTGRES_CONTAINER];
     const mount: Json = { name: volume.name, mountPath: volume.mountPath };
     if (volume.subPath) mount[volume.isSubPathExpr ? 'subPathExpr' : 'subPath'] = volume.subPath;
-    mounts.push(mount);
+    for (const container of containers) {
+      if (targets.includes('all') || targets.includes(String(container.name)))
+        container.volumeMounts = [...((container.volumeMounts ?? []) as Json[]), { ...mount }];
+    }
   }
-  return { volumes, mounts };
+  return volumes;
+}
+
+/** The memory volume `share_pgsocket_with_sidecars` mounts at /var/run/postgresql in every container (addVarRunVolume). */
+const RUN_VOLUME = 'postgresql-run';
+
+/** @returns the notes of the sidecars (resources adjusted, global sidecars left out), for `buildCluster` */
+export function sidecarNotes(cluster: Postgresql, config: OperatorConfig): string[] {
+  return buildSidecars(cluster, config, pgdataMount(cluster)).notes;
 }
 
 function podSpec(cluster: Postgresql, config: OperatorConfig): Json {
   // Zalando v1.15.1 (mountShmVolumeNeeded): the manifest can switch the shm volume on, not off.
   const shm = cluster.spec.enableShmVolume === true || config.enable_shm_volume;
-  const extra = additionalVolumes(cluster);
+  const containers = [
+    postgresContainer(cluster, config, shm),
+    ...buildSidecars(cluster, config, pgdataMount(cluster)).containers,
+  ];
+  const volumes: Json[] = shm ? [{ name: 'dshm', emptyDir: { medium: 'Memory' } }] : [];
+  if (config.share_pgsocket_with_sidecars) {
+    volumes.push({ name: RUN_VOLUME, emptyDir: { medium: 'Memory' } });
+    for (const container of containers)
+      container.volumeMounts = [
+        ...((container.volumeMounts ?? []) as Json[]),
+        { name: RUN_VOLUME, mountPath: '/var/run/postgresql' },
+      ];
+  }
+  volumes.push(...mountAdditionalVolumes(cluster.spec.additionalVolumes ?? [], containers));
   const spec: Json = {
     serviceAccountName: config.pod_service_account_name,
     terminationGracePeriodSeconds: Math.round(config.pod_terminate_grace_period / 1000),
-    containers: [postgresContainer(cluster, config, shm, extra.mounts)],
+    containers,
   };
   const initContainers = cluster.spec.initContainers ?? cluster.spec.init_containers;
   if (initContainers && initContainers.length > 0) spec.initContainers = initContainers;
@@ -196,7 +230,6 @@ function podSpec(cluster: Postgresql, config: OperatorConfig): Json {
   if (cluster.spec.schedulerName) spec.schedulerName = cluster.spec.schedulerName;
   if (cluster.spec.topologySpreadConstraints?.length)
     spec.topologySpreadConstraints = cluster.spec.topologySpreadConstraints;
-  const volumes = [...(shm ? [{ name: 'dshm', emptyDir: { medium: 'Memory' } }] : []), ...extra.volumes];
   if (volumes.length > 0) spec.volumes = volumes;
   return spec;
 }

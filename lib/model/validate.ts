@@ -27,6 +27,7 @@ import {
   volumeSizeProblems,
   type RoleNames,
 } from './rules';
+import { sidecarFindings } from './sidecars';
 import { unsupportedFields } from './unsupported';
 
 /** DNS-1035 label, as Kubernetes Service names require. */
@@ -40,6 +41,8 @@ export const USER_NAME = /^[a-z0-9]([-_a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-_a-z0-9]*
 export interface ValidationOptions {
   /** `enable_team_id_clustername_prefix`: the name must start with `<teamId>-`. */
   enableTeamIdClusterNamePrefix: boolean;
+  /** `enable_sidecars` (default true): false makes a manifest with `sidecars` invalid, as Zalando refuses it. */
+  enableSidecars?: boolean;
   /**
    * `super_username` and `replication_username`: a database owned by one of them is not warned about. Zalando's
    * defaults (`postgres`, `standby`) when not given.
@@ -51,6 +54,7 @@ export interface ValidationOptions {
 export function validationOptions(config: OperatorConfig): ValidationOptions {
   return {
     enableTeamIdClusterNamePrefix: config.enable_team_id_clustername_prefix,
+    enableSidecars: config.enable_sidecars,
     roleNames: { superUsername: config.super_username, replicationUsername: config.replication_username },
   };
 }
@@ -165,6 +169,7 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
   const spec = cluster.spec;
   const databases = databaseFindings(spec, USER_NAME, options.roleNames ?? DEFAULT_ROLE_NAMES);
   const volumes = additionalVolumeFindings(spec.additionalVolumes);
+  const sidecars = sidecarFindings(spec, options.enableSidecars !== false);
   const problems = [
     ...nameProblems(cluster.metadata.name, spec.teamId, options),
     ...userProblems(spec.users),
@@ -175,13 +180,14 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
     ...maintenanceWindowProblems(spec.maintenanceWindows),
     ...volumeSizeProblems(spec),
     ...volumes.problems,
+    ...sidecars.problems,
     ...annotationProblems(spec),
     ...podNameProblems(spec),
     ...poolerProblems(cluster.metadata.name, spec, USER_NAME),
   ];
   if (problems.length > 0) return { ok: false, problems };
   const warnings = [
-    ...[...databases.warnings, ...volumes.warnings].map((w) => `${w.path}: ${w.message}`),
+    ...[...databases.warnings, ...volumes.warnings, ...sidecars.warnings].map((w) => `${w.path}: ${w.message}`),
     ...unsupportedFields(spec).map((field) => `spec.${field} is accepted but not acted on yet`),
   ];
   if (cluster.spec.useLoadBalancer !== undefined || cluster.spec.replicaLoadBalancer !== undefined) {

@@ -14,6 +14,7 @@
 import { DNS_1123_LABEL, labelKeyProblem, labelValueProblem } from '../labels';
 import { parseQuantity } from '../quantity';
 import { schemaNameProblem } from '../rules';
+import { configSidecarsProblem, sidecarImagesProblem } from '../sidecars';
 import type { ValueCheck } from './keys';
 
 /** Phrase used when a resource quantity does not parse. */
@@ -75,6 +76,10 @@ export function checkValue(check: ValueCheck, value: unknown): string | undefine
       const problem = schemaNameProblem(String(value));
       return problem && `a schema name of lower case letters, digits and "_" (${problem})`;
     }
+    case 'containers':
+      return configSidecarsProblem(String(value));
+    case 'container-images':
+      return sidecarImagesProblem(value as Record<string, string>);
     case 'annotations': {
       for (const key of Object.keys(value as Record<string, string>)) {
         const problem = labelKeyProblem(key);

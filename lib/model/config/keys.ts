@@ -77,7 +77,9 @@ interface BaseSpec {
  * - `namespaces`: `""`, `*` or a comma list of namespace names (DNS labels);
  * - `role-name`: a non-empty PostgreSQL role name of at most 63 bytes (it names a role and a Secret);
  * - `schema-name`: a lower-case SQL identifier (it names a schema in every database and goes unquoted into
- *   PgBouncer's `auth_query`).
+ *   PgBouncer's `auth_query`);
+ * - `containers`: empty, or a JSON list of core/v1 Containers, each with a container name and an image;
+ * - `container-images`: a map of container names to non-empty images.
  */
 export type ValueCheck =
   | 'image'
@@ -88,7 +90,9 @@ export type ValueCheck =
   | 'annotations'
   | 'namespaces'
   | 'role-name'
-  | 'schema-name';
+  | 'schema-name'
+  | 'containers'
+  | 'container-images';
 
 /** A `true`/`false` flag. */
 export interface BoolSpec extends BaseSpec {
@@ -159,7 +163,6 @@ const NOT_YET = 'not implemented yet';
 const TEAM_CRD = 'PostgresTeam objects are not read';
 const ROLES_KEPT = 'roles of removed team members are kept as they are';
 const INIT_CONTAINERS = 'the initContainers of a manifest are always used';
-const SIDECARS = 'sidecars are not run';
 const DRAIN = 'a drain moves a master one step per call, without an overall timeout';
 const NODE_PORT = 'NodePort Services come only from the manifest flags, not from config defaults';
 const DEPRECATED_SWITCH = 'ignored, as it is deprecated';
@@ -285,15 +288,15 @@ export const OPERATOR_CONFIG_KEYS = {
     'top',
     'postgresql annotation that, set to "true", disables min_instances/max_instances',
   ),
-  sidecar_docker_images: notActedOn(
-    SIDECARS,
-    map({}, 'top', 'global sidecars as name:image pairs', {
-      deprecated: 'use "sidecars" (OperatorConfiguration) instead',
-    }),
-  ),
-  sidecars: notActedOn(
-    SIDECARS,
-    str('', 'top', 'global sidecar container specs; only meaningful in the CRD form, kept verbatim here'),
+  sidecar_docker_images: map({}, 'top', 'global sidecars as name:image pairs, after the manifest sidecars', {
+    deprecated: 'use "sidecars" (OperatorConfiguration) instead',
+    check: 'container-images',
+  }),
+  sidecars: str(
+    '',
+    'top',
+    'global sidecars: a JSON list of core/v1 Containers (Zalando reads this key only in the CRD form)',
+    { check: 'containers' },
   ),
   enable_crd_registration: notActedOn(
     CRD,
@@ -551,10 +554,11 @@ export const OPERATOR_CONFIG_KEYS = {
   enable_owner_references: bool(false, 'kubernetes', 'children get an ownerReference to the postgresql object'),
   enable_finalizers: bool(false, 'kubernetes', 'clean up on delete through a finalizer on the postgresql object'),
   enable_init_containers: notActedOn(INIT_CONTAINERS, bool(true, 'kubernetes', 'allow initContainers in manifests')),
-  enable_sidecars: notActedOn(SIDECARS, bool(true, 'kubernetes', 'allow sidecars in manifests and global sidecars')),
-  share_pgsocket_with_sidecars: notActedOn(
-    SIDECARS,
-    bool(false, 'kubernetes', 'share /var/run/postgresql with all containers through a memory volume'),
+  enable_sidecars: bool(true, 'kubernetes', 'allow sidecars in manifests (global sidecars are always added)'),
+  share_pgsocket_with_sidecars: bool(
+    false,
+    'kubernetes',
+    'share /var/run/postgresql with all containers through a memory volume',
   ),
   spilo_runasuser: optionalInt('kubernetes', 'runAsUser of the Spilo container; unset leaves it to the image', {
     min: 0,

@@ -52,7 +52,10 @@ describe('bad-input corpus: manifests', () => {
   for (const entry of BAD_MANIFESTS) {
     it(`${entry.outcome}: ${entry.what}`, () => {
       const m = manifestOf(entry);
-      const result = validatePostgresql(m, { enableTeamIdClusterNamePrefix: entry.prefixRule === true });
+      const result = validatePostgresql(m, {
+        enableTeamIdClusterNamePrefix: entry.prefixRule === true,
+        enableSidecars: configOf(entry).enable_sidecars,
+      });
       const errors = crdErrors(m);
       if (entry.outcome === 'crd') {
         assert.ok(

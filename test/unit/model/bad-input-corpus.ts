@@ -46,6 +46,7 @@ const set =
 const users = (u: Manifest) => spec({ users: { zalando: ['superuser', 'createdb'], ...u } });
 const databases = (d: Manifest) => spec({ databases: d });
 const volumes = (...v: Manifest[]) => spec({ additionalVolumes: v });
+const sidecars = (...c: Manifest[]) => spec({ sidecars: c });
 const emptyDir = { emptyDir: {} };
 const long = (n: number, c = 'a') => c.repeat(n);
 
@@ -351,6 +352,31 @@ export const BAD_MANIFESTS: BadManifest[] = [
     /TCP port/,
   ),
   invalid('standby with an empty archive', spec({ standby: { s3_wal_path: '' } }), 'spec.standby', /required/),
+  invalid('sidecar without an image', sidecars({ name: 'exporter' }), 'spec.sidecars.0.image', /image is required/),
+  invalid(
+    'sidecar named postgres',
+    sidecars({ name: 'postgres', image: 'exporter:1' }),
+    'spec.sidecars.0.name',
+    /database container/,
+  ),
+  invalid(
+    'sidecar name in capitals',
+    sidecars({ name: 'Exporter', image: 'exporter:1' }),
+    'spec.sidecars.0.name',
+    /must match/,
+  ),
+  invalid(
+    'sidecar named like an init container',
+    (m) => {
+      spec({ initContainers: [{ name: 'prepare', image: 'busybox' }] })(m);
+      sidecars({ name: 'prepare', image: 'exporter:1' })(m);
+    },
+    'spec.sidecars.0.name',
+    /init container/,
+  ),
+  invalid('sidecars while enable_sidecars is false', sidecars({ image: 'exporter:1' }), 'spec.sidecars', /disabled/, {
+    config: { enable_sidecars: 'false' },
+  }),
 
   // Warned at the first sync, the field skipped.
   {
@@ -369,6 +395,27 @@ export const BAD_MANIFESTS: BadManifest[] = [
     ),
     path: 'spec.additionalVolumes.1.mountPath',
     message: /already the mount path of spec.additionalVolumes.0/,
+  },
+  {
+    what: 'two sidecars of one name',
+    outcome: 'warned',
+    edit: sidecars({ name: 'exporter', image: 'exporter:1' }, { name: 'exporter', image: 'exporter:2' }),
+    path: 'spec.sidecars.1.name',
+    message: /used by spec.sidecars.0: this sidecar is not added/,
+  },
+  {
+    what: 'sidecar with args',
+    outcome: 'warned',
+    edit: sidecars({ name: 'exporter', image: 'exporter:1', args: ['--verbose'] }),
+    path: 'spec.sidecars.0.args',
+    message: /not used: a sidecar takes name, image, command, ports, env and resources/,
+  },
+  {
+    what: 'sidecar setting POSTGRES_PASSWORD',
+    outcome: 'warned',
+    edit: sidecars({ name: 'exporter', image: 'exporter:1', env: [{ name: 'POSTGRES_PASSWORD', value: 'x' }] }),
+    path: 'spec.sidecars.0.env.0',
+    message: /POSTGRES_PASSWORD is set by the operator/,
   },
   {
     what: 'additional volume on the data directory',
@@ -431,6 +478,13 @@ export const BAD_MANIFESTS: BadManifest[] = [
     config: { enable_shm_volume: 'true' },
     path: 'spec.enableShmVolume',
     message: /^spec\.enableShmVolume: false given, true used/,
+  },
+  {
+    what: 'sidecar CPU limit below its request',
+    outcome: 'adjusted',
+    edit: sidecars({ name: 'exporter', image: 'exporter:1', resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } }),
+    path: 'spec.sidecars.0.resources.limits.cpu',
+    message: /^spec\.sidecars\.0\.resources\.limits\.cpu: 1 given, 2 used \(raised to the request\)$/,
   },
   {
     what: 'more instances than max_instances',
@@ -515,4 +569,8 @@ export const BAD_CONFIG_VALUES: BadConfigValue[] = [
   value('replication_username', 'postgres', /other than "super_username"/),
   value('spilo_fsgroup', '-1', /at least 0/),
   value('spilo_runasgroup', '-5', /at least 0/),
+  value('sidecars', 'exporter', /a JSON list of containers/),
+  value('sidecars', '[{"name":"postgres","image":"exporter:1"}]', /the database container's/),
+  value('sidecars', '[{"name":"exporter"}]', /"exporter" has no image/),
+  value('sidecar_docker_images', 'Exporter:exporter', /container names and images/),
 ];
