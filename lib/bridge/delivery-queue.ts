@@ -12,7 +12,9 @@
  *   exactly `Retry-After` when the answer carries one (the function knows what it waits for: a pod starting, a
  *   rollout step; a growing backoff would pace a rollout that has steps ready to take), else with exponential
  *   backoff; any other status is logged and dropped (500 is a bug in the handler, 4xx is bad input: sending again
- *   would not help).
+ *   would not help). A newer mergeable change of the same key and function, arriving while the delivery waits to
+ *   retry, takes its place and ends the wait: the change (a pod now Ready) may be what the function waited for, so
+ *   it goes at once instead of behind the retry.
  *
  * Sources: RFC 9110 §10.2.3 (Retry-After: seconds or HTTP-date); CloudEvents sdk-go retriable statuses
  * (`defaultRetriableErrors` in https://github.com/cloudevents/sdk-go/blob/main/v2/protocol/http/protocol.go).
@@ -165,6 +167,8 @@ interface Entry {
 interface KeyState {
   waiting: Entry[];
   busy: boolean;
+  /** the delivery being sent, while it waits to retry: a newer mergeable change replaces it and wakes it */
+  retrying?: { entry: Entry; wake: () => void };
 }
 
 class RetryableAnswer extends Error {
@@ -226,6 +230,19 @@ export class DeliveryQueue {
     if (!state) {
       state = { waiting: [], busy: false };
       this.keys.set(delivery.key, state);
+    }
+    const retrying = state.retrying;
+    if (
+      state.waiting.length === 0 &&
+      retrying &&
+      delivery.mergeable &&
+      retrying.entry.delivery.mergeable &&
+      retrying.entry.delivery.target === delivery.target
+    ) {
+      retrying.entry.delivery = delivery;
+      metrics.coalesced.inc({ function: delivery.target });
+      retrying.wake();
+      return 'coalesced';
     }
     const last = state.waiting.at(-1);
     if (delivery.mergeable && last?.delivery.mergeable && last.delivery.target === delivery.target) {
@@ -310,7 +327,7 @@ export class DeliveryQueue {
       this.lastStarted.set(key, now);
       this.inFlight++;
       this.options.metrics.queueDepth.set(this.waitingCount);
-      const run: Promise<void> = this.run(head).finally(() => {
+      const run: Promise<void> = this.run(head, state).finally(() => {
         this.running.delete(run);
         state.busy = false;
         this.inFlight--;
@@ -346,13 +363,13 @@ export class DeliveryQueue {
   }
 
   /** Delivers one entry with retries and records the outcome. */
-  private async run(entry: Entry): Promise<void> {
+  private async run(entry: Entry, state: KeyState): Promise<void> {
     const { delivery } = entry;
     const { metrics, log } = this.options;
     const fields = { function: delivery.target, event: delivery.description };
     let outcome: DeliveryOutcome;
     try {
-      outcome = await this.deliver(delivery);
+      outcome = await this.deliver(entry, state);
     } catch (error) {
       // Not an answer of the function: a bug here. Log it; the delivery is lost until the next list or cron.
       log.error('delivery failed unexpectedly', {
@@ -368,19 +385,23 @@ export class DeliveryQueue {
     }
   }
 
-  /** @returns how the delivery ended; attempts are retried per the policy until the bridge stops */
-  private async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
+  /**
+   * @param entry its `delivery` may be replaced by {@link push} while it waits to retry; each attempt sends the
+   *   latest one
+   * @returns how the delivery ended; attempts are retried per the policy until the bridge stops
+   */
+  private async deliver(entry: Entry, state: KeyState): Promise<DeliveryOutcome> {
     const { metrics, log } = this.options;
     const signal = this.stopController.signal;
     const policy = this.retry;
-    const fields = { function: delivery.target, event: delivery.description };
+    const fields = () => ({ function: entry.delivery.target, event: entry.delivery.description });
     try {
       const decision = await pRetry(
         async () => {
           let answer: HttpAnswer;
           try {
             answer = await this.withPermit(() =>
-              this.options.send(delivery, AbortSignal.any([signal, AbortSignal.timeout(this.requestTimeoutMs)])),
+              this.options.send(entry.delivery, AbortSignal.any([signal, AbortSignal.timeout(this.requestTimeoutMs)])),
             );
           } catch (error) {
             if (signal.aborted) throw new AbortError('the bridge is stopping');
@@ -408,32 +429,42 @@ export class DeliveryQueue {
             if (!(error instanceof RetryableAnswer)) return;
             const lastAttempt = Number.isFinite(policy.maxRetries) && error.retriesLeft <= 0;
             if (lastAttempt) return;
-            metrics.retries.inc({ function: delivery.target, reason: error.decision.reason });
+            metrics.retries.inc({ function: entry.delivery.target, reason: error.decision.reason });
             const backoff = backoffMs(error.attemptNumber, policy);
             const retryAfterMs = error.decision.retryAfterMs;
             const waitMs = retryAfterMs ?? backoff;
             log.warn('delivery failed; retrying', {
-              ...fields,
+              ...fields(),
               attempt: error.attemptNumber,
               reason: error.message,
               retryInMs: waitMs,
             });
-            await this.clock.sleep(waitMs, signal);
+            const woken = new AbortController();
+            state.retrying = { entry, wake: () => woken.abort() };
+            try {
+              await this.clock.sleep(waitMs, AbortSignal.any([signal, woken.signal]));
+            } catch (reason) {
+              // Woken by a newer change (it replaced the delivery): retry now. Stopping still ends it.
+              if (signal.aborted || !woken.signal.aborted) throw reason;
+              log.debug('retrying at once: a newer change arrived', fields());
+            } finally {
+              state.retrying = undefined;
+            }
           },
         },
       );
       if (decision.action === 'drop') {
-        log.error('function refused the event; dropped (not retried)', { ...fields, reason: decision.reason });
+        log.error('function refused the event; dropped (not retried)', { ...fields(), reason: decision.reason });
         return 'rejected';
       }
       return 'delivered';
     } catch (error) {
       if (signal.aborted) {
-        log.warn('delivery abandoned: the bridge is stopping', fields);
+        log.warn('delivery abandoned: the bridge is stopping', fields());
         return 'abandoned';
       }
       if (error instanceof RetryableAnswer) {
-        log.error('delivery failed; retries exhausted', { ...fields, reason: error.message });
+        log.error('delivery failed; retries exhausted', { ...fields(), reason: error.message });
         return 'gave_up';
       }
       throw error;

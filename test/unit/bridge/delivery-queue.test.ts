@@ -329,6 +329,56 @@ describe('DeliveryQueue retries', () => {
   });
 });
 
+/** A clock whose `sleep` lasts until `advance` passes its end, or its signal aborts. */
+class SleepingClock extends ManualClock {
+  override sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      this.sleeps.push(ms);
+      const id = this.setTimeout(resolve, ms);
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.clearTimeout(id);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+}
+
+describe('DeliveryQueue: a newer change during a retry wait', () => {
+  it('replaces the waiting delivery and sends it at once (a pod now Ready is what the function waited for)', async () => {
+    const sender = new ScriptedSender((_, n) => (n === 0 ? { status: 503, retryAfter: '60' } : { status: 200 }));
+    const clock = new SleepingClock();
+    const { queue, metrics } = queueWith(sender, clock);
+    queue.push(delivery('sts/ns/a', 'on-update', 'not ready', true));
+    await tick();
+    await tick();
+    assert.deepEqual(clock.sleeps, [60_000], 'the first answer asked to wait 60 s');
+    assert.equal(queue.push(delivery('sts/ns/a', 'on-update', 'ready', true)), 'coalesced');
+    await queue.idle();
+    assert.deepEqual(sender.bodies(), ['on-update:not ready', 'on-update:ready'], 'the newer state went at once');
+    assert.equal(clock.time, 1_000_000, 'without waiting out the Retry-After');
+    assert.equal(await counterValue(metrics.deliveries, { function: 'on-update', outcome: 'delivered' }), 1);
+  });
+
+  it('an add, or an update for another function, waits behind the retry as before', async () => {
+    const sender = new ScriptedSender((_, n) => (n === 0 ? { status: 503, retryAfter: '60' } : { status: 200 }));
+    const clock = new SleepingClock();
+    const { queue } = queueWith(sender, clock);
+    queue.push(delivery('pg/ns/a', 'on-update', 'u1', true));
+    await tick();
+    await tick();
+    assert.equal(queue.push(delivery('pg/ns/a', 'on-create', 'add')), 'queued');
+    assert.equal(queue.push(delivery('pg/ns/a', 'on-delete', 'u2', true)), 'queued');
+    await tick();
+    assert.equal(sender.calls.length, 1, 'nothing else is sent during the wait');
+    clock.advance(60_000);
+    await queue.idle();
+    assert.deepEqual(sender.bodies(), ['on-update:u1', 'on-update:u1', 'on-create:add', 'on-delete:u2']);
+  });
+});
+
 describe('DeliveryQueue stop', () => {
   it('lets in-flight deliveries finish within the grace period and abandons the waiting ones', async () => {
     const sender = new ScriptedSender();
