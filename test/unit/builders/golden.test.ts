@@ -42,7 +42,7 @@ const VARIANTS: ReadonlyArray<{
   {
     manifest: 'v2.0.1/complete-postgres-manifest.yaml',
     suffix: 'sidecars',
-    what: "the commented telegraf-sidecar and its /etc/telegraf volume, and a sidecar with only an image and a command",
+    what: 'the commented telegraf-sidecar and its /etc/telegraf volume, and a sidecar with only an image and a command',
     edit: (raw) => {
       const spec = raw.spec as Record<string, unknown[]>;
       spec.sidecars = [
