@@ -15,6 +15,7 @@ import { buildSecrets, secretUsers } from './secrets';
 import { buildPodServiceAccount } from './service-account';
 import { buildMasterEndpoints, buildService } from './services';
 import { buildStatefulSet, podEnvironmentConfigMap, sidecarNotes } from './statefulset';
+import { tlsEnabled } from './tls';
 
 export type { DesiredObject } from './object-meta';
 export { secretUsers } from './secrets';
@@ -67,6 +68,11 @@ export function buildCluster(cluster: Postgresql, config: OperatorConfig, inputs
       `pod_environment_configmap ${config.pod_environment_configmap} is in another namespace: the pods cannot load it with envFrom`,
     );
   }
+  // Zalando's docs ask for Spilo's group as fsGroup with TLS: the key is mounted readable by owner and group only.
+  if (tlsEnabled(cluster) && (cluster.spec.spiloFSGroup ?? config.spilo_fsgroup) == null)
+    notes.push(
+      'spec.tls: neither spec.spiloFSGroup nor spilo_fsgroup is set: Spilo reads the key (mode 0640) only if the pod runs with its group as fsGroup (103 in the Spilo images)',
+    );
   const shared = buildPodServiceAccount(config, cluster.metadata.namespace ?? 'default');
   return { objects: objects.map(sortKeys), shared: shared.map(sortKeys), notes };
 }

@@ -9,6 +9,7 @@ import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { secretName } from './names';
 import { spiloConfiguration } from './spilo-configuration';
+import { tlsEnv } from './tls';
 
 /** A core/v1 EnvVar. */
 export interface EnvVar {
@@ -151,7 +152,8 @@ function bucketEnv(cluster: Postgresql, config: OperatorConfig): EnvVar[] {
 
 /**
  * @returns the Spilo container env: operator variables, SPILO_CONFIGURATION, DCS settings, then the manifest's
- *   `env`, clone and standby settings, then WAL/log bucket settings; duplicates (case-insensitive) dropped
+ *   `env`, clone and standby settings, WAL/log bucket settings, then the `tls` files; duplicates (case-insensitive)
+ *   dropped
  */
 export function spiloEnv(cluster: Postgresql, config: OperatorConfig): EnvVar[] {
   const manifestEnv = (cluster.spec.env ?? []) as EnvVar[];
@@ -161,6 +163,8 @@ export function spiloEnv(cluster: Postgresql, config: OperatorConfig): EnvVar[] 
     ...cloneEnv(cluster, config),
     ...standbyEnv(cluster),
     ...bucketEnv(cluster, config),
+    // Zalando v1.15.1 appends the TLS variables last (generateStatefulSet), each unless the name is there already.
+    ...tlsEnv(cluster),
   ];
   const seen = new Set<string>();
   return all.filter((variable) => {

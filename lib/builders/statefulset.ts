@@ -12,6 +12,7 @@ import { childMetadata, type DesiredObject } from './object-meta';
 import { POSTGRES_CONTAINER } from '../model/sidecars';
 import { postgresResources } from './resources';
 import { buildSidecars } from './sidecars';
+import { tlsVolumes } from './tls';
 import { spiloEnv } from './spilo-env';
 
 type Json = Record<string, unknown>;
@@ -209,7 +210,8 @@ function podSpec(cluster: Postgresql, config: OperatorConfig): Json {
         { name: RUN_VOLUME, mountPath: '/var/run/postgresql' },
       ];
   }
-  volumes.push(...mountAdditionalVolumes(cluster.spec.additionalVolumes ?? [], containers));
+  // Zalando v1.15.1 mounts the TLS Secrets as additional volumes after the manifest's.
+  volumes.push(...mountAdditionalVolumes([...(cluster.spec.additionalVolumes ?? []), ...tlsVolumes(cluster)], containers));
   const spec: Json = {
     serviceAccountName: config.pod_service_account_name,
     terminationGracePeriodSeconds: Math.round(config.pod_terminate_grace_period / 1000),

@@ -168,6 +168,34 @@ export function additionalVolumeFindings(volumes: Postgresql['spec']['additional
   return { problems, warnings };
 }
 
+/**
+ * `spec.tls`: Zalando v1.15.1 mounts `secretName` (and `caSecretName` with a `caFile`) as volumes of the Secret's
+ * name, so each must be a volume name (a DNS-1123 label, where Secret names may have dots) taken by no other
+ * volume of the pod; a `caSecretName` without a `caFile` is not mounted (warned).
+ */
+export function tlsFindings(spec: Postgresql['spec']): RuleFindings {
+  const problems: Finding[] = [];
+  const warnings: Finding[] = [];
+  const tls = spec.tls;
+  if (!tls?.secretName) return { problems, warnings };
+  const taken = new Set([...RESERVED_VOLUMES, ...(spec.additionalVolumes ?? []).map((v) => v.name)]);
+  const volumeProblem = (name: string): string | undefined =>
+    dnsProblem(name, DNS_1123_LABEL, 63, 'mounted as a volume of its name:') ??
+    (taken.has(name) ? `mounted as a volume of its name, which another volume of the pod has` : undefined);
+  const secretProblem = volumeProblem(tls.secretName);
+  if (secretProblem) problems.push({ path: 'spec.tls.secretName', message: secretProblem });
+  if (tls.caSecretName && !tls.caFile)
+    warnings.push({ path: 'spec.tls.caSecretName', message: 'not mounted: tls.caFile names no file in it' });
+  else if (tls.caSecretName) {
+    const caProblem =
+      tls.caSecretName === tls.secretName
+        ? 'the same Secret as tls.secretName: leave it empty to read caFile from /tls'
+        : volumeProblem(tls.caSecretName);
+    if (caProblem) problems.push({ path: 'spec.tls.caSecretName', message: caProblem });
+  }
+  return { problems, warnings };
+}
+
 /** Annotation maps of the manifest: each key must be a qualified name, as the API server requires. */
 export function annotationProblems(spec: Postgresql['spec']): Finding[] {
   const maps = ['serviceAnnotations', 'masterServiceAnnotations', 'replicaServiceAnnotations', 'podAnnotations'];

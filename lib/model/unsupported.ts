@@ -14,7 +14,6 @@ const isSet = (value: unknown): boolean => {
 
 const checks: Record<string, (spec: PostgresqlSpec) => boolean> = {
   preparedDatabases: (s) => s.preparedDatabases !== undefined && Object.keys(s.preparedDatabases).length > 0,
-  tls: (s) => isSet(s.tls?.secretName),
   enableLogicalBackup: (s) => s.enableLogicalBackup === true,
   streams: (s) => isSet(s.streams),
   usersWithSecretRotation: (s) => isSet(s.usersWithSecretRotation),

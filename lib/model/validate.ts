@@ -23,6 +23,7 @@ import {
   podNameProblems,
   poolerProblems,
   standbyProblems,
+  tlsFindings,
   userLengthProblems,
   volumeSizeProblems,
   type RoleNames,
@@ -170,6 +171,7 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
   const databases = databaseFindings(spec, USER_NAME, options.roleNames ?? DEFAULT_ROLE_NAMES);
   const volumes = additionalVolumeFindings(spec.additionalVolumes);
   const sidecars = sidecarFindings(spec, options.enableSidecars !== false);
+  const tls = tlsFindings(spec);
   const problems = [
     ...nameProblems(cluster.metadata.name, spec.teamId, options),
     ...userProblems(spec.users),
@@ -181,13 +183,14 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
     ...volumeSizeProblems(spec),
     ...volumes.problems,
     ...sidecars.problems,
+    ...tls.problems,
     ...annotationProblems(spec),
     ...podNameProblems(spec),
     ...poolerProblems(cluster.metadata.name, spec, USER_NAME),
   ];
   if (problems.length > 0) return { ok: false, problems };
   const warnings = [
-    ...[...databases.warnings, ...volumes.warnings, ...sidecars.warnings].map((w) => `${w.path}: ${w.message}`),
+    ...[...databases.warnings, ...volumes.warnings, ...sidecars.warnings, ...tls.warnings].map((w) => `${w.path}: ${w.message}`),
     ...unsupportedFields(spec).map((field) => `spec.${field} is accepted but not acted on yet`),
   ];
   if (cluster.spec.useLoadBalancer !== undefined || cluster.spec.replicaLoadBalancer !== undefined) {

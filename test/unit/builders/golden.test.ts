@@ -28,7 +28,7 @@ function fixturePath(configVersion: ConfigVersion, manifest: ReferenceManifest, 
 /**
  * Edited copies of a reference manifest, each a fixture of its own: `<manifest>-<suffix>.yaml`. `pooler` is Zalando's
  * complete manifest with the connection pooler section its comments show, both poolers on and the replica pooler
- * behind a load balancer. `sidecars` adds the sidecar its comments show, one without a name or resources, the
+ * behind a load balancer. `tls` sets the commented TLS section with a CA Secret. `sidecars` adds the sidecar its comments show, one without a name or resources, the
  * commented volume for the sidecar, and global sidecars of both config keys with the shared socket directory.
  */
 const VARIANTS: ReadonlyArray<{
@@ -39,6 +39,23 @@ const VARIANTS: ReadonlyArray<{
   /** changes to the reference ConfigMap's config (the header says which) */
   config?: { what: string; edit: (config: ReturnType<typeof referenceConfig>) => void };
 }> = [
+  {
+    manifest: 'v2.0.1/complete-postgres-manifest.yaml',
+    suffix: 'tls',
+    what: 'tls.secretName pg-tls, caFile ca.crt from caSecretName pg-ca, and spiloFSGroup 103 as its comments ask',
+    edit: (raw) => {
+      Object.assign(raw.spec, {
+        tls: {
+          secretName: 'pg-tls',
+          certificateFile: 'tls.crt',
+          privateKeyFile: 'tls.key',
+          caFile: 'ca.crt',
+          caSecretName: 'pg-ca',
+        },
+        spiloFSGroup: 103,
+      });
+    },
+  },
   {
     manifest: 'v2.0.1/complete-postgres-manifest.yaml',
     suffix: 'sidecars',

@@ -374,6 +374,27 @@ export const BAD_MANIFESTS: BadManifest[] = [
     'spec.sidecars.0.name',
     /init container/,
   ),
+  invalid(
+    'TLS Secret name with a dot',
+    spec({ tls: { secretName: 'pg.tls' } }),
+    'spec.tls.secretName',
+    /mounted as a volume of its name: "pg.tls" must match/,
+  ),
+  invalid(
+    'TLS Secret named like an additional volume',
+    (m) => {
+      volumes({ name: 'certs', mountPath: '/etc/certs', volumeSource: emptyDir })(m);
+      set('spec.tls', { secretName: 'certs' })(m);
+    },
+    'spec.tls.secretName',
+    /another volume of the pod/,
+  ),
+  invalid(
+    'TLS CA Secret the same as the certificate Secret',
+    spec({ tls: { secretName: 'pg-tls', caFile: 'ca.crt', caSecretName: 'pg-tls' } }),
+    'spec.tls.caSecretName',
+    /same Secret as tls.secretName/,
+  ),
   invalid('sidecars while enable_sidecars is false', sidecars({ image: 'exporter:1' }), 'spec.sidecars', /disabled/, {
     config: { enable_sidecars: 'false' },
   }),
@@ -395,6 +416,13 @@ export const BAD_MANIFESTS: BadManifest[] = [
     ),
     path: 'spec.additionalVolumes.1.mountPath',
     message: /already the mount path of spec.additionalVolumes.0/,
+  },
+  {
+    what: 'TLS CA Secret without a CA file',
+    outcome: 'warned',
+    edit: spec({ tls: { secretName: 'pg-tls', caSecretName: 'pg-ca' } }),
+    path: 'spec.tls.caSecretName',
+    message: /not mounted: tls.caFile names no file in it/,
   },
   {
     what: 'two sidecars of one name',
@@ -489,6 +517,13 @@ export const BAD_MANIFESTS: BadManifest[] = [
     }),
     path: 'spec.sidecars.0.resources.limits.cpu',
     message: /^spec\.sidecars\.0\.resources\.limits\.cpu: 1 given, 2 used \(raised to the request\)$/,
+  },
+  {
+    what: 'TLS without an fsGroup',
+    outcome: 'adjusted',
+    edit: spec({ tls: { secretName: 'pg-tls' } }),
+    path: 'spec.tls',
+    message: /^spec\.tls: neither spec\.spiloFSGroup nor spilo_fsgroup is set/,
   },
   {
     what: 'more instances than max_instances',

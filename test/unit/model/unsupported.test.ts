@@ -35,10 +35,9 @@ describe('unsupportedFields', () => {
     assert.deepEqual(fields({ enableLogicalBackup: true }), ['enableLogicalBackup']);
   });
 
-  it('reports tls only with a secret name', () => {
-    assert.deepEqual(fields({ tls: { secretName: '', certificateFile: 'tls.crt', privateKeyFile: 'tls.key' } }), []);
-    assert.deepEqual(fields({ tls: null }), []);
-    assert.deepEqual(fields({ tls: { secretName: 'pg-tls' } }), ['tls']);
+  it('does not report tls or sidecars, which are acted on', () => {
+    assert.deepEqual(fields({ tls: { secretName: 'pg-tls', caFile: 'ca.crt' } }), []);
+    assert.deepEqual(fields({ sidecars: [{ name: 'exporter', image: 'exporter:1' }] }), []);
   });
 
   it('reports empty collections as unset', () => {

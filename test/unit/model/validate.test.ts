@@ -455,7 +455,7 @@ describe('warnings', () => {
     }
   });
 
-  it('tls with an empty secretName does not warn; with a secret it does', () => {
+  it('tls is acted on: no warning, except for a CA Secret without a CA file', () => {
     assert.deepEqual(
       warningsOf((raw) => {
         raw.spec.tls = { secretName: '', certificateFile: 'tls.crt' };
@@ -464,9 +464,15 @@ describe('warnings', () => {
     );
     assert.deepEqual(
       warningsOf((raw) => {
-        raw.spec.tls = { secretName: 'pg-tls' };
+        raw.spec.tls = { secretName: 'pg-tls', caFile: 'ca.crt', caSecretName: 'pg-ca' };
       }),
-      ['spec.tls is accepted but not acted on yet'],
+      [],
+    );
+    assert.deepEqual(
+      warningsOf((raw) => {
+        raw.spec.tls = { secretName: 'pg-tls', caSecretName: 'pg-ca' };
+      }),
+      ['spec.tls.caSecretName: not mounted: tls.caFile names no file in it'],
     );
   });
 
