@@ -11,7 +11,9 @@
  * - **Retries**: network errors, timeouts, 429, 502, 503 and 504 are retried (p-retry counts the attempts): after
  *   exactly `Retry-After` when the answer carries one (the function knows what it waits for: a pod starting, a
  *   rollout step; a growing backoff would pace a rollout that has steps ready to take), else with exponential
- *   backoff; any other status is logged and dropped (500 is a bug in the handler, 4xx is bad input: sending again
+ *   backoff (counted from the last answer that carried a `Retry-After`: a host killed after a long rollout of 503
+ *   answers is tried again within 200 ms, not after the backoff of its hundredth attempt); any other status is
+ *   logged and dropped (500 is a bug in the handler, 4xx is bad input: sending again
  *   would not help). A newer mergeable change of the same key and function, arriving while the delivery waits to
  *   retry, takes its place and ends the wait: the change (a pod now Ready) may be what the function waited for, so
  *   it goes at once instead of behind the retry.
@@ -90,7 +92,10 @@ export function decide(answer: HttpAnswer, nowMs: number, maxRetryAfterMs = 300_
 export interface RetryPolicy {
   /** wait after the first failure, ms; default 200 */
   minMs: number;
-  /** longest wait, ms; default 30000 */
+  /**
+   * longest wait, ms; default 5000: a host that did not answer (killed, restarting) is tried again at least this
+   * often, so work resumes within seconds of it coming back; a connection attempt to a dead host costs nothing
+   */
   maxMs: number;
   /** growth per retry; default 2 */
   factor: number;
@@ -98,7 +103,7 @@ export interface RetryPolicy {
   maxRetries: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { minMs: 200, maxMs: 30_000, factor: 2, maxRetries: Infinity };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { minMs: 200, maxMs: 5_000, factor: 2, maxRetries: Infinity };
 
 // p-retry (through `retry`) precomputes this many timeouts; "forever" keeps reusing the last one.
 const BACKOFF_STEPS = 10;
@@ -395,6 +400,8 @@ export class DeliveryQueue {
     const signal = this.stopController.signal;
     const policy = this.retry;
     const fields = () => ({ function: entry.delivery.target, event: entry.delivery.description });
+    /** failed attempts since the last answer with a Retry-After: what the backoff grows with */
+    let withoutRetryAfter = 0;
     try {
       const decision = await pRetry(
         async () => {
@@ -430,9 +437,9 @@ export class DeliveryQueue {
             const lastAttempt = Number.isFinite(policy.maxRetries) && error.retriesLeft <= 0;
             if (lastAttempt) return;
             metrics.retries.inc({ function: entry.delivery.target, reason: error.decision.reason });
-            const backoff = backoffMs(error.attemptNumber, policy);
             const retryAfterMs = error.decision.retryAfterMs;
-            const waitMs = retryAfterMs ?? backoff;
+            withoutRetryAfter = retryAfterMs === undefined ? withoutRetryAfter + 1 : 0;
+            const waitMs = retryAfterMs ?? backoffMs(withoutRetryAfter, policy);
             log.warn('delivery failed; retrying', {
               ...fields(),
               attempt: error.attemptNumber,

@@ -30,7 +30,7 @@ class ManualClock implements Clock {
   clearTimeout = (id: unknown) => {
     this.timers = this.timers.filter((t) => t.id !== id);
   };
-  sleep = async (ms: number) => {
+  sleep = async (ms: number, _signal?: AbortSignal) => {
     this.sleeps.push(ms);
   };
   advance(ms: number): void {
@@ -284,6 +284,23 @@ describe('DeliveryQueue retries', () => {
     assert.deepEqual(clock.sleeps, [1000, 2000, 4000, 8000, 16_000, 30_000, 2000]);
   });
 
+  it('a host that stops answering after a run of Retry-After answers is tried again at the backoff start', async () => {
+    // A rollout answered 503 + Retry-After many times, then its host was killed (network errors), then came back.
+    const answers: (HttpAnswer | Error)[] = [
+      ...Array.from({ length: 12 }, () => ({ status: 503, retryAfter: '3' })),
+      new TypeError('fetch failed'),
+      new TypeError('fetch failed'),
+      { status: 200 },
+    ];
+    const sender = new ScriptedSender((_, n) => answers[n]!);
+    const { queue, clock } = queueWith(sender, new ManualClock(), {
+      retry: { minMs: 200, maxMs: 5_000, factor: 2, maxRetries: Infinity },
+    });
+    queue.push(delivery('cm/ns/postgres-operator', 'on-operator-config-change', 'x'));
+    await queue.idle();
+    assert.deepEqual(clock.sleeps.slice(12), [200, 400], 'the backoff counts from the last Retry-After');
+  });
+
   it('retries network errors and 429 with backoff only', async () => {
     const answers: (HttpAnswer | Error)[] = [new TypeError('fetch failed'), { status: 429 }, { status: 200 }];
     const sender = new ScriptedSender((_, n) => answers[n]!);
@@ -331,11 +348,11 @@ describe('DeliveryQueue retries', () => {
 
 /** A clock whose `sleep` lasts until `advance` passes its end, or its signal aborts. */
 class SleepingClock extends ManualClock {
-  override sleep = (ms: number, signal: AbortSignal) =>
+  override sleep = (ms: number, signal?: AbortSignal) =>
     new Promise<void>((resolve, reject) => {
       this.sleeps.push(ms);
       const id = this.setTimeout(resolve, ms);
-      signal.addEventListener(
+      signal?.addEventListener(
         'abort',
         () => {
           this.clearTimeout(id);
