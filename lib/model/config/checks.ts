@@ -80,6 +80,15 @@ export function checkValue(check: ValueCheck, value: unknown): string | undefine
       return configSidecarsProblem(String(value));
     case 'container-images':
       return sidecarImagesProblem(value as Record<string, string>);
+    case 'regexps':
+      for (const pattern of value as string[]) {
+        try {
+          new RegExp(pattern);
+        } catch (error) {
+          return `regular expressions such as "downscaler/.*" (${(error as Error).message})`;
+        }
+      }
+      return undefined;
     case 'annotations': {
       for (const key of Object.keys(value as Record<string, string>)) {
         const problem = labelKeyProblem(key);

@@ -79,7 +79,8 @@ interface BaseSpec {
  * - `schema-name`: a lower-case SQL identifier (it names a schema in every database and goes unquoted into
  *   PgBouncer's `auth_query`);
  * - `containers`: empty, or a JSON list of core/v1 Containers, each with a container name and an image;
- * - `container-images`: a map of container names to non-empty images.
+ * - `container-images`: a map of container names to non-empty images;
+ * - `regexps`: a list of regular expressions.
  */
 export type ValueCheck =
   | 'image'
@@ -92,7 +93,8 @@ export type ValueCheck =
   | 'role-name'
   | 'schema-name'
   | 'containers'
-  | 'container-images';
+  | 'container-images'
+  | 'regexps';
 
 /** A `true`/`false` flag. */
 export interface BoolSpec extends BaseSpec {
@@ -485,9 +487,11 @@ export const OPERATOR_CONFIG_KEYS = {
   }),
   inherited_labels: list([], 'kubernetes', 'label keys copied from the postgresql object to its children'),
   inherited_annotations: list([], 'kubernetes', 'annotation keys copied from the postgresql object to its children'),
-  downscaler_annotations: notActedOn(
-    NOT_YET,
-    list([], 'kubernetes', 'annotation names or patterns copied from the postgresql object to the StatefulSet'),
+  downscaler_annotations: list(
+    [],
+    'kubernetes',
+    'annotation keys or regular expressions (downscaler/.*) copied from the postgresql object to the StatefulSet',
+    { check: 'regexps' },
   ),
   ignored_annotations: notActedOn(
     NOT_YET,

@@ -612,4 +612,5 @@ export const BAD_CONFIG_VALUES: BadConfigValue[] = [
   value('sidecars', '[{"name":"postgres","image":"exporter:1"}]', /the database container's/),
   value('sidecars', '[{"name":"exporter"}]', /"exporter" has no image/),
   value('sidecar_docker_images', 'Exporter:exporter', /container names and images/),
+  value('downscaler_annotations', 'downscaler/(', /regular expressions such as "downscaler\/\.\*"/),
 ];

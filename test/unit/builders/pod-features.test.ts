@@ -1,0 +1,105 @@
+// Pod and Service features of issue 16 beyond the golden files: what each changes when on, and that a feature off
+// leaves the pod template as it was (a changed template restarts every pod of every cluster).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DesiredObject } from '../../../lib/builders';
+import { buildEdited, referenceConfig, type ReferenceManifest } from '../reference';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+const COMPLETE: ReferenceManifest = 'v2.0.1/complete-postgres-manifest.yaml';
+const statefulSet = (objects: readonly DesiredObject[]) => objects.find((o) => o.kind === 'StatefulSet') as Json;
+
+describe('downscaler_annotations', () => {
+  const annotated = (raw: Json) => {
+    raw.metadata.annotations = {
+      'downscaler/uptime': 'Mon-Fri 07:00-19:00 UTC',
+      'deployment-time': '2026-01-01',
+      'other/key': 'x',
+    };
+  };
+
+  it('copies the matching annotations of the postgresql object onto the StatefulSet only', () => {
+    const config = referenceConfig('v2.0.1');
+    config.downscaler_annotations = ['deployment-time', 'downscaler/*'];
+    const { objects } = buildEdited(COMPLETE, config, annotated);
+    const sts = statefulSet(objects);
+    assert.deepEqual(sts.metadata.annotations, {
+      'deployment-time': '2026-01-01',
+      'downscaler/uptime': 'Mon-Fri 07:00-19:00 UTC',
+    });
+    assert.equal(sts.spec.template.metadata.annotations?.['downscaler/uptime'], undefined, 'not on the pods');
+    for (const o of objects.filter((o) => o.kind !== 'StatefulSet'))
+      assert.equal(o.metadata.annotations?.['downscaler/uptime'], undefined, `${o.kind}/${o.metadata.name}`);
+  });
+
+  it('leaves the pod template as it is', () => {
+    const off = buildEdited(COMPLETE, referenceConfig('v2.0.1'), annotated);
+    const config = referenceConfig('v2.0.1');
+    config.downscaler_annotations = ['.*'];
+    const on = buildEdited(COMPLETE, config, annotated);
+    assert.deepEqual(statefulSet(on.objects).spec.template, statefulSet(off.objects).spec.template);
+    assert.equal(statefulSet(off.objects).metadata.annotations, undefined);
+  });
+});
+
+describe('features off', () => {
+  it('global sidecar keys and share_pgsocket_with_sidecars at their defaults change nothing', () => {
+    const defaults = buildEdited(COMPLETE, referenceConfig('v2.0.1'));
+    const config = referenceConfig('v2.0.1');
+    config.sidecars = '';
+    config.sidecar_docker_images = {};
+    config.share_pgsocket_with_sidecars = false;
+    config.enable_sidecars = false;
+    assert.deepEqual(buildEdited(COMPLETE, config).objects, defaults.objects);
+  });
+
+  it('a tls section without a secretName changes nothing (Zalando complete manifest has one)', () => {
+    const withSection = buildEdited(COMPLETE, referenceConfig('v2.0.1'));
+    const without = buildEdited(COMPLETE, referenceConfig('v2.0.1'), (raw) => {
+      delete (raw.spec as Json).tls;
+    });
+    assert.deepEqual(statefulSet(withSection.objects).spec.template, statefulSet(without.objects).spec.template);
+  });
+});
+
+describe('sidecars', () => {
+  it('every container of the pod gets a volume of targetContainers all; a named sidecar only its own', () => {
+    const { objects } = buildEdited(COMPLETE, referenceConfig('v2.0.1'), (raw) => {
+      const spec = raw.spec as Json;
+      spec.sidecars = [{ name: 'a', image: 'a:1' }, { name: 'b', image: 'b:1' }];
+      spec.additionalVolumes.push({ name: 'only-b', mountPath: '/b', targetContainers: ['b'], volumeSource: {} });
+    });
+    const mounts = Object.fromEntries(
+      (statefulSet(objects).spec.template.spec.containers as Json[]).map((c) => [
+        c.name,
+        (c.volumeMounts as Json[]).map((m) => m.name),
+      ]),
+    );
+    assert.deepEqual(mounts, {
+      postgres: ['pgdata', 'dshm', 'empty'],
+      a: ['pgdata', 'empty'],
+      b: ['pgdata', 'empty', 'only-b'],
+    });
+  });
+
+  it('a manifest sidecar wins over a global one of the same name, which is reported', () => {
+    const config = referenceConfig('v2.0.1');
+    config.sidecar_docker_images = { a: 'global:1' };
+    const { objects, notes } = buildEdited(COMPLETE, config, (raw) => {
+      (raw.spec as Json).sidecars = [{ name: 'a', image: 'a:1' }];
+    });
+    const containers = statefulSet(objects).spec.template.spec.containers as Json[];
+    assert.deepEqual(
+      containers.map((c) => `${c.name}=${c.image}`),
+      ['postgres=ghcr.io/zalando/spilo-18:4.1-p2', 'a=a:1'],
+    );
+    assert.ok(
+      notes.includes(
+        `sidecar "a" of the config's sidecar_docker_images is not added: spec.sidecars.0 has a sidecar of that name`,
+      ),
+      JSON.stringify(notes),
+    );
+  });
+});
