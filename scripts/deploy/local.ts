@@ -176,7 +176,17 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
       port,
       options.logDir,
     );
-  const killAndRestart = async (name: string, downMs = 0) => {
+  // One restart of a function at a time: two at once would both kill the old host and both start a new one, and
+  // the first new one would be left running, unknown to stop().
+  const restarts = new Map<string, Promise<unknown>>();
+  const killAndRestart = (name: string, downMs = 0): Promise<LocalProcess> => {
+    const next = (restarts.get(name) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => restartNow(name, downMs));
+    restarts.set(name, next);
+    return next;
+  };
+  const restartNow = async (name: string, downMs: number) => {
     const index = functions.findIndex((p) => p.name === name);
     const spec = specs.find((s) => s.name === name);
     if (index < 0 || !spec) throw new Error(`no function ${name} in this deployment`);
