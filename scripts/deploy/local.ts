@@ -180,9 +180,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
   // the first new one would be left running, unknown to stop().
   const restarts = new Map<string, Promise<unknown>>();
   const killAndRestart = (name: string, downMs = 0): Promise<LocalProcess> => {
-    const next = (restarts.get(name) ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => restartNow(name, downMs));
+    const next = (restarts.get(name) ?? Promise.resolve()).catch(() => undefined).then(() => restartNow(name, downMs));
     restarts.set(name, next);
     return next;
   };
