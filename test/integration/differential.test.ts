@@ -25,6 +25,7 @@ import {
   type Difference,
   type Json,
 } from './differential-compare';
+import { telegrafSidecar } from '../unit/reference';
 import { repoRoot, syncContext, testClient } from './operator';
 import { createNamespace, deleteNamespace, kubectl } from './testenv';
 
@@ -70,6 +71,10 @@ const FEATURE_KEYS: Record<string, string> = {
   enable_master_load_balancer: 'true',
   enable_replica_load_balancer: 'false',
   master_dns_name_format: '{cluster}.{namespace}.{hostedzone}',
+  share_pgsocket_with_sidecars: 'true',
+  // Zalando's map syntax splits an item on ':', so the image has no tag.
+  sidecar_docker_images: 'exporter:registry.example.com/postgres-exporter',
+  downscaler_annotations: 'deployment-time,downscaler/*',
 };
 
 type Manifest = { apiVersion: string; kind: string; metadata: Json; spec: Json };
@@ -205,6 +210,47 @@ function variants(): Manifest[] {
       enableShmVolume: false,
     }),
     base('acid-volume', { volume: { size: '5Gi', storageClass: 'fast', subPath: 'data' } }),
+    base('acid-sidecars', {
+      sidecars: [
+        { ...telegrafSidecar(), env: [...telegrafSidecar().env, { name: 'POSTGRES_USER', value: 'not-used' }] },
+        { image: 'busybox', command: ['sleep', 'infinity'], resources: { requests: { cpu: '2' } } },
+        { name: 'exporter', image: 'overrides-the-global-one' },
+      ],
+      additionalVolumes: [
+        {
+          name: 'conf',
+          mountPath: '/etc/telegraf',
+          subPath: 'telegraf.conf',
+          targetContainers: ['telegraf-sidecar'],
+          volumeSource: { configMap: { name: 'telegraf' } },
+        },
+        { name: 'shared', mountPath: '/shared', targetContainers: ['all'], volumeSource: { emptyDir: {} } },
+      ],
+    }),
+    base('acid-tls', {
+      tls: {
+        secretName: 'pg-tls',
+        certificateFile: 'tls.crt',
+        privateKeyFile: 'tls.key',
+        caFile: 'ca.crt',
+        caSecretName: 'pg-ca',
+      },
+      spiloFSGroup: 103,
+    }),
+    base('acid-tls-paths', {
+      tls: {
+        secretName: 'pg-tls',
+        certificateFile: '/etc/ssl/server.crt',
+        privateKeyFile: 'keys/server.key',
+        caFile: 'ca.crt',
+      },
+      env: [{ name: 'SSL_CA_FILE', value: '/manifest/ca.crt' }],
+    }),
+    base(
+      'acid-downscaler',
+      {},
+      { annotations: { 'downscaler/uptime': 'Mon-Fri 07:00-19:00 UTC', 'deployment-time': '2026-01-01', other: 'y' } },
+    ),
     ...POOLER_VARIANTS,
   ];
 }

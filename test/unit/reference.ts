@@ -94,3 +94,12 @@ export function buildEdited(
   const { cluster } = validCluster(raw, config);
   return { ...build(cluster, config), cluster };
 }
+
+/** The sidecar that Zalando's v2.0.1 complete-postgres-manifest.yaml shows in its comments (a fresh copy per call). */
+export const telegrafSidecar = () => ({
+  name: 'telegraf-sidecar',
+  image: 'telegraf:latest',
+  ports: [{ name: 'metrics', containerPort: 8094, protocol: 'TCP' }],
+  resources: { limits: { cpu: '500m', memory: '500Mi' }, requests: { cpu: '100m', memory: '100Mi' } },
+  env: [{ name: 'USEFUL_VAR', value: 'perhaps-true' }],
+});

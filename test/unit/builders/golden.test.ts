@@ -12,6 +12,7 @@ import {
   rawManifest,
   referenceConfig,
   REFERENCE_MANIFESTS,
+  telegrafSidecar,
   validCluster,
   type ConfigVersion,
   type ReferenceManifest,
@@ -62,16 +63,7 @@ const VARIANTS: ReadonlyArray<{
     what: 'the commented telegraf-sidecar and its /etc/telegraf volume, and a sidecar with only an image and a command',
     edit: (raw) => {
       const spec = raw.spec as Record<string, unknown[]>;
-      spec.sidecars = [
-        {
-          name: 'telegraf-sidecar',
-          image: 'telegraf:latest',
-          ports: [{ name: 'metrics', containerPort: 8094, protocol: 'TCP' }],
-          resources: { limits: { cpu: '500m', memory: '500Mi' }, requests: { cpu: '100m', memory: '100Mi' } },
-          env: [{ name: 'USEFUL_VAR', value: 'perhaps-true' }],
-        },
-        { image: 'busybox', command: ['sleep', 'infinity'] },
-      ];
+      spec.sidecars = [telegrafSidecar(), { image: 'busybox', command: ['sleep', 'infinity'] }];
       spec.additionalVolumes!.push({
         name: 'conf',
         mountPath: '/etc/telegraf',
