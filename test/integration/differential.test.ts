@@ -25,7 +25,7 @@ import {
   type Difference,
   type Json,
 } from './differential-compare';
-import { telegrafSidecar } from '../unit/reference';
+import { telegrafSidecar, tlsWithCa } from '../unit/reference';
 import { repoRoot, syncContext, testClient } from './operator';
 import { createNamespace, deleteNamespace, kubectl } from './testenv';
 
@@ -227,16 +227,7 @@ function variants(): Manifest[] {
         { name: 'shared', mountPath: '/shared', targetContainers: ['all'], volumeSource: { emptyDir: {} } },
       ],
     }),
-    base('acid-tls', {
-      tls: {
-        secretName: 'pg-tls',
-        certificateFile: 'tls.crt',
-        privateKeyFile: 'tls.key',
-        caFile: 'ca.crt',
-        caSecretName: 'pg-ca',
-      },
-      spiloFSGroup: 103,
-    }),
+    base('acid-tls', tlsWithCa()),
     base('acid-tls-paths', {
       tls: {
         secretName: 'pg-tls',

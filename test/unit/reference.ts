@@ -103,3 +103,15 @@ export const telegrafSidecar = () => ({
   resources: { limits: { cpu: '500m', memory: '500Mi' }, requests: { cpu: '100m', memory: '100Mi' } },
   env: [{ name: 'USEFUL_VAR', value: 'perhaps-true' }],
 });
+
+/** A TLS section as Zalando's complete manifest comments describe it, with a CA from a Secret of its own. */
+export const tlsWithCa = () => ({
+  tls: {
+    secretName: 'pg-tls',
+    certificateFile: 'tls.crt',
+    privateKeyFile: 'tls.key',
+    caFile: 'ca.crt',
+    caSecretName: 'pg-ca',
+  },
+  spiloFSGroup: 103,
+});

@@ -13,6 +13,7 @@ import {
   referenceConfig,
   REFERENCE_MANIFESTS,
   telegrafSidecar,
+  tlsWithCa,
   validCluster,
   type ConfigVersion,
   type ReferenceManifest,
@@ -45,16 +46,7 @@ const VARIANTS: ReadonlyArray<{
     suffix: 'tls',
     what: 'tls.secretName pg-tls, caFile ca.crt from caSecretName pg-ca, and spiloFSGroup 103 as its comments ask',
     edit: (raw) => {
-      Object.assign(raw.spec, {
-        tls: {
-          secretName: 'pg-tls',
-          certificateFile: 'tls.crt',
-          privateKeyFile: 'tls.key',
-          caFile: 'ca.crt',
-          caSecretName: 'pg-ca',
-        },
-        spiloFSGroup: 103,
-      });
+      Object.assign(raw.spec, tlsWithCa());
     },
   },
   {
