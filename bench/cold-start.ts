@@ -23,20 +23,18 @@
  * The build runs first (`scripts/build.ts --quiet`), unless `--dist DIR` names bundles to measure as they are (e.g.
  * `scripts/build.ts --outdir DIR` of a variant); sizes are those of the bundles measured.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { parse } from 'yaml';
 import { KubeClient } from '../lib/k8s/client';
-import { installCrd } from '../lib/k8s/crd';
 import { BUNDLE_MODULE, FUNCTIONS, type FunctionSpec } from '../lib/registry/functions';
 import { freePort } from '../scripts/deploy/local';
 import { rssMiB, summarize } from './stats';
-import { ensureControlPlane } from './testenv';
+import { buildBundles, ensureControlPlane, prepareOperatorNamespace } from './testenv';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 /** Poll interval of `/healthz`, ms. */
@@ -162,23 +160,6 @@ async function coldStart(spec: FunctionSpec, options: RunOptions): Promise<Sampl
   }
 }
 
-/** Namespace, CRD and operator ConfigMap for the first events; returns what tears them down. */
-async function prepareCluster(namespace: string): Promise<() => Promise<void>> {
-  const client = KubeClient.fromDefault();
-  await installCrd(client, parse(readFileSync(`${root}manifests/postgresql.crd.yaml`, 'utf8')));
-  await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  await client.apply({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'postgres-operator', namespace },
-    data: { watched_namespace: namespace },
-  });
-  return async () => {
-    await client.delete({ kind: 'Namespace', name: namespace });
-    client.close();
-  };
-}
-
 /** Runs the benchmark; see the module comment for the arguments. */
 export async function benchColdStart(args: string[]): Promise<Record<string, unknown>> {
   const { values, positionals } = parseArgs({
@@ -191,10 +172,7 @@ export async function benchColdStart(args: string[]): Promise<Record<string, unk
     },
   });
   const runs = Number(positionals[0] ?? 10);
-  if (!values.dist)
-    execFileSync(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, `${root}scripts/build.ts`, '--quiet'], {
-      stdio: 'inherit',
-    });
+  if (!values.dist) buildBundles('inherit');
   const invoke = !values['no-invoke'];
   const stopPlane = invoke ? ensureControlPlane() : () => undefined;
   const namespace = invoke ? `bench-cold-start-${process.pid}` : undefined;
@@ -210,7 +188,8 @@ export async function benchColdStart(args: string[]): Promise<Record<string, unk
   };
   const samples = new Map<string, Sample[]>(FUNCTIONS.map((spec) => [spec.name, []]));
   try {
-    const cleanUp = namespace ? await prepareCluster(namespace) : async () => undefined;
+    const client = namespace === undefined ? undefined : KubeClient.fromDefault();
+    if (client && namespace) await prepareOperatorNamespace(client, namespace);
     try {
       for (let round = 0; round <= runs; round++) {
         for (const spec of FUNCTIONS) {
@@ -219,7 +198,10 @@ export async function benchColdStart(args: string[]): Promise<Record<string, unk
         }
       }
     } finally {
-      await cleanUp();
+      if (client && namespace) {
+        await client.delete({ kind: 'Namespace', name: namespace });
+        client.close();
+      }
     }
   } finally {
     stopPlane();

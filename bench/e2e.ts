@@ -11,17 +11,15 @@
  * - bundle sizes from dist/size-report.json.
  */
 import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { BUNDLE_MODULE, functionSpec } from '../lib/registry/functions';
 import { KubeClient } from '../lib/k8s/client';
-import { installCrd } from '../lib/k8s/crd';
 import { freePort, startLocal } from '../scripts/deploy/local';
 import { rssMiB, summarize } from './stats';
+import { buildBundles, prepareOperatorNamespace } from './testenv';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const CHILD_KINDS = ['StatefulSet', 'Service', 'Endpoints', 'Secret', 'PodDisruptionBudget'];
@@ -77,17 +75,8 @@ async function coldStart(dist: string, env: NodeJS.ProcessEnv, namespace: string
 export async function benchE2e(clusters: number): Promise<Record<string, unknown>> {
   const client = KubeClient.fromDefault();
   const namespace = `bench-e2e-${process.pid}`;
-  execFileSync(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, `${root}scripts/build.ts`, '--quiet'], {
-    stdio: 'ignore',
-  });
-  await installCrd(client, parse(readFileSync(`${root}manifests/postgresql.crd.yaml`, 'utf8')));
-  await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  await client.apply({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'postgres-operator', namespace },
-    data: { watched_namespace: namespace },
-  });
+  buildBundles();
+  await prepareOperatorNamespace(client, namespace);
   const env = {
     OPERATOR_NAMESPACE: namespace,
     WATCHED_NAMESPACE: namespace,
