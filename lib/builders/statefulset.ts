@@ -211,7 +211,9 @@ function podSpec(cluster: Postgresql, config: OperatorConfig): Json {
       ];
   }
   // Zalando v1.15.1 mounts the TLS Secrets as additional volumes after the manifest's.
-  volumes.push(...mountAdditionalVolumes([...(cluster.spec.additionalVolumes ?? []), ...tlsVolumes(cluster)], containers));
+  volumes.push(
+    ...mountAdditionalVolumes([...(cluster.spec.additionalVolumes ?? []), ...tlsVolumes(cluster)], containers),
+  );
   const spec: Json = {
     serviceAccountName: config.pod_service_account_name,
     terminationGracePeriodSeconds: Math.round(config.pod_terminate_grace_period / 1000),
@@ -289,7 +291,13 @@ export function buildStatefulSet(cluster: Postgresql, config: OperatorConfig, in
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: childMetadata(cluster, config, name, objectLabels(cluster, config), statefulSetAnnotations(cluster, config)),
+    metadata: childMetadata(
+      cluster,
+      config,
+      name,
+      objectLabels(cluster, config),
+      statefulSetAnnotations(cluster, config),
+    ),
     spec: {
       replicas: instances,
       selector: { matchLabels: selectorLabels(cluster, config) },

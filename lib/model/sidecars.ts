@@ -76,7 +76,9 @@ export function sidecarFindings(spec: Postgresql['spec'], enableSidecars: boolea
       });
     else names.set(name, index);
     if (!sidecar.image) problems.push({ path: `${path}.image`, message: 'image is required' });
-    for (const field of Object.keys(sidecar).filter((f) => !SIDECAR_FIELDS.includes(f)).sort())
+    for (const field of Object.keys(sidecar)
+      .filter((f) => !SIDECAR_FIELDS.includes(f))
+      .sort())
       warnings.push({
         path: `${path}.${field}`,
         message: `not used: a sidecar takes ${SIDECAR_FIELDS.slice(0, -1).join(', ')} and ${SIDECAR_FIELDS.at(-1)} (as Zalando's operator)`,

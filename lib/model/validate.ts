@@ -190,7 +190,9 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
   ];
   if (problems.length > 0) return { ok: false, problems };
   const warnings = [
-    ...[...databases.warnings, ...volumes.warnings, ...sidecars.warnings, ...tls.warnings].map((w) => `${w.path}: ${w.message}`),
+    ...[...databases.warnings, ...volumes.warnings, ...sidecars.warnings, ...tls.warnings].map(
+      (w) => `${w.path}: ${w.message}`,
+    ),
     ...unsupportedFields(spec).map((field) => `spec.${field} is accepted but not acted on yet`),
   ];
   if (cluster.spec.useLoadBalancer !== undefined || cluster.spec.replicaLoadBalancer !== undefined) {

@@ -68,7 +68,10 @@ describe('sidecars', () => {
   it('every container of the pod gets a volume of targetContainers all; a named sidecar only its own', () => {
     const { objects } = buildEdited(COMPLETE, referenceConfig('v2.0.1'), (raw) => {
       const spec = raw.spec as Json;
-      spec.sidecars = [{ name: 'a', image: 'a:1' }, { name: 'b', image: 'b:1' }];
+      spec.sidecars = [
+        { name: 'a', image: 'a:1' },
+        { name: 'b', image: 'b:1' },
+      ];
       spec.additionalVolumes.push({ name: 'only-b', mountPath: '/b', targetContainers: ['b'], volumeSource: {} });
     });
     const mounts = Object.fromEntries(
