@@ -27,7 +27,7 @@ import {
 } from './differential-compare';
 import { telegrafSidecar, tlsWithCa } from '../unit/reference';
 import { repoRoot, syncContext, testClient } from './operator';
-import { createNamespace, deleteNamespace, kubectl } from './testenv';
+import { createNamespace, deleteNamespace, kubectl, waitCrdsEstablished } from './testenv';
 
 /** The kinds of children compared, as both operators create them in a cluster's namespace. */
 const KINDS = [
@@ -317,7 +317,7 @@ async function replaceCrd(crd: Json): Promise<void> {
   const object: Json = { ...crd, metadata: { name: CRD_NAME, resourceVersion: live.metadata.resourceVersion } };
   delete object.status;
   await kubectlOk(['replace', '-f', '-'], JSON.stringify(object));
-  await kubectlOk(['wait', '--for=condition=Established', `crd/${CRD_NAME}`, '--timeout=30s']);
+  await waitCrdsEstablished([CRD_NAME]);
 }
 
 /** One operator config, the namespaces it runs in and the clusters given to both sides. */
@@ -351,7 +351,7 @@ describe("differential: this operator vs Zalando's postgres-operator v1.15.1", (
     const zalandoCrd = parse(readFileSync(join(source, 'manifests/postgresql.crd.yaml'), 'utf8'));
     if (existing.code === 0) await replaceCrd(zalandoCrd);
     else await kubectlOk(['create', '-f', '-'], JSON.stringify(zalandoCrd));
-    await kubectlOk(['wait', '--for=condition=Established', `crd/${CRD_NAME}`, '--timeout=30s']);
+    await waitCrdsEstablished([CRD_NAME]);
 
     const shipped = parse(readFileSync(join(source, 'manifests/configmap.yaml'), 'utf8')).data as Record<
       string,

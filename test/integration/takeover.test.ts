@@ -29,7 +29,7 @@ import { peerBuild, startPeer, type PeerProcess } from '../../scripts/testenv/pe
 import type { LocalDeployment } from '../../scripts/deploy/local';
 import { eventually, startOperator } from './local-operator';
 import { applyManifest, repoRoot, testClient } from './operator';
-import { createNamespace, deleteNamespace, kubectl } from './testenv';
+import { createNamespace, deleteNamespace, kubectl, waitCrdsEstablished } from './testenv';
 
 const CRD_NAME = 'postgresqls.acid.zalan.do';
 const ROLLING_UPDATE_FLAG = 'zalando-postgres-operator-rolling-update-required';
@@ -127,7 +127,7 @@ async function replaceCrd(file: string): Promise<void> {
   } else {
     await kubectlOk(['create', '-f', '-'], JSON.stringify(crd));
   }
-  await kubectlOk(['wait', '--for=condition=Established', `crd/${CRD_NAME}`, '--timeout=30s']);
+  await waitCrdsEstablished([CRD_NAME]);
 }
 
 /** @returns true when `user` logs in to `database` at `host` with TLS, else the server's error message */

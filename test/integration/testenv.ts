@@ -94,3 +94,28 @@ export async function deleteNamespace(name: string): Promise<void> {
   const result = await kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
   if (result.code !== 0) throw new Error(`kubectl delete namespace ${name} failed: ${result.stderr.trim()}`);
 }
+
+/**
+ * Waits until every named CustomResourceDefinition has the condition Established=True, polling `kubectl get` (not
+ * `kubectl wait`, which fails with "accessor error" on a CRD created a moment ago that has no `status.conditions`
+ * yet). Throws after `timeoutMs` naming the CRDs still not established.
+ */
+export async function waitCrdsEstablished(names: readonly string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pending: string[] = [];
+    for (const name of names) {
+      const result = await kubectl([
+        'get',
+        'crd',
+        name,
+        '-o',
+        'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+      ]);
+      if (result.code !== 0 || result.stdout.trim() !== 'True') pending.push(name);
+    }
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`CRDs not Established within ${timeoutMs} ms: ${pending.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
