@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- peer`: Zalando's postgres-operator v1.15.1 (the reference peer, `scripts/testenv/peer.ts`) and
- * this operator (six function hosts and the bridge as processes, as `npm start` runs them) side by side on one API
- * server, each watching its own namespace with the same operator ConfigMap (Zalando's shipped `configmap.yaml`).
+ * this operator (as `npm start` runs it: every function and the bridge in one process; `BENCH_PEER_MODE=per-function`
+ * runs six function hosts and the bridge as processes) side by side on one API server, each watching its own
+ * namespace with the same operator ConfigMap (Zalando's shipped `configmap.yaml`).
  *
  * - interleaved creates: one cluster for Zalando, then one for us, `BENCH_PEER_GAP_MS` (2500) apart,
  *   `BENCH_PEER_N` (20) each; apply → first child and apply → all children (StatefulSet, master and replica
@@ -214,7 +215,8 @@ const SIDES: readonly Side[] = ['zalando', 'ours'];
 /**
  * Runs the comparison on the cluster of $KUBECONFIG (it installs Zalando's CRD there, replacing this project's).
  * Settings from the environment: BENCH_PEER_N, BENCH_PEER_CLUSTERS, BENCH_PEER_IDLE_SECONDS, BENCH_PEER_GAP_MS,
- * BENCH_PEER_WAIT_SECONDS (how long a phase waits for children), BENCH_PEER_RESOURCE_CHECK_TIMEOUT,
+ * BENCH_PEER_MODE (`single`, the default, or `per-function`), BENCH_PEER_WAIT_SECONDS (how long a phase waits for
+ * children), BENCH_PEER_RESOURCE_CHECK_TIMEOUT,
  * BENCH_PEER_KUBE_QPS and BENCH_PEER_KUBE_BURST (Zalando's client rate limit; default 10 and 20, its own).
  * @returns the figures, also printed as a table
  */
@@ -222,6 +224,7 @@ export async function benchPeer(): Promise<Record<string, unknown>> {
   const n = Math.floor(envNumber('BENCH_PEER_N', 20));
   const clusters = Math.max(Math.floor(envNumber('BENCH_PEER_CLUSTERS', 100)), 2 * n);
   const idleSeconds = envNumber('BENCH_PEER_IDLE_SECONDS', 60);
+  const mode = process.env.BENCH_PEER_MODE === 'per-function' ? 'per-function' : 'single';
   const gapMs = envNumber('BENCH_PEER_GAP_MS', 2500);
   const waitMs = envNumber('BENCH_PEER_WAIT_SECONDS', 180) * 1000;
   const resourceCheckTimeout = process.env.BENCH_PEER_RESOURCE_CHECK_TIMEOUT ?? '3s';
@@ -288,10 +291,12 @@ export async function benchPeer(): Promise<Record<string, unknown>> {
     deployment = await startLocal({
       logDir,
       env: { OPERATOR_NAMESPACE: ns.ours, WATCHED_NAMESPACE: ns.ours, LOG_LEVEL: 'warn' },
+      mode,
     });
     const pids: Record<Side, number[]> = {
       zalando: [peer.pid],
-      ours: [...deployment.functions, deployment.bridge!].map((p) => p.child.pid!),
+      // In single mode every function and the bridge share one process: count it once.
+      ours: [...new Set([...deployment.functions, deployment.bridge!].map((p) => p.child.pid!))],
     };
 
     // 1. Interleaved creates.
@@ -415,6 +420,7 @@ export async function benchPeer(): Promise<Record<string, unknown>> {
     if (applyFailures.length) console.error(`bench peer: failed applies:\n${applyFailures.join('\n')}`);
     return {
       zalandoVersion: 'v1.15.1',
+      mode,
       zalandoKubeClient: {
         qps: kubeQps,
         burst: kubeBurst,
@@ -443,7 +449,7 @@ export async function benchPeer(): Promise<Record<string, unknown>> {
 /** @returns how many log lines of our processes report a 422 (Zalando's CRD refuses our status) */
 function countStatusRefusals(logDir: string): number {
   let count = 0;
-  for (const file of ['on-create', 'on-update', 'on-delete', 'periodic-sync', 'on-operator-config-change'])
+  for (const file of ['operator', 'on-create', 'on-update', 'on-delete', 'periodic-sync', 'on-operator-config-change'])
     try {
       count += readFileSync(path.join(logDir, `${file}.log`), 'utf8')
         .split('\n')

@@ -1,7 +1,8 @@
 /**
  * `npm run build`: one esbuild bundle per function (`dist/functions/<name>/handler.js`, exporting the function
  * under its registry export, so Kubeless' handler is `handler.<export>`), plus the function host
- * (`dist/host/host.js`) and the event bridge (`dist/bridge/bridge.js`). Prints a size report from the metafile
+ * (`dist/host/host.js`), the event bridge (`dist/bridge/bridge.js`) and both in one process
+ * (`dist/combined/combined.js`, serving every function bundle). Prints a size report from the metafile
  * (bytes, gzip bytes, the largest packages) and writes it to `dist/size-report.json`. `--outdir DIR` writes the
  * same tree elsewhere (to compare builds with `npm run bench -- cold-start --dist DIR`).
  *
@@ -77,6 +78,9 @@ const targets: Target[] = [
     plugins: [CLIENT_NODE_GEN],
   })),
   { name: 'host', entry: 'lib/runtime/main.ts', outfile: 'dist/host/host.js' },
+  // Every function's host and the bridge in one process (functions/combined.ts); it loads the function
+  // bundles above from their directories.
+  { name: 'combined', entry: 'functions/combined.ts', outfile: 'dist/combined/combined.js' },
   // The bridge's entry point is optional while it is being written.
   ...(existsSync(`${root}lib/bridge/main.ts`)
     ? [{ name: 'bridge', entry: 'lib/bridge/main.ts', outfile: 'dist/bridge/bridge.js' }]

@@ -1,14 +1,15 @@
 /**
  * The main job (`npm start`). On a machine with no KUBECONFIG it builds (once) and starts a local control plane;
  * with KUBECONFIG set it uses that cluster. Then it builds the bundles, installs the CRD, the RBAC objects and the
- * operator ConfigMap, starts the function hosts and the event bridge as local processes, applies
+ * operator ConfigMap, starts every function and the event bridge in one local process (`--per-function`: a host
+ * process per function and a bridge process, as before issue 14), applies
  * manifests/minimal-postgres-manifest.yaml, waits for the cluster's objects and status while printing progress,
  * and prints a summary (objects created, status, seconds taken). The operator then keeps running; Ctrl-C stops
  * every process this job started (and the local control plane, if it started one).
  *
  * Options: --manifest FILE, --namespace NS, --once (stop after the summary), --timeout SECONDS (default 120),
  * --full (the local plane also runs kube-controller-manager, kube-scheduler and kwok, so the StatefulSet's pods
- * exist and run: the status reaches Running).
+ * exist and run: the status reaches Running), --per-function.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     once: { type: 'boolean', default: false },
     timeout: { type: 'string', default: '120' },
     full: { type: 'boolean', default: false },
+    'per-function': { type: 'boolean', default: false },
   },
 });
 
@@ -100,8 +102,13 @@ async function main(): Promise<void> {
   for (const object of operatorObjects(operatorNamespace)) await client.apply(object);
 
   const logDir = `${root}.testenv/main-logs`;
-  step(`starting 6 function hosts and the event bridge (logs in ${logDir})`);
-  deployment = await startLocal({ logDir, env: { OPERATOR_NAMESPACE: operatorNamespace } });
+  const mode = values['per-function'] ? 'per-function' : 'single';
+  step(
+    mode === 'single'
+      ? `starting the 6 functions and the event bridge in one process (logs in ${logDir})`
+      : `starting 6 function hosts and the event bridge (logs in ${logDir})`,
+  );
+  deployment = await startLocal({ logDir, env: { OPERATOR_NAMESPACE: operatorNamespace }, mode });
   for (const f of deployment.functions) step(`  ${f.name} at ${f.url}`);
   step(`  bridge at ${deployment.bridge?.url} (metrics at ${deployment.bridge?.url}metrics)`);
 

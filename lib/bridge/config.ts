@@ -95,6 +95,25 @@ export function intFromEnv(env: Record<string, string | undefined>, name: string
   return Number(text);
 }
 
+/**
+ * The bridge's process settings from the environment, as `lib/bridge/main.ts` lists them (all but the targets):
+ * `BRIDGE_PORT` (8090), `PERIODIC_SYNC_SCHEDULE`, `BRIDGE_WATCH_NODES`, `BRIDGE_COALESCE_MS` (200 ms),
+ * `BRIDGE_CONCURRENCY` (16), `BRIDGE_REQUEST_TIMEOUT_MS` (300000 ms), `BRIDGE_MAX_RETRIES` (unset: no limit),
+ * `BRIDGE_GRACE_MS` (5000 ms). Throws naming the variable at fault.
+ */
+export function bridgeSettingsFromEnv(env: Record<string, string | undefined>) {
+  return {
+    port: intFromEnv(env, 'BRIDGE_PORT', 8090),
+    schedule: scheduleFromEnv(env) ?? (false as const),
+    watchNodes: env.BRIDGE_WATCH_NODES?.trim().toLowerCase() !== 'false',
+    coalesceMs: intFromEnv(env, 'BRIDGE_COALESCE_MS', 200),
+    concurrency: intFromEnv(env, 'BRIDGE_CONCURRENCY', 16, 1),
+    requestTimeoutMs: intFromEnv(env, 'BRIDGE_REQUEST_TIMEOUT_MS', 300_000, 1),
+    retry: { maxRetries: intFromEnv(env, 'BRIDGE_MAX_RETRIES', Infinity) },
+    graceMs: intFromEnv(env, 'BRIDGE_GRACE_MS', 5_000),
+  };
+}
+
 /** What the bridge takes from the operator config. */
 export interface OperatorSettings {
   /** `'*'` or the namespace list, from `watched_namespace` (env `WATCHED_NAMESPACE` wins) */

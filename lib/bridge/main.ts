@@ -17,24 +17,14 @@
 import { KubeClient } from '../k8s/client';
 import { createLogger } from '../log/logger';
 import { startBridge } from './bridge';
-import { intFromEnv, scheduleFromEnv, targetsFromEnv } from './config';
+import { bridgeSettingsFromEnv, targetsFromEnv } from './config';
 
 async function main(): Promise<void> {
   const env = process.env;
   const log = createLogger(undefined, env.LOG_LEVEL === 'debug' ? 'debug' : 'info');
   let options;
   try {
-    options = {
-      targets: targetsFromEnv(env),
-      port: intFromEnv(env, 'BRIDGE_PORT', 8090),
-      schedule: scheduleFromEnv(env) ?? (false as const),
-      watchNodes: env.BRIDGE_WATCH_NODES?.trim().toLowerCase() !== 'false',
-      coalesceMs: intFromEnv(env, 'BRIDGE_COALESCE_MS', 200),
-      concurrency: intFromEnv(env, 'BRIDGE_CONCURRENCY', 16, 1),
-      requestTimeoutMs: intFromEnv(env, 'BRIDGE_REQUEST_TIMEOUT_MS', 300_000, 1),
-      retry: { maxRetries: intFromEnv(env, 'BRIDGE_MAX_RETRIES', Infinity) },
-      graceMs: intFromEnv(env, 'BRIDGE_GRACE_MS', 5_000),
-    };
+    options = { targets: targetsFromEnv(env), ...bridgeSettingsFromEnv(env) };
   } catch (error) {
     log.error('invalid bridge settings', { error: (error as Error).message });
     process.exit(2);

@@ -157,40 +157,66 @@ function send(res: http.ServerResponse, result: unknown): void {
  */
 export const EVENT_LOOP_SAMPLE_MS = 10_000;
 
-/** Starts the host; the handler module is loaded before it listens. */
-export async function startHost(options: HostOptions): Promise<RunningHost> {
-  const log = (options.log ?? createLogger()).with({ function: options.handlerName });
-  const handler = loadHandler(options.moduleDir, options.moduleName, options.handlerName);
+/** The call metrics of a host (one set per process, told apart by the `function` label). */
+export interface FunctionMetrics {
+  registry: Registry;
+  calls: Counter<'method' | 'function'>;
+  failures: Counter<'method' | 'function'>;
+  duration: Histogram<'method' | 'function'>;
+}
+
+/** @returns a new registry with prom-client's process metrics and the three call metrics of the module comment */
+export function createFunctionMetrics(): FunctionMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   const labelNames = ['method', 'function'] as const;
-  const calls = new Counter({
-    name: 'function_calls_total',
-    help: 'Number of calls to the function',
-    labelNames,
-    registers: [registry],
-  });
-  const failures = new Counter({
-    name: 'function_failures_total',
-    help: 'Number of failed calls (500 or 408)',
-    labelNames,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'function_duration_seconds',
-    help: 'Duration of calls in seconds',
-    labelNames,
-    registers: [registry],
-  });
+  const registers = [registry];
+  return {
+    registry,
+    calls: new Counter({
+      name: 'function_calls_total',
+      help: 'Number of calls to the function',
+      labelNames,
+      registers,
+    }),
+    failures: new Counter({
+      name: 'function_failures_total',
+      help: 'Number of failed calls (500 or 408)',
+      labelNames,
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'function_duration_seconds',
+      help: 'Duration of calls in seconds',
+      labelNames,
+      registers,
+    }),
+  };
+}
+
+/** A request handler answering calls of one function; resolves when the answer is sent. */
+export type Invoke = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+
+/**
+ * @param options the function's settings (`port` and `host` unused)
+ * @returns the call of one function as the module comment describes it: body parsed, handler run against
+ *   `FUNC_TIMEOUT`, result or error sent, metrics counted and one log line written
+ */
+export function functionInvoker(
+  options: HostOptions,
+  handler: KubelessHandler,
+  metrics: FunctionMetrics,
+  baseLog: Logger,
+): Invoke {
+  const log = baseLog.with({ function: options.handlerName });
+  const { calls, failures, duration } = metrics;
   const context = {
     'function-name': options.handlerName,
     timeout: options.timeoutSeconds,
     runtime: options.runtime,
     'memory-limit': options.memoryLimit,
   };
-  const inFlight = new Set<Promise<unknown>>();
-
-  async function invoke(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  return async function invoke(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const labels = { method: `${options.moduleName}-${req.method}`, function: options.handlerName };
     const stop = duration.startTimer(labels);
     calls.inc(labels);
@@ -241,8 +267,22 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         eventId: req.headers['ce-id'] ?? req.headers['event-id'],
       });
     }
-  }
+  };
+}
 
+/**
+ * Serves `GET /healthz`, `GET /metrics` (of `registry`) and `OPTIONS` as the module comment says, and hands every
+ * other request to `route`, keeping the calls in flight for `close()`.
+ * @param route answers a call; undefined when nothing serves that path (then a 404)
+ * @returns once listening on `port` (0: a free one); rejects when the port cannot be bound
+ */
+export async function serveFunctions(
+  port: number,
+  host: string | undefined,
+  registry: Registry,
+  route: (req: http.IncomingMessage) => Invoke | undefined,
+): Promise<RunningHost> {
+  const inFlight = new Set<Promise<unknown>>();
   const server = http.createServer((req, res) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
     if (req.method === 'GET' && req.url === '/healthz') {
@@ -268,18 +308,22 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       res.end();
       return;
     }
+    const invoke = route(req);
+    if (!invoke) {
+      res.statusCode = 404;
+      res.end(`no function at ${req.url}`);
+      return;
+    }
     const call = invoke(req, res);
     inFlight.add(call);
     void call.finally(() => inFlight.delete(call));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const port = (server.address() as { port: number }).port;
-  log.info('Listening', { port, module: path.resolve(options.moduleDir, `${options.moduleName}.js`) });
   return {
-    port,
+    port: (server.address() as { port: number }).port,
     async close(graceMs = 10_000) {
       server.close();
       server.closeIdleConnections();
@@ -290,4 +334,18 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       server.closeAllConnections();
     },
   };
+}
+
+/** Starts the host; the handler module is loaded before it listens. */
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const log = options.log ?? createLogger();
+  const handler = loadHandler(options.moduleDir, options.moduleName, options.handlerName);
+  const metrics = createFunctionMetrics();
+  const invoke = functionInvoker(options, handler, metrics, log);
+  const served = await serveFunctions(options.port, options.host, metrics.registry, () => invoke);
+  log.with({ function: options.handlerName }).info('Listening', {
+    port: served.port,
+    module: path.resolve(options.moduleDir, `${options.moduleName}.js`),
+  });
+  return served;
 }

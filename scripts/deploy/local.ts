@@ -1,7 +1,10 @@
 /**
- * The `local` target: every function as a function-host process (the same `dist/host/host.js` and bundles the
- * images run) on a loopback port, plus the event bridge process delivering to them, against the cluster of
- * $KUBECONFIG. This is how the main job runs on one machine and how the end-to-end tests run.
+ * The `local` target, against the cluster of $KUBECONFIG, in one of two layouts:
+ * - `single` (`npm start`, `npm run deploy -- local`): one process, `dist/combined/combined.js`, serving every
+ *   function under `/<name>` on one loopback port and running the event bridge, which delivers to it;
+ * - `per-function` (`--per-function`; the default of `startLocal`, which the tests use to kill one function's
+ *   host): every function as a function-host process (the same `dist/host/host.js` and bundles the images run)
+ *   on its own loopback port, plus the event bridge process delivering to them.
  *
  * Each process logs JSON lines to `<logDir>/<name>.log`. `stop()` sends SIGTERM to every process and SIGKILL to
  * any still running after the grace period.
@@ -35,11 +38,17 @@ export interface LocalOptions {
   functionEnv?: (spec: FunctionSpec) => Record<string, string | undefined>;
   /** ms to wait for every process to answer /healthz; default 30000 */
   readyTimeoutMs?: number;
+  /**
+   * `per-function` (default): a host process per function and a bridge process; `single`: one process for all
+   * (`dist/combined/combined.js`), where `functionEnv` is not applied (one process has one set of credentials)
+   */
+  mode?: 'single' | 'per-function';
 }
 
-/** One running process. */
+/** One running process (in single mode, one function or the bridge of the one process). */
 export interface LocalProcess {
   name: string;
+  /** where to POST a function's calls (`http://127.0.0.1:<port>/`, or `.../<name>` in single mode) */
   url: string;
   port: number;
   child: ChildProcess;
@@ -52,20 +61,20 @@ export interface LocalDeployment {
   bridge?: LocalProcess;
   /** SIGTERM to every process, SIGKILL after `graceMs` (default 5000) */
   stop(graceMs?: number): Promise<void>;
-  /** stops the bridge only (SIGKILL when `kill`, as after a crash) */
+  /** stops the bridge only (SIGKILL when `kill`, as after a crash); throws in single mode */
   stopBridge(kill?: boolean): Promise<void>;
-  /** starts the bridge again on the same port and waits until its initial lists are delivered */
+  /** starts the bridge again on the same port and waits until its initial lists are delivered; throws in single mode */
   startBridge(): Promise<void>;
   /**
-   * Kills one function's host with SIGKILL (as a crash or a platform timeout would, mid-invocation), then, after
-   * `downMs` (default 0: a platform restarting it at once), starts a new one on the same port and waits for
-   * /healthz. Throws for an unknown name.
+   * Throws in single mode. Kills one function's host with SIGKILL (as a crash or a platform timeout would,
+   * mid-invocation), then, after `downMs` (default 0: a platform restarting it at once), starts a new one on the same
+   * port and waits for /healthz. Throws for an unknown name.
    */
   killAndRestart(name: string, downMs?: number): Promise<LocalProcess>;
   /**
    * Starts a second host of one function on a new port (as a platform scaling a function to two replicas) and waits
    * for /healthz; the bridge does not deliver to it, the caller does. `stop()` stops it too. Throws for an unknown
-   * name.
+   * name, and in single mode.
    */
   startAnother(name: string): Promise<LocalProcess>;
 }
@@ -88,7 +97,7 @@ async function waitHealthy(proc: LocalProcess, timeoutMs: number): Promise<void>
     if (proc.child.exitCode !== null)
       throw new Error(`${proc.name} exited with code ${proc.child.exitCode}; see ${proc.log}`);
     try {
-      const response = await fetch(`${proc.url}healthz`, { signal: AbortSignal.timeout(1000) });
+      const response = await fetch(`http://127.0.0.1:${proc.port}/healthz`, { signal: AbortSignal.timeout(1000) });
       if (response.ok) return;
     } catch {
       /* not listening yet */
@@ -129,12 +138,63 @@ function start(
   return { name, url: `http://127.0.0.1:${port}/`, port, child, log };
 }
 
+/** What single mode cannot do: its functions and bridge share one process. */
+function notInSingleMode(what: string): Promise<never> {
+  return Promise.reject(new Error(`${what} is not supported in single mode (one process runs everything)`));
+}
+
+/** The single-process layout of {@link startLocal}. */
+async function startSingle(options: LocalOptions, dist: string): Promise<LocalDeployment> {
+  const script = path.join(dist, 'combined/combined.js');
+  if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first`);
+  mkdirSync(options.logDir, { recursive: true });
+  const base = { ...process.env, ...options.env };
+  const specs = options.functions ?? FUNCTIONS;
+  const [port, bridgePort] = [await freePort(), await freePort()];
+  const operator = start(
+    'operator',
+    script,
+    {
+      ...base,
+      FUNC_PORT: String(port),
+      FUNC_HOST: '127.0.0.1',
+      FUNC_TIMEOUT: base.FUNC_TIMEOUT ?? '60',
+      BRIDGE_PORT: String(bridgePort),
+      BRIDGE: options.bridge === false ? 'off' : 'on',
+    },
+    port,
+    options.logDir,
+  );
+  const functions = specs.map((spec) => ({ ...operator, name: spec.name, url: `${operator.url}${spec.name}` }));
+  const bridge =
+    options.bridge === false
+      ? undefined
+      : { ...operator, name: 'bridge', url: `http://127.0.0.1:${bridgePort}/`, port: bridgePort };
+  try {
+    await waitHealthy(operator, options.readyTimeoutMs ?? 30_000);
+    if (bridge) await waitHealthy(bridge, options.readyTimeoutMs ?? 30_000);
+  } catch (error) {
+    await terminate(operator, 1000);
+    throw error;
+  }
+  return {
+    functions,
+    bridge,
+    stop: (graceMs = 5000) => terminate(operator, graceMs),
+    stopBridge: () => notInSingleMode('stopBridge'),
+    startBridge: () => notInSingleMode('startBridge'),
+    killAndRestart: () => notInSingleMode('killAndRestart'),
+    startAnother: () => notInSingleMode('startAnother'),
+  };
+}
+
 /**
  * Starts the functions, then the bridge, and waits until every one answers /healthz (the bridge only after its
  * initial lists). Throws (after stopping what it started) when a process does not come up.
  */
 export async function startLocal(options: LocalOptions): Promise<LocalDeployment> {
   const dist = options.distDir ?? path.join(root, 'dist');
+  if (options.mode === 'single') return startSingle(options, dist);
   const host = path.join(dist, 'host/host.js');
   if (!existsSync(host)) throw new Error(`${host} is missing: run \`npm run build\` first`);
   mkdirSync(options.logDir, { recursive: true });
@@ -226,9 +286,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
 }
 
 /**
- * `npm run deploy -- local`: applies the RBAC objects and the CRD (unless `--no-crd`) to the cluster of
- * $KUBECONFIG, builds nothing (run `npm run build` first), starts the functions and the bridge as processes with
- * the admin credentials of $KUBECONFIG, prints where they listen, and runs until Ctrl-C, which stops them.
+ * `npm run deploy -- local`: applies the RBAC objects and the CRD (unless `--no-crd`) to the cluster of $KUBECONFIG,
+ * builds nothing (run `npm run build` first), starts the functions and the bridge in one process (`--per-function`:
+ * one process each) with the admin credentials of $KUBECONFIG, prints where they listen, and runs until Ctrl-C, which
+ * stops them.
  * With `--dry-run` it prints what it would start.
  */
 export async function deployLocal(command: DeployCommand): Promise<void> {
@@ -239,6 +300,12 @@ export async function deployLocal(command: DeployCommand): Promise<void> {
     WATCHED_NAMESPACE: options.watchedNamespaces === '*' ? '*' : options.watchedNamespaces.join(','),
     FUNC_TIMEOUT: String(options.timeoutSeconds),
   };
+  if (command.dryRun && !options.perFunction) {
+    console.log(
+      `operator: node ${options.distDir}/combined/combined.js (every function and the bridge); env ${JSON.stringify(env)}`,
+    );
+    return;
+  }
   if (command.dryRun) {
     for (const spec of FUNCTIONS)
       console.log(`function ${spec.name}: node ${options.distDir}/host/host.js (FUNC_HANDLER=${spec.export})`);
@@ -255,7 +322,8 @@ export async function deployLocal(command: DeployCommand): Promise<void> {
     client.close();
   }
   const logDir = path.join(root, '.testenv/local-logs');
-  const deployment = await startLocal({ distDir: options.distDir, logDir, env });
+  const mode = options.perFunction ? 'per-function' : 'single';
+  const deployment = await startLocal({ distDir: options.distDir, logDir, env, mode });
   for (const p of [...deployment.functions, deployment.bridge!]) console.log(`${p.name} at ${p.url} (log ${p.log})`);
   console.log('running; Ctrl-C stops every process');
   await new Promise<void>((resolve) => {

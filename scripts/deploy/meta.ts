@@ -15,6 +15,12 @@ export const APP = 'postgres-operator-functions';
 export const DEPLOY_FIELD_MANAGER = 'postgres-operator-deploy';
 /** Name of the event bridge's Deployment and ServiceAccount. */
 export const BRIDGE_NAME = 'postgres-operator-bridge';
+/**
+ * Deployment and ServiceAccount of the single-process layout (every function and the bridge in one pod). Not
+ * `postgres-operator`: that is Zalando's Deployment and ServiceAccount, which may live in the same namespace while
+ * switching (README "Switching from Zalando's operator").
+ */
+export const OPERATOR_NAME = 'postgres-operator-functions';
 /** Port every function host listens on (Kubeless `FUNC_PORT` default). */
 export const FUNCTION_PORT = 8080;
 

@@ -46,6 +46,11 @@ export interface DeployOptions {
    * `delivery-retryafter` feature enabled, or its webhook refuses the Triggers
    */
   knativeRetryAfter: boolean;
+  /**
+   * plain and local: one host per function and a separate bridge (as before issue 14), instead of one process
+   * running every function and the bridge (the default); knative and kubeless are always one function per pod
+   */
+  perFunction: boolean;
 }
 
 /** A parsed command line. */
@@ -82,6 +87,7 @@ export function defaultOptions(): DeployOptions {
     kubelessRuntime: 'nodejs22',
     kubelessSource: 'image',
     knativeRetryAfter: false,
+    perFunction: false,
   };
 }
 
@@ -135,7 +141,9 @@ targets: ${TARGET_NAMES.join(', ')}
   --kubeless-source image|zip  kubeless: run the bundle baked into --image, or let Kubeless unpack the zip
                              into a runtime registered as --kubeless-runtime (default: image)
   --knative-retry-after      knative: Triggers honour the functions' Retry-After (retryAfterMax; needs the
-                             delivery-retryafter feature enabled in Knative's config-features)`;
+                             delivery-retryafter feature enabled in Knative's config-features)
+  --per-function             plain and local: a host per function and a separate bridge, instead of one
+                             process (one Deployment) running every function and the bridge`;
 
 /**
  * Parses `<target> [--dry-run] [options]` (the arguments after `scripts/deploy/index.ts`).
@@ -161,6 +169,7 @@ export function parseDeployArgs(argv: string[]): DeployCommand {
         'kubeless-runtime': { type: 'string' },
         'kubeless-source': { type: 'string' },
         'knative-retry-after': { type: 'boolean', default: false },
+        'per-function': { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -210,6 +219,7 @@ export function parseDeployArgs(argv: string[]): DeployCommand {
       kubelessRuntime: runtime,
       kubelessSource: source,
       knativeRetryAfter: values['knative-retry-after'] ?? false,
+      perFunction: values['per-function'] ?? false,
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
- * Target `plain`: nothing but core Kubernetes. A Deployment and Service per function running the project's
- * kubeless-compatible host, the event bridge turning watch events into calls, and a CronJob per scheduled
- * function that calls it the way a Kubeless CronJobTrigger does.
+ * Target `plain`: nothing but core Kubernetes. By default one Deployment running every function and the event bridge
+ * in one process (`workloads.ts` `operatorDeployment`) under one ServiceAccount with the union of their RBAC. With
+ * `--per-function`: a Deployment and Service per function running the project's kubeless-compatible host, the
+ * event bridge turning watch events into calls, and a CronJob per scheduled function that calls it the way a
+ * Kubeless CronJobTrigger does.
  *
  * Sources: Kubernetes API reference batch/v1 CronJob (timeZone, concurrencyPolicy), "Downward API"
  * (metadata.uid); Kubeless cronjob-trigger (headers Event-Id = the pod uid, Event-Time, Event-Namespace
@@ -11,7 +13,7 @@ import type { FunctionSpec } from '../../lib/registry/functions';
 import { commonObjects, functionsByTrigger, rbacScope } from './common';
 import { FUNCTION_PORT, labels, type DesiredObject } from './meta';
 import type { DeployOptions } from './options';
-import { bridgeRbac } from './rbac';
+import { bridgeRbac, operatorRbac } from './rbac';
 import {
   BRIDGE_FUNCTION_URL_TEMPLATE,
   bridgeDeployment,
@@ -19,6 +21,7 @@ import {
   functionDeployment,
   functionService,
   IMAGE_APP_DIR,
+  operatorDeployment,
   POD_SECURITY_CONTEXT,
 } from './workloads';
 
@@ -92,6 +95,8 @@ export function cronJob(spec: FunctionSpec, options: DeployOptions): DesiredObje
 
 /** @returns every object of the plain target, unsorted */
 export function plainObjects(options: DeployOptions): DesiredObject[] {
+  if (!options.perFunction)
+    return [...commonObjects(options, []), ...operatorRbac(rbacScope(options)), operatorDeployment(options)];
   const { resource, scheduled } = functionsByTrigger();
   return [
     ...commonObjects(options),

@@ -14,8 +14,8 @@ import {
   type RuleGroup,
   type RuleScope,
 } from '../../lib/registry/rbac';
-import type { FunctionSpec } from '../../lib/registry/functions';
-import { BRIDGE_NAME, labels, rbacName, type DesiredObject } from './meta';
+import { FUNCTIONS, type FunctionSpec } from '../../lib/registry/functions';
+import { BRIDGE_NAME, labels, OPERATOR_NAME, rbacName, type DesiredObject } from './meta';
 
 const RBAC_API = 'rbac.authorization.k8s.io/v1';
 
@@ -128,6 +128,15 @@ export function rbacFor(spec: FunctionSpec, scope: RbacScope): DesiredObject[] {
 /** The event bridge's ServiceAccount `postgres-operator-bridge`: get, list and watch only. */
 export function bridgeRbac(scope: RbacScope): DesiredObject[] {
   return rbacForAccount(BRIDGE_NAME, 'bridge', BRIDGE_PERMISSIONS, scope);
+}
+
+/**
+ * The ServiceAccount `postgres-operator-functions` of the single-process layout: the union of every function's rule
+ * groups and the bridge's, since one process runs them all.
+ */
+export function operatorRbac(scope: RbacScope): DesiredObject[] {
+  const groups = [...new Set([...FUNCTIONS.flatMap((f) => f.permissions), ...BRIDGE_PERMISSIONS])];
+  return rbacForAccount(OPERATOR_NAME, 'operator', groups, scope);
 }
 
 /**

@@ -8,7 +8,7 @@
  * "Pod Security Standards" (restricted).
  */
 import { BUNDLE_MODULE, type FunctionSpec } from '../../lib/registry/functions';
-import { BRIDGE_NAME, FUNCTION_PORT, labels, selectorLabels, type DesiredObject } from './meta';
+import { BRIDGE_NAME, FUNCTION_PORT, labels, OPERATOR_NAME, selectorLabels, type DesiredObject } from './meta';
 import type { DeployOptions } from './options';
 
 /** Where the image holds the build output (Dockerfile `WORKDIR /app`, `COPY dist/`). */
@@ -149,6 +149,35 @@ export function functionService(spec: FunctionSpec, options: DeployOptions, port
   };
 }
 
+/**
+ * A Deployment of one replica updated with Recreate, its pod under the ServiceAccount `name`: for a process running
+ * the bridge, of which two would deliver every event twice (harmless, the functions are idempotent, but wasteful).
+ * @param component the app.kubernetes.io/component label, also the selector
+ */
+function singleReplicaDeployment(
+  name: string,
+  component: string,
+  options: DeployOptions,
+  annotations: Record<string, string>,
+  container: Record<string, unknown>,
+): DesiredObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: options.namespace, labels: labels(component) },
+    spec: {
+      replicas: 1,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selectorLabels(component) },
+      strategy: { type: 'Recreate' },
+      template: {
+        metadata: { labels: labels(component), annotations },
+        spec: { serviceAccountName: name, securityContext: POD_SECURITY_CONTEXT, containers: [container] },
+      },
+    },
+  };
+}
+
 /** Port of the bridge's `/metrics` and `/healthz` (lib/bridge/main.ts `BRIDGE_PORT` default). */
 export const BRIDGE_PORT = 8090;
 
@@ -160,49 +189,60 @@ export const BRIDGE_PORT = 8090;
  * are idempotent, but wasteful), so updates use Recreate.
  */
 export function bridgeDeployment(options: DeployOptions): DesiredObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: BRIDGE_NAME, namespace: options.namespace, labels: labels('bridge') },
-    spec: {
-      replicas: 1,
-      revisionHistoryLimit: 3,
-      selector: { matchLabels: selectorLabels('bridge') },
-      strategy: { type: 'Recreate' },
-      template: {
-        metadata: {
-          labels: labels('bridge'),
-          annotations: {
-            'prometheus.io/path': '/metrics',
-            'prometheus.io/port': String(BRIDGE_PORT),
-            'prometheus.io/scrape': 'true',
-          },
-        },
-        spec: {
-          serviceAccountName: BRIDGE_NAME,
-          securityContext: POD_SECURITY_CONTEXT,
-          containers: [
-            {
-              name: 'bridge',
-              image: options.image,
-              imagePullPolicy: options.imagePullPolicy,
-              command: ['node', `${IMAGE_APP_DIR}/dist/bridge/bridge.js`],
-              env: [
-                ...operatorEnv(options),
-                { name: 'BRIDGE_FUNCTION_URL_TEMPLATE', value: BRIDGE_FUNCTION_URL_TEMPLATE },
-                { name: 'BRIDGE_PORT', value: String(BRIDGE_PORT) },
-                { name: 'PERIODIC_SYNC_SCHEDULE', value: 'off' },
-              ],
-              ports: [{ name: 'metrics', containerPort: BRIDGE_PORT, protocol: 'TCP' }],
-              // 503 until the initial lists are done: not ready, but alive.
-              readinessProbe: { httpGet: { path: '/healthz', port: BRIDGE_PORT }, periodSeconds: 10 },
-              livenessProbe: { tcpSocket: { port: BRIDGE_PORT }, initialDelaySeconds: 10, periodSeconds: 30 },
-              resources: HOST_RESOURCES,
-              securityContext: CONTAINER_SECURITY_CONTEXT,
-            },
-          ],
-        },
-      },
-    },
+  const annotations = {
+    'prometheus.io/path': '/metrics',
+    'prometheus.io/port': String(BRIDGE_PORT),
+    'prometheus.io/scrape': 'true',
   };
+  return singleReplicaDeployment(BRIDGE_NAME, 'bridge', options, annotations, {
+    name: 'bridge',
+    image: options.image,
+    imagePullPolicy: options.imagePullPolicy,
+    command: ['node', `${IMAGE_APP_DIR}/dist/bridge/bridge.js`],
+    env: [
+      ...operatorEnv(options),
+      { name: 'BRIDGE_FUNCTION_URL_TEMPLATE', value: BRIDGE_FUNCTION_URL_TEMPLATE },
+      { name: 'BRIDGE_PORT', value: String(BRIDGE_PORT) },
+      { name: 'PERIODIC_SYNC_SCHEDULE', value: 'off' },
+    ],
+    ports: [{ name: 'metrics', containerPort: BRIDGE_PORT, protocol: 'TCP' }],
+    // 503 until the initial lists are done: not ready, but alive.
+    readinessProbe: { httpGet: { path: '/healthz', port: BRIDGE_PORT }, periodSeconds: 10 },
+    livenessProbe: { tcpSocket: { port: BRIDGE_PORT }, initialDelaySeconds: 10, periodSeconds: 30 },
+    resources: HOST_RESOURCES,
+    securityContext: CONTAINER_SECURITY_CONTEXT,
+  });
+}
+
+/**
+ * The single-process layout (`plain` without `--per-function`): one pod running `dist/combined/combined.js`, every
+ * function under `/<name>` on 8080 (`/healthz` liveness, `/metrics` with a `function` label, scraped) and the bridge
+ * delivering to them over loopback, `/healthz` on 8090 for readiness (200 once its initial lists are done). The
+ * bridge's own cron calls periodic-sync (`PERIODIC_SYNC_SCHEDULE`, the registry's schedule), so no CronJob starts a
+ * pod every few minutes and no Service is needed. One replica with Recreate, as the bridge (two would deliver
+ * every event twice).
+ */
+export function operatorDeployment(options: DeployOptions): DesiredObject {
+  return singleReplicaDeployment(OPERATOR_NAME, 'operator', options, PROMETHEUS_ANNOTATIONS, {
+    name: 'operator',
+    image: options.image,
+    imagePullPolicy: options.imagePullPolicy,
+    command: ['node', `${IMAGE_APP_DIR}/dist/combined/combined.js`],
+    env: [
+      { name: 'MOD_NAME', value: BUNDLE_MODULE },
+      { name: 'FUNC_PORT', value: String(FUNCTION_PORT) },
+      { name: 'FUNC_TIMEOUT', value: String(options.timeoutSeconds) },
+      { name: 'FUNC_RUNTIME', value: options.kubelessRuntime },
+      { name: 'BRIDGE_PORT', value: String(BRIDGE_PORT) },
+      ...operatorEnv(options),
+    ],
+    ports: [
+      { name: 'http', containerPort: FUNCTION_PORT, protocol: 'TCP' },
+      { name: 'metrics', containerPort: BRIDGE_PORT, protocol: 'TCP' },
+    ],
+    livenessProbe: LIVENESS_PROBE,
+    readinessProbe: { httpGet: { path: '/healthz', port: BRIDGE_PORT }, periodSeconds: 10 },
+    resources: HOST_RESOURCES,
+    securityContext: CONTAINER_SECURITY_CONTEXT,
+  });
 }

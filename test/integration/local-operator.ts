@@ -23,9 +23,10 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
-/** Builds the bundles (`scripts/build.ts`) when the host or the bridge bundle is missing. */
+/** Builds the bundles (`scripts/build.ts`) when the host, the bridge or the combined bundle is missing. */
 export function ensureBundles(): void {
-  if (existsSync(`${repoRoot}dist/host/host.js`) && existsSync(`${repoRoot}dist/bridge/bridge.js`)) return;
+  const bundles = ['host/host.js', 'bridge/bridge.js', 'combined/combined.js'];
+  if (bundles.every((file) => existsSync(`${repoRoot}dist/${file}`))) return;
   execFileSync(
     process.execPath,
     [`${repoRoot}node_modules/tsx/dist/cli.mjs`, `${repoRoot}scripts/build.ts`, '--quiet'],

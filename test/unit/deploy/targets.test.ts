@@ -14,8 +14,47 @@ import { generate, render } from '../../../scripts/deploy/targets';
 import { IMAGE_APP_DIR } from '../../../scripts/deploy/workloads';
 import { allows, envOf, find, placeholderDist, podOf, testOptions, type PodSpec } from './fixtures';
 
-describe('plain target', () => {
+describe('plain target, one process (the default)', () => {
   const options = testOptions();
+  const objects = generate('plain', options);
+  const deployment = find(objects, 'Deployment', 'postgres-operator-functions')!;
+
+  it('one Deployment running every function and the bridge, and no per-function objects, Service or CronJob', () => {
+    assert.deepEqual(
+      objects.filter((o) => ['Deployment', 'Service', 'CronJob'].includes(o.kind)).map((o) => o.metadata.name),
+      ['postgres-operator-functions'],
+    );
+    for (const spec of FUNCTIONS) assert.equal(find(objects, 'ServiceAccount', spec.name), undefined, spec.name);
+    const pod = podOf(deployment);
+    assert.equal(pod.spec.serviceAccountName, 'postgres-operator-functions');
+    const container = pod.spec.containers[0]!;
+    assert.deepEqual(container.command, ['node', '/app/dist/combined/combined.js']);
+    const env = envOf(container);
+    assert.equal(env.FUNC_PORT, '8080');
+    assert.equal(env.FUNC_TIMEOUT, '180');
+    assert.equal(env.BRIDGE_PORT, '8090');
+    assert.equal(env.PERIODIC_SYNC_SCHEDULE, undefined, "the bridge's cron calls periodic-sync");
+    assert.equal(env.WATCHED_NAMESPACE, 'apps,data');
+    assert.deepEqual(container.readinessProbe, { httpGet: { path: '/healthz', port: 8090 }, periodSeconds: 10 });
+    assert.equal(pod.metadata.annotations?.['prometheus.io/port'], '8080');
+    assert.equal((deployment.spec as { strategy: { type: string } }).strategy.type, 'Recreate');
+  });
+
+  it('its ServiceAccount may do what every function and the bridge may, and no more than their union', () => {
+    const account = 'pgo/postgres-operator-functions';
+    const asks = [
+      { verb: 'watch', group: 'acid.zalan.do', resource: 'postgresqls', namespace: 'data' },
+      { verb: 'create', group: 'apps', resource: 'statefulsets', namespace: 'apps' },
+      { verb: 'list', group: '', resource: 'nodes' },
+    ];
+    for (const ask of asks) assert.equal(allows(objects, account, ask), true, JSON.stringify(ask));
+    assert.equal(allows(objects, account, { verb: 'list', group: '', resource: 'secrets', namespace: 'other' }), false);
+    assert.equal(allows(objects, account, { verb: 'delete', group: '', resource: 'nodes' }), false);
+  });
+});
+
+describe('plain target --per-function', () => {
+  const options = testOptions({ perFunction: true });
   const objects = generate('plain', options);
 
   it('a Deployment per function running the host on its bundle, with its own ServiceAccount', () => {
@@ -154,6 +193,8 @@ describe('output', () => {
       const options = testOptions({ distDir: dist });
       assert.equal(render(target, options), render(target, testOptions({ distDir: dist })), target);
     }
+    const perFunction = testOptions({ perFunction: true });
+    assert.equal(render('plain', perFunction), render('plain', testOptions({ perFunction: true })));
   });
 
   it('the YAML parses back to the generated objects under YAML 1.1 (as kubectl reads it) and 1.2, with no anchors', () => {
@@ -167,7 +208,7 @@ describe('output', () => {
       }
     }
     // The bridge's PERIODIC_SYNC_SCHEDULE=off stays a string (YAML 1.1 reads a bare off as false).
-    assert.match(render('plain', options), /name: PERIODIC_SYNC_SCHEDULE\n\s+value: "off"/);
+    assert.match(render('plain', testOptions({ perFunction: true })), /name: PERIODIC_SYNC_SCHEDULE\n\s+value: "off"/);
   });
 
   it('the command prints --dry-run YAML; the kubeless target without a build exits 1 saying to run npm run build', () => {
@@ -214,6 +255,8 @@ describe('parseDeployArgs', () => {
     assert.equal(options.watchedNamespaces, '*');
     assert.deepEqual(options.configMap, { namespace: 'default', name: 'postgres-operator' });
     assert.equal(options.includeCrd, true);
+    assert.equal(options.perFunction, false, 'one process');
+    assert.equal(parseDeployArgs(['plain', '--per-function']).options.perFunction, true);
   });
 
   it('lists, config map location and overrides', () => {
