@@ -113,10 +113,19 @@ describe('deploy targets on the API server', () => {
     };
   });
 
-  for (const target of ['plain', 'knative'] as const) {
+  for (const [target, perFunction] of [
+    ['plain', false],
+    ['plain', true],
+    ['knative', false],
+  ] as const) {
     for (const scope of ['listed', 'all'] as const) {
-      test(`${target}, ${scope} namespaces: the server accepts every object`, async () => {
-        const targetOptions = scope === 'all' ? { ...options, watchedNamespaces: '*' as const } : options;
+      const layout = perFunction ? ' --per-function' : '';
+      test(`${target}${layout}, ${scope} namespaces: the server accepts every object`, async () => {
+        const targetOptions = {
+          ...options,
+          perFunction,
+          ...(scope === 'all' ? { watchedNamespaces: '*' as const } : {}),
+        };
         const objects = generate(target, targetOptions);
         const result = await serverDryRun(render(target, targetOptions));
         assert.equal(result.code, 0, result.stderr);
@@ -129,7 +138,9 @@ describe('deploy targets on the API server', () => {
         );
         for (const kind of target === 'knative'
           ? ['apiserversource', 'pingsource', 'broker', 'trigger', 'deployment']
-          : ['cronjob', 'deployment']) {
+          : perFunction
+            ? ['cronjob', 'deployment']
+            : ['deployment', 'clusterrolebinding']) {
           assert.ok(
             lines.some((line) => line.startsWith(`${kind}.`)),
             `${kind} in ${result.stdout}`,
@@ -145,7 +156,7 @@ describe('deploy targets on the API server', () => {
     const refused = await serverDryRun(toYaml([{ ...source!, spec }]));
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /resources/);
-    const [cron] = generate('plain', options).filter((o) => o.kind === 'CronJob');
+    const [cron] = generate('plain', { ...options, perFunction: true }).filter((o) => o.kind === 'CronJob');
     const badCron = await serverDryRun(
       toYaml([{ ...cron!, spec: { ...(cron!.spec as object), schedule: 'every five minutes' } }]),
     );
