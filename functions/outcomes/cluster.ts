@@ -13,8 +13,11 @@ import type { SyncContext } from '../../lib/sync/context';
  *   calls again (after `Retry-After` when the sync knows what it waits for)
  */
 export function syncOutcome(result: SyncResult, readinessWatched = false): Outcome {
-  // The event source delivers the StatefulSet's readiness changes itself: no need to be called again for pods.
-  const retryAfterSeconds = readinessWatched ? undefined : result.waitingForPods?.retryAfterSeconds;
+  // The event source delivers the StatefulSet's readiness changes itself: no need to be called again for pods. A
+  // wait for Patroni's state shows in no watched object: look again then, whoever the event source is.
+  const podWait = readinessWatched ? undefined : result.waitingForPods?.retryAfterSeconds;
+  const retryAfterSeconds =
+    result.lookAgainSeconds === undefined ? podWait : Math.min(result.lookAgainSeconds, podWait ?? Infinity);
   return { result, retryable: result.retryable === true || retryAfterSeconds !== undefined, retryAfterSeconds };
 }
 

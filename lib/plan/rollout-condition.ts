@@ -50,6 +50,11 @@ export interface RolloutReport {
   events: PlannedEvent[];
   /** why a later invocation must come back (a step was taken, or a pod or member is on its way back) */
   pending?: string;
+  /**
+   * seconds after which to look again when no watched object will change to say the wait is over: a member of a
+   * Ready pod catching up, the leader moving after a switchover (Patroni's state is not in the StatefulSet)
+   */
+  lookAgainSeconds?: number;
   /** the `RollingUpdate` condition to write; undefined when no rollout ever ran */
   condition?: Condition;
 }

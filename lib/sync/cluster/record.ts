@@ -113,6 +113,9 @@ export async function recordSynced(
       ? { waitingForPods: { progress: observation.progress ?? 'not ready', retryAfterSeconds: podWait } }
       : {}),
     ...(rollout.pending ? { rollingUpdate: rollout.pending } : {}),
+    ...(rollout.pending && rollout.lookAgainSeconds !== undefined
+      ? { lookAgainSeconds: rollout.lookAgainSeconds }
+      : {}),
     ...(roles.summary ? { roles: roles.summary } : {}),
   };
 }

@@ -24,6 +24,11 @@ export interface SyncResult {
   waitingForPods?: { progress: string; retryAfterSeconds: number };
   /** for `synced`: the rolling update goes on in a later invocation (a step was taken, or it waits), and why */
   rollingUpdate?: string;
+  /**
+   * for `synced`: seconds after which an event-driven caller should call again even when it watches the pods'
+   * readiness, because what the sync waits for (Patroni's state) shows in no watched object
+   */
+  lookAgainSeconds?: number;
   /** roles and databases in PostgreSQL, when they were synced */
   roles?: RolesSummary;
 }

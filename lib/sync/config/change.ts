@@ -40,6 +40,8 @@ import type { OperatorContextResult } from '../operator/load';
 export interface ConfigChangeOutcome {
   result: unknown;
   retryable?: boolean;
+  /** with `retryable`: when to be called again, in seconds, if a rollout waits for Patroni (else the default) */
+  retryAfterSeconds?: number;
 }
 
 /** How to run the fleet sync a change starts. */
@@ -156,7 +158,12 @@ export async function applyOperatorConfigChange(
   if (operator.configMap.exists) await recordAppliedConfig(options.client, location, data, ctx.signal);
   // The pods follow one rolling-update step per sync: ask to be called again while any cluster has steps left.
   const rolling = fleet.items.filter((i) => i.rollingUpdate).map((i) => i.cluster);
-  return { result: { ...summary, applied: true, rollingUpdates: rolling }, retryable: rolling.length > 0 };
+  const lookAgain = fleet.items.flatMap((i) => (i.lookAgainSeconds === undefined ? [] : [i.lookAgainSeconds]));
+  return {
+    result: { ...summary, applied: true, rollingUpdates: rolling },
+    retryable: rolling.length > 0,
+    ...(lookAgain.length > 0 ? { retryAfterSeconds: Math.min(...lookAgain) } : {}),
+  };
 }
 
 /**

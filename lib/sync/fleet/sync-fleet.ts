@@ -56,6 +56,8 @@ export interface FleetItem {
   error?: string;
   /** the cluster's rolling update goes on in a later run (see SyncResult.rollingUpdate) */
   rollingUpdate?: string;
+  /** seconds until the cluster's rollout should be looked at again (see SyncResult.lookAgainSeconds) */
+  lookAgainSeconds?: number;
 }
 
 /** What a run did. */
@@ -217,6 +219,7 @@ async function runOne(ctx: SyncContext, work: Work): Promise<FleetItem> {
       writes: result.actions.length,
       ...(result.error ? { error: result.error } : {}),
       ...(result.rollingUpdate ? { rollingUpdate: result.rollingUpdate } : {}),
+      ...(result.lookAgainSeconds !== undefined ? { lookAgainSeconds: result.lookAgainSeconds } : {}),
     };
   } catch (error) {
     // Neither function throws by contract; a bug in one cluster must not stop the fleet.

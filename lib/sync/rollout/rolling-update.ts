@@ -45,6 +45,12 @@ import { keepRolloutSlot, peekRolloutSlot, releaseRolloutSlot, takeRolloutSlot }
 import type { SyncContext } from '../context';
 import { storedStatus } from '../../plan/cluster-status';
 
+/**
+ * Seconds until the next look when the rollout waits for Patroni (a member of a Ready pod, a switchover's new
+ * leader): a few reads of one cluster, for the seconds such a wait takes.
+ */
+export const ROLLOUT_LOOK_AGAIN_SECONDS = 1;
+
 /** What the step did or found: the report (Events, pending, condition), or that it needs the cluster's Lease. */
 export interface RolloutOutcome extends RolloutReport {
   /** the next step needs the cluster's Lease, and the caller does not hold it */
@@ -169,10 +175,14 @@ export async function rollingUpdateStep(
     if (!peek.granted) return slotWaitReport(state, peek.reason);
   }
 
-  const plan = planRolloutStep(state, await decide(ctx, cluster, pods, instances));
+  const decided = await decide(ctx, cluster, pods, instances);
+  const plan = planRolloutStep(state, decided);
   if (plan.kind === 'report') {
     if (plan.keepSlot) await keepRolloutSlot(ctx, key);
-    return plan.report;
+    // Every pod is Ready, yet a member is not there (Patroni starting, catching up): no readiness change will say
+    // when it is, so look again soon rather than after the default Retry-After.
+    const memberWait = decided.kind === 'wait' && pods.every(isPodReady);
+    return memberWait ? { ...plan.report, lookAgainSeconds: ROLLOUT_LOOK_AGAIN_SECONDS } : plan.report;
   }
   if (!lease) return { events: [], needsLease: true };
   const slot = await takeRolloutSlot(ctx, key);
@@ -208,7 +218,8 @@ async function switchOver(
   const candidatePod = pods.find((p) => p.metadata?.name === step.candidate)!;
   try {
     const result = await switchover(ctx, candidatePod, step.leader, step.candidate);
-    return switchedOverReport(state, step, result.newLeader);
+    // The next step (recreating the old leader) waits for Patroni's view, which no watched object reflects.
+    return { ...switchedOverReport(state, step, result.newLeader), lookAgainSeconds: ROLLOUT_LOOK_AGAIN_SECONDS };
   } catch (error) {
     return switchoverFailedReport(state, step, error instanceof Error ? error.message : String(error));
   }
