@@ -14,7 +14,7 @@ import { defaultOptions, repoRoot, type DeployOptions } from '../../scripts/depl
 import { bridgeRbac, rbacFor } from '../../scripts/deploy/rbac';
 import { generate, render } from '../../scripts/deploy/targets';
 import { toYaml } from '../../scripts/deploy/yaml';
-import { createNamespace, kubectl, requireTestenv } from './testenv';
+import { createNamespace, kubectl, requireTestenv, waitCrdsEstablished } from './testenv';
 
 const knativeDir = fileURLToPath(new URL('../fixtures/knative/', import.meta.url));
 const KNATIVE_CRDS = [
@@ -95,13 +95,7 @@ describe('deploy targets on the API server', () => {
       `${knativeDir}trigger.yaml`,
     ]);
     assert.equal(install.code, 0, install.stderr);
-    const established = await kubectl([
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      ...KNATIVE_CRDS.map((c) => `crd/${c}`),
-    ]);
-    assert.equal(established.code, 0, established.stderr);
+    await waitCrdsEstablished(KNATIVE_CRDS);
     operatorNs = await createNamespace('deploy-op');
     watched = [await createNamespace('deploy-a'), await createNamespace('deploy-b')].sort();
     options = {
