@@ -21,7 +21,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pRetry from 'p-retry';
-import pg from 'pg';
 import { binaryRequest, toCloudEvent } from '../../lib/bridge/cloudevent';
 import type { WatchedResource } from '../../lib/bridge/routing';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
@@ -32,6 +31,7 @@ import { startLocal, type LocalDeployment } from '../deploy/local';
 import { describeFault, type ChangeKind, type Fault, type Schedule } from './fault-schedules';
 import type { PatroniTools } from './patroni-process';
 import { PatroniPods } from './patroni-pods';
+import { login } from './pg-login';
 import { postgresImage } from './rollout-fleet';
 import { RolloutObserver, type ClusterRecord } from './rollout-observer';
 
@@ -663,28 +663,6 @@ function patroniState(pod: KubeObject): string | undefined {
     return (JSON.parse(pod.metadata?.annotations?.status ?? '{}') as { state?: string }).state;
   } catch {
     return undefined;
-  }
-}
-
-/** @returns true when `user` logs in to `database` at `host` and runs a query, else the error message */
-async function login(host: string, user: string, password: string, database: string): Promise<true | string> {
-  const client = new pg.Client({
-    host,
-    port: 5432,
-    user,
-    password,
-    database,
-    ssl: { rejectUnauthorized: false },
-    connectionTimeoutMillis: 5000,
-  });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }
 

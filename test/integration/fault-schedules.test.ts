@@ -12,8 +12,7 @@
 // The longer randomized suite is `npm run bench -- faults`. Pod IPs must be local addresses and Service names
 // resolvable: run-integration.sh runs this phase in scripts/testenv/netns.sh.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -23,7 +22,8 @@ import { FaultFleet, printRows, type ScheduleRow } from '../../scripts/testenv/f
 import { makeSchedule, type Schedule } from '../../scripts/testenv/fault-schedules';
 import { findPatroniTools, removeIfInterrupted } from '../../scripts/testenv/patroni-process';
 import { patroniPodsSkipReason } from '../../scripts/testenv/patroni-pods';
-import { installCrd, repoRoot, testClient } from './operator';
+import { installCrd, testClient } from './operator';
+import { ensureBundles } from './local-operator';
 import { installFunctionCredentials } from './service-accounts';
 import { createNamespace, deleteNamespace } from './testenv';
 
@@ -54,13 +54,7 @@ before(
     await installCrd();
     client = testClient();
     ns = await createNamespace('faults');
-    if (!existsSync(`${repoRoot}dist/host/host.js`) || !existsSync(`${repoRoot}dist/bridge/bridge.js`)) {
-      execFileSync(
-        process.execPath,
-        [`${repoRoot}node_modules/tsx/dist/cli.mjs`, `${repoRoot}scripts/build.ts`, '--quiet'],
-        { stdio: 'inherit' },
-      );
-    }
+    ensureBundles();
     const credentials = await installFunctionCredentials(client, ns, dir);
     fleet = await FaultFleet.start({
       client,

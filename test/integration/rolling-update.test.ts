@@ -7,8 +7,7 @@
 // nothing. A DCS parameter changed in a manifest reaches Patroni's dynamic configuration without new pods. Pod IPs
 // must be local addresses: run-integration.sh runs this phase in scripts/testenv/netns.sh.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -20,7 +19,8 @@ import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/test
 import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patroni-pods';
 import { postgresImage, rolloutManifest, waitClustersUp } from '../../scripts/testenv/rollout-fleet';
 import { RolloutObserver } from '../../scripts/testenv/rollout-observer';
-import { applyManifest, installCrd, repoRoot, testClient } from './operator';
+import { applyManifest, installCrd, testClient } from './operator';
+import { ensureBundles } from './local-operator';
 import { installFunctionCredentials } from './service-accounts';
 import { createNamespace, deleteNamespace } from './testenv';
 
@@ -66,13 +66,7 @@ before(
     await installCrd();
     client = testClient();
     ns = await createNamespace('rolling');
-    if (!existsSync(`${repoRoot}dist/host/host.js`) || !existsSync(`${repoRoot}dist/bridge/bridge.js`)) {
-      execFileSync(
-        process.execPath,
-        [`${repoRoot}node_modules/tsx/dist/cli.mjs`, `${repoRoot}scripts/build.ts`, '--quiet'],
-        { stdio: 'inherit' },
-      );
-    }
+    ensureBundles();
     const credentials = await installFunctionCredentials(client, ns, dir);
     await client.apply(configMap({}));
     pods = new PatroniPods({

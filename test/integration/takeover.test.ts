@@ -24,6 +24,7 @@ import { parse } from 'yaml';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { FINALIZER } from '../../lib/sync/cluster/finalizer';
 import { findPatroniTools, removeIfInterrupted } from '../../scripts/testenv/patroni-process';
+import { login } from '../../scripts/testenv/pg-login';
 import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patroni-pods';
 import { peerBuild, startPeer, type PeerProcess } from '../../scripts/testenv/peer';
 import type { LocalDeployment } from '../../scripts/deploy/local';
@@ -128,28 +129,6 @@ async function replaceCrd(file: string): Promise<void> {
     await kubectlOk(['create', '-f', '-'], JSON.stringify(crd));
   }
   await waitCrdsEstablished([CRD_NAME]);
-}
-
-/** @returns true when `user` logs in to `database` at `host` with TLS, else the server's error message */
-async function login(host: string, user: string, password: string, database = 'postgres'): Promise<true | string> {
-  const client = new pg.Client({
-    host,
-    port: 5432,
-    user,
-    password,
-    database,
-    ssl: { rejectUnauthorized: false },
-    connectionTimeoutMillis: 5000,
-  });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 /** What must not change across a handover, for one cluster. */
