@@ -23,7 +23,15 @@
  *
  * Like Spilo, which makes a self-signed certificate when none is given, each PostgreSQL runs with `ssl = on`
  * (one self-signed certificate per harness, made with openssl), so clients that insist on TLS (Zalando's operator
- * connects with `sslmode=require`) get it; password authentication is the same with or without TLS.
+ * connects with `sslmode=require`) get it; password authentication is the same with or without TLS. When the pod's
+ * environment names certificate files (`SSL_CERTIFICATE_FILE`, `SSL_PRIVATE_KEY_FILE`, `SSL_CA_FILE`: Zalando's
+ * `tls` section), Spilo's configure_spilo uses them as they are for `ssl_cert_file`, `ssl_key_file` and
+ * `ssl_ca_file`; the harness writes the Secret volumes holding them (`/tls`, `/tlsca`) into the member's `mounts/`
+ * directory and points PostgreSQL at those copies. The REST API stays plain HTTP, as in Spilo, which serves it over
+ * TLS only with its own `SSL_RESTAPI_*` variables (Zalando's operator sets none).
+ *
+ * The pod's other containers (sidecars) run as local processes beside the member, from their `command` and `args`
+ * with their environment resolved as a kubelet would (scripts/testenv/pod-containers.ts), and stop with it.
  *
  * There is no cluster DNS: with {@link PatroniPodsOptions.hostsFile} each round writes
  * `<endpoints>.<namespace>.svc.<domain> <first address>` for every Endpoints object with an address into that
@@ -57,6 +65,13 @@ import {
   testClusterDcs,
   type PatroniTools,
 } from './patroni-process';
+import {
+  resolveContainerEnv,
+  secretVolumeFiles,
+  SPILO_CONTAINER,
+  startSidecars,
+  type SidecarProcess,
+} from './pod-containers';
 
 /** The finalizer on each pod that has a member: the pod object stays (Terminating) until its member has stopped. */
 export const MEMBER_FINALIZER = 'testenv.postgres-operator-functions.local/patroni-member';
@@ -102,6 +117,8 @@ interface Member {
   dir: string;
   dataDir: string;
   process: ChildProcess;
+  /** the pod's other containers, run beside the member */
+  sidecars: SidecarProcess[];
   /** readiness probes failed in a row, and whether one ever succeeded (a kubelet's probe worker state) */
   probe: { failures: number; succeeded: boolean };
 }
@@ -114,7 +131,7 @@ export class PatroniPods {
   private round: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly client: KubeClient;
-  private readonly tls: { cert: string; key: string } | undefined;
+  private readonly tls: Tls | undefined;
   /** the hosts file's own lines (before the first write), and what was written last */
   private readonly hosts: { base: string; written: string } | undefined;
 
@@ -164,6 +181,11 @@ export class PatroniPods {
   /** @returns the members running now: pod name -> the pod's IP and uid (which pod incarnation it serves) */
   running(): Map<string, { ip: string; uid: string }> {
     return new Map([...this.members.values()].map((m) => [m.pod, { ip: m.ip, uid: m.uid }]));
+  }
+
+  /** @returns the directory (working directory, `output.log`) of a sidecar of the member of `pod`, if it runs */
+  sidecarDir(pod: string, container: string): string | undefined {
+    return this.members.get(pod)?.sidecars.find((s) => s.name === container)?.dir;
   }
 
   /** @returns the tail of the log of the member of `pod`, for failure messages */
@@ -281,10 +303,7 @@ export class PatroniPods {
       return;
     }
     const env = await this.resolveEnv(pod);
-    if (typeof env === 'string') {
-      this.sayOnce(`${uid}:${env}`, `pod ${name}: waiting: ${env}`);
-      return;
-    }
+    if (typeof env === 'string') return this.sayOnce(`${uid}:${env}`, `pod ${name}: waiting: ${env}`);
     const { tools, dir } = this.options;
     const claim = (pod.spec.volumes as KubeObject[] | undefined)?.find((v) => v.persistentVolumeClaim)
       ?.persistentVolumeClaim.claimName as string | undefined;
@@ -294,6 +313,8 @@ export class PatroniPods {
       if (!existsSync(d)) mkdirSync(d, { mode: 0o700 });
       if (tools.runAs) chownSync(d, ...tools.runAs);
     }
+    const tls = await this.podTls(pod, env, memberDir);
+    if (typeof tls === 'string') return this.sayOnce(`${uid}:${tls}`, `pod ${name}: waiting: ${tls}`);
     const kubeconfig = join(memberDir, 'kubeconfig');
     copyFileSync(this.options.kubeconfig, kubeconfig);
     // Spilo's bootstrap also creates the NOLOGIN role `admin` (Zalando's default team_admin_role), which operators
@@ -316,7 +337,7 @@ export class PatroniPods {
           memberDir,
           dataDir: join(volume, 'pgdata'),
           context: this.options.context ?? 'testenv',
-          tls: this.tls,
+          tls,
           postBootstrap,
         }),
       ),
@@ -324,6 +345,10 @@ export class PatroniPods {
     );
     if (tools.runAs) for (const f of [kubeconfig, config, postBootstrap]) chownSync(f, ...tools.runAs);
     if (!(await this.holdPod(pod))) return;
+    const sidecars = await startSidecars(this.client, pod, join(memberDir, 'containers'), tools.runAs, (line) =>
+      this.say(line),
+    );
+    if (typeof sidecars === 'string') return this.sayOnce(`${uid}:${sidecars}`, `pod ${name}: waiting: ${sidecars}`);
     const child = spawnLogged(tools.patroni, [config], {
       logFile: join(memberDir, 'patroni.log'),
       runAs: tools.runAs,
@@ -338,6 +363,7 @@ export class PatroniPods {
       dir: memberDir,
       dataDir: join(volume, 'pgdata'),
       process: child,
+      sidecars,
       probe: { failures: 0, succeeded: false },
     });
     this.say(`started ${name} on ${ip} (volume ${claim ?? name})`);
@@ -381,36 +407,20 @@ export class PatroniPods {
 
   private async stopMember(m: Member): Promise<void> {
     if (this.members.get(m.pod) === m) this.members.delete(m.pod);
-    await stopProcess(m.process, 30_000);
+    await Promise.all([m.process, ...m.sidecars.map((s) => s.process)].map((p) => stopProcess(p, 30_000)));
     killPostmaster(m.dataDir);
     this.say(`stopped ${m.pod} (${m.ip})`);
   }
 
   /**
-   * The values of the postgres container's environment: literal values, the downward API fields Spilo pods use
-   * (status.podIP, metadata.namespace, metadata.name) and Secret keys.
+   * The Spilo container's environment (scripts/testenv/pod-containers.ts), with the variables a member needs.
    * @returns the variables, or what is still missing (a Secret not created yet)
    */
   private async resolveEnv(pod: KubeObject): Promise<Record<string, string> | string> {
     const containers = pod.spec.containers as KubeObject[];
-    const container = containers.find((c) => c.name === 'postgres') ?? containers[0]!;
-    const env: Record<string, string> = {};
-    const fields: Record<string, string> = {
-      'status.podIP': pod.status.podIP,
-      'metadata.namespace': namespaceOf(pod),
-      'metadata.name': nameOf(pod),
-    };
-    for (const e of (container.env ?? []) as KubeObject[]) {
-      if (e.value !== undefined) env[e.name] = String(e.value);
-      else if (e.valueFrom?.fieldRef) env[e.name] = fields[e.valueFrom.fieldRef.fieldPath as string] ?? '';
-      else if (e.valueFrom?.secretKeyRef) {
-        const ref = e.valueFrom.secretKeyRef as { name: string; key: string };
-        const secret = await this.client.get({ kind: 'Secret', namespace: pod.metadata!.namespace, name: ref.name });
-        const data = secret?.data?.[ref.key] as string | undefined;
-        if (data === undefined) return `Secret ${ref.name} key ${ref.key}`;
-        env[e.name] = Buffer.from(data, 'base64').toString('utf8');
-      }
-    }
+    const container = containers.find((c) => c.name === SPILO_CONTAINER) ?? containers[0]!;
+    const env = await resolveContainerEnv(this.client, pod, container);
+    if (typeof env === 'string') return env;
     for (const required of [
       'SCOPE',
       'PGUSER_SUPERUSER',
@@ -421,6 +431,33 @@ export class PatroniPods {
       if (!env[required]) return `environment variable ${required}`;
     }
     return env;
+  }
+
+  /**
+   * The certificate PostgreSQL serves: the files the pod's `SSL_*_FILE` variables name, copied out of the Secret
+   * volumes holding them into `<memberDir>/mounts/`, else the harness's self-signed one (Spilo makes one then).
+   * @returns the local files (none when openssl failed: no TLS then), or what is missing (a Secret not created yet, a file in no Secret volume)
+   */
+  private async podTls(
+    pod: KubeObject,
+    env: Record<string, string>,
+    memberDir: string,
+  ): Promise<Tls | undefined | string> {
+    const { SSL_CERTIFICATE_FILE: cert, SSL_PRIVATE_KEY_FILE: key, SSL_CA_FILE: ca } = env;
+    if (!cert || !key) return this.tls;
+    const containers = pod.spec.containers as KubeObject[];
+    const container = containers.find((c) => c.name === SPILO_CONTAINER) ?? containers[0]!;
+    const paths = ca ? [cert, key, ca] : [cert, key];
+    const files = await secretVolumeFiles(
+      this.client,
+      pod,
+      container,
+      paths,
+      join(memberDir, 'mounts'),
+      this.options.tools.runAs,
+    );
+    if (typeof files === 'string') return files;
+    return { cert: files.get(cert)!, key: files.get(key)!, ...(ca ? { ca: files.get(ca)! } : {}) };
   }
 
   private say(line: string): void {
@@ -467,6 +504,14 @@ function manifestDcs(spiloConfiguration: string | undefined): Record<string, unk
   }
 }
 
+/** The files PostgreSQL's TLS uses (local paths). */
+interface Tls {
+  cert: string;
+  key: string;
+  /** `ssl_ca_file`: the CAs PostgreSQL trusts for client certificates */
+  ca?: string;
+}
+
 /** Inputs of {@link spiloLikeConfig}. */
 interface MemberInputs {
   pod: string;
@@ -476,7 +521,7 @@ interface MemberInputs {
   memberDir: string;
   dataDir: string;
   context: string;
-  tls: { cert: string; key: string } | undefined;
+  tls: Tls | undefined;
   /** a script Patroni runs once after initdb (the roles Spilo's bootstrap makes) */
   postBootstrap: string;
 }
@@ -484,8 +529,8 @@ interface MemberInputs {
 /**
  * The Patroni configuration Spilo would write for this pod, reduced to what runs here: Kubernetes DCS with the
  * pod's labels and IP, the pod's credentials, PostgreSQL on the pod IP; short DCS timings (ttl 20 s, loop_wait
- * 1 s) so tests see leader changes quickly; the `admin` role Spilo's bootstrap makes; no WAL archiving, no PAM; TLS with the harness's self-signed
- * certificate when openssl made one.
+ * 1 s) so tests see leader changes quickly; the `admin` role Spilo's bootstrap makes; no WAL archiving, no PAM; TLS
+ * with the pod's certificate or the harness's self-signed one.
  */
 function spiloLikeConfig(m: MemberInputs): Record<string, unknown> {
   const { env } = m;
@@ -535,6 +580,7 @@ function spiloLikeConfig(m: MemberInputs): Record<string, unknown> {
       parameters: {
         unix_socket_directories: m.memberDir,
         ...(m.tls ? { ssl: 'on', ssl_cert_file: m.tls.cert, ssl_key_file: m.tls.key } : {}),
+        ...(m.tls?.ca ? { ssl_ca_file: m.tls.ca } : {}),
       },
       basebackup: { checkpoint: 'fast' },
     },
@@ -551,7 +597,7 @@ function selfSignedCertificate(
   dir: string,
   runAs: [number, number] | undefined,
   say: (line: string) => void,
-): { cert: string; key: string } | undefined {
+): Tls | undefined {
   const cert = join(dir, 'server.crt');
   const key = join(dir, 'server.key');
   if (!existsSync(cert) || !existsSync(key)) {

@@ -76,6 +76,8 @@ export interface SpawnOptions {
   cwd?: string;
   /** Extra environment, e.g. KUBECONFIG; every PG* variable of this process is dropped. */
   env?: Record<string, string>;
+  /** Start from this process's environment (default true); false: `env` only, as a container gets. */
+  inheritEnv?: boolean;
   /** The PostgreSQL data directory the program runs, so an interrupted test can stop its postmaster too. */
   dataDir?: string;
 }
@@ -139,7 +141,10 @@ export function spawnLogged(program: string, args: string[], options: SpawnOptio
   const [cmd, cmdArgs] = runAs
     ? ['setpriv', [`--reuid=${runAs[0]}`, `--regid=${runAs[1]}`, '--clear-groups', '--', program, ...args]]
     : [program, args];
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: cwd ?? process.env.HOME };
+  const env: NodeJS.ProcessEnv = {
+    ...(options.inheritEnv === false ? {} : process.env),
+    HOME: cwd ?? process.env.HOME,
+  };
   for (const key of Object.keys(env)) if (key.startsWith('PG')) delete env[key];
   Object.assign(env, options.env);
   const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', fd, fd], cwd, env });
