@@ -42,6 +42,22 @@ export function inheritedAnnotations(cluster: Postgresql, config: OperatorConfig
 }
 
 /**
+ * The annotations Zalando v1.15.1 puts on a cluster's StatefulSet and connection pooler Deployments
+ * (AnnotationsToPropagate over annotationsSet, pkg/cluster/sync.go and util.go): the inherited ones, then every
+ * annotation of the `postgresql` object whose key matches a pattern of `downscaler_annotations` (Go regexps,
+ * unanchored: a match anywhere in the key), so a downscaler that reads them on the workloads scales both. They go on
+ * the workload only, not its pod template, so no pod restarts for them. Undefined when there are none.
+ * Source: https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/reference/operator_parameters.md (downscaler_annotations).
+ */
+export function propagatedAnnotations(cluster: Postgresql, config: OperatorConfig): Labels | undefined {
+  const out: Labels = { ...inheritedAnnotations(cluster, config) };
+  const patterns = config.downscaler_annotations.map((pattern) => new RegExp(pattern));
+  for (const [key, value] of Object.entries(cluster.metadata.annotations ?? {}))
+    if (patterns.some((pattern) => pattern.test(key))) out[key] = value;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
  * @returns a label selector string (`a=b,c=d`) for equality labels, as LIST requests take it
  * Source: Kubernetes "Labels and Selectors" (equality-based requirements).
  */

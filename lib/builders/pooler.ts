@@ -30,7 +30,7 @@ import {
 } from '../model/pooler';
 import type { Postgresql } from '../model/postgresql';
 import { compareQuantities, parseQuantity } from '../model/quantity';
-import { inheritedAnnotations, objectLabels, selectorLabels, type Labels } from './labels';
+import { inheritedAnnotations, objectLabels, propagatedAnnotations, selectorLabels, type Labels } from './labels';
 import { poolerDnsName, replicaServiceName, secretName } from './names';
 import { childMetadata, type DesiredObject } from './object-meta';
 import { DNS_ANNOTATION, ELB_TIMEOUT_ANNOTATION } from './services';
@@ -157,7 +157,7 @@ export function buildPoolerDeployment(cluster: Postgresql, config: OperatorConfi
       config,
       poolerName(cluster.metadata.name, role),
       poolerLabels(cluster, config, role, true),
-      inheritedAnnotations(cluster, config),
+      propagatedAnnotations(cluster, config),
     ),
     spec: {
       replicas: settings.instances,

@@ -7,7 +7,7 @@
  */
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
-import { inheritedAnnotations, objectLabels, selectorLabels } from './labels';
+import { inheritedAnnotations, objectLabels, propagatedAnnotations, selectorLabels } from './labels';
 import { childMetadata, type DesiredObject } from './object-meta';
 import { POSTGRES_CONTAINER } from '../model/sidecars';
 import { postgresResources } from './resources';
@@ -261,19 +261,6 @@ function claimTemplate(cluster: Postgresql, config: OperatorConfig): Json {
   };
 }
 
-/**
- * The StatefulSet's annotations: the inherited ones, then (Zalando v1.15.1 AnnotationsToPropagate) every annotation
- * of the `postgresql` object whose key matches a pattern of `downscaler_annotations` (Go regexps, unanchored: a
- * match anywhere in the key). Outside the pod template, so no pod is restarted for them.
- */
-function statefulSetAnnotations(cluster: Postgresql, config: OperatorConfig): Record<string, string> | undefined {
-  const out: Record<string, string> = { ...inheritedAnnotations(cluster, config) };
-  const patterns = config.downscaler_annotations.map((pattern) => new RegExp(pattern));
-  for (const [key, value] of Object.entries(cluster.metadata.annotations ?? {}))
-    if (patterns.some((pattern) => pattern.test(key))) out[key] = value;
-  return Object.keys(out).length > 0 ? out : undefined;
-}
-
 const retention = (value: string | undefined) => (value?.toLowerCase() === 'delete' ? 'Delete' : 'Retain');
 
 /**
@@ -296,7 +283,7 @@ export function buildStatefulSet(cluster: Postgresql, config: OperatorConfig, in
       config,
       name,
       objectLabels(cluster, config),
-      statefulSetAnnotations(cluster, config),
+      propagatedAnnotations(cluster, config),
     ),
     spec: {
       replicas: instances,

@@ -20,17 +20,29 @@ describe('downscaler_annotations', () => {
     };
   };
 
-  it('copies the matching annotations of the postgresql object onto the StatefulSet only', () => {
+  it('copies the matching annotations of the postgresql object onto the StatefulSet and pooler Deployments only', () => {
     const config = referenceConfig('v2.0.1');
     config.downscaler_annotations = ['deployment-time', 'downscaler/*'];
-    const { objects } = buildEdited(COMPLETE, config, annotated);
-    const sts = statefulSet(objects);
-    assert.deepEqual(sts.metadata.annotations, {
-      'deployment-time': '2026-01-01',
-      'downscaler/uptime': 'Mon-Fri 07:00-19:00 UTC',
+    const { objects } = buildEdited(COMPLETE, config, (raw) => {
+      annotated(raw);
+      // Zalando v1.15.1 gives the pooler Deployments the same annotations (AnnotationsToPropagate).
+      Object.assign(raw.spec, { enableConnectionPooler: true, enableReplicaConnectionPooler: true });
     });
-    assert.equal(sts.spec.template.metadata.annotations?.['downscaler/uptime'], undefined, 'not on the pods');
-    for (const o of objects.filter((o) => o.kind !== 'StatefulSet'))
+    const expected = { 'deployment-time': '2026-01-01', 'downscaler/uptime': 'Mon-Fri 07:00-19:00 UTC' };
+    const workloads = objects.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Deployment') as Json[];
+    assert.deepEqual(
+      workloads.map((o) => `${o.kind}/${o.metadata.name}`),
+      [
+        'Deployment/acid-test-cluster-pooler',
+        'Deployment/acid-test-cluster-pooler-repl',
+        'StatefulSet/acid-test-cluster',
+      ],
+    );
+    for (const o of workloads) {
+      assert.deepEqual(o.metadata.annotations, expected, `${o.kind}/${o.metadata.name}`);
+      assert.equal(o.spec.template.metadata.annotations?.['downscaler/uptime'], undefined, 'not on the pods');
+    }
+    for (const o of objects.filter((o) => !workloads.includes(o)))
       assert.equal(o.metadata.annotations?.['downscaler/uptime'], undefined, `${o.kind}/${o.metadata.name}`);
   });
 
