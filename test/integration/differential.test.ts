@@ -252,19 +252,24 @@ function variants(): Manifest[] {
  * also stops at the wait for pods, before the pooler: an update event (`nudgePoolers`) makes it sync the pooler.
  */
 const POOLER_VARIANTS: Manifest[] = [
-  base('acid-pooler', {
-    standby: { s3_wal_path: 's3://mybucket/spilo/acid-pooler/wal/17/' },
-    enableConnectionPooler: true,
-    enableReplicaConnectionPooler: true,
-    connectionPooler: {
-      numberOfInstances: 3,
-      mode: 'session',
-      maxDBConnections: 100,
-      dockerImage: 'registry.example.com/pgbouncer:1.23',
-      resources: { requests: { cpu: '300m', memory: '50Mi' }, limits: { cpu: '100m', memory: '200Mi' } },
+  base(
+    'acid-pooler',
+    {
+      standby: { s3_wal_path: 's3://mybucket/spilo/acid-pooler/wal/17/' },
+      enableConnectionPooler: true,
+      enableReplicaConnectionPooler: true,
+      connectionPooler: {
+        numberOfInstances: 3,
+        mode: 'session',
+        maxDBConnections: 100,
+        dockerImage: 'registry.example.com/pgbouncer:1.23',
+        resources: { requests: { cpu: '300m', memory: '50Mi' }, limits: { cpu: '100m', memory: '200Mi' } },
+      },
+      podAnnotations: { 'example.com/pod': 'pooled' },
     },
-    podAnnotations: { 'example.com/pod': 'pooled' },
-  }),
+    // downscaler_annotations go on the pooler Deployments too.
+    { annotations: { 'downscaler/uptime': 'Mon-Fri 07:00-19:00 UTC' } },
+  ),
   base('acid-pooler-lb', {
     standby: { standby_host: 'acid-minimal-cluster.default' },
     enableConnectionPooler: true,
