@@ -39,6 +39,7 @@ const table: Resource[] = [
   },
   { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
   { apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', plural: 'postgresqls', namespaced: true },
+  { apiVersion: 'acid.zalan.do/v1', kind: 'PostgresTeam', plural: 'postgresteams', namespaced: true },
   {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',

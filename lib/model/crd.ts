@@ -9,7 +9,8 @@
 import * as z from 'zod';
 import { POSTGRESQL, postgresqlSpec, postgresqlStatus } from './postgresql';
 
-type JsonSchema = { [key: string]: unknown };
+/** A JSON object (a CRD or a schema node). */
+export type JsonSchema = { [key: string]: unknown };
 
 /**
  * Turns zod's OpenAPI 3.0 output into a Kubernetes structural schema: a loose object either keeps unknown fields
@@ -32,7 +33,8 @@ function structural(node: unknown): unknown {
   return out;
 }
 
-function openApi(schema: z.ZodType): JsonSchema {
+/** @returns the structural OpenAPI v3 schema of a zod schema, as a CRD version's `openAPIV3Schema` takes it */
+export function openApi(schema: z.ZodType): JsonSchema {
   return structural(
     z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }),
   ) as JsonSchema;

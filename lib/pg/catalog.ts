@@ -92,6 +92,17 @@ export async function readCatalog(
   return { roles, databases };
 }
 
+const MEMBERS_QUERY = `
+SELECT u.rolname::text AS rolname FROM pg_catalog.pg_auth_members m
+  JOIN pg_catalog.pg_authid g ON g.oid = m.roleid JOIN pg_catalog.pg_authid u ON u.oid = m.member
+ WHERE g.rolname = $1 ORDER BY 1`;
+
+/** @returns the names of the roles that are members of `group` (none when it does not exist) */
+export async function readGroupMembers(session: PgSession, group: string): Promise<string[]> {
+  const rows = await session.query<{ rolname: string }>(MEMBERS_QUERY, [group], `read the members of ${group}`);
+  return rows.map((row) => row.rolname);
+}
+
 /** @returns the server's `password_encryption` (`on`, from before PostgreSQL 14, means md5) */
 export async function serverPasswordEncryption(session: PgSession): Promise<PasswordEncryption> {
   const rows = await session.query<{ password_encryption: string }>(

@@ -77,6 +77,10 @@ export function renderStatement(statement: Statement): string {
     case 'set-parameter':
       if (statement.values.length === 0) throw new UnsafeNameError(`parameter ${statement.name} has no value`);
       return `ALTER ROLE ${role(statement.role)} SET ${parameter(statement.name)} TO ${statement.values.map(literal).join(', ')}`;
+    case 'reset-parameters':
+      return `ALTER ROLE ${role(statement.role)} RESET ALL`;
+    case 'rename-role':
+      return `ALTER ROLE ${role(statement.role)} RENAME TO ${role(statement.newName)}`;
     case 'create-database':
       return `CREATE DATABASE ${database(statement.database)} OWNER ${role(statement.owner)}`;
     case 'alter-database-owner':

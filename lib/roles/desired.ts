@@ -48,6 +48,16 @@ export function desiredState(input: RoleSourceInputs): DesiredState {
     input.config,
   );
   const databases = manifestDatabases(input.cluster, new Set(merged.roles.map((r) => r.name)));
+  // Zalando writes the infrastructure password into the per-cluster Secret of the name (lib/sync/roles), which is
+  // also the manifest user's Secret: said once, so nobody wonders why that Secret's password changed.
+  const manifestNames = new Set(manifest.roles.map((r) => r.name));
+  const secretNotes: RoleNote[] = merged.roles
+    .filter((r) => r.origin === 'infrastructure' && typeof r.password === 'string' && manifestNames.has(r.name))
+    .map((r) => ({
+      name: r.name,
+      origin: 'manifest',
+      message: `the Secret of manifest user ${JSON.stringify(r.name)} holds the password of the infrastructure role of that name`,
+    }));
   return {
     roles: merged.roles,
     databases: databases.databases,
@@ -55,6 +65,7 @@ export function desiredState(input: RoleSourceInputs): DesiredState {
       ...manifest.notes,
       ...input.infrastructure.flatMap((source) => source.notes),
       ...merged.notes,
+      ...secretNotes,
       ...databases.notes,
     ],
   };

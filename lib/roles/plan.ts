@@ -1,8 +1,9 @@
 /**
  * Plans the SQL that brings the catalog to the desired roles and databases: CREATE ROLE for missing roles,
  * ALTER ROLE for missing attributes and changed passwords, GRANT for missing memberships and ADMIN OPTIONs,
- * ALTER ROLE ... SET for parameters that differ, CREATE DATABASE ... OWNER and ALTER DATABASE ... OWNER TO.
- * Nothing is ever dropped, revoked or reset: roles only gain what the sources ask for. With nothing to change the
+ * ALTER ROLE ... SET for parameters that differ (RESET ALL first when a role holds one no source asks for any
+ * more, as Zalando does), CREATE DATABASE ... OWNER and ALTER DATABASE ... OWNER TO. Nothing is ever dropped or
+ * revoked: roles only gain what the sources ask for. With nothing to change the
  * plan is empty, so an unchanged cluster runs no DDL at all.
  *
  * Pure: the catalog is read by the caller (`lib/pg/catalog.ts`), the salt for new SCRAM verifiers is passed in.
@@ -154,6 +155,17 @@ export function planRoles(roles: readonly DesiredRole[], catalog: Catalog, optio
         ? role.password
         : undefined;
     const passwordChanged = newPassword !== undefined;
+    // A user and its Secret disagree (not just another encryption of the same password): said with the role's name.
+    if (
+      newPassword !== undefined &&
+      current.password !== null &&
+      !passwordMatches(current.password, options.encryption, role.name, newPassword, false)
+    )
+      notes.push({
+        name: role.name,
+        origin: role.origin,
+        message: `role ${JSON.stringify(role.name)} logged in with a password other than its Secret's; the Secret's password was set`,
+      });
     if (missing.length || passwordChanged) {
       const why = [
         missing.length ? `missing ${missing.join(' ')}` : '',
@@ -190,19 +202,39 @@ export function planRoles(roles: readonly DesiredRole[], catalog: Catalog, optio
         reason: `${role.name}: ${admin} lacks ADMIN OPTION`,
       });
     }
-    for (const [name, value] of Object.entries(role.parameters).sort()) {
-      if (!parameterMatches(name, current.parameters[name], value)) {
-        settings.push({
-          type: 'set-parameter',
-          role: role.name,
-          name,
-          values: parameterValues(name, value),
-          reason: `${role.name}: ${name} is ${current.parameters[name] === undefined ? 'not set' : 'different'}`,
-        });
-      }
-    }
+    settings.push(...parameterStatements(role, current));
   }
   return { statements: [...creates, ...alters, ...grants, ...adminGrants, ...settings], notes };
+}
+
+/**
+ * The settings of an existing role: those that differ are set. As in Zalando's operator, a role whose sources ask
+ * for parameters keeps no others: when it holds a setting no source asks for (removed from the config), the plan
+ * runs `RESET ALL` first and then sets every wanted one. A role asking for no parameters is left as it is.
+ */
+function parameterStatements(role: DesiredRole, current: CatalogRole): Statement[] {
+  const wanted = Object.entries(role.parameters).sort();
+  if (wanted.length === 0) return [];
+  const stale = Object.keys(current.parameters)
+    .filter((name) => !(name in role.parameters))
+    .sort();
+  const set = (name: string, value: string, why: string): Statement => ({
+    type: 'set-parameter',
+    role: role.name,
+    name,
+    values: parameterValues(name, value),
+    reason: `${role.name}: ${why}`,
+  });
+  if (stale.length)
+    return [
+      { type: 'reset-parameters', role: role.name, reason: `${role.name}: ${stale.join(', ')} no longer configured` },
+      ...wanted.map(([name, value]) => set(name, value, `set ${name} again after RESET ALL`)),
+    ];
+  return wanted
+    .filter(([name, value]) => !parameterMatches(name, current.parameters[name], value))
+    .map(([name, value]) =>
+      set(name, value, `${name} is ${current.parameters[name] === undefined ? 'not set' : 'different'}`),
+    );
 }
 
 /**

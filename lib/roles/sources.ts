@@ -45,7 +45,10 @@ export function systemRoles(config: OperatorConfig, passwords: Readonly<Record<s
 
 /**
  * `spec.users`: flags normalized as Zalando does (LOGIN unless NOLOGIN), `team_admin_role` as ADMIN when
- * `enable_admin_role_for_users`; LOGIN roles take the password of their Secret.
+ * `enable_admin_role_for_users`; LOGIN roles take the password of their Secret. A user that owns a database of
+ * `spec.databases` is also a member of the `additional_owner_roles` (Zalando: "roles granted to all database
+ * owners"); should an infrastructure or team role of the same name win the merge, it does not get them, as in
+ * Zalando, where only the manifest role is marked as owner.
  */
 export function manifestRoles(
   cluster: Postgresql,
@@ -55,6 +58,7 @@ export function manifestRoles(
   const roles: DesiredRole[] = [];
   const notes: RoleNote[] = [];
   const admins = config.enable_admin_role_for_users && config.team_admin_role ? [config.team_admin_role] : [];
+  const owners = new Set(Object.values(cluster.spec.databases ?? {}));
   for (const [name, flags] of Object.entries(cluster.spec.users ?? {}).sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
   )) {
@@ -72,7 +76,7 @@ export function manifestRoles(
       name,
       origin: 'manifest',
       attributes: normalized.flags,
-      memberOf: [],
+      memberOf: owners.has(name) ? sorted(config.additional_owner_roles) : [],
       admins,
       parameters: {},
       password: login ? passwords[name] : undefined,

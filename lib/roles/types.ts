@@ -100,5 +100,9 @@ export type Statement =
   | { type: 'grant-admin'; role: string; admin: string; reason: string }
   /** `values`: one literal, or the elements of a list setting such as search_path */
   | { type: 'set-parameter'; role: string; name: string; values: string[]; reason: string }
+  /** `ALTER ROLE ... RESET ALL`: drops settings no source asks for any more (the wanted ones are set after it) */
+  | { type: 'reset-parameters'; role: string; reason: string }
+  /** `ALTER ROLE ... RENAME TO`: a removed team member's role deprecated, or a returning member's restored */
+  | { type: 'rename-role'; role: string; newName: string; reason: string }
   | { type: 'create-database'; database: string; owner: string; reason: string }
   | { type: 'alter-database-owner'; database: string; owner: string; reason: string };

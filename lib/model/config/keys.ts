@@ -162,8 +162,6 @@ const HTTP_API = 'there is no operator HTTP API';
 const MAJOR_UPGRADE = 'in-place major version upgrades are not implemented';
 const ROTATION = 'password rotation is not implemented';
 const NOT_YET = 'not implemented yet';
-const TEAM_CRD = 'PostgresTeam objects are not read';
-const ROLES_KEPT = 'roles of removed team members are kept as they are';
 const INIT_CONTAINERS = 'the initContainers of a manifest are always used';
 const DRAIN = 'a drain moves a master one step per call, without an overall timeout';
 const NODE_PORT = 'NodePort Services come only from the manifest flags, not from config defaults';
@@ -383,7 +381,7 @@ export const OPERATOR_CONFIG_KEYS = {
   replication_username: str('standby', 'users', 'name of the replication user created by Spilo', {
     check: 'role-name',
   }),
-  additional_owner_roles: notActedOn(NOT_YET, list([], 'users', 'roles granted to the owner of every database')),
+  additional_owner_roles: list([], 'users', 'roles granted to the owner of every database'),
   enable_password_rotation: notActedOn(
     ROTATION,
     bool(false, 'users', 'rotate the passwords in user Secrets periodically'),
@@ -443,22 +441,14 @@ export const OPERATOR_CONFIG_KEYS = {
   ),
   enable_admin_role_for_users: bool(true, 'teams_api', 'manifest roles get team_admin_role as ADMIN'),
   postgres_superuser_teams: list([], 'teams_api', 'teams whose members are superusers in every cluster'),
-  enable_postgres_team_crd: notActedOn(
-    TEAM_CRD,
-    bool(false, 'teams_api', 'read extra teams and members from PostgresTeam objects'),
+  enable_postgres_team_crd: bool(false, 'teams_api', 'read extra teams and members from PostgresTeam objects'),
+  enable_postgres_team_crd_superusers: bool(false, 'teams_api', 'PostgresTeam objects may also add superuser teams'),
+  enable_team_member_deprecation: bool(
+    false,
+    'teams_api',
+    'roles of removed team members are renamed and set to NOLOGIN',
   ),
-  enable_postgres_team_crd_superusers: notActedOn(
-    TEAM_CRD,
-    bool(false, 'teams_api', 'PostgresTeam objects may also add superuser teams'),
-  ),
-  enable_team_member_deprecation: notActedOn(
-    ROLES_KEPT,
-    bool(false, 'teams_api', 'roles of removed team members are renamed and set to NOLOGIN'),
-  ),
-  role_deletion_suffix: notActedOn(
-    ROLES_KEPT,
-    str('_deleted', 'teams_api', 'suffix appended to the names of deprecated member roles'),
-  ),
+  role_deletion_suffix: str('_deleted', 'teams_api', 'suffix appended to the names of deprecated member roles'),
 
   // --- Kubernetes objects -----------------------------------------------------------------------------------
   pod_service_account_name: str(

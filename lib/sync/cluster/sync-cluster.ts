@@ -109,7 +109,11 @@ async function syncPass(
     const rollout = await podSteps(ctx, raw, cluster, observation.children, plan.instances, lease);
     if (rollout.needsLease && !holding.held)
       return { ended: false, needsLease: 'a Patroni configuration or rolling update step', observation };
-    const roles = await syncRolesAndDatabases(ctx, raw, cluster, observation.children, log);
+    // DDL and the Secrets of infrastructure roles are written under the Lease too: two syncs never run DDL at once.
+    const roles = await syncRolesAndDatabases(ctx, raw, cluster, observation.children, log, {
+      leaseHeld: holding.held,
+    });
+    if (roles.needsLease) return { ended: false, needsLease: roles.needsLease, observation };
     return ended(
       await recordSynced(ctx, raw, log, {
         manifestWarnings: validation.warnings,

@@ -6,9 +6,10 @@
  * Source: see `lib/roles/plan.ts` (planning) and `lib/pg` (catalog, execution).
  */
 import { randomBytes } from 'node:crypto';
-import { readCatalog, serverPasswordEncryption } from '../../pg/catalog';
+import { readCatalog, readGroupMembers, serverPasswordEncryption } from '../../pg/catalog';
 import type { PgSession } from '../../pg/connection';
 import { executeStatements, type ExecutionResult } from '../../pg/execute';
+import { deprecatedNames, planDeprecation } from '../../roles/deprecation';
 import type { DesiredState } from '../../roles/desired';
 import { withoutTeamMemberRoles } from '../../roles/merge';
 import { catalogNames, planDatabases, planRoles } from '../../roles/plan';
@@ -24,6 +25,16 @@ export interface ApplyOptions {
   encryption?: PasswordEncryption;
   /** the Teams API could not be read: existing team members' roles (members of this PAM role) are left alone */
   teamsUnavailable?: { pamRoleName: string };
+  /**
+   * `enable_team_member_deprecation` with the team members read: roles of removed members (members of
+   * `pamRoleName` no source asks for) are set NOLOGIN and renamed with `suffix`; returning members restored
+   */
+  deprecation?: { pamRoleName: string; suffix: string };
+  /**
+   * whether DDL may run now (the cluster's Lease is held); when false and there is something to run, nothing runs
+   * and `needsLease` says what (default true)
+   */
+  mayWrite?: boolean;
   /** called after each statement that ran (log its reason, never its SQL) */
   onDone?: (statement: Statement, existed: boolean) => void;
 }
@@ -34,6 +45,8 @@ export interface ApplyResult extends ExecutionResult {
   /** statements planned (roles and databases) */
   planned: number;
   notes: RoleNote[];
+  /** with `mayWrite: false`: the reasons of the first statements that would run; nothing ran */
+  needsLease?: string;
 }
 
 /** @returns what happened; throws PostgresError when the catalog cannot be read */
@@ -43,10 +56,17 @@ export async function applyRolesAndDatabases(
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const names = catalogNames(state.roles, state.databases);
-  const [catalog, encryption] = await Promise.all([
-    readCatalog(session, names.roles, names.databases),
+  const deprecation = options.deprecation;
+  const pamMembers = deprecation ? await readGroupMembers(session, deprecation.pamRoleName) : [];
+  const extra = deprecation ? [...deprecatedNames(state.roles, deprecation.suffix), ...pamMembers] : [];
+  const [read, encryption] = await Promise.all([
+    readCatalog(session, [...new Set([...names.roles, ...extra])].sort(), names.databases),
     options.encryption ? Promise.resolve(options.encryption) : serverPasswordEncryption(session),
   ]);
+  const deprecated = deprecation
+    ? planDeprecation(state.roles, read, pamMembers, deprecation.suffix)
+    : { statements: [], catalog: read, notes: [] };
+  const catalog = deprecated.catalog;
   const kept = options.teamsUnavailable
     ? withoutTeamMemberRoles(
         state.roles,
@@ -59,7 +79,27 @@ export async function applyRolesAndDatabases(
     strictEncryption: options.encryption !== undefined,
     salt: () => randomBytes(16),
   });
-  const roles = await executeStatements(session, rolePlan.statements, options.onDone);
+  const notes = [...deprecated.notes, ...kept.notes, ...rolePlan.notes];
+  const roleStatements = [...deprecated.statements, ...rolePlan.statements];
+  if (options.mayWrite === false) {
+    const created = rolePlan.statements.flatMap((s) => (s.type === 'create-role' ? [s.role] : []));
+    const databases = planDatabases(state.databases, catalog, new Set([...catalog.roles.keys(), ...created]));
+    const pending = [...roleStatements, ...databases.statements];
+    if (pending.length)
+      return {
+        encryption,
+        planned: pending.length,
+        executed: [],
+        failed: [],
+        aborted: false,
+        notes: [...notes, ...databases.notes],
+        needsLease: pending
+          .slice(0, 3)
+          .map((s) => s.reason)
+          .join('; '),
+      };
+  }
+  const roles = await executeStatements(session, roleStatements, options.onDone);
   const existing = new Set([
     ...catalog.roles.keys(),
     ...roles.executed.filter((s) => s.type === 'create-role').map((s) => s.role),
@@ -70,10 +110,10 @@ export async function applyRolesAndDatabases(
   const databases = await executeStatements(session, databasePlan.statements, options.onDone);
   return {
     encryption,
-    planned: rolePlan.statements.length + databasePlan.statements.length,
+    planned: deprecated.statements.length + rolePlan.statements.length + databasePlan.statements.length,
     executed: [...roles.executed, ...databases.executed],
     failed: [...roles.failed, ...databases.failed],
     aborted: roles.aborted || databases.aborted,
-    notes: [...kept.notes, ...rolePlan.notes, ...databasePlan.notes],
+    notes: [...notes, ...databasePlan.notes],
   };
 }

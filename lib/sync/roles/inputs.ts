@@ -1,6 +1,6 @@
 /**
  * Reads the inputs of role sync that live outside the manifest: the credentials Secrets' passwords, the
- * infrastructure roles (Secrets and ConfigMaps, both formats) and the Teams API members. Names of Secrets given
+ * infrastructure roles (Secrets and ConfigMaps, both formats); team members are read in `teams.ts`. Names of Secrets given
  * without a namespace are in the operator namespace (env `OPERATOR_NAMESPACE`, else `default`). Nothing here logs
  * or returns Secret data except the passwords handed to the planner.
  *
@@ -19,8 +19,6 @@ import {
   parseInfrastructureRoleDefinitions,
   type SourceRoles,
 } from '../../roles/sources';
-import { fetchTeamMembers, type TeamResult } from '../../teams/teams-api';
-import { teamsApiToken } from '../../teams/token';
 import type { SyncContext } from '../context';
 
 /** `name` or `namespace/name`, resolved against the operator namespace. */
@@ -90,42 +88,4 @@ export async function readInfrastructureRoles(
     else errors.push(`infrastructure roles Secret ${where} (infrastructure_roles_secrets) does not exist`);
   }
   return { sources, errors };
-}
-
-/** Team members from the Teams API, or why there are none this time. */
-export type TeamInputs =
-  | { ok: true; members: string[]; superuserMembers: string[]; warnings: string[] }
-  | { ok: false; error: string; retryable: boolean };
-
-/**
- * Members of the owning team and of `postgres_superuser_teams` (queried in parallel). An unknown team (404) has
- * no members and gives a warning; any other failure fails the whole read, so team roles stay as they are.
- * @returns undefined when `enable_teams_api` is false; throws KubeApiError when the token Secret cannot be read
- */
-export async function readTeamMembers(
-  ctx: SyncContext,
-  cluster: Postgresql,
-  operatorNamespace: string,
-): Promise<TeamInputs | undefined> {
-  if (!ctx.config.enable_teams_api) return undefined;
-  const ref = namespacedName(ctx.config.oauth_token_secret_name, operatorNamespace);
-  const secret = await ctx.client.get<V1Secret>({ kind: 'Secret', ...ref }, ctx.signal);
-  const token = teamsApiToken(secret?.data, `${ref.namespace}/${ref.name}`);
-  if (!token.ok) return { ok: false, error: token.error, retryable: false };
-  const teams = [cluster.spec.teamId, ...ctx.config.postgres_superuser_teams];
-  const results: TeamResult[] = await Promise.all(
-    teams.map((teamId) =>
-      fetchTeamMembers({ url: ctx.config.teams_api_url, teamId, token: token.token, signal: ctx.signal }),
-    ),
-  );
-  const warnings: string[] = [];
-  const members: string[][] = [];
-  for (const [i, result] of results.entries()) {
-    if (result.ok) members.push(result.members);
-    else if (result.notFound) {
-      warnings.push(`team ${JSON.stringify(teams[i])} not found in the Teams API`);
-      members.push([]);
-    } else return { ok: false, error: result.error, retryable: result.retryable };
-  }
-  return { ok: true, members: members[0]!, superuserMembers: [...new Set(members.slice(1).flat())].sort(), warnings };
 }

@@ -31,8 +31,10 @@ import type { PasswordEncryption, Statement } from '../../roles/types';
 import { poolerDatabaseState } from '../../roles/pooler';
 import { applyRolesAndDatabases } from './apply';
 import { syncLookupFunctions, type LookupOutcome } from './pooler-lookup';
-import { readInfrastructureRoles, readTeamMembers, secretPasswords } from './inputs';
+import { readInfrastructureRoles, secretPasswords } from './inputs';
+import { readTeamMembers, teamsApiNotAsked } from './teams';
 import { masterState } from './master';
+import { infrastructureSecretWrites } from './infrastructure-secrets';
 import type { SyncContext } from '../context';
 
 /** Type of the condition this step owns. */
@@ -56,6 +58,19 @@ export interface RolesStepResult {
   pending?: string;
   retryable?: boolean;
   summary?: RolesSummary;
+  /**
+   * with `leaseHeld: false`: what the step would write (DDL, a Secret); nothing was written, and the sync runs the
+   * step again holding the cluster's Lease
+   */
+  needsLease?: string;
+}
+
+/** How the step runs. */
+export interface RolesStepOptions {
+  /** whether the cluster's Lease is held: without it the step writes nothing and answers `needsLease` instead */
+  leaseHeld: boolean;
+  /** the environment (POSTGRES_* connection settings, OPERATOR_NAMESPACE); default process.env */
+  env?: Record<string, string | undefined>;
 }
 
 /** Longest condition message, in characters. */
@@ -98,6 +113,10 @@ function describe(statement: Statement): string {
       return `Granted ADMIN OPTION on ${statement.role} to ${statement.admin}`;
     case 'set-parameter':
       return `Set ${statement.name} for ${statement.role}`;
+    case 'reset-parameters':
+      return `Reset the parameters of ${statement.role}`;
+    case 'rename-role':
+      return `Renamed role ${statement.role} to ${statement.newName}`;
     case 'create-database':
       return `Created database ${statement.database} owned by ${statement.owner}`;
     case 'alter-database-owner':
@@ -114,7 +133,7 @@ const encryptionOf = (cluster: Postgresql): PasswordEncryption | undefined => {
  * @param raw the `postgresql` object as read (its status holds the previous condition)
  * @param cluster the validated cluster, with its namespace
  * @param observed the children as read and written by this sync
- * @param env the environment (POSTGRES_* connection settings, OPERATOR_NAMESPACE)
+ * @param options whether the cluster's Lease is held (DDL and Secret writes only then), the environment
  * @returns the condition and whether to retry; never throws
  */
 export async function syncRolesAndDatabases(
@@ -123,8 +142,9 @@ export async function syncRolesAndDatabases(
   cluster: Postgresql,
   observed: ReadonlyMap<string, KubeObject>,
   log: Logger,
-  env: Record<string, string | undefined> = process.env,
+  options: RolesStepOptions,
 ): Promise<RolesStepResult> {
+  const env = options.env ?? process.env;
   if (!ctx.config.enable_database_access) return {};
   if (numberOfInstances(cluster, ctx.config).instances <= 0) return {};
   const now = ctx.now();
@@ -173,6 +193,9 @@ export async function syncRolesAndDatabases(
       infrastructure: infrastructure.sources,
       team: team?.ok ? { members: team.members, superuserMembers: team.superuserMembers } : undefined,
     });
+    const secrets = await infrastructureSecretWrites(ctx, cluster, state.roles, observed);
+    if (secrets.length && !options.leaseHeld)
+      return { needsLease: `the Secrets of infrastructure roles ${secrets.map((x) => x.user).join(', ')}` };
 
     const defaults = connectionDefaults(env);
     const address = masterAddress(
@@ -211,18 +234,34 @@ export async function syncRolesAndDatabases(
       applied = await applyRolesAndDatabases(session, state, {
         encryption: encryptionOf(cluster),
         teamsUnavailable: team && !team.ok ? { pamRoleName: ctx.config.pam_role_name } : undefined,
+        deprecation:
+          team?.ok && ctx.config.enable_team_member_deprecation && ctx.config.pam_role_name
+            ? { pamRoleName: ctx.config.pam_role_name, suffix: ctx.config.role_deletion_suffix }
+            : undefined,
+        mayWrite: options.leaseHeld,
         onDone: (statement, existed) =>
           log.info(existed ? `${describe(statement)} (already there)` : describe(statement), {
             reason: statement.reason,
           }),
       });
       // Zalando v1.15.1 installs no lookup function in a standby cluster: its databases are read-only.
-      if (pooler && !cluster.spec.standby && !applied.aborted) {
+      if (pooler && !cluster.spec.standby && !applied.aborted && !applied.needsLease) {
         lookup = await syncLookupFunctions(session, open, pooler.schema, pooler.role.name);
         for (const where of lookup.installed) log.info(`Installed ${pooler.schema}.user_lookup`, { database: where });
       }
     } finally {
       await session.close();
+    }
+    if (applied.needsLease) return { needsLease: applied.needsLease };
+    for (const { user, secret } of secrets) {
+      await ctx.client.apply(secret, ctx.signal);
+      log.info('Wrote the Secret of an infrastructure role', { secret: secret.metadata.name, user });
+      await ctx.events.record(
+        raw,
+        'Normal',
+        'InfrastructureRoleSecret',
+        `Secret ${secret.metadata.name} holds the password of infrastructure role ${user}`,
+      );
     }
 
     const notes = [
@@ -278,7 +317,8 @@ export async function syncRolesAndDatabases(
         summary,
       });
     }
-    const message = notes.length ? `${inSync} in sync; ${notes.join('; ')}` : `${inSync} in sync`;
+    const notAsked = teamsApiNotAsked(ctx.config);
+    const message = [`${inSync} in sync`, ...(notAsked ? [notAsked] : []), ...notes].join('; ');
     return finish({
       condition: makeCondition(raw, true, notes.length ? 'SyncedWithWarnings' : 'Synced', message, now),
       summary,
