@@ -18,6 +18,8 @@ import { podsMarkedReport, type StepReport } from '../../plan/statefulset-events
 import { flagPodsForRollingUpdate, isFlagged, listPods } from '../pods/flags';
 import { patroniConfigStep } from '../rollout/patroni-config';
 import { rollingUpdateStep, type RolloutOutcome } from '../rollout/rolling-update';
+import { majorUpgradeStep, type UpgradeOutcome } from '../upgrade/step';
+import { isPodReady } from '../../k8s/pods';
 import type { SyncContext } from '../context';
 import { podSelector, type NamespacedPostgresql, type ObservedChildren } from './observe';
 import type { PostgresqlObject } from './read-cluster';
@@ -36,7 +38,7 @@ export async function podSteps(
   observed: ObservedChildren,
   instances: number,
   lease: HeldLease | undefined,
-): Promise<RolloutOutcome> {
+): Promise<PodStepsOutcome> {
   const statefulSet: V1StatefulSet | undefined = observed.get(`StatefulSet/${cluster.metadata.name}`);
   if (!statefulSet) return { events: [] };
   let pods = await listPods(ctx, cluster.metadata.namespace, podSelector(ctx, cluster, statefulSet));
@@ -57,8 +59,20 @@ export async function podSteps(
   const patroni = await patroniConfigStep(ctx, cluster, pods, lease !== undefined);
   if (patroni.needsLease) return { events: [], needsLease: true };
   const rollout = await rollingUpdateStep(ctx, raw, cluster, pods, statefulSet.spec?.replicas ?? instances, lease);
-  return { ...rollout, events: [...marked, ...patroni.events, ...rollout.events] };
+  // The major version upgrade comes last, once the rolling update has nothing left (pods on a new PGVERSION back).
+  const settled = !rollout.pending && !rollout.needsLease && pods.length > 0 && pods.every(podSettled);
+  const upgrade = settled ? await majorUpgradeStep(ctx, raw, cluster, pods, lease) : undefined;
+  if (upgrade?.needsLease) return { events: [], needsLease: true };
+  return { ...rollout, events: [...marked, ...patroni.events, ...rollout.events, ...(upgrade?.events ?? [])], upgrade };
 }
+
+/** The pod steps' outcome: the rolling update's, and the major version upgrade's when it looked. */
+export interface PodStepsOutcome extends RolloutOutcome {
+  upgrade?: UpgradeOutcome;
+}
+
+/** @returns whether the pod is Ready, not being deleted and not flagged for the rolling update */
+const podSettled = (pod: V1Pod): boolean => isPodReady(pod) && !pod.metadata?.deletionTimestamp && !isFlagged(pod);
 
 /** @returns whether the pod carries our template hash, another than the StatefulSet's, and is not flagged yet */
 function madeFromAnotherTemplate(pod: V1Pod, hash: string): boolean {

@@ -13,7 +13,8 @@ import {
   storedWarnings,
   syncObservation,
 } from '../../plan/cluster-status';
-import type { RolloutOutcome } from '../rollout/rolling-update';
+import { storedUpgradeCondition } from '../upgrade/step';
+import type { PodStepsOutcome } from './pod-steps';
 import type { RolesStepResult } from '../roles/step';
 import type { StepEvent, SyncContext } from '../context';
 import type { Applied } from './apply-children';
@@ -34,8 +35,8 @@ export interface PassFacts {
   /** the children as read and written by this pass */
   observed: ObservedChildren;
   applied: Applied;
-  /** the Patroni-config and rolling-update steps */
-  rollout: RolloutOutcome;
+  /** the Patroni-config, rolling-update and major-version-upgrade steps */
+  rollout: PodStepsOutcome;
   roles: RolesStepResult;
 }
 
@@ -79,7 +80,10 @@ export async function recordSynced(
     ctx,
     raw,
     observation,
-    [roles.condition, rollout.condition].filter((c) => c !== undefined),
+    // The upgrade's condition as stored when the step did not look this time (pods not settled).
+    [roles.condition, rollout.condition, rollout.upgrade?.condition ?? storedUpgradeCondition(raw)].filter(
+      (c) => c !== undefined,
+    ),
   );
 
   const writes = childWritesEvent(applied.actions);
@@ -103,7 +107,8 @@ export async function recordSynced(
     !observation.podsReady && notReady && !observation.invalid
       ? podWaitRetryAfter(notReady.lastTransitionTime, ctx.now())
       : undefined;
-  const later = [applied.pending, rollout.pending, roles.pending].filter(Boolean).join('; ');
+  const later = [applied.pending, rollout.pending, rollout.upgrade?.pending, roles.pending].filter(Boolean).join('; ');
+  const lookAgainSeconds = rollout.pending ? rollout.lookAgainSeconds : rollout.upgrade?.lookAgainSeconds;
   return {
     outcome: 'synced',
     actions: applied.actions,
@@ -113,9 +118,7 @@ export async function recordSynced(
       ? { waitingForPods: { progress: observation.progress ?? 'not ready', retryAfterSeconds: podWait } }
       : {}),
     ...(rollout.pending ? { rollingUpdate: rollout.pending } : {}),
-    ...(rollout.pending && rollout.lookAgainSeconds !== undefined
-      ? { lookAgainSeconds: rollout.lookAgainSeconds }
-      : {}),
+    ...(later && lookAgainSeconds !== undefined ? { lookAgainSeconds } : {}),
     ...(roles.summary ? { roles: roles.summary } : {}),
   };
 }
