@@ -137,7 +137,7 @@ start_apiserver() {
     --service-account-issuer="https://127.0.0.1:$APISERVER_PORT/" \
     --service-account-key-file="$p/sa.pub" --service-account-signing-key-file="$p/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true \
-    --disable-admission-plugins=ServiceAccount
+    --disable-admission-plugins=ServiceAccount --kubelet-preferred-address-types=InternalIP
   wait_for kube-apiserver apiserver_ready
 }
 apiserver_ready() {
@@ -168,10 +168,16 @@ start_scheduler() {
 # kwok manages every Node (they are all fake) with the stages build.sh copied from its module: nodes become
 # Ready and renew Leases; pods bound to a node become Running with an IP from POD_CIDR; pods being deleted go
 # away; PVCs of StorageClass kwok-volume get a PV and are Bound (the volume stages are kwok's provisioner).
+# kwok is also each Node's kubelet API (the Nodes' InternalIP 127.0.0.1 and --node-port, the port it serves, TLS
+# with a certificate of its own): `pods/exec` reaches it through the API server and runs what a kwok `Exec` object
+# (CRD installed first, kwok/exec-crd.yaml) maps the pod to, as a local command (scripts/testenv/major-upgrade.ts).
 start_kwok() {
+  local kc=("$BIN/kubectl" --kubeconfig "$DIR/kubeconfig")
+  "${kc[@]}" apply -f "$HERE/kwok/exec-crd.yaml" >/dev/null || return 1
+  "${kc[@]}" wait --for=condition=Established crd/execs.kwok.x-k8s.io --timeout="${TIMEOUT}s" >/dev/null || return 1
   spawn kwok "$BIN/kwok" --kubeconfig="$DIR/kubeconfig" --config="$BIN/kwok-stages.yaml" \
     --manage-all-nodes=true --node-lease-duration-seconds=40 --cidr="$POD_CIDR" --node-ip=127.0.0.1 \
-    --server-address="127.0.0.1:$KWOK_PORT"
+    --server-address="127.0.0.1:$KWOK_PORT" --node-port="$KWOK_PORT" --enable-crds=Exec
 }
 kcm_healthy() { [ "$(curl -fsSk "https://127.0.0.1:$KCM_PORT/healthz")" = ok ]; }
 scheduler_healthy() { [ "$(curl -fsSk "https://127.0.0.1:$SCHED_PORT/healthz")" = ok ]; }
