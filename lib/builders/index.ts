@@ -6,6 +6,8 @@ import { sortKeys } from '../model/canonical';
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { numberOfInstances } from './instances';
+import { buildLogicalBackupCronJob } from './logical-backup';
+import { logicalBackupEnabled } from '../model/logical-backup';
 import { resourceNotes } from './resources';
 import type { DesiredObject } from './object-meta';
 import { buildPodDisruptionBudgets } from './pdb';
@@ -32,7 +34,10 @@ export interface BuildInputs {
  * of the one given: resources raised or capped, the shm volume kept on), once, as a Warning naming the field.
  */
 export interface DesiredState {
-  /** owned by the cluster, in apply order: Endpoints, Services, Secrets, PDBs, pooler Services and Deployments, StatefulSet */
+  /**
+   * owned by the cluster, in apply order: Endpoints, Services, Secrets, PDBs, pooler Services and Deployments, the
+   * logical backup CronJob, StatefulSet
+   */
   objects: DesiredObject[];
   /** shared by the namespace (pod ServiceAccount and RoleBinding): created when missing, never owned */
   shared: DesiredObject[];
@@ -51,6 +56,7 @@ export function buildCluster(cluster: Postgresql, config: OperatorConfig, inputs
     ...buildSecrets(cluster, config, users.users, inputs.passwords),
     ...buildPodDisruptionBudgets(cluster, config, instances),
     ...buildPoolers(cluster, config),
+    ...(logicalBackupEnabled(cluster.spec) ? [buildLogicalBackupCronJob(cluster, config)] : []),
     buildStatefulSet(cluster, config, instances),
   ];
   const notes = [

@@ -78,7 +78,8 @@ export function affinity(
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function podAnnotations(cluster: Postgresql, config: OperatorConfig): Record<string, string> {
+/** Annotations of a cluster's pods: `custom_pod_annotations`, the manifest's `podAnnotations`, the IAM role, the inherited ones. */
+export function podAnnotations(cluster: Postgresql, config: OperatorConfig): Record<string, string> {
   const annotations: Record<string, string> = { ...config.custom_pod_annotations, ...cluster.spec.podAnnotations };
   if (config.kube_iam_role) annotations['iam.amazonaws.com/role'] = config.kube_iam_role;
   return { ...annotations, ...inheritedAnnotations(cluster, config) };

@@ -2,7 +2,7 @@
  * The API paths of the kinds the operator touches. A fixed table instead of discovery: the set is small and
  * known, and it saves a discovery request per invocation.
  *
- * Source: Kubernetes API reference (core/v1, apps/v1, policy/v1, rbac.authorization.k8s.io/v1,
+ * Source: Kubernetes API reference (core/v1, apps/v1, batch/v1, policy/v1, rbac.authorization.k8s.io/v1,
  * coordination.k8s.io/v1, events); acid.zalan.do/v1 from the generated CRD.
  */
 
@@ -27,6 +27,8 @@ const table: Resource[] = [
   { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
   { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true },
   { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
+  { apiVersion: 'batch/v1', kind: 'CronJob', plural: 'cronjobs', namespaced: true },
+  { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', namespaced: true },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', plural: 'roles', namespaced: true },

@@ -1,7 +1,7 @@
 /**
  * Fields of Zalando's manifest that the operator accepts and keeps but does not act on yet. A field counts only
- * when it asks for something (a TLS secret named, logical backup turned on), so `enableLogicalBackup: false`
- * or an empty `tls.secretName` stays silent.
+ * when it asks for something (a volume type named, rotation asked for a user), so an empty list or section stays
+ * silent.
  */
 import type { PostgresqlSpec } from './postgresql';
 
@@ -14,7 +14,6 @@ const isSet = (value: unknown): boolean => {
 
 const checks: Record<string, (spec: PostgresqlSpec) => boolean> = {
   preparedDatabases: (s) => s.preparedDatabases !== undefined && Object.keys(s.preparedDatabases).length > 0,
-  enableLogicalBackup: (s) => s.enableLogicalBackup === true,
   streams: (s) => isSet(s.streams),
   usersWithSecretRotation: (s) => isSet(s.usersWithSecretRotation),
   usersWithInPlaceSecretRotation: (s) => isSet(s.usersWithInPlaceSecretRotation),

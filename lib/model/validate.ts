@@ -12,6 +12,7 @@
  */
 import type { OperatorConfig } from './config';
 import type { z } from 'zod';
+import { logicalBackupProblems } from './logical-backup';
 import { parseMaintenanceWindows } from './maintenance-window';
 import { postgresqlObject, type Postgresql } from './postgresql';
 import { normalizeUserFlags } from './user-flags';
@@ -180,6 +181,7 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
     ...cloneProblems(spec.clone),
     ...standbyProblems(spec.standby),
     ...maintenanceWindowProblems(spec.maintenanceWindows),
+    ...logicalBackupProblems(spec),
     ...volumeSizeProblems(spec),
     ...volumes.problems,
     ...sidecars.problems,

@@ -9,6 +9,7 @@ import { POD_TEMPLATE_HASH_ANNOTATION } from '../model/annotations';
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { objectKey, planChildren, withDesiredHash, type Action, type LiveObject } from './plan';
+import { logicalBackupRemovals } from './logical-backup';
 import { poolerRemovals } from './pooler';
 import { planStatefulSet, type Refusal, type StatefulSetChange } from './statefulset';
 
@@ -72,6 +73,7 @@ export function planCluster(
     actions: [
       ...planChildren(state.objects.map(withDesiredHash), state.shared, observed),
       ...poolerRemovals(cluster, settings.config, state.objects, observed),
+      ...logicalBackupRemovals(cluster, state.objects, observed),
     ],
     statefulSet,
     instances,

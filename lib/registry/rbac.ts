@@ -56,6 +56,8 @@ export const SYNC_CLUSTER: RuleGroup = {
     // The connection pooler: its Deployments, and its Deployment, Service and Secret removed when it is turned off.
     { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
     { apiGroups: [''], resources: ['services', 'secrets'], verbs: ['delete'] },
+    // The logical backup CronJob: created, updated in place, deleted when turned off.
+    { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
     { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'create', 'patch'] },
     { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'create'] },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['get', 'create'] },
@@ -145,6 +147,7 @@ export const FINALIZE_CLUSTER: RuleGroup = {
   rules: [
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list', 'patch'] },
     { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['get', 'list', 'delete'] },
+    { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'list', 'delete'] },
     {
       apiGroups: [''],
       resources: ['services', 'endpoints', 'configmaps', 'secrets', 'pods', 'persistentvolumeclaims'],

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { cronScheduleProblem } from '../logical-backup';
 import { DNS_1123_LABEL, labelKeyProblem, labelValueProblem } from '../labels';
 import { parseQuantity } from '../quantity';
 import { schemaNameProblem } from '../rules';
@@ -89,6 +90,10 @@ export function checkValue(check: ValueCheck, value: unknown): string | undefine
         }
       }
       return undefined;
+    case 'cron-schedule': {
+      const problem = cronScheduleProblem(String(value));
+      return problem && `a cron schedule such as "30 00 * * *" (the schedule ${problem})`;
+    }
     case 'annotations': {
       for (const key of Object.keys(value as Record<string, string>)) {
         const problem = labelKeyProblem(key);

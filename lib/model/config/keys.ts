@@ -80,7 +80,8 @@ interface BaseSpec {
  *   PgBouncer's `auth_query`);
  * - `containers`: empty, or a JSON list of core/v1 Containers, each with a container name and an image;
  * - `container-images`: a map of container names to non-empty images;
- * - `regexps`: a list of regular expressions.
+ * - `regexps`: a list of regular expressions;
+ * - `cron-schedule`: five cron fields a Kubernetes CronJob accepts.
  */
 export type ValueCheck =
   | 'image'
@@ -94,7 +95,8 @@ export type ValueCheck =
   | 'schema-name'
   | 'containers'
   | 'container-images'
-  | 'regexps';
+  | 'regexps'
+  | 'cron-schedule';
 
 /** A `true`/`false` flag. */
 export interface BoolSpec extends BaseSpec {
@@ -168,7 +170,7 @@ const NODE_PORT = 'NodePort Services come only from the manifest flags, not from
 const DEPRECATED_SWITCH = 'ignored, as it is deprecated';
 const EBS = 'EBS volumes are not managed';
 const SECRET_MOUNT = 'the Secret is not mounted';
-const LOGICAL_BACKUP = 'logical backup is not implemented';
+const LOGICAL_BACKUP_SECRET = "the Secret's keys are not added to the logical backup job";
 const SCALYR = 'the Scalyr sidecar is not added';
 const WAITS = 'no call waits in a loop: each takes one step and is called again, within the function deadline';
 
@@ -728,88 +730,83 @@ export const OPERATOR_CONFIG_KEYS = {
   ),
 
   // --- Logical backup -------------------------------------------------------------------------------------
-  logical_backup_schedule: notActedOn(
-    LOGICAL_BACKUP,
-    str('30 00 * * *', 'logical_backup', 'cron schedule of the logical backup job'),
+  // Defaults of Zalando v1.15.1's ConfigMap form (pkg/util/config/config.go): its image, and no S3 encryption
+  // unless asked for. The history limits and the TTL are v2.0.1's keys (v1.15.1 leaves Kubernetes' defaults).
+  logical_backup_schedule: str('30 00 * * *', 'logical_backup', 'cron schedule of the logical backup job', {
+    check: 'cron-schedule',
+  }),
+  logical_backup_docker_image: str(
+    'ghcr.io/zalando/postgres-operator/logical-backup:v1.15.1',
+    'logical_backup',
+    'image of the logical backup job',
+    { check: 'image' },
   ),
-  logical_backup_docker_image: notActedOn(
-    LOGICAL_BACKUP,
-    str('ghcr.io/zalando/postgres-operator/logical-backup:v2.0.1', 'logical_backup', 'image of the logical backup job'),
+  logical_backup_job_prefix: str('logical-backup-', 'logical_backup', 'name prefix of the logical backup CronJob'),
+  logical_backup_provider: oneOf(
+    ['s3', 'gcs', 'az'],
+    's3',
+    'logical_backup',
+    'storage of logical backups: s3, gcs or az',
   ),
-  logical_backup_job_prefix: notActedOn(
-    LOGICAL_BACKUP,
-    str('logical-backup-', 'logical_backup', 'name prefix of the logical backup CronJob'),
+  logical_backup_s3_bucket: str('', 'logical_backup', 'S3 bucket of logical backups'),
+  logical_backup_s3_bucket_prefix: str('spilo', 'logical_backup', 'key prefix inside that bucket'),
+  logical_backup_s3_region: str('', 'logical_backup', 'S3 region of that bucket'),
+  logical_backup_s3_endpoint: str('', 'logical_backup', 'S3 endpoint URL'),
+  logical_backup_s3_access_key_id: str('', 'logical_backup', 'S3 access key id'),
+  logical_backup_s3_secret_access_key: str('', 'logical_backup', 'S3 secret access key'),
+  logical_backup_s3_sse: str('', 'logical_backup', 'S3 server-side encryption algorithm, e.g. AES256'),
+  logical_backup_s3_retention_time: str(
+    '',
+    'logical_backup',
+    'how long logical backups are kept, e.g. "1 month"; empty keeps all',
   ),
-  logical_backup_provider: notActedOn(
-    LOGICAL_BACKUP,
-    oneOf(['s3', 'gcs', 'az'], 's3', 'logical_backup', 'storage of logical backups: s3, gcs or az'),
+  logical_backup_google_application_credentials: str(
+    '',
+    'logical_backup',
+    'Google credentials for logical backups to GCS',
   ),
-  logical_backup_s3_bucket: notActedOn(LOGICAL_BACKUP, str('', 'logical_backup', 'S3 bucket of logical backups')),
-  logical_backup_s3_bucket_prefix: notActedOn(
-    LOGICAL_BACKUP,
-    str('spilo', 'logical_backup', 'key prefix inside that bucket'),
+  logical_backup_azure_storage_account_name: str('', 'logical_backup', 'Azure storage account of logical backups'),
+  logical_backup_azure_storage_container: str('', 'logical_backup', 'Azure storage container of logical backups'),
+  logical_backup_azure_storage_account_key: str('', 'logical_backup', 'Azure storage account key'),
+  logical_backup_cpu_request: str(
+    '',
+    'logical_backup',
+    'CPU request of the logical backup job; empty uses default_cpu_request',
+    { check: 'optional-quantity' },
   ),
-  logical_backup_s3_region: notActedOn(LOGICAL_BACKUP, str('', 'logical_backup', 'S3 region of that bucket')),
-  logical_backup_s3_endpoint: notActedOn(LOGICAL_BACKUP, str('', 'logical_backup', 'S3 endpoint URL')),
-  logical_backup_s3_access_key_id: notActedOn(LOGICAL_BACKUP, str('', 'logical_backup', 'S3 access key id')),
-  logical_backup_s3_secret_access_key: notActedOn(LOGICAL_BACKUP, str('', 'logical_backup', 'S3 secret access key')),
-  logical_backup_s3_sse: notActedOn(
-    LOGICAL_BACKUP,
-    str('AES256', 'logical_backup', 'S3 server-side encryption algorithm'),
+  logical_backup_cpu_limit: str(
+    '',
+    'logical_backup',
+    'CPU limit of the logical backup job; empty uses default_cpu_limit',
+    {
+      check: 'optional-quantity',
+    },
   ),
-  logical_backup_s3_retention_time: notActedOn(
-    LOGICAL_BACKUP,
-    str('', 'logical_backup', 'how long logical backups are kept, e.g. "1 month"; empty keeps all'),
+  logical_backup_memory_request: str(
+    '',
+    'logical_backup',
+    'memory request of the logical backup job; empty uses default_memory_request',
+    { check: 'optional-quantity' },
   ),
-  logical_backup_google_application_credentials: notActedOn(
-    LOGICAL_BACKUP,
-    str('', 'logical_backup', 'Google credentials for logical backups to GCS'),
-  ),
-  logical_backup_azure_storage_account_name: notActedOn(
-    LOGICAL_BACKUP,
-    str('', 'logical_backup', 'Azure storage account of logical backups'),
-  ),
-  logical_backup_azure_storage_container: notActedOn(
-    LOGICAL_BACKUP,
-    str('', 'logical_backup', 'Azure storage container of logical backups'),
-  ),
-  logical_backup_azure_storage_account_key: notActedOn(
-    LOGICAL_BACKUP,
-    str('', 'logical_backup', 'Azure storage account key'),
-  ),
-  logical_backup_cpu_request: notActedOn(
-    LOGICAL_BACKUP,
-    str('', 'logical_backup', 'CPU request of the logical backup job; empty uses the Postgres default'),
-  ),
-  logical_backup_cpu_limit: notActedOn(
-    LOGICAL_BACKUP,
-    str('', 'logical_backup', 'CPU limit of the logical backup job; empty uses the Postgres default'),
-  ),
-  logical_backup_memory_request: notActedOn(
-    LOGICAL_BACKUP,
-    str('', 'logical_backup', 'memory request of the logical backup job; empty uses the Postgres default'),
-  ),
-  logical_backup_memory_limit: notActedOn(
-    LOGICAL_BACKUP,
-    str('', 'logical_backup', 'memory limit of the logical backup job; empty uses the Postgres default'),
+  logical_backup_memory_limit: str(
+    '',
+    'logical_backup',
+    'memory limit of the logical backup job; empty uses default_memory_limit',
+    { check: 'optional-quantity' },
   ),
   logical_backup_cronjob_environment_secret: notActedOn(
-    LOGICAL_BACKUP,
+    LOGICAL_BACKUP_SECRET,
     str('', 'logical_backup', 'Secret whose keys become env vars of the logical backup job'),
   ),
-  logical_backup_successful_jobs_history_limit: notActedOn(
-    LOGICAL_BACKUP,
-    int(3, 'logical_backup', 'successful logical backup jobs kept', {
-      min: 0,
-    }),
-  ),
-  logical_backup_failed_jobs_history_limit: notActedOn(
-    LOGICAL_BACKUP,
-    int(3, 'logical_backup', 'failed logical backup jobs kept', { min: 0 }),
-  ),
-  logical_backup_ttl_seconds_after_finished: notActedOn(
-    LOGICAL_BACKUP,
-    int(86400, 'logical_backup', 'seconds a finished logical backup job is kept', { min: 0 }),
+  logical_backup_successful_jobs_history_limit: int(3, 'logical_backup', 'successful logical backup jobs kept', {
+    min: 0,
+  }),
+  logical_backup_failed_jobs_history_limit: int(3, 'logical_backup', 'failed logical backup jobs kept', { min: 0 }),
+  logical_backup_ttl_seconds_after_finished: int(
+    86400,
+    'logical_backup',
+    'seconds a finished logical backup job is kept',
+    { min: 0 },
   ),
 
   // --- Connection pooler ----------------------------------------------------------------------------------

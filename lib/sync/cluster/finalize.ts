@@ -1,7 +1,7 @@
 /**
  * `finalizeCluster`: the cleanup of a deleted `postgresql` object, v2.0.1 semantics (as `Delete` in
  * https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/cluster.go).
- * Deletes the connection pooler's Deployments, the StatefulSet and its pods, the PVCs (when `enable_persistent_volume_claim_deletion`), the Secrets
+ * Deletes the logical backup CronJob, the connection pooler's Deployments, the StatefulSet and its pods, the PVCs (when `enable_persistent_volume_claim_deletion`), the Secrets
  * (when `enable_secrets_deletion`; the system users' Secrets are always kept), the PodDisruptionBudgets, the
  * Services and Endpoints, and Patroni's objects (`<cluster>-config`, `-leader`, `-failover`, `-sync`, as Endpoints
  * or ConfigMaps). It lists again and removes the finalizer only when nothing is left; until then it reports what
@@ -43,8 +43,12 @@ export interface FinalizeResult {
   error?: string;
 }
 
-/** The kinds deleted by the cluster's selector labels, in Zalando's order (the pooler's Deployments first). */
+/**
+ * The kinds deleted by the cluster's selector labels, in Zalando's order (the logical backup CronJob, whose Jobs the
+ * garbage collector removes with it, and the pooler's Deployments first).
+ */
 const CLEANUP_KINDS = [
+  'CronJob',
   'Deployment',
   'StatefulSet',
   'Pod',

@@ -32,6 +32,7 @@ function fixturePath(configVersion: ConfigVersion, manifest: ReferenceManifest, 
  * complete manifest with the connection pooler section its comments show, both poolers on and the replica pooler
  * behind a load balancer. `tls` sets the commented TLS section with a CA Secret. `sidecars` adds the sidecar its comments show, one without a name or resources, the
  * commented volume for the sidecar, and global sidecars of both config keys with the shared socket directory.
+ * `logical-backup` turns the logical backup on with its own schedule and retention, to an S3 bucket.
  */
 const VARIANTS: ReadonlyArray<{
   manifest: ReferenceManifest;
@@ -98,6 +99,26 @@ const VARIANTS: ReadonlyArray<{
           resources: { requests: { cpu: '300m', memory: '100Mi' }, limits: { cpu: '1', memory: '100Mi' } },
         },
       });
+    },
+  },
+  {
+    manifest: 'v2.0.1/complete-postgres-manifest.yaml',
+    suffix: 'logical-backup',
+    what: 'enableLogicalBackup: true, logicalBackupSchedule "15 2 * * *" and logicalBackupRetention "2 weeks"',
+    edit: (raw) => {
+      Object.assign(raw.spec, {
+        enableLogicalBackup: true,
+        logicalBackupSchedule: '15 2 * * *',
+        logicalBackupRetention: '2 weeks',
+      });
+    },
+    config: {
+      what: 'logical_backup_s3_bucket my-bucket, logical_backup_s3_sse AES256, logical_backup_cpu_request 50m',
+      edit: (config) => {
+        config.logical_backup_s3_bucket = 'my-bucket';
+        config.logical_backup_s3_sse = 'AES256';
+        config.logical_backup_cpu_request = '50m';
+      },
     },
   },
 ];

@@ -30,9 +30,8 @@ describe('unsupportedFields', () => {
     );
   });
 
-  it('reports a switch only when true', () => {
-    assert.deepEqual(fields({ enableLogicalBackup: false }), []);
-    assert.deepEqual(fields({ enableLogicalBackup: true }), ['enableLogicalBackup']);
+  it('does not report the logical backup, which is acted on', () => {
+    assert.deepEqual(fields({ enableLogicalBackup: true, logicalBackupSchedule: '0 1 * * *' }), []);
   });
 
   it('does not report tls or sidecars, which are acted on', () => {
