@@ -3,13 +3,17 @@
  * and removes the `acid.zalan.do/sync-now` annotation (see lib/sync/sync-now.ts).
  */
 import { invalidConfigOutcome } from '../outcomes/config';
-import { syncOrFinalize } from '../outcomes/cluster';
+import { clusterLeasePrefetch, syncOrFinalize } from '../outcomes/cluster';
 import { defineHandler, eventKey } from '../../lib/runtime/handler';
 
-export const onUpdate = defineHandler('onUpdate', async ({ event, operator }) => {
-  const key = eventKey(event);
-  if (!key)
-    return { result: undefined, invalid: 'the event names no postgresql object (namespace and name are required)' };
-  if (!operator.ok) return invalidConfigOutcome(operator);
-  return syncOrFinalize(operator.ctx, key.namespace, key.name, event.readinessWatched);
-});
+export const onUpdate = defineHandler(
+  'onUpdate',
+  async ({ event, operator, prefetched }) => {
+    const key = eventKey(event);
+    if (!key)
+      return { result: undefined, invalid: 'the event names no postgresql object (namespace and name are required)' };
+    if (!operator.ok) return invalidConfigOutcome(operator);
+    return syncOrFinalize(operator.ctx, key.namespace, key.name, event.readinessWatched, prefetched);
+  },
+  { prefetch: clusterLeasePrefetch },
+);

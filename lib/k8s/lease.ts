@@ -81,10 +81,11 @@ export class HeldLease {
     private readonly durationMs: number,
     private readonly now: () => Date,
     /**
-     * this acquire created the Lease: nobody held it before (a writer creates it before its first write, and a
-     * release keeps the object), so nothing was written under it yet
+     * no writer held the Lease since the reads this acquire started from: it created the Lease (nobody held it
+     * before: a writer creates it before its first write, and a release keeps the object), or it took a released
+     * Lease unchanged since a {@link LeaseSnapshot} read before them (see {@link readLease})
      */
-    readonly fresh = false,
+    readonly noWriterSinceRead = false,
   ) {
     this.resourceVersion = resourceVersionOf(lease);
     this.renewedAt = now().getTime();
@@ -126,6 +127,28 @@ export class HeldLease {
   }
 }
 
+/**
+ * The Lease as read before a sync's own reads (absent: `lease` undefined). An acquire that starts from it and
+ * succeeds (its patch tests the snapshot's `resourceVersion`) proves that nobody took the Lease in between; when the
+ * snapshot also had no holder, every write made under the Lease happened before the snapshot was read, so reads
+ * started after it saw them and need not be repeated.
+ */
+export interface LeaseSnapshot {
+  lease: LiveLease | undefined;
+}
+
+/**
+ * Reads the Lease for a later {@link tryAcquireLease} (one GET; none of the sync's reads may start before it ends).
+ * @returns the snapshot; throws KubeApiError when the API cannot be read
+ */
+export async function readLease(
+  client: KubeClient,
+  ref: { namespace: string; name: string },
+  signal?: AbortSignal,
+): Promise<LeaseSnapshot> {
+  return { lease: await client.get<LiveLease>({ kind: 'Lease', ...ref }, signal) };
+}
+
 /** Someone else holds the Lease. */
 export interface LeaseBusy {
   heldBy: string;
@@ -134,6 +157,8 @@ export interface LeaseBusy {
 
 /**
  * One attempt to take the Lease: create it, or take it over when it is free or expired.
+ * @param snapshot the Lease as read earlier (no GET then); an acquire from a snapshot without a holder is
+ *   `noWriterSinceRead`
  * @returns the held Lease, or who holds it; throws KubeApiError for API failures
  */
 export async function tryAcquireLease(
@@ -143,11 +168,12 @@ export async function tryAcquireLease(
   durationMs: number,
   now: () => Date,
   signal?: AbortSignal,
+  snapshot?: LeaseSnapshot,
 ): Promise<HeldLease | LeaseBusy> {
   const ref = { kind: 'Lease', namespace: target.namespace, name: target.name };
   const seconds = Math.max(1, Math.ceil(durationMs / 1000));
   const time = microTime(now());
-  const current = await client.get<LiveLease>(ref, signal);
+  const current = snapshot ? snapshot.lease : await client.get<LiveLease>(ref, signal);
   if (!current) {
     try {
       const created = await client.create<LiveLease>(
@@ -202,7 +228,8 @@ export async function tryAcquireLease(
       ],
       signal,
     );
-    return new HeldLease(client, target, holder, taken, durationMs, now);
+    const released = snapshot !== undefined && !spec.holderIdentity;
+    return new HeldLease(client, target, holder, taken, durationMs, now, released);
   } catch (error) {
     if (isStatus(error, 422) || isStatus(error, 409)) return { heldBy: 'another holder (taken meanwhile)', until };
     throw error;
@@ -212,6 +239,7 @@ export async function tryAcquireLease(
 /**
  * Takes the Lease, waiting up to `timing.waitMs` (and never past `deadline`, epoch ms) while another invocation
  * holds it.
+ * @param snapshot the Lease as read before the caller's reads: the first attempt starts from it (no GET)
  * @returns the held Lease, or who holds it when the wait ran out
  */
 export async function acquireLease(
@@ -222,10 +250,11 @@ export async function acquireLease(
   now: () => Date,
   signal?: AbortSignal,
   deadline?: number,
+  snapshot?: LeaseSnapshot,
 ): Promise<HeldLease | LeaseBusy> {
   const giveUp = Math.min(now().getTime() + timing.waitMs, deadline ?? Infinity);
-  for (;;) {
-    const result = await tryAcquireLease(client, target, holder, timing.durationMs, now, signal);
+  for (let first = snapshot; ; first = undefined) {
+    const result = await tryAcquireLease(client, target, holder, timing.durationMs, now, signal, first);
     if (result instanceof HeldLease || now().getTime() + timing.pollMs > giveUp || signal?.aborted) return result;
     await new Promise((resolve) => setTimeout(resolve, timing.pollMs));
   }

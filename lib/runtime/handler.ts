@@ -15,7 +15,9 @@ import { EnvelopeError, parseEvent, type KubelessEvent, type NormalizedEvent } f
 import { createOperatorContext, type OperatorContextResult } from '../sync/operator/load';
 
 /** What a function's logic gets. */
-export interface Invocation {
+export interface Invocation<P = unknown> {
+  /** what the function's `prefetch` started (see {@link HandlerOptions}), if it started anything */
+  prefetched?: Promise<P>;
   event: NormalizedEvent;
   /** the operator config read for this invocation, or its errors */
   operator: OperatorContextResult;
@@ -73,11 +75,25 @@ function reply(event: KubelessEvent, status: number, headers: Record<string, str
   for (const [name, value] of Object.entries(headers)) response?.set?.(name, value);
 }
 
+/** How a function runs besides its logic. */
+export interface HandlerOptions<P> {
+  /**
+   * reads to start as soon as the event is parsed, beside the operator config (so they cannot depend on it), e.g.
+   * the cluster's Lease before a sync: the logic gets the promise as `prefetched`. Undefined: nothing to start. A
+   * failure is the logic's to see when it awaits the promise.
+   */
+  prefetch?: (event: NormalizedEvent, client: KubeClient, signal: AbortSignal) => Promise<P> | undefined;
+}
+
 /**
  * Wraps a function's logic as a Kubeless handler `(event, context) => Promise<reply>`.
  * @param name the export name, for logs
  */
-export function defineHandler(name: string, logic: (invocation: Invocation) => Promise<Outcome>) {
+export function defineHandler<P = unknown>(
+  name: string,
+  logic: (invocation: Invocation<P>) => Promise<Outcome>,
+  options: HandlerOptions<P> = {},
+) {
   return async (rawEvent: KubelessEvent, context: KubelessContext = {}): Promise<Record<string, unknown>> => {
     const env = process.env;
     const log = createLogger(undefined, env.LOG_LEVEL === 'debug' ? 'debug' : 'info').with({ function: name });
@@ -105,8 +121,11 @@ export function defineHandler(name: string, logic: (invocation: Invocation) => P
     const signal = AbortSignal.timeout(budget);
     try {
       const kube = client();
+      const prefetched = options.prefetch?.(event, kube, signal);
+      // Seen by the logic when it awaits it; a logic that does not (bad config) leaves its failure unread.
+      prefetched?.catch(() => undefined);
       const operator = await createOperatorContext(kube, log, env, signal);
-      const outcome = await logic({ event, operator, client: kube, log, signal, env, deadlineMs: budget });
+      const outcome = await logic({ event, operator, prefetched, client: kube, log, signal, env, deadlineMs: budget });
       if (outcome.invalid) {
         reply(rawEvent, 400);
         return { ok: false, ...summary, error: outcome.invalid };

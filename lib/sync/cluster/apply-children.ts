@@ -13,7 +13,7 @@ import { objectKey } from '../../plan/plan';
 import type { StepEvent, SyncContext } from '../context';
 import type { LeaseHeld } from './cluster-lease';
 import type { NamespacedPostgresql, ObservedChildren } from './observe';
-import { syncStatefulSet } from './statefulset-steps';
+import { listStatefulSetPods, statefulSetNeedsPods, syncStatefulSet } from './statefulset-steps';
 
 const VERB = { created: 'Created', updated: 'Updated', deleted: 'Deleted' } as const;
 
@@ -50,7 +50,15 @@ export async function applyChildren(
     });
   };
   // The children other than the StatefulSet do not depend on one another: written at once (a create is then one
-  // round trip, not ten). The StatefulSet goes last, so its pods find their Secrets and ServiceAccount.
+  // round trip, not ten). The StatefulSet goes last, so its pods find their Secrets and ServiceAccount; the pods its
+  // steps need are read meanwhile.
+  const statefulSetKey = `StatefulSet/${cluster.metadata.name}`;
+  const podsRead =
+    plan.actions.some((a) => a.object.kind === 'StatefulSet') &&
+    statefulSetNeedsPods(plan.statefulSet, observed.get(statefulSetKey))
+      ? listStatefulSetPods(ctx, cluster, observed.get(statefulSetKey))
+      : undefined;
+  podsRead?.catch(() => undefined); // awaited by the StatefulSet step; a failed write before it leaves it unread
   const others = plan.actions.filter((a) => a.object.kind !== 'StatefulSet');
   const results = await Promise.allSettled(
     others.map(async (action) => {
@@ -74,6 +82,7 @@ export async function applyChildren(
       holding.lease,
       holding.deletionWaitMs,
       ctx.deadline,
+      podsRead,
     );
     applied.steps.push(...outcome.events);
     applied.pending = outcome.pending;

@@ -5,7 +5,15 @@
  */
 import { clusterLeaseTarget, leaseName } from '../../builders/lease';
 import { isRetryable } from '../../k8s/errors';
-import { acquireLease, DEFAULT_LEASE_TIMING, HeldLease, newHolderIdentity, type LeaseBusy } from '../../k8s/lease';
+import {
+  acquireLease,
+  DEFAULT_LEASE_TIMING,
+  HeldLease,
+  newHolderIdentity,
+  readLease,
+  type LeaseBusy,
+  type LeaseSnapshot,
+} from '../../k8s/lease';
 import type { Logger } from '../../log/logger';
 import type { SyncContext, SyncTiming } from '../context';
 import type { PostgresqlObject } from './read-cluster';
@@ -26,20 +34,30 @@ export interface LeaseHeld {
 export type LeaseHolding = { held: false } | LeaseHeld;
 
 /**
+ * Reads the cluster's Lease before a sync reads anything else of the cluster (`LeaseSnapshot`, `lib/k8s/lease.ts`).
+ * @returns the snapshot; throws KubeApiError when the API cannot be read
+ */
+export function readClusterLease(ctx: SyncContext, namespace: string, cluster: string): Promise<LeaseSnapshot> {
+  return readLease(ctx.client, { namespace, name: leaseName(cluster) }, ctx.signal);
+}
+
+/**
  * Takes the cluster's Lease as every writer of a cluster does (sync, node drain): holder `ctx.holder` (else a new
  * identity), timings `ctx.timing` over the defaults, waiting while another invocation holds it but never past
  * `ctx.deadline`.
  * @param cluster the `postgresql` object's name, namespace and uid (the Lease's name, labels and owner)
+ * @param snapshot the Lease as read before the caller's reads (`readClusterLease`): the first attempt starts from it
  * @returns the held Lease or who holds it, the Lease's name, and the sync timings in force; throws KubeApiError
  */
 export async function acquireClusterLease(
   ctx: SyncContext,
   cluster: { name: string; namespace: string; uid?: string },
+  snapshot?: LeaseSnapshot,
 ): Promise<{ lease: HeldLease | LeaseBusy; name: string; timing: SyncTiming }> {
   const timing = { ...DEFAULT_TIMING, ...ctx.timing };
   const target = clusterLeaseTarget(cluster, ctx.config);
   const holder = ctx.holder ?? newHolderIdentity();
-  const lease = await acquireLease(ctx.client, target, holder, timing, ctx.now, ctx.signal, ctx.deadline);
+  const lease = await acquireLease(ctx.client, target, holder, timing, ctx.now, ctx.signal, ctx.deadline, snapshot);
   return { lease, name: target.name, timing };
 }
 
@@ -47,6 +65,7 @@ export async function acquireClusterLease(
  * Takes the cluster's Lease (waiting up to `timing.waitMs` while another invocation holds it), runs `work` while
  * holding it, and releases it.
  * @param raw the `postgresql` object (its name, namespace and uid make the Lease's name, labels and owner)
+ * @param snapshot the Lease as read before the caller's reads: the first attempt starts from it
  * @returns what `work` returns; `busy` (retryable) when another holder kept the Lease for the whole wait; `failed`
  *   when the Lease could not be read or written (retryable as the API error says)
  */
@@ -55,10 +74,11 @@ export async function underClusterLease(
   raw: PostgresqlObject,
   log: Logger,
   work: (holding: LeaseHeld) => Promise<SyncResult>,
+  snapshot?: LeaseSnapshot,
 ): Promise<SyncResult> {
   let taken: Awaited<ReturnType<typeof acquireClusterLease>>;
   try {
-    taken = await acquireClusterLease(ctx, raw.metadata);
+    taken = await acquireClusterLease(ctx, raw.metadata, snapshot);
   } catch (error) {
     return failedBeforeWrites(error, isRetryable(error), `taking the Lease ${leaseName(raw.metadata.name)}`);
   }

@@ -4,13 +4,12 @@
  * The desired side and the plan are `lib/plan/cluster.ts`.
  */
 import type { V1Secret, V1StatefulSet } from '@kubernetes/client-node';
-import { secretUsers, type DesiredObject } from '../../builders';
+import { secretUsers } from '../../builders';
 import { childrenSelector, selectorLabels } from '../../builders/labels';
 import { secretName } from '../../builders/names';
 import { buildPodServiceAccount } from '../../builders/service-account';
-import type { KubeObject } from '../../k8s/client';
+import type { KubeObject, ObjectRef } from '../../k8s/client';
 import type { Postgresql } from '../../model/postgresql';
-import { objectKey } from '../../plan/plan';
 import type { SyncContext } from '../context';
 
 /** The kinds a cluster owns, listed by the cluster's selector labels (the pooler's included: `childrenSelector`). */
@@ -52,78 +51,69 @@ export interface Observation {
 }
 
 /**
- * Reads everything the plan of a cluster needs: its children (`observeChildren`), its StatefulSet by name when the
- * labels missed it, and the passwords of its Secrets (`passwordsFor`).
+ * Reads everything the plan of a cluster needs: its children (`observeChildren`, or the read a caller started
+ * earlier) and the passwords of its Secrets (`passwordsFor`).
+ * @param children the children read, when the caller started it (`syncCluster` reads them beside the object)
  * @returns the observation; throws KubeApiError when a read fails
  */
-export async function observeCluster(ctx: SyncContext, cluster: NamespacedPostgresql): Promise<Observation> {
-  const children = await observeChildren(ctx, cluster, buildPodServiceAccount(ctx.config, cluster.metadata.namespace));
-  await findStatefulSetByName(ctx, cluster, children);
-  return { children, passwords: await passwordsFor(ctx, cluster, children) };
+export async function observeCluster(
+  ctx: SyncContext,
+  cluster: NamespacedPostgresql,
+  children?: Promise<ObservedChildren>,
+): Promise<Observation> {
+  const observed = await (children ?? observeChildren(ctx, cluster.metadata.namespace, cluster.metadata.name));
+  return { children: observed, passwords: await passwordsFor(ctx, cluster, observed) };
 }
 
 /**
- * Reads a cluster's children: one LIST per owned kind by the cluster's selector labels, one GET per shared object
- * (the pod ServiceAccount and RoleBinding, which are not labelled per cluster).
+ * Reads a cluster's children, all at once: one LIST per owned kind by the cluster's selector labels, one GET per
+ * shared object (the pod ServiceAccount and RoleBinding, which are not labelled per cluster), and the StatefulSet
+ * by name, for when the labels miss it (its labels were edited, or `cluster_labels` changed: applying over it
+ * without knowing it would hit the fields Kubernetes refuses to change). Needs only the cluster's name, so it can
+ * run beside the read of the `postgresql` object.
+ * @returns the children by `Kind/name`; throws KubeApiError when a read fails
  */
-async function observeChildren(
-  ctx: SyncContext,
-  cluster: NamespacedPostgresql,
-  shared: DesiredObject[],
-): Promise<ObservedChildren> {
-  const namespace = cluster.metadata.namespace;
-  const selector = childrenSelector(ctx.config, cluster.metadata.name);
+export async function observeChildren(ctx: SyncContext, namespace: string, name: string): Promise<ObservedChildren> {
+  const selector = childrenSelector(ctx.config, name);
+  const byName: ObjectRef[] = [
+    ...buildPodServiceAccount(ctx.config, namespace).map((s) => ({ kind: s.kind, namespace, name: s.metadata.name })),
+    { kind: 'StatefulSet', namespace, name },
+  ];
+  const [lists, named] = await Promise.all([
+    Promise.all(
+      OWNED_KINDS.map(async (kind) => ({ kind, items: await ctx.client.list(kind, namespace, selector, ctx.signal) })),
+    ),
+    Promise.all(byName.map(async (ref) => ({ ref, live: await ctx.client.get(ref, ctx.signal) }))),
+  ]);
   const observed: ObservedChildren = new Map();
-  const lists = await Promise.all(
-    OWNED_KINDS.map(async (kind) => ({ kind, items: await ctx.client.list(kind, namespace, selector, ctx.signal) })),
-  );
   for (const { kind, items } of lists) for (const item of items) observed.set(`${kind}/${item.metadata?.name}`, item);
-  const sharedObjects = await Promise.all(
-    shared.map(async (s) => ({
-      key: objectKey(s),
-      live: await ctx.client.get({ kind: s.kind, namespace, name: s.metadata.name }, ctx.signal),
-    })),
-  );
-  for (const { key, live } of sharedObjects) if (live) observed.set(key, live);
+  for (const { ref, live } of named) if (live) observed.set(`${ref.kind}/${ref.name}`, live);
   return observed;
 }
 
 /**
- * The StatefulSet is looked up by name when the label list missed it (its labels were edited, or `cluster_labels`
- * changed): applying over it without knowing it would hit the fields Kubernetes refuses to change.
- */
-async function findStatefulSetByName(
-  ctx: SyncContext,
-  cluster: NamespacedPostgresql,
-  observed: ObservedChildren,
-): Promise<void> {
-  const key = `StatefulSet/${cluster.metadata.name}`;
-  if (observed.has(key)) return;
-  const found = await ctx.client.get<V1StatefulSet>(
-    { kind: 'StatefulSet', namespace: cluster.metadata.namespace, name: cluster.metadata.name },
-    ctx.signal,
-  );
-  if (found) observed.set(key, found);
-}
-
-/**
- * Passwords for every user with a Secret: the one in the existing Secret when there is one (looked up by name
- * when the label list missed it, e.g. after someone edited its labels), else a new derived one.
- * Adds Secrets found by name to `observed`.
+ * Passwords for every user with a Secret: the one in the existing Secret when there is one (looked up by name, all
+ * at once, when the label list missed it, e.g. after someone edited its labels, or on a cluster's first sync),
+ * else a new derived one. Adds Secrets found by name to `observed`.
  */
 async function passwordsFor(
   ctx: SyncContext,
   cluster: NamespacedPostgresql,
   observed: ObservedChildren,
 ): Promise<Record<string, string>> {
+  const namespace = cluster.metadata.namespace;
+  const secrets = await Promise.all(
+    secretUsers(cluster, ctx.config).users.map(async (user) => {
+      const name = secretName(ctx.config, cluster.metadata.name, user);
+      const key = `Secret/${name}`;
+      const listed: V1Secret | undefined = observed.get(key);
+      const secret = listed ?? (await ctx.client.get<V1Secret>({ kind: 'Secret', namespace, name }, ctx.signal));
+      return { user, key, secret, found: secret !== undefined && !listed };
+    }),
+  );
   const passwords: Record<string, string> = {};
-  for (const user of secretUsers(cluster, ctx.config).users) {
-    const name = secretName(ctx.config, cluster.metadata.name, user);
-    const listed: V1Secret | undefined = observed.get(`Secret/${name}`);
-    const secret =
-      listed ??
-      (await ctx.client.get<V1Secret>({ kind: 'Secret', namespace: cluster.metadata.namespace, name }, ctx.signal));
-    if (secret && !listed) observed.set(`Secret/${name}`, secret);
+  for (const { user, key, secret, found } of secrets) {
+    if (found) observed.set(key, secret!);
     const existing = secret?.data?.password;
     passwords[user] = existing
       ? Buffer.from(existing, 'base64').toString('utf8')

@@ -11,7 +11,7 @@
  *
  * Runs while the cluster's Lease is held.
  */
-import type { V1StatefulSet } from '@kubernetes/client-node';
+import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { KubeObject } from '../../k8s/client';
 import { desiredPodTemplateHash } from '../../plan/cluster';
 import {
@@ -40,10 +40,21 @@ export interface StatefulSetOutcome {
 }
 
 /**
+ * @param observed the live StatefulSet, if any
+ * @returns whether the StatefulSet's steps read its pods: to flag or annotate them, to re-create it, or, when it does
+ *   not exist, to flag pods left running by an earlier one (orphaned by a re-create or another operator)
+ */
+export function statefulSetNeedsPods(change: StatefulSetChange, observed: V1StatefulSet | undefined): boolean {
+  return Boolean(change.rollingUpdate || change.podAnnotations || change.recreate || !observed);
+}
+
+/**
  * @param change the plan (its `desired` is the StatefulSet without the desired-hash annotation)
  * @param observed the live StatefulSet, if any
  * @param deletionWaitMs how long to wait for an old StatefulSet to go during a re-create
  * @param deadline the invocation's deadline (epoch ms): a re-create waits no longer
+ * @param podsRead the pods' LIST when the caller started it ({@link listStatefulSetPods}); made here when needed and
+ *   absent
  * @returns what was written and the Events of the steps; throws KubeApiError, VolumeResizeError or LeaseLostError
  */
 export async function syncStatefulSet(
@@ -54,13 +65,14 @@ export async function syncStatefulSet(
   lease: HeldLease,
   deletionWaitMs: number,
   deadline?: number,
+  podsRead?: Promise<V1Pod[]>,
 ): Promise<StatefulSetOutcome> {
-  const name = cluster.metadata.name;
-  const namespace = cluster.metadata.namespace;
+  const { name, namespace } = cluster.metadata;
   const outcome: StatefulSetOutcome = { events: [] };
   const desired = withDesiredHash(change.desired);
-  const needsPods = change.rollingUpdate || change.podAnnotations || change.recreate || !observed;
-  const pods = needsPods ? await listPods(ctx, namespace, podSelector(ctx, cluster, observed)) : [];
+  const pods = statefulSetNeedsPods(change, observed)
+    ? await (podsRead ?? listStatefulSetPods(ctx, cluster, observed))
+    : [];
 
   const report = (event: StepEvent | undefined) => {
     if (event) outcome.events.push(event);
@@ -106,6 +118,15 @@ export async function syncStatefulSet(
   outcome.written = await ctx.client.apply(desired, ctx.signal);
   reportAdoption(ctx, namespace, name, change, report);
   return outcome;
+}
+
+/** @returns the pods of the cluster's StatefulSet (the live one's selector, else the cluster's); throws KubeApiError */
+export function listStatefulSetPods(
+  ctx: SyncContext,
+  cluster: NamespacedPostgresql,
+  observed: V1StatefulSet | undefined,
+): Promise<V1Pod[]> {
+  return listPods(ctx, cluster.metadata.namespace, podSelector(ctx, cluster, observed));
 }
 
 /** A taken-over StatefulSet: the Event naming its template differences, and the same in the log. */

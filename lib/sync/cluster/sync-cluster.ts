@@ -23,18 +23,28 @@
  * -> the Lease, when the plan writes -> apply -> the pod steps -> record (status and Events). The shape follows
  * CloudNativePG's `reconcile()`: a chain of guards, each ending the sync early with its reason.
  */
+import { leaseName } from '../../builders/lease';
+import { isRetryable } from '../../k8s/errors';
+import type { LeaseSnapshot } from '../../k8s/lease';
 import type { Logger } from '../../log/logger';
 import { describeProblems, validatePostgresql, validationOptions } from '../../model/validate';
 import { needsWrites, planCluster, type ClusterPlanResult } from '../../plan/cluster';
 import { syncRolesAndDatabases } from '../roles/step';
 import type { SyncContext } from '../context';
 import { applyChildren, type Applied } from './apply-children';
-import { underClusterLease, type LeaseHolding } from './cluster-lease';
-import { observeCluster, podSelector, type NamespacedPostgresql, type Observation } from './observe';
+import { readClusterLease, underClusterLease, type LeaseHolding } from './cluster-lease';
+import {
+  observeChildren,
+  observeCluster,
+  podSelector,
+  type NamespacedPostgresql,
+  type Observation,
+  type ObservedChildren,
+} from './observe';
 import { podSteps } from './pod-steps';
 import { readCluster, type PostgresqlObject } from './read-cluster';
 import { recordFailure, recordInvalid, recordSynced } from './record';
-import type { SyncResult } from './result';
+import { failedBeforeWrites, type SyncResult } from './result';
 import { scaleDownHold } from './scale-down';
 
 /** How a sync ended (`result.ts`); exported here too, where callers of `syncCluster` look for it. */
@@ -42,36 +52,60 @@ export type { SyncResult } from './result';
 
 /**
  * Converges one cluster.
+ * @param leaseRead the cluster's Lease as read by the caller before anything of the cluster (`readClusterLease`;
+ *   the functions start it beside the operator config); read here when absent
  * @returns what was done; never throws for invalid input or API failures (see `outcome` and `retryable`)
  */
-export async function syncCluster(ctx: SyncContext, namespace: string, name: string): Promise<SyncResult> {
+export async function syncCluster(
+  ctx: SyncContext,
+  namespace: string,
+  name: string,
+  leaseRead?: Promise<LeaseSnapshot>,
+): Promise<SyncResult> {
   const log = ctx.log.with({ cluster: name, namespace });
+  // The Lease first: when it is free and stays unchanged until this sync takes it, what is read after it is still
+  // true under it (no re-read). Then the object and its children at once.
+  let snapshot: LeaseSnapshot;
+  try {
+    snapshot = await (leaseRead ?? readClusterLease(ctx, namespace, name));
+  } catch (error) {
+    return failedBeforeWrites(error, isRetryable(error), `reading the Lease ${leaseName(name)}`);
+  }
+  const children = observeChildren(ctx, namespace, name);
+  // Awaited by the pass; a sync that ends before it (object gone, invalid) leaves its failure unread.
+  children.catch(() => undefined);
   const read = await readCluster(ctx, namespace, name);
   if (!read.ok) return read.result;
   // A first pass without the Lease: a sync with nothing to write ends here, without a write request to children.
-  const first = await syncPass(ctx, read.raw, log, { held: false });
+  const first = await syncPass(ctx, read.raw, log, { held: false }, children);
   if (first.ended) return first.result;
   log.debug('Taking the Lease', { why: first.needsLease });
-  return underClusterLease(ctx, read.raw, log, async (holding) => {
-    // Read everything again under the Lease: the previous holder may have made these changes already. Unless this
-    // sync created the Lease (a cluster's first sync): then no writer has held it, and what the first pass read
-    // still holds (a create saves a GET and the LISTs).
-    if (holding.lease.fresh) {
-      const second = await syncPass(ctx, read.raw, log, holding, first.observation);
+  return underClusterLease(
+    ctx,
+    read.raw,
+    log,
+    async (holding) => {
+      // Nobody held the Lease since the first pass's reads began (this sync created it, or took it released and
+      // unchanged since the snapshot): what they read still holds. Otherwise read everything again: the previous
+      // holder may have made these changes already.
+      if (holding.lease.noWriterSinceRead) {
+        const second = await syncPass(ctx, read.raw, log, holding, first.observation);
+        if (second.ended) return second.result;
+      }
+      const again = await readCluster(ctx, namespace, name);
+      if (!again.ok) return again.result;
+      const second = await syncPass(ctx, again.raw, log, holding);
       if (second.ended) return second.result;
-    }
-    const again = await readCluster(ctx, namespace, name);
-    if (!again.ok) return again.result;
-    const second = await syncPass(ctx, again.raw, log, holding);
-    if (second.ended) return second.result;
-    // Not reached: under the Lease every step may write. Should a step ask anyway, retry instead of looping.
-    return {
-      outcome: 'failed',
-      actions: [],
-      retryable: true,
-      error: `a step asked for the Lease while holding it: ${second.needsLease}`,
-    };
-  });
+      // Not reached: under the Lease every step may write. Should a step ask anyway, retry instead of looping.
+      return {
+        outcome: 'failed',
+        actions: [],
+        retryable: true,
+        error: `a step asked for the Lease while holding it: ${second.needsLease}`,
+      };
+    },
+    snapshot,
+  );
 }
 
 /** How a pass ended: with a result, or stopped before its first write because it does not hold the Lease. */
@@ -82,13 +116,15 @@ const ended = (result: SyncResult): PassOutcome => ({ ended: true, result });
 /**
  * One pass: validate, observe, plan, apply (holding the Lease), the pod steps, the role step, then status and
  * Events. Without the Lease it stops at the first write it would make.
+ * @param observed what an earlier pass observed (still true), or the children read already started; read here when
+ *   absent
  */
 async function syncPass(
   ctx: SyncContext,
   raw: PostgresqlObject,
   log: Logger,
   holding: LeaseHolding,
-  observed?: Observation,
+  observed?: Observation | Promise<ObservedChildren>,
 ): Promise<PassOutcome> {
   const validation = validatePostgresql(raw, validationOptions(ctx.config));
   if (!validation.ok) return ended(await recordInvalid(ctx, raw, describeProblems(validation.problems), log));
@@ -99,7 +135,8 @@ async function syncPass(
 
   const applied: Applied = { actions: [], steps: [] };
   try {
-    const observation = observed ?? (await observeCluster(ctx, cluster));
+    const observation =
+      observed === undefined || observed instanceof Promise ? await observeCluster(ctx, cluster, observed) : observed;
     const plan = await planPass(ctx, cluster, observation);
     if (needsWrites(plan)) {
       if (!holding.held) return { ended: false, needsLease: plan.actions.map((a) => a.reason).join('; '), observation };

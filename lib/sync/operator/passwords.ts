@@ -39,11 +39,26 @@ export function derivedPasswords(key: Buffer, length = 64): PasswordSource {
 }
 
 /**
- * Reads the password key Secret, creating it with a random key when it does not exist (a concurrent creator wins
- * and its key is read back).
+ * The key of each operator namespace, once read: kept for the life of the process (a warm function host, the one
+ * process). It only seeds the passwords of Secrets that do not exist yet, and a Secret's own password always wins,
+ * so a key replaced by hand takes effect for new clusters when the process restarts.
+ */
+const keys = new Map<string, Buffer>();
+
+/**
+ * Reads the password key Secret (once per process and namespace: see `keys`), creating it with a random key when it
+ * does not exist (a concurrent creator wins and its key is read back).
  * @returns the key bytes; throws KubeApiError when the API cannot be reached
  */
 export async function loadPasswordKey(client: KubeClient, namespace: string): Promise<Buffer> {
+  const known = keys.get(namespace);
+  if (known) return known;
+  const key = await readOrCreateKey(client, namespace);
+  keys.set(namespace, key);
+  return key;
+}
+
+async function readOrCreateKey(client: KubeClient, namespace: string): Promise<Buffer> {
   const ref = { kind: 'Secret', namespace, name: PASSWORD_KEY_SECRET };
   const existing = await client.get<V1Secret>(ref);
   if (existing?.data?.key) return Buffer.from(existing.data.key, 'base64');
