@@ -2,7 +2,8 @@
  * The sidecar containers of the database pods, as Zalando v1.15.1 builds them (generateStatefulSet,
  * generateSidecarContainers, getSidecarContainer, mergeContainers, patchSidecarContainers): the manifest's
  * `sidecars` (resources from the config defaults), then the config's `sidecars` as given, then
- * `sidecar_docker_images` sorted by name (resources from the config defaults); the first of a name wins. Each gets
+ * `sidecar_docker_images` sorted by name (resources from the config defaults), then the deprecated Scalyr sidecar
+ * (`scalyr_*` keys); the first of a name wins. Each gets
  * the data volume mount and `POD_NAME`, `POD_NAMESPACE`, `POSTGRES_USER` and `POSTGRES_PASSWORD` (the superuser's
  * Secret) before its own env. The rules of the fields are in `lib/model/sidecars.ts`.
  *
@@ -70,6 +71,43 @@ function defaultedSidecar(
   return { container, notes: resources.notes };
 }
 
+/** Zalando's name of the Scalyr log shipping sidecar. */
+export const SCALYR_SIDECAR = 'scalyr-sidecar';
+
+/**
+ * The deprecated Scalyr sidecar of Zalando v1.15.1 (generateScalyrSidecarSpec): added to every cluster's pods when
+ * both `scalyr_api_key` (the operator's env `SCALYR_API_KEY` wins, see parseOperatorConfig) and `scalyr_image` are
+ * set, with `SCALYR_API_KEY`, `SCALYR_SERVER_HOST` (the cluster's name) and, when set, `SCALYR_SERVER_URL` in its env
+ * (the key in plain text in the pod spec, as Zalando puts it) and the `scalyr_*` requests and limits, the
+ * `default_*` resources filling empty ones. An image without a key adds nothing, which is said, as Zalando logs it.
+ * Source: https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/reference/operator_parameters.md#scalyr-options-deprecated
+ * @returns the container, or undefined
+ */
+function scalyrSidecar(cluster: Postgresql, config: OperatorConfig, notes: string[]): Json | undefined {
+  if (!config.scalyr_api_key || !config.scalyr_image) {
+    if (config.scalyr_image)
+      notes.push('no Scalyr sidecar: scalyr_image is set but scalyr_api_key is empty (and no env SCALYR_API_KEY)');
+    return undefined;
+  }
+  const env = [
+    { name: 'SCALYR_API_KEY', value: config.scalyr_api_key },
+    { name: 'SCALYR_SERVER_HOST', value: cluster.metadata.name },
+    ...(config.scalyr_server_url ? [{ name: 'SCALYR_SERVER_URL', value: config.scalyr_server_url }] : []),
+  ];
+  const resources = {
+    requests: { cpu: config.scalyr_cpu_request, memory: config.scalyr_memory_request },
+    limits: { cpu: config.scalyr_cpu_limit, memory: config.scalyr_memory_limit },
+  };
+  const built = defaultedSidecar(
+    { name: SCALYR_SIDECAR, image: config.scalyr_image, env, resources },
+    SCALYR_SIDECAR,
+    config,
+    `${SCALYR_SIDECAR}.resources`,
+  );
+  notes.push(...built.notes);
+  return built.container;
+}
+
 /**
  * @param pgdataMount the data volume mount of the Spilo container, which every sidecar gets too
  * @returns the sidecar containers, before the pod-wide mounts (`share_pgsocket_with_sidecars`, additional volumes)
@@ -92,6 +130,8 @@ export function buildSidecars(cluster: Postgresql, config: OperatorConfig, pgdat
     notes.push(...built.notes);
     candidates.push({ container: built.container, from: `the config's sidecar_docker_images` });
   }
+  const scalyr = scalyrSidecar(cluster, config, notes);
+  if (scalyr) candidates.push({ container: scalyr, from: `the config's scalyr_* keys` });
 
   const taken = new Map<string, string>();
   const containers: Json[] = [];

@@ -171,7 +171,8 @@ const DEPRECATED_SWITCH = 'ignored, as it is deprecated';
 const EBS = 'EBS volumes are not managed';
 const SECRET_MOUNT = 'the Secret is not mounted';
 const LOGICAL_BACKUP_SECRET = "the Secret's keys are not added to the logical backup job";
-const SCALYR = 'the Scalyr sidecar is not added';
+/** Zalando v1.15.1 docs, "Scalyr options (deprecated)". */
+const SCALYR_DEPRECATED = 'Zalando deprecates the Scalyr options: define the sidecar in "sidecars" instead';
 const WAITS = 'no call waits in a loop: each takes one step and is called again, within the function deadline';
 
 const bool = (def: boolean, section: CrdSection | null, description: string, extra: Extra = {}): BoolSpec => ({
@@ -853,16 +854,36 @@ export const OPERATOR_CONFIG_KEYS = {
   }),
 
   // --- Scalyr log shipping (v1.0.0) -------------------------------------------------------------------------
-  scalyr_api_key: notActedOn(
-    SCALYR,
-    str('', 'scalyr', 'Scalyr API key; set to add the Scalyr sidecar (env SCALYR_API_KEY wins in Zalando)'),
+  scalyr_api_key: str(
+    '',
+    'scalyr',
+    'Scalyr API key; with scalyr_image it adds the Scalyr sidecar (env SCALYR_API_KEY wins)',
+    { deprecated: SCALYR_DEPRECATED },
   ),
-  scalyr_image: notActedOn(SCALYR, str('', 'scalyr', 'image of the Scalyr sidecar')),
-  scalyr_server_url: notActedOn(SCALYR, str('https://upload.eu.scalyr.com', 'scalyr', 'Scalyr upload URL')),
-  scalyr_cpu_request: notActedOn(SCALYR, str('100m', 'scalyr', 'CPU request of the Scalyr sidecar')),
-  scalyr_memory_request: notActedOn(SCALYR, str('50Mi', 'scalyr', 'memory request of the Scalyr sidecar')),
-  scalyr_cpu_limit: notActedOn(SCALYR, str('1', 'scalyr', 'CPU limit of the Scalyr sidecar')),
-  scalyr_memory_limit: notActedOn(SCALYR, str('500Mi', 'scalyr', 'memory limit of the Scalyr sidecar')),
+  scalyr_image: str('', 'scalyr', 'image of the Scalyr sidecar; empty: no Scalyr sidecar', {
+    deprecated: SCALYR_DEPRECATED,
+  }),
+  scalyr_server_url: str('https://upload.eu.scalyr.com', 'scalyr', 'Scalyr upload URL (SCALYR_SERVER_URL)', {
+    deprecated: SCALYR_DEPRECATED,
+  }),
+  scalyr_cpu_request: str('100m', 'scalyr', 'CPU request of the Scalyr sidecar; empty uses default_cpu_request', {
+    deprecated: SCALYR_DEPRECATED,
+    check: 'optional-quantity',
+  }),
+  scalyr_memory_request: str(
+    '50Mi',
+    'scalyr',
+    'memory request of the Scalyr sidecar; empty uses default_memory_request',
+    { deprecated: SCALYR_DEPRECATED, check: 'optional-quantity' },
+  ),
+  scalyr_cpu_limit: str('1', 'scalyr', 'CPU limit of the Scalyr sidecar; empty uses default_cpu_limit', {
+    deprecated: SCALYR_DEPRECATED,
+    check: 'optional-quantity',
+  }),
+  scalyr_memory_limit: str('500Mi', 'scalyr', 'memory limit of the Scalyr sidecar; empty uses default_memory_limit', {
+    deprecated: SCALYR_DEPRECATED,
+    check: 'optional-quantity',
+  }),
 
   // --- Timeouts -------------------------------------------------------------------------------------------
   ready_wait_interval: notActedOn(

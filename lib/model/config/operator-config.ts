@@ -67,8 +67,8 @@ export type ConfigError = { key: string; value: string; expected: string; messag
 export type ConfigResult =
   { ok: true; config: OperatorConfig; warnings: string[] } | { ok: false; errors: ConfigError[] };
 
-/** The environment variables that override ConfigMap keys. */
-export type ConfigEnv = { WATCHED_NAMESPACE?: string };
+/** The environment variables that override ConfigMap keys (Zalando's operator reads the same two). */
+export type ConfigEnv = { WATCHED_NAMESPACE?: string; SCALYR_API_KEY?: string };
 
 function cloneValue(value: unknown): unknown {
   if (Array.isArray(value)) return [...(value as unknown[])];
@@ -229,7 +229,8 @@ export function nearestConfigKey(unknown: string): OperatorConfigKey | undefined
  *   `map` keys and the default for other kinds.
  * - An unknown key is a warning, `unknown key "x" ignored` (with `(did you mean "y"?)` for a near miss), never
  *   an error. A deprecated key that is present is a warning too.
- * - Env `WATCHED_NAMESPACE`, when non-empty, replaces `watched_namespace`.
+ * - Env `WATCHED_NAMESPACE`, when non-empty, replaces `watched_namespace`; env `SCALYR_API_KEY`, when
+ *   non-empty, replaces `scalyr_api_key` (Zalando v1.15.1 modifyConfigFromEnvironment).
  * - Validation, as in Zalando: `workers` ≥ 1; `connection_pooler_number_of_instances` ≥ 1; `min_instances`
  *   not above `max_instances` when both are ≥ 0; `connection_pooler_user` differs from `super_username`.
  *   Cross-key rules are checked only when both values parsed.
@@ -273,6 +274,7 @@ export function parseOperatorConfig(data: Record<string, string> | undefined, en
 
   const watched = env.WATCHED_NAMESPACE?.trim();
   if (watched) config.watched_namespace = watched;
+  if (env.SCALYR_API_KEY) config.scalyr_api_key = env.SCALYR_API_KEY;
 
   const typed = config as OperatorConfig;
   const valueText = (key: OperatorConfigKey): string =>

@@ -80,7 +80,7 @@ function commonPrefix(keys: readonly string[]): string {
 
 /**
  * Names not-acted-on keys compactly: two or more keys of a family whose every key is not acted on become
- * `scalyr_* (7 keys)`; the others are named one by one.
+ * `resource_check_* (2 keys)`; the others are named one by one.
  */
 function compactKeys(keys: readonly string[]): string[] {
   const families = new Map<string, string[]>();
@@ -101,7 +101,7 @@ function compactKeys(keys: readonly string[]): string[] {
  *   are counted instead of named (`and 3 more`)
  * @returns e.g. `unknown keys, ignored: workes (did you mean workers?); deprecated: enable_load_balancer (use
  *   enable_master_load_balancer and enable_replica_load_balancer); accepted but not acted on: workers,
- *   scalyr_* (7 keys) (README, "Operator config keys not acted on")`, or `undefined` when the report is
+ *   resource_check_* (2 keys) (README, "Operator config keys not acted on")`, or `undefined` when the report is
  *   empty
  */
 export function describeConfigKeyReport(report: ConfigKeyReport, maxChars = 1024): string | undefined {

@@ -118,3 +118,69 @@ describe('sidecars', () => {
     );
   });
 });
+
+describe('Scalyr sidecar (deprecated scalyr_* keys)', () => {
+  const scalyrConfig = () => {
+    const config = referenceConfig('v2.0.1');
+    config.scalyr_api_key = 'key-1';
+    config.scalyr_image = 'registry.example.com/scalyr-agent:1';
+    config.sidecar_docker_images = { exporter: 'exporter:1' };
+    return config;
+  };
+  const containers = (config: ReturnType<typeof referenceConfig>) =>
+    statefulSet(buildEdited(COMPLETE, config).objects).spec.template.spec.containers as Json[];
+
+  it('is added after the global sidecars, with its env, resources and the data volume, as Zalando v1.15.1', () => {
+    const all = containers(scalyrConfig());
+    assert.deepEqual(
+      all.map((c) => c.name),
+      ['postgres', 'exporter', 'scalyr-sidecar'],
+    );
+    const scalyr = all[2]!;
+    assert.equal(scalyr.image, 'registry.example.com/scalyr-agent:1');
+    assert.deepEqual(
+      (scalyr.env as Json[]).map((e) => `${e.name}=${e.value ?? JSON.stringify(e.valueFrom)}`).slice(3),
+      [
+        'POSTGRES_PASSWORD={"secretKeyRef":{"key":"password","name":"postgres.acid-test-cluster.credentials.postgresql.acid.zalan.do"}}',
+        'SCALYR_API_KEY=key-1',
+        'SCALYR_SERVER_HOST=acid-test-cluster',
+        'SCALYR_SERVER_URL=https://upload.eu.scalyr.com',
+      ],
+    );
+    assert.deepEqual(scalyr.resources, {
+      requests: { cpu: '100m', memory: '50Mi' },
+      limits: { cpu: '1', memory: '500Mi' },
+    });
+    // The data volume and the complete manifest's volume for all containers.
+    assert.deepEqual(
+      (scalyr.volumeMounts as Json[]).map((m) => m.name),
+      ['pgdata', 'empty'],
+    );
+  });
+
+  it('empty resources take the default_* ones; an empty server URL is left out', () => {
+    const config = scalyrConfig();
+    config.scalyr_cpu_limit = '';
+    config.scalyr_server_url = '';
+    const scalyr = containers(config).find((c) => c.name === 'scalyr-sidecar')!;
+    assert.equal(scalyr.resources.limits.cpu, config.default_cpu_limit);
+    assert.equal(
+      (scalyr.env as Json[]).some((e) => e.name === 'SCALYR_SERVER_URL'),
+      false,
+    );
+  });
+
+  it('an image without an API key adds nothing and says so', () => {
+    const config = scalyrConfig();
+    config.scalyr_api_key = '';
+    const { objects, notes } = buildEdited(COMPLETE, config);
+    assert.deepEqual(
+      (statefulSet(objects).spec.template.spec.containers as Json[]).map((c) => c.name),
+      ['postgres', 'exporter'],
+    );
+    assert.ok(
+      notes.some((n) => n.startsWith('no Scalyr sidecar: scalyr_image is set but scalyr_api_key is empty')),
+      JSON.stringify(notes),
+    );
+  });
+});

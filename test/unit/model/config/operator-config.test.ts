@@ -14,7 +14,10 @@ import {
   type OperatorConfig,
 } from '../../../../lib/model/config';
 
-function parsed(data: Record<string, string> | undefined, env?: { WATCHED_NAMESPACE?: string }) {
+function parsed(
+  data: Record<string, string> | undefined,
+  env?: { WATCHED_NAMESPACE?: string; SCALYR_API_KEY?: string },
+) {
   const result = parseOperatorConfig(data, env);
   assert.ok(result.ok, `expected a valid config, got ${JSON.stringify(result)}`);
   return result;
@@ -268,7 +271,16 @@ describe('values that would make every cluster invalid', () => {
       assert.match(refused(key, '-1').expected, /not negative$/);
       assert.match(refused(key, '').expected, /not an empty value$/);
     }
-    for (const key of ['min_cpu_limit', 'min_memory_limit', 'max_cpu_request', 'max_memory_request']) {
+    for (const key of [
+      'min_cpu_limit',
+      'min_memory_limit',
+      'max_cpu_request',
+      'max_memory_request',
+      'scalyr_cpu_request',
+      'scalyr_memory_request',
+      'scalyr_cpu_limit',
+      'scalyr_memory_limit',
+    ]) {
       assert.match(refused(key, 'lots').expected, /^a Kubernetes quantity/);
       assert.equal(parsed({ [key]: '' }).config[key as 'min_cpu_limit'], '', `${key} may be empty`);
     }
@@ -399,6 +411,20 @@ describe('parseOperatorConfig validation rules', () => {
       errors.map((e) => e.key),
       ['workers', 'resync_period', 'connection_pooler_number_of_instances', 'min_instances', 'connection_pooler_user'],
     );
+  });
+});
+
+describe('scalyr_api_key', () => {
+  it('lets a non-empty SCALYR_API_KEY env win over the ConfigMap, as Zalando v1.15.1', () => {
+    assert.equal(parsed({ scalyr_api_key: 'a' }, { SCALYR_API_KEY: 'b' }).config.scalyr_api_key, 'b');
+    assert.equal(parsed({}, { SCALYR_API_KEY: 'b' }).config.scalyr_api_key, 'b');
+    assert.equal(parsed({ scalyr_api_key: 'a' }, { SCALYR_API_KEY: '' }).config.scalyr_api_key, 'a');
+  });
+
+  it('warns that the scalyr_* keys are deprecated', () => {
+    assert.deepEqual(parsed({ scalyr_image: 'agent:1' }).warnings, [
+      'key "scalyr_image" is deprecated: Zalando deprecates the Scalyr options: define the sidecar in "sidecars" instead',
+    ]);
   });
 });
 

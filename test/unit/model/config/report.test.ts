@@ -16,7 +16,7 @@ describe('configKeyReport', () => {
     const report = configKeyReport({
       docker_image: 'x',
       workers: '4',
-      scalyr_image: 'scalyr/agent',
+      aws_region: 'eu-central-1',
       workes: '2',
       zzz: '1',
       enable_load_balancer: 'true',
@@ -24,9 +24,9 @@ describe('configKeyReport', () => {
     });
     assert.deepEqual(
       report.notActedOn.map((e) => e.key),
-      ['workers', 'enable_load_balancer', 'scalyr_image'],
+      ['workers', 'enable_load_balancer', 'aws_region'],
     );
-    assert.equal(report.notActedOn[2]!.reason, 'the Scalyr sidecar is not added');
+    assert.equal(report.notActedOn[2]!.reason, 'EBS volumes are not managed');
     assert.deepEqual(report.unknown, [{ key: 'toString' }, { key: 'workes', nearest: 'workers' }, { key: 'zzz' }]);
     assert.deepEqual(report.deprecated, [
       { key: 'enable_load_balancer', instead: 'use enable_master_load_balancer and enable_replica_load_balancer' },
@@ -35,16 +35,19 @@ describe('configKeyReport', () => {
       describeConfigKeyReport(report),
       'unknown keys, ignored: toString, workes (did you mean workers?), zzz; ' +
         'deprecated: enable_load_balancer (use enable_master_load_balancer and enable_replica_load_balancer); ' +
-        'accepted but not acted on: workers, enable_load_balancer, scalyr_image ' +
+        'accepted but not acted on: workers, enable_load_balancer, aws_region ' +
         '(README, "Operator config keys not acted on")',
     );
   });
 
   it('writes a family whose every key is not acted on as one pattern', () => {
     const text = describeConfigKeyReport(
-      configKeyReport({ scalyr_image: 'i', scalyr_server_url: 'u', scalyr_cpu_limit: '1' }),
+      configKeyReport({ resource_check_interval: '3s', resource_check_timeout: '10m' }),
     );
-    assert.equal(text, 'accepted but not acted on: scalyr_* (3 keys) (README, "Operator config keys not acted on")');
+    assert.equal(
+      text,
+      'accepted but not acted on: resource_check_* (2 keys) (README, "Operator config keys not acted on")',
+    );
     // pod_ keys are mostly acted on: named one by one
     assert.match(
       describeConfigKeyReport(configKeyReport({ pod_label_wait_timeout: '1m', pod_deletion_wait_timeout: '1m' }))!,
