@@ -22,9 +22,11 @@ const NAMESPACE = '<namespace>';
  * @returns a copy of a live object without what the API server or chance decides (uid, resourceVersion,
  *   creationTimestamp, managedFields, generation, status, clusterIP(s), node ports, owner reference uids), with
  *   Secret passwords masked (keys compared, not values), and with `namespace` replaced by `<namespace>` in every
- *   string (the two sides run in different namespaces; fields that name the namespace still compare)
+ *   string (the two sides run in different namespaces; fields that name the namespace still compare), and each
+ *   `postgresql` object's uid (`clusterUids`: uid -> cluster name) by `<uid of <cluster>>` (the logical backup's
+ *   bucket scope suffix carries it)
  */
-export function normalize(object: Json, namespace: string): Json {
+export function normalize(object: Json, namespace: string, clusterUids: Record<string, string> = {}): Json {
   const copy = JSON.parse(JSON.stringify(object)) as Json;
   const meta = copy.metadata ?? {};
   for (const key of ['uid', 'resourceVersion', 'creationTimestamp', 'managedFields', 'generation', 'selfLink'])
@@ -38,7 +40,13 @@ export function normalize(object: Json, namespace: string): Json {
     for (const port of copy.spec.ports ?? []) delete port.nodePort;
   }
   if (copy.kind === 'Secret' && copy.data?.password !== undefined) copy.data.password = '<password>';
-  return replaceStrings(copy, (s) => s.split(namespace).join(NAMESPACE)) as Json;
+  const uids = Object.entries(clusterUids);
+  return replaceStrings(copy, (s) =>
+    uids.reduce(
+      (text, [uid, cluster]) => text.split(uid).join(`<uid of ${cluster}>`),
+      s.split(namespace).join(NAMESPACE),
+    ),
+  ) as Json;
 }
 
 function replaceStrings(value: unknown, replace: (s: string) => string): unknown {

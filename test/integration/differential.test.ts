@@ -39,6 +39,7 @@ const KINDS = [
   'PodDisruptionBudget',
   'ServiceAccount',
   'RoleBinding',
+  'CronJob',
 ];
 const CRD_NAME = 'postgresqls.acid.zalan.do';
 
@@ -247,13 +248,14 @@ function variants(): Manifest[] {
       { annotations: { 'downscaler/uptime': 'Mon-Fri 07:00-19:00 UTC', 'deployment-time': '2026-01-01', other: 'y' } },
     ),
     ...POOLER_VARIANTS,
+    ...LOGICAL_BACKUP_VARIANTS,
   ];
 }
 
 /**
  * The connection pooler, in standby clusters: Zalando v1.15.1 makes the pooler objects only after its lookup function
  * is in the database, which it skips in a standby cluster (read-only); no database answers on this plane. Its Create
- * also stops at the wait for pods, before the pooler: an update event (`nudgePoolers`) makes it sync the pooler.
+ * also stops at the wait for pods, before the pooler: an update event (`nudgeVariants`) makes it sync the pooler.
  */
 const POOLER_VARIANTS: Manifest[] = [
   base(
@@ -288,16 +290,37 @@ const POOLER_VARIANTS: Manifest[] = [
 ];
 
 /**
+ * The logical backup CronJob: Zalando v1.15.1's Create makes it after the wait for pods, which never ends well on this
+ * plane; its Update (the nudge below) syncs it.
+ */
+const LOGICAL_BACKUP_VARIANTS: Manifest[] = [
+  base(
+    'acid-logical-backup',
+    {
+      enableLogicalBackup: true,
+      logicalBackupSchedule: '15 2 * * *',
+      logicalBackupRetention: '2 weeks',
+      podAnnotations: { 'example.com/pod': 'backed-up' },
+      tolerations: [{ key: 'postgres', operator: 'Exists', effect: 'NoSchedule' }],
+    },
+    { labels: { environment: 'demo' }, annotations: { 'owned-by': 'team-b' } },
+  ),
+];
+
+/** The variants whose objects Zalando's operator makes only in its Update: an annotation change nudges it there. */
+const NUDGED_VARIANTS = [...POOLER_VARIANTS, ...LOGICAL_BACKUP_VARIANTS];
+
+/**
  * The replica Endpoints Zalando's Update creates for the pooler variants when they are missing (its syncEndpoint),
  * which on a real cluster the endpoints controller has made long before; this plane runs none, and neither
  * operator's Create makes them. Left out of the comparison: they come from the nudge, not from a choice of either
  * operator.
  */
-const NUDGE_ENDPOINTS = new Set(POOLER_VARIANTS.map((m) => `${m.metadata.name}-repl`));
+const NUDGE_ENDPOINTS = new Set(NUDGED_VARIANTS.map((m) => `${m.metadata.name}-repl`));
 
-/** An annotation change on each pooler variant: Zalando's operator then runs its Update, which syncs the pooler. */
-async function nudgePoolers(namespace: string): Promise<void> {
-  for (const manifest of POOLER_VARIANTS) {
+/** An annotation change on each nudged variant: Zalando's operator then runs its Update, which syncs the pooler and the logical backup. */
+async function nudgeVariants(namespace: string): Promise<void> {
+  for (const manifest of NUDGED_VARIANTS) {
     const name = manifest.metadata.name as string;
     await kubectlOk(['annotate', '--overwrite', '-n', namespace, 'postgresql', name, 'differential/nudge=1']);
   }
@@ -435,38 +458,51 @@ describe("differential: this operator vs Zalando's postgres-operator v1.15.1", (
       }
     }
 
-    // Zalando's pooler objects: its Update of each pooler variant, after its Create gave up waiting for pods.
+    // Zalando's pooler objects and logical backup CronJobs: its Update of each nudged variant, after its Create gave
+    // up waiting for pods.
     for (const run of runs) {
-      await nudgePoolers(run.zalando);
-      const wanted = POOLER_VARIANTS.flatMap((m) =>
-        ['Deployment', 'Service'].flatMap((kind) => [
-          `${kind}/${m.metadata.name}-pooler`,
-          `${kind}/${m.metadata.name}-pooler-repl`,
-        ]),
-      );
+      await nudgeVariants(run.zalando);
+      const wanted = [
+        ...POOLER_VARIANTS.flatMap((m) =>
+          ['Deployment', 'Service'].flatMap((kind) => [
+            `${kind}/${m.metadata.name}-pooler`,
+            `${kind}/${m.metadata.name}-pooler-repl`,
+          ]),
+        ),
+        ...LOGICAL_BACKUP_VARIANTS.map((m) => `CronJob/logical-backup-${m.metadata.name}`),
+      ];
       for (;;) {
-        const made = [
-          ...(await client.list('Deployment', run.zalando)).map((d) => `Deployment/${d.metadata?.name}`),
-          ...(await client.list('Service', run.zalando)).map((d) => `Service/${d.metadata?.name}`),
-        ];
+        const made = (
+          await Promise.all(
+            ['Deployment', 'Service', 'CronJob'].map(async (kind) =>
+              (await client.list(kind, run.zalando)).map((d) => `${kind}/${d.metadata?.name}`),
+            ),
+          )
+        ).flat();
         const missing = wanted.filter((n) => !made.includes(n));
         if (missing.length === 0) break;
-        assert.ok(Date.now() < deadline + 60_000, `Zalando made no pooler ${missing.join(', ')} (${run.label})`);
+        assert.ok(Date.now() < deadline + 60_000, `Zalando made no ${missing.join(', ')} (${run.label})`);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
 
     const seen: Seen[] = [];
     let compared = 0;
+    const uidsIn = async (namespace: string) =>
+      Object.fromEntries(
+        (await client.list('postgresql', namespace)).map((p) => [p.metadata!.uid!, p.metadata!.name!] as const),
+      );
     for (const run of runs) {
+      const zalandoUids = await uidsIn(run.zalando);
+      const ourUids = await uidsIn(run.ours);
       for (const kind of KINDS) {
         const zalando = new Map(
           (await client.list(kind, run.zalando))
             .filter((o) => !(kind === 'Endpoints' && NUDGE_ENDPOINTS.has(o.metadata!.name!)))
-            .map((o) => [o.metadata!.name!, normalize(o, run.zalando)] as const),
+            .map((o) => [o.metadata!.name!, normalize(o, run.zalando, zalandoUids)] as const),
         );
         const ours = new Map(
-          (await client.list(kind, run.ours)).map((o) => [o.metadata!.name!, normalize(o, run.ours)] as const),
+          (await client.list(kind, run.ours)).map((o) => [o.metadata!.name!, normalize(o, run.ours, ourUids)] as const),
         );
         // The operator ConfigMap's namespace has nothing else of these kinds; our password key lives elsewhere.
         for (const name of new Set([...zalando.keys(), ...ours.keys()])) {
