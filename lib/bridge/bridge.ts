@@ -28,6 +28,7 @@ import {
   StatefulSetTracker,
   type WatchedResource,
 } from './routing';
+import { PostgresTeamTracker, POSTGRES_TEAM_TARGET } from './postgres-teams';
 import { startServer, type BridgeServer } from './server';
 
 /** How to run a bridge. Only `client` and `targets` are required. */
@@ -114,6 +115,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const nodes = new NodeTracker();
   const statefulSets = new StatefulSetTracker();
   const clusters = new ClusterTracker();
+  const teams = new PostgresTeamTracker();
   let settings = operatorSettings(undefined, env, operatorNamespace);
   let configSeen = false;
   let healthy = false;
@@ -148,9 +150,26 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     throw error;
   }
 
+  // A PostgresTeam change is an update of every cluster of the teams it involves (see PostgresTeamTracker).
+  const deliverTeamChange = (action: ResourceAction, object: KubeObject) => {
+    for (const cluster of teams.observeTeam(action, object)) {
+      const change = { resource: 'postgresql' as const, action: 'update' as const, object: cluster };
+      queue.push({
+        key: objectKey('postgresql', cluster),
+        target: POSTGRES_TEAM_TARGET,
+        url: targets[POSTGRES_TEAM_TARGET],
+        request: binaryRequest(toCloudEvent(change, { source: options.source })),
+        mergeable: true,
+        delayMs: coalesceMs,
+        description: `${describe(action, 'postgresteam', object)}: roles of ${describe('update', 'postgresql', cluster)}`,
+      });
+    }
+  };
   const deliver = (resource: WatchedResource, action: ResourceAction, object: KubeObject) => {
     if (stopping) return;
     metrics.events.inc({ resource, action });
+    if (resource === 'postgresql') teams.observeCluster(action, object);
+    if (resource === 'postgresteam') return deliverTeamChange(action, object);
     const change = { resource, action, object };
     const routes = routeChange(change, nodes, statefulSets, clusters);
     if (routes.length === 0) return;
@@ -178,6 +197,33 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   // postgresql and StatefulSet informers: one of each for all namespaces ('*') or per watched namespace. The
   // StatefulSets tell when a cluster's pods turn Ready (see StatefulSetTracker).
   const clusterInformers = new Map<string, ResilientInformer[]>();
+  // PostgresTeam informers, one per watched namespace (or one for all), only with enable_postgres_team_crd.
+  const teamInformers = new Map<string, ResilientInformer>();
+  const watchTeams = async (namespaces: string[] | '*' | undefined) => {
+    const wanted = namespaces === undefined ? [] : namespaces === '*' ? ['*'] : namespaces;
+    for (const namespace of wanted) {
+      if (teamInformers.has(namespace)) continue;
+      const informer = new ResilientInformer(
+        client,
+        {
+          name: `postgresteam/${namespace}`,
+          kind: 'PostgresTeam',
+          namespace: namespace === '*' ? undefined : namespace,
+        },
+        handlersFor('postgresteam'),
+        log,
+        metrics,
+        options.informerBackoff,
+      );
+      teamInformers.set(namespace, informer);
+      informer.start();
+    }
+    for (const [namespace, informer] of teamInformers) {
+      if (wanted.includes(namespace)) continue;
+      teamInformers.delete(namespace);
+      await informer.stop();
+    }
+  };
   let namespaceChange: Promise<void> = Promise.resolve();
   const watchNamespaces = (namespaces: string[] | '*'): Promise<void> => {
     namespaceChange = namespaceChange
@@ -213,6 +259,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
           await Promise.all(informers.map((informer) => informer.stop()));
           log.info('stopped watching postgresql objects and StatefulSets', { namespace: where(namespace) });
         }
+        await watchTeams(settings.postgresTeams ? namespaces : undefined);
       })
       .catch((error: Error) => log.error('could not change the watched namespaces', { error: error.message }));
     return namespaceChange;
@@ -298,6 +345,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         configInformer.stop(),
         nodeInformer?.stop(),
         ...[...clusterInformers.values()].flat().map((i) => i.stop()),
+        ...[...teamInformers.values()].map((i) => i.stop()),
       ]);
       const abandoned = await queue.stop(options.graceMs ?? 5_000);
       await server?.close();

@@ -1,6 +1,7 @@
 /**
  * The bridge's settings: function URLs, port, schedule and delivery tuning from the environment, and the two
- * operator-config values it acts on (`watched_namespace`, `node_readiness_label`) from the operator ConfigMap.
+ * operator-config values it acts on (`watched_namespace`, `node_readiness_label`, `cluster_labels`,
+ * `enable_postgres_team_crd`) from the operator ConfigMap.
  *
  * Source: Zalando operator parameters (`watched_namespace`, `node_readiness_label`, env `WATCHED_NAMESPACE`,
  * `CONFIG_MAP_NAME`); Kubernetes DNS for Services (`<service>.<namespace>.svc.cluster.local`).
@@ -122,6 +123,8 @@ export interface OperatorSettings {
   readinessLabels: Record<string, string>;
   /** `cluster_labels`: the labels of every cluster's StatefulSet (default `application: spilo`) */
   clusterLabels: Record<string, string>;
+  /** `enable_postgres_team_crd`: PostgresTeam objects are watched */
+  postgresTeams: boolean;
   /** invalid values found; those keys were read as their defaults */
   errors: ConfigError[];
 }
@@ -155,6 +158,7 @@ export function operatorSettings(
     ),
     readinessLabels: { ...(config?.node_readiness_label ?? {}) },
     clusterLabels: { ...(config?.cluster_labels ?? { application: 'spilo' }) },
+    postgresTeams: config?.enable_postgres_team_crd ?? false,
     errors,
   };
 }

@@ -14,11 +14,12 @@ import { SYNC_NOW_ANNOTATION } from '../model/annotations';
 import { DRAIN_TAINTS, goingAwayReasons as nodeReasons } from '../plan/node-drain';
 
 /**
- * The resources the bridge watches, named as in the registry's resource triggers; `statefulset` is the bridge's
- * own: a change of a cluster's StatefulSet readiness goes to `on-update` of the cluster (see
- * {@link StatefulSetTracker}).
+ * The resources the bridge watches, named as in the registry's resource triggers; `statefulset` and `postgresteam`
+ * are the bridge's own: a change of a cluster's StatefulSet readiness goes to `on-update` of the cluster (see
+ * {@link StatefulSetTracker}), a PostgresTeam change to `on-update` of the clusters it concerns
+ * (`postgres-teams.ts`).
  */
-export type WatchedResource = 'postgresql' | 'operator-configmap' | 'node' | 'statefulset';
+export type WatchedResource = 'postgresql' | 'operator-configmap' | 'node' | 'statefulset' | 'postgresteam';
 
 /** The function a cluster's StatefulSet readiness change goes to. */
 export const READINESS_TARGET = 'on-update';

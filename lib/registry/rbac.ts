@@ -51,6 +51,8 @@ export const SYNC_CLUSTER: RuleGroup = {
   rules: [
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list', 'watch', 'patch'] },
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls/status'], verbs: ['get', 'patch'] },
+    // The role step reads PostgresTeam objects (enable_postgres_team_crd).
+    { apiGroups: ['acid.zalan.do'], resources: ['postgresteams'], verbs: ['list'] },
     { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'create', 'patch'] },
     { apiGroups: [''], resources: ['services', 'endpoints', 'secrets'], verbs: ['get', 'list', 'create', 'patch'] },
     // The connection pooler: its Deployments, and its Deployment, Service and Secret removed when it is turned off.
@@ -191,6 +193,16 @@ export const WATCH_POSTGRESQLS: RuleGroup = {
 };
 
 /**
+ * The event bridge and the knative target's PostgresTeam source: watch PostgresTeam objects in the watched
+ * namespaces, whose changes re-sync the roles of the clusters of the teams they name.
+ */
+export const WATCH_POSTGRES_TEAMS: RuleGroup = {
+  name: 'watch-postgres-teams',
+  scope: 'namespace',
+  rules: [{ apiGroups: ['acid.zalan.do'], resources: ['postgresteams'], verbs: ['get', 'list', 'watch'] }],
+};
+
+/**
  * The event bridge: watch StatefulSets in the watched namespaces, to deliver a readiness change of a cluster's
  * pods to `on-update` (`lib/bridge/routing.ts`).
  */
@@ -221,6 +233,7 @@ export const WATCH_NODES: RuleGroup = {
 export const BRIDGE_PERMISSIONS: readonly RuleGroup[] = [
   WATCH_POSTGRESQLS,
   WATCH_STATEFULSETS,
+  WATCH_POSTGRES_TEAMS,
   WATCH_OPERATOR_CONFIG,
   WATCH_NODES,
 ];

@@ -123,3 +123,25 @@ export function teamMembers(
   const members = new Set(teams.teams.flatMap(of).filter((m) => !superuserMembers.has(m)));
   return { members: [...members].sort(), superuserMembers: [...superuserMembers].sort() };
 }
+
+/** @returns every team id a spec names: the keys of its maps and the teams in its team lists (sorted) */
+export function teamsNamed(spec: PostgresTeamSpec | undefined): string[] {
+  if (!spec) return [];
+  const named = new Set<string>();
+  for (const map of [spec.additionalSuperuserTeams, spec.additionalTeams, spec.additionalMembers])
+    for (const team of Object.keys(map ?? {})) named.add(team);
+  for (const map of [spec.additionalSuperuserTeams, spec.additionalTeams])
+    for (const teams of Object.values(map ?? {})) for (const team of teams ?? []) named.add(team);
+  return [...named].sort();
+}
+
+/**
+ * Whether a change of PostgresTeam objects that names `named` teams may change the roles of a cluster of `teamId`:
+ * its team, or a team it reaches through the merged `additionalTeams` / `additionalSuperuserTeams` (followed even
+ * when superuser teams are off: a sync that finds nothing to change costs one catalog read), is among them.
+ */
+export function teamChangeConcerns(teamId: string, map: PostgresTeamMap, named: ReadonlySet<string>): boolean {
+  if (!teamId) return false;
+  const teams = clusterTeams(teamId, map, { postgres_superuser_teams: [], enable_postgres_team_crd_superusers: true });
+  return [teamId, ...teams.teams, ...teams.superuserTeams].some((team) => named.has(team));
+}

@@ -23,10 +23,15 @@ export function postgresqlCrd(): DesiredObject {
   return parse(readFileSync(`${repoRoot}manifests/postgresql.crd.yaml`, 'utf8')) as DesiredObject;
 }
 
-/** @returns the CRD (unless `--no-crd`), the `postgres-pod` ClusterRole and the RBAC of every function */
+/** @returns the PostgresTeam CRD (manifests/postgresteam.crd.yaml, kept current by `npm run crd`) */
+export function postgresTeamCrd(): DesiredObject {
+  return parse(readFileSync(`${repoRoot}manifests/postgresteam.crd.yaml`, 'utf8')) as DesiredObject;
+}
+
+/** @returns the CRDs (unless `--no-crd`), the `postgres-pod` ClusterRole and the RBAC of every function */
 export function commonObjects(options: DeployOptions, functions: readonly FunctionSpec[] = FUNCTIONS): DesiredObject[] {
   return [
-    ...(options.includeCrd ? [postgresqlCrd()] : []),
+    ...(options.includeCrd ? [postgresqlCrd(), postgresTeamCrd()] : []),
     postgresPodClusterRole(),
     ...functions.flatMap((spec) => rbacFor(spec, rbacScope(options))),
   ];

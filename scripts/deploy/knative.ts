@@ -36,7 +36,14 @@
  *   https://github.com/knative/pkg/blob/main/resolver/addressable_resolver.go
  */
 import { POD_WAIT_SLOW_SECONDS } from '../../lib/plan/pod-wait';
-import { WATCH_NODES, WATCH_OPERATOR_CONFIG, WATCH_POSTGRESQLS, type RuleGroup } from '../../lib/registry/rbac';
+import {
+  WATCH_NODES,
+  WATCH_OPERATOR_CONFIG,
+  WATCH_POSTGRES_TEAMS,
+  WATCH_POSTGRESQLS,
+  type RuleGroup,
+} from '../../lib/registry/rbac';
+import { POSTGRES_TEAM } from '../../lib/model/postgres-team';
 import type { FunctionSpec, Trigger } from '../../lib/registry/functions';
 import { commonObjects, functionsByTrigger, rbacScope } from './common';
 import { FUNCTION_PORT, labels, selectorLabels, type DesiredObject } from './meta';
@@ -219,6 +226,57 @@ export function deliverySpec(options: DeployOptions): Record<string, unknown> {
   };
 }
 
+/** Name of the PostgresTeam source, its Trigger and its events' {@link FUNCTION_EXTENSION}. */
+export const POSTGRES_TEAM_SOURCE = 'postgres-team';
+/** The function PostgresTeam changes go to: it syncs the clusters of the teams a PostgresTeam names. */
+export const POSTGRES_TEAM_FUNCTION = 'on-update';
+
+/**
+ * PostgresTeam objects in the watched namespaces: an ApiServerSource (ServiceAccount with get/list/watch on
+ * postgresteams) and a Trigger that passes its add, update and delete events to `on-update`'s Service, which syncs
+ * the clusters of the teams the object names (`lib/sync/teams/team-change.ts`). The registry's one trigger per
+ * function cannot say this, so it is written here; the bridge does the same for the other targets.
+ */
+export function postgresTeamSource(options: DeployOptions): DesiredObject[] {
+  const account = `${POSTGRES_TEAM_SOURCE}-source`;
+  const selector = namespaceSelector(options.watchedNamespaces, options.namespace);
+  const source: DesiredObject = {
+    apiVersion: SOURCES_API,
+    kind: 'ApiServerSource',
+    metadata: { name: POSTGRES_TEAM_SOURCE, namespace: options.namespace, labels: labels(POSTGRES_TEAM_SOURCE) },
+    spec: {
+      mode: 'Resource',
+      serviceAccountName: account,
+      resources: [{ apiVersion: POSTGRES_TEAM.apiVersion, kind: POSTGRES_TEAM.kind }],
+      ...(selector ? { namespaceSelector: selector } : {}),
+      ceOverrides: { extensions: { [FUNCTION_EXTENSION]: POSTGRES_TEAM_SOURCE } },
+      sink: brokerSink(options),
+    },
+  };
+  const teamTrigger: DesiredObject = {
+    apiVersion: EVENTING_API,
+    kind: 'Trigger',
+    metadata: { name: POSTGRES_TEAM_SOURCE, namespace: options.namespace, labels: labels(POSTGRES_TEAM_SOURCE) },
+    spec: {
+      broker: BROKER_NAME,
+      filter: {
+        attributes: {
+          [FUNCTION_EXTENSION]: POSTGRES_TEAM_SOURCE,
+          kind: POSTGRES_TEAM.kind,
+          apiversion: POSTGRES_TEAM.apiVersion,
+        },
+      },
+      subscriber: serviceDestination(POSTGRES_TEAM_FUNCTION, options),
+      delivery: deliverySpec(options),
+    },
+  };
+  return [
+    ...rbacForAccount(account, POSTGRES_TEAM_SOURCE, [WATCH_POSTGRES_TEAMS], rbacScope(options)),
+    source,
+    teamTrigger,
+  ];
+}
+
 /** The Trigger of a function: its events from the Broker to its Service, with the delivery spec. */
 export function trigger(spec: FunctionSpec, options: DeployOptions): DesiredObject {
   return {
@@ -338,6 +396,7 @@ export function knativeObjects(options: DeployOptions): DesiredObject[] {
     ...deadLetterReceiver(options),
     broker(options),
     ...resource.flatMap((spec) => apiServerSource(spec, options)),
+    ...postgresTeamSource(options),
     ...scheduled.map((spec) => pingSource(spec, options)),
     ...functions.map((spec) => trigger(spec, options)),
   ];

@@ -16,6 +16,7 @@ import {
   EMPTY_SUCCESS_REPLY_ENV,
   FUNCTION_EXTENSION,
   PING_EVENT_TYPE,
+  POSTGRES_TEAM_SOURCE,
 } from '../../../scripts/deploy/knative';
 import type { DesiredObject } from '../../../scripts/deploy/meta';
 import { generate } from '../../../scripts/deploy/targets';
@@ -71,7 +72,10 @@ describe('knative target', () => {
   });
 
   it('an ApiServerSource in Resource mode per resource trigger, to the Broker, with its own watching ServiceAccount', () => {
-    assert.deepEqual(sources.map((s) => s.metadata.name).sort(), resourceFunctions.map((f) => f.name).sort());
+    assert.deepEqual(
+      sources.map((s) => s.metadata.name).sort(),
+      [...resourceFunctions.map((f) => f.name), POSTGRES_TEAM_SOURCE].sort(),
+    );
     const byName = (name: string) => specOf<SourceSpec>(objects, 'ApiServerSource', name);
     for (const spec of resourceFunctions) {
       const source = byName(spec.name);
@@ -154,9 +158,31 @@ describe('knative target', () => {
     assert.equal(brokers[0]!.metadata.annotations?.['eventing.knative.dev/broker.class'], undefined);
   });
 
+  it('PostgresTeam objects: a source in the watched namespaces and a Trigger to on-update, which syncs their clusters', () => {
+    const source = specOf<SourceSpec>(objects, 'ApiServerSource', POSTGRES_TEAM_SOURCE);
+    assert.deepEqual(source.resources, [{ apiVersion: 'acid.zalan.do/v1', kind: 'PostgresTeam' }]);
+    assert.deepEqual(
+      source.namespaceSelector,
+      specOf<SourceSpec>(objects, 'ApiServerSource', 'on-create').namespaceSelector,
+    );
+    assert.deepEqual(source.ceOverrides, { extensions: { [FUNCTION_EXTENSION]: POSTGRES_TEAM_SOURCE } });
+    const teams = { group: 'acid.zalan.do', resource: 'postgresteams', namespace: 'apps' };
+    assert.equal(allows(objects, `pgo/${source.serviceAccountName}`, { verb: 'watch', ...teams }), true);
+    assert.equal(allows(objects, `pgo/${source.serviceAccountName}`, { verb: 'patch', ...teams }), false);
+    const trigger = specOf<TriggerSpec>(objects, 'Trigger', POSTGRES_TEAM_SOURCE);
+    assert.deepEqual(trigger.subscriber.ref, service('on-update'));
+    assert.deepEqual(trigger.filter, {
+      attributes: { [FUNCTION_EXTENSION]: POSTGRES_TEAM_SOURCE, kind: 'PostgresTeam', apiversion: 'acid.zalan.do/v1' },
+    });
+    assert.equal(allows(objects, 'pgo/on-update', { verb: 'list', ...teams }), true);
+  });
+
   it('a Trigger per function from the Broker to its Service, retrying with exponential backoff, then the dead-letter sink', () => {
     const triggers = objects.filter((o) => o.kind === 'Trigger');
-    assert.deepEqual(triggers.map((t) => t.metadata.name).sort(), FUNCTIONS.map((f) => f.name).sort());
+    assert.deepEqual(
+      triggers.map((t) => t.metadata.name).sort(),
+      [...FUNCTIONS.map((f) => f.name), POSTGRES_TEAM_SOURCE].sort(),
+    );
     for (const spec of FUNCTIONS) {
       const trigger = specOf<TriggerSpec>(objects, 'Trigger', spec.name);
       assert.equal(trigger.broker, BROKER_NAME);
