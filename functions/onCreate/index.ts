@@ -3,7 +3,7 @@
  * hint: the object is read again, so a late or repeated add converges to the same state.
  */
 import { invalidConfigOutcome } from '../outcomes/config';
-import { clusterLeasePrefetch, syncOrFinalize } from '../outcomes/cluster';
+import { addedObject, clusterLeasePrefetch, syncOrFinalize } from '../outcomes/cluster';
 import { defineHandler, eventKey } from '../../lib/runtime/handler';
 
 export const onCreate = defineHandler(
@@ -13,7 +13,10 @@ export const onCreate = defineHandler(
     if (!key)
       return { result: undefined, invalid: 'the event names no postgresql object (namespace and name are required)' };
     if (!operator.ok) return invalidConfigOutcome(operator);
-    return syncOrFinalize({ ...operator.ctx }, key.namespace, key.name, event.readinessWatched, prefetched);
+    return syncOrFinalize({ ...operator.ctx }, key.namespace, key.name, event.readinessWatched, {
+      leaseRead: prefetched,
+      added: addedObject(event),
+    });
   },
   { prefetch: clusterLeasePrefetch },
 );

@@ -17,7 +17,7 @@ export const onUpdate = defineHandler(
     if (!operator.ok) return invalidConfigOutcome(operator);
     // A PostgresTeam changed (the knative target's ApiServerSource): sync the clusters of the teams it names.
     if (event.object?.kind === POSTGRES_TEAM.kind) return postgresTeamOutcome(operator.ctx, event.object, env);
-    return syncOrFinalize(operator.ctx, key.namespace, key.name, event.readinessWatched, prefetched);
+    return syncOrFinalize(operator.ctx, key.namespace, key.name, event.readinessWatched, { leaseRead: prefetched });
   },
   { prefetch: clusterLeasePrefetch },
 );

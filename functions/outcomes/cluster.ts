@@ -2,7 +2,9 @@
  * Cluster outcomes as function outcomes, shared by onCreate, onUpdate, onDelete and the fleet functions.
  */
 import { finalizeCluster, type FinalizeResult } from '../../lib/sync/cluster/finalize';
-import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluster';
+import type { PostgresqlObject } from '../../lib/sync/cluster/read-cluster';
+import { isNewCluster, syncCluster, type SyncResult, type SyncStart } from '../../lib/sync/cluster/sync-cluster';
+import { POSTGRESQL } from '../../lib/model/postgresql';
 import { leaseName } from '../../lib/builders/lease';
 import type { KubeClient } from '../../lib/k8s/client';
 import { readLease, type LeaseSnapshot } from '../../lib/k8s/lease';
@@ -37,25 +39,26 @@ export function finalizeOutcome(result: FinalizeResult): Outcome {
  * Syncs a cluster, or finalizes it when it is being deleted (a delete with the finalizer arrives as an update
  * that sets deletionTimestamp).
  * @param readinessWatched the event source delivers the cluster's StatefulSet readiness changes (the bridge)
- * @param leaseRead the cluster's Lease read at the start of the invocation ({@link clusterLeasePrefetch})
+ * @param start what the invocation read already (the Lease: {@link clusterLeasePrefetch}) or the add event carried
  */
 export async function syncOrFinalize(
   ctx: SyncContext,
   namespace: string,
   name: string,
   readinessWatched = false,
-  leaseRead?: Promise<LeaseSnapshot>,
+  start: SyncStart = {},
 ): Promise<Outcome> {
-  const result = await syncCluster(ctx, namespace, name, leaseRead);
+  const result = await syncCluster(ctx, namespace, name, start);
   if (result.outcome === 'deleting') return finalizeOutcome(await finalizeCluster(ctx, namespace, name));
   return syncOutcome(result, readinessWatched);
 }
 
 /**
  * The `prefetch` of the functions that sync the cluster an event names: its Lease, read beside the operator config
- * (a sync reads the Lease before anything else of the cluster, see `syncCluster`), so a create or an update waits
- * one round trip less.
- * @returns the read, or undefined when the event names no object
+ * (a sync reads the Lease before anything else of the cluster, see `syncCluster`), so an update waits one round
+ * trip less.
+ * @returns the read, or undefined when the event names no object or adds a new cluster (whose first sync creates
+ *   the Lease without reading it)
  */
 export function clusterLeasePrefetch(
   event: NormalizedEvent,
@@ -63,5 +66,20 @@ export function clusterLeasePrefetch(
   signal: AbortSignal,
 ): Promise<LeaseSnapshot> | undefined {
   const key = eventKey(event);
-  return key && readLease(client, { namespace: key.namespace, name: leaseName(key.name) }, signal);
+  const kind = event.object?.kind ?? event.ref?.kind;
+  if (!key || (kind && kind !== POSTGRESQL.kind)) return undefined;
+  if (addedObject(event)) return undefined; // a new cluster's first sync creates its Lease unread
+  return readLease(client, { namespace: key.namespace, name: leaseName(key.name) }, signal);
+}
+
+/**
+ * @returns the object an add event carries when it is a new cluster's (`isNewCluster`: no operator synced it yet),
+ *   for its first sync to use without reading it again; undefined otherwise
+ */
+export function addedObject(event: NormalizedEvent): PostgresqlObject | undefined {
+  const object = event.object;
+  if (event.action !== 'add' || object?.kind !== POSTGRESQL.kind) return undefined;
+  if (!object.metadata?.name || !object.metadata.namespace) return undefined;
+  const raw = object as PostgresqlObject;
+  return isNewCluster(raw) ? raw : undefined;
 }

@@ -118,6 +118,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const teams = new PostgresTeamTracker();
   let settings = operatorSettings(undefined, env, operatorNamespace);
   let configSeen = false;
+  /** the operator ConfigMap's resourceVersion last seen, sent with every event (`configversion`) */
+  let configVersion: string | undefined;
   let healthy = false;
   let stopping = false;
 
@@ -158,7 +160,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         key: objectKey('postgresql', cluster),
         target: POSTGRES_TEAM_TARGET,
         url: targets[POSTGRES_TEAM_TARGET],
-        request: binaryRequest(toCloudEvent(change, { source: options.source })),
+        request: binaryRequest(toCloudEvent(change, { source: options.source, configVersion })),
         mergeable: true,
         delayMs: coalesceMs,
         description: `${describe(action, 'postgresteam', object)}: roles of ${describe('update', 'postgresql', cluster)}`,
@@ -174,7 +176,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const routes = routeChange(change, nodes, statefulSets, clusters);
     if (routes.length === 0) return;
     // One event per change: every function it goes to sees the same ce-id.
-    const request = binaryRequest(toCloudEvent(change, { source: options.source }));
+    const request = binaryRequest(toCloudEvent(change, { source: options.source, configVersion }));
     for (const route of routes) {
       if (route.reasons) log.info('node is going away', { node: object.metadata?.name, reasons: route.reasons });
       queue.push({
@@ -267,6 +269,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   const applyConfig = (configMap: V1ConfigMap | undefined) => {
     configSeen = true;
+    configVersion = configMap?.metadata?.resourceVersion;
     settings = operatorSettings(configMap?.data, env, operatorNamespace);
     for (const error of settings.errors)
       log.warn('operator config value ignored by the bridge', { key: error.key, error: error.message });

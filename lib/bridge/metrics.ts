@@ -5,7 +5,8 @@
  * Source: prom-client 15 (Registry, Counter, Gauge, Histogram); Prometheus naming conventions (`_total` for
  * counters, base units: seconds).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../runtime/idle';
 
 /** How one queued delivery ended. */
 export type DeliveryOutcome =
@@ -48,9 +49,7 @@ export interface BridgeMetrics {
 export function createBridgeMetrics(defaultMetrics = true): BridgeMetrics {
   const registry = new Registry();
   const registers = [registry];
-  // Sampled every 10 s, not prom-client's 10 ms, which wakes an idle bridge a hundred times a second.
-  if (defaultMetrics)
-    collectDefaultMetrics({ register: registry, prefix: 'bridge_', eventLoopMonitoringPrecision: 10_000 });
+  if (defaultMetrics) collectProcessMetrics(registry, 'bridge_');
   return {
     registry,
     events: new Counter({

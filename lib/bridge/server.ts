@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { closeIdleSockets, QUIET_SERVER_OPTIONS } from '../runtime/idle';
 
 /** A listening server. */
 export interface BridgeServer {
@@ -27,7 +28,7 @@ export function startServer(
   healthy: () => boolean,
   host?: string,
 ): Promise<BridgeServer> {
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(QUIET_SERVER_OPTIONS, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -43,6 +44,7 @@ export function startServer(
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /healthz\n');
     }
   });
+  closeIdleSockets(server, 30_000);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

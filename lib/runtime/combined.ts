@@ -68,7 +68,7 @@ export async function startCombined(options: CombinedOptions): Promise<CombinedH
     );
   }
   const route = (req: http.IncomingMessage) => invokers.get(functionOfPath(req.url));
-  const served = await serveFunctions(options.port, options.host, metrics.registry, route);
+  const served = await serveFunctions(options.port, options.host, metrics.registry, route, options.timeoutSeconds);
   const paths = Object.fromEntries(specs.map((s) => [s.name, `/${s.name}`]));
   log.info('Listening', { port: served.port, functions: Object.keys(paths) });
   return { ...served, paths };

@@ -53,6 +53,11 @@ export interface NormalizedEvent {
    * bridge: CloudEvent extension `readinesswatch`), so waiting pods need no call-me-again answer
    */
   readinessWatched?: boolean;
+  /**
+   * the operator ConfigMap's resourceVersion as the sender last saw it (the bridge: CloudEvent extension
+   * `configversion`): a config already parsed at that version needs no read
+   */
+  configVersion?: string;
 }
 
 /** The Kubeless runtime's event: `data` plus `event-*` fields and the raw request in `extensions.request`. */
@@ -146,6 +151,7 @@ function fromCloudEvent(ce: CloudEventV1<unknown>): NormalizedEvent {
     ref: fromExtensions ?? refOf(object) ?? fromReference,
     object,
     ...(extension('readinesswatch') === 'statefulset' ? { readinessWatched: true } : {}),
+    ...(extension('configversion') ? { configVersion: extension('configversion') } : {}),
   };
 }
 

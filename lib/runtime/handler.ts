@@ -124,7 +124,7 @@ export function defineHandler<P = unknown>(
       const prefetched = options.prefetch?.(event, kube, signal);
       // Seen by the logic when it awaits it; a logic that does not (bad config) leaves its failure unread.
       prefetched?.catch(() => undefined);
-      const operator = await createOperatorContext(kube, log, env, signal);
+      const operator = await createOperatorContext(kube, log, env, signal, event.configVersion);
       const outcome = await logic({ event, operator, prefetched, client: kube, log, signal, env, deadlineMs: budget });
       if (outcome.invalid) {
         reply(rawEvent, 400);

@@ -25,7 +25,8 @@
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { closeIdleSockets, collectProcessMetrics, QUIET_SERVER_OPTIONS } from './idle';
 import { createLogger, type Logger } from '../log/logger';
 
 /** The host's settings, from the Kubeless env vars (see the module comment). */
@@ -150,13 +151,6 @@ function send(res: http.ServerResponse, result: unknown): void {
   res.end(JSON.stringify(result));
 }
 
-/**
- * How often the event loop delay is sampled for the default metrics, ms. prom-client's default (10 ms) wakes an
- * idle process a hundred times a second: 0.4 CPU seconds a minute per idle process measured here (Node 20, this
- * machine), against nothing measurable at 10 s. The lag figures stay, sampled every 10 s.
- */
-export const EVENT_LOOP_SAMPLE_MS = 10_000;
-
 /** The call metrics of a host (one set per process, told apart by the `function` label). */
 export interface FunctionMetrics {
   registry: Registry;
@@ -168,7 +162,7 @@ export interface FunctionMetrics {
 /** @returns a new registry with prom-client's process metrics and the three call metrics of the module comment */
 export function createFunctionMetrics(): FunctionMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+  collectProcessMetrics(registry);
   const labelNames = ['method', 'function'] as const;
   const registers = [registry];
   return {
@@ -274,6 +268,7 @@ export function functionInvoker(
  * Serves `GET /healthz`, `GET /metrics` (of `registry`) and `OPTIONS` as the module comment says, and hands every
  * other request to `route`, keeping the calls in flight for `close()`.
  * @param route answers a call; undefined when nothing serves that path (then a 404)
+ * @param timeoutSeconds the calls' timeout (`FUNC_TIMEOUT`): a connection silent 10 s longer is closed
  * @returns once listening on `port` (0: a free one); rejects when the port cannot be bound
  */
 export async function serveFunctions(
@@ -281,9 +276,10 @@ export async function serveFunctions(
   host: string | undefined,
   registry: Registry,
   route: (req: http.IncomingMessage) => Invoke | undefined,
+  timeoutSeconds = 180,
 ): Promise<RunningHost> {
   const inFlight = new Set<Promise<unknown>>();
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(QUIET_SERVER_OPTIONS, (req, res) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
     if (req.method === 'GET' && req.url === '/healthz') {
       res.end('OK');
@@ -318,6 +314,8 @@ export async function serveFunctions(
     inFlight.add(call);
     void call.finally(() => inFlight.delete(call));
   });
+  // A call answers within its timeout (408 then): a connection silent for longer is gone.
+  closeIdleSockets(server, (timeoutSeconds + 10) * 1000);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -342,7 +340,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const handler = loadHandler(options.moduleDir, options.moduleName, options.handlerName);
   const metrics = createFunctionMetrics();
   const invoke = functionInvoker(options, handler, metrics, log);
-  const served = await serveFunctions(options.port, options.host, metrics.registry, () => invoke);
+  const served = await serveFunctions(
+    options.port,
+    options.host,
+    metrics.registry,
+    () => invoke,
+    options.timeoutSeconds,
+  );
   log.with({ function: options.handlerName }).info('Listening', {
     port: served.port,
     module: path.resolve(options.moduleDir, `${options.moduleName}.js`),

@@ -25,14 +25,15 @@
  */
 import { leaseName } from '../../builders/lease';
 import { isRetryable } from '../../k8s/errors';
-import type { LeaseSnapshot } from '../../k8s/lease';
+import { HeldLease, type LeaseSnapshot } from '../../k8s/lease';
 import type { Logger } from '../../log/logger';
 import { describeProblems, validatePostgresql, validationOptions } from '../../model/validate';
 import { needsWrites, planCluster, type ClusterPlanResult } from '../../plan/cluster';
 import { syncRolesAndDatabases } from '../roles/step';
 import type { SyncContext } from '../context';
 import { applyChildren, type Applied } from './apply-children';
-import { readClusterLease, underClusterLease, type LeaseHolding } from './cluster-lease';
+import { acquireClusterLease, readClusterLease, underClusterLease, type LeaseHolding } from './cluster-lease';
+import { ensureFinalizer, removeFinalizer } from './finalizer';
 import {
   observeChildren,
   observeCluster,
@@ -50,24 +51,49 @@ import { scaleDownHold } from './scale-down';
 /** How a sync ended (`result.ts`); exported here too, where callers of `syncCluster` look for it. */
 export type { SyncResult } from './result';
 
+/** What the caller of a sync read, or was told, already. */
+export interface SyncStart {
+  /**
+   * the cluster's Lease as read before anything of the cluster (`readClusterLease`; the functions start it beside the
+   * operator config); read by the sync when absent
+   */
+  leaseRead?: Promise<LeaseSnapshot>;
+  /**
+   * the object as its add event carried it: when no operator has written its status yet (a new cluster), the first
+   * sync takes the Lease at once and syncs this object without reading it again (`syncNewCluster`)
+   */
+  added?: PostgresqlObject;
+}
+
+/**
+ * @returns whether the object is one no operator has synced yet: it has a uid, no status and is not being deleted
+ *   (a cluster taken over from Zalando's operator has its status)
+ */
+export function isNewCluster(object: PostgresqlObject): boolean {
+  return object.status === undefined && !object.metadata.deletionTimestamp && Boolean(object.metadata.uid);
+}
+
 /**
  * Converges one cluster.
- * @param leaseRead the cluster's Lease as read by the caller before anything of the cluster (`readClusterLease`;
- *   the functions start it beside the operator config); read here when absent
+ * @param start what the caller read or was told already ({@link SyncStart})
  * @returns what was done; never throws for invalid input or API failures (see `outcome` and `retryable`)
  */
 export async function syncCluster(
   ctx: SyncContext,
   namespace: string,
   name: string,
-  leaseRead?: Promise<LeaseSnapshot>,
+  start: SyncStart = {},
 ): Promise<SyncResult> {
+  if (start.added && isNewCluster(start.added)) {
+    const result = await syncNewCluster(ctx, start.added);
+    if (result) return result;
+  }
   const log = ctx.log.with({ cluster: name, namespace });
   // The Lease first: when it is free and stays unchanged until this sync takes it, what is read after it is still
   // true under it (no re-read). Then the object and its children at once.
   let snapshot: LeaseSnapshot;
   try {
-    snapshot = await (leaseRead ?? readClusterLease(ctx, namespace, name));
+    snapshot = await (start.leaseRead ?? readClusterLease(ctx, namespace, name));
   } catch (error) {
     return failedBeforeWrites(error, isRetryable(error), `reading the Lease ${leaseName(name)}`);
   }
@@ -106,6 +132,48 @@ export async function syncCluster(
     },
     snapshot,
   );
+}
+
+/**
+ * The first sync of a new cluster ({@link isNewCluster}), the path of a create: the Lease is created at once (no
+ * read of it first), while the children are read and the finalizer is added or removed, and the object is the one
+ * its add event carried. A Lease this sync creates proves that nobody wrote under it before (a writer creates it
+ * before its first write), so the reads made beside it hold; a newer spec arrives as an update and is synced after.
+ * @returns the result, or undefined when the Lease exists already (another sync, or the object changed under the
+ *   finalizer patch): the usual path then starts over
+ */
+async function syncNewCluster(ctx: SyncContext, added: PostgresqlObject): Promise<SyncResult | undefined> {
+  const { namespace, name } = added.metadata;
+  const log = ctx.log.with({ cluster: name, namespace });
+  const children = observeChildren(ctx, namespace, name);
+  children.catch(() => undefined); // awaited by the pass
+  const follow = ctx.config.enable_finalizers ? ensureFinalizer : removeFinalizer;
+  const followed = follow(ctx.client, added, ctx.signal);
+  followed.catch(() => undefined); // awaited under the Lease
+  let taken: Awaited<ReturnType<typeof acquireClusterLease>>;
+  try {
+    // Created or not at all: waiting for a Lease that exists is the usual path's.
+    const createOnly = { ...ctx, timing: { ...ctx.timing, waitMs: 0 } };
+    taken = await acquireClusterLease(createOnly, added.metadata, { lease: undefined });
+  } catch {
+    return undefined; // the usual path reads again and reports what fails
+  }
+  const { lease, timing } = taken;
+  if (!(lease instanceof HeldLease)) return undefined;
+  try {
+    let raw: PostgresqlObject;
+    try {
+      raw = await followed;
+    } catch {
+      return undefined;
+    }
+    const holding = { held: true as const, lease, deletionWaitMs: timing.deletionWaitMs };
+    const pass = await syncPass(ctx, raw, log, holding, children);
+    if (pass.ended) return pass.result;
+    return { outcome: 'failed', actions: [], retryable: true, error: `a step asked for the Lease while holding it` };
+  } finally {
+    await lease.release();
+  }
 }
 
 /** How a pass ended: with a result, or stopped before its first write because it does not hold the Lease. */

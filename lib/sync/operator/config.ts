@@ -57,6 +57,8 @@ export type LoadedConfig =
  * Reads and parses the operator ConfigMap; when its data is invalid, uses the last applied data (annotation
  * `acid.zalan.do/last-applied-config`, see `config-history.ts`), so an invalid edit disrupts nothing: clusters
  * keep being synced, and new ones created, under the last good configuration.
+ * @param knownVersion the ConfigMap's resourceVersion as the event's sender saw it: when the config of that version
+ *   was read before in this process, it is used without a GET
  * @returns the config and where it came from, or the errors of the current data; throws KubeApiError when the API
  *   cannot be read
  */
@@ -64,8 +66,30 @@ export async function loadOperatorConfig(
   client: KubeClient,
   location: ConfigLocation,
   env: Record<string, string | undefined>,
+  knownVersion?: string,
 ): Promise<LoadedConfig> {
+  const where = `${location.namespace}/${location.name}`;
+  const parsed = lastParsed.get(where);
+  if (knownVersion !== undefined && parsed?.version === knownVersion) return structuredClone(parsed.loaded);
   const configMap = await client.get<V1ConfigMap>({ kind: 'ConfigMap', ...location });
+  const loaded = parseLoaded(configMap, location, env);
+  const version = configMap?.metadata?.resourceVersion;
+  if (version) lastParsed.set(where, { version, loaded: structuredClone(loaded) });
+  return loaded;
+}
+
+/**
+ * The config last read of each ConfigMap (`namespace/name`) with its resourceVersion, per process: an event that
+ * names that version (`knownVersion`, the bridge's `configversion`) is served from it, without a GET. The
+ * environment read with it (`WATCHED_NAMESPACE`, `SCALYR_API_KEY`) does not change in a process.
+ */
+const lastParsed = new Map<string, { version: string; loaded: LoadedConfig }>();
+
+function parseLoaded(
+  configMap: V1ConfigMap | undefined,
+  location: ConfigLocation,
+  env: Record<string, string | undefined>,
+): LoadedConfig {
   const data: ConfigData | undefined = configMap?.data;
   const lastApplied = lastAppliedData(configMap);
   const state: ConfigMapState = {

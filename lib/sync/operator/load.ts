@@ -33,6 +33,7 @@ export type OperatorContextResult =
 
 /**
  * @param env process environment: CONFIG_MAP_NAME, OPERATOR_NAMESPACE, WATCHED_NAMESPACE
+ * @param configVersion the ConfigMap's resourceVersion as the event's sender saw it (`loadOperatorConfig`)
  * @returns a sync context, or the config errors; throws KubeApiError when the API cannot be read
  */
 export async function createOperatorContext(
@@ -40,10 +41,11 @@ export async function createOperatorContext(
   log: Logger,
   env: Record<string, string | undefined>,
   signal?: AbortSignal,
+  configVersion?: string,
 ): Promise<OperatorContextResult> {
   const location = configLocation(env);
   const [config, key] = await Promise.all([
-    loadOperatorConfig(client, location, env),
+    loadOperatorConfig(client, location, env, configVersion),
     loadPasswordKey(client, location.namespace),
   ]);
   const configMap: ConfigMapState = {
