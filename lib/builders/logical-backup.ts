@@ -113,6 +113,17 @@ export function logicalBackupResources(config: OperatorConfig): { requests: Labe
   return adjustedResources(given, config, 'logical_backup', false).resources;
 }
 
+/**
+ * `logical_backup_cronjob_environment_secret`: every key of that Secret becomes an env var of the backup container.
+ * Zalando v1.15.1 reads the Secret and lists one `secretKeyRef` per key after the env above; `envFrom` gives the
+ * container the same variables without the operator reading the Secret (a pure build), and keys added later too.
+ * An explicit env var wins over a key of the same name (Zalando's list would let the Secret's win).
+ */
+function environmentSecret(config: OperatorConfig): { envFrom?: Json[] } {
+  const name = config.logical_backup_cronjob_environment_secret;
+  return name ? { envFrom: [{ secretRef: { name } }] } : {};
+}
+
 function podTemplate(cluster: Postgresql, config: OperatorConfig): Json {
   const labels = { ...objectLabels(cluster, config), application: LOGICAL_BACKUP_APPLICATION };
   const container: Json = {
@@ -122,6 +133,7 @@ function podTemplate(cluster: Postgresql, config: OperatorConfig): Json {
     resources: logicalBackupResources(config),
     ports: [8008, 5432, 8080].map((containerPort) => ({ containerPort, protocol: 'TCP' })),
     env: logicalBackupEnv(cluster, config),
+    ...environmentSecret(config),
     securityContext: {
       privileged: config.spilo_privileged,
       allowPrivilegeEscalation: config.spilo_allow_privilege_escalation,

@@ -170,7 +170,6 @@ const NODE_PORT = 'NodePort Services come only from the manifest flags, not from
 const DEPRECATED_SWITCH = 'ignored, as it is deprecated';
 const EBS = 'EBS volumes are not managed';
 const SECRET_MOUNT = 'the Secret is not mounted';
-const LOGICAL_BACKUP_SECRET = "the Secret's keys are not added to the logical backup job";
 /** Zalando v1.15.1 docs, "Scalyr options (deprecated)". */
 const SCALYR_DEPRECATED = 'Zalando deprecates the Scalyr options: define the sidecar in "sidecars" instead';
 const WAITS = 'no call waits in a loop: each takes one step and is called again, within the function deadline';
@@ -795,9 +794,10 @@ export const OPERATOR_CONFIG_KEYS = {
     'memory limit of the logical backup job; empty uses default_memory_limit',
     { check: 'optional-quantity' },
   ),
-  logical_backup_cronjob_environment_secret: notActedOn(
-    LOGICAL_BACKUP_SECRET,
-    str('', 'logical_backup', 'Secret whose keys become env vars of the logical backup job'),
+  logical_backup_cronjob_environment_secret: str(
+    '',
+    'logical_backup',
+    'Secret whose keys become env vars of the logical backup job',
   ),
   logical_backup_successful_jobs_history_limit: int(3, 'logical_backup', 'successful logical backup jobs kept', {
     min: 0,

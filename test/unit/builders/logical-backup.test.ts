@@ -130,6 +130,15 @@ describe('buildLogicalBackupCronJob', () => {
     );
   });
 
+  it('takes every key of logical_backup_cronjob_environment_secret as env, through envFrom', () => {
+    const container = (o: Record<string, string>) =>
+      cronJob({}, o).job.spec.jobTemplate.spec.template.spec.containers[0];
+    assert.equal(container({}).envFrom, undefined);
+    assert.deepEqual(container({ logical_backup_cronjob_environment_secret: 'backup-creds' }).envFrom, [
+      { secretRef: { name: 'backup-creds' } },
+    ]);
+  });
+
   it('is not built when the manifest does not enable it', () => {
     const config = referenceConfig('v2.0.1');
     const built = buildEdited('v2.0.1/complete-postgres-manifest.yaml', config);
