@@ -5,6 +5,7 @@
  * Source: Zalando postgres-operator docs, reference/cluster_manifest.md (env, clone, standby) and
  * reference/operator_parameters.md; Spilo's ENVIRONMENT.rst for the variable meanings; behaviour of v2.0.1.
  */
+import { desiredMajorVersion } from '../model/major-version';
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { secretName } from './names';
@@ -42,7 +43,10 @@ function coreEnv(cluster: Postgresql, config: OperatorConfig): EnvVar[] {
     { name: 'HUMAN_ROLE', value: config.pam_role_name },
   ];
   if (config.enable_spilo_wal_path_compat) env.push({ name: 'ENABLE_WAL_PATH_COMPAT', value: 'true' });
-  if (config.enable_pgversion_env_var) env.push({ name: 'PGVERSION', value: cluster.spec.postgresql.version });
+  // In major_version_upgrade_mode full, a version below minimal_major_version runs target_major_version.
+  if (config.enable_pgversion_env_var) {
+    env.push({ name: 'PGVERSION', value: desiredMajorVersion(cluster.spec.postgresql.version, config) });
+  }
   env.push({ name: 'KUBERNETES_LABELS', value: sortedJson(config.cluster_labels) });
   env.push({ name: 'SPILO_CONFIGURATION', value: spiloConfiguration(cluster, config) });
   if (config.etcd_host) env.push({ name: 'ETCD_HOST', value: config.etcd_host });

@@ -24,6 +24,7 @@
  * `target_major_version`); https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/cluster/majorversionupgrade.go
  * (the checks and their order).
  */
+import { desiredMajorVersion, parseMajor, type MajorUpgradeSettings } from '../model/major-version';
 import type { Condition } from '../model/postgresql';
 import type { PlannedEvent } from './event';
 import { describeWindowStart, type WindowCheck } from './maintenance-window';
@@ -37,39 +38,16 @@ export const MAJOR_UPGRADE_CONDITION = 'MajorVersionUpgrade';
 /** Reason of the Events about an upgrade that starts or finishes (Zalando's Event reason is "Major Version Upgrade"). */
 export const MAJOR_UPGRADE_EVENT = 'MajorVersionUpgrade';
 
+export { desiredMajorVersion, parseMajor, type MajorUpgradeSettings } from '../model/major-version';
+
 /** Major versions an in-place upgrade may go to. */
 export const UPGRADE_TARGET_MAJORS: readonly number[] = [13, 14, 15, 16, 17, 18];
 
 /** Replication lag above which a replica holds the upgrade (Zalando: 16 MiB). */
 export const MAX_UPGRADE_LAG_BYTES = 16 * 1024 * 1024;
 
-/** The operator config keys of major version upgrades. */
-export interface MajorUpgradeSettings {
-  major_version_upgrade_mode: string;
-  major_version_upgrade_team_allow_list: readonly string[];
-  minimal_major_version: string;
-  target_major_version: string;
-}
-
 /** @returns the major of a `server_version_num` (150004 -> 15); 9.6 and older give 9 */
 export const majorOf = (serverVersionNum: number): number => Math.floor(serverVersionNum / 10_000);
-
-/** @returns the major of a manifest version (`"16"` -> 16); undefined for `9.6`-style or other text */
-export function parseMajor(version: string): number | undefined {
-  return /^\d+$/.test(version.trim()) ? Number(version.trim()) : undefined;
-}
-
-/**
- * The version the cluster should run: `spec.postgresql.version`, or in `full` mode `target_major_version` when the
- * manifest's version is below `minimal_major_version` (Zalando's `GetDesiredMajorVersion`).
- * @returns the version text, as it goes into `PGVERSION`
- */
-export function desiredMajorVersion(specVersion: string, config: MajorUpgradeSettings): string {
-  if (config.major_version_upgrade_mode !== 'full') return specVersion;
-  const spec = parseMajor(specVersion) ?? 0;
-  const minimal = parseMajor(config.minimal_major_version) ?? 0;
-  return spec < minimal ? config.target_major_version : specVersion;
-}
 
 /** @returns whether the operator runs upgrades for this cluster: mode `manual`/`full`, or its team is allowed */
 export function upgradesEnabled(config: MajorUpgradeSettings, teamId: string): boolean {

@@ -10,6 +10,7 @@ import {
   upToDateMessage,
   type MajorUpgradeInputs,
 } from '../../../lib/plan/major-upgrade';
+import { buildEdited, referenceConfig } from '../reference';
 
 const manual = {
   major_version_upgrade_mode: 'manual',
@@ -216,4 +217,30 @@ it("runs Spilo's script as Zalando does", () => {
     upgradeCommand(3),
     'set -o pipefail && /usr/bin/python3 /scripts/inplace_upgrade.py 3 2>&1 | tee last_upgrade.log',
   );
+});
+
+describe('PGVERSION of the pods', () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const pgversion = (objects: readonly any[]) =>
+    objects
+      .find((o) => o.kind === 'StatefulSet')
+      .spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'PGVERSION')?.value;
+
+  it('is the manifest version, or target_major_version in full mode below minimal_major_version', () => {
+    const config = referenceConfig('v2.0.1');
+    const at = (version: string) =>
+      pgversion(
+        buildEdited('v2.0.1/minimal-postgres-manifest.yaml', config, (raw) => {
+          raw.spec.postgresql.version = version;
+        }).objects,
+      );
+    assert.equal(at('15'), '15');
+    Object.assign(config, {
+      major_version_upgrade_mode: 'full',
+      minimal_major_version: '16',
+      target_major_version: '17',
+    });
+    assert.equal(at('15'), '17');
+    assert.equal(at('16'), '16');
+  });
 });
