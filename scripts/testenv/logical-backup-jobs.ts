@@ -22,6 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../lib/k8s/client';
+import { PollLoop } from './poll-loop';
 
 /** Options of {@link LogicalBackupJobs}. */
 export interface LogicalBackupJobsOptions {
@@ -57,33 +58,27 @@ export class LogicalBackupJobs {
   readonly runs = new Map<string, BackupRun>();
   private readonly started = new Set<string>();
   private readonly client: KubeClient;
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly loop: PollLoop;
 
   constructor(private readonly options: LogicalBackupJobsOptions) {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(options.kubeconfig);
     this.client = new KubeClient(kubeConfig, { fieldManager: 'testenv-logical-backup-jobs' });
+    this.loop = new PollLoop(
+      () => this.sync(),
+      options.pollMs ?? 500,
+      (error) => this.say(`round failed: ${error.message}`),
+    );
   }
 
   /** Starts polling (the first round at once). */
   start(): void {
-    const tick = () => {
-      this.round = this.sync()
-        .catch((error: Error) => this.say(`round failed: ${error.message}`))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs ?? 500);
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
   /** Stops polling, after the round in progress (and the dumps it started). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.round;
+    await this.loop.stop();
     this.client.close();
   }
 

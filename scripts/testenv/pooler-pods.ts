@@ -25,6 +25,7 @@ import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../lib/k8s/client';
+import { PollLoop } from './poll-loop';
 import { spawnLogged, stopProcess, tail } from './patroni-process';
 
 /** Where Debian's package puts the program. */
@@ -70,35 +71,29 @@ interface Settings {
 export class PoolerPods {
   private readonly bouncers = new Map<string, Bouncer>();
   private readonly client: KubeClient;
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly loop: PollLoop;
 
   constructor(private readonly options: PoolerPodsOptions) {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(options.kubeconfig);
     this.client = new KubeClient(kubeConfig, { fieldManager: 'testenv-pooler-pods' });
+    this.loop = new PollLoop(
+      () => this.sync(),
+      options.pollMs ?? 500,
+      (error) => this.say(`round failed: ${error.message}`),
+    );
     mkdirSync(options.dir, { recursive: true });
     if (options.runAs) chownSync(options.dir, ...options.runAs);
   }
 
   /** Starts polling (the first round at once). */
   start(): void {
-    const tick = () => {
-      this.round = this.sync()
-        .catch((error: Error) => this.say(`round failed: ${error.message}`))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs ?? 500);
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
   /** Stops polling and every PgBouncer. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.round;
+    await this.loop.stop();
     await Promise.all([...this.bouncers.values()].map((b) => stopProcess(b.process, 5_000)));
     this.bouncers.clear();
     this.client.close();

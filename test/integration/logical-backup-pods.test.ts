@@ -22,6 +22,7 @@ import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patron
 import { applyManifest, installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
 import { startPostgres, type TestPostgres } from './postgres';
 import { password } from './roles-helpers';
+import { startMembers, syncUntilRolesSynced } from './full-plane-cluster';
 import { createNamespace, deleteNamespace } from './testenv';
 
 const name = 'acid-minimal-cluster';
@@ -72,26 +73,8 @@ before(
     await applyManifest(manifest, namespace);
     const ctx = syncContext(client, { ...referenceConfig('v2.0.1'), logical_backup_s3_bucket: bucket });
     await syncCluster(ctx, namespace, name);
-    databasePods = new PatroniPods({
-      kubeconfig: process.env.KUBECONFIG!,
-      namespace,
-      tools,
-      dir: join(dir, 'db'),
-      hostsFile: '/etc/hosts',
-      log,
-    });
-    databasePods.start();
-    await until(
-      'roles synced',
-      180_000,
-      async () => {
-        await syncCluster(ctx, namespace, name);
-        const object = await client.get({ kind: 'postgresql', namespace, name });
-        const roles = (object?.status?.conditions as KubeObject[] | undefined)?.find((c) => c.type === 'RolesSynced');
-        return roles?.status === 'True' ? true : undefined;
-      },
-      () => 'the RolesSynced condition did not turn True (PATRONI_PODS_LOG=1 shows the members)',
-    );
+    databasePods = startMembers(namespace, tools, join(dir, 'db'), log);
+    await syncUntilRolesSynced(ctx, client, namespace, name);
   },
   { timeout: 300_000 },
 );

@@ -20,6 +20,7 @@ import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patron
 import { PoolerPods, poolerPodsSkipReason } from '../../scripts/testenv/pooler-pods';
 import { applyManifest, installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
 import { password } from './roles-helpers';
+import { startMembers, syncUntilRolesSynced } from './full-plane-cluster';
 import { createNamespace, deleteNamespace } from './testenv';
 
 const name = 'acid-minimal-cluster';
@@ -89,27 +90,9 @@ before(
     await applyManifest(manifest, namespace);
     const ctx = syncContext(client, referenceConfig('v2.0.1'));
     await syncCluster(ctx, namespace, name);
-    databasePods = new PatroniPods({
-      kubeconfig: process.env.KUBECONFIG!,
-      namespace,
-      tools,
-      dir: join(dir, 'db'),
-      hostsFile: '/etc/hosts',
-      log,
-    });
-    databasePods.start();
+    databasePods = startMembers(namespace, tools, join(dir, 'db'), log);
     // The role step (the pooler role and its lookup function) once the master answers.
-    await until(
-      'roles synced',
-      180_000,
-      async () => {
-        await syncCluster(ctx, namespace, name);
-        const object = await client.get({ kind: 'postgresql', namespace, name });
-        const roles = (object?.status?.conditions as KubeObject[] | undefined)?.find((c) => c.type === 'RolesSynced');
-        return roles?.status === 'True' ? true : undefined;
-      },
-      () => 'the RolesSynced condition did not turn True (PATRONI_PODS_LOG=1 shows the members)',
-    );
+    await syncUntilRolesSynced(ctx, client, namespace, name);
     poolerPods = new PoolerPods({
       kubeconfig: process.env.KUBECONFIG!,
       namespace,
