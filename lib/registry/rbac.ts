@@ -76,6 +76,9 @@ export const SYNC_CLUSTER: RuleGroup = {
     { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['delete'] },
     { apiGroups: [''], resources: ['pods'], verbs: ['list', 'patch', 'delete'] },
     { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['list', 'patch'] },
+    // The in-place major version upgrade runs Spilo's script in the master pod (lib/sync/upgrade/step.ts): an exec
+    // over a WebSocket is a GET, authorized as `create` since Kubernetes 1.31 and as `get` before.
+    { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
     // The per-cluster Lease around writes (lib/sync/lease.ts).
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
     // Fleet sync: shared objects listed by name.
