@@ -16,7 +16,7 @@ import { anyPoolerEnabled, poolerSettings } from '../model/pooler';
 import { buildSecrets, secretUsers } from './secrets';
 import { buildPodServiceAccount } from './service-account';
 import { buildMasterEndpoints, buildService } from './services';
-import { buildStatefulSet, podEnvironmentConfigMap, sidecarNotes } from './statefulset';
+import { additionalSecretNotes, buildStatefulSet, podEnvironmentConfigMap, sidecarNotes } from './statefulset';
 import { tlsEnabled } from './tls';
 
 export type { DesiredObject } from './object-meta';
@@ -64,6 +64,7 @@ export function buildCluster(cluster: Postgresql, config: OperatorConfig, inputs
     ...users.skipped.map((s) => s.reason),
     ...resourceNotes(cluster, config),
     ...sidecarNotes(cluster, config),
+    ...additionalSecretNotes(cluster, config),
     ...(anyPoolerEnabled(cluster.spec) ? poolerSettings(cluster.spec, config).notes : []),
   ];
   // Zalando v1.15.1: the manifest can switch the shm volume on, not off (see statefulset.ts).

@@ -168,6 +168,11 @@ function podTemplate(cluster: Postgresql, config: OperatorConfig): Json {
       },
     },
   };
+  // Zalando v1.15.1 (generatePodTemplate, addSecretVolume) mounts the additional_secret_mount Secret here too.
+  if (config.additional_secret_mount) {
+    spec.volumes = [{ name: config.additional_secret_mount, secret: { secretName: config.additional_secret_mount } }];
+    container.volumeMounts = [{ name: config.additional_secret_mount, mountPath: config.additional_secret_mount_path }];
+  }
   const podTolerations = tolerations(cluster, config);
   if (podTolerations) spec.tolerations = podTolerations;
   const metadata: Json = { labels, namespace: cluster.metadata.namespace ?? 'default' };

@@ -12,7 +12,7 @@ import { childMetadata, type DesiredObject } from './object-meta';
 import { POSTGRES_CONTAINER } from '../model/sidecars';
 import { postgresResources } from './resources';
 import { buildSidecars } from './sidecars';
-import { tlsVolumes } from './tls';
+import { TLS_MOUNT, tlsVolumes } from './tls';
 import { spiloEnv } from './spilo-env';
 
 type Json = Record<string, unknown>;
@@ -190,6 +190,49 @@ function mountAdditionalVolumes(entries: readonly AdditionalVolume[], containers
 /** The memory volume `share_pgsocket_with_sidecars` mounts at /var/run/postgresql in every container (addVarRunVolume). */
 const RUN_VOLUME = 'postgresql-run';
 
+/**
+ * The Secret `additional_secret_mount` (e.g. cloud credentials for WAL-G) as Zalando v1.15.1 mounts it
+ * (addSecretVolume): a volume of the Secret's name, mounted at `additional_secret_mount_path` in every container of
+ * the pod, after the shared socket volume and before the manifest's additional volumes. As the first of those
+ * entries here, a manifest volume on its path is not mounted (Zalando would mount both and the API server refuse
+ * the StatefulSet); {@link additionalSecretNotes} says so.
+ * Source: https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/reference/operator_parameters.md (additional_secret_mount).
+ */
+function additionalSecretVolume(config: OperatorConfig): AdditionalVolume[] {
+  if (!config.additional_secret_mount) return [];
+  return [
+    {
+      name: config.additional_secret_mount,
+      mountPath: config.additional_secret_mount_path,
+      targetContainers: ['all'],
+      volumeSource: { secret: { secretName: config.additional_secret_mount } },
+    },
+  ];
+}
+
+/**
+ * @returns a note for each manifest volume that the `additional_secret_mount` Secret keeps out: one of its name (the
+ *   pod would have two volumes of one name) or on its mount path
+ */
+export function additionalSecretNotes(cluster: Postgresql, config: OperatorConfig): string[] {
+  const [secret] = additionalSecretVolume(config);
+  if (!secret) return [];
+  const named = [
+    ...(cluster.spec.additionalVolumes ?? []).map((v, i) => ({ ...v, field: `spec.additionalVolumes.${i}` })),
+    ...tlsVolumes(cluster).map((v) => ({
+      ...v,
+      field: v.mountPath === TLS_MOUNT ? 'spec.tls.secretName' : 'spec.tls.caSecretName',
+    })),
+  ];
+  return named
+    .filter((v) => v.name === secret.name || v.mountPath === secret.mountPath)
+    .map(
+      (v) =>
+        `${v.field}: volume ${JSON.stringify(v.name)} is not mounted: the operator config's additional_secret_mount ` +
+        `takes ${v.name === secret.name ? 'that volume name' : `the mount path ${secret.mountPath}`}`,
+    );
+}
+
 /** @returns the notes of the sidecars (resources adjusted, global sidecars left out), for `buildCluster` */
 export function sidecarNotes(cluster: Postgresql, config: OperatorConfig): string[] {
   return buildSidecars(cluster, config, pgdataMount(cluster)).notes;
@@ -211,9 +254,12 @@ function podSpec(cluster: Postgresql, config: OperatorConfig): Json {
         { name: RUN_VOLUME, mountPath: '/var/run/postgresql' },
       ];
   }
-  // Zalando v1.15.1 mounts the TLS Secrets as additional volumes after the manifest's.
+  // Zalando v1.15.1 mounts the additional Secret first, then the manifest's volumes, then the TLS Secrets.
+  const secret = additionalSecretVolume(config);
+  const taken = new Set(secret.map((v) => v.name));
+  const manifestVolumes = [...(cluster.spec.additionalVolumes ?? []), ...tlsVolumes(cluster)];
   volumes.push(
-    ...mountAdditionalVolumes([...(cluster.spec.additionalVolumes ?? []), ...tlsVolumes(cluster)], containers),
+    ...mountAdditionalVolumes([...secret, ...manifestVolumes.filter((v) => !taken.has(v.name))], containers),
   );
   const spec: Json = {
     serviceAccountName: config.pod_service_account_name,

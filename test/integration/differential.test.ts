@@ -80,6 +80,8 @@ const FEATURE_KEYS: Record<string, string> = {
   scalyr_api_key: 'differential-scalyr-key',
   scalyr_image: 'registry.example.com/scalyr-agent',
   scalyr_cpu_limit: '50m',
+  additional_secret_mount: 'wal-credentials',
+  additional_secret_mount_path: '/meta/credentials',
 };
 
 type Manifest = { apiVersion: string; kind: string; metadata: Json; spec: Json };

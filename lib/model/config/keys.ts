@@ -169,7 +169,6 @@ const DRAIN = 'a drain moves a master one step per call, without an overall time
 const NODE_PORT = 'NodePort Services come only from the manifest flags, not from config defaults';
 const DEPRECATED_SWITCH = 'ignored, as it is deprecated';
 const EBS = 'EBS volumes are not managed';
-const SECRET_MOUNT = 'the Secret is not mounted';
 /** Zalando v1.15.1 docs, "Scalyr options (deprecated)". */
 const SCALYR_DEPRECATED = 'Zalando deprecates the Scalyr options: define the sidecar in "sidecars" instead';
 const WAITS = 'no call waits in a loop: each takes one step and is called again, within the function deadline';
@@ -723,11 +722,12 @@ export const OPERATOR_CONFIG_KEYS = {
   wal_gs_bucket: str('', 'aws_or_gcp', 'Google Cloud Storage bucket for WAL archiving'),
   gcp_credentials: str('', 'aws_or_gcp', 'path of the Google Cloud credentials file in the pod'),
   wal_az_storage_account: str('', 'aws_or_gcp', 'Azure storage account for WAL archiving'),
-  additional_secret_mount: notActedOn(SECRET_MOUNT, str('', 'aws_or_gcp', 'Secret mounted into every Postgres pod')),
-  additional_secret_mount_path: notActedOn(
-    SECRET_MOUNT,
-    str('/meta/credentials', 'aws_or_gcp', 'mount path of that Secret'),
+  additional_secret_mount: str(
+    '',
+    'aws_or_gcp',
+    'Secret mounted into every container of the Postgres pods (a volume of its name); empty: none',
   ),
+  additional_secret_mount_path: str('/meta/credentials', 'aws_or_gcp', 'absolute mount path of that Secret'),
 
   // --- Logical backup -------------------------------------------------------------------------------------
   // Defaults of Zalando v1.15.1's ConfigMap form (pkg/util/config/config.go): its image, and no S3 encryption

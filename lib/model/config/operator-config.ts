@@ -10,6 +10,7 @@
  * @module
  */
 
+import { DNS_1123_LABEL } from '../labels';
 import { parseMaintenanceWindows } from '../maintenance-window';
 import { checkValue } from './checks';
 import { OPERATOR_CONFIG_KEYS, OPERATOR_CONFIG_KEY_NAMES, type ConfigKeySpec, type OperatorConfigKey } from './keys';
@@ -305,6 +306,27 @@ export function parseOperatorConfig(data: Record<string, string> | undefined, en
         `a user name other than "super_username" (${JSON.stringify(typed.super_username)})`,
       ),
     );
+  }
+
+  // Zalando v1.15.1 (addSecretVolume) names the volume after the Secret and mounts it at the path in every container:
+  // a name that is no volume name, or no absolute path, makes every StatefulSet invalid.
+  if (typed.additional_secret_mount && !failed.has('additional_secret_mount')) {
+    if (typed.additional_secret_mount.length > 63 || !DNS_1123_LABEL.test(typed.additional_secret_mount))
+      errors.push(
+        configError(
+          'additional_secret_mount',
+          valueText('additional_secret_mount'),
+          'the name of a Secret that is also a volume name (lower case letters, digits and "-", at most 63 characters)',
+        ),
+      );
+    if (!failed.has('additional_secret_mount_path') && !typed.additional_secret_mount_path.startsWith('/'))
+      errors.push(
+        configError(
+          'additional_secret_mount_path',
+          valueText('additional_secret_mount_path'),
+          'an absolute path to mount additional_secret_mount at',
+        ),
+      );
   }
 
   if (!failed.has('maintenance_windows')) {

@@ -184,3 +184,74 @@ describe('Scalyr sidecar (deprecated scalyr_* keys)', () => {
     );
   });
 });
+
+describe('additional_secret_mount', () => {
+  const secretConfig = () => {
+    const config = referenceConfig('v2.0.1');
+    config.additional_secret_mount = 'wal-credentials';
+    config.additional_secret_mount_path = '/meta/credentials';
+    config.sidecar_docker_images = { exporter: 'exporter:1' };
+    return config;
+  };
+
+  it('mounts the Secret in every container, after the socket volume and before the manifest volumes', () => {
+    const config = secretConfig();
+    config.share_pgsocket_with_sidecars = true;
+    const spec = statefulSet(buildEdited(COMPLETE, config).objects).spec.template.spec;
+    assert.deepEqual(
+      (spec.volumes as Json[]).map((v) => v.name),
+      ['dshm', 'postgresql-run', 'wal-credentials', 'empty'],
+    );
+    assert.deepEqual((spec.volumes as Json[])[2], {
+      name: 'wal-credentials',
+      secret: { secretName: 'wal-credentials' },
+    });
+    for (const container of spec.containers as Json[])
+      assert.ok(
+        (container.volumeMounts as Json[]).some(
+          (m) => m.name === 'wal-credentials' && m.mountPath === '/meta/credentials',
+        ),
+        String(container.name),
+      );
+  });
+
+  it('keeps a manifest volume of its name or path out, and says so', () => {
+    const { objects, notes } = buildEdited(COMPLETE, secretConfig(), (raw) => {
+      (raw.spec as Json).additionalVolumes = [
+        { name: 'wal-credentials', mountPath: '/elsewhere', volumeSource: { emptyDir: {} } },
+        { name: 'other', mountPath: '/meta/credentials', volumeSource: { emptyDir: {} } },
+        { name: 'kept', mountPath: '/kept', volumeSource: { emptyDir: {} } },
+      ];
+    });
+    const spec = statefulSet(objects).spec.template.spec;
+    assert.deepEqual(
+      (spec.volumes as Json[]).map((v) => v.name),
+      ['dshm', 'wal-credentials', 'kept'],
+    );
+    assert.deepEqual(
+      notes.filter((n) => n.includes('additional_secret_mount')),
+      [
+        `spec.additionalVolumes.0: volume "wal-credentials" is not mounted: the operator config's additional_secret_mount takes that volume name`,
+        `spec.additionalVolumes.1: volume "other" is not mounted: the operator config's additional_secret_mount takes the mount path /meta/credentials`,
+      ],
+    );
+  });
+
+  it('mounts it in the logical backup pod too', () => {
+    const { objects } = buildEdited(COMPLETE, secretConfig(), (raw) => {
+      (raw.spec as Json).enableLogicalBackup = true;
+    });
+    const job = objects.find((o) => o.kind === 'CronJob') as Json;
+    const pod = job.spec.jobTemplate.spec.template.spec;
+    assert.deepEqual(pod.volumes, [{ name: 'wal-credentials', secret: { secretName: 'wal-credentials' } }]);
+    assert.deepEqual(pod.containers[0].volumeMounts, [{ name: 'wal-credentials', mountPath: '/meta/credentials' }]);
+  });
+
+  it('empty: no volume (the default)', () => {
+    const spec = statefulSet(buildEdited(COMPLETE, referenceConfig('v2.0.1')).objects).spec.template.spec;
+    assert.equal(
+      (spec.volumes as Json[]).some((v) => v.secret),
+      false,
+    );
+  });
+});

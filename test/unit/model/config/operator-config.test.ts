@@ -414,6 +414,25 @@ describe('parseOperatorConfig validation rules', () => {
   });
 });
 
+describe('additional_secret_mount', () => {
+  it('refuses a Secret name that cannot name a volume and a mount path that is not absolute', () => {
+    assert.match(
+      failed({ additional_secret_mount: 'wal.credentials' })[0]!.expected,
+      /^the name of a Secret that is also a volume name/,
+    );
+    const errors = failed({ additional_secret_mount: 'wal-credentials', additional_secret_mount_path: 'meta' });
+    assert.deepEqual(
+      errors.map((e) => e.key),
+      ['additional_secret_mount_path'],
+    );
+    assert.equal(parsed({ additional_secret_mount_path: '' }).config.additional_secret_mount_path, '', 'no Secret');
+    assert.equal(
+      parsed({ additional_secret_mount: 'wal-credentials' }).config.additional_secret_mount_path,
+      '/meta/credentials',
+    );
+  });
+});
+
 describe('scalyr_api_key', () => {
   it('lets a non-empty SCALYR_API_KEY env win over the ConfigMap, as Zalando v1.15.1', () => {
     assert.equal(parsed({ scalyr_api_key: 'a' }, { SCALYR_API_KEY: 'b' }).config.scalyr_api_key, 'b');
