@@ -2,7 +2,6 @@
 // API contract, driven by syncCluster on the test control plane. Patroni's part (writing the master Endpoints,
 // setting the superuser password from its Secret) is played by the test.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { KubeClient } from '../../lib/k8s/client';
 import { parseOperatorConfig, type OperatorConfig } from '../../lib/model/config';
@@ -11,57 +10,8 @@ import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluste
 import { applyManifest, installCrd, reference, syncContext, testClient } from './operator';
 import { startPostgres, type TestPostgres } from './postgres';
 import { connectRolesTo, ddlCount, masterUp, password, secretOf, superuserFromSecret } from './roles-helpers';
+import { TeamsApi } from './roles-teams-api';
 import { createNamespace, deleteNamespace } from './testenv';
-
-/** A Teams API: `GET /teams/{id}` with `Authorization: Bearer <token>`; `mode` switches to failures. */
-class TeamsApi {
-  mode: 'ok' | 'error' | 'garbage' | 'not-json' = 'ok';
-  teams: Record<string, string[]> = {};
-  requests: string[] = [];
-  private server: Server | undefined;
-  url = '';
-  constructor(private readonly token: string) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((req: IncomingMessage, res: ServerResponse) => this.answer(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server!.address() as { port: number }).port}/api/`;
-  }
-
-  private answer(req: IncomingMessage, res: ServerResponse): void {
-    this.requests.push(`${req.method} ${req.url}`);
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.headers.authorization !== `Bearer ${this.token}`) return json(401, { error: 'invalid token' });
-    if (this.mode === 'error') return json(500, { error: 'the team service is down' });
-    if (this.mode === 'not-json') {
-      res.writeHead(200);
-      res.end('<html>maintenance</html>');
-      return;
-    }
-    if (this.mode === 'garbage') return json(200, { id: 'acid', member: 'not-a-list' });
-    const match = /^\/api\/teams\/([^/]+)$/.exec(req.url ?? '');
-    const team = match ? this.teams[decodeURIComponent(match[1]!)] : undefined;
-    if (!team) return json(404, { error: 'team not found' });
-    json(200, {
-      dn: 'x',
-      id: match![1],
-      id_name: match![1],
-      team_id: match![1],
-      type: 'official',
-      name: 'Team',
-      mail: [],
-      member: team,
-    });
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server = undefined;
-  }
-}
 
 function configWith(overrides: Record<string, string>): OperatorConfig {
   const result = parseOperatorConfig({ ...reference('v2.0.1/configmap.yaml').data, ...overrides });
@@ -320,6 +270,8 @@ describe('roles and databases from every source (SCRAM)', () => {
     assert.equal(await server.login('robot_zmon_acid_monitoring', 'foobar'), true);
     assert.equal(await server.login('robot_zmon_acid_monitoring_new', 'foobar_new'), true);
     assert.equal(await server.login('batman', 'justice'), true);
+    // a manifest user that is also an infrastructure role: its Secret holds the infrastructure password
+    assert.equal(await password(client, namespace, 'batman', cluster), 'justice');
     assert.match(String(await server.login('group_role', 'anything')), /password authentication failed/);
     assert.match(String(await server.login('jdoe', 'anything')), /password authentication failed/);
     assert.equal(
@@ -342,6 +294,12 @@ describe('roles and databases from every source (SCRAM)', () => {
     assert.equal(result.outcome, 'synced', result.error);
     assert.equal(result.roles!.statements, 0);
     assert.equal(ddlCount(server), before, 'DDL statements in the server log');
+    if (client.counter.writes())
+      console.log(
+        'DEBUG-H19',
+        JSON.stringify(result),
+        JSON.stringify((await client.list('Event', namespace)).map((e) => [e.reason, e.message, e.count])),
+      );
     assert.equal(client.counter.writes(), 0, JSON.stringify(client.counter.snapshot()));
     assert.equal(result.retryable, undefined);
   });

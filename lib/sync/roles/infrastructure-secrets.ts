@@ -13,6 +13,8 @@ import { buildSecrets } from '../../builders/secrets';
 import { secretName } from '../../builders/names';
 import type { DesiredObject } from '../../builders/object-meta';
 import type { KubeObject } from '../../k8s/client';
+import { sortKeys } from '../../model/canonical';
+import { withDesiredHash } from '../../plan/plan';
 import type { Postgresql } from '../../model/postgresql';
 import type { DesiredRole } from '../../roles/types';
 import type { SyncContext } from '../context';
@@ -41,7 +43,9 @@ export async function infrastructureSecretWrites(
     if (decoded(existing?.data?.password) === role.password && decoded(existing?.data?.username) === role.name)
       continue;
     const [secret] = buildSecrets(cluster, ctx.config, [role.name], { [role.name]: role.password });
-    writes.push({ user: role.name, secret: secret! });
+    // As the cluster's own Secrets are written (sorted, with the desired-hash annotation), so that a manifest user's
+    // Secret of the same name, written here, is what the builders' next pass wants too.
+    writes.push({ user: role.name, secret: withDesiredHash(sortKeys(secret!)) });
   }
   return writes;
 }

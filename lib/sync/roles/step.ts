@@ -73,6 +73,15 @@ export interface RolesStepOptions {
   env?: Record<string, string | undefined>;
 }
 
+/**
+ * What a pass without the Lease read (infrastructure roles, team members) before it stopped for the Lease, kept
+ * for the pass under it in the same invocation, so the Teams API is asked once per sync.
+ */
+const readBeforeLease = new WeakMap<
+  SyncContext,
+  Map<string, [Awaited<ReturnType<typeof readInfrastructureRoles>>, Awaited<ReturnType<typeof readTeamMembers>>]>
+>();
+
 /** Longest condition message, in characters. */
 const MAX_MESSAGE = 2000;
 
@@ -182,10 +191,20 @@ export async function syncRolesAndDatabases(
         retryable: true,
       });
     }
-    const [infrastructure, team] = await Promise.all([
-      readInfrastructureRoles(ctx, operatorNamespace),
-      readTeamMembers(ctx, cluster, operatorNamespace),
-    ]);
+    const clusterKey = `${cluster.metadata.namespace}/${cluster.metadata.name}`;
+    const kept = readBeforeLease.get(ctx)?.get(clusterKey);
+    readBeforeLease.get(ctx)?.delete(clusterKey);
+    const [infrastructure, team] =
+      kept ??
+      (await Promise.all([
+        readInfrastructureRoles(ctx, operatorNamespace),
+        readTeamMembers(ctx, cluster, operatorNamespace),
+      ]));
+    const stopForLease = (why: string): RolesStepResult => {
+      if (!readBeforeLease.has(ctx)) readBeforeLease.set(ctx, new Map());
+      readBeforeLease.get(ctx)!.set(clusterKey, [infrastructure, team]);
+      return { needsLease: why };
+    };
     const state = desiredState({
       cluster,
       config: ctx.config,
@@ -195,7 +214,7 @@ export async function syncRolesAndDatabases(
     });
     const secrets = await infrastructureSecretWrites(ctx, cluster, state.roles, observed);
     if (secrets.length && !options.leaseHeld)
-      return { needsLease: `the Secrets of infrastructure roles ${secrets.map((x) => x.user).join(', ')}` };
+      return stopForLease(`the Secrets of infrastructure roles ${secrets.map((x) => x.user).join(', ')}`);
 
     const defaults = connectionDefaults(env);
     const address = masterAddress(
@@ -252,7 +271,7 @@ export async function syncRolesAndDatabases(
     } finally {
       await session.close();
     }
-    if (applied.needsLease) return { needsLease: applied.needsLease };
+    if (applied.needsLease) return stopForLease(applied.needsLease);
     for (const { user, secret } of secrets) {
       await ctx.client.apply(secret, ctx.signal);
       log.info('Wrote the Secret of an infrastructure role', { secret: secret.metadata.name, user });

@@ -89,7 +89,11 @@ export async function readTeamMembers(
     const secret = await ctx.client.get<V1Secret>({ kind: 'Secret', ...ref }, ctx.signal);
     const token = teamsApiToken(secret?.data, `${ref.namespace}/${ref.name}`);
     if (!token.ok) return { ok: false, error: token.error, retryable: false };
-    const asked = [...new Set([...teams.superuserTeams, ...teams.teams])];
+    // The owning team first: its answer is the one a failure message names when every query fails alike.
+    const involved = new Set([...teams.teams, ...teams.superuserTeams]);
+    const asked = [...new Set([cluster.spec.teamId ?? '', ...teams.teams, ...teams.superuserTeams])].filter((t) =>
+      involved.has(t),
+    );
     const results = await Promise.all(
       asked.map((teamId) =>
         fetchTeamMembers({ url: config.teams_api_url, teamId, token: token.token, signal: ctx.signal }),
