@@ -257,6 +257,12 @@ export const BAD_MANIFESTS: BadManifest[] = [
     'spec.maintenanceWindows.0',
     /./,
   ),
+  invalid(
+    'logical backup schedule at hour 24 (within the CRD pattern, refused in a CronJob)',
+    spec({ enableLogicalBackup: true, logicalBackupSchedule: '0 24 * * *' }),
+    'spec.logicalBackupSchedule',
+    /hour 24 is out of range/,
+  ),
   invalid('volume size zero', spec({ volume: { size: '0' } }), 'spec.volume.size', /is zero/),
   invalid(
     'additional volume name with an underscore',
@@ -613,4 +619,7 @@ export const BAD_CONFIG_VALUES: BadConfigValue[] = [
   value('sidecars', '[{"name":"exporter"}]', /"exporter" has no image/),
   value('sidecar_docker_images', 'Exporter:exporter', /container names and images/),
   value('downscaler_annotations', 'downscaler/(', /regular expressions such as "downscaler\/\.\*"/),
+  value('logical_backup_schedule', '61 * * * *', /a cron schedule such as "30 00 \* \* \*" \(the schedule minute 61/),
+  value('logical_backup_docker_image', '', /not an empty value/),
+  value('logical_backup_memory_limit', '1GB', /quantity/),
 ];
