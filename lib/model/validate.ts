@@ -28,6 +28,7 @@ import {
   userLengthProblems,
   volumeSizeProblems,
   type RoleNames,
+  type RuleFindings,
 } from './rules';
 import { sidecarFindings } from './sidecars';
 import { unsupportedFields } from './unsupported';
@@ -46,6 +47,11 @@ export interface ValidationOptions {
   /** `enable_sidecars` (default true): false makes a manifest with `sidecars` invalid, as Zalando refuses it. */
   enableSidecars?: boolean;
   /**
+   * `enable_init_containers` (default true): false makes a manifest with `initContainers` invalid, as Zalando's
+   * createStatefulSet refuses it; the deprecated `init_containers` are warned about and used, as Zalando does.
+   */
+  enableInitContainers?: boolean;
+  /**
    * `super_username` and `replication_username`: a database owned by one of them is not warned about. Zalando's
    * defaults (`postgres`, `standby`) when not given.
    */
@@ -57,8 +63,30 @@ export function validationOptions(config: OperatorConfig): ValidationOptions {
   return {
     enableTeamIdClusterNamePrefix: config.enable_team_id_clustername_prefix,
     enableSidecars: config.enable_sidecars,
+    enableInitContainers: config.enable_init_containers,
     roleNames: { superUsername: config.super_username, replicationUsername: config.replication_username },
   };
+}
+
+/**
+ * `enable_init_containers: false`: Zalando v1.15.1 (createStatefulSet) refuses `initContainers` ("initContainers
+ * specified but disabled in configuration") but not the deprecated `init_containers`, which it then uses.
+ */
+function initContainerFindings(spec: Postgresql['spec'], enabled: boolean): RuleFindings {
+  if (enabled) return { problems: [], warnings: [] };
+  const message = 'initContainers specified but disabled in configuration (enable_init_containers is false)';
+  if (spec.initContainers?.length) return { problems: [{ path: 'spec.initContainers', message }], warnings: [] };
+  if (spec.init_containers?.length)
+    return {
+      problems: [],
+      warnings: [
+        {
+          path: 'spec.init_containers',
+          message: 'used although enable_init_containers is false (Zalando refuses only initContainers)',
+        },
+      ],
+    };
+  return { problems: [], warnings: [] };
 }
 
 /** A problem with the manifest: the field path (e.g. `spec.volume.size`) and what is wrong with it. */
@@ -173,6 +201,7 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
   const volumes = additionalVolumeFindings(spec.additionalVolumes);
   const sidecars = sidecarFindings(spec, options.enableSidecars !== false);
   const tls = tlsFindings(spec);
+  const init = initContainerFindings(spec, options.enableInitContainers !== false);
   const problems = [
     ...nameProblems(cluster.metadata.name, spec.teamId, options),
     ...userProblems(spec.users),
@@ -186,13 +215,14 @@ export function validatePostgresql(raw: unknown, options: ValidationOptions): Va
     ...volumes.problems,
     ...sidecars.problems,
     ...tls.problems,
+    ...init.problems,
     ...annotationProblems(spec),
     ...podNameProblems(spec),
     ...poolerProblems(cluster.metadata.name, spec, USER_NAME),
   ];
   if (problems.length > 0) return { ok: false, problems };
   const warnings = [
-    ...[...databases.warnings, ...volumes.warnings, ...sidecars.warnings, ...tls.warnings].map(
+    ...[...databases.warnings, ...volumes.warnings, ...sidecars.warnings, ...tls.warnings, ...init.warnings].map(
       (w) => `${w.path}: ${w.message}`,
     ),
     ...unsupportedFields(spec).map((field) => `spec.${field} is accepted but not acted on yet`),

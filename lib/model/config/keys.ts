@@ -164,7 +164,6 @@ const HTTP_API = 'there is no operator HTTP API';
 const MAJOR_UPGRADE = 'in-place major version upgrades are not implemented';
 const ROTATION = 'password rotation is not implemented';
 const NOT_YET = 'not implemented yet';
-const INIT_CONTAINERS = 'the initContainers of a manifest are always used';
 const DRAIN = 'a drain moves a master one step per call, without an overall timeout';
 const NODE_PORT = 'NodePort Services come only from the manifest flags, not from config defaults';
 const DEPRECATED_SWITCH = 'ignored, as it is deprecated';
@@ -548,7 +547,7 @@ export const OPERATOR_CONFIG_KEYS = {
   ),
   enable_owner_references: bool(false, 'kubernetes', 'children get an ownerReference to the postgresql object'),
   enable_finalizers: bool(false, 'kubernetes', 'clean up on delete through a finalizer on the postgresql object'),
-  enable_init_containers: notActedOn(INIT_CONTAINERS, bool(true, 'kubernetes', 'allow initContainers in manifests')),
+  enable_init_containers: bool(true, 'kubernetes', 'allow initContainers in manifests (false: refused)'),
   enable_sidecars: bool(true, 'kubernetes', 'allow sidecars in manifests (global sidecars are always added)'),
   share_pgsocket_with_sidecars: bool(
     false,

@@ -55,6 +55,7 @@ describe('bad-input corpus: manifests', () => {
       const result = validatePostgresql(m, {
         enableTeamIdClusterNamePrefix: entry.prefixRule === true,
         enableSidecars: configOf(entry).enable_sidecars,
+        enableInitContainers: configOf(entry).enable_init_containers,
       });
       const errors = crdErrors(m);
       if (entry.outcome === 'crd') {

@@ -404,6 +404,13 @@ export const BAD_MANIFESTS: BadManifest[] = [
   invalid('sidecars while enable_sidecars is false', sidecars({ image: 'exporter:1' }), 'spec.sidecars', /disabled/, {
     config: { enable_sidecars: 'false' },
   }),
+  invalid(
+    'initContainers while enable_init_containers is false',
+    spec({ initContainers: [{ name: 'prepare', image: 'busybox:1' }] }),
+    'spec.initContainers',
+    /disabled in configuration/,
+    { config: { enable_init_containers: 'false' } },
+  ),
 
   // Warned at the first sync, the field skipped.
   {

@@ -506,3 +506,28 @@ describe('validationOptions', () => {
     assert.match(owners[0]!, /"postgres"/, 'postgres is no system role under this config');
   });
 });
+
+describe('enable_init_containers', () => {
+  const withInit = (field: 'initContainers' | 'init_containers') => {
+    const raw = rawManifest('v2.0.1/minimal-postgres-manifest.yaml');
+    (raw.spec as Record<string, unknown>)[field] = [{ name: 'prepare', image: 'busybox:1' }];
+    return raw;
+  };
+  const config = { ...referenceConfig('v2.0.1'), enable_init_containers: false };
+
+  it('false refuses initContainers, naming the field, as Zalando v1.15.1', () => {
+    const result = validatePostgresql(withInit('initContainers'), validationOptions(config));
+    assert.ok(!result.ok);
+    assertProblem(result.problems, 'spec.initContainers', /disabled in configuration/);
+    assert.ok(validatePostgresql(withInit('initContainers'), validationOptions(referenceConfig('v2.0.1'))).ok);
+  });
+
+  it('false warns about the deprecated init_containers, which Zalando still uses', () => {
+    const result = validatePostgresql(withInit('init_containers'), validationOptions(config));
+    assert.ok(result.ok);
+    assert.ok(
+      result.warnings.some((w) => w.startsWith('spec.init_containers: used although enable_init_containers is false')),
+      result.warnings.join('\n'),
+    );
+  });
+});
