@@ -11,7 +11,8 @@
  * - update: `numberOfInstances` 1 → 2 on the interleaved clusters, interleaved again; apply → the StatefulSet's
  *   `spec.replicas` is 2;
  * - idle: both operators with `BENCH_PEER_CLUSTERS` (100) clusters each, for `BENCH_PEER_IDLE_SECONDS` (60):
- *   CPU seconds (utime + stime from /proc/<pid>/stat) and RSS, summed over each operator's processes.
+ *   CPU seconds (utime + stime from /proc/<pid>/stat), wake-ups a minute (voluntary context switches of every thread,
+ *   /proc/<pid>/task/<tid>/status) and RSS, summed over each operator's processes.
  *
  * Times come from watches of the child kinds (first sight of each object), started before anything is applied.
  *
@@ -30,7 +31,7 @@
  * `startPeer` leaves unset.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -194,6 +195,24 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/**
+ * @returns the voluntary context switches of all the process's threads so far: a thread that sleeps until a timer
+ *   or a socket wakes it switches once per wake-up (proc(5), `voluntary_ctxt_switches`)
+ */
+function wakeUps(pid: number): number {
+  let sum = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      sum += Number(
+        /voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8'))![1],
+      );
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return sum;
 }
 
 function rssMiB(pid: number): number {
@@ -377,6 +396,7 @@ export async function benchPeer(): Promise<Record<string, unknown>> {
     const fleetComplete = await until(() => SIDES.every((side) => complete(side, fleet)), waitMs * 2);
     await sleep(5000); // let the last syncs finish before the window opens
     const before = Object.fromEntries(SIDES.map((side) => [side, pids[side].map(cpuSeconds)]));
+    const wokenBefore = Object.fromEntries(SIDES.map((side) => [side, pids[side].map(wakeUps)]));
     await sleep(idleSeconds * 1000);
     const idle = Object.fromEntries(
       SIDES.map((side) => {
@@ -386,11 +406,15 @@ export async function benchPeer(): Promise<Record<string, unknown>> {
           {
             processes: pids[side].length,
             cpuSeconds: Math.round(cpu.reduce((a, b) => a + b, 0) * 100) / 100,
+            wakeUpsPerMinute: Math.round(
+              (pids[side].map((pid, i) => wakeUps(pid) - wokenBefore[side]![i]!).reduce((a, b) => a + b, 0) * 60) /
+                idleSeconds,
+            ),
             rssMiB: Math.round(pids[side].map(rssMiB).reduce((a, b) => a + b, 0) * 10) / 10,
           },
         ];
       }),
-    ) as Record<Side, { processes: number; cpuSeconds: number; rssMiB: number }>;
+    ) as Record<Side, { processes: number; cpuSeconds: number; wakeUpsPerMinute: number; rssMiB: number }>;
 
     const ratio = (ours: number | null, zalando: number | null) =>
       ours === null || zalando === null || zalando === 0 ? null : Math.round((ours / zalando) * 100) / 100;
@@ -409,6 +433,7 @@ export async function benchPeer(): Promise<Record<string, unknown>> {
       row('update → StatefulSet replicas p50 ms', update.zalando.p50Ms, update.ours.p50Ms),
       row('update → StatefulSet replicas p95 ms', update.zalando.p95Ms, update.ours.p95Ms),
       row(`idle ${idleSeconds} s, ${clusters} clusters: CPU s`, idle.zalando.cpuSeconds, idle.ours.cpuSeconds),
+      row(`idle ${clusters} clusters: wake-ups a minute`, idle.zalando.wakeUpsPerMinute, idle.ours.wakeUpsPerMinute),
       row(`idle ${clusters} clusters: RSS MiB`, idle.zalando.rssMiB, idle.ours.rssMiB),
       row('processes', idle.zalando.processes, idle.ours.processes),
     ]);

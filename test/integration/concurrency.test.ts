@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { KubeClient } from '../../lib/k8s/client';
 import { microTime } from '../../lib/k8s/lease';
-import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { PostgresqlObject } from '../../lib/sync/cluster/read-cluster';
+import { isNewCluster, syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { installCrd, referenceConfig, syncContext, testClient } from './operator';
 import { createNamespace } from './testenv';
 import { childVersions, createPods, events, manifest, orphanCollector } from './updates-fixtures';
@@ -65,6 +67,85 @@ describe('concurrent syncs', () => {
     client.counter.reset();
     await syncCluster(c.as('later'), c.namespace, c.name);
     assert.equal(client.counter.writes(), 0);
+  });
+
+  test('the first sync of a new cluster from its add event (Lease created unread, object not read again) races three usual syncs: one set of objects, one Created Event', async () => {
+    const c = await setup('acid-added');
+    const added = (await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name })) as PostgresqlObject;
+    assert.ok(isNewCluster(added));
+    const results = await Promise.all([
+      syncCluster(c.as('added'), c.namespace, c.name, { added }),
+      ...['x', 'y', 'z'].map((h) => syncCluster(c.as(h), c.namespace, c.name)),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      ['synced', 'synced', 'synced', 'synced'],
+      JSON.stringify(results.map((r) => r.error)),
+    );
+    assert.equal(results.filter((r) => r.actions.length > 0).length, 1, 'one sync made the changes');
+    const recorded = await events(client, c.namespace, c.name);
+    assert.equal(recorded.filter((e) => e.startsWith('Created: ')).length, 1, recorded.join('\n'));
+    const cr = await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name });
+    assert.deepEqual(cr!.metadata!.finalizers, ['postgres-operator.acid.zalan.do']);
+    const lease = await client.get({ kind: 'Lease', namespace: c.namespace, name: leaseName(c.name) });
+    assert.equal(lease!.spec.holderIdentity, undefined, 'released');
+  });
+
+  test('the first sync from an add event reads neither the object nor the Lease; what it makes equals a usual sync; a second sync writes nothing', async () => {
+    const c = await setup('acid-added-alone');
+    const added = (await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name })) as PostgresqlObject;
+    client.counter.reset();
+    const first = await syncCluster(c.as('added'), c.namespace, c.name, { added });
+    assert.equal(first.outcome, 'synced', first.error);
+    assert.ok(first.actions.length > 0);
+    const requests = Object.fromEntries(client.counter.byResource);
+    assert.equal(requests['get postgresql'], undefined, JSON.stringify(requests));
+    assert.equal(requests['get Lease'], undefined, JSON.stringify(requests));
+    assert.equal(requests['create Lease'], 1, JSON.stringify(requests));
+
+    const usual = await setup('acid-added-alone');
+    await syncCluster(usual.as('usual'), usual.namespace, usual.name);
+    assert.deepEqual(
+      kindsAndNames(await childVersions(client, c.namespace, c.name)),
+      kindsAndNames(await childVersions(client, usual.namespace, usual.name)),
+    );
+    const secret = async (namespace: string) =>
+      (await client.get<V1Secret>({
+        kind: 'Secret',
+        namespace,
+        name: `postgres.${c.name}.credentials.postgresql.acid.zalan.do`,
+      }))!;
+    assert.deepEqual(
+      Object.keys((await secret(c.namespace)).data!).sort(),
+      Object.keys((await secret(usual.namespace)).data!).sort(),
+    );
+
+    // An add delivered again (a restarted bridge lists every object) finds the status written: the usual path.
+    const again = (await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name })) as PostgresqlObject;
+    assert.equal(isNewCluster(again), false);
+    client.counter.reset();
+    assert.equal((await syncCluster(c.as('later'), c.namespace, c.name, { added: again })).outcome, 'synced');
+    assert.equal(client.counter.writes(), 0);
+  });
+
+  test('an add event of a cluster whose Lease exists (a sync holds it): the first sync goes the usual way and waits', async () => {
+    const c = await setup('acid-added-held');
+    const added = (await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name })) as PostgresqlObject;
+    const now = new Date();
+    await client.create({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: leaseName(c.name), namespace: c.namespace },
+      spec: {
+        holderIdentity: 'someone-else',
+        leaseDurationSeconds: 30,
+        acquireTime: microTime(now),
+        renewTime: microTime(now),
+      },
+    });
+    const busy = await syncCluster(c.as('me', { timing: { waitMs: 400 } }), c.namespace, c.name, { added });
+    assert.equal(busy.outcome, 'busy');
+    assert.deepEqual(await childVersions(client, c.namespace, c.name), [], 'no child written');
   });
 
   test('two syncs of an update that re-creates the StatefulSet: one re-create, one set of Events', async () => {

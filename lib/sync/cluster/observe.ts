@@ -71,13 +71,21 @@ export async function observeCluster(
  * by name, for when the labels miss it (its labels were edited, or `cluster_labels` changed: applying over it
  * without knowing it would hit the fields Kubernetes refuses to change). Needs only the cluster's name, so it can
  * run beside the read of the `postgresql` object.
+ * @param alsoByName more objects to read by name at the same time (a new cluster's Secrets, whose names its first
+ *   sync knows from the event's object: `secretRefs`)
  * @returns the children by `Kind/name`; throws KubeApiError when a read fails
  */
-export async function observeChildren(ctx: SyncContext, namespace: string, name: string): Promise<ObservedChildren> {
+export async function observeChildren(
+  ctx: SyncContext,
+  namespace: string,
+  name: string,
+  alsoByName: ObjectRef[] = [],
+): Promise<ObservedChildren> {
   const selector = childrenSelector(ctx.config, name);
   const byName: ObjectRef[] = [
     ...buildPodServiceAccount(ctx.config, namespace).map((s) => ({ kind: s.kind, namespace, name: s.metadata.name })),
     { kind: 'StatefulSet', namespace, name },
+    ...alsoByName,
   ];
   const [lists, named] = await Promise.all([
     Promise.all(
@@ -89,6 +97,16 @@ export async function observeChildren(ctx: SyncContext, namespace: string, name:
   for (const { kind, items } of lists) for (const item of items) observed.set(`${kind}/${item.metadata?.name}`, item);
   for (const { ref, live } of named) if (live) observed.set(`${ref.kind}/${ref.name}`, live);
   return observed;
+}
+
+/** @returns the Secrets of the cluster's users with a Secret, by name */
+export function secretRefs(ctx: SyncContext, cluster: NamespacedPostgresql): ObjectRef[] {
+  const { namespace, name } = cluster.metadata;
+  return secretUsers(cluster, ctx.config).users.map((user) => ({
+    kind: 'Secret',
+    namespace,
+    name: secretName(ctx.config, name, user),
+  }));
 }
 
 /**

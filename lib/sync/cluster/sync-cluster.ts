@@ -41,6 +41,7 @@ import {
   type NamespacedPostgresql,
   type Observation,
   type ObservedChildren,
+  secretRefs,
 } from './observe';
 import { podSteps } from './pod-steps';
 import { readCluster, type PostgresqlObject } from './read-cluster';
@@ -145,7 +146,12 @@ export async function syncCluster(
 async function syncNewCluster(ctx: SyncContext, added: PostgresqlObject): Promise<SyncResult | undefined> {
   const { namespace, name } = added.metadata;
   const log = ctx.log.with({ cluster: name, namespace });
-  const children = observeChildren(ctx, namespace, name);
+  // Its Secrets by name in the same round as the rest (the usual path looks up only those its LIST missed).
+  const validation = validatePostgresql(added, validationOptions(ctx.config));
+  const secrets = validation.ok
+    ? secretRefs(ctx, { ...validation.cluster, metadata: { ...validation.cluster.metadata, namespace } })
+    : [];
+  const children = observeChildren(ctx, namespace, name, secrets);
   children.catch(() => undefined); // awaited by the pass
   const follow = ctx.config.enable_finalizers ? ensureFinalizer : removeFinalizer;
   const followed = follow(ctx.client, added, ctx.signal);

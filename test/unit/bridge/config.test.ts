@@ -75,6 +75,20 @@ describe('schedule and numbers', () => {
       /invalid periodic-sync schedule "every five minutes"/,
     );
   });
+
+  it('ticks on its schedule with one timer, and not after stop', async () => {
+    const ticks: number[] = [];
+    const trigger = startPeriodicTrigger('* * * * * *', () => ticks.push(Date.now()));
+    const first = trigger.nextRun()!;
+    await new Promise((resolve) => setTimeout(resolve, 2_300));
+    trigger.stop();
+    assert.ok(ticks.length >= 2 && ticks.length <= 3, `ticks: ${ticks.length}`);
+    assert.ok(ticks[0]! >= first.getTime(), 'never before its time');
+    assert.equal(trigger.nextRun(), null);
+    const stopped = ticks.length;
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    assert.equal(ticks.length, stopped);
+  });
 });
 
 describe('operator settings', () => {
