@@ -161,7 +161,6 @@ const LOOP = 'no worker pool or resync timer: each event is one function call, p
 const CRD = 'the CRD is installed at deploy time (manifests/postgresql.crd.yaml), never by the operator';
 const LOG_LEVEL = 'the log level comes from env LOG_LEVEL';
 const HTTP_API = 'there is no operator HTTP API';
-const MAJOR_UPGRADE = 'in-place major version upgrades are not implemented';
 const ROTATION = 'password rotation is not implemented';
 const NOT_YET = 'not implemented yet';
 const DRAIN = 'a drain moves a master one step per call, without an overall timeout';
@@ -340,27 +339,23 @@ export const OPERATOR_CONFIG_KEYS = {
   enable_shm_volume: bool(true, 'top', 'mount a memory-backed volume at /dev/shm in Postgres pods'),
   enable_maintenance_windows: bool(true, 'top', 'restrict disruptive operations to maintenance windows'),
   maintenance_windows: list([], 'top', 'global default maintenance windows such as "Sat:22:00-23:59"'),
-  major_version_upgrade_mode: notActedOn(
-    MAJOR_UPGRADE,
-    oneOf(
-      ['off', 'manual', 'full'],
-      'manual',
-      'major_version_upgrade',
-      'in-place major version upgrade: off, manual (on manifest change) or full (also to target_major_version)',
-    ),
+  major_version_upgrade_mode: oneOf(
+    ['off', 'manual', 'full'],
+    'manual',
+    'major_version_upgrade',
+    'in-place major version upgrade: off, manual (on manifest change) or full (also to target_major_version)',
   ),
-  major_version_upgrade_team_allow_list: notActedOn(
-    MAJOR_UPGRADE,
-    list([], 'major_version_upgrade', 'teams allowed to run major version upgrades; empty allows all'),
+  major_version_upgrade_team_allow_list: list(
+    [],
+    'major_version_upgrade',
+    'teams whose clusters are upgraded in place even when major_version_upgrade_mode is off',
   ),
-  minimal_major_version: notActedOn(
-    MAJOR_UPGRADE,
-    str('14', 'major_version_upgrade', 'lowest Postgres major version still run; older ones are upgraded in full mode'),
+  minimal_major_version: str(
+    '14',
+    'major_version_upgrade',
+    'lowest Postgres major version still run; older ones are upgraded in full mode',
   ),
-  target_major_version: notActedOn(
-    MAJOR_UPGRADE,
-    str('18', 'major_version_upgrade', 'major version that full mode upgrades to'),
-  ),
+  target_major_version: str('18', 'major_version_upgrade', 'major version that full mode upgrades to'),
   enable_patroni_failsafe_mode: bool(false, 'patroni', 'default Patroni failsafe_mode for new clusters'),
 
   // --- Debug and the HTTP API ------------------------------------------------------------------------------
