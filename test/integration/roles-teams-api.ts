@@ -1,6 +1,7 @@
 // A Teams API for the role tests: a real local HTTP server speaking the contract Zalando's operator uses
 // (`GET /teams/{id}` with `Authorization: Bearer <token>`, members in `member`), with failure modes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { applyManifest } from './operator';
 
 /** A Teams API: `GET /teams/{id}` with `Authorization: Bearer <token>`; `mode` switches to failures. */
 export class TeamsApi {
@@ -50,4 +51,21 @@ export class TeamsApi {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server = undefined;
   }
+}
+
+/**
+ * Applies the token Secret the role step reads for the Teams API (`oauth_token_secret_name` `postgresql-operator`),
+ * as in Zalando's fake Teams API example (v1.0.0 fake-teams-api.yaml): type Bearer, the given token.
+ */
+export async function applyTeamsToken(namespace: string, token: string): Promise<void> {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  await applyManifest(
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'postgresql-operator' },
+      data: { 'read-only-token-type': b64('Bearer'), 'read-only-token-secret': b64(token) },
+    },
+    namespace,
+  );
 }

@@ -15,7 +15,7 @@ import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluste
 import { applyManifest, installCrd, syncContext, testClient } from './operator';
 import { startPostgres, type TestPostgres } from './postgres';
 import { connectRolesTo, masterUp, password, secretOf, superuserFromSecret } from './roles-helpers';
-import { TeamsApi } from './roles-teams-api';
+import { applyTeamsToken, TeamsApi } from './roles-teams-api';
 import { createNamespace, deleteNamespace, kubectl } from './testenv';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
@@ -105,15 +105,7 @@ describe('PostgresTeam, member deprecation, owner roles, infrastructure Secrets,
         { apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: { user: b64(user), password: b64(pw) } },
         namespace,
       );
-    await applyManifest(
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'postgresql-operator' },
-        data: { 'read-only-token-type': b64('Bearer'), 'read-only-token-secret': b64('testtoken') },
-      },
-      namespace,
-    );
+    await applyTeamsToken(namespace, 'testtoken');
     // what Spilo creates at bootstrap: the admin, PAM and cron_admin roles
     const admin = await server.admin();
     await admin.query(

@@ -10,7 +10,7 @@ import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluste
 import { applyManifest, installCrd, reference, syncContext, testClient } from './operator';
 import { startPostgres, type TestPostgres } from './postgres';
 import { connectRolesTo, ddlCount, masterUp, password, secretOf, superuserFromSecret } from './roles-helpers';
-import { TeamsApi } from './roles-teams-api';
+import { applyTeamsToken, TeamsApi } from './roles-teams-api';
 import { createNamespace, deleteNamespace } from './testenv';
 
 function configWith(overrides: Record<string, string>): OperatorConfig {
@@ -110,16 +110,7 @@ describe('roles and databases from every source (SCRAM)', () => {
     configMap.data.robot_odd = 'db_parameters:\n  application_name: "it\'s a \\\\ test\'; DROP ROLE postgres; --"\n';
     await applyManifest(configMap, namespace);
     await applyManifest(reference('v2.0.1/infrastructure-roles-new.yaml'), namespace);
-    // the token Secret of Zalando's fake Teams API example (v1.0.0 fake-teams-api.yaml): Bearer "testtoken"
-    await applyManifest(
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'postgresql-operator' },
-        data: { 'read-only-token-type': b64('Bearer'), 'read-only-token-secret': b64('testtoken') },
-      },
-      namespace,
-    );
+    await applyTeamsToken(namespace, 'testtoken');
     teams.teams = { acid: ['jdoe', 'testuser', 'admin', ...HOSTILE_MEMBERS], postgres_superusers: ['root_user'] };
     // what Spilo creates at bootstrap: the admin role and the PAM role (robot_zmon is left missing on purpose)
     const admin = await server.admin();

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { catalogNames, planDatabases, planRoles } from '../../../lib/roles/plan';
 import { md5Verifier, scramVerifier } from '../../../lib/roles/password';
-import type { Catalog, CatalogRole, DesiredRole, Statement } from '../../../lib/roles/types';
+import type { DesiredRole, Statement } from '../../../lib/roles/types';
+import { catalogOf, catalogRole } from './fixtures';
 
 const salt = Buffer.alloc(16, 7);
 const scram = { encryption: 'scram-sha-256' as const, salt: () => salt };
@@ -17,25 +18,8 @@ const desired = (name: string, extra: Partial<DesiredRole> = {}): DesiredRole =>
   parameters: {},
   ...extra,
 });
-const existing = (name: string, extra: Partial<CatalogRole> = {}): CatalogRole => ({
-  name,
-  superuser: false,
-  inherit: true,
-  createrole: false,
-  createdb: false,
-  login: true,
-  replication: false,
-  bypassrls: false,
-  password: null,
-  memberOf: [],
-  admins: [],
-  parameters: {},
-  ...extra,
-});
-const catalog = (roles: CatalogRole[], databases: Record<string, string> = {}): Catalog => ({
-  roles: new Map(roles.map((r) => [r.name, r])),
-  databases: new Map(Object.entries(databases)),
-});
+const existing = catalogRole;
+const catalog = catalogOf;
 const types = (statements: Statement[]) => statements.map((s) => `${s.type} ${'role' in s ? s.role : s.database}`);
 
 describe('planRoles', () => {

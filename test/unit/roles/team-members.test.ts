@@ -11,7 +11,8 @@ import { desiredState } from '../../../lib/roles/desired';
 import { planRoles } from '../../../lib/roles/plan';
 import { clusterTeams, mergePostgresTeams, teamMembers } from '../../../lib/roles/postgres-teams';
 import { renderStatement } from '../../../lib/pg/sql';
-import type { Catalog, CatalogRole, DesiredRole } from '../../../lib/roles/types';
+import type { DesiredRole } from '../../../lib/roles/types';
+import { catalogOf, catalogRole } from './fixtures';
 import type { Postgresql } from '../../../lib/model/postgresql';
 import { readFileSync } from 'node:fs';
 import { REPO_ROOT } from '../reference';
@@ -22,25 +23,7 @@ const config = (data: Record<string, string> = {}): OperatorConfig => {
   return parsed.config;
 };
 
-const row = (name: string, extra: Partial<CatalogRole> = {}): CatalogRole => ({
-  name,
-  superuser: false,
-  inherit: true,
-  createrole: false,
-  createdb: false,
-  login: true,
-  replication: false,
-  bypassrls: false,
-  password: null,
-  memberOf: [],
-  admins: [],
-  parameters: {},
-  ...extra,
-});
-const catalogOf = (rows: CatalogRole[]): Catalog => ({
-  roles: new Map(rows.map((r) => [r.name, r])),
-  databases: new Map(),
-});
+const row = catalogRole;
 const teamRole = (name: string): DesiredRole => ({
   name,
   origin: 'teams-api',
