@@ -18,7 +18,8 @@ import type { KubeClient } from '../../lib/k8s/client';
 import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { login } from '../../scripts/testenv/pg-login';
 import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/testenv/patroni-process';
-import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patroni-pods';
+import { patroniPodsSkipReason, type PatroniPods } from '../../scripts/testenv/patroni-pods';
+import { startMembers } from './full-plane-cluster';
 import { applyManifest, installCrd, reference, referenceConfig, syncContext, testClient } from './operator';
 import { password } from './roles-helpers';
 import { createNamespace, deleteNamespace } from './testenv';
@@ -129,16 +130,9 @@ before(
     await applyManifest(manifest, namespace);
     const ctx = syncContext(client, referenceConfig('v2.0.1'));
     await syncCluster(ctx, namespace, name);
-    pods = new PatroniPods({
-      kubeconfig: process.env.KUBECONFIG!,
-      namespace,
-      tools,
-      dir: join(dir, 'db'),
-      log: (line) => {
-        if (process.env.PATRONI_PODS_LOG) console.error(line);
-      },
+    pods = startMembers(namespace, tools, join(dir, 'db'), (line) => {
+      if (process.env.PATRONI_PODS_LOG) console.error(line);
     });
-    pods.start();
     await until(
       'the cluster Running',
       180_000,
