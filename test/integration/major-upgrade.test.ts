@@ -14,16 +14,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import type { KubeClient, KubeObject } from '../../lib/k8s/client';
-import { WRITE_VERBS } from '../../lib/k8s/client';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { KubeClient, WRITE_VERBS, type KubeObject } from '../../lib/k8s/client';
 import type { OperatorConfig } from '../../lib/model/config';
-import { MAJOR_UPGRADE_CONDITION, MAJOR_UPGRADE_SUCCESS_ANNOTATION } from '../../lib/plan/major-upgrade';
+import {
+  MAJOR_UPGRADE_CONDITION,
+  MAJOR_UPGRADE_FAILURE_ANNOTATION,
+  MAJOR_UPGRADE_SUCCESS_ANNOTATION,
+} from '../../lib/plan/major-upgrade';
 import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { MajorUpgradeHarness } from '../../scripts/testenv/major-upgrade';
 import { findPatroniTools, removeIfInterrupted, until } from '../../scripts/testenv/patroni-process';
 import { PatroniPods, patroniPodsSkipReason } from '../../scripts/testenv/patroni-pods';
 import { applyManifest, installCrd, referenceConfig, syncContext, testClient } from './operator';
 import { password } from './roles-helpers';
+import { installFunctionCredentials } from './service-accounts';
 import { createNamespace, deleteNamespace } from './testenv';
 
 const name = 'acid-upgrade';
@@ -31,6 +36,8 @@ const tools = findPatroniTools();
 const skip = await patroniPodsSkipReason();
 
 let client: KubeClient;
+/** the client of the on-update function's ServiceAccount: the syncs run with its RBAC (pods/exec among it) */
+let functionClient: KubeClient;
 let namespace = '';
 let pods: PatroniPods | undefined;
 let harness: MajorUpgradeHarness | undefined;
@@ -62,9 +69,15 @@ function diagnose(): string {
   return `${members}\nupgrades served: ${harness?.served.join('; ') || 'none'}`;
 }
 
+/** A sync context with the on-update function's credentials; rollout slots in the test namespace. */
+const functionContext = (mode: string) => ({
+  ...syncContext(functionClient, config(mode)),
+  operatorNamespace: namespace,
+});
+
 /** Syncs the cluster again and again (one rolling-update step per call) until `check` holds. */
 async function syncUntil<T>(what: string, mode: string, check: (o: KubeObject) => T | undefined): Promise<T> {
-  const ctx = syncContext(client, config(mode));
+  const ctx = functionContext(mode);
   return until(
     what,
     300_000,
@@ -110,6 +123,10 @@ before(
     await installCrd();
     client = testClient();
     namespace = await createNamespace('upgrade');
+    const credentials = await installFunctionCredentials(client, namespace, dir);
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(credentials.functions.get('on-update')!);
+    functionClient = new KubeClient(kubeConfig);
     harness = new MajorUpgradeHarness({
       kubeconfig: process.env.KUBECONFIG!,
       namespace,
@@ -140,6 +157,7 @@ after(
     await harness?.stop();
     if (namespace) await deleteNamespace(namespace);
     client?.close();
+    functionClient?.close();
     if (!process.env.KEEP_TEST_LOGS) rmSync(dir, { recursive: true, force: true });
     forget();
   },
@@ -169,15 +187,35 @@ test(
     assert.equal(Math.floor(Number((await onMaster('SHOW server_version_num'))[0]!.server_version_num) / 10_000), 15);
     assert.deepEqual(harness!.served, []);
 
-    // Mode manual: the next sync runs the upgrade in the master pod.
+    // Mode manual, and the upgrade script fails: the failure annotation, a Warning Event, and no second attempt.
+    harness!.failNext = 'a failure the test asked for';
+    const failedAt = await syncUntil(
+      'the failure annotation',
+      'manual',
+      (o) => o.metadata?.annotations?.[MAJOR_UPGRADE_FAILURE_ANNOTATION],
+    );
+    assert.match(failedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const failed = (await eventsOf()).find((e) => e.reason === 'MajorVersionUpgradeFailed');
+    assert.ok(failed, 'a Warning Event MajorVersionUpgradeFailed');
+    assert.match(failed.message as string, /a failure the test asked for/);
+    for (let i = 0; i < 3; i++) await syncCluster(functionContext('manual'), namespace, name);
+    assert.equal(harness!.served.length, 1, `not retried: ${harness!.served.join('; ')}`);
+    assert.equal(upgradeCondition(await object())?.reason, 'Failed');
+    assert.deepEqual((await client.list('Pod', namespace, 'critical-operation=true')).length, 0);
+
+    // The annotation removed (Zalando's other way out is setting the version back): the next sync upgrades.
+    await client.mergePatch(
+      { kind: 'postgresql', namespace, name },
+      { metadata: { annotations: { [MAJOR_UPGRADE_FAILURE_ANNOTATION]: null } } },
+    );
     const annotated = await syncUntil(
       'the success annotation',
       'manual',
       (o) => o.metadata?.annotations?.[MAJOR_UPGRADE_SUCCESS_ANNOTATION],
     );
     assert.match(annotated, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    assert.equal(harness!.served.length, 1, harness!.served.join('; '));
-    assert.match(harness!.served[0]!, /acid-upgrade-\d 2: ok/);
+    assert.equal(harness!.served.length, 2, harness!.served.join('; '));
+    assert.match(harness!.served[1]!, /acid-upgrade-\d 2: ok/);
     const reasons = (await eventsOf()).map((e) => `${e.type} ${e.reason}: ${e.message}`);
     assert.ok(
       reasons.some((r) =>
@@ -204,12 +242,12 @@ test(
         ? true
         : undefined,
     );
-    const ctx = syncContext(client, config('manual'));
+    const ctx = functionContext('manual');
     await syncCluster(ctx, namespace, name);
-    const writesBefore = WRITE_VERBS.reduce((n, v) => n + (client.counter.byVerb.get(v) ?? 0), 0);
+    const writes = () => WRITE_VERBS.reduce((n, v) => n + (functionClient.counter.byVerb.get(v) ?? 0), 0);
+    const writesBefore = writes();
     await syncCluster(ctx, namespace, name);
-    const writesAfter = WRITE_VERBS.reduce((n, v) => n + (client.counter.byVerb.get(v) ?? 0), 0);
-    assert.equal(writesAfter - writesBefore, 0, 'a sync of the upgraded cluster writes nothing');
-    assert.equal(harness!.served.length, 1, 'no second upgrade');
+    assert.equal(writes() - writesBefore, 0, 'a sync of the upgraded cluster writes nothing');
+    assert.equal(harness!.served.length, 2, 'no further upgrade');
   },
 );

@@ -231,7 +231,7 @@ describe('PGVERSION of the pods', () => {
     const at = (version: string) =>
       pgversion(
         buildEdited('v2.0.1/minimal-postgres-manifest.yaml', config, (raw) => {
-          raw.spec.postgresql.version = version;
+          (raw.spec as { postgresql: { version: string } }).postgresql.version = version;
         }).objects,
       );
     assert.equal(at('15'), '15');
