@@ -47,6 +47,7 @@ import { POSTGRES_TEAM } from '../../lib/model/postgres-team';
 import type { FunctionSpec, Trigger } from '../../lib/registry/functions';
 import { commonObjects, functionsByTrigger, rbacScope } from './common';
 import { FUNCTION_PORT, labels, selectorLabels, type DesiredObject } from './meta';
+import { functionsNetworkPolicy } from './network-policy';
 import type { DeployOptions } from './options';
 import { rbacForAccount } from './rbac';
 import { CONTAINER_SECURITY_CONTEXT, functionDeployment, functionService, POD_SECURITY_CONTEXT } from './workloads';
@@ -399,5 +400,6 @@ export function knativeObjects(options: DeployOptions): DesiredObject[] {
     ...postgresTeamSource(options),
     ...scheduled.map((spec) => pingSource(spec, options)),
     ...functions.map((spec) => trigger(spec, options)),
+    functionsNetworkPolicy([...functions.map((spec) => spec.name), 'dead-letter'], { type: 'knative' }, options),
   ];
 }

@@ -55,17 +55,20 @@ export function rbacName(operatorNamespace: string, account: string): string {
  * then the Broker, the event sources and the Triggers. `kubectl apply -f -` and `scripts/deploy` apply in this order.
  */
 const KIND_ORDER = [
+  'Namespace',
   'CustomResourceDefinition',
   'ClusterRole',
   'ServiceAccount',
   'Role',
   'RoleBinding',
   'ClusterRoleBinding',
+  'ConfigMap',
   'Service',
   'Deployment',
   'Function',
   'CronJob',
   'CronJobTrigger',
+  'NetworkPolicy',
   'Broker',
   'PingSource',
   'ApiServerSource',

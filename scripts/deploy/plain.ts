@@ -12,6 +12,7 @@
 import type { FunctionSpec } from '../../lib/registry/functions';
 import { commonObjects, functionsByTrigger, rbacScope } from './common';
 import { FUNCTION_PORT, labels, type DesiredObject } from './meta';
+import { cronCallerComponent, functionsNetworkPolicy } from './network-policy';
 import type { DeployOptions } from './options';
 import { bridgeRbac, operatorRbac } from './rbac';
 import {
@@ -58,13 +59,14 @@ export function cronJob(spec: FunctionSpec, options: DeployOptions): DesiredObje
       successfulJobsHistoryLimit: 3,
       failedJobsHistoryLimit: 1,
       jobTemplate: {
-        metadata: { labels: labels(spec.name) },
+        metadata: { labels: labels(cronCallerComponent(spec)) },
         spec: {
           backoffLimit: 2,
           activeDeadlineSeconds: options.timeoutSeconds + 60,
           ttlSecondsAfterFinished: 3600,
+          // Not the function's component: its Service would select these pods too.
           template: {
-            metadata: { labels: labels(spec.name) },
+            metadata: { labels: labels(cronCallerComponent(spec)) },
             spec: {
               restartPolicy: 'Never',
               automountServiceAccountToken: false,
@@ -107,5 +109,10 @@ export function plainObjects(options: DeployOptions): DesiredObject[] {
     ...bridgeRbac(rbacScope(options)),
     bridgeDeployment(options),
     ...scheduled.map((spec) => cronJob(spec, options)),
+    functionsNetworkPolicy(
+      [...resource, ...scheduled].map((spec) => spec.name),
+      { type: 'pods', components: ['bridge', ...scheduled.map(cronCallerComponent)] },
+      options,
+    ),
   ];
 }
