@@ -253,8 +253,13 @@ export async function syncRolesAndDatabases(
       applied = await applyRolesAndDatabases(session, state, {
         encryption: encryptionOf(cluster),
         teamsUnavailable: team && !team.ok ? { pamRoleName: ctx.config.pam_role_name } : undefined,
+        // Only when every source of team members was read: with the Teams API on but not asked (placeholder URL),
+        // its members are unknown, and deprecating them would lock out people who are still in the team.
         deprecation:
-          team?.ok && ctx.config.enable_team_member_deprecation && ctx.config.pam_role_name
+          team?.ok &&
+          !teamsApiNotAsked(ctx.config) &&
+          ctx.config.enable_team_member_deprecation &&
+          ctx.config.pam_role_name
             ? { pamRoleName: ctx.config.pam_role_name, suffix: ctx.config.role_deletion_suffix }
             : undefined,
         mayWrite: options.leaseHeld,
