@@ -25,6 +25,8 @@ export interface Applied {
   steps: StepEvent[];
   /** StatefulSet work a later sync finishes (e.g. the old StatefulSet is not gone yet) */
   pending?: string;
+  /** the StatefulSet was created by this pass and had no pods just before (`StatefulSetOutcome`) */
+  createdWithoutPods?: boolean;
 }
 
 /**
@@ -86,6 +88,7 @@ export async function applyChildren(
     );
     applied.steps.push(...outcome.events);
     applied.pending = outcome.pending;
+    applied.createdWithoutPods = outcome.createdWithoutPods;
     if (!outcome.written) continue;
     observed.set(key, outcome.written);
     record(action);

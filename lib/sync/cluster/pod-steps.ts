@@ -29,6 +29,8 @@ import type { PostgresqlObject } from './read-cluster';
  * @param raw the `postgresql` object as read (the rolling update keeps its condition and pause annotation there)
  * @param instances the manifest's instances, used when the StatefulSet has no replicas set
  * @param lease the cluster's Lease when held; without it nothing disruptive is done
+ * @param createdWithoutPods this pass created the StatefulSet and its selector had no pods just before: no LIST
+ *   (its first pod comes with a readiness change, which is delivered as an update)
  * @returns the steps' Events, condition and pending work; throws KubeApiError when the API fails
  */
 export async function podSteps(
@@ -38,10 +40,13 @@ export async function podSteps(
   observed: ObservedChildren,
   instances: number,
   lease: HeldLease | undefined,
+  createdWithoutPods = false,
 ): Promise<PodStepsOutcome> {
   const statefulSet: V1StatefulSet | undefined = observed.get(`StatefulSet/${cluster.metadata.name}`);
   if (!statefulSet) return { events: [] };
-  let pods = await listPods(ctx, cluster.metadata.namespace, podSelector(ctx, cluster, statefulSet));
+  let pods = createdWithoutPods
+    ? []
+    : await listPods(ctx, cluster.metadata.namespace, podSelector(ctx, cluster, statefulSet));
   const hash = statefulSet.spec?.template?.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION];
   const outdated = hash ? pods.filter((pod) => madeFromAnotherTemplate(pod, hash)) : [];
   const marked: StepReport[] = [];

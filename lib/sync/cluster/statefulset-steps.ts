@@ -37,6 +37,8 @@ export interface StatefulSetOutcome {
   events: StepEvent[];
   /** work a later sync finishes (e.g. the old StatefulSet is not gone yet) */
   pending?: string;
+  /** the StatefulSet was created, and no pod of its selector existed just before: none can be there yet to look at */
+  createdWithoutPods?: boolean;
 }
 
 /**
@@ -116,6 +118,7 @@ export async function syncStatefulSet(
     return outcome;
   }
   outcome.written = await ctx.client.apply(desired, ctx.signal);
+  if (!observed && pods.length === 0) outcome.createdWithoutPods = true;
   reportAdoption(ctx, namespace, name, change, report);
   return outcome;
 }

@@ -217,7 +217,15 @@ async function syncPass(
       await applyChildren(ctx, cluster, plan, observation.children, holding, applied, log);
     }
     const lease = holding.held ? holding.lease : undefined;
-    const rollout = await podSteps(ctx, raw, cluster, observation.children, plan.instances, lease);
+    const rollout = await podSteps(
+      ctx,
+      raw,
+      cluster,
+      observation.children,
+      plan.instances,
+      lease,
+      applied.createdWithoutPods,
+    );
     if (rollout.needsLease && !holding.held)
       return { ended: false, needsLease: 'a Patroni configuration or rolling update step', observation };
     // DDL and the Secrets of infrastructure roles are written under the Lease too: two syncs never run DDL at once.
