@@ -81,8 +81,22 @@ const short = (value: string) =>
   JSON.stringify(value.length > VALUE_CHARS ? `${value.slice(0, VALUE_CHARS - 3)}...` : value);
 
 /**
+ * Config keys whose values are credentials (Zalando's operator parameters: the logical backup's S3 and Azure keys,
+ * Scalyr's API key): a change of one is named in logs and Events, its value never.
+ */
+export const CREDENTIAL_KEYS: ReadonlySet<string> = new Set([
+  'logical_backup_s3_access_key_id',
+  'logical_backup_s3_secret_access_key',
+  'logical_backup_azure_storage_account_key',
+  'scalyr_api_key',
+]);
+
+/** @returns the value as logs and Events show it: cut, or `(hidden)` for a credential */
+const shown = (key: string, value: string) => (CREDENTIAL_KEYS.has(key) ? '(hidden)' : short(value));
+
+/**
  * @returns one line per change, e.g. `docker_image: "spilo:1" -> "spilo:2"`, `+workers: "4"`, `-debug_logging`;
- *   values cut to 40 characters
+ *   values cut to 40 characters, credentials (`CREDENTIAL_KEYS`) shown as `(hidden)`
  */
 export function describeConfigDiff(
   diff: ConfigDiff,
@@ -90,9 +104,9 @@ export function describeConfigDiff(
   after: ConfigData | undefined,
 ): string[] {
   return [
-    ...diff.added.map((k) => `+${k}: ${short(after![k]!)}`),
+    ...diff.added.map((k) => `+${k}: ${shown(k, after![k]!)}`),
     ...diff.removed.map((k) => `-${k}`),
-    ...diff.changed.map((k) => `${k}: ${short(before![k]!)} -> ${short(after![k]!)}`),
+    ...diff.changed.map((k) => `${k}: ${shown(k, before![k]!)} -> ${shown(k, after![k]!)}`),
   ];
 }
 

@@ -49,6 +49,12 @@ describe('last applied config', () => {
       'docker_image: "spilo:1" -> "spilo:2"',
     ]);
     assert.deepEqual(diffConfigData(undefined, { a: '1' }), { added: ['a'], removed: [], changed: [] });
+    const secret = { logical_backup_s3_secret_access_key: 'old-SECRET', scalyr_api_key: 'k1' };
+    const rotated = { logical_backup_s3_secret_access_key: 'new-SECRET', scalyr_api_key: 'k1', workers: '2' };
+    const lines = describeConfigDiff(diffConfigData(secret, rotated), secret, rotated);
+    assert.deepEqual(lines, ['+workers: "2"', 'logical_backup_s3_secret_access_key: (hidden) -> (hidden)']);
+    const added = describeConfigDiff(diffConfigData(undefined, rotated), undefined, rotated);
+    assert.ok(!added.join().includes('SECRET') && !added.join().includes('k1'), added.join());
   });
 
   it('names the Event about an invalid content after the content, in any key order', () => {
