@@ -5,9 +5,14 @@
  * - in sync: wall time of `syncFleet` when nothing drifted (5 runs: median, max) and its requests by verb
  *   (target: one LIST per kind and namespace scope, no write, under 5 s);
  * - drifted: 10 clusters made to drift in different ways (deleted Service, changed label, scaled StatefulSet,
- *   deleted Secret, edited PDB), then the wall time of the `syncFleet` run that repairs them, checked afterwards.
+ *   deleted Secret, edited PDB), then the wall time of the `syncFleet` run that repairs them, checked afterwards;
+ * - the bench process's peak RSS while `syncFleet` runs (its LISTs come in pages: `LIST_PAGE_SIZE`);
+ * - the operator in the loop (`operatorInTheLoop`): its start on the whole fleet, then single manifest changes.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { KubeClient, type KubeObject } from '../lib/k8s/client';
@@ -15,7 +20,9 @@ import { installCrd } from '../lib/k8s/crd';
 import { silentLogger } from '../lib/log/logger';
 import { parseOperatorConfig } from '../lib/model/config';
 import { derivedPasswords } from '../lib/sync/operator/passwords';
+import type { PostgresqlObject } from '../lib/sync/cluster/read-cluster';
 import { syncCluster } from '../lib/sync/cluster/sync-cluster';
+import { startLocal } from '../scripts/deploy/local';
 import { syncFleet, type FleetResult } from '../lib/sync/fleet/sync-fleet';
 import { summarize } from './stats';
 import { syncContext, type SyncContext } from '../lib/sync/context';
@@ -76,19 +83,24 @@ export async function benchFleet(clusters: number) {
   console.error(`bench fleet: creating and syncing ${clusters} clusters in ${namespace}...`);
   const setupStart = performance.now();
   await parallel(names, 16, async (name) => {
-    await client.create({ ...manifest, metadata: { name, namespace } });
-    const result = await syncCluster(ctx, namespace, name);
+    const added = await client.create<PostgresqlObject>({ ...manifest, metadata: { name, namespace } });
+    const result = await syncCluster(ctx, namespace, name, { added });
     if (result.outcome !== 'synced') throw new Error(`sync of ${name} ended ${result.outcome}: ${result.error}`);
   });
   const setupMs = performance.now() - setupStart;
 
   const options = { operatorNamespace: namespace, deadlineMs: 600_000, parallelism: 4 };
   const inSyncRuns: Array<{ ms: number; result: FleetResult }> = [];
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let peakRss = rssBefore;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
   for (let i = 0; i < 5; i++) {
     const start = performance.now();
     const result = await syncFleet(ctx, options);
     inSyncRuns.push({ ms: performance.now() - start, result });
   }
+  clearInterval(sampler);
   const steady = inSyncRuns.at(-1)!.result;
   if (steady.inSync !== clusters)
     throw new Error(
@@ -129,7 +141,10 @@ export async function benchFleet(clusters: number) {
       writes: writesOf(steady.requests),
       listsPerKindAndScope: (steady.requests.list ?? 0) / steady.scopes.length,
       scopes: steady.scopes,
+      rssBeforeMiB: mib(rssBefore),
+      peakRssMiB: mib(peakRss),
     },
+    operator: await operatorInTheLoop(client, namespace, names),
     drifted: {
       clusters: drifted.length,
       kinds: ways.map(([what]) => what),
@@ -143,6 +158,12 @@ export async function benchFleet(clusters: number) {
   };
   console.table({
     'set-up (create + first sync)': { clusters, 'wall ms': Math.round(setupMs), requests: '', writes: '' },
+    'syncFleet, all in sync: peak RSS MiB (before)': {
+      clusters,
+      'wall ms': '',
+      requests: `${report.inSync.peakRssMiB} (${report.inSync.rssBeforeMiB})`,
+      writes: '',
+    },
     'syncFleet, all in sync (median of 5)': {
       clusters,
       'wall ms': inSync.medianMs,
@@ -156,6 +177,84 @@ export async function benchFleet(clusters: number) {
       writes: writesOf(repair.requests),
     },
   });
+  if (report.operator) {
+    console.table({
+      'operator start: initial list delivered, every cluster synced': {
+        clusters,
+        'wall ms': report.operator.startMs,
+        requests: '',
+        writes: '',
+      },
+      'one manifest change → its StatefulSet (p50 of 5)': {
+        clusters,
+        'wall ms': report.operator.changeP50Ms,
+        requests: JSON.stringify(report.operator.changeMs),
+        writes: '',
+      },
+    });
+  }
   client.close();
   return report;
+}
+
+const mib = (bytes: number) => Math.round(bytes / 1048576);
+
+/**
+ * With `BENCH_FLEET_OPERATOR` unset or 1: the one-process operator (`npm start`'s) started on the fleet's namespace.
+ * Times its start (the bridge's initial list delivers every cluster as an add: until its queue is empty), then
+ * five manifest changes (`numberOfInstances` 2 → 3 of clusters spread over the fleet), each from the patch until the
+ * StatefulSet has the new replicas. Its process's peak RSS (VmHWM) at the end.
+ */
+async function operatorInTheLoop(client: KubeClient, namespace: string, names: string[]) {
+  if (process.env.BENCH_FLEET_OPERATOR === '0') return undefined;
+  const config = parse(readFileSync(configPath, 'utf8')) as KubeObject;
+  // No database on this plane: without pods the role step would wait for a master (answering 503) forever.
+  const data = { ...(config as { data: Record<string, string> }).data, enable_database_access: 'false' };
+  await client.apply({ ...config, metadata: { name: 'postgres-operator', namespace }, data });
+  execFileSync(
+    process.execPath,
+    [
+      fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url)),
+      fileURLToPath(new URL('../scripts/build.ts', import.meta.url)),
+      '--quiet',
+    ],
+    { stdio: 'ignore' },
+  );
+  const logDir = mkdtempSync(path.join(tmpdir(), 'bench-fleet-logs-'));
+  const started = performance.now();
+  const deployment = await startLocal({
+    logDir,
+    env: { OPERATOR_NAMESPACE: namespace, WATCHED_NAMESPACE: namespace, LOG_LEVEL: 'warn' },
+    mode: 'single',
+    readyTimeoutMs: 600_000,
+  });
+  try {
+    const bridge = deployment.bridge!;
+    const gauge = async (name: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    };
+    while ((await gauge('bridge_queue_depth')) + (await gauge('bridge_deliveries_in_flight')) > 0)
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    const startMs = Math.round(performance.now() - started);
+    const changeMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const name = names[Math.floor(((i + 0.5) * names.length) / 5)]!;
+      const ref = { kind: 'postgresql', namespace, name };
+      const t0 = performance.now();
+      await client.mergePatch(ref, { spec: { numberOfInstances: 3 } });
+      for (;;) {
+        const sts = await client.get<{ spec: { replicas: number } }>({ kind: 'StatefulSet', namespace, name });
+        if (sts?.spec.replicas === 3) break;
+        if (performance.now() - t0 > 60_000) throw new Error(`${name}: StatefulSet not scaled within 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      changeMs.push(Math.round(performance.now() - t0));
+    }
+    const status = readFileSync(`/proc/${bridge.child.pid}/status`, 'utf8');
+    const peakRssMiB = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
+    return { startMs, changeMs, changeP50Ms: [...changeMs].sort((a, b) => a - b)[2]!, peakRssMiB, logDir };
+  } finally {
+    await deployment.stop();
+  }
 }

@@ -7,6 +7,7 @@
  *
  * Source: runtime research §2 (Kubeless event/context), §3.3 (response contract); design §5.
  */
+import { setMaxListeners } from 'node:events';
 import { KubeClient } from '../k8s/client';
 import { functionSpec } from '../registry/functions';
 import { isRetryable } from '../k8s/errors';
@@ -119,6 +120,8 @@ export function defineHandler<P = unknown>(
     }
     const budget = deadlineMs(context, env);
     const signal = AbortSignal.timeout(budget);
+    // Every request of the invocation listens to it, a dozen at once when a sync reads a cluster.
+    setMaxListeners(100, signal);
     try {
       const kube = client();
       const prefetched = options.prefetch?.(event, kube, signal);
