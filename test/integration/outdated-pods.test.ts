@@ -31,9 +31,14 @@ after(async () => {
   if (ns) await deleteNamespace(ns);
 });
 
-/** A Running, Ready pod `<cluster>-0` with the cluster's labels and the given template hash annotation (if any). */
+/**
+ * A Running, Ready pod `<cluster>-0` with the cluster's labels, the given template hash annotation (if any) and the
+ * StatefulSet's Spilo image (a pod on another image is flagged whatever its hash: enable_lazy_spilo_upgrade is off).
+ */
 async function createPod(cluster: string, hash: string | undefined): Promise<void> {
   const name = `${cluster}-0`;
+  const sts = (await client.get({ kind: 'StatefulSet', namespace: ns, name: cluster }))!;
+  const image = (sts.spec.template.spec.containers as Array<{ image: string }>)[0]!.image;
   await client.create({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -43,7 +48,7 @@ async function createPod(cluster: string, hash: string | undefined): Promise<voi
       labels: { application: 'spilo', 'cluster-name': cluster, 'spilo-role': 'master', team: 'acid' },
       annotations: hash === undefined ? {} : { [POD_TEMPLATE_HASH_ANNOTATION]: hash },
     },
-    spec: { containers: [{ name: 'postgres', image: 'spilo' }] },
+    spec: { containers: [{ name: 'postgres', image }] },
   });
   await client.mergePatch(
     { kind: 'Pod', namespace: ns, name },

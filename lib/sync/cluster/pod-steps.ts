@@ -11,7 +11,7 @@
  */
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import type { HeldLease } from '../../k8s/lease';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { POD_TEMPLATE_HASH_ANNOTATION } from '../../model/annotations';
 import { ROLLING_UPDATE_ANNOTATION } from '../../builders';
 import { podsMarkedReport, type StepReport } from '../../plan/statefulset-events';
@@ -49,16 +49,22 @@ export async function podSteps(
     : await listPods(ctx, cluster.metadata.namespace, podSelector(ctx, cluster, statefulSet));
   const hash = statefulSet.spec?.template?.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION];
   const outdated = hash ? pods.filter((pod) => madeFromAnotherTemplate(pod, hash)) : [];
+  // Zalando v1.15.1 (syncStatefulSet): with enable_lazy_spilo_upgrade off, a pod still on another Spilo image than
+  // the StatefulSet's (left by a lazy upgrade, or made by Zalando's operator, without our template hash) is flagged.
+  const image = spiloImage(statefulSet.spec?.template?.spec);
+  const oldImage = ctx.config.enable_lazy_spilo_upgrade
+    ? []
+    : pods.filter((pod) => !outdated.includes(pod) && onAnotherImage(pod, image));
   const marked: StepReport[] = [];
-  if (outdated.length > 0) {
+  for (const [group, why] of [
+    [outdated, `they were made from an older pod template of StatefulSet ${cluster.metadata.name}`],
+    [oldImage, `they still run another Spilo image than ${image} (enable_lazy_spilo_upgrade is off)`],
+  ] as const) {
+    if (group.length === 0) continue;
     if (!lease) return { events: [], needsLease: true };
-    const flagged = new Set(await flagPodsForRollingUpdate(ctx, outdated, hash!));
+    const flagged = new Set(await flagPodsForRollingUpdate(ctx, group, hash ?? ''));
     pods = pods.map((pod) => (flagged.has(pod.metadata?.name ?? '') ? withFlag(pod) : pod));
-    const report = podsMarkedReport(
-      cluster.metadata.name,
-      [...flagged],
-      `they were made from an older pod template of StatefulSet ${cluster.metadata.name}`,
-    );
+    const report = podsMarkedReport(cluster.metadata.name, [...flagged], why);
     if (report) marked.push(report);
   }
   const patroni = await patroniConfigStep(ctx, cluster, pods, lease !== undefined);
@@ -83,6 +89,19 @@ const podSettled = (pod: V1Pod): boolean => isPodReady(pod) && !pod.metadata?.de
 function madeFromAnotherTemplate(pod: V1Pod, hash: string): boolean {
   const own = pod.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION];
   return own !== undefined && own !== hash && !isFlagged(pod) && !pod.metadata?.deletionTimestamp;
+}
+
+/** @returns the image of the Spilo container (named `postgres`, else the first), as Zalando's getPostgresContainer */
+function spiloImage(spec: V1PodSpec | undefined): string | undefined {
+  const containers = spec?.containers ?? [];
+  return (containers.find((c) => c.name === 'postgres') ?? containers[0])?.image;
+}
+
+/** @returns whether the pod runs another Spilo image than `image`, and is not flagged or being deleted yet */
+function onAnotherImage(pod: V1Pod, image: string | undefined): boolean {
+  if (!image || isFlagged(pod) || pod.metadata?.deletionTimestamp) return false;
+  const own = spiloImage(pod.spec);
+  return own !== undefined && own !== image;
 }
 
 /** @returns a copy of the pod as the flag patch left it */
