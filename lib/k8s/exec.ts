@@ -19,6 +19,8 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** the closing Status's message when the command failed (e.g. the kubelet's reason it could not run it) */
+  message?: string;
 }
 
 /** Which container of which pod. */
@@ -88,9 +90,10 @@ export async function execInPod(
     }, timeoutMs);
     new Exec(kubeConfig)
       .exec(target.namespace, target.pod, target.container, command, stdout, stderr, null, false, (status) => {
-        finish(() =>
-          resolve({ exitCode: exitCodeOf(status as ExecStatus), stdout: stdout.text(), stderr: stderr.text() }),
-        );
+        const { message } = status as ExecStatus;
+        const exitCode = exitCodeOf(status as ExecStatus);
+        const result = { exitCode, stdout: stdout.text(), stderr: stderr.text() };
+        finish(() => resolve(exitCode !== 0 && message ? { ...result, message } : result));
       })
       .then((ws) => {
         socket = ws;

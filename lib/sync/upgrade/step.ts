@@ -236,13 +236,16 @@ async function runUpgrade(
   });
 }
 
-/** @returns the last non-empty output line of a failed script (Zalando reports the log's last line), with its exit code */
+/**
+ * @returns the last non-empty output line of a failed script (Zalando reports the log's last line), else the exec's
+ *   own message (the command could not run), with the exit code
+ */
 function lastLine(result: ExecResult): string {
   const lines = `${result.stdout}\n${result.stderr}`
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
-  return `${lines.at(-1) ?? 'no output'} (exit code ${result.exitCode})`;
+  return `${lines.at(-1) ?? result.message ?? 'no output'} (exit code ${result.exitCode})`;
 }
 
 /** Runs Spilo's script as `postgres` in the master pod's container. */
