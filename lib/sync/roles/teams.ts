@@ -14,6 +14,8 @@
  * enable_postgres_team_crd, postgres_superuser_teams).
  */
 import type { V1Secret } from '@kubernetes/client-node';
+import type { KubeObject } from '../../k8s/client';
+import { KubeApiError } from '../../k8s/errors';
 import { watchedNamespaces } from '../../model/config';
 import type { Postgresql } from '../../model/postgresql';
 import { parsePostgresTeam, type PostgresTeamSpec } from '../../model/postgres-team';
@@ -43,19 +45,27 @@ export function teamsApiInUse(config: SyncContext['config']): boolean {
 }
 
 /**
- * @returns the merged PostgresTeam objects of the watched namespaces, and a warning per object that does not parse;
- *   throws KubeApiError when they cannot be listed
+ * @returns the merged PostgresTeam objects of the watched namespaces, and a warning per object that does not parse
+ *   (or that the CRD is not installed); throws KubeApiError when they cannot be listed
  */
 export async function readPostgresTeams(
   ctx: SyncContext,
   operatorNamespace: string,
 ): Promise<{ map: PostgresTeamMap; warnings: string[] }> {
   const watched = watchedNamespaces(ctx.config, operatorNamespace);
-  const lists = await Promise.all(
-    (watched === '*' ? [undefined] : watched).map((namespace) =>
-      ctx.client.list('PostgresTeam', namespace, undefined, ctx.signal),
-    ),
-  );
+  let lists: KubeObject[][];
+  try {
+    lists = await Promise.all(
+      (watched === '*' ? [undefined] : watched).map((namespace) =>
+        ctx.client.list('PostgresTeam', namespace, undefined, ctx.signal),
+      ),
+    );
+  } catch (error) {
+    // 404 on the collection: the CRD is not installed; say so instead of failing every role sync
+    if (!(error instanceof KubeApiError) || error.status !== 404) throw error;
+    const crd = 'the PostgresTeam CRD is not installed (manifests/postgresteam.crd.yaml)';
+    return { map: mergePostgresTeams([]), warnings: [`enable_postgres_team_crd is on but ${crd}`] };
+  }
   const specs: PostgresTeamSpec[] = [];
   const warnings: string[] = [];
   for (const raw of lists.flat()) {
