@@ -17,7 +17,7 @@
  * periods; the repair scan re-syncs clusters whose last sync failed):
  * https://github.com/zalando/postgres-operator/blob/v1.15.1/docs/administrator.md.
  */
-import { MAJOR_UPGRADE_CONDITION } from './major-upgrade';
+import { MAJOR_UPGRADE_CONDITION, UPGRADE_WAITS } from './major-upgrade';
 import type { DesiredObject } from '../builders';
 import { SYNC_NOW_ANNOTATION } from '../model/annotations';
 import type { OperatorConfig } from '../model/config';
@@ -100,10 +100,12 @@ export function fleetDecision(
   const rolling = findRolloutCondition(status?.conditions);
   if (rolling?.status === 'True' && rolling.reason !== 'Paused')
     return { action: 'sync', why: `rolling update: ${rolling.message}` };
-  // A major version upgrade that is due and not done: waiting for members, a maintenance window, or turned off
-  // (the next sync may find the mode turned on, or the cluster upgraded by hand).
+  // A major version upgrade that is due and waits for something a later sync may find (members, a maintenance
+  // window, a slot, the mode turned on or the cluster upgraded by hand). A failed, refused or standby one waits for
+  // a change of the object (its annotation or spec), which is an event of its own.
   const upgrade = status?.conditions?.find((c) => c.type === MAJOR_UPGRADE_CONDITION);
-  if (upgrade?.status === 'True') return { action: 'sync', why: `major version upgrade: ${upgrade.reason}` };
+  if (upgrade?.status === 'True' && UPGRADE_WAITS.has(upgrade.reason ?? ''))
+    return { action: 'sync', why: `major version upgrade: ${upgrade.reason}` };
 
   const found = diff();
   if (!found.valid)

@@ -224,6 +224,14 @@ export function runningVersionKnown(
   );
 }
 
+/** Reasons of a `MajorVersionUpgrade` condition that a later sync may resolve without a change of the object. */
+export const UPGRADE_WAITS: ReadonlySet<string> = new Set([
+  'Waiting',
+  'WaitingForMaintenanceWindow',
+  'WaitingForSlot',
+  'NotEnabled',
+]);
+
 /** What the step reports: the condition to store and the Event to record when it changed. */
 export interface MajorUpgradeReport {
   condition: Condition;

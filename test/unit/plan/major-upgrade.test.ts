@@ -11,6 +11,7 @@ import {
   type MajorUpgradeInputs,
 } from '../../../lib/plan/major-upgrade';
 import { buildEdited, referenceConfig } from '../reference';
+import { fleetDecision } from '../../../lib/plan/fleet';
 
 const manual = {
   major_version_upgrade_mode: 'manual',
@@ -242,5 +243,41 @@ describe('PGVERSION of the pods', () => {
     });
     assert.equal(at('15'), '17');
     assert.equal(at('16'), '16');
+  });
+});
+
+describe('fleet sync and the MajorVersionUpgrade condition', () => {
+  const inSync = {
+    valid: true as const,
+    drift: [],
+    statusChanges: false,
+    progress: '2 of 2 pods ready',
+    masterUp: true,
+  };
+  const config = { kubernetes_use_configmaps: false, enable_finalizers: true };
+  const withUpgrade = (reason: string) =>
+    fleetDecision(
+      {
+        deleting: false,
+        hasFinalizer: true,
+        generation: 3,
+        status: {
+          PostgresClusterStatus: 'Running',
+          observedGeneration: 3,
+          conditions: [{ type: 'MajorVersionUpgrade', status: 'True', reason, message: 'm' }],
+        },
+      },
+      () => inSync,
+      config,
+    );
+
+  it('syncs a cluster whose upgrade waits for something a later sync may find', () => {
+    for (const reason of ['Waiting', 'WaitingForMaintenanceWindow', 'WaitingForSlot', 'NotEnabled']) {
+      assert.deepEqual(withUpgrade(reason), { action: 'sync', why: `major version upgrade: ${reason}` });
+    }
+  });
+
+  it('leaves a failed, refused or standby upgrade to a change of the object', () => {
+    for (const reason of ['Failed', 'Refused', 'StandbyCluster']) assert.equal(withUpgrade(reason), undefined);
   });
 });
