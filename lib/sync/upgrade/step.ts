@@ -55,6 +55,8 @@ const SPILO_CONTAINER = 'postgres';
 const CRITICAL_OPERATION_LABEL = 'critical-operation';
 /** How long the upgrade script may run when the invocation has no deadline (ms). */
 const DEFAULT_UPGRADE_TIMEOUT_MS = 120_000;
+/** Time (ms) an invocation must have left to start the upgrade script (Zalando: "usually well under one minute"). */
+const MIN_UPGRADE_TIME_MS = 60_000;
 /** Seconds after which a held upgrade looks again (members catching up after the rolling update). */
 const LOOK_AGAIN_SECONDS = 5;
 
@@ -158,6 +160,12 @@ export async function majorUpgradeStep(
   }
   if (decision.kind === 'hold') return held(report, decision);
   if (!lease) return { events: [], needsLease: true };
+  const left = ctx.deadline === undefined ? Infinity : ctx.deadline - ctx.now().getTime();
+  if (left < MIN_UPGRADE_TIME_MS) {
+    // An exec cut short by the deadline would record a failure while the script goes on in the pod.
+    const message = `the upgrade waits for a call with at least ${MIN_UPGRADE_TIME_MS / 1000} s left`;
+    return held(report, { kind: 'hold', reason: 'Waiting', message, retry: true });
+  }
   const key = { namespace: cluster.metadata.namespace, name: cluster.metadata.name };
   const slot = await takeRolloutSlot(ctx, key);
   if (!slot.granted) {
