@@ -51,7 +51,9 @@ export const BUNDLE_MODULE = 'handler';
  */
 export const DEFAULT_SYNC_SCHEDULE = '*/5 * * * *';
 
-// Syncs read Nodes (a switchover candidate must not sit on a node going away) and take rollout slots.
+// Syncs read Nodes (a switchover candidate must not sit on a node going away) and take rollout slots; a sync that
+// finds the object being deleted finalizes it (an add or update of an object with deletionTimestamp), so the
+// functions that sync also hold the cleanup's deletes.
 const clusterLogic = [READ_OPERATOR_CONFIG, SYNC_CLUSTER, FINALIZE_CLUSTER, GET_NODES, ROLLOUT_SLOTS];
 /** Fleet sync: cluster logic plus its cursor. */
 const fleetLogic = [...clusterLogic, FLEET_CURSOR];
@@ -76,7 +78,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     name: 'on-delete',
     export: 'onDelete',
     trigger: { type: 'resource', resource: 'postgresql', actions: ['delete'] },
-    permissions: clusterLogic,
+    // Only the cleanup (finalizeCluster): no sync, so it cannot create or update a cluster's objects.
+    permissions: [READ_OPERATOR_CONFIG, FINALIZE_CLUSTER],
     description: 'a postgresql object is being deleted: clean up its children and remove the finalizer',
   },
   {

@@ -31,16 +31,27 @@ export interface RuleGroup {
   rules: PolicyRule[];
 }
 
+/**
+ * Recording an Event: created, and when the same Event is recorded again its count is raised (a GET, then a JSON
+ * patch: lib/k8s/events.ts), as client-go's EventRecorder does.
+ */
+const EVENT_VERBS = ['create', 'get', 'patch'];
+
 /** Name of the ClusterRole the database pods' ServiceAccount is bound to (Zalando's default `postgres-pod`). */
 export const POD_CLUSTER_ROLE = 'postgres-pod';
 
-/** Read the operator ConfigMap and the password key Secret (created on first use). */
+/** Name of the password key Secret in the operator namespace (lib/sync/operator/passwords.ts). */
+export const PASSWORD_KEY_SECRET = 'postgres-operator-password-key';
+
+/** Read the operator ConfigMap and the password key Secret (created on first use). Every function loads both. */
 export const READ_OPERATOR_CONFIG: RuleGroup = {
   name: 'read-operator-config',
   scope: 'operator',
   rules: [
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
-    { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create'] },
+    // The password key Secret (lib/sync/operator/passwords.ts): read by name; `create` cannot be limited to a name.
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [PASSWORD_KEY_SECRET] },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
   ],
 };
 
@@ -49,7 +60,8 @@ export const SYNC_CLUSTER: RuleGroup = {
   name: 'sync-cluster',
   scope: 'namespace',
   rules: [
-    { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list', 'watch', 'patch'] },
+    // No `watch`: the functions never watch, the event bridge and the sources do (WATCH_POSTGRESQLS).
+    { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list', 'patch'] },
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls/status'], verbs: ['get', 'patch'] },
     // The role step reads PostgresTeam objects (enable_postgres_team_crd).
     { apiGroups: ['acid.zalan.do'], resources: ['postgresteams'], verbs: ['list'] },
@@ -70,7 +82,7 @@ export const SYNC_CLUSTER: RuleGroup = {
       verbs: ['bind'],
       resourceNames: [POD_CLUSTER_ROLE],
     },
-    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['events'], verbs: EVENT_VERBS },
     // StatefulSet updates: orphaning re-create, rolling-update flags and pod annotations, volume growth; the rolling
     // update recreates flagged pods (lib/sync/rolling-update.ts).
     { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['delete'] },
@@ -126,7 +138,7 @@ export const RECORD_OPERATOR_CONFIG: RuleGroup = {
   rules: [
     { apiGroups: [''], resources: ['configmaps'], verbs: ['patch'] },
     // Events about the ConfigMap (changed, invalid: looked up first, so one invalid content is reported once).
-    { apiGroups: [''], resources: ['events'], verbs: ['get', 'create'] },
+    { apiGroups: [''], resources: ['events'], verbs: EVENT_VERBS },
   ],
 };
 
@@ -141,7 +153,7 @@ export const MOVE_MASTER: RuleGroup = {
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get'] },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
-    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['events'], verbs: EVENT_VERBS },
   ],
 };
 
@@ -150,7 +162,9 @@ export const FINALIZE_CLUSTER: RuleGroup = {
   name: 'finalize-cluster',
   scope: 'namespace',
   rules: [
-    { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list', 'patch'] },
+    // Read the object, remove the finalizer (JSON patch); the delete guard's message goes to status.
+    { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'patch'] },
+    { apiGroups: ['acid.zalan.do'], resources: ['postgresqls/status'], verbs: ['patch'] },
     { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['get', 'list', 'delete'] },
     { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'list', 'delete'] },
     {
@@ -158,8 +172,10 @@ export const FINALIZE_CLUSTER: RuleGroup = {
       resources: ['services', 'endpoints', 'configmaps', 'secrets', 'pods', 'persistentvolumeclaims'],
       verbs: ['get', 'list', 'delete'],
     },
+    // Secrets and PVCs that outlive the cluster lose their owner reference to it (a JSON patch).
+    { apiGroups: [''], resources: ['secrets', 'persistentvolumeclaims'], verbs: ['patch'] },
     { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'delete'] },
-    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['events'], verbs: EVENT_VERBS },
   ],
 };
 
@@ -177,7 +193,7 @@ export const FIND_MASTER_PODS: RuleGroup = {
   rules: [
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list'] },
-    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['events'], verbs: EVENT_VERBS },
   ],
 };
 

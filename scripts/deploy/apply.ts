@@ -22,6 +22,8 @@ const KINDS: Record<string, { plural: string; namespaced: boolean }> = {
   CustomResourceDefinition: { plural: 'customresourcedefinitions', namespaced: false },
   Deployment: { plural: 'deployments', namespaced: true },
   Function: { plural: 'functions', namespaced: true },
+  Namespace: { plural: 'namespaces', namespaced: false },
+  NetworkPolicy: { plural: 'networkpolicies', namespaced: true },
   PingSource: { plural: 'pingsources', namespaced: true },
   Role: { plural: 'roles', namespaced: true },
   RoleBinding: { plural: 'rolebindings', namespaced: true },

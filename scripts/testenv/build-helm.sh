@@ -18,12 +18,18 @@ if [ ! -x "$BIN_DIR/helm" ]; then
   mkdir -p "$BIN_DIR"
   log "building helm $HELM_VERSION (first time only; a few minutes on 2 cores)"
   start=$(date +%s)
-  # Helm's go.mod has no replace directives, so `go install module@version` builds it as released.
-  # The version string is what `helm version` prints; the chart's kubeVersion checks read it too.
+  # Helm's go.mod has no replace directives, so `go install module@version` builds it as released. As Helm's
+  # Makefile does, the version string is set, and the Kubernetes version `helm template` assumes without a cluster
+  # is the one of the client-go it is built with (else it says v1.20 and a chart's kubeVersion check fails).
+  gomod=$("$GO" mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  minor=$(sed -n 's/^[[:space:]]*k8s.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$gomod" | head -1)
+  [ -n "$minor" ] || { log "cannot find the client-go version in $gomod"; exit 1; }
+  flags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    flags="$flags -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+  done
   tmp=$(mktemp -d "$BIN_DIR/build.XXXXXX")
-  CGO_ENABLED=0 GOBIN="$tmp" "$GO" install -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
-    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
+  CGO_ENABLED=0 GOBIN="$tmp" "$GO" install -trimpath -ldflags "$flags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
   mv "$tmp/helm" "$BIN_DIR/helm"
   rmdir "$tmp"
   log "built helm in $(( $(date +%s) - start ))s"

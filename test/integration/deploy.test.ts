@@ -14,6 +14,7 @@ import { defaultOptions, repoRoot, type DeployOptions } from '../../scripts/depl
 import { bridgeRbac, rbacFor } from '../../scripts/deploy/rbac';
 import { generate, render } from '../../scripts/deploy/targets';
 import { toYaml } from '../../scripts/deploy/yaml';
+import { canI } from './access-review';
 import { createNamespace, kubectl, requireTestenv, waitCrdsEstablished } from './testenv';
 
 const knativeDir = fileURLToPath(new URL('../fixtures/knative/', import.meta.url));
@@ -38,41 +39,6 @@ function serverDryRun(yaml: string) {
     ],
     yaml,
   );
-}
-
-/** One request to authorize, as in a SubjectAccessReview's resourceAttributes. */
-interface Access {
-  verb: string;
-  group?: string;
-  resource: string;
-  subresource?: string;
-  name?: string;
-  namespace?: string;
-}
-
-/**
- * @param account `namespace:name` of a ServiceAccount
- * @returns whether the API server's authorizer lets the account's token do it (a SubjectAccessReview with the
- *   user and groups a ServiceAccount token carries)
- */
-async function canI(client: KubeClient, account: string, access: Access): Promise<boolean> {
-  const [namespace] = account.split(':');
-  const review = await client.request<{ status: { allowed: boolean } }>({
-    verb: 'create',
-    kind: 'SubjectAccessReview',
-    method: 'POST',
-    path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-    body: {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SubjectAccessReview',
-      spec: {
-        user: `system:serviceaccount:${account}`,
-        groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
-        resourceAttributes: { group: '', ...access },
-      },
-    },
-  });
-  return review.status.allowed;
 }
 
 describe('deploy targets on the API server', () => {

@@ -15,7 +15,7 @@
  */
 import { stringify } from 'yaml';
 import { postgresqlCrd, postgresTeamCrd } from '../common';
-import type { DesiredObject } from '../meta';
+import { labels, type DesiredObject } from '../meta';
 import { HOST_RESOURCES } from '../workloads';
 import { packageVersion, type DeployOptions } from '../options';
 import { generate } from '../targets';
@@ -40,7 +40,8 @@ const TOLERATIONS = 'sentinel-tolerations';
 const INLINE: Array<[string, string]> = [
   [IMAGE, '{{ printf "%s:%s" $.Values.image.repository ($.Values.image.tag | default $.Chart.AppVersion) }}'],
   [PULL, '{{ $.Values.image.pullPolicy }}'],
-  [WATCHED_LIST, '{{ join "," $.Values.watchedNamespaces }}'],
+  // Sorted, as the deploy options sort them.
+  [WATCHED_LIST, '{{ join "," (sortAlpha $.Values.watchedNamespaces) }}'],
   [REPLICAS, '{{ $.Values.replicas }}'],
   [NS, '{{ $.Release.Namespace }}'],
 ];
@@ -53,10 +54,11 @@ const BLOCKS: Array<[string, string]> = [
 ];
 
 type Container = { env?: Array<{ name: string; value?: string }>; resources?: unknown };
-type PodSpec = { containers: Container[]; nodeSelector?: unknown; tolerations?: unknown };
+/** The fields of a pod spec the chart makes configurable. */
+export type PodSpec = { containers: Container[]; nodeSelector?: unknown; tolerations?: unknown };
 
-/** @returns the pod spec of a Deployment or a CronJob, if the object has one */
-function podSpecOf(object: DesiredObject): PodSpec | undefined {
+/** @returns the pod spec of a Deployment or a CronJob (the object's own, not a copy), if the object has one */
+export function podSpecOf(object: DesiredObject): PodSpec | undefined {
   type Template = { template?: { spec?: PodSpec } };
   const spec = object.spec as (Template & { jobTemplate?: { spec?: Template } }) | undefined;
   if (object.kind === 'Deployment') return spec?.template?.spec;
@@ -183,6 +185,8 @@ export function chartFiles(): Map<string, string> {
     appVersion: version,
     kubeVersion: '>=1.27.0-0',
   };
+  const labelLines = (component: string) =>
+    Object.entries(labels(component)).map(([name, value]) => `    ${name}: ${value}`);
   const configMap = [
     header,
     'apiVersion: v1',
@@ -191,9 +195,7 @@ export function chartFiles(): Map<string, string> {
     `  name: ${CONFIG_MAP}`,
     '  namespace: {{ $.Release.Namespace }}',
     '  labels:',
-    '    app.kubernetes.io/component: config',
-    '    app.kubernetes.io/name: postgres-operator-functions',
-    '    app.kubernetes.io/part-of: postgres-operator-functions',
+    ...labelLines('config'),
     'data:',
     '  {{- range $key, $value := $.Values.configuration }}',
     '  {{ $key }}: {{ $value | toString | quote }}',
@@ -207,6 +209,8 @@ export function chartFiles(): Map<string, string> {
     'kind: Namespace',
     'metadata:',
     '  name: {{ $.Release.Namespace }}',
+    '  labels:',
+    ...labelLines('namespace'),
     '{{- end }}',
     '',
   ].join('\n');

@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { packageFiles, stalePackageFiles } from '../../../scripts/deploy/packages/index';
 import { LAYOUTS, layoutObjects } from '../../../scripts/deploy/packages/kustomize';
 import { generate } from '../../../scripts/deploy/targets';
+import { objectPath } from '../../../scripts/deploy/apply';
 import { packageOptions } from '../../../scripts/deploy/packages/install-objects';
 
 describe('installation packages', () => {
@@ -30,6 +31,10 @@ describe('installation packages', () => {
       assert.doesNotMatch(text, /sentinel-/, file);
       if (file.startsWith('config/')) for (const doc of parseAllDocuments(text)) assert.deepEqual(doc.errors, [], file);
     }
+  });
+
+  it('npm run deploy can apply every kind the packages hold', () => {
+    for (const layout of Object.keys(LAYOUTS)) for (const object of layoutObjects(layout)) objectPath(object);
   });
 
   it('a stale file is reported by name', () => {

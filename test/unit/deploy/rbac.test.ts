@@ -2,7 +2,8 @@
 // the right namespaces, and nothing else; the bridge only reads; the pod ClusterRole covers Patroni.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeRules, type PolicyRule, type RuleScope } from '../../../lib/registry/rbac';
+import { mergeRules, PASSWORD_KEY_SECRET, type PolicyRule, type RuleScope } from '../../../lib/registry/rbac';
+import { PASSWORD_KEY_SECRET as SECRET_READ_BY_SYNC } from '../../../lib/sync/operator/passwords';
 import { FUNCTIONS, functionSpec } from '../../../lib/registry/functions';
 import { bridgeRbac, postgresPodClusterRole, rbacFor } from '../../../scripts/deploy/rbac';
 import { allows, grantsOf } from './fixtures';
@@ -16,6 +17,10 @@ function roleGrants(objects: ReturnType<typeof rbacFor>, kind: 'Role' | 'Cluster
 }
 
 describe('rbacFor', () => {
+  it('the password key Secret the rules name is the one the functions read', () => {
+    assert.equal(PASSWORD_KEY_SECRET, SECRET_READ_BY_SYNC);
+  });
+
   for (const spec of FUNCTIONS) {
     it(`${spec.name}: every Role holds exactly the verbs of its groups for that place`, () => {
       const objects = rbacFor(spec, scope);
@@ -130,12 +135,11 @@ describe('rbacFor', () => {
     );
     const account = 'pgo/on-node-drain';
     assert.equal(allows(objects, account, { verb: 'list', group: '', resource: 'pods', namespace: 'anywhere' }), true);
-    // The password key Secret is only readable where it lives.
-    assert.equal(allows(objects, account, { verb: 'get', group: '', resource: 'secrets', namespace: 'pgo' }), true);
-    assert.equal(
-      allows(objects, account, { verb: 'get', group: '', resource: 'secrets', namespace: 'anywhere' }),
-      false,
-    );
+    // The password key Secret is only readable where it lives, and no other Secret there.
+    const key = { verb: 'get', group: '', resource: 'secrets', name: PASSWORD_KEY_SECRET };
+    assert.equal(allows(objects, account, { ...key, namespace: 'pgo' }), true);
+    assert.equal(allows(objects, account, { ...key, namespace: 'anywhere' }), false);
+    assert.equal(allows(objects, account, { ...key, namespace: 'pgo', name: 'other' }), false);
   });
 
   it('the operator namespace, also watched, gets one Role with the rules merged', () => {
