@@ -1,5 +1,5 @@
 // Least privilege, answered by the real API server's RBAC authorizer: for each function's ServiceAccount (and the
-// bridge's), every verb on every resource the operator touches, in the operator namespace, a watched namespace, a
+// bridge's and each Knative source's), every verb on every resource the operator touches, in the operator namespace, a watched namespace, a
 // namespace not watched and cluster-wide, is allowed exactly when the table below says the code uses it. The table
 // is written from the code paths (the file named beside each line), not from lib/registry/rbac.ts, so a rule
 // granting more than the code uses, or less, fails here.
@@ -9,7 +9,8 @@ import { KubeClient } from '../../lib/k8s/client';
 import { FUNCTIONS } from '../../lib/registry/functions';
 import { applyObjects } from '../../scripts/deploy/apply';
 import { DEPLOY_FIELD_MANAGER } from '../../scripts/deploy/meta';
-import { bridgeRbac, postgresPodClusterRole, rbacFor } from '../../scripts/deploy/rbac';
+import { defaultOptions } from '../../scripts/deploy/options';
+import { generate } from '../../scripts/deploy/targets';
 import { canI } from './access-review';
 import { createNamespace, deleteNamespace, requireTestenv } from './testenv';
 
@@ -41,6 +42,7 @@ const RESOURCES: Record<string, string> = {
 };
 // `bind` on the ClusterRole postgres-pod is granted by a Role: asked in a namespace, as a RoleBinding's creation does.
 const CLUSTER_SCOPED = new Set(['nodes']);
+const RBAC_KINDS = ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'];
 const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'bind'];
 
 /** One line of the table: verbs on a resource at a place, optionally only the object of that name. */
@@ -145,6 +147,13 @@ const TABLE: Record<string, Grant[]> = {
     g('get list watch', 'configmaps', 'operator'),
     g('get list watch', 'nodes', 'cluster'),
   ],
+  // The knative target's ApiServerSources: each watches its one resource (Knative's adapter lists and watches).
+  'on-create-source': [g('get list watch', 'postgresqls', 'watched')],
+  'on-update-source': [g('get list watch', 'postgresqls', 'watched')],
+  'on-delete-source': [g('get list watch', 'postgresqls', 'watched')],
+  'on-operator-config-change-source': [g('get list watch', 'configmaps', 'operator')],
+  'on-node-drain-source': [g('get list watch', 'nodes', 'cluster')],
+  'postgres-team-source': [g('get list watch', 'postgresteams', 'watched')],
 };
 
 /** @returns whether the table lets an account do `verb` on a resource at a place (on the named object, if any) */
@@ -160,6 +169,7 @@ function expected(account: string, verb: string, resource: string, place: Place,
 
 describe('least privilege per function, answered by the API server', () => {
   let client: KubeClient;
+  let accounts: string[] = [];
   const places = new Map<Place, string | undefined>();
 
   before(async () => {
@@ -172,12 +182,20 @@ describe('least privilege per function, answered by the API server', () => {
       .set('watched', watched)
       .set('elsewhere', 'lp-not-watched')
       .set('cluster', undefined);
-    const scope = { namespace: operator, watchedNamespaces: [watched] };
-    await applyObjects(client, [
-      postgresPodClusterRole(),
-      ...FUNCTIONS.flatMap((spec) => rbacFor(spec, scope)),
-      ...bridgeRbac(scope),
-    ]);
+    // Every account the targets make: plain --per-function (functions and bridge) and knative (functions, sources).
+    const options = {
+      ...defaultOptions(),
+      namespace: operator,
+      configMap: { namespace: operator, name: 'postgres-operator' },
+      watchedNamespaces: [watched],
+      includeCrd: false,
+    };
+    const rbac = [
+      ...generate('plain', { ...options, perFunction: true }),
+      ...generate('knative', options).filter((o) => o.metadata.name.includes('-source')),
+    ].filter((o) => RBAC_KINDS.includes(o.kind));
+    accounts = [...new Set(rbac.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name))].sort();
+    await applyObjects(client, rbac);
   });
   after(async () => {
     for (const place of ['operator', 'watched'] as const) await deleteNamespace(places.get(place)!);
@@ -199,7 +217,8 @@ describe('least privilege per function, answered by the API server', () => {
   }
 
   test('the table names every account the deploy targets create', () => {
-    assert.deepEqual(Object.keys(TABLE).sort(), [...FUNCTIONS.map((f) => f.name), 'postgres-operator-bridge'].sort());
+    assert.deepEqual(Object.keys(TABLE).sort(), accounts);
+    for (const spec of FUNCTIONS) assert.ok(accounts.includes(spec.name), spec.name);
   });
 
   for (const account of Object.keys(TABLE)) {
