@@ -1,8 +1,8 @@
 // Least privilege, answered by the real API server's RBAC authorizer: for each function's ServiceAccount (and the
-// bridge's and each Knative source's), every verb on every resource the operator touches, in the operator namespace, a watched namespace, a
-// namespace not watched and cluster-wide, is allowed exactly when the table below says the code uses it. The table
-// is written from the code paths (the file named beside each line), not from lib/registry/rbac.ts, so a rule
-// granting more than the code uses, or less, fails here.
+// bridge's and each Knative source's), every verb on every resource the operator touches, in the operator
+// namespace, a watched namespace, a namespace not watched and cluster-wide, is allowed exactly when the table below
+// says the code uses it. The table is written from the code paths (the file named beside each line), not from
+// lib/registry/rbac.ts, so a rule granting more than the code uses, or less, fails here.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { KubeClient } from '../../lib/k8s/client';
