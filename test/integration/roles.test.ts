@@ -316,7 +316,18 @@ describe('roles and databases from every source (SCRAM)', () => {
     assert.equal(result.roles!.statements, 1);
     assert.equal(ddlCount(server), before + 1);
     assert.equal(await server.login('foo_user', chosen), true);
+    const told = (await rolesCondition(client, namespace, cluster))!;
+    assert.equal(told.reason, 'SyncedWithWarnings');
+    assert.ok(
+      told.message!.includes(
+        `role "foo_user" logged in with a password other than its Secret's; the Secret's password was set`,
+      ),
+      told.message,
+    );
+    const events = await client.list('Event', namespace);
+    assert.ok(events.some((e) => e.type === 'Warning' && e.message.includes(`role "foo_user" logged in with`)));
     assert.equal((await sync()).roles!.statements, 0);
+    assert.ok(!(await rolesCondition(client, namespace, cluster))!.message!.includes('foo_user'), 'said once');
   });
 
   test('flags removed from a role by hand come back; flags the manifest does not ask for are left alone', async () => {
@@ -541,6 +552,7 @@ describe('when not to connect', () => {
   });
 
   test('kubernetes_use_configmaps: waits for a ready pod labelled spilo-role=master', async () => {
+    const sts = async () => (await client.get({ kind: 'StatefulSet', namespace, name: 'acid-cm' }))!;
     await applyManifest(manifest('acid-cm'), namespace);
     const config = configWith({ kubernetes_use_configmaps: 'true' });
     await syncCluster(syncContext(client, config), namespace, 'acid-cm');
@@ -556,7 +568,8 @@ describe('when not to connect', () => {
         namespace,
         labels: { application: 'spilo', 'cluster-name': 'acid-cm', 'spilo-role': 'master' },
       },
-      spec: { containers: [{ name: 'postgres', image: 'spilo' }] },
+      // the StatefulSet's image: a pod on another one would be flagged and recreated (enable_lazy_spilo_upgrade off)
+      spec: { containers: [{ name: 'postgres', image: (await sts()).spec.template.spec.containers[0].image }] },
     };
     await client.create(pod);
     await client.mergePatch(

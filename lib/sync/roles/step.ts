@@ -288,10 +288,12 @@ export async function syncRolesAndDatabases(
       );
     }
 
+    // What the server showed first (a password that was not the Secret's, a missing group): an Event keeps only the
+    // first 1024 characters of the message.
     const notes = [
+      ...applied.notes.map((n) => n.message),
       ...infrastructure.errors,
       ...state.notes.map((n) => n.message),
-      ...applied.notes.map((n) => n.message),
       ...(team?.ok ? team.warnings : []),
       ...(pooler && cluster.spec.standby
         ? [`the pooler's ${pooler.schema}.user_lookup is not installed: a standby cluster is read-only`]
