@@ -62,7 +62,8 @@ export const SYNC_CLUSTER: RuleGroup = {
   rules: [
     // No `watch`: the functions never watch, the event bridge and the sources do (WATCH_POSTGRESQLS).
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list', 'patch'] },
-    { apiGroups: ['acid.zalan.do'], resources: ['postgresqls/status'], verbs: ['get', 'patch'] },
+    // Status is written (a merge patch of the subresource), never read through it: the object carries it.
+    { apiGroups: ['acid.zalan.do'], resources: ['postgresqls/status'], verbs: ['patch'] },
     // The role step reads PostgresTeam objects (enable_postgres_team_crd).
     { apiGroups: ['acid.zalan.do'], resources: ['postgresteams'], verbs: ['list'] },
     { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'create', 'patch'] },

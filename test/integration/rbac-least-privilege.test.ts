@@ -96,7 +96,7 @@ const SYNC = [
   ...OPERATOR_CONTEXT,
   ...FINALIZE,
   g('get list patch', 'postgresqls', 'watched'), // read, finalizer, sync-now annotation; fleet lists
-  g('get patch', 'postgresqls/status', 'watched'),
+  g('patch', 'postgresqls/status', 'watched'), // lib/sync/cluster/status.ts
   g('list', 'postgresteams', 'watched'), // roles/teams.ts
   g('get list create patch delete', 'statefulsets', 'watched'), // apply, orphaning re-create
   g('get list create patch delete', 'deployments', 'watched'), // the connection pooler
