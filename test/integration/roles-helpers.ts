@@ -54,3 +54,11 @@ export function connectRolesTo(server: TestPostgres, namespace: string): void {
     OPERATOR_NAMESPACE: namespace,
   });
 }
+
+/** @returns a `postgresql` manifest of team acid, one instance, PostgreSQL 17, with `spec` added */
+export const clusterManifest = (name: string, spec: Record<string, unknown> = {}) => ({
+  apiVersion: 'acid.zalan.do/v1',
+  kind: 'postgresql',
+  metadata: { name },
+  spec: { teamId: 'acid', numberOfInstances: 1, volume: { size: '1Gi' }, postgresql: { version: '17' }, ...spec },
+});

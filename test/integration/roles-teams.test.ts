@@ -14,7 +14,7 @@ import type { Condition } from '../../lib/model/postgresql';
 import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluster';
 import { applyManifest, installCrd, syncContext, testClient } from './operator';
 import { startPostgres, type TestPostgres } from './postgres';
-import { connectRolesTo, masterUp, password, secretOf, superuserFromSecret } from './roles-helpers';
+import { clusterManifest, connectRolesTo, masterUp, password, secretOf, superuserFromSecret } from './roles-helpers';
 import { applyTeamsToken, TeamsApi } from './roles-teams-api';
 import { createNamespace, deleteNamespace, kubectl } from './testenv';
 
@@ -112,19 +112,10 @@ describe('PostgresTeam, member deprecation, owner roles, infrastructure Secrets,
       'CREATE ROLE admin NOLOGIN CREATEDB; CREATE ROLE zalandos NOLOGIN; CREATE ROLE cron_admin NOLOGIN',
     );
     await applyManifest(
-      {
-        apiVersion: 'acid.zalan.do/v1',
-        kind: 'postgresql',
-        metadata: { name: cluster },
-        spec: {
-          teamId: 'acid',
-          numberOfInstances: 1,
-          volume: { size: '1Gi' },
-          postgresql: { version: '17' },
-          users: { app: [], owner_user: [], reader: [] },
-          databases: { appdb: 'owner_user' },
-        },
-      },
+      clusterManifest(cluster, {
+        users: { app: [], owner_user: [], reader: [] },
+        databases: { appdb: 'owner_user' },
+      }),
       namespace,
     );
     assert.equal((await sync()).pending?.startsWith('waiting for the master pod'), true);

@@ -9,7 +9,15 @@ import type { Condition } from '../../lib/model/postgresql';
 import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluster';
 import { applyManifest, installCrd, reference, syncContext, testClient } from './operator';
 import { startPostgres, type TestPostgres } from './postgres';
-import { connectRolesTo, ddlCount, masterUp, password, secretOf, superuserFromSecret } from './roles-helpers';
+import {
+  clusterManifest,
+  connectRolesTo,
+  ddlCount,
+  masterUp,
+  password,
+  secretOf,
+  superuserFromSecret,
+} from './roles-helpers';
 import { applyTeamsToken, TeamsApi } from './roles-teams-api';
 import { createNamespace, deleteNamespace } from './testenv';
 
@@ -116,33 +124,24 @@ describe('roles and databases from every source (SCRAM)', () => {
     const admin = await server.admin();
     await admin.query('CREATE ROLE admin NOLOGIN CREATEDB; CREATE ROLE zalandos NOLOGIN');
     await applyManifest(
-      {
-        apiVersion: 'acid.zalan.do/v1',
-        kind: 'postgresql',
-        metadata: { name: cluster },
-        spec: {
-          teamId: 'acid',
-          numberOfInstances: 1,
-          volume: { size: '1Gi' },
-          postgresql: { version: '17' },
-          users: {
-            zalando: ['superuser', 'createdb'],
-            foo_user: [],
-            flags_all: ['inherit', 'LOGIN', 'createrole', 'CREATEDB', 'replication', 'bypassrls'],
-            flags_no: ['NOSUPERUSER', 'noinherit', 'nocreaterole', 'nocreatedb', 'noreplication', 'nobypassrls'],
-            group_role: ['nologin'],
-            batman: ['createrole'],
-            admin: [],
-            postgres: [],
-          },
-          databases: {
-            foo: 'zalando',
-            bar_db: 'foo_user',
-            // (a hostile database name makes the manifest Invalid before any write: the bad-input corpus has it)
-            orphan: 'nobody',
-          },
+      clusterManifest(cluster, {
+        users: {
+          zalando: ['superuser', 'createdb'],
+          foo_user: [],
+          flags_all: ['inherit', 'LOGIN', 'createrole', 'CREATEDB', 'replication', 'bypassrls'],
+          flags_no: ['NOSUPERUSER', 'noinherit', 'nocreaterole', 'nocreatedb', 'noreplication', 'nobypassrls'],
+          group_role: ['nologin'],
+          batman: ['createrole'],
+          admin: [],
+          postgres: [],
         },
-      },
+        databases: {
+          foo: 'zalando',
+          bar_db: 'foo_user',
+          // (a hostile database name makes the manifest Invalid before any write: the bad-input corpus has it)
+          orphan: 'nobody',
+        },
+      }),
       namespace,
     );
   });
@@ -418,19 +417,11 @@ describe('roles with md5 passwords', () => {
     namespace = await createNamespace('roles-md5');
     connectRolesTo(server, namespace);
     await applyManifest(
-      {
-        apiVersion: 'acid.zalan.do/v1',
-        kind: 'postgresql',
-        metadata: { name: cluster },
-        spec: {
-          teamId: 'acid',
-          numberOfInstances: 2,
-          volume: { size: '1Gi' },
-          postgresql: { version: '17' },
-          users: { app_user: [], app_owner: ['createdb'] },
-          databases: { app: 'app_owner' },
-        },
-      },
+      clusterManifest(cluster, {
+        numberOfInstances: 2,
+        users: { app_user: [], app_owner: ['createdb'] },
+        databases: { app: 'app_owner' },
+      }),
       namespace,
     );
   });
@@ -511,18 +502,8 @@ describe('when not to connect', () => {
     await deleteNamespace(namespace);
   });
 
-  const manifest = (name: string, instances = 1) => ({
-    apiVersion: 'acid.zalan.do/v1',
-    kind: 'postgresql',
-    metadata: { name },
-    spec: {
-      teamId: 'acid',
-      numberOfInstances: instances,
-      volume: { size: '1Gi' },
-      postgresql: { version: '17' },
-      users: { u: [] },
-    },
-  });
+  const manifest = (name: string, instances = 1) =>
+    clusterManifest(name, { numberOfInstances: instances, users: { u: [] } });
 
   test('enable_database_access false: no condition, nothing pending', async () => {
     await applyManifest(manifest('acid-noaccess'), namespace);
