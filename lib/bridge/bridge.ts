@@ -3,7 +3,10 @@
  * on Nodes turn every change into a CloudEvent (ApiServerSource Resource format) POSTed to the function the
  * registry names for it, through the per-object delivery queue; a local cron calls periodic-sync. The initial
  * list of every informer delivers each existing object as `add`, so what changed while the bridge was down is
- * not lost. When the ConfigMap's `watched_namespace` changes, the postgresql informers follow.
+ * not lost; a `postgresql` object listed that way that an operator synced before (it has a status) asks for one
+ * fleet sync (periodic-sync) instead of a sync of its own, so a restart among thousands of clusters costs a LIST
+ * per kind plus the clusters that differ. When the ConfigMap's `watched_namespace` changes, the postgresql
+ * informers follow.
  *
  * Source: Knative Eventing ApiServerSource (https://knative.dev/docs/eventing/sources/apiserversource/), whose
  * Resource-mode CloudEvents every function accepts; the bridge is this project's own stand-in for it, so the same
@@ -22,10 +25,12 @@ import { ResilientInformer, type InformerBackoff, type InformerHandlers } from '
 import { createBridgeMetrics, type BridgeMetrics } from './metrics';
 import {
   ClusterTracker,
+  FLEET_SYNC_TARGET,
   NodeTracker,
   objectKey,
   routeChange,
   StatefulSetTracker,
+  wasSynced,
   type WatchedResource,
 } from './routing';
 import { PostgresTeamTracker, POSTGRES_TEAM_TARGET } from './postgres-teams';
@@ -129,8 +134,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     metrics.events.inc({ resource: 'schedule', action: 'tick' });
     queue.push({
       key: 'schedule/periodic-sync',
-      target: 'periodic-sync',
-      url: targets['periodic-sync'],
+      target: FLEET_SYNC_TARGET,
+      url: targets[FLEET_SYNC_TARGET],
       request: cronRequest(),
       mergeable: true,
       delayMs: 0,
@@ -175,6 +180,20 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const change = { resource, action, object };
     const routes = routeChange(change, nodes, statefulSets, clusters);
     if (routes.length === 0) return;
+    if (resource === 'postgresql' && action === 'add' && wasSynced(object) && targets[FLEET_SYNC_TARGET]) {
+      // Listed, not created: the bridge's start or an informer's restart lists every cluster again. One fleet sync
+      // (a LIST per kind, then only the clusters that differ) instead of a full sync of each, merged while it waits.
+      queue.push({
+        key: 'schedule/periodic-sync',
+        target: FLEET_SYNC_TARGET,
+        url: targets[FLEET_SYNC_TARGET],
+        request: cronRequest(),
+        mergeable: true,
+        delayMs: coalesceMs,
+        description: `fleet sync for listed clusters (${describe(action, resource, object)})`,
+      });
+      return;
+    }
     // One event per change: every function it goes to sees the same ce-id.
     const request = binaryRequest(toCloudEvent(change, { source: options.source, configVersion }));
     for (const route of routes) {

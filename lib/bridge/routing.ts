@@ -24,6 +24,17 @@ export type WatchedResource = 'postgresql' | 'operator-configmap' | 'node' | 'st
 /** The function a cluster's StatefulSet readiness change goes to. */
 export const READINESS_TARGET = 'on-update';
 
+/** The function that syncs every cluster at once: the cron's, and the bridge's for clusters it lists again. */
+export const FLEET_SYNC_TARGET = 'periodic-sync';
+
+/**
+ * @returns whether an operator synced the `postgresql` object before (it has a status): its `add` comes from a list
+ *   (the bridge starting, an informer restarting), not from its creation, so the fleet sync's diff covers it
+ */
+export function wasSynced(object: KubeObject): boolean {
+  return (object as { status?: unknown }).status !== undefined;
+}
+
 /** One change seen by an informer. For `delete`, `object` is the last state the informer knew. */
 export interface ObjectChange {
   resource: WatchedResource;

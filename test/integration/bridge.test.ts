@@ -268,6 +268,41 @@ describe('event bridge', () => {
     assert.equal(changed.event!.data!.spec.numberOfInstances, 2, 'its current state');
   });
 
+  test('after a restart, clusters synced before (they have a status) are covered by one fleet sync, not a sync each', async () => {
+    const known = ['acid-known-a', 'acid-known-b', 'acid-known-c'];
+    for (const name of known) {
+      await client.create(cluster(name));
+      await client.mergePatch(
+        { kind: 'postgresql', namespace, name },
+        { status: { PostgresClusterStatus: 'Running' } },
+        'status',
+      );
+    }
+    await recorder.waitFor('on-create of each', () => known.every((n) => recorder.about('on-create', n).length > 0));
+    await bridge!.stop();
+    bridge = undefined;
+    await client.create(cluster('acid-new-while-down'));
+    const seen = recorder.received.length;
+
+    bridge = await startBridge(options());
+    await bridge.ready;
+    await recorder.waitFor('on-create of the new object', () => recorder.about('on-create', 'acid-new-while-down')[0]);
+    const fleet = await recorder.waitFor('a fleet sync', () =>
+      recorder.received.slice(seen).find((r) => r.fn === 'periodic-sync'),
+    );
+    assert.equal(fleet.headers['event-namespace'], 'cronjobtrigger.kubeless.io', 'the cron event');
+    await sleep(1_000);
+    const after = recorder.received.slice(seen);
+    assert.deepEqual(
+      after
+        .filter((r) => r.fn === 'on-create' && known.includes(String(r.event?.name ?? '')))
+        .map((r) => r.event?.name),
+      [],
+      'no sync of its own for a cluster synced before',
+    );
+    assert.ok(after.filter((r) => r.fn === 'periodic-sync').length <= 2, 'the listed clusters merged');
+  });
+
   test('the operator ConfigMap: add and update reach on-operator-config-change; a new watched namespace is followed', async () => {
     const other = await createNamespace('bridge-other');
     try {
