@@ -12,7 +12,6 @@ import {
   FLEET_CURSOR,
   GET_NODES,
   MOVE_MASTER,
-  READ_NODES,
   READ_OPERATOR_CONFIG,
   RECORD_OPERATOR_CONFIG,
   ROLLOUT_SLOTS,
@@ -93,7 +92,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     name: 'on-node-drain',
     export: 'onNodeDrain',
     trigger: { type: 'resource', resource: 'node', actions: ['add', 'update'] },
-    permissions: [READ_OPERATOR_CONFIG, READ_NODES, FIND_MASTER_PODS, MOVE_MASTER],
+    permissions: [READ_OPERATOR_CONFIG, GET_NODES, FIND_MASTER_PODS, MOVE_MASTER],
     description: 'a Node changed: when it is going away, switch the master pods on it over to replicas on ready nodes',
   },
   {

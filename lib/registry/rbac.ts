@@ -151,7 +151,8 @@ export const MOVE_MASTER: RuleGroup = {
   name: 'move-master',
   scope: 'namespace',
   rules: [
-    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+    // The cluster's pods listed by label, a candidate deleted with a uid precondition (lib/sync/drain/move-master.ts).
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'delete'] },
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get'] },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
     { apiGroups: [''], resources: ['events'], verbs: EVENT_VERBS },
@@ -166,25 +167,17 @@ export const FINALIZE_CLUSTER: RuleGroup = {
     // Read the object, remove the finalizer (JSON patch); the delete guard's message goes to status.
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'patch'] },
     { apiGroups: ['acid.zalan.do'], resources: ['postgresqls/status'], verbs: ['patch'] },
-    { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['get', 'list', 'delete'] },
-    { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'list', 'delete'] },
-    {
-      apiGroups: [''],
-      resources: ['services', 'endpoints', 'configmaps', 'secrets', 'pods', 'persistentvolumeclaims'],
-      verbs: ['get', 'list', 'delete'],
-    },
+    // The children listed by the cluster's labels and deleted; Patroni's objects (`-leader`, `-config`, ...), which
+    // may lack the labels, read by name too.
+    { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['list', 'delete'] },
+    { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['list', 'delete'] },
+    { apiGroups: [''], resources: ['secrets', 'pods', 'persistentvolumeclaims'], verbs: ['list', 'delete'] },
+    { apiGroups: [''], resources: ['services', 'endpoints', 'configmaps'], verbs: ['get', 'list', 'delete'] },
     // Secrets and PVCs that outlive the cluster lose their owner reference to it (a JSON patch).
     { apiGroups: [''], resources: ['secrets', 'persistentvolumeclaims'], verbs: ['patch'] },
-    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'delete'] },
+    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list', 'delete'] },
     { apiGroups: [''], resources: ['events'], verbs: EVENT_VERBS },
   ],
-};
-
-/** `onNodeDrain`: read Nodes (cluster-scoped) to tell whether one is going away. */
-export const READ_NODES: RuleGroup = {
-  name: 'read-nodes',
-  scope: 'cluster',
-  rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list'] }],
 };
 
 /** `onNodeDrain`: find the master pods on a node and record an Event on their cluster. */
@@ -192,13 +185,16 @@ export const FIND_MASTER_PODS: RuleGroup = {
   name: 'find-master-pods',
   scope: 'namespace',
   rules: [
-    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
-    { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+    { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get'] },
     { apiGroups: [''], resources: ['events'], verbs: EVENT_VERBS },
   ],
 };
 
-/** Syncs: get the Nodes of a cluster's pods, so a switchover candidate is not one on a node going away. */
+/**
+ * Syncs and `onNodeDrain`: get a Node by name (lib/sync/pods/nodes.ts), to tell whether it is going away (a
+ * switchover candidate must not sit on one; a master on one is moved). Nodes are never listed by a function.
+ */
 export const GET_NODES: RuleGroup = {
   name: 'get-nodes',
   scope: 'cluster',

@@ -191,7 +191,7 @@ describe('deploy targets on the API server', () => {
 
     test('on-node-drain reads Nodes and pods, and cannot delete a StatefulSet or patch a postgresql', async () => {
       const account = `${operatorNs}:on-node-drain`;
-      assert.equal(await canI(client, account, { verb: 'list', resource: 'nodes' }), true);
+      assert.equal(await canI(client, account, { verb: 'get', resource: 'nodes', name: 'node-1' }), true);
       assert.equal(await canI(client, account, { verb: 'list', resource: 'pods', namespace: watched[1] }), true);
       for (const namespace of [...watched, operatorNs]) {
         assert.equal(

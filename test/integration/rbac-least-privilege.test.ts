@@ -75,18 +75,12 @@ const EVENTS = (place: Place) => [g('create get patch', 'events', place)];
 const FINALIZE = [
   g('get patch', 'postgresqls', 'watched'),
   g('patch', 'postgresqls/status', 'watched'),
-  ...[
-    'cronjobs',
-    'deployments',
-    'statefulsets',
-    'pods',
-    'poddisruptionbudgets',
-    'endpoints',
-    'services',
-    'configmaps',
-  ].map((r) => g('get list delete', r, 'watched')),
-  g('get list delete patch', 'secrets', 'watched'),
-  g('get list delete patch', 'persistentvolumeclaims', 'watched'),
+  ...['cronjobs', 'deployments', 'statefulsets', 'pods', 'poddisruptionbudgets'].map((r) =>
+    g('list delete', r, 'watched'),
+  ),
+  ...['endpoints', 'services', 'configmaps'].map((r) => g('get list delete', r, 'watched')), // Patroni's by name
+  g('list delete patch', 'secrets', 'watched'),
+  g('list delete patch', 'persistentvolumeclaims', 'watched'),
   ...EVENTS('watched'),
 ];
 
@@ -105,9 +99,9 @@ const SYNC = [
   g('get list create patch delete', 'endpoints', 'watched'),
   g('get list create patch delete', 'secrets', 'watched'), // users' Secrets; the pooler's removed
   g('get list create patch delete', 'poddisruptionbudgets', 'watched'),
-  g('get list patch delete', 'pods', 'watched'), // rolling-update flags, recreate
+  g('list patch delete', 'pods', 'watched'), // rolling-update flags, recreate
   g('get create', 'pods/exec', 'watched'), // the major version upgrade (get before Kubernetes 1.31)
-  g('get list patch delete', 'persistentvolumeclaims', 'watched'), // volume growth
+  g('list patch delete', 'persistentvolumeclaims', 'watched'), // volume growth
   g('get list create', 'serviceaccounts', 'watched'), // the pod ServiceAccount
   g('get list create', 'rolebindings', 'watched'), // its RoleBinding to postgres-pod
   g('bind', 'clusterroles', 'watched', 'postgres-pod'),
@@ -133,9 +127,9 @@ const TABLE: Record<string, Grant[]> = {
   // lib/sync/drain/move-master.ts: the Node, the master pods, the cluster's Lease, the candidate pod recreated.
   'on-node-drain': [
     ...OPERATOR_CONTEXT,
-    g('get list', 'nodes', 'cluster'),
-    g('get list delete', 'pods', 'watched'),
-    g('get list', 'postgresqls', 'watched'),
+    g('get', 'nodes', 'cluster'),
+    g('list delete', 'pods', 'watched'),
+    g('get', 'postgresqls', 'watched'),
     g('get create patch', 'leases', 'watched'),
     ...EVENTS('watched'),
   ],

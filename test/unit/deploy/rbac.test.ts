@@ -46,7 +46,7 @@ describe('rbacFor', () => {
     });
   }
 
-  it('on-node-drain cannot delete StatefulSets or write postgresqls anywhere, but reads Nodes cluster-wide', () => {
+  it('on-node-drain cannot delete StatefulSets or write postgresqls anywhere, but gets Nodes cluster-wide', () => {
     const objects = rbacFor(functionSpec('on-node-drain'), scope);
     const account = 'pgo/on-node-drain';
     for (const namespace of ['pgo', 'apps', 'data', 'elsewhere']) {
@@ -59,7 +59,9 @@ describe('rbacFor', () => {
         false,
       );
     }
-    assert.equal(allows(objects, account, { verb: 'list', group: '', resource: 'nodes' }), true);
+    // It gets the Node it was called about by name; the bridge or the source watches them.
+    assert.equal(allows(objects, account, { verb: 'get', group: '', resource: 'nodes', name: 'node-1' }), true);
+    assert.equal(allows(objects, account, { verb: 'list', group: '', resource: 'nodes' }), false);
     assert.equal(allows(objects, account, { verb: 'list', group: '', resource: 'pods', namespace: 'apps' }), true);
     assert.equal(
       allows(objects, account, { verb: 'list', group: '', resource: 'pods', namespace: 'elsewhere' }),
