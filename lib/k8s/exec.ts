@@ -46,6 +46,26 @@ export function exitCodeOf(status: ExecStatus): number {
   return Number.isInteger(code) ? code : 1;
 }
 
+/**
+ * @returns an Error for what the WebSocket layer rejected with: an Error, an ErrorEvent-like object with a `message`
+ *   (or an HTTP refusal's `statusCode`), or anything else as JSON
+ */
+export function asError(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const e = error as { message?: unknown; statusCode?: unknown; status?: unknown };
+  if (typeof e?.message === 'string' && e.message) return new Error(e.message);
+  if (e?.statusCode !== undefined || e?.status !== undefined) {
+    return new Error(`the exec was refused: HTTP ${String(e.statusCode ?? e.status)}`);
+  }
+  let text: string;
+  try {
+    text = JSON.stringify(error);
+  } catch {
+    text = String(error);
+  }
+  return new Error(`the exec failed: ${text}`);
+}
+
 /** A Writable that keeps what it is given as text, at most `limit` characters (the last ones). */
 function collector(limit: number): Writable & { text: () => string } {
   let text = '';
@@ -100,8 +120,8 @@ export async function execInPod(
         ws.on('close', () =>
           finish(() => reject(new Error(`the exec stream of pod ${target.pod} closed without an exit status`))),
         );
-        ws.on('error', (error: Error) => finish(() => reject(error)));
+        ws.on('error', (error: unknown) => finish(() => reject(asError(error))));
       })
-      .catch((error: unknown) => finish(() => reject(error instanceof Error ? error : new Error(String(error)))));
+      .catch((error: unknown) => finish(() => reject(asError(error))));
   });
 }
