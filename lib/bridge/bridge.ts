@@ -20,7 +20,7 @@ import { configLocation } from '../sync/operator/config';
 import { binaryRequest, cronRequest, toCloudEvent } from './cloudevent';
 import { operatorSettings, type OperatorSettings, type Targets } from './config';
 import { startPeriodicTrigger, type PeriodicTrigger } from './cron';
-import { DeliveryQueue, fetchSender, type Clock, type RetryPolicy, type Sender } from './delivery-queue';
+import { DeliveryQueue, fetchSender, type Clock, type Delivery, type RetryPolicy, type Sender } from './delivery-queue';
 import { ResilientInformer, type InformerBackoff, type InformerHandlers } from './informers';
 import { createBridgeMetrics, type BridgeMetrics } from './metrics';
 import {
@@ -93,6 +93,17 @@ const describe = (action: string, resource: string, object: KubeObject): string 
   `${action} ${resource} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`;
 
 /**
+ * @param version the operator ConfigMap's resourceVersion as the bridge knows it (undefined: none seen)
+ * @returns the delivery with its CloudEvent extension `configversion` (header `ce-configversion`) set to it, so a
+ *   warm function reuses the config it parsed at that version without a GET (`lib/sync/operator/config.ts`)
+ */
+export function withConfigVersion(delivery: Delivery, version: string | undefined): Delivery {
+  const { 'ce-configversion': _previous, ...headers } = delivery.request.headers;
+  if (version) headers['ce-configversion'] = version;
+  return { ...delivery, request: { ...delivery.request, headers } };
+}
+
+/**
  * Starts a bridge: serves metrics, starts the informers and the cron.
  * @returns once the metrics port is bound (await `ready` for the initial lists); rejects when it cannot be
  *   bound or the schedule is invalid
@@ -105,8 +116,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const coalesceMs = options.coalesceMs ?? 200;
   const location = configLocation(env);
   const operatorNamespace = env.OPERATOR_NAMESPACE || 'default';
+  const send = options.send ?? fetchSender;
   const queue = new DeliveryQueue({
-    send: options.send ?? fetchSender,
+    // Each attempt carries the operator ConfigMap's version as the bridge knows it now, not when the change was
+    // queued: a delivery retried for minutes must not make a function reuse a config that has changed since.
+    send: (delivery, signal) => send(withConfigVersion(delivery, configVersion), signal),
     metrics,
     log,
     concurrency: options.concurrency,
@@ -165,7 +179,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         key: objectKey('postgresql', cluster),
         target: POSTGRES_TEAM_TARGET,
         url: targets[POSTGRES_TEAM_TARGET],
-        request: binaryRequest(toCloudEvent(change, { source: options.source, configVersion })),
+        request: binaryRequest(toCloudEvent(change, { source: options.source })),
         mergeable: true,
         delayMs: coalesceMs,
         description: `${describe(action, 'postgresteam', object)}: roles of ${describe('update', 'postgresql', cluster)}`,
@@ -195,7 +209,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       return;
     }
     // One event per change: every function it goes to sees the same ce-id.
-    const request = binaryRequest(toCloudEvent(change, { source: options.source, configVersion }));
+    const request = binaryRequest(toCloudEvent(change, { source: options.source }));
     for (const route of routes) {
       if (route.reasons) log.info('node is going away', { node: object.metadata?.name, reasons: route.reasons });
       queue.push({

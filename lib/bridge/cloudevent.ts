@@ -63,11 +63,6 @@ export interface EventIdentity {
   id?: string;
   /** `ce-time`; default now */
   time?: Date;
-  /**
-   * the operator ConfigMap's `resourceVersion` as the sender last saw it (extension `configversion`): a warm function
-   * that parsed that version already uses it without reading the ConfigMap again (`lib/sync/operator/config.ts`)
-   */
-  configVersion?: string;
 }
 
 /** @returns the change as a CloudEvent 1.0 of ApiServerSource's Resource mode */
@@ -89,7 +84,6 @@ export function toCloudEvent(change: ObjectChange, identity: EventIdentity = {})
     // Not ApiServerSource's: says that this sender also delivers every readiness change of a cluster's
     // StatefulSet as an update (lib/bridge/routing.ts), so a function need not ask to be called again for that.
     readinesswatch: 'statefulset',
-    ...(identity.configVersion ? { configversion: identity.configVersion } : {}),
   });
 }
 

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
-import { startBridge } from '../../../lib/bridge/bridge';
+import { startBridge, withConfigVersion } from '../../../lib/bridge/bridge';
 import type { Delivery } from '../../../lib/bridge/delivery-queue';
 import { counterValue } from '../../../lib/bridge/metrics';
 import { KubeClient } from '../../../lib/k8s/client';
@@ -69,5 +69,26 @@ describe('bridge without an API server', () => {
       /invalid periodic-sync schedule "sometimes"/,
     );
     client.close();
+  });
+});
+
+describe('the config version sent with each attempt', () => {
+  const delivery = (headers: Record<string, string>): Delivery => ({
+    key: 'postgresql/ns/a',
+    target: 'on-create',
+    url: 'http://127.0.0.1:1/on-create',
+    request: { headers, body: '{}' },
+    mergeable: false,
+    delayMs: 0,
+    description: 'add postgresql ns/a',
+  });
+
+  it("is the bridge's current one, not the one of the attempt before; none when no ConfigMap was seen", () => {
+    const queued = delivery({ 'ce-id': '1', 'ce-configversion': '100' });
+    const sent = withConfigVersion(queued, '250');
+    assert.equal(sent.request.headers['ce-configversion'], '250');
+    assert.equal(sent.request.headers['ce-id'], '1');
+    assert.equal(queued.request.headers['ce-configversion'], '100', 'the queued delivery is not changed');
+    assert.equal(withConfigVersion(queued, undefined).request.headers['ce-configversion'], undefined);
   });
 });
