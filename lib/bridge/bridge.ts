@@ -92,6 +92,9 @@ export interface Bridge {
 const describe = (action: string, resource: string, object: KubeObject): string =>
   `${action} ${resource} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`;
 
+/** The function that applies a change of the operator ConfigMap. */
+const CONFIG_CHANGE_TARGET = 'on-operator-config-change';
+
 /**
  * @param version the operator ConfigMap's resourceVersion as the bridge knows it (undefined: none seen)
  * @returns the delivery with its CloudEvent extension `configversion` (header `ce-configversion`) set to it, so a
@@ -120,7 +123,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const queue = new DeliveryQueue({
     // Each attempt carries the operator ConfigMap's version as the bridge knows it now, not when the change was
     // queued: a delivery retried for minutes must not make a function reuse a config that has changed since.
-    send: (delivery, signal) => send(withConfigVersion(delivery, configVersion), signal),
+    // The config change function compares the ConfigMap with what was applied: it always reads it.
+    send: (delivery, signal) =>
+      send(withConfigVersion(delivery, delivery.target === CONFIG_CHANGE_TARGET ? undefined : configVersion), signal),
     metrics,
     log,
     concurrency: options.concurrency,
@@ -142,19 +147,22 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   let healthy = false;
   let stopping = false;
 
-  const schedule = options.schedule === false ? undefined : (options.schedule ?? DEFAULT_SYNC_SCHEDULE);
-  const triggerPeriodicSync = () => {
-    if (stopping) return;
-    metrics.events.inc({ resource: 'schedule', action: 'tick' });
+  /** Queues a periodic-sync call (a cron event), merged with one already waiting. */
+  const requestFleetSync = (delayMs: number, description: string) =>
     queue.push({
       key: 'schedule/periodic-sync',
       target: FLEET_SYNC_TARGET,
       url: targets[FLEET_SYNC_TARGET],
       request: cronRequest(),
       mergeable: true,
-      delayMs: 0,
-      description: 'periodic-sync tick',
+      delayMs,
+      description,
     });
+  const schedule = options.schedule === false ? undefined : (options.schedule ?? DEFAULT_SYNC_SCHEDULE);
+  const triggerPeriodicSync = () => {
+    if (stopping) return;
+    metrics.events.inc({ resource: 'schedule', action: 'tick' });
+    requestFleetSync(0, 'periodic-sync tick');
   };
   // Validate the schedule before anything starts.
   const cron: PeriodicTrigger | undefined =
@@ -197,15 +205,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (resource === 'postgresql' && action === 'add' && wasSynced(object) && targets[FLEET_SYNC_TARGET]) {
       // Listed, not created: the bridge's start or an informer's restart lists every cluster again. One fleet sync
       // (a LIST per kind, then only the clusters that differ) instead of a full sync of each, merged while it waits.
-      queue.push({
-        key: 'schedule/periodic-sync',
-        target: FLEET_SYNC_TARGET,
-        url: targets[FLEET_SYNC_TARGET],
-        request: cronRequest(),
-        mergeable: true,
-        delayMs: coalesceMs,
-        description: `fleet sync for listed clusters (${describe(action, resource, object)})`,
-      });
+      requestFleetSync(coalesceMs, `fleet sync for listed clusters (${describe(action, resource, object)})`);
       return;
     }
     // One event per change: every function it goes to sees the same ce-id.
@@ -320,17 +320,18 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       fieldSelector: `metadata.name=${location.name}`,
     },
     {
+      // The config first: a delivery may be sent at once, with the version the bridge then knows.
       add: (object) => {
-        deliver('operator-configmap', 'add', object);
         applyConfig(object);
+        deliver('operator-configmap', 'add', object);
       },
       update: (object) => {
-        deliver('operator-configmap', 'update', object);
         applyConfig(object);
+        deliver('operator-configmap', 'update', object);
       },
       delete: (object) => {
-        deliver('operator-configmap', 'delete', object);
         applyConfig(undefined);
+        deliver('operator-configmap', 'delete', object);
       },
     },
     log,
