@@ -144,7 +144,8 @@ export async function benchFleet(clusters: number) {
       rssBeforeMiB: mib(rssBefore),
       peakRssMiB: mib(peakRss),
     },
-    operator: await operatorInTheLoop(client, namespace, names),
+    operator: undefined as Awaited<ReturnType<typeof operatorInTheLoop>>,
+    operatorError: undefined as string | undefined,
     drifted: {
       clusters: drifted.length,
       kinds: ways.map(([what]) => what),
@@ -177,6 +178,12 @@ export async function benchFleet(clusters: number) {
       writes: writesOf(repair.requests),
     },
   });
+  try {
+    report.operator = await operatorInTheLoop(client, namespace, names);
+  } catch (error) {
+    report.operatorError = (error as Error).message;
+    console.error(`bench fleet: the operator part failed: ${report.operatorError}`);
+  }
   if (report.operator) {
     console.table({
       'operator start: initial list delivered, every cluster synced': {
@@ -230,9 +237,14 @@ async function operatorInTheLoop(client: KubeClient, namespace: string, names: s
   });
   try {
     const bridge = deployment.bridge!;
+    // A scrape refused or cut while the process is busy counts as "not idle yet".
     const gauge = async (name: string) => {
-      const text = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
-      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      try {
+        const text = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
+        return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      } catch {
+        return 1;
+      }
     };
     while ((await gauge('bridge_queue_depth')) + (await gauge('bridge_deliveries_in_flight')) > 0)
       await new Promise((resolve) => setTimeout(resolve, 200));
