@@ -1,5 +1,6 @@
 // Fleet sync: one LIST per kind, an in-memory diff of every cluster, syncs only where something drifted or failed,
 // a deadline that leaves work for the next run, which starts where this one stopped.
+import { OWNED_KINDS } from '../../lib/sync/cluster/observe';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
@@ -77,9 +78,9 @@ describe('fleet sync', () => {
     assert.equal(result.inSync, FLEET, JSON.stringify(result.items.slice(0, 3)));
     assert.deepEqual(result.items, []);
     assert.equal(writes(result), 0);
-    // postgresql + 6 owned kinds + ServiceAccount + RoleBinding, once each, and the 800 Secrets (four roles each) in
+    // postgresql + the owned kinds + ServiceAccount + RoleBinding, once each, and the 800 Secrets (four roles each) in
     // two pages of 500; one GET for the cursor
-    assert.deepEqual(result.requests, { get: 1, list: 10 });
+    assert.deepEqual(result.requests, { get: 1, list: OWNED_KINDS.length + 4 });
   });
 
   test('exactly the 5 drifted clusters receive writes, and a second run writes nothing', async () => {
@@ -259,7 +260,7 @@ describe('fleet sync across namespaces', () => {
     const second = await syncFleet(parsed(), { operatorNamespace: a });
     assert.deepEqual(second.sharedCreated, [`${a}/ServiceAccount/postgres-pod`, `${b}/ServiceAccount/postgres-pod`]);
     assert.deepEqual(second.items, [], 'a namespace-wide change is made once, not per cluster');
-    assert.equal(second.requests.list, 18, 'nine kinds, two scopes');
+    assert.equal(second.requests.list, 2 * (OWNED_KINDS.length + 3), 'every kind once per scope, two scopes');
     const account = await client.get({ kind: 'ServiceAccount', namespace: b, name: 'postgres-pod' });
     assert.equal(account!.metadata!.annotations!['eks.amazonaws.com/role-arn'], 'arn:aws:iam::123456789012:role/other');
     assert.equal(account!.metadata!.labels!.team, 'db', 'the rest is left alone');
