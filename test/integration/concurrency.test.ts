@@ -23,6 +23,23 @@ describe('concurrent syncs', () => {
   });
   after(() => client.close());
 
+  /** Creates the cluster's Lease held by `someone-else`, renewed now for 30 s (a live invocation). */
+  const holdLease = (c: { namespace: string; name: string }) => {
+    const now = microTime(new Date());
+    return client.create({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: leaseName(c.name), namespace: c.namespace },
+      spec: {
+        holderIdentity: 'someone-else',
+        leaseDurationSeconds: 30,
+        acquireTime: now,
+        renewTime: now,
+        leaseTransitions: 0,
+      },
+    });
+  };
+
   async function setup(name: string) {
     const namespace = await createNamespace('conc');
     const base = syncContext(client, {
@@ -131,18 +148,7 @@ describe('concurrent syncs', () => {
   test('an add event of a cluster whose Lease exists (a sync holds it): the first sync goes the usual way and waits', async () => {
     const c = await setup('acid-added-held');
     const added = (await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name })) as PostgresqlObject;
-    const now = new Date();
-    await client.create({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: leaseName(c.name), namespace: c.namespace },
-      spec: {
-        holderIdentity: 'someone-else',
-        leaseDurationSeconds: 30,
-        acquireTime: microTime(now),
-        renewTime: microTime(now),
-      },
-    });
+    await holdLease(c);
     const busy = await syncCluster(c.as('me', { timing: { waitMs: 400 } }), c.namespace, c.name, { added });
     assert.equal(busy.outcome, 'busy');
     assert.deepEqual(await childVersions(client, c.namespace, c.name), [], 'no child written');
@@ -182,19 +188,7 @@ describe('concurrent syncs', () => {
 
   test('a Lease held by a live invocation: the sync waits, then gives up as busy without writing; an expired one is taken over', async () => {
     const c = await setup('acid-held');
-    const now = new Date();
-    await client.create({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: leaseName(c.name), namespace: c.namespace },
-      spec: {
-        holderIdentity: 'someone-else',
-        leaseDurationSeconds: 30,
-        acquireTime: microTime(now),
-        renewTime: microTime(now),
-        leaseTransitions: 0,
-      },
-    });
+    await holdLease(c);
     client.counter.reset();
     const busy = await syncCluster(c.as('me', { timing: { waitMs: 600 } }), c.namespace, c.name);
     assert.equal(busy.outcome, 'busy');
