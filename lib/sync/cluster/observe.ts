@@ -99,14 +99,18 @@ export async function observeChildren(
   return observed;
 }
 
-/** @returns the Secrets of the cluster's users with a Secret, by name */
-export function secretRefs(ctx: SyncContext, cluster: NamespacedPostgresql): ObjectRef[] {
+/** @returns each user with a Secret, and that Secret by name */
+function userSecrets(ctx: SyncContext, cluster: NamespacedPostgresql): Array<{ user: string; ref: ObjectRef }> {
   const { namespace, name } = cluster.metadata;
   return secretUsers(cluster, ctx.config).users.map((user) => ({
-    kind: 'Secret',
-    namespace,
-    name: secretName(ctx.config, name, user),
+    user,
+    ref: { kind: 'Secret', namespace, name: secretName(ctx.config, name, user) },
   }));
+}
+
+/** @returns the Secrets of the cluster's users with a Secret, by name */
+export function secretRefs(ctx: SyncContext, cluster: NamespacedPostgresql): ObjectRef[] {
+  return userSecrets(ctx, cluster).map((s) => s.ref);
 }
 
 /**
@@ -119,13 +123,11 @@ async function passwordsFor(
   cluster: NamespacedPostgresql,
   observed: ObservedChildren,
 ): Promise<Record<string, string>> {
-  const namespace = cluster.metadata.namespace;
   const secrets = await Promise.all(
-    secretUsers(cluster, ctx.config).users.map(async (user) => {
-      const name = secretName(ctx.config, cluster.metadata.name, user);
-      const key = `Secret/${name}`;
+    userSecrets(ctx, cluster).map(async ({ user, ref }) => {
+      const key = `Secret/${ref.name}`;
       const listed: V1Secret | undefined = observed.get(key);
-      const secret = listed ?? (await ctx.client.get<V1Secret>({ kind: 'Secret', namespace, name }, ctx.signal));
+      const secret = listed ?? (await ctx.client.get<V1Secret>(ref, ctx.signal));
       return { user, key, secret, found: secret !== undefined && !listed };
     }),
   );
