@@ -104,6 +104,12 @@ export function rolloutStalled(lastProgress: string | undefined, now: Date, dead
 }
 
 /**
+ * Role label values of Patroni's leader: `master` (Spilo with Patroni 3, Zalando's `spilo-role`), `primary` (Patroni
+ * 4's default). Source: Patroni "Kubernetes" settings (`labels`, role labels).
+ */
+const LEADER_ROLE_LABELS: ReadonlySet<string> = new Set(['master', 'primary']);
+
+/**
  * @returns the next step of the rolling update of one cluster
  */
 export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
@@ -147,7 +153,16 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
     return { kind: 'wait', reason: `pod ${down.name} not ready${member ? ` (member ${member.state})` : ''} (${left})` };
   }
 
-  const replicas = flagged.filter((p) => p.name !== leader.name);
+  const replicas = flagged.filter((p) => p.name !== leader.name && !LEADER_ROLE_LABELS.has(p.role ?? ''));
+  // Patroni has demoted it (a switchover just now) but not relabelled its pod yet: the master Service still selects
+  // it, so deleting it would cut the clients it still has. Its next HA loop relabels it.
+  const relabelling = flagged.find((p) => p.name !== leader.name && LEADER_ROLE_LABELS.has(p.role ?? ''));
+  if (replicas.length === 0 && relabelling) {
+    return {
+      kind: 'wait',
+      reason: `pod ${relabelling.name} is still labelled ${relabelling.role}, though Patroni's leader is ${leader.name} (${left})`,
+    };
+  }
   if (replicas.length > 0) {
     const lag = (p: RolloutPod) => lagBytes(byName.get(p.name)!) ?? 0;
     const pod = [...replicas].sort((a, b) => lag(b) - lag(a) || (a.name < b.name ? 1 : -1))[0]!;

@@ -193,6 +193,24 @@ describe('nextRolloutStep', () => {
     assert.deepEqual([step.kind, (step as { downtime: boolean }).downtime], ['recreate', true]);
   });
 
+  it('waits for Patroni to relabel a demoted master before recreating it (the master Service still selects it)', () => {
+    // After the switchover pg-1 leads; old master pg-0 is the only flagged pod and its label still says master.
+    const after = [replica('pg-0'), leader('pg-1', 2), replica('pg-2')].map((m) => ({ ...m, timeline: 2 }));
+    const pods = three([true, false, false], { 'pg-0': { role: 'master' }, 'pg-1': { role: 'replica' } });
+    const waiting = nextRolloutStep({ pods, instances: 3, members: after });
+    assert.equal(waiting.kind, 'wait');
+    assert.match(
+      (waiting as { reason: string }).reason,
+      /pg-0 is still labelled master, though Patroni's leader is pg-1/,
+    );
+    const relabelled = three([true, false, false], { 'pg-0': { role: 'replica' }, 'pg-1': { role: 'master' } });
+    const step = nextRolloutStep({ pods: relabelled, instances: 3, members: after });
+    assert.deepEqual([step.kind, (step as { pod?: string }).pod], ['recreate', 'pg-0']);
+    // Patroni 4's label value counts the same.
+    const primary = three([true, false, false], { 'pg-0': { role: 'primary' } });
+    assert.equal(nextRolloutStep({ pods: primary, instances: 3, members: after }).kind, 'wait');
+  });
+
   it('a whole rollout of three pods: two replicas, one switchover, the old master last, one pod down at a time', () => {
     // A tiny model of the cluster: a recreated pod comes back unflagged as a streaming replica on the leader's timeline.
     let pods = three([true, true, true]);
