@@ -13,6 +13,10 @@ BIN_DIR="$CACHE/helm-$HELM_VERSION/bin"
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 
 log() { echo "helm-build: $*" >&2; }
+# One build at a time per cache (parallel test runs on a cold machine would otherwise build the same binaries twice).
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.build.lock"
+flock 9
 if [ ! -x "$BIN_DIR/helm" ]; then
   [ -x "$GO" ] || { log "Go is required to build helm $HELM_VERSION (install Go >= 1.26)"; exit 1; }
   mkdir -p "$BIN_DIR"

@@ -25,6 +25,9 @@ log() { echo "peer-build: $*" >&2; }
 [ -x "$GO" ] || { log "Go is required to build Zalando's postgres-operator $PEER_VERSION (install Go >= 1.25)"; exit 1; }
 mod="$DIR/tools"
 mkdir -p "$mod" "$DIR/bin"
+# One build at a time per cache (parallel test runs on a cold machine would otherwise build the same binaries twice).
+exec 9>"$CACHE/.build.lock"
+flock 9
 if [ ! -f "$mod/go.sum" ]; then
   go_line=$("$GO" mod download -json "github.com/zalando/postgres-operator@$PEER_VERSION" \
     | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' | xargs grep -m1 '^go ')

@@ -29,6 +29,9 @@ export GOFLAGS=-mod=mod CGO_ENABLED=0
 
 log() { echo "testenv-build: $*" >&2; }
 mkdir -p "$BIN"
+# One build at a time per cache (parallel test runs on a cold machine would otherwise build the same binaries twice).
+exec 9>"$CACHE/.build.lock"
+flock 9
 
 # kwok comes from its own module (below); every other component is a k8s.io/kubernetes command.
 missing=() want_kwok=0
