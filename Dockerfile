@@ -3,7 +3,10 @@
 # function a container runs is set by its env (MOD_NAME=handler, FUNC_HANDLER=<export>,
 # KUBELESS_INSTALL_VOLUME=/app/dist/functions/<name>); `npm run deploy` writes that env.
 #
-#   docker build -t postgres-operator-functions:0.1.0 .
+#   npm run image        # = docker build --build-arg VERSION=<v> -t postgres-operator-functions:<v> .
+#
+# <v> is package.json's "version", the one place the version lives: the chart's version and appVersion, the
+# kustomize images and `npm run deploy`'s default image take it from there too (test/unit/deploy/version.test.ts).
 #
 # The bundles carry their dependencies (esbuild), so the image has no node_modules.
 
@@ -17,6 +20,9 @@ RUN npm run build
 
 # Runtime stage.
 FROM node:22-bookworm-slim
+ARG VERSION=unversioned
+LABEL org.opencontainers.image.title=postgres-operator-functions \
+      org.opencontainers.image.version=$VERSION
 ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps \
     FUNC_PORT=8080
