@@ -13,20 +13,22 @@ import type { DesiredObject } from './object-meta';
 import { buildPodDisruptionBudgets } from './pdb';
 import { buildPoolers } from './pooler';
 import { anyPoolerEnabled, poolerSettings } from '../model/pooler';
-import { buildSecrets, secretUsers } from './secrets';
+import { buildSecrets, secretUsers, type SecretFields } from './secrets';
 import { buildPodServiceAccount } from './service-account';
 import { buildMasterEndpoints, buildService } from './services';
 import { additionalSecretNotes, buildStatefulSet, podEnvironmentConfigMap, sidecarNotes } from './statefulset';
 import { tlsEnabled } from './tls';
 
 export type { DesiredObject } from './object-meta';
-export { secretUsers } from './secrets';
+export { secretFields, secretUsers, type SecretFields } from './secrets';
 export { ROLLING_UPDATE_ANNOTATION } from './statefulset';
 
 /** What the builders need besides the manifest and config. */
 export interface BuildInputs {
   /** username -> password for every user `secretUsers` returns: existing ones from their Secrets, new ones random */
   passwords: Readonly<Record<string, string>>;
+  /** username -> the Secret's `username` and `nextRotation` kept from the existing Secret (`secretFields`) */
+  secretFields?: Readonly<Record<string, SecretFields>>;
 }
 
 /**
@@ -53,7 +55,7 @@ export function buildCluster(cluster: Postgresql, config: OperatorConfig, inputs
     ...(endpoints ? [endpoints] : []),
     buildService(cluster, config, 'master'),
     buildService(cluster, config, 'replica'),
-    ...buildSecrets(cluster, config, users.users, inputs.passwords),
+    ...buildSecrets(cluster, config, users.users, inputs.passwords, inputs.secretFields),
     ...buildPodDisruptionBudgets(cluster, config, instances),
     ...buildPoolers(cluster, config),
     ...(logicalBackupEnabled(cluster.spec) ? [buildLogicalBackupCronJob(cluster, config)] : []),

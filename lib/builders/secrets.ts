@@ -1,7 +1,8 @@
 /**
  * Credentials Secrets: one per role with a password (the superuser, the replication user, the connection pooler's
  * role while a pooler runs, and every valid manifest user, NOLOGIN ones included as in Zalando v1.15.1), named by
- * `secret_name_template`, with keys `username` and `password`.
+ * `secret_name_template`, with keys `username` and `password` (and `nextRotation` while its password rotates: the
+ * `username` may then name the user's current rotation role, see `lib/roles/rotation.ts`).
  * Passwords are inputs: the caller passes the password already in the Secret, or a new one, so an existing
  * password is never replaced. Secrets are owned by the cluster (deleted with it) only with `enable_secrets_deletion`.
  *
@@ -12,10 +13,13 @@ import type { OperatorConfig } from '../model/config';
 import { anyPoolerEnabled, poolerSettings } from '../model/pooler';
 import type { Postgresql } from '../model/postgresql';
 import { normalizeUserFlags } from '../model/user-flags';
+import { keptSecretFields, rotationSettings } from '../roles/rotation';
 import { inheritedAnnotations, objectLabels } from './labels';
 import { secretName } from './names';
 import { childMetadata, type DesiredObject } from './object-meta';
 import { poolerLabels } from './pooler';
+
+const b64 = (value: string) => Buffer.from(value).toString('base64');
 
 /** The role name whose Secret carries the pooler's labels, whatever role the pooler uses. */
 const POOLER_SECRET_USER = 'pooler';
@@ -23,6 +27,8 @@ const POOLER_SECRET_USER = 'pooler';
 /** A role that gets a credentials Secret, and why it was left out when it does not. */
 export interface SecretUsers {
   users: string[];
+  /** the system users among `users`: the superuser, the replication user, the pooler's role while a pooler runs */
+  system: string[];
   skipped: Array<{ user: string; reason: string }>;
 }
 
@@ -55,11 +61,37 @@ export function secretUsers(cluster: Postgresql, config: OperatorConfig): Secret
       if (normalizeUserFlags(cluster.spec.users?.[user]).ok) users.push(user);
     }
   }
-  return { users, skipped };
+  return { users, system, skipped };
+}
+
+/** What a credentials Secret holds besides the password (decoded), as far as the builders keep it. */
+export interface SecretFields {
+  username: string;
+  /** RFC 3339 time of the next password rotation (`lib/roles/rotation.ts`) */
+  nextRotation?: string;
+}
+
+/**
+ * The `username` and `nextRotation` of each user's Secret: kept from the existing Secret while the user's password
+ * rotates (or rotation is paused in a standby cluster), as its password is; otherwise the user's own name.
+ * @param existing the decoded `username` and `nextRotation` of a user's existing Secret, if any
+ */
+export function secretFields(
+  cluster: Postgresql,
+  config: OperatorConfig,
+  existing: (user: string) => { username?: string; nextRotation?: string } | undefined,
+): Record<string, SecretFields> {
+  const { users, system } = secretUsers(cluster, config);
+  const manifest = users.filter((u) => !system.includes(u));
+  const { modes } = rotationSettings(cluster, config, manifest, system);
+  return Object.fromEntries(
+    users.map((user) => [user, keptSecretFields(user, modes.has(user) || Boolean(cluster.spec.standby), existing(user))]),
+  );
 }
 
 /**
  * @param passwords username -> password for every user of `secretUsers` (existing passwords kept by the caller)
+ * @param fields username -> the Secret's `username` and `nextRotation` (see `secretFields`); default the user's name
  * @returns core/v1 Secrets; throws when a password is missing (a caller bug, never user input)
  */
 export function buildSecrets(
@@ -67,6 +99,7 @@ export function buildSecrets(
   config: OperatorConfig,
   users: readonly string[],
   passwords: Readonly<Record<string, string>>,
+  fields: Readonly<Record<string, SecretFields>> = {},
 ): DesiredObject[] {
   return users.map((user) => {
     const password = passwords[user];
@@ -88,7 +121,11 @@ export function buildSecrets(
       kind: 'Secret',
       type: 'Opaque',
       metadata,
-      data: { username: Buffer.from(user).toString('base64'), password: Buffer.from(password).toString('base64') },
+      data: {
+        username: b64(fields[user]?.username ?? user),
+        password: b64(password),
+        ...(fields[user]?.nextRotation !== undefined ? { nextRotation: b64(fields[user]!.nextRotation!) } : {}),
+      },
     };
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Fields of Zalando's manifest that the operator accepts and keeps but does not act on yet. A field counts only
- * when it asks for something (a volume type named, rotation asked for a user), so an empty list or section stays
+ * when it asks for something (a volume type named, a stream listed), so an empty list or section stays
  * silent.
  */
 import type { PostgresqlSpec } from './postgresql';
@@ -15,9 +15,6 @@ const isSet = (value: unknown): boolean => {
 const checks: Record<string, (spec: PostgresqlSpec) => boolean> = {
   preparedDatabases: (s) => s.preparedDatabases !== undefined && Object.keys(s.preparedDatabases).length > 0,
   streams: (s) => isSet(s.streams),
-  usersWithSecretRotation: (s) => isSet(s.usersWithSecretRotation),
-  usersWithInPlaceSecretRotation: (s) => isSet(s.usersWithInPlaceSecretRotation),
-  usersIgnoringSecretRotation: (s) => isSet(s.usersIgnoringSecretRotation),
   'volume.iops': (s) => isSet(s.volume.iops),
   'volume.throughput': (s) => isSet(s.volume.throughput),
   'volume.type': (s) => isSet(s.volume.type),

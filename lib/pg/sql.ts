@@ -81,6 +81,8 @@ export function renderStatement(statement: Statement): string {
       return `ALTER ROLE ${role(statement.role)} RESET ALL`;
     case 'rename-role':
       return `ALTER ROLE ${role(statement.role)} RENAME TO ${role(statement.newName)}`;
+    case 'drop-role':
+      return `DROP ROLE IF EXISTS ${role(statement.role)}`;
     case 'create-database':
       return `CREATE DATABASE ${database(statement.database)} OWNER ${role(statement.owner)}`;
     case 'alter-database-owner':

@@ -4,7 +4,8 @@
  * sync (children from one list per kind), so "in sync" means the same in both. Pure: the config, the field manager
  * and the passwords are passed in.
  */
-import { buildCluster, type DesiredObject, type DesiredState } from '../builders';
+import { buildCluster, secretFields, type DesiredObject, type DesiredState } from '../builders';
+import { secretName } from '../builders/names';
 import { POD_TEMPLATE_HASH_ANNOTATION } from '../model/annotations';
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
@@ -56,7 +57,16 @@ export function planCluster(
   passwords: Readonly<Record<string, string>>,
   settings: ClusterPlanSettings,
 ): ClusterPlan {
-  const built = buildCluster(cluster, settings.config, { passwords });
+  // A rotated Secret's username and next rotation date are the truth, as its password is (`lib/roles/rotation.ts`).
+  const fields = secretFields(cluster, settings.config, (user) => {
+    const data = observed.get(`Secret/${secretName(settings.config, cluster.metadata.name, user)}`)?.data as
+      | Record<string, string>
+      | undefined;
+    const decode = (value: string | undefined) =>
+      value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+    return data && { username: decode(data.username), nextRotation: decode(data.nextRotation) };
+  });
+  const built = buildCluster(cluster, settings.config, { passwords, secretFields: fields });
   let sts = built.objects.find((o) => o.kind === 'StatefulSet');
   if (!sts) throw new Error(`the builders made no StatefulSet for ${cluster.metadata.name}`);
   const instances = replicasOf(sts);

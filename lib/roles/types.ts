@@ -104,5 +104,7 @@ export type Statement =
   | { type: 'reset-parameters'; role: string; reason: string }
   /** `ALTER ROLE ... RENAME TO`: a removed team member's role deprecated, or a returning member's restored */
   | { type: 'rename-role'; role: string; newName: string; reason: string }
+  /** `DROP ROLE IF EXISTS`: only a password rotation role past its retention (`rotation.ts`) */
+  | { type: 'drop-role'; role: string; reason: string }
   | { type: 'create-database'; database: string; owner: string; reason: string }
   | { type: 'alter-database-owner'; database: string; owner: string; reason: string };

@@ -161,7 +161,6 @@ const LOOP = 'no worker pool or resync timer: each event is one function call, p
 const CRD = 'the CRD is installed at deploy time (manifests/postgresql.crd.yaml), never by the operator';
 const LOG_LEVEL = 'the log level comes from env LOG_LEVEL';
 const HTTP_API = 'there is no operator HTTP API';
-const ROTATION = 'password rotation is not implemented';
 const NOT_YET = 'not implemented yet';
 const DRAIN = 'a drain moves a master one step per call, without an overall timeout';
 const NODE_PORT = 'NodePort Services come only from the manifest flags, not from config defaults';
@@ -377,14 +376,16 @@ export const OPERATOR_CONFIG_KEYS = {
     check: 'role-name',
   }),
   additional_owner_roles: list([], 'users', 'roles granted to the owner of every database'),
-  enable_password_rotation: notActedOn(
-    ROTATION,
-    bool(false, 'users', 'rotate the passwords in user Secrets periodically'),
+  enable_password_rotation: bool(
+    false,
+    'users',
+    'rotate the passwords in the Secrets of manifest users (not database owners) every password_rotation_interval',
   ),
-  password_rotation_interval: notActedOn(ROTATION, days(90, 'users', 'days between password rotations')),
-  password_rotation_user_retention: notActedOn(
-    ROTATION,
-    days(180, 'users', 'days a rotation user is kept before it is dropped'),
+  password_rotation_interval: days(90, 'users', 'days between password rotations'),
+  password_rotation_user_retention: days(
+    180,
+    'users',
+    'days a rotation user is kept before it is dropped (at least twice password_rotation_interval)',
   ),
   secret_name_template: str(
     '{username}.{cluster}.credentials.{tprkind}.{tprgroup}',

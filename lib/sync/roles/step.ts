@@ -126,6 +126,8 @@ function describe(statement: Statement): string {
       return `Reset the parameters of ${statement.role}`;
     case 'rename-role':
       return `Renamed role ${statement.role} to ${statement.newName}`;
+    case 'drop-role':
+      return `Dropped role ${statement.role}`;
     case 'create-database':
       return `Created database ${statement.database} owned by ${statement.owner}`;
     case 'alter-database-owner':
