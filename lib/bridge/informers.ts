@@ -10,8 +10,9 @@
  * "aborted" error in 1.4.0, ignored here; there is no periodic resync.
  */
 import { ListWatch, Watch, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import type { KubeClient, KubeObject } from '../k8s/client';
+import { LIST_PAGE_SIZE, type KubeClient, type KubeObject } from '../k8s/client';
 import { resourceFor, resourcePath } from '../k8s/resources';
+import { eventBody } from './cloudevent';
 import type { Logger } from '../log/logger';
 import type { BridgeMetrics } from './metrics';
 
@@ -32,7 +33,17 @@ export interface InformerSpec {
   namespace?: string;
   /** e.g. `metadata.name=postgres-operator` */
   fieldSelector?: string;
+  /**
+   * What the informer keeps of each object it lists or is sent, the rest is dropped at once: the cache holds every
+   * object of the collection for as long as the bridge runs, so with ten thousand clusters a whole StatefulSet or
+   * `managedFields` each is hundreds of MiB. Default `eventBody` (no `managedFields`, no Node `status.images`).
+   * The result must keep `metadata.name`, `namespace` and `resourceVersion` (the cache's keys and versions).
+   */
+  keep?: Projection;
 }
+
+/** Keeps the part of an object the bridge uses (see `InformerSpec.keep`). */
+export type Projection = (object: KubeObject) => KubeObject;
 
 /** Restart backoff after an informer error. */
 export interface InformerBackoff {
@@ -43,25 +54,59 @@ export interface InformerBackoff {
 }
 
 /**
- * @returns a list function for ListWatch: a GET of the collection with the field selector, returning the list
- *   object (its resourceVersion is where the watch starts), with `apiVersion`/`kind` filled into each item as
- *   the watch events carry them
+ * @returns a list function for ListWatch: GETs of the collection with the field selector in pages of
+ *   `LIST_PAGE_SIZE` (`limit` / `continue`), each page's items projected (`InformerSpec.keep`) before the next is
+ *   read, returning the list object with the resourceVersion of the snapshot the pages come from (where the watch
+ *   starts), with `apiVersion`/`kind` filled into each item as the watch events carry them.
+ *   Source: Kubernetes API concepts, "Retrieving large results sets in chunks": every page of one list is served
+ *   from the same snapshot, and its resourceVersion is the snapshot's.
  */
 export function listFunction(
   client: KubeClient,
   spec: InformerSpec,
 ): () => Promise<KubernetesListObject<KubernetesObject>> {
   const { apiVersion } = resourceFor(spec.kind);
+  const keep = spec.keep ?? eventBody;
   return async () => {
-    const list = await client.request<KubernetesListObject<KubernetesObject>>({
-      verb: 'list',
-      kind: spec.kind,
-      method: 'GET',
-      path: resourcePath(spec.kind, spec.namespace),
-      query: { fieldSelector: spec.fieldSelector },
-    });
-    return { ...list, items: (list.items ?? []).map((item) => ({ apiVersion, kind: spec.kind, ...item })) };
+    const items: KubernetesObject[] = [];
+    let resourceVersion: string | undefined;
+    let next: string | undefined;
+    do {
+      const page: { items?: KubeObject[]; metadata?: { resourceVersion?: string; continue?: string } } =
+        await client.request({
+          verb: 'list',
+          kind: spec.kind,
+          method: 'GET',
+          path: resourcePath(spec.kind, spec.namespace),
+          query: { fieldSelector: spec.fieldSelector, limit: String(LIST_PAGE_SIZE), continue: next },
+        });
+      resourceVersion ??= page.metadata?.resourceVersion;
+      for (const item of page.items ?? []) items.push(keep({ apiVersion, kind: spec.kind, ...item }));
+      next = page.metadata?.continue || undefined;
+    } while (next);
+    return { metadata: { resourceVersion }, items };
   };
+}
+
+/** A Watch whose added, modified and deleted objects are projected (`InformerSpec.keep`) before the cache sees them. */
+class ProjectingWatch extends Watch {
+  constructor(
+    config: KubeClient['kubeConfig'],
+    private readonly keep: Projection,
+  ) {
+    super(config);
+  }
+
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    const project = (phase: string, object: unknown) =>
+      phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.keep(object as KubeObject) : object;
+    return super.watch(path, queryParams, (phase, object, raw) => callback(phase, project(phase, object), raw), done);
+  }
 }
 
 /** An informer restarted on errors. */
@@ -91,7 +136,7 @@ export class ResilientInformer {
     });
     this.listWatch = new ListWatch(
       resourcePath(spec.kind, spec.namespace),
-      new Watch(client.kubeConfig),
+      new ProjectingWatch(client.kubeConfig, spec.keep ?? eventBody),
       listFunction(client, spec),
       false,
       undefined,

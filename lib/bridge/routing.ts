@@ -176,6 +176,26 @@ const readinessOf = (sts: KubeObject): string => {
 };
 
 /**
+ * What the bridge keeps of a StatefulSet (the `keep` of its informer): identity, labels and the fields of
+ * `readinessOf`. Nothing else of it is read (the event it causes names the cluster only), and the informer holds
+ * every StatefulSet for as long as the bridge runs.
+ */
+export function statefulSetReadinessView(sts: KubeObject): KubeObject {
+  const { name, namespace, uid, resourceVersion, generation, labels, deletionTimestamp } = sts.metadata ?? {};
+  const status = (sts as { status?: Record<string, unknown> }).status ?? {};
+  return {
+    apiVersion: sts.apiVersion,
+    kind: sts.kind,
+    metadata: { name, namespace, uid, resourceVersion, generation, labels, deletionTimestamp },
+    status: {
+      observedGeneration: status.observedGeneration,
+      replicas: status.replicas,
+      readyReplicas: status.readyReplicas,
+    },
+  };
+}
+
+/**
  * Remembers the readiness of every cluster's StatefulSet (selected by the operator config's `cluster_labels`), so
  * that a change of it is delivered to `on-update` of the cluster of the same name, whose status then follows its
  * pods (`Running` within the coalescing window of the last pod turning Ready) without polling. Only readiness

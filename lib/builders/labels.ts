@@ -69,19 +69,21 @@ export const labelSelector = (labels: Record<string, string>) =>
 /**
  * The label selector of every child of a cluster, pooler objects included: `cluster_labels` with an `application`
  * label widened to `application in (<value>,db-connection-pooler)` (the pooler objects carry that value instead),
- * plus `<cluster_name_label>=<cluster>`, or only the presence of that label when `cluster` is not given (a LIST of
- * every cluster at once).
+ * plus `<cluster_name_label>=<cluster>`, `<cluster_name_label> in (<clusters>)` for several (a LIST of a page of
+ * clusters), or only the presence of that label when `cluster` is not given (a LIST of every cluster at once).
  * Source: Kubernetes "Labels and Selectors" (equality- and set-based requirements).
  */
 export function childrenSelector(
   config: Pick<OperatorConfig, 'cluster_labels' | 'cluster_name_label'>,
-  cluster?: string,
+  cluster?: string | readonly string[],
 ): string {
   const parts = Object.entries(config.cluster_labels).map(([key, value]) =>
     key === 'application' && value !== POOLER_APPLICATION
       ? `${key} in (${value},${POOLER_APPLICATION})`
       : `${key}=${value}`,
   );
-  parts.push(cluster === undefined ? config.cluster_name_label : `${config.cluster_name_label}=${cluster}`);
+  const label = config.cluster_name_label;
+  if (cluster === undefined) parts.push(label);
+  else parts.push(typeof cluster === 'string' ? `${label}=${cluster}` : `${label} in (${cluster.join(',')})`);
   return parts.join(',');
 }

@@ -154,9 +154,26 @@ export class KubeClient {
     labelSelector?: string,
     signal?: AbortSignal,
   ): Promise<T[]> {
-    // In pages of LIST_PAGE_SIZE (`limit` / `continue`), so a fleet of thousands is never one huge answer held in
-    // memory twice (the text and the parsed list).
     const items: T[] = [];
+    for await (const page of this.listPages<T>(kind, namespace, { labelSelector }, signal)) items.push(...page);
+    return items;
+  }
+
+  /**
+   * Lists in pages of LIST_PAGE_SIZE (`limit` / `continue`), so a fleet of thousands is never one huge answer held
+   * in memory twice (the text and the parsed list), and a caller that keeps only part of each item never holds
+   * more than a page of whole ones.
+   * @param selectors `labelSelector` and `fieldSelector`, as the API takes them
+   * @returns the pages' items, with `apiVersion`/`kind` filled in (items of a list carry none) so that they compare
+   *   like objects read one by one; throws KubeApiError when a page fails
+   */
+  async *listPages<T = KubeObject>(
+    kind: string,
+    namespace?: string,
+    selectors: { labelSelector?: string; fieldSelector?: string } = {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<T[]> {
+    const { apiVersion } = resourceFor(kind);
     let next: string | undefined;
     do {
       const page: { items?: T[]; metadata?: { continue?: string } } = await this.request({
@@ -164,15 +181,12 @@ export class KubeClient {
         kind,
         method: 'GET',
         path: resourcePath(kind, namespace),
-        query: { labelSelector, limit: String(LIST_PAGE_SIZE), continue: next },
+        query: { ...selectors, limit: String(LIST_PAGE_SIZE), continue: next },
         signal,
       });
-      items.push(...(page.items ?? []));
       next = page.metadata?.continue || undefined;
+      yield (page.items ?? []).map((item) => ({ apiVersion, kind, ...item }));
     } while (next);
-    // Items of a list carry no apiVersion/kind; fill them in so they compare like objects read one by one.
-    const { apiVersion } = resourceFor(kind);
-    return items.map((item) => ({ apiVersion, kind, ...item }));
   }
 
   /** Server-side apply with the operator's field manager and `force` (the operator owns the fields it sets). */

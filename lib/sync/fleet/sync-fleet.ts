@@ -5,7 +5,8 @@
  * "Running periodic 'autorepair' scans of K8s objects"); here one run does both, and only where needed:
  *
  * 1. List each kind once per namespace scope (all namespaces when `watched_namespace` is `*`, else once per
- *    watched namespace): the `postgresql` objects, their children, the shared pod ServiceAccount and RoleBinding.
+ *    watched namespace) and page of clusters (`inventory.ts`): the `postgresql` objects, their children, the
+ *    shared pod ServiceAccount and RoleBinding.
  * 2. Diff every cluster in memory (`diff.ts`: the same validation, build and plan as `syncCluster`; the decision is
  *    `lib/plan/fleet.ts`).
  * 3. Create the shared ServiceAccount/RoleBinding where a namespace with clusters lacks them (once per namespace).
@@ -26,7 +27,7 @@ import { finalizeCluster } from '../cluster/finalize';
 import { diffCluster } from './diff';
 import type { FleetDecision } from '../../plan/fleet';
 import { readCursor, writeCursor } from './cursor';
-import { clusterKey, readInventory, type Inventory, type Scope } from './inventory';
+import { clusterKey, clusterPages, readShared, type Scope, type SharedObjects } from './inventory';
 import { syncCluster } from '../cluster/sync-cluster';
 import type { SyncContext } from '../context';
 
@@ -117,34 +118,36 @@ export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promis
   const scopes: Scope[] = watched === '*' ? [undefined] : watched;
   const previousCursor = await readCursor(ctx, options.operatorNamespace);
   const errors: string[] = [];
-  const inventories = await Promise.all(
-    scopes.map(async (scope) => {
-      try {
-        return await readInventory(ctx, scope);
-      } catch (error) {
-        errors.push(`${scope ?? '*'}: ${messageOf(error)}`);
-        log.error('Could not list the clusters of a scope', { scope: scope ?? '*', error: messageOf(error) });
-        return undefined;
-      }
-    }),
-  );
-
   const work: Work[] = [];
   let clusters = 0;
-  const namespacesWithClusters = new Map<string, Inventory>();
-  for (const inventory of inventories) {
-    if (!inventory) continue;
-    for (const raw of inventory.clusters) {
-      clusters += 1;
-      // Each diff is CPU work (validate, build, plan): the process's other work (deliveries, probes, other calls)
-      // gets a turn in between, so ten thousand clusters never hold the event loop for seconds.
-      if (clusters % DIFFS_BETWEEN_YIELDS === 0) await new Promise((resolve) => setImmediate(resolve));
-      // Listed objects of a namespaced kind always carry both.
-      const { namespace = '', name = '' } = raw.metadata ?? {};
-      const key = clusterKey(namespace, name);
-      if (!raw.metadata?.deletionTimestamp) namespacesWithClusters.set(namespace, inventory);
-      const decision = diffCluster(ctx, raw, inventory.children.get(key), inventory.shared.get(namespace));
-      if (decision) work.push({ key, namespace, name, decision });
+  const namespacesWithClusters = new Map<string, SharedObjects>();
+  // One scope after the other, a page at a time, the next page read while this one is diffed: memory holds two
+  // pages of clusters and their children, not the fleet.
+  for (const scope of scopes) {
+    try {
+      const shared = await readShared(ctx, scope);
+      const pages = clusterPages(ctx, scope);
+      for (let next = pages.next(); ;) {
+        const page = await next;
+        if (page.done) break;
+        next = pages.next();
+        for (const raw of page.value.clusters) {
+          clusters += 1;
+          // Each diff is CPU work (validate, build, plan): the process's other work (deliveries, probes, other
+          // calls, the next page's LISTs) gets a turn in between, so ten thousand clusters never hold the event
+          // loop for seconds.
+          if (clusters % DIFFS_BETWEEN_YIELDS === 0) await new Promise((resolve) => setImmediate(resolve));
+          // Listed objects of a namespaced kind always carry both.
+          const { namespace = '', name = '' } = raw.metadata ?? {};
+          const key = clusterKey(namespace, name);
+          if (!raw.metadata?.deletionTimestamp) namespacesWithClusters.set(namespace, shared);
+          const decision = diffCluster(ctx, raw, page.value.children.get(key), shared.get(namespace));
+          if (decision) work.push({ key, namespace, name, decision });
+        }
+      }
+    } catch (error) {
+      errors.push(`${scope ?? '*'}: ${messageOf(error)}`);
+      log.error('Could not list the clusters of a scope', { scope: scope ?? '*', error: messageOf(error) });
     }
   }
   const warnings: string[] = [];
@@ -239,16 +242,12 @@ async function runOne(ctx: SyncContext, work: Work): Promise<FleetItem> {
  */
 async function ensureShared(
   ctx: SyncContext,
-  namespaces: Map<string, Inventory>,
+  namespaces: Map<string, SharedObjects>,
   warnings: string[],
 ): Promise<string[]> {
   const written: string[] = [];
-  for (const [namespace, inventory] of [...namespaces].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const actions = planChildren(
-      [],
-      buildPodServiceAccount(ctx.config, namespace),
-      inventory.shared.get(namespace) ?? new Map(),
-    );
+  for (const [namespace, shared] of [...namespaces].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const actions = planChildren([], buildPodServiceAccount(ctx.config, namespace), shared.get(namespace) ?? new Map());
     for (const action of actions) {
       const key = `${namespace}/${objectKey(action.object)}`;
       try {

@@ -8,6 +8,7 @@ import {
   nodeSnapshot,
   objectKey,
   routeChange,
+  statefulSetReadinessView,
   StatefulSetTracker,
   ClusterTracker,
 } from '../../../lib/bridge/routing';
@@ -198,6 +199,38 @@ describe('StatefulSet readiness', () => {
     routeChange(change('add', sts({ readyReplicas: 1 })), nodes, tracker);
     assert.deepEqual(routeChange(change('delete', sts({ readyReplicas: 1 })), nodes, tracker), []);
     assert.deepEqual(routeChange(change('update', sts({ readyReplicas: 2 })), nodes, tracker), []);
+  });
+
+  it('what the informer keeps of a StatefulSet routes as the whole object does, without its spec or managedFields', () => {
+    const whole = (readyReplicas: number): KubeObject => ({
+      ...sts({ observedGeneration: 3, replicas: 2, readyReplicas, currentRevision: 'r1' }),
+      metadata: {
+        name: 'acid-a',
+        namespace: 'ns',
+        labels: { application: 'spilo' },
+        resourceVersion: String(10 + readyReplicas),
+        generation: 3,
+        managedFields: [{ manager: 'postgres-operator-functions', fieldsV1: { 'f:spec': {} } }],
+      },
+      spec: { replicas: 2, template: { spec: { containers: [{ name: 'postgres', image: 'spilo' }] } } },
+    });
+    const kept = statefulSetReadinessView(whole(1));
+    assert.equal(kept.spec, undefined);
+    assert.equal(kept.metadata?.managedFields, undefined);
+    assert.equal(kept.metadata?.resourceVersion, '11');
+    assert.deepEqual(kept.status, { observedGeneration: 3, replicas: 2, readyReplicas: 1 });
+    const [wholeTracker, keptTracker] = [new StatefulSetTracker(), new StatefulSetTracker()];
+    for (const [action, ready] of [
+      ['add', 0],
+      ['update', 1],
+      ['update', 1],
+      ['update', 2],
+    ] as const) {
+      assert.deepEqual(
+        routeChange(change(action, statefulSetReadinessView(whole(ready))), new NodeTracker(), keptTracker),
+        routeChange(change(action, whole(ready)), new NodeTracker(), wholeTracker),
+      );
+    }
   });
 });
 
