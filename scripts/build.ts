@@ -4,7 +4,8 @@
  * (`dist/host/host.js`), the event bridge (`dist/bridge/bridge.js`) and both in one process
  * (`dist/combined/combined.js`, serving every function bundle). Prints a size report from the metafile
  * (bytes, gzip bytes, the largest packages) and writes it to `dist/size-report.json`. `--outdir DIR` writes the
- * same tree elsewhere (to compare builds with `npm run bench -- cold-start --dist DIR`).
+ * same tree elsewhere (to compare builds with `npm run bench -- cold-start --dist DIR`). The operator UI's page
+ * script (Preact and htm, `scripts/ui-app.ts`) is built first and given to the function bundles as a constant.
  *
  * Fails when esbuild warns, or when a bundle is over the budget: 1 MB minified per function (`--budget BYTES`
  * overrides). Why 1 MB: a cold host compiles the whole bundle before it can answer, about 4 ms per 100 KB here
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { BUNDLE_MODULE, FUNCTIONS } from '../lib/registry/functions';
+import { buildUiApp } from './ui-app';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({
@@ -47,6 +49,8 @@ interface Target {
   budget?: number;
   alias?: Record<string, string>;
   plugins?: Plugin[];
+  /** gets the operator UI's page script as `__UI_APP_JS__` (lib/api/ui/assets.ts; only operator-api reads it) */
+  uiApp?: boolean;
 }
 
 /** Build-time substitutes that keep the function bundles small (see each shim's comment). */
@@ -76,6 +80,7 @@ const targets: Target[] = [
     budget,
     alias: FUNCTION_ALIASES,
     plugins: [CLIENT_NODE_GEN],
+    uiApp: true,
   })),
   { name: 'host', entry: 'lib/runtime/main.ts', outfile: 'dist/host/host.js' },
   // Every function's host and the bridge in one process (functions/combined.ts); it loads the function
@@ -121,8 +126,9 @@ function packages(metafile: Metafile): Array<[string, number]> {
   return [...sizes.entries()].sort((a, b) => b[1] - a[1]);
 }
 
-async function bundle(target: Target) {
+async function bundle(target: Target, uiApp: string) {
   const result = await build({
+    define: target.uiApp ? { __UI_APP_JS__: JSON.stringify(uiApp) } : undefined,
     absWorkingDir: root,
     entryPoints: [target.entry],
     outfile: outPath(target.outfile),
@@ -159,7 +165,8 @@ async function bundle(target: Target) {
 
 async function main(): Promise<void> {
   const started = process.hrtime.bigint();
-  const reports = await Promise.all(targets.map(bundle));
+  const uiApp = await buildUiApp();
+  const reports = await Promise.all(targets.map((target) => bundle(target, uiApp)));
   const dir = outPath('dist');
   mkdirSync(dir, { recursive: true });
   // The bundles are CommonJS (Kubeless `require`s them); the repository's package.json says "type": "module".
