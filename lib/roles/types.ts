@@ -6,8 +6,8 @@
  * and administrator.md ("Role priorities"); PostgreSQL docs, CREATE ROLE, ALTER ROLE, GRANT, CREATE DATABASE.
  */
 
-/** Where a role comes from, lowest priority first. */
-export const ROLE_ORIGINS = ['manifest', 'infrastructure', 'teams-api', 'system'] as const;
+/** Where a role comes from, lowest priority first (`bootstrap`: the roles of prepared databases, Zalando's highest). */
+export const ROLE_ORIGINS = ['manifest', 'infrastructure', 'teams-api', 'system', 'bootstrap'] as const;
 export type RoleOrigin = (typeof ROLE_ORIGINS)[number];
 
 /** Priority of an origin on a name clash: system > Teams API > infrastructure > manifest (higher wins). */
@@ -21,6 +21,7 @@ export const ORIGIN_PURPOSE: Record<RoleOrigin, string> = {
   infrastructure: 'infrastructure role',
   'teams-api': 'API role',
   system: 'system role',
+  bootstrap: 'bootstrap role',
 };
 
 /** A role the cluster should have. Only what is listed is enforced: nothing is ever removed from a role. */
