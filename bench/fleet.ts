@@ -7,7 +7,11 @@
  * - drifted: 10 clusters made to drift in different ways (deleted Service, changed label, scaled StatefulSet,
  *   deleted Secret, edited PDB), then the wall time of the `syncFleet` run that repairs them, checked afterwards;
  * - the bench process's peak RSS while `syncFleet` runs (its LISTs come in pages: `LIST_PAGE_SIZE`);
- * - the operator in the loop (`operatorInTheLoop`): its start on the whole fleet, then single manifest changes.
+ * - the operator in the loop (`operatorInTheLoop`): its start on the whole fleet, single manifest changes, then an
+ *   operator config change that alters a Service of every cluster.
+ *
+ * `BENCH_FLEET_FULL=1` runs it on the full plane (controller-manager, scheduler, kwok: the StatefulSets' pods are
+ * created and run, with no database behind them).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -198,6 +202,13 @@ export async function benchFleet(clusters: number) {
         requests: JSON.stringify(report.operator.changeMs),
         writes: '',
       },
+      'operator config change → a Service of every cluster': {
+        clusters,
+        'wall ms':
+          report.operator.configChange.allMs ?? `not all in 120 s (${report.operator.configChange.doneAfter120s})`,
+        requests: '',
+        writes: '',
+      },
     });
   }
   client.close();
@@ -205,6 +216,36 @@ export async function benchFleet(clusters: number) {
 }
 
 const mib = (bytes: number) => Math.round(bytes / 1048576);
+
+/**
+ * An operator config change that alters an object of every cluster and no pod: `custom_service_annotations` gets a
+ * new annotation, which the master and replica Services carry once applied.
+ * @returns ms from the ConfigMap's update until every cluster's master Service has the annotation (polled with a LIST
+ *   every 100 ms), and how many had it after 30 s when not all did
+ */
+async function configChangeToAll(client: KubeClient, namespace: string, config: KubeObject, names: string[]) {
+  const clusters = names.length;
+  const masters = new Set(names);
+  const value = `v${Date.now().toString(36)}`;
+  const data = (config as { data: Record<string, string> }).data;
+  const t0 = performance.now();
+  await client.apply({
+    ...config,
+    metadata: { name: 'postgres-operator', namespace },
+    data: { ...data, custom_service_annotations: `bench/config-change:${value}` },
+  });
+  let done = 0;
+  while (performance.now() - t0 < 120_000) {
+    const services = await client.list<KubeObject>('Service', namespace);
+    done = services.filter(
+      (s) =>
+        s.metadata?.annotations?.['bench/config-change'] === value && s.metadata?.labels?.['spilo-role'] === 'master',
+    ).length;
+    if (done >= clusters) return { clusters, allMs: Math.round(performance.now() - t0) };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { clusters, allMs: undefined, doneAfter120s: done };
+}
 
 /**
  * With `BENCH_FLEET_OPERATOR` unset or 1: the one-process operator (`npm start`'s) started on the fleet's namespace.
@@ -263,9 +304,17 @@ async function operatorInTheLoop(client: KubeClient, namespace: string, names: s
       }
       changeMs.push(Math.round(performance.now() - t0));
     }
+    const configChange = await configChangeToAll(client, namespace, { ...config, data }, names);
     const status = readFileSync(`/proc/${bridge.child.pid}/status`, 'utf8');
     const peakRssMiB = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
-    return { startMs, changeMs, changeP50Ms: [...changeMs].sort((a, b) => a - b)[2]!, peakRssMiB, logDir };
+    return {
+      startMs,
+      changeMs,
+      changeP50Ms: [...changeMs].sort((a, b) => a - b)[2]!,
+      configChange,
+      peakRssMiB,
+      logDir,
+    };
   } finally {
     await deployment.stop();
   }

@@ -45,7 +45,8 @@ async function main() {
     process.exitCode = again.status ?? 1;
     return;
   }
-  const stop = OWN_PLANE.has(name) ? () => undefined : ensureControlPlane(NEEDS_PODS.has(name));
+  const pods = NEEDS_PODS.has(name) || (name === 'fleet' && process.env.BENCH_FLEET_FULL === '1');
+  const stop = OWN_PLANE.has(name) ? () => undefined : ensureControlPlane(pods);
   try {
     const report = (await run(args)) as { phases?: Record<string, Record<string, unknown>> };
     if (report.phases) {
