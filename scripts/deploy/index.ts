@@ -7,6 +7,7 @@
  */
 import { KubeClient } from '../../lib/k8s/client';
 import { applyObjects, describe, requireNamespaces, type ApplyOutcome } from './apply';
+import { requireKubeconfig, requireReachable } from '../first-run/preflight';
 import { DEPLOY_FIELD_MANAGER } from './meta';
 import { parseDeployArgs, USAGE, UsageError, type DeployCommand } from './options';
 import { generate, render, TARGETS } from './targets';
@@ -15,8 +16,10 @@ async function applyTarget(command: DeployCommand): Promise<void> {
   const started = Date.now();
   const step = (text: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${text}`);
   const objects = generate(command.target, command.options);
+  requireKubeconfig(`npm run deploy -- ${command.target}`);
   const client = KubeClient.fromDefault({ fieldManager: DEPLOY_FIELD_MANAGER });
   try {
+    await requireReachable(client);
     step(
       `target ${command.target}: ${objects.length} objects to the API server at ${client.kubeConfig.getCurrentCluster()?.server}`,
     );
