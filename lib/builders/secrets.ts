@@ -13,6 +13,7 @@ import type { OperatorConfig } from '../model/config';
 import { anyPoolerEnabled, poolerSettings } from '../model/pooler';
 import type { Postgresql } from '../model/postgresql';
 import { normalizeUserFlags } from '../model/user-flags';
+import { preparedLoginUsers } from '../roles/prepared-databases';
 import { keptSecretFields, rotationSettings } from '../roles/rotation';
 import { inheritedAnnotations, objectLabels } from './labels';
 import { secretName } from './names';
@@ -34,7 +35,7 @@ export interface SecretUsers {
 
 /**
  * @returns the roles that get a Secret (system users first, the pooler's role among them while a pooler runs, then
- *   manifest users sorted), and the skipped ones
+ *   manifest users sorted, then the `_user` roles of prepared databases), and the skipped ones
  */
 export function secretUsers(cluster: Postgresql, config: OperatorConfig): SecretUsers {
   const system = [config.super_username, config.replication_username];
@@ -61,6 +62,9 @@ export function secretUsers(cluster: Postgresql, config: OperatorConfig): Secret
       if (normalizeUserFlags(cluster.spec.users?.[user]).ok) users.push(user);
     }
   }
+  // The LOGIN `_user` roles of prepared databases (Zalando: bootstrap roles; their NOLOGIN roles get none).
+  for (const user of preparedLoginUsers(cluster))
+    if (!users.includes(user) && !config.protected_role_names.includes(user)) users.push(user);
   return { users, system, skipped };
 }
 
@@ -85,7 +89,10 @@ export function secretFields(
   const manifest = users.filter((u) => !system.includes(u));
   const { modes } = rotationSettings(cluster, config, manifest, system);
   return Object.fromEntries(
-    users.map((user) => [user, keptSecretFields(user, modes.has(user) || Boolean(cluster.spec.standby), existing(user))]),
+    users.map((user) => [
+      user,
+      keptSecretFields(user, modes.has(user) || Boolean(cluster.spec.standby), existing(user)),
+    ]),
   );
 }
 

@@ -60,8 +60,7 @@ export function planCluster(
   // A rotated Secret's username and next rotation date are the truth, as its password is (`lib/roles/rotation.ts`).
   const fields = secretFields(cluster, settings.config, (user) => {
     const data = observed.get(`Secret/${secretName(settings.config, cluster.metadata.name, user)}`)?.data as
-      | Record<string, string>
-      | undefined;
+      Record<string, string> | undefined;
     const decode = (value: string | undefined) =>
       value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
     return data && { username: decode(data.username), nextRotation: decode(data.nextRotation) };

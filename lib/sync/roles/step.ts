@@ -35,6 +35,7 @@ import { readInfrastructureRoles, secretPasswords } from './inputs';
 import { readTeamMembers, teamsApiNotAsked } from './teams';
 import { masterState } from './master';
 import { infrastructureSecretWrites } from './infrastructure-secrets';
+import { dropExpiredRotationRoles, planSecretRotation, withSecretRotation, writableRotations } from './rotation';
 import type { SyncContext } from '../context';
 
 /** Type of the condition this step owns. */
@@ -207,16 +208,22 @@ export async function syncRolesAndDatabases(
       readBeforeLease.get(ctx)!.set(clusterKey, [infrastructure, team]);
       return { needsLease: why };
     };
-    const state = desiredState({
-      cluster,
-      config: ctx.config,
-      passwords,
-      infrastructure: infrastructure.sources,
-      team: team?.ok ? { members: team.members, superuserMembers: team.superuserMembers } : undefined,
-    });
+    const rotation = planSecretRotation(ctx, cluster, observed, passwords, now);
+    const state = withSecretRotation(
+      desiredState({
+        cluster,
+        config: ctx.config,
+        passwords: rotation.passwords,
+        infrastructure: infrastructure.sources,
+        team: team?.ok ? { members: team.members, superuserMembers: team.superuserMembers } : undefined,
+      }),
+      rotation,
+    );
     const secrets = await infrastructureSecretWrites(ctx, cluster, state.roles, observed);
     if (secrets.length && !options.leaseHeld)
       return stopForLease(`the Secrets of infrastructure roles ${secrets.map((x) => x.user).join(', ')}`);
+    if (rotation.writes.length && !options.leaseHeld)
+      return stopForLease(`password rotation: ${rotation.writes.map((w) => w.change).join('; ')}`);
 
     const defaults = connectionDefaults(env);
     const address = masterAddress(
@@ -250,6 +257,7 @@ export async function syncRolesAndDatabases(
     }
     let applied;
     let lookup: LookupOutcome | undefined;
+    let retention: Awaited<ReturnType<typeof dropExpiredRotationRoles>> | undefined;
     const pooler = poolerDatabaseState(cluster, ctx.config, passwords);
     try {
       applied = await applyRolesAndDatabases(session, state, {
@@ -270,6 +278,16 @@ export async function syncRolesAndDatabases(
             reason: statement.reason,
           }),
       });
+      if (!applied.aborted && !applied.needsLease)
+        retention = await dropExpiredRotationRoles(
+          ctx,
+          session,
+          rotation,
+          new Set(state.roles.map((r) => r.name)),
+          now,
+          options.leaseHeld,
+          (statement) => log.info(describe(statement), { reason: statement.reason }),
+        );
       // Zalando v1.15.1 installs no lookup function in a standby cluster: its databases are read-only.
       if (pooler && !cluster.spec.standby && !applied.aborted && !applied.needsLease) {
         lookup = await syncLookupFunctions(session, open, pooler.schema, pooler.role.name);
@@ -279,6 +297,23 @@ export async function syncRolesAndDatabases(
       await session.close();
     }
     if (applied.needsLease) return stopForLease(applied.needsLease);
+    if (retention?.needsLease) return stopForLease(retention.needsLease);
+    const rotated = writableRotations(rotation, applied.failed);
+    for (const { user, secret, change, rotated: newPassword } of rotated.writes) {
+      await ctx.client.apply(secret, ctx.signal);
+      log.info(newPassword ? 'Rotated the password in a Secret' : 'Set the rotation date of a Secret', {
+        secret: secret.metadata.name,
+        user,
+      });
+      await ctx.events.record(raw, 'Normal', newPassword ? 'PasswordRotated' : 'PasswordRotationScheduled', change);
+    }
+    for (const role of retention?.dropped ?? [])
+      await ctx.events.record(
+        raw,
+        'Normal',
+        'RotationRoleDropped',
+        `Dropped rotation role ${role}: past the retention`,
+      );
     for (const { user, secret } of secrets) {
       await ctx.client.apply(secret, ctx.signal);
       log.info('Wrote the Secret of an infrastructure role', { secret: secret.metadata.name, user });
@@ -294,6 +329,8 @@ export async function syncRolesAndDatabases(
     // first 1024 characters of the message.
     const notes = [
       ...applied.notes.map((n) => n.message),
+      ...rotated.notes,
+      ...(retention?.notes ?? []),
       ...infrastructure.errors,
       ...state.notes.map((n) => n.message),
       ...(team?.ok ? team.warnings : []),
@@ -307,7 +344,7 @@ export async function syncRolesAndDatabases(
       ...(lookup?.failed ?? []).map((f) => ({ error: f.error, retryable: f.retryable })),
     ];
     const summary: RolesSummary = {
-      statements: applied.executed.length + installed.length,
+      statements: applied.executed.length + installed.length + (retention?.dropped.length ?? 0),
       failed: failed.length,
       notes,
     };

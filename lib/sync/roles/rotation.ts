@@ -1,0 +1,220 @@
+/**
+ * Password rotation in the role step (the decisions are `lib/roles/rotation.ts`'s, with the sync's clock):
+ *
+ * 1. before planning, each rotating user's Secret (as read and written by this sync) is checked against `now`:
+ *    a Secret without a rotation date gets one; a Secret past it gets new credentials (a dated rotation role, or a
+ *    new password for the user itself). New passwords are derived like the passwords of new Secrets (HMAC of the
+ *    operator's key, the cluster's uid and the rotation role's name, or the user and the day for in-place), so two
+ *    syncs racing on one rotation write the same password;
+ * 2. the roles the rotated Secrets name are added to the desired roles, so the DDL creates them first;
+ * 3. the Secrets are written only after that DDL succeeded: a client never reads credentials that do not log in
+ *    yet, and the credentials it read before keep working (their role keeps its password);
+ * 4. rotation roles of rotating users past `password_rotation_user_retention` (at least twice the interval) are
+ *    dropped, except the one a Secret names and any role a source asks for. Checked on every sync (one catalog
+ *    read when some user rotates), where Zalando checks only when a rotation happens.
+ *
+ * Events: `PasswordRotated` (Normal) per rotated Secret, `RotationRoleDropped` (Normal) per dropped role; a role
+ * that cannot be dropped (it owns objects) is a note in the `RolesSynced` condition.
+ *
+ * Source: Zalando postgres-operator docs, administrator.md ("Password rotation in K8s secrets"); pkg/cluster/sync.go
+ * (syncSecrets, updateSecret, rotatePasswordInSecret) and the cleanup of rotated users.
+ */
+import type { V1Secret } from '@kubernetes/client-node';
+import { secretUsers } from '../../builders';
+import { secretName } from '../../builders/names';
+import type { DesiredObject } from '../../builders/object-meta';
+import { buildSecrets } from '../../builders/secrets';
+import type { KubeObject } from '../../k8s/client';
+import { sortKeys } from '../../model/canonical';
+import type { Postgresql } from '../../model/postgresql';
+import type { PgSession } from '../../pg/connection';
+import type { DesiredState } from '../../roles/desired';
+import { executeStatements } from '../../pg/execute';
+import { withDesiredHash } from '../../plan/plan';
+import {
+  effectiveRetentionDays,
+  expiredRotationRoles,
+  rotateCredentials,
+  rotationIntervalDays,
+  rotationSettings,
+  rotationSuffix,
+  withRotationRoles,
+  type SecretCredentials,
+} from '../../roles/rotation';
+import type { RoleNote, Statement } from '../../roles/types';
+import type { SyncContext } from '../context';
+
+/** A rotated (or newly dated) Secret, written once the DDL it needs ran. */
+export interface RotationWrite {
+  user: string;
+  secret: DesiredObject;
+  /** why, for the log and the Event */
+  change: string;
+  /** whether the password changed (else only the rotation date was set) */
+  rotated: boolean;
+}
+
+/** What rotation changes in this sync's role inputs. */
+export interface SecretRotation {
+  /** the passwords of every user with a Secret, rotated ones replaced */
+  passwords: Record<string, string>;
+  /** user -> the role and password its Secret names, for users whose Secret names a rotation role */
+  logins: Map<string, { username: string; password: string }>;
+  writes: RotationWrite[];
+  /** users whose old rotation roles are looked for */
+  retentionUsers: string[];
+  /** role names a Secret names (never dropped) */
+  secretUsernames: Set<string>;
+  notes: RoleNote[];
+}
+
+const decode = (value: string | undefined) =>
+  value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+
+/**
+ * @param observed the children as read and written by this sync (the Secrets are there after the objects step)
+ * @param passwords user -> password of the Secrets (see `secretPasswords`)
+ * @param now the sync's clock (`ctx.now()`; tests pass a fake one)
+ * @returns the rotated inputs and the Secrets to write; nothing is written here
+ */
+export function planSecretRotation(
+  ctx: SyncContext,
+  cluster: Postgresql,
+  observed: ReadonlyMap<string, KubeObject>,
+  passwords: Readonly<Record<string, string>>,
+  now: Date,
+): SecretRotation {
+  const { users, system } = secretUsers(cluster, ctx.config);
+  const settings = rotationSettings(
+    cluster,
+    ctx.config,
+    users.filter((u) => !system.includes(u)),
+    system,
+  );
+  const result: SecretRotation = {
+    passwords: { ...passwords },
+    logins: new Map(),
+    writes: [],
+    retentionUsers: [],
+    secretUsernames: new Set(),
+    notes: settings.notes,
+  };
+  const uid = cluster.metadata.uid ?? '';
+  for (const user of users) {
+    const secret: V1Secret | undefined = observed.get(`Secret/${secretName(ctx.config, cluster.metadata.name, user)}`);
+    const username = decode(secret?.data?.username) ?? user;
+    result.secretUsernames.add(username);
+    const mode = settings.modes.get(user);
+    const password = passwords[user];
+    if (!mode || !secret || password === undefined) continue;
+    result.retentionUsers.push(user);
+    const current: SecretCredentials = {
+      username,
+      password,
+      ...(secret.data?.nextRotation !== undefined ? { nextRotation: decode(secret.data.nextRotation) } : {}),
+    };
+    const step = rotateCredentials(user, mode, current, now, rotationIntervalDays(ctx.config), (name) =>
+      ctx.newPassword(uid, name === user ? `${user}\0rotation\0${rotationSuffix(now)}` : `${name}\0rotation`),
+    );
+    const { credentials } = step;
+    result.passwords[user] = credentials.password;
+    result.secretUsernames.add(credentials.username);
+    if (credentials.username !== user)
+      result.logins.set(user, { username: credentials.username, password: credentials.password });
+    if (step.change === undefined) continue;
+    const [built] = buildSecrets(
+      cluster,
+      ctx.config,
+      [user],
+      { [user]: credentials.password },
+      { [user]: { username: credentials.username, nextRotation: credentials.nextRotation } },
+    );
+    // Written as the objects step writes Secrets (sorted, with the desired-hash annotation): its next pass keeps
+    // the username, password and date it finds, so the two never fight.
+    result.writes.push({ user, secret: withDesiredHash(sortKeys(built!)), change: step.change, rotated: step.rotated });
+  }
+  return result;
+}
+
+/**
+ * @returns the desired state with the roles the rotated Secrets name (see `withRotationRoles`) and the rotation notes
+ */
+export function withSecretRotation(state: DesiredState, rotation: SecretRotation): DesiredState {
+  const rotated = withRotationRoles(state.roles, rotation.logins);
+  return { ...state, roles: rotated.roles, notes: [...state.notes, ...rotation.notes, ...rotated.notes] };
+}
+
+/**
+ * @param failed the statements that failed this sync
+ * @returns the writes whose role is in place (no failed statement for the role the Secret names), and notes for
+ *   the others (kept for the next sync: the credentials a client has keep working)
+ */
+export function writableRotations(
+  rotation: SecretRotation,
+  failed: ReadonlyArray<{ statement: Statement }>,
+): { writes: RotationWrite[]; notes: string[] } {
+  const broken = new Set(failed.map((f) => ('role' in f.statement ? f.statement.role : '')));
+  const writes: RotationWrite[] = [];
+  const notes: string[] = [];
+  for (const write of rotation.writes) {
+    const username = rotation.logins.get(write.user)?.username ?? write.user;
+    if (broken.has(username) || broken.has(write.user))
+      notes.push(`the Secret of ${write.user} is not rotated yet: a statement for role ${username} failed`);
+    else writes.push(write);
+  }
+  return { writes, notes };
+}
+
+/** Rotation roles dropped, or why not. */
+export interface RetentionOutcome {
+  dropped: string[];
+  notes: string[];
+  /** with `mayWrite: false`: the roles that would be dropped; nothing was */
+  needsLease?: string;
+}
+
+const CANDIDATES_QUERY = `SELECT r.rolname FROM pg_catalog.pg_roles r, unnest($1::text[]) AS u(name)
+  WHERE left(r.rolname, length(u.name)) = u.name AND length(r.rolname) = length(u.name) + 6
+    AND right(r.rolname, 6) ~ '^[0-9]{6}$'
+  ORDER BY 1`;
+
+/**
+ * Drops the rotation roles past the retention.
+ * @param keep role names never dropped (the desired roles, the roles the Secrets name)
+ * @param mayWrite whether DDL may run now (the cluster's Lease is held)
+ * @param onDone called after each DROP that ran
+ * @returns what was dropped; throws PostgresError when the catalog cannot be read
+ */
+export async function dropExpiredRotationRoles(
+  ctx: SyncContext,
+  session: PgSession,
+  rotation: SecretRotation,
+  keep: ReadonlySet<string>,
+  now: Date,
+  mayWrite: boolean,
+  onDone: (statement: Statement, existed: boolean) => void,
+): Promise<RetentionOutcome> {
+  if (rotation.retentionUsers.length === 0) return { dropped: [], notes: [] };
+  const rows = await session.query<{ rolname: string }>(
+    CANDIDATES_QUERY,
+    [rotation.retentionUsers],
+    'read password rotation roles',
+  );
+  const existing = rows.map((r) => r.rolname);
+  const protectedNames = new Set([...keep, ...rotation.secretUsernames]);
+  const retention = effectiveRetentionDays(ctx.config);
+  const statements: Statement[] = rotation.retentionUsers.flatMap((user) =>
+    expiredRotationRoles(user, existing, now, retention, protectedNames).map((role): Statement => ({
+      type: 'drop-role',
+      role,
+      reason: `${role}: rotation role of ${user} older than ${retention} days (password_rotation_user_retention)`,
+    })),
+  );
+  if (statements.length === 0) return { dropped: [], notes: [] };
+  if (!mayWrite) return { dropped: [], notes: [], needsLease: statements.map((s) => s.reason).join('; ') };
+  const result = await executeStatements(session, statements, onDone);
+  return {
+    dropped: result.executed.flatMap((s) => (s.type === 'drop-role' ? [s.role] : [])),
+    notes: result.failed.map((f) => `rotation role not dropped: ${f.error}`),
+  };
+}
