@@ -85,7 +85,7 @@ function cpuMs(pid: number): number {
  */
 function firstEvent(spec: FunctionSpec, namespace: string): string | undefined {
   const { trigger } = spec;
-  if (trigger.type === 'schedule') return undefined;
+  if (trigger.type !== 'resource') return undefined;
   const type = { add: 'ADDED', update: 'MODIFIED', delete: 'DELETED' }[trigger.actions[0]!];
   const object = {
     postgresql: { apiVersion: 'acid.zalan.do/v1', kind: 'postgresql', metadata: { name: 'cold-start', namespace } },

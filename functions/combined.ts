@@ -24,6 +24,7 @@ import { onDelete } from './onDelete/index';
 import { onNodeDrain } from './onNodeDrain/index';
 import { onOperatorConfigChange } from './onOperatorConfigChange/index';
 import { onUpdate } from './onUpdate/index';
+import { operatorApi } from './operatorApi/index';
 import { periodicSync } from './periodicSync/index';
 import { startCombined } from '../lib/runtime/combined';
 import { hostOptionsFromEnv, type KubelessHandler } from '../lib/runtime/host';
@@ -39,6 +40,7 @@ const HANDLERS: Record<string, KubelessHandler> = {
   onOperatorConfigChange: kubeless(onOperatorConfigChange),
   onUpdate: kubeless(onUpdate),
   periodicSync: kubeless(periodicSync),
+  operatorApi: kubeless(operatorApi),
 };
 
 async function main(): Promise<void> {

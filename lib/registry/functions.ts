@@ -12,8 +12,11 @@ import {
   FLEET_CURSOR,
   GET_NODES,
   MOVE_MASTER,
+  READ_CLUSTERS,
   READ_OPERATOR_CONFIG,
+  READ_OPERATOR_CONFIG_ONLY,
   RECORD_OPERATOR_CONFIG,
+  REVIEW_ACCESS,
   ROLLOUT_SLOTS,
   SYNC_CLUSTER,
   type RuleGroup,
@@ -26,14 +29,20 @@ export type ResourceAction = 'add' | 'update' | 'delete';
 export type Trigger =
   | { type: 'resource'; resource: 'postgresql' | 'operator-configmap' | 'node'; actions: ResourceAction[] }
   /** `schedule` is a 5-field cron expression (minute hour day month weekday), UTC */
-  | { type: 'schedule'; schedule: string };
+  | { type: 'schedule'; schedule: string }
+  /**
+   * called over HTTP by people and tools (the operator API), never by events: the targets give it a Service, the
+   * bridge sends it nothing. `paths` are the paths it answers, for docs and the generated objects.
+   */
+  | { type: 'http'; paths: string[] };
 
 /** One function of the operator. */
 export interface FunctionSpec {
   /** DNS-1123 name of the function's Deployment, Service, ServiceAccount and Kubeless Function */
   name: string;
   /** the export of the bundle that handles the event (Kubeless `FUNC_HANDLER`); the bundler builds it from the handler folder of that name */
-  export: 'onCreate' | 'onUpdate' | 'onDelete' | 'onOperatorConfigChange' | 'onNodeDrain' | 'periodicSync';
+  export:
+    'onCreate' | 'onUpdate' | 'onDelete' | 'onOperatorConfigChange' | 'onNodeDrain' | 'periodicSync' | 'operatorApi';
   trigger: Trigger;
   /** the permission groups of the logic it runs (see `rbac.ts`) */
   permissions: RuleGroup[];
@@ -57,7 +66,22 @@ const clusterLogic = [READ_OPERATOR_CONFIG, SYNC_CLUSTER, FINALIZE_CLUSTER, GET_
 /** Fleet sync: cluster logic plus its cursor. */
 const fleetLogic = [...clusterLogic, FLEET_CURSOR];
 
-/** The six functions. */
+/** Paths of the operator API (lib/api/routes.ts), Zalando's and this project's. */
+export const OPERATOR_API_PATHS = [
+  '/clusters/',
+  '/clusters/{team}/',
+  '/clusters/{namespace}/{cluster}/',
+  '/clusters/{team}/{namespace}/{cluster}/',
+  '/clusters/{namespace}/{cluster}/logs/',
+  '/databases/',
+  '/status/',
+  '/config/',
+  '/readyz/',
+  '/metrics',
+  '/plan',
+];
+
+/** The seven functions: six started by events or a schedule, and the HTTP API. */
 export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     name: 'on-create',
@@ -101,6 +125,15 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { type: 'schedule', schedule: DEFAULT_SYNC_SCHEDULE },
     permissions: fleetLogic,
     description: 'on a schedule: sync every cluster in the watched namespaces (repairs anything missed)',
+  },
+  {
+    name: 'operator-api',
+    export: 'operatorApi',
+    trigger: { type: 'http', paths: OPERATOR_API_PATHS },
+    // Reads only, plus the reviews that let Kubernetes RBAC decide what each caller sees.
+    permissions: [READ_OPERATOR_CONFIG_ONLY, READ_CLUSTERS, REVIEW_ACCESS],
+    description:
+      "Zalando's read API, per-cluster metrics and plan preview over HTTP: reads only, each caller authorized by RBAC",
   },
 ];
 

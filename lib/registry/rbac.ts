@@ -55,6 +55,52 @@ export const READ_OPERATOR_CONFIG: RuleGroup = {
   ],
 };
 
+/**
+ * The operator API (lib/api/read.ts): the operator ConfigMap only, read as the functions read it. Not the password
+ * key Secret: the API makes no password (a plan shows a new Secret without its value).
+ */
+export const READ_OPERATOR_CONFIG_ONLY: RuleGroup = {
+  name: 'read-operator-config-only',
+  scope: 'operator',
+  rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }],
+};
+
+/**
+ * The operator API: what it reads to answer (lib/api): the `postgresql` objects, each cluster's children as a sync
+ * observes them (`observeChildren`: a LIST per owned kind, the StatefulSet, the pod ServiceAccount and RoleBinding by
+ * name; `observeCluster`: the users' Secrets by name), the pods (metrics, a plan's scale-down check) and the
+ * cluster's Events (its log). Secrets are read because a plan compares them as the sync does; no answer carries
+ * their data. No write verb.
+ */
+export const READ_CLUSTERS: RuleGroup = {
+  name: 'read-clusters',
+  scope: 'namespace',
+  rules: [
+    { apiGroups: ['acid.zalan.do'], resources: ['postgresqls'], verbs: ['get', 'list'] },
+    { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list'] },
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list'] },
+    { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['list'] },
+    { apiGroups: [''], resources: ['services', 'endpoints', 'pods', 'events'], verbs: ['list'] },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] },
+    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list'] },
+    { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get'] },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['get'] },
+  ],
+};
+
+/**
+ * The operator API: who is calling (TokenReview) and may they read this (SubjectAccessReview), as kube-rbac-proxy
+ * asks (lib/api/access.ts). Both are cluster-scoped `create` requests that change nothing.
+ */
+export const REVIEW_ACCESS: RuleGroup = {
+  name: 'review-access',
+  scope: 'cluster',
+  rules: [
+    { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+    { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+  ],
+};
+
 /** `syncCluster`: read the manifest, converge its children, write status, record Events, add the finalizer. */
 export const SYNC_CLUSTER: RuleGroup = {
   name: 'sync-cluster',

@@ -47,6 +47,11 @@ export interface HostOptions {
   bodyLimitBytes: number;
   /** answer a 2xx without a body (env FUNC_EMPTY_SUCCESS_REPLY=true; the knative target sets it) */
   emptySuccessReply?: boolean;
+  /**
+   * path of the host's own metrics (env FUNC_METRICS_PATH, default `/metrics`): the operator API answers `/metrics`
+   * itself (per-cluster metrics), so its host serves the call metrics elsewhere
+   */
+  metricsPath?: string;
   log?: Logger;
 }
 
@@ -75,6 +80,7 @@ export function hostOptionsFromEnv(env: NodeJS.ProcessEnv): HostOptions {
     memoryLimit: env.FUNC_MEMORY_LIMIT,
     bodyLimitBytes: Number(env.REQ_MB_LIMIT ?? 1) * 1024 * 1024,
     emptySuccessReply: env.FUNC_EMPTY_SUCCESS_REPLY === 'true',
+    ...(env.FUNC_METRICS_PATH ? { metricsPath: env.FUNC_METRICS_PATH } : {}),
   };
 }
 
@@ -277,6 +283,7 @@ export async function serveFunctions(
   registry: Registry,
   route: (req: http.IncomingMessage) => Invoke | undefined,
   timeoutSeconds = 180,
+  metricsPath = '/metrics',
 ): Promise<RunningHost> {
   const inFlight = new Set<Promise<unknown>>();
   const server = http.createServer(QUIET_SERVER_OPTIONS, (req, res) => {
@@ -285,7 +292,7 @@ export async function serveFunctions(
       res.end('OK');
       return;
     }
-    if (req.method === 'GET' && req.url === '/metrics') {
+    if (req.method === 'GET' && req.url === metricsPath) {
       registry.metrics().then(
         (text) => {
           res.setHeader('Content-Type', registry.contentType);
@@ -346,6 +353,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     metrics.registry,
     () => invoke,
     options.timeoutSeconds,
+    options.metricsPath,
   );
   log.with({ function: options.handlerName }).info('Listening', {
     port: served.port,

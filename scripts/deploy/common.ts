@@ -37,10 +37,11 @@ export function commonObjects(options: DeployOptions, functions: readonly Functi
   ];
 }
 
-/** @returns the functions started by a resource trigger, and the scheduled ones */
-export function functionsByTrigger(): { resource: FunctionSpec[]; scheduled: FunctionSpec[] } {
+/** @returns the functions started by a resource trigger, the scheduled ones, and those called over HTTP */
+export function functionsByTrigger(): { resource: FunctionSpec[]; scheduled: FunctionSpec[]; http: FunctionSpec[] } {
   return {
     resource: FUNCTIONS.filter((f) => f.trigger.type === 'resource'),
     scheduled: FUNCTIONS.filter((f) => f.trigger.type === 'schedule'),
+    http: FUNCTIONS.filter((f) => f.trigger.type === 'http'),
   };
 }

@@ -197,6 +197,7 @@ export function broker(options: DeployOptions): DesiredObject {
 export function triggerAttributes(spec: FunctionSpec, options: DeployOptions): Record<string, string> {
   if (spec.trigger.type === 'schedule')
     return { type: PING_EVENT_TYPE, source: `/apis/v1/namespaces/${options.namespace}/pingsources/${spec.name}` };
+  if (spec.trigger.type !== 'resource') throw new Error(`${spec.name} is called over HTTP, not by events`);
   const watched = WATCHED[spec.trigger.resource];
   const [only, ...more] = spec.trigger.actions;
   return {
@@ -386,7 +387,7 @@ function knativeFunctionDeployment(spec: FunctionSpec, options: DeployOptions): 
 
 /** @returns every object of the knative target, unsorted */
 export function knativeObjects(options: DeployOptions): DesiredObject[] {
-  const { resource, scheduled } = functionsByTrigger();
+  const { resource, scheduled, http } = functionsByTrigger();
   const functions = [...resource, ...scheduled];
   return [
     ...commonObjects(options),
@@ -394,6 +395,9 @@ export function knativeObjects(options: DeployOptions): DesiredObject[] {
       knativeFunctionDeployment(spec, options),
       functionService(spec, options, KNATIVE_SINK_PORT),
     ]),
+    // Called by people and Prometheus, not through the Broker: a plain Deployment and Service, no Trigger, and not
+    // under the NetworkPolicy that admits only Knative Eventing.
+    ...http.flatMap((spec) => [functionDeployment(spec, options), functionService(spec, options, FUNCTION_PORT)]),
     ...deadLetterReceiver(options),
     broker(options),
     ...resource.flatMap((spec) => apiServerSource(spec, options)),

@@ -22,6 +22,7 @@ import {
   functionDeployment,
   functionService,
   IMAGE_APP_DIR,
+  operatorApiService,
   operatorDeployment,
   POD_SECURITY_CONTEXT,
 } from './workloads';
@@ -97,12 +98,17 @@ export function cronJob(spec: FunctionSpec, options: DeployOptions): DesiredObje
 
 /** @returns every object of the plain target, unsorted */
 export function plainObjects(options: DeployOptions): DesiredObject[] {
+  const { resource, scheduled, http } = functionsByTrigger();
   if (!options.perFunction)
-    return [...commonObjects(options, []), ...operatorRbac(rbacScope(options)), operatorDeployment(options)];
-  const { resource, scheduled } = functionsByTrigger();
+    return [
+      ...commonObjects(options, []),
+      ...operatorRbac(rbacScope(options)),
+      operatorDeployment(options),
+      ...http.map((spec) => operatorApiService(spec, options)),
+    ];
   return [
     ...commonObjects(options),
-    ...[...resource, ...scheduled].flatMap((spec) => [
+    ...[...resource, ...scheduled, ...http].flatMap((spec) => [
       functionDeployment(spec, options),
       functionService(spec, options, FUNCTION_PORT),
     ]),

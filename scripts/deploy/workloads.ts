@@ -37,6 +37,12 @@ export function operatorEnv(options: DeployOptions): EnvVar[] {
   ];
 }
 
+/**
+ * Where a host running the operator API serves its own call metrics (`FUNC_METRICS_PATH`, lib/runtime/host.ts):
+ * `/metrics` is the API's, the per-cluster metrics (lib/api/metrics.ts).
+ */
+export const API_HOST_METRICS_PATH = '/function-metrics';
+
 /** The Kubeless runtime env of a function (what the Kubeless controller would set). */
 export function functionEnv(spec: FunctionSpec, options: DeployOptions, installVolume?: string): EnvVar[] {
   return [
@@ -46,6 +52,7 @@ export function functionEnv(spec: FunctionSpec, options: DeployOptions, installV
     { name: 'FUNC_TIMEOUT', value: String(options.timeoutSeconds) },
     { name: 'FUNC_RUNTIME', value: options.kubelessRuntime },
     ...(installVolume ? [{ name: 'KUBELESS_INSTALL_VOLUME', value: installVolume }] : []),
+    ...(spec.trigger.type === 'http' ? [{ name: 'FUNC_METRICS_PATH', value: API_HOST_METRICS_PATH }] : []),
   ];
 }
 
@@ -119,7 +126,13 @@ export function functionDeployment(spec: FunctionSpec, options: DeployOptions): 
       selector: { matchLabels: selectorLabels(spec.name) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
-        metadata: { labels: labels(spec.name), annotations: PROMETHEUS_ANNOTATIONS },
+        metadata: {
+          labels: labels(spec.name),
+          annotations:
+            spec.trigger.type === 'http'
+              ? { ...PROMETHEUS_ANNOTATIONS, 'prometheus.io/path': API_HOST_METRICS_PATH }
+              : PROMETHEUS_ANNOTATIONS,
+        },
         spec: {
           serviceAccountName: spec.name,
           securityContext: POD_SECURITY_CONTEXT,
@@ -145,6 +158,23 @@ export function functionService(spec: FunctionSpec, options: DeployOptions, port
       selector: selectorLabels(spec.name),
       // "http-" prefix as in Kubeless, so a service mesh detects the protocol.
       ports: [{ name: 'http-function-port', port, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+/**
+ * The Service of the operator API in the single-process layout: named like the function, to the operator pod's
+ * port 8080, where the combined host serves the API under `/operator-api/` (`/operator-api/clusters/`, ...).
+ */
+export function operatorApiService(spec: FunctionSpec, options: DeployOptions): DesiredObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: spec.name, namespace: options.namespace, labels: labels(spec.name) },
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels('operator'),
+      ports: [{ name: 'http-function-port', port: FUNCTION_PORT, targetPort: 'http', protocol: 'TCP' }],
     },
   };
 }

@@ -59,9 +59,11 @@ describe('knative target', () => {
   const objects = generate('knative', testOptions());
   const sources = objects.filter((o) => o.kind === 'ApiServerSource');
   const resourceFunctions = FUNCTIONS.filter((f) => f.trigger.type === 'resource');
+  /** the functions events start (the operator API is called over HTTP: no Trigger, no empty reply) */
+  const eventFunctions = FUNCTIONS.filter((f) => f.trigger.type !== 'http');
 
   it('Services on port 80 (where a sink ref resolves) to the host on 8080, which answers a success empty', () => {
-    for (const spec of FUNCTIONS) {
+    for (const spec of eventFunctions) {
       assert.deepEqual(specOf<{ ports: unknown[] }>(objects, 'Service', spec.name).ports, [
         { name: 'http-function-port', port: 80, targetPort: 'http', protocol: 'TCP' },
       ]);
@@ -69,6 +71,16 @@ describe('knative target', () => {
       assert.equal(container.ports?.[0]?.containerPort, 8080);
       assert.equal(envOf(container)[EMPTY_SUCCESS_REPLY_ENV.name], 'true');
     }
+  });
+
+  it('the operator API: a Deployment and a Service on 8080, answering with bodies, and no Trigger', () => {
+    assert.deepEqual(specOf<{ ports: unknown[] }>(objects, 'Service', 'operator-api').ports, [
+      { name: 'http-function-port', port: 8080, targetPort: 'http', protocol: 'TCP' },
+    ]);
+    const container = podOf(find(objects, 'Deployment', 'operator-api')!).spec.containers[0]!;
+    assert.equal(envOf(container)[EMPTY_SUCCESS_REPLY_ENV.name], undefined);
+    assert.equal(envOf(container).FUNC_METRICS_PATH, '/function-metrics');
+    assert.equal(find(objects, 'Trigger', 'operator-api'), undefined);
   });
 
   it('an ApiServerSource in Resource mode per resource trigger, to the Broker, with its own watching ServiceAccount', () => {
@@ -181,9 +193,9 @@ describe('knative target', () => {
     const triggers = objects.filter((o) => o.kind === 'Trigger');
     assert.deepEqual(
       triggers.map((t) => t.metadata.name).sort(),
-      [...FUNCTIONS.map((f) => f.name), POSTGRES_TEAM_SOURCE].sort(),
+      [...eventFunctions.map((f) => f.name), POSTGRES_TEAM_SOURCE].sort(),
     );
-    for (const spec of FUNCTIONS) {
+    for (const spec of eventFunctions) {
       const trigger = specOf<TriggerSpec>(objects, 'Trigger', spec.name);
       assert.equal(trigger.broker, BROKER_NAME);
       assert.deepEqual(trigger.subscriber.ref, service(spec.name));
@@ -213,7 +225,7 @@ describe('knative target', () => {
 
   it('--knative-retry-after: every Trigger honours Retry-After up to the longest the functions send (15 s)', () => {
     const honouring = generate('knative', testOptions({ knativeRetryAfter: true }));
-    for (const spec of FUNCTIONS) {
+    for (const spec of eventFunctions) {
       const { delivery } = specOf<TriggerSpec>(honouring, 'Trigger', spec.name);
       assert.equal(delivery.retryAfterMax, `PT${POD_WAIT_SLOW_SECONDS}S`);
       assert.equal(delivery.retry, DELIVERY_RETRIES);

@@ -19,11 +19,19 @@ describe('plain target, one process (the default)', () => {
   const objects = generate('plain', options);
   const deployment = find(objects, 'Deployment', 'postgres-operator-functions')!;
 
-  it('one Deployment running every function and the bridge, and no per-function objects, Service or CronJob', () => {
+  it('one Deployment running every function and the bridge, no per-function objects or CronJob, the API Service', () => {
     assert.deepEqual(
-      objects.filter((o) => ['Deployment', 'Service', 'CronJob'].includes(o.kind)).map((o) => o.metadata.name),
-      ['postgres-operator-functions'],
+      objects
+        .filter((o) => ['Deployment', 'Service', 'CronJob'].includes(o.kind))
+        .map((o) => `${o.kind}/${o.metadata.name}`),
+      ['Service/operator-api', 'Deployment/postgres-operator-functions'],
     );
+    // The operator API (the combined host answers it under /operator-api/) reaches the operator pod.
+    const api = find(objects, 'Service', 'operator-api')!.spec as { selector: Record<string, string> };
+    assert.deepEqual(api.selector, {
+      'app.kubernetes.io/component': 'operator',
+      'app.kubernetes.io/name': 'postgres-operator-functions',
+    });
     for (const spec of FUNCTIONS) assert.equal(find(objects, 'ServiceAccount', spec.name), undefined, spec.name);
     const pod = podOf(deployment);
     assert.equal(pod.spec.serviceAccountName, 'postgres-operator-functions');

@@ -1,0 +1,8 @@
+/**
+ * The routes the operator API answers beyond Zalando's read paths, gathered for the function that serves them:
+ * `/metrics` (per-cluster metrics, `metrics.ts`) and `POST /plan` (the plan preview, `plan-route.ts`).
+ */
+import type { ExtraRoutes } from './handle';
+
+/** Every extra route of the operator API. */
+export const API_ROUTES: ExtraRoutes = {};
