@@ -13,6 +13,8 @@ import type { RoleNote } from './types';
 export interface DesiredDatabase {
   name: string;
   owner: string;
+  /** created with this owner when missing, its owner never changed (Zalando's prepared databases) */
+  createOnly?: boolean;
 }
 
 /**

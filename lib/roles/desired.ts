@@ -9,6 +9,7 @@ import type { Postgresql } from '../model/postgresql';
 import { manifestDatabases, type DesiredDatabase } from './databases';
 import { mergeRoles } from './merge';
 import { poolerDatabaseState } from './pooler';
+import { preparedDatabaseOwners, preparedDatabases, preparedRoles, type PreparedDatabase } from './prepared-databases';
 import { manifestRoles, systemRoles, teamRoles, type SourceRoles } from './sources';
 import type { DesiredRole, RoleNote } from './types';
 
@@ -28,6 +29,8 @@ export interface RoleSourceInputs {
 export interface DesiredState {
   roles: DesiredRole[];
   databases: DesiredDatabase[];
+  /** `spec.preparedDatabases` with Zalando's defaults (their roles and databases are in `roles` and `databases`) */
+  prepared: PreparedDatabase[];
   notes: RoleNote[];
 }
 
@@ -37,8 +40,10 @@ export function desiredState(input: RoleSourceInputs): DesiredState {
   const team = input.team ? teamRoles(input.team.members, input.team.superuserMembers, input.config) : [];
   // The pooler's role is a system role while a pooler runs, as in Zalando (a manifest user of that name yields).
   const pooler = poolerDatabaseState(input.cluster, input.config, input.passwords);
+  const prepared = preparedDatabases(input.cluster);
   const merged = mergeRoles(
     [
+      ...preparedRoles(prepared.databases, input.config, input.passwords),
       ...manifest.roles,
       ...input.infrastructure.flatMap((source) => source.roles),
       ...team,
@@ -47,7 +52,12 @@ export function desiredState(input: RoleSourceInputs): DesiredState {
     ],
     input.config,
   );
-  const databases = manifestDatabases(input.cluster, new Set(merged.roles.map((r) => r.name)));
+  const roleNames = new Set(merged.roles.map((r) => r.name));
+  const databases = manifestDatabases(input.cluster, roleNames);
+  // A database also in spec.databases keeps that owner, as in Zalando (its entry overrides the prepared one).
+  const preparedOwned = preparedDatabaseOwners(prepared.databases)
+    .filter((d) => !databases.databases.some((m) => m.name === d.name) && roleNames.has(d.owner))
+    .map((d) => ({ ...d, createOnly: true }));
   // Zalando writes the infrastructure password into the per-cluster Secret of the name (lib/sync/roles), which is
   // also the manifest user's Secret: said once, so nobody wonders why that Secret's password changed.
   const manifestNames = new Set(manifest.roles.map((r) => r.name));
@@ -60,8 +70,12 @@ export function desiredState(input: RoleSourceInputs): DesiredState {
     }));
   return {
     roles: merged.roles,
-    databases: databases.databases,
+    databases: [...databases.databases, ...preparedOwned].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    ),
+    prepared: prepared.databases,
     notes: [
+      ...prepared.notes,
       ...manifest.notes,
       ...input.infrastructure.flatMap((source) => source.notes),
       ...merged.notes,

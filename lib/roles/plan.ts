@@ -266,7 +266,7 @@ export function planDatabases(
         owner: database.owner,
         reason: `create database ${database.name} owned by ${database.owner}`,
       });
-    } else if (owner !== database.owner) {
+    } else if (owner !== database.owner && !database.createOnly) {
       statements.push({
         type: 'alter-database-owner',
         database: database.name,

@@ -319,6 +319,10 @@ describe('desiredState', () => {
     assert.deepEqual(
       state.roles.map((r) => `${r.origin}:${r.name}`),
       [
+        // preparedDatabases.bar: defaultUsers, schemas data and history (history without _user roles)
+        ...['data_owner', 'data_reader', 'data_writer', 'history_owner', 'history_reader', 'history_writer']
+          .concat(['owner', 'owner_user', 'reader', 'reader_user', 'writer', 'writer_user'])
+          .map((r) => `bootstrap:bar_${r}`),
         'manifest:foo_user',
         'teams-api:jdoe',
         'system:postgres',
@@ -327,7 +331,10 @@ describe('desiredState', () => {
         'manifest:zalando',
       ],
     );
-    assert.deepEqual(state.databases, [{ name: 'foo', owner: 'zalando' }]);
+    assert.deepEqual(state.databases, [
+      { name: 'bar', owner: 'bar_owner', createOnly: true },
+      { name: 'foo', owner: 'zalando' },
+    ]);
     assert.deepEqual(state.notes, []);
   });
 
@@ -336,7 +343,10 @@ describe('desiredState', () => {
     const cluster = clusterWith({ owner: [] });
     cluster.spec.databases = { good: 'owner', 'bad-name': 'owner', postgres: 'owner', orphan: 'nobody' };
     const state = desiredState({ cluster, config, passwords: {}, infrastructure: [] });
-    assert.deepEqual(state.databases, [{ name: 'good', owner: 'owner' }]);
+    assert.deepEqual(
+      state.databases.filter((d) => !d.createOnly),
+      [{ name: 'good', owner: 'owner' }],
+    );
     assert.deepEqual(
       state.notes.map((n) => n.message),
       [
