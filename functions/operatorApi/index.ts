@@ -12,6 +12,7 @@ import { KubeClient } from '../../lib/k8s/client';
 import { createLogger } from '../../lib/log/logger';
 import { handleApiRequest, type ApiResponse } from '../../lib/api/handle';
 import { API_ROUTES } from '../../lib/api/routes-extra';
+import { handleUiRequest, isUiRequest } from '../../lib/api/ui/route';
 
 interface ApiEvent {
   data?: unknown;
@@ -38,17 +39,24 @@ export async function operatorApi(event: ApiEvent, context: { timeout?: number }
   const request = event.extensions?.request;
   const response = event.extensions?.response;
   const budgetMs = Math.floor((context.timeout ?? 60) * 1000 * 0.9);
-  const answer: ApiResponse = await handleApiRequest(
-    {
-      method: request?.method ?? 'GET',
-      // Express (Kubeless) rewrites `url` under a mounted router; `originalUrl` is what the caller asked for.
-      url: request?.originalUrl ?? request?.url ?? '/',
-      headers: request?.headers ?? {},
-      body: event.data,
-    },
-    { client: client(), env: process.env, log, now: () => new Date(), signal: AbortSignal.timeout(budgetMs) },
-    API_ROUTES,
-  );
+  const apiRequest = {
+    method: request?.method ?? 'GET',
+    // Express (Kubeless) rewrites `url` under a mounted router; `originalUrl` is what the caller asked for.
+    url: request?.originalUrl ?? request?.url ?? '/',
+    headers: request?.headers ?? {},
+    body: event.data,
+  };
+  const deps = {
+    client: client(),
+    env: process.env,
+    log,
+    now: () => new Date(),
+    signal: AbortSignal.timeout(budgetMs),
+  };
+  // The web UI under /ui/ (lib/api/ui/route.ts); everything else is the API.
+  const answer: ApiResponse = isUiRequest(apiRequest.url)
+    ? await handleUiRequest(apiRequest, deps)
+    : await handleApiRequest(apiRequest, deps, API_ROUTES);
   if (answer.status !== 200) response?.status?.(answer.status);
   for (const [name, value] of Object.entries(answer.headers)) response?.set?.(name, value);
   if (answer.contentType) {

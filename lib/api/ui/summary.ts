@@ -9,48 +9,27 @@
  * `cluster_name_label`); Patroni REST API `GET /cluster` (members' role, state and lag in bytes).
  */
 import type { KubeObject } from '../../k8s/client';
-import { ROLLING_UPDATE_ANNOTATION } from '../../builders/statefulset';
-import { ROLLING_UPDATE_PAUSED_ANNOTATION, SYNC_NOW_ANNOTATION } from '../../model/annotations';
-import { storedStatus } from '../../plan/cluster-status';
-import { findRolloutCondition } from '../../plan/rollout-condition';
+import { SYNC_NOW_ANNOTATION } from '../../model/annotations';
 import type { PatroniCluster } from '../../patroni/types';
+import {
+  clusterSummary,
+  conditionOf,
+  eventTime,
+  isFlaggedForRollingUpdate,
+  isPodReady,
+  type ClusterSummary,
+  type EventObject,
+  type PodObject,
+  type PostgresqlObject,
+} from '../shape';
 
-/** One condition as shown: the meta/v1 Condition fields the table needs. */
-export interface ConditionView {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-}
-
-/** Where a cluster's rolling update stands. */
-export interface RolloutView {
-  /** pods flagged `zalando-postgres-operator-rolling-update-required: "true"` (still on an older template) */
-  podsOnOldTemplate: number;
-  /** pods of the cluster */
-  pods: number;
-  /** `acid.zalan.do/rolling-update-paused: "true"` is set */
-  paused: boolean;
-  /** the `RollingUpdate` condition's reason and message, when a rollout ever ran */
-  reason?: string;
-  message?: string;
-  active: boolean;
-}
-
-/** One row of the fleet table. */
-export interface FleetRow {
-  team: string;
-  namespace: string;
-  name: string;
-  version: string;
-  podsReady: number;
-  podsWanted: number;
-  volume: string;
-  /** Zalando's `PostgresClusterStatus` (`Running`, `Creating`, ...), `Deleting`, or `Unknown` before the first sync */
-  status: string;
-  conditions: ConditionView[];
-  rollout: RolloutView;
+/**
+ * One row of the fleet table: the API's cluster summary (lib/api/shape.ts, the same one the metrics read), with the
+ * rolling update's message and whether a `sync-now` waits to be honoured.
+ */
+export interface FleetRow extends ClusterSummary {
+  /** the `RollingUpdate` condition's message (which pod is next, what it waits for) */
+  rolloutMessage?: string;
   /** a `sync-now` annotation waits to be honoured */
   syncRequested: boolean;
 }
@@ -63,69 +42,19 @@ export interface LabelNames {
   podRole: string;
 }
 
-export const DEFAULT_LABEL_NAMES: LabelNames = { clusterName: 'cluster-name', podRole: 'spilo-role' };
-
 /* eslint-disable @typescript-eslint/no-explicit-any -- objects are read field by field, any kind */
-const annotation = (object: KubeObject, key: string): string | undefined => object.metadata?.annotations?.[key];
-
-/** @returns whether a pod's Ready condition is True (core/v1 PodCondition) */
-export function podReady(pod: KubeObject): boolean {
-  return (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
-}
-
-/** @returns the pods of one cluster among pods of a namespace, by `cluster_name_label` */
-export function podsOf(pods: readonly KubeObject[], cluster: KubeObject, labels: LabelNames): KubeObject[] {
-  return pods.filter(
-    (pod) =>
-      pod.metadata?.namespace === cluster.metadata?.namespace &&
-      pod.metadata?.labels?.[labels.clusterName] === cluster.metadata?.name,
-  );
-}
-
-/** @returns the rollout of a cluster from its object and its pods */
-export function rolloutView(cluster: KubeObject, pods: readonly KubeObject[]): RolloutView {
-  const condition = findRolloutCondition(storedStatus(cluster)?.conditions);
-  return {
-    podsOnOldTemplate: pods.filter((pod) => annotation(pod, ROLLING_UPDATE_ANNOTATION) === 'true').length,
-    pods: pods.length,
-    paused: annotation(cluster, ROLLING_UPDATE_PAUSED_ANNOTATION) === 'true',
-    active: condition?.status === 'True',
-    ...(condition?.reason ? { reason: condition.reason } : {}),
-    ...(condition?.message ? { message: condition.message } : {}),
-  };
-}
 
 /**
  * @param cluster the `postgresql` object as read
- * @param statefulSet its StatefulSet (named as the cluster), when there is one
- * @param pods the cluster's pods
+ * @param pods its pods
  * @returns the fleet table's row
  */
-export function fleetRow(
-  cluster: KubeObject,
-  statefulSet: KubeObject | undefined,
-  pods: readonly KubeObject[],
-): FleetRow {
-  const status = storedStatus(cluster);
-  const spec = cluster.spec ?? {};
+export function fleetRow(cluster: PostgresqlObject, pods: readonly PodObject[]): FleetRow {
+  const message = conditionOf(cluster, 'RollingUpdate')?.message;
   return {
-    team: String(spec.teamId ?? ''),
-    namespace: cluster.metadata?.namespace ?? '',
-    name: cluster.metadata?.name ?? '',
-    version: String(spec.postgresql?.version ?? ''),
-    podsReady: statefulSet?.status?.readyReplicas ?? pods.filter(podReady).length,
-    podsWanted: typeof spec.numberOfInstances === 'number' ? spec.numberOfInstances : 0,
-    volume: String(spec.volume?.size ?? ''),
-    status: cluster.metadata?.deletionTimestamp ? 'Deleting' : (status?.PostgresClusterStatus ?? 'Unknown'),
-    conditions: (status?.conditions ?? []).map((c) => ({
-      type: c.type,
-      status: c.status,
-      ...(c.reason ? { reason: c.reason } : {}),
-      ...(c.message ? { message: c.message } : {}),
-      ...(c.lastTransitionTime ? { lastTransitionTime: c.lastTransitionTime } : {}),
-    })),
-    rollout: rolloutView(cluster, pods),
-    syncRequested: annotation(cluster, SYNC_NOW_ANNOTATION) !== undefined,
+    ...clusterSummary(cluster, pods),
+    ...(message ? { rolloutMessage: message } : {}),
+    syncRequested: cluster.metadata?.annotations?.[SYNC_NOW_ANNOTATION] !== undefined,
   };
 }
 
@@ -175,7 +104,8 @@ export interface ConnectionView {
 /** The cluster page. */
 export interface ClusterPage extends FleetRow {
   children: ChildView[];
-  pods: PodView[];
+  /** the pods (the summary's `pods` is their count) */
+  podViews: PodView[];
   /** rollout and switchover Events, oldest first */
   steps: EventView[];
   /** every Event about the cluster or its children, newest first */
@@ -216,11 +146,11 @@ export function childState(object: KubeObject): string {
 /** Event reasons that are steps of a rolling update or a switchover. */
 const STEP_REASON = /^(RollingUpdate|Switchover|WaitingFor|Waiting$|StatefulSetRecreated|PodAnnotationsUpdated)/;
 
-/** @returns an Event as shown (time: lastTimestamp, eventTime or creation, in that order) */
+/** @returns an Event as shown (time as the API's log says it: lastTimestamp, eventTime, firstTimestamp, creation) */
 export function eventView(event: KubeObject): EventView {
   const involved = event.involvedObject ?? event.regarding ?? {};
   return {
-    time: event.lastTimestamp ?? event.eventTime ?? event.metadata?.creationTimestamp ?? '',
+    time: eventTime(event as EventObject),
     type: event.type ?? 'Normal',
     reason: event.reason ?? '',
     object: `${involved.kind ?? ''}/${involved.name ?? ''}`,
@@ -231,7 +161,7 @@ export function eventView(event: KubeObject): EventView {
 
 /** What the cluster page is made from. */
 export interface ClusterInputs {
-  cluster: KubeObject;
+  cluster: PostgresqlObject;
   /** every child read (StatefulSet, Services, Endpoints, Secrets, PDB, PVCs, pooler Deployments, CronJob) */
   children: readonly KubeObject[];
   pods: readonly KubeObject[];
@@ -250,7 +180,6 @@ export function clusterPage(inputs: ClusterInputs): ClusterPage {
   const { cluster, children, pods, labels } = inputs;
   const name = cluster.metadata?.name ?? '';
   const namespace = cluster.metadata?.namespace ?? '';
-  const statefulSet = children.find((c) => c.kind === 'StatefulSet' && c.metadata?.name === name);
   const members = new Map((inputs.patroni?.members ?? []).map((m) => [m.name, m]));
   const related = new Set([
     `postgresql/${name}`,
@@ -262,23 +191,23 @@ export function clusterPage(inputs: ClusterInputs): ClusterPage {
     .filter((e) => related.has(e.object))
     .sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
   const secrets = children.filter((c) => c.kind === 'Secret');
-  const spec = cluster.spec ?? {};
+  const spec: any = cluster.spec ?? {};
   return {
-    ...fleetRow(cluster, statefulSet, pods),
+    ...fleetRow(cluster, pods as PodObject[]),
     children: children
       .map((c) => ({ kind: c.kind ?? '', name: c.metadata?.name ?? '', state: childState(c) }))
       .sort((a, b) => (a.kind + a.name < b.kind + b.name ? -1 : 1)),
-    pods: pods
+    podViews: pods
       .map((pod): PodView => {
         const member = members.get(pod.metadata?.name ?? '');
         return {
           name: pod.metadata?.name ?? '',
           role: pod.metadata?.labels?.[labels.podRole] ?? member?.role ?? '',
-          ready: podReady(pod),
+          ready: isPodReady(pod as PodObject),
           phase: pod.status?.phase ?? '',
           node: pod.spec?.nodeName ?? '',
           ip: pod.status?.podIP ?? '',
-          onOldTemplate: annotation(pod, ROLLING_UPDATE_ANNOTATION) === 'true',
+          onOldTemplate: isFlaggedForRollingUpdate(pod as PodObject),
           ...(member ? { patroniState: member.state } : {}),
           lag: member
             ? (member.lag ?? (member.role === 'leader' || member.role === 'master' ? 0 : 'unknown'))

@@ -39,7 +39,7 @@ function Events(props: { events: EventView[]; id: string; empty: string }) {
 /** Scale: the number asked for, its plan preview, then the patch. */
 function Scale(props: { page: ClusterPage; act: (name: string, body?: unknown) => Promise<void> }) {
   const { page } = props;
-  const [instances, setInstances] = useState(String(page.podsWanted));
+  const [instances, setInstances] = useState(String(page.wantedPods));
   const [preview, setPreview] = useState<unknown>(undefined);
   const manifest = () => ({
     apiVersion: 'acid.zalan.do/v1',
@@ -102,7 +102,7 @@ export function ClusterView(props: { namespace: string; name: string; onError: (
           <dt>PostgreSQL</dt>
           <dd>${page.version}</dd>
           <dt>Pods ready</dt>
-          <dd class="pods">${page.podsReady}/${page.podsWanted}</dd>
+          <dd class="pods">${page.readyPods}/${page.wantedPods}</dd>
           <dt>Volume</dt>
           <dd>${page.volume}</dd>
           <dt>Conditions</dt>
@@ -138,7 +138,7 @@ export function ClusterView(props: { namespace: string; name: string; onError: (
         <${Scale} page=${page} act=${act} />
         <p>
           ${
-            page.rollout.paused
+            page.paused
               ? html`<button id="resume" onClick=${() => act('resume')}>Resume rolling update</button>`
               : html`<button id="pause" onClick=${() => act('pause')}>Pause rolling update</button>`
           }
@@ -152,7 +152,7 @@ export function ClusterView(props: { namespace: string; name: string; onError: (
     ${page.notes.map((note) => html`<p class="muted">${note}</p>`)}
     <h2>Pods</h2>
     ${
-      page.pods.length === 0
+      page.podViews.length === 0
         ? html`<p class="muted">No pods yet.</p>`
         : html`<table id="pods">
             <thead>
@@ -168,7 +168,7 @@ export function ClusterView(props: { namespace: string; name: string; onError: (
               </tr>
             </thead>
             <tbody>
-              ${page.pods.map(
+              ${page.podViews.map(
                 (p) =>
                   html`<tr>
                     <td>${p.name}</td>

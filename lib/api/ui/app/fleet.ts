@@ -4,15 +4,14 @@ import { useState } from 'preact/hooks';
 import type { FleetRow } from '../summary';
 import { StatusBadge, html, useData } from './widgets';
 
-/** The rollout cell: pods still on an older template, and whether the rollout is paused or waiting. */
+/** The rollout cell: pods still on an older template, and whether the rollout is paused or where it stands. */
 export function Rollout(props: { row: FleetRow }) {
-  const { rollout } = props.row;
+  const { row } = props;
   const parts = [];
-  if (rollout.paused) parts.push(html`<span class="badge busy" data-rollout="Paused">Paused</span>`);
-  if (rollout.podsOnOldTemplate > 0)
-    parts.push(html`<span>${rollout.podsOnOldTemplate} of ${rollout.pods} pods on the old template</span>`);
-  if (rollout.reason && (rollout.active || !rollout.paused))
-    parts.push(html`<span class="muted" title=${rollout.message ?? ''}>${rollout.reason}</span>`);
+  if (row.paused) parts.push(html`<span class="badge busy" data-rollout="Paused">Paused</span>`);
+  if (row.outdatedPods > 0) parts.push(html`<span>${row.outdatedPods} of ${row.pods} pods on the old template</span>`);
+  if (row.rollout !== 'none' && !(row.paused && row.rollout === 'Paused'))
+    parts.push(html`<span class="muted" title=${row.rolloutMessage ?? ''}>${row.rollout}</span>`);
   return parts.length ? html`<span class="rollout">${parts}</span>` : html`<span class="muted">-</span>`;
 }
 
@@ -80,7 +79,7 @@ export function FleetView(props: { onError: (e: unknown) => void }) {
                             >
                           </td>
                           <td>${row.version}</td>
-                          <td class="pods">${row.podsReady}/${row.podsWanted}</td>
+                          <td class="pods">${row.readyPods}/${row.wantedPods}</td>
                           <td>${row.volume}</td>
                           <td><${StatusBadge} status=${row.status} /></td>
                           <td><${Conditions} row=${row} /></td>

@@ -39,7 +39,7 @@ export function useData<T>(path: string, onError: (e: unknown) => void) {
 
 /** A status word with a colour: Running green, *Failed/Invalid red, others amber. */
 export function StatusBadge(props: { status: string }) {
-  const s = props.status;
+  const s = props.status || 'No status yet';
   const tone = s === 'Running' ? 'ok' : /Failed|Invalid/.test(s) ? 'bad' : 'busy';
   return html`<span class=${`badge ${tone}`} data-status=${s}>${s}</span>`;
 }
