@@ -13,7 +13,6 @@ const isSet = (value: unknown): boolean => {
 };
 
 const checks: Record<string, (spec: PostgresqlSpec) => boolean> = {
-  preparedDatabases: (s) => s.preparedDatabases !== undefined && Object.keys(s.preparedDatabases).length > 0,
   streams: (s) => isSet(s.streams),
   'volume.iops': (s) => isSet(s.volume.iops),
   'volume.throughput': (s) => isSet(s.volume.throughput),

@@ -7,7 +7,9 @@
  * 3. reads the passwords from the credentials Secrets (the source of truth), the infrastructure roles and the
  *    Teams API members; merges the sources; connects as the superuser; plans and runs the SQL;
  * 4. while a connection pooler runs, checks its lookup function in every database and installs it where it is
- *    missing or differs (`pooler-lookup.ts`).
+ *    missing or differs (`pooler-lookup.ts`);
+ * 5. in each prepared database (`spec.preparedDatabases`), creates missing schemas, schema grants, default privileges
+ *    and extensions (`prepared-databases.ts`); none in a standby cluster.
  *
  * The outcome is the `RolesSynced` condition on the `postgresql` status (reasons `WaitingForMaster`, `Synced`,
  * `SyncedWithWarnings`, `TeamsApiUnavailable`, `ConnectionFailed`, `SyncFailed`), written with the rest of the
@@ -31,6 +33,7 @@ import type { PasswordEncryption, Statement } from '../../roles/types';
 import { poolerDatabaseState } from '../../roles/pooler';
 import { applyRolesAndDatabases } from './apply';
 import { syncLookupFunctions, type LookupOutcome } from './pooler-lookup';
+import { describePrepared, syncPreparedDatabases, type PreparedOutcome } from './prepared-databases';
 import { readInfrastructureRoles, secretPasswords } from './inputs';
 import { readTeamMembers, teamsApiNotAsked } from './teams';
 import { masterState } from './master';
@@ -257,6 +260,7 @@ export async function syncRolesAndDatabases(
     }
     let applied;
     let lookup: LookupOutcome | undefined;
+    let prepared: PreparedOutcome | undefined;
     let retention: Awaited<ReturnType<typeof dropExpiredRotationRoles>> | undefined;
     const pooler = poolerDatabaseState(cluster, ctx.config, passwords);
     try {
@@ -293,11 +297,17 @@ export async function syncRolesAndDatabases(
         lookup = await syncLookupFunctions(session, open, pooler.schema, pooler.role.name);
         for (const where of lookup.installed) log.info(`Installed ${pooler.schema}.user_lookup`, { database: where });
       }
+      // Schemas, default privileges and extensions of spec.preparedDatabases, each database over its own session.
+      if (state.prepared.length && !cluster.spec.standby && !applied.aborted && !applied.needsLease)
+        prepared = await syncPreparedDatabases(state.prepared, open, options.leaseHeld, (database, statement) =>
+          log.info(describePrepared(database, statement), { reason: statement.reason }),
+        );
     } finally {
       await session.close();
     }
     if (applied.needsLease) return stopForLease(applied.needsLease);
     if (retention?.needsLease) return stopForLease(retention.needsLease);
+    if (prepared?.needsLease) return stopForLease(prepared.needsLease);
     const rotated = writableRotations(rotation, applied.failed);
     for (const { user, secret, change, rotated: newPassword } of rotated.writes) {
       await ctx.client.apply(secret, ctx.signal);
@@ -331,6 +341,7 @@ export async function syncRolesAndDatabases(
       ...applied.notes.map((n) => n.message),
       ...rotated.notes,
       ...(retention?.notes ?? []),
+      ...(prepared?.notes ?? []).map((n) => n.message),
       ...infrastructure.errors,
       ...state.notes.map((n) => n.message),
       ...(team?.ok ? team.warnings : []),
@@ -342,22 +353,38 @@ export async function syncRolesAndDatabases(
     const failed = [
       ...applied.failed,
       ...(lookup?.failed ?? []).map((f) => ({ error: f.error, retryable: f.retryable })),
+      ...(prepared?.failed ?? []),
     ];
+    const preparedDone = (prepared?.executed ?? []).map(({ database, statement }) =>
+      describePrepared(database, statement),
+    );
+    preparedDone.push(
+      ...(prepared?.asSuperuser ?? []).map((e) => `Extension ${e} created by the superuser: its owner role may not`),
+    );
     const summary: RolesSummary = {
-      statements: applied.executed.length + installed.length + (retention?.dropped.length ?? 0),
+      statements:
+        applied.executed.length +
+        installed.length +
+        (retention?.dropped.length ?? 0) +
+        (prepared?.executed.length ?? 0),
       failed: failed.length,
       notes,
     };
-    if (applied.executed.length + installed.length > 0) {
+    if (applied.executed.length + installed.length + preparedDone.length > 0) {
       const message = [
         ...applied.executed.map(describe),
         ...installed.map((where) => `Installed ${pooler!.schema}.user_lookup in database ${where}`),
+        ...preparedDone,
       ].join('; ');
       await ctx.events.record(raw, 'Normal', 'RolesSynced', message);
     }
     const inSync = `${state.roles.length} roles and ${state.databases.length} databases`;
     if (failed.length > 0) {
-      const planned = applied.planned + installed.length + (lookup?.failed.length ?? 0);
+      const planned =
+        applied.planned +
+        installed.length +
+        (lookup?.failed.length ?? 0) +
+        (prepared ? prepared.executed.length + prepared.failed.length : 0);
       const message = `${failed.length} of ${planned} statements failed: ${failed.map((f) => f.error).join('; ')}`;
       const retryable = failed.some((f) => f.retryable);
       return finish({

@@ -54,7 +54,7 @@ describe('unsupportedFields', () => {
         databases: { foo: 'zalando' },
         preparedDatabases: { bar: {} },
       }),
-      ['preparedDatabases', 'streams'],
+      ['streams'],
     );
   });
 
