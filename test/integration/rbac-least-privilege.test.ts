@@ -39,9 +39,11 @@ const RESOURCES: Record<string, string> = {
   events: '',
   leases: 'coordination.k8s.io',
   nodes: '',
+  tokenreviews: 'authentication.k8s.io',
+  subjectaccessreviews: 'authorization.k8s.io',
 };
 // `bind` on the ClusterRole postgres-pod is granted by a Role: asked in a namespace, as a RoleBinding's creation does.
-const CLUSTER_SCOPED = new Set(['nodes']);
+const CLUSTER_SCOPED = new Set(['nodes', 'tokenreviews', 'subjectaccessreviews']);
 const RBAC_KINDS = ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'];
 const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'bind'];
 
@@ -132,6 +134,23 @@ const TABLE: Record<string, Grant[]> = {
     g('get', 'postgresqls', 'watched'),
     g('get create patch', 'leases', 'watched'),
     ...EVENTS('watched'),
+  ],
+  // lib/api: the operator ConfigMap (read.ts, not the password key), what a sync observes of a cluster
+  // (observeChildren: a LIST per owned kind, the StatefulSet, pod ServiceAccount and RoleBinding by name; the users'
+  // Secrets by name), pods (metrics, a plan's scale-down check), the cluster's Events (its log), and the two reviews
+  // that authorize each caller (access.ts). Nothing written.
+  'operator-api': [
+    g('get', 'configmaps', 'operator'),
+    g('get list', 'postgresqls', 'watched'),
+    g('get list', 'statefulsets', 'watched'),
+    g('get list', 'secrets', 'watched'),
+    ...['deployments', 'cronjobs', 'services', 'endpoints', 'pods', 'events', 'poddisruptionbudgets'].map((r) =>
+      g('list', r, 'watched'),
+    ),
+    g('get', 'serviceaccounts', 'watched'),
+    g('get', 'rolebindings', 'watched'),
+    g('create', 'tokenreviews', 'cluster'),
+    g('create', 'subjectaccessreviews', 'cluster'),
   ],
   // lib/bridge: informers only.
   'postgres-operator-bridge': [
