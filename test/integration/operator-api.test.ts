@@ -39,6 +39,7 @@ async function grant(namespace: string, account: string, verbs: string, resource
 /** One answer of the API. */
 interface Answer {
   status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers of many shapes, read field by field
   body: any;
   headers: Headers;
 }
