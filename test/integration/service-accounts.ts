@@ -56,3 +56,24 @@ export async function installFunctionCredentials(
   for (const spec of FUNCTIONS) functions.set(spec.name, await serviceAccountKubeconfig(spec.name, namespace, dir));
   return { functions, bridge: await serviceAccountKubeconfig('postgres-operator-bridge', namespace, dir) };
 }
+
+/** @returns a bound token (1 h) of a new ServiceAccount `name` in `namespace`: a caller of the operator API or UI */
+export async function accountToken(namespace: string, name: string): Promise<string> {
+  const created = await kubectl(['create', 'serviceaccount', name, '-n', namespace]);
+  assert.equal(created.code, 0, created.stderr);
+  const token = await kubectl(['create', 'token', name, '-n', namespace, '--duration=1h']);
+  assert.equal(token.code, 0, token.stderr);
+  return token.stdout.trim();
+}
+
+/** Lets ServiceAccount `account` of `namespace` do `verbs` (space-separated) on `resource` there (Role + RoleBinding). */
+export async function grant(namespace: string, account: string, verbs: string, resource: string): Promise<void> {
+  const name = `${account}-${resource.replace(/\W/g, '')}`;
+  for (const args of [
+    ['create', 'role', name, '-n', namespace, `--verb=${verbs.split(' ').join(',')}`, `--resource=${resource}`],
+    ['create', 'rolebinding', name, '-n', namespace, `--role=${name}`, `--serviceaccount=${namespace}:${account}`],
+  ]) {
+    const result = await kubectl(args);
+    assert.equal(result.code, 0, result.stderr);
+  }
+}

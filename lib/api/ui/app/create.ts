@@ -74,7 +74,7 @@ export function CreateView(props: { onError: (e: unknown) => void }) {
       ${input('numberOfInstances', 'Instances', { type: 'number', min: '0' })}
       ${input('volumeSize', 'Volume size', { placeholder: '1Gi' })}
       <label
-        >Users, one a line (<code>name: flag, flag</code>)
+        ><span>Users, one a line (<code>name: flag, flag</code>)</span>
         <textarea
           name="users"
           rows="3"
@@ -84,7 +84,7 @@ export function CreateView(props: { onError: (e: unknown) => void }) {
         />
       </label>
       <label
-        >Databases, one a line (<code>name: owner</code>)
+        ><span>Databases, one a line (<code>name: owner</code>)</span>
         <textarea
           name="databases"
           rows="3"

@@ -1,0 +1,199 @@
+/**
+ * The operator UI (lib/api/ui) in a real browser: Debian's Chromium, headless, driven by playwright-core (no browser
+ * download: CHROMIUM or /usr/bin/chromium), against the real API server and this operator's functions as processes
+ * (each under its own ServiceAccount, operator-api serving the UI). The user signs in with a ServiceAccount token,
+ * sees the fleet, creates a cluster from the form (the functions then create its children), scales it, pauses and
+ * resumes its rolling update and asks for a sync; a second user who may only read is refused the same write by
+ * Kubernetes RBAC, because the UI writes with the user's own token. Every page is photographed: the test prints the
+ * directory ($TMPDIR/ui-screenshots, or UI_SCREENSHOTS).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { KubeClient, KubeObject } from '../../lib/k8s/client';
+import { ROLLING_UPDATE_PAUSED_ANNOTATION, SYNC_NOW_ANNOTATION } from '../../lib/model/annotations';
+import { eventually, startOperator, type LocalOperator } from './local-operator';
+import { applyManifest, installCrd, testClient } from './operator';
+import { accountToken, grant } from './service-accounts';
+import { createNamespace, deleteNamespace } from './testenv';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SCREENSHOTS = process.env.UI_SCREENSHOTS ?? path.join(process.env.TMPDIR ?? os.tmpdir(), 'ui-screenshots');
+const EXISTING = 'acid-listed';
+const MADE = 'acid-from-form';
+
+describe('operator UI in Chromium, on the real API server and functions', { timeout: 240_000 }, () => {
+  let client: KubeClient;
+  let namespace: string;
+  let dir: string;
+  let operator: LocalOperator;
+  let browser: Browser;
+  let page: Page;
+  let uiUrl: string;
+  const tokens = { editor: '', viewer: '' };
+
+  /** Saves a screenshot of the whole page as `<name>.png` and says where. */
+  async function shot(p: Page, name: string): Promise<void> {
+    const file = path.join(SCREENSHOTS, `${name}.png`);
+    await p.screenshot({ path: file, fullPage: true });
+    console.log(`screenshot: ${file}`);
+  }
+
+  const cluster = (name: string) => client.get<KubeObject>({ kind: 'postgresql', namespace, name });
+
+  /** Signs in on a fresh page with a token (the page asks for one on its first 401). */
+  async function signIn(token: string): Promise<Page> {
+    const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    p.on('pageerror', (error) => console.log(`page error: ${error.message}`));
+    await p.goto(uiUrl);
+    await p.locator('textarea[name=token]').fill(token);
+    return p;
+  }
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run)`);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    console.log(`screenshots in ${SCREENSHOTS}`);
+    await installCrd();
+    client = testClient();
+    namespace = await createNamespace('ui');
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ui-browser-'));
+    await client.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'postgres-operator', namespace },
+      data: { watched_namespace: namespace, resource_check_interval: '1s' },
+    });
+    operator = await startOperator(client, namespace, dir, { FUNC_METRICS_PATH: '/function-metrics' });
+    const api = operator.deployment.functions.find((f) => f.name === 'operator-api');
+    assert.ok(api, 'the operator runs operator-api');
+    uiUrl = new URL('ui/', api.url.endsWith('/') ? api.url : `${api.url}/`).href;
+    tokens.editor = await accountToken(namespace, 'dba');
+    tokens.viewer = await accountToken(namespace, 'viewer');
+    await grant(namespace, 'dba', 'get list create patch', 'postgresqls.acid.zalan.do');
+    await grant(namespace, 'viewer', 'get list', 'postgresqls.acid.zalan.do');
+    await applyManifest(
+      {
+        apiVersion: 'acid.zalan.do/v1',
+        kind: 'postgresql',
+        metadata: { name: EXISTING },
+        spec: { teamId: 'acid', numberOfInstances: 1, volume: { size: '2Gi' }, postgresql: { version: '16' } },
+      },
+      namespace,
+    );
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await operator?.deployment.stop();
+    if (namespace) await deleteNamespace(namespace);
+    client?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the page asks for a token, then lists the clusters the user may read', async () => {
+    page = await signIn(tokens.editor);
+    await shot(page, '01-sign-in');
+    await page.locator('form.token button[type=submit]').click();
+    const row = page.locator(`#fleet tr[data-cluster="${namespace}/${EXISTING}"]`);
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    assert.deepEqual(cells.slice(0, 6), ['acid', namespace, EXISTING, '16', '0/1', '2Gi']);
+    // The functions sync it: its status comes from them, whatever this plane (no kubelet) lets it reach.
+    await page.waitForFunction(
+      (key) => !document.querySelector(`tr[data-cluster="${key}"] [data-status="No status yet"]`),
+      `${namespace}/${EXISTING}`,
+      { timeout: 30_000 },
+    );
+    await shot(page, '02-fleet');
+  });
+
+  test('a cluster created from the form is a postgresql object the functions bring up', async () => {
+    await page.locator('#nav-new').click();
+    const form = page.locator('#create-form');
+    await form.locator('input[name=teamId]').fill('acid');
+    await form.locator('input[name=name]').fill(MADE);
+    await form.locator('input[name=namespace]').fill(namespace);
+    await form.locator('select[name=version]').selectOption('17');
+    await form.locator('input[name=numberOfInstances]').fill('2');
+    await form.locator('input[name=volumeSize]').fill('1Gi');
+    await form.locator('textarea[name=users]').fill('app_owner: createdb');
+    await form.locator('textarea[name=databases]').fill('orders: app_owner');
+    await page.locator('#preview').click();
+    await page.locator('#manifest').waitFor();
+    await page.locator('#plan pre, #plan p:not(:has-text("Asking"))').first().waitFor();
+    await shot(page, '03-create-preview');
+    assert.equal(await cluster(MADE), undefined, 'the preview writes nothing');
+
+    await page.locator('#create').click();
+    await page.waitForURL(new RegExp(`#/clusters/${namespace}/${MADE}$`));
+    const made = await cluster(MADE);
+    assert.deepEqual(made?.spec, {
+      teamId: 'acid',
+      numberOfInstances: 2,
+      volume: { size: '1Gi' },
+      postgresql: { version: '17' },
+      users: { app_owner: ['createdb'] },
+      databases: { orders: 'app_owner' },
+    });
+    // The functions bring it up: the page shows the children they create and the status they write.
+    await page.locator(`#children tr[data-child="StatefulSet/${MADE}"]`).waitFor({ timeout: 60_000 });
+    await page.locator(`#children tr[data-child="Service/${MADE}"]`).waitFor();
+    await page.locator('#connection').getByText(`app-owner.${MADE}.credentials`).waitFor();
+    await page.waitForFunction(() => !document.querySelector('#cluster [data-status="No status yet"]'), undefined, {
+      timeout: 30_000,
+    });
+    assert.ok(await client.get({ kind: 'StatefulSet', namespace, name: MADE }), 'the StatefulSet exists');
+    const status = await page.locator('#cluster .toolbar [data-status]').getAttribute('data-status');
+    console.log(`status shown for ${MADE}: ${status}`);
+    await shot(page, '04-cluster');
+  });
+
+  test('scale, pause, sync now and resume are written with the user token', async () => {
+    await page.locator('#scale-form input[name=numberOfInstances]').fill('3');
+    await page.locator('#scale-form button[type=button]').click();
+    await page.locator('#plan pre, #plan p:not(:has-text("Asking"))').first().waitFor();
+    await page.locator('#scale').click();
+    await eventually('numberOfInstances 3', async () =>
+      (await cluster(MADE))?.spec?.numberOfInstances === 3 ? true : undefined,
+    );
+
+    await page.locator('#pause').click();
+    await page.locator('#cluster .toolbar [data-rollout="Paused"]').waitFor();
+    assert.equal((await cluster(MADE))?.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION], 'true');
+    await shot(page, '05-paused');
+    await page.locator('a.brand').click();
+    await page.locator(`#fleet tr[data-cluster="${namespace}/${MADE}"] [data-rollout="Paused"]`).waitFor();
+    await shot(page, '06-fleet-paused');
+
+    await page.locator(`#fleet a:text-is("${MADE}")`).click();
+    await page.locator('#sync-now').click();
+    await page.locator('#cluster .outcome:has-text("sync-now: done")').waitFor();
+    // The operator honours the annotation and removes it (onUpdate); the request's own value was the time.
+    await eventually(
+      'the sync-now annotation honoured',
+      async () => ((await cluster(MADE))?.metadata?.annotations?.[SYNC_NOW_ANNOTATION] ? undefined : true),
+      60_000,
+    );
+    await page.locator('#resume').click();
+    await page.locator('#pause').waitFor();
+    assert.equal((await cluster(MADE))?.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION], undefined);
+  });
+
+  test('a user who may only read is refused the write by RBAC, and sees why', async () => {
+    const viewer = await signIn(tokens.viewer);
+    await viewer.locator('form.token button[type=submit]').click();
+    await viewer.locator(`#fleet a:text-is("${MADE}")`).click();
+    await viewer.locator('#pause').click();
+    const refusal = viewer.locator('#cluster .outcome.bad');
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /forbidden|cannot patch/i);
+    assert.equal((await cluster(MADE))?.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION], undefined);
+    await shot(viewer, '07-viewer-refused');
+    await viewer.close();
+  });
+});
