@@ -18,7 +18,7 @@ export const BRIDGE_NAME = 'postgres-operator-bridge';
 /**
  * Deployment and ServiceAccount of the single-process layout (every function and the bridge in one pod). Not
  * `postgres-operator`: that is Zalando's Deployment and ServiceAccount, which may live in the same namespace while
- * switching (README "Switching from Zalando's operator").
+ * switching (docs/migration.md).
  */
 export const OPERATOR_NAME = 'postgres-operator-functions';
 /** Port every function host listens on (Kubeless `FUNC_PORT` default). */

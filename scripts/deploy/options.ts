@@ -17,7 +17,7 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const TARGET_NAMES = ['local', 'plain', 'knative', 'kubeless'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
-/** How Kubeless gets the bundle into the function's pod (see README "Deploying"). */
+/** How Kubeless gets the bundle into the function's pod (see docs/admin-guide.md, "Targets"). */
 export type KubelessSource = 'image' | 'zip';
 
 /** Everything a target needs to generate its objects. */

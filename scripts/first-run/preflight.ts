@@ -54,7 +54,8 @@ export async function requireReachable(client: KubeClient): Promise<void> {
     await client.get({ kind: 'Namespace', name: 'default' }, AbortSignal.timeout(10_000));
   } catch (error) {
     if (error instanceof KubeApiError && error.status !== 0) return;
-    const detail = error instanceof KubeApiError ? `${error.reason}: ${error.message.split(': ').pop()}` : String(error);
+    const detail =
+      error instanceof KubeApiError ? `${error.reason}: ${error.message.split(': ').pop()}` : String(error);
     throw new PreflightError(
       `the API server at ${server} does not answer (${detail}). Is the cluster running, and is the kubeconfig's ` +
         `current context (${client.kubeConfig.getCurrentContext()}) the one you mean? \`kubectl cluster-info\` shows ` +
@@ -135,7 +136,7 @@ export function installDatabasePackages(say: (line: string) => void): string[] |
   say(`installing ${missing.join(', ')} with apt-get (as .ci/run does; --no-install skips this)`);
   try {
     execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    execFileSync('apt-get', ['install', '-y', '-qq', ...missing], {
+    execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '-qq', ...missing], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });

@@ -231,7 +231,7 @@ describe('operator config changes', { timeout: 120_000 }, () => {
       'unknown keys, ignored: workes (did you mean workers?); ' +
         'deprecated: enable_load_balancer (use enable_master_load_balancer and enable_replica_load_balancer); ' +
         'accepted but not acted on: workers, enable_password_rotation, enable_load_balancer ' +
-        '(README, "Operator config keys not acted on")',
+        '(docs/config-reference.md)',
     );
     // The same content again (and our own annotation update): the Event is found, nothing is written.
     assert.deepEqual(await writesDuring(() => deliver()), {});

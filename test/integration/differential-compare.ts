@@ -1,6 +1,6 @@
 /**
  * The comparison of the differential test (differential.test.ts): objects normalized so that only what an operator
- * chose remains, flattened into named leaves, diffed, and matched against the README's table of allowed
+ * chose remains, flattened into named leaves, diffed, and matched against docs/differences.md's table of allowed
  * differences. Pure: no I/O.
  */
 
@@ -122,7 +122,7 @@ export function diffObjects(kind: string, name: string, zalando?: Json, ours?: J
   return out;
 }
 
-/** A row of the README's table: the pattern of its first cell and the rest as written. */
+/** A row of the table in docs/differences.md: the pattern of its first cell and the rest as written. */
 export interface AllowedRow {
   pattern: string;
   zalando: string;
@@ -131,13 +131,13 @@ export interface AllowedRow {
 }
 
 /**
- * Reads the table of section `## Differences from Zalando's operator` of the README: one row per difference, its
+ * Reads the table under the heading `# Differences from Zalando's operator` (docs/differences.md): one row per difference, its
  * first cell a `code` pattern over `Kind/name:path`, `*` standing for any text.
  * @throws Error when the section or its table is missing, or a row has no pattern
  */
 export function allowedDifferences(readme: string): AllowedRow[] {
-  const start = readme.indexOf("\n## Differences from Zalando's operator");
-  if (start < 0) throw new Error('README.md has no section "## Differences from Zalando\'s operator"');
+  const start = readme.search(/^#{1,2} Differences from Zalando's operator/m);
+  if (start < 0) throw new Error('docs/differences.md has no heading "# Differences from Zalando\'s operator"');
   const end = readme.indexOf('\n## ', start + 1);
   const section = readme.slice(start, end < 0 ? undefined : end);
   const rows = section

@@ -1,7 +1,7 @@
 // The differential test: Zalando's postgres-operator v1.15.1 (the reference peer, scripts/testenv/peer.ts) and this
 // operator's syncCluster are given the same operator ConfigMap and the same manifests, each in a namespace of its
 // own; every child object they create is listed, normalized and compared field by field. Every difference must be
-// a row of the README's table "Differences from Zalando's operator" (parsed here, the single source), and every row
+// a row of the table in docs/differences.md (parsed here, the single source), and every row
 // must still occur, so the table stays true.
 //
 // The plane is apiserver-only: no pods ever run, so Zalando's operator creates a cluster's children and then waits
@@ -432,7 +432,7 @@ describe("differential: this operator vs Zalando's postgres-operator v1.15.1", (
     }
   });
 
-  test('every child differs from Zalando only as the README table says', { timeout: 240_000 }, async () => {
+  test('every child differs from Zalando only as docs/differences.md says', { timeout: 240_000 }, async () => {
     const list = { apiVersion: 'v1', kind: 'List', items: manifests };
     for (const run of runs) {
       await kubectlOk(['apply', '-n', run.zalando, '-f', '-'], JSON.stringify(list));
@@ -516,7 +516,7 @@ describe("differential: this operator vs Zalando's postgres-operator v1.15.1", (
     }
     assert.ok(compared > manifests.length * 5 * runs.length, `objects compared: ${compared}`);
 
-    const rows = allowedDifferences(readFileSync(`${repoRoot}README.md`, 'utf8'));
+    const rows = allowedDifferences(readFileSync(`${repoRoot}docs/differences.md`, 'utf8'));
     const { unlisted, unused } = matchAllowed(
       seen.map((d) => d.key),
       rows.map((r) => r.pattern),
@@ -542,7 +542,7 @@ describe("differential: this operator vs Zalando's postgres-operator v1.15.1", (
           ? `\n${failedSyncs.length} syncs did not end 'synced' (children compared all the same), e.g. ${failedSyncs[0]}`
           : ''),
     );
-    assert.deepEqual(report, [], `differences not in README's table:\n${report.join('\n')}`);
-    assert.deepEqual(unused, [], `README table rows that no longer occur: ${unused.join(', ')}`);
+    assert.deepEqual(report, [], `differences not in docs/differences.md's table:\n${report.join('\n')}`);
+    assert.deepEqual(unused, [], `docs/differences.md rows that no longer occur: ${unused.join(', ')}`);
   });
 });

@@ -101,7 +101,7 @@ function compactKeys(keys: readonly string[]): string[] {
  *   are counted instead of named (`and 3 more`)
  * @returns e.g. `unknown keys, ignored: workes (did you mean workers?); deprecated: enable_load_balancer (use
  *   enable_master_load_balancer and enable_replica_load_balancer); accepted but not acted on: workers,
- *   resource_check_* (2 keys) (README, "Operator config keys not acted on")`, or `undefined` when the report is
+ *   resource_check_* (2 keys) (docs/config-reference.md)`, or `undefined` when the report is
  *   empty
  */
 export function describeConfigKeyReport(report: ConfigKeyReport, maxChars = 1024): string | undefined {
@@ -116,7 +116,7 @@ export function describeConfigKeyReport(report: ConfigKeyReport, maxChars = 1024
 
   const head = parts.length > 0 ? `${parts.join('; ')}; ` : '';
   const names = compactKeys(report.notActedOn.map(({ key }) => key));
-  const tail = ' (README, "Operator config keys not acted on")';
+  const tail = ' (docs/config-reference.md)';
   for (let shown = names.length; shown >= 0; shown--) {
     const more = names.length - shown;
     const list = [...names.slice(0, shown), ...(more > 0 ? [`and ${more} more`] : [])].join(', ');

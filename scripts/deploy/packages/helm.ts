@@ -167,7 +167,7 @@ function valuesYaml(): string {
     'the bridge and the single process always run one (two would deliver every event twice). resources, nodeSelector,',
     'tolerations: of every operator pod. watchedNamespaces: ["*"] for all (ClusterRoles), or a list (a Role in each).',
     'namespace.create: also create the release namespace (or use `helm install --create-namespace`).',
-    'configuration: the operator ConfigMap `postgres-operator` (Zalando keys and value syntax; README "Operator ConfigMap").',
+    'configuration: the operator ConfigMap `postgres-operator` (Zalando keys and value syntax; docs/config-reference.md).',
   ];
   return `${comments.map((c) => `# ${c}`).join('\n')}\n${stringify(values, { version: '1.1', lineWidth: 0 })}`;
 }

@@ -4,7 +4,7 @@
  * the operator ConfigMap and the target's objects, every namespace watched. They are the output of the deploy
  * generators (`targets.ts`) split into files by what they are; users change the image with `images:`, the replicas
  * of the function Deployments with `replicas:`, and resources, tolerations and nodeSelector with patches in their
- * own overlay (README "Installing with kustomize or Helm").
+ * own overlay (docs/admin-guide.md, "Installing with kustomize or Helm").
  *
  * Source: kustomize's kustomization.yaml reference (resources, a directory as a resource).
  */

@@ -1,10 +1,10 @@
 // Every key of Zalando's operator ConfigMaps (v1.0.0, v1.15.1, v2.0.1) is either acted on or marked as accepted but
 // not acted on, and the marks stay true: a key marked acted on is read by the operator's code, a key marked not
-// acted on is read by none (a source scan of lib/ and functions/). The README's list is generated from the marks
-// (UPDATE_README=1 rewrites it).
+// acted on is read by none (a source scan of lib/ and functions/). docs/config-reference.md lists them, generated
+// from the marks (npm run docs; test/unit/docs/config-reference.test.ts checks it).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import {
   OPERATOR_CONFIG_KEYS,
@@ -69,37 +69,5 @@ describe('every operator config key is accounted for', () => {
       Object.keys(OPERATOR_CONFIG_KEYS).length,
     );
     assert.ok(notActedOn > 0 && notActedOn < OPERATOR_CONFIG_KEY_NAMES.length);
-  });
-});
-
-const BEGIN = '<!-- begin: operator config keys not acted on (generated from lib/model/config/keys.ts) -->';
-const END = '<!-- end: operator config keys not acted on -->';
-
-/** @returns the README's table: one row per reason, its keys in table order */
-function notActedOnTable(): string {
-  const byReason = new Map<string, string[]>();
-  for (const { key, reason } of keysNotActedOn()) byReason.set(reason, [...(byReason.get(reason) ?? []), key]);
-  const rows = [...byReason].map(([reason, keys]) => `| ${keys.map((k) => `\`${k}\``).join(', ')} | ${reason} |`);
-  return [BEGIN, '| Keys | Why |', '|---|---|', ...rows, END].join('\n');
-}
-
-describe('README', () => {
-  it('lists the keys not acted on as the key table marks them', () => {
-    const path = `${REPO_ROOT}README.md`;
-    const readme = readFileSync(path, 'utf8');
-    const start = readme.indexOf(BEGIN);
-    const end = readme.indexOf(END);
-    assert.ok(start >= 0 && end > start, `README.md has no section between ${BEGIN} and ${END}`);
-    const current = readme.slice(start, end + END.length);
-    const expected = notActedOnTable();
-    if (current !== expected && process.env.UPDATE_README === '1') {
-      writeFileSync(path, readme.slice(0, start) + expected + readme.slice(end + END.length));
-      return;
-    }
-    assert.equal(
-      current,
-      expected,
-      'README.md is out of date: run `UPDATE_README=1 npx tsx --test test/unit/model/config/key-coverage.test.ts`',
-    );
   });
 });

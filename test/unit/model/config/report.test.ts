@@ -36,7 +36,7 @@ describe('configKeyReport', () => {
       'unknown keys, ignored: toString, workes (did you mean workers?), zzz; ' +
         'deprecated: enable_load_balancer (use enable_master_load_balancer and enable_replica_load_balancer); ' +
         'accepted but not acted on: workers, enable_load_balancer, aws_region ' +
-        '(README, "Operator config keys not acted on")',
+        '(docs/config-reference.md)',
     );
   });
 
@@ -44,10 +44,7 @@ describe('configKeyReport', () => {
     const text = describeConfigKeyReport(
       configKeyReport({ resource_check_interval: '3s', resource_check_timeout: '10m' }),
     );
-    assert.equal(
-      text,
-      'accepted but not acted on: resource_check_* (2 keys) (README, "Operator config keys not acted on")',
-    );
+    assert.equal(text, 'accepted but not acted on: resource_check_* (2 keys) (docs/config-reference.md)');
     // pod_ keys are mostly acted on: named one by one
     assert.match(
       describeConfigKeyReport(configKeyReport({ pod_label_wait_timeout: '1m', pod_deletion_wait_timeout: '1m' }))!,
@@ -67,6 +64,6 @@ describe('configKeyReport', () => {
     const data = Object.fromEntries(keysNotActedOn().map(({ key }) => [key, '']));
     const text = describeConfigKeyReport(configKeyReport(data), 600)!;
     assert.ok(text.length <= 600, text);
-    assert.match(text, /; accepted but not acted on: workers, .*, and \d+ more \(README/);
+    assert.match(text, /; accepted but not acted on: workers, .*, and \d+ more \(docs\/config-reference\.md\)/);
   });
 });
