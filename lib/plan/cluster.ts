@@ -4,7 +4,8 @@
  * sync (children from one list per kind), so "in sync" means the same in both. Pure: the config, the field manager
  * and the passwords are passed in.
  */
-import { buildCluster, secretFields, type DesiredObject, type DesiredState } from '../builders';
+import { buildCluster, secretFields, secretUsers, type DesiredObject, type DesiredState } from '../builders';
+import { rotationSettings, rotationsDue } from '../roles/rotation';
 import { secretName } from '../builders/names';
 import { POD_TEMPLATE_HASH_ANNOTATION } from '../model/annotations';
 import type { OperatorConfig } from '../model/config';
@@ -43,6 +44,37 @@ export const needsWrites = (plan: ClusterPlan): boolean => plan.actions.length >
 const replicasOf = (statefulSet: DesiredObject | undefined): number =>
   (statefulSet?.spec as { replicas?: number } | undefined)?.replicas ?? 0;
 
+/** @returns a lookup of the decoded `username` and `nextRotation` of each user's observed Secret */
+function rotationFieldsOf(cluster: Postgresql, config: OperatorConfig, observed: ReadonlyMap<string, LiveObject>) {
+  const decode = (value: string | undefined) =>
+    value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+  return (user: string) => {
+    const data = observed.get(`Secret/${secretName(config, cluster.metadata.name, user)}`)?.data as
+      Record<string, string> | undefined;
+    return data && { username: decode(data.username), nextRotation: decode(data.nextRotation) };
+  };
+}
+
+/**
+ * @param now the clock of the sync (periodic sync passes its own)
+ * @returns the users whose password rotation is due (see `rotationsDue`): the fleet sync runs the role step for them
+ */
+export function passwordRotationsDue(
+  cluster: Postgresql,
+  config: OperatorConfig,
+  observed: ReadonlyMap<string, LiveObject>,
+  now: Date,
+): string[] {
+  const { users, system } = secretUsers(cluster, config);
+  const { modes } = rotationSettings(
+    cluster,
+    config,
+    users.filter((u) => !system.includes(u)),
+    system,
+  );
+  return rotationsDue(modes, rotationFieldsOf(cluster, config, observed), now);
+}
+
 /**
  * Builds the desired children (with the given passwords) and plans them against what was observed. The
  * StatefulSet is planned first (`planStatefulSet`): it gets its pod template hash, and refused changes (a smaller
@@ -58,13 +90,7 @@ export function planCluster(
   settings: ClusterPlanSettings,
 ): ClusterPlan {
   // A rotated Secret's username and next rotation date are the truth, as its password is (`lib/roles/rotation.ts`).
-  const fields = secretFields(cluster, settings.config, (user) => {
-    const data = observed.get(`Secret/${secretName(settings.config, cluster.metadata.name, user)}`)?.data as
-      Record<string, string> | undefined;
-    const decode = (value: string | undefined) =>
-      value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
-    return data && { username: decode(data.username), nextRotation: decode(data.nextRotation) };
-  });
+  const fields = secretFields(cluster, settings.config, rotationFieldsOf(cluster, settings.config, observed));
   const built = buildCluster(cluster, settings.config, { passwords, secretFields: fields });
   let sts = built.objects.find((o) => o.kind === 'StatefulSet');
   if (!sts) throw new Error(`the builders made no StatefulSet for ${cluster.metadata.name}`);

@@ -65,6 +65,8 @@ export type FleetDiff =
       progress: string;
       /** the master Endpoints have an address (endpoints mode) */
       masterUp: boolean;
+      /** users whose password rotation is due (`lib/roles/rotation.ts`): only the role step can rotate them */
+      rotationsDue?: readonly string[];
     };
 
 /**
@@ -112,6 +114,8 @@ export function fleetDecision(
     return found.statusChanges ? { action: 'sync', why: 'invalid manifest not reported yet' } : undefined;
   if (found.drift.length > 0) return { action: 'sync', why: found.drift.join('; ') };
   if (found.statusChanges) return { action: 'sync', why: `status changes (${found.progress})` };
+  if (found.rotationsDue?.length)
+    return { action: 'sync', why: `password rotation due: ${found.rotationsDue.join(', ')}` };
   return rolesDecision(record.roles, found.masterUp, config);
 }
 

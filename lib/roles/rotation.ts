@@ -189,6 +189,28 @@ export function rotateCredentials(
   };
 }
 
+/**
+ * Which rotating users need the role step now (the fleet sync cannot see a date pass otherwise): a Secret without a
+ * valid rotation date, past it, or naming a rotation role while the user rotates in place; the same rules as
+ * `rotateCredentials`.
+ * @param existing the decoded `username` and `nextRotation` of each user's Secret (undefined: no Secret yet)
+ * @returns the users, in the order of `modes`
+ */
+export function rotationsDue(
+  modes: ReadonlyMap<string, RotationMode>,
+  existing: (user: string) => { username?: string; nextRotation?: string } | undefined,
+  now: Date,
+): string[] {
+  return [...modes].flatMap(([user, mode]) => {
+    const secret = existing(user);
+    if (!secret) return [];
+    const stored = secret.nextRotation;
+    const time = stored && RFC3339.test(stored) ? Date.parse(stored) : NaN;
+    const modeChanged = mode === 'in-place' && (secret.username ?? user).length > user.length;
+    return Number.isNaN(time) || now.getTime() > time || modeChanged ? [user] : [];
+  });
+}
+
 /** RFC 3339 date-time (with `Z` or an offset), the shape Zalando writes and parses. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 

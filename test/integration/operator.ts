@@ -54,9 +54,13 @@ export function testClient(): KubeClient {
   return KubeClient.fromDefault();
 }
 
-/** @returns a sync context on the test plane with the given config and a silent log */
-export function syncContext(client: KubeClient, config: OperatorConfig): SyncContext {
-  return newSyncContext({ client, config, log: silentLogger, now: () => new Date(), newPassword: testPasswords });
+/** @returns a sync context on the test plane with the given config, a silent log and a clock (default the real one) */
+export function syncContext(
+  client: KubeClient,
+  config: OperatorConfig,
+  now: () => Date = () => new Date(),
+): SyncContext {
+  return newSyncContext({ client, config, log: silentLogger, now, newPassword: testPasswords });
 }
 
 /** Applies a manifest (object) into a namespace with kubectl; throws with kubectl's error text on failure. */

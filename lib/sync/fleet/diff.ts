@@ -20,7 +20,7 @@ import {
   type FleetDiff,
   type FleetRecord,
 } from '../../plan/fleet';
-import { planCluster } from '../../plan/cluster';
+import { passwordRotationsDue, planCluster } from '../../plan/cluster';
 import type { ObservedChildren } from '../cluster/observe';
 import { hasFinalizer } from '../cluster/finalizer';
 import { ROLES_CONDITION } from '../roles/step';
@@ -119,5 +119,6 @@ function inMemoryDiff(
     progress: pods.progress,
     statusChanges: nextStatus(raw, observation, ctx.now(), otherConditions(raw)).changed,
     masterUp: masterEndpointsUp(masterEndpoints),
+    rotationsDue: passwordRotationsDue(cluster, ctx.config, observed, ctx.now()),
   };
 }

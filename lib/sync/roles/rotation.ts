@@ -137,11 +137,22 @@ export function planSecretRotation(
 }
 
 /**
- * @returns the desired state with the roles the rotated Secrets name (see `withRotationRoles`) and the rotation notes
+ * @returns the desired state with the roles the rotated Secrets name (see `withRotationRoles`) and the rotation
+ *   notes; drops from `rotation.writes` the users whose role another source took
  */
 export function withSecretRotation(state: DesiredState, rotation: SecretRotation): DesiredState {
+  // A manifest user whose name another source took (an infrastructure or team role wins) keeps that source's
+  // password: its Secret is not rotated.
+  const origins = new Map(state.roles.map((r) => [r.name, r.origin]));
+  const taken = rotation.writes.filter((w) => origins.get(w.user) !== 'manifest').map((w) => w.user);
+  rotation.writes = rotation.writes.filter((w) => !taken.includes(w.user));
   const rotated = withRotationRoles(state.roles, rotation.logins);
-  return { ...state, roles: rotated.roles, notes: [...state.notes, ...rotation.notes, ...rotated.notes] };
+  const notes = taken.map((user) => ({
+    name: user,
+    origin: 'manifest' as const,
+    message: `password of ${JSON.stringify(user)} not rotated: the role comes from another source`,
+  }));
+  return { ...state, roles: rotated.roles, notes: [...state.notes, ...rotation.notes, ...notes, ...rotated.notes] };
 }
 
 /**
@@ -163,6 +174,15 @@ export function writableRotations(
     else writes.push(write);
   }
   return { writes, notes };
+}
+
+/**
+ * @returns the planner's notes without "logged in with a password other than its Secret's" for the users whose
+ *   password this sync rotated in place (the new password differs from the old on purpose)
+ */
+export function withoutRotationNotes(notes: readonly RoleNote[], rotation: SecretRotation): RoleNote[] {
+  const inPlace = new Set(rotation.writes.filter((w) => w.rotated && !rotation.logins.has(w.user)).map((w) => w.user));
+  return notes.filter((n) => !(inPlace.has(n.name) && n.message.includes('a password other than its Secret')));
 }
 
 /** Rotation roles dropped, or why not. */

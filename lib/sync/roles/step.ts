@@ -38,7 +38,13 @@ import { readInfrastructureRoles, secretPasswords } from './inputs';
 import { readTeamMembers, teamsApiNotAsked } from './teams';
 import { masterState } from './master';
 import { infrastructureSecretWrites } from './infrastructure-secrets';
-import { dropExpiredRotationRoles, planSecretRotation, withSecretRotation, writableRotations } from './rotation';
+import {
+  dropExpiredRotationRoles,
+  planSecretRotation,
+  withoutRotationNotes,
+  withSecretRotation,
+  writableRotations,
+} from './rotation';
 import type { SyncContext } from '../context';
 
 /** Type of the condition this step owns. */
@@ -338,7 +344,7 @@ export async function syncRolesAndDatabases(
     // What the server showed first (a password that was not the Secret's, a missing group): an Event keeps only the
     // first 1024 characters of the message.
     const notes = [
-      ...applied.notes.map((n) => n.message),
+      ...withoutRotationNotes(applied.notes, rotation).map((n) => n.message),
       ...rotated.notes,
       ...(retention?.notes ?? []),
       ...(prepared?.notes ?? []).map((n) => n.message),
