@@ -137,6 +137,14 @@ describe('fleetDecision', () => {
     assert.equal(decide(waiting, { ...inSync, masterUp: false }), undefined);
     assert.equal(decide(waiting, inSync, configMaps), undefined);
   });
+
+  it('syncs a cluster whose password rotation is due: only the role step sees a date pass', () => {
+    assert.deepEqual(decide(record(), { ...inSync, rotationsDue: ['app', 'flyway'] }), {
+      action: 'sync',
+      why: 'password rotation due: app, flyway',
+    });
+    assert.equal(decide(record(), { ...inSync, rotationsDue: [] }), undefined);
+  });
 });
 
 describe('masterEndpointsUp', () => {

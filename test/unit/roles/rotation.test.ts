@@ -13,6 +13,7 @@ import {
   rotationDate,
   rotationSettings,
   rotationSuffix,
+  rotationsDue,
   withRotationRoles,
 } from '../../../lib/roles/rotation';
 import type { DesiredRole } from '../../../lib/roles/types';
@@ -158,6 +159,41 @@ describe('rotateCredentials: when and how (Zalando rotatePasswordInSecret)', () 
   it('a date in another offset is read as such', () => {
     const secret = { ...current, nextRotation: '2026-03-02T20:00:00+03:00' }; // 17:00Z, before NOW
     assert.equal(rotateCredentials('app', 'new-user', secret, NOW, 90, newPassword).rotated, true);
+  });
+});
+
+describe('rotationsDue: what the fleet sync must not skip', () => {
+  const modes = new Map([
+    ['app', 'new-user' as const],
+    ['flyway', 'in-place' as const],
+  ]);
+  it('no Secret yet: nothing (the objects step makes it first); no date or past it: due', () => {
+    assert.deepEqual(
+      rotationsDue(modes, () => undefined, NOW),
+      [],
+    );
+    assert.deepEqual(
+      rotationsDue(modes, (u) => ({ username: u }), NOW),
+      ['app', 'flyway'],
+    );
+    const past = rfc3339(days(-1));
+    assert.deepEqual(
+      rotationsDue(modes, (u) => ({ username: u, nextRotation: u === 'app' ? past : rfc3339(days(1)) }), NOW),
+      ['app'],
+    );
+  });
+  it('a Secret naming a rotation role of an in-place user is due at once', () => {
+    const next = rfc3339(days(10));
+    assert.deepEqual(
+      rotationsDue(modes, (u) => ({ username: `${u}260101`, nextRotation: next }), NOW),
+      ['flyway'],
+    );
+  });
+  it('the same instant as the date is not past it (as rotateCredentials)', () => {
+    assert.deepEqual(
+      rotationsDue(modes, (u) => ({ username: u, nextRotation: rfc3339(NOW) }), new Date(rfc3339(NOW))),
+      [],
+    );
   });
 });
 
