@@ -35,7 +35,10 @@ const pod = (name: string, role: string, flagged: boolean, ready: boolean) => ({
     name,
     namespace: 'db',
     labels: { 'cluster-name': 'acid-a', 'spilo-role': role },
-    annotations: flagged ? { 'zalando-postgres-operator-rolling-update-required': 'true' } : {},
+    annotations: (flagged ? { 'zalando-postgres-operator-rolling-update-required': 'true' } : {}) as Record<
+      string,
+      string
+    >,
   },
   spec: { nodeName: 'node-1' },
   status: {
