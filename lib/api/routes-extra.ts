@@ -4,8 +4,10 @@
  */
 import type { ExtraRoutes } from './handle';
 import { metricsRoute } from './metrics-route';
+import { planRoute } from './plan-route';
 
 /** Every extra route of the operator API. */
 export const API_ROUTES: ExtraRoutes = {
   metrics: (_route, ctx) => metricsRoute(ctx),
+  plan: (_route, ctx) => planRoute(ctx),
 };

@@ -249,11 +249,12 @@ async function syncPass(
 }
 
 /**
- * The plan phase: the pure plan (`lib/plan/cluster.ts`), and when it scales down, the pods read to see whether the
+ * The plan phase (also the operator API's plan preview, lib/api/plan-route.ts): the pure plan
+ * (`lib/plan/cluster.ts`), and when it scales down, the pods read to see whether the
  * scale-down would remove the master (then it is planned again, holding the replicas: `scale-down.ts`).
  * @returns the plan and its refusals; throws KubeApiError when the pods cannot be listed
  */
-async function planPass(
+export async function planPass(
   ctx: SyncContext,
   cluster: NamespacedPostgresql,
   observation: Observation,

@@ -38,9 +38,7 @@ export async function flagPodsForRollingUpdate(
   hash: string,
 ): Promise<string[]> {
   const flagged: string[] = [];
-  for (const pod of pods) {
-    if (pod.metadata?.deletionTimestamp || isFlagged(pod)) continue;
-    if (pod.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION] === hash) continue;
+  for (const pod of podsToFlag(pods, hash)) {
     const name = nameOf(pod);
     await ctx.client.mergePatch(
       { kind: 'Pod', namespace: pod.metadata?.namespace, name },
@@ -51,6 +49,20 @@ export async function flagPodsForRollingUpdate(
     flagged.push(name);
   }
   return flagged;
+}
+
+/**
+ * @param hash the desired pod template hash
+ * @returns the pods a rolling update flags: not being deleted, not flagged yet, and created from another template
+ *   (also what the operator API's plan preview predicts)
+ */
+export function podsToFlag(pods: readonly V1Pod[], hash: string): V1Pod[] {
+  return pods.filter(
+    (pod) =>
+      !pod.metadata?.deletionTimestamp &&
+      !isFlagged(pod) &&
+      pod.metadata?.annotations?.[POD_TEMPLATE_HASH_ANNOTATION] !== hash,
+  );
 }
 
 /**
