@@ -40,7 +40,7 @@ export function desiredState(input: RoleSourceInputs): DesiredState {
   const team = input.team ? teamRoles(input.team.members, input.team.superuserMembers, input.config) : [];
   // The pooler's role is a system role while a pooler runs, as in Zalando (a manifest user of that name yields).
   const pooler = poolerDatabaseState(input.cluster, input.config, input.passwords);
-  const prepared = preparedDatabases(input.cluster);
+  const prepared = preparedDatabases(input.cluster, input.config);
   const merged = mergeRoles(
     [
       ...preparedRoles(prepared.databases, input.config, input.passwords),

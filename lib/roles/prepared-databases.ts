@@ -76,10 +76,16 @@ export const extensionNameProblem = (name: string): string | undefined =>
 /**
  * `spec.preparedDatabases` with Zalando's defaults: an empty section means one database named like the cluster
  * (`-` turned into `_`); a database without schemas gets the schema `data` (with default roles). Names that cannot
- * be used are skipped with a note naming the field.
+ * be used are skipped with a note naming the field. `secretNamespace` is reported, not followed: the Secrets of the
+ * LOGIN roles are in the cluster namespace, as in Zalando with `enable_cross_namespace_secret` off (this operator
+ * does not make Secrets in other namespaces yet).
+ * @param config for the note on `secretNamespace` (none without it)
  * @returns the valid prepared databases, sorted by name, and the skipped entries
  */
-export function preparedDatabases(cluster: Postgresql): { databases: PreparedDatabase[]; notes: RoleNote[] } {
+export function preparedDatabases(
+  cluster: Postgresql,
+  config?: Pick<OperatorConfig, 'enable_cross_namespace_secret'>,
+): { databases: PreparedDatabase[]; notes: RoleNote[] } {
   const section = cluster.spec.preparedDatabases;
   if (section === undefined || section === null) return { databases: [], notes: [] };
   const entries = Object.keys(section).length ? section : { [cluster.metadata.name.replaceAll('-', '_')]: {} };
@@ -96,6 +102,11 @@ export function preparedDatabases(cluster: Postgresql): { databases: PreparedDat
       continue;
     }
     const spec = value ?? {};
+    if (config && spec.secretNamespace && spec.secretNamespace !== cluster.metadata.namespace)
+      skip(
+        name,
+        `${field}.secretNamespace ignored: ${config.enable_cross_namespace_secret ? 'Secrets in other namespaces are not supported yet' : 'enable_cross_namespace_secret is false'}; the Secrets are in the cluster namespace`,
+      );
     const given = byName(Object.entries(spec.schemas ?? {}));
     const schemas: PreparedSchema[] = [];
     for (const [schema, settings] of given.length ? given : [[DEFAULT_SCHEMA, {}] as [string, object]]) {

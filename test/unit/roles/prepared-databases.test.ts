@@ -72,6 +72,24 @@ describe('preparedDatabases: Zalando defaults', () => {
     assert.deepEqual(notes, []);
   });
 
+  it('secretNamespace is reported, and the Secrets stay in the cluster namespace (Zalando without cross-namespace Secrets)', () => {
+    const cluster = withPrepared({ foo: { defaultUsers: true, secretNamespace: 'apps' } });
+    cluster.metadata.namespace = 'default';
+    assert.deepEqual(
+      preparedDatabases(cluster, config).notes.map((n) => n.message),
+      [
+        'spec.preparedDatabases.foo.secretNamespace ignored: enable_cross_namespace_secret is false; the Secrets are in the cluster namespace',
+      ],
+    );
+    assert.deepEqual(
+      preparedDatabases(cluster, { enable_cross_namespace_secret: true }).notes.map((n) => n.message),
+      [
+        'spec.preparedDatabases.foo.secretNamespace ignored: Secrets in other namespaces are not supported yet; the Secrets are in the cluster namespace',
+      ],
+    );
+    assert.ok(secretUsers(cluster, config).users.includes('foo_owner_user'));
+  });
+
   it('no section, no prepared database', () => {
     const cluster = withPrepared(undefined);
     delete cluster.spec.preparedDatabases;
