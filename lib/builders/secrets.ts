@@ -14,7 +14,7 @@ import { anyPoolerEnabled, poolerSettings } from '../model/pooler';
 import type { Postgresql } from '../model/postgresql';
 import { normalizeUserFlags } from '../model/user-flags';
 import { preparedLoginUsers } from '../roles/prepared-databases';
-import { keptSecretFields, rotationSettings } from '../roles/rotation';
+import { keptSecretFields } from '../roles/rotation';
 import { inheritedAnnotations, objectLabels } from './labels';
 import { secretName } from './names';
 import { childMetadata, type DesiredObject } from './object-meta';
@@ -76,8 +76,8 @@ export interface SecretFields {
 }
 
 /**
- * The `username` and `nextRotation` of each user's Secret: kept from the existing Secret while the user's password
- * rotates (or rotation is paused in a standby cluster), as its password is; otherwise the user's own name.
+ * The `username` and `nextRotation` of each user's Secret, kept from the existing Secret as its password is (see
+ * `keptSecretFields`).
  * @param existing the decoded `username` and `nextRotation` of a user's existing Secret, if any
  */
 export function secretFields(
@@ -85,14 +85,8 @@ export function secretFields(
   config: OperatorConfig,
   existing: (user: string) => { username?: string; nextRotation?: string } | undefined,
 ): Record<string, SecretFields> {
-  const { users, system } = secretUsers(cluster, config);
-  const manifest = users.filter((u) => !system.includes(u));
-  const { modes } = rotationSettings(cluster, config, manifest, system);
   return Object.fromEntries(
-    users.map((user) => [
-      user,
-      keptSecretFields(user, modes.has(user) || Boolean(cluster.spec.standby), existing(user)),
-    ]),
+    secretUsers(cluster, config).users.map((user) => [user, keptSecretFields(user, existing(user))]),
   );
 }
 

@@ -270,18 +270,16 @@ export function expiredRotationRoles(
 }
 
 /**
- * The `username` and `nextRotation` a built Secret keeps from the Secret that exists: while rotation is on for the
- * user (or paused in a standby cluster) the Secret is the truth, as for passwords; otherwise the Secret names the
- * user itself and has no rotation date (Zalando's "Turning off password rotation": the role then takes the
- * Secret's password, so clients keep logging in).
- * @param rotating whether the user's Secret rotates (see `rotationSettings`), or the cluster is a standby
+ * The `username` and `nextRotation` a built Secret keeps from the Secret that exists, as it keeps its password: the
+ * Secret is the truth. A username that is neither the user nor one of its rotation roles is replaced by the user's
+ * name. Only the role step changes these fields (`lib/sync/roles/rotation.ts`), after the DDL they need: a rotation,
+ * or the Secret handed back to the user when rotation is turned off.
  */
 export function keptSecretFields(
   user: string,
-  rotating: boolean,
   existing: { username?: string; nextRotation?: string } | undefined,
 ): { username: string; nextRotation?: string } {
-  if (!rotating || !existing) return { username: user };
+  if (!existing) return { username: user };
   const username =
     existing.username === user || (existing.username && rotationDate(user, existing.username))
       ? existing.username

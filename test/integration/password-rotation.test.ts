@@ -216,4 +216,26 @@ describe('password rotation with a fake clock (interval 30 days, retention 60)',
   });
 
   test('and the sync after that writes nothing', assertIdle);
+
+  test('turning rotation off hands the Secret back to the user, whose role takes the Secret password', async () => {
+    const before = await secretOfUser('app');
+    config = { ...config, enable_password_rotation: false };
+    const result = await sync();
+    assert.equal(result.outcome, 'synced', result.error);
+    assert.equal(result.roles?.failed, 0);
+    const data = await secretOfUser('app');
+    assert.deepEqual(data, { username: 'app', password: before.password });
+    assert.equal(await readAs('app', data.password!), 2, 'the Secret logs in as app');
+    assert.equal(await readAs(rotated(62), before.password!), 2, 'the last rotation role still logs in');
+    assert.deepEqual(await events('PasswordRotationOff'), [
+      'password rotation of app is off: its Secret names app again, without a rotation date',
+    ]);
+    const condition = await rolesCondition();
+    assert.equal(condition?.reason, 'Synced', condition?.message);
+    // flyway is listed for in-place rotation in the manifest: it keeps rotating
+
+    assert.ok((await secretOfUser('flyway')).nextRotation);
+  });
+
+  test('and once off, a sync writes nothing', assertIdle);
 });

@@ -50,8 +50,10 @@ export interface RotationWrite {
   secret: DesiredObject;
   /** why, for the log and the Event */
   change: string;
-  /** whether the password changed (else only the rotation date was set) */
-  rotated: boolean;
+  /** the Event's reason: the first date set, a rotation, or the Secret handed back when rotation is off */
+  event: 'PasswordRotationScheduled' | 'PasswordRotated' | 'PasswordRotationOff';
+  /** the role the Secret names gets a password it did not have (in place, or handed back) */
+  rolePasswordChanges: boolean;
 }
 
 /** What rotation changes in this sync's role inputs. */
@@ -106,13 +108,25 @@ export function planSecretRotation(
     result.secretUsernames.add(username);
     const mode = settings.modes.get(user);
     const password = passwords[user];
-    if (!mode || !secret || password === undefined) continue;
+    if (!secret || password === undefined) continue;
+    const nextRotation = decode(secret.data?.nextRotation);
+    if (!mode) {
+      // Rotation turned off (Zalando's "Turning off password rotation"): the Secret names the user again and has no
+      // date; the user's role takes the Secret's password, so a client that reads the Secret logs in, and one that
+      // still holds the rotation role's credentials too, until that role's retention ends.
+      const off = !cluster.spec.standby && !system.includes(user) && (username !== user || nextRotation !== undefined);
+      if (off)
+        result.writes.push({
+          user,
+          secret: secretObject(ctx, cluster, user, { username: user, password }),
+          change: `password rotation of ${user} is off: its Secret names ${user} again, without a rotation date`,
+          event: 'PasswordRotationOff',
+          rolePasswordChanges: username !== user,
+        });
+      continue;
+    }
     result.retentionUsers.push(user);
-    const current: SecretCredentials = {
-      username,
-      password,
-      ...(secret.data?.nextRotation !== undefined ? { nextRotation: decode(secret.data.nextRotation) } : {}),
-    };
+    const current: SecretCredentials = { username, password, ...(nextRotation !== undefined ? { nextRotation } : {}) };
     const step = rotateCredentials(user, mode, current, now, rotationIntervalDays(ctx.config), (name) =>
       ctx.newPassword(uid, name === user ? `${user}\0rotation\0${rotationSuffix(now)}` : `${name}\0rotation`),
     );
@@ -122,18 +136,30 @@ export function planSecretRotation(
     if (credentials.username !== user)
       result.logins.set(user, { username: credentials.username, password: credentials.password });
     if (step.change === undefined) continue;
-    const [built] = buildSecrets(
-      cluster,
-      ctx.config,
-      [user],
-      { [user]: credentials.password },
-      { [user]: { username: credentials.username, nextRotation: credentials.nextRotation } },
-    );
-    // Written as the objects step writes Secrets (sorted, with the desired-hash annotation): its next pass keeps
-    // the username, password and date it finds, so the two never fight.
-    result.writes.push({ user, secret: withDesiredHash(sortKeys(built!)), change: step.change, rotated: step.rotated });
+    result.writes.push({
+      user,
+      secret: secretObject(ctx, cluster, user, credentials),
+      change: step.change,
+      event: step.rotated ? 'PasswordRotated' : 'PasswordRotationScheduled',
+      rolePasswordChanges: step.rotated && credentials.username === user,
+    });
   }
   return result;
+}
+
+/**
+ * @returns the user's Secret holding these credentials, as the objects step writes Secrets (sorted, with the
+ *   desired-hash annotation): its next pass keeps the username, password and date it finds, so the two never fight
+ */
+function secretObject(ctx: SyncContext, cluster: Postgresql, user: string, credentials: SecretCredentials) {
+  const [built] = buildSecrets(
+    cluster,
+    ctx.config,
+    [user],
+    { [user]: credentials.password },
+    { [user]: { username: credentials.username, nextRotation: credentials.nextRotation } },
+  );
+  return withDesiredHash(sortKeys(built!));
 }
 
 /**
@@ -178,10 +204,10 @@ export function writableRotations(
 
 /**
  * @returns the planner's notes without "logged in with a password other than its Secret's" for the users whose
- *   password this sync rotated in place (the new password differs from the old on purpose)
+ *   password this sync changes on purpose (rotated in place, or the Secret handed back)
  */
 export function withoutRotationNotes(notes: readonly RoleNote[], rotation: SecretRotation): RoleNote[] {
-  const inPlace = new Set(rotation.writes.filter((w) => w.rotated && !rotation.logins.has(w.user)).map((w) => w.user));
+  const inPlace = new Set(rotation.writes.filter((w) => w.rolePasswordChanges).map((w) => w.user));
   return notes.filter((n) => !(inPlace.has(n.name) && n.message.includes('a password other than its Secret')));
 }
 

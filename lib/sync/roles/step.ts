@@ -315,13 +315,10 @@ export async function syncRolesAndDatabases(
     if (retention?.needsLease) return stopForLease(retention.needsLease);
     if (prepared?.needsLease) return stopForLease(prepared.needsLease);
     const rotated = writableRotations(rotation, applied.failed);
-    for (const { user, secret, change, rotated: newPassword } of rotated.writes) {
+    for (const { user, secret, change, event } of rotated.writes) {
       await ctx.client.apply(secret, ctx.signal);
-      log.info(newPassword ? 'Rotated the password in a Secret' : 'Set the rotation date of a Secret', {
-        secret: secret.metadata.name,
-        user,
-      });
-      await ctx.events.record(raw, 'Normal', newPassword ? 'PasswordRotated' : 'PasswordRotationScheduled', change);
+      log.info(change, { secret: secret.metadata.name, user });
+      await ctx.events.record(raw, 'Normal', event, change);
     }
     for (const role of retention?.dropped ?? [])
       await ctx.events.record(

@@ -304,15 +304,19 @@ describe('builders keep a rotated Secret', () => {
     });
   });
 
-  it('rotation turned off: the user itself and no date (the role then takes the Secret password)', () => {
+  it('rotation turned off: still the Secret (the role step hands it back after the DDL, not the builders)', () => {
     const data = secretData(base, clusterWith({}), {
       app: { username: 'app260302', nextRotation: '2026-05-31T17:59:49Z' },
     });
-    assert.deepEqual(data.app, { username: 'app', password: 'pw-app' });
+    assert.deepEqual(data.app260302, {
+      username: 'app260302',
+      password: 'pw-app',
+      nextRotation: '2026-05-31T17:59:49Z',
+    });
   });
 
   it('a username that is neither the user nor one of its rotation roles is not kept', () => {
-    assert.deepEqual(keptSecretFields('app', true, { username: 'someone' }), { username: 'app' });
-    assert.deepEqual(keptSecretFields('app', true, undefined), { username: 'app' });
+    assert.deepEqual(keptSecretFields('app', { username: 'someone' }), { username: 'app' });
+    assert.deepEqual(keptSecretFields('app', undefined), { username: 'app' });
   });
 });
