@@ -125,7 +125,9 @@ describe('operator UI in Chromium, on the real API server and functions', { time
     await form.locator('textarea[name=databases]').fill('orders: app_owner');
     await page.locator('#preview').click();
     await page.locator('#manifest').waitFor();
-    await page.locator('#plan pre, #plan p:not(:has-text("Asking"))').first().waitFor();
+    // The API's plan preview of the new cluster: every child created, the StatefulSet among them.
+    await page.locator(`#plan li[data-action="created StatefulSet/${MADE}"]`).waitFor();
+    await page.locator(`#plan li[data-action="created Service/${MADE}"]`).waitFor();
     await shot(page, '03-create-preview');
     assert.equal(await cluster(MADE), undefined, 'the preview writes nothing');
 
@@ -156,7 +158,11 @@ describe('operator UI in Chromium, on the real API server and functions', { time
   test('scale, pause, sync now and resume are written with the user token', async () => {
     await page.locator('#scale-form input[name=numberOfInstances]').fill('3');
     await page.locator('#scale-form button[type=button]').click();
-    await page.locator('#plan pre, #plan p:not(:has-text("Asking"))').first().waitFor();
+    // The plan preview says which field of the StatefulSet the scale changes, from what to what.
+    const replicas = page.locator(`#plan li[data-action="updated StatefulSet/${MADE}"] li:has-text("spec.replicas")`);
+    await replicas.waitFor();
+    assert.match(await replicas.innerText(), /spec\.replicas: 2 → 3/);
+    await shot(page, '05-scale-preview');
     await page.locator('#scale').click();
     await eventually('numberOfInstances 3', async () =>
       (await cluster(MADE))?.spec?.numberOfInstances === 3 ? true : undefined,
@@ -165,10 +171,10 @@ describe('operator UI in Chromium, on the real API server and functions', { time
     await page.locator('#pause').click();
     await page.locator('#cluster .toolbar [data-rollout="Paused"]').waitFor();
     assert.equal((await cluster(MADE))?.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION], 'true');
-    await shot(page, '05-paused');
+    await shot(page, '06-paused');
     await page.locator('a.brand').click();
     await page.locator(`#fleet tr[data-cluster="${namespace}/${MADE}"] [data-rollout="Paused"]`).waitFor();
-    await shot(page, '06-fleet-paused');
+    await shot(page, '07-fleet-paused');
 
     await page.locator(`#fleet a:text-is("${MADE}")`).click();
     await page.locator('#sync-now').click();
@@ -193,7 +199,7 @@ describe('operator UI in Chromium, on the real API server and functions', { time
     await refusal.waitFor();
     assert.match(await refusal.innerText(), /forbidden|cannot patch/i);
     assert.equal((await cluster(MADE))?.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION], undefined);
-    await shot(viewer, '07-viewer-refused');
+    await shot(viewer, '08-viewer-refused');
     await viewer.close();
   });
 });

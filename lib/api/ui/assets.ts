@@ -66,6 +66,7 @@ button:disabled { opacity: .5; cursor: default; }
 .outcome { color: #1b5e20; } .outcome.bad, .problems { color: #a4161a; }
 pre { background: #fff; border: 1px solid #e1e4e8; padding: .6rem; overflow: auto; max-height: 24rem; }
 .plan { flex-basis: 100%; }
+.plan-actions { padding-left: 1.2rem; } .plan-actions ul { padding-left: 1rem; font-size: .9rem; }
 </style>
 </head>
 <body>

@@ -3,6 +3,7 @@
 import { h } from 'preact';
 import htm from 'htm';
 import { useEffect, useState } from 'preact/hooks';
+import type { ClusterPreview } from '../../plan';
 import { call } from './api';
 
 export const html = htm.bind(h);
@@ -44,29 +45,71 @@ export function StatusBadge(props: { status: string }) {
   return html`<span class=${`badge ${tone}`} data-status=${s}>${s}</span>`;
 }
 
-/** What the plan preview (`POST <api>/plan`) says the functions would do; any answer shape is shown as JSON. */
+const short = (value: unknown) => {
+  const text = value === undefined ? '(none)' : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+};
+
+/** A cluster's plan preview as lists: the writes (fields of an update), the pods recreated, the switchover. */
+function PlanView(props: { plan: ClusterPreview }) {
+  const { plan } = props;
+  const sts = plan.statefulSet;
+  const notes = [
+    sts.rollingUpdate && `Rolling update: ${sts.rollingUpdate}`,
+    sts.recreate && `StatefulSet re-created: ${sts.recreate}`,
+    sts.volumeResize && `Volume resized from ${sts.volumeResize.from} to ${sts.volumeResize.to}`,
+    sts.scaleDown && `Scale down from ${sts.scaleDown.from} to ${sts.scaleDown.to} pods`,
+    plan.podsToRecreate.length > 0 && `Pods recreated: ${plan.podsToRecreate.join(', ')}`,
+    plan.podsToRecreate.length > 0 && `Switchover: ${plan.switchover.happens ? 'yes' : 'no'} (${plan.switchover.why})`,
+    ...plan.refusals.map((r) => `Refused: ${typeof r === 'string' ? r : JSON.stringify(r)}`),
+    ...plan.warnings.map((w) => `Warning: ${w}`),
+  ].filter(Boolean);
+  return html`<ul class="plan-actions">
+      ${plan.actions.length === 0 ? html`<li>No object changes.</li>` : null}
+      ${plan.actions.map(
+        (a) =>
+          html`<li data-action=${`${a.change} ${a.kind}/${a.name}`}>
+            <strong>${a.change}</strong> ${a.kind}/${a.name}
+            ${
+              a.change === 'updated' && a.fields.length
+                ? html`<ul>
+                    ${a.fields.slice(0, 12).map((f) => html`<li><code>${f.path}</code>: ${short(f.from)} → ${short(f.to)}</li>`)}
+                    ${a.fields.length > 12 ? html`<li>… ${a.fields.length - 12} more</li>` : null}
+                  </ul>`
+                : null
+            }
+          </li>`,
+      )}
+    </ul>
+    ${notes.map((n) => html`<p>${n}</p>`)}`;
+}
+
+/** What the plan preview (`POST <api>/plan`) says the functions would do; another answer shape is shown as JSON. */
 export function PlanPreview(props: { manifest: unknown }) {
-  const [plan, setPlan] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const [plan, setPlan] = useState<{ ok: boolean; value: unknown } | undefined>(undefined);
   useEffect(() => {
     if (!props.manifest) return;
     let live = true;
     setPlan(undefined);
     call<unknown>('POST', '../plan', props.manifest)
-      .then((value) => live && setPlan({ ok: true, text: JSON.stringify(value, null, 2) }))
-      .catch((e: unknown) => live && setPlan({ ok: false, text: e instanceof Error ? e.message : String(e) }));
+      .then((value) => live && setPlan({ ok: true, value }))
+      .catch((e: unknown) => live && setPlan({ ok: false, value: e instanceof Error ? e.message : String(e) }));
     return () => {
       live = false;
     };
   }, [JSON.stringify(props.manifest)]);
   if (!props.manifest) return null;
+  const value = plan?.value as ClusterPreview | undefined;
   return html`<div class="plan" id="plan">
     <h3>What the operator would do (plan preview, nothing applied)</h3>
     ${
       plan === undefined
         ? html`<p>Asking for the plan…</p>`
-        : plan.ok
-          ? html`<pre>${plan.text}</pre>`
-          : html`<p class="muted">No plan preview: ${plan.text}</p>`
+        : !plan.ok
+          ? html`<p class="muted">No plan preview: ${String(plan.value)}</p>`
+          : Array.isArray(value?.actions)
+            ? html`<${PlanView} plan=${value} />`
+            : html`<pre>${JSON.stringify(plan.value, null, 2)}</pre>`
     }
   </div>`;
 }
