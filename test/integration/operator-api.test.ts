@@ -9,9 +9,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { KubeClient } from '../../lib/k8s/client';
 import { functionSpec } from '../../lib/registry/functions';
+import { stringify } from 'yaml';
+import type { KubeObject } from '../../lib/k8s/client';
+import { syncCluster } from '../../lib/sync/cluster/sync-cluster';
+import { loadOperatorConfig } from '../../lib/sync/operator/config';
 import { startLocal, type LocalDeployment } from '../../scripts/deploy/local';
 import { ensureBundles } from './local-operator';
-import { applyManifest, installCrd, testClient } from './operator';
+import { applyManifest, installCrd, syncContext, testClient } from './operator';
 import { installFunctionCredentials } from './service-accounts';
 import { createNamespace, deleteNamespace, kubectl } from './testenv';
 
@@ -35,6 +39,37 @@ async function grant(namespace: string, account: string, verbs: string, resource
     assert.equal(result.code, 0, result.stderr);
   }
 }
+
+/** @returns the value at a path of the plan preview (`spec.replicas`, `metadata.labels["a/b"]`) */
+function valueAt(object: unknown, path: string): unknown {
+  const steps = [...path.matchAll(/([A-Za-z_][A-Za-z0-9_]*)|\["((?:[^"\\]|\\.)*)"\]/g)].map(
+    (m) => m[1] ?? JSON.parse(`"${m[2]}"`),
+  );
+  return steps.reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key as string], object);
+}
+
+/**
+ * @returns whether the live value holds the planned one: what an apply sets is there, the API server's defaults
+ *   (a Service port's `nodePort`, a container's `terminationMessagePath`) beside it
+ */
+function contains(live: unknown, planned: unknown): boolean {
+  if (Array.isArray(planned))
+    return Array.isArray(live) && live.length === planned.length && planned.every((p, i) => contains(live[i], p));
+  if (planned !== null && typeof planned === 'object')
+    return (
+      live !== null &&
+      typeof live === 'object' &&
+      Object.entries(planned).every(([k, v]) => contains((live as Record<string, unknown>)[k], v))
+    );
+  return live === planned;
+}
+
+/** A planned or made write, without the fields the preview adds. */
+const write = (a: { change: string; kind: string; name: string; reason: string }) =>
+  [a.change, a.kind, a.name, a.reason].join(' | ');
+/** @returns the writes as a sorted list (the sync makes the StatefulSet's last; the plan lists it in build order) */
+const writes = (actions: Array<{ change: string; kind: string; name: string; reason: string }>) =>
+  actions.map(write).sort();
 
 /** One answer of the API. */
 interface Answer {
@@ -257,6 +292,187 @@ describe('operator API: Zalando paths, authenticated and authorized by the API s
     // The host's own call metrics moved out of the way (FUNC_METRICS_PATH), unauthenticated as before.
     const host = await fetch(new URL('/function-metrics', url));
     assert.match(await host.text(), /function_calls_total\{method="handler-GET",function="operatorApi"\}/);
+  });
+
+  /** The cluster the plan tests create, change and sync. */
+  const planned = (extra: Record<string, unknown> = {}) => ({
+    apiVersion: 'acid.zalan.do/v1',
+    kind: 'postgresql',
+    metadata: { name: 'acid-plan' },
+    spec: {
+      teamId: 'acid',
+      numberOfInstances: 2,
+      volume: { size: '1Gi' },
+      users: { zalando: ['superuser'] },
+      databases: { foo: 'zalando' },
+      postgresql: { version: '17' },
+      ...extra,
+    },
+  });
+
+  /** Syncs acid-plan in this process, with the config the API reads (the namespace's operator ConfigMap). */
+  async function sync() {
+    const location = { namespace, name: 'postgres-operator' };
+    const loaded = await loadOperatorConfig(client, location, { WATCHED_NAMESPACE: namespace });
+    assert.ok(loaded.ok);
+    return syncCluster(syncContext(client, loaded.config), namespace, 'acid-plan');
+  }
+
+  /** Asserts that each field the preview predicted has that value on the live object now. */
+  async function assertFieldsAsPlanned(
+    actions: Array<{ kind: string; name: string; fields: Array<{ path: string; to?: unknown }> }>,
+  ) {
+    let checked = 0;
+    for (const action of actions.filter((a) => a.kind !== 'Secret')) {
+      const live = await client.get<KubeObject>({ kind: action.kind, namespace, name: action.name });
+      for (const field of action.fields) {
+        const value = valueAt(live, field.path);
+        const detail = `${action.kind} ${action.name} ${field.path}: ${JSON.stringify(value)}`;
+        assert.ok(contains(value, field.to), `${detail} lacks ${JSON.stringify(field.to)}`);
+        checked += 1;
+      }
+    }
+    assert.ok(checked > 0);
+  }
+
+  test('POST /plan of a new cluster (YAML): the writes its first sync then makes, with the fields it sets', async () => {
+    const preview = await call(`/plan?namespace=${namespace}`, tokens.reader, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/yaml' },
+      body: stringify(planned()),
+    });
+    assert.equal(preview.status, 200, JSON.stringify(preview.body));
+    assert.equal(preview.body.exists, false);
+    assert.ok(preview.body.actions.length >= 5, JSON.stringify(preview.body.actions.map(write)));
+    assert.ok(preview.body.actions.every((a: { change: string }) => a.change === 'created'));
+    assert.doesNotMatch(JSON.stringify(preview.body), /new password/);
+    assert.equal((await call(`/clusters/${namespace}/acid-plan/`, tokens.reader)).status, 404, 'nothing was applied');
+
+    await applyManifest(planned(), namespace);
+    const result = await sync();
+    assert.deepEqual(writes(result.actions), writes(preview.body.actions));
+    await assertFieldsAsPlanned(preview.body.actions);
+
+    // Level-triggered: a plan now predicts nothing, and a second sync writes nothing.
+    const again = await call('/plan', tokens.reader, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...planned(), metadata: { name: 'acid-plan', namespace } }),
+    });
+    assert.deepEqual([again.body.exists, again.body.actions], [true, []]);
+    assert.deepEqual((await sync()).actions, []);
+  });
+
+  test('POST /plan of a change: the fields, the pods flagged and the switchover, as the sync then does them', async () => {
+    // Two pods of the StatefulSet's current template (no kubelet here: they are objects only), master and replica.
+    const sts = await client.get<KubeObject>({ kind: 'StatefulSet', namespace, name: 'acid-plan' });
+    const template = sts!.spec.template;
+    for (const [index, role] of [
+      [0, 'master'],
+      [1, 'replica'],
+    ] as const) {
+      await client.create({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `acid-plan-${index}`,
+          namespace,
+          labels: { ...template.metadata.labels, 'spilo-role': role },
+          annotations: template.metadata.annotations,
+        },
+        spec: {
+          serviceAccountName: 'reader',
+          automountServiceAccountToken: false,
+          containers: [{ name: 'postgres', image: 'spilo' }],
+        },
+      });
+    }
+    const body = JSON.stringify({
+      ...planned({ dockerImage: 'ghcr.io/zalando/spilo-17:4.0-p9' }),
+      metadata: { name: 'acid-plan', namespace },
+    });
+    const preview = await call('/plan', tokens.reader, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body,
+    });
+    assert.equal(preview.status, 200, JSON.stringify(preview.body));
+    assert.deepEqual(
+      preview.body.actions.map((a: { kind: string }) => a.kind),
+      ['StatefulSet'],
+    );
+    assert.ok(preview.body.actions[0].fields.some((f: { path: string }) => f.path === 'spec.template.spec.containers'));
+    assert.ok(preview.body.statefulSet.rollingUpdate, 'a pod template change rolls the pods');
+    assert.deepEqual(preview.body.podsToRecreate.sort(), ['acid-plan-0', 'acid-plan-1']);
+    assert.equal(preview.body.switchover.happens, true);
+
+    // The ConfigMap preview, meanwhile: a new image restarts acid-plan's two pods (the other clusters were never
+    // synced: all their objects are to be created, no pod to restart), 2 x 30 s under rollout_clusters_at_once 1.
+    const configMap = await client.get<KubeObject>({ kind: 'ConfigMap', namespace, name: 'postgres-operator' });
+    const configPreview = await call('/plan?podSeconds=30', tokens.reader, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'postgres-operator' },
+        data: { ...configMap!.data, docker_image: 'ghcr.io/zalando/spilo-17:4.0-p9' },
+      }),
+    });
+    assert.equal(configPreview.status, 200, JSON.stringify(configPreview.body));
+    assert.deepEqual(configPreview.body.changed.map((c: { name: string }) => c.name).sort(), [
+      'acid-api-one',
+      'acid-api-two',
+      'acid-plan',
+      'web-api',
+    ]);
+    assert.deepEqual(
+      configPreview.body.rollingUpdate.map((c: { name: string; pods: string[] }) => [c.name, c.pods.sort()]),
+      [['acid-plan', ['acid-plan-0', 'acid-plan-1']]],
+    );
+    assert.equal(configPreview.body.rollout.expectedSeconds, 60);
+    const badConfig = await call('/plan', tokens.reader, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ kind: 'ConfigMap', data: { rollout_clusters_at_once: 'many' } }),
+    });
+    assert.deepEqual([badConfig.body.valid, badConfig.body.errors[0].key], [false, 'rollout_clusters_at_once']);
+
+    await applyManifest(planned({ dockerImage: 'ghcr.io/zalando/spilo-17:4.0-p9' }), namespace);
+    const result = await sync();
+    assert.deepEqual(writes(result.actions), writes(preview.body.actions));
+    await assertFieldsAsPlanned(preview.body.actions);
+    const pods = await client.list<KubeObject>('Pod', namespace, 'cluster-name=acid-plan');
+    const flagged = pods
+      .filter((p) => p.metadata?.annotations?.['zalando-postgres-operator-rolling-update-required'] === 'true')
+      .map((p) => p.metadata?.name)
+      .sort();
+    assert.deepEqual(flagged, preview.body.podsToRecreate.sort());
+  });
+
+  test('POST /plan: forbidden, invalid and malformed manifests', async () => {
+    const post = (token: string | undefined, body: string, type = 'application/json') =>
+      call('/plan', token, { method: 'POST', headers: { 'Content-Type': type }, body });
+    const manifest = { ...planned(), metadata: { name: 'acid-plan', namespace } };
+    assert.equal((await post(undefined, JSON.stringify(manifest))).status, 401);
+    assert.equal((await post(tokens.stranger, JSON.stringify(manifest))).status, 403);
+    const invalid = await post(
+      tokens.reader,
+      JSON.stringify({ ...manifest, spec: { ...manifest.spec, numberOfInstances: 'two' } }),
+    );
+    assert.equal(invalid.status, 200);
+    assert.equal(invalid.body.valid, false);
+    assert.match(invalid.body.problems, /spec\.numberOfInstances/);
+    assert.equal((await post(tokens.reader, ': not yaml: [', 'text/plain')).status, 400);
+    assert.equal((await post(tokens.reader, JSON.stringify({ kind: 'Service' }))).status, 400);
+    const elsewhere = await post(
+      tokens.reader,
+      JSON.stringify({ ...manifest, metadata: { name: 'x', namespace: 'kube-system' } }),
+    );
+    assert.deepEqual(
+      [elsewhere.status, elsewhere.body.error],
+      [400, 'namespace kube-system is not watched by the operator'],
+    );
   });
 
   test('unknown paths and methods: JSON errors', async () => {
