@@ -2,8 +2,9 @@
  * Password rotation in credentials Secrets, as Zalando's operator v1.15.1 does it, planned without a clock of its
  * own (`now` is always a parameter) and without randomness (new passwords are passed in):
  *
- * - which users rotate: with `enable_password_rotation`, every manifest user with a Secret except database owners
- *   (`spec.databases` values: ownership is not inherited by a rotation user); in any case the users listed in
+ * - which users rotate: with `enable_password_rotation`, every manifest user and every LOGIN role of a prepared
+ *   database with a Secret, except database owners (`spec.databases` values and `_owner_user` roles: ownership is
+ *   not inherited by a rotation user); in any case the users listed in
  *   `usersWithSecretRotation` or `usersWithInPlaceSecretRotation`; never a user in `usersIgnoringSecretRotation`,
  *   nor the superuser, nor in a standby cluster (its databases are read-only);
  * - when: the Secret's `nextRotation` (RFC 3339, UTC) is in the past. A Secret without one gets `now + interval`
@@ -25,6 +26,7 @@
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
 import { MAX_IDENTIFIER_BYTES } from './names';
+import { preparedLoginUsers } from './prepared-databases';
 import type { DesiredRole, RoleNote } from './types';
 
 /** How a user's credentials rotate: a new dated role, or a new password for the role itself. */
@@ -84,7 +86,8 @@ export interface RotationSettings {
 }
 
 /**
- * @param users the manifest users with a credentials Secret (`secretUsers` without the system users)
+ * @param users the users with a credentials Secret but the system users (manifest users, prepared databases' LOGIN
+ *   roles: `secretUsers` without its `system`)
  * @param systemUsers the superuser, the replication user and the pooler's role: not rotated here (their passwords
  *   are in the pods' environment; Zalando rotates the latter two in place and replaces the pods)
  * @returns which users rotate and how; notes for listed users that are not rotated, naming the field
@@ -99,7 +102,11 @@ export function rotationSettings(
   const listed = new Set(spec.usersWithSecretRotation ?? []);
   const inPlace = new Set(spec.usersWithInPlaceSecretRotation ?? []);
   const ignoring = new Set(spec.usersIgnoringSecretRotation ?? []);
-  const owners = new Set(Object.values(spec.databases ?? {}));
+  // Database owners: ownership is not inherited by a rotation role (the `_owner_user` roles of prepared databases too).
+  const owners = new Set([
+    ...Object.values(spec.databases ?? {}),
+    ...preparedLoginUsers(cluster).filter((u) => u.endsWith('_owner_user')),
+  ]);
   const modes = new Map<string, RotationMode>();
   const notes: RoleNote[] = [];
   const known = new Set(users);
@@ -111,7 +118,7 @@ export function rotationSettings(
       if (known.has(name)) continue;
       const why = systemUsers.includes(name)
         ? `${JSON.stringify(name)} is a system user, whose password is not rotated by this operator`
-        : `${JSON.stringify(name)} is not a manifest user with a Secret`;
+        : `${JSON.stringify(name)} is not a user with a Secret (manifest users, LOGIN roles of prepared databases)`;
       notes.push({ name, origin: 'manifest', message: `spec.${field}: ${why}` });
     }
   }
@@ -231,7 +238,7 @@ export function withRotationRoles(
   const added: DesiredRole[] = [];
   const out = roles.map((role) => {
     const login = logins.get(role.name);
-    if (!login || login.username === role.name || role.origin !== 'manifest') return role;
+    if (!login || login.username === role.name || !ROTATING_ORIGINS.has(role.origin)) return role;
     if (names.has(login.username)) {
       notes.push({
         name: login.username,
@@ -246,6 +253,9 @@ export function withRotationRoles(
   });
   return { roles: [...out, ...added], notes };
 }
+
+/** Origins whose Secrets rotate (Zalando: manifest and bootstrap roles, the latter the `_user` roles of prepared databases). */
+export const ROTATING_ORIGINS: ReadonlySet<string> = new Set(['manifest', 'bootstrap']);
 
 /**
  * @param user the user whose rotation roles are looked at

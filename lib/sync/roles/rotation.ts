@@ -37,6 +37,7 @@ import {
   rotateCredentials,
   rotationIntervalDays,
   rotationSettings,
+  ROTATING_ORIGINS,
   rotationSuffix,
   withRotationRoles,
   type SecretCredentials,
@@ -170,7 +171,7 @@ export function withSecretRotation(state: DesiredState, rotation: SecretRotation
   // A manifest user whose name another source took (an infrastructure or team role wins) keeps that source's
   // password: its Secret is not rotated.
   const origins = new Map(state.roles.map((r) => [r.name, r.origin]));
-  const taken = rotation.writes.filter((w) => origins.get(w.user) !== 'manifest').map((w) => w.user);
+  const taken = rotation.writes.filter((w) => !ROTATING_ORIGINS.has(origins.get(w.user) ?? '')).map((w) => w.user);
   rotation.writes = rotation.writes.filter((w) => !taken.includes(w.user));
   const rotated = withRotationRoles(state.roles, rotation.logins);
   const notes = taken.map((user) => ({

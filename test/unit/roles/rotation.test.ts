@@ -66,11 +66,18 @@ describe('rotationSettings: which users rotate (Zalando v1.15.1 checkForPassword
     assert.deepEqual(
       notes.map((n) => n.message),
       [
-        'spec.usersWithSecretRotation: "nobody" is not a manifest user with a Secret',
+        'spec.usersWithSecretRotation: "nobody" is not a user with a Secret (manifest users, LOGIN roles of prepared databases)',
         'spec.usersWithSecretRotation: "postgres" is a system user, whose password is not rotated by this operator',
         'spec.usersWithInPlaceSecretRotation: "standby" is a system user, whose password is not rotated by this operator',
       ],
     );
+  });
+
+  it('with the global switch: the LOGIN roles of prepared databases too, but their owners (Zalando: bootstrap roles)', () => {
+    const cluster = clusterWith({ preparedDatabases: { bar: { defaultUsers: true } } });
+    const prepared = ['bar_owner_user', 'bar_reader_user', 'bar_writer_user'];
+    const { modes } = rotationSettings(cluster, configWith({ enable_password_rotation: true }), prepared, SYSTEM);
+    assert.deepEqual([...modes.keys()], ['bar_reader_user', 'bar_writer_user']);
   });
 
   it('pauses in a standby cluster, and says so', () => {
