@@ -188,7 +188,10 @@ async function answerRoute(route: ApiRoute, ctx: RouteContext, extra: ExtraRoute
       if (route.team !== undefined && (object.spec?.teamId ?? '').toLowerCase() !== route.team.toLowerCase())
         return errorResponse(404, `cluster ${route.namespace}/${route.cluster} is not of team ${route.team}`);
       const events = await listClusterEvents(ctx.client, route.namespace, route.cluster, ctx.signal);
-      return json(clusterLogs(events, { namespace: route.namespace, name: route.cluster }));
+      // `ring_log_lines`: Zalando's ring buffer length, here how many of the newest Events are shown.
+      return json(
+        clusterLogs(events, { namespace: route.namespace, name: route.cluster }, ctx.api.config.ring_log_lines),
+      );
     }
     default:
       return errorResponse(404, 'page not found');

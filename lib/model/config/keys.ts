@@ -160,7 +160,10 @@ const notActedOn = <S extends ConfigKeySpec>(reason: string, spec: S): S => ({ .
 const LOOP = 'no worker pool or resync timer: each event is one function call, periodicSync runs on its own schedule';
 const CRD = 'the CRD is installed at deploy time (manifests/postgresql.crd.yaml), never by the operator';
 const LOG_LEVEL = 'the log level comes from env LOG_LEVEL';
-const HTTP_API = 'there is no operator HTTP API';
+const API_PORT =
+  "the operator API is the operator-api function, served where its platform serves functions: FUNC_PORT (8080, api_port's default) on its own host and Service, or under /operator-api/ on the combined host; a port read from the ConfigMap on each call can move neither a listener nor a generated Service";
+const HISTORY =
+  "the operator API keeps no state: there is no /history; a cluster's steps are its Events (/clusters/{namespace}/{cluster}/logs/)";
 const NOT_YET = 'not implemented yet';
 const DRAIN = 'a drain moves a master one step per call, without an overall timeout';
 const NODE_PORT = 'NodePort Services come only from the manifest flags, not from config defaults';
@@ -360,13 +363,11 @@ export const OPERATOR_CONFIG_KEYS = {
   // --- Debug and the HTTP API ------------------------------------------------------------------------------
   debug_logging: notActedOn(LOG_LEVEL, bool(true, 'debug', 'log at debug level')),
   enable_database_access: bool(true, 'debug', 'connect to Postgres to manage roles and databases'),
-  api_port: notActedOn(HTTP_API, int(8080, 'logging_rest_api', 'port of the read-only operator HTTP API')),
-  ring_log_lines: notActedOn(
-    HTTP_API,
-    int(100, 'logging_rest_api', 'number of log lines kept per cluster and worker for the HTTP API'),
-  ),
+  api_port: notActedOn(API_PORT, int(8080, 'logging_rest_api', 'port of the read-only operator HTTP API')),
+  // The operator API's /logs/ answers at most this many of the cluster's newest Events (lib/api/handle.ts).
+  ring_log_lines: int(100, 'logging_rest_api', 'number of log lines kept per cluster and worker for the HTTP API'),
   cluster_history_entries: notActedOn(
-    HTTP_API,
+    HISTORY,
     int(1000, 'logging_rest_api', 'number of spec changes kept per cluster for the HTTP API'),
   ),
 
