@@ -47,7 +47,8 @@ import { PatroniPods } from './testenv/patroni-pods';
 import { login } from './testenv/pg-login';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const started = Date.now();
+/** When the job started: the outer process's start when this is the run inside the network namespace. */
+const started = Number(process.env.MAIN_STARTED ?? Date.now());
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 const step = (text: string) => console.log(`[${seconds()}s] ${text}`);
 
@@ -76,6 +77,27 @@ async function shutdown(code: number): Promise<never> {
   if (stopping) process.exit(code);
   stopping = true;
   removeRun();
+  try {
+    await stopAll();
+  } catch (error) {
+    step(`stopping failed: ${(error as Error).message}`);
+  }
+  process.exit(code);
+}
+
+/** A signal: the first stops everything; while that runs, further ones (Ctrl-C reaches every process) wait. */
+let signals = 0;
+function onSignal(signal: NodeJS.Signals, code: number): void {
+  signals++;
+  if (!stopping) {
+    console.log('');
+    void shutdown(code);
+  } else if (signals >= 4) process.exit(code);
+  else step(`${signal} while stopping: still stopping (send it ${4 - signals} more times to quit at once)`);
+}
+
+/** Stops what this job started: the operator, the databases behind the pods, the local plane. */
+async function stopAll(): Promise<void> {
   if (deployment) {
     step('stopping the function hosts and the bridge');
     await deployment.stop();
@@ -89,7 +111,6 @@ async function shutdown(code: number): Promise<never> {
     step('stopping the local control plane');
     stopPlane();
   }
-  process.exit(code);
 }
 
 /** The objects the operator should make for a cluster (Zalando's names), to wait for and report. */
@@ -132,18 +153,26 @@ function chooseMode(): Mode {
 function runInNetworkNamespace(): void {
   requirePlaneBinaries(true);
   step('building the full control plane if needed (first time only: about 12 minutes on 2 cores)');
-  execFileSync('bash', [`${root}scripts/testenv/build.sh`], {
+  const built = execFileSync('bash', [`${root}scripts/testenv/build.sh`], {
     env: { ...process.env, TESTENV_FULL: '1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // Inside, the plane takes the binaries from there and does not run build.sh (nor wait for its cache lock) again.
+  const binDir = process.env.KUBEBUILDER_ASSETS ?? built.trim().split('\n').pop()!;
   step('entering a private network namespace, where the pod IPs are local addresses (scripts/testenv/netns.sh)');
   const child = spawn(
     'bash',
     [`${root}scripts/testenv/netns.sh`, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
-    { stdio: 'inherit', env: { ...process.env, MAIN_DATABASE: '1' } },
+    {
+      stdio: 'inherit',
+      env: { ...process.env, MAIN_DATABASE: '1', MAIN_STARTED: String(started), KUBEBUILDER_ASSETS: binDir },
+    },
   );
+  // Ctrl-C reaches the run inside too; a SIGTERM or SIGHUP sent to this process alone is passed on.
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => child.kill('SIGTERM'));
+  process.on('SIGHUP', () => child.kill('SIGHUP'));
   child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 1)));
 }
 
@@ -175,11 +204,9 @@ async function checkLogin(client: KubeClient, namespace: string, cluster: string
 async function main(): Promise<void> {
   const mode = chooseMode();
   if (mode === 'database' && process.env.TESTENV_NETNS !== '1') return runInNetworkNamespace();
-  process.on('SIGINT', () => {
-    console.log('');
-    void shutdown(130);
-  });
-  process.on('SIGTERM', () => void shutdown(143));
+  process.on('SIGINT', () => onSignal('SIGINT', 130));
+  process.on('SIGTERM', () => onSignal('SIGTERM', 143));
+  process.on('SIGHUP', () => onSignal('SIGHUP', 129));
 
   if (mode === 'cluster') requireKubeconfig('npm start');
   else {
