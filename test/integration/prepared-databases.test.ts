@@ -148,6 +148,15 @@ describe("Zalando's v2.0.1 minimal manifest: preparedDatabases bar: {}", () => {
       'bar_reader login=false inherit=true in[] admins[bar_owner] search_path="$user", data',
       'bar_writer login=false inherit=true in[bar_reader] admins[bar_owner] search_path="$user", data',
     ]);
+    const events = (await c.client.list('Event', c.namespace)).filter((e) => e.reason === 'RolesSynced');
+    assert.ok(
+      events.some((e) =>
+        String(e.message).includes(
+          'Database bar: created schema data owned by bar_data_owner; granted USAGE on 1 schema; set 25 default privileges',
+        ),
+      ),
+      JSON.stringify(events.map((e) => e.message)),
+    );
     // NOLOGIN roles get no Secret (Zalando: generateSingleUserSecret skips NOLOGIN roles)
     const secrets = (await c.client.list('Secret', c.namespace)).map((s) => s.metadata?.name as string);
     assert.deepEqual(secrets.filter((s) => s.startsWith('bar')).sort(), []);

@@ -47,6 +47,33 @@ export function describePrepared(database: string, statement: PreparedStatement)
 }
 
 /**
+ * @returns one phrase per database for an Event ("Database bar: created schema data; granted USAGE on 1 schema;
+ *   set 25 default privileges; created extension pgcrypto"), in the order the databases ran
+ */
+export function summarizePrepared(executed: PreparedOutcome['executed']): string[] {
+  const byDatabase = new Map<string, PreparedStatement[]>();
+  for (const { database, statement } of executed)
+    byDatabase.set(database, [...(byDatabase.get(database) ?? []), statement]);
+  return [...byDatabase].map(([database, statements]) => {
+    const of = <T extends PreparedStatement['type']>(type: T) =>
+      statements.filter((s): s is Extract<PreparedStatement, { type: T }> => s.type === type);
+    const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+    const parts = [
+      ...of('create-schema').map((s) => `created schema ${s.schema} owned by ${s.owner}`),
+      ...(of('grant-schema-usage').length
+        ? [`granted USAGE on ${count(of('grant-schema-usage').length, 'schema')}`]
+        : []),
+      ...(of('default-privileges').length
+        ? [`set ${count(of('default-privileges').length, 'default privilege')}`]
+        : []),
+      ...of('create-extension').map((s) => `created extension ${s.extension} in schema ${s.schema}`),
+      ...of('alter-extension-schema').map((s) => `moved extension ${s.extension} to schema ${s.schema}`),
+    ];
+    return `Database ${database}: ${parts.join('; ')}`;
+  });
+}
+
+/**
  * @param open opens a superuser session to a database
  * @param mayWrite whether DDL may run (the cluster's Lease is held)
  * @returns what ran, failed and waits; never throws for database errors

@@ -33,7 +33,7 @@ import type { PasswordEncryption, Statement } from '../../roles/types';
 import { poolerDatabaseState } from '../../roles/pooler';
 import { applyRolesAndDatabases } from './apply';
 import { syncLookupFunctions, type LookupOutcome } from './pooler-lookup';
-import { describePrepared, syncPreparedDatabases, type PreparedOutcome } from './prepared-databases';
+import { describePrepared, summarizePrepared, syncPreparedDatabases, type PreparedOutcome } from './prepared-databases';
 import { readInfrastructureRoles, secretPasswords } from './inputs';
 import { readTeamMembers, teamsApiNotAsked } from './teams';
 import { masterState } from './master';
@@ -358,9 +358,7 @@ export async function syncRolesAndDatabases(
       ...(lookup?.failed ?? []).map((f) => ({ error: f.error, retryable: f.retryable })),
       ...(prepared?.failed ?? []),
     ];
-    const preparedDone = (prepared?.executed ?? []).map(({ database, statement }) =>
-      describePrepared(database, statement),
-    );
+    const preparedDone = summarizePrepared(prepared?.executed ?? []);
     preparedDone.push(
       ...(prepared?.asSuperuser ?? []).map((e) => `Extension ${e} created by the superuser: its owner role may not`),
     );
