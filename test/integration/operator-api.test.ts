@@ -16,29 +16,8 @@ import { loadOperatorConfig } from '../../lib/sync/operator/config';
 import { startLocal, type LocalDeployment } from '../../scripts/deploy/local';
 import { ensureBundles } from './local-operator';
 import { applyManifest, installCrd, syncContext, testClient } from './operator';
-import { installFunctionCredentials } from './service-accounts';
+import { accountToken, grant, installFunctionCredentials } from './service-accounts';
 import { createNamespace, deleteNamespace, kubectl } from './testenv';
-
-/** @returns a bound token of a new ServiceAccount `name` in `namespace` (1 h) */
-async function accountToken(namespace: string, name: string): Promise<string> {
-  const created = await kubectl(['create', 'serviceaccount', name, '-n', namespace]);
-  assert.equal(created.code, 0, created.stderr);
-  const token = await kubectl(['create', 'token', name, '-n', namespace, '--duration=1h']);
-  assert.equal(token.code, 0, token.stderr);
-  return token.stdout.trim();
-}
-
-/** Lets ServiceAccount `account` of `namespace` do `verbs` on `resource` there (a Role and RoleBinding). */
-async function grant(namespace: string, account: string, verbs: string, resource: string): Promise<void> {
-  const name = `${account}-${resource.replace(/\W/g, '')}`;
-  for (const args of [
-    ['create', 'role', name, '-n', namespace, `--verb=${verbs.split(' ').join(',')}`, `--resource=${resource}`],
-    ['create', 'rolebinding', name, '-n', namespace, `--role=${name}`, `--serviceaccount=${namespace}:${account}`],
-  ]) {
-    const result = await kubectl(args);
-    assert.equal(result.code, 0, result.stderr);
-  }
-}
 
 /** @returns the value at a path of the plan preview (`spec.replicas`, `metadata.labels["a/b"]`) */
 function valueAt(object: unknown, path: string): unknown {
