@@ -215,7 +215,7 @@ describe('operator config changes', { timeout: 120_000 }, () => {
       docker_image: image('4'),
       workers: '4',
       enable_load_balancer: 'true',
-      enable_password_rotation: 'true',
+      enable_cross_namespace_secret: 'true',
       workes: '2',
     };
     await setData(data);
@@ -230,7 +230,7 @@ describe('operator config changes', { timeout: 120_000 }, () => {
       latest.message,
       'unknown keys, ignored: workes (did you mean workers?); ' +
         'deprecated: enable_load_balancer (use enable_master_load_balancer and enable_replica_load_balancer); ' +
-        'accepted but not acted on: workers, enable_password_rotation, enable_load_balancer ' +
+        'accepted but not acted on: workers, enable_cross_namespace_secret, enable_load_balancer ' +
         '(docs/config-reference.md)',
     );
     // The same content again (and our own annotation update): the Event is found, nothing is written.
