@@ -9,7 +9,9 @@
  * 4. while a connection pooler runs, checks its lookup function in every database and installs it where it is
  *    missing or differs (`pooler-lookup.ts`);
  * 5. in each prepared database (`spec.preparedDatabases`), creates missing schemas, schema grants, default privileges
- *    and extensions (`prepared-databases.ts`); none in a standby cluster.
+ *    and extensions (`prepared-databases.ts`); none in a standby cluster;
+ * 6. password rotation (`rotation.ts`): the roles rotated Secrets name are part of the plan, the Secrets are written
+ *    after that DDL, and rotation roles past the retention are dropped.
  *
  * The outcome is the `RolesSynced` condition on the `postgresql` status (reasons `WaitingForMaster`, `Synced`,
  * `SyncedWithWarnings`, `TeamsApiUnavailable`, `ConnectionFailed`, `SyncFailed`), written with the rest of the
