@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION, SYNC_NOW_ANNOTATION } from '../../lib/model/annotations';
 import { applyManifest, installCrd, repoRoot, testClient } from './operator';
+import { clusterManifest } from './roles-helpers';
 import { createNamespace, deleteNamespace, requireTestenv, type KubectlResult } from './testenv';
 
 const NAME = 'acid-plugin';
@@ -55,15 +56,7 @@ describe('kubectl pg', { timeout: 120_000 }, () => {
     client = testClient();
     namespace = await createNamespace('pg-plugin');
     dir = mkdtempSync(path.join(os.tmpdir(), 'kubectl-pg-'));
-    await applyManifest(
-      {
-        apiVersion: 'acid.zalan.do/v1',
-        kind: 'postgresql',
-        metadata: { name: NAME },
-        spec: { teamId: 'acid', numberOfInstances: 1, volume: { size: '1Gi' }, postgresql: { version: '17' } },
-      },
-      namespace,
-    );
+    await applyManifest(clusterManifest(NAME), namespace);
   });
 
   after(async () => {

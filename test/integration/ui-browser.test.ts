@@ -17,6 +17,7 @@ import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION, SYNC_NOW_ANNOTATION } from '../../lib/model/annotations';
 import { eventually, startOperator, type LocalOperator } from './local-operator';
 import { applyManifest, installCrd, testClient } from './operator';
+import { clusterManifest, secretOf } from './roles-helpers';
 import { accountToken, grant } from './service-accounts';
 import { createNamespace, deleteNamespace } from './testenv';
 
@@ -76,12 +77,7 @@ describe('operator UI in Chromium, on the real API server and functions', { time
     await grant(namespace, 'dba', 'get list create patch', 'postgresqls.acid.zalan.do');
     await grant(namespace, 'viewer', 'get list', 'postgresqls.acid.zalan.do');
     await applyManifest(
-      {
-        apiVersion: 'acid.zalan.do/v1',
-        kind: 'postgresql',
-        metadata: { name: EXISTING },
-        spec: { teamId: 'acid', numberOfInstances: 1, volume: { size: '2Gi' }, postgresql: { version: '16' } },
-      },
+      clusterManifest(EXISTING, { volume: { size: '2Gi' }, postgresql: { version: '16' } }),
       namespace,
     );
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
@@ -145,7 +141,7 @@ describe('operator UI in Chromium, on the real API server and functions', { time
     // The functions bring it up: the page shows the children they create and the status they write.
     await page.locator(`#children tr[data-child="StatefulSet/${MADE}"]`).waitFor({ timeout: 60_000 });
     await page.locator(`#children tr[data-child="Service/${MADE}"]`).waitFor();
-    await page.locator('#connection').getByText(`app-owner.${MADE}.credentials`).waitFor();
+    await page.locator('#connection').getByText(secretOf('app_owner', MADE)).waitFor();
     await page.waitForFunction(() => !document.querySelector('#cluster [data-status="No status yet"]'), undefined, {
       timeout: 30_000,
     });
