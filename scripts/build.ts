@@ -86,6 +86,8 @@ const targets: Target[] = [
   // Every function's host and the bridge in one process (functions/combined.ts); it loads the function
   // bundles above from their directories.
   { name: 'combined', entry: 'functions/combined.ts', outfile: 'dist/combined/combined.js' },
+  // The kubectl plugin (bin/kubectl-pg runs it when built: a start in a fraction of a second instead of tsx's).
+  { name: 'kubectl-pg', entry: 'scripts/kubectl-pg.ts', outfile: 'dist/kubectl-pg/kubectl-pg.js' },
   // The bridge's entry point is optional while it is being written.
   ...(existsSync(`${root}lib/bridge/main.ts`)
     ? [{ name: 'bridge', entry: 'lib/bridge/main.ts', outfile: 'dist/bridge/bridge.js' }]

@@ -207,4 +207,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && /kubectl-pg(\.ts)?$/.test(process.argv[1])) void main();
+// Run as a command (the source through tsx, or the bundle dist/kubectl-pg/kubectl-pg.js), not when imported.
+if (process.argv[1] && /kubectl-pg(\.[jt]s)?$/.test(process.argv[1])) void main();
