@@ -17,6 +17,7 @@ import {
   writableRotations,
 } from '../../../lib/sync/roles/rotation';
 import { rawManifest, referenceConfig, validCluster } from '../reference';
+import { desiredRole } from './fixtures';
 
 const NOW = new Date('2026-03-02T12:00:00Z');
 const days = (n: number) => new Date(NOW.getTime() + n * 86_400_000);
@@ -54,6 +55,12 @@ const decoded = (object: { data?: unknown } | Record<string, unknown>) =>
   );
 
 describe('planSecretRotation', () => {
+  // app rotated on 2026-01-01, flyway in place; neither due
+  const rotatedNotDue = observed({
+    app: { username: 'app260101', nextRotation: rfc3339(days(1)) },
+    flyway: { nextRotation: rfc3339(days(1)) },
+  });
+
   it('schedules the first rotation of rotating users only; system users are left alone', () => {
     const plan = planSecretRotation(ctx, cluster, observed({}), passwords, NOW);
     assert.deepEqual(
@@ -96,32 +103,14 @@ describe('planSecretRotation', () => {
   });
 
   it('before the date: no write, and the rotated Secret still names its role', () => {
-    const plan = planSecretRotation(
-      ctx,
-      cluster,
-      observed({
-        app: { username: 'app260101', nextRotation: rfc3339(days(1)) },
-        flyway: { nextRotation: rfc3339(days(1)) },
-      }),
-      passwords,
-      NOW,
-    );
+    const plan = planSecretRotation(ctx, cluster, rotatedNotDue, passwords, NOW);
     assert.deepEqual(plan.writes, []);
     assert.deepEqual(plan.logins.get('app'), { username: 'app260101', password: 'app-old' });
   });
 
   it('turned off: the Secret is handed back to the user (same password, no date); the role takes the password', () => {
     const off = { ...ctx, config: { ...config, enable_password_rotation: false } } as SyncContext;
-    const plan = planSecretRotation(
-      off,
-      cluster,
-      observed({
-        app: { username: 'app260101', nextRotation: rfc3339(days(1)) },
-        flyway: { nextRotation: rfc3339(days(1)) },
-      }),
-      passwords,
-      NOW,
-    );
+    const plan = planSecretRotation(off, cluster, rotatedNotDue, passwords, NOW);
     // flyway is still listed for in-place rotation in the manifest
     assert.deepEqual(
       plan.writes.map((w) => [w.user, w.event, w.rolePasswordChanges, decoded(w.secret)]),
@@ -149,15 +138,8 @@ describe('planSecretRotation', () => {
 });
 
 describe('withSecretRotation and writableRotations', () => {
-  const role = (name: string, origin: DesiredRole['origin'] = 'manifest'): DesiredRole => ({
-    name,
-    origin,
-    attributes: ['LOGIN'],
-    memberOf: [],
-    admins: [],
-    parameters: {},
-    password: 'x',
-  });
+  const role = (name: string, origin: DesiredRole['origin'] = 'manifest') =>
+    desiredRole(name, origin, { password: 'x' });
   const due = observed({ app: { nextRotation: rfc3339(days(-1)) }, flyway: { nextRotation: rfc3339(days(-1)) } });
 
   it('adds the rotation role; a user another source took is not rotated, and says so', () => {

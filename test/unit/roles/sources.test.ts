@@ -11,8 +11,8 @@ import {
   systemRoles,
   teamRoles,
 } from '../../../lib/roles/sources';
-import type { DesiredRole } from '../../../lib/roles/types';
 import { rawManifest, readReference, referenceConfig, validCluster } from '../reference';
+import { desiredRole } from './fixtures';
 
 const config = referenceConfig('v2.0.1');
 const decoded = (data: Record<string, string>) =>
@@ -22,15 +22,7 @@ const clusterWith = (users: Record<string, string[] | null>, databases?: Record<
   raw.spec = { ...raw.spec, users, databases };
   return validCluster(raw).cluster;
 };
-const role = (name: string, origin: DesiredRole['origin'], extra: Partial<DesiredRole> = {}): DesiredRole => ({
-  name,
-  origin,
-  attributes: ['LOGIN'],
-  memberOf: [],
-  admins: [],
-  parameters: {},
-  ...extra,
-});
+const role = desiredRole;
 
 describe('system roles', () => {
   it('superuser and replication user, with their Secret passwords', () => {
