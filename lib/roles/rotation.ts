@@ -4,7 +4,7 @@
  *
  * - which users rotate: with `enable_password_rotation`, every manifest user and every LOGIN role of a prepared
  *   database with a Secret, except database owners (`spec.databases` values and `_owner_user` roles: ownership is
- *   not inherited by a rotation user); in any case the users listed in
+ *   not inherited by a rotation user) and NOLOGIN roles; in any case the LOGIN users listed in
  *   `usersWithSecretRotation` or `usersWithInPlaceSecretRotation`; never a user in `usersIgnoringSecretRotation`,
  *   nor the superuser, nor in a standby cluster (its databases are read-only);
  * - when: the Secret's `nextRotation` (RFC 3339, UTC) is in the past. A Secret without one gets `now + interval`
@@ -25,6 +25,7 @@
  */
 import type { OperatorConfig } from '../model/config';
 import type { Postgresql } from '../model/postgresql';
+import { normalizeUserFlags } from '../model/user-flags';
 import { MAX_IDENTIFIER_BYTES } from './names';
 import { preparedLoginUsers } from './prepared-databases';
 import type { DesiredRole, RoleNote } from './types';
@@ -136,6 +137,17 @@ export function rotationSettings(
     const asked = listed.has(user) || inPlace.has(user);
     const global = config.enable_password_rotation && !owners.has(user);
     if (!asked && !global) continue;
+    // Only LOGIN roles rotate (Zalando's docs): nothing logs in with the Secret of a NOLOGIN manifest role.
+    const flags = spec.users?.[user] !== undefined ? normalizeUserFlags(spec.users[user]) : undefined;
+    if (flags?.ok && !flags.flags.includes('LOGIN')) {
+      if (asked)
+        notes.push({
+          name: user,
+          origin: 'manifest',
+          message: `password of ${JSON.stringify(user)} not rotated: the role is NOLOGIN`,
+        });
+      continue;
+    }
     const mode: RotationMode = inPlace.has(user) ? 'in-place' : 'new-user';
     if (mode === 'new-user' && Buffer.byteLength(user) + 6 > MAX_IDENTIFIER_BYTES) {
       notes.push({

@@ -80,6 +80,21 @@ describe('rotationSettings: which users rotate (Zalando v1.15.1 checkForPassword
     assert.deepEqual([...modes.keys()], ['bar_reader_user', 'bar_writer_user']);
   });
 
+  it('only LOGIN roles: a NOLOGIN user is skipped, and named when it is listed', () => {
+    const cluster = clusterWith({ users: { app: [], group: ['nologin'] }, usersWithSecretRotation: ['group'] });
+    const { modes, notes } = rotationSettings(
+      cluster,
+      configWith({ enable_password_rotation: true }),
+      ['app', 'group'],
+      SYSTEM,
+    );
+    assert.deepEqual([...modes.keys()], ['app']);
+    assert.deepEqual(
+      notes.map((n) => n.message),
+      ['password of "group" not rotated: the role is NOLOGIN'],
+    );
+  });
+
   it('pauses in a standby cluster, and says so', () => {
     const cluster = clusterWith({ standby: { s3_wal_path: 's3://bucket/wal' } });
     const { modes, notes } = rotationSettings(
