@@ -42,7 +42,7 @@ import {
 } from './first-run/preflight';
 import { removeRun, writeRun } from './first-run/run-file';
 import { startLocalControlPlane } from './testenv/local-plane';
-import { findPatroniTools } from './testenv/patroni-process';
+import { findPatroniTools, stopMembersOnOwnSignals } from './testenv/patroni-process';
 import { PatroniPods } from './testenv/patroni-pods';
 import { login } from './testenv/pg-login';
 
@@ -101,6 +101,7 @@ async function stopAll(): Promise<void> {
   if (deployment) {
     step('stopping the function hosts and the bridge');
     await deployment.stop();
+    step('  stopped');
   }
   if (members) {
     step('stopping Patroni and PostgreSQL behind the pods');
@@ -204,6 +205,9 @@ async function checkLogin(client: KubeClient, namespace: string, cluster: string
 async function main(): Promise<void> {
   const mode = chooseMode();
   if (mode === 'database' && process.env.TESTENV_NETNS !== '1') return runInNetworkNamespace();
+  process.on('exit', (code) => {
+    if (stopping) console.log(`[${seconds()}s] stopped (exit code ${code})`);
+  });
   process.on('SIGINT', () => onSignal('SIGINT', 130));
   process.on('SIGTERM', () => onSignal('SIGTERM', 143));
   process.on('SIGHUP', () => onSignal('SIGHUP', 129));
@@ -243,6 +247,7 @@ async function main(): Promise<void> {
       );
       postgresql.version = major;
     }
+    stopMembersOnOwnSignals();
     const dir = mkdtempSync(join(tmpdir(), 'pgo-main-pods-'));
     step(`starting Patroni + PostgreSQL behind each pod of namespace ${namespace} (data and logs in ${dir})`);
     const pods = new PatroniPods({
@@ -273,8 +278,8 @@ async function main(): Promise<void> {
   const processes = values['per-function'] ? 'per-function' : 'single';
   step(
     processes === 'single'
-      ? `starting the 6 functions and the event bridge in one process (logs in ${logDir})`
-      : `starting 6 function hosts and the event bridge (logs in ${logDir})`,
+      ? `starting the functions and the event bridge in one process (logs in ${logDir})`
+      : `starting a host per function and the event bridge (logs in ${logDir})`,
   );
   deployment = await startLocal({ logDir, env: { OPERATOR_NAMESPACE: operatorNamespace }, mode: processes });
   for (const f of deployment.functions) step(`  ${f.name} at ${f.url}`);

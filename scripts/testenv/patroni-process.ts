@@ -87,6 +87,15 @@ const live = new Map<ChildProcess, string | undefined>();
 /** Temp dirs to remove if this process is interrupted (see {@link removeIfInterrupted}). */
 const scratch = new Set<string>();
 let handlersInstalled = false;
+let signalsOwned = false;
+
+/**
+ * For a long-running caller that stops the members itself when it gets SIGINT or SIGTERM (the main job, `npm start`):
+ * the harness then kills what is left only at exit, and does not exit on those signals in the middle of that stop.
+ */
+export function stopMembersOnOwnSignals(): void {
+  signalsOwned = true;
+}
 
 /**
  * Registers a temp dir to remove when this test process is interrupted (SIGINT/SIGTERM) before it could clean
@@ -121,6 +130,7 @@ function installSignalHandlers(): void {
     scratch.clear();
   };
   process.once('exit', killAll);
+  if (signalsOwned) return;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       killAll();
