@@ -239,9 +239,11 @@ describe('prepared database privileges, checked by logging in as each role', () 
           shop: {
             defaultUsers: true,
             // pgcrypto is trusted (created by shop_owner), pageinspect is not (created by the superuser)
-            extensions: { pgcrypto: 'data', pageinspect: 'public' },
-            schemas: { data: {}, sales: { defaultUsers: true } },
+            extensions: { pgcrypto: 'data', pageinspect: 'public', 'x"; DROP ROLE postgres; --': 'data' },
+            schemas: { data: {}, sales: { defaultUsers: true }, "o'brien": {} },
           },
+          // hostile names: skipped with a note naming the field, never sent
+          'shop"; DROP DATABASE shop; --': { defaultUsers: true },
         },
       }),
     );
@@ -254,6 +256,30 @@ describe('prepared database privileges, checked by logging in as each role', () 
     await c.server.stop();
     c.client.close();
     await deleteNamespace(c.namespace);
+  });
+
+  test('hostile names are skipped, each named in the RolesSynced condition', async () => {
+    const object = await c.client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name });
+    const condition = (object?.status?.conditions as Array<Record<string, string>>).find(
+      (x) => x.type === 'RolesSynced',
+    );
+    assert.equal(condition?.reason, 'SyncedWithWarnings');
+    for (const field of [
+      `spec.preparedDatabases.shop"; DROP DATABASE shop; -- skipped`,
+      `spec.preparedDatabases.shop.schemas.o'brien skipped`,
+      `spec.preparedDatabases.shop.extensions.x"; DROP ROLE postgres; -- skipped`,
+    ])
+      assert.ok(condition?.message?.includes(field), `${field} in ${condition?.message}`);
+    const names = await rows(
+      c.server,
+      'postgres',
+      `SELECT rolname AS name FROM pg_roles WHERE rolname LIKE '%"%'
+      UNION ALL SELECT datname FROM pg_database WHERE datname LIKE '%"%'`,
+    );
+    assert.deepEqual(names, []);
+    assert.deepEqual(await rows(c.server, 'postgres', "SELECT 1 AS one FROM pg_roles WHERE rolname = 'postgres'"), [
+      { one: 1 },
+    ]);
   });
 
   test('the _user roles log in with the passwords of their Secrets', async () => {
