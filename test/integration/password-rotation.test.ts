@@ -12,6 +12,7 @@ import type { Condition } from '../../lib/model/postgresql';
 import { parseOperatorConfig, type OperatorConfig } from '../../lib/model/config';
 import { rfc3339, rotationSuffix } from '../../lib/roles/rotation';
 import { syncCluster, type SyncResult } from '../../lib/sync/cluster/sync-cluster';
+import { syncFleet, type FleetResult } from '../../lib/sync/fleet/sync-fleet';
 import { applyManifest, installCrd, reference, syncContext, testClient } from './operator';
 import { startPostgres, type TestPostgres } from './postgres';
 import { clusterManifest, connectRolesTo, ddlCount, masterUp, secretOf, superuserFromSecret } from './roles-helpers';
@@ -34,6 +35,15 @@ describe('password rotation with a fake clock (interval 30 days, retention 60)',
       syncContext(client, config, () => clock),
       namespace,
       cluster,
+    );
+  /** periodic sync of the test namespace only, with the fake clock */
+  const fleet = (): Promise<FleetResult> =>
+    syncFleet(
+      syncContext(client, { ...config, watched_namespace: namespace }, () => clock),
+      {
+        operatorNamespace: namespace,
+        deadlineMs: 60_000,
+      },
     );
 
   /** @returns the decoded data of a user's Secret */
@@ -189,10 +199,21 @@ describe('password rotation with a fake clock (interval 30 days, retention 60)',
 
   test('a second sync after the rotation writes nothing', assertIdle);
 
-  test('the next rotation keeps the previous rotation role, which is within the retention', async () => {
+  test('periodic sync: in sync before the next date, and it syncs the cluster once a rotation is due', async () => {
+    clock = dayAfterStart(60);
+    const before = await fleet();
+    assert.deepEqual(before.items, [], JSON.stringify(before.items));
+    assert.equal(before.inSync, 1);
     clock = dayAfterStart(62);
-    const result = await sync();
-    assert.equal(result.outcome, 'synced', result.error);
+    const due = await fleet();
+    assert.deepEqual(
+      due.items.map((i) => [i.why, i.outcome]),
+      [['password rotation due: app, flyway', 'synced']],
+    );
+  });
+
+  test('the next rotation keeps the previous rotation role, which is within the retention', async () => {
+    // (rotated by the periodic sync above, at day 62)
     const data = await secretOfUser('app');
     assert.equal(data.username, rotated(62));
     assert.equal(await readAs(rotated(62), data.password!), 2);
