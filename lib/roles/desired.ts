@@ -73,7 +73,10 @@ export function desiredState(input: RoleSourceInputs): DesiredState {
     databases: [...databases.databases, ...preparedOwned].sort((a, b) =>
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     ),
-    prepared: prepared.databases,
+    // Only databases that will exist: one whose owner role was refused (a name too long, upper case) is not made.
+    prepared: prepared.databases.filter(
+      (d) => preparedOwned.some((o) => o.name === d.name) || databases.databases.some((m) => m.name === d.name),
+    ),
     notes: [
       ...prepared.notes,
       ...manifest.notes,

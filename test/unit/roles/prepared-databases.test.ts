@@ -208,6 +208,14 @@ describe('preparedRoles: the role set of docs/user.md', () => {
       state.notes.map((n) => n.message),
       ['manifest robot role "bar_reader" is also a bootstrap role; the bootstrap role wins'],
     );
+    // a database whose owner role is refused (63 bytes at most) is neither created nor prepared
+    const long = 'x'.repeat(60);
+    const refused = withPrepared({ [long]: {} });
+    const none = desiredState({ cluster: refused, config, passwords: {}, infrastructure: [] });
+    assert.deepEqual([none.databases.filter((d) => d.createOnly), none.prepared], [[], []]);
+    assert.ok(
+      none.notes.some((n) => n.message.startsWith(`bootstrap role refused: invalid role name "${long}_owner"`)),
+    );
     // spec.databases names the same database: its owner is the one kept, as in Zalando
     cluster.spec.databases = { bar: 'zalando' };
     const both = desiredState({ cluster, config, passwords: {}, infrastructure: [] });
