@@ -20,7 +20,8 @@ export interface Caller {
 
 /** One request to authorize, as a SubjectAccessReview's `resourceAttributes` or `nonResourceAttributes`. */
 export type AccessAttributes =
-  { verb: string; group: string; resource: string; namespace?: string; name?: string } | { verb: string; path: string };
+  | { verb: string; group: string; resource: string; subresource?: string; namespace?: string; name?: string }
+  | { verb: string; path: string };
 
 /** The API group and resource of `postgresql` objects: what the API's reads are authorized against. */
 export const POSTGRESQLS = { group: 'acid.zalan.do', resource: 'postgresqls' } as const;

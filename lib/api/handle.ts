@@ -199,6 +199,30 @@ async function answerRoute(route: ApiRoute, ctx: RouteContext, extra: ExtraRoute
 }
 
 /**
+ * What every request of the API (and of a UI served beside it) passes first: a bearer token, the caller it belongs to
+ * (TokenReview), and the operator config as the functions read it.
+ * @returns the context to answer in (with the caller's `token`), or the answer to send instead: 401 with a Bearer
+ *   challenge when the token is missing or not valid; throws KubeApiError when the review or the config read fails,
+ *   InvalidConfigError when no usable config exists
+ */
+export async function authenticateRequest(
+  request: ApiRequest,
+  deps: ApiDeps,
+): Promise<{ ok: true; ctx: RouteContext; token: string } | { ok: false; response: ApiResponse }> {
+  const token = bearerToken(request.headers.authorization);
+  const challenge = { 'WWW-Authenticate': 'Bearer realm="postgres-operator-functions"' };
+  if (!token)
+    return {
+      ok: false,
+      response: errorResponse(401, 'a bearer token is required (Authorization: Bearer <token>)', challenge),
+    };
+  const caller = await authenticate(deps.client, token, deps.signal);
+  if (!caller) return { ok: false, response: errorResponse(401, 'the bearer token is not valid', challenge) };
+  const api = await readApiConfig(deps.client, deps.env);
+  return { ok: true, ctx: { ...deps, caller, api, request }, token };
+}
+
+/**
  * Answers one API request (see the module comment for paths and access). Never throws: a failure is a JSON error
  * answer (503 with `Retry-After` when the API server could not be read or the review failed, else 500).
  * @param extra answers of routes served by other modules (`/metrics`, `/plan`)
@@ -210,14 +234,10 @@ export async function handleApiRequest(
 ): Promise<ApiResponse> {
   const route = matchRoute(request.method, request.url);
   if (route.kind === 'miss') return errorResponse(route.status, route.error);
-  const token = bearerToken(request.headers.authorization);
-  const challenge = { 'WWW-Authenticate': 'Bearer realm="postgres-operator-functions"' };
-  if (!token) return errorResponse(401, 'a bearer token is required (Authorization: Bearer <token>)', challenge);
   try {
-    const caller = await authenticate(deps.client, token, deps.signal);
-    if (!caller) return errorResponse(401, 'the bearer token is not valid', challenge);
-    const api = await readApiConfig(deps.client, deps.env);
-    const answer = await answerRoute(route, { ...deps, caller, api, request }, extra);
+    const checked = await authenticateRequest(request, deps);
+    if (!checked.ok) return checked.response;
+    const answer = await answerRoute(route, checked.ctx, extra);
     return 'json' in answer ? { status: 200, headers: {}, body: answer.json } : answer;
   } catch (error) {
     if (error instanceof Refusal) return error.response;

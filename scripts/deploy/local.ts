@@ -19,6 +19,7 @@ import { KubeClient } from '../../lib/k8s/client';
 import { installCrd } from '../../lib/k8s/crd';
 import { commonObjects } from './common';
 import type { DeployCommand } from './options';
+import { API_HOST_METRICS_PATH } from './workloads';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -232,6 +233,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalDeployment
         FUNC_HOST: '127.0.0.1',
         FUNC_TIMEOUT: base.FUNC_TIMEOUT ?? '60',
         KUBELESS_INSTALL_VOLUME: path.join(dist, 'functions', spec.name),
+        // The operator API answers /metrics itself (per-cluster metrics); the host's own move aside.
+        ...(spec.trigger.type === 'http' ? { FUNC_METRICS_PATH: API_HOST_METRICS_PATH } : {}),
       },
       port,
       options.logDir,

@@ -22,7 +22,6 @@ import {
   functionDeployment,
   functionService,
   IMAGE_APP_DIR,
-  operatorApiService,
   operatorDeployment,
   POD_SECURITY_CONTEXT,
 } from './workloads';
@@ -104,7 +103,8 @@ export function plainObjects(options: DeployOptions): DesiredObject[] {
       ...commonObjects(options, []),
       ...operatorRbac(rbacScope(options)),
       operatorDeployment(options),
-      ...http.map((spec) => operatorApiService(spec, options)),
+      // The operator API: the single process serves it under /operator-api/ on its port 8080.
+      ...http.map((spec) => functionService(spec, options, FUNCTION_PORT, 'operator')),
     ];
   return [
     ...commonObjects(options),

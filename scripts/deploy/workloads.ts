@@ -147,34 +147,24 @@ export function functionDeployment(spec: FunctionSpec, options: DeployOptions): 
  * A function's Service, named like the function (the bridge and the cron address it by that name).
  * @param port the Service port: 8080 as Kubeless does, or 80 for Knative (an ApiServerSource or PingSource sink
  *   `ref` to a core Service resolves to `http://<name>.<namespace>.svc.cluster.local`, i.e. port 80)
+ * @param component the pods it selects: the function's own, or `operator` (the single process, which serves the
+ *   operator API under `/operator-api/`)
  */
-export function functionService(spec: FunctionSpec, options: DeployOptions, port: number): DesiredObject {
+export function functionService(
+  spec: FunctionSpec,
+  options: DeployOptions,
+  port: number,
+  component = spec.name,
+): DesiredObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: spec.name, namespace: options.namespace, labels: labels(spec.name) },
     spec: {
       type: 'ClusterIP',
-      selector: selectorLabels(spec.name),
+      selector: selectorLabels(component),
       // "http-" prefix as in Kubeless, so a service mesh detects the protocol.
       ports: [{ name: 'http-function-port', port, targetPort: 'http', protocol: 'TCP' }],
-    },
-  };
-}
-
-/**
- * The Service of the operator API in the single-process layout: named like the function, to the operator pod's
- * port 8080, where the combined host serves the API under `/operator-api/` (`/operator-api/clusters/`, ...).
- */
-export function operatorApiService(spec: FunctionSpec, options: DeployOptions): DesiredObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: spec.name, namespace: options.namespace, labels: labels(spec.name) },
-    spec: {
-      type: 'ClusterIP',
-      selector: selectorLabels('operator'),
-      ports: [{ name: 'http-function-port', port: FUNCTION_PORT, targetPort: 'http', protocol: 'TCP' }],
     },
   };
 }

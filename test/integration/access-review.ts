@@ -2,6 +2,7 @@
  * Asking the API server's authorizer what a ServiceAccount may do, with a SubjectAccessReview carrying the user
  * and groups a ServiceAccount token carries (Kubernetes "Authorization": checking API access).
  */
+import { isAllowed } from '../../lib/api/access';
 import type { KubeClient } from '../../lib/k8s/client';
 
 /** One request to authorize, as in a SubjectAccessReview's resourceAttributes. */
@@ -20,20 +21,9 @@ export interface Access {
  */
 export async function canI(client: KubeClient, account: string, access: Access): Promise<boolean> {
   const [namespace] = account.split(':');
-  const review = await client.request<{ status: { allowed: boolean } }>({
-    verb: 'create',
-    kind: 'SubjectAccessReview',
-    method: 'POST',
-    path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-    body: {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SubjectAccessReview',
-      spec: {
-        user: `system:serviceaccount:${account}`,
-        groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
-        resourceAttributes: { group: '', ...access },
-      },
-    },
-  });
-  return review.status.allowed;
+  const caller = {
+    username: `system:serviceaccount:${account}`,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+  };
+  return isAllowed(client, caller, { group: '', ...access });
 }

@@ -157,7 +157,6 @@ describe('operator API: Zalando paths, authenticated and authorized by the API s
         OPERATOR_NAMESPACE: namespace,
         WATCHED_NAMESPACE: namespace,
         KUBECONFIG: credentials.functions.get('operator-api'),
-        FUNC_METRICS_PATH: '/function-metrics',
       },
     });
     url = deployment.functions[0]!.url;

@@ -186,12 +186,21 @@ describe('installation packages on the API server', () => {
     });
     assert.deepEqual(normalized, generated); // Helm sorts keys; the order of keys does not count here
 
-    // Roles in each listed namespace, the operator's own merged into one; ClusterRoles only for Nodes.
+    // Roles in each listed namespace, the operator's own merged into one; ClusterRoles only for Nodes, and the
+    // operator API's two reviews (cluster-scoped by nature).
     const roles = objects.filter((o) => o.kind === 'Role' && o.metadata.name.endsWith(':on-create'));
     assert.deepEqual(roles.map((r) => r.metadata.namespace).sort(), [...listed].sort());
     const clusterRoles = objects.filter((o) => o.kind === 'ClusterRole' && o.metadata.name !== 'postgres-pod');
-    for (const role of clusterRoles)
-      for (const rule of role.rules as Array<{ resources: string[] }>) assert.deepEqual(rule.resources, ['nodes']);
+    for (const role of clusterRoles) {
+      const allowed = role.metadata.name.endsWith(':operator-api')
+        ? [['subjectaccessreviews'], ['tokenreviews']]
+        : [['nodes']];
+      for (const rule of role.rules as Array<{ resources: string[] }>)
+        assert.ok(
+          allowed.some((r) => r[0] === rule.resources[0] && rule.resources.length === 1),
+          role.metadata.name,
+        );
+    }
 
     const crds = helmTemplate(namespace, [], ['--include-crds']);
     await applyServerSide(
