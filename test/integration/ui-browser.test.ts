@@ -8,21 +8,20 @@
  * directory ($TMPDIR/ui-screenshots, or UI_SCREENSHOTS).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION, SYNC_NOW_ANNOTATION } from '../../lib/model/annotations';
 import { eventually, startOperator, type LocalOperator } from './local-operator';
 import { applyManifest, installCrd, testClient } from './operator';
 import { clusterManifest, secretOf } from './roles-helpers';
 import { accountToken, grant } from './service-accounts';
+import { launchBrowser, screenshot, signIn, uiUrl } from './ui-browser';
 import { createNamespace, deleteNamespace } from './testenv';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const SCREENSHOTS = process.env.UI_SCREENSHOTS ?? path.join(process.env.TMPDIR ?? os.tmpdir(), 'ui-screenshots');
 const EXISTING = 'acid-listed';
 const MADE = 'acid-from-form';
 
@@ -33,31 +32,12 @@ describe('operator UI in Chromium, on the real API server and functions', { time
   let operator: LocalOperator;
   let browser: Browser;
   let page: Page;
-  let uiUrl: string;
+  let url: string;
   const tokens = { editor: '', viewer: '' };
-
-  /** Saves a screenshot of the whole page as `<name>.png` and says where. */
-  async function shot(p: Page, name: string): Promise<void> {
-    const file = path.join(SCREENSHOTS, `${name}.png`);
-    await p.screenshot({ path: file, fullPage: true });
-    console.log(`screenshot: ${file}`);
-  }
 
   const cluster = (name: string) => client.get<KubeObject>({ kind: 'postgresql', namespace, name });
 
-  /** Signs in on a fresh page with a token (the page asks for one on its first 401). */
-  async function signIn(token: string): Promise<Page> {
-    const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    p.on('pageerror', (error) => console.log(`page error: ${error.message}`));
-    await p.goto(uiUrl);
-    await p.locator('textarea[name=token]').fill(token);
-    return p;
-  }
-
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run)`);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    console.log(`screenshots in ${SCREENSHOTS}`);
     await installCrd();
     client = testClient();
     namespace = await createNamespace('ui');
@@ -69,9 +49,7 @@ describe('operator UI in Chromium, on the real API server and functions', { time
       data: { watched_namespace: namespace, resource_check_interval: '1s' },
     });
     operator = await startOperator(client, namespace, dir, { FUNC_METRICS_PATH: '/function-metrics' });
-    const api = operator.deployment.functions.find((f) => f.name === 'operator-api');
-    assert.ok(api, 'the operator runs operator-api');
-    uiUrl = new URL('ui/', api.url.endsWith('/') ? api.url : `${api.url}/`).href;
+    url = uiUrl(operator);
     tokens.editor = await accountToken(namespace, 'dba');
     tokens.viewer = await accountToken(namespace, 'viewer');
     await grant(namespace, 'dba', 'get list create patch', 'postgresqls.acid.zalan.do');
@@ -80,7 +58,7 @@ describe('operator UI in Chromium, on the real API server and functions', { time
       clusterManifest(EXISTING, { volume: { size: '2Gi' }, postgresql: { version: '16' } }),
       namespace,
     );
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    browser = await launchBrowser();
   });
 
   after(async () => {
@@ -92,8 +70,8 @@ describe('operator UI in Chromium, on the real API server and functions', { time
   });
 
   test('the page asks for a token, then lists the clusters the user may read', async () => {
-    page = await signIn(tokens.editor);
-    await shot(page, '01-sign-in');
+    page = await signIn(browser, url, tokens.editor, false);
+    await screenshot(page, '01-sign-in');
     await page.locator('form.token button[type=submit]').click();
     const row = page.locator(`#fleet tr[data-cluster="${namespace}/${EXISTING}"]`);
     await row.waitFor();
@@ -105,7 +83,7 @@ describe('operator UI in Chromium, on the real API server and functions', { time
       `${namespace}/${EXISTING}`,
       { timeout: 30_000 },
     );
-    await shot(page, '02-fleet');
+    await screenshot(page, '02-fleet');
   });
 
   test('a cluster created from the form is a postgresql object the functions bring up', async () => {
@@ -124,7 +102,7 @@ describe('operator UI in Chromium, on the real API server and functions', { time
     // The API's plan preview of the new cluster: every child created, the StatefulSet among them.
     await page.locator(`#plan li[data-action="created StatefulSet/${MADE}"]`).waitFor();
     await page.locator(`#plan li[data-action="created Service/${MADE}"]`).waitFor();
-    await shot(page, '03-create-preview');
+    await screenshot(page, '03-create-preview');
     assert.equal(await cluster(MADE), undefined, 'the preview writes nothing');
 
     await page.locator('#create').click();
@@ -148,7 +126,7 @@ describe('operator UI in Chromium, on the real API server and functions', { time
     assert.ok(await client.get({ kind: 'StatefulSet', namespace, name: MADE }), 'the StatefulSet exists');
     const status = await page.locator('#cluster .toolbar [data-status]').getAttribute('data-status');
     console.log(`status shown for ${MADE}: ${status}`);
-    await shot(page, '04-cluster');
+    await screenshot(page, '04-cluster');
   });
 
   test('scale, pause, sync now and resume are written with the user token', async () => {
@@ -158,7 +136,7 @@ describe('operator UI in Chromium, on the real API server and functions', { time
     const replicas = page.locator(`#plan li[data-action="updated StatefulSet/${MADE}"] li:has-text("spec.replicas")`);
     await replicas.waitFor();
     assert.match(await replicas.innerText(), /spec\.replicas: 2 → 3/);
-    await shot(page, '05-scale-preview');
+    await screenshot(page, '05-scale-preview');
     await page.locator('#scale').click();
     await eventually('numberOfInstances 3', async () =>
       (await cluster(MADE))?.spec?.numberOfInstances === 3 ? true : undefined,
@@ -167,10 +145,10 @@ describe('operator UI in Chromium, on the real API server and functions', { time
     await page.locator('#pause').click();
     await page.locator('#cluster .toolbar [data-rollout="Paused"]').waitFor();
     assert.equal((await cluster(MADE))?.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION], 'true');
-    await shot(page, '06-paused');
+    await screenshot(page, '06-paused');
     await page.locator('a.brand').click();
     await page.locator(`#fleet tr[data-cluster="${namespace}/${MADE}"] [data-rollout="Paused"]`).waitFor();
-    await shot(page, '07-fleet-paused');
+    await screenshot(page, '07-fleet-paused');
 
     await page.locator(`#fleet a:text-is("${MADE}")`).click();
     await page.locator('#sync-now').click();
@@ -187,15 +165,14 @@ describe('operator UI in Chromium, on the real API server and functions', { time
   });
 
   test('a user who may only read is refused the write by RBAC, and sees why', async () => {
-    const viewer = await signIn(tokens.viewer);
-    await viewer.locator('form.token button[type=submit]').click();
+    const viewer = await signIn(browser, url, tokens.viewer);
     await viewer.locator(`#fleet a:text-is("${MADE}")`).click();
     await viewer.locator('#pause').click();
     const refusal = viewer.locator('#cluster .outcome.bad');
     await refusal.waitFor();
     assert.match(await refusal.innerText(), /forbidden|cannot patch/i);
     assert.equal((await cluster(MADE))?.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION], undefined);
-    await shot(viewer, '08-viewer-refused');
+    await screenshot(viewer, '08-viewer-refused');
     await viewer.close();
   });
 });

@@ -94,9 +94,19 @@ async function page(ctx: RouteContext, deps: UiDeps, namespace: string, name: st
     ctx.client.list('Event', namespace, undefined, ctx.signal),
   ]);
   const notes: string[] = [];
-  const ip = pods.map((p) => (p.status as { podIP?: string } | undefined)?.podIP).find((x) => x);
-  const patroni = ip ? await (deps.patroniCluster ?? defaultPatroniCluster)(ip) : undefined;
-  if (ip && !patroni) notes.push(`Patroni did not answer at ${ip}:8008: roles are the pods' labels, lag is unknown.`);
+  // Patroni's view from the master first (it knows every member's lag), else from any pod that answers.
+  const roleOf = (p: PodObject) => p.metadata?.labels?.[config.pod_role_label];
+  const ips = [...pods]
+    .sort((a, b) => Number(roleOf(b) === 'master') - Number(roleOf(a) === 'master'))
+    .map((p) => (p.status as { podIP?: string } | undefined)?.podIP)
+    .filter((ip): ip is string => !!ip);
+  let patroni: PatroniCluster | undefined;
+  for (const ip of ips) {
+    patroni = await (deps.patroniCluster ?? defaultPatroniCluster)(ip);
+    if (patroni) break;
+  }
+  if (ips.length && !patroni)
+    notes.push(`Patroni did not answer at ${ips.join(', ')} (port 8008): roles are the pods' labels, lag is unknown.`);
   return json(
     clusterPage({
       cluster,
