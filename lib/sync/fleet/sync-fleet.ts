@@ -29,6 +29,7 @@ import type { FleetDecision } from '../../plan/fleet';
 import { readCursor, writeCursor } from './cursor';
 import { clusterKey, clusterPages, readShared, type Scope, type SharedObjects } from './inventory';
 import { syncCluster } from '../cluster/sync-cluster';
+import { oneAtATime } from '../../runtime/one-at-a-time';
 import type { SyncContext } from '../context';
 
 /** Clusters diffed between two turns given to the rest of the process (a diff takes about a millisecond). */
@@ -103,10 +104,19 @@ interface Work {
 }
 
 /**
- * Syncs the fleet. Never throws for a cluster's problem (see `items`, `failed`); throws only when the cursor
- * cannot be read (the API is down: the caller answers 503).
+ * Syncs the fleet, one run at a time in this process (`oneAtATime`): a run asked for while one with the same config
+ * and options is in flight (the periodic sync and an operator config change, both delivered at the bridge's start)
+ * gets that run's result; any other waits for it. Never throws for a cluster's problem (see `items`, `failed`);
+ * throws only when the cursor cannot be read (the API is down: the caller answers 503).
  */
 export async function syncFleet(ctx: SyncContext, options: FleetOptions): Promise<FleetResult> {
+  const { clock: _clock, ...comparable } = options;
+  const server = ctx.client.kubeConfig.getCurrentCluster()?.server;
+  const fingerprint = JSON.stringify([server, ctx.client.fieldManager, comparable, ctx.config]);
+  return oneAtATime('fleet-sync', fingerprint, () => runFleetSync(ctx, options));
+}
+
+async function runFleetSync(ctx: SyncContext, options: FleetOptions): Promise<FleetResult> {
   const clock = options.clock ?? (() => ctx.now().getTime());
   const start = clock();
   const wallStart = ctx.now().getTime();
