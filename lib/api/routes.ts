@@ -1,6 +1,7 @@
 /**
  * The paths of the operator API and what each asks for, as Zalando's operator v1.15.1 serves them
- * (https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/apiserver/apiserver.go), plus this project's `/metrics` and `/plan`. Pure.
+ * (https://github.com/zalando/postgres-operator/blob/v1.15.1/pkg/apiserver/apiserver.go), plus this project's
+ * `/metrics` and `/plan`. Pure.
  *
  * Zalando's cluster paths changed shape: v1.0.0–v1.8 had `/clusters/{team}/{namespace}/{cluster}/`, v1.9+ has
  * `/clusters/{namespace}/{cluster}/`. Both are answered. A trailing slash is optional, as in Zalando's patterns.

@@ -1,9 +1,9 @@
 /**
  * The operator API's answers, shaped from live objects: pure functions of what was read (no client, no clock), so
  * the API function, the metrics and a UI compute the same views. The shapes are Zalando's operator v1.15.1's where
- * it has the path (`pkg/apiserver/apiserver.go`, `pkg/controller/logs_and_api.go`, `pkg/cluster/types.go`
- * ClusterStatus, `pkg/spec/types.go` LogEntry and ControllerStatus under https://github.com/zalando/postgres-operator/tree/v1.15.1), with Go's field names
- * as its JSON encoder writes them.
+ * it has the path, with Go's field names as its JSON encoder writes them: `pkg/apiserver/apiserver.go`,
+ * `pkg/controller/logs_and_api.go`, `pkg/cluster/types.go` ClusterStatus, `pkg/spec/types.go` LogEntry and
+ * ControllerStatus under https://github.com/zalando/postgres-operator/tree/v1.15.1.
  */
 import { ROLLING_UPDATE_ANNOTATION } from '../builders/statefulset';
 import { criticalOpPdbName, pdbName, replicaServiceName } from '../builders/names';
