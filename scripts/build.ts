@@ -49,8 +49,6 @@ interface Target {
   budget?: number;
   alias?: Record<string, string>;
   plugins?: Plugin[];
-  /** gets the operator UI's page script as `__UI_APP_JS__` (lib/api/ui/assets.ts; only operator-api reads it) */
-  uiApp?: boolean;
 }
 
 /** Build-time substitutes that keep the function bundles small (see each shim's comment). */
@@ -80,7 +78,6 @@ const targets: Target[] = [
     budget,
     alias: FUNCTION_ALIASES,
     plugins: [CLIENT_NODE_GEN],
-    uiApp: true,
   })),
   { name: 'host', entry: 'lib/runtime/main.ts', outfile: 'dist/host/host.js' },
   // Every function's host and the bridge in one process (functions/combined.ts); it loads the function
@@ -130,7 +127,9 @@ function packages(metafile: Metafile): Array<[string, number]> {
 
 async function bundle(target: Target, uiApp: string) {
   const result = await build({
-    define: target.uiApp ? { __UI_APP_JS__: JSON.stringify(uiApp) } : undefined,
+    // The operator UI's page script (lib/api/ui/assets.ts), for every bundle that holds operator-api: its own and
+    // the combined one; the others never read the name, so it costs them nothing.
+    define: { __UI_APP_JS__: JSON.stringify(uiApp) },
     absWorkingDir: root,
     entryPoints: [target.entry],
     outfile: outPath(target.outfile),

@@ -8,7 +8,7 @@
  * directory ($TMPDIR/ui-screenshots, or UI_SCREENSHOTS).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +16,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { ROLLING_UPDATE_PAUSED_ANNOTATION, SYNC_NOW_ANNOTATION } from '../../lib/model/annotations';
 import { eventually, startOperator, type LocalOperator } from './local-operator';
-import { applyManifest, installCrd, testClient } from './operator';
+import { applyManifest, installCrd, repoRoot, testClient } from './operator';
 import { clusterManifest, secretOf } from './roles-helpers';
 import { accountToken, grant } from './service-accounts';
 import { launchBrowser, screenshot, signIn, uiUrl } from './ui-browser';
@@ -162,6 +162,15 @@ describe('operator UI in Chromium, on the real API server and functions', { time
     await page.locator('#resume').click();
     await page.locator('#pause').waitFor();
     assert.equal((await cluster(MADE))?.metadata?.annotations?.[ROLLING_UPDATE_PAUSED_ANNOTATION], undefined);
+  });
+
+  test('the one-process bundle (npm start, plain target) carries the same page script', async () => {
+    const script = await (await fetch(new URL('app.js', url))).text();
+    assert.ok(script.length > 10_000, 'the page script is served');
+    // A stretch of the script that any string quoting leaves as it is (no quotes, backslashes or line breaks).
+    const plain = script.match(/[^'"`\\\n]{200}/)?.[0];
+    assert.ok(plain, 'the script has a plain stretch');
+    assert.ok(readFileSync(`${repoRoot}dist/combined/combined.js`, 'utf8').includes(plain));
   });
 
   test('a user who may only read is refused the write by RBAC, and sees why', async () => {
