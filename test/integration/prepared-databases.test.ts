@@ -208,6 +208,20 @@ describe("Zalando's v2.0.1 minimal manifest: preparedDatabases bar: {}", () => {
   });
 
   test('the second sync runs no DDL and makes no Kubernetes write', () => secondSyncIsQuiet(c));
+
+  test('a default privilege revoked by hand is granted again, and nothing else runs', async () => {
+    await rows(c.server, 'bar', 'ALTER DEFAULT PRIVILEGES FOR ROLE bar_owner REVOKE SELECT ON TABLES FROM bar_reader');
+    const before = ddlCount(c.server);
+    const result = await c.sync();
+    assert.equal(result.outcome, 'synced', result.error);
+    assert.equal(result.roles!.statements, 1);
+    assert.equal(ddlCount(c.server), before + 1);
+    const entries = (await rows<{ entry: string }>(c.server, 'bar', ACL_SQL)).map((r) => r.entry);
+    assert.ok(
+      entries.includes('bar_owner * r {bar_owner=arwdDxt/bar_owner,bar_reader=r/bar_owner,bar_writer=awd/bar_owner}'),
+    );
+    await secondSyncIsQuiet(c);
+  });
 });
 
 describe('prepared database privileges, checked by logging in as each role', () => {
