@@ -5,6 +5,7 @@
  * and the passwords are passed in.
  */
 import { buildCluster, secretFields, secretUsers, type DesiredObject, type DesiredState } from '../builders';
+import { numberOfInstances } from '../builders/instances';
 import { rotationSettings, rotationsDue } from '../roles/rotation';
 import { secretName } from '../builders/names';
 import { POD_TEMPLATE_HASH_ANNOTATION } from '../model/annotations';
@@ -65,6 +66,8 @@ export function passwordRotationsDue(
   observed: ReadonlyMap<string, LiveObject>,
   now: Date,
 ): string[] {
+  // The role step, the only one that rotates, does not run without database access or instances.
+  if (!config.enable_database_access || numberOfInstances(cluster, config).instances <= 0) return [];
   const { users, system } = secretUsers(cluster, config);
   const { modes } = rotationSettings(
     cluster,

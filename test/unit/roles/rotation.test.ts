@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildCluster, secretFields } from '../../../lib/builders';
+import { secretName } from '../../../lib/builders/names';
 import type { OperatorConfig } from '../../../lib/model/config';
+import { passwordRotationsDue } from '../../../lib/plan/cluster';
 import {
   effectiveRetentionDays,
   expiredRotationRoles,
@@ -340,5 +342,36 @@ describe('builders keep a rotated Secret', () => {
   it('a username that is neither the user nor one of its rotation roles is not kept', () => {
     assert.deepEqual(keptSecretFields('app', { username: 'someone' }), { username: 'app' });
     assert.deepEqual(keptSecretFields('app', undefined), { username: 'app' });
+  });
+});
+
+describe('passwordRotationsDue (the fleet decision)', () => {
+  const config = configWith({ enable_password_rotation: true });
+  const cluster = clusterWith({ databases: { appdb: 'owner' } });
+  const secret = (user: string, nextRotation?: string) => [
+    `Secret/${secretName(config, cluster.metadata.name, user)}`,
+    {
+      metadata: { name: secretName(config, cluster.metadata.name, user) },
+      data: {
+        username: Buffer.from(user).toString('base64'),
+        ...(nextRotation ? { nextRotation: Buffer.from(nextRotation).toString('base64') } : {}),
+      },
+    },
+  ];
+  const observed = new Map([
+    secret('app', rfc3339(days(-1))),
+    secret('flyway', rfc3339(days(1))),
+    secret('owner'),
+    secret('quiet'),
+  ] as Array<[string, { metadata: { name: string } }]>);
+
+  it('names the rotating users whose date passed or is missing', () => {
+    assert.deepEqual(passwordRotationsDue(cluster, config, observed, NOW), ['app', 'quiet']);
+  });
+
+  it('none without database access or instances: the role step would not run', () => {
+    assert.deepEqual(passwordRotationsDue(cluster, { ...config, enable_database_access: false }, observed, NOW), []);
+    const stopped = clusterWith({ databases: { appdb: 'owner' }, numberOfInstances: 0 });
+    assert.deepEqual(passwordRotationsDue(stopped, config, observed, NOW), []);
   });
 });
