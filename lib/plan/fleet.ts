@@ -114,7 +114,8 @@ export function fleetDecision(
     return found.statusChanges ? { action: 'sync', why: 'invalid manifest not reported yet' } : undefined;
   if (found.drift.length > 0) return { action: 'sync', why: found.drift.join('; ') };
   if (found.statusChanges) return { action: 'sync', why: `status changes (${found.progress})` };
-  if (found.rotationsDue?.length)
+  // (not while the master Endpoints have no address: the role step would only wait for it)
+  if (found.rotationsDue?.length && (found.masterUp || config.kubernetes_use_configmaps))
     return { action: 'sync', why: `password rotation due: ${found.rotationsDue.join(', ')}` };
   return rolesDecision(record.roles, found.masterUp, config);
 }

@@ -144,6 +144,7 @@ describe('fleetDecision', () => {
       why: 'password rotation due: app, flyway',
     });
     assert.equal(decide(record(), { ...inSync, rotationsDue: [] }), undefined);
+    assert.equal(decide(record(), { ...inSync, rotationsDue: ['app'], masterUp: false }), undefined);
   });
 });
 
