@@ -7,20 +7,12 @@ import { useState } from 'preact/hooks';
 import type { ClusterPage, EventView } from '../summary';
 import { call } from './api';
 import { Conditions, Rollout } from './fleet';
-import { Outcome, PlanPreview, StatusBadge, html, useData } from './widgets';
+import { Head, Outcome, PlanPreview, StatusBadge, html, useData } from './widgets';
 
 function Events(props: { events: EventView[]; id: string; empty: string }) {
   if (props.events.length === 0) return html`<p class="muted">${props.empty}</p>`;
   return html`<table id=${props.id}>
-    <thead>
-      <tr>
-        <th>Time</th>
-        <th>Type</th>
-        <th>Reason</th>
-        <th>Object</th>
-        <th>Message</th>
-      </tr>
-    </thead>
+    <${Head} titles=${['Time', 'Type', 'Reason', 'Object', 'Message']} />
     <tbody>
       ${props.events.map(
         (e) =>
@@ -155,18 +147,7 @@ export function ClusterView(props: { namespace: string; name: string; onError: (
       page.podViews.length === 0
         ? html`<p class="muted">No pods yet.</p>`
         : html`<table id="pods">
-            <thead>
-              <tr>
-                <th>Pod</th>
-                <th>Role</th>
-                <th>Ready</th>
-                <th>Phase</th>
-                <th>Patroni state</th>
-                <th>Lag (bytes)</th>
-                <th>Node</th>
-                <th>Template</th>
-              </tr>
-            </thead>
+            <${Head} titles=${['Pod', 'Role', 'Ready', 'Phase', 'Patroni state', 'Lag (bytes)', 'Node', 'Template']} />
             <tbody>
               ${page.podViews.map(
                 (p) =>
@@ -186,13 +167,7 @@ export function ClusterView(props: { namespace: string; name: string; onError: (
     }
     <h2>Objects</h2>
     <table id="children">
-      <thead>
-        <tr>
-          <th>Kind</th>
-          <th>Name</th>
-          <th>State</th>
-        </tr>
-      </thead>
+      <${Head} titles=${['Kind', 'Name', 'State']} />
       <tbody>
         ${page.children.map(
           (o) =>

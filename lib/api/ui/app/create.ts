@@ -52,6 +52,12 @@ export function CreateView(props: { onError: (e: unknown) => void }) {
   };
   const input = (key: keyof ClusterForm, label: string, attrs: Record<string, string> = {}) =>
     html`<label>${label}<input name=${key} value=${form[key]} onInput=${field(key)} ...${attrs} /></label>`;
+  /** A text area of one entry a line (users, databases). */
+  const lines = (key: 'users' | 'databases', label: unknown, placeholder: string) =>
+    html`<label
+      ><span>${label}</span>
+      <textarea name=${key} rows="3" placeholder=${placeholder} value=${form[key]} onInput=${field(key)} />
+    </label>`;
   return html`<section>
     <h1>New cluster</h1>
     <form
@@ -73,26 +79,8 @@ export function CreateView(props: { onError: (e: unknown) => void }) {
       >
       ${input('numberOfInstances', 'Instances', { type: 'number', min: '0' })}
       ${input('volumeSize', 'Volume size', { placeholder: '1Gi' })}
-      <label
-        ><span>Users, one a line (<code>name: flag, flag</code>)</span>
-        <textarea
-          name="users"
-          rows="3"
-          placeholder="app_owner: createdb"
-          value=${form.users}
-          onInput=${field('users')}
-        />
-      </label>
-      <label
-        ><span>Databases, one a line (<code>name: owner</code>)</span>
-        <textarea
-          name="databases"
-          rows="3"
-          placeholder="orders: app_owner"
-          value=${form.databases}
-          onInput=${field('databases')}
-        />
-      </label>
+      ${lines('users', html`Users, one a line (<code>name: flag, flag</code>)`, 'app_owner: createdb')}
+      ${lines('databases', html`Databases, one a line (<code>name: owner</code>)`, 'orders: app_owner')}
       ${
         problems.length
           ? html`<ul class="problems">

@@ -2,7 +2,7 @@
 /** The fleet table: one row per `postgresql` object the user may list, refreshed every few seconds. */
 import { useState } from 'preact/hooks';
 import type { FleetRow } from '../summary';
-import { StatusBadge, html, useData } from './widgets';
+import { Head, StatusBadge, html, useData } from './widgets';
 
 /** The rollout cell: pods still on an older template, and whether the rollout is paused or where it stands. */
 export function Rollout(props: { row: FleetRow }) {
@@ -49,19 +49,9 @@ export function FleetView(props: { onError: (e: unknown) => void }) {
       data === undefined
         ? html`<p>Loading…</p>`
         : html`<table id="fleet">
-            <thead>
-              <tr>
-                <th>Team</th>
-                <th>Namespace</th>
-                <th>Cluster</th>
-                <th>Version</th>
-                <th>Pods ready</th>
-                <th>Volume</th>
-                <th>Status</th>
-                <th>Conditions</th>
-                <th>Rollout</th>
-              </tr>
-            </thead>
+            <${Head}
+              titles=${['Team', 'Namespace', 'Cluster', 'Version', 'Pods ready', 'Volume', 'Status', 'Conditions', 'Rollout']}
+            />
             <tbody>
               ${
                 data.clusters.length === 0

@@ -114,6 +114,15 @@ export function PlanPreview(props: { manifest: unknown }) {
   </div>`;
 }
 
+/** A table head of these column titles. */
+export function Head(props: { titles: string[] }) {
+  return html`<thead>
+    <tr>
+      ${props.titles.map((t) => html`<th>${t}</th>`)}
+    </tr>
+  </thead>`;
+}
+
 /** A result line after an action: what was done, or why not. */
 export function Outcome(props: { text: string; bad?: boolean }) {
   return props.text ? html`<p class=${props.bad ? 'outcome bad' : 'outcome'} role="status">${props.text}</p>` : null;
