@@ -13,12 +13,12 @@ import type { LocalOperator } from './local-operator';
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = process.env.UI_SCREENSHOTS ?? path.join(process.env.TMPDIR ?? os.tmpdir(), 'ui-screenshots');
 
-/** @returns a headless Chromium (no sandbox: the tests run as root); close it in `after` */
+/** @returns a headless Chromium (no sandbox: the tests run as root; /tmp instead of a small /dev/shm in containers); close it in `after` */
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run)`);
   mkdirSync(SCREENSHOTS, { recursive: true });
   console.log(`screenshots in ${SCREENSHOTS}`);
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 }
 
 /** @returns the UI's address on a running operator: `/ui/` of its operator-api function */
