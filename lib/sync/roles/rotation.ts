@@ -11,10 +11,13 @@
  *    yet, and the credentials it read before keep working (their role keeps its password);
  * 4. rotation roles of rotating users past `password_rotation_user_retention` (at least twice the interval) are
  *    dropped, except the one a Secret names and any role a source asks for. Checked on every sync (one catalog
- *    read when some user rotates), where Zalando checks only when a rotation happens.
+ *    read when some user rotates), where Zalando checks only when a rotation happens;
+ * 5. a user whose rotation was turned off gets its Secret back (its own name, no date) after its role took the
+ *    Secret's password.
  *
- * Events: `PasswordRotated` (Normal) per rotated Secret, `RotationRoleDropped` (Normal) per dropped role; a role
- * that cannot be dropped (it owns objects) is a note in the `RolesSynced` condition.
+ * Events (Normal): `PasswordRotationScheduled` (first date set), `PasswordRotated`, `PasswordRotationOff` per
+ * Secret, `RotationRoleDropped` per dropped role; a role that cannot be dropped (it owns objects), a Secret held
+ * back by a failed statement and a listed user that cannot rotate are notes in the `RolesSynced` condition.
  *
  * Source: Zalando postgres-operator docs, administrator.md ("Password rotation in K8s secrets"); pkg/cluster/sync.go
  * (syncSecrets, updateSecret, rotatePasswordInSecret) and the cleanup of rotated users.
