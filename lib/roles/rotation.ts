@@ -6,7 +6,8 @@
  *   database with a Secret, except database owners (`spec.databases` values and `_owner_user` roles: ownership is
  *   not inherited by a rotation user) and NOLOGIN roles; in any case the LOGIN users listed in
  *   `usersWithSecretRotation` or `usersWithInPlaceSecretRotation`; never a user in `usersIgnoringSecretRotation`,
- *   nor the superuser, nor in a standby cluster (its databases are read-only);
+ *   nor a system user (the superuser, the replication user, the pooler's role: their passwords are in pods'
+ *   environments; a listed one is reported), nor in a standby cluster (its databases are read-only);
  * - when: the Secret's `nextRotation` (RFC 3339, UTC) is in the past. A Secret without one gets `now + interval`
  *   first (the first rotation date is derived from the sync's clock alone, so two syncs at the same instant agree);
  * - how: a new LOGIN role `<user><yymmdd>` that is a member of `<user>` (it inherits every privilege) takes the
