@@ -134,8 +134,16 @@ export function rotationSettings(
     return { modes, notes };
   }
   for (const user of users) {
-    if (ignoring.has(user)) continue;
     const asked = listed.has(user) || inPlace.has(user);
+    if (ignoring.has(user)) {
+      if (asked)
+        notes.push({
+          name: user,
+          origin: 'manifest',
+          message: `password of ${JSON.stringify(user)} not rotated: it is in spec.usersIgnoringSecretRotation too`,
+        });
+      continue;
+    }
     const global = config.enable_password_rotation && !owners.has(user);
     if (!asked && !global) continue;
     // Only LOGIN roles rotate (Zalando's docs): nothing logs in with the Secret of a NOLOGIN manifest role.

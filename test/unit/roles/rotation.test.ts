@@ -54,8 +54,12 @@ describe('rotationSettings: which users rotate (Zalando v1.15.1 checkForPassword
       usersWithInPlaceSecretRotation: ['flyway'],
       usersIgnoringSecretRotation: ['quiet'],
     });
-    const { modes } = rotationSettings(cluster, base, MANIFEST_USERS, SYSTEM);
+    const { modes, notes } = rotationSettings(cluster, base, MANIFEST_USERS, SYSTEM);
     assert.deepEqual(Object.fromEntries(modes), { flyway: 'in-place', owner: 'new-user' });
+    assert.deepEqual(
+      notes.map((n) => n.message),
+      ['password of "quiet" not rotated: it is in spec.usersIgnoringSecretRotation too'],
+    );
   });
 
   it('names listed users it cannot rotate, by field', () => {
