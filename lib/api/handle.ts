@@ -37,6 +37,7 @@ import {
   configView,
   controllerStatus,
   teamClusters,
+  workerStatus,
   type PostgresqlObject,
 } from './shape';
 
@@ -192,6 +193,15 @@ async function answerRoute(route: ApiRoute, ctx: RouteContext, extra: ExtraRoute
       return json(
         clusterLogs(events, { namespace: route.namespace, name: route.cluster }, ctx.api.config.ring_log_lines),
       );
+    }
+    case 'workers': {
+      // One worker (0); nothing is queued: each event is a function call of its own.
+      if (route.worker !== 'all' && route.worker !== 0) return errorResponse(404, 'invalid worker ID');
+      const queue = { Keys: [], List: [] };
+      if (route.what === 'logs') return json([]);
+      if (route.what === 'queue') return json(route.worker === 'all' ? { 0: queue } : queue);
+      const status = workerStatus(await visibleClusters(ctx));
+      return json(route.worker === 'all' ? { 0: status } : status);
     }
     default:
       return errorResponse(404, 'page not found');

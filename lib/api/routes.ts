@@ -18,7 +18,9 @@ export type ApiRoute =
   | { kind: 'config' }
   | { kind: 'readyz' }
   | { kind: 'metrics' }
-  | { kind: 'plan' };
+  | { kind: 'plan' }
+  /** Zalando's worker paths: one worker here (`0`), busy while a cluster it may read is progressing */
+  | { kind: 'workers'; worker: 'all' | number; what: 'status' | 'queue' | 'logs' };
 
 /** A route the method or path does not name: `status` is the HTTP status to answer (404 or 405). */
 export interface RouteMiss {
@@ -88,6 +90,12 @@ function routeOf(s: string[]): ApiRoute | undefined {
       plan: { kind: 'plan' },
     };
     return first === undefined ? undefined : fixed[first];
+  }
+  if (first === 'workers') {
+    const [id, what] = rest;
+    if (rest.length !== 2 || !(what === 'status' || what === 'queue' || what === 'logs')) return undefined;
+    if (id === 'all' && what !== 'logs') return { kind: 'workers', worker: 'all', what };
+    return /^\d+$/.test(id!) ? { kind: 'workers', worker: Number(id), what } : undefined;
   }
   if (first !== 'clusters') return undefined;
   const [a, b, c, d] = rest;

@@ -196,7 +196,8 @@ export interface LogEntry {
   Time: string;
   /** logrus' level names: `info` for a Normal Event, `warning` for a Warning */
   Level: string;
-  ClusterName: { Namespace: string; Name: string };
+  /** `namespace/name`, as Zalando's NamespacedName marshals */
+  ClusterName: string;
   Worker: number;
   Message: string;
   Reason: string;
@@ -225,7 +226,7 @@ export function clusterLogs(events: readonly EventObject[], cluster: ClusterKey,
     .map((e) => ({
       Time: eventTime(e),
       Level: e.type === 'Warning' ? 'warning' : 'info',
-      ClusterName: { Namespace: cluster.namespace, Name: cluster.name },
+      ClusterName: `${cluster.namespace}/${cluster.name}`,
       Worker: 0,
       Message: e.message ?? '',
       Reason: e.reason ?? '',
@@ -344,4 +345,33 @@ export function podsByCluster(pods: readonly PodObject[], clusterLabel: string):
     result.set(key, [...(result.get(key) ?? []), pod]);
   }
   return result;
+}
+
+/** Zalando's WorkerStatus of a busy worker. */
+export interface WorkerStatus {
+  CurrentCluster: { Namespace: string; Name: string };
+  CurrentProcess: { Name: string; StartTime: string };
+}
+
+/**
+ * `GET /workers/{id}/status`: Zalando answers `"idle"`, or the cluster and process its worker is on (its e2e tests
+ * wait for `/workers/all/status` to be `{"0":"idle"}` as "the operator is in sync"). Here there is one worker, `0`:
+ * busy while a cluster is progressing (its `RollingUpdate` or `Progressing` condition True), on the first such
+ * cluster in namespace and name order.
+ */
+export function workerStatus(objects: readonly PostgresqlObject[]): 'idle' | WorkerStatus {
+  for (const object of [...objects].sort(byKey)) {
+    const busy = [conditionOf(object, 'RollingUpdate'), conditionOf(object, 'Progressing')].find(
+      (c) => c?.status === 'True',
+    );
+    if (busy)
+      return {
+        CurrentCluster: { Namespace: namespaceOf(object), Name: nameOf(object) },
+        CurrentProcess: {
+          Name: `${busy.type}: ${busy.reason ?? ''}`,
+          StartTime: busy.lastTransitionTime ?? '0001-01-01T00:00:00Z',
+        },
+      };
+  }
+  return 'idle';
 }

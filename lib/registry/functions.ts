@@ -77,6 +77,11 @@ export const OPERATOR_API_PATHS = [
   '/status/',
   '/config/',
   '/readyz/',
+  '/workers/all/status',
+  '/workers/all/queue',
+  '/workers/{id}/status',
+  '/workers/{id}/queue',
+  '/workers/{id}/logs',
   '/metrics',
   '/plan',
 ];

@@ -453,8 +453,18 @@ describe('operator API: Zalando paths, authenticated and authorized by the API s
     );
   });
 
+  test("Zalando's worker paths: one worker, idle once no cluster the caller reads is progressing", async () => {
+    // acid-plan is waiting for its flagged pods (no kubelet here): the worker is on it.
+    const busy = await call('/workers/all/status', tokens.reader);
+    assert.equal(busy.status, 200);
+    assert.equal(busy.body['0'].CurrentCluster.Name, 'acid-plan');
+    assert.deepEqual((await call('/workers/all/status', tokens.stranger)).body, { 0: 'idle' });
+    assert.deepEqual((await call('/workers/0/queue', tokens.reader)).body, { Keys: [], List: [] });
+    assert.equal((await call('/workers/1/status', tokens.reader)).status, 404);
+  });
+
   test('unknown paths and methods: JSON errors', async () => {
-    assert.deepEqual((await call('/workers/all/status', tokens.reader)).body, { error: 'page not found' });
+    assert.deepEqual((await call('/debug/pprof/', tokens.reader)).body, { error: 'page not found' });
     assert.equal((await call('/clusters/', tokens.reader, { method: 'DELETE' })).status, 405);
   });
 });

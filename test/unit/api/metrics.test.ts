@@ -38,7 +38,12 @@ describe('per-cluster metrics', () => {
     },
   };
   const pod = (ready: boolean, flagged: boolean) => ({
-    metadata: { annotations: flagged ? { 'zalando-postgres-operator-rolling-update-required': 'true' } : {} },
+    metadata: {
+      annotations: (flagged ? { 'zalando-postgres-operator-rolling-update-required': 'true' } : {}) as Record<
+        string,
+        string
+      >,
+    },
     status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
   });
 

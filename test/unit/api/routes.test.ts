@@ -39,8 +39,15 @@ describe('operator API routes (Zalando v1.15.1 paths, and v1.0.0-v1.8 cluster pa
     });
   });
 
+  test("Zalando's worker paths", () => {
+    assert.deepEqual(matchRoute('GET', '/workers/all/status'), { kind: 'workers', worker: 'all', what: 'status' });
+    assert.deepEqual(matchRoute('GET', '/workers/all/queue/'), { kind: 'workers', worker: 'all', what: 'queue' });
+    assert.deepEqual(matchRoute('GET', '/workers/0/logs'), { kind: 'workers', worker: 0, what: 'logs' });
+  });
+
   test('unknown paths are 404 "page not found", other methods 405', () => {
-    assert.deepEqual(matchRoute('GET', '/workers/all/status'), { kind: 'miss', status: 404, error: 'page not found' });
+    assert.deepEqual(matchRoute('GET', '/debug/pprof/'), { kind: 'miss', status: 404, error: 'page not found' });
+    assert.deepEqual(matchRoute('GET', '/workers/all/logs'), { kind: 'miss', status: 404, error: 'page not found' });
     assert.deepEqual(matchRoute('GET', '/'), { kind: 'miss', status: 404, error: 'page not found' });
     assert.equal((matchRoute('GET', '/clusters/Bad_NS/x/') as { kind: string }).kind, 'miss');
     assert.equal((matchRoute('DELETE', '/clusters/') as { status?: number }).status, 405);

@@ -9,6 +9,7 @@ import {
   configView,
   controllerStatus,
   teamClusters,
+  workerStatus,
   type PostgresqlObject,
 } from '../../../lib/api/shape';
 
@@ -126,7 +127,15 @@ describe('operator API shapes (Zalando v1.15.1 JSON)', () => {
         ['warning', 'at 2026-01-01T00:00:02Z'],
       ],
     );
-    assert.deepEqual(logs[0]!.ClusterName, { Namespace: 'a', Name: 'acid-two' });
+    assert.equal(logs[0]!.ClusterName, 'a/acid-two', "Zalando's NamespacedName marshals as one string");
+  });
+
+  test('worker status: idle, or busy on the first progressing cluster', () => {
+    assert.equal(workerStatus([running, other]), 'idle');
+    assert.deepEqual(workerStatus([running, failing, other]), {
+      CurrentCluster: { Namespace: 'a', Name: 'acid-two' },
+      CurrentProcess: { Name: 'Progressing: WaitingForPods', StartTime: '2026-01-01T00:00:00Z' },
+    });
   });
 
   test('config: every key, credentials redacted, empty ones shown as they are', () => {
@@ -146,7 +155,10 @@ describe('operator API shapes (Zalando v1.15.1 JSON)', () => {
     const pod = (ready: boolean, flagged: boolean) => ({
       metadata: {
         name: 'p',
-        annotations: flagged ? { 'zalando-postgres-operator-rolling-update-required': 'true' } : {},
+        annotations: (flagged ? { 'zalando-postgres-operator-rolling-update-required': 'true' } : {}) as Record<
+          string,
+          string
+        >,
       },
       status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
     });
