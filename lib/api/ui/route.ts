@@ -18,8 +18,8 @@ import { validationOptions } from '../../model/validate';
 import { PatroniClient, patroniUrl } from '../../patroni/client';
 import type { PatroniCluster } from '../../patroni/types';
 import { observeChildren } from '../../sync/cluster/observe';
-import { authenticate, bearerToken } from '../access';
 import {
+  authenticateRequest,
   errorResponse,
   isWatched,
   readOneCluster,
@@ -30,7 +30,7 @@ import {
   type ApiResponse,
   type RouteContext,
 } from '../handle';
-import { listClusterPods, readApiConfig, readOnlyContext } from '../read';
+import { listClusterPods, readOnlyContext } from '../read';
 import { pathSegments } from '../routes';
 import { podsByCluster, type PodObject } from '../shape';
 import { actionPatch, parseAction } from './actions';
@@ -215,14 +215,10 @@ export async function handleUiRequest(request: ApiRequest, deps: UiDeps): Promis
     }
     return errorResponse(404, 'page not found');
   }
-  const token = bearerToken(request.headers.authorization);
-  const challenge = { 'WWW-Authenticate': 'Bearer realm="postgres-operator-functions"' };
-  if (!token) return errorResponse(401, 'a bearer token is required (Authorization: Bearer <token>)', challenge);
   try {
-    const caller = await authenticate(deps.client, token, deps.signal);
-    if (!caller) return errorResponse(401, 'the bearer token is not valid', challenge);
-    const api = await readApiConfig(deps.client, deps.env);
-    return await answerApi(segments.slice(1), request, { ...deps, caller, api, request }, deps, token);
+    const checked = await authenticateRequest(request, deps);
+    if (!checked.ok) return checked.response;
+    return await answerApi(segments.slice(1), request, checked.ctx, deps, checked.token);
   } catch (error) {
     if (error instanceof Refusal) return error.response;
     const message = (error as Error).message;
