@@ -30,7 +30,7 @@ import {
   type ApiResponse,
   type RouteContext,
 } from '../handle';
-import { listClusterPods, readOnlyContext } from '../read';
+import { InvalidConfigError, listClusterPods, readOnlyContext } from '../read';
 import { pathSegments } from '../routes';
 import { podsByCluster, type PodObject } from '../shape';
 import { actionPatch, parseAction } from './actions';
@@ -221,6 +221,7 @@ export async function handleUiRequest(request: ApiRequest, deps: UiDeps): Promis
     return await answerApi(segments.slice(1), request, checked.ctx, deps, checked.token);
   } catch (error) {
     if (error instanceof Refusal) return error.response;
+    if (error instanceof InvalidConfigError) return errorResponse(503, error.message, { 'Retry-After': '30' });
     const message = (error as Error).message;
     deps.log.error('UI request failed', { path: request.url, error: message });
     return errorResponse(error instanceof KubeApiError && error.retryable ? 503 : 500, message);
