@@ -134,7 +134,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     retry: options.retry,
     clock: options.clock,
   });
-  const untargeted = FUNCTIONS.map((f) => f.name).filter((name) => targets[name] === undefined);
+  const untargeted = FUNCTIONS.filter((f) => f.trigger.type !== 'http')
+    .map((f) => f.name)
+    .filter((name) => targets[name] === undefined);
   if (untargeted.length > 0)
     log.warn('no URL for some functions: their events are counted and dropped', { functions: untargeted });
   const nodes = new NodeTracker();

@@ -56,10 +56,16 @@ export function parseTargets(text: string): Targets {
   return targets;
 }
 
-/** @returns every function's URL from a template with `{name}` and `{namespace}` placeholders */
+/**
+ * @returns the URL of every function events start (not the operator API's: it is called over HTTP) from a template
+ *   with `{name}` and `{namespace}` placeholders
+ */
 export function templateTargets(template: string, namespace: string): Targets {
   return Object.fromEntries(
-    FUNCTIONS.map((f) => [f.name, template.replaceAll('{name}', f.name).replaceAll('{namespace}', namespace)]),
+    FUNCTIONS.filter((f) => f.trigger.type !== 'http').map((f) => [
+      f.name,
+      template.replaceAll('{name}', f.name).replaceAll('{namespace}', namespace),
+    ]),
   );
 }
 
