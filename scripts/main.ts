@@ -3,7 +3,8 @@
  *
  * Where it runs:
  * - KUBECONFIG set: that cluster (checked first: the file exists, the API server answers).
- * - Otherwise a local control plane (state in `.testenv/main`), built once from the Go module proxy:
+ * - Otherwise a local control plane (state in `.testenv/main`, or `$MAIN_STATE_DIR/main`), built once from the Go
+ *   module proxy:
  *   - by default, when this machine can (root, for a network namespace, and Debian's patroni + postgresql, which
  *     it installs with apt-get when they are missing, as `.ci/run` does; `--no-install` skips that): the full
  *     plane (kube-controller-manager, kube-scheduler, kwok Nodes) with a real Patroni + PostgreSQL behind each pod
@@ -40,7 +41,7 @@ import {
   requirePlaneBinaries,
   requireReachable,
 } from './first-run/preflight';
-import { removeRun, writeRun } from './first-run/run-file';
+import { MAIN_STATE_DIR, removeRun, writeRun } from './first-run/run-file';
 import { startLocalControlPlane } from './testenv/local-plane';
 import { findPatroniTools, stopMembersOnOwnSignals } from './testenv/patroni-process';
 import { PatroniPods } from './testenv/patroni-pods';
@@ -223,7 +224,7 @@ async function main(): Promise<void> {
         database: 'starting the full local control plane with kwok nodes, in the network namespace',
       }[mode],
     );
-    stopPlane = startLocalControlPlane(`${root}.testenv/main`, { full: mode !== 'light' });
+    stopPlane = startLocalControlPlane(`${MAIN_STATE_DIR}/main`, { full: mode !== 'light' });
   }
   const client = KubeClient.fromDefault();
   step(`using the API server at ${client.kubeConfig.getCurrentCluster()?.server}`);
@@ -274,7 +275,7 @@ async function main(): Promise<void> {
   );
   for (const object of operatorObjects(operatorNamespace)) await client.apply(object);
 
-  const logDir = `${root}.testenv/main-logs`;
+  const logDir = `${MAIN_STATE_DIR}/main-logs`;
   const processes = values['per-function'] ? 'per-function' : 'single';
   step(
     processes === 'single'

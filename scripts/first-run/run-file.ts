@@ -1,13 +1,21 @@
 /**
- * What a running `npm start` tells `npm run psql` (the file `.testenv/main-run.json`): where its API server is and,
+ * What a running `npm start` tells `npm run psql` (the file `.testenv/main-run.json`, see {@link MAIN_STATE_DIR}): where its API server is and,
  * when the plane runs in a private network namespace (scripts/testenv/netns.sh), the process whose namespaces to
  * enter to reach it and the pod IPs.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * Where the main job keeps its state: `main/` (the local plane), `main-logs/`, `main-run.json`. Env
+ * `MAIN_STATE_DIR` moves it (the first-run test does, so it never meets a developer's `npm start`).
+ */
+export const MAIN_STATE_DIR = (
+  process.env.MAIN_STATE_DIR ?? fileURLToPath(new URL('../../.testenv', import.meta.url))
+).replace(/\/$/, '');
+
 /** The file's path. */
-export const RUN_FILE = fileURLToPath(new URL('../../.testenv/main-run.json', import.meta.url));
+export const RUN_FILE = `${MAIN_STATE_DIR}/main-run.json`;
 
 /** The main job's run, as written to {@link RUN_FILE}. */
 export interface MainRun {
@@ -23,6 +31,7 @@ export interface MainRun {
 
 /** Writes the run file (replacing one left by an earlier run). */
 export function writeRun(run: MainRun): void {
+  mkdirSync(MAIN_STATE_DIR, { recursive: true });
   writeFileSync(RUN_FILE, `${JSON.stringify(run, null, 2)}\n`);
 }
 
