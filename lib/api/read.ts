@@ -50,19 +50,31 @@ export async function readApiConfig(client: KubeClient, env: Record<string, stri
 }
 
 /**
- * @param namespaces where to list (`*`: all namespaces, one request)
+ * @param namespaces where to list (`*`: all namespaces, one request; else one request per namespace)
+ * @returns the objects of that kind there, optionally by label selector; throws KubeApiError
+ */
+async function listIn<T>(
+  client: KubeClient,
+  kind: string,
+  namespaces: string[] | '*',
+  labelSelector: string | undefined,
+  signal?: AbortSignal,
+): Promise<T[]> {
+  const scopes = namespaces === '*' ? [undefined] : namespaces;
+  const lists = await Promise.all(scopes.map((namespace) => client.list<T>(kind, namespace, labelSelector, signal)));
+  return lists.flat();
+}
+
+/**
+ * @param namespaces where to list (`*`: all namespaces)
  * @returns the `postgresql` objects there; throws KubeApiError
  */
-export async function listPostgresqls(
+export function listPostgresqls(
   client: KubeClient,
   namespaces: string[] | '*',
   signal?: AbortSignal,
 ): Promise<PostgresqlObject[]> {
-  if (namespaces === '*') return client.list<PostgresqlObject>('postgresql', undefined, undefined, signal);
-  const lists = await Promise.all(
-    namespaces.map((namespace) => client.list<PostgresqlObject>('postgresql', namespace, undefined, signal)),
-  );
-  return lists.flat();
+  return listIn<PostgresqlObject>(client, 'postgresql', namespaces, undefined, signal);
 }
 
 /**
@@ -70,17 +82,13 @@ export async function listPostgresqls(
  * @param clusterLabel the config's `cluster_name_label`: only pods that carry it are listed
  * @returns the pods of every cluster there; throws KubeApiError
  */
-export async function listClusterPods(
+export function listClusterPods(
   client: KubeClient,
   namespaces: string[] | '*',
   clusterLabel: string,
   signal?: AbortSignal,
 ): Promise<PodObject[]> {
-  if (namespaces === '*') return client.list<PodObject>('Pod', undefined, clusterLabel, signal);
-  const lists = await Promise.all(
-    namespaces.map((namespace) => client.list<PodObject>('Pod', namespace, clusterLabel, signal)),
-  );
-  return lists.flat();
+  return listIn<PodObject>(client, 'Pod', namespaces, clusterLabel, signal);
 }
 
 /**
