@@ -105,7 +105,7 @@ export function preparedDatabases(
     if (config && spec.secretNamespace && spec.secretNamespace !== cluster.metadata.namespace)
       skip(
         name,
-        `${field}.secretNamespace ignored: ${config.enable_cross_namespace_secret ? 'Secrets in other namespaces are not supported yet' : 'enable_cross_namespace_secret is false'}; the Secrets are in the cluster namespace`,
+        `${field}.secretNamespace ignored: Secrets in other namespaces are not supported yet (as Zalando's with enable_cross_namespace_secret off); the Secrets are in the cluster namespace`,
       );
     const given = byName(Object.entries(spec.schemas ?? {}));
     const schemas: PreparedSchema[] = [];

@@ -78,13 +78,7 @@ describe('preparedDatabases: Zalando defaults', () => {
     assert.deepEqual(
       preparedDatabases(cluster, config).notes.map((n) => n.message),
       [
-        'spec.preparedDatabases.foo.secretNamespace ignored: enable_cross_namespace_secret is false; the Secrets are in the cluster namespace',
-      ],
-    );
-    assert.deepEqual(
-      preparedDatabases(cluster, { enable_cross_namespace_secret: true }).notes.map((n) => n.message),
-      [
-        'spec.preparedDatabases.foo.secretNamespace ignored: Secrets in other namespaces are not supported yet; the Secrets are in the cluster namespace',
+        "spec.preparedDatabases.foo.secretNamespace ignored: Secrets in other namespaces are not supported yet (as Zalando's with enable_cross_namespace_secret off); the Secrets are in the cluster namespace",
       ],
     );
     assert.ok(secretUsers(cluster, config).users.includes('foo_owner_user'));
