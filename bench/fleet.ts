@@ -230,11 +230,10 @@ const mib = (bytes: number) => Math.round(bytes / 1048576);
  * An operator config change that alters an object of every cluster and no pod: `custom_service_annotations` gets a
  * new annotation, which the master and replica Services carry once applied.
  * @returns ms from the ConfigMap's update until every cluster's master Service has the annotation (polled with a LIST
- *   every 100 ms), and how many had it after 30 s when not all did
+ *   every 100 ms), and how many had it after 120 s when not all did
  */
 async function configChangeToAll(client: KubeClient, namespace: string, config: KubeObject, names: string[]) {
   const clusters = names.length;
-  const masters = new Set(names);
   const value = `v${Date.now().toString(36)}`;
   const data = (config as { data: Record<string, string> }).data;
   const t0 = performance.now();
