@@ -42,6 +42,9 @@ type Manifest = { apiVersion?: string; kind?: string; metadata?: Record<string, 
 
 const bad = (message: string) => new Refusal(errorResponse(400, message));
 
+/** Clusters planned at once for a ConfigMap preview. */
+const PLAN_CONCURRENCY = 8;
+
 /** @returns the request body as an object: JSON as parsed by the host, or YAML / JSON text */
 function manifestOf(body: unknown): Manifest {
   let value = body;
@@ -161,8 +164,14 @@ async function planConfigMap(ctx: RouteContext, manifest: Manifest, query: URLSe
     warnings: parsed.warnings,
   };
   const clusters = await visibleClusters({ ...ctx, api });
-  const previews = [];
-  for (const object of clusters) previews.push(await previewCluster(ctx, api, object, true));
+  // A few clusters at a time: each plan is a dozen reads, as a sync's.
+  const previews: Array<Awaited<ReturnType<typeof previewCluster>>> = [];
+  for (let i = 0; i < clusters.length; i += PLAN_CONCURRENCY)
+    previews.push(
+      ...(await Promise.all(
+        clusters.slice(i, i + PLAN_CONCURRENCY).map((object) => previewCluster(ctx, api, object, true)),
+      )),
+    );
   const changed = previews.filter((p) => !('valid' in p) && p.actions.length > 0) as ClusterPreview[];
   const rolled = previews.filter((p) => !('valid' in p) && p.podsToRecreate.length > 0) as ClusterPreview[];
   return {
