@@ -7,11 +7,13 @@
  *   with `WWW-Authenticate: Bearer`;
  * - one cluster (`/clusters/{namespace}/{cluster}/`, `.../logs/`): `get postgresqls` of that name in that
  *   namespace, else 403;
- * - the fleet (`/clusters/`, `/clusters/{team}/`, `/databases/`, `/status/`): filtered to the watched namespaces in
- *   which the caller may `get postgresqls` (one review cluster-wide, else one per namespace that has clusters), so a
- *   team sees its own namespaces; nothing to show is an empty answer, not a 403;
+ * - the fleet (`/clusters/`, `/clusters/{team}/`, `/databases/`, `/status/`, `/workers/...`): filtered to the
+ *   watched namespaces in which the caller may `get postgresqls` (one review cluster-wide, else one per namespace
+ *   that has clusters), so a team sees its own namespaces; nothing to show is an empty answer, not a 403;
  * - `/config/`: `get configmaps` of the operator ConfigMap (it is the operator's config, not a cluster's);
- * - `/readyz/`: any authenticated caller.
+ * - `/readyz/`: any authenticated caller;
+ * - `/metrics` (metrics-route.ts): `get` on the non-resource URL `/metrics`, as kube-rbac-proxy asks;
+ * - `POST /plan` (plan-route.ts): `get postgresqls` in the manifest's namespace, or `get` on the operator ConfigMap.
  * Errors are JSON `{"error": "<message>"}` as Zalando's (which answers every error with 500; here 400, 401, 403,
  * 404, 405 say which, and 500/503 are left for failures: 503 when the API server could not be read).
  */
