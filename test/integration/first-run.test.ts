@@ -49,20 +49,18 @@ describe('first run: npm start', { skip }, () => {
     job.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     job.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => job.on('exit', (code) => resolve(code)));
+    let poll: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
     try {
       const ready = await Promise.race([
         new Promise<boolean>((resolve) => {
-          const poll = setInterval(() => {
-            if (output.includes('Press Ctrl-C to stop')) {
-              clearInterval(poll);
-              resolve(true);
-            }
-          }, 250);
-          void exited.then(() => clearInterval(poll));
+          poll = setInterval(() => output.includes('Press Ctrl-C to stop') && resolve(true), 250);
         }),
         exited.then(() => false),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 840_000)),
+        new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(false), 840_000))),
       ]);
+      clearInterval(poll);
+      clearTimeout(deadline);
       assert.ok(ready, `npm start did not get the cluster running:\n${output.slice(-3000)}`);
       assert.match(output, /Summary: postgresql default\/acid-minimal-cluster is Running/);
       assert.match(output, /login check: zalando logged in to foo on acid-minimal-cluster-\d/);
@@ -84,6 +82,8 @@ describe('first run: npm start', { skip }, () => {
       assert.equal(psql.status, 0, `npm run psql failed: ${psql.stderr}`);
       assert.equal(psql.stdout.trim(), 'zalando|foo|f');
     } finally {
+      clearInterval(poll);
+      clearTimeout(deadline);
       if (job.exitCode === null) process.kill(-job.pid!, 'SIGINT');
     }
     const code = await exited;
