@@ -20,7 +20,7 @@
  * stops every process this job started, the local control plane included. `--once` stops after the summary.
  *
  * Options: --manifest FILE, --namespace NS, --once, --timeout SECONDS (default 120; 600 with databases),
- * --light, --full, --no-install, --per-function.
+ * --light, --full, --no-install, --no-build (use dist/ as it is), --per-function.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -63,6 +63,7 @@ const { values } = parseArgs({
     light: { type: 'boolean', default: false },
     'no-install': { type: 'boolean', default: false },
     'per-function': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
   },
 });
 
@@ -263,10 +264,13 @@ async function main(): Promise<void> {
     pods.start();
   }
 
-  step('building the function bundles (npm run build)');
-  execFileSync(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, `${root}scripts/build.ts`, '--quiet'], {
-    stdio: 'inherit',
-  });
+  if (values['no-build']) step('using the function bundles in dist/ as they are (--no-build)');
+  else {
+    step('building the function bundles (npm run build)');
+    execFileSync(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, `${root}scripts/build.ts`, '--quiet'], {
+      stdio: 'inherit',
+    });
+  }
 
   step('installing the postgresql CRD');
   await installCrd(client, parse(readFileSync(`${root}manifests/postgresql.crd.yaml`, 'utf8')));

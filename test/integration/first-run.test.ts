@@ -39,7 +39,9 @@ const tsx = [`${repoRoot}node_modules/tsx/dist/cli.mjs`];
 
 describe('first run: npm start', { skip }, () => {
   test('shows a running database, the psql command works, Ctrl-C stops everything', { timeout: 900_000 }, async () => {
-    const job = spawn(process.execPath, [...tsx, 'scripts/main.ts', '--no-install'], {
+    // npm test has built the bundles; building them again here would rewrite dist/ under the tests running beside.
+    const built = existsSync(`${repoRoot}dist/combined/combined.js`) ? ['--no-build'] : [];
+    const job = spawn(process.execPath, [...tsx, 'scripts/main.ts', '--no-install', ...built], {
       cwd: repoRoot,
       env: newcomerEnv(),
       detached: true, // its own process group, which gets the SIGINT as from a terminal
