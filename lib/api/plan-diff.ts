@@ -1,10 +1,11 @@
 /**
  * Field-by-field differences between a desired child object and the live one, for the plan preview: what a
- * server-side apply of the desired object would change. Only the fields the desired object sets are compared (an
- * apply leaves the other fields alone); lists are compared whole, as an apply of an atomic list replaces it. Secret
- * values are never shown. Pure. Display only: whether an object changes at all is the plan's decision
- * (lib/plan/plan.ts `applyReason`), not this module's.
+ * server-side apply of the desired object would change. The comparison is the plan's own (`differences` of
+ * lib/plan/drift.ts): only the fields the desired object sets, lists element by element (so fields the API server
+ * defaults inside a container are not changes), quantities by amount. Secret values are never shown. Pure. Display
+ * only: whether an object changes at all is the plan's decision (lib/plan/plan.ts `applyReason`).
  */
+import { differences } from '../plan/drift';
 
 /** One field that changes: its path (`spec.replicas`, `metadata.labels["team"]`), the live and the desired value. */
 export interface FieldChange {
@@ -20,12 +21,23 @@ const isObject = (value: unknown): value is Json =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Fields the API server or the operator's bookkeeping owns: never shown as a change. */
-const IGNORED = new Set(['metadata.managedFields', 'metadata.resourceVersion', 'metadata.uid', 'status']);
+const IGNORED = ['metadata.managedFields', 'metadata.resourceVersion', 'metadata.uid', 'status'];
 
-const segment = (parent: string, key: string) =>
-  parent === '' ? key : /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
+const segment = (parent: string, key: string | number) =>
+  typeof key === 'number'
+    ? `${parent}[${key}]`
+    : parent === ''
+      ? key
+      : /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
+        ? `${parent}.${key}`
+        : `${parent}[${JSON.stringify(key)}]`;
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** A new object (or section) is shown field by field, as the fields it will have. */
+function leaves(path: string, value: unknown, out: FieldChange[]): void {
+  if (isObject(value) && Object.keys(value).length > 0)
+    for (const [key, inner] of Object.entries(value)) leaves(segment(path, key), inner, out);
+  else out.push({ path, to: value });
+}
 
 /**
  * @param desired the object the sync would apply
@@ -34,19 +46,12 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  */
 export function fieldChanges(desired: Json, live: Json | undefined): FieldChange[] {
   const changes: FieldChange[] = [];
-  const walk = (want: unknown, have: unknown, path: string) => {
-    if (IGNORED.has(path)) return;
-    if (isObject(want) && isObject(have)) {
-      for (const [key, value] of Object.entries(want)) walk(value, have[key], segment(path, key));
-      return;
-    }
-    if (isObject(want) && have === undefined) {
-      for (const [key, value] of Object.entries(want)) walk(value, undefined, segment(path, key));
-      return;
-    }
-    if (!same(want, have)) changes.push({ path, ...(have !== undefined ? { from: have } : {}), to: want });
-  };
-  walk(desired, live ?? {}, '');
+  for (const d of differences(desired, live ?? {})) {
+    const path = d.path.reduce<string>(segment, '');
+    if (IGNORED.some((ignored) => path === ignored || path.startsWith(`${ignored}.`))) continue;
+    if (d.observed === undefined) leaves(path, d.desired, changes);
+    else changes.push({ path, from: d.observed, to: d.desired });
+  }
   if (desired.kind !== 'Secret') return changes;
   return changes.map((c) =>
     /^(data|stringData)\b/.test(c.path)

@@ -5,7 +5,36 @@ import { fieldChanges } from '../../../lib/api/plan-diff';
 import type { ClusterPlanResult } from '../../../lib/plan/cluster';
 
 describe('plan preview shapes', () => {
-  test('field changes: only what the desired object sets, lists whole, Secret values hidden', () => {
+  test('field changes: lists element by element, so what the API server defaults in a container is no change', () => {
+    const container = { name: 'postgres', image: 'spilo:1', resources: { requests: { cpu: '0.5' } } };
+    const live = {
+      kind: 'StatefulSet',
+      spec: {
+        replicas: 2,
+        template: {
+          spec: {
+            containers: [
+              {
+                ...container,
+                resources: { requests: { cpu: '500m' } },
+                terminationMessagePath: '/dev/termination-log',
+                imagePullPolicy: 'IfNotPresent',
+              },
+            ],
+          },
+        },
+      },
+    };
+    const desired = { kind: 'StatefulSet', spec: { replicas: 3, template: { spec: { containers: [container] } } } };
+    assert.deepEqual(fieldChanges(desired, live), [{ path: 'spec.replicas', from: 2, to: 3 }]);
+    const newImage = { ...desired, spec: { ...desired.spec, replicas: 2 } };
+    newImage.spec.template = { spec: { containers: [{ ...container, image: 'spilo:2' }] } };
+    assert.deepEqual(fieldChanges(newImage, live), [
+      { path: 'spec.template.spec.containers[0].image', from: 'spilo:1', to: 'spilo:2' },
+    ]);
+  });
+
+  test('field changes: only what the desired object sets, Secret values hidden', () => {
     const live = {
       kind: 'StatefulSet',
       metadata: { name: 's', labels: { a: '1' }, resourceVersion: '9' },
