@@ -351,7 +351,8 @@ async function main(): Promise<void> {
   const inside = mode === 'database' ? `nsenter -t ${process.pid} -n -m -- ` : '';
   const psql =
     (mode === 'database' || mode === 'cluster') && showcase
-      ? `\nOpen psql on the master as ${showcase.user} (database ${showcase.database}, password from its Secret):\n` +
+      ? `\nOpen psql on the master as ${showcase.user} (database ${showcase.database}, password from its Secret)` +
+        `${mode === 'cluster' && status !== 'Running' ? ', once the cluster is Running' : ''}:\n` +
         `  npm run psql -- ${name}${namespace === 'default' ? '' : ` --namespace ${namespace}`}\n`
       : '';
   console.log(
