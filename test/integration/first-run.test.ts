@@ -16,14 +16,17 @@ import { repoRoot } from '../../scripts/deploy/options';
 const tools = findPatroniTools();
 const assets = process.env.KUBEBUILDER_ASSETS;
 // CI installs patroni (.ci/run), so there a missing tool is a failure, not a skip.
+const netns = spawnSync('bash', [`${repoRoot}scripts/testenv/netns.sh`, '--check'], { encoding: 'utf8' });
 const skip =
   process.getuid?.() !== 0
     ? 'needs root (a network namespace for the pod IPs)'
-    : typeof tools === 'string' && process.env.CI !== 'true'
-      ? tools
-      : assets && !existsSync(join(assets, 'kwok'))
-        ? 'needs the full plane binaries (TESTENV_FULL=0)'
-        : false;
+    : netns.status !== 0
+      ? `no network namespace here (run-integration.sh's full phase also runs without one): ${netns.stderr.trim()}`
+      : typeof tools === 'string' && process.env.CI !== 'true'
+        ? tools
+        : assets && !existsSync(join(assets, 'kwok'))
+          ? 'needs the full plane binaries (TESTENV_FULL=0)'
+          : false;
 
 const state = mkdtempSync(join(tmpdir(), 'first-run-'));
 after(() => rmSync(state, { recursive: true, force: true }));
