@@ -21,8 +21,8 @@ import { createNamespace, deleteNamespace, kubectl } from './testenv';
 
 /** @returns the value at a path of the plan preview (`spec.replicas`, `metadata.labels["a/b"]`) */
 function valueAt(object: unknown, path: string): unknown {
-  const steps = [...path.matchAll(/([A-Za-z_][A-Za-z0-9_]*)|\["((?:[^"\\]|\\.)*)"\]/g)].map(
-    (m) => m[1] ?? JSON.parse(`"${m[2]}"`),
+  const steps = [...path.matchAll(/([A-Za-z_][A-Za-z0-9_]*)|\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]/g)].map(
+    (m) => m[1] ?? (m[3] !== undefined ? Number(m[3]) : JSON.parse(`"${m[2]}"`)),
   );
   return steps.reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key as string], object);
 }
@@ -379,7 +379,15 @@ describe('operator API: Zalando paths, authenticated and authorized by the API s
       preview.body.actions.map((a: { kind: string }) => a.kind),
       ['StatefulSet'],
     );
-    assert.ok(preview.body.actions[0].fields.some((f: { path: string }) => f.path === 'spec.template.spec.containers'));
+    assert.deepEqual(
+      preview.body.actions[0].fields.find((f: { path: string }) => f.path.endsWith('.image')),
+      {
+        path: 'spec.template.spec.containers[0].image',
+        from: template.spec.containers[0].image,
+        to: 'ghcr.io/zalando/spilo-17:4.0-p9',
+      },
+      'the new image, field by field (what the API server defaults in the container is no change)',
+    );
     assert.ok(preview.body.statefulSet.rollingUpdate, 'a pod template change rolls the pods');
     assert.deepEqual(preview.body.podsToRecreate.sort(), ['acid-plan-0', 'acid-plan-1']);
     assert.equal(preview.body.switchover.happens, true);
