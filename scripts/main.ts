@@ -155,7 +155,7 @@ function chooseMode(): Mode {
  */
 function runInNetworkNamespace(): void {
   requirePlaneBinaries(true);
-  step('building the full control plane if needed (first time only: about 12 minutes on 2 cores)');
+  step('building the full control plane if needed (first time only: 12 to 15 minutes on 2 cores)');
   const built = execFileSync('bash', [`${root}scripts/testenv/build.sh`], {
     env: { ...process.env, TESTENV_FULL: '1' },
     encoding: 'utf8',
@@ -221,7 +221,7 @@ async function main(): Promise<void> {
       {
         light:
           'no KUBECONFIG: starting a local control plane (the first run builds kube-apiserver and etcd, ~7 min on 2 cores)',
-        kwok: 'no KUBECONFIG: starting a full local control plane with kwok nodes (the first run builds it, ~12 min on 2 cores)',
+        kwok: 'no KUBECONFIG: starting a full local control plane with kwok nodes (the first run builds it, 12 to 15 min on 2 cores)',
         database: 'starting the full local control plane with kwok nodes, in the network namespace',
       }[mode],
     );
