@@ -37,7 +37,8 @@ export const TARGETS: Record<TargetName, ObjectTarget | ProcessTarget> = {
   },
   plain: {
     type: 'objects',
-    summary: 'a Deployment and Service per function, the event bridge and a CronJob (core Kubernetes only)',
+    summary:
+      'one Deployment running every function and the event bridge (--per-function: a Deployment and Service per function, the bridge and a CronJob); core Kubernetes only',
     objects: (options) => plainObjects(options),
   },
   knative: {
