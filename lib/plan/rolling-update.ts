@@ -141,7 +141,10 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
     // when Patroni says it is broken: a pod is also briefly not ready while it starts, or while a switched-over
     // master demotes itself, and then it must be left to finish.
     const member = byName.get(down.name);
-    if (member && member !== leader && BROKEN_STATES.has(member.state)) {
+    // A switched-over master stops PostgreSQL to come back as a replica ('stopped' for a moment) while its pod still
+    // carries the leader's role label: that is the demotion going on, not a broken member.
+    const demoting = member !== leader && LEADER_ROLE_LABELS.has(down.role ?? '');
+    if (member && member !== leader && !demoting && BROKEN_STATES.has(member.state)) {
       return {
         kind: 'recreate',
         pod: down.name,
@@ -150,7 +153,11 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
         reason: `pod ${down.name} is flagged for a rolling update and its member is ${member.state} (${left})`,
       };
     }
-    return { kind: 'wait', reason: `pod ${down.name} not ready${member ? ` (member ${member.state})` : ''} (${left})` };
+    const why = demoting ? `, still labelled ${down.role} while Patroni demotes it` : '';
+    return {
+      kind: 'wait',
+      reason: `pod ${down.name} not ready${member ? ` (member ${member.state})` : ''}${why} (${left})`,
+    };
   }
 
   const replicas = flagged.filter((p) => p.name !== leader.name && !LEADER_ROLE_LABELS.has(p.role ?? ''));

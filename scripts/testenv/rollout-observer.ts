@@ -5,11 +5,14 @@
  *   Ready, and PostgreSQL `running` in the member state Patroni's Kubernetes DCS writes to the pod's own `status`
  *   annotation — kwok marks a new pod Ready before its Patroni runs, and the cluster view can still list the
  *   member of the pod's previous incarnation, so neither alone shows that a replaced pod is back;
- * - each pod replacement (a new uid under a pod name), in order, with the role the old pod had last;
+ * - each pod replacement (a new uid under a pod name), in order, with the role label the old pod had last: from a
+ *   watch of the namespace's pods, which sees every label change in order (a poll can miss a relabel made between
+ *   two rounds, e.g. master -> replica just before the pod is deleted, on a busy machine);
  * - the leader changes seen (a member other than the last leader leads).
  *
  * Source: Patroni REST API "Cluster status endpoints"; Kubernetes Pod conditions (Ready).
  */
+import { Watch } from '@kubernetes/client-node';
 import type { KubeClient, KubeObject } from '../../lib/k8s/client';
 import { hasReadyCondition } from '../../lib/k8s/pods';
 import { clusterLeader, PatroniClient, patroniUrl, type PatroniCluster } from '../../lib/patroni';
@@ -55,6 +58,7 @@ export class RolloutObserver {
   private readonly lastUid = new Map<string, { uid: string; role: string }>();
   private stopped = false;
   private loop: Promise<void> | undefined;
+  private watch: AbortController | undefined;
 
   constructor(private readonly options: RolloutObserverOptions) {
     for (const name of options.clusters.keys())
@@ -63,6 +67,7 @@ export class RolloutObserver {
 
   /** Takes a first look (the baseline), then keeps polling in the background. */
   async start(): Promise<void> {
+    await this.watchPods();
     await this.round();
     this.loop = (async () => {
       while (!this.stopped) {
@@ -74,14 +79,49 @@ export class RolloutObserver {
 
   async stop(): Promise<Map<string, ClusterRecord>> {
     this.stopped = true;
+    this.watch?.abort();
     await this.loop;
     return this.records;
+  }
+
+  /**
+   * Follows the namespace's pods (every add, label change and delete, in order), recording replacements; started
+   * again after the watch ends until stopped (its first events then list the pods again, which changes nothing for
+   * an incarnation already known).
+   */
+  private async watchPods(): Promise<void> {
+    if (this.stopped) return;
+    const { client, namespace } = this.options;
+    this.watch = await new Watch(client.kubeConfig).watch(
+      `/api/v1/namespaces/${namespace}/pods`,
+      {},
+      (phase, pod: KubeObject) => {
+        if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') this.seePod(pod);
+      },
+      () => void setTimeout(() => void this.watchPods().catch(() => undefined), 100),
+    );
+  }
+
+  /** Records a replacement when the pod is a new incarnation, and the incarnation's last role label. */
+  private seePod(pod: KubeObject): void {
+    const name = pod.metadata?.labels?.[this.options.clusterLabel ?? 'cluster-name'];
+    const record = name === undefined ? undefined : this.records.get(name);
+    if (!record) return;
+    const key = `${name}/${pod.metadata!.name}`;
+    const before = this.lastUid.get(key);
+    const role = pod.metadata?.labels?.[this.options.roleLabel ?? 'spilo-role'] ?? 'none';
+    if (before && before.uid !== pod.metadata!.uid)
+      record.recreated.push({ pod: pod.metadata!.name as string, role: before.role });
+    // Keep the last known role of an incarnation: a pod being deleted may have lost its label already.
+    this.lastUid.set(key, {
+      uid: pod.metadata!.uid as string,
+      role: before && before.uid === pod.metadata!.uid && role === 'none' ? before.role : role,
+    });
   }
 
   private async round(): Promise<void> {
     const { client, namespace } = this.options;
     const clusterLabel = this.options.clusterLabel ?? 'cluster-name';
-    const roleLabel = this.options.roleLabel ?? 'spilo-role';
     const pods = await client.list('Pod', namespace);
     await Promise.all(
       [...this.options.clusters].map(async ([name, instances]) => {
@@ -95,18 +135,6 @@ export class RolloutObserver {
             record.timelines.first ??= leader.timeline;
             record.timelines.highest = Math.max(record.timelines.highest ?? leader.timeline, leader.timeline);
           }
-        }
-        for (const pod of own) {
-          const key = `${name}/${pod.metadata!.name}`;
-          const before = this.lastUid.get(key);
-          const role = pod.metadata?.labels?.[roleLabel] ?? 'none';
-          if (before && before.uid !== pod.metadata!.uid)
-            record.recreated.push({ pod: pod.metadata!.name as string, role: before.role });
-          // Keep the last known role of an incarnation: a pod being deleted may have lost its label already.
-          this.lastUid.set(key, {
-            uid: pod.metadata!.uid as string,
-            role: before && before.uid === pod.metadata!.uid && role === 'none' ? before.role : role,
-          });
         }
         // A round where no member answered (e.g. a GET timed out on a busy machine) says nothing about who is up.
         if (!view) {

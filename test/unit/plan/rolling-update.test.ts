@@ -211,6 +211,21 @@ describe('nextRolloutStep', () => {
     assert.equal(nextRolloutStep({ pods: primary, instances: 3, members: after }).kind, 'wait');
   });
 
+  it("leaves a switched-over master alone while Patroni demotes it ('stopped' for a moment, still labelled master)", () => {
+    const demoting = [{ ...replica('pg-0'), state: 'stopped' }, leader('pg-1', 2), replica('pg-2')].map((m) => ({
+      ...m,
+      timeline: 2,
+    }));
+    const pods = three([true, false, false], { 'pg-0': { role: 'master', ready: false }, 'pg-1': { role: 'replica' } });
+    const waiting = nextRolloutStep({ pods, instances: 3, members: demoting });
+    assert.equal(waiting.kind, 'wait');
+    assert.match((waiting as { reason: string }).reason, /pg-0 not ready \(member stopped\), still labelled master/);
+    // Relabelled and still stopped: a broken replica, recreated.
+    const broken = three([true, false, false], { 'pg-0': { role: 'replica', ready: false } });
+    const step = nextRolloutStep({ pods: broken, instances: 3, members: demoting });
+    assert.deepEqual([step.kind, (step as { pod?: string }).pod], ['recreate', 'pg-0']);
+  });
+
   it('a whole rollout of three pods: two replicas, one switchover, the old master last, one pod down at a time', () => {
     // A tiny model of the cluster: a recreated pod comes back unflagged as a streaming replica on the leader's timeline.
     let pods = three([true, true, true]);
