@@ -5,7 +5,7 @@
  * `pkg/controller/logs_and_api.go`, `pkg/cluster/types.go` ClusterStatus, `pkg/spec/types.go` LogEntry and
  * ControllerStatus under https://github.com/zalando/postgres-operator/tree/v1.15.1.
  */
-import { ROLLING_UPDATE_ANNOTATION } from '../builders/statefulset';
+import { isFlagged } from '../sync/pods/flags';
 import { criticalOpPdbName, pdbName, replicaServiceName } from '../builders/names';
 import type { OperatorConfig } from '../model/config';
 import type { Condition } from '../model/postgresql';
@@ -269,12 +269,7 @@ export interface PodObject extends LiveObject {
   status?: { phase?: string; conditions?: Array<{ type?: string; status?: string }> };
 }
 
-/** @returns whether the pod is flagged for a rolling update (Zalando's annotation, the operator's "old template") */
-export function isFlaggedForRollingUpdate(pod: PodObject): boolean {
-  return pod.metadata?.annotations?.[ROLLING_UPDATE_ANNOTATION] === 'true';
-}
-
-/** @returns whether the pod's `Ready` condition is True */
+/** @returns whether the pod's `Ready` condition is True (`hasReadyCondition` of lib/k8s/pods.ts, for untyped pods) */
 export function isPodReady(pod: PodObject): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
@@ -322,7 +317,7 @@ export function clusterSummary(object: PostgresqlObject, pods: readonly PodObjec
     wantedPods: Number(object.spec?.numberOfInstances ?? 0),
     readyPods: pods.filter(isPodReady).length,
     pods: pods.length,
-    outdatedPods: pods.filter(isFlaggedForRollingUpdate).length,
+    outdatedPods: pods.filter(isFlagged).length,
     volume: String(object.spec?.volume?.size ?? ''),
     status: clusterStatusText(object),
     conditions: structuredStatus(object)?.conditions ?? [],

@@ -9,14 +9,14 @@
  * `cluster_name_label`); Patroni REST API `GET /cluster` (members' role, state and lag in bytes).
  */
 import type { KubeObject } from '../../k8s/client';
+import { isFlagged } from '../../sync/pods/flags';
 import { SYNC_NOW_ANNOTATION } from '../../model/annotations';
 import type { PatroniCluster } from '../../patroni/types';
 import {
+  isPodReady,
   clusterSummary,
   conditionOf,
   eventTime,
-  isFlaggedForRollingUpdate,
-  isPodReady,
   type ClusterSummary,
   type EventObject,
   type PodObject,
@@ -207,7 +207,7 @@ export function clusterPage(inputs: ClusterInputs): ClusterPage {
           phase: pod.status?.phase ?? '',
           node: pod.spec?.nodeName ?? '',
           ip: pod.status?.podIP ?? '',
-          onOldTemplate: isFlaggedForRollingUpdate(pod as PodObject),
+          onOldTemplate: isFlagged(pod),
           ...(member ? { patroniState: member.state } : {}),
           lag: member
             ? (member.lag ?? (member.role === 'leader' || member.role === 'master' ? 0 : 'unknown'))

@@ -25,7 +25,8 @@ export async function listPods(
 }
 
 /** @returns whether the pod is flagged for a rolling update */
-export const isFlagged = (pod: V1Pod) => pod.metadata?.annotations?.[ROLLING_UPDATE_ANNOTATION] === 'true';
+export const isFlagged = (pod: { metadata?: { annotations?: Record<string, string> } }) =>
+  pod.metadata?.annotations?.[ROLLING_UPDATE_ANNOTATION] === 'true';
 
 /**
  * Flags the pods whose template hash differs from `hash` (pods without a hash included) and that are not flagged
