@@ -45,9 +45,13 @@ export type ObjectToWrite = {
     annotations?: Record<string, string>;
     ownerReferences?: unknown[];
     finalizers?: string[];
+    resourceVersion?: string;
   };
   [key: string]: unknown;
 };
+
+/** A resourceVersion no stored object has: 2^64-1, above every etcd revision (signed 64-bit). See `applyNew`. */
+const NO_STORED_VERSION = '18446744073709551615';
 
 /**
  * Items per page of a LIST (`limit`); the rest follows with `continue`. Source: Kubernetes API concepts,
@@ -202,6 +206,19 @@ export class KubeClient {
       contentType: 'application/apply-patch+yaml',
       signal,
     });
+  }
+
+  /**
+   * Server-side apply that only creates: the object is sent with `metadata.resourceVersion` set to 2^64-1, which
+   * no stored object has (etcd revisions are signed 64-bit numbers). The API server ignores the resourceVersion
+   * when the apply creates the object, and checks it as a precondition when the object exists, answering 409
+   * Conflict without changing it ("Server-Side Apply", https://kubernetes.io/docs/reference/using-api/server-side-apply/;
+   * resourceVersion as an optimistic-concurrency precondition, "API Concepts"). Unlike a POST, the fields are owned
+   * as an apply's (operation `Apply`), so a later apply removes what the operator stops setting.
+   * @returns the created object; throws KubeApiError 409 when it exists, or as `apply` does
+   */
+  async applyNew<T = KubeObject>(object: ObjectToWrite, signal?: AbortSignal): Promise<T> {
+    return this.apply<T>({ ...object, metadata: { ...object.metadata, resourceVersion: NO_STORED_VERSION } }, signal);
   }
 
   /** Creates an object. */

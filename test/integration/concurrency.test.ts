@@ -9,7 +9,8 @@ import type { PostgresqlObject } from '../../lib/sync/cluster/read-cluster';
 import { isNewCluster, syncCluster } from '../../lib/sync/cluster/sync-cluster';
 import { installCrd, referenceConfig, syncContext, testClient } from './operator';
 import { createNamespace } from './testenv';
-import { childVersions, createPods, events, manifest, orphanCollector } from './updates-fixtures';
+import { childVersions, createPods, events, flaggedPods, manifest, orphanCollector } from './updates-fixtures';
+import { POD_TEMPLATE_HASH_ANNOTATION } from '../../lib/model/annotations';
 import type { SyncContext } from '../../lib/sync/context';
 import { leaseName } from '../../lib/builders/lease';
 
@@ -145,13 +146,93 @@ describe('concurrent syncs', () => {
     assert.equal(client.counter.writes(), 0);
   });
 
-  test('an add event of a cluster whose Lease exists (a sync holds it): the first sync goes the usual way and waits', async () => {
+  /** Creates the Secret of `user` by hand, with `password`, as a user or an earlier incarnation would have. */
+  const ownSecret = (c: { namespace: string; name: string }, user: string, password: string) =>
+    client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${user}.${c.name}.credentials.postgresql.acid.zalan.do`, namespace: c.namespace },
+      data: { username: Buffer.from(user).toString('base64'), password: Buffer.from(password).toString('base64') },
+    });
+  const passwordOf = async (c: { namespace: string; name: string }, user: string) => {
+    const name = `${user}.${c.name}.credentials.postgresql.acid.zalan.do`;
+    const secret = await client.get<V1Secret>({ kind: 'Secret', namespace: c.namespace, name });
+    return Buffer.from(secret!.data!.password!, 'base64').toString('utf8');
+  };
+
+  test('an add event of a cluster whose Lease a sync holds: the missing children are created, an existing Secret keeps its password, then the sync waits the usual way', async () => {
     const c = await setup('acid-added-held');
     const added = (await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name })) as PostgresqlObject;
     await holdLease(c);
+    await ownSecret(c, 'postgres', 'chosen-by-hand');
     const busy = await syncCluster(c.as('me', { timing: { waitMs: 400 } }), c.namespace, c.name, { added });
     assert.equal(busy.outcome, 'busy');
-    assert.deepEqual(await childVersions(client, c.namespace, c.name), [], 'no child written');
+    assert.equal(await passwordOf(c, 'postgres'), 'chosen-by-hand', 'an existing Secret is never overwritten');
+    const made = kindsAndNames(await childVersions(client, c.namespace, c.name));
+    assert.ok(made.includes(`StatefulSet/${c.name}`), made.join(', '));
+    const lease = await client.get({ kind: 'Lease', namespace: c.namespace, name: leaseName(c.name) });
+    assert.equal(lease!.spec.holderIdentity, 'someone-else', 'the holder keeps its Lease');
+  });
+
+  test('an add event of a cluster with a child already there: that child is read and synced under the Lease, the rest created once; one Event names every write', async () => {
+    const c = await setup('acid-added-existing');
+    const added = (await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name })) as PostgresqlObject;
+    await ownSecret(c, 'postgres', 'chosen-by-hand');
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: c.name,
+        namespace: c.namespace,
+        labels: { application: 'spilo', 'cluster-name': c.name, 'made-by': 'hand' },
+      },
+      spec: { ports: [{ name: 'postgresql', port: 5432, targetPort: 5432 }] },
+    });
+    const first = await syncCluster(c.as('added'), c.namespace, c.name, { added });
+    assert.equal(first.outcome, 'synced', first.error);
+    assert.equal(await passwordOf(c, 'postgres'), 'chosen-by-hand');
+    const service = await client.get({ kind: 'Service', namespace: c.namespace, name: c.name });
+    assert.ok(service!.metadata!.annotations?.['acid.zalan.do/desired-hash'], 'the existing Service is applied over');
+    const writes = first.actions.map((a) => `${a.change} ${a.kind}/${a.name}`);
+    assert.ok(writes.includes(`created StatefulSet/${c.name}`), writes.join(', '));
+    assert.ok(writes.includes(`updated Service/${c.name}`), writes.join(', '));
+    assert.ok(
+      writes.includes(`updated Secret/postgres.${c.name}.credentials.postgresql.acid.zalan.do`),
+      writes.join(', '),
+    );
+    const recorded = await events(client, c.namespace, c.name);
+    assert.equal(
+      recorded.filter((e) => e.startsWith('Created: ') || e.startsWith('Updated: ')).length,
+      1,
+      recorded.join('\n'),
+    );
+    client.counter.reset();
+    assert.equal((await syncCluster(c.as('later'), c.namespace, c.name)).outcome, 'synced');
+    assert.equal(client.counter.writes(), 0);
+  });
+
+  test('an add event of a cluster whose pods outlived an earlier StatefulSet: the StatefulSet is created and those pods are flagged for the rolling update', async () => {
+    const c = await setup('acid-added-orphans');
+    const added = (await client.get({ kind: 'postgresql', namespace: c.namespace, name: c.name })) as PostgresqlObject;
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: `${c.name}-0`,
+        namespace: c.namespace,
+        labels: { application: 'spilo', 'cluster-name': c.name, 'spilo-role': 'master' },
+        annotations: { [POD_TEMPLATE_HASH_ANNOTATION]: 'an-older-template' },
+      },
+      spec: { containers: [{ name: 'postgres', image: 'spilo:old' }] },
+    });
+    const first = await syncCluster(c.as('added'), c.namespace, c.name, { added });
+    assert.equal(first.outcome, 'synced', first.error);
+    assert.deepEqual(await flaggedPods(client, c.namespace, c.name), [`${c.name}-0`]);
+    const recorded = await events(client, c.namespace, c.name);
+    assert.ok(
+      recorded.some((e) => e.startsWith('RollingUpdateRequired: ')),
+      recorded.join('\n'),
+    );
   });
 
   test('two syncs of an update that re-creates the StatefulSet: one re-create, one set of Events', async () => {

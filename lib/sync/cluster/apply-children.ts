@@ -44,13 +44,7 @@ export async function applyChildren(
   applied: Applied,
   log: Logger,
 ): Promise<void> {
-  const record = (action: ClusterPlan['actions'][number]) => {
-    applied.actions.push(appliedAction(action));
-    log.info(`${VERB[action.change]} ${action.object.kind}`, {
-      name: action.object.metadata.name,
-      reason: action.reason,
-    });
-  };
+  const record = (action: ClusterPlan['actions'][number]) => recordWrite(applied, log, action);
   // The children other than the StatefulSet do not depend on one another: written at once (a create is then one
   // round trip, not ten). The StatefulSet goes last, so its pods find their Secrets and ServiceAccount; the pods its
   // steps need are read meanwhile.
@@ -93,6 +87,15 @@ export async function applyChildren(
     observed.set(key, outcome.written);
     record(action);
   }
+}
+
+/** Records a write made to a child (for the sync's Events and result) and logs it. */
+export function recordWrite(applied: Applied, log: Logger, action: ClusterPlan['actions'][number]): void {
+  applied.actions.push(appliedAction(action));
+  log.info(`${VERB[action.change]} ${action.object.kind}`, {
+    name: action.object.metadata.name,
+    reason: action.reason,
+  });
 }
 
 /** Writes one child other than the StatefulSet: handing a field over first when the plan says so, then the write. */

@@ -99,6 +99,17 @@ export async function observeChildren(
   return observed;
 }
 
+/**
+ * What the first sync of a new cluster assumes without reading (`create-children.ts`): no children, and each user's
+ * derived password (`passwords.ts`), the one any sync of this cluster writes into a Secret that does not exist yet.
+ * The writes made from it create only what is missing, so an object that does exist is never overwritten.
+ */
+export function newClusterObservation(ctx: SyncContext, cluster: NamespacedPostgresql): Observation {
+  const passwords: Record<string, string> = {};
+  for (const { user } of userSecrets(ctx, cluster)) passwords[user] = ctx.newPassword(cluster.metadata.uid ?? '', user);
+  return { children: new Map(), passwords };
+}
+
 /** @returns each user with a Secret, and that Secret by name */
 function userSecrets(ctx: SyncContext, cluster: NamespacedPostgresql): Array<{ user: string; ref: ObjectRef }> {
   const { namespace, name } = cluster.metadata;

@@ -34,14 +34,15 @@ import type { SyncContext } from '../context';
 import { applyChildren, type Applied } from './apply-children';
 import { acquireClusterLease, readClusterLease, underClusterLease, type LeaseHolding } from './cluster-lease';
 import { ensureFinalizer, removeFinalizer } from './finalizer';
+import { createChildren } from './create-children';
 import {
+  newClusterObservation,
   observeChildren,
   observeCluster,
   podSelector,
   type NamespacedPostgresql,
   type Observation,
   type ObservedChildren,
-  secretRefs,
 } from './observe';
 import { podSteps } from './pod-steps';
 import { readCluster, type PostgresqlObject } from './read-cluster';
@@ -61,7 +62,7 @@ export interface SyncStart {
   leaseRead?: Promise<LeaseSnapshot>;
   /**
    * the object as its add event carried it: when no operator has written its status yet (a new cluster), the first
-   * sync takes the Lease at once and syncs this object without reading it again (`syncNewCluster`)
+   * sync writes its children from it at once, creating only what is missing, beside the Lease (`syncNewCluster`)
    */
   added?: PostgresqlObject;
 }
@@ -123,64 +124,97 @@ export async function syncCluster(
       if (!again.ok) return again.result;
       const second = await syncPass(ctx, again.raw, log, holding);
       if (second.ended) return second.result;
-      // Not reached: under the Lease every step may write. Should a step ask anyway, retry instead of looping.
-      return {
-        outcome: 'failed',
-        actions: [],
-        retryable: true,
-        error: `a step asked for the Lease while holding it: ${second.needsLease}`,
-      };
+      return askedForLeaseAgain(second.needsLease);
     },
     snapshot,
   );
 }
 
 /**
- * The first sync of a new cluster ({@link isNewCluster}), the path of a create: the Lease is created at once (no
- * read of it first), while the children are read and the finalizer is added or removed, and the object is the one
- * its add event carried. A Lease this sync creates proves that nobody wrote under it before (a writer creates it
- * before its first write), so the reads made beside it hold; a newer spec arrives as an update and is synced after.
- * @returns the result, or undefined when the Lease exists already (another sync, or the object changed under the
- *   finalizer patch): the usual path then starts over
+ * The first sync of a new cluster ({@link isNewCluster}), the path of a create: one round of requests. The children
+ * are written at once from the object its add event carried, each only if it does not exist yet
+ * (`create-children.ts`), while the Lease is created (no read of it first) and the finalizer is added or removed.
+ * Then the pod steps, roles, status and Events follow under the Lease, as on the usual path.
+ *
+ * Nothing is read before writing because nothing can be lost: a child that exists is left as it is (409), and
+ * another sync racing this one writes the same objects (the passwords are derived from the cluster's uid) or newer
+ * ones, which a create-only write never replaces. When a child existed, the pass reads everything under the
+ * Lease and goes on the usual way; a newer spec arrives as an update and is synced after.
+ * @returns the result, or undefined when the usual path is to start over (the Lease is someone else's, the object
+ *   changed or went away under the finalizer patch, a write failed: it reads again and reports what fails)
  */
 async function syncNewCluster(ctx: SyncContext, added: PostgresqlObject): Promise<SyncResult | undefined> {
   const { namespace, name } = added.metadata;
   const log = ctx.log.with({ cluster: name, namespace });
-  // Its Secrets by name in the same round as the rest (the usual path looks up only those its LIST missed).
   const validation = validatePostgresql(added, validationOptions(ctx.config));
-  const secrets = validation.ok
-    ? secretRefs(ctx, { ...validation.cluster, metadata: { ...validation.cluster.metadata, namespace } })
-    : [];
-  const children = observeChildren(ctx, namespace, name, secrets);
-  children.catch(() => undefined); // awaited by the pass
+  if (!validation.ok) return undefined; // reported by the usual path
+  const cluster: NamespacedPostgresql = {
+    ...validation.cluster,
+    metadata: { ...validation.cluster.metadata, namespace },
+  };
+  const observation = newClusterObservation(ctx, cluster);
+  let plan: ClusterPlanResult;
+  try {
+    plan = await planPass(ctx, cluster, observation);
+  } catch {
+    return undefined;
+  }
+  const applied: Applied = { actions: [], steps: [] };
+  const written = createChildren(ctx, cluster, plan, observation.children, applied, log);
+  written.catch(() => undefined); // awaited below
   const follow = ctx.config.enable_finalizers ? ensureFinalizer : removeFinalizer;
   const followed = follow(ctx.client, added, ctx.signal);
   followed.catch(() => undefined); // awaited under the Lease
+  const settled = () => Promise.allSettled([written, followed]);
   let taken: Awaited<ReturnType<typeof acquireClusterLease>>;
   try {
     // Created or not at all: waiting for a Lease that exists is the usual path's.
     const createOnly = { ...ctx, timing: { ...ctx.timing, waitMs: 0 } };
     taken = await acquireClusterLease(createOnly, added.metadata, { lease: undefined });
   } catch {
-    return undefined; // the usual path reads again and reports what fails
+    await settled();
+    return undefined;
   }
   const { lease, timing } = taken;
-  if (!(lease instanceof HeldLease)) return undefined;
+  if (!(lease instanceof HeldLease)) {
+    await settled();
+    return undefined;
+  }
   try {
     let raw: PostgresqlObject;
+    let existing: string[];
     try {
+      existing = await written;
       raw = await followed;
     } catch {
+      await settled();
       return undefined;
     }
     const holding = { held: true as const, lease, deletionWaitMs: timing.deletionWaitMs };
-    const pass = await syncPass(ctx, raw, log, holding, children);
-    if (pass.ended) return pass.result;
-    return { outcome: 'failed', actions: [], retryable: true, error: `a step asked for the Lease while holding it` };
+    if (existing.length > 0) {
+      // This sync created the Lease, so no other sync has written children of this cluster: what this one created is
+      // its own to report. The usual pass, under the Lease, reads everything and adds what it does to these writes.
+      log.info('Children of the new cluster exist already: reading them', { existing });
+      const again = await readCluster(ctx, namespace, name);
+      if (!again.ok) return again.result;
+      const pass = await syncPass(ctx, again.raw, log, holding, undefined, applied);
+      return pass.ended ? pass.result : askedForLeaseAgain(pass.needsLease);
+    }
+    const manifestWarnings = validation.warnings;
+    const pass = await afterApply(ctx, raw, log, holding, { cluster, manifestWarnings, plan, observation, applied });
+    return pass.ended ? pass.result : askedForLeaseAgain(pass.needsLease);
   } finally {
     await lease.release();
   }
 }
+
+/** Not reached: under the Lease every step may write. Should a step ask anyway, retry instead of looping. */
+const askedForLeaseAgain = (why: string): SyncResult => ({
+  outcome: 'failed',
+  actions: [],
+  retryable: true,
+  error: `a step asked for the Lease while holding it: ${why}`,
+});
 
 /** How a pass ended: with a result, or stopped before its first write because it does not hold the Lease. */
 type PassOutcome = { ended: true; result: SyncResult } | { ended: false; needsLease: string; observation: Observation };
@@ -192,6 +226,7 @@ const ended = (result: SyncResult): PassOutcome => ({ ended: true, result });
  * Events. Without the Lease it stops at the first write it would make.
  * @param observed what an earlier pass observed (still true), or the children read already started; read here when
  *   absent
+ * @param earlier what this sync wrote before the pass (a new cluster's first writes), reported with the pass's own
  */
 async function syncPass(
   ctx: SyncContext,
@@ -199,6 +234,7 @@ async function syncPass(
   log: Logger,
   holding: LeaseHolding,
   observed?: Observation | Promise<ObservedChildren>,
+  earlier: Applied = { actions: [], steps: [] },
 ): Promise<PassOutcome> {
   const validation = validatePostgresql(raw, validationOptions(ctx.config));
   if (!validation.ok) return ended(await recordInvalid(ctx, raw, describeProblems(validation.problems), log));
@@ -207,7 +243,8 @@ async function syncPass(
     metadata: { ...validation.cluster.metadata, namespace: raw.metadata.namespace },
   };
 
-  const applied: Applied = { actions: [], steps: [] };
+  const applied = earlier;
+  let written: Written;
   try {
     const observation =
       observed === undefined || observed instanceof Promise ? await observeCluster(ctx, cluster, observed) : observed;
@@ -216,6 +253,34 @@ async function syncPass(
       if (!holding.held) return { ended: false, needsLease: plan.actions.map((a) => a.reason).join('; '), observation };
       await applyChildren(ctx, cluster, plan, observation.children, holding, applied, log);
     }
+    written = { cluster, manifestWarnings: validation.warnings, plan, observation, applied };
+  } catch (error) {
+    return ended(await recordFailure(ctx, raw, log, validation.warnings, applied, error));
+  }
+  return afterApply(ctx, raw, log, holding, written);
+}
+
+/** What a pass knows once the children are written: the input of {@link afterApply}. */
+interface Written {
+  cluster: NamespacedPostgresql;
+  manifestWarnings: string[];
+  plan: ClusterPlanResult;
+  observation: Observation;
+  applied: Applied;
+}
+
+/**
+ * The rest of a pass once the children are written: the pod steps, the role step, then status and Events. Without
+ * the Lease it stops at the first write it would make.
+ */
+async function afterApply(
+  ctx: SyncContext,
+  raw: PostgresqlObject,
+  log: Logger,
+  holding: LeaseHolding,
+  { cluster, manifestWarnings, plan, observation, applied }: Written,
+): Promise<PassOutcome> {
+  try {
     const lease = holding.held ? holding.lease : undefined;
     const rollout = await podSteps(
       ctx,
@@ -235,7 +300,7 @@ async function syncPass(
     if (roles.needsLease) return { ended: false, needsLease: roles.needsLease, observation };
     return ended(
       await recordSynced(ctx, raw, log, {
-        manifestWarnings: validation.warnings,
+        manifestWarnings,
         plan,
         observed: observation.children,
         applied,
@@ -244,7 +309,7 @@ async function syncPass(
       }),
     );
   } catch (error) {
-    return ended(await recordFailure(ctx, raw, log, validation.warnings, applied, error));
+    return ended(await recordFailure(ctx, raw, log, manifestWarnings, applied, error));
   }
 }
 
