@@ -5,9 +5,11 @@
  * namespace with the same operator ConfigMap (Zalando's shipped `configmap.yaml`).
  *
  * - interleaved creates: one cluster for Zalando, then one for us, `BENCH_PEER_GAP_MS` (2500) apart,
- *   `BENCH_PEER_N` (20) each; apply → first child and apply → all children (StatefulSet, master and replica
- *   Services, master Endpoints, a Secret per role, both PDBs);
- * - burst: `BENCH_PEER_N` creates at once, one operator at a time; apply → every child of every cluster;
+ *   `BENCH_PEER_N` (20) each; apply → first child, apply → all children (StatefulSet, master and replica
+ *   Services, master Endpoints, a Secret per role, both PDBs), and from the first sight of the `postgresql` object
+ *   on a watch (when the operator's own watch can see the add) to the first child;
+ * - burst: `BENCH_PEER_BURST` (`BENCH_PEER_N`) creates at once, one operator at a time; apply → every child of every
+ *   cluster, the operator's peak RSS meanwhile (sampled every 100 ms) and the clusters' statuses after;
  * - update: `numberOfInstances` 1 → 2 on the interleaved clusters, interleaved again; apply → the StatefulSet's
  *   `spec.replicas` is 2;
  * - idle: both operators with `BENCH_PEER_CLUSTERS` (100) clusters each, for `BENCH_PEER_IDLE_SECONDS` (60):
@@ -48,6 +50,8 @@ const now = () => performance.now();
 
 /** Kinds whose objects are children of a cluster, with their cluster-wide watch paths. */
 const WATCHED: Record<string, string> = {
+  // Not a child: its first sight here is when a watch of it (the bridge's, Zalando's informer's) can see the add.
+  postgresql: '/apis/acid.zalan.do/v1/postgresqls',
   StatefulSet: '/apis/apps/v1/statefulsets',
   Service: '/api/v1/services',
   Endpoints: '/api/v1/endpoints',
@@ -111,31 +115,45 @@ class Recorder {
     if (this.stopped) return;
     let last = resourceVersion;
     let gone = false;
-    const controller = await new Watch(this.client.kubeConfig).watch(
-      url,
-      { resourceVersion: last, allowWatchBookmarks: true },
-      (phase, object: KubeObject) => {
-        const t = now();
-        if (phase === 'ERROR') {
-          gone = true; // 410 Gone: watch again from now; first sights already recorded are kept
-          return;
-        }
-        last = object.metadata?.resourceVersion ?? last;
-        const namespace = object.metadata?.namespace ?? '';
-        if (phase === 'BOOKMARK' || phase === 'DELETED' || !this.namespaces.has(namespace)) return;
-        const key = `${namespace}/${kind}/${object.metadata!.name}`;
-        if (!this.seen.has(key)) this.seen.set(key, t);
-        if (kind === 'StatefulSet') {
-          const replicasKey = `${namespace}/${object.metadata!.name}/${object.spec?.replicas}`;
-          if (!this.replicas.has(replicasKey)) this.replicas.set(replicasKey, t);
-        }
-      },
-      () => {
-        this.controllers.delete(controller);
-        setTimeout(() => void this.watch(kind, url, gone ? undefined : last), 100);
-      },
-    );
-    this.controllers.add(controller);
+    // Unset when the watch ends at once (a kind the API server does not serve yet, as right after a CRD is made).
+    let controller: AbortController | undefined;
+    let ended = false;
+    const again = () => {
+      if (ended) return;
+      ended = true;
+      setTimeout(() => void this.watch(kind, url, gone ? undefined : last), 100);
+    };
+    controller = await new Watch(this.client.kubeConfig)
+      .watch(
+        url,
+        { resourceVersion: last, allowWatchBookmarks: true },
+        (phase, object: KubeObject) => {
+          const t = now();
+          if (phase === 'ERROR') {
+            gone = true; // 410 Gone: watch again from now; first sights already recorded are kept
+            return;
+          }
+          last = object.metadata?.resourceVersion ?? last;
+          const namespace = object.metadata?.namespace ?? '';
+          if (phase === 'BOOKMARK' || phase === 'DELETED' || !this.namespaces.has(namespace)) return;
+          const key = `${namespace}/${kind}/${object.metadata!.name}`;
+          if (!this.seen.has(key)) this.seen.set(key, t);
+          if (kind === 'StatefulSet') {
+            const replicasKey = `${namespace}/${object.metadata!.name}/${object.spec?.replicas}`;
+            if (!this.replicas.has(replicasKey)) this.replicas.set(replicasKey, t);
+          }
+        },
+        () => {
+          if (controller) this.controllers.delete(controller);
+          controller = undefined;
+          again();
+        },
+      )
+      .catch(() => {
+        again();
+        return undefined;
+      });
+    if (controller && !ended) this.controllers.add(controller);
   }
 
   stop(): void {
@@ -148,6 +166,12 @@ class Recorder {
     const times = expectedChildren(name).map((child) => this.seen.get(`${namespace}/${child}`));
     if (times.some((t) => t === undefined)) return undefined;
     return { first: Math.min(...(times as number[])) - started, all: Math.max(...(times as number[])) - started };
+  }
+
+  /** @returns ms from the first sight of the `postgresql` object (its add, as a watch sees it) to its first child */
+  afterAddSeen(namespace: string, name: string, first: number, started: number): number | undefined {
+    const seen = this.seen.get(`${namespace}/postgresql/${name}`);
+    return seen === undefined ? undefined : started + first - seen;
   }
 
   missing(namespace: string, name: string): string[] {
@@ -215,6 +239,34 @@ function wakeUps(pid: number): number {
   return sum;
 }
 
+/** What the burst of creates measured of one operator. */
+interface BurstFigures {
+  /** from the first apply to the last child of the last cluster; null when not all came within the wait */
+  allChildrenMs: number | null;
+  /** clusters with all their children */
+  complete: number;
+  clusters: number;
+  /** the operator's RSS (summed over its processes) just before the burst and its highest sample (every 100 ms) */
+  rssBeforeMiB: number;
+  rssPeakMiB: number;
+  /** `PostgresClusterStatus` → clusters, once all children came (or the wait ended) */
+  statuses: Record<string, number>;
+}
+
+/** @returns how many of the named `postgresql` objects have each `status.PostgresClusterStatus` (`none`: no status) */
+async function statusCounts(client: KubeClient, namespace: string, names: string[]): Promise<Record<string, number>> {
+  const wanted = new Set(names);
+  const counts: Record<string, number> = {};
+  for (const item of await client.list('postgresql', namespace)) {
+    if (!wanted.has(item.metadata?.name ?? '')) continue;
+    const status = String(item.status?.PostgresClusterStatus ?? 'none');
+    counts[status] = (counts[status] ?? 0) + 1;
+  }
+  return counts;
+}
+
+const sumRss = (pids: number[]) => pids.map(rssMiB).reduce((a, b) => a + b, 0);
+
 function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
@@ -233,7 +285,7 @@ const SIDES: readonly Side[] = ['zalando', 'ours'];
 
 /**
  * Runs the comparison on the cluster of $KUBECONFIG (it installs Zalando's CRD there, replacing this project's).
- * Settings from the environment: BENCH_PEER_N, BENCH_PEER_CLUSTERS, BENCH_PEER_IDLE_SECONDS, BENCH_PEER_GAP_MS,
+ * Settings from the environment: BENCH_PEER_N, BENCH_PEER_BURST, BENCH_PEER_CLUSTERS, BENCH_PEER_IDLE_SECONDS, BENCH_PEER_GAP_MS,
  * BENCH_PEER_MODE (`single`, the default, or `per-function`), BENCH_PEER_WAIT_SECONDS (how long a phase waits for
  * children), BENCH_PEER_RESOURCE_CHECK_TIMEOUT,
  * BENCH_PEER_KUBE_QPS and BENCH_PEER_KUBE_BURST (Zalando's client rate limit; default 10 and 20, its own).
@@ -241,7 +293,8 @@ const SIDES: readonly Side[] = ['zalando', 'ours'];
  */
 export async function benchPeer(): Promise<Record<string, unknown>> {
   const n = Math.floor(envNumber('BENCH_PEER_N', 20));
-  const clusters = Math.max(Math.floor(envNumber('BENCH_PEER_CLUSTERS', 100)), 2 * n);
+  const burstSize = Math.floor(envNumber('BENCH_PEER_BURST', n));
+  const clusters = Math.max(Math.floor(envNumber('BENCH_PEER_CLUSTERS', 100)), n + burstSize);
   const idleSeconds = envNumber('BENCH_PEER_IDLE_SECONDS', 60);
   const mode = process.env.BENCH_PEER_MODE === 'per-function' ? 'per-function' : 'single';
   const gapMs = envNumber('BENCH_PEER_GAP_MS', 2500);
@@ -334,6 +387,12 @@ export async function benchPeer(): Promise<Record<string, unknown>> {
       SIDES.map((side) => {
         const times = [...createdAt[side]].map(([c, t]) => recorder.children(ns[side], c, t));
         const done = times.filter((t) => t !== undefined);
+        const afterAdd = [...createdAt[side]]
+          .map(([c, t]) => {
+            const child = recorder.children(ns[side], c, t);
+            return child && recorder.afterAddSeen(ns[side], c, child.first, t);
+          })
+          .filter((t) => t !== undefined);
         const missing = [...createdAt[side].keys()]
           .map((c) => recorder.missing(ns[side], c).map((child) => `${c}: ${child}`))
           .flat();
@@ -348,25 +407,35 @@ export async function benchPeer(): Promise<Record<string, unknown>> {
               done.map((t) => t.first),
               times.length - done.length,
             ),
+            firstChildAfterAddSeen: percentiles(afterAdd, times.length - afterAdd.length),
             missing: missing.slice(0, 10),
           },
         ];
       }),
-    ) as Record<Side, { allChildren: Percentiles; firstChild: Percentiles; missing: string[] }>;
+    ) as Record<
+      Side,
+      { allChildren: Percentiles; firstChild: Percentiles; firstChildAfterAddSeen: Percentiles; missing: string[] }
+    >;
 
     // 2. Burst: every create at once, one operator after the other.
-    const burst = {} as Record<Side, { allChildrenMs: number | null; complete: number; clusters: number }>;
+    const burst = {} as Record<Side, BurstFigures>;
     for (const side of SIDES) {
-      progress(`burst of ${n} creates for ${side}`);
-      const names = Array.from({ length: n }, (_, i) => `peer-burst-${i}`);
+      progress(`burst of ${burstSize} creates for ${side}`);
+      const names = Array.from({ length: burstSize }, (_, i) => `peer-burst-${i}`);
+      const rss = { before: sumRss(pids[side]), peak: 0 };
+      const sampler = setInterval(() => (rss.peak = Math.max(rss.peak, sumRss(pids[side]))), 100);
       const started = now();
       await Promise.all(names.map((c) => apply(side, c, 1)));
       const ok = await until(() => complete(side, names), waitMs);
+      clearInterval(sampler);
       const times = names.map((c) => recorder.children(ns[side], c, started));
       burst[side] = {
         allChildrenMs: ok ? Math.round(Math.max(...times.map((t) => t!.all)) * 10) / 10 : null,
         complete: times.filter((t) => t !== undefined).length,
-        clusters: n,
+        clusters: burstSize,
+        rssBeforeMiB: Math.round(rss.before * 10) / 10,
+        rssPeakMiB: Math.round(Math.max(rss.peak, sumRss(pids[side])) * 10) / 10,
+        statuses: await statusCounts(client, ns[side], names),
       };
       await sleep(gapMs);
     }
@@ -390,7 +459,7 @@ export async function benchPeer(): Promise<Record<string, unknown>> {
 
     // 4. Idle with `clusters` clusters each: top up, wait for their children, then measure.
     progress(`up to ${clusters} clusters each, then ${idleSeconds} s idle`);
-    const fleet = Array.from({ length: clusters - 2 * n }, (_, i) => `peer-idle-${i}`);
+    const fleet = Array.from({ length: clusters - n - burstSize }, (_, i) => `peer-idle-${i}`);
     for (let i = 0; i < fleet.length; i += 10)
       await Promise.all(fleet.slice(i, i + 10).flatMap((c) => SIDES.map((side) => apply(side, c, 1))));
     const fleetComplete = await until(() => SIDES.every((side) => complete(side, fleet)), waitMs * 2);
@@ -429,7 +498,18 @@ export async function benchPeer(): Promise<Record<string, unknown>> {
       row('create → all children p95 ms', interleaved.zalando.allChildren.p95Ms, interleaved.ours.allChildren.p95Ms),
       row('create → first child p50 ms', interleaved.zalando.firstChild.p50Ms, interleaved.ours.firstChild.p50Ms),
       row('create → first child p95 ms', interleaved.zalando.firstChild.p95Ms, interleaved.ours.firstChild.p95Ms),
-      row(`burst of ${n} → all children ms`, burst.zalando.allChildrenMs, burst.ours.allChildrenMs),
+      row(
+        'add seen by a watch → first child p50 ms',
+        interleaved.zalando.firstChildAfterAddSeen.p50Ms,
+        interleaved.ours.firstChildAfterAddSeen.p50Ms,
+      ),
+      row(
+        'add seen by a watch → first child p95 ms',
+        interleaved.zalando.firstChildAfterAddSeen.p95Ms,
+        interleaved.ours.firstChildAfterAddSeen.p95Ms,
+      ),
+      row(`burst of ${burstSize} → all children ms`, burst.zalando.allChildrenMs, burst.ours.allChildrenMs),
+      row(`burst of ${burstSize}: peak RSS MiB`, burst.zalando.rssPeakMiB, burst.ours.rssPeakMiB),
       row('update → StatefulSet replicas p50 ms', update.zalando.p50Ms, update.ours.p50Ms),
       row('update → StatefulSet replicas p95 ms', update.zalando.p95Ms, update.ours.p95Ms),
       row(`idle ${idleSeconds} s, ${clusters} clusters: CPU s`, idle.zalando.cpuSeconds, idle.ours.cpuSeconds),

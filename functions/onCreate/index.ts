@@ -1,6 +1,8 @@
 /**
- * onCreate: a `postgresql` object was added. Syncs the cluster (which adds the finalizer first). The event is a
- * hint: the object is read again, so a late or repeated add converges to the same state.
+ * onCreate: a `postgresql` object was added. Syncs the cluster. A new cluster's (no status yet) children are made
+ * from the object the event carries, each only if missing, and the finalizer is added after them
+ * (`syncNewCluster`); any other add is a hint: the object is read again, so a late or repeated add converges to the
+ * same state.
  */
 import { invalidConfigOutcome } from '../outcomes/config';
 import { addedObject, clusterLeasePrefetch, syncOrFinalize } from '../outcomes/cluster';
