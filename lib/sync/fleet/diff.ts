@@ -25,6 +25,7 @@ import type { ObservedChildren } from '../cluster/observe';
 import { hasFinalizer } from '../cluster/finalizer';
 import { ROLES_CONDITION } from '../roles/step';
 import type { SyncContext } from '../context';
+import { inputsOf, knownInSync, rememberInSync } from './in-sync-memo';
 import { nextStatus, otherConditions, podsReady, storedStatus, syncObservation } from '../../plan/cluster-status';
 
 /** A `postgresql` object as listed: its metadata and stored status (the manifest is validated before it is used). */
@@ -99,6 +100,12 @@ function inMemoryDiff(
     metadata: { ...validation.cluster.metadata, namespace: raw.metadata?.namespace ?? '' },
   };
   const observed: ObservedChildren = new Map([...(children ?? []), ...(shared ?? [])]);
+  const rotationsDue = passwordRotationsDue(cluster, ctx.config, observed, ctx.now());
+  // Found in sync before with these same inputs: no build, plan or status to compute again (`in-sync-memo.ts`).
+  const uid = cluster.metadata.uid ?? '';
+  const inputs = uid ? inputsOf(raw, observed) : undefined;
+  const known = inputs && knownInSync(ctx.config, uid, inputs);
+  if (known) return { valid: true, drift: [], statusChanges: false, ...known, rotationsDue };
   const planned = planCluster(cluster, observed, listedPasswords(ctx, cluster, observed), {
     config: ctx.config,
     fieldManager: ctx.client.fieldManager,
@@ -113,12 +120,9 @@ function inMemoryDiff(
     changed: false,
   });
   const masterEndpoints: V1Endpoints | undefined = observed.get(`Endpoints/${cluster.metadata.name}`);
-  return {
-    valid: true,
-    drift: clusterDrift(planned.actions, planned.state.shared),
-    progress: pods.progress,
-    statusChanges: nextStatus(raw, observation, ctx.now(), otherConditions(raw)).changed,
-    masterUp: masterEndpointsUp(masterEndpoints),
-    rotationsDue: passwordRotationsDue(cluster, ctx.config, observed, ctx.now()),
-  };
+  const drift = clusterDrift(planned.actions, planned.state.shared);
+  const statusChanges = nextStatus(raw, observation, ctx.now(), otherConditions(raw)).changed;
+  const found = { progress: pods.progress, masterUp: masterEndpointsUp(masterEndpoints) };
+  if (inputs) rememberInSync(ctx.config, uid, inputs, drift.length === 0 && !statusChanges ? found : undefined);
+  return { valid: true, drift, statusChanges, ...found, rotationsDue };
 }
