@@ -38,7 +38,11 @@ describe('in-sync memo of fleet sync', () => {
     assert.deepEqual(knownInSync(config(), 'uid-1', inputs), { ...found, inputs }, 'an equal config parsed again');
     assert.equal(knownInSync(first, 'uid-1', inputsOf(object('13'), children)!), undefined);
     assert.equal(knownInSync(first, 'uid-2', inputs), undefined);
-    assert.equal(knownInSync(config({ enable_owner_references: 'true' }), 'uid-1', inputs), undefined, 'another config');
+    assert.equal(
+      knownInSync(config({ enable_owner_references: 'true' }), 'uid-1', inputs),
+      undefined,
+      'another config',
+    );
     rememberInSync(first, 'uid-1', inputs, undefined);
     assert.equal(knownInSync(first, 'uid-1', inputs), undefined, 'forgotten once found out of sync');
   });
