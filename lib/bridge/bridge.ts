@@ -161,6 +161,24 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       delayMs,
       description,
     });
+  /** the description of the fleet sync asked for by listed clusters, until it is queued */
+  let listedFleetSync: string | undefined;
+  /**
+   * Queues one fleet sync for the clusters of an informer's list. The list calls `add` for every object in one
+   * synchronous loop (client-node 1.4.0 `ListWatch`): asked for at its first object, the sync would go out at once
+   * (the queue's leading edge) and the rest of the list would queue a second one, a whole second fleet sync (with
+   * ten thousand clusters, seconds of LISTs and diffs, and their garbage) that finds what the first found: the first
+   * starts after the list and lists the API itself. So it is queued once the loop is done.
+   */
+  const requestFleetSyncForListed = (description: string) => {
+    if (listedFleetSync !== undefined) return;
+    listedFleetSync = description;
+    queueMicrotask(() => {
+      const first = listedFleetSync!;
+      listedFleetSync = undefined;
+      if (!stopping) requestFleetSync(coalesceMs, first);
+    });
+  };
   const schedule = options.schedule === false ? undefined : (options.schedule ?? DEFAULT_SYNC_SCHEDULE);
   const triggerPeriodicSync = () => {
     if (stopping) return;
@@ -208,7 +226,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (resource === 'postgresql' && action === 'add' && wasSynced(object) && targets[FLEET_SYNC_TARGET]) {
       // Listed, not created: the bridge's start or an informer's restart lists every cluster again. One fleet sync
       // (a LIST per kind, then only the clusters that differ) instead of a full sync of each, merged while it waits.
-      requestFleetSync(coalesceMs, `fleet sync for listed clusters (${describe(action, resource, object)})`);
+      requestFleetSyncForListed(`fleet sync for listed clusters (${describe(action, resource, object)}, ...)`);
       return;
     }
     // One event per change: every function it goes to sees the same ce-id.
