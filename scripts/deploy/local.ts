@@ -19,7 +19,7 @@ import { KubeClient } from '../../lib/k8s/client';
 import { installCrd } from '../../lib/k8s/crd';
 import { commonObjects } from './common';
 import type { DeployCommand } from './options';
-import { API_HOST_METRICS_PATH } from './workloads';
+import { API_HOST_METRICS_PATH, OPERATOR_NODE_FLAGS } from './workloads';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -127,9 +127,10 @@ function start(
   env: Record<string, string | undefined>,
   port: number,
   logDir: string,
+  nodeFlags: readonly string[] = [],
 ): LocalProcess {
   const log = path.join(logDir, `${name}.log`);
-  const child = spawn(process.execPath, ['--enable-source-maps', script], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...nodeFlags, script], {
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -165,6 +166,8 @@ async function startSingle(options: LocalOptions, dist: string): Promise<LocalDe
     },
     port,
     options.logDir,
+    // The heap flags the plain Deployment starts it with (see OPERATOR_NODE_FLAGS).
+    OPERATOR_NODE_FLAGS,
   );
   const functions = specs.map((spec) => ({ ...operator, name: spec.name, url: `${operator.url}${spec.name}` }));
   const bridge =

@@ -73,6 +73,19 @@ export const CONTAINER_SECURITY_CONTEXT = {
 /** Requests and limits of a host (a Node process with one bundle idles at well under 100 MiB). */
 export const HOST_RESOURCES = { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } };
 
+/**
+ * Node flags of the one-process operator (`dist/combined/combined.js`: the plain Deployment, `npm start`, `npm run
+ * deploy -- local`). Its peak memory is garbage, not what it keeps: V8 collects the old generation once it has
+ * grown to a factor of what survived the last collection, up to 4x when the heap may grow to gigabytes (its default
+ * on a machine with a few GiB or more), and a fleet sync or the bridge's start makes garbage in bursts. A limit
+ * below the default lowers that factor (about 1.3x; V8 `heap/heap-controller.cc`, `MaxGrowingFactor`), so the
+ * process collects sooner and its peak follows what it keeps. 384 MiB of old generation: several times what the
+ * operator keeps with 10,000 clusters (bench/README.md, "fleet"), and with the new generation and Node's own memory
+ * it stays under the pod's 512 MiB limit (`HOST_RESOURCES`), so a heap that outgrows it fails with V8's "heap out of
+ * memory" and its stack instead of the kernel's OOM kill.
+ */
+export const OPERATOR_NODE_FLAGS: readonly string[] = ['--max-old-space-size=384'];
+
 /** `GET /healthz` on the function port, Kubeless's liveness probe timing. */
 export const LIVENESS_PROBE = {
   httpGet: { path: '/healthz', port: FUNCTION_PORT },
@@ -247,7 +260,7 @@ export function operatorDeployment(options: DeployOptions): DesiredObject {
     name: 'operator',
     image: options.image,
     imagePullPolicy: options.imagePullPolicy,
-    command: ['node', `${IMAGE_APP_DIR}/dist/combined/combined.js`],
+    command: ['node', ...OPERATOR_NODE_FLAGS, `${IMAGE_APP_DIR}/dist/combined/combined.js`],
     env: [
       { name: 'MOD_NAME', value: BUNDLE_MODULE },
       { name: 'FUNC_PORT', value: String(FUNCTION_PORT) },
