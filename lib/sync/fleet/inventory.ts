@@ -33,16 +33,38 @@ export type SharedObjects = Map<string, ObservedChildren>;
 /** @returns `namespace/name`, the key fleet sync uses for a cluster */
 export const clusterKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
-type Listed = KubernetesObject & { metadata?: { managedFields?: Array<{ manager?: string }> } };
+type ManagedFieldsEntry = { manager?: string; fieldsV1?: Record<string, unknown> };
+type Listed = KubernetesObject & { metadata?: { managedFields?: ManagedFieldsEntry[] } };
+
+/** @returns `value[key]` when both are objects */
+const field = (value: unknown, key: string): unknown =>
+  value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+
+/**
+ * @returns of one of the operator's managedFields entries of a StatefulSet, the only part the plan reads (the pod
+ *   template annotations it applied, `lib/plan/statefulset.ts`): the entry's `fieldsV1` covers the whole object it
+ *   applied, about as large as the StatefulSet's spec
+ */
+function ownTemplateAnnotationsEntry(entry: ManagedFieldsEntry): ManagedFieldsEntry {
+  const annotations = field(field(field(field(entry.fieldsV1, 'f:spec'), 'f:template'), 'f:metadata'), 'f:annotations');
+  return {
+    manager: entry.manager,
+    fieldsV1: annotations ? { 'f:spec': { 'f:template': { 'f:metadata': { 'f:annotations': annotations } } } } : {},
+  };
+}
 
 /**
  * @returns the listed object without `metadata.managedFields`, which the plan does not read, except a
- *   StatefulSet's entries of the operator's own field manager (the plan finds the pod template annotations it set
- *   there, see `lib/plan/statefulset.ts`). Managed fields are often as large as the rest of the object.
+ *   StatefulSet's entries of the operator's own field manager, cut to the pod template annotations they set (the
+ *   plan reads those there, see `lib/plan/statefulset.ts`). Managed fields are often as large as the rest of the
+ *   object, and a page of 500 clusters' children is held while its clusters are diffed.
  */
 export function keptOfListed<T extends Listed>(object: T, fieldManager: string): T {
   const { managedFields, ...metadata } = object.metadata ?? {};
-  const own = object.kind === 'StatefulSet' ? managedFields?.filter((m) => m.manager === fieldManager) : undefined;
+  const own =
+    object.kind === 'StatefulSet'
+      ? managedFields?.filter((m) => m.manager === fieldManager).map(ownTemplateAnnotationsEntry)
+      : undefined;
   return { ...object, metadata: own?.length ? { ...metadata, managedFields: own } : metadata };
 }
 

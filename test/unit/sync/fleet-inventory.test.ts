@@ -33,9 +33,41 @@ describe('fleet inventory', () => {
       metadata: { name: 'acid-a', namespace: 'ns', labels: { a: 'b' } },
     });
     const sts = keptOfListed(object('StatefulSet'), 'postgres-operator-functions');
-    assert.deepEqual(sts.metadata?.managedFields, [managedFields[0]]);
+    assert.deepEqual(sts.metadata?.managedFields, [{ manager: 'postgres-operator-functions', fieldsV1: {} }]);
     assert.deepEqual(sts.spec, { replicas: 2 });
     const foreign = keptOfListed(object('StatefulSet'), 'someone-else');
     assert.equal(foreign.metadata?.managedFields, undefined);
+  });
+
+  it("keeps of the operator's StatefulSet entry the pod template annotations it set, which the plan honours", () => {
+    const annotations = { 'f:example.com/a': {}, 'f:example.com/b': {} };
+    const own = {
+      manager: 'postgres-operator-functions',
+      operation: 'Apply',
+      apiVersion: 'apps/v1',
+      fieldsType: 'FieldsV1',
+      fieldsV1: {
+        'f:metadata': { 'f:labels': { 'f:application': {} } },
+        'f:spec': {
+          'f:replicas': {},
+          'f:template': { 'f:metadata': { 'f:annotations': annotations, 'f:labels': {} }, 'f:spec': {} },
+        },
+      },
+    };
+    const listed = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'acid-a', namespace: 'ns', managedFields: [own] },
+      spec: { replicas: 2, template: { metadata: { annotations: { 'example.com/a': 'x', 'example.com/b': 'y' } } } },
+    };
+    const kept = keptOfListed(listed, 'postgres-operator-functions');
+    assert.deepEqual(kept.metadata?.managedFields, [
+      {
+        manager: 'postgres-operator-functions',
+        fieldsV1: { 'f:spec': { 'f:template': { 'f:metadata': { 'f:annotations': annotations } } } },
+      },
+    ]);
+    // lib/plan/statefulset.ts reads the owned keys at exactly that path; the spec stays whole.
+    assert.deepEqual(kept.spec, listed.spec);
   });
 });
