@@ -109,6 +109,9 @@ export function rolloutStalled(lastProgress: string | undefined, now: Date, dead
  */
 const LEADER_ROLE_LABELS: ReadonlySet<string> = new Set(['master', 'primary']);
 
+/** Role label value of a Patroni replica (Spilo's `spilo-role=replica`; the same in Patroni 4). */
+const FOLLOWER_ROLE_LABEL = 'replica';
+
 /**
  * @returns the next step of the rolling update of one cluster
  */
@@ -142,8 +145,11 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
     // master demotes itself, and then it must be left to finish.
     const member = byName.get(down.name);
     // A switched-over master stops PostgreSQL to come back as a replica ('stopped' for a moment) while its pod still
-    // carries the leader's role label: that is the demotion going on, not a broken member.
-    const demoting = member !== leader && LEADER_ROLE_LABELS.has(down.role ?? '');
+    // carries the leader's role label, or none (Patroni drops the label while the member has no role yet): that is
+    // the demotion going on, not a broken member. A member Patroni has labelled a replica and that stopped is broken.
+    const demoting =
+      member !== leader &&
+      (LEADER_ROLE_LABELS.has(down.role ?? '') || (member?.state === 'stopped' && down.role !== FOLLOWER_ROLE_LABEL));
     if (member && member !== leader && !demoting && BROKEN_STATES.has(member.state)) {
       return {
         kind: 'recreate',
@@ -153,7 +159,9 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
         reason: `pod ${down.name} is flagged for a rolling update and its member is ${member.state} (${left})`,
       };
     }
-    const why = demoting ? `, still labelled ${down.role} while Patroni demotes it` : '';
+    const why = demoting
+      ? `, ${down.role ? `still labelled ${down.role}` : 'not labelled yet'} while Patroni demotes it`
+      : '';
     return {
       kind: 'wait',
       reason: `pod ${down.name} not ready${member ? ` (member ${member.state})` : ''}${why} (${left})`,

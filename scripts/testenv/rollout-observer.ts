@@ -59,6 +59,9 @@ export class RolloutObserver {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private watch: AbortController | undefined;
+  private lastVersion: string | undefined;
+  /** how often the pod watch ended and was started again (for a failing test's message) */
+  watchRestarts = 0;
 
   constructor(private readonly options: RolloutObserverOptions) {
     for (const name of options.clusters.keys())
@@ -92,13 +95,25 @@ export class RolloutObserver {
   private async watchPods(): Promise<void> {
     if (this.stopped) return;
     const { client, namespace } = this.options;
+    // Resumed from the last version seen, so no relabel or delete between two watches is missed (a role label lost
+    // that way would count a demoted master's replacement as a master's). Expired (410): from now on.
+    let expired = false;
     this.watch = await new Watch(client.kubeConfig).watch(
       `/api/v1/namespaces/${namespace}/pods`,
-      {},
+      this.lastVersion ? { resourceVersion: this.lastVersion } : {},
       (phase, pod: KubeObject) => {
+        if (phase === 'ERROR') {
+          expired = true;
+          return;
+        }
+        this.lastVersion = pod.metadata?.resourceVersion ?? this.lastVersion;
         if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') this.seePod(pod);
       },
-      () => void setTimeout(() => void this.watchPods().catch(() => undefined), 100),
+      () => {
+        this.watchRestarts++;
+        if (expired) this.lastVersion = undefined;
+        setTimeout(() => void this.watchPods().catch(() => undefined), 100);
+      },
     );
   }
 

@@ -37,6 +37,8 @@ let ns = '';
 let pods: PatroniPods | undefined;
 let deployment: LocalDeployment | undefined;
 const dir = mkdtempSync(path.join(tmpdir(), 'rolling-update-'));
+/** set while a rollout check runs: a failing one leaves the operator's log in `dir` */
+let keepLogs = false;
 const forget = removeIfInterrupted(dir);
 
 const configMap = (data: Record<string, string>) => ({
@@ -103,7 +105,7 @@ after(
     await pods?.stop();
     if (ns) await deleteNamespace(ns);
     client?.close();
-    if (!process.env.KEEP_TEST_LOGS) rmSync(dir, { recursive: true, force: true });
+    if (!process.env.KEEP_TEST_LOGS && !keepLogs) rmSync(dir, { recursive: true, force: true });
     forget();
   },
   { timeout: 120_000 },
@@ -171,7 +173,10 @@ test(
 
     for (const name of CLUSTERS) {
       const record = records.get(name)!;
-      const detail = `${name}: ${JSON.stringify(record)}`;
+      const detail =
+        `${name}: ${JSON.stringify(record)} (pod watch restarts: ${observer.watchRestarts}; ` +
+        `the operator's log is kept in ${dir})`;
+      keepLogs = true; // until this cluster's checks pass
       assert.equal(record.recreated.length, INSTANCES, `every pod replaced exactly once: ${detail}`);
       assert.deepEqual(
         record.recreated.map((r) => r.role),
@@ -187,6 +192,7 @@ test(
       assert.ok(record.maxDown <= 1, `never two pods down at once: ${detail}`);
       const events = (await client.list('Event', ns)).filter((e) => e.involvedObject?.name === name);
       assert.equal(events.filter((e) => e.reason === 'Switchover').length, 1, `one Switchover Event: ${detail}`);
+      keepLogs = false;
     }
   },
 );

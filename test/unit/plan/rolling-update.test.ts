@@ -220,6 +220,11 @@ describe('nextRolloutStep', () => {
     const waiting = nextRolloutStep({ pods, instances: 3, members: demoting });
     assert.equal(waiting.kind, 'wait');
     assert.match((waiting as { reason: string }).reason, /pg-0 not ready \(member stopped\), still labelled master/);
+    // Patroni dropped the role label while the member has none: still the demotion, left alone.
+    const unlabelled = three([true, false, false], { 'pg-0': { ready: false }, 'pg-1': { role: 'master' } });
+    const waits = nextRolloutStep({ pods: unlabelled, instances: 3, members: demoting });
+    assert.equal(waits.kind, 'wait');
+    assert.match((waits as { reason: string }).reason, /pg-0 not ready \(member stopped\), not labelled yet/);
     // Relabelled and still stopped: a broken replica, recreated.
     const broken = three([true, false, false], { 'pg-0': { role: 'replica', ready: false } });
     const step = nextRolloutStep({ pods: broken, instances: 3, members: demoting });
