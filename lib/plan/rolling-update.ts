@@ -145,8 +145,9 @@ export function nextRolloutStep(inputs: RolloutInputs): RolloutStep {
     // master demotes itself, and then it must be left to finish.
     const member = byName.get(down.name);
     // A switched-over master stops PostgreSQL to come back as a replica ('stopped' for a moment) while its pod still
-    // carries the leader's role label, or none (Patroni drops the label while the member has no role yet): that is
-    // the demotion going on, not a broken member. A member Patroni has labelled a replica and that stopped is broken.
+    // carries the leader's role label, or none (Patroni 3.0 `Kubernetes.touch_member` removes the role label of a
+    // member that is neither the leader nor running): that is the demotion going on, not a broken member. A member
+    // still labelled a replica that stopped, or one that crashed or failed to start, is broken.
     const demoting =
       member !== leader &&
       (LEADER_ROLE_LABELS.has(down.role ?? '') || (member?.state === 'stopped' && down.role !== FOLLOWER_ROLE_LABEL));
