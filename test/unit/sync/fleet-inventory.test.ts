@@ -1,7 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { childrenSelector } from '../../../lib/builders/labels';
+import type { DesiredObject } from '../../../lib/builders';
+import { POD_TEMPLATE_HASH_ANNOTATION } from '../../../lib/model/annotations';
+import type { LiveObject } from '../../../lib/plan/plan';
+import { planStatefulSet } from '../../../lib/plan/statefulset';
 import { keptOfListed } from '../../../lib/sync/fleet/inventory';
+import { buildEdited, referenceConfig } from '../reference';
 
 describe('fleet inventory', () => {
   const config = { cluster_labels: { application: 'spilo' }, cluster_name_label: 'cluster-name' };
@@ -69,5 +74,47 @@ describe('fleet inventory', () => {
     ]);
     // lib/plan/statefulset.ts reads the owned keys at exactly that path; the spec stays whole.
     assert.deepEqual(kept.spec, listed.spec);
+  });
+
+  it('plans a listed StatefulSet the same whole or as kept: an annotation it set and no longer wants goes', () => {
+    const manager = 'postgres-operator-functions';
+    const options = { lazySpiloUpgrade: false, fieldManager: manager };
+    const desired = buildEdited(
+      'v2.0.1/minimal-postgres-manifest.yaml',
+      referenceConfig('v2.0.1'),
+      () => {},
+    ).objects.find((o: DesiredObject) => o.kind === 'StatefulSet')!;
+    // As listed: what the operator applied, plus a template annotation it set before and one someone else set.
+    const applied = structuredClone(planStatefulSet(desired, undefined, options).desired) as DesiredObject & {
+      spec: { template: { metadata: { annotations: Record<string, string> } } };
+    };
+    const annotations = applied.spec.template.metadata.annotations;
+    annotations['example.com/dropped'] = 'x';
+    annotations['example.com/theirs'] = 'y';
+    const ownKeys = ['example.com/dropped', POD_TEMPLATE_HASH_ANNOTATION].map((k) => [`f:${k}`, {}]);
+    const listed: LiveObject = {
+      ...applied,
+      metadata: {
+        ...applied.metadata,
+        managedFields: [
+          {
+            manager,
+            operation: 'Apply',
+            fieldsV1: {
+              'f:metadata': { 'f:labels': {} },
+              'f:spec': {
+                'f:replicas': {},
+                'f:template': { 'f:metadata': { 'f:annotations': Object.fromEntries(ownKeys) }, 'f:spec': {} },
+              },
+            },
+          },
+          { manager: 'kubectl-edit', operation: 'Update', fieldsV1: { 'f:spec': { 'f:template': {} } } },
+        ],
+      },
+    };
+    const whole = planStatefulSet(desired, listed, options);
+    assert.deepEqual(whole.podAnnotations, { set: {}, remove: ['example.com/dropped'] });
+    const kept = keptOfListed(listed as Parameters<typeof keptOfListed>[0], manager) as LiveObject;
+    assert.deepEqual(planStatefulSet(desired, kept, options), whole);
   });
 });
