@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchColdStart } from './cold-start';
+import { benchCreateCost } from './create-cost';
 import { benchE2e } from './e2e';
 import { benchFaults } from './faults';
 import { benchFleet } from './fleet';
@@ -25,6 +26,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<unknown>> = {
   rollout: (args) => benchRollout(Number(args[0] ?? 20), Number(args[1] ?? 3), Number(args[2] ?? 5)),
   faults: (args) => benchFaults(args),
   'cold-start': (args) => benchColdStart(args),
+  'create-cost': (args) => benchCreateCost(Number(args[0] ?? 60)),
 };
 
 /** Benchmarks that need pods that run (the full plane) with real processes on the pod IPs (a network namespace). */
