@@ -77,3 +77,8 @@ export function rememberInSync(config: OperatorConfig, uid: string, inputs: stri
   }
   clustersOf(config, true)!.set(uid, { ...found, inputs });
 }
+
+/** Forgets every cluster (a benchmark's first run then diffs them all, as a cold process does). */
+export function forgetAllInSync(): void {
+  memo = undefined;
+}
