@@ -3,6 +3,7 @@
  */
 import { finalizeCluster, type FinalizeResult } from '../../lib/sync/cluster/finalize';
 import type { PostgresqlObject } from '../../lib/sync/cluster/read-cluster';
+import { firstSyncStarted } from '../../lib/sync/cluster/first-syncs';
 import { isNewCluster, syncCluster, type SyncResult, type SyncStart } from '../../lib/sync/cluster/sync-cluster';
 import { POSTGRESQL } from '../../lib/model/postgresql';
 import { leaseName } from '../../lib/builders/lease';
@@ -74,12 +75,14 @@ export function clusterLeasePrefetch(
 
 /**
  * @returns the object an add event carries when it is a new cluster's (`isNewCluster`: no operator synced it yet),
- *   for its first sync to use without reading it again; undefined otherwise
+ *   for its first sync to use without reading it again; undefined otherwise, and when this process has started that
+ *   first sync already (`firstSyncStarted`: the add is delivered again, carrying the object as it was)
  */
 export function addedObject(event: NormalizedEvent): PostgresqlObject | undefined {
   const object = event.object;
   if (event.action !== 'add' || object?.kind !== POSTGRESQL.kind) return undefined;
   if (!object.metadata?.name || !object.metadata.namespace) return undefined;
   const raw = object as PostgresqlObject;
-  return isNewCluster(raw) ? raw : undefined;
+  // Delivered again after its first sync here (a retry): the object it carries is out of date; read it instead.
+  return isNewCluster(raw) && !firstSyncStarted(raw.metadata.uid!) ? raw : undefined;
 }

@@ -35,6 +35,7 @@ import { applyChildren, type Applied } from './apply-children';
 import { acquireClusterLease, readClusterLease, underClusterLease, type LeaseHolding } from './cluster-lease';
 import { ensureFinalizer, removeFinalizer } from './finalizer';
 import { createChildren } from './create-children';
+import { claimFirstSync } from './first-syncs';
 import {
   newClusterObservation,
   observeChildren,
@@ -86,7 +87,8 @@ export async function syncCluster(
   name: string,
   start: SyncStart = {},
 ): Promise<SyncResult> {
-  if (start.added && isNewCluster(start.added)) {
+  // A new cluster's add delivered again (a retry carries the object as it was added) takes the usual path.
+  if (start.added && isNewCluster(start.added) && claimFirstSync(start.added.metadata.uid!)) {
     const result = await syncNewCluster(ctx, start.added);
     if (result) return result;
   }
