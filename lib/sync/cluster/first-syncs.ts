@@ -12,7 +12,7 @@
  */
 
 /** How many uids are remembered; older ones are forgotten first. */
-export const FIRST_SYNCS_REMEMBERED = 10_000;
+const FIRST_SYNCS_REMEMBERED = 10_000;
 
 const started = new Set<string>();
 
